@@ -1,0 +1,3 @@
+from mock_remd.cli.main import main
+
+raise SystemExit(main())

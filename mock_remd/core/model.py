@@ -1,0 +1,130 @@
+"""Domain values of the registry core: the parsed registerDocument request and its parts.
+
+These are plain dataclasses with no XML or web knowledge: the SOAP layer fills them, the core and
+the validation layers read them.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+
+def snils_digits(value: str | None) -> str:
+    """The 11 digits of a SNILS (``123-456-789 01`` → ``12345678901``); empty for None."""
+    return re.sub(r"\D", "", value or "")
+
+
+def normalize_message_id(value: str | None) -> str:
+    """Message ids are stored and matched without ``urn:uuid:`` and in lower case."""
+    v = (value or "").strip()
+    if v.lower().startswith("urn:uuid:"):
+        v = v[9:]
+    return v.lower()
+
+
+@dataclass
+class Person:
+    local_id: str = ""
+    snils: str = ""
+    surname: str = ""
+    name: str = ""
+    patronymic: str = ""
+
+
+@dataclass
+class Patient(Person):
+    birth_date: str = ""
+    gender: str = ""
+
+
+@dataclass
+class Doctor:
+    role: str = ""
+    person: Person = field(default_factory=Person)
+    position: str = ""
+    speciality: str = ""
+
+
+@dataclass
+class Attachment:
+    """A base64 block with its declared checksum (``data`` + ``checksum``)."""
+
+    data_b64: str = ""
+    checksum: str = ""
+
+
+@dataclass
+class PersonalSign:
+    doctor: Doctor = field(default_factory=Doctor)
+    signature: Attachment | None = None
+
+
+@dataclass
+class Association:
+    target: str = ""
+    type: str = ""
+
+
+@dataclass
+class RegisterRequest:
+    """The metadata of one ``registerDocumentRequest`` (values as sent, stripped)."""
+
+    message_id: str = ""
+    client_entity_id: str = ""
+    system: str = ""
+    local_uid: str = ""
+    kind: str = ""
+    creation_date_time: str = ""
+    organization: str = ""
+    department: str = ""
+    document_number: str = ""
+    series: str = ""
+    patient: Patient | None = None
+    patient_snils: str = ""
+    personal_signs: list[PersonalSign] = field(default_factory=list)
+    org_signature: Attachment | None = None
+    document: Attachment | None = None
+    associations: list[Association] = field(default_factory=list)
+    #: elements present in the request body (local names), for "required element" checks
+    present: set[str] = field(default_factory=set)
+
+    @property
+    def effective_patient_snils(self) -> str:
+        """The patient's SNILS digits, from ``patient/snils`` or the legacy ``patientSnils``."""
+        if self.patient and self.patient.snils:
+            return snils_digits(self.patient.snils)
+        return snils_digits(self.patient_snils)
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON-friendly form (signature and document data are replaced by their sizes)."""
+        d = asdict(self)
+        d["present"] = sorted(self.present)
+        for sign in d["personal_signs"]:
+            if sign.get("signature"):
+                sign["signature"]["data_b64"] = f"<{len(sign['signature']['data_b64'])} base64 chars>"
+        for key in ("org_signature", "document"):
+            if d.get(key):
+                d[key]["data_b64"] = f"<{len(d[key]['data_b64'])} base64 chars>"
+        return d
+
+    @classmethod
+    def from_dict(cls, d: dict[str, Any]) -> RegisterRequest:
+        """Inverse of :func:`dataclasses.asdict` (used to rebuild a request from the store)."""
+        d = dict(d)
+        if d.get("patient"):
+            d["patient"] = Patient(**d["patient"])
+        d["personal_signs"] = [
+            PersonalSign(
+                doctor=Doctor(**{**s["doctor"], "person": Person(**s["doctor"]["person"])}),
+                signature=Attachment(**s["signature"]) if s.get("signature") else None,
+            )
+            for s in d.get("personal_signs", [])
+        ]
+        for key in ("org_signature", "document"):
+            if d.get(key):
+                d[key] = Attachment(**d[key])
+        d["associations"] = [Association(**a) for a in d.get("associations", [])]
+        d["present"] = set(d.get("present", []))
+        return cls(**d)

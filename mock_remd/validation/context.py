@@ -1,0 +1,61 @@
+"""What the layers share while validating one document."""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from mock_remd.catalog.kinds import Kind, KindRegistry, default_registry
+from mock_remd.core.model import RegisterRequest
+from mock_remd.validation.report import LAYER_ORDER
+
+SIGNATURE_LEVELS = ("off", "structure", "digest", "crypto")
+
+
+@dataclass(frozen=True)
+class ValidationSettings:
+    """Which layers run and with what material. Built once per process, shared by threads."""
+
+    layers: frozenset[str] = frozenset(LAYER_ORDER)
+    packs_dir: Path | None = None
+    nsi_dir: Path | None = None
+    signatures: str = "digest"
+    trusted_ca: Path | None = None
+    kinds: KindRegistry = field(default_factory=default_registry)
+    #: extra knobs for layers (e.g. {"nsi": {...}}); read-only by convention
+    options: dict[str, Any] = field(default_factory=dict)
+
+    @staticmethod
+    def parse_layers(spec: str | None) -> frozenset[str]:
+        """``all`` / ``none`` / a comma-separated list of layer names (CONTRACT §2 ``MOCK_REMD_VALIDATION``)."""
+        spec = (spec or "all").strip().lower()
+        if spec in ("all", ""):
+            return frozenset(LAYER_ORDER)
+        if spec == "none":
+            return frozenset()
+        names = {s.strip() for s in spec.split(",") if s.strip()}
+        unknown = names - set(LAYER_ORDER)
+        if unknown:
+            raise ValueError(f"unknown validation layers: {', '.join(sorted(unknown))} (known: {', '.join(LAYER_ORDER)})")
+        return frozenset(names)
+
+
+@dataclass
+class DocumentContext:
+    """One document under validation; layers read it and add what they learn."""
+
+    content: bytes
+    settings: ValidationSettings
+    request: RegisterRequest | None = None
+    #: kind asked for (request ``kind`` or ``validate --kind``)
+    requested_kind: str = ""
+    #: set by the ``xml`` layer: the parsed root element (namespaced, as received)
+    root: Any = None
+    #: set by the ``kind`` layer
+    kind: Kind | None = None
+    #: when the check happens (documents are checked "now" unless a test pins it)
+    now: dt.datetime = field(default_factory=lambda: dt.datetime.now(dt.timezone.utc))
+    #: free-form scratch space shared between layers (e.g. the namespace-stripped tree)
+    scratch: dict[str, Any] = field(default_factory=dict)

@@ -1,0 +1,109 @@
+"""The layered СЭМД validation pipeline (xml → kind → header → xsd → schematron → nsi → cross → signatures).
+
+A :class:`Validator` is built once per process from :class:`ValidationSettings`; it holds each
+layer's prepared material (compiled packs, loaded dictionaries) and is safe to call from threads.
+The asynchronous leg of ``registerDocument`` and ``mock-remd validate`` both call :meth:`validate`.
+"""
+
+from __future__ import annotations
+
+import importlib
+import logging
+import threading
+import time
+from typing import Protocol
+
+from mock_remd.core.model import RegisterRequest
+from mock_remd.validation.context import DocumentContext, ValidationSettings
+from mock_remd.validation.report import LAYER_ORDER, Finding, LayerReport, ValidationReport
+
+log = logging.getLogger(__name__)
+
+#: layer name -> "module:Class" implementing it
+LAYER_CLASSES: dict[str, str] = {
+    "xml": "mock_remd.validation.layers.xml_layer:XmlLayer",
+    "kind": "mock_remd.validation.layers.kind_layer:KindLayer",
+    "header": "mock_remd.validation.layers.header_layer:HeaderLayer",
+    "xsd": "mock_remd.validation.layers.xsd_layer:XsdLayer",
+    "schematron": "mock_remd.validation.layers.schematron_layer:SchematronLayer",
+    "nsi": "mock_remd.validation.layers.nsi_layer:NsiLayer",
+    "cross": "mock_remd.validation.layers.cross_layer:CrossLayer",
+    "signatures": "mock_remd.validation.layers.signatures_layer:SignaturesLayer",
+}
+
+
+class Layer(Protocol):
+    """A validation layer: constructed once with the settings, run once per document."""
+
+    name: str
+
+    def run(self, ctx: DocumentContext) -> LayerReport: ...
+
+
+def _load(name: str, settings: ValidationSettings) -> Layer:
+    module_name, cls_name = LAYER_CLASSES[name].split(":")
+    cls = getattr(importlib.import_module(module_name), cls_name)
+    return cls(settings)
+
+
+class Validator:
+    """Runs the enabled layers in order and collects every finding of every layer that ran."""
+
+    def __init__(self, settings: ValidationSettings | None = None) -> None:
+        self.settings = settings or ValidationSettings()
+        self._layers: dict[str, Layer] = {}
+        self._lock = threading.Lock()
+
+    def layer(self, name: str) -> Layer:
+        """The layer object for ``name`` (built on first use, then reused)."""
+        inst = self._layers.get(name)
+        if inst is None:
+            with self._lock:
+                inst = self._layers.get(name)
+                if inst is None:
+                    inst = _load(name, self.settings)
+                    self._layers[name] = inst
+        return inst
+
+    def warm_up(self) -> None:
+        """Build every enabled layer now (compile packs, load dictionaries) instead of on first use."""
+        for name in LAYER_ORDER:
+            if name in self.settings.layers:
+                self.layer(name)
+
+    def validate(
+        self, content: bytes, request: RegisterRequest | None = None, kind: str = ""
+    ) -> ValidationReport:
+        """Validate one document; never raises for bad input (an internal failure becomes a finding)."""
+        ctx = DocumentContext(
+            content=content,
+            settings=self.settings,
+            request=request,
+            requested_kind=kind or (request.kind if request else ""),
+        )
+        report = ValidationReport(kind=ctx.requested_kind)
+        for name in LAYER_ORDER:
+            if name not in self.settings.layers:
+                report.layers.append(LayerReport.skipped(name, "слой отключён настройкой MOCK_REMD_VALIDATION"))
+                continue
+            if name != "xml" and ctx.root is None and name != "signatures":
+                report.layers.append(LayerReport.skipped(name, "документ не разобран как XML"))
+                continue
+            started = time.perf_counter()
+            try:
+                result = self.layer(name).run(ctx)
+            except Exception as exc:  # a layer bug must not lose the document: report it
+                log.exception("validation layer %s failed", name)
+                result = LayerReport(
+                    name=name,
+                    ran=True,
+                    passed=False,
+                    findings=[Finding("XML_VALIDATOR_ERROR", f"Внутренняя ошибка валидации СЭМД: {exc}", layer=name)],
+                )
+            result.duration_ms = (time.perf_counter() - started) * 1000
+            for f in result.findings:
+                f.layer = f.layer or name
+            report.layers.append(result)
+        if ctx.kind is not None:
+            report.kind = ctx.kind.id
+        return report
