@@ -1,0 +1,104 @@
+"""Reading a SOAP envelope: version, WS-Addressing and transport headers, the body element.
+
+WS-Addressing headers are read from the raw header document (declaring them as spyne header
+classes next to ``transportHeader`` breaks the WSDL). Everything is matched by local name, so any
+prefix works, as real clients use many.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from lxml import etree
+
+from mock_remd.soap.faults import SoapFault
+from mock_remd.soap.namespaces import SOAP11, SOAP12
+from mock_remd.xmlsafe import UnsafeXmlError, XmlTooLargeError, local_name, parse_bytes
+
+
+@dataclass
+class Envelope:
+    """The parts of an incoming request the registry looks at."""
+
+    version: str
+    root: etree._Element
+    header: etree._Element | None
+    body: etree._Element
+    operation: str
+    message_id: str = ""
+    action: str = ""
+    to: str = ""
+    reply_to: str = ""
+    client_entity_id: str = ""
+
+    @property
+    def operation_element(self) -> etree._Element:
+        return self.body
+
+
+def version_from_content_type(content_type: str | None) -> str | None:
+    """``1.2`` for application/soap+xml, ``1.1`` for text/xml, else None."""
+    ct = (content_type or "").lower()
+    if "application/soap+xml" in ct:
+        return "1.2"
+    if "text/xml" in ct:
+        return "1.1"
+    return None
+
+
+def _text(el: etree._Element | None) -> str:
+    if el is None:
+        return ""
+    return "".join(el.itertext()).strip()
+
+
+def parse_envelope(data: bytes, content_type: str | None = None, *, max_bytes: int) -> Envelope:
+    """Parse a request body into an :class:`Envelope`; raises :class:`SoapFault` for bad input."""
+    guessed = version_from_content_type(content_type) or "1.2"
+    if not data.strip():
+        raise SoapFault("Client.EmptyRequest", "Пустой запрос: ожидается SOAP-конверт", http_status=400)
+    try:
+        root = parse_bytes(data, max_bytes=max_bytes)
+    except XmlTooLargeError as exc:
+        raise SoapFault("Client.RequestTooLarge", f"Запрос слишком велик: {exc}", http_status=413) from exc
+    except UnsafeXmlError as exc:
+        raise SoapFault("Client.UnsafeXml", f"Недопустимый XML: {exc}") from exc
+    except etree.XMLSyntaxError as exc:
+        raise SoapFault("Client.MalformedXml", f"Запрос не является корректным XML: {exc.msg}") from exc
+    ns = etree.QName(root).namespace
+    if local_name(root) != "Envelope" or ns not in (SOAP11, SOAP12):
+        raise SoapFault(
+            "Client.NotSoapEnvelope",
+            f"Корневой элемент {{{ns or ''}}}{local_name(root)} не является SOAP-конвертом (Envelope 1.1 или 1.2)",
+        )
+    version = "1.1" if ns == SOAP11 else "1.2"
+    del guessed
+    header = root.find(f"{{{ns}}}Header")
+    body_el = root.find(f"{{{ns}}}Body")
+    if body_el is None:
+        raise SoapFault("Client.NoBody", "В SOAP-конверте нет элемента Body")
+    children = [c for c in body_el if isinstance(c.tag, str)]
+    if not children:
+        raise SoapFault("Client.EmptyBody", "Элемент Body не содержит операции")
+    op_el = children[0]
+    env = Envelope(version=version, root=root, header=header, body=op_el, operation=local_name(op_el))
+    if header is not None:
+        for h in header:
+            if not isinstance(h.tag, str):
+                continue
+            name = local_name(h)
+            if name == "MessageID":
+                env.message_id = _text(h)
+            elif name == "Action":
+                env.action = _text(h)
+            elif name == "To":
+                env.to = _text(h)
+            elif name == "ReplyTo":
+                addr = next((c for c in h if isinstance(c.tag, str) and local_name(c) == "Address"), None)
+                env.reply_to = _text(addr)
+            elif name == "transportHeader":
+                for el in h.iter():
+                    if isinstance(el.tag, str) and local_name(el) == "clientEntityId":
+                        env.client_entity_id = _text(el)
+                        break
+    return env
