@@ -38,13 +38,20 @@ def _child_map(el: etree._Element | None) -> dict[str, etree._Element]:
     return out
 
 
+def _first(m: dict[str, etree._Element], *names: str) -> etree._Element | None:
+    for n in names:
+        if n in m:
+            return m[n]
+    return None
+
+
 def _person(el: etree._Element | None, cls=Person):
     m = _child_map(el)
     values = {
         "local_id": _text(m.get("localId")),
         "snils": _text(m.get("snils")),
-        "surname": _text(m.get("surname") or m.get("family")),
-        "name": _text(m.get("name") or m.get("given")),
+        "surname": _text(_first(m, "surname", "family")),
+        "name": _text(_first(m, "name", "given")),
         "patronymic": _text(m.get("patronymic")),
     }
     if cls is Patient:
@@ -97,7 +104,8 @@ def parse_register(op: etree._Element, *, message_id: str = "", client_entity_id
                     position=_text(dm.get("position")),
                     speciality=_text(dm.get("speciality")),
                 )
-                sig = _attachment(m.get("signature") or m.get("sign"))
+                sig_el = m.get("signature")
+                sig = _attachment(sig_el if sig_el is not None else m.get("sign"))
                 req.personal_signs.append(PersonalSign(doctor=doctor, signature=sig))
         elif name == "orgSignature":
             req.org_signature = _attachment(el)
