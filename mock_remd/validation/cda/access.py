@@ -1,0 +1,90 @@
+"""Namespace-aware access to a CDA tree and registry-style element paths."""
+
+from __future__ import annotations
+
+from lxml import etree
+
+HL7 = "urn:hl7-org:v3"
+XSI = "http://www.w3.org/2001/XMLSchema-instance"
+
+#: prefix -> namespace for XPath and for ``prefix:Name`` lookups; ``hl7`` is the CDA default namespace.
+NS: dict[str, str] = {
+    "hl7": HL7,
+    "xsi": XSI,
+    "identity": "urn:hl7-ru:identity",
+    "address": "urn:hl7-ru:address",
+    "fias": "urn:hl7-ru:fias",
+    "medService": "urn:hl7-ru:medService",
+    "PII": "urn:hl7-ru:PII",
+}
+#: namespace -> the prefix used when writing paths (CDA elements get none)
+PREFIX_BY_NS: dict[str, str] = {ns: p for p, ns in NS.items() if p not in ("hl7", "xsi")}
+
+#: the SNILS OID used as ``id/@root`` for persons
+SNILS_ROOT = "1.2.643.100.3"
+
+
+def qname(name: str) -> str:
+    """Clark notation for ``name`` (``code`` → ``{urn:hl7-org:v3}code``, ``identity:Series`` → identity ns)."""
+    if ":" in name:
+        prefix, local = name.split(":", 1)
+        return f"{{{NS[prefix]}}}{local}"
+    return f"{{{HL7}}}{name}"
+
+
+def children(el: etree._Element | None, name: str) -> list[etree._Element]:
+    """Direct children of ``el`` called ``name`` (CDA namespace unless prefixed)."""
+    if el is None:
+        return []
+    return el.findall(qname(name))
+
+
+def child(el: etree._Element | None, *names: str) -> etree._Element | None:
+    """Follow a chain of first children (``child(root, "recordTarget", "patientRole")``); None when absent."""
+    cur = el
+    for name in names:
+        if cur is None:
+            return None
+        cur = cur.find(qname(name))
+    return cur
+
+
+def attr(el: etree._Element | None, name: str) -> str:
+    """An attribute value, stripped; empty when the element or the attribute is absent."""
+    if el is None:
+        return ""
+    return (el.get(name) or "").strip()
+
+
+def text(el: etree._Element | None) -> str:
+    """All text inside ``el`` with whitespace collapsed; empty for None."""
+    if el is None:
+        return ""
+    return " ".join("".join(el.itertext()).split())
+
+
+def has_null_flavor(el: etree._Element | None) -> bool:
+    """True when ``el`` carries ``@nullFlavor``."""
+    return el is not None and el.get("nullFlavor") is not None
+
+
+def local_label(el: etree._Element) -> str:
+    """The element's name as paths write it: ``recordTarget`` or ``identity:IdentityDoc``."""
+    q = etree.QName(el)
+    prefix = PREFIX_BY_NS.get(q.namespace or "")
+    return f"{prefix}:{q.localname}" if prefix else q.localname
+
+
+def node_path(el: etree._Element) -> str:
+    """The registry's ``Путь``: ``/ClinicalDocument[1]/recordTarget[1]/patientRole[1]/id[2]``."""
+    steps: list[str] = []
+    cur: etree._Element | None = el
+    while cur is not None and isinstance(cur.tag, str):
+        parent = cur.getparent()
+        if parent is None:
+            index = 1
+        else:
+            index = 1 + sum(1 for sib in cur.itersiblings(preceding=True) if sib.tag == cur.tag)
+        steps.append(f"{local_label(cur)}[{index}]")
+        cur = parent
+    return "/" + "/".join(reversed(steps))

@@ -1,0 +1,167 @@
+"""Assertions over a CDA tree that produce ``VALIDATION_ERROR`` findings shaped like the registry's.
+
+The registry reports a failed document rule as
+``Ошибка валидации СЭМД: Элемент <логический путь> должен …. Путь: /ClinicalDocument[1]/…``;
+:class:`RuleChecker` builds exactly that text, with the rule id, the XPath and the source line.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+
+from lxml import etree
+
+from mock_remd.validation.cda.access import attr, children, has_null_flavor, node_path, text
+from mock_remd.validation.report import Finding
+
+PREFIX = "Ошибка валидации СЭМД: "
+
+
+def _count_phrase(allowed: int | tuple[int, ...] | str) -> str:
+    """``1 элемент`` / ``2 элемента`` / ``1 или 2 элемента`` / ``не более 1 элемента``."""
+    if allowed == "<=1":
+        return "не более 1 элемента"
+    if allowed == ">=1":
+        return "не менее 1 элемента"
+    if isinstance(allowed, tuple):
+        return " или ".join(str(n) for n in allowed) + " элемента"
+    return f"{allowed} элемент" if allowed == 1 else f"{allowed} элемента"
+
+
+def _count_ok(n: int, allowed: int | tuple[int, ...] | str) -> bool:
+    if allowed == "<=1":
+        return n <= 1
+    if allowed == ">=1":
+        return n >= 1
+    if isinstance(allowed, tuple):
+        return n in allowed
+    return n == allowed
+
+
+def _quoted(values: Sequence[str]) -> str:
+    q = [f"'{v}'" for v in values]
+    return q[0] if len(q) == 1 else ", ".join(q[:-1]) + " или " + q[-1]
+
+
+class RuleChecker:
+    """Collects findings; every helper returns True when its condition holds."""
+
+    def __init__(self, code: str = "VALIDATION_ERROR") -> None:
+        self.code = code
+        self.findings: list[Finding] = []
+
+    # -- reporting ---------------------------------------------------------------------------
+    def fail(self, rule: str, at: etree._Element, sentence: str) -> None:
+        """Record a failure of ``rule`` located at element ``at``."""
+        path = node_path(at)
+        self.findings.append(
+            Finding(
+                self.code,
+                f"{PREFIX}{sentence}. Путь: {path}",
+                rule=rule,
+                path=path,
+                line=at.sourceline,
+            )
+        )
+
+    # -- structure ---------------------------------------------------------------------------
+    def count(
+        self,
+        rule: str,
+        parent: etree._Element,
+        label: str,
+        name: str,
+        allowed: int | tuple[int, ...] | str = 1,
+        *,
+        display: str | None = None,
+    ) -> list[etree._Element]:
+        """Check how many ``name`` children ``parent`` has; returns them."""
+        found = children(parent, name)
+        if not _count_ok(len(found), allowed):
+            self.fail(
+                rule, parent, f"Элемент {label} должен иметь {_count_phrase(allowed)} {display or name}"
+            )
+        return found
+
+    def one(self, rule: str, parent: etree._Element, label: str, name: str) -> etree._Element | None:
+        """Exactly one ``name`` child; returns it (or None when the count is wrong)."""
+        found = self.count(rule, parent, label, name, 1)
+        return found[0] if len(found) == 1 else None
+
+    def optional(self, rule: str, parent: etree._Element, label: str, name: str) -> etree._Element | None:
+        """At most one ``name`` child; returns it when present."""
+        found = self.count(rule, parent, label, name, "<=1")
+        return found[0] if len(found) == 1 else None
+
+    def no_null_flavor(self, rule: str, el: etree._Element, label: str) -> bool:
+        """``el`` must not carry ``@nullFlavor``."""
+        if has_null_flavor(el):
+            self.fail(rule, el, f"Элемент {label} не должен иметь атрибут @nullFlavor")
+            return False
+        return True
+
+    # -- attributes and text -----------------------------------------------------------------
+    def attr_equals(self, rule: str, el: etree._Element, label: str, name: str, expected: str) -> bool:
+        """``@name`` must equal ``expected``."""
+        if el.get(name) != expected:
+            self.fail(rule, el, f"Элемент {label} должен иметь значение атрибута @{name} равное '{expected}'")
+            return False
+        return True
+
+    def attr_in(self, rule: str, el: etree._Element, label: str, name: str, allowed: Sequence[str]) -> bool:
+        """``@name`` must be one of ``allowed``."""
+        if el.get(name) not in allowed:
+            self.fail(
+                rule, el, f"Элемент {label} должен иметь значение атрибута @{name} равное {_quoted(allowed)}"
+            )
+            return False
+        return True
+
+    def attr_nonempty(self, rule: str, el: etree._Element, label: str, *names: str) -> bool:
+        """Each of ``@names`` must be present and not blank."""
+        ok = True
+        for name in names:
+            if not attr(el, name):
+                self.fail(rule, el, f"Элемент {label} должен иметь не пустое значение атрибута @{name}")
+                ok = False
+        return ok
+
+    def attr_present(self, rule: str, el: etree._Element, label: str, name: str) -> bool:
+        """``@name`` must be present."""
+        if el.get(name) is None:
+            self.fail(rule, el, f"Элемент {label} должен иметь атрибут @{name}")
+            return False
+        return True
+
+    def attr_matches(
+        self, rule: str, el: etree._Element, label: str, name: str, pattern: re.Pattern[str], meaning: str
+    ) -> bool:
+        """``@name`` must match ``pattern``; ``meaning`` says in words what a correct value is."""
+        if not pattern.match(el.get(name) or ""):
+            self.fail(
+                rule,
+                el,
+                f"Элемент {label} должен иметь синтаксически корректное значение атрибута @{name}, {meaning}",
+            )
+            return False
+        return True
+
+    def text_nonempty(self, rule: str, el: etree._Element, label: str) -> bool:
+        """The element must have non-blank text."""
+        if not text(el):
+            self.fail(rule, el, f"Элемент {label} должен иметь не пустое значение")
+            return False
+        return True
+
+    def coded(self, rule: str, el: etree._Element, label: str, systems: Sequence[str] | None = None) -> bool:
+        """A coded value: ``@codeSystem`` from ``systems`` (when given) and the other four attributes filled."""
+        if systems:
+            ok = self.attr_in(rule, el, label, "codeSystem", systems)
+        else:
+            ok = self.attr_nonempty(rule, el, label, "codeSystem")
+        ok = (
+            self.attr_nonempty(rule, el, label, "code", "codeSystemName", "codeSystemVersion", "displayName")
+            and ok
+        )
+        return self.no_null_flavor(rule, el, label) and ok

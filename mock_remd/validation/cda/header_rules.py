@@ -1,0 +1,457 @@
+"""The header rules every modern СЭМД shares, written as code.
+
+They follow what the shared Минздрав rule modules (Main01–Main06 for the header parts, Core01–Core05
+and Core08 for names, addresses, dates, identity documents and staff, Extra01/Extra02 for SNILS and
+postal code shapes) require — never more: edition-specific rules (for example "no seconds in
+``effectiveTime``" or "no nullFlavor on the patient's SNILS") belong to the kind's own rule pack.
+One addition: every SNILS in the header must have a correct check digit, as the registry cannot
+identify a person otherwise.
+
+Rule ids are our own (``H-<part>``); every finding carries the element path and source line.
+"""
+
+from __future__ import annotations
+
+import re
+
+from lxml import etree
+
+from mock_remd.validation.cda import snils
+from mock_remd.validation.cda.access import SNILS_ROOT, attr, children, has_null_flavor
+from mock_remd.validation.cda.checker import RuleChecker
+from mock_remd.validation.cda.document import NSI_DOC_TYPES, NSI_KINDS, NSI_SEMD_TYPES
+from mock_remd.validation.cda.timestamps import is_registry_ts
+from mock_remd.validation.report import Finding
+
+_OID = r"[0-2](\.([1-9][0-9]*|0))+"
+
+
+def _mis_id_root(suffix: str) -> re.Pattern[str]:
+    """``<OID МО>.100.<МИС>.<экземпляр>.<suffix>`` — the id convention of objects kept in a MIS."""
+    return re.compile(rf"^{_OID}\.100([.]([1-9][0-9]*|0))+\.{suffix}$")
+
+
+DOC_ID_ROOT = _mis_id_root("51")
+SET_ID_ROOT = _mis_id_root("50")
+PATIENT_ID_ROOT = _mis_id_root("10")
+STAFF_ID_ROOT = _mis_id_root("70")
+POSTAL_CODE = re.compile(r"^[0-9]{6}$")
+
+TYPE_ID_ROOT = "2.16.840.1.113883.1.3"
+TYPE_ID_EXTENSION = "POCD_MT000040"
+MINZDRAV_OID = "1.2.643.5.1.13"
+LICENSE_ROOT = "1.2.643.5.1.13.2.1.1.1504.101"
+
+DOC_CODE_SYSTEMS = (*NSI_DOC_TYPES, NSI_SEMD_TYPES, NSI_KINDS)
+CONFIDENTIALITY_SYSTEMS = (
+    "1.2.643.5.1.13.13.99.2.285",
+    "1.2.643.5.1.13.2.1.1.1504.9",
+    "2.16.840.1.113883.2.35.10.9",
+    "1.2.643.5.1.13.13.11.1116",
+)
+IDENTITY_CARD_SYSTEMS = ("1.2.643.5.1.13.13.99.2.48", "1.2.643.5.1.13.13.11.1011", "1.2.643.5.1.13.2.1.1.736")
+POLICY_TYPE_SYSTEMS = ("1.2.643.5.1.13.13.11.1035",)
+REGION_SYSTEMS = ("1.2.643.5.1.13.13.99.2.206", "1.2.643.5.1.13.13.11.1093")
+ADDRESS_TYPE_SYSTEMS = (
+    "1.2.643.5.1.13.13.11.1504",
+    "1.2.643.5.1.13.13.11.1415",
+    "1.2.643.5.1.13.13.99.2.241",
+)
+GENDER_SYSTEMS = ("1.2.643.5.1.13.13.11.1040", "1.2.643.5.1.13.2.1.1.156")
+POSITION_SYSTEMS = ("1.2.643.5.1.13.13.11.1002", "1.2.643.5.1.13.2.1.1.733")
+
+CD = "ClinicalDocument"
+PR = "ClinicalDocument/recordTarget/patientRole"
+
+_MIS_ID_WORDS = 'сформированное по правилу "OID_медицинской_организации.100.НомерМИС.НомерЭкзМИС.{}"'
+_TS_WORDS = "в формате YYYYMMDD, YYYYMMDDHHmm+ZZZZ или YYYYMMDDHHmmSS+ZZZZ"
+
+
+def check_header(root: etree._Element) -> list[Finding]:
+    """Run every header rule on a parsed ``ClinicalDocument``; returns the failures."""
+    c = RuleChecker()
+    _document(c, root)
+    _record_target(c, root)
+    _author(c, root)
+    _custodian(c, root)
+    _information_recipient(c, root)
+    _legal_authenticator(c, root)
+    return c.findings
+
+
+# -- shared pieces -------------------------------------------------------------------------------
+def _timestamp(c: RuleChecker, rule: str, el: etree._Element, label: str) -> None:
+    """A date that is not nullFlavor must have ``@value`` in one of the accepted shapes."""
+    if has_null_flavor(el):
+        return
+    if c.attr_present(rule, el, label, "value") and not is_registry_ts(el.get("value")):
+        c.fail(rule, el, f"Элемент {label} должен иметь значение атрибута @value {_TS_WORDS}")
+
+
+def _snils(c: RuleChecker, rule: str, id_el: etree._Element, label: str) -> None:
+    """A SNILS ``id``: root, shape and check digit."""
+    if not c.attr_equals(rule, id_el, label, "root", SNILS_ROOT):
+        return
+    if not c.attr_nonempty(rule, id_el, label, "extension"):
+        return
+    value = attr(id_el, "extension")
+    if not snils.shape_ok(value):
+        c.fail(
+            rule,
+            id_el,
+            f"Элемент {label} должен иметь синтаксически корректное значение атрибута @extension, "
+            "соответствующее СНИЛС: 11 цифр, допускается группировка 3+3+3+2 через пробел или тире",
+        )
+    elif not snils.checksum_ok(value):
+        c.fail(
+            rule,
+            id_el,
+            f"Элемент {label} должен иметь значение атрибута @extension с верным контрольным числом СНИЛС [{value}]",
+        )
+
+
+def _name(c: RuleChecker, rule: str, name: etree._Element, label: str) -> None:
+    """A person's name: one non-empty family and given name, at most one non-empty patronymic."""
+    if not c.no_null_flavor(rule, name, label):
+        return
+    for part in ("family", "given"):
+        el = c.one(rule, name, label, part)
+        if el is not None and c.no_null_flavor(rule, el, f"{label}/{part}"):
+            c.text_nonempty(rule, el, f"{label}/{part}")
+    patronymic = c.optional(rule, name, label, "identity:Patronymic")
+    if patronymic is not None and c.no_null_flavor(rule, patronymic, f"{label}/identity:Patronymic"):
+        c.text_nonempty(rule, patronymic, f"{label}/identity:Patronymic")
+
+
+def _addr(c: RuleChecker, addr: etree._Element, label: str) -> None:
+    """An address that is not nullFlavor: street line, region, postal code, FIAS ids."""
+    rule = "H-addr"
+    if has_null_flavor(addr):
+        return
+    for addr_type in children(addr, "address:Type"):
+        c.coded(rule, addr_type, f"{label}/address:Type", ADDRESS_TYPE_SYSTEMS)
+    street = c.one(rule, addr, label, "streetAddressLine")
+    if street is not None and c.no_null_flavor(rule, street, f"{label}/streetAddressLine"):
+        c.text_nonempty(rule, street, f"{label}/streetAddressLine")
+    state = c.one(rule, addr, label, "address:stateCode")
+    if state is not None:
+        c.coded(rule, state, f"{label}/address:stateCode", REGION_SYSTEMS)
+    postal = c.one(rule, addr, label, "postalCode")
+    if (
+        postal is not None
+        and not has_null_flavor(postal)
+        and c.text_nonempty(rule, postal, f"{label}/postalCode")
+    ):
+        if not POSTAL_CODE.match(postal.text.strip() if postal.text else ""):
+            c.fail(
+                rule, postal, f"Элемент {label}/postalCode должен иметь значение из 6 цифр без разделителей"
+            )
+    fias = c.one(rule, addr, label, "fias:Address")
+    if fias is None or has_null_flavor(fias):
+        return
+    aoguid = c.one(rule, fias, f"{label}/fias:Address", "fias:AOGUID")
+    if aoguid is not None and c.no_null_flavor(rule, aoguid, f"{label}/fias:Address/fias:AOGUID"):
+        c.text_nonempty(rule, aoguid, f"{label}/fias:Address/fias:AOGUID")
+    houseguid = c.one(rule, fias, f"{label}/fias:Address", "fias:HOUSEGUID")
+    if houseguid is not None and not has_null_flavor(houseguid):
+        c.text_nonempty(rule, houseguid, f"{label}/fias:Address/fias:HOUSEGUID")
+
+
+def _organization(
+    c: RuleChecker, rule: str, org: etree._Element, label: str, *, addr_count: str | int
+) -> None:
+    """``representedOrganization``-like element: classCode ORG, one id and name, address."""
+    if not c.no_null_flavor(rule, org, label):
+        return
+    c.attr_equals(rule, org, label, "classCode", "ORG")
+    org_id = c.one(rule, org, label, "id")
+    if org_id is not None:
+        c.no_null_flavor(rule, org_id, f"{label}/id")
+    c.one(rule, org, label, "name")
+    for addr in c.count(rule, org, label, "addr", addr_count):
+        if c.no_null_flavor(rule, addr, f"{label}/addr"):
+            _addr(c, addr, f"{label}/addr")
+
+
+def _staff(c: RuleChecker, rule: str, entity: etree._Element, label: str) -> None:
+    """A medical worker (``assignedAuthor``/``assignedEntity``): staff id + SNILS, position, name, organisation."""
+    if not c.no_null_flavor(rule, entity, label):
+        return
+    ids = c.count(rule, entity, label, "id", 2)
+    if ids:
+        first = ids[0]
+        if c.no_null_flavor(rule, first, f"{label}/id[1]"):
+            c.attr_matches(rule, first, f"{label}/id[1]", "root", STAFF_ID_ROOT, _MIS_ID_WORDS.format(70))
+            c.attr_nonempty(rule, first, f"{label}/id[1]", "extension")
+    if len(ids) >= 2 and c.no_null_flavor(rule, ids[1], f"{label}/id[2]"):
+        _snils(c, rule, ids[1], f"{label}/id[2]")
+    code = c.one(rule, entity, label, "code")
+    if code is not None and c.no_null_flavor(rule, code, f"{label}/code"):
+        c.attr_in(rule, code, f"{label}/code", "codeSystem", POSITION_SYSTEMS)
+    addr = c.optional(rule, entity, label, "addr")
+    if addr is not None and c.no_null_flavor(rule, addr, f"{label}/addr"):
+        _addr(c, addr, f"{label}/addr")
+    person = c.one(rule, entity, label, "assignedPerson")
+    if person is not None and c.no_null_flavor(rule, person, f"{label}/assignedPerson"):
+        name = c.one(rule, person, f"{label}/assignedPerson", "name")
+        if name is not None:
+            _name(c, rule, name, f"{label}/assignedPerson/name")
+    org = c.optional(rule, entity, label, "representedOrganization")
+    if org is not None:
+        _organization(c, rule, org, f"{label}/representedOrganization", addr_count="<=1")
+
+
+# -- ClinicalDocument ----------------------------------------------------------------------------
+def _document(c: RuleChecker, root: etree._Element) -> None:
+    c.no_null_flavor("H-document", root, CD)
+
+    realm = c.one("H-realmCode", root, CD, "realmCode")
+    if realm is not None and c.no_null_flavor("H-realmCode", realm, f"{CD}/realmCode"):
+        c.attr_equals("H-realmCode", realm, f"{CD}/realmCode", "code", "RU")
+
+    type_id = c.one("H-typeId", root, CD, "typeId")
+    if type_id is not None and c.no_null_flavor("H-typeId", type_id, f"{CD}/typeId"):
+        c.attr_equals("H-typeId", type_id, f"{CD}/typeId", "root", TYPE_ID_ROOT)
+        c.attr_equals("H-typeId", type_id, f"{CD}/typeId", "extension", TYPE_ID_EXTENSION)
+
+    for template in c.count("H-templateId", root, CD, "templateId", 1):
+        if c.no_null_flavor("H-templateId", template, f"{CD}/templateId"):
+            c.attr_nonempty("H-templateId", template, f"{CD}/templateId", "root")
+
+    doc_id = c.one("H-id", root, CD, "id")
+    if doc_id is not None and c.no_null_flavor("H-id", doc_id, f"{CD}/id"):
+        c.attr_matches("H-id", doc_id, f"{CD}/id", "root", DOC_ID_ROOT, _MIS_ID_WORDS.format(51))
+        c.attr_nonempty("H-id", doc_id, f"{CD}/id", "extension")
+
+    code = c.one("H-code", root, CD, "code")
+    if code is not None:
+        c.coded("H-code", code, f"{CD}/code", DOC_CODE_SYSTEMS)
+
+    title = c.one("H-title", root, CD, "title")
+    if title is not None and c.no_null_flavor("H-title", title, f"{CD}/title"):
+        c.text_nonempty("H-title", title, f"{CD}/title")
+
+    eff = c.one("H-effectiveTime", root, CD, "effectiveTime")
+    if eff is not None:
+        if has_null_flavor(eff):
+            c.attr_equals("H-effectiveTime", eff, f"{CD}/effectiveTime", "nullFlavor", "NA")
+        else:
+            _timestamp(c, "H-effectiveTime", eff, f"{CD}/effectiveTime")
+
+    conf = c.one("H-confidentialityCode", root, CD, "confidentialityCode")
+    if conf is not None:
+        c.coded("H-confidentialityCode", conf, f"{CD}/confidentialityCode", CONFIDENTIALITY_SYSTEMS)
+
+    lang = c.one("H-languageCode", root, CD, "languageCode")
+    if lang is not None and c.no_null_flavor("H-languageCode", lang, f"{CD}/languageCode"):
+        c.attr_equals("H-languageCode", lang, f"{CD}/languageCode", "code", "ru-RU")
+
+    set_id = c.one("H-setId", root, CD, "setId")
+    if set_id is not None and c.no_null_flavor("H-setId", set_id, f"{CD}/setId"):
+        c.attr_matches("H-setId", set_id, f"{CD}/setId", "root", SET_ID_ROOT, _MIS_ID_WORDS.format(50))
+        c.attr_nonempty("H-setId", set_id, f"{CD}/setId", "extension")
+        if doc_id is not None and attr(doc_id, "root") and attr(doc_id, "root") == attr(set_id, "root"):
+            c.fail(
+                "H-setId",
+                set_id,
+                f"Значения атрибута @root элементов {CD}/id и {CD}/setId должны различаться",
+            )
+
+    version = c.one("H-versionNumber", root, CD, "versionNumber")
+    if version is not None and c.no_null_flavor("H-versionNumber", version, f"{CD}/versionNumber"):
+        c.attr_nonempty("H-versionNumber", version, f"{CD}/versionNumber", "value")
+
+    component = c.one("H-structuredBody", root, CD, "component")
+    if component is not None and c.no_null_flavor("H-structuredBody", component, f"{CD}/component"):
+        body = c.one("H-structuredBody", component, f"{CD}/component", "structuredBody")
+        if body is not None:
+            c.no_null_flavor("H-structuredBody", body, f"{CD}/component/structuredBody")
+
+
+# -- recordTarget --------------------------------------------------------------------------------
+def _record_target(c: RuleChecker, root: etree._Element) -> None:
+    rule = "H-recordTarget"
+    target = c.one(rule, root, CD, "recordTarget")
+    if target is None or not c.no_null_flavor(rule, target, f"{CD}/recordTarget"):
+        return
+    role = c.one(rule, target, f"{CD}/recordTarget", "patientRole")
+    if role is None or not c.no_null_flavor(rule, role, PR):
+        return
+
+    ids = c.count(rule, role, PR, "id", 2)
+    if ids and c.no_null_flavor(rule, ids[0], f"{PR}/id[1]"):
+        c.attr_matches(rule, ids[0], f"{PR}/id[1]", "root", PATIENT_ID_ROOT, _MIS_ID_WORDS.format(10))
+        c.attr_nonempty(rule, ids[0], f"{PR}/id[1]", "extension")
+    if len(ids) >= 2 and not has_null_flavor(ids[1]):
+        _snils(c, "H-patient-snils", ids[1], f"{PR}/id[2]")
+
+    doc = c.one("H-identityDoc", role, PR, "identity:IdentityDoc")
+    if doc is not None and not has_null_flavor(doc):
+        _identity_doc(c, doc, f"{PR}/identity:IdentityDoc")
+
+    policy = c.one("H-insurancePolicy", role, PR, "identity:InsurancePolicy")
+    if policy is not None and not has_null_flavor(policy):
+        _insurance_policy(c, policy, f"{PR}/identity:InsurancePolicy")
+
+    for addr in c.count("H-addr", role, PR, "addr", (1, 2)):
+        _addr(c, addr, f"{PR}/addr")
+
+    patient = c.one("H-patient", role, PR, "patient")
+    if patient is not None:
+        _patient(c, patient, f"{PR}/patient")
+
+    provider = c.one("H-providerOrganization", role, PR, "providerOrganization")
+    if provider is not None:
+        _provider_organization(c, provider, f"{PR}/providerOrganization")
+
+
+def _identity_doc(c: RuleChecker, doc: etree._Element, label: str) -> None:
+    rule = "H-identityDoc"
+    card_type = c.one(rule, doc, label, "identity:IdentityCardType")
+    if card_type is not None:
+        c.coded(rule, card_type, f"{label}/identity:IdentityCardType", IDENTITY_CARD_SYSTEMS)
+    for part, null_allowed in (
+        ("identity:Series", True),
+        ("identity:Number", False),
+        ("identity:IssueOrgName", True),
+        ("identity:IssueOrgCode", True),
+    ):
+        el = c.one(rule, doc, label, part)
+        if el is None or (null_allowed and has_null_flavor(el)):
+            continue
+        if c.no_null_flavor(rule, el, f"{label}/{part}"):
+            c.text_nonempty(rule, el, f"{label}/{part}")
+    issued = c.one(rule, doc, label, "identity:IssueDate")
+    if issued is not None and c.no_null_flavor(rule, issued, f"{label}/identity:IssueDate"):
+        _timestamp(c, rule, issued, f"{label}/identity:IssueDate")
+
+
+def _insurance_policy(c: RuleChecker, policy: etree._Element, label: str) -> None:
+    rule = "H-insurancePolicy"
+    policy_type = c.one(rule, policy, label, "identity:InsurancePolicyType")
+    if policy_type is not None:
+        c.coded(rule, policy_type, f"{label}/identity:InsurancePolicyType", POLICY_TYPE_SYSTEMS)
+    series = c.optional(rule, policy, label, "identity:Series")
+    if series is not None and c.no_null_flavor(rule, series, f"{label}/identity:Series"):
+        c.text_nonempty(rule, series, f"{label}/identity:Series")
+    number = c.one(rule, policy, label, "identity:Number")
+    if number is not None and c.no_null_flavor(rule, number, f"{label}/identity:Number"):
+        c.text_nonempty(rule, number, f"{label}/identity:Number")
+
+
+def _patient(c: RuleChecker, patient: etree._Element, label: str) -> None:
+    rule = "H-patient"
+    if not c.no_null_flavor(rule, patient, label):
+        return
+    name = c.one(rule, patient, label, "name")
+    if name is not None:
+        _name(c, rule, name, f"{label}/name")
+    gender = c.one(rule, patient, label, "administrativeGenderCode")
+    if gender is not None and not has_null_flavor(gender):
+        c.coded(rule, gender, f"{label}/administrativeGenderCode", GENDER_SYSTEMS)
+    birth = c.one(rule, patient, label, "birthTime")
+    if birth is not None:
+        _timestamp(c, rule, birth, f"{label}/birthTime")
+    c.optional(rule, patient, label, "guardian")
+
+
+def _provider_organization(c: RuleChecker, org: etree._Element, label: str) -> None:
+    rule = "H-providerOrganization"
+    if not c.no_null_flavor(rule, org, label):
+        return
+    ids = c.count(rule, org, label, "id", (1, 2))
+    for i, org_id in enumerate(ids, start=1):
+        c.no_null_flavor(rule, org_id, f"{label}/id[{i}]")
+    if len(ids) == 2 and not has_null_flavor(ids[1]):
+        c.attr_equals(rule, ids[1], f"{label}/id[2]", "root", LICENSE_ROOT)
+        c.attr_nonempty(rule, ids[1], f"{label}/id[2]", "extension", "assigningAuthorityName")
+    c.one(rule, org, label, "identity:Props")
+    c.one(rule, org, label, "name")
+    addr = c.optional(rule, org, label, "addr")
+    if addr is not None and c.no_null_flavor(rule, addr, f"{label}/addr"):
+        _addr(c, addr, f"{label}/addr")
+
+
+# -- author, custodian, recipient, legal authenticator -------------------------------------------
+def _author(c: RuleChecker, root: etree._Element) -> None:
+    rule = "H-author"
+    author = c.one(rule, root, CD, "author")
+    if author is None or not c.no_null_flavor(rule, author, f"{CD}/author"):
+        return
+    time = c.one(rule, author, f"{CD}/author", "time")
+    if time is not None:
+        c.attr_equals(rule, time, f"{CD}/author/time", "nullFlavor", "NI")
+    entity = c.one(rule, author, f"{CD}/author", "assignedAuthor")
+    if entity is not None:
+        _staff(c, rule, entity, f"{CD}/author/assignedAuthor")
+
+
+def _custodian(c: RuleChecker, root: etree._Element) -> None:
+    rule = "H-custodian"
+    custodian = c.one(rule, root, CD, "custodian")
+    if custodian is None or not c.no_null_flavor(rule, custodian, f"{CD}/custodian"):
+        return
+    assigned = c.one(rule, custodian, f"{CD}/custodian", "assignedCustodian")
+    label = f"{CD}/custodian/assignedCustodian"
+    if assigned is None or not c.no_null_flavor(rule, assigned, label):
+        return
+    org = c.one(rule, assigned, label, "representedCustodianOrganization")
+    if org is not None:
+        c.optional(rule, org, f"{label}/representedCustodianOrganization", "telecom")
+        _organization(c, rule, org, f"{label}/representedCustodianOrganization", addr_count=1)
+
+
+def _information_recipient(c: RuleChecker, root: etree._Element) -> None:
+    rule = "H-informationRecipient"
+    recipients = children(root, "informationRecipient")
+    to_minzdrav = [
+        r
+        for r in recipients
+        if any(
+            attr(i, "root") == MINZDRAV_OID
+            for org in children(_first(r, "intendedRecipient"), "receivedOrganization")
+            for i in children(org, "id")
+        )
+    ]
+    if len(to_minzdrav) != 1:
+        c.fail(
+            rule,
+            root,
+            f"Элемент {CD} должен иметь 1 элемент informationRecipient, получатель которого — "
+            f"Минздрав России (receivedOrganization/id/@root='{MINZDRAV_OID}')",
+        )
+    label = f"{CD}/informationRecipient"
+    for recipient in recipients:
+        if not c.no_null_flavor(rule, recipient, label):
+            continue
+        intended = c.one(rule, recipient, label, "intendedRecipient")
+        if intended is None or not c.no_null_flavor(rule, intended, f"{label}/intendedRecipient"):
+            continue
+        org = c.one(rule, intended, f"{label}/intendedRecipient", "receivedOrganization")
+        org_label = f"{label}/intendedRecipient/receivedOrganization"
+        if org is None or not c.no_null_flavor(rule, org, org_label):
+            continue
+        c.one(rule, org, org_label, "id")
+        c.one(rule, org, org_label, "name")
+
+
+def _legal_authenticator(c: RuleChecker, root: etree._Element) -> None:
+    rule = "H-legalAuthenticator"
+    label = f"{CD}/legalAuthenticator"
+    la = c.one(rule, root, CD, "legalAuthenticator")
+    if la is None or not c.no_null_flavor(rule, la, label):
+        return
+    time = c.one(rule, la, label, "time")
+    if time is not None:
+        c.attr_equals(rule, time, f"{label}/time", "nullFlavor", "NI")
+    signature = c.one(rule, la, label, "signatureCode")
+    if signature is not None:
+        c.attr_equals(rule, signature, f"{label}/signatureCode", "nullFlavor", "NI")
+    entity = c.one(rule, la, label, "assignedEntity")
+    if entity is not None:
+        _staff(c, rule, entity, f"{label}/assignedEntity")
+
+
+def _first(el: etree._Element | None, name: str) -> etree._Element | None:
+    found = children(el, name)
+    return found[0] if found else None
