@@ -1,16 +1,250 @@
-"""Layer ``cross``: not built yet (placeholder that reports it did not run)."""
+"""Layer ``cross``: the ``registerDocument`` request against the document it registers.
+
+Checks, in the registry's message shapes: ``localUid`` vs ``ClinicalDocument/id/@extension``; the
+patient's SNILS, name, birth date and gender; the organisation and department; the creation date
+vs ``effectiveTime``; the doctors of ``personalSigns`` vs author / legal authenticator
+(``INVALID_DOCTOR_*``, ``LEGAL_AUTHENTICATOR_NOT_FOUND``); the kind's patient-info rule (``NO_SNILS``,
+``PATIENT_OCCURRENCE_MISMATCH``) and ``SERIES_REQUIRED``. Without a request the layer does not run.
+"""
 
 from __future__ import annotations
 
+from mock_remd.catalog import errors
+from mock_remd.catalog.kinds import Kind
+from mock_remd.core.model import Doctor, RegisterRequest, snils_digits
+from mock_remd.validation.cda.access import child, node_path
+from mock_remd.validation.cda.document import CdaHeader, DocPerson
+from mock_remd.validation.cda.timestamps import parse_ts, parse_xs_date, parse_xs_datetime, same_creation_time
 from mock_remd.validation.context import DocumentContext, ValidationSettings
-from mock_remd.validation.report import LayerReport
+from mock_remd.validation.report import Finding, LayerReport
+
+IN_DOC = "в ЭМД"
+IN_REQUEST = "в запросе на регистрацию сведений"
+
+
+def same_name(a: str, b: str) -> bool:
+    """Names compare without regard to case, surrounding/double spaces and ``ё``/``е``."""
+
+    def norm(s: str) -> str:
+        return " ".join(s.split()).casefold().replace("ё", "е")
+
+    return norm(a) == norm(b)
+
+
+def _mismatch(what: str, doc_value: str, req_value: str) -> str:
+    """``<what> в ЭМД [doc] отличается от <what> в запросе на регистрацию сведений [req]``."""
+    subject, genitive = what.split("|")
+    return f"{subject} {IN_DOC} [{doc_value}] отличается от {genitive} {IN_REQUEST} [{req_value}]"
 
 
 class CrossLayer:
+    """Compare the request's metadata with the document's header."""
+
     name = "cross"
 
     def __init__(self, settings: ValidationSettings) -> None:
         self.settings = settings
 
     def run(self, ctx: DocumentContext) -> LayerReport:
-        return LayerReport.skipped(self.name, "слой ещё не реализован в этой сборке")
+        """Run every request↔document check; skipped when there is no request."""
+        if ctx.request is None:
+            return LayerReport.skipped(self.name, "нет запроса registerDocument для сверки")
+        if ctx.root is None:
+            return LayerReport.skipped(self.name, "документ не разобран как XML")
+        req = ctx.request
+        doc = CdaHeader(ctx.root)
+        kind = ctx.kind or ctx.settings.kinds.get(req.kind)
+        findings: list[Finding] = []
+        findings += self._document_id(ctx, doc, req)
+        findings += self._patient(ctx, doc, req)
+        findings += self._patient_rules(req, kind)
+        findings += self._organization(ctx, doc, req)
+        findings += self._creation_time(ctx, doc, req)
+        findings += self._doctors(doc, req)
+        if kind is not None and kind.series_required and not req.series.strip():
+            findings.append(
+                Finding("SERIES_REQUIRED", errors.message("SERIES_REQUIRED", kind=kind.id), rule="C-series")
+            )
+        return LayerReport(self.name, True, not findings, findings)
+
+    # -- helpers -----------------------------------------------------------------------------------
+    @staticmethod
+    def _at(ctx: DocumentContext, *names: str) -> tuple[str, int | None]:
+        el = child(ctx.root, *names)
+        if el is None:
+            return "", None
+        return node_path(el), el.sourceline
+
+    def _finding(
+        self, ctx: DocumentContext, rule: str, message: str, *where: str, code: str = "VALIDATION_ERROR"
+    ) -> Finding:
+        path, line = self._at(ctx, *where) if where else ("", None)
+        return Finding(code, message, rule=rule, path=path, line=line)
+
+    # -- checks ------------------------------------------------------------------------------------
+    def _document_id(self, ctx: DocumentContext, doc: CdaHeader, req: RegisterRequest) -> list[Finding]:
+        doc_uid, req_uid = doc.id_extension, req.local_uid.strip()
+        if not req_uid or doc_uid.casefold() == req_uid.casefold():
+            return []
+        text = (
+            f"Уникальный идентификатор документа {IN_DOC} [{doc_uid}] отличается от уникального "
+            f"идентификатора документа {IN_REQUEST} [{req_uid}]"
+        )
+        return [self._finding(ctx, "C-localUid", text, "id")]
+
+    def _patient(self, ctx: DocumentContext, doc: CdaHeader, req: RegisterRequest) -> list[Finding]:
+        out: list[Finding] = []
+        req_snils = req.effective_patient_snils
+        doc_snils = snils_digits(doc.patient_snils)
+        if req_snils and doc_snils != req_snils:
+            text = _mismatch("СНИЛС пациента|СНИЛС пациента", doc_snils, req_snils)
+            out.append(self._finding(ctx, "C-patient-snils", text, "recordTarget", "patientRole"))
+        patient = req.patient
+        if patient is None:
+            return out
+        where = ("recordTarget", "patientRole", "patient")
+        name = doc.patient_name
+        for rule, label, doc_value, req_value in (
+            ("C-patient-family", "Фамилия пациента|фамилии пациента", name.family, patient.surname),
+            ("C-patient-given", "Имя пациента|имени пациента", name.given, patient.name),
+            (
+                "C-patient-patronymic",
+                "Отчество пациента|отчества пациента",
+                name.patronymic,
+                patient.patronymic,
+            ),
+        ):
+            if req_value.strip() and not same_name(doc_value, req_value):
+                out.append(
+                    self._finding(ctx, rule, _mismatch(label, doc_value, req_value.strip()), *where, "name")
+                )
+        if patient.birth_date.strip():
+            doc_birth = parse_ts(doc.birth_time_raw)
+            req_birth = parse_xs_date(patient.birth_date)
+            if (
+                doc_birth is None
+                or doc_birth.date is None
+                or req_birth is None
+                or doc_birth.date != req_birth
+            ):
+                text = _mismatch(
+                    "Дата рождения пациента|даты рождения пациента",
+                    doc.birth_time_raw,
+                    patient.birth_date.strip(),
+                )
+                out.append(self._finding(ctx, "C-patient-birthDate", text, *where, "birthTime"))
+        if patient.gender.strip() and doc.gender_code != patient.gender.strip():
+            text = _mismatch("Пол пациента|пола пациента", doc.gender_code, patient.gender.strip())
+            out.append(self._finding(ctx, "C-patient-gender", text, *where, "administrativeGenderCode"))
+        return out
+
+    @staticmethod
+    def _patient_rules(req: RegisterRequest, kind: Kind | None) -> list[Finding]:
+        """NSI 1520 ``PATIENT_INFO``: whether patient info (and its SNILS) must be in the request."""
+        if kind is None:
+            return []
+        has_patient = req.patient is not None or bool(req.patient_snils.strip())
+        if kind.requires_patient and not has_patient:
+            return [
+                Finding(
+                    "PATIENT_OCCURRENCE_MISMATCH",
+                    errors.message("PATIENT_OCCURRENCE_MISMATCH", kind=kind.id),
+                    rule="C-patient-occurrence",
+                )
+            ]
+        if kind.requires_patient_snils and not req.effective_patient_snils:
+            return [Finding("NO_SNILS", errors.message("NO_SNILS"), rule="C-no-snils")]
+        return []
+
+    def _organization(self, ctx: DocumentContext, doc: CdaHeader, req: RegisterRequest) -> list[Finding]:
+        out: list[Finding] = []
+        org = req.organization.strip()
+        custodian = doc.custodian_oid
+        where = ("custodian", "assignedCustodian", "representedCustodianOrganization", "id")
+        if org and custodian != org:
+            text = _mismatch("Организация|организации", custodian, org)
+            out.append(self._finding(ctx, "C-organization", text, *where))
+        department = req.department.strip()
+        if department and org and not department.startswith(org + "."):
+            text = f"Подразделение [{department}] {IN_REQUEST} не относится к организации [{org}]"
+            out.append(self._finding(ctx, "C-department", text))
+        return out
+
+    def _creation_time(self, ctx: DocumentContext, doc: CdaHeader, req: RegisterRequest) -> list[Finding]:
+        req_raw = req.creation_date_time.strip()
+        requested = parse_xs_datetime(req_raw)
+        if requested is None:
+            return []  # a malformed creationDateTime is the synchronous leg's to report
+        document = doc.effective_time
+        if document is not None and same_creation_time(document, requested):
+            return []
+        text = _mismatch("Дата создания документа|даты создания документа", doc.effective_time_raw, req_raw)
+        return [self._finding(ctx, "C-creationDateTime", text, "effectiveTime")]
+
+    def _doctors(self, doc: CdaHeader, req: RegisterRequest) -> list[Finding]:
+        people = doc.people()
+        by_snils: dict[str, list[DocPerson]] = {}
+        for person in people:
+            if person.snils:
+                by_snils.setdefault(snils_digits(person.snils), []).append(person)
+        out: list[Finding] = []
+        signer_snils: set[str] = set()
+        for sign in req.personal_signs:
+            out += self._doctor(sign.doctor, by_snils, signer_snils)
+        legal = doc.legal_authenticator
+        if legal is not None and legal.snils and snils_digits(legal.snils) not in signer_snils:
+            out.append(
+                Finding(
+                    "LEGAL_AUTHENTICATOR_NOT_FOUND",
+                    errors.message("LEGAL_AUTHENTICATOR_NOT_FOUND", snils=snils_digits(legal.snils)),
+                    rule="C-legalAuthenticator",
+                    path=node_path(legal.element),
+                    line=legal.element.sourceline,
+                )
+            )
+        return out
+
+    @staticmethod
+    def _doctor(doctor: Doctor, by_snils: dict[str, list[DocPerson]], seen: set[str]) -> list[Finding]:
+        """One ``personalSign/doctor``: found in the document by SNILS, with the same name and local id."""
+        person = doctor.person
+        digits = snils_digits(person.snils)
+        if not digits:
+            label = (
+                " ".join(p for p in (person.surname, person.name, person.patronymic) if p) or person.local_id
+            )
+            return [
+                Finding(
+                    "INVALID_DOCTOR_SNILS",
+                    errors.message("INVALID_DOCTOR_SNILS", snils=label),
+                    rule="C-doctor",
+                )
+            ]
+        seen.add(digits)
+        matches = by_snils.get(digits)
+        if not matches:
+            return [
+                Finding(
+                    "INVALID_DOCTOR_INFO",
+                    errors.message("INVALID_DOCTOR_INFO", snils=digits),
+                    rule="C-doctor",
+                )
+            ]
+        found = matches[0]
+        where = {"path": node_path(found.element), "line": found.element.sourceline}
+        out: list[Finding] = []
+        for code, req_value, doc_value in (
+            ("INVALID_DOCTOR_FAMILY", person.surname, found.name.family),
+            ("INVALID_DOCTOR_NAME", person.name, found.name.given),
+            ("INVALID_DOCTOR_PATRONYMIC", person.patronymic, found.name.patronymic),
+        ):
+            if req_value.strip() and not same_name(req_value, doc_value):
+                text = errors.message(code, request=req_value.strip(), document=doc_value, snils=digits)
+                out.append(Finding(code, text, rule="C-doctor", **where))
+        local_ids = {p.local_id for p in matches if p.local_id}
+        if person.local_id.strip() and local_ids and person.local_id.strip() not in local_ids:
+            text = errors.message(
+                "INVALID_DOCTOR_ID", request=person.local_id.strip(), document=found.local_id, snils=digits
+            )
+            out.append(Finding("INVALID_DOCTOR_ID", text, rule="C-doctor", **where))
+        return out

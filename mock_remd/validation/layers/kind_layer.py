@@ -1,16 +1,211 @@
-"""Layer ``kind``: not built yet (placeholder that reports it did not run)."""
+"""Layer ``kind``: which kind (NSI 1520 row) the document is, and whether it may be registered as such.
+
+The document's kind comes from ``templateId/@root`` (all three template generations the registry
+knows) or, for 2023+ kinds, from ``code/translation`` in NSI 1520. It is compared with the kind the
+request asks for, checked for validity on the creation date and for the CDA format. The layer sets
+``ctx.kind``: the document's kind, else the requested kind when the document's cannot be told.
+"""
 
 from __future__ import annotations
 
+import datetime as dt
+from dataclasses import dataclass
+
+from mock_remd.catalog import errors
+from mock_remd.catalog.kinds import Kind, KindRegistry
+from mock_remd.validation.cda.access import child, children, node_path
+from mock_remd.validation.cda.document import NSI_DOC_TYPES, NSI_KINDS, CdaHeader
+from mock_remd.validation.cda.timestamps import parse_xs_datetime
 from mock_remd.validation.context import DocumentContext, ValidationSettings
-from mock_remd.validation.report import LayerReport
+from mock_remd.validation.report import Finding, LayerReport
+
+
+@dataclass(frozen=True)
+class KindEvidence:
+    """The kind a document declares, and what declared it (``templateId`` or ``code``)."""
+
+    kind: Kind | None
+    source: str = ""
+    value: str = ""
+
+
+def identify_kind(header: CdaHeader, registry: KindRegistry) -> KindEvidence:
+    """The kind the document declares: by ``templateId/@root``, else by an NSI 1520 code/translation."""
+    for root in header.template_roots:
+        kind = registry.by_template(root)
+        if kind is not None:
+            return KindEvidence(kind, "templateId", root)
+    coded = [header.code, *header.translations]
+    for value in coded:
+        if value is not None and value.code_system == NSI_KINDS and value.code:
+            kind = registry.get(value.code)
+            if kind is not None:
+                return KindEvidence(kind, "code", value.code)
+    return KindEvidence(None)
+
+
+def _creation_date(header: CdaHeader, ctx: DocumentContext) -> dt.date | None:
+    ts = header.effective_time
+    if ts is not None and ts.date is not None:
+        return ts.date
+    if ctx.request is not None:
+        created = parse_xs_datetime(ctx.request.creation_date_time)
+        if created is not None:
+            return created.date()
+    return None
 
 
 class KindLayer:
+    """Identify the document's kind, compare it with the request, check dates and format."""
+
     name = "kind"
 
     def __init__(self, settings: ValidationSettings) -> None:
         self.settings = settings
 
     def run(self, ctx: DocumentContext) -> LayerReport:
-        return LayerReport.skipped(self.name, "слой ещё не реализован в этой сборке")
+        """Set ``ctx.kind`` and report kind mismatches, kinds out of date and non-CDA kinds."""
+        if ctx.root is None:
+            return LayerReport.skipped(self.name, "документ не разобран как XML")
+        registry = ctx.settings.kinds
+        header = CdaHeader(ctx.root)
+        evidence = identify_kind(header, registry)
+        requested_id = (ctx.requested_kind or "").strip()
+        requested = registry.get(requested_id) if requested_id else None
+        findings: list[Finding] = []
+
+        if requested_id and requested is None:
+            findings.append(
+                Finding(
+                    "VALIDATION_ERROR",
+                    f"Вид документов [{requested_id}] отсутствует в справочнике {NSI_KINDS}",
+                    rule="K-unknown-kind",
+                )
+            )
+        if requested is not None and not requested.is_cda:
+            findings.append(
+                Finding(
+                    "INVALID_DOC_CONTENT_TYPE",
+                    errors.message("INVALID_DOC_CONTENT_TYPE", kind=requested.id),
+                    rule="K-format",
+                )
+            )
+        elif requested is not None:
+            findings.extend(self._compare(ctx, header, evidence, requested))
+
+        kind = evidence.kind or requested
+        ctx.kind = kind
+        if kind is None:
+            findings.append(
+                Finding(
+                    "VALIDATION_ERROR",
+                    "Вид документа не определён: templateId "
+                    f"[{', '.join(header.template_roots)}] не найден в справочнике {NSI_KINDS}",
+                    rule="K-undetermined",
+                    path=self._template_path(ctx),
+                    severity="warning",
+                )
+            )
+        else:
+            if evidence.kind is not None:
+                findings.extend(self._code_consistency(ctx, header, evidence.kind))
+            if not kind.is_cda and (requested is None or requested.is_cda):
+                findings.append(
+                    Finding(
+                        "INVALID_DOC_CONTENT_TYPE",
+                        errors.message("INVALID_DOC_CONTENT_TYPE", kind=kind.id),
+                        rule="K-format",
+                    )
+                )
+            created = _creation_date(header, ctx)
+            if created is not None and not kind.valid_on(created):
+                findings.append(
+                    Finding(
+                        "NO_DOCUMENT_KIND_ON_DATE",
+                        errors.message("NO_DOCUMENT_KIND_ON_DATE", kind=kind.id),
+                        rule="K-date",
+                        path="/ClinicalDocument[1]/effectiveTime[1]",
+                    )
+                )
+        details = {
+            "document_kind": evidence.kind.id if evidence.kind else "",
+            "identified_by": evidence.source,
+            "requested_kind": requested_id,
+            "kind": kind.id if kind else "",
+        }
+        passed = all(f.severity != "error" for f in findings)
+        return LayerReport(self.name, True, passed, findings, details=details)
+
+    # ------------------------------------------------------------------------------------------
+    @staticmethod
+    def _template_path(ctx: DocumentContext) -> str:
+        template = child(ctx.root, "templateId")
+        return node_path(template) if template is not None else "/ClinicalDocument[1]"
+
+    def _compare(
+        self, ctx: DocumentContext, header: CdaHeader, evidence: KindEvidence, requested: Kind
+    ) -> list[Finding]:
+        """The document's kind against the request's (both known, the requested one CDA)."""
+        if evidence.kind is not None:
+            if evidence.kind.id == requested.id:
+                return []
+            return [
+                Finding(
+                    "VALIDATION_ERROR",
+                    f"Вид документа в ЭМД [{evidence.kind.id}] отличается от вида документа в запросе "
+                    f"на регистрацию сведений [{requested.id}]",
+                    rule="K-mismatch",
+                    path=self._template_path(ctx),
+                )
+            ]
+        # The document's kind is unknown to the registry: it must at least carry the requested kind's template.
+        roots = header.template_roots
+        if roots and not set(roots) & set(requested.candidate_template_ids()):
+            return [
+                Finding(
+                    "VALIDATION_ERROR",
+                    f"Вид документа в ЭМД (templateId [{roots[0]}]) отличается от вида документа в запросе "
+                    f"на регистрацию сведений [{requested.id}]",
+                    rule="K-mismatch",
+                    path=self._template_path(ctx),
+                )
+            ]
+        return self._code_consistency(ctx, header, requested)
+
+    @staticmethod
+    def _code_consistency(ctx: DocumentContext, header: CdaHeader, kind: Kind) -> list[Finding]:
+        """``ClinicalDocument/code`` (NSI 1522 type, or a 1520 translation) must name ``kind``."""
+        code_el = child(ctx.root, "code")
+        if code_el is None:
+            return []
+        out: list[Finding] = []
+        code = header.code
+        if (
+            code is not None
+            and code.code_system in NSI_DOC_TYPES
+            and kind.type_1522
+            and code.code != kind.type_1522
+        ):
+            out.append(
+                Finding(
+                    "VALIDATION_ERROR",
+                    f"Ошибка валидации СЭМД: Элемент ClinicalDocument/code должен иметь значение атрибута @code "
+                    f"равное '{kind.type_1522}' для вида документов [{kind.id}]. Путь: {node_path(code_el)}",
+                    rule="K-code",
+                    path=node_path(code_el),
+                    line=code_el.sourceline,
+                )
+            )
+        for tr in children(code_el, "translation"):
+            if tr.get("codeSystem") == NSI_KINDS and (tr.get("code") or "").strip() != kind.id:
+                out.append(
+                    Finding(
+                        "VALIDATION_ERROR",
+                        "Ошибка валидации СЭМД: Элемент ClinicalDocument/code/translation должен иметь значение "
+                        f"атрибута @code равное '{kind.id}'. Путь: {node_path(tr)}",
+                        rule="K-code",
+                        path=node_path(tr),
+                        line=tr.sourceline,
+                    )
+                )
+        return out
