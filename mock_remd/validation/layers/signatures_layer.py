@@ -1,16 +1,338 @@
-"""Layer ``signatures``: not built yet (placeholder that reports it did not run)."""
+"""Layer ``signatures``: the detached GOST CMS signatures of the request, checked as the registry checks them.
+
+Levels (``MOCK_REMD_SIGNATURES``): ``off``; ``structure`` — decoding, CMS shape, signer count,
+certificate, algorithms, certificate dates and key usage, signer ↔ metadata, organisation signature
+occurrence, duplicates, consistency of the messageDigest attributes and, with ``MOCK_REMD_TRUSTED_CA``,
+the chain; ``digest`` (default) — plus Streebog of the document bytes against each messageDigest;
+``crypto`` — plus the signature values (and chain links) verified with the certificates' keys.
+"""
 
 from __future__ import annotations
 
-from mock_remd.validation.context import DocumentContext, ValidationSettings
-from mock_remd.validation.report import LayerReport
+import datetime as dt
+from dataclasses import dataclass
+
+from mock_remd.catalog import errors
+from mock_remd.core.model import Person, RegisterRequest, snils_digits
+from mock_remd.validation.context import SIGNATURE_LEVELS, DocumentContext, ValidationSettings
+from mock_remd.validation.report import Finding, LayerReport
+from mock_remd.validation.signatures import certs, oids, streebog, verify
+from mock_remd.validation.signatures.cms import (
+    InspectedSignature,
+    SignatureProblem,
+    algorithm_problem,
+    inspect_signature,
+)
+
+_RANK = {name: i for i, name in enumerate(SIGNATURE_LEVELS)}
+
+
+@dataclass
+class _Entry:
+    """One signature of the request and whose it is."""
+
+    label: str
+    path: str
+    data_b64: str
+    person: Person | None  # None for the organisation signature
+    inspected: InspectedSignature | None = None
+
+
+def _parse_datetime(value: str) -> dt.datetime | None:
+    text = (value or "").strip()
+    if not text:
+        return None
+    try:
+        parsed = dt.datetime.fromisoformat(text.replace("Z", "+00:00"))
+    except ValueError:
+        return None
+    if parsed.tzinfo is None:
+        parsed = parsed.replace(tzinfo=dt.timezone(dt.timedelta(hours=3)))
+    return parsed
+
+
+def _entries(request: RegisterRequest) -> tuple[list[_Entry], list[Finding]]:
+    entries: list[_Entry] = []
+    findings: list[Finding] = []
+    for i, sign in enumerate(request.personal_signs, 1):
+        person = sign.doctor.person
+        snils = snils_digits(person.snils)
+        label = f"ЭП сотрудника (СНИЛС {snils})" if snils else f"ЭП сотрудника №{i}"
+        path = f"personalSigns/personalSign[{i}]/signature/data"
+        if sign.signature is None or not sign.signature.data_b64.strip():
+            if len(request.personal_signs) > 1:
+                findings.append(Finding("NO_SIGNATURE", f"{label}: подпись отсутствует", rule="sig-missing", path=path))
+            continue
+        entries.append(_Entry(label, path, sign.signature.data_b64, person))
+    if not entries and not findings:
+        findings.append(Finding("NO_SIGNATURE", errors.message("NO_SIGNATURE"), rule="sig-none", path="personalSigns"))
+    if request.org_signature is not None and request.org_signature.data_b64.strip():
+        entries.append(_Entry("ЭП МО", "orgSignature/data", request.org_signature.data_b64, None))
+    return entries, findings
 
 
 class SignaturesLayer:
+    """Checks ``personalSigns`` and ``orgSignature`` against the document bytes and the request metadata."""
+
     name = "signatures"
 
     def __init__(self, settings: ValidationSettings) -> None:
         self.settings = settings
 
     def run(self, ctx: DocumentContext) -> LayerReport:
-        return LayerReport.skipped(self.name, "слой ещё не реализован в этой сборке")
+        level = (ctx.settings.signatures or "digest").strip().lower()
+        if level not in _RANK:
+            level = "digest"
+        details: dict = {"level": level, "streebog_backend": streebog.backend_name()}
+        if level == "off":
+            report = LayerReport.skipped(self.name, "проверка подписей отключена (MOCK_REMD_SIGNATURES=off)")
+            report.details = details
+            return report
+        request = ctx.request
+        if request is None:
+            report = LayerReport.skipped(
+                self.name, "подписи передаются в запросе на регистрацию: без запроса (--request) они не проверяются"
+            )
+            report.details = details
+            return report
+        check = _Checker(ctx, request, level)
+        findings = check.run()
+        details["signatures"] = check.summary
+        if ctx.settings.trusted_ca is not None:
+            details["trusted_ca"] = str(ctx.settings.trusted_ca)
+        passed = not any(f.severity == "error" for f in findings)
+        return LayerReport(self.name, True, passed, findings, details=details)
+
+
+class _Checker:
+    """The checks of one request, in the order the registry reports them."""
+
+    def __init__(self, ctx: DocumentContext, request: RegisterRequest, level: str) -> None:
+        self.ctx = ctx
+        self.request = request
+        self.level = level
+        self.findings: list[Finding] = []
+        self.summary: list[dict] = []
+        self.created = _parse_datetime(request.creation_date_time)
+        self._doc_digests: dict[int, bytes] = {}
+
+    def add(self, entry: _Entry | None, code: str, detail: str, rule: str) -> None:
+        text = f"{entry.label}: {detail}" if entry is not None else detail
+        self.findings.append(Finding(code, text, rule=rule, path=entry.path if entry else ""))
+
+    def run(self) -> list[Finding]:
+        entries, missing = _entries(self.request)
+        self.findings.extend(missing)
+        self._org_occurrence(entries)
+        for entry in entries:
+            self._inspect(entry)
+        good = [e for e in entries if e.inspected is not None]
+        self._duplicates(good)
+        self._consistent_digests(good)
+        if _RANK[self.level] >= _RANK["digest"]:
+            self._document_digest(good)
+        if _RANK[self.level] >= _RANK["crypto"]:
+            self._signature_values(good)
+        return self.findings
+
+    # --- per request ---------------------------------------------------------------------------
+    def _org_occurrence(self, entries: list[_Entry]) -> None:
+        kind = self.ctx.kind or self.ctx.settings.kinds.get(self.request.kind)
+        if kind is None:
+            return
+        has_org = any(e.person is None for e in entries)
+        if kind.mo_sign and not has_org:
+            detail = "подпись МО (orgSignature) обязательна, но отсутствует"
+        elif has_org and not kind.mo_sign:
+            detail = "подпись МО (orgSignature) передана, но вид документов её не предусматривает"
+        else:
+            return
+        text = f"{errors.message('ORG_SIGNATURE_OCCURRENCE_MISMATCH', kind=kind.id)}: {detail}"
+        self.findings.append(Finding("ORG_SIGNATURE_OCCURRENCE_MISMATCH", text, rule="sig-org", path="orgSignature"))
+
+    def _duplicates(self, entries: list[_Entry]) -> None:
+        seen: dict[bytes, _Entry] = {}
+        for entry in entries:
+            key = entry.inspected.signature
+            first = seen.get(key)
+            if first is not None:
+                self.add(entry, "SIGNATURE_DUPLICATION", f"подпись совпадает с подписью «{first.label}» ({first.path})", "sig-dup")
+            else:
+                seen[key] = entry
+
+    def _consistent_digests(self, entries: list[_Entry]) -> None:
+        groups: dict[str, dict[bytes, list[_Entry]]] = {}
+        for entry in entries:
+            sig = entry.inspected
+            if sig.message_digest is not None and sig.digest_oid in oids.DIGEST_BITS:
+                groups.setdefault(sig.digest_oid, {}).setdefault(sig.message_digest, []).append(entry)
+        for by_value in groups.values():
+            if len(by_value) > 1:
+                parts = "; ".join(
+                    f"{', '.join(e.label for e in group)}: {value.hex()}" for value, group in by_value.items()
+                )
+                self.findings.append(
+                    Finding(
+                        "INCONSISTENT_DIGESTS",
+                        f"{errors.describe('INCONSISTENT_DIGESTS')} [{parts}]",
+                        rule="sig-digests",
+                        path="personalSigns",
+                    )
+                )
+
+    def _document_digest(self, entries: list[_Entry]) -> None:
+        for entry in entries:
+            sig = entry.inspected
+            bits = oids.DIGEST_BITS.get(sig.digest_oid)
+            if bits is None or sig.message_digest is None:
+                continue
+            if bits not in self._doc_digests:
+                self._doc_digests[bits] = streebog.digest(self.ctx.content, bits)
+            actual = self._doc_digests[bits]
+            if sig.message_digest != actual:
+                detail = f"в ЭП {sig.message_digest.hex()}, у документа {actual.hex()} (ГОСТ Р 34.11-2012, {bits} бит)"
+                self.add(entry, "DIGEST_MISMATCH", errors.message("DIGEST_MISMATCH", detail=detail), "sig-digest")
+
+    def _signature_values(self, entries: list[_Entry]) -> None:
+        for entry in entries:
+            sig = entry.inspected
+            if algorithm_problem(sig) is not None:
+                continue
+            if not verify.verify_signer(sig):
+                cert = sig.certificate
+                subject = certs.subject_info(cert)
+                who = subject.full_name or subject.common_name
+                self.add(
+                    entry,
+                    "SIGNATURE_VERIFICATION_ERROR",
+                    f"подпись не верна: Validation failed for the target: serial {cert.serial_number:x}, subject {who}",
+                    "sig-crypto",
+                )
+
+    # --- per signature -------------------------------------------------------------------------
+    def _inspect(self, entry: _Entry) -> None:
+        try:
+            sig = inspect_signature(entry.data_b64)
+        except SignatureProblem as problem:
+            self.add(entry, problem.code, problem.detail, "sig-format")
+            self.summary.append({"label": entry.label, "path": entry.path, "error": problem.code})
+            return
+        if sig.signed_attrs_der is None or sig.message_digest is None:
+            self.add(
+                entry,
+                "WRONG_SIGNATURE_FORMAT",
+                "в подписи отсутствуют подписанные атрибуты с хеш-суммой документа (messageDigest): требуется CAdES-BES",
+                "sig-attrs",
+            )
+            self.summary.append({"label": entry.label, "path": entry.path, "error": "WRONG_SIGNATURE_FORMAT"})
+            return
+        entry.inspected = sig
+        cert = sig.certificate
+        subject = certs.subject_info(cert)
+        not_before, not_after = certs.validity(cert)
+        self.summary.append(
+            {
+                "label": entry.label,
+                "path": entry.path,
+                "subject": subject.full_name or subject.common_name,
+                "snils": subject.snils,
+                "ogrn": subject.ogrn,
+                "serial": f"{cert.serial_number:x}",
+                "not_before": not_before.isoformat(),
+                "not_after": not_after.isoformat(),
+                "digest_algorithm": sig.digest_oid,
+                "signature_algorithm": sig.signature_oid,
+            }
+        )
+        if sig.signing_time is None:
+            self.add(entry, "WRONG_SIGNATURE_FORMAT", "В подписи отсутствует атрибут «Дата и время создания»", "sig-time")
+        problem = algorithm_problem(sig)
+        if problem:
+            self.add(entry, "UNKNOWN_ALGORITHM", f"{errors.describe('UNKNOWN_ALGORITHM')}: {problem}", "sig-alg")
+        self._dates(entry, not_before, not_after)
+        usage = certs.key_usage_problem(cert)
+        if usage:
+            self.add(entry, "INVALID_CERT_KEY_USAGE", usage, "sig-key-usage")
+        self._metadata(entry, subject)
+        self._chain(entry)
+
+    def _dates(self, entry: _Entry, not_before: dt.datetime, not_after: dt.datetime) -> None:
+        if self.created is None:
+            return
+        created = self.created.isoformat()
+        whose = "МО" if entry.person is None else "сотрудника"
+        if self.created < not_before:
+            self.add(
+                entry,
+                "DOC_DATE_MISMATCH_CERT_NOT_BEFORE",
+                f"Сертификат {whose} недействителен на дату создания документа {created}: "
+                f"срок действия начинается {not_before.isoformat()}",
+                "sig-not-before",
+            )
+        elif self.created > not_after:
+            self.add(
+                entry,
+                "DOC_DATE_MISMATCH_CERT_NOT_AFTER",
+                f"Сертификат {whose} недействителен на дату создания документа {created}: "
+                f"срок действия истёк {not_after.isoformat()}",
+                "sig-not-after",
+            )
+
+    def _metadata(self, entry: _Entry, subject: certs.SubjectInfo) -> None:
+        code = "VALUE_MISMATCH_METADATA_AND_CERTIFICATE"
+        prefix = "Несоответствие данных подписанта в запросе и в сертификате."
+        person = entry.person
+        if person is None:
+            if not subject.ogrn and not subject.inn_le:
+                self.add(
+                    entry, code,
+                    f"{prefix} Сертификат подписи МО выдан не юридическому лицу: в нём нет ОГРН и ИНН ЮЛ "
+                    f"(владелец [{subject.full_name or subject.common_name}])",
+                    "sig-org-cert",
+                )
+            return
+        snils = snils_digits(person.snils)
+        if subject.snils != snils:
+            self.add(entry, code, f"{prefix} СНИЛС [{snils}] в метаданных и [{subject.snils or 'отсутствует'}] в сертификате", "sig-snils")
+            return
+        if subject.surname or subject.given_name:
+            cert_surname, cert_given = subject.surname, subject.given_name
+        else:
+            parts = subject.common_name.split(maxsplit=1)
+            cert_surname, cert_given = (parts + ["", ""])[:2]
+        req_given = " ".join(p for p in (person.name, person.patronymic) if p)
+        if person.surname and certs.normalize_name(person.surname) != certs.normalize_name(cert_surname):
+            self.add(entry, code, f"{prefix} Фамилия [{person.surname}] в метаданных и [{cert_surname}] в сертификате. СНИЛС [{snils}]", "sig-surname")
+        if req_given and certs.normalize_name(req_given) != certs.normalize_name(cert_given):
+            self.add(entry, code, f"{prefix} Имя и отчество [{req_given}] в метаданных и [{cert_given}] в сертификате. СНИЛС [{snils}]", "sig-name")
+
+    def _chain(self, entry: _Entry) -> None:
+        bundle_path = self.ctx.settings.trusted_ca
+        if bundle_path is None:
+            return
+        code = "CANT_BUILD_CERT_CHAIN_TO_ACCREDITED_CA_CERT"
+        sig = entry.inspected
+        try:
+            trusted = certs.trusted_bundle(bundle_path)
+        except (OSError, ValueError) as exc:
+            self.add(entry, code, f"список доверенных УЦ [{bundle_path}] не прочитан: {exc}", "sig-chain")
+            return
+        chain = certs.build_chain(sig.certificate, sig.certificates, trusted)
+        if chain is None:
+            issuer = sig.certificate.issuer.human_friendly
+            self.add(entry, code, f"{errors.describe(code)}. Издатель сертификата: [{issuer}]", "sig-chain")
+            return
+        for cert in chain[1:]:
+            not_before, not_after = certs.validity(cert)
+            if self.created is not None and not (not_before <= self.created <= not_after):
+                self.add(entry, code, f"сертификат УЦ [{cert.subject.human_friendly}] недействителен на дату создания документа", "sig-chain")
+                return
+        if _RANK[self.level] >= _RANK["crypto"]:
+            for child, parent in zip(chain, chain[1:], strict=False):
+                if not verify.verify_certificate(child, parent):
+                    self.add(
+                        entry, code,
+                        f"подпись сертификата [{child.subject.human_friendly}] не проверяется ключом УЦ [{parent.subject.human_friendly}]",
+                        "sig-chain",
+                    )
+                    return
