@@ -1,0 +1,157 @@
+"""``mock-remd nsi import FILE… [--dir DIR]`` and ``mock-remd nsi list``: the FNSI dictionaries of the ``nsi`` layer."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+
+from mock_remd.validation.nsi.exports import ExportError
+from mock_remd.validation.nsi.kinds import kinds_tsv
+from mock_remd.validation.nsi.model import KINDS_OID
+from mock_remd.validation.nsi.store import (
+    EXPORT_SUFFIXES,
+    ImportResult,
+    default_nsi_dir,
+    import_file,
+    load_dir,
+)
+
+
+def register(subparsers: argparse._SubParsersAction) -> None:
+    """Add ``nsi`` with its ``import`` and ``list`` subcommands."""
+    parser = subparsers.add_parser(
+        "nsi",
+        help="import FNSI dictionary exports for the nsi validation layer, list them",
+        description="FNSI dictionaries (ФНСИ) used by the nsi validation layer.",
+    )
+    sub = parser.add_subparsers(dest="nsi_command", metavar="SUBCOMMAND")
+    imp = sub.add_parser(
+        "import",
+        help="import FNSI table exports (TSV/CSV) into the NSI directory",
+        description="Import FNSI exports (a folder imports every .tsv/.csv in it). The OID and version come from "
+        "the export's comment line or its file name <OID>_v<version>.tsv unless given.",
+    )
+    imp.add_argument("files", nargs="+", metavar="FILE", type=Path)
+    _dir_option(imp)
+    imp.add_argument("--oid", help="the dictionary OID (when the file name does not say)")
+    imp.add_argument("--version", dest="dict_version", help="the dictionary version (when the file does not say)")
+    imp.add_argument("--code-column", help="column holding the code (default: per-OID table, else detected)")
+    imp.add_argument("--name-column", help="column holding the name (default: per-OID table, else detected)")
+    imp.set_defaults(func=cmd_import)
+    lst = sub.add_parser("list", help="list the dictionaries in the NSI directory")
+    _dir_option(lst)
+    lst.add_argument("--format", choices=("text", "json"), default="text")
+    lst.set_defaults(func=cmd_list)
+    parser.set_defaults(func=lambda args: _usage(parser))
+
+
+def _dir_option(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--dir", type=Path, default=None, help="the NSI directory (default: MOCK_REMD_NSI_DIR, else .mock-remd/nsi)"
+    )
+
+
+def _usage(parser: argparse.ArgumentParser) -> int:
+    parser.print_help(sys.stderr)
+    return 2
+
+
+def _expand(paths: list[Path]) -> tuple[list[Path], list[Path]]:
+    files: list[Path] = []
+    missing: list[Path] = []
+    for p in paths:
+        if p.is_dir():
+            files.extend(sorted(f for f in p.iterdir() if f.is_file() and f.suffix.lower() in EXPORT_SUFFIXES))
+        elif p.is_file():
+            files.append(p)
+        else:
+            missing.append(p)
+    return files, missing
+
+
+def _describe(result: ImportResult) -> str:
+    d = result.dictionary
+    line = (
+        f"imported {d.oid} v{d.version} «{d.full_name or '?'}»: {len(d.entries)} codes "
+        f"(code column {d.code_column}, name column {d.name_column or '—'}) -> {result.target}"
+    )
+    if result.parsed.duplicates:
+        shown = ", ".join(result.parsed.duplicates[:5])
+        line += f"\n  warning: {len(result.parsed.duplicates)} duplicate codes kept first ({shown})"
+    if result.parsed.empty_codes:
+        line += f"\n  warning: {result.parsed.empty_codes} rows without a code skipped"
+    return line
+
+
+def _kinds_note(result: ImportResult) -> str:
+    from mock_remd.catalog.kinds import import_nsi_1520
+
+    kinds = import_nsi_1520(kinds_tsv(result.dictionary).splitlines())
+    return (
+        f"  NSI 1520 (виды СЭМД): {len(kinds)} kinds readable by mock_remd.catalog.kinds.import_nsi_1520; "
+        f"the server loads them from this directory at start (load_kinds_from_nsi_dir)"
+    )
+
+
+def cmd_import(args: argparse.Namespace) -> int:
+    """Import every FILE; 0 when all imported, 1 when some export was unusable, 2 when a file is missing."""
+    nsi_dir = args.dir or default_nsi_dir()
+    files, missing = _expand(args.files)
+    for p in missing:
+        print(f"mock-remd nsi import: no such file or directory: {p}", file=sys.stderr)
+    if missing or not files:
+        if not missing:
+            print("mock-remd nsi import: no .tsv/.csv exports found", file=sys.stderr)
+        return 2
+    if (args.oid or args.dict_version) and len(files) > 1:
+        print("mock-remd nsi import: --oid/--version apply to a single file", file=sys.stderr)
+        return 2
+    failed = 0
+    for path in files:
+        try:
+            result = import_file(
+                path,
+                nsi_dir,
+                oid=args.oid,
+                version=args.dict_version,
+                code_column=args.code_column,
+                name_column=args.name_column,
+            )
+        except (ExportError, OSError, UnicodeDecodeError) as exc:
+            failed += 1
+            print(f"mock-remd nsi import: {path}: {exc}", file=sys.stderr)
+            continue
+        print(_describe(result))
+        if result.dictionary.oid == KINDS_OID:
+            print(_kinds_note(result))
+    return 1 if failed else 0
+
+
+def cmd_list(args: argparse.Namespace) -> int:
+    """List the dictionaries the nsi layer would load from the directory."""
+    nsi_dir = args.dir or default_nsi_dir()
+    dictionaries = load_dir(nsi_dir)
+    items = [
+        {
+            "oid": d.oid,
+            "version": d.version,
+            "full_name": d.full_name,
+            "codes": len(d.entries),
+            "code_column": d.code_column,
+            "name_column": d.name_column,
+            "source": d.source,
+        }
+        for d in dictionaries.all()
+    ]
+    if args.format == "json":
+        print(json.dumps({"dir": str(nsi_dir), "items": items, "errors": dictionaries.errors}, ensure_ascii=False))
+        return 0
+    if not items:
+        print(f"no dictionaries in {nsi_dir} (mock-remd nsi import FILE…)", file=sys.stderr)
+    for it in items:
+        print(f"{it['oid']}\tv{it['version']}\t{it['codes']} codes\t{it['code_column']}/{it['name_column'] or '—'}\t{it['full_name']}")
+    for name, err in dictionaries.errors.items():
+        print(f"unreadable: {name}: {err}", file=sys.stderr)
+    return 0
