@@ -1,16 +1,68 @@
-"""Layer ``schematron``: not built yet (placeholder that reports it did not run)."""
+"""Layer ``schematron``: the official ISO Schematron of the kind's pack (``<packs dir>/<kind>/*.sch``).
+
+Compiled by our own Schematron→XSLT compiler (:mod:`mock_remd.validation.schematron`), cached on
+disk by content hash, run on saxonche on the document with the default namespace removed, as the
+official validator does. Each failed assert / successful report becomes a ``VALIDATION_ERROR``
+"Ошибка валидации Schematron: <text>. Путь: <location>".
+"""
 
 from __future__ import annotations
 
+import logging
+from pathlib import Path
+
 from mock_remd.validation.context import DocumentContext, ValidationSettings
-from mock_remd.validation.report import LayerReport
+from mock_remd.validation.layers.xsd_layer import kind_of
+from mock_remd.validation.packs import find_pack
+from mock_remd.validation.report import Finding, LayerReport
+from mock_remd.validation.schematron.model import SchematronError
+from mock_remd.validation.schematron.runner import SchematronRunError, get_validator
+
+log = logging.getLogger(__name__)
+
+TRANSFORM_ERROR = "Ошибка при трансформации СЭМД для проверки (Schematron)"
 
 
 class SchematronLayer:
+    """Run the kind's official Schematron on the document."""
+
     name = "schematron"
 
     def __init__(self, settings: ValidationSettings) -> None:
         self.settings = settings
+        opts = settings.options
+        self.mode = str(opts.get("schematron_mode", "optimised"))
+        cache = opts.get("schematron_cache_dir")
+        self.cache_dir = Path(cache) if cache else None
 
     def run(self, ctx: DocumentContext) -> LayerReport:
-        return LayerReport.skipped(self.name, "слой ещё не реализован в этой сборке")
+        kind = kind_of(ctx)
+        packs_dir = ctx.settings.packs_dir
+        if packs_dir is None:
+            return LayerReport.skipped(self.name, "каталог официальных пакетов не задан (--packs / MOCK_REMD_PACKS_DIR)")
+        if not kind:
+            return LayerReport.skipped(self.name, "вид СЭМД не определён: нечем выбрать схематрон")
+        pack = find_pack(packs_dir, kind)
+        if pack is None or pack.schematron is None:
+            return LayerReport.skipped(self.name, f"нет схематрона (.sch) для вида СЭМД {kind} в {packs_dir}")
+        try:
+            validator = get_validator(pack.schematron, self.mode, self.cache_dir)
+        except SchematronError as exc:
+            finding = Finding("SCHEMA_PROCESSING_ERROR", f"Схематрон {pack.schematron.name} не поддерживается: {exc}")
+            return LayerReport(self.name, True, False, [finding], details={"pack": str(pack.schematron)})
+        details = {
+            "pack": str(pack.schematron),
+            "compiled": validator.key[:16],
+            "compile_source": validator.source,
+            "compile_cache_hit": validator.source != "compiled",
+            "rules": validator.compiled.rule_count,
+        }
+        try:
+            result = validator.validate(ctx.content)
+        except SchematronRunError as exc:
+            log.warning("schematron %s failed on a document: %s", pack.schematron, exc)
+            details["error"] = str(exc)
+            return LayerReport(self.name, True, False, [Finding("XML_VALIDATION_ERROR", TRANSFORM_ERROR)], details=details)
+        details["rules_fired"] = len(result.rule_counts)
+        details["rule_firings"] = result.fired
+        return LayerReport(self.name, True, not result.findings, result.findings, details=details)

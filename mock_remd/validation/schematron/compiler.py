@@ -1,0 +1,221 @@
+"""Compile a :class:`~.model.Schema` to an XSLT 3.0 stylesheet whose text output lists the findings.
+
+Two forms share one output protocol:
+
+* :func:`compile_optimised` — what the service runs. Every rule context is turned into the select
+  expression that yields exactly the nodes the match pattern matches; rules sharing leading steps
+  share one variable (``//ClinicalDocument/component/structuredBody/component`` is walked once for
+  the ~180 section rules), and "first matching rule in a pattern wins" is expressed with ``except``
+  over the earlier rules of the pattern. The document is never traversed once per pattern.
+* :func:`compile_reference` — the textbook ISO Schematron translation: one mode per pattern, one
+  template per rule with descending priority, a full traversal of the document per pattern.
+  Slow, obviously right; tests compare the two.
+
+Output protocol (``method="text"``): records start with U+E000, fields are separated by U+E001:
+``F<i><location><dynamic text>`` for a fired assert/report number *i* (document order of the
+checks in the schema), ``C<j><n>`` for rule number *j* having fired on *n* nodes.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from lxml import etree
+
+from mock_remd.validation.schematron.model import Check, Let, Schema
+from mock_remd.validation.schematron.xpath import pattern_to_select, split_steps, split_union
+
+XSL_NS = "http://www.w3.org/1999/XSL/Transform"
+_X = "{" + XSL_NS + "}"
+REC = "\ue000"
+SEP = "\ue001"
+
+#: Bump when the generated XSLT changes, so disk caches are invalidated.
+COMPILER_VERSION = "2"
+
+
+@dataclass
+class CompiledSchematron:
+    """The XSLT text plus what Python needs to turn its output into findings."""
+
+    xslt: str
+    #: per check index: [kind ("assert"/"report"), static text or None, id attribute]
+    checks: list[list[str | None]] = field(default_factory=list)
+    namespaces: dict[str, str] = field(default_factory=dict)
+    rule_count: int = 0
+    mode: str = "optimised"
+
+    def as_json(self) -> dict:
+        """A JSON-serialisable form (for the disk cache)."""
+        return {
+            "xslt": self.xslt,
+            "checks": self.checks,
+            "namespaces": self.namespaces,
+            "rule_count": self.rule_count,
+            "mode": self.mode,
+        }
+
+    @classmethod
+    def from_json(cls, data: dict) -> CompiledSchematron:
+        """Inverse of :meth:`as_json`."""
+        return cls(data["xslt"], data["checks"], data["namespaces"], data["rule_count"], data["mode"])
+
+
+def _stylesheet(schema: Schema) -> etree._Element:
+    nsmap = {"xsl": XSL_NS, "xs": "http://www.w3.org/2001/XMLSchema"}
+    for prefix, uri in schema.namespaces.items():
+        if prefix and prefix not in nsmap:
+            nsmap[prefix] = uri
+    root = etree.Element(_X + "stylesheet", nsmap=nsmap, version="3.0")
+    root.set("exclude-result-prefixes", "#all")
+    etree.SubElement(root, _X + "output", method="text", encoding="UTF-8")
+    for let in schema.lets + [let for p in schema.patterns for let in p.lets]:
+        etree.SubElement(root, _X + "variable", name=let.name, select=let.value)
+    return root
+
+
+def _text(parent: etree._Element, text: str) -> None:
+    etree.SubElement(parent, _X + "text").text = text
+
+
+def _lets(parent: etree._Element, lets: list[Let]) -> None:
+    for let in lets:
+        etree.SubElement(parent, _X + "variable", name=let.name, select=let.value)
+
+
+def _emit_check(parent: etree._Element, check: Check, index: int) -> None:
+    """``xsl:if`` that writes the F record when the assert fails / the report fires."""
+    test = f"not({check.test})" if check.kind == "assert" else check.test
+    cond = etree.SubElement(parent, _X + "if", test=test)
+    _text(cond, f"{REC}F{SEP}{index}{SEP}")
+    etree.SubElement(cond, _X + "value-of", select="path()")
+    _text(cond, SEP)
+    if check.static_text is None:
+        for part in check.message:
+            if isinstance(part, str):
+                _text(cond, part)
+            elif part[0] == "value-of":
+                etree.SubElement(cond, _X + "value-of", select=part[1])
+            else:
+                etree.SubElement(cond, _X + "value-of", select=f"name({part[1] or '.'})")
+
+
+def _meta(schema: Schema, xslt: str, mode: str) -> CompiledSchematron:
+    return CompiledSchematron(
+        xslt=xslt,
+        checks=[[c.kind, c.static_text, c.id] for c in schema.checks()],
+        namespaces=dict(schema.namespaces),
+        rule_count=len(schema.rules()),
+        mode=mode,
+    )
+
+
+class _Prefixes:
+    """Shared leading steps of rule selects, each bound once to a variable."""
+
+    def __init__(self) -> None:
+        self.uses: dict[tuple[str, ...], int] = {}
+        self.names: dict[tuple[str, ...], str] = {}
+
+    def count(self, steps: list[str]) -> None:
+        for k in range(1, len(steps)):
+            key = tuple(steps[:k])
+            self.uses[key] = self.uses.get(key, 0) + 1
+
+    def expr(self, key: tuple[str, ...]) -> str:
+        """The expression for the node sequence reached by ``key`` (a variable when shared)."""
+        if key in self.names:
+            return "$" + self.names[key]
+        if len(key) == 1:
+            return key[0]
+        return f"{self.expr(key[:-1])}/{key[-1]}"
+
+    def declare(self, parent: etree._Element) -> None:
+        """Bind every prefix used by two or more branches, parents first (global, lazily evaluated)."""
+        for key in sorted(self.uses, key=len):
+            if self.uses[key] >= 2:
+                value = self.expr(key)
+                name = f"_sx_p{len(self.names)}"
+                etree.SubElement(parent, _X + "variable", name=name, select=value)
+                self.names[key] = name
+
+
+def compile_optimised(schema: Schema) -> CompiledSchematron:
+    """The fast form: one pass per distinct path prefix, rules as select expressions (see module doc)."""
+    root = _stylesheet(schema)
+    prefixes = _Prefixes()
+    branch_steps: list[list[list[str] | str]] = []
+    for rule in schema.rules():
+        branches: list[list[str] | str] = []
+        for branch in split_union(rule.context):
+            select = pattern_to_select(branch)
+            steps = split_steps(select)
+            if steps is None:
+                branches.append(select)
+            else:
+                prefixes.count(steps)
+                branches.append(steps)
+        branch_steps.append(branches)
+    prefixes.declare(root)
+    main = etree.SubElement(root, _X + "template", match="/")
+
+    rule_index = 0
+    check_index = 0
+    for p_index, pattern in enumerate(schema.patterns):
+        # one named template per pattern keeps each unit small for Saxon's optimiser
+        name = f"_sx_pattern{p_index}"
+        etree.SubElement(main, _X + "call-template", name=name)
+        body = etree.SubElement(root, _X + "template", name=name)
+        earlier: list[str] = []
+        for rule in pattern.rules:
+            parts = []
+            for b in branch_steps[rule_index]:
+                if isinstance(b, str):
+                    parts.append(f"({b})")
+                else:
+                    parts.append(prefixes.expr(tuple(b[:-1])) + "/" + b[-1] if len(b) > 1 else b[0])
+            matched = f"_sx_m{rule_index}"
+            etree.SubElement(body, _X + "variable", name=matched, select=" | ".join(parts))
+            effective = f"_sx_r{rule_index}"
+            select = f"${matched}"
+            if earlier:
+                select = f"${matched} except ({' | '.join('$' + e for e in earlier)})"
+            etree.SubElement(body, _X + "variable", name=effective, select=select)
+            earlier.append(matched)
+            fired = etree.SubElement(body, _X + "if", test=f"exists(${effective})")
+            _text(fired, f"{REC}C{SEP}{rule_index}{SEP}")
+            etree.SubElement(fired, _X + "value-of", select=f"count(${effective})")
+            each = etree.SubElement(fired, _X + "for-each", select=f"${effective}")
+            _lets(each, rule.lets)
+            for check in rule.checks:
+                _emit_check(each, check, check_index)
+                check_index += 1
+            rule_index += 1
+    xslt = etree.tostring(root, encoding="unicode")
+    return _meta(schema, xslt, "optimised")
+
+
+def compile_reference(schema: Schema) -> CompiledSchematron:
+    """The straightforward form: a template per rule, a mode and a full traversal per pattern."""
+    root = _stylesheet(schema)
+    main = etree.SubElement(root, _X + "template", match="/")
+    rule_index = 0
+    check_index = 0
+    for p_index, pattern in enumerate(schema.patterns):
+        mode = f"_sx_pattern{p_index}"
+        etree.SubElement(main, _X + "apply-templates", select=".", mode=mode)
+        walk = etree.SubElement(root, _X + "template", match="/ | @* | node()", mode=mode, priority="-100")
+        etree.SubElement(walk, _X + "apply-templates", select="@* | node()", mode=mode)
+        for r_pos, rule in enumerate(pattern.rules):
+            tpl = etree.SubElement(
+                root, _X + "template", match=rule.context, mode=mode, priority=str(len(pattern.rules) - r_pos)
+            )
+            _lets(tpl, rule.lets)
+            _text(tpl, f"{REC}C{SEP}{rule_index}{SEP}1")
+            for check in rule.checks:
+                _emit_check(tpl, check, check_index)
+                check_index += 1
+            etree.SubElement(tpl, _X + "apply-templates", select="@* | node()", mode=mode)
+            rule_index += 1
+    xslt = etree.tostring(root, encoding="unicode")
+    return _meta(schema, xslt, "reference")
