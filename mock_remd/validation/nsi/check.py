@@ -58,6 +58,11 @@ class CheckOptions:
         )
 
 
+def _message(error_code: str, /, **values: str) -> str:
+    """The catalogue template of ``code`` filled with ``values`` (``errors.message`` cannot take ``code=``)."""
+    return errors.TEMPLATES[error_code].format(**values)
+
+
 def looks_like_nsi(oid: str) -> bool:
     """True for OIDs of the FNSI dictionary branches (1.2.643.5.1.13.13.11.*, 1.2.643.5.1.13.13.99.2.*)."""
     return oid.startswith(NSI_OID_PREFIXES)
@@ -146,7 +151,7 @@ class NsiChecker:
             if looks_like_nsi(oid) and self.options.strict_unknown:
                 if ("oid", oid, "") not in reported:
                     reported.add(("oid", oid, ""))
-                    msg = errors.message("INVALID_DICTIONARY_OID", oid=oid)
+                    msg = _message("INVALID_DICTIONARY_OID", oid=oid)
                     result.findings.append(self._finding("INVALID_DICTIONARY_OID", msg, "nsi-dictionary-oid", el))
             else:
                 reason = "справочник НСИ не загружен" if looks_like_nsi(oid) else "не справочник ФНСИ"
@@ -162,7 +167,7 @@ class NsiChecker:
         if dictionary is None:
             if ("version", oid, version) not in reported:
                 reported.add(("version", oid, version))
-                msg = errors.message("INVALID_DICTIONARY_VERSION", oid=oid, version=version, kind=kind)
+                msg = _message("INVALID_DICTIONARY_VERSION", oid=oid, version=version, kind=kind)
                 msg += f". Требуется: [{', '.join(versions)}]"
                 result.findings.append(self._finding("INVALID_DICTIONARY_VERSION", msg, "nsi-version", el))
             return
@@ -171,7 +176,7 @@ class NsiChecker:
     def _check_value(self, el: etree._Element, d: Dictionary, code: str, result: CheckResult) -> None:
         expected = d.name_of(code)
         if expected is None:
-            msg = errors.message("INVALID_ELEMENT_VALUE_CODE", oid=d.oid, version=d.version, code=code)
+            msg = _message("INVALID_ELEMENT_VALUE_CODE", oid=d.oid, version=d.version, code=code)
             result.findings.append(self._finding("INVALID_ELEMENT_VALUE_CODE", msg, "nsi-code", el))
             return
         display = el.get("displayName")
@@ -182,7 +187,7 @@ class NsiChecker:
             and not d.options.get("skip_display_name")
             and normalize_name(display) != normalize_name(expected)
         ):
-            msg = errors.message(
+            msg = _message(
                 "INVALID_ELEMENT_VALUE_NAME", oid=d.oid, version=d.version, name=display, expected=expected
             )
             result.findings.append(self._finding("INVALID_ELEMENT_VALUE_NAME", msg, "nsi-display-name", el))
