@@ -200,7 +200,7 @@ class _Checker:
                 continue
             if not verify.verify_signer(sig):
                 cert = sig.certificate
-                subject = certs.subject_info(cert)
+                subject = certs.cert_facts(cert).subject
                 who = subject.full_name or subject.common_name
                 self.add(
                     entry,
@@ -228,8 +228,8 @@ class _Checker:
             return
         entry.inspected = sig
         cert = sig.certificate
-        subject = certs.subject_info(cert)
-        not_before, not_after = certs.validity(cert)
+        facts = certs.cert_facts(cert)
+        subject, not_before, not_after = facts.subject, facts.not_before, facts.not_after
         self.summary.append(
             {
                 "label": entry.label,
@@ -250,9 +250,8 @@ class _Checker:
         if problem:
             self.add(entry, "UNKNOWN_ALGORITHM", f"{errors.describe('UNKNOWN_ALGORITHM')}: {problem}", "sig-alg")
         self._dates(entry, not_before, not_after)
-        usage = certs.key_usage_problem(cert)
-        if usage:
-            self.add(entry, "INVALID_CERT_KEY_USAGE", usage, "sig-key-usage")
+        if facts.key_usage_problem:
+            self.add(entry, "INVALID_CERT_KEY_USAGE", facts.key_usage_problem, "sig-key-usage")
         self._metadata(entry, subject)
         self._chain(entry)
 

@@ -7,6 +7,7 @@ import os
 import re
 import threading
 from dataclasses import dataclass
+from functools import lru_cache
 from pathlib import Path
 
 from asn1crypto import pem, x509
@@ -78,6 +79,28 @@ def key_usage_problem(cert: x509.Certificate) -> str | None:
         listed = ", ".join(sorted(granted)) or "пусто"
         return f"использование ключа [{listed}] не включает цифровую подпись (digitalSignature) и неотрекаемость (nonRepudiation)"
     return None
+
+
+@dataclass(frozen=True)
+class CertFacts:
+    """What the checks read from one certificate, computed once per distinct certificate."""
+
+    subject: SubjectInfo
+    not_before: dt.datetime
+    not_after: dt.datetime
+    key_usage_problem: str | None
+
+
+@lru_cache(maxsize=2048)
+def _facts(der: bytes) -> CertFacts:
+    cert = x509.Certificate.load(der)
+    not_before, not_after = validity(cert)
+    return CertFacts(subject_info(cert), not_before, not_after, key_usage_problem(cert))
+
+
+def cert_facts(cert: x509.Certificate) -> CertFacts:
+    """Subject, validity and key-usage verdict of ``cert`` (cached by its DER: signers repeat)."""
+    return _facts(cert.dump())
 
 
 def _read_bundle(path: Path) -> list[x509.Certificate]:

@@ -18,6 +18,7 @@ from asn1crypto import cms, core, parser, x509
 from mock_remd.validation.signatures import oids
 
 _WS = re.compile(rb"\s+")
+_TLV_DEPTH = 5
 
 
 class SignatureProblem(Exception):
@@ -75,13 +76,12 @@ def _load_der(der: bytes) -> core.Asn1Value:
 
 
 def _check_tlv(data: bytes, strict: bool = False, depth: int = 0) -> None:
-    """Walk the tag-length-value tree so a broken inner length is reported as a decoding error."""
-    if depth > 64:
-        raise ValueError("слишком глубокая вложенность ASN.1")
+    """Walk the upper levels of the tag-length-value tree (the CMS frame down to each certificate and
+    SignerInfo) so a broken length there is a decoding error; deeper faults surface on access."""
     pointer = 0
     while pointer < len(data):
         _cls, method, _tag, header, contents, trailer = parser.parse(data[pointer:])
-        if method == 1:
+        if method == 1 and depth < _TLV_DEPTH:
             _check_tlv(contents, depth=depth + 1)
         pointer += len(header) + len(contents) + len(trailer)
         if strict and pointer != len(data):
@@ -92,8 +92,13 @@ def _signer_certificate(sid: cms.SignerIdentifier, certs: list[x509.Certificate]
     if sid.name == "issuer_and_serial_number":
         issuer = sid.chosen["issuer"]
         serial = sid.chosen["serial_number"].native
-        for cert in certs:
-            if cert.serial_number == serial and cert.issuer == issuer:
+        issuer_der = issuer.dump()
+        same_serial = [c for c in certs if c.serial_number == serial]
+        for cert in same_serial:  # byte-equal names first: the usual case, and cheap
+            if cert.issuer.dump() == issuer_der:
+                return cert
+        for cert in same_serial:  # then the RFC 5280 comparison (case, spaces, string types)
+            if cert.issuer == issuer:
                 return cert
     else:
         key_id = sid.chosen.native
@@ -128,12 +133,16 @@ def inspect_signature(data_b64: str | bytes) -> InspectedSignature:
     if content_type != "1.2.840.113549.1.7.2":
         raise SignatureProblem("WRONG_SIGNATURE_FORMAT", f"тип содержимого CMS [{content_type}] не является SignedData")
     try:
-        signed = info["content"]
-        encap = signed["encap_content_info"]
-        signers = list(signed["signer_infos"])
-        certs = [c.chosen for c in (signed["certificates"] or []) if c.name == "certificate"]
+        return _take_apart(info, der)
     except (ValueError, TypeError, KeyError) as exc:
         raise SignatureProblem("SIGNATURE_DECODING_ERROR", f"структура SignedData повреждена ({exc})") from exc
+
+
+def _take_apart(info: cms.ContentInfo, der: bytes) -> InspectedSignature:
+    signed = info["content"]
+    encap = signed["encap_content_info"]
+    signers = list(signed["signer_infos"])
+    certs = [c.chosen for c in (signed["certificates"] or []) if c.name == "certificate"]
     if encap["content"].native is not None:
         raise SignatureProblem(
             "WRONG_SIGNATURE_FORMAT",

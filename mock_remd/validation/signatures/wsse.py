@@ -1,0 +1,174 @@
+"""The message-level ``wsse:Security`` signature (GOST XMLDSig over exclusive C14N), remd-protocol §1.5.
+
+Checked only when present and when enabled (``ValidationSettings.options["wsse"] = "on"``; default off,
+since the registry core leaves it to the IPS gateway). Each ``ds:Reference`` is resolved by ``wsu:Id``
+(or ``Id``), transformed (exc-c14n, optionally enveloped-signature), hashed with Streebog and compared
+with its ``DigestValue``; then ``SignatureValue`` is verified over exc-c14n of ``ds:SignedInfo`` with the
+key of the ``wsse:BinarySecurityToken`` (or ``ds:X509Data``) certificate. The signature value is read
+as ``s ‖ r`` (as in CMS); its byte-reversed form, which some toolkits write, is accepted as well.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+from typing import Any
+
+from asn1crypto import x509
+from lxml import etree
+
+from mock_remd.validation.report import Finding
+from mock_remd.validation.signatures import streebog
+from mock_remd.validation.signatures.gost import GostKeyError, GostPublicKey
+
+WSSE_NS = "http://docs.oasis-open.org/wss/2004/01/oasis-200401-wss-wssecurity-secext-1.0.xsd"
+WSU_NS = "http://docs.oasis-open.org/wss/2004/01/oasis-200401-wss-wssecurity-utility-1.0.xsd"
+DS_NS = "http://www.w3.org/2000/09/xmldsig#"
+EXC_C14N = "http://www.w3.org/2001/10/xml-exc-c14n#"
+ENVELOPED = "http://www.w3.org/2000/09/xmldsig#enveloped-signature"
+_CP = "urn:ietf:params:xml:ns:cpxmlsec:algorithms:"
+_MORE = "http://www.w3.org/2001/04/xmldsig-more#"
+#: digest URI -> Streebog bits
+DIGEST_URIS = {
+    _CP + "gostr34112012-256": 256, _MORE + "gostr34112012-256": 256,
+    _CP + "gostr34112012-512": 512, _MORE + "gostr34112012-512": 512,
+}
+#: signature URI -> key bits
+SIGNATURE_URIS = {
+    _CP + "gostr34102012-gostr34112012-256": 256, _MORE + "gostr34102012-gostr34112012-256": 256,
+    _CP + "gostr34102012-gostr34112012-512": 512, _MORE + "gostr34102012-gostr34112012-512": 512,
+}
+LAYER = "wsse"
+
+
+def wsse_enabled(options: dict[str, Any]) -> bool:
+    """True when the settings' ``options["wsse"]`` asks for the message signature check."""
+    return str(options.get("wsse", "off")).strip().lower() in ("on", "true", "1", "yes", "verify")
+
+
+def _f(code: str, message: str, path: str = "/Envelope/Header/Security") -> Finding:
+    return Finding(code, f"Подпись сообщения (wsse:Security): {message}", layer=LAYER, rule="wsse", path=path)
+
+
+def _find_by_id(root: etree._Element, ref_id: str) -> etree._Element | None:
+    for attr in (f"{{{WSU_NS}}}Id", "Id", "ID", "{http://www.w3.org/XML/1998/namespace}id"):
+        found = root.xpath("//*[@*[namespace-uri()=$ns and local-name()=$ln] = $v]",
+                           ns=etree.QName(attr).namespace or "", ln=etree.QName(attr).localname, v=ref_id)
+        if found:
+            return found[0]
+    return None
+
+
+def _c14n(element: etree._Element, prefixes: list[str] | None = None) -> bytes:
+    return etree.tostring(element, method="c14n", exclusive=True, with_comments=False,
+                          inclusive_ns_prefixes=prefixes or None)
+
+
+def _b64(text: str | None) -> bytes:
+    return base64.b64decode("".join((text or "").split()), validate=True)
+
+
+def _certificate(security: etree._Element, signature: etree._Element) -> x509.Certificate | None:
+    ref = signature.find(f"{{{DS_NS}}}KeyInfo/{{{WSSE_NS}}}SecurityTokenReference/{{{WSSE_NS}}}Reference")
+    token = None
+    if ref is not None and (ref.get("URI") or "").startswith("#"):
+        token = _find_by_id(security, ref.get("URI")[1:])
+    if token is None:
+        token = security.find(f"{{{WSSE_NS}}}BinarySecurityToken")
+    if token is None:
+        token = signature.find(f".//{{{DS_NS}}}X509Certificate")
+    if token is None:
+        return None
+    return x509.Certificate.load(_b64(token.text))
+
+
+class _RefProblem(Exception):
+    def __init__(self, code: str, text: str) -> None:
+        super().__init__(text)
+        self.code, self.text = code, text
+
+
+def _reference_digest(root: etree._Element, ref: etree._Element) -> bytes:
+    """Streebog of the transformed element a ``ds:Reference`` points at."""
+    uri = ref.get("URI") or ""
+    if not uri.startswith("#"):
+        raise _RefProblem("WRONG_SIGNATURE_FORMAT", f"ссылка [{uri}] не является ссылкой на элемент сообщения (#id)")
+    target = _find_by_id(root, uri[1:])
+    if target is None:
+        raise _RefProblem("WRONG_SIGNATURE_FORMAT", f"элемент [{uri}] не найден в сообщении")
+    method = ref.find(f"{{{DS_NS}}}DigestMethod")
+    algo = method.get("Algorithm") if method is not None else ""
+    bits = DIGEST_URIS.get(algo or "")
+    if bits is None:
+        raise _RefProblem("UNKNOWN_ALGORITHM", f"алгоритм хеширования [{algo}] не является ГОСТ Р 34.11-2012")
+    prefixes: list[str] = []
+    for transform in ref.findall(f"{{{DS_NS}}}Transforms/{{{DS_NS}}}Transform"):
+        algo = transform.get("Algorithm")
+        if algo == ENVELOPED:
+            target = etree.fromstring(etree.tostring(target))
+            for sig in target.iter(f"{{{DS_NS}}}Signature"):
+                sig.getparent().remove(sig)
+        elif algo == EXC_C14N:
+            inc = transform.find(f"{{{EXC_C14N}}}InclusiveNamespaces")
+            if inc is not None:
+                prefixes = (inc.get("PrefixList") or "").split()
+        else:
+            raise _RefProblem("WRONG_SIGNATURE_FORMAT", f"преобразование [{algo}] не поддерживается")
+    return streebog.digest(_c14n(target, prefixes), bits)
+
+
+def check_wsse(envelope_root: etree._Element | None, *, verify_signature: bool = True) -> list[Finding]:
+    """Findings about the envelope's ``wsse:Security`` signature; empty when absent or valid."""
+    if envelope_root is None:
+        return []
+    security = envelope_root.find(f"{{*}}Header/{{{WSSE_NS}}}Security")
+    if security is None:
+        return []
+    signature = security.find(f"{{{DS_NS}}}Signature")
+    if signature is None:
+        return [_f("WRONG_SIGNATURE_FORMAT", "в заголовке wsse:Security нет элемента ds:Signature")]
+    signed_info = signature.find(f"{{{DS_NS}}}SignedInfo")
+    if signed_info is None:
+        return [_f("WRONG_SIGNATURE_FORMAT", "в ds:Signature нет ds:SignedInfo")]
+    findings: list[Finding] = []
+    c14n = signed_info.find(f"{{{DS_NS}}}CanonicalizationMethod")
+    if c14n is None or c14n.get("Algorithm") != EXC_C14N:
+        findings.append(_f("WRONG_SIGNATURE_FORMAT", f"метод канонизации должен быть {EXC_C14N}"))
+    sig_method = signed_info.find(f"{{{DS_NS}}}SignatureMethod")
+    sig_uri = sig_method.get("Algorithm") if sig_method is not None else ""
+    key_bits = SIGNATURE_URIS.get(sig_uri)
+    if key_bits is None:
+        findings.append(_f("UNKNOWN_ALGORITHM", f"алгоритм подписи [{sig_uri}] не является ГОСТ Р 34.10-2012"))
+    refs = signed_info.findall(f"{{{DS_NS}}}Reference")
+    if not refs:
+        findings.append(_f("WRONG_SIGNATURE_FORMAT", "ds:SignedInfo не содержит ни одной ds:Reference"))
+    for ref in refs:
+        uri = ref.get("URI") or ""
+        try:
+            actual = _reference_digest(envelope_root, ref)
+        except _RefProblem as problem:
+            findings.append(_f(problem.code, problem.text))
+            continue
+        try:
+            declared = _b64(ref.findtext(f"{{{DS_NS}}}DigestValue"))
+        except (binascii.Error, ValueError):
+            declared = b""
+        if declared != actual:
+            findings.append(_f("SIGNATURE_VERIFICATION_ERROR", f"хеш-сумма элемента [{uri}] не совпадает с DigestValue"))
+    if findings or not verify_signature:
+        return findings
+    try:
+        cert = _certificate(security, signature)
+    except (ValueError, binascii.Error):
+        cert = None
+    if cert is None:
+        return [_f("NO_END_ENTITY_CERTIFICATE", "сертификат подписи (wsse:BinarySecurityToken) не найден или повреждён")]
+    try:
+        key = GostPublicKey.from_spki(cert.public_key)
+        value = _b64(signature.findtext(f"{{{DS_NS}}}SignatureValue"))
+    except (GostKeyError, ValueError, binascii.Error) as exc:
+        return [_f("SIGNATURE_VERIFICATION_ERROR", f"подпись не проверяется: {exc}")]
+    digest = streebog.digest(_c14n(signed_info), key.bits)
+    if not (key.verify(digest, value) or key.verify(digest, value[::-1])):
+        findings.append(_f("SIGNATURE_VERIFICATION_ERROR", "значение подписи SignatureValue не верно"))
+    return findings
