@@ -279,3 +279,12 @@ def test_legal_authenticator(doc):
 
 def test_namespaces_are_real_extension_namespaces():
     assert NS["identity"] == "urn:hl7-ru:identity" and NS["fias"] == "urn:hl7-ru:fias"
+
+
+def test_document_without_cda_namespace_is_left_to_the_xml_layer(valid_119_bytes):
+    content = valid_119_bytes.replace(b'xmlns="urn:hl7-org:v3" ', b"")
+    settings = ValidationSettings(layers=frozenset({"xml", "kind", "header", "cross"}))
+    report = Validator(settings).validate(content)
+    assert not report.valid
+    assert {f.layer for f in report.errors} == {"xml"}
+    assert not report.layer("header").ran and "urn:hl7-org:v3" in report.layer("header").reason

@@ -24,6 +24,14 @@ PREFIX_BY_NS: dict[str, str] = {ns: p for p, ns in NS.items() if p not in ("hl7"
 SNILS_ROOT = "1.2.643.100.3"
 
 
+def is_cda_root(root: etree._Element | None) -> bool:
+    """True for a ``ClinicalDocument`` in the CDA namespace (what the document layers can read)."""
+    return root is not None and root.tag == f"{{{HL7}}}ClinicalDocument"
+
+
+NOT_CDA_REASON = "корневой элемент не ClinicalDocument в пространстве имён urn:hl7-org:v3"
+
+
 def qname(name: str) -> str:
     """Clark notation for ``name`` (``code`` → ``{urn:hl7-org:v3}code``, ``identity:Series`` → identity ns)."""
     if ":" in name:

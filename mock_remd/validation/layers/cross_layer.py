@@ -12,7 +12,7 @@ from __future__ import annotations
 from mock_remd.catalog import errors
 from mock_remd.catalog.kinds import Kind
 from mock_remd.core.model import Doctor, RegisterRequest, snils_digits
-from mock_remd.validation.cda.access import child, node_path
+from mock_remd.validation.cda.access import NOT_CDA_REASON, child, is_cda_root, node_path
 from mock_remd.validation.cda.document import CdaHeader, DocPerson
 from mock_remd.validation.cda.timestamps import parse_ts, parse_xs_date, parse_xs_datetime, same_creation_time
 from mock_remd.validation.context import DocumentContext, ValidationSettings
@@ -51,6 +51,8 @@ class CrossLayer:
             return LayerReport.skipped(self.name, "нет запроса registerDocument для сверки")
         if ctx.root is None:
             return LayerReport.skipped(self.name, "документ не разобран как XML")
+        if not is_cda_root(ctx.root):
+            return LayerReport.skipped(self.name, NOT_CDA_REASON)
         req = ctx.request
         doc = CdaHeader(ctx.root)
         kind = ctx.kind or ctx.settings.kinds.get(req.kind)

@@ -6,6 +6,7 @@ Runs for every kind, with or without an official rule pack; the rules themselves
 
 from __future__ import annotations
 
+from mock_remd.validation.cda.access import NOT_CDA_REASON, is_cda_root
 from mock_remd.validation.cda.header_rules import check_header
 from mock_remd.validation.context import DocumentContext, ValidationSettings
 from mock_remd.validation.report import LayerReport
@@ -23,5 +24,7 @@ class HeaderLayer:
         """Validate ``ctx.root``'s header."""
         if ctx.root is None:
             return LayerReport.skipped(self.name, "документ не разобран как XML")
+        if not is_cda_root(ctx.root):
+            return LayerReport.skipped(self.name, NOT_CDA_REASON)
         findings = check_header(ctx.root)
         return LayerReport(self.name, True, not findings, findings)

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 
 from mock_remd.catalog import errors
 from mock_remd.catalog.kinds import Kind, KindRegistry
-from mock_remd.validation.cda.access import child, children, node_path
+from mock_remd.validation.cda.access import NOT_CDA_REASON, child, children, is_cda_root, node_path
 from mock_remd.validation.cda.document import NSI_DOC_TYPES, NSI_KINDS, CdaHeader
 from mock_remd.validation.cda.timestamps import parse_xs_datetime
 from mock_remd.validation.context import DocumentContext, ValidationSettings
@@ -67,6 +67,8 @@ class KindLayer:
         """Set ``ctx.kind`` and report kind mismatches, kinds out of date and non-CDA kinds."""
         if ctx.root is None:
             return LayerReport.skipped(self.name, "документ не разобран как XML")
+        if not is_cda_root(ctx.root):
+            return LayerReport.skipped(self.name, NOT_CDA_REASON)
         registry = ctx.settings.kinds
         header = CdaHeader(ctx.root)
         evidence = identify_kind(header, registry)
