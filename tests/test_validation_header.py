@@ -99,6 +99,12 @@ def test_id_and_set_id_roots(doc):
     assert any(".50" in f.message for f in findings)
 
 
+def test_id_root_needs_only_the_suffix(doc):
+    # the 2023+ packs accept any OID ending in .51; the ".100." part is left to the kind's own pack
+    one(doc, "/hl7:ClinicalDocument/hl7:id").set("root", "1.2.643.5.1.13.13.12.2.50.99999.51")
+    assert run(doc).findings == []
+
+
 def test_id_extension_required(doc):
     del one(doc, "/hl7:ClinicalDocument/hl7:id").attrib["extension"]
     (finding,) = run(doc).findings

@@ -4,8 +4,9 @@ They follow what the shared Минздрав rule modules (Main01–Main06 for t
 and Core08 for names, addresses, dates, identity documents and staff, Extra01/Extra02 for SNILS and
 postal code shapes) require — never more: edition-specific rules (for example "no seconds in
 ``effectiveTime``" or "no nullFlavor on the patient's SNILS") belong to the kind's own rule pack.
-One addition: every SNILS in the header must have a correct check digit, as the registry cannot
-identify a person otherwise.
+Where the 2023+ packs are laxer than the older modules (ids need only the ``.51``/``.50``/``.10``/``.70``
+suffix, not the ``.100.`` part), the laxer form is used. One addition: every SNILS in the header must
+have a correct check digit, as the registry cannot identify a person otherwise.
 
 Rule ids are our own (``H-<part>``); every finding carries the element path and source line.
 """
@@ -27,8 +28,13 @@ _OID = r"[0-2](\.([1-9][0-9]*|0))+"
 
 
 def _mis_id_root(suffix: str) -> re.Pattern[str]:
-    """``<OID МО>.100.<МИС>.<экземпляр>.<suffix>`` — the id convention of objects kept in a MIS."""
-    return re.compile(rf"^{_OID}\.100([.]([1-9][0-9]*|0))+\.{suffix}$")
+    """An OID ending in ``.<suffix>``, the kind of object a MIS id names (``.51`` document, ``.10`` patient …).
+
+    The conventional shape is ``<OID МО>.100.<МИС>.<экземпляр>.<suffix>``; the older rule modules insist on
+    the ``.100.`` part, the 2023+ packs only on the suffix, so the shared rule checks the suffix and
+    leaves the rest to the kind's own pack.
+    """
+    return re.compile(rf"^{_OID}\.{suffix}$")
 
 
 DOC_ID_ROOT = _mis_id_root("51")
@@ -63,7 +69,7 @@ POSITION_SYSTEMS = ("1.2.643.5.1.13.13.11.1002", "1.2.643.5.1.13.2.1.1.733")
 CD = "ClinicalDocument"
 PR = "ClinicalDocument/recordTarget/patientRole"
 
-_MIS_ID_WORDS = 'сформированное по правилу "OID_медицинской_организации.100.НомерМИС.НомерЭкзМИС.{}"'
+_MIS_ID_WORDS = 'оканчивающееся на ".{0}" ("OID_медицинской_организации.100.НомерМИС.НомерЭкзМИС.{0}")'
 _TS_WORDS = "в формате YYYYMMDD, YYYYMMDDHHmm+ZZZZ или YYYYMMDDHHmmSS+ZZZZ"
 
 
