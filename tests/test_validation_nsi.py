@@ -118,6 +118,13 @@ def test_export_without_oid_is_refused(tmp_path: Path) -> None:
         import_file(path, tmp_path / "nsi")
 
 
+def test_export_without_codes_is_refused(tmp_path: Path) -> None:
+    path = tmp_path / f"{GENDER}_v2.1.tsv"
+    path.write_text("ID\tNAME\n", encoding="utf-8")
+    with pytest.raises(ExportError, match="no codes"):
+        import_file(path, tmp_path / "nsi")
+
+
 def test_unknown_override_column_is_refused(nsi_export_dir: Path, tmp_path: Path) -> None:
     with pytest.raises(ExportError, match="NOPE"):
         import_file(nsi_export_dir / f"{GENDER}_v2.1.tsv", tmp_path, name_column="NOPE")

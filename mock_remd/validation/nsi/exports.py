@@ -162,6 +162,8 @@ def read_export(
             result.duplicates.append(code)
             continue
         entries[code] = name
+    if not entries:
+        raise ExportError(f"{source}: no codes in column {code_col!r} ({len(data)} data rows)")
     result.rows = len(data)
     result.dictionary = Dictionary(
         oid=oid,
