@@ -91,15 +91,27 @@ def normalise_location(location: str) -> str:
     return location.replace("%5C", "/").replace("%5c", "/").replace("\\", "/")
 
 
+def rewrite_locations(data: bytes) -> bytes:
+    """XSD bytes with every ``schemaLocation`` value normalised (backslashes → slashes)."""
+    return _LOCATION_ATTR.sub(lambda m: m.group(1) + m.group(2).replace(b"\\", b"/") + m.group(3), data)
+
+
+_LOCATION_ATTR = re.compile(rb"""(schemaLocation\s*=\s*["'])([^"']*)(["'])""")
+
+
 class BackslashResolver(etree.Resolver):
-    """Maps schema locations written with Windows backslashes to files inside the pack directory."""
+    """Serves the pack's XSD files with ``schemaLocation`` backslashes rewritten (in memory only).
+
+    libxml2 cannot even build a URI from ``coreschemas\\datatypes.xsd``, so every file of the pack is
+    handed over rewritten; nothing outside the pack directory is served.
+    """
 
     def __init__(self, root: Path) -> None:
         super().__init__()
         self.root = root.resolve()
 
     def resolve(self, url, pubid, context):  # noqa: ANN001, ANN201 - lxml's signature
-        if url is None or ("\\" not in url and "%5C" not in url.upper()):
+        if not url:
             return None
         fixed = normalise_location(url)
         path = Path(unquote(urlparse(fixed).path)) if fixed.startswith("file:") else Path(fixed)
@@ -107,8 +119,8 @@ class BackslashResolver(etree.Resolver):
             path = self.root / path
         path = path.resolve()
         if not path.is_relative_to(self.root) or not path.is_file():
-            return None  # never read outside the pack
-        return self.resolve_filename(str(path), context)
+            return None  # never read outside the pack: libxml2 then fails the load (no network either)
+        return self.resolve_string(rewrite_locations(path.read_bytes()), context, base_url=str(path))
 
 
 def _schema_parser(directory: Path) -> etree.XMLParser:
@@ -132,7 +144,8 @@ def load_xsd(path: Path) -> etree.XMLSchema:
         held = _schemas.get(path)
         if held is not None and held[0] == mtime:
             return held[1]
-        doc = etree.parse(str(path), _schema_parser(path.parent))
+        parser = _schema_parser(path.parent)
+        doc = etree.fromstring(rewrite_locations(path.read_bytes()), parser, base_url=str(path)).getroottree()
         schema = etree.XMLSchema(doc)
         _schemas[path] = (mtime, schema)
         return schema

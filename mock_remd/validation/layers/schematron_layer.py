@@ -9,14 +9,15 @@ official validator does. Each failed assert / successful report becomes a ``VALI
 from __future__ import annotations
 
 import logging
+import threading
 from pathlib import Path
 
 from mock_remd.validation.context import DocumentContext, ValidationSettings
 from mock_remd.validation.layers.xsd_layer import kind_of
-from mock_remd.validation.packs import find_pack
+from mock_remd.validation.packs import Pack, find_pack
 from mock_remd.validation.report import Finding, LayerReport
 from mock_remd.validation.schematron.model import SchematronError
-from mock_remd.validation.schematron.runner import SchematronRunError, get_validator
+from mock_remd.validation.schematron.runner import SchematronRunError, SchematronValidator, get_validator
 
 log = logging.getLogger(__name__)
 
@@ -34,6 +35,25 @@ class SchematronLayer:
         self.mode = str(opts.get("schematron_mode", "optimised"))
         cache = opts.get("schematron_cache_dir")
         self.cache_dir = Path(cache) if cache else None
+        #: (packs dir, kind) -> (pack, validator); packs are read once per layer instance
+        self._prepared: dict[tuple[Path, str], tuple[Pack | None, SchematronValidator | None]] = {}
+        self._lock = threading.Lock()
+
+    def prepare(self, packs_dir: Path, kind: str) -> tuple[Pack | None, SchematronValidator | None]:
+        """The pack and compiled validator for ``kind`` (looked up and compiled once, then reused)."""
+        key = (packs_dir, kind)
+        held = self._prepared.get(key)
+        if held is None:
+            with self._lock:
+                held = self._prepared.get(key)
+                if held is None:
+                    pack = find_pack(packs_dir, kind)
+                    validator = None
+                    if pack is not None and pack.schematron is not None:
+                        validator = get_validator(pack.schematron, self.mode, self.cache_dir)
+                    held = (pack, validator)
+                    self._prepared[key] = held
+        return held
 
     def run(self, ctx: DocumentContext) -> LayerReport:
         kind = kind_of(ctx)
@@ -42,14 +62,13 @@ class SchematronLayer:
             return LayerReport.skipped(self.name, "каталог официальных пакетов не задан (--packs / MOCK_REMD_PACKS_DIR)")
         if not kind:
             return LayerReport.skipped(self.name, "вид СЭМД не определён: нечем выбрать схематрон")
-        pack = find_pack(packs_dir, kind)
-        if pack is None or pack.schematron is None:
-            return LayerReport.skipped(self.name, f"нет схематрона (.sch) для вида СЭМД {kind} в {packs_dir}")
         try:
-            validator = get_validator(pack.schematron, self.mode, self.cache_dir)
+            pack, validator = self.prepare(packs_dir, kind)
         except SchematronError as exc:
-            finding = Finding("SCHEMA_PROCESSING_ERROR", f"Схематрон {pack.schematron.name} не поддерживается: {exc}")
-            return LayerReport(self.name, True, False, [finding], details={"pack": str(pack.schematron)})
+            finding = Finding("SCHEMA_PROCESSING_ERROR", f"Схематрон вида СЭМД {kind} не поддерживается: {exc}")
+            return LayerReport(self.name, True, False, [finding])
+        if pack is None or pack.schematron is None or validator is None:
+            return LayerReport.skipped(self.name, f"нет схематрона (.sch) для вида СЭМД {kind} в {packs_dir}")
         details = {
             "pack": str(pack.schematron),
             "compiled": validator.key[:16],

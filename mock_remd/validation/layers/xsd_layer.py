@@ -56,6 +56,23 @@ class XsdLayer:
     def __init__(self, settings: ValidationSettings) -> None:
         self.settings = settings
         self.full_messages = bool(settings.options.get("xsd_full_messages", True))
+        #: (packs dir, kind) -> (root XSD, schema); packs are read once per layer instance
+        self._prepared: dict[tuple[Path, str], tuple[Path | None, Any]] = {}
+        self._lock = threading.Lock()
+
+    def prepare(self, packs_dir: Path, kind: str) -> tuple[Path | None, Any]:
+        """The root XSD and its lxml schema for ``kind`` (loaded once, then reused)."""
+        key = (packs_dir, kind)
+        held = self._prepared.get(key)
+        if held is None:
+            with self._lock:
+                held = self._prepared.get(key)
+                if held is None:
+                    pack = find_pack(packs_dir, kind)
+                    xsd = pack.xsd.resolve() if pack is not None and pack.xsd is not None else None
+                    held = (xsd, load_xsd(xsd) if xsd is not None else None)
+                    self._prepared[key] = held
+        return held
 
     def run(self, ctx: DocumentContext) -> LayerReport:
         kind = kind_of(ctx)
@@ -64,16 +81,14 @@ class XsdLayer:
             return LayerReport.skipped(self.name, "каталог официальных пакетов не задан (--packs / MOCK_REMD_PACKS_DIR)")
         if not kind:
             return LayerReport.skipped(self.name, "вид СЭМД не определён: нечем выбрать XSD-схему")
-        pack = find_pack(packs_dir, kind)
-        if pack is None or pack.xsd is None:
+        key, schema = self.prepare(packs_dir, kind)
+        if key is None or schema is None:
             return LayerReport.skipped(self.name, f"нет XSD-схемы для вида СЭМД {kind} в {packs_dir}")
-        schema = load_xsd(pack.xsd)
-        key = pack.xsd.resolve()
         lock = _validate_locks.setdefault(key, threading.Lock())
         with lock:  # an XMLSchema object keeps its error log: one validation at a time
             ok = schema.validate(ctx.root)
             log_entries = list(schema.error_log) if not ok else []
-        details: dict[str, Any] = {"pack": str(pack.xsd), "engine": "lxml"}
+        details: dict[str, Any] = {"pack": str(key), "engine": "lxml"}
         if ok:
             return LayerReport(self.name, True, True, [], details=details)
         findings: list[Finding] = []

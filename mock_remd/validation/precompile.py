@@ -1,0 +1,36 @@
+"""Warm-up at server start: load every pack's XSD and compile every pack's Schematron once."""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+from typing import Any
+
+from mock_remd.validation.packs import list_packs, load_xsd
+from mock_remd.validation.schematron.runner import get_validator
+
+
+def precompile(packs_dir: Path | None, cache_dir: Path | None = None, mode: str = "optimised") -> dict[str, dict[str, Any]]:
+    """Prepare every pack under ``packs_dir`` in this process; returns what was done per kind.
+
+    The Schematron XSLT is taken from the disk cache when present (else compiled and stored); the
+    Saxon executable and the lxml schema are built now, so the first document pays nothing. Call it
+    in each worker process (after fork): Saxon objects do not survive a fork.
+    """
+    out: dict[str, dict[str, Any]] = {}
+    for pack in list_packs(packs_dir):
+        info: dict[str, Any] = {}
+        if pack.xsd is not None:
+            started = time.perf_counter()
+            load_xsd(pack.xsd)
+            info["xsd"] = str(pack.xsd)
+            info["xsd_ms"] = round((time.perf_counter() - started) * 1000, 1)
+        if pack.schematron is not None:
+            started = time.perf_counter()
+            validator = get_validator(pack.schematron, mode, cache_dir)
+            validator.executable()
+            info["schematron"] = str(pack.schematron)
+            info["schematron_source"] = validator.source
+            info["schematron_ms"] = round((time.perf_counter() - started) * 1000, 1)
+        out[pack.kind] = info
+    return out
