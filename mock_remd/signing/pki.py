@@ -63,6 +63,7 @@ def build_certificate(
     key_usage: set[str] | None = None,
     serial: int | None = None,
     signature_oid: str | None = None,
+    authority_key_id: bytes | None = None,
 ) -> x509.Certificate:
     """Issue a certificate signed with ``issuer_key`` (self-signed when ``issuer_cert`` is None)."""
     issuer_name = issuer_cert.subject if issuer_cert is not None else subject
@@ -73,7 +74,7 @@ def build_certificate(
     extensions = [
         {"extn_id": "basic_constraints", "critical": True, "extn_value": {"ca": ca}},
         {"extn_id": "key_identifier", "critical": False, "extn_value": _key_id(public_key)},
-        {"extn_id": "authority_key_identifier", "critical": False, "extn_value": {"key_identifier": _key_id(issuer_public)}},
+        {"extn_id": "authority_key_identifier", "critical": False, "extn_value": {"key_identifier": authority_key_id or _key_id(issuer_public)}},
     ]
     if key_usage:
         extensions.insert(1, {"extn_id": "key_usage", "critical": True, "extn_value": set(key_usage)})
