@@ -30,6 +30,14 @@ class HeaderSpec:
     service_event: Code
     #: write the optional IND participant (payer)
     payer: bool = True
+    #: ``performer/functionCode`` of the service event (required by some kinds)
+    performer_function: Code | None = None
+    #: service event time as one ``@value`` (186) instead of ``low``/``high``
+    event_time_point: bool = False
+    #: service event performers carry the SNILS id as well as the staff id (186 allows only the latter)
+    performer_snils: bool = True
+    #: ``encompassingEncounter/medService:DocType`` (186 forbids it unless code is 3)
+    encounter_doc_type: bool = True
 
 
 def ts_minutes(moment: dt.datetime) -> str:
@@ -166,8 +174,8 @@ def _payer(doc: etree._Element, world: World, spec: HeaderSpec) -> None:
     el(info, "identity:Number", text=pat.policy_number, xsi_type=_t(spec, "ST"))
     el(info, "identity:INN", {"nullFlavor": "NI"}, xsi_type=_t(spec, "ST"))
     period = el(info, "identity:effectiveTime")
-    el(period, "identity:low", {"value": ts_day(pat.policy_since)}, xsi_type="TS")
-    el(period, "identity:high", {"nullFlavor": "NAV"}, xsi_type="TS")
+    el(period, "identity:low", {"value": ts_day(pat.policy_since)}, xsi_type=_t(spec, "TS"))
+    el(period, "identity:high", {"nullFlavor": "NAV"}, xsi_type=_t(spec, "TS"))
     smo = el(entity, "scopingOrganization")
     el(smo, "id", {"root": SMO_ROOT, "extension": world.insurer.code})
     el(smo, "name", text=world.insurer.name)
@@ -178,15 +186,24 @@ def _payer(doc: etree._Element, world: World, spec: HeaderSpec) -> None:
 def _service_event(doc: etree._Element, world: World, spec: HeaderSpec) -> None:
     event = el(el(doc, "documentationOf"), "serviceEvent")
     coded(event, "code", spec.service_event)
-    period = el(event, "effectiveTime")
-    el(period, "low", {"value": ts_minutes(world.created - dt.timedelta(minutes=40))})
-    el(period, "high", {"value": ts_minutes(world.created - dt.timedelta(minutes=10))})
+    if spec.event_time_point:
+        el(event, "effectiveTime", {"value": ts_minutes(world.created - dt.timedelta(minutes=30))})
+    else:
+        period = el(event, "effectiveTime")
+        el(period, "low", {"value": ts_minutes(world.created - dt.timedelta(minutes=40))})
+        el(period, "high", {"value": ts_minutes(world.created - dt.timedelta(minutes=10))})
     coded(event, "medService:serviceForm", nsi.PLANNED, xsi_type=_t(spec, "CD"))
     coded(event, "medService:serviceType", nsi.PRIMARY_SPECIALISED, xsi_type=_t(spec, "CD"))
     coded(event, "medService:serviceCond", nsi.OUTPATIENT, xsi_type=_t(spec, "CD"))
     for doctor in world.doctors:
-        entity = el(el(event, "performer", {"typeCode": "PPRF"}), "assignedEntity")
-        staff_ids(entity, world, doctor)
+        performer = el(event, "performer", {"typeCode": "PPRF"})
+        if spec.performer_function is not None:
+            coded(performer, "functionCode", spec.performer_function)
+        entity = el(performer, "assignedEntity")
+        if spec.performer_snils:
+            staff_ids(entity, world, doctor)
+        else:
+            el(entity, "id", {"root": world.id_root("70"), "extension": doctor.local_id})
         coded(entity, "code", doctor.position)
         person_name(el(entity, "assignedPerson"), doctor, spec)
 
@@ -196,7 +213,8 @@ def _encounter(doc: etree._Element, world: World, spec: HeaderSpec) -> None:
     el(enc, "id", {"root": world.id_root("15"), "extension": world.case_id})
     el(enc, "id", {"root": world.id_root("17"), "extension": world.card_id})
     coded(enc, "code", nsi.OUTPATIENT_CARD)
-    coded(enc, "medService:DocType", nsi.OUTPATIENT_CARD_DOC, xsi_type=_t(spec, "CD"))
+    if spec.encounter_doc_type:
+        coded(enc, "medService:DocType", nsi.OUTPATIENT_CARD_DOC, xsi_type=_t(spec, "CD"))
     period = el(enc, "effectiveTime")
     el(period, "low", {"value": ts_day(world.created.date())})
 
