@@ -89,7 +89,7 @@ def describe(code: str) -> str:
     return DESCRIPTIONS.get(code) or DESCRIPTIONS.get(ALIASES.get(code, ""), "")
 
 
-def message(code: str, **values: object) -> str:
+def message(code: str, /, **values: object) -> str:
     """A realistic message for ``code``: its template filled with ``values``, else the description."""
     template = TEMPLATES.get(code)
     if template:
@@ -100,7 +100,7 @@ def message(code: str, **values: object) -> str:
     return describe(code) or code
 
 
-def item(code: str, text: str | None = None, **values: object) -> ErrorItem:
+def item(code: str, text: str | None = None, /, **values: object) -> ErrorItem:
     """Build an :class:`ErrorItem`; ``text`` overrides the catalogue message."""
     return ErrorItem(code, text if text is not None else message(code, **values))
 

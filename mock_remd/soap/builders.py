@@ -117,7 +117,7 @@ def envelope(
     return (
         f'<?xml version="1.0" encoding="UTF-8"?><soap:Envelope xmlns:soap="{soap}" xmlns:wsa="{WSA}" '
         f'xmlns:ser="{SERVICE}"><soap:Header>{header}</soap:Header><soap:Body>{body_xml}</soap:Body></soap:Envelope>'
-    ).encode("utf-8")
+    ).encode()
 
 
 def register_envelope(req: RegisterRequest, *, version: str = "1.2", message_id: str | None = None, to: str = "") -> bytes:

@@ -56,6 +56,6 @@ class DocumentContext:
     #: set by the ``kind`` layer
     kind: Kind | None = None
     #: when the check happens (documents are checked "now" unless a test pins it)
-    now: dt.datetime = field(default_factory=lambda: dt.datetime.now(dt.timezone.utc))
+    now: dt.datetime = field(default_factory=lambda: dt.datetime.now(dt.UTC))
     #: free-form scratch space shared between layers (e.g. the namespace-stripped tree)
     scratch: dict[str, Any] = field(default_factory=dict)

@@ -1,0 +1,238 @@
+"""The admin API (Flask): health, readiness, systems, journal, documents, callbacks, scenarios.
+
+Every answer is JSON; every error is ``{"error", "detail"}`` with a 4xx status (a bug answers a JSON
+500, never a plain-text page). With ``MOCK_REMD_ADMIN_TOKEN`` set, ``/_admin`` needs
+``Authorization: Bearer TOKEN``.
+"""
+
+from __future__ import annotations
+
+import hmac
+import logging
+from typing import Any
+
+from flask import Flask, Response, jsonify, request
+from werkzeug.exceptions import HTTPException
+
+from mock_remd.admin import serialize
+from mock_remd.admin.errors import ApiError, json_error
+from mock_remd.admin.openapi import openapi_document
+from mock_remd.core.model import normalize_message_id
+from mock_remd.core.systems import SystemError_, normalize_system
+from mock_remd.server.runtime import Runtime
+
+log = logging.getLogger(__name__)
+
+MAX_LIMIT = 1000
+
+
+def _limit() -> tuple[int, int]:
+    try:
+        limit = int(request.args.get("limit", 100))
+        offset = int(request.args.get("offset", 0))
+    except ValueError as exc:
+        raise ApiError(400, "limit и offset должны быть целыми числами", str(exc)) from exc
+    if limit < 1 or offset < 0:
+        raise ApiError(400, "limit должен быть ≥ 1, offset ≥ 0")
+    return min(limit, MAX_LIMIT), offset
+
+
+def _json_body() -> Any:
+    data = request.get_json(silent=True)
+    if data is None:
+        raise ApiError(400, "ожидается тело JSON (Content-Type: application/json)")
+    return data
+
+
+def create_admin_app(rt: Runtime) -> Flask:
+    """Build the Flask app for ``rt``."""
+    app = Flask("mock_remd.admin")
+    app.config["JSON_AS_ASCII"] = False
+    app.json.ensure_ascii = False  # type: ignore[attr-defined]
+    app.json.sort_keys = False  # type: ignore[attr-defined]
+    app.config["MAX_CONTENT_LENGTH"] = rt.settings.max_request_bytes
+
+    @app.errorhandler(ApiError)
+    def _api_error(exc: ApiError):
+        return json_error(exc.status, exc.error, exc.detail)
+
+    @app.errorhandler(HTTPException)
+    def _http_error(exc: HTTPException):
+        return json_error(exc.code or 500, exc.name, exc.description)
+
+    @app.errorhandler(Exception)
+    def _bug(exc: Exception):
+        log.exception("admin API error")
+        return json_error(500, "внутренняя ошибка", f"{type(exc).__name__}: {exc}")
+
+    @app.before_request
+    def _auth():
+        token = rt.settings.admin_token
+        if not token or not request.path.startswith("/_admin"):
+            return None
+        header = request.headers.get("Authorization", "")
+        given = header[7:].strip() if header.lower().startswith("bearer ") else ""
+        if not given or not hmac.compare_digest(given.encode(), token.encode()):
+            resp = json_error(401, "нужен токен администратора", "Authorization: Bearer <MOCK_REMD_ADMIN_TOKEN>")
+            resp.headers["WWW-Authenticate"] = 'Bearer realm="mock-remd"'
+            return resp
+        return None
+
+    # ---- health --------------------------------------------------------------------------------
+    @app.get("/health")
+    def health():
+        return jsonify({"status": "ok"})
+
+    @app.get("/ready")
+    def ready():
+        ok, details = rt.readiness()
+        resp = jsonify({"status": "ready" if ok else "starting", "details": details})
+        resp.status_code = 200 if ok else 503
+        return resp
+
+    @app.get("/_admin/openapi.json")
+    def openapi():
+        return jsonify(openapi_document(request.host_url.rstrip("/")))
+
+    @app.post("/_admin/reset")
+    def reset():
+        everything = request.args.get("all", "").lower() in ("1", "true", "yes")
+        rt.store.reset(everything=everything)
+        if everything:
+            rt.service.seed_systems(rt.settings.systems)
+        if rt.scenarios is not None:
+            rt.scenarios.reset(everything=everything)
+        return jsonify({"status": "ok", "all": everything})
+
+    # ---- systems -------------------------------------------------------------------------------
+    @app.get("/_admin/systems")
+    def systems_list():
+        items = [serialize.system(s) for s in rt.store.list_systems()]
+        return jsonify({"items": items, "total": len(items)})
+
+    @app.get("/_admin/systems/<mnemonic>")
+    def systems_get(mnemonic: str):
+        row = rt.store.get_system(mnemonic)
+        if row is None:
+            raise ApiError(404, f"система {mnemonic} не найдена")
+        return jsonify(serialize.system(row))
+
+    @app.put("/_admin/systems/<mnemonic>")
+    def systems_put(mnemonic: str):
+        try:
+            system = normalize_system(_json_body(), mnemonic)
+        except SystemError_ as exc:
+            raise ApiError(400, "неверное описание системы", str(exc)) from exc
+        other = rt.store.system_by_client_id(system["client_entity_id"])
+        if other is not None and other["mnemonic"] != mnemonic:
+            raise ApiError(409, "client_entity_id уже занят другой системой", other["mnemonic"])
+        return jsonify(serialize.system(rt.store.upsert_system(system)))
+
+    @app.delete("/_admin/systems/<mnemonic>")
+    def systems_delete(mnemonic: str):
+        if not rt.store.delete_system(mnemonic):
+            raise ApiError(404, f"система {mnemonic} не найдена")
+        return jsonify({"status": "deleted", "mnemonic": mnemonic})
+
+    # ---- journal -------------------------------------------------------------------------------
+    @app.get("/_admin/requests")
+    def requests_list():
+        limit, offset = _limit()
+        rows, total = rt.store.list_requests(
+            message_id=normalize_message_id(request.args.get("message_id", "")),
+            local_uid=request.args.get("local_uid", ""),
+            system=request.args.get("system", ""),
+            limit=limit,
+            offset=offset,
+        )
+        items = [serialize.request(r) for r in rows]
+        if request.args.get("explain", "").lower() in ("1", "true", "yes") and rt.scenarios is not None:
+            for item in items:
+                item["explain"] = rt.scenarios.explain(item)
+        return jsonify({"items": items, "total": total})
+
+    # ---- documents -----------------------------------------------------------------------------
+    @app.get("/_admin/documents")
+    def documents_list():
+        limit, offset = _limit()
+        status = request.args.get("status", "")
+        if status and status not in ("pending", "registered", "rejected"):
+            raise ApiError(400, "status: ожидается pending, registered или rejected", status)
+        rows, total = rt.store.list_documents(status=status, system=request.args.get("system", ""),
+                                              kind=request.args.get("kind", ""), limit=limit, offset=offset)
+        return jsonify({"items": [serialize.document(r) for r in rows], "total": total})
+
+    @app.get("/_admin/documents/<local_uid>")
+    def documents_get(local_uid: str):
+        row = rt.store.get_document(local_uid)
+        if row is None:
+            raise ApiError(404, f"документ {local_uid} не найден")
+        out = serialize.document(row, full=True)
+        history = rt.store.document_history(local_uid)
+        out["attempts"] = [serialize.document(h) for h in history]
+        deliveries, _ = rt.store.list_deliveries(local_uid=local_uid, limit=100)
+        out["callbacks"] = [serialize.delivery(d) for d in deliveries]
+        return jsonify(out)
+
+    @app.get("/_admin/documents/<local_uid>/content")
+    def documents_content(local_uid: str):
+        row = rt.store.get_document(local_uid)
+        if row is None:
+            raise ApiError(404, f"документ {local_uid} не найден")
+        if row.get("content") is None:
+            raise ApiError(404, f"у документа {local_uid} нет полученного файла", row.get("status"))
+        return Response(row["content"], mimetype="application/xml",
+                        headers={"Content-Disposition": f'attachment; filename="{local_uid}.xml"'})
+
+    @app.post("/_admin/documents")
+    def documents_seed():
+        from mock_remd.admin.seeding import seed_documents
+
+        items = _json_body()
+        created = seed_documents(rt, items)
+        resp = jsonify({"items": [serialize.document(r) for r in created], "total": len(created)})
+        resp.status_code = 201
+        return resp
+
+    # ---- callbacks -----------------------------------------------------------------------------
+    @app.get("/_admin/callbacks")
+    def callbacks_list():
+        limit, offset = _limit()
+        status = request.args.get("status", "")
+        if status and status not in ("pending", "sending", "delivered", "dead"):
+            raise ApiError(400, "status: ожидается pending, sending, delivered или dead", status)
+        rows, total = rt.store.list_deliveries(
+            relates_to=normalize_message_id(request.args.get("relates_to", "")),
+            status=status,
+            local_uid=request.args.get("local_uid", ""),
+            limit=limit,
+            offset=offset,
+        )
+        return jsonify({"items": [serialize.delivery(r) for r in rows], "total": total})
+
+    @app.get("/_admin/callbacks/<int:delivery_id>")
+    def callbacks_get(delivery_id: int):
+        row = rt.store.get_delivery(delivery_id)
+        if row is None:
+            raise ApiError(404, f"доставка {delivery_id} не найдена")
+        return jsonify(serialize.delivery(row))
+
+    @app.post("/_admin/callbacks/flush")
+    def callbacks_flush():
+        n = rt.store.flush_deliveries()
+        rt.wake()
+        return jsonify({"status": "ok", "released": n})
+
+    @app.post("/_admin/callbacks/<int:delivery_id>/redeliver")
+    def callbacks_redeliver(delivery_id: int):
+        row = rt.store.redeliver(delivery_id)
+        if row is None:
+            raise ApiError(404, f"доставка {delivery_id} не найдена")
+        rt.sender.wake()
+        return jsonify(serialize.delivery(row))
+
+    # ---- scenarios -----------------------------------------------------------------------------
+    from mock_remd.admin.scenario_routes import register_scenario_routes
+
+    register_scenario_routes(app, rt)
+    return app

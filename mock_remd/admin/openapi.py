@@ -1,0 +1,135 @@
+"""The OpenAPI 3 document of the admin API."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from mock_remd import __version__
+
+_ERR = {"$ref": "#/components/responses/Error"}
+
+
+def _list(item_ref: str) -> dict[str, Any]:
+    return {
+        "type": "object",
+        "properties": {"items": {"type": "array", "items": {"$ref": item_ref}}, "total": {"type": "integer"}},
+    }
+
+
+def _op(summary: str, *, params: list[dict] | None = None, body: dict | None = None, ok: dict | None = None,
+        status: str = "200") -> dict[str, Any]:
+    op: dict[str, Any] = {"summary": summary, "responses": {status: {"description": "OK"}, "4XX": _ERR}}
+    if ok:
+        op["responses"][status]["content"] = {"application/json": {"schema": ok}}
+    if params:
+        op["parameters"] = params
+    if body:
+        op["requestBody"] = {"required": True, "content": body}
+    return op
+
+
+def _q(name: str, desc: str, typ: str = "string") -> dict[str, Any]:
+    return {"name": name, "in": "query", "required": False, "description": desc, "schema": {"type": typ}}
+
+
+def _p(name: str, typ: str = "string") -> dict[str, Any]:
+    return {"name": name, "in": "path", "required": True, "schema": {"type": typ}}
+
+
+def openapi_document(server_url: str) -> dict[str, Any]:
+    """The OpenAPI document, with ``server_url`` as its server."""
+    paging = [_q("limit", "at most this many (≤ 1000)", "integer"), _q("offset", "skip this many", "integer")]
+    json_body = {"application/json": {"schema": {"type": "object"}}}
+    return {
+        "openapi": "3.0.3",
+        "info": {
+            "title": "mock-remd admin API",
+            "version": __version__,
+            "description": "Control and inspect the REMD mock: systems, journal, registry, callbacks, scenarios.",
+        },
+        "servers": [{"url": server_url}],
+        "components": {
+            "securitySchemes": {"bearer": {"type": "http", "scheme": "bearer"}},
+            "responses": {
+                "Error": {
+                    "description": "error",
+                    "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}},
+                }
+            },
+            "schemas": {
+                "Error": {"type": "object", "properties": {"error": {"type": "string"}, "detail": {}}},
+                "System": {
+                    "type": "object",
+                    "required": ["client_entity_id"],
+                    "properties": {
+                        "mnemonic": {"type": "string"},
+                        "client_entity_id": {"type": "string"},
+                        "callback_url": {"type": "string"},
+                        "document_url": {"type": "string"},
+                        "organizations": {"type": "array", "items": {"type": "string"}},
+                        "enabled": {"type": "boolean"},
+                        "send_to_fremd": {"type": "boolean"},
+                        "require_system": {"type": "boolean"},
+                        "callback_soap_version": {"type": "string", "enum": ["1.1", "1.2"]},
+                    },
+                },
+                "Request": {"type": "object", "properties": {k: {} for k in (
+                    "message_id", "operation", "received_at", "system", "local_uid", "kind", "sync_status", "errors")}},
+                "Document": {"type": "object", "properties": {k: {} for k in (
+                    "local_uid", "emdr_id", "status", "kind", "organization", "registration_date_time", "errors",
+                    "layers")}},
+                "Delivery": {"type": "object", "properties": {k: {} for k in (
+                    "id", "relates_to", "url", "status", "attempts", "due_at", "body")}},
+            },
+        },
+        "security": [{"bearer": []}],
+        "paths": {
+            "/health": {"get": {**_op("liveness", ok={"type": "object"}), "security": []}},
+            "/ready": {"get": {**_op("readiness: 200 once the store and the callback sender run, 503 before",
+                                     ok={"type": "object"}), "security": []}},
+            "/_admin/openapi.json": {"get": _op("this document")},
+            "/_admin/reset": {"post": _op("empty journal, registry and deliveries",
+                                          params=[_q("all", "also systems and scenarios", "boolean")])},
+            "/_admin/systems": {"get": _op("systems", ok=_list("#/components/schemas/System"))},
+            "/_admin/systems/{mnemonic}": {
+                "parameters": [_p("mnemonic")],
+                "get": _op("one system", ok={"$ref": "#/components/schemas/System"}),
+                "put": _op("create or replace a system", body={"application/json": {
+                    "schema": {"$ref": "#/components/schemas/System"}}}),
+                "delete": _op("delete a system"),
+            },
+            "/_admin/requests": {"get": _op("journal, newest first", params=paging + [
+                _q("message_id", "without urn:uuid:, any case"), _q("local_uid", ""), _q("system", ""),
+                _q("explain", "why each active scenario rule did or did not match", "boolean")],
+                ok=_list("#/components/schemas/Request"))},
+            "/_admin/documents": {
+                "get": _op("registry, newest first", params=paging + [_q("status", "pending|registered|rejected"),
+                                                                      _q("system", ""), _q("kind", "")],
+                           ok=_list("#/components/schemas/Document")),
+                "post": _op("seed documents that already exist", body=json_body, status="201"),
+            },
+            "/_admin/documents/{local_uid}": {"parameters": [_p("local_uid")],
+                                              "get": _op("one document with its layers, attempts and callbacks")},
+            "/_admin/documents/{local_uid}/content": {"parameters": [_p("local_uid")],
+                                                      "get": _op("the CDA bytes as received")},
+            "/_admin/callbacks": {"get": _op("deliveries", params=paging + [
+                _q("relates_to", "request MessageID"), _q("status", "pending|delivered|dead"), _q("local_uid", "")],
+                ok=_list("#/components/schemas/Delivery"))},
+            "/_admin/callbacks/{id}": {"parameters": [_p("id", "integer")], "get": _op("one delivery")},
+            "/_admin/callbacks/flush": {"post": _op("send every pending delivery now (virtual clock)")},
+            "/_admin/callbacks/{id}/redeliver": {"parameters": [_p("id", "integer")],
+                                                 "post": _op("queue that delivery again")},
+            "/_admin/scenarios": {
+                "get": _op("scenario library and active sets"),
+                "post": _op("upload a scenario (YAML or JSON)", body={
+                    "application/yaml": {"schema": {"type": "string"}}, "application/json": {"schema": {"type": "object"}}},
+                    status="201"),
+            },
+            "/_admin/scenarios/active": {
+                "put": _op("activate scenarios", body={"application/json": {"schema": {
+                    "type": "object", "properties": {"names": {"type": "array", "items": {"type": "string"}},
+                                                     "system": {"type": "string"}}}}}),
+                "delete": _op("deactivate all", params=[_q("system", "only this system's set")]),
+            },
+        },
+    }

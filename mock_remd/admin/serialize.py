@@ -1,0 +1,62 @@
+"""Store rows → the JSON shapes of the admin API (CONTRACT §6)."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from mock_remd.store.clock import iso
+
+
+def _value(v: Any) -> Any:
+    if isinstance(v, dt.datetime):
+        return iso(v)
+    if isinstance(v, bytes):
+        return v.decode("utf-8", errors="replace")
+    return v
+
+
+def system(row: dict[str, Any]) -> dict[str, Any]:
+    out = {k: _value(v) for k, v in row.items()}
+    return out
+
+
+def request(row: dict[str, Any]) -> dict[str, Any]:
+    keys = ("id", "message_id", "operation", "received_at", "system", "client_entity_id", "local_uid", "kind",
+            "sync_status", "errors", "http_status", "soap_version", "scenario", "duration_ms", "detail")
+    return {k: _value(row.get(k)) for k in keys}
+
+
+def document(row: dict[str, Any], *, full: bool = False) -> dict[str, Any]:
+    out = {
+        "id": row.get("id"),
+        "local_uid": row.get("local_uid"),
+        "emdr_id": row.get("emdr_id"),
+        "status": row.get("status"),
+        "kind": row.get("kind"),
+        "organization": row.get("organization"),
+        "system": row.get("system"),
+        "message_id": row.get("message_id"),
+        "received_at": _value(row.get("received_at")),
+        "registration_date_time": row.get("registration_date_time"),
+        "store_till_date": row.get("store_till_date"),
+        "creation_date_time": row.get("creation_date_time"),
+        "patient_snils": row.get("patient_snils"),
+        "document_number": row.get("document_number"),
+        "errors": row.get("errors") or [],
+        "layers": row.get("layers") or [],
+        "seeded": bool(row.get("seeded")),
+        "processing": row.get("job_state"),
+    }
+    if full:
+        out["request"] = row.get("request")
+        out["behaviour"] = row.get("behaviour")
+        content = row.get("content")
+        out["content_size"] = len(content) if content is not None else None
+    return out
+
+
+def delivery(row: dict[str, Any]) -> dict[str, Any]:
+    keys = ("id", "relates_to", "local_uid", "system", "url", "soap_version", "status", "attempts", "attempt_count",
+            "due_at", "created_at", "delivered_at", "body", "note")
+    return {k: _value(row.get(k)) for k in keys}

@@ -1,0 +1,47 @@
+"""``mock-remd wait URL``: block until ``URL/ready`` answers 200 (for CI scripts)."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import time
+
+import requests
+
+
+def register(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser("wait", help="wait until a mock-remd server is ready",
+                       description="Exit 0 once URL/ready answers 200; 1 on timeout.")
+    p.add_argument("url", help="base URL of the server, e.g. http://127.0.0.1:8080")
+    p.add_argument("--timeout", type=float, default=60.0, help="seconds to wait (default 60)")
+    p.add_argument("--quiet", action="store_true", help="print nothing")
+    p.set_defaults(func=run)
+
+
+def wait_ready(url: str, timeout: float, *, interval: float = 0.25) -> tuple[bool, str]:
+    """Poll ``url/ready`` until 200 or ``timeout``; returns (ready, last observation)."""
+    deadline = time.monotonic() + timeout
+    last = "no answer yet"
+    ready_url = url.rstrip("/") + "/ready"
+    while True:
+        try:
+            resp = requests.get(ready_url, timeout=min(5.0, max(timeout, 0.5)))
+            if resp.status_code == 200:
+                return True, "ready"
+            last = f"HTTP {resp.status_code}"
+        except requests.RequestException as exc:
+            last = f"{type(exc).__name__}"
+        if time.monotonic() >= deadline:
+            return False, last
+        time.sleep(interval)  # polling an external server: nothing to wait on but time
+
+
+def run(args: argparse.Namespace) -> int:
+    if not args.url.startswith(("http://", "https://")):
+        print(f"mock-remd wait: URL must start with http:// or https://: {args.url}", file=sys.stderr)
+        return 2
+    ok, last = wait_ready(args.url, args.timeout)
+    if not args.quiet:
+        print(f"{args.url} is ready" if ok else f"{args.url} not ready after {args.timeout:g} s ({last})",
+              file=sys.stdout if ok else sys.stderr)
+    return 0 if ok else 1

@@ -1,0 +1,73 @@
+"""A polling background loop with a wake-up event: the shape of the processor and the sender.
+
+Work lives in the store (durable); the loop only decides when to look. Within one process a
+``wake()`` makes it look at once; other processes find the work on their next poll.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import socket
+import threading
+import uuid
+from collections.abc import Callable
+
+log = logging.getLogger(__name__)
+
+
+def owner_id(prefix: str) -> str:
+    """An identifier for leases: host, pid and a random part."""
+    return f"{prefix}:{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:6]}"
+
+
+class BackgroundLoop:
+    """Calls ``step()`` repeatedly; ``step`` returns how many items it handled (0 = idle)."""
+
+    def __init__(self, name: str, step: Callable[[], int], *, poll_interval: float = 0.2) -> None:
+        self.name = name
+        self._step = step
+        self.poll_interval = poll_interval
+        self._wake = threading.Event()
+        self._stop = threading.Event()
+        self._thread: threading.Thread | None = None
+        self.alive = False
+        self.last_error: str = ""
+
+    def start(self) -> None:
+        if self._thread and self._thread.is_alive():
+            return
+        self._stop.clear()
+        self._thread = threading.Thread(target=self._run, name=self.name, daemon=True)
+        self._thread.start()
+        self.alive = True
+
+    def wake(self) -> None:
+        """Look for work now."""
+        self._wake.set()
+
+    def stop(self, timeout: float = 10.0) -> None:
+        """Stop after the current step (accepted work stays in the store)."""
+        self._stop.set()
+        self._wake.set()
+        if self._thread:
+            self._thread.join(timeout)
+        self.alive = False
+
+    @property
+    def running(self) -> bool:
+        return bool(self._thread and self._thread.is_alive())
+
+    def _run(self) -> None:
+        while not self._stop.is_set():
+            try:
+                handled = self._step()
+                self.last_error = ""
+            except Exception as exc:  # keep the loop alive; the work stays in the store
+                log.exception("%s: step failed", self.name)
+                self.last_error = f"{type(exc).__name__}: {exc}"
+                handled = 0
+            if handled:
+                continue
+            self._wake.wait(self.poll_interval)
+            self._wake.clear()

@@ -1,0 +1,126 @@
+"""What the mock should do differently for one request: the outcome of scenarios and magic values.
+
+The registry core asks a :class:`BehaviourSource` once per request; the SOAP layer applies the
+synchronous part (delay, fault, HTTP status, dropped connection), the processor and the outbox the
+callback part.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import asdict, dataclass, field
+from typing import Any, Protocol
+
+from mock_remd.core.model import RegisterRequest
+
+DROP_MODES = ("reset", "empty", "garbage", "close")
+
+
+@dataclass
+class SyncBehaviour:
+    delay_ms: int = 0
+    errors: list[dict[str, str]] | None = None
+    fault: dict[str, str] | None = None
+    http_status: int | None = None
+    drop: str | None = None
+
+    @property
+    def replaces_answer(self) -> bool:
+        return bool(self.errors or self.fault or self.http_status or self.drop)
+
+
+@dataclass
+class CallbackBehaviour:
+    delay_ms: int | None = None
+    status: str | None = None
+    errors: list[dict[str, str]] | None = None
+    repeat: int = 1
+    skip: bool = False
+    relates_to: str | None = None
+    malformed: bool = False
+
+
+@dataclass
+class Behaviour:
+    """Sync and callback changes, and where they came from (for the journal)."""
+
+    sync: SyncBehaviour = field(default_factory=SyncBehaviour)
+    callback: CallbackBehaviour = field(default_factory=CallbackBehaviour)
+    source: dict[str, Any] = field(default_factory=dict)
+
+    def as_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+    @classmethod
+    def from_dict(cls, d: dict[str, Any] | None) -> Behaviour:
+        if not d:
+            return cls()
+        return cls(
+            sync=SyncBehaviour(**d.get("sync", {})),
+            callback=CallbackBehaviour(**d.get("callback", {})),
+            source=d.get("source", {}),
+        )
+
+
+@dataclass
+class RequestFacts:
+    """What scenario rules can match on."""
+
+    operation: str
+    system: str = ""
+    kind: str = ""
+    organization: str = ""
+    patient_snils: str = ""
+    local_uid: str = ""
+    document_number: str = ""
+    request: RegisterRequest | None = None
+
+
+class BehaviourSource(Protocol):
+    """Decides the behaviour for a request (scenario engine, magic values, or both)."""
+
+    def decide(self, facts: RequestFacts) -> Behaviour | None: ...
+
+
+_MAGIC = re.compile(r"^MOCK:(?P<rest>.+)$", re.IGNORECASE)
+
+
+def magic_behaviour(document_number: str) -> Behaviour | None:
+    """CONTRACT §7 magic values in ``documentNumber`` (``MOCK:…``); None when not magic or unknown."""
+    m = _MAGIC.match((document_number or "").strip())
+    if not m:
+        return None
+    parts = [p.strip() for p in m.group("rest").split(":")]
+    head = parts[0].upper()
+    b = Behaviour(source={"magic": document_number.strip()})
+    try:
+        if head == "SYNC" and len(parts) >= 2:
+            b.sync.errors = [{"code": parts[1].upper()}]
+        elif head == "FAULT":
+            b.sync.fault = {"code": "Receiver", "reason": "Внутренняя ошибка"}
+        elif head == "HTTP" and len(parts) >= 2:
+            b.sync.http_status = int(parts[1])
+        elif head == "DELAY" and len(parts) >= 2:
+            b.sync.delay_ms = int(parts[1])
+        elif head == "DROP" and len(parts) >= 2 and parts[1].lower() in DROP_MODES:
+            b.sync.drop = parts[1].lower()
+        elif head == "CALLBACK" and len(parts) >= 2:
+            what = parts[1].upper()
+            if what == "DUPLICATE":
+                b.callback.repeat = 2
+            elif what == "NEVER":
+                b.callback.skip = True
+            elif what == "DELAY" and len(parts) >= 3:
+                b.callback.delay_ms = int(parts[2])
+            elif what == "MALFORMED":
+                b.callback.malformed = True
+            elif what == "WRONG_RELATES_TO":
+                b.callback.relates_to = "00000000-0000-0000-0000-000000000000"
+            else:
+                b.callback.status = "error"
+                b.callback.errors = [{"code": what}]
+        else:
+            return None
+    except ValueError:
+        return None
+    return b

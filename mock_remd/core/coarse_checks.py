@@ -1,0 +1,173 @@
+"""The synchronous ("coarse") checks of registerDocument: what the registry refuses at once.
+
+Every problem found is reported, not only the first. Messages are the registry's Russian texts and
+name the element and the value.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import datetime as dt
+import re
+import uuid
+import zlib
+from dataclasses import dataclass, field
+
+from mock_remd.catalog import errors as E
+from mock_remd.catalog.errors import ErrorItem
+from mock_remd.catalog.kinds import KindRegistry
+from mock_remd.core.dates import has_offset, parse_date, parse_datetime
+from mock_remd.core.model import Attachment, RegisterRequest, snils_digits
+from mock_remd.validation.cda import snils as snils_rules
+
+OID_RE = re.compile(r"^[0-2](\.(0|[1-9][0-9]*))+$")
+REQUIRED = ("localUid", "kind", "creationDateTime", "organization")
+#: how far in the future a creationDateTime may be before WRONG_CREATION_DATE (clock skew)
+FUTURE_TOLERANCE = dt.timedelta(minutes=5)
+
+
+@dataclass
+class CoarseResult:
+    """Errors found and the document bytes decoded on the way (None when absent or broken)."""
+
+    errors: list[ErrorItem] = field(default_factory=list)
+    document: bytes | None = None
+
+
+def _ve(text: str) -> ErrorItem:
+    return E.validation_error(text)
+
+
+def _is_uuid(value: str) -> bool:
+    try:
+        uuid.UUID(value)
+    except ValueError:
+        return False
+    return bool(re.fullmatch(r"[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}", value))
+
+
+def _check_snils(value: str, where: str, out: list[ErrorItem]) -> None:
+    if not value:
+        return
+    digits = snils_digits(value)
+    if not re.fullmatch(r"[\d\s-]+", value) or len(digits) != 11:
+        out.append(_ve(f"Значение элемента {where} [{value}] не является СНИЛС: ожидается 11 цифр"))
+    elif not snils_rules.checksum_ok(digits):
+        out.append(_ve(f"СНИЛС [{value}] в элементе {where} имеет неверное контрольное число"))
+
+
+def _decode(att: Attachment, where: str, out: list[ErrorItem], check_checksum: bool) -> bytes | None:
+    if not att.data_b64:
+        out.append(_ve(f"Не указан обязательный элемент {where}/data в запросе на регистрацию сведений"))
+        return None
+    try:
+        data = base64.b64decode("".join(att.data_b64.split()), validate=True)
+    except (binascii.Error, ValueError):
+        out.append(_ve(f"Значение элемента {where}/data не является корректной строкой base64"))
+        return None
+    if check_checksum and att.checksum:
+        if not att.checksum.isdigit():
+            out.append(_ve(f"Значение элемента {where}/checksum [{att.checksum}] должно быть целым числом (CRC32)"))
+        else:
+            actual = zlib.crc32(data) & 0xFFFFFFFF
+            if int(att.checksum) != actual:
+                out.append(
+                    _ve(
+                        f"Контрольная сумма {where}/checksum [{att.checksum}] не совпадает с контрольной суммой "
+                        f"переданных данных [{actual}]"
+                    )
+                )
+    return data
+
+
+def run_coarse_checks(
+    req: RegisterRequest,
+    *,
+    kinds: KindRegistry,
+    now: dt.datetime,
+    check_checksums: bool = True,
+) -> CoarseResult:
+    """All synchronous checks of the request itself (systems and duplicates are checked by the caller)."""
+    out: list[ErrorItem] = []
+    res = CoarseResult(errors=out)
+    values = {
+        "localUid": req.local_uid,
+        "kind": req.kind,
+        "creationDateTime": req.creation_date_time,
+        "organization": req.organization,
+    }
+    for name in REQUIRED:
+        if not values[name]:
+            out.append(_ve(f"Не указан обязательный элемент {name} в запросе на регистрацию сведений"))
+    if req.local_uid and not _is_uuid(req.local_uid):
+        out.append(_ve(f"Значение элемента localUid [{req.local_uid}] не соответствует формату UUID"))
+    for name, value in (("organization", req.organization), ("department", req.department)):
+        if value and not OID_RE.match(value):
+            out.append(_ve(f"Значение элемента {name} [{value}] не является OID"))
+    created: dt.datetime | None = None
+    if req.creation_date_time:
+        created = parse_datetime(req.creation_date_time)
+        if created is None:
+            out.append(
+                _ve(f"Значение элемента creationDateTime [{req.creation_date_time}] не соответствует формату xs:dateTime")
+            )
+        elif not has_offset(req.creation_date_time):
+            out.append(
+                _ve(f"Значение элемента creationDateTime [{req.creation_date_time}] должно содержать часовой пояс")
+            )
+            created = None
+        elif created > now + FUTURE_TOLERANCE:
+            out.append(E.item("WRONG_CREATION_DATE"))
+    if req.kind:
+        kind = kinds.get(req.kind)
+        if kind is None:
+            out.append(
+                _ve(f"Вид документа [{req.kind}] отсутствует в справочнике 1.2.643.5.1.13.13.11.1520 (элемент kind)")
+            )
+        elif created is not None and not kind.valid_on(created.date()):
+            out.append(E.item("NO_DOCUMENT_KIND_ON_DATE", kind=req.kind))
+    if req.patient:
+        _check_snils(req.patient.snils, "patient/snils", out)
+        if req.patient.birth_date and parse_date(req.patient.birth_date) is None:
+            out.append(_ve(f"Значение элемента patient/birthDate [{req.patient.birth_date}] не соответствует формату xs:date"))
+        if req.patient.gender and req.patient.gender not in ("1", "2", "3"):
+            out.append(
+                _ve(
+                    f"Значение элемента patient/gender [{req.patient.gender}] отсутствует в справочнике "
+                    "1.2.643.5.1.13.13.11.1040"
+                )
+            )
+    _check_snils(req.patient_snils, "patientSnils", out)
+    signatures = [ps.signature for ps in req.personal_signs if ps.signature and ps.signature.data_b64]
+    if not signatures:
+        out.append(E.item("NO_SIGNATURE"))
+    for i, ps in enumerate(req.personal_signs, 1):
+        _check_snils(ps.doctor.person.snils, f"personalSigns/personalSign[{i}]/doctor/person/snils", out)
+        if ps.signature and ps.signature.data_b64 and check_checksums and ps.signature.checksum:
+            _decode_signature_checksum(ps.signature, f"personalSigns/personalSign[{i}]/signature", out)
+    if req.org_signature and req.org_signature.data_b64 and check_checksums and req.org_signature.checksum:
+        _decode_signature_checksum(req.org_signature, "orgSignature", out)
+    if req.document is not None:
+        res.document = _decode(req.document, "document", out, check_checksums)
+    for i, a in enumerate(req.associations, 1):
+        if not a.target:
+            out.append(_ve(f"Не указан элемент associations/association[{i}]/target"))
+    return res
+
+
+def _decode_signature_checksum(att: Attachment, where: str, out: list[ErrorItem]) -> None:
+    """Checksum of a signature block; undecodable signatures are left to the asynchronous
+    SIGNATURE_DECODING_ERROR check."""
+    try:
+        data = base64.b64decode("".join(att.data_b64.split()), validate=True)
+    except (binascii.Error, ValueError):
+        return
+    if not att.checksum.isdigit():
+        out.append(_ve(f"Значение элемента {where}/checksum [{att.checksum}] должно быть целым числом (CRC32)"))
+        return
+    actual = zlib.crc32(data) & 0xFFFFFFFF
+    if int(att.checksum) != actual:
+        out.append(
+            _ve(f"Контрольная сумма {where}/checksum [{att.checksum}] не совпадает с контрольной суммой переданных данных [{actual}]")
+        )

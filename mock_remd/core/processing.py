@@ -1,0 +1,199 @@
+"""The asynchronous leg: take accepted documents, get their file, validate, register or reject,
+and queue the result callback — all durable in the store."""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+from typing import Any
+
+from mock_remd.catalog import errors as E
+from mock_remd.catalog.errors import ErrorItem
+from mock_remd.core.background import BackgroundLoop, owner_id
+from mock_remd.core.behaviour import Behaviour
+from mock_remd.core.dates import add_years, parse_datetime, registry_date, registry_datetime
+from mock_remd.core.model import RegisterRequest, normalize_message_id
+from mock_remd.core.registry import RegistryOptions
+from mock_remd.delivery.callback_xml import ACTION, result_envelope
+from mock_remd.delivery.pull import pull_document
+from mock_remd.store.clock import MSK, utcnow
+from mock_remd.store.repository import Store
+from mock_remd.validation.pipeline import Validator
+from mock_remd.validation.report import ValidationReport
+
+log = logging.getLogger(__name__)
+
+
+class Processor:
+    """Runs the asynchronous leg for accepted documents (one loop, a few worker threads)."""
+
+    def __init__(
+        self,
+        store: Store,
+        validator: Validator,
+        options: RegistryOptions,
+        *,
+        pull_timeout: float = 10.0,
+        max_document_bytes: int = 64 * 1024 * 1024,
+        threads: int = 2,
+        on_enqueued: Callable[[], None] | None = None,
+        poll_interval: float = 0.2,
+    ) -> None:
+        self.store = store
+        self.validator = validator
+        self.options = options
+        self.pull_timeout = pull_timeout
+        self.max_document_bytes = max_document_bytes
+        self.on_enqueued = on_enqueued or (lambda: None)
+        self.owner = owner_id("processor")
+        self.threads = threads
+        self._pool: ThreadPoolExecutor | None = None
+        self.loop = BackgroundLoop("mock-remd-processor", self.step, poll_interval=poll_interval)
+
+    def start(self) -> None:
+        self._pool = ThreadPoolExecutor(self.threads, thread_name_prefix="mock-remd-validate")
+        self.loop.start()
+
+    def stop(self) -> None:
+        self.loop.stop()
+        if self._pool:
+            self._pool.shutdown(wait=True)
+
+    def wake(self) -> None:
+        self.loop.wake()
+
+    def step(self) -> int:
+        """Claim due jobs and process them; returns how many were taken."""
+        jobs = self.store.claim_jobs(self.owner, limit=self.threads * 2)
+        if not jobs:
+            return 0
+        if self._pool is None:
+            for job in jobs:
+                self.process(job)
+        else:
+            for f in [self._pool.submit(self.process, job) for job in jobs]:
+                f.result()
+        return len(jobs)
+
+    # ---- one document --------------------------------------------------------------------------
+    def process(self, row: dict[str, Any]) -> None:
+        """Process one accepted document to its outcome; never raises (a failure becomes RUNTIME_ERROR)."""
+        try:
+            self._process(row)
+        except Exception as exc:
+            log.exception("processing document %s failed", row.get("local_uid"))
+            self._finish(row, Behaviour.from_dict(row.get("behaviour")), errors=[E.item("RUNTIME_ERROR", f"Невозможно обработать запрос: {exc}")],
+                         report=None, content=None)
+
+    def _process(self, row: dict[str, Any]) -> None:
+        behaviour = Behaviour.from_dict(row.get("behaviour"))
+        req = RegisterRequest.from_dict(row["request"])
+        content: bytes | None = row.get("content")
+        pulled = None
+        errors: list[ErrorItem] = []
+        if content is None:
+            system = self.store.get_system(row["system"]) or {}
+            url = system.get("document_url") or ""
+            if not url:
+                errors.append(E.item("FILE_WAS_NOT_SENT", "ИС не передала файл ЭМД: в запросе нет элемента document, "
+                                     f"а для РМИС [{row['system']}] не задан адрес getDocumentFile (document_url)"))
+            else:
+                result = pull_document(url, row["local_uid"], timeout=self.pull_timeout, max_bytes=self.max_document_bytes)
+                errors.extend(result.errors)
+                content = pulled = result.content
+        report: ValidationReport | None = None
+        if content is not None:
+            report = self.validator.validate(content, req)
+            errors.extend(ErrorItem(f.code, f.message) for f in report.errors)
+        self._finish(row, behaviour, errors=errors, report=report, content=pulled)
+
+    def _finish(self, row: dict[str, Any], behaviour: Behaviour, *, errors: list[ErrorItem],
+                report: ValidationReport | None, content: bytes | None) -> None:
+        cb = behaviour.callback
+        if cb.status == "error" or (cb.errors and cb.status != "success"):
+            forced = [E.item(e["code"], e.get("message")) for e in (cb.errors or [])]
+            errors = forced or errors or [E.item("VALIDATION_ERROR", "Ошибка валидации значения")]
+        elif cb.status == "success":
+            errors = []
+        now = dt.datetime.now(dt.UTC)
+        values: dict[str, Any] = {
+            "errors": [e.as_dict() for e in _dedupe(errors)],
+            "layers": [lr.as_dict() for lr in report.layers] if report else [],
+        }
+        if content is not None:
+            values["content"] = content
+        if errors:
+            values["status"] = "rejected"
+            outcome = {"status": "error", "errors": values["errors"]}
+        else:
+            seq = self.store.next_sequence("emdr")
+            from mock_remd.core.emdr_id import format_emdr_id
+
+            emdr_id = format_emdr_id(self.options.registry_prefix, self.options.region, now.astimezone(MSK), seq)
+            created = parse_datetime(row.get("creation_date_time") or "")
+            created_day = (created.astimezone(MSK) if created and created.tzinfo else (created or now.astimezone(MSK))).date()
+            values.update(
+                status="registered",
+                emdr_id=emdr_id,
+                registration_date_time=registry_datetime(now),
+                store_till_date=registry_date(add_years(created_day, self.options.store_years)),
+            )
+            outcome = {
+                "status": "success",
+                "emdr_id": emdr_id,
+                "registration_date_time": values["registration_date_time"],
+                "store_till_date": values["store_till_date"],
+            }
+        outcome.update(local_uid=row["local_uid"], kind=row["kind"], organization=row["organization"])
+        deliveries = self._deliveries(row, behaviour, outcome)
+        if not deliveries:
+            values["errors"] = values["errors"]
+        self.store.finish_document(row["id"], values, extra_deliveries=deliveries)
+        if deliveries:
+            self.on_enqueued()
+
+    def _deliveries(self, row: dict[str, Any], behaviour: Behaviour, outcome: dict[str, Any]) -> list[dict[str, Any]]:
+        cb = behaviour.callback
+        if cb.skip:
+            return []
+        system = self.store.get_system(row["system"]) or {}
+        url = system.get("callback_url") or ""
+        if not url:
+            return []
+        version = system.get("callback_soap_version") or "1.1"
+        raw_mid = (row.get("request") or {}).get("message_id") or row.get("message_id") or ""
+        relates_to = cb.relates_to or raw_mid
+        delay_ms = cb.delay_ms if cb.delay_ms is not None else self.options.callback_delay_ms
+        due = utcnow() + dt.timedelta(milliseconds=delay_ms or 0)
+        out = []
+        for _ in range(max(1, int(cb.repeat or 1))):
+            body = result_envelope(outcome, relates_to=relates_to, to=url, version=version, malformed=cb.malformed)
+            out.append(
+                {
+                    "relates_to": normalize_message_id(relates_to),
+                    "local_uid": row["local_uid"],
+                    "document_id": row["id"],
+                    "system": row["system"],
+                    "url": url,
+                    "soap_version": version,
+                    "action": ACTION,
+                    "body": body,
+                    "backoff": list(self.options.callback_backoff),
+                    "due_at": due,
+                    "note": "malformed" if cb.malformed else "",
+                }
+            )
+        return out
+
+
+def _dedupe(items: list[ErrorItem]) -> list[ErrorItem]:
+    seen = set()
+    out = []
+    for i in items:
+        key = (i.code, i.message)
+        if key not in seen:
+            seen.add(key)
+            out.append(i)
+    return out

@@ -1,0 +1,321 @@
+"""The registry core: answers the SOAP operations, keeps the journal, accepts documents for processing.
+
+It knows nothing about HTTP or SOAP: the protocol layer hands it parsed values and renders what it
+returns. Storage is reached only through :class:`~mock_remd.store.repository.Store`.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime as dt
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from mock_remd.catalog import errors as E
+from mock_remd.catalog.errors import ErrorItem
+from mock_remd.catalog.kinds import KindRegistry
+from mock_remd.core.behaviour import Behaviour, BehaviourSource, RequestFacts, magic_behaviour
+from mock_remd.core.coarse_checks import run_coarse_checks
+from mock_remd.core.dates import parse_datetime
+from mock_remd.core.emdr_id import format_emdr_id
+from mock_remd.core.model import RegisterRequest, normalize_message_id, snils_digits
+from mock_remd.core.systems import DEMO_SYSTEM, normalize_system
+from mock_remd.store.clock import utcnow
+from mock_remd.store.repository import Store
+
+
+@dataclass
+class SyncResult:
+    """The synchronous answer: ``status`` with ``errors``, or a behaviour that replaces the answer."""
+
+    status: str = "success"
+    errors: list[ErrorItem] = field(default_factory=list)
+    behaviour: Behaviour | None = None
+    items: list[dict[str, Any]] = field(default_factory=list)
+    item: dict[str, Any] | None = None
+
+
+@dataclass
+class RegistryOptions:
+    region: str = "50"
+    registry_prefix: str = "1"
+    check_checksums: bool = True
+    magic_values: bool = True
+    store_years: int = 25
+    callback_delay_ms: int = 0
+    callback_backoff: tuple[float, ...] = (1.0, 2.0, 5.0, 10.0, 30.0)
+
+
+class RegistryService:
+    """Synchronous side of the registry."""
+
+    def __init__(
+        self,
+        store: Store,
+        kinds: KindRegistry,
+        options: RegistryOptions,
+        *,
+        behaviours: BehaviourSource | None = None,
+        on_accepted: Callable[[], None] | None = None,
+    ) -> None:
+        self.store = store
+        self.kinds = kinds
+        self.options = options
+        self.behaviours = behaviours
+        self.on_accepted = on_accepted or (lambda: None)
+        self._seed_lock = threading.Lock()
+
+    # ---- systems -------------------------------------------------------------------------------
+    def seed_systems(self, configured: list[dict[str, Any]]) -> None:
+        """Load systems from the config file; the demo system when the config names none."""
+        with self._seed_lock:
+            if configured:
+                for s in configured:
+                    self.store.upsert_system(normalize_system(s), source="config")
+            elif not self.store.list_systems():
+                self.store.upsert_system(DEMO_SYSTEM, source="builtin")
+
+    def identify(self, client_entity_id: str, mnemonic: str) -> dict[str, Any] | None:
+        """The calling system: by clientEntityId, else (lenient) by the ``system`` mnemonic."""
+        if client_entity_id:
+            return self.store.system_by_client_id(client_entity_id)
+        if mnemonic:
+            return self.store.get_system(mnemonic)
+        return None
+
+    # ---- behaviour -----------------------------------------------------------------------------
+    def decide(self, facts: RequestFacts) -> Behaviour | None:
+        """Scenario rules first, then the magic values of documentNumber."""
+        b = self.behaviours.decide(facts) if self.behaviours else None
+        if b is None and self.options.magic_values and facts.document_number:
+            b = magic_behaviour(facts.document_number)
+        return b
+
+    # ---- registerDocument ----------------------------------------------------------------------
+    def register(self, req: RegisterRequest, *, soap_version: str = "1.2") -> SyncResult:
+        """Answer registerDocument: coarse checks; on success the document is accepted for processing."""
+        started = time.perf_counter()
+        now = dt.datetime.now(dt.UTC)
+        system = self.identify(req.client_entity_id, req.system)
+        facts = RequestFacts(
+            operation="registerDocument",
+            system=(system or {}).get("mnemonic", req.system),
+            kind=req.kind,
+            organization=req.organization,
+            patient_snils=req.effective_patient_snils,
+            local_uid=req.local_uid,
+            document_number=req.document_number,
+            request=req,
+        )
+        behaviour = self.decide(facts)
+        result = SyncResult(behaviour=behaviour)
+        if behaviour and behaviour.sync.replaces_answer:
+            if behaviour.sync.errors:
+                result.status = "error"
+                result.errors = [E.item(e["code"], e.get("message")) for e in behaviour.sync.errors]
+            self._journal(req, system, result, soap_version, started)
+            return result
+        errors = self._check(req, system, now)
+        if errors:
+            result.status, result.errors = "error", errors
+            self._journal(req, system, result, soap_version, started)
+            return result
+        assert system is not None
+        request_json = dataclasses.asdict(req)
+        request_json["present"] = sorted(req.present)
+        content = None
+        if req.document is not None:
+            import base64
+
+            content = base64.b64decode("".join(req.document.data_b64.split()))
+            request_json["document"]["data_b64"] = ""
+        due = None
+        self.store.accept_document(
+            {
+                "local_uid": req.local_uid,
+                "message_id": normalize_message_id(req.message_id),
+                "system": system["mnemonic"],
+                "organization": req.organization,
+                "kind": req.kind,
+                "creation_date_time": req.creation_date_time,
+                "patient_snils": req.effective_patient_snils,
+                "document_number": req.document_number,
+                "request": request_json,
+                "content": content,
+                "behaviour": behaviour.as_dict() if behaviour else None,
+            },
+            due_at=due,
+        )
+        self._journal(req, system, result, soap_version, started)
+        self.on_accepted()
+        return result
+
+    def _check(self, req: RegisterRequest, system: dict[str, Any] | None, now: dt.datetime) -> list[ErrorItem]:
+        if system is None:
+            return [E.item("NO_RMIS")]
+        if not system["enabled"]:
+            return [E.item("DISABLED_RMIS", system=system["mnemonic"])]
+        errors: list[ErrorItem] = []
+        if system.get("require_system") and not req.system:
+            errors.append(E.validation_error("Не указан обязательный элемент system в запросе на регистрацию сведений"))
+        if req.system and req.system != system["mnemonic"]:
+            errors.append(
+                E.validation_error(
+                    f"Мнемоника РМИС [{req.system}] в элементе system не соответствует РМИС [{system['mnemonic']}], "
+                    f"от имени которой выполнен запрос"
+                )
+            )
+        coarse = run_coarse_checks(req, kinds=self.kinds, now=now, check_checksums=self.options.check_checksums)
+        errors.extend(coarse.errors)
+        if req.organization and req.organization not in (system.get("organizations") or []):
+            errors.append(E.item("VALIDATION_ERROR", E.message("ORG_NOT_BOUND", organization=req.organization,
+                                                                system=system["mnemonic"])))
+        if req.local_uid:
+            existing = self.store.find_active_by_local_uid(req.local_uid)
+            if existing is not None:
+                if existing["status"] == "registered":
+                    errors.append(E.item("NOT_UNIQUE_PROVIDED_ID", local_uid=req.local_uid, emdr_id=existing["emdr_id"]))
+                else:
+                    errors.append(
+                        E.item(
+                            "NOT_UNIQUE_PROVIDED_ID",
+                            f"Документ с идентификатором '{req.local_uid}' уже принят на регистрацию и находится в обработке",
+                        )
+                    )
+        return errors
+
+    def _journal(self, req: RegisterRequest, system: dict[str, Any] | None, result: SyncResult, soap_version: str,
+                 started: float) -> None:
+        b = result.behaviour
+        self.store.add_request(
+            {
+                "message_id": normalize_message_id(req.message_id),
+                "operation": "registerDocument",
+                "system": (system or {}).get("mnemonic", req.system),
+                "client_entity_id": req.client_entity_id,
+                "local_uid": req.local_uid,
+                "kind": req.kind,
+                "sync_status": self._sync_label(result),
+                "errors": [e.as_dict() for e in result.errors],
+                "http_status": (b.sync.http_status if b and b.sync.http_status else 200),
+                "soap_version": soap_version,
+                "scenario": b.source if b else None,
+                "duration_ms": (time.perf_counter() - started) * 1000,
+            }
+        )
+
+    @staticmethod
+    def _sync_label(result: SyncResult) -> str:
+        b = result.behaviour
+        if b and b.sync.drop:
+            return f"drop:{b.sync.drop}"
+        if b and b.sync.fault:
+            return "fault"
+        if b and b.sync.http_status:
+            return f"http:{b.sync.http_status}"
+        return result.status
+
+    def journal_other(self, *, operation: str, message_id: str, client_entity_id: str, sync_status: str,
+                      errors: list[dict[str, str]] | None = None, http_status: int = 200, soap_version: str = "",
+                      detail: dict[str, Any] | None = None, system: str = "") -> None:
+        """Journal a request answered without the register path (search, get, faults)."""
+        self.store.add_request(
+            {
+                "message_id": normalize_message_id(message_id),
+                "operation": operation,
+                "client_entity_id": client_entity_id,
+                "system": system,
+                "sync_status": sync_status,
+                "errors": errors or [],
+                "http_status": http_status,
+                "soap_version": soap_version,
+                "detail": detail,
+            }
+        )
+
+    # ---- search / get --------------------------------------------------------------------------
+    def search(self, client_entity_id: str, criteria: dict[str, str], *, message_id: str = "",
+               soap_version: str = "") -> SyncResult:
+        """searchRegistryItem: registered documents of the caller's organisations."""
+        system = self.identify(client_entity_id, "")
+        result = SyncResult()
+        if system is None:
+            result.status, result.errors = "error", [E.item("NO_RMIS")]
+        elif not system["enabled"]:
+            result.status, result.errors = "error", [E.item("DISABLED_RMIS", system=system["mnemonic"])]
+        else:
+            begin = parse_datetime(criteria.get("register_date_begin", "")) if criteria.get("register_date_begin") else None
+            end = parse_datetime(criteria.get("register_date_end", "")) if criteria.get("register_date_end") else None
+            bad = [n for n, v, p in (("registerDateBegin", criteria.get("register_date_begin"), begin),
+                                     ("registerDateEnd", criteria.get("register_date_end"), end)) if v and p is None]
+            if bad:
+                result.status = "error"
+                result.errors = [E.validation_error(f"Значение элемента {n} не соответствует формату xs:dateTime") for n in bad]
+            else:
+                rows = self.store.search_registered(
+                    organizations=list(system.get("organizations") or []),
+                    organization=criteria.get("organization", ""),
+                    kind=criteria.get("kind", ""),
+                    begin=_aware(begin),
+                    end=_aware(end),
+                    patient_snils=snils_digits(criteria.get("patient_snils", "")),
+                )
+                result.items = [registry_item(r) for r in rows]
+        self.journal_other(operation="searchRegistryItem", message_id=message_id, client_entity_id=client_entity_id,
+                           sync_status=result.status, errors=[e.as_dict() for e in result.errors],
+                           soap_version=soap_version, system=(system or {}).get("mnemonic", ""),
+                           detail={"criteria": criteria, "matches": len(result.items)})
+        return result
+
+    def get_item(self, client_entity_id: str, emdr_id: str, *, message_id: str = "", soap_version: str = "") -> SyncResult:
+        """getRegistryItem: one registered document of the caller's organisations."""
+        system = self.identify(client_entity_id, "")
+        result = SyncResult()
+        if system is None:
+            result.status, result.errors = "error", [E.item("NO_RMIS")]
+        elif not system["enabled"]:
+            result.status, result.errors = "error", [E.item("DISABLED_RMIS", system=system["mnemonic"])]
+        elif not emdr_id:
+            result.status, result.errors = "error", [E.validation_error("Не указан обязательный элемент emdrId")]
+        else:
+            row = self.store.registered_by_emdr_id(emdr_id)
+            if row is None or row["organization"] not in (system.get("organizations") or []):
+                result.status, result.errors = "error", [E.item("REGISTRY_ITEM_NOT_FOUND", emdr_id=emdr_id)]
+            else:
+                result.item = registry_item(row)
+        self.journal_other(operation="getRegistryItem", message_id=message_id, client_entity_id=client_entity_id,
+                           sync_status=result.status, errors=[e.as_dict() for e in result.errors],
+                           soap_version=soap_version, system=(system or {}).get("mnemonic", ""),
+                           detail={"emdr_id": emdr_id})
+        return result
+
+    # ---- seeding -------------------------------------------------------------------------------
+    def new_emdr_id(self, seq: int, when: dt.datetime | None = None) -> str:
+        from mock_remd.store.clock import MSK
+
+        when = (when or dt.datetime.now(dt.UTC)).astimezone(MSK)
+        return format_emdr_id(self.options.registry_prefix, self.options.region, when, seq)
+
+
+def _aware(value: dt.datetime | None) -> dt.datetime | None:
+    if value is None:
+        return None
+    return value if value.tzinfo else value.replace(tzinfo=dt.UTC)
+
+
+def registry_item(row: dict[str, Any]) -> dict[str, Any]:
+    """A registry record as the SOAP answers list it."""
+    return {
+        "emdrId": row.get("emdr_id") or "",
+        "localUid": row.get("local_uid") or "",
+        "kind": row.get("kind") or "",
+        "organization": row.get("organization") or "",
+        "registrationDateTime": row.get("registration_date_time") or "",
+        "storeTillDate": row.get("store_till_date") or "",
+    }
+
+
+__all__ = ["RegistryService", "RegistryOptions", "SyncResult", "registry_item", "utcnow"]

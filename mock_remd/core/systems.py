@@ -1,0 +1,71 @@
+"""The systems registry (CONTRACT §4): who may call, for which organisations, and where results go."""
+
+from __future__ import annotations
+
+from typing import Any
+
+DEMO_SYSTEM: dict[str, Any] = {
+    "mnemonic": "demo",
+    "client_entity_id": "00000000-0000-4000-8000-000000000001",
+    "callback_url": "http://127.0.0.1:9090/emdr/callback",
+    "document_url": "",
+    "organizations": ["1.2.643.5.1.13.13.12.2.50.99999"],
+    "enabled": True,
+    "send_to_fremd": False,
+    "require_system": False,
+    "callback_soap_version": "1.1",
+}
+
+DEFAULTS: dict[str, Any] = {
+    "callback_url": "",
+    "document_url": "",
+    "organizations": [],
+    "enabled": True,
+    "send_to_fremd": False,
+    "require_system": False,
+    "callback_soap_version": "1.1",
+}
+
+BOOL_FIELDS = ("enabled", "send_to_fremd", "require_system")
+
+
+class SystemError_(ValueError):
+    """A system definition is invalid; the message names the field."""
+
+
+def normalize_system(data: dict[str, Any], mnemonic: str | None = None) -> dict[str, Any]:
+    """Validate and complete a system definition from the config file or the admin API."""
+    if not isinstance(data, dict):
+        raise SystemError_("система должна быть объектом JSON/YAML")
+    out = {**DEFAULTS, **{k: v for k, v in data.items() if v is not None}}
+    if mnemonic is not None:
+        if data.get("mnemonic") and data["mnemonic"] != mnemonic:
+            raise SystemError_(f"mnemonic в теле [{data['mnemonic']}] не совпадает с адресом [{mnemonic}]")
+        out["mnemonic"] = mnemonic
+    unknown = set(out) - set(DEFAULTS) - {"mnemonic", "client_entity_id"}
+    if unknown:
+        raise SystemError_(f"неизвестные поля: {', '.join(sorted(unknown))}")
+    if not str(out.get("mnemonic") or "").strip():
+        raise SystemError_("поле mnemonic обязательно")
+    if not str(out.get("client_entity_id") or "").strip():
+        raise SystemError_("поле client_entity_id обязательно")
+    orgs = out["organizations"]
+    if isinstance(orgs, str):
+        orgs = [orgs]
+    if not isinstance(orgs, list) or not all(isinstance(o, str) for o in orgs):
+        raise SystemError_("organizations: ожидается список OID")
+    out["organizations"] = [o.strip() for o in orgs]
+    for f in BOOL_FIELDS:
+        if not isinstance(out[f], bool):
+            raise SystemError_(f"{f}: ожидается true или false, получено {out[f]!r}")
+    out["callback_soap_version"] = str(out["callback_soap_version"])
+    if out["callback_soap_version"] not in ("1.1", "1.2"):
+        raise SystemError_(f"callback_soap_version: ожидается \"1.1\" или \"1.2\", получено {out['callback_soap_version']!r}")
+    for f in ("callback_url", "document_url"):
+        url = str(out[f] or "")
+        if url and not url.startswith(("http://", "https://")):
+            raise SystemError_(f"{f}: ожидается адрес http(s)://, получено {url!r}")
+        out[f] = url
+    out["mnemonic"] = str(out["mnemonic"]).strip()
+    out["client_entity_id"] = str(out["client_entity_id"]).strip()
+    return out

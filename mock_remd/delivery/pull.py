@@ -1,0 +1,89 @@
+"""Pull mode: ``getDocumentFile`` — the registry asks the MIS for the CDA file (federal flow)."""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import uuid
+import zlib
+from dataclasses import dataclass
+from xml.sax.saxutils import escape
+
+import requests
+from lxml import etree
+
+from mock_remd.catalog import errors as E
+from mock_remd.catalog.errors import ErrorItem
+from mock_remd.soap.namespaces import CALLBACK, SOAP11, WSA
+from mock_remd.xmlsafe import local_name, parse_bytes
+
+
+@dataclass
+class PullResult:
+    """The file, or the error items that explain why there is none."""
+
+    content: bytes | None
+    errors: list[ErrorItem]
+
+
+def request_envelope(local_uid: str, to: str) -> bytes:
+    """The ``getDocumentFileRequest`` the registry sends."""
+    return (
+        f'<?xml version="1.0" encoding="UTF-8"?><soapenv:Envelope xmlns:soapenv="{SOAP11}" xmlns:wsa="{WSA}">'
+        f"<soapenv:Header><wsa:Action>getDocumentFile</wsa:Action><wsa:MessageID>urn:uuid:{uuid.uuid4()}</wsa:MessageID>"
+        f"<wsa:To>{escape(to)}</wsa:To></soapenv:Header><soapenv:Body>"
+        f'<ns2:getDocumentFileRequest xmlns:ns2="{CALLBACK}"><ns2:localUid>{escape(local_uid)}</ns2:localUid>'
+        "</ns2:getDocumentFileRequest></soapenv:Body></soapenv:Envelope>"
+    ).encode()
+
+
+def _find(root: etree._Element, name: str) -> etree._Element | None:
+    for el in root.iter():
+        if isinstance(el.tag, str) and local_name(el) == name:
+            return el
+    return None
+
+
+def pull_document(url: str, local_uid: str, *, timeout: float, max_bytes: int,
+                  session: requests.Session | None = None) -> PullResult:
+    """Call ``getDocumentFile`` on the MIS and decode its answer."""
+    http = session or requests
+    try:
+        resp = http.post(
+            url,
+            data=request_envelope(local_uid, url),
+            headers={"Content-Type": "text/xml; charset=utf-8", "SOAPAction": '"getDocumentFile"'},
+            timeout=timeout,
+        )
+    except requests.RequestException as exc:
+        return PullResult(None, [E.item("MIS_NOT_AVAILABLE", detail=f"{type(exc).__name__}: {exc}")])
+    if resp.status_code >= 400:
+        return PullResult(None, [E.item("RMIS_ERROR", f"Ошибка ответа от сервиса системы в getDocumentFileResponse: HTTP {resp.status_code}")])
+    try:
+        root = parse_bytes(resp.content, max_bytes=max_bytes)
+    except Exception as exc:  # not XML, unsafe or too large: all are the MIS's error
+        return PullResult(None, [E.item("RMIS_ERROR", f"Ошибка ответа от сервиса системы в getDocumentFileResponse: {exc}")])
+    if _find(root, "Fault") is not None:
+        reason = _find(root, "Text")
+        if reason is None:
+            reason = _find(root, "faultstring")
+        text = "".join(reason.itertext()).strip() if reason is not None else "SOAP Fault"
+        return PullResult(None, [E.item("RMIS_ERROR", f"Ошибка ответа от сервиса системы в getDocumentFileResponse: {text}")])
+    data_el = _find(root, "data")
+    if data_el is None or not "".join(data_el.itertext()).strip():
+        return PullResult(None, [E.item("FILE_WAS_NOT_SENT")])
+    try:
+        content = base64.b64decode("".join("".join(data_el.itertext()).split()), validate=True)
+    except (binascii.Error, ValueError):
+        return PullResult(None, [E.item("GET_DOCUMENT_FILE_ERROR", detail="элемент data не является корректной строкой base64")])
+    checksum_el = _find(root, "checksum")
+    declared = "".join(checksum_el.itertext()).strip() if checksum_el is not None else ""
+    if declared:
+        actual = zlib.crc32(content) & 0xFFFFFFFF
+        if not declared.isdigit() or int(declared) != actual:
+            return PullResult(
+                None,
+                [E.item("GET_DOCUMENT_FILE_ERROR",
+                        detail=f"контрольная сумма полученного файла [{actual}] не совпадает с заявленной [{declared}]")],
+            )
+    return PullResult(content, [])

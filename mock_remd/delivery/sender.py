@@ -1,0 +1,108 @@
+"""The callback sender: takes due deliveries from the outbox, POSTs them, retries with backoff.
+
+Any HTTP 2xx acknowledges; anything else, a timeout or a refused connection is an attempt that
+failed. After the last delay of the delivery's backoff list the delivery is ``dead``.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+import time
+from concurrent.futures import ThreadPoolExecutor
+from typing import Any
+
+import requests
+
+from mock_remd.core.background import BackgroundLoop, owner_id
+from mock_remd.delivery.callback_xml import content_type
+from mock_remd.store.clock import iso, utcnow
+from mock_remd.store.repository import Store
+
+log = logging.getLogger(__name__)
+
+#: how much of the MIS's answer is kept in the attempt log
+RESPONSE_SNIPPET = 2000
+
+
+class CallbackSender:
+    """Delivers callbacks from the outbox; several senders (processes) never send one row twice."""
+
+    def __init__(self, store: Store, *, timeout: float = 10.0, threads: int = 8, poll_interval: float = 0.2) -> None:
+        self.store = store
+        self.timeout = timeout
+        self.threads = threads
+        self.owner = owner_id("sender")
+        self._session = requests.Session()
+        adapter = requests.adapters.HTTPAdapter(pool_connections=16, pool_maxsize=32, max_retries=0)
+        self._session.mount("http://", adapter)
+        self._session.mount("https://", adapter)
+        self._pool: ThreadPoolExecutor | None = None
+        self.loop = BackgroundLoop("mock-remd-sender", self.step, poll_interval=poll_interval)
+        self.sent = 0
+
+    def start(self) -> None:
+        self._pool = ThreadPoolExecutor(self.threads, thread_name_prefix="mock-remd-send")
+        self.loop.start()
+
+    def stop(self) -> None:
+        self.loop.stop()
+        if self._pool:
+            self._pool.shutdown(wait=True)
+
+    def wake(self) -> None:
+        self.loop.wake()
+
+    def step(self) -> int:
+        """Claim due deliveries and send them; returns how many were taken."""
+        rows = self.store.claim_deliveries(self.owner, limit=self.threads * 2, lease_seconds=self.timeout * 3 + 5)
+        if not rows:
+            return 0
+        if self._pool is None:
+            for row in rows:
+                self.deliver(row)
+        else:
+            for f in [self._pool.submit(self.deliver, row) for row in rows]:
+                f.result()
+        return len(rows)
+
+    def deliver(self, row: dict[str, Any]) -> str:
+        """One attempt for one claimed delivery; returns the delivery's new status."""
+        started = time.perf_counter()
+        attempt: dict[str, Any] = {"at": iso(utcnow()), "http_status": None, "error": None}
+        ok = False
+        try:
+            resp = self._session.post(
+                row["url"],
+                data=row["body"],
+                headers={"Content-Type": content_type(row["soap_version"]), "SOAPAction": f'"{row["action"]}"'},
+                timeout=self.timeout,
+                allow_redirects=False,
+            )
+            attempt["http_status"] = resp.status_code
+            attempt["response"] = resp.text[:RESPONSE_SNIPPET]
+            ok = 200 <= resp.status_code < 300
+            if not ok:
+                attempt["error"] = f"HTTP {resp.status_code}"
+        except requests.Timeout:
+            attempt["error"] = f"timeout after {self.timeout:g} s"
+        except requests.ConnectionError as exc:
+            attempt["error"] = f"connection failed: {_short(exc)}"
+        except requests.RequestException as exc:
+            attempt["error"] = f"{type(exc).__name__}: {_short(exc)}"
+        attempt["duration_ms"] = round((time.perf_counter() - started) * 1000, 1)
+        next_due = None
+        if not ok:
+            backoff = list(row.get("backoff") or [])
+            done = int(row.get("attempt_count") or 0) + 1
+            if done <= len(backoff):
+                next_due = utcnow() + dt.timedelta(seconds=float(backoff[done - 1]))
+        status = self.store.record_attempt(row["id"], self.owner, attempt, delivered=ok, next_due=next_due)
+        if ok:
+            self.sent += 1
+        return status
+
+
+def _short(exc: Exception) -> str:
+    text = str(exc)
+    return text if len(text) < 300 else text[:300] + "…"

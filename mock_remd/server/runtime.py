@@ -1,0 +1,141 @@
+"""One running mock-remd: settings, store, validator, registry core, processor and callback sender.
+
+``Runtime`` wires the parts; web layers (SOAP endpoint, admin API) are built on top of it by
+:mod:`mock_remd.server.wsgi`. Background loops start explicitly (after fork under gunicorn).
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from pathlib import Path
+from typing import Any
+
+from mock_remd.catalog.kinds import default_registry
+from mock_remd.config import Settings
+from mock_remd.core.processing import Processor
+from mock_remd.core.registry import RegistryOptions, RegistryService
+from mock_remd.delivery.sender import CallbackSender
+from mock_remd.store.repository import Store
+from mock_remd.validation.pipeline import Validator
+
+log = logging.getLogger(__name__)
+
+
+class Runtime:
+    """Everything one process of the server needs."""
+
+    def __init__(self, settings: Settings, *, poll_interval: float = 0.2, seed_systems: bool = True) -> None:
+        settings.check()
+        self.settings = settings
+        self.store = Store(settings.db_url, journal_size=settings.journal_size)
+        self.kinds = default_registry()
+        self._load_kinds_from_nsi()
+        self.validator = Validator(settings.validation_settings())
+        self.options = RegistryOptions(
+            region=settings.region,
+            registry_prefix=settings.registry_prefix,
+            check_checksums=settings.check_checksums,
+            magic_values=settings.magic_values,
+            store_years=settings.store_years,
+            callback_delay_ms=settings.callback_delay_ms,
+            callback_backoff=tuple(settings.callback_backoff),
+        )
+        self.sender = CallbackSender(self.store, timeout=settings.callback_timeout, poll_interval=poll_interval)
+        self.processor = Processor(
+            self.store,
+            self.validator,
+            self.options,
+            pull_timeout=settings.pull_timeout,
+            max_document_bytes=settings.max_request_bytes,
+            on_enqueued=self.sender.wake,
+            poll_interval=poll_interval,
+        )
+        self.scenarios = self._make_scenarios()
+        self.service = RegistryService(
+            self.store, self.kinds, self.options, behaviours=self.scenarios, on_accepted=self.processor.wake
+        )
+        if seed_systems:
+            self.service.seed_systems(settings.systems)
+        self._started = False
+        self._lock = threading.Lock()
+        self.started_at = time.time()
+
+    def _load_kinds_from_nsi(self) -> None:
+        if not self.settings.nsi_dir:
+            return
+        try:
+            from mock_remd.validation.nsi import load_kinds_from_nsi_dir  # type: ignore[attr-defined]
+        except ImportError:
+            return
+        kinds = load_kinds_from_nsi_dir(Path(self.settings.nsi_dir))
+        if kinds:
+            self.kinds.update(kinds)
+
+    def _make_scenarios(self) -> Any:
+        try:
+            from mock_remd.scenarios.engine import ScenarioEngine  # type: ignore[attr-defined]
+        except ImportError:
+            return None
+        return ScenarioEngine(self.store, scenarios_dir=self.settings.scenarios_dir)
+
+    # ---- lifecycle -----------------------------------------------------------------------------
+    def start_background(self) -> None:
+        """Start the processor and the callback sender (in each serving process, after fork)."""
+        with self._lock:
+            if self._started:
+                return
+            self.store.after_fork()
+            self.processor.start()
+            self.sender.start()
+            self._started = True
+
+    def stop(self) -> None:
+        """Stop the loops; accepted work stays in the store for the next start."""
+        with self._lock:
+            if not self._started:
+                return
+            self.processor.stop()
+            self.sender.stop()
+            self._started = False
+
+    def wake(self) -> None:
+        self.processor.wake()
+        self.sender.wake()
+
+    # ---- health --------------------------------------------------------------------------------
+    def readiness(self) -> tuple[bool, dict[str, Any]]:
+        """(ready, details): ready once the store answers and both loops run."""
+        details: dict[str, Any] = {"warnings": []}
+        try:
+            details["store"] = "ok" if self.store.ping() else "no answer"
+        except Exception as exc:
+            details["store"] = f"error: {type(exc).__name__}: {exc}"
+        details["processor"] = "running" if self.processor.loop.running else "stopped"
+        details["sender"] = "running" if self.sender.loop.running else "stopped"
+        details["validation_layers"] = sorted(self.settings.validation_settings().layers)
+        details["signatures"] = self.settings.signatures
+        try:
+            from mock_remd.validation.signatures import streebog  # type: ignore[attr-defined]
+
+            details["streebog_backend"] = streebog.backend_name()
+            warning = streebog.backend_warning()
+            if warning:
+                details["warnings"].append(warning)
+        except ImportError:
+            pass
+        for loop in (self.processor.loop, self.sender.loop):
+            if loop.last_error:
+                details["warnings"].append(f"{loop.name}: {loop.last_error}")
+        ready = details["store"] == "ok" and details["processor"] == "running" and details["sender"] == "running"
+        return ready, details
+
+
+def prepare_store(settings: Settings) -> None:
+    """Create the schema and load the configured systems once, before workers start."""
+    settings.check()
+    store = Store(settings.db_url, journal_size=settings.journal_size)
+    service = RegistryService(store, default_registry(), RegistryOptions())
+    service.seed_systems(settings.systems)
+    store.db.engine.dispose()

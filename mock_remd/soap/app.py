@@ -1,0 +1,162 @@
+"""The SOAP endpoint ``/port/emdr`` as a plain WSGI application (fast path, no framework).
+
+Every client error is a SOAP Fault in the request's SOAP version (1.2: ``soap:Sender``, HTTP 400;
+1.1: ``soap:Client``), every server error a ``Receiver``/``Server`` fault with HTTP 500 — never a
+plain-text 500 or a traceback. Request bodies are never logged.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Callable, Iterable
+from typing import Any
+
+from mock_remd.core.behaviour import Behaviour
+from mock_remd.core.registry import RegistryService
+from mock_remd.soap import operations as ops
+from mock_remd.soap import responses
+from mock_remd.soap.drops import drop_connection
+from mock_remd.soap.envelope import parse_envelope, version_from_content_type
+from mock_remd.soap.faults import SoapFault, render_fault
+from mock_remd.soap.wsdl import wsdl_for
+
+log = logging.getLogger(__name__)
+
+StartResponse = Callable[..., Any]
+
+
+def request_address(environ: dict[str, Any]) -> str:
+    """The URL the client used to reach the endpoint (scheme, Host header, path)."""
+    scheme = environ.get("HTTP_X_FORWARDED_PROTO") or environ.get("wsgi.url_scheme", "http")
+    host = environ.get("HTTP_X_FORWARDED_HOST") or environ.get("HTTP_HOST")
+    if not host:
+        host = environ.get("SERVER_NAME", "127.0.0.1")
+        port = environ.get("SERVER_PORT", "")
+        if port and port not in ("80", "443"):
+            host = f"{host}:{port}"
+    path = (environ.get("SCRIPT_NAME", "") + environ.get("PATH_INFO", "")) or "/port/emdr"
+    return f"{scheme}://{host}{path}"
+
+
+class SoapApp:
+    """WSGI callable for the REMD endpoint."""
+
+    def __init__(self, service: RegistryService, *, max_request_bytes: int, require_message_id: bool = True,
+                 wsse_check: Callable[[Any], list[str]] | None = None) -> None:
+        self.service = service
+        self.max_request_bytes = max_request_bytes
+        self.require_message_id = require_message_id
+        self.wsse_check = wsse_check
+
+    def __call__(self, environ: dict[str, Any], start_response: StartResponse) -> Iterable[bytes]:
+        method = environ.get("REQUEST_METHOD", "GET")
+        if method == "GET" and "wsdl" in environ.get("QUERY_STRING", "").lower():
+            return self._reply(start_response, 200, "text/xml; charset=utf-8", wsdl_for(request_address(environ)))
+        version = version_from_content_type(environ.get("CONTENT_TYPE")) or "1.2"
+        if method != "POST":
+            fault = SoapFault("Client.MethodNotAllowed", f"Метод HTTP {method} не поддерживается: ожидается POST (или GET ?wsdl)",
+                              http_status=405)
+            return self._fault(start_response, fault, version, extra=[("Allow", "GET, POST")])
+        try:
+            body = self._read_body(environ)
+            env = parse_envelope(body, environ.get("CONTENT_TYPE"), max_bytes=self.max_request_bytes)
+            version = env.version
+            return self._dispatch(environ, start_response, env)
+        except SoapFault as fault:
+            self._journal_fault(fault, version)
+            return self._fault(start_response, fault, version)
+        except Exception:  # a bug must still answer as SOAP, and the server keeps serving
+            log.exception("unexpected error in the SOAP endpoint")
+            fault = SoapFault("Server.InternalError", "Внутренняя ошибка")
+            return self._fault(start_response, fault, version)
+
+    # ---- plumbing ------------------------------------------------------------------------------
+    def _read_body(self, environ: dict[str, Any]) -> bytes:
+        length_text = environ.get("CONTENT_LENGTH") or ""
+        stream = environ["wsgi.input"]
+        if length_text.isdigit():
+            length = int(length_text)
+            if length > self.max_request_bytes:
+                raise SoapFault("Client.RequestTooLarge",
+                                f"Запрос размером {length} байт превышает предел {self.max_request_bytes} байт", http_status=413)
+            return stream.read(length)
+        data = stream.read(self.max_request_bytes + 1)
+        if len(data) > self.max_request_bytes:
+            raise SoapFault("Client.RequestTooLarge", f"Запрос превышает предел {self.max_request_bytes} байт", http_status=413)
+        return data
+
+    @staticmethod
+    def _reply(start_response: StartResponse, status: int, content_type: str, body: bytes,
+               extra: list[tuple[str, str]] | None = None) -> list[bytes]:
+        reason = {200: "OK", 400: "Bad Request", 405: "Method Not Allowed", 413: "Payload Too Large",
+                  500: "Internal Server Error"}.get(status, "Status")
+        start_response(f"{status} {reason}", [("Content-Type", content_type), ("Content-Length", str(len(body)))] + (extra or []))
+        return [body]
+
+    def _fault(self, start_response: StartResponse, fault: SoapFault, version: str,
+               extra: list[tuple[str, str]] | None = None) -> list[bytes]:
+        status, ctype, body = render_fault(fault, version)
+        return self._reply(start_response, status, ctype, body, extra)
+
+    def _journal_fault(self, fault: SoapFault, version: str) -> None:
+        try:
+            self.service.journal_other(operation="fault", message_id="", client_entity_id="", sync_status="fault",
+                                       errors=[{"code": fault.code, "message": fault.reason}],
+                                       http_status=fault.http_status, soap_version=version)
+        except Exception:  # the journal must never turn a client error into a server error
+            log.exception("could not journal a fault")
+
+    # ---- operations ----------------------------------------------------------------------------
+    def _dispatch(self, environ: dict[str, Any], start_response: StartResponse, env) -> Iterable[bytes]:
+        if env.operation not in ops.OPERATIONS:
+            raise SoapFault("Client.UnknownOperation",
+                            f"Неизвестная операция {env.operation}: ожидается одна из {', '.join(ops.OPERATIONS)}")
+        if not env.message_id and self.require_message_id:
+            raise SoapFault("Client.MissingMessageID", "Не указан обязательный заголовок wsa:MessageID")
+        if self.wsse_check is not None:
+            problems = self.wsse_check(env.root)
+            if problems:
+                raise SoapFault("Client.SecurityError", "Ошибка проверки подписи сообщения (wsse:Security): " + "; ".join(problems))
+        if env.operation == ops.REGISTER:
+            req = ops.parse_register(env.body, message_id=env.message_id, client_entity_id=env.client_entity_id)
+            result = self.service.register(req, soap_version=env.version)
+            replaced = self._apply_behaviour(environ, start_response, result.behaviour, env.version)
+            if replaced is not None:
+                return replaced
+            ctype, body = responses.register_response(env.version, result.status, result.errors, env.message_id)
+        elif env.operation == ops.SEARCH:
+            c = ops.parse_search(env.body)
+            result = self.service.search(env.client_entity_id, c.__dict__, message_id=env.message_id,
+                                         soap_version=env.version)
+            ctype, body = responses.search_response(env.version, result.status, result.items, result.errors, env.message_id)
+        else:
+            emdr_id = ops.parse_get_item(env.body)
+            result = self.service.get_item(env.client_entity_id, emdr_id, message_id=env.message_id,
+                                           soap_version=env.version)
+            ctype, body = responses.get_item_response(env.version, result.status, result.item, result.errors,
+                                                      env.message_id)
+        return self._reply(start_response, 200, ctype, body)
+
+    def _apply_behaviour(self, environ: dict[str, Any], start_response: StartResponse, b: Behaviour | None,
+                         version: str) -> Iterable[bytes] | None:
+        """Delay, then drop / fault / HTTP status in place of the normal answer (None = answer normally)."""
+        if b is None:
+            return None
+        if b.sync.delay_ms:
+            time.sleep(b.sync.delay_ms / 1000.0)  # the scenario asked the registry to be slow
+        if b.sync.drop:
+            return drop_connection(environ, start_response, b.sync.drop)
+        if b.sync.fault:
+            code = str(b.sync.fault.get("code") or "Receiver")
+            client = code.lower() in ("sender", "client") or code.startswith("Client")
+            fault_code = code if code.startswith(("Client", "Server")) else ("Client" if client else "Server")
+            return self._fault(start_response, SoapFault(fault_code, str(b.sync.fault.get("reason") or "Внутренняя ошибка"),
+                                                         http_status=b.sync.http_status), version)
+        if b.sync.http_status:
+            status = int(b.sync.http_status)
+            text = f"HTTP {status}".encode()
+            start_response(f"{status} Mock Status", [("Content-Type", "text/plain; charset=utf-8"),
+                                                     ("Content-Length", str(len(text)))])
+            return [text]
+        return None

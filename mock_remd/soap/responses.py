@@ -1,0 +1,69 @@
+"""Answers written the way the real registry writes them: envelope prefix ``soap``, service prefix
+``ns3`` (JAX-WS style), WS-Addressing ``RelatesTo`` the request's MessageID."""
+
+from __future__ import annotations
+
+import uuid
+from typing import Any
+from xml.sax.saxutils import escape
+
+from mock_remd.catalog.errors import ErrorItem
+from mock_remd.soap.namespaces import CONTENT_TYPES, ENVELOPE_NS, SERVICE, WSA
+
+
+def _el(name: str, value: Any) -> str:
+    if value is None or value == "":
+        return ""
+    return f"<ns3:{name}>{escape(str(value))}</ns3:{name}>"
+
+
+def _errors(errors: list[ErrorItem]) -> str:
+    if not errors:
+        return ""
+    items = "".join(f"<ns3:item>{_el('code', e.code)}{_el('message', e.message)}</ns3:item>" for e in errors)
+    return f"<ns3:errors>{items}</ns3:errors>"
+
+
+def _item(fields: dict[str, Any]) -> str:
+    order = ("emdrId", "localUid", "kind", "organization", "registrationDateTime", "storeTillDate")
+    return "<ns3:item>" + "".join(_el(k, fields.get(k)) for k in order) + "</ns3:item>"
+
+
+def _envelope(version: str, body: str, relates_to: str, action: str) -> tuple[str, bytes]:
+    soap = ENVELOPE_NS.get(version, ENVELOPE_NS["1.2"])
+    header = f"<wsa:MessageID>urn:uuid:{uuid.uuid4()}</wsa:MessageID><wsa:Action>{action}</wsa:Action>"
+    if relates_to:
+        header += f"<wsa:RelatesTo>{escape(relates_to)}</wsa:RelatesTo>"
+    xml = (
+        f'<?xml version="1.0" encoding="UTF-8"?><soap:Envelope xmlns:soap="{soap}" xmlns:wsa="{WSA}">'
+        f"<soap:Header>{header}</soap:Header><soap:Body>{body}</soap:Body></soap:Envelope>"
+    )
+    return CONTENT_TYPES.get(version, CONTENT_TYPES["1.2"]), xml.encode("utf-8")
+
+
+def register_response(version: str, status: str, errors: list[ErrorItem], relates_to: str) -> tuple[str, bytes]:
+    """``ns3:registerDocumentResponse``."""
+    body = f'<ns3:registerDocumentResponse xmlns:ns3="{SERVICE}">{_el("status", status)}{_errors(errors)}</ns3:registerDocumentResponse>'
+    return _envelope(version, body, relates_to, "registerDocumentResponse")
+
+
+def search_response(version: str, status: str, items: list[dict[str, Any]], errors: list[ErrorItem],
+                    relates_to: str) -> tuple[str, bytes]:
+    """``ns3:searchRegistryItemResponse`` with ``matches/item``."""
+    matches = "<ns3:matches>" + "".join(_item(i) for i in items) + "</ns3:matches>" if status == "success" else ""
+    body = (
+        f'<ns3:searchRegistryItemResponse xmlns:ns3="{SERVICE}">{_el("status", status)}{matches}{_errors(errors)}'
+        "</ns3:searchRegistryItemResponse>"
+    )
+    return _envelope(version, body, relates_to, "searchRegistryItemResponse")
+
+
+def get_item_response(version: str, status: str, item: dict[str, Any] | None, errors: list[ErrorItem],
+                      relates_to: str) -> tuple[str, bytes]:
+    """``ns3:getRegistryItemResponse`` with ``item`` or ``errors``."""
+    inner = _item(item) if item else ""
+    body = (
+        f'<ns3:getRegistryItemResponse xmlns:ns3="{SERVICE}">{_el("status", status)}{inner}{_errors(errors)}'
+        "</ns3:getRegistryItemResponse>"
+    )
+    return _envelope(version, body, relates_to, "getRegistryItemResponse")

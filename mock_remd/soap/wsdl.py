@@ -1,0 +1,131 @@
+"""The service contract on spyne: types and operations of CONTRACT §3, published as a WSDL.
+
+spyne describes the interface (so zeep and JAX-WS clients can generate stubs); requests themselves
+are read by :mod:`mock_remd.soap.operations` by local name and in any order, which the registry's
+real clients need. The WSDL is built per host (its address is the one the client used) and cached.
+"""
+
+from __future__ import annotations
+
+import functools
+import re
+import threading
+
+from spyne import Application, ComplexModel, ServiceBase, Unicode, rpc
+from spyne import Array as SpyneArray
+from spyne.interface.wsdl import Wsdl11
+from spyne.protocol.soap import Soap12
+
+from mock_remd.soap.namespaces import EGISZ, SERVICE
+
+_U = Unicode(min_occurs=0)
+
+
+def _m(name: str, fields: list[tuple[str, object]], ns: str = SERVICE) -> type[ComplexModel]:
+    return type(name, (ComplexModel,), {"__namespace__": ns, "__type_name__": name, "_type_info": fields})
+
+
+Person = _m("Person", [("localId", _U), ("snils", _U), ("surname", _U), ("name", _U), ("patronymic", _U)])
+Patient = _m(
+    "Patient",
+    [("localId", _U), ("snils", _U), ("surname", _U), ("name", _U), ("patronymic", _U), ("birthDate", _U), ("gender", _U)],
+)
+Doctor = _m("Doctor", [("role", _U), ("person", Person), ("position", _U), ("speciality", _U)])
+Attachment = _m("Attachment", [("data", _U), ("checksum", _U)])
+PersonalSign = _m("PersonalSign", [("doctor", Doctor), ("signature", Attachment)])
+Association = _m("Association", [("target", _U), ("type", _U)])
+ErrorItem = _m("ErrorItem", [("code", _U), ("message", _U)])
+RegistryItem = _m(
+    "RegistryItem",
+    [("emdrId", _U), ("localUid", _U), ("kind", _U), ("organization", _U), ("registrationDateTime", _U), ("storeTillDate", _U)],
+)
+
+RegisterDocumentRequest = _m(
+    "registerDocumentRequest",
+    [
+        ("system", _U),
+        ("localUid", Unicode(min_occurs=1)),
+        ("kind", Unicode(min_occurs=1)),
+        ("creationDateTime", Unicode(min_occurs=1)),
+        ("organization", Unicode(min_occurs=1)),
+        ("department", _U),
+        ("documentNumber", _U),
+        ("series", _U),
+        ("patient", Patient),
+        ("patientSnils", _U),
+        ("personalSigns", SpyneArray(PersonalSign, member_name="personalSign")),
+        ("orgSignature", Attachment),
+        ("document", Attachment),
+        ("associations", SpyneArray(Association, member_name="association")),
+    ],
+)
+RegisterDocumentResponse = _m(
+    "registerDocumentResponse", [("status", _U), ("errors", SpyneArray(ErrorItem, member_name="item"))]
+)
+SearchRegistryItemRequest = _m(
+    "searchRegistryItemRequest",
+    [("organization", _U), ("kind", _U), ("registerDateBegin", _U), ("registerDateEnd", _U), ("patientSnils", _U)],
+)
+SearchRegistryItemResponse = _m(
+    "searchRegistryItemResponse",
+    [
+        ("status", _U),
+        ("matches", SpyneArray(RegistryItem, member_name="item")),
+        ("errors", SpyneArray(ErrorItem, member_name="item")),
+    ],
+)
+GetRegistryItemRequest = _m("getRegistryItemRequest", [("emdrId", _U)])
+GetRegistryItemResponse = _m(
+    "getRegistryItemResponse", [("status", _U), ("item", RegistryItem), ("errors", SpyneArray(ErrorItem, member_name="item"))]
+)
+
+AuthInfo = _m("authInfo", [("clientEntityId", _U)], ns=EGISZ)
+TransportHeader = _m("transportHeader", [("authInfo", AuthInfo)], ns=EGISZ)
+
+_HEADERS = (TransportHeader,)
+
+
+class EmdrService(ServiceBase):
+    """Operations of the REMD service (bodies are handled by the registry core, not here)."""
+
+    @rpc(RegisterDocumentRequest, _returns=RegisterDocumentResponse, _body_style="bare",
+         _in_message_name="registerDocumentRequest", _out_message_name="registerDocumentResponse",
+         _operation_name="registerDocument", _in_header=_HEADERS)
+    def registerDocument(ctx, req):  # noqa: N802, N805
+        raise NotImplementedError  # pragma: no cover - requests never reach spyne
+
+    @rpc(SearchRegistryItemRequest, _returns=SearchRegistryItemResponse, _body_style="bare",
+         _in_message_name="searchRegistryItemRequest", _out_message_name="searchRegistryItemResponse",
+         _operation_name="searchRegistryItem", _in_header=_HEADERS)
+    def searchRegistryItem(ctx, req):  # noqa: N802, N805
+        raise NotImplementedError  # pragma: no cover
+
+    @rpc(GetRegistryItemRequest, _returns=GetRegistryItemResponse, _body_style="bare",
+         _in_message_name="getRegistryItemRequest", _out_message_name="getRegistryItemResponse",
+         _operation_name="getRegistryItem", _in_header=_HEADERS)
+    def getRegistryItem(ctx, req):  # noqa: N802, N805
+        raise NotImplementedError  # pragma: no cover
+
+
+_lock = threading.Lock()
+
+
+@functools.lru_cache(maxsize=1)
+def _application() -> Application:
+    return Application([EmdrService], tns=SERVICE, name="EmdrService", in_protocol=Soap12(), out_protocol=Soap12())
+
+
+@functools.lru_cache(maxsize=64)
+def wsdl_for(address: str) -> bytes:
+    """The WSDL with ``address`` as the service location (cached per address)."""
+    with _lock:
+        wsdl = Wsdl11(_application().interface)
+        wsdl.build_interface_document(address)
+        text = wsdl.get_interface_document().decode("utf-8")
+    # spyne's fixes: the real HTTP transport, header messages live in the service namespace
+    text = text.replace('transport="noconn://null.spyne"', 'transport="http://schemas.xmlsoap.org/soap/http"')
+    prefix = re.search(r'xmlns:(\w+)="' + re.escape(EGISZ) + '"', text)
+    if prefix:
+        text = text.replace(f'message="{prefix.group(1)}:transportHeader"', 'message="tns:transportHeader"')
+    text = text.replace('<wsdl:service name="EmdrService">', '<wsdl:service name="EmdrService">')
+    return text.encode("utf-8")

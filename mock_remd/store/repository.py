@@ -1,0 +1,491 @@
+"""The store: every read and write of systems, journal, documents, deliveries and scenario state.
+
+The registry core and the admin API use this class; the SOAP layer never does. Claims of work (the
+processing jobs and the callback outbox) are single atomic ``UPDATE … RETURNING`` statements, with
+``FOR UPDATE SKIP LOCKED`` on PostgreSQL, so several processes never take the same row.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterable
+from typing import Any
+
+from sqlalchemy import and_, delete, func, insert, or_, select, text, update
+from sqlalchemy.engine import Connection
+
+from mock_remd.store import schema as t
+from mock_remd.store.clock import utcnow
+from mock_remd.store.engine import Database
+
+SYSTEM_FIELDS = (
+    "mnemonic",
+    "client_entity_id",
+    "callback_url",
+    "document_url",
+    "organizations",
+    "enabled",
+    "send_to_fremd",
+    "require_system",
+    "callback_soap_version",
+)
+
+
+def _row(r: Any) -> dict[str, Any]:
+    return dict(r._mapping) if r is not None else None  # type: ignore[return-value]
+
+
+class Store:
+    """Persistence of one mock-remd instance (SQLite file, SQLite memory or PostgreSQL)."""
+
+    def __init__(self, url: str, *, journal_size: int = 10000) -> None:
+        self.db = Database(url)
+        self.journal_size = journal_size
+        self._journal_inserts = 0
+
+    @property
+    def url(self) -> str:
+        return self.db.url
+
+    def after_fork(self) -> None:
+        """Drop connections inherited from the parent process."""
+        self.db.dispose()
+
+    def ping(self) -> bool:
+        """True when the database answers."""
+        with self.db.transaction(write=False) as c:
+            return c.execute(text("SELECT 1")).scalar() == 1
+
+    # ---- systems -------------------------------------------------------------------------------
+    def upsert_system(self, system: dict[str, Any], source: str = "admin") -> dict[str, Any]:
+        """Create or replace a system by mnemonic."""
+        values = {k: system[k] for k in SYSTEM_FIELDS if k in system}
+        values["source"] = source
+        values["updated_at"] = utcnow()
+        with self.db.transaction() as c:
+            c.execute(delete(t.systems).where(t.systems.c.mnemonic == values["mnemonic"]))
+            c.execute(
+                delete(t.systems).where(t.systems.c.client_entity_id == values["client_entity_id"])
+            )
+            c.execute(insert(t.systems).values(**values))
+        return self.get_system(values["mnemonic"])  # type: ignore[return-value]
+
+    def get_system(self, mnemonic: str) -> dict[str, Any] | None:
+        with self.db.transaction(write=False) as c:
+            return _row(c.execute(select(t.systems).where(t.systems.c.mnemonic == mnemonic)).first())
+
+    def system_by_client_id(self, client_entity_id: str) -> dict[str, Any] | None:
+        with self.db.transaction(write=False) as c:
+            return _row(
+                c.execute(
+                    select(t.systems).where(func.lower(t.systems.c.client_entity_id) == client_entity_id.lower())
+                ).first()
+            )
+
+    def list_systems(self) -> list[dict[str, Any]]:
+        with self.db.transaction(write=False) as c:
+            return [_row(r) for r in c.execute(select(t.systems).order_by(t.systems.c.mnemonic))]
+
+    def delete_system(self, mnemonic: str) -> bool:
+        with self.db.transaction() as c:
+            return c.execute(delete(t.systems).where(t.systems.c.mnemonic == mnemonic)).rowcount > 0
+
+    # ---- journal -------------------------------------------------------------------------------
+    def add_request(self, entry: dict[str, Any]) -> int:
+        """Append a journal entry; prunes the oldest beyond ``journal_size`` now and then."""
+        entry = {**entry}
+        entry.setdefault("received_at", utcnow())
+        with self.db.transaction() as c:
+            rid = c.execute(insert(t.requests).values(**entry).returning(t.requests.c.id)).scalar_one()
+            self._journal_inserts += 1
+            if self._journal_inserts % 100 == 0 or rid % 100 == 0:
+                cutoff = rid - self.journal_size
+                if cutoff > 0:
+                    c.execute(delete(t.requests).where(t.requests.c.id <= cutoff))
+        return int(rid)
+
+    def list_requests(
+        self, *, message_id: str = "", local_uid: str = "", system: str = "", limit: int = 100, offset: int = 0
+    ) -> tuple[list[dict[str, Any]], int]:
+        conds = []
+        if message_id:
+            conds.append(t.requests.c.message_id == message_id)
+        if local_uid:
+            conds.append(func.lower(t.requests.c.local_uid) == local_uid.lower())
+        if system:
+            conds.append(t.requests.c.system == system)
+        where = and_(*conds) if conds else None
+        with self.db.transaction(write=False) as c:
+            q = select(t.requests)
+            cq = select(func.count()).select_from(t.requests)
+            if where is not None:
+                q, cq = q.where(where), cq.where(where)
+            rows = c.execute(q.order_by(t.requests.c.id.desc()).limit(limit).offset(offset)).all()
+            total = c.execute(cq).scalar_one()
+        return [_row(r) for r in rows], int(total)
+
+    # ---- documents -----------------------------------------------------------------------------
+    def find_active_by_local_uid(self, local_uid: str) -> dict[str, Any] | None:
+        """The registered or still pending document with this localUid, if any (duplicate check)."""
+        with self.db.transaction(write=False) as c:
+            return _row(
+                c.execute(
+                    select(t.documents)
+                    .where(func.lower(t.documents.c.local_uid) == local_uid.lower())
+                    .where(t.documents.c.status.in_(("registered", "pending")))
+                    .order_by(t.documents.c.id.desc())
+                    .limit(1)
+                ).first()
+            )
+
+    def accept_document(self, values: dict[str, Any], *, due_at: dt.datetime | None = None) -> int:
+        """Insert an accepted (pending) document whose processing job is queued."""
+        now = utcnow()
+        row = {
+            "status": "pending",
+            "received_at": now,
+            "updated_at": now,
+            "job_state": "queued",
+            "job_due_at": due_at or now,
+            **values,
+        }
+        with self.db.transaction() as c:
+            return int(c.execute(insert(t.documents).values(**row).returning(t.documents.c.id)).scalar_one())
+
+    def claim_jobs(self, owner: str, *, limit: int = 4, lease_seconds: float = 120.0) -> list[dict[str, Any]]:
+        """Atomically take due processing jobs (queued, or claimed with an expired lease)."""
+        now = utcnow()
+        due = or_(
+            and_(t.documents.c.job_state == "queued", t.documents.c.job_due_at <= now),
+            and_(t.documents.c.job_state == "claimed", t.documents.c.job_lease_until < now),
+        )
+        sub = select(t.documents.c.id).where(due).order_by(t.documents.c.job_due_at).limit(limit)
+        if not self.db.is_sqlite:
+            sub = sub.with_for_update(skip_locked=True)
+        stmt = (
+            update(t.documents)
+            .where(t.documents.c.id.in_(sub.scalar_subquery()))
+            .values(job_state="claimed", job_owner=owner, job_lease_until=now + dt.timedelta(seconds=lease_seconds))
+            .returning(*t.documents.c)
+        )
+        with self.db.transaction() as c:
+            return [_row(r) for r in c.execute(stmt)]
+
+    def next_job_due(self) -> dt.datetime | None:
+        """When the earliest queued job becomes due (None when none is queued)."""
+        with self.db.transaction(write=False) as c:
+            return c.execute(
+                select(func.min(t.documents.c.job_due_at)).where(t.documents.c.job_state == "queued")
+            ).scalar()
+
+    def finish_document(self, doc_id: int, values: dict[str, Any], delivery: dict[str, Any] | None = None,
+                        extra_deliveries: Iterable[dict[str, Any]] = ()) -> None:
+        """Store the outcome of processing and queue its callback(s) in one transaction."""
+        now = utcnow()
+        with self.db.transaction() as c:
+            c.execute(
+                update(t.documents)
+                .where(t.documents.c.id == doc_id)
+                .values(**values, job_state="done", job_lease_until=None, updated_at=now)
+            )
+            for d in ([delivery] if delivery else []) + list(extra_deliveries):
+                c.execute(insert(t.outbox).values(**self._delivery_row(d, now)))
+
+    def next_sequence(self, name: str) -> int:
+        """A sequence number unique in the store (for emdrId)."""
+        with self.db.transaction() as c:
+            return self._next_sequence(c, name)
+
+    def _next_sequence(self, c: Connection, name: str) -> int:
+        value = c.execute(
+            update(t.counters).where(t.counters.c.name == name).values(value=t.counters.c.value + 1).returning(t.counters.c.value)
+        ).scalar()
+        if value is None:
+            c.execute(insert(t.counters).values(name=name, value=1))
+            value = 1
+        return int(value)
+
+    def get_document(self, local_uid: str) -> dict[str, Any] | None:
+        """The newest attempt for ``local_uid`` (case-insensitive)."""
+        with self.db.transaction(write=False) as c:
+            return _row(
+                c.execute(
+                    select(t.documents)
+                    .where(func.lower(t.documents.c.local_uid) == local_uid.lower())
+                    .order_by(t.documents.c.id.desc())
+                    .limit(1)
+                ).first()
+            )
+
+    def document_history(self, local_uid: str) -> list[dict[str, Any]]:
+        """Every attempt for ``local_uid``, newest first (without content)."""
+        cols = [c for c in t.documents.c if c.name != "content"]
+        with self.db.transaction(write=False) as c:
+            return [
+                _row(r)
+                for r in c.execute(
+                    select(*cols)
+                    .where(func.lower(t.documents.c.local_uid) == local_uid.lower())
+                    .order_by(t.documents.c.id.desc())
+                )
+            ]
+
+    def get_document_by_id(self, doc_id: int) -> dict[str, Any] | None:
+        with self.db.transaction(write=False) as c:
+            return _row(c.execute(select(t.documents).where(t.documents.c.id == doc_id)).first())
+
+    def list_documents(self, *, status: str = "", system: str = "", kind: str = "", limit: int = 100,
+                       offset: int = 0) -> tuple[list[dict[str, Any]], int]:
+        cols = [c for c in t.documents.c if c.name != "content"]
+        conds = []
+        if status:
+            conds.append(t.documents.c.status == status)
+        if system:
+            conds.append(t.documents.c.system == system)
+        if kind:
+            conds.append(t.documents.c.kind == kind)
+        with self.db.transaction(write=False) as c:
+            q = select(*cols)
+            cq = select(func.count()).select_from(t.documents)
+            if conds:
+                q, cq = q.where(and_(*conds)), cq.where(and_(*conds))
+            rows = c.execute(q.order_by(t.documents.c.id.desc()).limit(limit).offset(offset)).all()
+            total = c.execute(cq).scalar_one()
+        return [_row(r) for r in rows], int(total)
+
+    def registered_by_emdr_id(self, emdr_id: str) -> dict[str, Any] | None:
+        with self.db.transaction(write=False) as c:
+            return _row(
+                c.execute(
+                    select(t.documents).where(t.documents.c.emdr_id == emdr_id).where(t.documents.c.status == "registered")
+                ).first()
+            )
+
+    def search_registered(
+        self,
+        *,
+        organizations: list[str],
+        organization: str = "",
+        kind: str = "",
+        begin: dt.datetime | None = None,
+        end: dt.datetime | None = None,
+        patient_snils: str = "",
+        limit: int = 1000,
+    ) -> list[dict[str, Any]]:
+        """Registered documents of the given organisations matching the filters (oldest first)."""
+        cols = [c for c in t.documents.c if c.name not in ("content", "request")]
+        q = select(*cols).where(t.documents.c.status == "registered").where(t.documents.c.organization.in_(organizations))
+        if organization:
+            q = q.where(t.documents.c.organization == organization)
+        if kind:
+            q = q.where(t.documents.c.kind == kind)
+        if patient_snils:
+            q = q.where(t.documents.c.patient_snils == patient_snils)
+        with self.db.transaction(write=False) as c:
+            rows = [_row(r) for r in c.execute(q.order_by(t.documents.c.id).limit(limit))]
+        # registration_date_time is stored as the registry writes it (text with offset): filter in Python
+        if begin or end:
+            from mock_remd.core.dates import parse_datetime
+
+            def inside(r: dict[str, Any]) -> bool:
+                value = parse_datetime(r.get("registration_date_time") or "")
+                if value is None:
+                    return False
+                return (begin is None or value >= begin) and (end is None or value <= end)
+
+            rows = [r for r in rows if inside(r)]
+        return rows
+
+    def seed_documents(self, docs: Iterable[dict[str, Any]]) -> list[dict[str, Any]]:
+        """Insert already-registered documents (admin seeding); assigns emdrIds where missing."""
+        out = []
+        now = utcnow()
+        with self.db.transaction() as c:
+            for d in docs:
+                row = {
+                    "status": "registered",
+                    "received_at": now,
+                    "updated_at": now,
+                    "job_state": "done",
+                    "seeded": True,
+                    **d,
+                }
+                if row.get("emdr_id") is None:
+                    row["emdr_id"] = d["__emdr_id_factory"](self._next_sequence(c, "emdr"))
+                row.pop("__emdr_id_factory", None)
+                c.execute(insert(t.documents).values(**row))
+                out.append(row)
+        return out
+
+    # ---- outbox --------------------------------------------------------------------------------
+    @staticmethod
+    def _delivery_row(d: dict[str, Any], now: dt.datetime) -> dict[str, Any]:
+        return {
+            "status": "pending",
+            "attempts": [],
+            "attempt_count": 0,
+            "created_at": now,
+            "due_at": now,
+            **d,
+        }
+
+    def enqueue_delivery(self, delivery: dict[str, Any]) -> int:
+        """Queue one callback delivery."""
+        with self.db.transaction() as c:
+            return int(
+                c.execute(insert(t.outbox).values(**self._delivery_row(delivery, utcnow())).returning(t.outbox.c.id)).scalar_one()
+            )
+
+    def claim_deliveries(self, owner: str, *, limit: int = 16, lease_seconds: float = 60.0) -> list[dict[str, Any]]:
+        """Atomically take due deliveries (pending and due, or sending with an expired lease)."""
+        now = utcnow()
+        due = or_(
+            and_(t.outbox.c.status == "pending", t.outbox.c.due_at <= now),
+            and_(t.outbox.c.status == "sending", t.outbox.c.lease_until < now),
+        )
+        sub = select(t.outbox.c.id).where(due).order_by(t.outbox.c.due_at).limit(limit)
+        if not self.db.is_sqlite:
+            sub = sub.with_for_update(skip_locked=True)
+        stmt = (
+            update(t.outbox)
+            .where(t.outbox.c.id.in_(sub.scalar_subquery()))
+            .values(status="sending", owner=owner, lease_until=now + dt.timedelta(seconds=lease_seconds))
+            .returning(*t.outbox.c)
+        )
+        with self.db.transaction() as c:
+            return [_row(r) for r in c.execute(stmt)]
+
+    def record_attempt(self, delivery_id: int, owner: str, attempt: dict[str, Any], *, delivered: bool,
+                       next_due: dt.datetime | None) -> str:
+        """Log one attempt and move the delivery on: delivered, pending again (``next_due``) or dead."""
+        now = utcnow()
+        with self.db.transaction() as c:
+            row = c.execute(select(t.outbox.c.attempts, t.outbox.c.attempt_count, t.outbox.c.owner)
+                            .where(t.outbox.c.id == delivery_id)).first()
+            if row is None:
+                return "gone"
+            attempts = list(row.attempts or []) + [attempt]
+            if delivered:
+                status = "delivered"
+            elif next_due is None:
+                status = "dead"
+            else:
+                status = "pending"
+            c.execute(
+                update(t.outbox)
+                .where(t.outbox.c.id == delivery_id)
+                .values(
+                    attempts=attempts,
+                    attempt_count=row.attempt_count + 1,
+                    status=status,
+                    due_at=next_due or now,
+                    lease_until=None,
+                    owner=None,
+                    delivered_at=now if delivered else None,
+                )
+            )
+        return status
+
+    def next_delivery_due(self) -> dt.datetime | None:
+        with self.db.transaction(write=False) as c:
+            return c.execute(select(func.min(t.outbox.c.due_at)).where(t.outbox.c.status == "pending")).scalar()
+
+    def list_deliveries(self, *, relates_to: str = "", status: str = "", local_uid: str = "", limit: int = 100,
+                        offset: int = 0) -> tuple[list[dict[str, Any]], int]:
+        conds = []
+        if relates_to:
+            conds.append(t.outbox.c.relates_to == relates_to)
+        if status:
+            conds.append(t.outbox.c.status == status)
+        if local_uid:
+            conds.append(func.lower(t.outbox.c.local_uid) == local_uid.lower())
+        with self.db.transaction(write=False) as c:
+            q = select(t.outbox)
+            cq = select(func.count()).select_from(t.outbox)
+            if conds:
+                q, cq = q.where(and_(*conds)), cq.where(and_(*conds))
+            rows = c.execute(q.order_by(t.outbox.c.id.desc()).limit(limit).offset(offset)).all()
+            total = c.execute(cq).scalar_one()
+        return [_row(r) for r in rows], int(total)
+
+    def get_delivery(self, delivery_id: int) -> dict[str, Any] | None:
+        with self.db.transaction(write=False) as c:
+            return _row(c.execute(select(t.outbox).where(t.outbox.c.id == delivery_id)).first())
+
+    def flush_deliveries(self) -> int:
+        """Make every pending delivery due now (the virtual clock); returns how many."""
+        with self.db.transaction() as c:
+            n1 = c.execute(update(t.outbox).where(t.outbox.c.status == "pending").values(due_at=utcnow())).rowcount
+            n2 = c.execute(
+                update(t.documents).where(t.documents.c.job_state == "queued").values(job_due_at=utcnow())
+            ).rowcount
+        return int(n1) + int(n2)
+
+    def redeliver(self, delivery_id: int) -> dict[str, Any] | None:
+        """Queue a delivery again now (attempt log kept; a fresh retry budget)."""
+        with self.db.transaction() as c:
+            n = c.execute(
+                update(t.outbox)
+                .where(t.outbox.c.id == delivery_id)
+                .values(status="pending", due_at=utcnow(), attempt_count=0, lease_until=None, owner=None)
+            ).rowcount
+        return self.get_delivery(delivery_id) if n else None
+
+    def count_pending_work(self) -> dict[str, int]:
+        """How much asynchronous work is waiting (for /ready details and clean shutdown)."""
+        with self.db.transaction(write=False) as c:
+            jobs = c.execute(
+                select(func.count()).select_from(t.documents).where(t.documents.c.job_state.in_(("queued", "claimed")))
+            ).scalar_one()
+            deliveries = c.execute(
+                select(func.count()).select_from(t.outbox).where(t.outbox.c.status.in_(("pending", "sending")))
+            ).scalar_one()
+        return {"jobs": int(jobs), "deliveries": int(deliveries)}
+
+    # ---- scenarios -----------------------------------------------------------------------------
+    def put_scenario(self, name: str, source: str, origin: str = "upload") -> None:
+        with self.db.transaction() as c:
+            c.execute(delete(t.scenarios).where(t.scenarios.c.name == name))
+            c.execute(insert(t.scenarios).values(name=name, source=source, origin=origin, updated_at=utcnow()))
+
+    def list_scenarios(self) -> list[dict[str, Any]]:
+        with self.db.transaction(write=False) as c:
+            return [_row(r) for r in c.execute(select(t.scenarios).order_by(t.scenarios.c.name))]
+
+    def delete_scenario(self, name: str) -> bool:
+        with self.db.transaction() as c:
+            return c.execute(delete(t.scenarios).where(t.scenarios.c.name == name)).rowcount > 0
+
+    def set_active(self, scope: str, names: list[str]) -> None:
+        """Activate ``names`` for ``scope`` ("" = everyone, else a system); resets their counters."""
+        with self.db.transaction() as c:
+            c.execute(delete(t.active_scenarios).where(t.active_scenarios.c.scope == scope))
+            if names:
+                c.execute(insert(t.active_scenarios).values(scope=scope, names=names, activated_at=utcnow()))
+            c.execute(delete(t.scenario_state).where(t.scenario_state.c.key.like(f"nth|{scope}|%")))
+
+    def get_active(self) -> dict[str, list[str]]:
+        with self.db.transaction(write=False) as c:
+            return {r.scope: list(r.names) for r in c.execute(select(t.active_scenarios))}
+
+    def bump_counter(self, key: str) -> int:
+        """Increment a scenario counter and return the new value."""
+        with self.db.transaction() as c:
+            value = c.execute(
+                update(t.scenario_state).where(t.scenario_state.c.key == key)
+                .values(value=t.scenario_state.c.value + 1).returning(t.scenario_state.c.value)
+            ).scalar()
+            if value is None:
+                c.execute(insert(t.scenario_state).values(key=key, value=1))
+                value = 1
+        return int(value)
+
+    # ---- reset ---------------------------------------------------------------------------------
+    def reset(self, *, everything: bool = False) -> None:
+        """Empty journal, registry and deliveries; ``everything`` also systems and scenarios."""
+        with self.db.transaction() as c:
+            for table in (t.requests, t.documents, t.outbox, t.counters, t.scenario_state):
+                c.execute(delete(table))
+            if everything:
+                for table in (t.systems, t.scenarios, t.active_scenarios):
+                    c.execute(delete(table))
