@@ -235,4 +235,10 @@ def create_admin_app(rt: Runtime) -> Flask:
     from mock_remd.admin.scenario_routes import register_scenario_routes
 
     register_scenario_routes(app, rt)
+    try:
+        from mock_remd.admin.dashboard import register_dashboard  # type: ignore[attr-defined]
+    except ImportError:
+        register_dashboard = None
+    if register_dashboard is not None:
+        register_dashboard(app, rt)
     return app
