@@ -44,7 +44,9 @@ def compiled_packs(packs_dir: Path, sch_cache: Path) -> dict:
 
 @pytest.fixture(scope="session")
 def sch_validator(packs_dir: Path, sch_cache: Path, compiled_packs: dict) -> Validator:
-    settings = ValidationSettings(layers=SCH_LAYERS, packs_dir=packs_dir, options={"schematron_cache_dir": sch_cache})
+    settings = ValidationSettings(
+        layers=SCH_LAYERS, packs_dir=packs_dir, options={"schematron_cache_dir": sch_cache}
+    )
     return Validator(settings)
 
 
@@ -78,11 +80,16 @@ def test_invalid_example_fails_with_its_nine_asserts(sch_validator: Validator, e
         assert f.path.startswith("/ClinicalDocument[1]") and "Q{" not in f.path
     by_rule = {f.rule: f for f in layer.findings}
     assert by_rule["У1-22"].path == "/ClinicalDocument[1]/author[1]/time[1]"
+    assert by_rule["У1-22"].line == 72 and by_rule["У1-15"].line == 10
     assert by_rule["Extra01-1"].path == "/ClinicalDocument[1]/recordTarget[1]/patientRole[1]/id[2]"
 
 
 def test_skipped_without_pack(valid_119_bytes: bytes, packs_dir: Path) -> None:
-    none = Validator(ValidationSettings(layers=SCH_LAYERS)).validate(valid_119_bytes, kind="119").layer("schematron")
+    none = (
+        Validator(ValidationSettings(layers=SCH_LAYERS))
+        .validate(valid_119_bytes, kind="119")
+        .layer("schematron")
+    )
     assert none is not None and not none.ran and "MOCK_REMD_PACKS_DIR" in none.reason
     settings = ValidationSettings(layers=frozenset({"xml", "schematron"}), packs_dir=packs_dir)
     other = Validator(settings).validate(valid_119_bytes, kind="12345").layer("schematron")
@@ -133,7 +140,9 @@ def _mutations(content: bytes) -> list[bytes]:
 
 
 @pytest.mark.parametrize("kind", KINDS)
-def test_optimised_equals_reference(kind: str, packs_dir: Path, examples_dir: Path, compiled_packs: dict) -> None:
+def test_optimised_equals_reference(
+    kind: str, packs_dir: Path, examples_dir: Path, compiled_packs: dict
+) -> None:
     sch = packs_dir / kind / f"{kind}.sch"
     schema = parse_schema(sch.read_bytes())
     fast = get_validator(sch)
@@ -158,7 +167,9 @@ def _outcome(validator: SchematronValidator, doc: bytes) -> tuple:
     return ([f.as_dict() for f in result.findings], result.rule_counts)
 
 
-def test_optimised_is_faster_than_reference(packs_dir: Path, valid_119_bytes: bytes, compiled_packs: dict) -> None:
+def test_optimised_is_faster_than_reference(
+    packs_dir: Path, valid_119_bytes: bytes, compiled_packs: dict
+) -> None:
     import time
 
     sch = packs_dir / "119" / "119.sch"
@@ -188,7 +199,9 @@ def _rules(validator: Validator, content: bytes) -> list[str]:
     return [f.rule for f in _layer(validator, content).findings]
 
 
-def test_works_from_several_threads(sch_validator: Validator, examples_dir: Path, valid_119_bytes: bytes) -> None:
+def test_works_from_several_threads(
+    sch_validator: Validator, examples_dir: Path, valid_119_bytes: bytes
+) -> None:
     invalid = (examples_dir / "consultation-119-invalid-schematron.xml").read_bytes()
     results: list[list[str]] = []
     errors: list[BaseException] = []
@@ -270,10 +283,26 @@ def test_tiny_schema_semantics(compile_) -> None:
     result = SchematronValidator(compile_(parse_schema(TINY))).validate(TINY_DOC)
     got = [(f.rule, f.path, f.message) for f in result.findings]
     assert got == [
-        ("T1-1", "/ClinicalDocument[1]/item[2]", "Ошибка валидации Schematron: T1-1. item 5 is above 2 in item. Путь: /ClinicalDocument[1]/item[2]"),
-        ("T1-2", "/ClinicalDocument[1]/item[3]", "Ошибка валидации Schematron: T1-2. shadowed for kind a, fires for the others. Путь: /ClinicalDocument[1]/item[3]"),
-        ("T2-1", "/ClinicalDocument[1]/item[2]", "Ошибка валидации Schematron: (Требование: T2-1) every x:ext and the second item. Путь: /ClinicalDocument[1]/item[2]"),
-        ("T2-1", "/ClinicalDocument[1]/item[3]/x:ext[1]", "Ошибка валидации Schematron: (Требование: T2-1) every x:ext and the second item. Путь: /ClinicalDocument[1]/item[3]/x:ext[1]"),
+        (
+            "T1-1",
+            "/ClinicalDocument[1]/item[2]",
+            "Ошибка валидации Schematron: T1-1. item 5 is above 2 in item. Путь: /ClinicalDocument[1]/item[2]",
+        ),
+        (
+            "T1-2",
+            "/ClinicalDocument[1]/item[3]",
+            "Ошибка валидации Schematron: T1-2. shadowed for kind a, fires for the others. Путь: /ClinicalDocument[1]/item[3]",
+        ),
+        (
+            "T2-1",
+            "/ClinicalDocument[1]/item[2]",
+            "Ошибка валидации Schematron: (Требование: T2-1) every x:ext and the second item. Путь: /ClinicalDocument[1]/item[2]",
+        ),
+        (
+            "T2-1",
+            "/ClinicalDocument[1]/item[3]/x:ext[1]",
+            "Ошибка валидации Schematron: (Требование: T2-1) every x:ext and the second item. Путь: /ClinicalDocument[1]/item[3]/x:ext[1]",
+        ),
     ]
     assert result.rule_counts == {0: 2, 1: 1, 2: 2}
 
@@ -293,7 +322,9 @@ def test_doctype_is_refused_before_saxon() -> None:
 
     v = SchematronValidator(compile_optimised(parse_schema(TINY)))
     with pytest.raises(UnsafeXmlError):
-        v.validate(b'<!DOCTYPE a [<!ENTITY e SYSTEM "file:///etc/passwd">]><ClinicalDocument>&e;</ClinicalDocument>')
+        v.validate(
+            b'<!DOCTYPE a [<!ENTITY e SYSTEM "file:///etc/passwd">]><ClinicalDocument>&e;</ClinicalDocument>'
+        )
 
 
 def test_xpath_splitting() -> None:

@@ -35,7 +35,10 @@ def test_invalid_xsd_example_has_its_three_errors(xsd_validator: Validator, exam
     assert layer.ran and not layer.passed
     got = [(f.rule, f.line) for f in layer.findings]
     assert got == [("cvc-complex-type.2.4.a", 8), ("cvc-pattern-valid", 49), ("cvc-attribute.3", 49)]
-    assert all(f.code == "VALIDATION_ERROR" and f.message.startswith("Ошибка валидации СЭМД: cvc-") for f in layer.findings)
+    assert all(
+        f.code == "VALIDATION_ERROR" and f.message.startswith("Ошибка валидации СЭМД: cvc-")
+        for f in layer.findings
+    )
     first = layer.findings[0]
     assert "Invalid content was found starting with element 'title'" in first.message
     assert "(строка 8)" in first.message and first.path == "/ClinicalDocument[1]/title[1]"
@@ -58,7 +61,9 @@ def test_schematron_broken_example_is_xsd_valid(xsd_validator: Validator, exampl
 
 
 def test_skipped_without_packs_or_pack(valid_119_bytes: bytes, packs_dir: Path) -> None:
-    no_packs = Validator(ValidationSettings(layers=XSD_ONLY)).validate(valid_119_bytes, kind="119").layer("xsd")
+    no_packs = (
+        Validator(ValidationSettings(layers=XSD_ONLY)).validate(valid_119_bytes, kind="119").layer("xsd")
+    )
     assert no_packs is not None and not no_packs.ran and "MOCK_REMD_PACKS_DIR" in no_packs.reason
     layer = Validator(ValidationSettings(layers=frozenset({"xml", "xsd"}), packs_dir=packs_dir))
     other = layer.validate(valid_119_bytes, kind="999").layer("xsd")

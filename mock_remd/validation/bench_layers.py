@@ -13,7 +13,12 @@ WARM_UP_RUNS = 5
 
 
 def time_layers(
-    content: bytes, kind: str, packs_dir: Path | str | None, iterations: int = 200, *, include_signatures: bool = False
+    content: bytes,
+    kind: str,
+    packs_dir: Path | str | None,
+    iterations: int = 200,
+    *,
+    include_signatures: bool = False,
 ) -> dict[str, float]:
     """Mean milliseconds per document for each layer, and ``total`` (wall time of ``validate``).
 

@@ -50,7 +50,10 @@ def find_root_xsd(directory: Path) -> Path | None:
     declaring: list[Path] = []
     for path in candidates:
         data = path.read_bytes()
-        referenced.update(normalise_location(m.decode("utf-8", "replace")).rsplit("/", 1)[-1] for m in _LOCATION.findall(data))
+        referenced.update(
+            normalise_location(m.decode("utf-8", "replace")).rsplit("/", 1)[-1]
+            for m in _LOCATION.findall(data)
+        )
         if _GLOBAL_CLINICAL_DOCUMENT.search(data):
             declaring.append(path)
     roots = [p for p in declaring if p.name not in referenced] or declaring

@@ -10,7 +10,9 @@ from mock_remd.validation.packs import list_packs, load_xsd
 from mock_remd.validation.schematron.runner import get_validator
 
 
-def precompile(packs_dir: Path | None, cache_dir: Path | None = None, mode: str = "optimised") -> dict[str, dict[str, Any]]:
+def precompile(
+    packs_dir: Path | None, cache_dir: Path | None = None, mode: str = "optimised"
+) -> dict[str, dict[str, Any]]:
     """Prepare every pack under ``packs_dir`` in this process; returns what was done per kind.
 
     The Schematron XSLT is taken from the disk cache when present (else compiled and stored); the

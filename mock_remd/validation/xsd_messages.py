@@ -77,7 +77,14 @@ def from_xmlschema(error: Any) -> list[Finding]:
             code = "cvc-complex-type.2.4.a" if one_of else "cvc-complex-type.2.4.d"
             text = f"Invalid content was found starting with element '{_local(error.invalid_tag)}'.{tail}"
             return [finding(code, text, child_line, child_path)]
-        return [finding("cvc-complex-type.2.4.b", f"The content of element '{elem_name}' is not complete.{one_of}", line, path)]
+        return [
+            finding(
+                "cvc-complex-type.2.4.b",
+                f"The content of element '{elem_name}' is not complete.{one_of}",
+                line,
+                path,
+            )
+        ]
     validator_cls = type(getattr(error, "validator", None)).__name__
     attr_match = _ATTR_IN_REASON.search(reason)
     attr = _local(attr_match.group(1)) if attr_match else ""
@@ -120,14 +127,33 @@ def from_xmlschema(error: Any) -> list[Finding]:
     elif "missing required attribute" in reason:
         name = re.search(r"'([^']+)'", reason)
         attr_name = _local(name.group(1)) if name else ""
-        return [finding("cvc-complex-type.4", f"Attribute '{attr_name}' must appear on element '{elem_name}'.", line, path)]
+        return [
+            finding(
+                "cvc-complex-type.4",
+                f"Attribute '{attr_name}' must appear on element '{elem_name}'.",
+                line,
+                path,
+            )
+        ]
     elif "Facet" in validator_cls:
         facet = validator_cls.replace("Xsd", "").replace("Facets", "").replace("Facet", "")
         code = "cvc-" + re.sub(r"(?<!^)([A-Z])", r"-\1", facet).lower() + "-valid"
-        out.append(finding(code, f"Value '{value}' is not facet-valid for type '{type_name}': {_local(reason)}", line, path))
+        out.append(
+            finding(
+                code,
+                f"Value '{value}' is not facet-valid for type '{type_name}': {_local(reason)}",
+                line,
+                path,
+            )
+        )
     else:
         out.append(
-            finding("cvc-datatype-valid.1.2.1", f"'{value}' is not a valid value for '{type_name}'. {_local(reason)}", line, path)
+            finding(
+                "cvc-datatype-valid.1.2.1",
+                f"'{value}' is not a valid value for '{type_name}'. {_local(reason)}",
+                line,
+                path,
+            )
         )
     if attr:
         out.append(
@@ -140,7 +166,11 @@ def from_xmlschema(error: Any) -> list[Finding]:
             )
         )
     else:
-        out.append(finding("cvc-type.3.1.3", f"The value '{value}' of element '{elem_name}' is not valid.", line, path))
+        out.append(
+            finding(
+                "cvc-type.3.1.3", f"The value '{value}' of element '{elem_name}' is not valid.", line, path
+            )
+        )
     return out
 
 
@@ -163,7 +193,9 @@ _LIBXML_CODES = {
 
 def from_lxml(entry: Any) -> Finding:
     """A finding for one libxml2 schema error (``lxml.etree._LogEntry``)."""
-    code = _LIBXML_CODES.get(entry.type_name, "cvc-" + entry.type_name.removeprefix("SCHEMAV_").lower().replace("_", "-"))
+    code = _LIBXML_CODES.get(
+        entry.type_name, "cvc-" + entry.type_name.removeprefix("SCHEMAV_").lower().replace("_", "-")
+    )
     message = _local(entry.message)
     if entry.type_name == "SCHEMAV_ELEMENT_CONTENT" and "Missing child element" in message:
         code = "cvc-complex-type.2.4.b"

@@ -17,7 +17,12 @@ from mock_remd.validation.layers.xsd_layer import kind_of
 from mock_remd.validation.packs import Pack, find_pack
 from mock_remd.validation.report import Finding, LayerReport
 from mock_remd.validation.schematron.model import SchematronError
-from mock_remd.validation.schematron.runner import SchematronRunError, SchematronValidator, get_validator
+from mock_remd.validation.schematron.runner import (
+    SchematronRunError,
+    SchematronValidator,
+    get_validator,
+    locate_line,
+)
 
 log = logging.getLogger(__name__)
 
@@ -59,13 +64,17 @@ class SchematronLayer:
         kind = kind_of(ctx)
         packs_dir = ctx.settings.packs_dir
         if packs_dir is None:
-            return LayerReport.skipped(self.name, "каталог официальных пакетов не задан (--packs / MOCK_REMD_PACKS_DIR)")
+            return LayerReport.skipped(
+                self.name, "каталог официальных пакетов не задан (--packs / MOCK_REMD_PACKS_DIR)"
+            )
         if not kind:
             return LayerReport.skipped(self.name, "вид СЭМД не определён: нечем выбрать схематрон")
         try:
             pack, validator = self.prepare(packs_dir, kind)
         except SchematronError as exc:
-            finding = Finding("SCHEMA_PROCESSING_ERROR", f"Схематрон вида СЭМД {kind} не поддерживается: {exc}")
+            finding = Finding(
+                "SCHEMA_PROCESSING_ERROR", f"Схематрон вида СЭМД {kind} не поддерживается: {exc}"
+            )
             return LayerReport(self.name, True, False, [finding])
         if pack is None or pack.schematron is None or validator is None:
             return LayerReport.skipped(self.name, f"нет схематрона (.sch) для вида СЭМД {kind} в {packs_dir}")
@@ -81,7 +90,11 @@ class SchematronLayer:
         except SchematronRunError as exc:
             log.warning("schematron %s failed on a document: %s", pack.schematron, exc)
             details["error"] = str(exc)
-            return LayerReport(self.name, True, False, [Finding("XML_VALIDATION_ERROR", TRANSFORM_ERROR)], details=details)
+            return LayerReport(
+                self.name, True, False, [Finding("XML_VALIDATION_ERROR", TRANSFORM_ERROR)], details=details
+            )
+        for f in result.findings:
+            f.line = locate_line(ctx.root, f.path, validator.compiled.namespaces)
         details["rules_fired"] = len(result.rule_counts)
         details["rule_firings"] = result.fired
         return LayerReport(self.name, True, not result.findings, result.findings, details=details)

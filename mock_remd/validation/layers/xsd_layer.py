@@ -78,7 +78,9 @@ class XsdLayer:
         kind = kind_of(ctx)
         packs_dir = ctx.settings.packs_dir
         if packs_dir is None:
-            return LayerReport.skipped(self.name, "каталог официальных пакетов не задан (--packs / MOCK_REMD_PACKS_DIR)")
+            return LayerReport.skipped(
+                self.name, "каталог официальных пакетов не задан (--packs / MOCK_REMD_PACKS_DIR)"
+            )
         if not kind:
             return LayerReport.skipped(self.name, "вид СЭМД не определён: нечем выбрать XSD-схему")
         key, schema = self.prepare(packs_dir, kind)
@@ -105,5 +107,5 @@ class XsdLayer:
         if not findings:
             findings = [from_lxml(e) for e in log_entries]
             details["engine"] = "lxml"
-        findings.sort(key=lambda f: (f.line or 0))
+        findings.sort(key=lambda f: f.line or 0)
         return LayerReport(self.name, True, False, findings, details=details)

@@ -14,7 +14,22 @@ SCH_NS = "http://purl.oclc.org/dsdl/schematron"
 _Q = "{" + SCH_NS + "}"
 
 #: Elements this compiler understands; anything else in the schema namespace is refused.
-SUPPORTED = {"schema", "ns", "pattern", "rule", "assert", "report", "let", "value-of", "name", "title", "p", "emph", "dir", "span"}
+SUPPORTED = {
+    "schema",
+    "ns",
+    "pattern",
+    "rule",
+    "assert",
+    "report",
+    "let",
+    "value-of",
+    "name",
+    "title",
+    "p",
+    "emph",
+    "dir",
+    "span",
+}
 
 #: A message part: plain text, or ("value-of", expr), or ("name", path or "").
 MessagePart = str | tuple[str, str]
@@ -90,10 +105,14 @@ def _local(el: etree._Element) -> str:
     if not isinstance(el.tag, str):
         return ""
     if not el.tag.startswith(_Q):
-        raise SchematronError(f"line {el.sourceline}: element {el.tag} outside the Schematron namespace is not supported")
-    name = el.tag[len(_Q):]
+        raise SchematronError(
+            f"line {el.sourceline}: element {el.tag} outside the Schematron namespace is not supported"
+        )
+    name = el.tag[len(_Q) :]
     if name not in SUPPORTED:
-        raise SchematronError(f"line {el.sourceline}: Schematron element <{name}> is not supported by this compiler")
+        raise SchematronError(
+            f"line {el.sourceline}: Schematron element <{name}> is not supported by this compiler"
+        )
     return name
 
 
@@ -130,7 +149,9 @@ def _message(el: etree._Element) -> list[MessagePart]:
 
 def _rule(el: etree._Element) -> Rule:
     if el.get("abstract") == "true" or el.get("context") is None:
-        raise SchematronError(f"line {el.sourceline}: abstract rules / rules without @context are not supported")
+        raise SchematronError(
+            f"line {el.sourceline}: abstract rules / rules without @context are not supported"
+        )
     rule = Rule(context=el.get("context", ""))
     for child in el:
         if not isinstance(child.tag, str):
@@ -143,7 +164,14 @@ def _rule(el: etree._Element) -> Rule:
             if test is None:
                 raise SchematronError(f"line {child.sourceline}: <{name}> needs @test")
             rule.checks.append(
-                Check(name, test, _message(child), child.get("id", ""), child.get("role", ""), child.get("flag", ""))
+                Check(
+                    name,
+                    test,
+                    _message(child),
+                    child.get("id", ""),
+                    child.get("role", ""),
+                    child.get("flag", ""),
+                )
             )
         elif name not in ("title", "p"):
             raise SchematronError(f"line {child.sourceline}: <{name}> inside <rule> is not supported")
@@ -157,7 +185,9 @@ def parse_schema(data: bytes) -> Schema:
         raise SchematronError("the root element is not an ISO Schematron <schema>")
     schema = Schema(query_binding=(root.get("queryBinding") or "xslt2").lower())
     if schema.query_binding not in ("xslt2", "xslt3", "xpath2", "xpath3", "xpath31"):
-        raise SchematronError(f'queryBinding="{schema.query_binding}" is not supported (xslt2/xslt3 expected)')
+        raise SchematronError(
+            f'queryBinding="{schema.query_binding}" is not supported (xslt2/xslt3 expected)'
+        )
     for child in root:
         if not isinstance(child.tag, str):
             continue
@@ -179,7 +209,9 @@ def parse_schema(data: bytes) -> Schema:
                 elif sub_name == "let":
                     pattern.lets.append(_let(sub))
                 elif sub_name not in ("title", "p"):
-                    raise SchematronError(f"line {sub.sourceline}: <{sub_name}> inside <pattern> is not supported")
+                    raise SchematronError(
+                        f"line {sub.sourceline}: <{sub_name}> inside <pattern> is not supported"
+                    )
             schema.patterns.append(pattern)
         elif name not in ("title", "p"):
             raise SchematronError(f"line {child.sourceline}: <{name}> inside <schema> is not supported")

@@ -59,7 +59,9 @@ class SchematronValidator:
     The XSLT text is compiled by Saxon once per process (lazily, under the Saxon lock).
     """
 
-    def __init__(self, compiled: CompiledSchematron, *, key: str = "", source: str = "", label: str = "") -> None:
+    def __init__(
+        self, compiled: CompiledSchematron, *, key: str = "", source: str = "", label: str = ""
+    ) -> None:
         self.compiled = compiled
         self.key = key
         self.source = source
@@ -141,7 +143,9 @@ _validators: dict[tuple[str, str], SchematronValidator] = {}
 _registry_lock = threading.Lock()
 
 
-def get_validator(sch_path: Path, mode: str = "optimised", cache_dir: Path | None = None) -> SchematronValidator:
+def get_validator(
+    sch_path: Path, mode: str = "optimised", cache_dir: Path | None = None
+) -> SchematronValidator:
     """The process-wide validator for a ``.sch`` file (shared by every :class:`Validator` instance)."""
     data = sch_path.read_bytes()
     compiled, key, source = compiled_for(data, mode, cache_dir)
@@ -151,3 +155,33 @@ def get_validator(sch_path: Path, mode: str = "optimised", cache_dir: Path | Non
             found = SchematronValidator(compiled, key=key, source=source, label=str(sch_path))
             _validators[(key, mode)] = found
         return found
+
+
+_STEP = re.compile(r"^(?:([A-Za-z_][\w.\-]*):)?([A-Za-z_][\w.\-]*)\[(\d+)\]$")
+
+
+def locate_line(root: Any, path: str, namespaces: dict[str, str]) -> int | None:
+    """Source line of the element a finding's location points at, in the namespaced lxml tree.
+
+    Unprefixed steps are CDA elements (their default namespace was removed for the run); an
+    attribute step ends the walk at its element. None when the path cannot be followed.
+    """
+    if root is None or not path.startswith("/"):
+        return None
+    node = None
+    for step in path.strip("/").split("/"):
+        if step.startswith("@"):
+            break
+        m = _STEP.match(step)
+        if m is None:
+            return None
+        prefix, local, index = m.group(1), m.group(2), int(m.group(3))
+        uris = [namespaces.get(prefix, "")] if prefix else [CDA_NS, ""]
+        tags = {f"{{{u}}}{local}" if u else local for u in uris}
+        candidates = [root] if node is None else [c for c in node if c.tag in tags]
+        if node is None and root.tag not in tags:
+            return None
+        if index > len(candidates):
+            return None
+        node = candidates[index - 1]
+    return getattr(node, "sourceline", None)
