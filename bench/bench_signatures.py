@@ -1,0 +1,59 @@
+#!/usr/bin/env python3
+"""Time the ``signatures`` layer per document (doctor + organisation signature, 50 KB document).
+
+    .venv/bin/python bench/bench_signatures.py [--size 50000] [--n 500]
+
+Prints milliseconds per document for each level, with the certificate-facts cache warm (the usual case:
+the same signers sign many documents) and cold (a new certificate every time), and the Streebog backend.
+"""
+
+from __future__ import annotations
+
+import argparse
+import base64
+import sys
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from mock_remd.core.model import Attachment, Doctor, Person, PersonalSign, RegisterRequest  # noqa: E402
+from mock_remd.signing import sign_detached, test_doctor, test_organisation  # noqa: E402
+from mock_remd.signing.testkeys import DOCTOR  # noqa: E402
+from mock_remd.validation.context import DocumentContext, ValidationSettings  # noqa: E402
+from mock_remd.validation.layers.signatures_layer import SignaturesLayer  # noqa: E402
+from mock_remd.validation.signatures import certs, streebog  # noqa: E402
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--size", type=int, default=50_000)
+    parser.add_argument("--n", type=int, default=500)
+    args = parser.parse_args()
+    doc = b"<ClinicalDocument>" + b"x" * args.size + b"</ClinicalDocument>"
+    d, o = test_doctor(), test_organisation()
+    person = Person(**{k: DOCTOR[k] for k in ("snils", "surname", "name", "patronymic")})
+    req = RegisterRequest(
+        kind="119", creation_date_time="2025-03-11T11:05:00+03:00",
+        personal_signs=[PersonalSign(Doctor(person=person), Attachment(base64.b64encode(sign_detached(doc, d.key_pem, d.cert_pem)).decode()))],
+        org_signature=Attachment(base64.b64encode(sign_detached(doc, o.key_pem, o.cert_pem)).decode()),
+    )
+    print(f"streebog backend: {streebog.backend_name()}; document {len(doc)} bytes; doctor + organisation signature")
+    for level in ("structure", "digest", "crypto"):
+        settings = ValidationSettings(signatures=level)
+        layer = SignaturesLayer(settings)
+        n = args.n if level != "crypto" else 5
+        report = layer.run(DocumentContext(content=doc, settings=settings, request=req))
+        assert report.passed, report.findings
+        for cache in ("warm", "cold"):
+            start = time.perf_counter()
+            for _ in range(n):
+                if cache == "cold":
+                    certs._facts.cache_clear()
+                layer.run(DocumentContext(content=doc, settings=settings, request=req))
+            print(f"{level:9s} {cache}: {(time.perf_counter() - start) / n * 1000:7.3f} ms/document")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
