@@ -1,0 +1,99 @@
+"""``mock-remd generate``: realistic СЭМД with their registerDocument requests (CONTRACT §8).
+
+Writes ``<localUid>.xml`` (the CDA) and ``<localUid>.request.xml`` (the SOAP 1.2 envelope) per
+document into ``--out`` and prints the paths. ``--seed`` makes the output repeatable (dates come from
+the seed, not the clock); signatures use the built-in TEST PKI and, GOST signatures being randomised,
+are the only bytes that differ between two runs with the same seed (``--unsigned`` omits them).
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+
+def register(subparsers: argparse._SubParsersAction) -> None:
+    """Add the ``generate`` subcommand."""
+    p = subparsers.add_parser(
+        "generate",
+        help="generate valid (or deliberately invalid) СЭМД and their registerDocument requests",
+        description="Generate realistic СЭМД (kinds 119, 174, 186, 204) with matching registerDocument requests.",
+    )
+    p.add_argument("--kind", help="NSI 1520 kind: 119, 174, 186 or 204")
+    p.add_argument("--count", type=int, default=1, help="how many documents (default 1)")
+    p.add_argument("--out", default=".", help="output directory (default: the current directory)")
+    p.add_argument("--seed", type=int, default=0, help="seed of the first document (default 0); document i uses seed+i")
+    p.add_argument("--invalid", metavar="RULE", help="break exactly one named rule (see --list-invalid)")
+    p.add_argument("--list-invalid", action="store_true", help="list the rules --invalid can break, and exit")
+    p.add_argument("--organization", help="MO OID (default: the demo organisation 1.2.643.5.1.13.13.12.2.50.99999)")
+    p.add_argument("--client-entity-id", help="clientEntityId for the request header (default: the demo system's)")
+    p.add_argument("--system", help="system mnemonic in the request (default: demo)")
+    p.add_argument("--unsigned", action="store_true", help="leave signatures out of the request")
+    p.add_argument("--soap-version", choices=("1.1", "1.2"), default="1.2", help="SOAP version of the request")
+    p.set_defaults(func=run)
+
+
+def _list_invalid() -> int:
+    from mock_remd.testing.generator.invalid import RULES
+
+    width = max(len(n) for n in RULES)
+    for rule in RULES.values():
+        where = f"{rule.layer}/{rule.code}"
+        kinds = f" (kinds {', '.join(rule.kinds)})" if rule.kinds else ""
+        print(f"{rule.name:<{width}}  {where:<45} {rule.description}{kinds}")
+    return 0
+
+
+def run(args: argparse.Namespace) -> int:
+    """Generate the documents; exit 0, or 2 for unusable options."""
+    from mock_remd.testing import generator
+    from mock_remd.testing.generator.invalid import RULES
+
+    if args.list_invalid:
+        return _list_invalid()
+    if not args.kind:
+        print("mock-remd generate: --kind is required (one of: " + ", ".join(generator.SUPPORTED_KINDS) + ")",
+              file=sys.stderr)
+        return 2
+    kind = str(args.kind).strip()
+    if kind not in generator.SUPPORTED_KINDS:
+        print(f"mock-remd generate: kind {kind!r} cannot be generated; supported kinds: "
+              f"{', '.join(generator.SUPPORTED_KINDS)}", file=sys.stderr)
+        return 2
+    if args.invalid:
+        rule = RULES.get(args.invalid)
+        if rule is None:
+            print(f"mock-remd generate: unknown rule {args.invalid!r}; see --list-invalid", file=sys.stderr)
+            return 2
+        if not rule.applies_to(kind):
+            print(f"mock-remd generate: rule {rule.name} applies to kinds {', '.join(rule.kinds)} only",
+                  file=sys.stderr)
+            return 2
+    if args.count < 1:
+        print("mock-remd generate: --count must be at least 1", file=sys.stderr)
+        return 2
+    out = Path(args.out)
+    try:
+        out.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        print(f"mock-remd generate: cannot create {out}: {exc}", file=sys.stderr)
+        return 2
+    options: dict = {}
+    if args.organization:
+        options["organization"] = args.organization
+    if args.client_entity_id:
+        options["client_entity_id"] = args.client_entity_id
+    if args.system:
+        options["system"] = args.system
+    if args.unsigned:
+        options["signer"] = None
+    for i in range(args.count):
+        doc = generator.generate(kind, args.seed + i, invalid=args.invalid, **options)
+        cda = out / f"{doc.local_uid}.xml"
+        req = out / f"{doc.local_uid}.request.xml"
+        cda.write_bytes(doc.content)
+        req.write_bytes(doc.envelope(version=args.soap_version))
+        print(cda)
+        print(req)
+    return 0
