@@ -40,3 +40,43 @@ def nsi_export_dir() -> Path:
 @pytest.fixture(scope="session")
 def valid_119_bytes(examples_dir: Path) -> bytes:
     return (examples_dir / "consultation-119-valid.xml").read_bytes()
+
+
+# ---- servers and sinks -------------------------------------------------------------------------
+DEMO_CLIENT = "00000000-0000-4000-8000-000000000001"
+DEMO_ORG = "1.2.643.5.1.13.13.12.2.50.99999"
+
+
+@pytest.fixture
+def sink():
+    """A real HTTP callback receiver on a free port."""
+    from mock_remd.testing.sink import CallbackSink
+
+    s = CallbackSink().start()
+    yield s
+    s.stop()
+
+
+@pytest.fixture
+def make_server(sink):
+    """Factory: a ThreadedServer whose demo system calls back to ``sink``; stopped after the test."""
+    from mock_remd.config import Settings
+    from mock_remd.server.threaded import ThreadedServer
+
+    started = []
+
+    def factory(**overrides):
+        systems = overrides.pop(
+            "systems",
+            [{"mnemonic": "demo", "client_entity_id": DEMO_CLIENT, "callback_url": sink.url,
+              "document_url": sink.document_url, "organizations": [DEMO_ORG]}],
+        )
+        values = {"db_url": "sqlite://", "port": 0, "validation": "none", "signatures": "off",
+                  "callback_backoff": "0.05,0.05,0.05", "systems": systems, **overrides}
+        srv = ThreadedServer(Settings.load(values, environ={})).start()
+        started.append(srv)
+        return srv
+
+    yield factory
+    for srv in started:
+        srv.stop()
