@@ -22,11 +22,14 @@ class _QuietHandler(WSGIRequestHandler):
 class ThreadedServer:
     """A running mock-remd on ``host:port`` (port 0 picks a free one), in this process."""
 
-    def __init__(self, settings: Settings | None = None, *, poll_interval: float = 0.05, **overrides: Any) -> None:
+    def __init__(self, settings: Settings | None = None, *, poll_interval: float = 0.05, background: bool = True,
+                 **overrides: Any) -> None:
         if settings is None:
             settings = Settings.load({"db_url": "sqlite://", "port": 0, **overrides}, environ={})
         self.settings = settings
         self.runtime = Runtime(settings, poll_interval=poll_interval)
+        #: False: answer SOAP and admin calls but never process or deliver (accepted work waits in the store)
+        self.background = background
         self.app = make_app(self.runtime)
         self._server: BaseWSGIServer | None = None
         self._thread: threading.Thread | None = None
@@ -50,7 +53,8 @@ class ThreadedServer:
         self._server = make_server(self.settings.host, self.settings.port, self.app, threaded=True,
                                    request_handler=_QuietHandler)
         self._server.daemon_threads = True
-        self.runtime.start_background()
+        if self.background:
+            self.runtime.start_background()
         self._thread = threading.Thread(target=self._server.serve_forever, name="mock-remd-http", daemon=True)
         self._thread.start()
         return self

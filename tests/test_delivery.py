@@ -1,0 +1,125 @@
+"""Durable callback delivery: retries with backoff, dead letters, restarts, flush and redelivery."""
+
+from __future__ import annotations
+
+import time
+
+import requests
+from remd_requests import DEMO_CLIENT, DEMO_ORG, register
+
+from mock_remd.config import Settings
+from mock_remd.core.model import normalize_message_id
+from mock_remd.server.threaded import ThreadedServer
+
+
+def _deliveries(srv, req):
+    return requests.get(f"{srv.url}/_admin/callbacks", params={"relates_to": req.message_id}).json()["items"]
+
+
+def _wait_delivery(srv, req, status, timeout=10.0):
+    deadline = time.monotonic() + timeout
+    while True:
+        items = _deliveries(srv, req)
+        if items and items[0]["status"] == status:
+            return items[0]
+        if time.monotonic() > deadline:
+            raise AssertionError(f"delivery not {status} within {timeout} s: {items}")
+        time.sleep(0.02)  # polling the admin API of a server in another thread
+
+
+def test_callback_retried_after_500s_then_delivered(make_server, sink):
+    srv = make_server(callback_backoff="0.05,0.05,0.05,0.05")
+    sink.responses[:] = [500, 503]
+    _, req = register(srv)
+    result = sink.wait_for(req.message_id)
+    assert result.status == "success"
+    assert sink.requests_seen == 3
+    d = _wait_delivery(srv, req, "delivered")
+    assert [a["http_status"] for a in d["attempts"]] == [500, 503, 200]
+    assert d["attempts"][0]["error"] == "HTTP 500"
+    assert d["relates_to"] == normalize_message_id(req.message_id)
+
+
+def test_delivery_dead_after_last_retry_and_visible(make_server, sink):
+    srv = make_server(callback_backoff="0.02,0.02")
+    sink.responses[:] = [500] * 10
+    _, req = register(srv)
+    d = _wait_delivery(srv, req, "dead")
+    assert len(d["attempts"]) == 3  # first try + one per backoff step
+    assert all(a["http_status"] == 500 for a in d["attempts"])
+    dead = requests.get(f"{srv.url}/_admin/callbacks", params={"status": "dead"}).json()
+    assert dead["total"] == 1 and dead["items"][0]["id"] == d["id"]
+    assert sink.results == []
+
+
+def test_refused_connection_is_retried_as_an_attempt(make_server, sink):
+    srv = make_server(callback_backoff="0.02", systems=[{
+        "mnemonic": "demo", "client_entity_id": DEMO_CLIENT, "callback_url": "http://127.0.0.1:9/emdr/callback",
+        "organizations": [DEMO_ORG]}])
+    _, req = register(srv)
+    d = _wait_delivery(srv, req, "dead")
+    assert len(d["attempts"]) == 2 and "connection failed" in d["attempts"][0]["error"]
+
+
+def test_redeliver_queues_again_and_logs_a_new_attempt(make_server, sink):
+    srv = make_server()
+    _, req = register(srv)
+    sink.wait_for(req.message_id)
+    d = _wait_delivery(srv, req, "delivered")
+    resp = requests.post(f"{srv.url}/_admin/callbacks/{d['id']}/redeliver")
+    assert resp.status_code == 200
+    sink.wait_count(2)
+    d2 = _wait_delivery(srv, req, "delivered")
+    assert len(d2["attempts"]) == 2
+    assert requests.post(f"{srv.url}/_admin/callbacks/999999/redeliver").status_code == 404
+
+
+def test_delayed_callback_released_by_flush(make_server, sink):
+    srv = make_server(callback_delay_ms=3_600_000)
+    _, req = register(srv)
+    d = _wait_delivery(srv, req, "pending")
+    assert d["attempts"] == []
+    assert requests.post(f"{srv.url}/_admin/callbacks/flush").json()["released"] >= 1
+    assert sink.wait_for(req.message_id).status == "success"
+
+
+def test_pending_callback_survives_restart_on_same_database(tmp_path, sink):
+    db = f"sqlite:///{tmp_path / 'remd.db'}"
+    systems = [{"mnemonic": "demo", "client_entity_id": DEMO_CLIENT, "callback_url": sink.url, "organizations": [DEMO_ORG]}]
+    base = {"db_url": db, "port": 0, "validation": "none", "systems": systems}
+    first = ThreadedServer(Settings.load({**base, "callback_delay_ms": 3_600_000}, environ={})).start()
+    try:
+        _, req = register(first)
+        _wait_delivery(first, req, "pending")
+    finally:
+        first.stop()
+    assert sink.results == []
+    second = ThreadedServer(Settings.load(base, environ={})).start()
+    try:
+        assert _wait_delivery(second, req, "pending")["attempts"] == []
+        requests.post(f"{second.url}/_admin/callbacks/flush")
+        result = sink.wait_for(req.message_id)
+        assert result.status == "success" and result.emdr_id
+        doc = requests.get(f"{second.url}/_admin/documents/{req.local_uid}").json()
+        assert doc["emdr_id"] == result.emdr_id
+    finally:
+        second.stop()
+
+
+def test_accepted_document_processed_after_restart(tmp_path, sink):
+    """A document accepted but not yet processed when the server stops is processed by the next one."""
+    db = f"sqlite:///{tmp_path / 'remd.db'}"
+    systems = [{"mnemonic": "demo", "client_entity_id": DEMO_CLIENT, "callback_url": sink.url, "organizations": [DEMO_ORG]}]
+    settings = Settings.load({"db_url": db, "port": 0, "validation": "none", "systems": systems}, environ={})
+    first = ThreadedServer(settings, background=False).start()  # answers, never processes: a crash stand-in
+    try:
+        _, req = register(first)
+        assert requests.get(f"{first.url}/_admin/documents/{req.local_uid}").json()["status"] == "pending"
+    finally:
+        first.stop()
+    second = ThreadedServer(Settings.load({"db_url": db, "port": 0, "validation": "none", "systems": systems},
+                                          environ={})).start()
+    try:
+        assert sink.wait_for(req.message_id).status == "success"
+    finally:
+        second.stop()
