@@ -1,0 +1,148 @@
+"""The store and the outbox on SQLite and on a real PostgreSQL: several senders never send one row twice.
+
+PostgreSQL tests need ``MOCK_REMD_TEST_PG_URL`` (``.ci/run`` starts a throwaway cluster and sets it);
+without a reachable server they skip with the reason.
+"""
+
+from __future__ import annotations
+
+import collections
+import multiprocessing
+import os
+import time
+import uuid
+
+import pytest
+from remd_requests import DEMO_CLIENT, DEMO_ORG, register
+
+from mock_remd.config import Settings
+from mock_remd.delivery.callback_xml import result_envelope
+from mock_remd.server.threaded import ThreadedServer
+from mock_remd.store.repository import Store
+
+PG_URL = os.environ.get("MOCK_REMD_TEST_PG_URL", "")
+
+
+def _pg_admin_url() -> str:
+    if not PG_URL:
+        pytest.skip("no PostgreSQL: set MOCK_REMD_TEST_PG_URL (e.g. postgresql://postgres@127.0.0.1:55432/postgres)")
+    try:
+        import psycopg
+    except ImportError:
+        pytest.skip("psycopg is not installed (pip install 'mock-remd[postgres]')")
+    try:
+        with psycopg.connect(PG_URL.replace("+psycopg", ""), connect_timeout=3):
+            pass
+    except Exception as exc:  # not reachable
+        pytest.skip(f"PostgreSQL at {PG_URL} not reachable: {exc}")
+    return PG_URL
+
+
+@pytest.fixture(params=["sqlite", "postgres"])
+def db_url(request, tmp_path):
+    if request.param == "sqlite":
+        yield f"sqlite:///{tmp_path / 'store.db'}"
+        return
+    import psycopg
+
+    admin = _pg_admin_url()
+    name = f"mock_remd_test_{uuid.uuid4().hex[:10]}"
+    plain = admin.replace("+psycopg", "")
+    with psycopg.connect(plain, autocommit=True) as conn:
+        conn.execute(f'CREATE DATABASE "{name}"')
+    yield admin.rsplit("/", 1)[0] + "/" + name
+    with psycopg.connect(plain, autocommit=True) as conn:
+        conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+def _delivery(url: str, n: int) -> dict:
+    relates = f"urn:uuid:{uuid.uuid4()}"
+    body = result_envelope({"status": "success", "local_uid": f"doc-{n}", "emdr_id": f"1.50.26.11.{n:09d}"},
+                           relates_to=relates, to=url)
+    return {"relates_to": relates.split(":")[-1], "local_uid": f"doc-{n}", "url": url, "body": body,
+            "backoff": [0.05, 0.05]}
+
+
+def test_claims_are_exclusive_between_stores(db_url):
+    a, b = Store(db_url), Store(db_url)
+    for n in range(50):
+        a.enqueue_delivery(_delivery("http://127.0.0.1:9/x", n))
+    taken_a, taken_b = [], []
+    for _ in range(10):
+        taken_a += [r["id"] for r in a.claim_deliveries("a", limit=4)]
+        taken_b += [r["id"] for r in b.claim_deliveries("b", limit=4)]
+    assert len(taken_a) + len(taken_b) == 50
+    assert set(taken_a).isdisjoint(taken_b)
+    assert a.claim_deliveries("a") == []  # all leased
+
+
+def test_expired_lease_is_claimed_again(db_url):
+    s = Store(db_url)
+    s.enqueue_delivery(_delivery("http://127.0.0.1:9/x", 1))
+    [row] = s.claim_deliveries("crashed", lease_seconds=-1)  # a sender that died mid-send
+    again = s.claim_deliveries("next")
+    assert [r["id"] for r in again] == [row["id"]]
+
+
+def test_jobs_claimed_once_and_sequence_unique(db_url):
+    a, b = Store(db_url), Store(db_url)
+    for n in range(20):
+        a.accept_document({"local_uid": f"u{n}", "kind": "119", "request": {}})
+    ids = [r["id"] for _ in range(6) for s in (a, b) for r in s.claim_jobs(str(id(s)), limit=3)]
+    assert sorted(ids) == sorted(set(ids)) and len(ids) == 20
+    seqs = [a.next_sequence("emdr") if i % 2 else b.next_sequence("emdr") for i in range(30)]
+    assert sorted(seqs) == list(range(1, 31))
+
+
+def _sender_process(db_url: str, deadline: float) -> None:
+    from mock_remd.delivery.sender import CallbackSender
+    from mock_remd.store.repository import Store as _Store
+
+    store = _Store(db_url)
+    sender = CallbackSender(store, timeout=5, threads=4)
+    sender.start()
+    try:
+        while time.time() < deadline:
+            if store.count_pending_work()["deliveries"] == 0:
+                break
+            time.sleep(0.05)  # this process only watches the shared store until the work is done
+    finally:
+        sender.stop()
+
+
+def test_two_sender_processes_deliver_each_callback_once(db_url, sink):
+    store = Store(db_url)
+    total = 300
+    for n in range(total):
+        store.enqueue_delivery(_delivery(sink.url, n))
+    ctx = multiprocessing.get_context("spawn")
+    deadline = time.time() + 60
+    procs = [ctx.Process(target=_sender_process, args=(db_url, deadline)) for _ in range(2)]
+    for p in procs:
+        p.start()
+    for p in procs:
+        p.join(70)
+    assert all(p.exitcode == 0 for p in procs)
+    received = collections.Counter(r.local_uid for r in sink.results)
+    assert sink.requests_seen == total, f"{sink.requests_seen} POSTs for {total} callbacks"
+    assert len(received) == total and set(received.values()) == {1}
+    rows, n = store.list_deliveries(status="delivered", limit=1000)
+    assert n == total and all(len(r["attempts"]) == 1 for r in rows)
+
+
+def test_server_end_to_end_on_each_backend(db_url, sink):
+    systems = [{"mnemonic": "demo", "client_entity_id": DEMO_CLIENT, "callback_url": sink.url, "organizations": [DEMO_ORG]}]
+    srv = ThreadedServer(Settings.load({"db_url": db_url, "port": 0, "validation": "none", "systems": systems},
+                                       environ={})).start()
+    try:
+        _, req = register(srv)
+        result = sink.wait_for(req.message_id)
+        assert result.status == "success"
+        import requests
+
+        doc = requests.get(f"{srv.url}/_admin/documents/{req.local_uid}").json()
+        assert doc["emdr_id"] == result.emdr_id
+        assert requests.post(f"{srv.url}/_admin/reset").status_code == 200
+        assert requests.get(f"{srv.url}/_admin/documents").json()["total"] == 0
+    finally:
+        srv.stop()
