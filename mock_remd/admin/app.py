@@ -72,6 +72,8 @@ def create_admin_app(rt: Runtime) -> Flask:
             return None
         header = request.headers.get("Authorization", "")
         given = header[7:].strip() if header.lower().startswith("bearer ") else ""
+        if not given:  # the dashboard's login cookie (HttpOnly, SameSite=Strict), see admin/dashboard/auth.py
+            given = request.cookies.get("mock_remd_token", "").strip()
         if not given or not hmac.compare_digest(given.encode(), token.encode()):
             resp = json_error(401, "нужен токен администратора", "Authorization: Bearer <MOCK_REMD_ADMIN_TOKEN>")
             resp.headers["WWW-Authenticate"] = 'Bearer realm="mock-remd"'

@@ -1,0 +1,111 @@
+<?xml version="1.0" encoding="UTF-8"?>
+<!-- mock-remd dashboard: a CDA R2 document (СЭМД) as a readable HTML fragment.
+     Header facts (title, dates, patient, author, organisation) and every section with its title and
+     narrative block. Only elements written here reach the page: no source attribute is copied. -->
+<xsl:stylesheet version="1.0" xmlns:xsl="http://www.w3.org/1999/XSL/Transform"
+                xmlns:v3="urn:hl7-org:v3" exclude-result-prefixes="v3">
+  <xsl:output method="html" encoding="UTF-8" indent="no"/>
+
+  <xsl:template match="/">
+    <div class="cda">
+      <xsl:apply-templates select="v3:ClinicalDocument"/>
+      <xsl:if test="not(v3:ClinicalDocument)">
+        <p class="muted">Not a CDA ClinicalDocument</p>
+      </xsl:if>
+    </div>
+  </xsl:template>
+
+  <xsl:template name="when">
+    <xsl:param name="v"/>
+    <xsl:if test="string-length($v) &gt;= 8">
+      <xsl:value-of select="concat(substring($v, 7, 2), '.', substring($v, 5, 2), '.', substring($v, 1, 4))"/>
+      <xsl:if test="string-length($v) &gt;= 12">
+        <xsl:value-of select="concat(' ', substring($v, 9, 2), ':', substring($v, 11, 2))"/>
+      </xsl:if>
+    </xsl:if>
+  </xsl:template>
+
+  <xsl:template name="person-name">
+    <xsl:param name="n"/>
+    <xsl:value-of select="normalize-space(concat($n/v3:family, ' ', $n/v3:given[1], ' ', $n/v3:given[2]))"/>
+  </xsl:template>
+
+  <xsl:template match="v3:ClinicalDocument">
+    <header class="cda-head">
+      <h3 class="cda-title"><xsl:value-of select="v3:title"/></h3>
+      <dl class="facts">
+        <dt>Дата документа</dt>
+        <dd><xsl:call-template name="when"><xsl:with-param name="v" select="v3:effectiveTime/@value"/></xsl:call-template></dd>
+        <xsl:for-each select="v3:recordTarget/v3:patientRole">
+          <dt>Пациент</dt>
+          <dd class="cda-patient">
+            <xsl:call-template name="person-name"><xsl:with-param name="n" select="v3:patient/v3:name"/></xsl:call-template>
+            <xsl:if test="v3:patient/v3:birthTime/@value">
+              <xsl:text>, </xsl:text>
+              <xsl:call-template name="when"><xsl:with-param name="v" select="substring(v3:patient/v3:birthTime/@value, 1, 8)"/></xsl:call-template>
+            </xsl:if>
+            <xsl:if test="v3:patient/v3:administrativeGenderCode/@displayName">
+              <xsl:value-of select="concat(', ', v3:patient/v3:administrativeGenderCode/@displayName)"/>
+            </xsl:if>
+            <xsl:for-each select="v3:id[@root='1.2.643.100.3']">
+              <xsl:value-of select="concat(', СНИЛС ', @extension)"/>
+            </xsl:for-each>
+          </dd>
+        </xsl:for-each>
+        <xsl:for-each select="v3:author/v3:assignedAuthor">
+          <dt>Автор</dt>
+          <dd class="cda-author">
+            <xsl:call-template name="person-name"><xsl:with-param name="n" select="v3:assignedPerson/v3:name"/></xsl:call-template>
+            <xsl:if test="v3:code/@displayName"><xsl:value-of select="concat(', ', v3:code/@displayName)"/></xsl:if>
+          </dd>
+        </xsl:for-each>
+        <xsl:for-each select="v3:legalAuthenticator/v3:assignedEntity">
+          <dt>Подписал</dt>
+          <dd>
+            <xsl:call-template name="person-name"><xsl:with-param name="n" select="v3:assignedPerson/v3:name"/></xsl:call-template>
+            <xsl:if test="v3:code/@displayName"><xsl:value-of select="concat(', ', v3:code/@displayName)"/></xsl:if>
+          </dd>
+        </xsl:for-each>
+        <xsl:for-each select="v3:custodian/v3:assignedCustodian/v3:representedCustodianOrganization">
+          <dt>Организация</dt>
+          <dd><xsl:value-of select="v3:name"/></dd>
+        </xsl:for-each>
+      </dl>
+    </header>
+    <xsl:apply-templates select="v3:component/v3:structuredBody/v3:component/v3:section"/>
+    <xsl:if test="v3:component/v3:nonXMLBody">
+      <p class="muted">nonXMLBody (<xsl:value-of select="v3:component/v3:nonXMLBody/v3:text/@mediaType"/>)</p>
+    </xsl:if>
+  </xsl:template>
+
+  <xsl:template match="v3:section">
+    <section class="cda-section">
+      <h4><xsl:value-of select="v3:title"/></h4>
+      <xsl:apply-templates select="v3:text"/>
+      <xsl:apply-templates select="v3:component/v3:section"/>
+    </section>
+  </xsl:template>
+
+  <xsl:template match="v3:text">
+    <div class="narrative"><xsl:apply-templates/></div>
+  </xsl:template>
+
+  <xsl:template match="v3:paragraph"><p><xsl:apply-templates/></p></xsl:template>
+  <xsl:template match="v3:content"><span><xsl:apply-templates/></span></xsl:template>
+  <xsl:template match="v3:br"><br/></xsl:template>
+  <xsl:template match="v3:caption"><strong><xsl:apply-templates/></strong></xsl:template>
+  <xsl:template match="v3:list[@listType='ordered']"><ol><xsl:apply-templates select="v3:item"/></ol></xsl:template>
+  <xsl:template match="v3:list"><ul><xsl:apply-templates select="v3:item"/></ul></xsl:template>
+  <xsl:template match="v3:item"><li><xsl:apply-templates/></li></xsl:template>
+  <xsl:template match="v3:table"><table class="grid"><xsl:apply-templates/></table></xsl:template>
+  <xsl:template match="v3:thead"><thead><xsl:apply-templates/></thead></xsl:template>
+  <xsl:template match="v3:tbody"><tbody><xsl:apply-templates/></tbody></xsl:template>
+  <xsl:template match="v3:tr"><tr><xsl:apply-templates/></tr></xsl:template>
+  <xsl:template match="v3:th"><th><xsl:apply-templates/></th></xsl:template>
+  <xsl:template match="v3:td"><td><xsl:apply-templates/></td></xsl:template>
+  <xsl:template match="v3:sup"><sup><xsl:apply-templates/></sup></xsl:template>
+  <xsl:template match="v3:sub"><sub><xsl:apply-templates/></sub></xsl:template>
+  <xsl:template match="v3:renderMultiMedia|v3:footnote|v3:footnoteRef|v3:linkHtml"><xsl:apply-templates/></xsl:template>
+  <xsl:template match="v3:col|v3:colgroup"/>
+  <xsl:template match="*"><xsl:apply-templates/></xsl:template>
+</xsl:stylesheet>

@@ -1,0 +1,75 @@
+"""What the Scenarios page shows, read from the scenario engine the admin API uses."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from mock_remd.admin.errors import ApiError
+
+
+@dataclass
+class ScenarioView:
+    """Library entries (``name``, ``description``, ``rules``, ``origin``) and active sets by scope."""
+
+    available: bool
+    library: list[dict[str, Any]] = field(default_factory=list)
+    active: dict[str, list[str]] = field(default_factory=dict)
+
+
+def _library(raw: Any) -> list[dict[str, Any]]:
+    if isinstance(raw, dict):
+        raw = raw.get("items") or raw.get("library") or raw.get("scenarios") or []
+    out = []
+    for item in raw or []:
+        if isinstance(item, str):
+            out.append({"name": item, "description": ""})
+        elif isinstance(item, dict) and item.get("name"):
+            rules = item.get("rules")
+            out.append({**item, "rules": len(rules) if isinstance(rules, list) else rules})
+    return out
+
+
+def _active(raw: Any) -> dict[str, list[str]]:
+    if isinstance(raw, list):  # [{"scope"/"system": ..., "names": [...]}] or a plain list of names
+        if all(isinstance(x, str) for x in raw):
+            return {"": list(raw)} if raw else {}
+        return {str(x.get("scope", x.get("system", "")) or ""): list(x.get("names") or []) for x in raw
+                if isinstance(x, dict)}
+    if isinstance(raw, dict):
+        return {("" if k in ("", "*", "global", "_global") else k): list(v or []) for k, v in raw.items()}
+    return {}
+
+
+def describe(engine: Any) -> ScenarioView:
+    """The engine's library and active sets (``available`` false when this build has no engine)."""
+    if engine is None:
+        return ScenarioView(False)
+    d = engine.describe()
+    if isinstance(d, dict):
+        return ScenarioView(True, _library(d), _active(d.get("active")))
+    return ScenarioView(True, _library(d), {})
+
+
+def error_text(exc: Exception) -> tuple[str, list[str]]:
+    """A headline and the lint messages of a failed engine call."""
+    if isinstance(exc, ApiError):
+        detail = exc.detail
+    else:
+        detail = getattr(exc, "detail", None) or getattr(exc, "errors", None)
+    if isinstance(detail, list):
+        items = [_one(x) for x in detail]
+    elif detail:
+        items = [_one(detail)]
+    else:
+        items = []
+    headline = exc.error if isinstance(exc, ApiError) else str(exc)
+    return headline, items
+
+
+def _one(x: Any) -> str:
+    if isinstance(x, dict):
+        where = x.get("path") or x.get("where") or x.get("line") or ""
+        msg = x.get("message") or x.get("error") or str(x)
+        return f"{where}: {msg}" if where else str(msg)
+    return str(x)

@@ -1,0 +1,165 @@
+"""The whole story of one localUid: attempts, journal requests, layers, signatures, callbacks, scenario."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from mock_remd.core.model import (
+    Association,
+    Attachment,
+    Doctor,
+    Patient,
+    Person,
+    PersonalSign,
+    RegisterRequest,
+    snils_digits,
+)
+from mock_remd.soap.builders import attachment, register_envelope
+from mock_remd.store.repository import Store
+
+
+@dataclass
+class Story:
+    """Everything the document page shows."""
+
+    local_uid: str
+    attempts: list[dict[str, Any]] = field(default_factory=list)
+    selected: dict[str, Any] | None = None
+    requests: list[dict[str, Any]] = field(default_factory=list)
+    deliveries: list[dict[str, Any]] = field(default_factory=list)
+    signatures: list[dict[str, Any]] = field(default_factory=list)
+
+    @property
+    def exists(self) -> bool:
+        return bool(self.attempts or self.requests)
+
+    @property
+    def failing_lines(self) -> set[int]:
+        """Source lines of the selected attempt's findings."""
+        if not self.selected:
+            return set()
+        return {
+            int(f["line"])
+            for layer in self.selected.get("layers") or []
+            for f in layer.get("findings") or []
+            if f.get("line")
+        }
+
+
+def load_story(store: Store, local_uid: str, attempt_id: int | None = None) -> Story:
+    """Collect the story of ``local_uid``; ``attempt_id`` selects a version (default: the newest)."""
+    story = Story(local_uid=local_uid)
+    story.attempts = store.document_history(local_uid)
+    story.requests, _ = store.list_requests(local_uid=local_uid, limit=200)
+    story.requests = [r for r in story.requests if r.get("operation") == "registerDocument"]
+    if story.attempts:
+        chosen = next((a for a in story.attempts if a["id"] == attempt_id), story.attempts[0])
+        story.selected = store.get_document_by_id(int(chosen["id"]))
+        story.local_uid = chosen["local_uid"]
+    deliveries, _ = store.list_deliveries(local_uid=local_uid, limit=200)
+    if story.selected is not None:
+        deliveries = [d for d in deliveries if d.get("document_id") in (None, story.selected["id"])]
+    story.deliveries = deliveries
+    if story.selected is not None:
+        story.signatures = signatures_of(story.selected)
+    return story
+
+
+def signatures_of(doc: dict[str, Any]) -> list[dict[str, Any]]:
+    """Signer facts: from the signatures layer when it ran, else read from the request's CMS data."""
+    for layer in doc.get("layers") or []:
+        if layer.get("name") == "signatures" and layer.get("ran"):
+            found = (layer.get("details") or {}).get("signatures")
+            if found:
+                return list(found)
+    return inspect_request_signatures(doc.get("request") or {})
+
+
+def inspect_request_signatures(request: dict[str, Any]) -> list[dict[str, Any]]:
+    """Decode each detached CMS of a stored request and read its certificate (no checks)."""
+    from mock_remd.validation.signatures import certs
+    from mock_remd.validation.signatures.cms import SignatureProblem, inspect_signature
+
+    entries: list[tuple[str, str]] = []
+    for i, sign in enumerate(request.get("personal_signs") or [], 1):
+        data = ((sign or {}).get("signature") or {}).get("data_b64") or ""
+        snils = snils_digits(((sign.get("doctor") or {}).get("person") or {}).get("snils"))
+        entries.append((f"ЭП сотрудника (СНИЛС {snils})" if snils else f"ЭП сотрудника №{i}", data))
+    org = (request.get("org_signature") or {}).get("data_b64") or ""
+    if org:
+        entries.append(("ЭП МО", org))
+    out: list[dict[str, Any]] = []
+    for label, data in entries:
+        if not data.strip():
+            out.append({"label": label, "error": "NO_SIGNATURE"})
+            continue
+        try:
+            sig = inspect_signature(data)
+        except SignatureProblem as exc:
+            out.append({"label": label, "error": getattr(exc, "code", "SIGNATURE_DECODING_ERROR")})
+            continue
+        except Exception as exc:  # an undecodable blob must not break the page
+            out.append({"label": label, "error": f"{type(exc).__name__}"})
+            continue
+        facts = certs.cert_facts(sig.certificate)
+        out.append({
+            "label": label,
+            "subject": facts.subject.full_name or facts.subject.common_name,
+            "snils": facts.subject.snils,
+            "ogrn": facts.subject.ogrn,
+            "serial": f"{sig.certificate.serial_number:x}",
+            "not_before": facts.not_before.isoformat(),
+            "not_after": facts.not_after.isoformat(),
+        })
+    return out
+
+
+def _person(d: dict[str, Any] | None, cls: type = Person) -> Any:
+    if not d:
+        return None
+    names = cls.__dataclass_fields__.keys()  # type: ignore[attr-defined]
+    return cls(**{k: v for k, v in d.items() if k in names})
+
+
+def _attachment(d: dict[str, Any] | None) -> Attachment | None:
+    return Attachment(data_b64=d.get("data_b64", ""), checksum=d.get("checksum", "")) if d else None
+
+
+def request_from_dict(d: dict[str, Any], content: bytes | None) -> RegisterRequest:
+    """Rebuild the :class:`RegisterRequest` the store kept (the document data re-attached from ``content``)."""
+    signs = []
+    for s in d.get("personal_signs") or []:
+        doc = s.get("doctor") or {}
+        doctor = Doctor(role=doc.get("role", ""), person=_person(doc.get("person")) or Person(),
+                        position=doc.get("position", ""), speciality=doc.get("speciality", ""))
+        signs.append(PersonalSign(doctor=doctor, signature=_attachment(s.get("signature"))))
+    document = _attachment(d.get("document"))
+    if document is not None and content is not None:
+        document = Attachment(data_b64=attachment(content).data_b64, checksum=document.checksum)
+    return RegisterRequest(
+        message_id=d.get("message_id", ""), client_entity_id=d.get("client_entity_id", ""), system=d.get("system", ""),
+        local_uid=d.get("local_uid", ""), kind=d.get("kind", ""), creation_date_time=d.get("creation_date_time", ""),
+        organization=d.get("organization", ""), department=d.get("department", ""),
+        document_number=d.get("document_number", ""), series=d.get("series", ""),
+        patient=_person(d.get("patient"), Patient), patient_snils=d.get("patient_snils", ""),
+        personal_signs=signs, org_signature=_attachment(d.get("org_signature")), document=document,
+        associations=[Association(**a) for a in d.get("associations") or []],
+    )
+
+
+def request_envelope(doc: dict[str, Any]) -> bytes | None:
+    """The registerDocument SOAP 1.2 envelope of a stored attempt (None for seeded documents)."""
+    stored = doc.get("request")
+    if not stored:
+        return None
+    req = request_from_dict(stored, doc.get("content"))
+    return register_envelope(req, message_id=req.message_id or None)
+
+
+def decode_body(value: Any) -> str:
+    """A delivery body (bytes or text) as text."""
+    if isinstance(value, bytes):
+        return value.decode("utf-8", errors="replace")
+    return str(value or "")
+

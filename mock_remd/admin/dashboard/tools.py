@@ -1,0 +1,93 @@
+"""Pages: Scenarios, Systems and Validate (the layered report of ``mock-remd validate``, nothing sent)."""
+
+from __future__ import annotations
+
+import dataclasses
+import threading
+from typing import Any
+
+from flask import Blueprint, render_template, request
+
+from mock_remd.admin.dashboard.cda_view import notes_by_line, xml_lines
+from mock_remd.admin.dashboard.scenarios_view import describe
+from mock_remd.core.model import RegisterRequest
+from mock_remd.server.runtime import Runtime
+from mock_remd.soap.operations import find_register_request, parse_register
+from mock_remd.validation.pipeline import Validator
+from mock_remd.validation.report import LAYER_ORDER, ValidationReport
+from mock_remd.xmlsafe import parse_bytes
+
+_lock = threading.Lock()
+
+
+def full_validator(rt: Runtime) -> Validator:
+    """A validator running every layer (as the CLI does), sharing the server's when it already does."""
+    if rt.validator.settings.layers >= frozenset(LAYER_ORDER):
+        return rt.validator
+    with _lock:
+        v = getattr(rt, "_dashboard_validator", None)
+        if v is None:
+            v = Validator(dataclasses.replace(rt.validator.settings, layers=frozenset(LAYER_ORDER)))
+            rt._dashboard_validator = v  # type: ignore[attr-defined]
+    return v
+
+
+def read_request(data: bytes) -> RegisterRequest:
+    """A ``registerDocumentRequest`` from an envelope or a bare request (``ValueError`` otherwise)."""
+    root = parse_bytes(data)
+    op = find_register_request(root)
+    if op is None:
+        raise ValueError("no registerDocumentRequest element")
+    return parse_register(op)
+
+
+def validate_upload(rt: Runtime, content: bytes, request_bytes: bytes | None, kind: str) -> ValidationReport:
+    """Run the layers on an uploaded document (and request); raises ``ValueError`` for an unreadable request."""
+    req = read_request(request_bytes) if request_bytes else None
+    return full_validator(rt).validate(content, req, kind=kind)
+
+
+def render_scenarios(rt: Runtime, *, message: str = "", lint: tuple[str, list[str]] | None = None,
+                     source: str = "", status: int = 200) -> Any:
+    """The Scenarios page (with an upload's lint errors, if any)."""
+    view = describe(rt.scenarios)
+    systems = [s["mnemonic"] for s in rt.store.list_systems()]
+    return render_template("dashboard/scenarios.html", view=view, systems=systems, message=message, lint=lint,
+                           source=source), status
+
+
+def render_systems(rt: Runtime, *, tested: str = "", result: dict[str, Any] | None = None) -> Any:
+    """The Systems page (with the answer of a test callback, if one was sent)."""
+    return render_template("dashboard/systems.html", systems=rt.store.list_systems(), tested=tested, result=result)
+
+
+def register(bp: Blueprint, rt: Runtime) -> None:
+    """Add the Scenarios, Systems and Validate routes to ``bp``."""
+
+    @bp.get("/scenarios")
+    def scenarios():
+        return render_scenarios(rt, message=request.args.get("msg", ""))
+
+    @bp.get("/systems")
+    def systems():
+        return render_systems(rt)
+
+    @bp.route("/validate", methods=["GET", "POST"])
+    def validate():
+        if request.method == "GET":
+            return render_template("dashboard/validate.html", report=None, error="", lines=[])
+        upload = request.files.get("document")
+        content = upload.read() if upload else b""
+        if not content:
+            return render_template("dashboard/validate.html", report=None, error="val.no_file", lines=[]), 400
+        req_file = request.files.get("request")
+        req_bytes = req_file.read() if req_file else b""
+        try:
+            report = validate_upload(rt, content, req_bytes or None, (request.form.get("kind") or "").strip())
+        except Exception as exc:
+            return render_template("dashboard/validate.html", report=None, error="val.bad_request", exc=str(exc),
+                                   lines=[]), 400
+        layers = [lr.as_dict() for lr in report.layers]
+        return render_template("dashboard/validate.html", report=report, layers=layers, error="",
+                               filename=upload.filename if upload else "",
+                               lines=xml_lines(content, notes_by_line(layers)))

@@ -1,0 +1,129 @@
+"""``/_admin/ui/…``: fragments the pages poll and the actions their forms post (admin-token protected)."""
+
+from __future__ import annotations
+
+from typing import Any
+from urllib.parse import urlencode
+
+import requests
+from flask import Flask, jsonify, redirect, render_template, request
+
+from mock_remd.admin.dashboard.pages import page_number, safe_next
+from mock_remd.admin.dashboard.scenarios_view import error_text
+from mock_remd.admin.dashboard.story import load_story
+from mock_remd.admin.dashboard.timeline import TimelineFilter, timeline_page
+from mock_remd.admin.dashboard.tools import render_scenarios, render_systems
+from mock_remd.admin.errors import ApiError
+from mock_remd.delivery.callback_xml import ACTION, content_type, result_envelope
+from mock_remd.server.runtime import Runtime
+
+TEST_TIMEOUT = 10.0
+
+
+def sample_outcome(system: dict[str, Any]) -> dict[str, Any]:
+    """A plausible successful registration to send as a test callback."""
+    orgs = system.get("organizations") or [""]
+    return {
+        "status": "success",
+        "local_uid": "00000000-0000-4000-8000-00000000test",
+        "kind": "119",
+        "organization": orgs[0],
+        "emdr_id": "1.50.00.00.000000000",
+        "registration_date_time": "2000-01-01T00:00:00.000+03:00",
+        "store_till_date": "2025-01-01+03:00",
+    }
+
+
+def send_test_callback(system: dict[str, Any]) -> dict[str, Any]:
+    """POST a sample ``registerDocumentResult`` to the system's callback URL; the MIS's status and body."""
+    url = system.get("callback_url") or ""
+    if not url:
+        return {"ok": False, "error": "no callback_url"}
+    version = system.get("callback_soap_version") or "1.1"
+    relates_to = "urn:uuid:00000000-0000-4000-8000-000000000000"
+    body = result_envelope(sample_outcome(system), relates_to=relates_to, to=url, version=version)
+    headers = {"Content-Type": content_type(version)}
+    if version != "1.2":
+        headers["SOAPAction"] = f'"{ACTION}"'
+    try:
+        resp = requests.post(url, data=body, headers=headers, timeout=TEST_TIMEOUT)
+    except requests.RequestException as exc:
+        return {"ok": False, "url": url, "error": f"{type(exc).__name__}: {exc}", "sent": body.decode()}
+    return {"ok": 200 <= resp.status_code < 300, "url": url, "status": resp.status_code,
+            "body": resp.text[:20000], "sent": body.decode()}
+
+
+def register(app: Flask, rt: Runtime) -> None:
+    """Add the ``/_admin/ui`` routes to the admin app."""
+
+    @app.get("/_admin/ui/timeline")
+    def ui_timeline():
+        filters = TimelineFilter.from_args(request.args)
+        page = timeline_page(rt.store, filters, page_number(request.args.get("page")))
+        return jsonify({
+            "rows": render_template("dashboard/_timeline_rows.html", tl=page),
+            "pager": render_template("dashboard/_pager.html", tl=page),
+            "total": page.total,
+            "page": page.page,
+        })
+
+    @app.get("/_admin/ui/documents/<local_uid>/live")
+    def ui_document_live(local_uid: str):
+        story = load_story(rt.store, local_uid, request.args.get("attempt", type=int))
+        doc = story.selected or {}
+        return jsonify({
+            "status": doc.get("status"),
+            "attempts": len(story.attempts),
+            "callbacks": render_template("dashboard/_callbacks.html", story=story, doc=story.selected),
+        })
+
+    @app.post("/_admin/ui/callbacks/<int:delivery_id>/redeliver")
+    def ui_redeliver(delivery_id: int):
+        row = rt.store.redeliver(delivery_id)
+        if row is None:
+            raise ApiError(404, f"доставка {delivery_id} не найдена")
+        rt.sender.wake()
+        return redirect(safe_next(request.form.get("next"), f"/documents/{row['local_uid']}") + "#callbacks", 303)
+
+    @app.post("/_admin/ui/systems/<mnemonic>/test-callback")
+    def ui_test_callback(mnemonic: str):
+        system = rt.store.get_system(mnemonic)
+        if system is None:
+            raise ApiError(404, f"система {mnemonic} не найдена")
+        return render_systems(rt, tested=mnemonic, result=send_test_callback(system))
+
+    @app.post("/_admin/ui/scenarios/activate")
+    def ui_scenarios_activate():
+        if rt.scenarios is None:
+            raise ApiError(501, "сценарии ещё не поддерживаются этой сборкой")
+        names = request.form.getlist("names")
+        system = (request.form.get("system") or "").strip()
+        try:
+            if names:
+                rt.scenarios.activate(names, system=system)
+            else:
+                rt.scenarios.deactivate(system=system)
+        except Exception as exc:
+            return render_scenarios(rt, lint=error_text(exc), status=400)
+        return redirect("/scenarios?" + urlencode({"msg": "scn.done"}), 303)
+
+    @app.post("/_admin/ui/scenarios/deactivate")
+    def ui_scenarios_deactivate():
+        if rt.scenarios is None:
+            raise ApiError(501, "сценарии ещё не поддерживаются этой сборкой")
+        rt.scenarios.deactivate(system=(request.form.get("system") or "").strip())
+        return redirect("/scenarios?" + urlencode({"msg": "scn.done"}), 303)
+
+    @app.post("/_admin/ui/scenarios/upload")
+    def ui_scenarios_upload():
+        if rt.scenarios is None:
+            raise ApiError(501, "сценарии ещё не поддерживаются этой сборкой")
+        upload = request.files.get("file")
+        source = upload.read().decode("utf-8", errors="replace") if upload and upload.filename else ""
+        source = source or request.form.get("source", "")
+        try:
+            result = rt.scenarios.upload(source, "application/yaml")
+        except Exception as exc:
+            return render_scenarios(rt, lint=error_text(exc), source=source, status=400)
+        name = result.get("name", "") if isinstance(result, dict) else ""
+        return redirect("/scenarios?" + urlencode({"msg": "scn.uploaded", "name": name}), 303)
