@@ -63,12 +63,14 @@ def error_text(exc: Exception) -> tuple[str, list[str]]:
         items = [_one(detail)]
     else:
         items = []
-    headline = exc.error if isinstance(exc, ApiError) else str(exc)
+    headline = getattr(exc, "error", "") or str(exc)
     return headline, items
 
 
 def _one(x: Any) -> str:
     if isinstance(x, dict):
+        if x.get("text"):
+            return str(x["text"])
         where = x.get("path") or x.get("where") or x.get("line") or ""
         msg = x.get("message") or x.get("error") or str(x)
         return f"{where}: {msg}" if where else str(msg)
