@@ -23,6 +23,7 @@ test: $(STAMP)
 
 bench: $(STAMP)
 	$(BIN)/python -m mock_remd.bench
+	$(BIN)/python -m mock_remd.admin.dashboard.bench
 
 bench-full: $(STAMP)
 	$(BIN)/python -m mock_remd.bench --full-validation

@@ -3,7 +3,8 @@
      Header facts (title, dates, patient, author, organisation) and every section with its title and
      narrative block. Only elements written here reach the page: no source attribute is copied. -->
 <xsl:stylesheet version="1.0" xmlns:xsl="http://www.w3.org/1999/XSL/Transform"
-                xmlns:v3="urn:hl7-org:v3" exclude-result-prefixes="v3">
+                xmlns:v3="urn:hl7-org:v3" xmlns:identity="urn:hl7-ru:identity"
+                exclude-result-prefixes="v3 identity">
   <xsl:output method="html" encoding="UTF-8" indent="no"/>
 
   <xsl:template match="/">
@@ -27,7 +28,8 @@
 
   <xsl:template name="person-name">
     <xsl:param name="n"/>
-    <xsl:value-of select="normalize-space(concat($n/v3:family, ' ', $n/v3:given[1], ' ', $n/v3:given[2]))"/>
+    <!-- Russian CDA writes the patronymic as identity:Patronymic; some documents use a second given -->
+    <xsl:value-of select="normalize-space(concat($n/v3:family, ' ', $n/v3:given[1], ' ', $n/v3:given[2], ' ', $n/identity:Patronymic))"/>
   </xsl:template>
 
   <xsl:template match="v3:ClinicalDocument">

@@ -1,0 +1,139 @@
+"""Dashboard pages over HTTP against real servers: a 10,000-document timeline, login, downloads, test callback."""
+
+from __future__ import annotations
+
+import base64
+import re
+
+import pytest
+import requests
+from lxml import etree
+
+from mock_remd.admin.dashboard.bench import seed_timeline
+from mock_remd.admin.dashboard.cda_view import render_cda, xml_lines
+from mock_remd.config import Settings
+from mock_remd.server.threaded import ThreadedServer
+from mock_remd.soap.builders import content_type
+from mock_remd.soap.operations import find_register_request, parse_register
+from mock_remd.testing.generator import generate
+
+DEMO_CLIENT = "00000000-0000-4000-8000-000000000001"
+DEMO_ORG = "1.2.643.5.1.13.13.12.2.50.99999"
+ROW = re.compile(r'<tr class="tl-row[^"]*" data-local-uid="([^"]*)"')
+
+
+def _server(tmp_path, sink_url: str = "", **overrides) -> ThreadedServer:
+    systems = [{"mnemonic": "demo", "client_entity_id": DEMO_CLIENT, "callback_url": sink_url,
+                "organizations": [DEMO_ORG]}]
+    values = {"db_url": f"sqlite:///{tmp_path / 'store.db'}", "port": 0, "validation": "none", "signatures": "off",
+              "callback_backoff": "0.05,0.05", "systems": systems, **overrides}
+    return ThreadedServer(Settings.load(values, environ={})).start()
+
+
+@pytest.fixture(scope="module")
+def big(tmp_path_factory):
+    """A server whose store holds 10,000 documents and 500 synchronously refused requests."""
+    srv = _server(tmp_path_factory.mktemp("big"))
+    uids = seed_timeline(srv.runtime.store, 10000)
+    yield srv, uids
+    srv.stop()
+
+
+def test_first_page_of_10000_documents(big):
+    srv, uids = big
+    resp = requests.get(srv.url + "/", timeout=30)
+    assert resp.status_code == 200
+    rows = ROW.findall(resp.text)
+    assert len(rows) == 50
+    assert rows[0] == uids[-1]  # newest first
+    assert rows[:5] == [uids[-1], uids[-2], uids[-3], uids[-4], uids[-5]]
+    assert "Всего: 10500" in resp.text and "стр. 1 из 210" in resp.text
+    assert "доставлен, попыток: 1" in resp.text
+
+
+def test_pagination_and_filters_on_10000_documents(big):
+    srv, uids = big
+    page2 = ROW.findall(requests.get(srv.url + "/?page=2", timeout=30).text)
+    page1 = ROW.findall(requests.get(srv.url + "/?page=1", timeout=30).text)
+    assert len(page2) == 50 and not set(page1) & set(page2)
+    last = requests.get(srv.url + "/?page=999", timeout=30).text  # clamped to the last page
+    assert "стр. 210 из 210" in last and uids[0] in ROW.findall(last)
+    rejected = requests.get(srv.url + "/_admin/ui/timeline?status=rejected", timeout=30).json()
+    assert rejected["total"] == 3334  # every third document
+    assert "зарегистрирован" not in rejected["rows"] and "отклонён" in rejected["rows"]
+    refused = requests.get(srv.url + "/_admin/ui/timeline?status=sync_error", timeout=30).json()
+    assert refused["total"] == 500 and "NOT_UNIQUE_PROVIDED_ID" in refused["rows"]
+    one = requests.get(srv.url + "/", params={"q": uids[1234][-12:]}, timeout=30).text
+    assert ROW.findall(one) == [uids[1234]]
+    by_emdr = requests.get(srv.url + "/", params={"q": "1.50.26.11.000001236"}, timeout=30).text
+    assert ROW.findall(by_emdr) == [uids[1235]]
+    kind = requests.get(srv.url + "/_admin/ui/timeline?kind=174", timeout=30).json()
+    assert kind["total"] == 2500
+    assert requests.get(srv.url + "/", params={"q": "%_%"}, timeout=30).text.count('class="tl-row') == 0
+
+
+def test_token_protects_the_dashboard(tmp_path):
+    srv = _server(tmp_path, admin_token="s3cret")
+    try:
+        s = requests.Session()
+        first = s.get(srv.url + "/", allow_redirects=False, timeout=10)
+        assert first.status_code == 302 and first.headers["Location"].startswith("/login")
+        assert s.get(srv.url + "/_admin/ui/timeline", timeout=10).status_code == 401
+        bad = s.post(srv.url + "/login", data={"token": "nope", "next": "/systems"}, timeout=10)
+        assert bad.status_code == 401 and "Неверный токен" in bad.text
+        ok = s.post(srv.url + "/login", data={"token": "s3cret", "next": "/systems"}, timeout=10)
+        assert ok.status_code == 200 and ok.url.endswith("/systems") and "demo" in ok.text
+        assert "HttpOnly" in ok.history[0].headers["Set-Cookie"]
+        assert s.get(srv.url + "/_admin/ui/timeline", timeout=10).status_code == 200
+        assert s.get(srv.url + "/_admin/systems", timeout=10).status_code == 200
+        offsite = s.post(srv.url + "/login", data={"token": "s3cret", "next": "//evil.example/"},
+                         allow_redirects=False, timeout=10)
+        assert offsite.headers["Location"] == "/"
+        bearer = requests.get(srv.url + "/", headers={"Authorization": "Bearer s3cret"}, timeout=10)
+        assert bearer.status_code == 200 and "registerDocument" in bearer.text
+    finally:
+        srv.stop()
+
+
+def test_document_downloads_and_test_callback(tmp_path, sink):
+    srv = _server(tmp_path, sink.url)
+    try:
+        doc = generate("119", seed=7)
+        requests.post(srv.soap_url, data=doc.envelope(), headers={"Content-Type": content_type("1.2")}, timeout=30)
+        sink.wait_for(doc.request.message_id, timeout=20)
+        page = requests.get(f"{srv.url}/documents/{doc.local_uid}", timeout=10)
+        assert page.status_code == 200 and "зарегистрирован" in page.text
+        got = requests.get(f"{srv.url}/documents/{doc.local_uid}/document.xml", timeout=10)
+        assert got.content == doc.content
+        env = requests.get(f"{srv.url}/documents/{doc.local_uid}/request.xml", timeout=10)
+        req = parse_register(find_register_request(etree.fromstring(env.content)))
+        assert req.local_uid == doc.local_uid and req.kind == "119"
+        assert base64.b64decode(req.document.data_b64) == doc.content
+        assert [s.signature.data_b64 for s in req.personal_signs] == \
+               [s.signature.data_b64 for s in doc.request.personal_signs]
+        assert requests.get(f"{srv.url}/documents/no-such-uid", timeout=10).status_code == 404
+
+        seen = len(sink.results)
+        answer = requests.post(f"{srv.url}/_admin/ui/systems/demo/test-callback", timeout=20)
+        assert answer.status_code == 200 and 'id="test-status">200<' in answer.text
+        sink.wait_count(seen + 1, timeout=10)
+        assert sink.results[-1].status == "success" and sink.results[-1].kind == "119"
+        sink.responses.append(503)
+        failed = requests.post(f"{srv.url}/_admin/ui/systems/demo/test-callback", timeout=20)
+        assert 'id="test-status">503<' in failed.text
+    finally:
+        srv.stop()
+
+
+def test_cda_rendering_and_xml_lines():
+    doc = generate("119", seed=8)
+    html = str(render_cda(doc.content))
+    patient = doc.world.patient
+    assert f"{patient.family} {patient.given} {patient.patronymic}" in html
+    assert f"СНИЛС {patient.snils}" in html or patient.snils in html
+    assert 'class="cda-section"' in html and "<h4>" in html
+    assert render_cda(b"<not-xml") is None
+    lines = xml_lines(b'<a x="1">\n<script>alert(1)</script>\n</a>', {2: ["CODE: bad"]})
+    assert [ln.failing for ln in lines] == [False, True, False]
+    assert "<script>" not in str(lines[1].html) and "&lt;" in str(lines[1].html)
+    assert lines[1].notes == "CODE: bad"
