@@ -1,0 +1,147 @@
+"""Learning what became of a registerDocument request: from the result callback or the admin API."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+import requests
+
+from mock_remd.core.model import normalize_message_id
+from mock_remd.testing.admin_client import AdminClient, AdminError
+from mock_remd.testing.sink import CallbackSink
+
+REGISTERED, REJECTED, NO_ANSWER = "registered", "rejected", "no-answer"
+EXIT_CODES = {REGISTERED: 0, REJECTED: 1, NO_ANSWER: 2}
+#: seconds to keep waiting for the callback once the admin API shows a final status
+CALLBACK_GRACE = 1.5
+POLL_INTERVAL = 0.5
+
+
+@dataclass
+class Outcome:
+    """The result of one ``send``: ``result`` registered | rejected | no-answer and where it came from."""
+
+    result: str
+    #: sync (the synchronous answer), callback, registry (the admin API), none
+    source: str
+    local_uid: str = ""
+    message_id: str = ""
+    emdr_id: str = ""
+    errors: list[dict[str, str]] = field(default_factory=list)
+    detail: str = ""
+    elapsed: float = 0.0
+
+    @property
+    def exit_code(self) -> int:
+        """0 registered, 1 rejected, 2 no answer (CONTRACT §8)."""
+        return EXIT_CODES[self.result]
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON-ready form."""
+        out = asdict(self)
+        out["elapsed"] = round(self.elapsed, 3)
+        out["exit_code"] = self.exit_code
+        return out
+
+    def lines(self) -> list[str]:
+        """Human-readable report: one headline, then one line per error."""
+        via = {"sync": "synchronous answer", "callback": "callback", "registry": "admin API",
+               "none": ""}[self.source]
+        suffix = f" ({via}, {self.elapsed:.1f} s)" if via else ""
+        if self.result == REGISTERED:
+            head = f"registered: emdrId {self.emdr_id}, localUid {self.local_uid}{suffix}"
+        elif self.result == REJECTED:
+            head = f"rejected: localUid {self.local_uid}{suffix}"
+        else:
+            head = f"no answer: localUid {self.local_uid}"
+        out = [head] + [f"  {e.get('code', '')}: {e.get('message', '')}" for e in self.errors]
+        if self.detail:
+            out.append(f"  ({self.detail})")
+        return out
+
+
+def from_registry(doc: dict[str, Any], started: float, note: str = "") -> Outcome:
+    """An outcome from a final ``GET /_admin/documents/{localUid}`` entry."""
+    status = doc.get("status")
+    return Outcome(
+        REGISTERED if status == "registered" else REJECTED, "registry", local_uid=doc.get("local_uid", ""),
+        message_id=doc.get("message_id", ""), emdr_id=doc.get("emdr_id") or "",
+        errors=[{"code": e.get("code", ""), "message": e.get("message", "")} for e in doc.get("errors") or []],
+        detail=note, elapsed=time.monotonic() - started,
+    )
+
+
+def _final_entry(admin: AdminClient, local_uid: str, message_id: str) -> tuple[dict[str, Any] | None, str]:
+    """The registry entry of this request once it is final, else (None, what was seen)."""
+    try:
+        doc = admin.document(local_uid)
+    except (requests.RequestException, AdminError) as exc:
+        return None, f"admin API: {exc}"
+    if doc is None:
+        return None, "not in the registry yet"
+    if normalize_message_id(doc.get("message_id")) != message_id:
+        return None, "the registry still shows an earlier request for this localUid"
+    if doc.get("status") not in ("registered", "rejected"):
+        return None, f"status {doc.get('status')}"
+    return doc, str(doc.get("status"))
+
+
+def wait_outcome(admin: AdminClient, local_uid: str, message_id: str, *, sink: CallbackSink | None,
+                 timeout: float, progress: Callable[[float, str], None] | None = None) -> Outcome:
+    """Wait up to ``timeout`` s for the callback on ``sink`` (if any) while polling the admin API.
+
+    The callback wins when it arrives. Without a sink — or when the registry is final but no callback
+    reached the sink within :data:`CALLBACK_GRACE` s (the server cannot reach back, or a scenario
+    holds the callback back) — the admin API's registry entry is the answer.
+    """
+    started = time.monotonic()
+    deadline = started + timeout
+    mid = normalize_message_id(message_id)
+    final_since: float | None = None
+    seen = "waiting"
+    while True:
+        left = deadline - time.monotonic()
+        if left <= 0:
+            return Outcome(NO_ANSWER, "none", local_uid=local_uid, message_id=mid,
+                           detail=f"no result within {timeout:g} s; last seen: {seen}",
+                           elapsed=time.monotonic() - started)
+        if progress:
+            progress(time.monotonic() - started, seen)
+        if sink is not None:
+            try:
+                res = sink.wait_for(mid, timeout=min(POLL_INTERVAL, left))
+            except TimeoutError:
+                pass
+            else:
+                return Outcome(
+                    REGISTERED if res.status == "success" else REJECTED, "callback", local_uid=res.local_uid or local_uid,
+                    message_id=mid, emdr_id=res.emdr_id, errors=list(res.errors),
+                    elapsed=time.monotonic() - started,
+                )
+        else:
+            time.sleep(min(POLL_INTERVAL, left))  # polling a remote server: nothing to block on
+        doc, seen = _final_entry(admin, local_uid, mid)
+        if doc is None:
+            continue
+        if sink is None:
+            return from_registry(doc, started)
+        final_since = final_since or time.monotonic()
+        if time.monotonic() - final_since >= CALLBACK_GRACE:
+            return from_registry(doc, started, _callback_note(admin, mid))
+
+
+def _callback_note(admin: AdminClient, message_id: str) -> str:
+    try:
+        deliveries = admin.callbacks(relates_to=message_id)
+    except (requests.RequestException, AdminError):
+        return "callback not received"
+    if not deliveries:
+        return "callback not received: the mock queued none"
+    d = deliveries[0]
+    attempts = d.get("attempts") or []
+    last = attempts[-1] if attempts else {}
+    why = last.get("error") or (f"HTTP {last.get('http_status')}" if last else "not attempted yet")
+    return f"callback not received: delivery to {d.get('url')} is {d.get('status')} ({why})"
