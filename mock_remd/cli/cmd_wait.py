@@ -11,7 +11,7 @@ import requests
 
 def register(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser("wait", help="wait until a mock-remd server is ready",
-                       description="Exit 0 once URL/ready answers 200; 1 on timeout.")
+                       description="Exit 0 once URL/ready answers 200; 1 on timeout; 2 for a malformed URL.")
     p.add_argument("url", help="base URL of the server, e.g. http://127.0.0.1:8080")
     p.add_argument("--timeout", type=float, default=60.0, help="seconds to wait (default 60)")
     p.add_argument("--quiet", action="store_true", help="print nothing")
@@ -23,9 +23,11 @@ def wait_ready(url: str, timeout: float, *, interval: float = 0.25) -> tuple[boo
     deadline = time.monotonic() + timeout
     last = "no answer yet"
     ready_url = url.rstrip("/") + "/ready"
+    http = requests.Session()
+    http.trust_env = False  # a CI proxy must not stand between the job and its service container
     while True:
         try:
-            resp = requests.get(ready_url, timeout=min(5.0, max(timeout, 0.5)))
+            resp = http.get(ready_url, timeout=min(5.0, max(timeout, 0.5)))
             if resp.status_code == 200:
                 return True, "ready"
             last = f"HTTP {resp.status_code}"
