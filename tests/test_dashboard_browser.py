@@ -221,9 +221,11 @@ def test_scenario_upload_activate_and_effect(server, registered, browser):
     shot(browser, "scenarios-active")
     try:
         extra = generate("119", seed=103)
+        browser.get(server.url + "/")
+        wait(browser).until(lambda d: by_css(d, "#timeline-rows tr.tl-row"))
         answer = send(server, extra)
         assert b"RATE_LIMIT" in answer.content
-        browser.get(server.url + "/")
+        # the open timeline picks the new row up by itself (live polling, no reload)
         row = wait(browser).until(lambda d: by_css(d, f'tr[data-local-uid="{extra.local_uid}"]'))[0]
         assert "RATE_LIMIT" in row.text
         shot(browser, "timeline-scenario")
