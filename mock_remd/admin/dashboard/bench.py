@@ -129,7 +129,7 @@ def main(argv: list[str] | None = None) -> int:
     p = argparse.ArgumentParser(prog="python -m mock_remd.admin.dashboard.bench", description=__doc__)
     p.add_argument("--documents", type=int, default=10000)
     p.add_argument("--runs", type=int, default=20)
-    p.add_argument("--db", default="", help="store URL (default: a temporary SQLite file)")
+    p.add_argument("--db", default="", help="a throwaway store URL, emptied first (default: a temporary SQLite file)")
     args = p.parse_args(argv)
     res = run(args.documents, args.runs, args.db)
     print(f"dashboard timeline, {res['documents']} documents (seeded in {res['seed_seconds']} s):")

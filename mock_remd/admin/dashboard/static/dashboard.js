@@ -65,8 +65,5 @@
   document.addEventListener("DOMContentLoaded", function () {
     timeline();
     documentPage();
-    document.querySelectorAll("#filters select").forEach(function (s) {
-      s.addEventListener("change", function () { s.form.submit(); });
-    });
   });
 })();
