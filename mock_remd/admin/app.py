@@ -100,6 +100,7 @@ def create_admin_app(rt: Runtime) -> Flask:
     def reset():
         everything = request.args.get("all", "").lower() in ("1", "true", "yes")
         rt.store.reset(everything=everything)
+        rt.service.forget_systems()
         if everything:
             rt.service.seed_systems(rt.settings.systems)
         if rt.scenarios is not None:
@@ -128,12 +129,15 @@ def create_admin_app(rt: Runtime) -> Flask:
         other = rt.store.system_by_client_id(system["client_entity_id"])
         if other is not None and other["mnemonic"] != mnemonic:
             raise ApiError(409, "client_entity_id уже занят другой системой", other["mnemonic"])
-        return jsonify(serialize.system(rt.store.upsert_system(system)))
+        saved = rt.store.upsert_system(system)
+        rt.service.forget_systems()
+        return jsonify(serialize.system(saved))
 
     @app.delete("/_admin/systems/<mnemonic>")
     def systems_delete(mnemonic: str):
         if not rt.store.delete_system(mnemonic):
             raise ApiError(404, f"система {mnemonic} не найдена")
+        rt.service.forget_systems()
         return jsonify({"status": "deleted", "mnemonic": mnemonic})
 
     # ---- journal -------------------------------------------------------------------------------

@@ -27,6 +27,10 @@ from mock_remd.store.clock import utcnow
 from mock_remd.store.repository import Store
 
 
+#: how long a worker trusts its cached system lookups
+SYSTEMS_CACHE_SECONDS = 1.0
+
+
 @dataclass
 class SyncResult:
     """The synchronous answer: ``status`` with ``errors``, or a behaviour that replaces the answer."""
@@ -67,6 +71,7 @@ class RegistryService:
         self.behaviours = behaviours
         self.on_accepted = on_accepted or (lambda: None)
         self._seed_lock = threading.Lock()
+        self._systems_cache: dict[tuple[str, str], tuple[float, dict[str, Any] | None]] = {}
 
     # ---- systems -------------------------------------------------------------------------------
     def seed_systems(self, configured: list[dict[str, Any]]) -> None:
@@ -77,14 +82,28 @@ class RegistryService:
                     self.store.upsert_system(normalize_system(s), source="config")
             elif not self.store.list_systems():
                 self.store.upsert_system(DEMO_SYSTEM, source="builtin")
+            self.forget_systems()
 
     def identify(self, client_entity_id: str, mnemonic: str) -> dict[str, Any] | None:
-        """The calling system: by clientEntityId, else (lenient) by the ``system`` mnemonic."""
-        if client_entity_id:
-            return self.store.system_by_client_id(client_entity_id)
-        if mnemonic:
-            return self.store.get_system(mnemonic)
-        return None
+        """The calling system: by clientEntityId, else (lenient) by the ``system`` mnemonic.
+
+        Answers are cached for :data:`SYSTEMS_CACHE_SECONDS`; admin changes made through this
+        process clear the cache at once (other worker processes see them within that time).
+        """
+        key = ("id", client_entity_id.lower()) if client_entity_id else ("mn", mnemonic)
+        if not key[1]:
+            return None
+        now = time.monotonic()
+        hit = self._systems_cache.get(key)
+        if hit is not None and hit[0] > now:
+            return hit[1]
+        row = self.store.system_by_client_id(client_entity_id) if client_entity_id else self.store.get_system(mnemonic)
+        self._systems_cache[key] = (now + SYSTEMS_CACHE_SECONDS, row)
+        return row
+
+    def forget_systems(self) -> None:
+        """Drop cached system lookups (after an admin change)."""
+        self._systems_cache.clear()
 
     # ---- behaviour -----------------------------------------------------------------------------
     def decide(self, facts: RequestFacts) -> Behaviour | None:
@@ -124,6 +143,25 @@ class RegistryService:
             self._journal(req, system, result, soap_version, started)
             return result
         assert system is not None
+        existing = self._accept(req, system, behaviour, result, soap_version, started)
+        if existing is not None:
+            result.status, result.errors = "error", [self._duplicate_error(req, existing)]
+            self._journal(req, system, result, soap_version, started)
+            return result
+        self.on_accepted()
+        return result
+
+    def _duplicate_error(self, req: RegisterRequest, existing: dict[str, Any]) -> ErrorItem:
+        if existing["status"] == "registered":
+            return E.item("NOT_UNIQUE_PROVIDED_ID", local_uid=req.local_uid, emdr_id=existing["emdr_id"])
+        return E.item(
+            "NOT_UNIQUE_PROVIDED_ID",
+            f"Документ с идентификатором '{req.local_uid}' уже принят на регистрацию и находится в обработке",
+        )
+
+    def _accept(self, req: RegisterRequest, system: dict[str, Any], behaviour: Behaviour | None, result: SyncResult,
+                soap_version: str, started: float) -> dict[str, Any] | None:
+        """Store the accepted document with its journal entry; returns the existing one on a duplicate."""
         request_json = dataclasses.asdict(req)
         request_json["present"] = sorted(req.present)
         content = None
@@ -132,8 +170,7 @@ class RegistryService:
 
             content = base64.b64decode("".join(req.document.data_b64.split()))
             request_json["document"]["data_b64"] = ""
-        due = None
-        self.store.accept_document(
+        return self.store.accept_unless_duplicate(
             {
                 "local_uid": req.local_uid,
                 "message_id": normalize_message_id(req.message_id),
@@ -147,11 +184,8 @@ class RegistryService:
                 "content": content,
                 "behaviour": behaviour.as_dict() if behaviour else None,
             },
-            due_at=due,
+            self._journal_entry(req, system, result, soap_version, started),
         )
-        self._journal(req, system, result, soap_version, started)
-        self.on_accepted()
-        return result
 
     def _check(self, req: RegisterRequest, system: dict[str, Any] | None, now: dt.datetime) -> list[ErrorItem]:
         if system is None:
@@ -173,24 +207,20 @@ class RegistryService:
         if req.organization and req.organization not in (system.get("organizations") or []):
             errors.append(E.item("VALIDATION_ERROR", E.message("ORG_NOT_BOUND", organization=req.organization,
                                                                 system=system["mnemonic"])))
-        if req.local_uid:
+        if req.local_uid and errors:  # with other errors, report a duplicate too (one read)
             existing = self.store.find_active_by_local_uid(req.local_uid)
             if existing is not None:
-                if existing["status"] == "registered":
-                    errors.append(E.item("NOT_UNIQUE_PROVIDED_ID", local_uid=req.local_uid, emdr_id=existing["emdr_id"]))
-                else:
-                    errors.append(
-                        E.item(
-                            "NOT_UNIQUE_PROVIDED_ID",
-                            f"Документ с идентификатором '{req.local_uid}' уже принят на регистрацию и находится в обработке",
-                        )
-                    )
+                errors.append(self._duplicate_error(req, existing))
         return errors
 
     def _journal(self, req: RegisterRequest, system: dict[str, Any] | None, result: SyncResult, soap_version: str,
                  started: float) -> None:
+        self.store.add_request(self._journal_entry(req, system, result, soap_version, started))
+
+    def _journal_entry(self, req: RegisterRequest, system: dict[str, Any] | None, result: SyncResult,
+                       soap_version: str, started: float) -> dict[str, Any]:
         b = result.behaviour
-        self.store.add_request(
+        return (
             {
                 "message_id": normalize_message_id(req.message_id),
                 "operation": "registerDocument",
@@ -204,6 +234,9 @@ class RegistryService:
                 "soap_version": soap_version,
                 "scenario": b.source if b else None,
                 "duration_ms": (time.perf_counter() - started) * 1000,
+                # what scenario rules match on beyond the columns above (for ?explain=true)
+                "detail": {"facts": {"organization": req.organization, "patient_snils": req.effective_patient_snils,
+                                     "document_number": req.document_number}},
             }
         )
 
@@ -220,7 +253,8 @@ class RegistryService:
 
     def journal_other(self, *, operation: str, message_id: str, client_entity_id: str, sync_status: str,
                       errors: list[dict[str, str]] | None = None, http_status: int = 200, soap_version: str = "",
-                      detail: dict[str, Any] | None = None, system: str = "") -> None:
+                      detail: dict[str, Any] | None = None, system: str = "",
+                      behaviour: Behaviour | None = None) -> None:
         """Journal a request answered without the register path (search, get, faults)."""
         self.store.add_request(
             {
@@ -233,16 +267,36 @@ class RegistryService:
                 "http_status": http_status,
                 "soap_version": soap_version,
                 "detail": detail,
+                "scenario": behaviour.source if behaviour else None,
             }
         )
 
     # ---- search / get --------------------------------------------------------------------------
+    def _scenario_answer(self, facts: RequestFacts) -> SyncResult:
+        """A result carrying the scenario behaviour for search/get (errors filled in when it says so)."""
+        b = self.behaviours.decide(facts) if self.behaviours else None
+        result = SyncResult(behaviour=b)
+        if b is not None and b.sync.errors:
+            result.status = "error"
+            result.errors = [E.item(e["code"], e.get("message")) for e in b.sync.errors]
+        return result
+
+    @staticmethod
+    def _http_status(result: SyncResult) -> int:
+        b = result.behaviour
+        return b.sync.http_status if b and b.sync.http_status else 200
+
     def search(self, client_entity_id: str, criteria: dict[str, str], *, message_id: str = "",
                soap_version: str = "") -> SyncResult:
         """searchRegistryItem: registered documents of the caller's organisations."""
         system = self.identify(client_entity_id, "")
-        result = SyncResult()
-        if system is None:
+        result = self._scenario_answer(RequestFacts(
+            operation="searchRegistryItem", system=(system or {}).get("mnemonic", ""),
+            kind=criteria.get("kind", ""), organization=criteria.get("organization", ""),
+            patient_snils=criteria.get("patient_snils", "")))
+        if result.behaviour and result.behaviour.sync.replaces_answer:
+            pass
+        elif system is None:
             result.status, result.errors = "error", [E.item("NO_RMIS")]
         elif not system["enabled"]:
             result.status, result.errors = "error", [E.item("DISABLED_RMIS", system=system["mnemonic"])]
@@ -265,16 +319,20 @@ class RegistryService:
                 )
                 result.items = [registry_item(r) for r in rows]
         self.journal_other(operation="searchRegistryItem", message_id=message_id, client_entity_id=client_entity_id,
-                           sync_status=result.status, errors=[e.as_dict() for e in result.errors],
+                           sync_status=self._sync_label(result), errors=[e.as_dict() for e in result.errors],
                            soap_version=soap_version, system=(system or {}).get("mnemonic", ""),
-                           detail={"criteria": criteria, "matches": len(result.items)})
+                           detail={"criteria": criteria, "matches": len(result.items)},
+                           http_status=self._http_status(result), behaviour=result.behaviour)
         return result
 
     def get_item(self, client_entity_id: str, emdr_id: str, *, message_id: str = "", soap_version: str = "") -> SyncResult:
         """getRegistryItem: one registered document of the caller's organisations."""
         system = self.identify(client_entity_id, "")
-        result = SyncResult()
-        if system is None:
+        result = self._scenario_answer(RequestFacts(operation="getRegistryItem",
+                                                    system=(system or {}).get("mnemonic", "")))
+        if result.behaviour and result.behaviour.sync.replaces_answer:
+            pass
+        elif system is None:
             result.status, result.errors = "error", [E.item("NO_RMIS")]
         elif not system["enabled"]:
             result.status, result.errors = "error", [E.item("DISABLED_RMIS", system=system["mnemonic"])]
@@ -287,9 +345,10 @@ class RegistryService:
             else:
                 result.item = registry_item(row)
         self.journal_other(operation="getRegistryItem", message_id=message_id, client_entity_id=client_entity_id,
-                           sync_status=result.status, errors=[e.as_dict() for e in result.errors],
+                           sync_status=self._sync_label(result), errors=[e.as_dict() for e in result.errors],
                            soap_version=soap_version, system=(system or {}).get("mnemonic", ""),
-                           detail={"emdr_id": emdr_id})
+                           detail={"emdr_id": emdr_id}, http_status=self._http_status(result),
+                           behaviour=result.behaviour)
         return result
 
     # ---- seeding -------------------------------------------------------------------------------

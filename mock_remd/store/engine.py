@@ -6,6 +6,8 @@ writers queue on the busy timeout instead of failing on lock upgrades.
 
 from __future__ import annotations
 
+import fcntl
+import os
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -35,8 +37,28 @@ class Database:
         self.is_sqlite = self.url.startswith("sqlite")
         self.is_memory = self.is_sqlite and (self.url in ("sqlite://", "sqlite:///:memory:") or "mode=memory" in self.url)
         self._lock = threading.RLock() if self.is_memory else None
+        # File SQLite: writers of all processes queue on an flock of a sidecar file. The kernel wakes
+        # the next writer the moment the lock is released, where SQLite's own busy handler would
+        # poll with sleeps of up to 100 ms (measured: p99 of 0.5-1.3 s at 100 requests/s).
+        self._write_lock = threading.Lock()
+        self._lock_path = self._sidecar_lock_path()
+        self._lock_fd: int | None = None
+        self._lock_pid = 0
         self.engine = self._make_engine()
         metadata.create_all(self.engine)
+
+    def _sidecar_lock_path(self) -> str | None:
+        if not self.is_sqlite or self.is_memory:
+            return None
+        path = self.url.split("sqlite:///", 1)[-1].split("?", 1)[0]
+        return (path + ".writelock") if path else None
+
+    def _flock_fd(self) -> int:
+        if self._lock_fd is None or self._lock_pid != os.getpid():  # a forked child opens its own
+            Path(self._lock_path).parent.mkdir(parents=True, exist_ok=True)  # type: ignore[arg-type]
+            self._lock_fd = os.open(self._lock_path, os.O_RDWR | os.O_CREAT, 0o644)  # type: ignore[arg-type]
+            self._lock_pid = os.getpid()
+        return self._lock_fd
 
     def _make_engine(self) -> Engine:
         if self.is_sqlite:
@@ -77,6 +99,15 @@ class Database:
         lock = self._lock
         if lock is not None:
             lock.acquire()
+        flocked = False
+        if write and self._lock_path:
+            self._write_lock.acquire()
+            try:
+                fcntl.flock(self._flock_fd(), fcntl.LOCK_EX)
+                flocked = True
+            except BaseException:
+                self._write_lock.release()
+                raise
         try:
             with self.engine.connect() as conn:
                 conn.exec_driver_sql("BEGIN IMMEDIATE" if write else "BEGIN")
@@ -87,6 +118,9 @@ class Database:
                     raise
                 conn.exec_driver_sql("COMMIT")
         finally:
+            if flocked:
+                fcntl.flock(self._lock_fd, fcntl.LOCK_UN)  # type: ignore[arg-type]
+                self._write_lock.release()
             if lock is not None:
                 lock.release()
 

@@ -8,7 +8,7 @@ processing jobs and the callback outbox) are single atomic ``UPDATE … RETURNIN
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from typing import Any
 
 from sqlalchemy import and_, delete, func, insert, or_, select, text, update
@@ -93,16 +93,19 @@ class Store:
     # ---- journal -------------------------------------------------------------------------------
     def add_request(self, entry: dict[str, Any]) -> int:
         """Append a journal entry; prunes the oldest beyond ``journal_size`` now and then."""
+        with self.db.transaction() as c:
+            return self._insert_journal(c, entry)
+
+    def _insert_journal(self, c: Connection, entry: dict[str, Any]) -> int:
         entry = {**entry}
         entry.setdefault("received_at", utcnow())
-        with self.db.transaction() as c:
-            rid = c.execute(insert(t.requests).values(**entry).returning(t.requests.c.id)).scalar_one()
-            self._journal_inserts += 1
-            if self._journal_inserts % 100 == 0 or rid % 100 == 0:
-                cutoff = rid - self.journal_size
-                if cutoff > 0:
-                    c.execute(delete(t.requests).where(t.requests.c.id <= cutoff))
-        return int(rid)
+        rid = int(c.execute(insert(t.requests).values(**entry).returning(t.requests.c.id)).scalar_one())
+        self._journal_inserts += 1
+        if self._journal_inserts % 100 == 0 or rid % 100 == 0:
+            cutoff = rid - self.journal_size
+            if cutoff > 0:
+                c.execute(delete(t.requests).where(t.requests.c.id <= cutoff))
+        return rid
 
     def list_requests(
         self, *, message_id: str = "", local_uid: str = "", system: str = "", limit: int = 100, offset: int = 0
@@ -152,6 +155,26 @@ class Store:
         with self.db.transaction() as c:
             return int(c.execute(insert(t.documents).values(**row).returning(t.documents.c.id)).scalar_one())
 
+    def accept_unless_duplicate(self, values: dict[str, Any], journal: dict[str, Any]) -> dict[str, Any] | None:
+        """In one transaction: if a registered or pending document has this localUid, return it and
+        change nothing; else accept the document (job queued) and journal the request."""
+        now = utcnow()
+        row = {"status": "pending", "received_at": now, "updated_at": now, "job_state": "queued", "job_due_at": now,
+               **values}
+        with self.db.transaction() as c:
+            existing = c.execute(
+                select(t.documents.c.id, t.documents.c.status, t.documents.c.emdr_id, t.documents.c.local_uid)
+                .where(func.lower(t.documents.c.local_uid) == values["local_uid"].lower())
+                .where(t.documents.c.status.in_(("registered", "pending")))
+                .order_by(t.documents.c.id.desc())
+                .limit(1)
+            ).first()
+            if existing is not None:
+                return _row(existing)
+            c.execute(insert(t.documents).values(**row))
+            self._insert_journal(c, journal)
+        return None
+
     def claim_jobs(self, owner: str, *, limit: int = 4, lease_seconds: float = 120.0) -> list[dict[str, Any]]:
         """Atomically take due processing jobs (queued, or claimed with an expired lease)."""
         now = utcnow()
@@ -159,6 +182,9 @@ class Store:
             and_(t.documents.c.job_state == "queued", t.documents.c.job_due_at <= now),
             and_(t.documents.c.job_state == "claimed", t.documents.c.job_lease_until < now),
         )
+        with self.db.transaction(write=False) as c:  # cheap read first: idle polls take no write lock
+            if c.execute(select(t.documents.c.id).where(due).limit(1)).first() is None:
+                return []
         sub = select(t.documents.c.id).where(due).order_by(t.documents.c.job_due_at).limit(limit)
         if not self.db.is_sqlite:
             sub = sub.with_for_update(skip_locked=True)
@@ -179,10 +205,20 @@ class Store:
             ).scalar()
 
     def finish_document(self, doc_id: int, values: dict[str, Any], delivery: dict[str, Any] | None = None,
-                        extra_deliveries: Iterable[dict[str, Any]] = ()) -> None:
-        """Store the outcome of processing and queue its callback(s) in one transaction."""
+                        extra_deliveries: Iterable[dict[str, Any]] = (),
+                        build: Callable[[int | None], tuple[dict[str, Any], list[dict[str, Any]]]] | None = None,
+                        sequence: str | None = None) -> None:
+        """Store the outcome of processing and queue its callback(s) in one transaction.
+
+        With ``build`` the values and deliveries are made inside the transaction from the next
+        number of ``sequence`` (so a registration number and its callback are written together).
+        """
         now = utcnow()
         with self.db.transaction() as c:
+            if build is not None:
+                seq = self._next_sequence(c, sequence) if sequence else None
+                values, built = build(seq)
+                extra_deliveries = list(extra_deliveries) + built
             c.execute(
                 update(t.documents)
                 .where(t.documents.c.id == doc_id)
@@ -343,6 +379,9 @@ class Store:
             and_(t.outbox.c.status == "pending", t.outbox.c.due_at <= now),
             and_(t.outbox.c.status == "sending", t.outbox.c.lease_until < now),
         )
+        with self.db.transaction(write=False) as c:  # cheap read first: idle polls take no write lock
+            if c.execute(select(t.outbox.c.id).where(due).limit(1)).first() is None:
+                return []
         sub = select(t.outbox.c.id).where(due).order_by(t.outbox.c.due_at).limit(limit)
         if not self.db.is_sqlite:
             sub = sub.with_for_update(skip_locked=True)
