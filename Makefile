@@ -19,6 +19,7 @@ run: $(STAMP)
 	$(BIN)/mock-remd serve
 
 test: $(STAMP)
+	$(BIN)/hadolint --failure-threshold warning Dockerfile
 	$(BIN)/pytest -q $(PYTEST_ARGS)
 
 bench: $(STAMP)

@@ -9,6 +9,9 @@ from __future__ import annotations
 
 import logging
 import sys
+import threading
+import time
+import urllib.request
 from typing import Any
 
 from gunicorn.app.base import BaseApplication
@@ -62,7 +65,26 @@ class GunicornServer(BaseApplication):
         return make_app(self.runtime)
 
     def _when_ready(self, server: Any) -> None:
-        print(ready_line(self.settings), flush=True)
+        # With reuse_port the workers bind their own sockets after they boot, so the master being
+        # ready does not mean anything listens yet: announce once /ready answers 200.
+        threading.Thread(target=self._announce, name="mock-remd-ready", daemon=True).start()
+
+    def _announce(self, timeout: float = 300.0) -> None:
+        s = self.settings
+        host = "127.0.0.1" if s.host in ("0.0.0.0", "") else ("::1" if s.host in ("::", "[::]") else s.host)
+        url = f"http://{'[' + host + ']' if ':' in host else host}:{s.port}/ready"
+        opener = urllib.request.build_opener(urllib.request.ProxyHandler({}))
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            try:
+                with opener.open(url, timeout=2) as resp:
+                    if resp.status == 200:
+                        print(ready_line(s), flush=True)
+                        return
+            except OSError:
+                pass
+            time.sleep(0.05)  # the workers are booting; nothing to block on but time
+        log.warning("mock-remd: %s did not answer 200 within %.0f s", url, timeout)
 
     def _post_worker_init(self, worker: Any) -> None:
         app = worker.wsgi

@@ -1,0 +1,48 @@
+# mock-remd: an offline stand-in for the REMD registry (registerDocument SOAP, СЭМД validation, callbacks).
+#
+#   docker build -t mock-remd:0.1.0 .
+#   docker run --rm -p 8080:8080 mock-remd:0.1.0
+#
+# Configured by environment only (MOCK_REMD_*; see README "Configuration"). Mount points:
+#   /scenarios  scenario YAML files (the built-in library is there; mount yours over it, or POST /_admin/scenarios)
+#   /packs      official XSD/Schematron packs: -v ./packs:/packs:ro -e MOCK_REMD_PACKS_DIR=/packs
+#   /nsi        dictionary exports:            -v ./nsi:/nsi:ro     -e MOCK_REMD_NSI_DIR=/nsi
+#   /data       the SQLite store (the working directory of the server)
+FROM python:3.11-slim
+
+# The GOST provider/engine for Streebog digests, from Debian (not pinned: Debian security updates
+# replace the exact version in the archive, which would break the build).
+# hadolint ignore=DL3008
+RUN apt-get update \
+    && apt-get install -y --no-install-recommends libengine-gost-openssl \
+    && rm -rf /var/lib/apt/lists/*
+
+ENV PYTHONDONTWRITEBYTECODE=1 \
+    PYTHONUNBUFFERED=1 \
+    PIP_NO_CACHE_DIR=1 \
+    PIP_DISABLE_PIP_VERSION_CHECK=1
+
+WORKDIR /opt/mock-remd
+COPY pyproject.toml README.md ./
+COPY mock_remd ./mock_remd
+# the extra is written unquoted on purpose (hadolint reads a quoted spec as an unpinned package name)
+# hadolint ignore=SC2102
+RUN pip install --no-cache-dir /opt/mock-remd[postgres] \
+    && useradd --system --uid 10001 --user-group --create-home --home-dir /home/mockremd mockremd \
+    && mkdir -p /data /packs /nsi \
+    && chown mockremd:mockremd /data
+COPY scenarios /scenarios
+
+ENV MOCK_REMD_HOST=0.0.0.0 \
+    MOCK_REMD_PORT=8080 \
+    MOCK_REMD_DB_URL=sqlite:////data/mock-remd.db \
+    MOCK_REMD_SCENARIOS_DIR=/scenarios \
+    MOCK_REMD_WORKERS=2
+
+USER 10001
+WORKDIR /data
+EXPOSE 8080
+HEALTHCHECK --interval=5s --timeout=3s --start-period=5s --retries=12 \
+    CMD ["python", "-m", "mock_remd.healthcheck"]
+# prints "mock-remd ready on http://0.0.0.0:8080" once it serves; SIGTERM stops it gracefully
+CMD ["mock-remd", "serve"]
