@@ -2,10 +2,28 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from functools import wraps
+from typing import Any
+
 from flask import Flask, jsonify, request
 
 from mock_remd.admin.errors import ApiError
+from mock_remd.scenarios.engine import ScenarioError
 from mock_remd.server.runtime import Runtime
+
+
+def _refusals(view: Callable[..., Any]) -> Callable[..., Any]:
+    """Turn the engine's refusals (``ScenarioError``: lint issues, unknown names) into API errors."""
+
+    @wraps(view)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        try:
+            return view(*args, **kwargs)
+        except ScenarioError as exc:
+            raise ApiError(exc.status, exc.error, exc.detail) from exc
+
+    return wrapper
 
 
 def register_scenario_routes(app: Flask, rt: Runtime) -> None:
@@ -21,16 +39,33 @@ def register_scenario_routes(app: Flask, rt: Runtime) -> None:
         return jsonify(engine().describe())
 
     @app.post("/_admin/scenarios")
+    @_refusals
     def scenarios_upload():
         return jsonify(engine().upload(request.get_data(as_text=True), request.content_type or "")), 201
 
+    @app.get("/_admin/scenarios/active")
+    def scenarios_active():
+        return jsonify(engine().describe()["active"])
+
     @app.put("/_admin/scenarios/active")
+    @_refusals
     def scenarios_activate():
         body = request.get_json(silent=True)
         if not isinstance(body, dict) or not isinstance(body.get("names"), list):
             raise ApiError(400, 'ожидается JSON {"names": [...]} (и, по желанию, "system")')
-        return jsonify(engine().activate(body["names"], system=body.get("system") or ""))
+        return jsonify(engine().activate(body["names"], system=body.get("system") or request.args.get("system", "")))
 
     @app.delete("/_admin/scenarios/active")
+    @_refusals
     def scenarios_deactivate():
         return jsonify(engine().deactivate(system=request.args.get("system", "")))
+
+    @app.get("/_admin/scenarios/<name>")
+    @_refusals
+    def scenarios_get(name: str):
+        return jsonify(engine().get(name))
+
+    @app.delete("/_admin/scenarios/<name>")
+    @_refusals
+    def scenarios_delete(name: str):
+        return jsonify(engine().remove(name))

@@ -38,6 +38,9 @@ class CallbackBehaviour:
     skip: bool = False
     relates_to: str | None = None
     malformed: bool = False
+    #: the federal phase (regional REMD → ФРЭМД): ``status``, ``errors``, ``delay_ms``, ``skip``;
+    #: given, it makes the outcome two-phase even for a system without ``send_to_fremd``
+    fremd: dict[str, Any] | None = None
 
 
 @dataclass
@@ -104,6 +107,14 @@ def magic_behaviour(document_number: str) -> Behaviour | None:
             b.sync.delay_ms = int(parts[1])
         elif head == "DROP" and len(parts) >= 2 and parts[1].lower() in DROP_MODES:
             b.sync.drop = parts[1].lower()
+        elif head == "FREMD" and len(parts) >= 2:
+            what = parts[1].upper()
+            if what == "NEVER":
+                b.callback.fremd = {"skip": True}
+            elif what == "SUCCESS":
+                b.callback.fremd = {"status": "success"}
+            else:
+                b.callback.fremd = {"status": "error", "errors": [{"code": what}]}
         elif head == "CALLBACK" and len(parts) >= 2:
             what = parts[1].upper()
             if what == "DUPLICATE":

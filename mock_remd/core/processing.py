@@ -167,25 +167,56 @@ class Processor:
         relates_to = cb.relates_to or raw_mid
         delay_ms = cb.delay_ms if cb.delay_ms is not None else self.options.callback_delay_ms
         due = utcnow() + dt.timedelta(milliseconds=delay_ms or 0)
+        phases = [(outcome, due, "")]
+        if system.get("send_to_fremd") or cb.fremd is not None:
+            phases = two_phase(outcome, due, cb.fremd or {})
         out = []
-        for _ in range(max(1, int(cb.repeat or 1))):
-            body = result_envelope(outcome, relates_to=relates_to, to=url, version=version, malformed=cb.malformed)
-            out.append(
-                {
-                    "relates_to": normalize_message_id(relates_to),
-                    "local_uid": row["local_uid"],
-                    "document_id": row["id"],
-                    "system": row["system"],
-                    "url": url,
-                    "soap_version": version,
-                    "action": ACTION,
-                    "body": body,
-                    "backoff": list(self.options.callback_backoff),
-                    "due_at": due,
-                    "note": "malformed" if cb.malformed else "",
-                }
-            )
+        for phase_outcome, phase_due, stage in phases:
+            note = " ".join(n for n in (stage, "malformed" if cb.malformed else "") if n)
+            for _ in range(max(1, int(cb.repeat or 1))):
+                body = result_envelope(phase_outcome, relates_to=relates_to, to=url, version=version,
+                                       malformed=cb.malformed)
+                out.append(
+                    {
+                        "relates_to": normalize_message_id(relates_to),
+                        "local_uid": row["local_uid"],
+                        "document_id": row["id"],
+                        "system": row["system"],
+                        "url": url,
+                        "soap_version": version,
+                        "action": ACTION,
+                        "body": body,
+                        "backoff": list(self.options.callback_backoff),
+                        "due_at": phase_due,
+                        "note": note,
+                    }
+                )
         return out
+
+
+#: delay of the federal (ФРЭМД) result after the regional one, unless a scenario says otherwise
+FREMD_DELAY_MS = 1000
+
+
+def two_phase(outcome: dict[str, Any], due: dt.datetime, fremd: dict[str, Any]) -> list[tuple[dict[str, Any], dt.datetime, str]]:
+    """ЕМИАС МО two-phase outcome: the regional result (``stage`` = ``regional``), then, when the
+    region registered the document, the federal one (``stage`` = ``federal``): success with the same
+    emdrId, or the errors ФРЭМД reported (a scenario's ``callback.fremd``)."""
+    regional = {**outcome, "stage": "regional"}
+    phases = [(regional, due, "regional")]
+    if outcome.get("status") != "success" or fremd.get("skip"):
+        return phases
+    federal = {**outcome, "stage": "federal"}
+    if fremd.get("status") == "error" or fremd.get("errors"):
+        items = [E.item(e["code"], e.get("message")) for e in (fremd.get("errors") or [])]
+        items = items or [E.item("VALIDATION_ERROR", "Документ не принят ФРЭМД")]
+        federal.update(status="error", errors=[i.as_dict() for i in items])
+        for key in ("emdr_id", "registration_date_time", "store_till_date"):
+            federal.pop(key, None)
+    delay = fremd.get("delay_ms")
+    later = due + dt.timedelta(milliseconds=FREMD_DELAY_MS if delay is None else int(delay))
+    phases.append((federal, later, "federal"))
+    return phases
 
 
 def _dedupe(items: list[ErrorItem]) -> list[ErrorItem]:

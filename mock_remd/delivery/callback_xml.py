@@ -28,6 +28,7 @@ def result_body(outcome: dict[str, Any], relates_to: str) -> str:
         _el("relatesToMessage", strip_urn(relates_to)),
         _el("localUid", outcome.get("local_uid")),
         _el("status", outcome.get("status")),
+        _el("stage", outcome.get("stage")),  # two-phase (send_to_fremd) only: regional | federal
         _el("kind", outcome.get("kind")),
         _el("organization", outcome.get("organization")),
     ]

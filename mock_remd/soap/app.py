@@ -129,11 +129,17 @@ class SoapApp:
             c = ops.parse_search(env.body)
             result = self.service.search(env.client_entity_id, c.__dict__, message_id=env.message_id,
                                          soap_version=env.version)
+            replaced = self._apply_behaviour(environ, start_response, result.behaviour, env.version)
+            if replaced is not None:
+                return replaced
             ctype, body = responses.search_response(env.version, result.status, result.items, result.errors, env.message_id)
         else:
             emdr_id = ops.parse_get_item(env.body)
             result = self.service.get_item(env.client_entity_id, emdr_id, message_id=env.message_id,
                                            soap_version=env.version)
+            replaced = self._apply_behaviour(environ, start_response, result.behaviour, env.version)
+            if replaced is not None:
+                return replaced
             ctype, body = responses.get_item_response(env.version, result.status, result.item, result.errors,
                                                       env.message_id)
         return self._reply(start_response, 200, ctype, body)

@@ -20,8 +20,10 @@ def drop_connection(environ: dict[str, Any], start_response: Callable[..., Any],
     """Misbehave on the wire: ``reset`` (TCP RST), ``empty`` (close without a byte), ``garbage``
     (random bytes then close), ``close`` (headers, then close before the body).
 
-    After acting on the socket its descriptor is pointed at /dev/null, so whatever the HTTP server
-    writes next goes nowhere and it closes the connection without an error.
+    After acting on the socket its descriptor is pointed at a local socket whose peer is already
+    closed: whatever the HTTP server writes next fails with EPIPE, which werkzeug and gunicorn treat
+    as "the client went away" (quietly), and the server closes the descriptor as usual. (A /dev/null
+    descriptor made their socket calls fail with ENOTSOCK/EPERM and log tracebacks.)
     """
     sock = _socket(environ)
     if sock is None:
@@ -40,11 +42,12 @@ def drop_connection(environ: dict[str, Any], start_response: Callable[..., Any],
         else:
             sock.shutdown(socket.SHUT_RDWR)
         fd = sock.fileno()
-        devnull = os.open(os.devnull, os.O_RDWR)
+        stand_in, peer = socket.socketpair()
         try:
-            os.dup2(devnull, fd)  # closes the socket (RST with SO_LINGER 0, else FIN)
+            os.dup2(stand_in.fileno(), fd)  # closes the socket (RST with SO_LINGER 0, else FIN)
         finally:
-            os.close(devnull)
+            stand_in.close()
+            peer.close()
     except OSError:
         pass
     start_response("200 OK", [("Content-Length", "0"), ("Connection", "close")])

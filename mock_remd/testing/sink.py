@@ -36,6 +36,8 @@ class CallbackResult:
     registration_date_time: str = ""
     store_till_date: str = ""
     header_relates_to: str = ""
+    #: ``regional`` / ``federal`` for systems with send_to_fremd (two-phase outcome), else empty
+    stage: str = ""
     action: str = ""
     raw: bytes = b""
     content_type: str = ""
@@ -69,6 +71,8 @@ def parse_callback(body: bytes, content_type: str = "", path: str = "") -> Callb
             res.relates_to = text
         elif name == "status" and not res.status:
             res.status = text
+        elif name == "stage":
+            res.stage = text
         elif name == "emdrId":
             res.emdr_id = text
         elif name == "localUid":

@@ -1,0 +1,58 @@
+"""``mock-remd scenarios``: ``lint PATH…`` (exit 0 all valid, 1 otherwise) and ``list [PATH…]``."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+
+from mock_remd.config import Settings
+from mock_remd.scenarios.lint import lint_paths
+
+
+def register(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser("scenarios", help="check and list scenario files",
+                       description="Scenario files (CONTRACT §7): lint them, list them.")
+    sp = p.add_subparsers(dest="scenarios_command", metavar="ACTION")
+    lint = sp.add_parser("lint", help="check scenario files; exit 0 when all are valid, 1 otherwise",
+                         description="Report every mistake as FILE:LINE: KEY: MESSAGE.")
+    lint.add_argument("paths", nargs="+", metavar="PATH", help="scenario files or directories of *.yaml/*.yml/*.json")
+    lint.add_argument("--format", choices=("text", "json"), default="text", help="output format (default text)")
+    lint.set_defaults(func=run_lint)
+    ls = sp.add_parser("list", help="list the scenarios of files or directories (default: the scenarios directory)")
+    ls.add_argument("paths", nargs="*", metavar="PATH")
+    ls.add_argument("--format", choices=("text", "json"), default="text")
+    ls.set_defaults(func=run_list)
+    p.set_defaults(func=lambda args: (p.print_help(), 2)[1])
+
+
+def run_lint(args: argparse.Namespace) -> int:
+    """Lint ``args.paths``; prints the issues (or a summary) and returns the exit status."""
+    scenarios, issues = lint_paths(args.paths)
+    if args.format == "json":
+        print(json.dumps({"valid": not issues, "scenarios": [s.name for s in scenarios],
+                          "issues": [i.as_dict() for i in issues]}, ensure_ascii=False, indent=2))
+    else:
+        for issue in issues:
+            print(issue)
+        if issues:
+            print(f"{len(issues)} problem(s) found", file=sys.stderr)
+        else:
+            print(f"{len(scenarios)} scenario(s), all valid")
+    return 1 if issues else 0
+
+
+def run_list(args: argparse.Namespace) -> int:
+    """List name, rule count and description of the scenarios found (invalid files are skipped)."""
+    paths = args.paths or [Settings.load({}).scenarios_dir or "scenarios"]
+    scenarios, issues = lint_paths(paths)
+    if args.format == "json":
+        print(json.dumps([s.summary() for s in scenarios], ensure_ascii=False, indent=2))
+    else:
+        width = max((len(s.name) for s in scenarios), default=4)
+        for s in sorted(scenarios, key=lambda s: s.name):
+            desc = " ".join(s.description.split())
+            print(f"{s.name:<{width}}  {len(s.rules):>2} rule(s)  {desc}")
+    for issue in issues:
+        print(f"skipped: {issue}", file=sys.stderr)
+    return 0
