@@ -220,3 +220,27 @@ def test_guard_blocks_socket_connect_and_restores() -> None:
         assert guard.attempts == ["ips.rosminzdrav.ru", "emias.mosreg.ru"]
     assert socket.getaddrinfo is original
     assert socket.getaddrinfo.__module__ == "socket"
+
+
+def test_scenarios_by_marker_and_method_are_reset_between_tests(pytester: pytest.Pytester) -> None:
+    pytester.makepyfile('''
+        import pytest
+        from mock_remd.testing.generator import generate
+        from mock_remd.testing.handle import RegisterRejected
+
+        @pytest.mark.remd_scenario("registry-down-503")
+        def test_a_marker(remd):
+            with pytest.raises(RegisterRejected) as info:
+                remd.register(generate("119", seed=1))
+            assert info.value.answer.http_status == 503
+
+        def test_b_method(remd):
+            remd.use_scenario("callback-duplicate")
+            mid = remd.register(generate("119", seed=2))
+            assert [r.relates_to for r in remd.callbacks.wait_count(2, timeout=20)] == [mid, mid]
+
+        def test_c_back_to_normal(remd):
+            mid = remd.register(generate("119", seed=3))
+            assert remd.callbacks.wait_for(mid, timeout=20).status == "success"
+    ''')
+    pytester.runpytest_inprocess("-q").assert_outcomes(passed=3)
