@@ -244,3 +244,13 @@ def test_scenarios_by_marker_and_method_are_reset_between_tests(pytester: pytest
             assert remd.callbacks.wait_for(mid, timeout=20).status == "success"
     ''')
     pytester.runpytest_inprocess("-q").assert_outcomes(passed=3)
+
+
+def test_callback_host_detection() -> None:
+    from mock_remd.testing.network import detect_callback_host, is_loopback, route_address, seen_address
+
+    with ThreadedServer(validation="none") as server:
+        assert seen_address(server.url) == "127.0.0.1"  # what /ready reports having seen
+        assert detect_callback_host(server.url) == "127.0.0.1"
+    assert is_loopback("localhost") and is_loopback("::1") and not is_loopback("10.0.0.1")
+    assert route_address("127.0.0.1", 80) == "127.0.0.1"

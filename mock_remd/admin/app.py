@@ -88,7 +88,10 @@ def create_admin_app(rt: Runtime) -> Flask:
     @app.get("/ready")
     def ready():
         ok, details = rt.readiness()
-        resp = jsonify({"status": "ready" if ok else "starting", "details": details})
+        # client_address: where this request came from, so a test client behind a published container
+        # port learns the address the server can call it back at (pytest plugin, mock-remd send)
+        resp = jsonify({"status": "ready" if ok else "starting", "details": details,
+                        "client_address": request.remote_addr})
         resp.status_code = 200 if ok else 503
         return resp
 
