@@ -11,6 +11,7 @@ from pathlib import Path
 import pytest
 from lxml import etree
 
+from mock_remd.testing.generator import generate
 from mock_remd.validation.bench_layers import time_layers
 from mock_remd.validation.context import ValidationSettings
 from mock_remd.validation.pipeline import Validator
@@ -24,7 +25,14 @@ from mock_remd.validation.schematron.runner import (
     get_validator,
     rule_id,
 )
-from mock_remd.validation.schematron.xpath import pattern_to_select, split_steps, split_union
+from mock_remd.validation.schematron.xpath import (
+    ALL_NODES,
+    pattern_to_select,
+    plan_branch,
+    replace_current,
+    split_steps,
+    split_union,
+)
 
 SCH_LAYERS = frozenset({"xml", "kind", "schematron"})
 EXPECTED_119 = ["У1-12", "У1-15", "У1-16", "У1-18", "У1-22", "У1-24", "Main05-1", "Core03-1", "Extra01-1"]
@@ -339,3 +347,112 @@ def test_xpath_splitting() -> None:
     assert split_steps("//a//b") is None and split_steps("//a/../b") is None and split_steps("//a/@b") is None
     assert rule_id("У1-15. Дата") == "У1-15" and rule_id("(Требование: У1-3) Элемент") == "У1-3"
     assert rule_id("У1-4.1.1.1: Элемент") == "У1-4.1.1.1" and rule_id("Общие ограничения. Элемент") == ""
+
+
+# --- contexts whose meaning as a match pattern differs from a select expression ----------------------
+
+CURRENT_SCH = b"""<schema xmlns="http://purl.oclc.org/dsdl/schematron" queryBinding="xslt2">
+  <pattern>
+    <rule context="ClinicalDocument/item[count(../ref[matches(@n, current()/@n)]) = 0]">
+      <report test="true()">C1-1. item <value-of select="@n"/> has no ref</report>
+    </rule>
+  </pattern>
+  <pattern>
+    <rule context="item[../ref/@n = current()/@n][2]">
+      <report test="true()">C1-2. never: current() is the matched item while its siblings are filtered</report>
+    </rule>
+  </pattern>
+  <pattern>
+    <rule context="ClinicalDocument[ref/@n = current()]/item/v">
+      <report test="true()">C1-3. value <value-of select="."/> is a ref</report>
+    </rule>
+  </pattern>
+  <pattern>
+    <rule context="(ref | item)[@n = '3']">
+      <report test="true()">C1-4. <name/> three</report>
+    </rule>
+    <rule context="ref | document-node()">
+      <report test="true()">C1-5. other <name/></report>
+    </rule>
+  </pattern>
+</schema>"""
+
+CURRENT_DOC = (
+    b'<ClinicalDocument xmlns="urn:hl7-org:v3"><ref n="1"/><ref n="3"/>'
+    b'<item n="1"><v>1</v></item><item n="2"><v>3</v></item><item n="3"><v>9</v></item></ClinicalDocument>'
+)
+
+
+@pytest.mark.parametrize("compile_", [compile_optimised, compile_reference])
+def test_current_in_rule_context_means_the_matched_node(compile_) -> None:
+    """``current()`` in a context is the node being matched, in any step; parenthesised heads,
+    ``document-node()`` and first-rule-wins work the same in both compilations."""
+    result = SchematronValidator(compile_(parse_schema(CURRENT_SCH))).validate(CURRENT_DOC)
+    got = [(f.rule, f.path, f.message.split(": ", 1)[1].split(" Путь")[0]) for f in result.findings]
+    assert got == [
+        ("C1-1", "/ClinicalDocument[1]/item[2]", "C1-1. item 2 has no ref."),
+        ("C1-3", "/ClinicalDocument[1]/item[1]/v[1]", "C1-3. value 1 is a ref."),
+        ("C1-3", "/ClinicalDocument[1]/item[2]/v[1]", "C1-3. value 3 is a ref."),
+        ("C1-4", "/ClinicalDocument[1]/ref[2]", "C1-4. ref three."),
+        ("C1-4", "/ClinicalDocument[1]/item[3]", "C1-4. item three."),
+        ("C1-5", "/", "C1-5. other."),
+        ("C1-5", "/ClinicalDocument[1]/ref[1]", "C1-5. other ref."),
+    ]
+    assert result.rule_counts == {0: 1, 2: 2, 3: 2, 4: 2}
+
+
+def test_current_contexts_are_planned_per_branch() -> None:
+    last = plan_branch("a/b[@c][count(../d[. = current()/@e]) = 0]")
+    assert last.select == "//a/b[@c][let $_sx_current := . return (count(../d[. = $_sx_current/@e]) = 0)]"
+    assert split_steps(last.select) is not None  # still shares prefixes with the other rules
+    earlier = plan_branch("a[x = current()/@y][1]/b[2]")
+    assert earlier.select is None and earlier.candidates == "//a/b[2]"  # the positional [1] goes too
+    followed = plan_branch("a/b[@c][d = current()/@e][1]")  # [1] counts siblings filtered with one current()
+    assert followed.select is None and followed.candidates == "//a/b[@c]"
+    for pattern in ("key('k', 'v')", "(a | b)/c", "a union b", "$v/a", "document-node()", "f(a)/b"):
+        assert plan_branch(pattern) == type(earlier)(candidates=ALL_NODES), pattern
+    assert plan_branch("a/b[. = 'current()']").select == "//a/b[. = 'current()']"
+    assert plan_branch("/").select == "/" and plan_branch("a//b/@c").select == "//a//b/@c"
+    assert (
+        replace_current("f(current(), 'current()', fn:current ( ))")
+        == "f($_sx_current, 'current()', $_sx_current)"
+    )
+
+
+def _extra04_document() -> tuple[bytes, bytes]:
+    """A generated 186 document, and a copy whose section performers are not in documentationOf and
+    whose first such assignedEntity lacks code and assignedPerson (Extra04-1)."""
+    content = generate("186", seed=0, signer=None).content
+    root = etree.fromstring(content)
+    ns = {"h": "urn:hl7-org:v3"}
+    ids = root.xpath("//h:performer[ancestor::h:section]/h:assignedEntity/h:id", namespaces=ns)
+    assert len(ids) >= 2
+    for i, el in enumerate(ids):
+        el.set("extension", f"NOT-IN-DOCUMENTATION-OF-{i}")
+    entity = ids[0].getparent()
+    for name in ("code", "assignedPerson"):
+        for el in entity.findall(f"h:{name}", ns):
+            entity.remove(el)
+    return content, etree.tostring(root)
+
+
+def test_186_pack_current_context(packs_dir: Path, compiled_packs: dict) -> None:
+    """Extra04-1 (``current()`` in a rule context) runs, and fires exactly where the reference does."""
+    sch = packs_dir / "186" / "186.sch"
+    schema = parse_schema(sch.read_bytes())
+    rules = [i for i, r in enumerate(schema.rules()) if "current()" in r.context]
+    assert rules, "186.sch no longer has a current() context"
+    fast = get_validator(sch)
+    slow = SchematronValidator(compile_reference(schema), label="reference 186")
+    valid, broken = _extra04_document()
+    assert fast.validate(valid).findings == []
+    assert _outcome(fast, valid) == _outcome(slow, valid)
+    result = fast.validate(broken)
+    assert _outcome(fast, broken) == _outcome(slow, broken)
+    performers = len(
+        etree.fromstring(broken).xpath("//*[local-name()='performer'][ancestor::*[local-name()='section']]")
+    )
+    assert result.rule_counts.get(rules[0]) == performers
+    extra = [f for f in result.findings if f.rule == "Extra04-1"]
+    assert len(extra) == 2 and all("performer/assignedEntity" in f.message for f in extra)
+    assert {f.path for f in extra} == {extra[0].path} and extra[0].path.endswith("/id[1]")

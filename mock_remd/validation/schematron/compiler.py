@@ -7,6 +7,11 @@ Two forms share one output protocol:
   share one variable (``//ClinicalDocument/component/structuredBody/component`` is walked once for
   the ~180 section rules), and "first matching rule in a pattern wins" is expressed with ``except``
   over the earlier rules of the pattern. The document is never traversed once per pattern.
+  A select expression is not a match pattern: ``current()`` there is the instruction's context
+  item (the document node), not the node being matched. Contexts where the two would differ are
+  planned by :func:`~.xpath.plan_branch` — ``current()`` in the last predicate is bound to the
+  candidate with ``let``; anything else is tested with a real ``xsl:template match=`` on a
+  candidate superset.
 * :func:`compile_reference` — the textbook ISO Schematron translation: one mode per pattern, one
   template per rule with descending priority, a full traversal of the document per pattern.
   Slow, obviously right; tests compare the two.
@@ -23,7 +28,7 @@ from dataclasses import dataclass, field
 from lxml import etree
 
 from mock_remd.validation.schematron.model import Check, Let, Schema
-from mock_remd.validation.schematron.xpath import pattern_to_select, split_steps, split_union
+from mock_remd.validation.schematron.xpath import ALL_NODES, plan_branch, split_steps, split_union
 
 XSL_NS = "http://www.w3.org/1999/XSL/Transform"
 _X = "{" + XSL_NS + "}"
@@ -31,7 +36,7 @@ REC = "\ue000"
 SEP = "\ue001"
 
 #: Bump when the generated XSLT changes, so disk caches are invalidated.
-COMPILER_VERSION = "2"
+COMPILER_VERSION = "3"
 
 
 @dataclass
@@ -141,21 +146,31 @@ class _Prefixes:
 
 
 def compile_optimised(schema: Schema) -> CompiledSchematron:
-    """The fast form: one pass per distinct path prefix, rules as select expressions (see module doc)."""
+    """The fast form: one pass per distinct path prefix, rules as select expressions (see module doc).
+
+    A context branch whose meaning as a select expression would differ from its meaning as a match
+    pattern (``current()`` other than in the last predicate, function or variable heads, …) is
+    matched by a real ``xsl:template match=`` in a mode of its own, applied to a candidate superset
+    (see :func:`~.xpath.plan_branch`).
+    """
     root = _stylesheet(schema)
     prefixes = _Prefixes()
-    branch_steps: list[list[list[str] | str]] = []
+    # per rule, per branch: split steps, a whole select expression, or (pattern, candidates)
+    branch_plans: list[list[list[str] | str | tuple[str, str]]] = []
     for rule in schema.rules():
-        branches: list[list[str] | str] = []
+        branches: list[list[str] | str | tuple[str, str]] = []
         for branch in split_union(rule.context):
-            select = pattern_to_select(branch)
-            steps = split_steps(select)
+            plan = plan_branch(branch)
+            if plan.select is None:
+                branches.append((branch, plan.candidates or ALL_NODES))
+                continue
+            steps = split_steps(plan.select)
             if steps is None:
-                branches.append(select)
+                branches.append(plan.select)
             else:
                 prefixes.count(steps)
                 branches.append(steps)
-        branch_steps.append(branches)
+        branch_plans.append(branches)
     prefixes.declare(root)
     main = etree.SubElement(root, _X + "template", match="/")
 
@@ -169,8 +184,12 @@ def compile_optimised(schema: Schema) -> CompiledSchematron:
         earlier: list[str] = []
         for rule in pattern.rules:
             parts = []
-            for b in branch_steps[rule_index]:
-                if isinstance(b, str):
+            for b_index, b in enumerate(branch_plans[rule_index]):
+                if isinstance(b, tuple):
+                    parts.append(
+                        "$" + _matched_by_template(root, body, b[0], b[1], f"{rule_index}_{b_index}")
+                    )
+                elif isinstance(b, str):
                     parts.append(f"({b})")
                 else:
                     parts.append(prefixes.expr(tuple(b[:-1])) + "/" + b[-1] if len(b) > 1 else b[0])
@@ -193,6 +212,24 @@ def compile_optimised(schema: Schema) -> CompiledSchematron:
             rule_index += 1
     xslt = etree.tostring(root, encoding="unicode")
     return _meta(schema, xslt, "optimised")
+
+
+def _matched_by_template(
+    root: etree._Element, body: etree._Element, pattern: str, candidates: str, suffix: str
+) -> str:
+    """Bind, in ``body``, the candidates that match ``pattern`` as a true match pattern; the variable name.
+
+    A mode of its own with one template returning the node, and ``deep-skip`` for everything else.
+    ``as="node()*"`` keeps the variable a sequence of the document's nodes (no temporary tree).
+    """
+    mode = f"_sx_match{suffix}"
+    etree.SubElement(root, _X + "mode", name=mode, attrib={"on-no-match": "deep-skip"})
+    tpl = etree.SubElement(root, _X + "template", match=pattern, mode=mode)
+    etree.SubElement(tpl, _X + "sequence", select=".")
+    name = f"_sx_t{suffix}"
+    var = etree.SubElement(body, _X + "variable", name=name, attrib={"as": "node()*"})
+    etree.SubElement(var, _X + "apply-templates", select=candidates, mode=mode)
+    return name
 
 
 def compile_reference(schema: Schema) -> CompiledSchematron:
