@@ -25,6 +25,7 @@ from pathlib import Path
 import requests
 import yaml
 
+from mock_remd.bench import wrk_load
 from mock_remd.bench.load import percentile, run_load
 from mock_remd.bench.sink_process import read_arrivals, start_sink
 from mock_remd.core.model import normalize_message_id
@@ -78,7 +79,7 @@ def _bodies(n: int, full: bool, version: str) -> list[tuple[str, bytes]]:
         if full:
             doc = generate("119", seed=i + 1, signer=None)
             req = doc.request
-            for ps, src in zip(req.personal_signs, signed.request.personal_signs * 4):
+            for ps, src in zip(req.personal_signs, signed.request.personal_signs * 4, strict=False):
                 ps.signature = src.signature
             req.org_signature = signed.request.org_signature
         else:
@@ -87,6 +88,16 @@ def _bodies(n: int, full: bool, version: str) -> list[tuple[str, bytes]]:
         req.message_id = f"urn:uuid:{uuid.uuid4()}"
         out.append((normalize_message_id(req.message_id), register_envelope(req, version=version)))
     return out
+
+
+def _template(version: str) -> bytes:
+    """One envelope with @@LOCALUID@@ / @@MESSAGEID@@ placeholders, for wrk."""
+    from mock_remd.testing.generator import generate
+
+    signed = generate("119", seed=0)
+    req = dataclasses.replace(signed.request, local_uid="@@LOCALUID@@", message_id="urn:uuid:@@MESSAGEID@@")
+    req.document = attachment(signed.content)
+    return register_envelope(req, version=version)
 
 
 def _wait_ready(url: str, timeout: float = 60) -> None:
@@ -119,6 +130,8 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--duration", type=float, default=8.0, help="seconds per phase")
     ap.add_argument("--concurrency", type=int, default=16, help="connections in the full-speed phase")
     ap.add_argument("--soap", default="1.2", choices=["1.1", "1.2"])
+    ap.add_argument("--load", choices=["auto", "wrk", "python"], default="auto",
+                    help="full-speed load generator: wrk (C, when installed) or the Python client")
     args = ap.parse_args(argv)
     if args.full_validation and not args.packs:
         print("--full-validation needs packs: --packs DIR or MOCK_REMD_PACKS_DIR", file=sys.stderr)
@@ -156,12 +169,28 @@ def main(argv: list[str] | None = None) -> int:
                         duration=5)
         bounded = run_load("127.0.0.1", port, "/port/emdr", bodies[200:200 + rate_n], content_type=ctype,
                            concurrency=8, rate=args.rate, duration=args.duration)
-        fast = run_load("127.0.0.1", port, "/port/emdr", bodies[200 + rate_n:], content_type=ctype,
-                        concurrency=args.concurrency, rate=None, duration=args.duration)
+        use_wrk = args.load == "wrk" or (args.load == "auto" and wrk_load.available() and not args.full_validation)
+        wrk_result = None
+        if use_wrk:
+            before = requests.get(url + "/_admin/documents", params={"limit": 1}).json()["total"]
+            wrk_result = wrk_load.run_wrk(url + "/port/emdr", _template(args.soap), content_type=ctype,
+                                          connections=args.concurrency, duration=args.duration)
+            accepted = requests.get(url + "/_admin/documents", params={"limit": 1}).json()["total"] - before
+            fast = run_load("127.0.0.1", port, "/port/emdr", [], content_type=ctype, concurrency=1, rate=None,
+                            duration=0)
+        else:
+            fast = run_load("127.0.0.1", port, "/port/emdr", bodies[200 + rate_n:], content_type=ctype,
+                            concurrency=args.concurrency, rate=None, duration=args.duration)
         rss_loaded = _rss_mb(server.pid)
         sent_at = {**warm.sent_at, **bounded.sent_at, **fast.sent_at}
         t_wait = time.time()
         arrivals = _wait_callbacks(log, set(sent_at), timeout=120 if args.full_validation else 60)
+        if wrk_result is not None:  # wrk's requests: wait until every accepted one has called back
+            deadline = time.monotonic() + 120
+            while len(read_arrivals(log)) < len(sent_at) + accepted and time.monotonic() < deadline:
+                time.sleep(0.2)  # polling the sink process's log file
+            arrivals = read_arrivals(log)
+            wrk_arrivals = sorted(t for m, t in arrivals.items() if m not in sent_at)
         delivered = [m for m in sent_at if m in arrivals]
         lag = [(arrivals[m] - sent_at[m]) * 1000 for m in delivered]
         bounded_lag = [(arrivals[m] - bounded.sent_at[m]) * 1000 for m in bounded.sent_at if m in arrivals]
@@ -186,8 +215,16 @@ def main(argv: list[str] | None = None) -> int:
     print(f"request: {len(bodies[0][1]) / 1024:.1f} KiB envelope (CDA 119 as base64 + GOST signatures)")
     print(f"bounded {args.rate:g}/s : {bounded.ok} ok, {bounded.errors} errors, {bounded.rate:.0f} req/s, "
           f"p50 {percentile(bounded.latencies_ms, 50):.1f} ms, p99 {percentile(bounded.latencies_ms, 99):.1f} ms")
-    print(f"full speed ({args.concurrency} conns): {fast.ok} ok, {fast.errors} errors, {fast.rate:.0f} req/s, "
-          f"p50 {percentile(fast.latencies_ms, 50):.1f} ms, p99 {percentile(fast.latencies_ms, 99):.1f} ms")
+    if wrk_result is not None:
+        print(f"full speed (wrk, {args.concurrency} conns): {wrk_result.requests} requests, {accepted} accepted, "
+              f"{wrk_result.non_2xx} non-2xx, socket errors: {wrk_result.socket_errors}; {wrk_result.rate:.0f} req/s, "
+              f"p50 {wrk_result.p50_ms:.1f} ms, p99 {wrk_result.p99_ms:.1f} ms")
+        if wrk_arrivals:
+            span = max(1e-9, wrk_arrivals[-1] - wrk_arrivals[0])
+            print(f"wrk phase callbacks: {len(wrk_arrivals)}/{accepted} delivered, {len(wrk_arrivals) / span:.0f}/s")
+    else:
+        print(f"full speed ({args.concurrency} conns): {fast.ok} ok, {fast.errors} errors, {fast.rate:.0f} req/s, "
+              f"p50 {percentile(fast.latencies_ms, 50):.1f} ms, p99 {percentile(fast.latencies_ms, 99):.1f} ms")
     print(f"callbacks: {len(delivered)}/{len(sent_at)} delivered; {cb_rate:.0f}/s overall, "
           f"{fast_cb_rate:.0f}/s during the full-speed phase")
     print(f"request → callback: p50 {percentile(lag, 50):.0f} ms, p99 {percentile(lag, 99):.0f} ms overall; "
@@ -202,7 +239,8 @@ def main(argv: list[str] | None = None) -> int:
         ms = time_layers(generate("119", seed=1, signer=None).content, "119", args.packs, iterations=100)
         print("per-document layers in one process (ms): " + ", ".join(f"{k} {v:.2f}" for k, v in ms.items()))
     shutil.rmtree(work, ignore_errors=True)
-    return 0 if len(delivered) == len(sent_at) else 1
+    complete = len(delivered) == len(sent_at) and (wrk_result is None or len(wrk_arrivals) == accepted)
+    return 0 if complete else 1
 
 
 if __name__ == "__main__":

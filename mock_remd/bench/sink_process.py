@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import multiprocessing
 import re
+import socket
 import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
@@ -22,6 +23,10 @@ def _serve(port_queue: multiprocessing.Queue, log_path: str) -> None:
 
         def log_message(self, *args) -> None:  # noqa: ANN002
             pass
+
+        def setup(self) -> None:
+            super().setup()
+            self.connection.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
 
         def do_POST(self) -> None:  # noqa: N802
             body = self.rfile.read(int(self.headers.get("Content-Length") or 0))

@@ -26,7 +26,6 @@ from mock_remd.core.systems import DEMO_SYSTEM, normalize_system
 from mock_remd.store.clock import utcnow
 from mock_remd.store.repository import Store
 
-
 #: how long a worker trusts its cached system lookups
 SYSTEMS_CACHE_SECONDS = 1.0
 

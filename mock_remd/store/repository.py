@@ -11,7 +11,7 @@ import datetime as dt
 from collections.abc import Callable, Iterable
 from typing import Any
 
-from sqlalchemy import and_, delete, func, insert, or_, select, text, update
+from sqlalchemy import and_, bindparam, delete, func, insert, or_, select, text, update
 from sqlalchemy.engine import Connection
 
 from mock_remd.store import schema as t
@@ -28,6 +28,20 @@ SYSTEM_FIELDS = (
     "send_to_fremd",
     "require_system",
     "callback_soap_version",
+)
+
+
+# Statements of the hot path, built once: executing a prepared construct with a parameter dict
+# skips SQLAlchemy's per-call statement building (measured: half the cost of an accepted request).
+_INSERT_DOCUMENT = insert(t.documents)
+_INSERT_REQUEST = insert(t.requests).returning(t.requests.c.id)
+_INSERT_DELIVERY = insert(t.outbox)
+_ACTIVE_BY_KEY = (
+    select(t.documents.c.id, t.documents.c.status, t.documents.c.emdr_id, t.documents.c.local_uid)
+    .where(t.documents.c.local_uid_key == bindparam("key"))
+    .where(t.documents.c.status.in_(("registered", "pending")))
+    .order_by(t.documents.c.id.desc())
+    .limit(1)
 )
 
 
@@ -99,7 +113,7 @@ class Store:
     def _insert_journal(self, c: Connection, entry: dict[str, Any]) -> int:
         entry = {**entry}
         entry.setdefault("received_at", utcnow())
-        rid = int(c.execute(insert(t.requests).values(**entry).returning(t.requests.c.id)).scalar_one())
+        rid = int(c.execute(_INSERT_REQUEST, entry).scalar_one())
         self._journal_inserts += 1
         if self._journal_inserts % 100 == 0 or rid % 100 == 0:
             cutoff = rid - self.journal_size
@@ -131,15 +145,7 @@ class Store:
     def find_active_by_local_uid(self, local_uid: str) -> dict[str, Any] | None:
         """The registered or still pending document with this localUid, if any (duplicate check)."""
         with self.db.transaction(write=False) as c:
-            return _row(
-                c.execute(
-                    select(t.documents)
-                    .where(func.lower(t.documents.c.local_uid) == local_uid.lower())
-                    .where(t.documents.c.status.in_(("registered", "pending")))
-                    .order_by(t.documents.c.id.desc())
-                    .limit(1)
-                ).first()
-            )
+            return _row(c.execute(_ACTIVE_BY_KEY, {"key": local_uid.lower()}).first())
 
     def accept_document(self, values: dict[str, Any], *, due_at: dt.datetime | None = None) -> int:
         """Insert an accepted (pending) document whose processing job is queued."""
@@ -151,6 +157,7 @@ class Store:
             "job_state": "queued",
             "job_due_at": due_at or now,
             **values,
+            "local_uid_key": values["local_uid"].lower(),
         }
         with self.db.transaction() as c:
             return int(c.execute(insert(t.documents).values(**row).returning(t.documents.c.id)).scalar_one())
@@ -160,18 +167,12 @@ class Store:
         change nothing; else accept the document (job queued) and journal the request."""
         now = utcnow()
         row = {"status": "pending", "received_at": now, "updated_at": now, "job_state": "queued", "job_due_at": now,
-               **values}
+               **values, "local_uid_key": values["local_uid"].lower()}
         with self.db.transaction() as c:
-            existing = c.execute(
-                select(t.documents.c.id, t.documents.c.status, t.documents.c.emdr_id, t.documents.c.local_uid)
-                .where(func.lower(t.documents.c.local_uid) == values["local_uid"].lower())
-                .where(t.documents.c.status.in_(("registered", "pending")))
-                .order_by(t.documents.c.id.desc())
-                .limit(1)
-            ).first()
+            existing = c.execute(_ACTIVE_BY_KEY, {"key": row["local_uid_key"]}).first()
             if existing is not None:
                 return _row(existing)
-            c.execute(insert(t.documents).values(**row))
+            c.execute(_INSERT_DOCUMENT, row)
             self._insert_journal(c, journal)
         return None
 
@@ -225,7 +226,7 @@ class Store:
                 .values(**values, job_state="done", job_lease_until=None, updated_at=now)
             )
             for d in ([delivery] if delivery else []) + list(extra_deliveries):
-                c.execute(insert(t.outbox).values(**self._delivery_row(d, now)))
+                c.execute(_INSERT_DELIVERY, self._delivery_row(d, now))
 
     def next_sequence(self, name: str) -> int:
         """A sequence number unique in the store (for emdrId)."""
@@ -247,7 +248,7 @@ class Store:
             return _row(
                 c.execute(
                     select(t.documents)
-                    .where(func.lower(t.documents.c.local_uid) == local_uid.lower())
+                    .where(t.documents.c.local_uid_key == local_uid.lower())
                     .order_by(t.documents.c.id.desc())
                     .limit(1)
                 ).first()
@@ -261,7 +262,7 @@ class Store:
                 _row(r)
                 for r in c.execute(
                     select(*cols)
-                    .where(func.lower(t.documents.c.local_uid) == local_uid.lower())
+                    .where(t.documents.c.local_uid_key == local_uid.lower())
                     .order_by(t.documents.c.id.desc())
                 )
             ]
@@ -349,6 +350,7 @@ class Store:
                 if row.get("emdr_id") is None:
                     row["emdr_id"] = d["__emdr_id_factory"](self._next_sequence(c, "emdr"))
                 row.pop("__emdr_id_factory", None)
+                row["local_uid_key"] = row["local_uid"].lower()
                 c.execute(insert(t.documents).values(**row))
                 out.append(row)
         return out

@@ -66,6 +66,8 @@ documents = Table(
     metadata,
     Column("id", _PK, primary_key=True, autoincrement=True),
     Column("local_uid", String(128), nullable=False),
+    #: lower-case localUid: duplicates and lookups are case-insensitive and use the index
+    Column("local_uid_key", String(128), nullable=False, default=""),
     Column("message_id", String(128), nullable=False, default=""),
     Column("system", String(128), nullable=False, default=""),
     Column("organization", String(128), nullable=False, default=""),
@@ -90,7 +92,7 @@ documents = Table(
     Column("job_owner", String(64), nullable=True),
     Column("behaviour", JSON, nullable=True),
     Column("updated_at", DateTime(), nullable=False),
-    Index("ix_documents_local_uid", "local_uid"),
+    Index("ix_documents_local_uid", "local_uid_key"),
     Index("ix_documents_job", "job_state", "job_due_at"),
     Index("ix_documents_status", "status"),
 )

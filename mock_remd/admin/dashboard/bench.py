@@ -46,7 +46,7 @@ def seed_timeline(store: Store, documents: int, *, system: str = "demo", refused
         uids.append(uid)
         rejected = i % 3 == 0
         docs.append({
-            "local_uid": uid, "message_id": str(uuid.uuid4()), "system": system,
+            "local_uid": uid, "local_uid_key": uid, "message_id": str(uuid.uuid4()), "system": system,
             "organization": "1.2.643.5.1.13.13.12.2.50.99999", "kind": KINDS[i % len(KINDS)],
             "status": "rejected" if rejected else "registered",
             "emdr_id": None if rejected else f"1.50.26.11.{i + 1:09d}",
