@@ -1,0 +1,54 @@
+"""The kind registry (NSI 1520 seed + importer) and the error classifier."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from mock_remd.catalog import errors as E
+from mock_remd.catalog.kinds import KindRegistry, default_registry, import_nsi_1520
+
+
+def test_seed_has_common_kinds_with_their_flags():
+    reg = default_registry()
+    k119 = reg.get("119")
+    assert k119.type_1522 == "5" and k119.edition == "4" and k119.is_cda and k119.mo_sign
+    assert k119.requires_patient_snils and not k119.series_required
+    assert reg.get("125").series_required and not reg.get("125").requires_patient
+    assert not reg.get("6").is_cda  # PDF/A-1 consultation
+    assert reg.by_template("1.2.643.5.1.13.2.7.5.1.5.9.4").id == "119"
+    assert reg.by_template("1.2.643.5.1.13.13.14.7.9.5").id == "186"
+    assert reg.by_template("1.2.643.5.1.13.13.15.105.1").id == "204"
+    assert not reg.get("13").valid_on(dt.date(2024, 1, 1)) and reg.get("13").valid_on(dt.date(2020, 1, 1))
+
+
+def test_import_official_nsi_1520_export(nsi_export_dir):
+    kinds = import_nsi_1520(nsi_export_dir / "1.2.643.5.1.13.13.11.1520_v12.14.tsv")
+    assert len(kinds) == 181
+    by_id = {k.id: k for k in kinds}
+    assert by_id["186"].name.startswith("Протокол лабораторного исследования")
+    assert by_id["186"].git_link == "1.2.643.5.1.13.13.15.18.5"
+    assert by_id["58"].series_required and by_id["58"].patient_info == "Не обязательны"
+    assert by_id["5"].format == "1" and by_id["5"].end_date == dt.date(2024, 1, 1)
+    assert by_id["119"].template_ids == ("1.2.643.5.1.13.2.7.5.1.5.9.4",)  # the seed's asserted template kept
+    reg = KindRegistry(kinds)
+    assert len(reg) == 181 and reg.by_template("1.2.643.5.1.13.13.15.35.6").id == "125"
+
+
+def test_import_refuses_other_files(tmp_path):
+    bad = tmp_path / "x.tsv"
+    bad.write_text("CODE\tNAME\n1\tx\n", encoding="utf-8")
+    try:
+        import_nsi_1520(bad)
+    except ValueError as exc:
+        assert "ID" in str(exc)
+    else:
+        raise AssertionError("accepted a file without an ID column")
+
+
+def test_error_catalogue_codes_and_messages():
+    assert E.is_known("RATE_LIMIT") and E.is_known("RECIPIENT_INFO_MISMATCH") and not E.is_known("NOPE")
+    assert E.message("NOT_UNIQUE_PROVIDED_ID", local_uid="a", emdr_id="1.50.26.11.000000001") == (
+        "Документ с идентификатором 'a' уже зарегистрирован с номером [1.50.26.11.000000001]")
+    assert E.message("INVALID_ELEMENT_VALUE_CODE", oid="1.2", version="3", code="X") == (
+        "Справочник OID [1.2], версия [3]. Элемент с кодом [X] отсутствует")
+    assert E.message("ORDER_NOT_FOUND") == E.describe("ORDER_NOT_FOUND") != ""
