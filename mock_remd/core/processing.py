@@ -14,6 +14,7 @@ from mock_remd.catalog.errors import ErrorItem
 from mock_remd.core.background import BackgroundLoop, owner_id
 from mock_remd.core.behaviour import Behaviour
 from mock_remd.core.dates import add_years, parse_datetime, registry_date, registry_datetime
+from mock_remd.core.emdr_id import format_emdr_id
 from mock_remd.core.model import RegisterRequest, normalize_message_id
 from mock_remd.core.registry import RegistryOptions
 from mock_remd.delivery.callback_xml import ACTION, result_envelope
@@ -118,47 +119,51 @@ class Processor:
         elif cb.status == "success":
             errors = []
         now = dt.datetime.now(dt.UTC)
-        values: dict[str, Any] = {
+        base: dict[str, Any] = {
             "errors": [e.as_dict() for e in _dedupe(errors)],
             "layers": [lr.as_dict() for lr in report.layers] if report else [],
         }
         if content is not None:
-            values["content"] = content
-        if errors:
-            values["status"] = "rejected"
-            outcome = {"status": "error", "errors": values["errors"]}
-        else:
-            seq = self.store.next_sequence("emdr")
-            from mock_remd.core.emdr_id import format_emdr_id
+            base["content"] = content
+        system = self.store.get_system(row["system"]) or {}
+        common = {"local_uid": row["local_uid"], "kind": row["kind"], "organization": row["organization"]}
 
-            emdr_id = format_emdr_id(self.options.registry_prefix, self.options.region, now.astimezone(MSK), seq)
-            created = parse_datetime(row.get("creation_date_time") or "")
-            created_day = (created.astimezone(MSK) if created and created.tzinfo else (created or now.astimezone(MSK))).date()
-            values.update(
-                status="registered",
-                emdr_id=emdr_id,
-                registration_date_time=registry_datetime(now),
-                store_till_date=registry_date(add_years(created_day, self.options.store_years)),
-            )
-            outcome = {
-                "status": "success",
-                "emdr_id": emdr_id,
-                "registration_date_time": values["registration_date_time"],
-                "store_till_date": values["store_till_date"],
-            }
-        outcome.update(local_uid=row["local_uid"], kind=row["kind"], organization=row["organization"])
-        deliveries = self._deliveries(row, behaviour, outcome)
-        if not deliveries:
-            values["errors"] = values["errors"]
-        self.store.finish_document(row["id"], values, extra_deliveries=deliveries)
-        if deliveries:
+        def build(seq: int | None) -> tuple[dict[str, Any], list[dict[str, Any]]]:
+            values = dict(base)
+            if seq is None:
+                values["status"] = "rejected"
+                outcome = {"status": "error", "errors": values["errors"], **common}
+            else:
+                emdr_id = format_emdr_id(self.options.registry_prefix, self.options.region, now.astimezone(MSK), seq)
+                created = parse_datetime(row.get("creation_date_time") or "")
+                if created is None:
+                    created = now
+                elif created.tzinfo is None:
+                    created = created.replace(tzinfo=MSK)
+                values.update(
+                    status="registered",
+                    emdr_id=emdr_id,
+                    registration_date_time=registry_datetime(now),
+                    store_till_date=registry_date(add_years(created.astimezone(MSK).date(), self.options.store_years)),
+                )
+                outcome = {
+                    "status": "success",
+                    "emdr_id": emdr_id,
+                    "registration_date_time": values["registration_date_time"],
+                    "store_till_date": values["store_till_date"],
+                    **common,
+                }
+            return values, self._deliveries(row, behaviour, outcome, system)
+
+        self.store.finish_document(row["id"], {}, build=build, sequence=None if errors else "emdr")
+        if not cb.skip and system.get("callback_url"):
             self.on_enqueued()
 
-    def _deliveries(self, row: dict[str, Any], behaviour: Behaviour, outcome: dict[str, Any]) -> list[dict[str, Any]]:
+    def _deliveries(self, row: dict[str, Any], behaviour: Behaviour, outcome: dict[str, Any],
+                    system: dict[str, Any]) -> list[dict[str, Any]]:
         cb = behaviour.callback
         if cb.skip:
             return []
-        system = self.store.get_system(row["system"]) or {}
         url = system.get("callback_url") or ""
         if not url:
             return []
