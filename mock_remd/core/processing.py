@@ -90,8 +90,9 @@ class Processor:
 
     def _process(self, row: dict[str, Any]) -> None:
         behaviour = Behaviour.from_dict(row.get("behaviour"))
+        stored_request, content = self.store.get_payload(row["id"])
+        row["request"] = stored_request or {}
         req = RegisterRequest.from_dict(row["request"])
-        content: bytes | None = row.get("content")
         pulled = None
         errors: list[ErrorItem] = []
         if content is None:

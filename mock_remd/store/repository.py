@@ -33,7 +33,9 @@ SYSTEM_FIELDS = (
 
 # Statements of the hot path, built once: executing a prepared construct with a parameter dict
 # skips SQLAlchemy's per-call statement building (measured: half the cost of an accepted request).
-_INSERT_DOCUMENT = insert(t.documents)
+_INSERT_DOCUMENT = insert(t.documents).returning(t.documents.c.id)
+_INSERT_PAYLOAD = insert(t.payloads)
+_PAYLOAD_FIELDS = ("request", "content")
 _INSERT_REQUEST = insert(t.requests).returning(t.requests.c.id)
 _INSERT_DELIVERY = insert(t.outbox)
 _ACTIVE_BY_KEY = (
@@ -159,8 +161,11 @@ class Store:
             **values,
             "local_uid_key": values["local_uid"].lower(),
         }
+        payload = {k: row.pop(k, None) for k in _PAYLOAD_FIELDS}
         with self.db.transaction() as c:
-            return int(c.execute(insert(t.documents).values(**row).returning(t.documents.c.id)).scalar_one())
+            doc_id = int(c.execute(_INSERT_DOCUMENT, row).scalar_one())
+            c.execute(_INSERT_PAYLOAD, {"document_id": doc_id, **payload})
+            return doc_id
 
     def accept_unless_duplicate(self, values: dict[str, Any], journal: dict[str, Any]) -> dict[str, Any] | None:
         """In one transaction: if a registered or pending document has this localUid, return it and
@@ -172,9 +177,23 @@ class Store:
             existing = c.execute(_ACTIVE_BY_KEY, {"key": row["local_uid_key"]}).first()
             if existing is not None:
                 return _row(existing)
-            c.execute(_INSERT_DOCUMENT, row)
+            payload = {k: row.pop(k, None) for k in _PAYLOAD_FIELDS}
+            doc_id = c.execute(_INSERT_DOCUMENT, row).scalar_one()
+            c.execute(_INSERT_PAYLOAD, {"document_id": doc_id, **payload})
             self._insert_journal(c, journal)
         return None
+
+    def get_payload(self, doc_id: int) -> tuple[dict[str, Any] | None, bytes | None]:
+        """The stored request metadata and CDA bytes of a document."""
+        with self.db.transaction(write=False) as c:
+            r = c.execute(select(t.payloads.c.request, t.payloads.c.content).where(t.payloads.c.document_id == doc_id)).first()
+        return (r.request, r.content) if r is not None else (None, None)
+
+    def _with_payload(self, row: dict[str, Any] | None) -> dict[str, Any] | None:
+        if row is None:
+            return None
+        row["request"], row["content"] = self.get_payload(row["id"])
+        return row
 
     def claim_jobs(self, owner: str, *, limit: int = 4, lease_seconds: float = 120.0) -> list[dict[str, Any]]:
         """Atomically take due processing jobs (queued, or claimed with an expired lease)."""
@@ -220,6 +239,9 @@ class Store:
                 seq = self._next_sequence(c, sequence) if sequence else None
                 values, built = build(seq)
                 extra_deliveries = list(extra_deliveries) + built
+            values = dict(values)
+            if "content" in values:
+                c.execute(update(t.payloads).where(t.payloads.c.document_id == doc_id).values(content=values.pop("content")))
             c.execute(
                 update(t.documents)
                 .where(t.documents.c.id == doc_id)
@@ -243,9 +265,9 @@ class Store:
         return int(value)
 
     def get_document(self, local_uid: str) -> dict[str, Any] | None:
-        """The newest attempt for ``local_uid`` (case-insensitive)."""
+        """The newest attempt for ``local_uid`` (case-insensitive), with its request and content."""
         with self.db.transaction(write=False) as c:
-            return _row(
+            row = _row(
                 c.execute(
                     select(t.documents)
                     .where(t.documents.c.local_uid_key == local_uid.lower())
@@ -253,10 +275,11 @@ class Store:
                     .limit(1)
                 ).first()
             )
+        return self._with_payload(row)
 
     def document_history(self, local_uid: str) -> list[dict[str, Any]]:
         """Every attempt for ``local_uid``, newest first (without content)."""
-        cols = [c for c in t.documents.c if c.name != "content"]
+        cols = list(t.documents.c)
         with self.db.transaction(write=False) as c:
             return [
                 _row(r)
@@ -268,12 +291,14 @@ class Store:
             ]
 
     def get_document_by_id(self, doc_id: int) -> dict[str, Any] | None:
+        """One attempt by its id, with its request and content."""
         with self.db.transaction(write=False) as c:
-            return _row(c.execute(select(t.documents).where(t.documents.c.id == doc_id)).first())
+            row = _row(c.execute(select(t.documents).where(t.documents.c.id == doc_id)).first())
+        return self._with_payload(row)
 
     def list_documents(self, *, status: str = "", system: str = "", kind: str = "", limit: int = 100,
                        offset: int = 0) -> tuple[list[dict[str, Any]], int]:
-        cols = [c for c in t.documents.c if c.name != "content"]
+        cols = list(t.documents.c)
         conds = []
         if status:
             conds.append(t.documents.c.status == status)
@@ -310,7 +335,7 @@ class Store:
         limit: int = 1000,
     ) -> list[dict[str, Any]]:
         """Registered documents of the given organisations matching the filters (oldest first)."""
-        cols = [c for c in t.documents.c if c.name not in ("content", "request")]
+        cols = list(t.documents.c)
         q = select(*cols).where(t.documents.c.status == "registered").where(t.documents.c.organization.in_(organizations))
         if organization:
             q = q.where(t.documents.c.organization == organization)
@@ -525,7 +550,7 @@ class Store:
     def reset(self, *, everything: bool = False) -> None:
         """Empty journal, registry and deliveries; ``everything`` also systems and scenarios."""
         with self.db.transaction() as c:
-            for table in (t.requests, t.documents, t.outbox, t.counters, t.scenario_state):
+            for table in (t.requests, t.payloads, t.documents, t.outbox, t.counters, t.scenario_state):
                 c.execute(delete(table))
             if everything:
                 for table in (t.systems, t.scenarios, t.active_scenarios):

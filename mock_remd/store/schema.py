@@ -82,8 +82,6 @@ documents = Table(
     Column("document_number", String(256), nullable=False, default=""),
     Column("errors", JSON, nullable=False, default=list),
     Column("layers", JSON, nullable=False, default=list),
-    Column("request", JSON, nullable=True),
-    Column("content", LargeBinary, nullable=True),
     Column("seeded", Boolean, nullable=False, default=False),
     # processing job (the asynchronous leg): queued -> claimed -> done
     Column("job_state", String(16), nullable=False, default="done"),
@@ -95,6 +93,16 @@ documents = Table(
     Index("ix_documents_local_uid", "local_uid_key"),
     Index("ix_documents_job", "job_state", "job_due_at"),
     Index("ix_documents_status", "status"),
+)
+
+#: the large parts of a document (request metadata with signatures, the CDA bytes) live apart from
+#: the row that processing updates several times: SQLite rewrites a whole row on every UPDATE
+payloads = Table(
+    "payloads",
+    metadata,
+    Column("document_id", BigInteger, primary_key=True, autoincrement=False),
+    Column("request", JSON, nullable=True),
+    Column("content", LargeBinary, nullable=True),
 )
 
 outbox = Table(
