@@ -7,6 +7,7 @@ import datetime as dt
 import logging
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
 from typing import Any
 
 from mock_remd.catalog import errors as E
@@ -25,6 +26,16 @@ from mock_remd.validation.pipeline import Validator
 from mock_remd.validation.report import ValidationReport
 
 log = logging.getLogger(__name__)
+
+
+@dataclass
+class Outcome:
+    """A processed document waiting to be written: ``build(seq)`` gives its values and callbacks."""
+
+    doc_id: int
+    build: Callable[[int | None], tuple[dict[str, Any], list[dict[str, Any]]]]
+    sequence: str | None
+    delivers: bool
 
 
 class Processor:
@@ -52,6 +63,14 @@ class Processor:
         self.threads = threads
         self._pool: ThreadPoolExecutor | None = None
         self.loop = BackgroundLoop("mock-remd-processor", self.step, poll_interval=poll_interval)
+        self._systems: dict[str, dict[str, Any]] = {}
+
+    def _system(self, mnemonic: str) -> dict[str, Any]:
+        """The system's settings, read once per batch (admin changes apply from the next batch)."""
+        hit = self._systems.get(mnemonic)
+        if hit is None:
+            hit = self._systems[mnemonic] = self.store.get_system(mnemonic) or {}
+        return hit
 
     def start(self) -> None:
         self._pool = ThreadPoolExecutor(self.threads, thread_name_prefix="mock-remd-validate")
@@ -67,36 +86,50 @@ class Processor:
 
     def step(self) -> int:
         """Claim due jobs and process them; returns how many were taken."""
-        jobs = self.store.claim_jobs(self.owner, limit=self.threads * 2)
+        jobs = self.store.claim_jobs(self.owner, limit=self.threads * 4)
         if not jobs:
             return 0
+        self._systems = {}
         if self._pool is None:
-            for job in jobs:
-                self.process(job)
+            outcomes = [self.prepare(job) for job in jobs]
         else:
-            for f in [self._pool.submit(self.process, job) for job in jobs]:
-                f.result()
+            outcomes = [f.result() for f in [self._pool.submit(self.prepare, job) for job in jobs]]
+        self._commit(outcomes)
         return len(jobs)
+
+    def _commit(self, outcomes: list[Outcome]) -> None:
+        # one transaction for the whole batch: a document's number and callbacks are written together
+        self.store.finish_documents([(o.doc_id, {}, o.build, o.sequence) for o in outcomes])
+        if any(o.delivers for o in outcomes):
+            self.on_enqueued()
 
     # ---- one document --------------------------------------------------------------------------
     def process(self, row: dict[str, Any]) -> None:
-        """Process one accepted document to its outcome; never raises (a failure becomes RUNTIME_ERROR)."""
+        """Process one accepted document to its stored outcome."""
+        self._commit([self.prepare(row)])
+
+    def prepare(self, row: dict[str, Any]) -> Outcome:
+        """Work out one document's outcome (pull, validate); never raises: a failure becomes RUNTIME_ERROR."""
         try:
-            self._process(row)
+            return self._process(row)
         except Exception as exc:
             log.exception("processing document %s failed", row.get("local_uid"))
-            self._finish(row, Behaviour.from_dict(row.get("behaviour")), errors=[E.item("RUNTIME_ERROR", f"Невозможно обработать запрос: {exc}")],
-                         report=None, content=None)
+            row.setdefault("request", {})
+            return self._finish(row, Behaviour.from_dict(row.get("behaviour")),
+                                errors=[E.item("RUNTIME_ERROR", f"Невозможно обработать запрос: {exc}")],
+                                report=None, content=None)
 
-    def _process(self, row: dict[str, Any]) -> None:
+    def _process(self, row: dict[str, Any]) -> Outcome:
         behaviour = Behaviour.from_dict(row.get("behaviour"))
-        stored_request, content = self.store.get_payload(row["id"])
-        row["request"] = stored_request or {}
+        if "request" not in row:  # claimed rows carry their payload; others are read here
+            row["request"], row["content"] = self.store.get_payload(row["id"])
+        row["request"] = row["request"] or {}
+        content = row.get("content")
         req = RegisterRequest.from_dict(row["request"])
         pulled = None
         errors: list[ErrorItem] = []
         if content is None:
-            system = self.store.get_system(row["system"]) or {}
+            system = self._system(row["system"])
             url = system.get("document_url") or ""
             if not url:
                 errors.append(E.item("FILE_WAS_NOT_SENT", "ИС не передала файл ЭМД: в запросе нет элемента document, "
@@ -109,10 +142,10 @@ class Processor:
         if content is not None:
             report = self.validator.validate(content, req)
             errors.extend(ErrorItem(f.code, f.message) for f in report.errors)
-        self._finish(row, behaviour, errors=errors, report=report, content=pulled)
+        return self._finish(row, behaviour, errors=errors, report=report, content=pulled)
 
     def _finish(self, row: dict[str, Any], behaviour: Behaviour, *, errors: list[ErrorItem],
-                report: ValidationReport | None, content: bytes | None) -> None:
+                report: ValidationReport | None, content: bytes | None) -> Outcome:
         cb = behaviour.callback
         if cb.status == "error" or (cb.errors and cb.status != "success"):
             forced = [E.item(e["code"], e.get("message")) for e in (cb.errors or [])]
@@ -126,7 +159,7 @@ class Processor:
         }
         if content is not None:
             base["content"] = content
-        system = self.store.get_system(row["system"]) or {}
+        system = self._system(row["system"])
         common = {"local_uid": row["local_uid"], "kind": row["kind"], "organization": row["organization"]}
 
         def build(seq: int | None) -> tuple[dict[str, Any], list[dict[str, Any]]]:
@@ -156,9 +189,7 @@ class Processor:
                 }
             return values, self._deliveries(row, behaviour, outcome, system)
 
-        self.store.finish_document(row["id"], {}, build=build, sequence=None if errors else "emdr")
-        if not cb.skip and system.get("callback_url"):
-            self.on_enqueued()
+        return Outcome(row["id"], build, None if errors else "emdr", bool(not cb.skip and system.get("callback_url")))
 
     def _deliveries(self, row: dict[str, Any], behaviour: Behaviour, outcome: dict[str, Any],
                     system: dict[str, Any]) -> list[dict[str, Any]]:

@@ -62,15 +62,22 @@ class CallbackSender:
         if not rows:
             return 0
         if self._pool is None:
-            for row in rows:
-                self.deliver(row)
+            results = [self.attempt(row) for row in rows]
         else:
-            for f in [self._pool.submit(self.deliver, row) for row in rows]:
-                f.result()
+            results = [f.result() for f in [self._pool.submit(self.attempt, row) for row in rows]]
+        statuses = self.store.record_attempts(results)  # one transaction for the batch
+        self.sent += statuses.count("delivered")
         return len(rows)
 
     def deliver(self, row: dict[str, Any]) -> str:
-        """One attempt for one claimed delivery; returns the delivery's new status."""
+        """One attempt for one claimed delivery, recorded; returns the delivery's new status."""
+        status = self.store.record_attempts([self.attempt(row)])[0]
+        if status == "delivered":
+            self.sent += 1
+        return status
+
+    def attempt(self, row: dict[str, Any]) -> tuple[int, dict[str, Any], bool, dt.datetime | None]:
+        """POST one claimed delivery; returns ``(id, attempt log entry, delivered, next due or None)``."""
         started = time.perf_counter()
         attempt: dict[str, Any] = {"at": iso(utcnow()), "http_status": None, "error": None}
         ok = False
@@ -100,10 +107,7 @@ class CallbackSender:
             done = int(row.get("attempt_count") or 0) + 1
             if done <= len(backoff):
                 next_due = utcnow() + dt.timedelta(seconds=float(backoff[done - 1]))
-        status = self.store.record_attempt(row["id"], self.owner, attempt, delivered=ok, next_due=next_due)
-        if ok:
-            self.sent += 1
-        return status
+        return row["id"], attempt, ok, next_due
 
 
 def _short(exc: Exception) -> str:

@@ -215,7 +215,16 @@ class Store:
             .returning(*t.documents.c)
         )
         with self.db.transaction() as c:
-            return [_row(r) for r in c.execute(stmt)]
+            rows = [_row(r) for r in c.execute(stmt)]
+            if rows:  # the job needs its payload: read it in the same transaction
+                payloads = {
+                    p.document_id: p
+                    for p in c.execute(select(t.payloads).where(t.payloads.c.document_id.in_([r["id"] for r in rows])))
+                }
+                for r in rows:
+                    p = payloads.get(r["id"])
+                    r["request"], r["content"] = (p.request, p.content) if p is not None else (None, None)
+            return rows
 
     def next_job_due(self) -> dt.datetime | None:
         """When the earliest queued job becomes due (None when none is queued)."""
@@ -224,31 +233,37 @@ class Store:
                 select(func.min(t.documents.c.job_due_at)).where(t.documents.c.job_state == "queued")
             ).scalar()
 
-    def finish_document(self, doc_id: int, values: dict[str, Any], delivery: dict[str, Any] | None = None,
-                        extra_deliveries: Iterable[dict[str, Any]] = (),
+    def finish_document(self, doc_id: int, values: dict[str, Any],
                         build: Callable[[int | None], tuple[dict[str, Any], list[dict[str, Any]]]] | None = None,
                         sequence: str | None = None) -> None:
-        """Store the outcome of processing and queue its callback(s) in one transaction.
+        """Store the outcome of processing one document and queue its callbacks (one transaction)."""
+        self.finish_documents([(doc_id, values, build, sequence)])
 
-        With ``build`` the values and deliveries are made inside the transaction from the next
-        number of ``sequence`` (so a registration number and its callback are written together).
+    def finish_documents(self, items: list[tuple[int, dict[str, Any], Any, str | None]]) -> None:
+        """Store the outcomes of several documents and queue their callbacks in one transaction.
+
+        Each item is ``(doc_id, values, build, sequence)``. With ``build`` the values and the
+        deliveries are made inside the transaction from the next number of ``sequence`` (so a
+        registration number and its callback are written together, or not at all).
         """
         now = utcnow()
         with self.db.transaction() as c:
-            if build is not None:
-                seq = self._next_sequence(c, sequence) if sequence else None
-                values, built = build(seq)
-                extra_deliveries = list(extra_deliveries) + built
-            values = dict(values)
-            if "content" in values:
-                c.execute(update(t.payloads).where(t.payloads.c.document_id == doc_id).values(content=values.pop("content")))
-            c.execute(
-                update(t.documents)
-                .where(t.documents.c.id == doc_id)
-                .values(**values, job_state="done", job_lease_until=None, updated_at=now)
-            )
-            for d in ([delivery] if delivery else []) + list(extra_deliveries):
-                c.execute(_INSERT_DELIVERY, self._delivery_row(d, now))
+            for doc_id, values, build, sequence in items:
+                deliveries: list[dict[str, Any]] = []
+                if build is not None:
+                    seq = self._next_sequence(c, sequence) if sequence else None
+                    values, deliveries = build(seq)
+                values = dict(values)
+                if "content" in values:
+                    c.execute(update(t.payloads).where(t.payloads.c.document_id == doc_id)
+                              .values(content=values.pop("content")))
+                c.execute(
+                    update(t.documents)
+                    .where(t.documents.c.id == doc_id)
+                    .values(**values, job_state="done", job_lease_until=None, updated_at=now)
+                )
+                for d in deliveries:
+                    c.execute(_INSERT_DELIVERY, self._delivery_row(d, now))
 
     def next_sequence(self, name: str) -> int:
         """A sequence number unique in the store (for emdrId)."""
@@ -424,33 +439,36 @@ class Store:
     def record_attempt(self, delivery_id: int, owner: str, attempt: dict[str, Any], *, delivered: bool,
                        next_due: dt.datetime | None) -> str:
         """Log one attempt and move the delivery on: delivered, pending again (``next_due``) or dead."""
+        return self.record_attempts([(delivery_id, attempt, delivered, next_due)])[0]
+
+    def record_attempts(self, results: list[tuple[int, dict[str, Any], bool, dt.datetime | None]]) -> list[str]:
+        """Log attempts ``(delivery_id, attempt, delivered, next_due)`` in one transaction; returns the
+        new statuses (``delivered``, ``pending`` for a retry, ``dead``, or ``gone`` if reset meanwhile)."""
         now = utcnow()
+        statuses = []
         with self.db.transaction() as c:
-            row = c.execute(select(t.outbox.c.attempts, t.outbox.c.attempt_count, t.outbox.c.owner)
-                            .where(t.outbox.c.id == delivery_id)).first()
-            if row is None:
-                return "gone"
-            attempts = list(row.attempts or []) + [attempt]
-            if delivered:
-                status = "delivered"
-            elif next_due is None:
-                status = "dead"
-            else:
-                status = "pending"
-            c.execute(
-                update(t.outbox)
-                .where(t.outbox.c.id == delivery_id)
-                .values(
-                    attempts=attempts,
-                    attempt_count=row.attempt_count + 1,
-                    status=status,
-                    due_at=next_due or now,
-                    lease_until=None,
-                    owner=None,
-                    delivered_at=now if delivered else None,
+            for delivery_id, attempt, delivered, next_due in results:
+                row = c.execute(select(t.outbox.c.attempts, t.outbox.c.attempt_count)
+                                .where(t.outbox.c.id == delivery_id)).first()
+                if row is None:
+                    statuses.append("gone")
+                    continue
+                status = "delivered" if delivered else ("dead" if next_due is None else "pending")
+                c.execute(
+                    update(t.outbox)
+                    .where(t.outbox.c.id == delivery_id)
+                    .values(
+                        attempts=list(row.attempts or []) + [attempt],
+                        attempt_count=row.attempt_count + 1,
+                        status=status,
+                        due_at=next_due or now,
+                        lease_until=None,
+                        owner=None,
+                        delivered_at=now if delivered else None,
+                    )
                 )
-            )
-        return status
+                statuses.append(status)
+        return statuses
 
     def next_delivery_due(self) -> dt.datetime | None:
         with self.db.transaction(write=False) as c:
