@@ -53,6 +53,8 @@ class Settings:
     nsi_dir: str = ""
     admin_token: str = ""
     workers: int = 2
+    #: background processes (validation, callbacks) beside the HTTP workers; 0 = as many as workers
+    processors: int = 0
     threads: int = 8
     validation: str = "all"
     signatures: str = "digest"

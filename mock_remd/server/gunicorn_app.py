@@ -1,7 +1,9 @@
-"""``mock-remd serve``: gunicorn (gthread workers, ``--reuse-port``), one Runtime per worker.
+"""``mock-remd serve``: gunicorn (gthread workers, ``--reuse-port``) plus background processes.
 
-The schema and the configured systems are prepared once in the master; each worker builds its
-runtime after fork and starts its processor and callback sender there (never at import).
+The schema and the configured systems are prepared once in the master. The HTTP workers answer
+SOAP and admin calls; document processing and callback delivery run in separate background
+processes started by the master (validation holds the GIL: it must not share a process with the
+request threads). With an in-memory store everything runs in one worker process instead.
 SIGTERM stops gracefully: requests in flight finish, accepted work stays in the store.
 """
 
@@ -17,6 +19,7 @@ from typing import Any
 from gunicorn.app.base import BaseApplication
 
 from mock_remd.config import Settings
+from mock_remd.server.background_process import BackgroundProcesses
 
 log = logging.getLogger(__name__)
 
@@ -32,13 +35,15 @@ class GunicornServer(BaseApplication):
     def __init__(self, settings: Settings) -> None:
         self.settings = settings
         self.runtime: Any = None
+        self.single_process = _is_memory(settings.db_url)
+        self.background: BackgroundProcesses | None = None
         super().__init__()
 
     def load_config(self) -> None:
         s = self.settings
         cfg = {
             "bind": [f"{s.host}:{s.port}"],
-            "workers": s.workers,
+            "workers": 1 if self.single_process else s.workers,
             "worker_class": "gthread",
             "threads": s.threads,
             "reuse_port": True,
@@ -53,6 +58,7 @@ class GunicornServer(BaseApplication):
             "when_ready": self._when_ready,
             "post_worker_init": self._post_worker_init,
             "worker_exit": self._worker_exit,
+            "on_exit": self._on_exit,
         }
         for key, value in cfg.items():
             self.cfg.set(key, value)
@@ -61,10 +67,14 @@ class GunicornServer(BaseApplication):
         from mock_remd.server.runtime import Runtime
         from mock_remd.server.wsgi import make_app
 
-        self.runtime = Runtime(self.settings, seed_systems=False)
+        self.runtime = Runtime(self.settings, seed_systems=False, role="all" if self.single_process else "http")
         return make_app(self.runtime)
 
     def _when_ready(self, server: Any) -> None:
+        if not self.single_process:
+            count = self.settings.processors or self.settings.workers
+            self.background = BackgroundProcesses(self.settings, count)
+            self.background.start()
         # With reuse_port the workers bind their own sockets after they boot, so the master being
         # ready does not mean anything listens yet: announce once /ready answers 200.
         threading.Thread(target=self._announce, name="mock-remd-ready", daemon=True).start()
@@ -90,10 +100,18 @@ class GunicornServer(BaseApplication):
         app = worker.wsgi
         app.runtime.start_background()
 
+    def _on_exit(self, server: Any) -> None:
+        if self.background is not None:
+            self.background.stop()
+
     def _worker_exit(self, server: Any, worker: Any) -> None:
         app = getattr(worker, "wsgi", None)
         if app is not None and getattr(app, "runtime", None) is not None:
             app.runtime.stop()
+
+
+def _is_memory(url: str) -> bool:
+    return url in ("sqlite://", "sqlite:///:memory:") or "mode=memory" in url
 
 
 def serve(settings: Settings) -> int:

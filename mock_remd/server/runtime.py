@@ -14,6 +14,7 @@ from typing import Any
 
 from mock_remd.catalog.kinds import default_registry
 from mock_remd.config import Settings
+from mock_remd.core.background import BackgroundLoop
 from mock_remd.core.processing import Processor
 from mock_remd.core.registry import RegistryOptions, RegistryService
 from mock_remd.delivery.sender import CallbackSender
@@ -22,11 +23,22 @@ from mock_remd.validation.pipeline import Validator
 
 log = logging.getLogger(__name__)
 
+#: background processes record they are alive this often; /ready wants a beat within 5 periods
+HEARTBEAT_SECONDS = 1.0
+
 
 class Runtime:
     """Everything one process of the server needs."""
 
-    def __init__(self, settings: Settings, *, poll_interval: float = 0.2, seed_systems: bool = True) -> None:
+    #: "all": serves and processes (one process); "http": serves only (gunicorn workers);
+    #: "background": processes only (the processes ``serve`` runs beside the workers)
+    ROLES = ("all", "http", "background")
+
+    def __init__(self, settings: Settings, *, poll_interval: float = 0.2, seed_systems: bool = True,
+                 role: str = "all") -> None:
+        if role not in self.ROLES:
+            raise ValueError(f"role must be one of {self.ROLES}")
+        self.role = role
         settings.check()
         self.settings = settings
         self.store = Store(settings.db_url, journal_size=settings.journal_size)
@@ -59,6 +71,7 @@ class Runtime:
         if seed_systems:
             self.service.seed_systems(settings.systems)
         self._started = False
+        self._heartbeat: BackgroundLoop | None = None
         self._lock = threading.Lock()
         self.started_at = time.time()
 
@@ -87,8 +100,12 @@ class Runtime:
             if self._started:
                 return
             self.store.after_fork()
-            self.processor.start()
-            self.sender.start()
+            if self.role != "http":
+                self.processor.start()
+                self.sender.start()
+            if self.role == "background":
+                self._heartbeat = BackgroundLoop("mock-remd-heartbeat", self._beat, poll_interval=HEARTBEAT_SECONDS)
+                self._heartbeat.start()
             self._started = True
 
     def stop(self) -> None:
@@ -96,9 +113,17 @@ class Runtime:
         with self._lock:
             if not self._started:
                 return
-            self.processor.stop()
-            self.sender.stop()
+            if self.role != "http":
+                self.processor.stop()
+                self.sender.stop()
+            if self._heartbeat is not None:
+                self._heartbeat.stop()
+                self.store.forget_beat(self.processor.owner)
             self._started = False
+
+    def _beat(self) -> int:
+        self.store.beat(self.processor.owner, "processor+sender")
+        return 0
 
     def wake(self) -> None:
         self.processor.wake()
@@ -112,8 +137,16 @@ class Runtime:
             details["store"] = "ok" if self.store.ping() else "no answer"
         except Exception as exc:
             details["store"] = f"error: {type(exc).__name__}: {exc}"
-        details["processor"] = "running" if self.processor.loop.running else "stopped"
-        details["sender"] = "running" if self.sender.loop.running else "stopped"
+        if self.role == "http":
+            try:
+                live = self.store.live_beats(HEARTBEAT_SECONDS * 5)
+            except Exception:
+                live = []
+            details["background_processes"] = len(live)
+            details["processor"] = details["sender"] = "running" if live else "stopped"
+        else:
+            details["processor"] = "running" if self.processor.loop.running else "stopped"
+            details["sender"] = "running" if self.sender.loop.running else "stopped"
         details["validation_layers"] = sorted(self.settings.validation_settings().layers)
         details["signatures"] = self.settings.signatures
         try:

@@ -564,6 +564,26 @@ class Store:
                 value = 1
         return int(value)
 
+    # ---- heartbeats ----------------------------------------------------------------------------
+    def beat(self, owner: str, role: str) -> None:
+        """Record that ``owner`` (a background process) is alive now."""
+        import os
+
+        with self.db.transaction() as c:
+            n = c.execute(update(t.heartbeats).where(t.heartbeats.c.owner == owner).values(at=utcnow())).rowcount
+            if not n:
+                c.execute(insert(t.heartbeats).values(owner=owner, role=role, pid=os.getpid(), at=utcnow()))
+
+    def forget_beat(self, owner: str) -> None:
+        with self.db.transaction() as c:
+            c.execute(delete(t.heartbeats).where(t.heartbeats.c.owner == owner))
+
+    def live_beats(self, max_age_seconds: float) -> list[dict[str, Any]]:
+        """Background processes that beat within ``max_age_seconds``."""
+        since = utcnow() - dt.timedelta(seconds=max_age_seconds)
+        with self.db.transaction(write=False) as c:
+            return [_row(r) for r in c.execute(select(t.heartbeats).where(t.heartbeats.c.at >= since))]
+
     # ---- reset ---------------------------------------------------------------------------------
     def reset(self, *, everything: bool = False) -> None:
         """Empty journal, registry and deliveries; ``everything`` also systems and scenarios."""

@@ -164,3 +164,14 @@ scenario_state = Table(
     Column("value", BigInteger, nullable=False, default=0),
     Column("data", JSON, nullable=True),
 )
+
+#: liveness of the background processes (processor + callback sender) that ``serve`` runs apart
+#: from the HTTP workers; /ready of an HTTP worker looks here
+heartbeats = Table(
+    "heartbeats",
+    metadata,
+    Column("owner", String(128), primary_key=True),
+    Column("role", String(32), nullable=False),
+    Column("pid", Integer, nullable=False),
+    Column("at", DateTime(), nullable=False),
+)
