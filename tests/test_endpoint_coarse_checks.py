@@ -7,7 +7,15 @@ import uuid
 
 import pytest
 import requests
-from remd_requests import DEMO_CLIENT, DEMO_ORG, register, register_request, sync_codes, sync_messages, sync_status
+from remd_requests import (
+    DEMO_CLIENT,
+    DEMO_ORG,
+    register,
+    register_request,
+    sync_codes,
+    sync_messages,
+    sync_status,
+)
 
 from mock_remd.core.model import Attachment
 

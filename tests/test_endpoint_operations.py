@@ -6,7 +6,16 @@ import re
 
 import pytest
 import requests
-from remd_requests import DEMO_CLIENT, DEMO_ORG, cda, post, register, register_request, sync_codes, sync_status
+from remd_requests import (
+    DEMO_CLIENT,
+    DEMO_ORG,
+    cda,
+    post,
+    register,
+    register_request,
+    sync_codes,
+    sync_status,
+)
 
 from mock_remd.soap.builders import get_item_envelope, search_envelope
 
