@@ -25,10 +25,12 @@ def _with_uuid(content: bytes) -> tuple[bytes, str]:
     return content.replace(b'extension="CONS-2024-000123"', f'extension="{uid}"'.encode()), uid
 
 
-def _send(srv, content: bytes) -> tuple[str, str]:
+def _send(srv, content: bytes, patient_snils: str = "") -> tuple[str, str]:
     facts = read_facts(content)
     req = build_request(facts, content, SignerSet(), system="demo", client_entity_id=DEMO_CLIENT,
                         organization=DEMO_ORG, kind="119", message_id=f"urn:uuid:{uuid.uuid4()}")
+    if patient_snils:  # a request-level SNILS error would be refused synchronously
+        req.patient.snils = patient_snils
     resp = post(srv.soap_url, register_envelope(req))
     assert "<ns3:status>success</ns3:status>" in resp.text, resp.text
     return req.message_id, req.local_uid
@@ -49,10 +51,11 @@ def test_official_valid_example_signed_passes_every_layer(validating_server, sin
 
 def test_invalid_document_gets_validation_error_callback(validating_server, sink, examples_dir):
     content, _ = _with_uuid((examples_dir / "consultation-119-invalid-schematron.xml").read_bytes())
-    message_id, local_uid = _send(validating_server, content)
+    message_id, local_uid = _send(validating_server, content, patient_snils="11223344595")
     result = sink.wait_for(message_id, timeout=60)
     assert result.status == "error"
     assert "VALIDATION_ERROR" in result.error_codes
+    assert any("СНИЛС" in e["message"] and "отличается" in e["message"] for e in result.errors)  # cross layer
     messages = [e["message"] for e in result.errors]
     assert any(m.startswith("Ошибка валидации Schematron: У1-15") and ". Путь: /ClinicalDocument[1]" in m
                for m in messages), messages
