@@ -28,6 +28,7 @@ import yaml
 from mock_remd.bench import wrk_load
 from mock_remd.bench.load import percentile, run_load
 from mock_remd.bench.sink_process import read_arrivals, start_sink
+from mock_remd.cli.cmd_wait import wait_ready
 from mock_remd.core.model import normalize_message_id
 from mock_remd.soap.builders import attachment, content_type, register_envelope
 
@@ -101,15 +102,9 @@ def _template(version: str) -> bytes:
 
 
 def _wait_ready(url: str, timeout: float = 60) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        try:
-            if requests.get(url + "/ready", timeout=2).status_code == 200:
-                return
-        except requests.RequestException:
-            pass
-        time.sleep(0.1)  # polling another process
-    raise SystemExit("server did not become ready")
+    ok, last = wait_ready(url, timeout)
+    if not ok:
+        raise SystemExit(f"server did not become ready ({last})")
 
 
 def _wait_callbacks(log: str, expected: set[str], timeout: float) -> dict[str, float]:

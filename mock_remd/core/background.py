@@ -12,6 +12,8 @@ import socket
 import threading
 import uuid
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+from typing import Any
 
 log = logging.getLogger(__name__)
 
@@ -71,3 +73,39 @@ class BackgroundLoop:
                 continue
             self._wake.wait(self.poll_interval)
             self._wake.clear()
+
+
+class BatchWorker:
+    """A background loop whose steps fan a claimed batch out to a small thread pool.
+
+    Subclasses implement ``step()`` and call :meth:`map` on the claimed rows.
+    """
+
+    def __init__(self, name: str, *, threads: int, poll_interval: float) -> None:
+        self.threads = threads
+        self._name = name
+        self._pool: ThreadPoolExecutor | None = None
+        self.loop = BackgroundLoop(name, self.step, poll_interval=poll_interval)
+
+    def step(self) -> int:  # pragma: no cover - overridden
+        raise NotImplementedError
+
+    def map(self, fn: Callable[[Any], Any], items: list[Any]) -> list[Any]:
+        """``fn`` over ``items`` on the pool (inline when not started), results in order."""
+        if self._pool is None:
+            return [fn(i) for i in items]
+        return [f.result() for f in [self._pool.submit(fn, i) for i in items]]
+
+    def start(self) -> None:
+        self._pool = ThreadPoolExecutor(self.threads, thread_name_prefix=self._name)
+        self.loop.start()
+
+    def stop(self) -> None:
+        """Stop after the current batch; the pool finishes what it has."""
+        self.loop.stop()
+        if self._pool:
+            self._pool.shutdown(wait=True)
+            self._pool = None
+
+    def wake(self) -> None:
+        self.loop.wake()

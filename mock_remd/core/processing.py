@@ -6,13 +6,12 @@ from __future__ import annotations
 import datetime as dt
 import logging
 from collections.abc import Callable
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Any
 
 from mock_remd.catalog import errors as E
 from mock_remd.catalog.errors import ErrorItem
-from mock_remd.core.background import BackgroundLoop, owner_id
+from mock_remd.core.background import BatchWorker, owner_id
 from mock_remd.core.behaviour import Behaviour
 from mock_remd.core.dates import add_years, parse_datetime, registry_date, registry_datetime
 from mock_remd.core.emdr_id import format_emdr_id
@@ -38,7 +37,7 @@ class Outcome:
     delivers: bool
 
 
-class Processor:
+class Processor(BatchWorker):
     """Runs the asynchronous leg for accepted documents (one loop, a few worker threads)."""
 
     def __init__(
@@ -60,9 +59,7 @@ class Processor:
         self.max_document_bytes = max_document_bytes
         self.on_enqueued = on_enqueued or (lambda: None)
         self.owner = owner_id("processor")
-        self.threads = threads
-        self._pool: ThreadPoolExecutor | None = None
-        self.loop = BackgroundLoop("mock-remd-processor", self.step, poll_interval=poll_interval)
+        super().__init__("mock-remd-processor", threads=threads, poll_interval=poll_interval)
         self._systems: dict[str, dict[str, Any]] = {}
 
     def _system(self, mnemonic: str) -> dict[str, Any]:
@@ -72,29 +69,13 @@ class Processor:
             hit = self._systems[mnemonic] = self.store.get_system(mnemonic) or {}
         return hit
 
-    def start(self) -> None:
-        self._pool = ThreadPoolExecutor(self.threads, thread_name_prefix="mock-remd-validate")
-        self.loop.start()
-
-    def stop(self) -> None:
-        self.loop.stop()
-        if self._pool:
-            self._pool.shutdown(wait=True)
-
-    def wake(self) -> None:
-        self.loop.wake()
-
     def step(self) -> int:
         """Claim due jobs and process them; returns how many were taken."""
         jobs = self.store.claim_jobs(self.owner, limit=self.threads * 4)
         if not jobs:
             return 0
         self._systems = {}
-        if self._pool is None:
-            outcomes = [self.prepare(job) for job in jobs]
-        else:
-            outcomes = [f.result() for f in [self._pool.submit(self.prepare, job) for job in jobs]]
-        self._commit(outcomes)
+        self._commit(self.map(self.prepare, jobs))
         return len(jobs)
 
     def _commit(self, outcomes: list[Outcome]) -> None:

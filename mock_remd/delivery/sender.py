@@ -9,12 +9,11 @@ from __future__ import annotations
 import datetime as dt
 import logging
 import time
-from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 import requests
 
-from mock_remd.core.background import BackgroundLoop, owner_id
+from mock_remd.core.background import BatchWorker, owner_id
 from mock_remd.delivery.callback_xml import content_type
 from mock_remd.store.clock import iso, utcnow
 from mock_remd.store.repository import Store
@@ -25,14 +24,14 @@ log = logging.getLogger(__name__)
 RESPONSE_SNIPPET = 2000
 
 
-class CallbackSender:
+class CallbackSender(BatchWorker):
     """Delivers callbacks from the outbox; several senders (processes) never send one row twice."""
 
     def __init__(self, store: Store, *, timeout: float = 10.0, threads: int = 8, poll_interval: float = 0.2) -> None:
         self.store = store
         self.timeout = timeout
-        self.threads = threads
         self.owner = owner_id("sender")
+        super().__init__("mock-remd-sender", threads=threads, poll_interval=poll_interval)
         self._session = requests.Session()
         # callbacks go straight to the MIS: no proxy discovery from the environment on every POST
         # (it walked os.environ per request: a quarter of the sender's CPU)
@@ -40,31 +39,14 @@ class CallbackSender:
         adapter = requests.adapters.HTTPAdapter(pool_connections=16, pool_maxsize=32, max_retries=0)
         self._session.mount("http://", adapter)
         self._session.mount("https://", adapter)
-        self._pool: ThreadPoolExecutor | None = None
-        self.loop = BackgroundLoop("mock-remd-sender", self.step, poll_interval=poll_interval)
         self.sent = 0
-
-    def start(self) -> None:
-        self._pool = ThreadPoolExecutor(self.threads, thread_name_prefix="mock-remd-send")
-        self.loop.start()
-
-    def stop(self) -> None:
-        self.loop.stop()
-        if self._pool:
-            self._pool.shutdown(wait=True)
-
-    def wake(self) -> None:
-        self.loop.wake()
 
     def step(self) -> int:
         """Claim due deliveries and send them; returns how many were taken."""
         rows = self.store.claim_deliveries(self.owner, limit=self.threads * 2, lease_seconds=self.timeout * 3 + 5)
         if not rows:
             return 0
-        if self._pool is None:
-            results = [self.attempt(row) for row in rows]
-        else:
-            results = [f.result() for f in [self._pool.submit(self.attempt, row) for row in rows]]
+        results = self.map(self.attempt, rows)
         statuses = self.store.record_attempts(results)  # one transaction for the batch
         self.sent += statuses.count("delivered")
         return len(rows)

@@ -195,25 +195,30 @@ class Store:
         row["request"], row["content"] = self.get_payload(row["id"])
         return row
 
-    def claim_jobs(self, owner: str, *, limit: int = 4, lease_seconds: float = 120.0) -> list[dict[str, Any]]:
-        """Atomically take due processing jobs (queued, or claimed with an expired lease)."""
+    def _claim_statement(self, table: Any, *, state: Any, free: str, taken: str, due_at: Any, lease_until: Any,
+                         claim_values: dict[str, Any], limit: int) -> Any:
+        """The shared claim: rows in state ``free`` and due, or ``taken`` with an expired lease, moved to
+        ``taken`` with ``claim_values`` by one ``UPDATE … RETURNING`` (``SKIP LOCKED`` on PostgreSQL).
+        None when nothing is due (checked with a cheap read, so idle polls take no write lock)."""
         now = utcnow()
-        due = or_(
-            and_(t.documents.c.job_state == "queued", t.documents.c.job_due_at <= now),
-            and_(t.documents.c.job_state == "claimed", t.documents.c.job_lease_until < now),
-        )
-        with self.db.transaction(write=False) as c:  # cheap read first: idle polls take no write lock
-            if c.execute(select(t.documents.c.id).where(due).limit(1)).first() is None:
-                return []
-        sub = select(t.documents.c.id).where(due).order_by(t.documents.c.job_due_at).limit(limit)
+        due = or_(and_(state == free, due_at <= now), and_(state == taken, lease_until < now))
+        with self.db.transaction(write=False) as c:
+            if c.execute(select(table.c.id).where(due).limit(1)).first() is None:
+                return None
+        sub = select(table.c.id).where(due).order_by(due_at).limit(limit)
         if not self.db.is_sqlite:
             sub = sub.with_for_update(skip_locked=True)
-        stmt = (
-            update(t.documents)
-            .where(t.documents.c.id.in_(sub.scalar_subquery()))
-            .values(job_state="claimed", job_owner=owner, job_lease_until=now + dt.timedelta(seconds=lease_seconds))
-            .returning(*t.documents.c)
-        )
+        return update(table).where(table.c.id.in_(sub.scalar_subquery())).values(**claim_values).returning(*table.c)
+
+    def claim_jobs(self, owner: str, *, limit: int = 4, lease_seconds: float = 120.0) -> list[dict[str, Any]]:
+        """Atomically take due processing jobs (queued, or claimed with an expired lease), with payloads."""
+        d = t.documents.c
+        lease = utcnow() + dt.timedelta(seconds=lease_seconds)
+        stmt = self._claim_statement(t.documents, state=d.job_state, free="queued", taken="claimed", due_at=d.job_due_at,
+                                 lease_until=d.job_lease_until, limit=limit,
+                                 claim_values={"job_state": "claimed", "job_owner": owner, "job_lease_until": lease})
+        if stmt is None:
+            return []
         with self.db.transaction() as c:
             rows = [_row(r) for r in c.execute(stmt)]
             if rows:  # the job needs its payload: read it in the same transaction
@@ -416,23 +421,13 @@ class Store:
 
     def claim_deliveries(self, owner: str, *, limit: int = 16, lease_seconds: float = 60.0) -> list[dict[str, Any]]:
         """Atomically take due deliveries (pending and due, or sending with an expired lease)."""
-        now = utcnow()
-        due = or_(
-            and_(t.outbox.c.status == "pending", t.outbox.c.due_at <= now),
-            and_(t.outbox.c.status == "sending", t.outbox.c.lease_until < now),
-        )
-        with self.db.transaction(write=False) as c:  # cheap read first: idle polls take no write lock
-            if c.execute(select(t.outbox.c.id).where(due).limit(1)).first() is None:
-                return []
-        sub = select(t.outbox.c.id).where(due).order_by(t.outbox.c.due_at).limit(limit)
-        if not self.db.is_sqlite:
-            sub = sub.with_for_update(skip_locked=True)
-        stmt = (
-            update(t.outbox)
-            .where(t.outbox.c.id.in_(sub.scalar_subquery()))
-            .values(status="sending", owner=owner, lease_until=now + dt.timedelta(seconds=lease_seconds))
-            .returning(*t.outbox.c)
-        )
+        o = t.outbox.c
+        lease = utcnow() + dt.timedelta(seconds=lease_seconds)
+        stmt = self._claim_statement(t.outbox, state=o.status, free="pending", taken="sending", due_at=o.due_at,
+                                 lease_until=o.lease_until, limit=limit,
+                                 claim_values={"status": "sending", "owner": owner, "lease_until": lease})
+        if stmt is None:
+            return []
         with self.db.transaction() as c:
             return [_row(r) for r in c.execute(stmt)]
 
