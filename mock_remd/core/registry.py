@@ -150,6 +150,15 @@ class RegistryService:
         self.on_accepted()
         return result
 
+    @staticmethod
+    def _caller_error(system: dict[str, Any] | None) -> list[ErrorItem] | None:
+        """NO_RMIS for an unknown caller, DISABLED_RMIS for a disabled one, else None."""
+        if system is None:
+            return [E.item("NO_RMIS")]
+        if not system["enabled"]:
+            return [E.item("DISABLED_RMIS", system=system["mnemonic"])]
+        return None
+
     def _duplicate_error(self, req: RegisterRequest, existing: dict[str, Any]) -> ErrorItem:
         if existing["status"] == "registered":
             return E.item("NOT_UNIQUE_PROVIDED_ID", local_uid=req.local_uid, emdr_id=existing["emdr_id"])
@@ -187,10 +196,10 @@ class RegistryService:
         )
 
     def _check(self, req: RegisterRequest, system: dict[str, Any] | None, now: dt.datetime) -> list[ErrorItem]:
-        if system is None:
-            return [E.item("NO_RMIS")]
-        if not system["enabled"]:
-            return [E.item("DISABLED_RMIS", system=system["mnemonic"])]
+        refused = self._caller_error(system)
+        if refused is not None:
+            return refused
+        assert system is not None
         errors: list[ErrorItem] = []
         if system.get("require_system") and not req.system:
             errors.append(E.validation_error("Не указан обязательный элемент system в запросе на регистрацию сведений"))
@@ -295,11 +304,10 @@ class RegistryService:
             patient_snils=criteria.get("patient_snils", "")))
         if result.behaviour and result.behaviour.sync.replaces_answer:
             pass
-        elif system is None:
-            result.status, result.errors = "error", [E.item("NO_RMIS")]
-        elif not system["enabled"]:
-            result.status, result.errors = "error", [E.item("DISABLED_RMIS", system=system["mnemonic"])]
+        elif (refused := self._caller_error(system)) is not None:
+            result.status, result.errors = "error", refused
         else:
+            assert system is not None
             begin = parse_datetime(criteria.get("register_date_begin", "")) if criteria.get("register_date_begin") else None
             end = parse_datetime(criteria.get("register_date_end", "")) if criteria.get("register_date_end") else None
             bad = [n for n, v, p in (("registerDateBegin", criteria.get("register_date_begin"), begin),
@@ -331,10 +339,8 @@ class RegistryService:
                                                     system=(system or {}).get("mnemonic", "")))
         if result.behaviour and result.behaviour.sync.replaces_answer:
             pass
-        elif system is None:
-            result.status, result.errors = "error", [E.item("NO_RMIS")]
-        elif not system["enabled"]:
-            result.status, result.errors = "error", [E.item("DISABLED_RMIS", system=system["mnemonic"])]
+        elif (refused := self._caller_error(system)) is not None:
+            result.status, result.errors = "error", refused
         elif not emdr_id:
             result.status, result.errors = "error", [E.validation_error("Не указан обязательный элемент emdrId")]
         else:
