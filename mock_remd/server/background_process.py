@@ -8,11 +8,13 @@ stop on SIGTERM after the batch in hand.
 
 from __future__ import annotations
 
+import dataclasses
+import json
 import logging
-import multiprocessing
 import signal
+import subprocess
+import sys
 import threading
-from typing import Any
 
 from mock_remd.config import Settings
 
@@ -23,7 +25,7 @@ POLL_SECONDS = 0.02
 
 
 def run(settings: Settings) -> None:
-    """Process entry point: run processor and sender until SIGTERM/SIGINT."""
+    """Run processor and sender until SIGTERM/SIGINT."""
     from mock_remd.server.runtime import Runtime
 
     stop = threading.Event()
@@ -36,42 +38,60 @@ def run(settings: Settings) -> None:
     runtime.stop()
 
 
+def settings_from_json(text: str) -> Settings:
+    """The settings a parent process handed over (see :class:`BackgroundProcesses`)."""
+    values = json.loads(text)
+    values["callback_backoff"] = tuple(values.get("callback_backoff") or ())
+    return Settings(**values)
+
+
 class BackgroundProcesses:
-    """Starts, watches (restarts a crashed one) and stops the background processes."""
+    """Starts, watches (restarts a crashed one) and stops the background processes.
+
+    They are plain child processes (``python -m mock_remd.server.background_process`` with the
+    settings on stdin), not multiprocessing ones: gunicorn forks its workers after they start, and
+    multiprocessing children would be inherited by every worker's exit handler.
+    """
 
     def __init__(self, settings: Settings, count: int) -> None:
         self.settings = settings
         self.count = max(1, count)
-        self._ctx = multiprocessing.get_context("spawn")
-        self._procs: list[Any] = []
+        self._procs: list[subprocess.Popen] = []
         self._stopping = threading.Event()
         self._watcher: threading.Thread | None = None
 
     def start(self) -> None:
-        self._procs = [self._spawn(i) for i in range(self.count)]
+        self._procs = [self._spawn() for _ in range(self.count)]
         self._watcher = threading.Thread(target=self._watch, name="mock-remd-background-watch", daemon=True)
         self._watcher.start()
 
-    def _spawn(self, index: int) -> Any:
-        proc = self._ctx.Process(target=run, args=(self.settings,), name=f"mock-remd-background-{index}", daemon=False)
-        proc.start()
+    def _spawn(self) -> subprocess.Popen:
+        proc = subprocess.Popen([sys.executable, "-m", "mock_remd.server.background_process"], stdin=subprocess.PIPE)
+        assert proc.stdin is not None
+        proc.stdin.write(json.dumps(dataclasses.asdict(self.settings)).encode())
+        proc.stdin.close()
         return proc
 
     def _watch(self) -> None:
         while not self._stopping.wait(1.0):
             for i, proc in enumerate(self._procs):
-                if not proc.is_alive() and not self._stopping.is_set():
-                    log.warning("mock-remd: background process %s exited (%s); starting another", proc.name, proc.exitcode)
-                    self._procs[i] = self._spawn(i)
+                if proc.poll() is not None and not self._stopping.is_set():
+                    log.warning("mock-remd: background process %s exited (%s); starting another", proc.pid, proc.returncode)
+                    self._procs[i] = self._spawn()
 
     def stop(self, timeout: float = 30.0) -> None:
         """SIGTERM every process, wait for them, kill what is left."""
         self._stopping.set()
         for proc in self._procs:
-            if proc.is_alive():
+            if proc.poll() is None:
                 proc.terminate()
         for proc in self._procs:
-            proc.join(timeout)
-            if proc.is_alive():
+            try:
+                proc.wait(timeout)
+            except subprocess.TimeoutExpired:
                 proc.kill()
-                proc.join(5)
+                proc.wait(5)
+
+
+if __name__ == "__main__":
+    run(settings_from_json(sys.stdin.read()))
