@@ -220,8 +220,9 @@ def main(argv: list[str] | None = None) -> int:
     else:
         print(f"full speed ({args.concurrency} conns): {fast.ok} ok, {fast.errors} errors, {fast.rate:.0f} req/s, "
               f"p50 {percentile(fast.latencies_ms, 50):.1f} ms, p99 {percentile(fast.latencies_ms, 99):.1f} ms")
-    print(f"callbacks: {len(delivered)}/{len(sent_at)} delivered; {cb_rate:.0f}/s overall, "
-          f"{fast_cb_rate:.0f}/s during the full-speed phase")
+    during = "" if wrk_result is not None else f", {fast_cb_rate:.0f}/s during the full-speed phase"
+    print(f"callbacks (bounded and Python-client phases): {len(delivered)}/{len(sent_at)} delivered; "
+          f"{cb_rate:.0f}/s overall{during}")
     print(f"request → callback: p50 {percentile(lag, 50):.0f} ms, p99 {percentile(lag, 99):.0f} ms overall; "
           f"at the bounded rate p50 {percentile(bounded_lag, 50):.0f} ms, p99 {percentile(bounded_lag, 99):.0f} ms")
     print(f"server RSS under load: {rss_loaded:.0f} MiB (master + workers)")
