@@ -136,13 +136,13 @@ class RegistryService:
                 result.errors = [E.item(e["code"], e.get("message")) for e in behaviour.sync.errors]
             self._journal(req, system, result, soap_version, started)
             return result
-        errors = self._check(req, system, now)
+        errors, content = self._check(req, system, now)
         if errors:
             result.status, result.errors = "error", errors
             self._journal(req, system, result, soap_version, started)
             return result
         assert system is not None
-        existing = self._accept(req, system, behaviour, result, soap_version, started)
+        existing = self._accept(req, system, content, behaviour, result, soap_version, started)
         if existing is not None:
             result.status, result.errors = "error", [self._duplicate_error(req, existing)]
             self._journal(req, system, result, soap_version, started)
@@ -167,17 +167,14 @@ class RegistryService:
             f"Документ с идентификатором '{req.local_uid}' уже принят на регистрацию и находится в обработке",
         )
 
-    def _accept(self, req: RegisterRequest, system: dict[str, Any], behaviour: Behaviour | None, result: SyncResult,
-                soap_version: str, started: float) -> dict[str, Any] | None:
-        """Store the accepted document with its journal entry; returns the existing one on a duplicate."""
+    def _accept(self, req: RegisterRequest, system: dict[str, Any], content: bytes | None, behaviour: Behaviour | None,
+                result: SyncResult, soap_version: str, started: float) -> dict[str, Any] | None:
+        """Store the accepted document (``content`` = the decoded inline file, None in pull mode) with its
+        journal entry; returns the existing one on a duplicate."""
         request_json = dataclasses.asdict(req)
         request_json["present"] = sorted(req.present)
-        content = None
         if req.document is not None:
-            import base64
-
-            content = base64.b64decode("".join(req.document.data_b64.split()))
-            request_json["document"]["data_b64"] = ""
+            request_json["document"]["data_b64"] = ""  # the bytes are stored once, as content
         return self.store.accept_unless_duplicate(
             {
                 "local_uid": req.local_uid,
@@ -195,10 +192,12 @@ class RegistryService:
             self._journal_entry(req, system, result, soap_version, started),
         )
 
-    def _check(self, req: RegisterRequest, system: dict[str, Any] | None, now: dt.datetime) -> list[ErrorItem]:
+    def _check(self, req: RegisterRequest, system: dict[str, Any] | None,
+               now: dt.datetime) -> tuple[list[ErrorItem], bytes | None]:
+        """All synchronous errors, and the inline document decoded on the way."""
         refused = self._caller_error(system)
         if refused is not None:
-            return refused
+            return refused, None
         assert system is not None
         errors: list[ErrorItem] = []
         if system.get("require_system") and not req.system:
@@ -219,7 +218,7 @@ class RegistryService:
             existing = self.store.find_active_by_local_uid(req.local_uid)
             if existing is not None:
                 errors.append(self._duplicate_error(req, existing))
-        return errors
+        return errors, coarse.document
 
     def _journal(self, req: RegisterRequest, system: dict[str, Any] | None, result: SyncResult, soap_version: str,
                  started: float) -> None:
