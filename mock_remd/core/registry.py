@@ -23,7 +23,7 @@ from mock_remd.core.dates import parse_datetime
 from mock_remd.core.emdr_id import format_emdr_id
 from mock_remd.core.model import RegisterRequest, normalize_message_id, snils_digits
 from mock_remd.core.systems import DEMO_SYSTEM, normalize_system
-from mock_remd.store.clock import utcnow
+from mock_remd.store.clock import MSK, utcnow
 from mock_remd.store.repository import Store
 
 #: how long a worker trusts its cached system lookups
@@ -357,8 +357,6 @@ class RegistryService:
 
     # ---- seeding -------------------------------------------------------------------------------
     def new_emdr_id(self, seq: int, when: dt.datetime | None = None) -> str:
-        from mock_remd.store.clock import MSK
-
         when = (when or dt.datetime.now(dt.UTC)).astimezone(MSK)
         return format_emdr_id(self.options.registry_prefix, self.options.region, when, seq)
 

@@ -8,6 +8,7 @@ processing jobs and the callback outbox) are single atomic ``UPDATE … RETURNIN
 from __future__ import annotations
 
 import datetime as dt
+import os
 from collections.abc import Callable, Iterable
 from typing import Any
 
@@ -562,8 +563,6 @@ class Store:
     # ---- heartbeats ----------------------------------------------------------------------------
     def beat(self, owner: str, role: str) -> None:
         """Record that ``owner`` (a background process) is alive now."""
-        import os
-
         with self.db.transaction() as c:
             n = c.execute(update(t.heartbeats).where(t.heartbeats.c.owner == owner).values(at=utcnow())).rowcount
             if not n:
