@@ -85,6 +85,11 @@ class Settings:
     store_years: int = 25
     #: cache of compiled Schematron packs
     cache_dir: str = ""
+    #: a dictionary version that was not imported: "error" (INVALID_DICTIONARY_VERSION, as the
+    #: registry does for versions not allowed) or "latest" (check against the newest imported one)
+    nsi_unknown_version: str = "error"
+    #: report coded elements whose NSI dictionary was not imported (INVALID_DICTIONARY_OID)
+    nsi_strict: bool = False
     systems: list[dict[str, Any]] = field(default_factory=list)
 
     # ---- derived -------------------------------------------------------------------------------
@@ -104,7 +109,11 @@ class Settings:
             signatures=self.signatures,
             trusted_ca=Path(self.trusted_ca) if self.trusted_ca else None,
             kinds=default_registry(),
-            options={"cache_dir": self.cache_dir, "max_document_bytes": self.max_request_bytes},
+            options={
+                "cache_dir": self.cache_dir,
+                "max_document_bytes": self.max_request_bytes,
+                "nsi": {"unknown_version": self.nsi_unknown_version, "strict_unknown": self.nsi_strict},
+            },
         )
 
     def check(self) -> None:
@@ -119,6 +128,8 @@ class Settings:
             raise ConfigError(f"MOCK_REMD_PORT={self.port}: not a TCP port")
         if self.workers < 1:
             raise ConfigError(f"MOCK_REMD_WORKERS={self.workers}: at least 1")
+        if self.nsi_unknown_version not in ("error", "latest"):
+            raise ConfigError(f"MOCK_REMD_NSI_UNKNOWN_VERSION={self.nsi_unknown_version!r}: expected error or latest")
         if not self.callback_backoff:
             raise ConfigError("callback_backoff: at least one delay is needed")
         for name in ("packs_dir", "nsi_dir", "scenarios_dir"):

@@ -1,0 +1,56 @@
+"""Settings: command line > environment > config file > defaults, and clear errors for bad values."""
+
+from __future__ import annotations
+
+import pytest
+import yaml
+
+from mock_remd.config import ConfigError, Settings
+
+
+def test_precedence_cli_env_file_default(tmp_path):
+    cfg = tmp_path / "remd.yaml"
+    cfg.write_text(yaml.safe_dump({"port": 7000, "region": "77", "journal_size": 5, "callback_backoff": [1, 3]}))
+    env = {"MOCK_REMD_CONFIG": str(cfg), "MOCK_REMD_REGION": "50", "MOCK_REMD_PORT": "7100"}
+    s = Settings.load({"port": 7200}, environ=env)
+    assert s.port == 7200  # command line
+    assert s.region == "50"  # environment over file
+    assert s.journal_size == 5 and s.callback_backoff == (1.0, 3.0)  # file
+    assert s.workers == 2 and s.signatures == "digest"  # defaults
+
+
+@pytest.mark.parametrize(
+    ("env", "word"),
+    [
+        ({"MOCK_REMD_SIGNATURES": "strong"}, "MOCK_REMD_SIGNATURES"),
+        ({"MOCK_REMD_VALIDATION": "xml,spelling"}, "spelling"),
+        ({"MOCK_REMD_PORT": "eighty"}, "MOCK_REMD_PORT"),
+        ({"MOCK_REMD_PACKS_DIR": "/no/such/dir"}, "MOCK_REMD_PACKS_DIR"),
+        ({"MOCK_REMD_NSI_UNKNOWN_VERSION": "sometimes"}, "MOCK_REMD_NSI_UNKNOWN_VERSION"),
+        ({"MOCK_REMD_CONFIG": "/no/such.yaml"}, "MOCK_REMD_CONFIG"),
+    ],
+)
+def test_bad_values_name_the_setting(env, word):
+    with pytest.raises(ConfigError) as exc:
+        Settings.load({}, environ=env).check()
+    assert word in str(exc.value)
+
+
+def test_unknown_config_keys_are_refused(tmp_path):
+    cfg = tmp_path / "remd.yaml"
+    cfg.write_text("prot: 8080\n")
+    with pytest.raises(ConfigError, match="prot"):
+        Settings.load({}, environ={"MOCK_REMD_CONFIG": str(cfg)})
+
+
+def test_nsi_options_reach_the_nsi_layer(nsi_export_dir, valid_119_bytes):
+    from mock_remd.validation.pipeline import Validator
+
+    base = {"MOCK_REMD_NSI_DIR": str(nsi_export_dir), "MOCK_REMD_VALIDATION": "xml,kind,nsi"}
+    strict = Validator(Settings.load({}, environ=base).validation_settings()).validate(valid_119_bytes, kind="119")
+    lenient = Validator(Settings.load({}, environ={**base, "MOCK_REMD_NSI_UNKNOWN_VERSION": "latest"})
+                        .validation_settings()).validate(valid_119_bytes, kind="119")
+    codes = [f.code for f in strict.layer("nsi").findings]
+    # the example uses older dictionary versions (1522 v4.45) than the exports (v7.24)
+    assert "INVALID_DICTIONARY_VERSION" in codes
+    assert lenient.layer("nsi").ran and lenient.layer("nsi").passed, lenient.layer("nsi").findings
