@@ -18,6 +18,7 @@ from sqlalchemy.engine import Connection
 from mock_remd.store import schema as t
 from mock_remd.store.clock import utcnow
 from mock_remd.store.engine import Database
+from mock_remd.store.group_commit import GroupCommitter
 
 SYSTEM_FIELDS = (
     "mnemonic",
@@ -59,6 +60,7 @@ class Store:
         self.db = Database(url)
         self.journal_size = journal_size
         self._journal_inserts = 0
+        self._group = GroupCommitter(self.db)
 
     @property
     def url(self) -> str:
@@ -110,8 +112,7 @@ class Store:
     # ---- journal -------------------------------------------------------------------------------
     def add_request(self, entry: dict[str, Any]) -> int:
         """Append a journal entry; prunes the oldest beyond ``journal_size`` now and then."""
-        with self.db.transaction() as c:
-            return self._insert_journal(c, entry)
+        return self._group.submit(lambda c: self._insert_journal(c, entry))
 
     def _insert_journal(self, c: Connection, entry: dict[str, Any]) -> int:
         entry = {**entry}
@@ -174,15 +175,18 @@ class Store:
         now = utcnow()
         row = {"status": "pending", "received_at": now, "updated_at": now, "job_state": "queued", "job_due_at": now,
                **values, "local_uid_key": values["local_uid"].lower()}
-        with self.db.transaction() as c:
+        payload = {k: row.pop(k, None) for k in _PAYLOAD_FIELDS}
+
+        def write(c: Connection) -> dict[str, Any] | None:
             existing = c.execute(_ACTIVE_BY_KEY, {"key": row["local_uid_key"]}).first()
             if existing is not None:
                 return _row(existing)
-            payload = {k: row.pop(k, None) for k in _PAYLOAD_FIELDS}
             doc_id = c.execute(_INSERT_DOCUMENT, row).scalar_one()
             c.execute(_INSERT_PAYLOAD, {"document_id": doc_id, **payload})
             self._insert_journal(c, journal)
-        return None
+            return None
+
+        return self._group.submit(write)
 
     def get_payload(self, doc_id: int) -> tuple[dict[str, Any] | None, bytes | None]:
         """The stored request metadata and CDA bytes of a document."""
