@@ -66,3 +66,8 @@ def local_name(el: etree._Element) -> str:
     if not isinstance(tag, str):
         return ""
     return tag.rsplit("}", 1)[-1]
+
+
+def text_of(el: etree._Element | None) -> str:
+    """The element's whole text content, stripped ("" for None)."""
+    return "" if el is None else "".join(el.itertext()).strip()

@@ -15,7 +15,7 @@ from lxml import etree
 from mock_remd.catalog import errors as E
 from mock_remd.catalog.errors import ErrorItem
 from mock_remd.soap.namespaces import CALLBACK, SOAP11, WSA
-from mock_remd.xmlsafe import local_name, parse_bytes
+from mock_remd.xmlsafe import local_name, parse_bytes, text_of
 
 
 @dataclass
@@ -67,17 +67,17 @@ def pull_document(url: str, local_uid: str, *, timeout: float, max_bytes: int,
         reason = _find(root, "Text")
         if reason is None:
             reason = _find(root, "faultstring")
-        text = "".join(reason.itertext()).strip() if reason is not None else "SOAP Fault"
+        text = text_of(reason) or "SOAP Fault"
         return PullResult(None, [E.item("RMIS_ERROR", f"Ошибка ответа от сервиса системы в getDocumentFileResponse: {text}")])
     data_el = _find(root, "data")
-    if data_el is None or not "".join(data_el.itertext()).strip():
+    if not text_of(data_el):
         return PullResult(None, [E.item("FILE_WAS_NOT_SENT")])
     try:
-        content = base64.b64decode("".join("".join(data_el.itertext()).split()), validate=True)
+        content = base64.b64decode("".join(text_of(data_el).split()), validate=True)
     except (binascii.Error, ValueError):
         return PullResult(None, [E.item("GET_DOCUMENT_FILE_ERROR", detail="элемент data не является корректной строкой base64")])
     checksum_el = _find(root, "checksum")
-    declared = "".join(checksum_el.itertext()).strip() if checksum_el is not None else ""
+    declared = text_of(checksum_el)
     if declared:
         actual = zlib.crc32(content) & 0xFFFFFFFF
         if not declared.isdigit() or int(declared) != actual:

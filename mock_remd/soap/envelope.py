@@ -14,6 +14,7 @@ from lxml import etree
 from mock_remd.soap.faults import SoapFault
 from mock_remd.soap.namespaces import SOAP11, SOAP12
 from mock_remd.xmlsafe import UnsafeXmlError, XmlTooLargeError, local_name, parse_bytes
+from mock_remd.xmlsafe import text_of as _text
 
 
 @dataclass
@@ -46,15 +47,8 @@ def version_from_content_type(content_type: str | None) -> str | None:
     return None
 
 
-def _text(el: etree._Element | None) -> str:
-    if el is None:
-        return ""
-    return "".join(el.itertext()).strip()
-
-
 def parse_envelope(data: bytes, content_type: str | None = None, *, max_bytes: int) -> Envelope:
     """Parse a request body into an :class:`Envelope`; raises :class:`SoapFault` for bad input."""
-    guessed = version_from_content_type(content_type) or "1.2"
     if not data.strip():
         raise SoapFault("Client.EmptyRequest", "Пустой запрос: ожидается SOAP-конверт", http_status=400)
     try:
@@ -71,8 +65,7 @@ def parse_envelope(data: bytes, content_type: str | None = None, *, max_bytes: i
             "Client.NotSoapEnvelope",
             f"Корневой элемент {{{ns or ''}}}{local_name(root)} не является SOAP-конвертом (Envelope 1.1 или 1.2)",
         )
-    version = "1.1" if ns == SOAP11 else "1.2"
-    del guessed
+    version = "1.1" if ns == SOAP11 else "1.2"  # the envelope decides, whatever the Content-Type said
     header = root.find(f"{{{ns}}}Header")
     body_el = root.find(f"{{{ns}}}Body")
     if body_el is None:

@@ -16,6 +16,7 @@ from mock_remd.core.model import (
     RegisterRequest,
 )
 from mock_remd.xmlsafe import local_name
+from mock_remd.xmlsafe import text_of as _text
 
 REGISTER = "registerDocumentRequest"
 SEARCH = "searchRegistryItemRequest"
@@ -25,10 +26,6 @@ OPERATIONS = {REGISTER: "registerDocument", SEARCH: "searchRegistryItem", GET_IT
 
 def _children(el: etree._Element | None) -> list[etree._Element]:
     return [] if el is None else [c for c in el if isinstance(c.tag, str)]
-
-
-def _text(el: etree._Element | None) -> str:
-    return "" if el is None else "".join(el.itertext()).strip()
 
 
 def _child_map(el: etree._Element | None) -> dict[str, etree._Element]:
