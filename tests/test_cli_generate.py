@@ -77,3 +77,16 @@ def test_bad_input_exits_2_with_a_message(tmp_path: Path, capsys) -> None:
     assert main(["generate", "--kind", "204", "--invalid", "effective-time-seconds", "--out", str(tmp_path)]) == 2
     assert main(["generate", "--kind", "119", "--count", "0", "--out", str(tmp_path)]) == 2
     assert list(tmp_path.iterdir()) == []
+
+
+def test_without_seed_each_run_makes_new_documents(tmp_path: Path, capsys) -> None:
+    assert main(["generate", "--kind", "119", "--unsigned", "--out", str(tmp_path / "a")]) == 0
+    first = capsys.readouterr()
+    assert main(["generate", "--kind", "119", "--unsigned", "--out", str(tmp_path / "b")]) == 0
+    second = capsys.readouterr()
+    names_a = {p.name for p in (tmp_path / "a").iterdir()}
+    names_b = {p.name for p in (tmp_path / "b").iterdir()}
+    assert names_a.isdisjoint(names_b)  # new localUids: a running registry will not call them duplicates
+    seed = int(first.err.split("--seed ")[1].split(")")[0])
+    assert main(["generate", "--kind", "119", "--unsigned", "--seed", str(seed), "--out", str(tmp_path / "c")]) == 0
+    assert {p.name for p in (tmp_path / "c").iterdir()} == names_a and "seed" in second.err

@@ -86,3 +86,20 @@ def test_document_changed_after_signing_is_digest_mismatch(validating_server, si
     assert "<ns3:status>success</ns3:status>" in resp.text
     result = sink.wait_for(req.message_id, timeout=60)
     assert result.status == "error" and "DIGEST_MISMATCH" in result.error_codes
+
+
+def test_callback_carries_the_schematron_text_where_header_rules_found_the_same(validating_server, sink):
+    from mock_remd.testing.generator import generate
+
+    doc = generate("119", seed=5, invalid="missing-information-recipient")
+    req = doc.request
+    req.message_id = f"urn:uuid:{uuid.uuid4()}"
+    post(validating_server.soap_url, register_envelope(req))
+    result = sink.wait_for(req.message_id, timeout=60)
+    messages = [e["message"] for e in result.errors]
+    assert any(m.startswith("Ошибка валидации Schematron: Main05-1") for m in messages), messages
+    assert not any(m.startswith("Ошибка валидации СЭМД: Элемент ClinicalDocument должен иметь 1 элемент informationRecipient")
+                   for m in messages)
+    stored = requests.get(f"{validating_server.url}/_admin/documents/{req.local_uid}").json()
+    header = next(layer for layer in stored["layers"] if layer["name"] == "header")
+    assert [f["rule"] for f in header["findings"]] == ["H-informationRecipient"]  # kept in the record

@@ -9,6 +9,7 @@ are the only bytes that differ between two runs with the same seed (``--unsigned
 from __future__ import annotations
 
 import argparse
+import secrets
 import sys
 from pathlib import Path
 
@@ -23,7 +24,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     p.add_argument("--kind", help="NSI 1520 kind: 119, 174, 186 or 204")
     p.add_argument("--count", type=int, default=1, help="how many documents (default 1)")
     p.add_argument("--out", default=".", help="output directory (default: the current directory)")
-    p.add_argument("--seed", type=int, default=0, help="seed of the first document (default 0); document i uses seed+i")
+    p.add_argument("--seed", type=int, default=None,
+                   help="seed of the first document; document i uses seed+i (default: a fresh random seed, printed "
+                        "to stderr, so each run makes new localUids that a running registry has not seen)")
     p.add_argument("--invalid", metavar="RULE", help="break exactly one named rule (see --list-invalid)")
     p.add_argument("--list-invalid", action="store_true", help="list the rules --invalid can break, and exit")
     p.add_argument("--organization", help="MO OID (default: the demo organisation 1.2.643.5.1.13.13.12.2.50.99999)")
@@ -88,8 +91,12 @@ def run(args: argparse.Namespace) -> int:
         options["system"] = args.system
     if args.unsigned:
         options["signer"] = None
+    seed = args.seed
+    if seed is None:
+        seed = secrets.randbelow(10**9)
+        print(f"mock-remd generate: seed {seed} (repeat with --seed {seed})", file=sys.stderr)
     for i in range(args.count):
-        doc = generator.generate(kind, args.seed + i, invalid=args.invalid, **options)
+        doc = generator.generate(kind, seed + i, invalid=args.invalid, **options)
         cda = out / f"{doc.local_uid}.xml"
         req = out / f"{doc.local_uid}.request.xml"
         cda.write_bytes(doc.content)

@@ -122,7 +122,7 @@ class Processor(BatchWorker):
         report: ValidationReport | None = None
         if content is not None:
             report = self.validator.validate(content, req)
-            errors.extend(ErrorItem(f.code, f.message) for f in report.errors)
+            errors.extend(ErrorItem(f.code, f.message) for f in report.answer_errors())
         return self._finish(row, behaviour, errors=errors, report=report, content=pulled)
 
     def _finish(self, row: dict[str, Any], behaviour: Behaviour, *, errors: list[ErrorItem],

@@ -69,6 +69,17 @@ class ValidationReport:
     def errors(self) -> list[Finding]:
         return [f for layer in self.layers for f in layer.findings if f.severity == "error"]
 
+    def answer_errors(self) -> list[Finding]:
+        """The errors the registry would answer with.
+
+        The project's own ``kind`` and ``header`` rules stand in for kinds without an official pack;
+        where the official Schematron ran and reported a problem at the same place, the registry's
+        answer carries the Schematron text only (every finding stays in :attr:`layers`).
+        """
+        sch = self.layer("schematron")
+        taken = {f.path for f in sch.findings if f.path} if sch is not None and sch.ran else set()
+        return [f for f in self.errors if not (f.layer in ("kind", "header") and f.path in taken)]
+
     def layer(self, name: str) -> LayerReport | None:
         return next((lr for lr in self.layers if lr.name == name), None)
 
