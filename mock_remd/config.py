@@ -111,6 +111,7 @@ class Settings:
             kinds=default_registry(),
             options={
                 "cache_dir": self.cache_dir,
+                "schematron_cache_dir": self.cache_dir or None,
                 "max_document_bytes": self.max_request_bytes,
                 "nsi": {"unknown_version": self.nsi_unknown_version, "strict_unknown": self.nsi_strict},
             },

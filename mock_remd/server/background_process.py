@@ -15,6 +15,7 @@ import signal
 import subprocess
 import sys
 import threading
+from typing import Any
 
 from mock_remd.config import Settings
 
@@ -32,10 +33,24 @@ def run(settings: Settings) -> None:
     signal.signal(signal.SIGTERM, lambda *_: stop.set())
     signal.signal(signal.SIGINT, lambda *_: stop.set())
     runtime = Runtime(settings, poll_interval=POLL_SECONDS, seed_systems=False, role="background")
-    runtime.validator.warm_up()  # compile packs before taking work
+    warm_up(runtime)
     runtime.start_background()
     stop.wait()
     runtime.stop()
+
+
+def warm_up(runtime: Any) -> None:
+    """Build the validation layers and compile every official pack before taking work, so the first
+    document of each kind does not pay for it."""
+    runtime.validator.warm_up()
+    settings = runtime.validator.settings
+    if settings.packs_dir and settings.layers & {"xsd", "schematron"}:
+        from mock_remd.validation.precompile import precompile
+
+        try:
+            precompile(settings.packs_dir, settings.options.get("schematron_cache_dir"))
+        except Exception:  # a broken pack is reported per document by its layer; never block start-up
+            log.exception("mock-remd: precompiling the packs in %s failed", settings.packs_dir)
 
 
 def settings_from_json(text: str) -> Settings:
