@@ -208,11 +208,11 @@ def create_admin_app(rt: Runtime) -> Flask:
     def callbacks_list():
         limit, offset = _limit()
         status = request.args.get("status", "")
-        if status and status not in ("pending", "sending", "delivered", "dead"):
-            raise ApiError(400, "status: ожидается pending, sending, delivered или dead", status)
+        if status and status not in ("pending", "delivered", "dead"):
+            raise ApiError(400, "status: ожидается pending, delivered или dead", status)
         rows, total = rt.store.list_deliveries(
             relates_to=normalize_message_id(request.args.get("relates_to", "")),
-            status=status,
+            status="pending,sending" if status == "pending" else status,
             local_uid=request.args.get("local_uid", ""),
             limit=limit,
             offset=offset,

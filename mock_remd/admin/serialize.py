@@ -57,6 +57,11 @@ def document(row: dict[str, Any], *, full: bool = False) -> dict[str, Any]:
 
 
 def delivery(row: dict[str, Any]) -> dict[str, Any]:
+    """A delivery; an attempt in flight (``sending`` in the store) shows as ``pending`` with ``in_flight``."""
     keys = ("id", "relates_to", "local_uid", "system", "url", "soap_version", "status", "attempts", "attempt_count",
             "due_at", "created_at", "delivered_at", "body", "note")
-    return {k: _value(row.get(k)) for k in keys}
+    out = {k: _value(row.get(k)) for k in keys}
+    out["in_flight"] = out["status"] == "sending"
+    if out["in_flight"]:
+        out["status"] = "pending"
+    return out

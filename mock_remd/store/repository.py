@@ -479,8 +479,8 @@ class Store:
         conds = []
         if relates_to:
             conds.append(t.outbox.c.relates_to == relates_to)
-        if status:
-            conds.append(t.outbox.c.status == status)
+        if status:  # one status or several, comma-separated
+            conds.append(t.outbox.c.status.in_(status.split(",")))
         if local_uid:
             conds.append(func.lower(t.outbox.c.local_uid) == local_uid.lower())
         with self.db.transaction(write=False) as c:
