@@ -24,6 +24,7 @@ test: $(STAMP)
 
 bench: $(STAMP)
 	$(BIN)/python -m mock_remd.bench
+	$(BIN)/python -m mock_remd.bench.signatures
 	$(BIN)/python -m mock_remd.admin.dashboard.bench
 
 bench-full: $(STAMP)

@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """Time the ``signatures`` layer per document (doctor + organisation signature, 50 KB document).
 
-    .venv/bin/python bench/bench_signatures.py [--size 50000] [--n 500]
+    .venv/bin/python -m mock_remd.bench.signatures [--size 50000] [--n 500]     (part of ``make bench``)
 
 Prints milliseconds per document for each level, with the certificate-facts cache warm (the usual case:
 the same signers sign many documents) and cold (a new certificate every time), and the Streebog backend.
@@ -13,16 +13,13 @@ import argparse
 import base64
 import sys
 import time
-from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-
-from mock_remd.core.model import Attachment, Doctor, Person, PersonalSign, RegisterRequest  # noqa: E402
-from mock_remd.signing import sign_detached, test_doctor, test_organisation  # noqa: E402
-from mock_remd.signing.testkeys import DOCTOR  # noqa: E402
-from mock_remd.validation.context import DocumentContext, ValidationSettings  # noqa: E402
-from mock_remd.validation.layers.signatures_layer import SignaturesLayer  # noqa: E402
-from mock_remd.validation.signatures import certs, streebog  # noqa: E402
+from mock_remd.core.model import Attachment, Doctor, Person, PersonalSign, RegisterRequest
+from mock_remd.signing import sign_detached, test_doctor, test_organisation
+from mock_remd.signing.testkeys import DOCTOR
+from mock_remd.validation.context import DocumentContext, ValidationSettings
+from mock_remd.validation.layers.signatures_layer import SignaturesLayer
+from mock_remd.validation.signatures import certs, streebog
 
 
 def main() -> int:
