@@ -87,7 +87,8 @@ def test_expired_lease_is_claimed_again(db_url):
 def test_jobs_claimed_once_and_sequence_unique(db_url):
     a, b = Store(db_url), Store(db_url)
     for n in range(20):
-        a.accept_document({"local_uid": f"u{n}", "kind": "119", "request": {}})
+        assert a.accept_unless_duplicate({"local_uid": f"u{n}", "kind": "119", "request": {}},
+                                         {"operation": "registerDocument", "local_uid": f"u{n}"}) is None
     ids = [r["id"] for _ in range(6) for s in (a, b) for r in s.claim_jobs(str(id(s)), limit=3)]
     assert sorted(ids) == sorted(set(ids)) and len(ids) == 20
     seqs = [a.next_sequence("emdr") if i % 2 else b.next_sequence("emdr") for i in range(30)]

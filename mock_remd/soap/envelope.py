@@ -37,6 +37,10 @@ class Envelope:
         return self.body
 
 
+#: WS-Addressing headers read as text → Envelope attribute
+_WSA_FIELDS = {"MessageID": "message_id", "Action": "action", "To": "to"}
+
+
 def version_from_content_type(content_type: str | None) -> str | None:
     """``1.2`` for application/soap+xml, ``1.1`` for text/xml, else None."""
     ct = (content_type or "").lower()
@@ -80,12 +84,8 @@ def parse_envelope(data: bytes, content_type: str | None = None, *, max_bytes: i
             if not isinstance(h.tag, str):
                 continue
             name = local_name(h)
-            if name == "MessageID":
-                env.message_id = _text(h)
-            elif name == "Action":
-                env.action = _text(h)
-            elif name == "To":
-                env.to = _text(h)
+            if name in _WSA_FIELDS:
+                setattr(env, _WSA_FIELDS[name], _text(h))
             elif name == "ReplyTo":
                 addr = next((c for c in h if isinstance(c.tag, str) and local_name(c) == "Address"), None)
                 env.reply_to = _text(addr)

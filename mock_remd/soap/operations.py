@@ -64,32 +64,30 @@ def _attachment(el: etree._Element | None) -> Attachment | None:
     return Attachment(data_b64=_text(m.get("data")), checksum=_text(m.get("checksum")))
 
 
+#: request elements that are plain text → RegisterRequest attribute
+_TEXT_FIELDS = {
+    "system": "system",
+    "localUid": "local_uid",
+    "kind": "kind",
+    "creationDateTime": "creation_date_time",
+    "organization": "organization",
+    "department": "department",
+    "documentNumber": "document_number",
+    "series": "series",
+    "patientSnils": "patient_snils",
+}
+
+
 def parse_register(op: etree._Element, *, message_id: str = "", client_entity_id: str = "") -> RegisterRequest:
     """``registerDocumentRequest`` → :class:`RegisterRequest` (missing elements stay empty)."""
     req = RegisterRequest(message_id=message_id, client_entity_id=client_entity_id)
     for el in _children(op):
         name = local_name(el)
         req.present.add(name)
-        if name == "system":
-            req.system = _text(el)
-        elif name == "localUid":
-            req.local_uid = _text(el)
-        elif name == "kind":
-            req.kind = _text(el)
-        elif name == "creationDateTime":
-            req.creation_date_time = _text(el)
-        elif name == "organization":
-            req.organization = _text(el)
-        elif name == "department":
-            req.department = _text(el)
-        elif name == "documentNumber":
-            req.document_number = _text(el)
-        elif name == "series":
-            req.series = _text(el)
+        if name in _TEXT_FIELDS:
+            setattr(req, _TEXT_FIELDS[name], _text(el))
         elif name == "patient":
             req.patient = _person(el, Patient)
-        elif name == "patientSnils":
-            req.patient_snils = _text(el)
         elif name == "personalSigns":
             for ps in _children(el):
                 m = _child_map(ps)

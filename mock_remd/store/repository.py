@@ -151,24 +151,6 @@ class Store:
         with self.db.transaction(write=False) as c:
             return _row(c.execute(_ACTIVE_BY_KEY, {"key": local_uid.lower()}).first())
 
-    def accept_document(self, values: dict[str, Any], *, due_at: dt.datetime | None = None) -> int:
-        """Insert an accepted (pending) document whose processing job is queued."""
-        now = utcnow()
-        row = {
-            "status": "pending",
-            "received_at": now,
-            "updated_at": now,
-            "job_state": "queued",
-            "job_due_at": due_at or now,
-            **values,
-            "local_uid_key": values["local_uid"].lower(),
-        }
-        payload = {k: row.pop(k, None) for k in _PAYLOAD_FIELDS}
-        with self.db.transaction() as c:
-            doc_id = int(c.execute(_INSERT_DOCUMENT, row).scalar_one())
-            c.execute(_INSERT_PAYLOAD, {"document_id": doc_id, **payload})
-            return doc_id
-
     def accept_unless_duplicate(self, values: dict[str, Any], journal: dict[str, Any]) -> dict[str, Any] | None:
         """In one transaction: if a registered or pending document has this localUid, return it and
         change nothing; else accept the document (job queued) and journal the request."""
@@ -235,13 +217,6 @@ class Store:
                     p = payloads.get(r["id"])
                     r["request"], r["content"] = (p.request, p.content) if p is not None else (None, None)
             return rows
-
-    def next_job_due(self) -> dt.datetime | None:
-        """When the earliest queued job becomes due (None when none is queued)."""
-        with self.db.transaction(write=False) as c:
-            return c.execute(
-                select(func.min(t.documents.c.job_due_at)).where(t.documents.c.job_state == "queued")
-            ).scalar()
 
     def finish_document(self, doc_id: int, values: dict[str, Any],
                         build: Callable[[int | None], tuple[dict[str, Any], list[dict[str, Any]]]] | None = None,
@@ -420,9 +395,7 @@ class Store:
     def enqueue_delivery(self, delivery: dict[str, Any]) -> int:
         """Queue one callback delivery."""
         with self.db.transaction() as c:
-            return int(
-                c.execute(insert(t.outbox).values(**self._delivery_row(delivery, utcnow())).returning(t.outbox.c.id)).scalar_one()
-            )
+            return int(c.execute(_INSERT_DELIVERY.returning(t.outbox.c.id), self._delivery_row(delivery, utcnow())).scalar_one())
 
     def claim_deliveries(self, owner: str, *, limit: int = 16, lease_seconds: float = 60.0) -> list[dict[str, Any]]:
         """Atomically take due deliveries (pending and due, or sending with an expired lease)."""
@@ -435,11 +408,6 @@ class Store:
             return []
         with self.db.transaction() as c:
             return [_row(r) for r in c.execute(stmt)]
-
-    def record_attempt(self, delivery_id: int, owner: str, attempt: dict[str, Any], *, delivered: bool,
-                       next_due: dt.datetime | None) -> str:
-        """Log one attempt and move the delivery on: delivered, pending again (``next_due``) or dead."""
-        return self.record_attempts([(delivery_id, attempt, delivered, next_due)])[0]
 
     def record_attempts(self, results: list[tuple[int, dict[str, Any], bool, dt.datetime | None]]) -> list[str]:
         """Log attempts ``(delivery_id, attempt, delivered, next_due)`` in one transaction; returns the
@@ -469,10 +437,6 @@ class Store:
                 )
                 statuses.append(status)
         return statuses
-
-    def next_delivery_due(self) -> dt.datetime | None:
-        with self.db.transaction(write=False) as c:
-            return c.execute(select(func.min(t.outbox.c.due_at)).where(t.outbox.c.status == "pending")).scalar()
 
     def list_deliveries(self, *, relates_to: str = "", status: str = "", local_uid: str = "", limit: int = 100,
                         offset: int = 0) -> tuple[list[dict[str, Any]], int]:
