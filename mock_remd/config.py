@@ -12,8 +12,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-import yaml
-
+from mock_remd import yamlsafe
 from mock_remd.validation.context import SIGNATURE_LEVELS, ValidationSettings
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
@@ -153,9 +152,11 @@ class Settings:
             if not path.is_file():
                 raise ConfigError(f"MOCK_REMD_CONFIG={config_path!r}: no such file")
             try:
-                loaded = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
-            except yaml.YAMLError as exc:
-                raise ConfigError(f"config file {config_path}: not valid YAML: {exc}") from exc
+                loaded = yamlsafe.load_file(path) or {}
+            except (yamlsafe.YamlLimitError, yamlsafe.YamlSyntaxError) as exc:
+                raise ConfigError(f"config file {config_path}: {exc}") from exc
+            except OSError as exc:
+                raise ConfigError(f"config file {config_path}: cannot be read ({exc.strerror})") from exc
             if not isinstance(loaded, dict):
                 raise ConfigError(f"config file {config_path}: expected a mapping at the top level")
             file_values = loaded

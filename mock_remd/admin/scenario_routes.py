@@ -11,6 +11,7 @@ from flask import Flask, jsonify, request
 from mock_remd.admin.errors import ApiError
 from mock_remd.scenarios.engine import ScenarioError
 from mock_remd.server.runtime import Runtime
+from mock_remd.yamlsafe import DEFAULT_LIMITS
 
 
 def _refusals(view: Callable[..., Any]) -> Callable[..., Any]:
@@ -41,6 +42,9 @@ def register_scenario_routes(app: Flask, rt: Runtime) -> None:
     @app.post("/_admin/scenarios")
     @_refusals
     def scenarios_upload():
+        limit = DEFAULT_LIMITS.max_bytes
+        if (request.content_length or 0) > limit:  # refused before the body is read
+            raise ApiError(413, f"сценарий больше предела YAML в {limit} байт", {"content_length": request.content_length})
         return jsonify(engine().upload(request.get_data(as_text=True), request.content_type or "")), 201
 
     @app.get("/_admin/scenarios/active")

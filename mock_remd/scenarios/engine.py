@@ -23,10 +23,11 @@ from typing import Any
 from sqlalchemy.exc import IntegrityError
 
 from mock_remd.core.behaviour import Behaviour, RequestFacts
-from mock_remd.scenarios.lint import compile_text, scenario_files
+from mock_remd.scenarios.lint import compile_text, read_scenario_file, scenario_files
 from mock_remd.scenarios.matcher import mismatches, seeded_roll
 from mock_remd.scenarios.model import Rule, Scenario
 from mock_remd.store.repository import Store
+from mock_remd.yamlsafe import YamlLimitError
 
 log = logging.getLogger(__name__)
 
@@ -71,8 +72,8 @@ class ScenarioEngine:
         loaded: set[str] = set()
         for f in files:
             try:
-                text = f.read_text(encoding="utf-8")
-            except (OSError, UnicodeDecodeError) as exc:
+                text = read_scenario_file(f)
+            except (OSError, UnicodeDecodeError, YamlLimitError) as exc:
                 self.load_errors.append(f"{f}: {exc}")
                 continue
             scenario, issues = compile_text(text, filename=str(f),

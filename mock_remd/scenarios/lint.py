@@ -18,6 +18,7 @@ from mock_remd.core.behaviour import DROP_MODES
 from mock_remd.core.model import snils_digits
 from mock_remd.scenarios.loader import Issue, Node, ScenarioSyntaxError, parse_text
 from mock_remd.scenarios.model import OPERATIONS, Match, Rule, Scenario
+from mock_remd.yamlsafe import DEFAULT_LIMITS, YamlLimitError
 
 NAME_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$")
 TOP_KEYS = ("name", "description", "seed", "rules")
@@ -418,6 +419,18 @@ def scenario_files(paths: Iterable[str | Path]) -> tuple[list[Path], list[Issue]
     return files, issues
 
 
+def read_scenario_file(path: Path) -> str:
+    """The text of a scenario file; a file over the YAML size limit is refused before it is read.
+
+    Raises :class:`OSError`, :class:`UnicodeDecodeError` or :class:`~mock_remd.yamlsafe.YamlLimitError`.
+    """
+    size = path.stat().st_size
+    if size > DEFAULT_LIMITS.max_bytes:
+        raise YamlLimitError(f"{size} bytes: over the YAML size limit of {DEFAULT_LIMITS.max_bytes} bytes",
+                             limit="max_bytes")
+    return path.read_text(encoding="utf-8")
+
+
 def lint_paths(paths: Iterable[str | Path]) -> tuple[list[Scenario], list[Issue]]:
     """Lint every scenario file under ``paths``; also reports one name used by two files."""
     files, issues = scenario_files(paths)
@@ -425,7 +438,10 @@ def lint_paths(paths: Iterable[str | Path]) -> tuple[list[Scenario], list[Issue]
     seen: dict[str, Path] = {}
     for f in files:
         try:
-            text = f.read_text(encoding="utf-8")
+            text = read_scenario_file(f)
+        except YamlLimitError as exc:
+            issues.append(Issue(exc.reason, file=str(f)))
+            continue
         except (OSError, UnicodeDecodeError) as exc:
             issues.append(Issue(f"cannot read the file: {exc}", file=str(f)))
             continue

@@ -14,6 +14,8 @@ from typing import Any
 import yaml
 from yaml.constructor import SafeConstructor
 
+from mock_remd.yamlsafe import DEFAULT_LIMITS, YamlLimitError, YamlSyntaxError, compose_documents
+
 
 @dataclass
 class Issue:
@@ -106,20 +108,24 @@ def parse_text(text: str, *, filename: str = "", content_type: str = "") -> Node
     Raises :class:`ScenarioSyntaxError` naming the line of the syntax error, or when the text holds
     several YAML documents or none.
     """
+    size = len(text.encode("utf-8"))
+    if size > DEFAULT_LIMITS.max_bytes:
+        raise ScenarioSyntaxError(Issue(f"{size} bytes: over the size limit of {DEFAULT_LIMITS.max_bytes} bytes",
+                                        file=filename))
     if "json" in (content_type or "").lower():
         try:
             return from_python(json.loads(text))
         except json.JSONDecodeError as exc:
             raise ScenarioSyntaxError(Issue(f"not valid JSON: {exc.msg}", line=exc.lineno, file=filename)) from exc
+        except RecursionError as exc:
+            raise ScenarioSyntaxError(Issue(f"nested deeper than {DEFAULT_LIMITS.max_depth} levels: over the depth "
+                                            "limit", file=filename)) from exc
     try:
-        nodes = list(yaml.compose_all(text, Loader=yaml.SafeLoader))
-    except yaml.MarkedYAMLError as exc:
-        mark = exc.problem_mark or exc.context_mark
-        line = mark.line + 1 if mark is not None else None
-        problem = exc.problem or exc.context or "syntax error"
-        raise ScenarioSyntaxError(Issue(f"not valid YAML: {problem}", line=line, file=filename)) from exc
-    except yaml.YAMLError as exc:
-        raise ScenarioSyntaxError(Issue(f"not valid YAML: {exc}", file=filename)) from exc
+        nodes = compose_documents(text)
+    except YamlLimitError as exc:
+        raise ScenarioSyntaxError(Issue(exc.reason, line=exc.line, file=filename)) from exc
+    except YamlSyntaxError as exc:
+        raise ScenarioSyntaxError(Issue(f"not valid YAML: {exc.problem}", line=exc.line, file=filename)) from exc
     nodes = [n for n in nodes if n is not None]
     if not nodes:
         raise ScenarioSyntaxError(Issue("the file is empty: expected a scenario (name, rules)", file=filename, line=1))
