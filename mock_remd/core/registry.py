@@ -70,7 +70,7 @@ class RegistryService:
         self.behaviours = behaviours
         self.on_accepted = on_accepted or (lambda: None)
         self._seed_lock = threading.Lock()
-        self._systems_cache: dict[tuple[str, str], tuple[float, dict[str, Any] | None]] = {}
+        self._systems_cache: dict[str, tuple[float, dict[str, Any] | None]] = {}
 
     # ---- systems -------------------------------------------------------------------------------
     def seed_systems(self, configured: list[dict[str, Any]]) -> None:
@@ -83,20 +83,22 @@ class RegistryService:
                 self.store.upsert_system(DEMO_SYSTEM, source="builtin")
             self.forget_systems()
 
-    def identify(self, client_entity_id: str, mnemonic: str) -> dict[str, Any] | None:
-        """The calling system: by clientEntityId, else (lenient) by the ``system`` mnemonic.
+    def identify(self, client_entity_id: str) -> dict[str, Any] | None:
+        """The calling system, by its clientEntityId only (None when absent or unknown: ``NO_RMIS``).
 
-        Answers are cached for :data:`SYSTEMS_CACHE_SECONDS`; admin changes made through this
-        process clear the cache at once (other worker processes see them within that time).
+        The ``system`` element of a request never chooses the caller; it is only checked against
+        the system found here. Answers are cached for :data:`SYSTEMS_CACHE_SECONDS`; admin changes
+        made through this process clear the cache at once (other worker processes see them within
+        that time).
         """
-        key = ("id", client_entity_id.lower()) if client_entity_id else ("mn", mnemonic)
-        if not key[1]:
+        key = client_entity_id.strip().lower()
+        if not key:
             return None
         now = time.monotonic()
         hit = self._systems_cache.get(key)
         if hit is not None and hit[0] > now:
             return hit[1]
-        row = self.store.system_by_client_id(client_entity_id) if client_entity_id else self.store.get_system(mnemonic)
+        row = self.store.system_by_client_id(key)
         self._systems_cache[key] = (now + SYSTEMS_CACHE_SECONDS, row)
         return row
 
@@ -117,10 +119,10 @@ class RegistryService:
         """Answer registerDocument: coarse checks; on success the document is accepted for processing."""
         started = time.perf_counter()
         now = dt.datetime.now(dt.UTC)
-        system = self.identify(req.client_entity_id, req.system)
+        system = self.identify(req.client_entity_id)
         facts = RequestFacts(
             operation="registerDocument",
-            system=(system or {}).get("mnemonic", req.system),
+            system=(system or {}).get("mnemonic", ""),
             kind=req.kind,
             organization=req.organization,
             patient_snils=req.effective_patient_snils,
@@ -144,7 +146,7 @@ class RegistryService:
         assert system is not None
         existing = self._accept(req, system, content, behaviour, result, soap_version, started)
         if existing is not None:
-            result.status, result.errors = "error", [self._duplicate_error(req, existing)]
+            result.status, result.errors = "error", [self._duplicate_error(req, existing, system)]
             self._journal(req, system, result, soap_version, started)
             return result
         self.on_accepted()
@@ -159,9 +161,17 @@ class RegistryService:
             return [E.item("DISABLED_RMIS", system=system["mnemonic"])]
         return None
 
-    def _duplicate_error(self, req: RegisterRequest, existing: dict[str, Any]) -> ErrorItem:
+    @staticmethod
+    def _duplicate_error(req: RegisterRequest, existing: dict[str, Any], caller: dict[str, Any]) -> ErrorItem:
+        """NOT_UNIQUE_PROVIDED_ID; the emdrId is named only to the system that registered the document
+        (for a seeded document without a system: to the systems of its organisation)."""
         if existing["status"] == "registered":
-            return E.item("NOT_UNIQUE_PROVIDED_ID", local_uid=req.local_uid, emdr_id=existing["emdr_id"])
+            owner = existing.get("system") or ""
+            if owner == caller["mnemonic"] or (
+                not owner and existing.get("organization") in (caller.get("organizations") or [])
+            ):
+                return E.item("NOT_UNIQUE_PROVIDED_ID", local_uid=req.local_uid, emdr_id=existing["emdr_id"])
+            return E.item("NOT_UNIQUE_PROVIDED_ID", f"Документ с идентификатором '{req.local_uid}' уже зарегистрирован")
         return E.item(
             "NOT_UNIQUE_PROVIDED_ID",
             f"Документ с идентификатором '{req.local_uid}' уже принят на регистрацию и находится в обработке",
@@ -217,7 +227,7 @@ class RegistryService:
         if req.local_uid and errors:  # with other errors, report a duplicate too (one read)
             existing = self.store.find_active_by_local_uid(req.local_uid)
             if existing is not None:
-                errors.append(self._duplicate_error(req, existing))
+                errors.append(self._duplicate_error(req, existing, system))
         return errors, coarse.document
 
     def _journal(self, req: RegisterRequest, system: dict[str, Any] | None, result: SyncResult, soap_version: str,
@@ -296,7 +306,7 @@ class RegistryService:
     def search(self, client_entity_id: str, criteria: dict[str, str], *, message_id: str = "",
                soap_version: str = "") -> SyncResult:
         """searchRegistryItem: registered documents of the caller's organisations."""
-        system = self.identify(client_entity_id, "")
+        system = self.identify(client_entity_id)
         result = self._scenario_answer(RequestFacts(
             operation="searchRegistryItem", system=(system or {}).get("mnemonic", ""),
             kind=criteria.get("kind", ""), organization=criteria.get("organization", ""),
@@ -333,7 +343,7 @@ class RegistryService:
 
     def get_item(self, client_entity_id: str, emdr_id: str, *, message_id: str = "", soap_version: str = "") -> SyncResult:
         """getRegistryItem: one registered document of the caller's organisations."""
-        system = self.identify(client_entity_id, "")
+        system = self.identify(client_entity_id)
         result = self._scenario_answer(RequestFacts(operation="getRegistryItem",
                                                     system=(system or {}).get("mnemonic", "")))
         if result.behaviour and result.behaviour.sync.replaces_answer:

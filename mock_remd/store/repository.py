@@ -41,7 +41,8 @@ _PAYLOAD_FIELDS = ("request", "content")
 _INSERT_REQUEST = insert(t.requests).returning(t.requests.c.id)
 _INSERT_DELIVERY = insert(t.outbox)
 _ACTIVE_BY_KEY = (
-    select(t.documents.c.id, t.documents.c.status, t.documents.c.emdr_id, t.documents.c.local_uid)
+    select(t.documents.c.id, t.documents.c.status, t.documents.c.emdr_id, t.documents.c.local_uid,
+           t.documents.c.system, t.documents.c.organization)
     .where(t.documents.c.local_uid_key == bindparam("key"))
     .where(t.documents.c.status.in_(("registered", "pending")))
     .order_by(t.documents.c.id.desc())
