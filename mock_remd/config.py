@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Any
 
 from mock_remd import yamlsafe
+from mock_remd.catalog.incidents import ON_INTERNAL_ERROR
 from mock_remd.validation.context import SIGNATURE_LEVELS, ValidationSettings
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
@@ -89,6 +90,9 @@ class Settings:
     nsi_unknown_version: str = "error"
     #: report coded elements whose NSI dictionary was not imported (INVALID_DICTIONARY_OID)
     nsi_strict: bool = False
+    #: a validation layer that fails inside (a bug of ours): "accept" decides the document from the
+    #: layers that ran; "reject" answers XML_VALIDATOR_ERROR with the incident id
+    on_internal_error: str = "accept"
     systems: list[dict[str, Any]] = field(default_factory=list)
 
     # ---- derived -------------------------------------------------------------------------------
@@ -108,6 +112,7 @@ class Settings:
             signatures=self.signatures,
             trusted_ca=Path(self.trusted_ca) if self.trusted_ca else None,
             kinds=default_registry(),
+            on_internal_error=self.on_internal_error,
             options={
                 "cache_dir": self.cache_dir,
                 "schematron_cache_dir": self.cache_dir or None,
@@ -130,6 +135,8 @@ class Settings:
             raise ConfigError(f"MOCK_REMD_WORKERS={self.workers}: at least 1")
         if self.nsi_unknown_version not in ("error", "latest"):
             raise ConfigError(f"MOCK_REMD_NSI_UNKNOWN_VERSION={self.nsi_unknown_version!r}: expected error or latest")
+        if self.on_internal_error not in ON_INTERNAL_ERROR:
+            raise ConfigError(f"MOCK_REMD_ON_INTERNAL_ERROR={self.on_internal_error!r}: expected accept or reject")
         if not self.callback_backoff:
             raise ConfigError("callback_backoff: at least one delay is needed")
         for name in ("packs_dir", "nsi_dir", "scenarios_dir"):

@@ -17,9 +17,11 @@ from werkzeug.exceptions import HTTPException
 from mock_remd.admin import serialize
 from mock_remd.admin.errors import ApiError, json_error
 from mock_remd.admin.openapi import openapi_document
+from mock_remd.catalog.incidents import record_incident
 from mock_remd.core.model import normalize_message_id
 from mock_remd.core.systems import SystemError_, normalize_system
 from mock_remd.server.runtime import Runtime
+from mock_remd.store.faults import is_server_fault
 
 log = logging.getLogger(__name__)
 
@@ -30,8 +32,9 @@ def _limit() -> tuple[int, int]:
     try:
         limit = int(request.args.get("limit", 100))
         offset = int(request.args.get("offset", 0))
-    except ValueError as exc:
-        raise ApiError(400, "limit и offset должны быть целыми числами", str(exc)) from exc
+    except ValueError:
+        raise ApiError(400, "limit и offset должны быть целыми числами",
+                       {"limit": request.args.get("limit"), "offset": request.args.get("offset")}) from None
     if limit < 1 or offset < 0:
         raise ApiError(400, "limit должен быть ≥ 1, offset ≥ 0")
     return min(limit, MAX_LIMIT), offset
@@ -62,8 +65,10 @@ def create_admin_app(rt: Runtime) -> Flask:
 
     @app.errorhandler(Exception)
     def _bug(exc: Exception):
-        log.exception("admin API error")
-        return json_error(500, "внутренняя ошибка", f"{type(exc).__name__}: {exc}")
+        incident = record_incident(f"admin API {request.method} {request.path}")
+        resp = jsonify(incident.as_answer())
+        resp.status_code = 503 if is_server_fault(exc) else 500
+        return resp
 
     @app.before_request
     def _auth():
@@ -165,8 +170,8 @@ def create_admin_app(rt: Runtime) -> Flask:
     def documents_list():
         limit, offset = _limit()
         status = request.args.get("status", "")
-        if status and status not in ("pending", "registered", "rejected"):
-            raise ApiError(400, "status: ожидается pending, registered или rejected", status)
+        if status and status not in ("pending", "registered", "rejected", "failed"):
+            raise ApiError(400, "status: ожидается pending, registered, rejected или failed", status)
         rows, total = rt.store.list_documents(status=status, system=request.args.get("system", ""),
                                               kind=request.args.get("kind", ""), limit=limit, offset=offset)
         return jsonify({"items": [serialize.document(r) for r in rows], "total": total})

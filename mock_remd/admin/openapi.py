@@ -103,7 +103,7 @@ def openapi_document(server_url: str) -> dict[str, Any]:
                 _q("explain", "why each active scenario rule did or did not match", "boolean")],
                 ok=_list("#/components/schemas/Request"))},
             "/_admin/documents": {
-                "get": _op("registry, newest first", params=paging + [_q("status", "pending|registered|rejected"),
+                "get": _op("registry, newest first", params=paging + [_q("status", "pending|registered|rejected|failed"),
                                                                       _q("system", ""), _q("kind", "")],
                            ok=_list("#/components/schemas/Document")),
                 "post": _op("seed documents that already exist", body=json_body, status="201"),

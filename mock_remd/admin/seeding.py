@@ -2,14 +2,19 @@
 
 from __future__ import annotations
 
+import logging
 from typing import Any
 
 from mock_remd.admin.errors import ApiError
+from mock_remd.catalog.incidents import record_incident
 from mock_remd.core.dates import add_years, parse_datetime, registry_date, registry_datetime
 from mock_remd.core.model import snils_digits
 from mock_remd.server.runtime import Runtime
+from mock_remd.store.faults import is_conflict
 
 REQUIRED = ("local_uid", "kind", "organization", "registration_date_time")
+log = logging.getLogger(__name__)
+
 OPTIONAL = ("emdr_id", "store_till_date", "patient_snils", "system", "creation_date_time")
 
 
@@ -37,6 +42,11 @@ def seed_documents(rt: Runtime, items: Any) -> list[dict[str, Any]]:
             raise ApiError(400, f"элемент [{i}]: registration_date_time без часового пояса", item["registration_date_time"])
         if rt.store.find_active_by_local_uid(str(item["local_uid"])):
             raise ApiError(409, f"элемент [{i}]: документ {item['local_uid']} уже есть в реестре")
+        for field, limit in (("local_uid", 128), ("emdr_id", 64), ("kind", 16), ("organization", 128), ("system", 128)):
+            if len(str(item.get(field) or "")) > limit:
+                raise ApiError(400, f"элемент [{i}]: {field} длиннее {limit} символов", str(item[field])[:limit] + "…")
+        if item.get("emdr_id") and rt.store.registered_by_emdr_id(str(item["emdr_id"])):
+            raise ApiError(409, f"элемент [{i}]: emdr_id {item['emdr_id']} уже есть в реестре")
         created = parse_datetime(str(item.get("creation_date_time") or "")) or reg
         row = {
             "local_uid": str(item["local_uid"]),
@@ -52,7 +62,28 @@ def seed_documents(rt: Runtime, items: Any) -> list[dict[str, Any]]:
         if row["emdr_id"] is None:
             row["__emdr_id_factory"] = lambda seq, _reg=reg: rt.service.new_emdr_id(seq, _reg)
         rows.append(row)
+    _no_repeats(rows)
     try:
         return rt.store.seed_documents(rows)
-    except Exception as exc:  # e.g. an emdr_id that exists already
-        raise ApiError(409, "документы не добавлены: конфликт с реестром", str(exc)) from exc
+    except Exception as exc:
+        if not is_conflict(exc):
+            raise
+        # a document registered meanwhile by another request: name the candidates
+        incident = record_incident("seeding documents")
+        uids = ", ".join(r["local_uid"] for r in rows[:5]) + (" …" if len(rows) > 5 else "")
+        raise ApiError(409, f"документы не добавлены: один из local_uid/emdr_id ({uids}) уже есть в реестре",
+                       {"incident": incident.id}) from None
+
+
+def _no_repeats(rows: list[dict[str, Any]]) -> None:
+    """A local_uid or emdr_id given twice in one request: one sentence naming it."""
+    for field in ("local_uid", "emdr_id"):
+        seen: dict[str, int] = {}
+        for i, row in enumerate(rows):
+            value = row.get(field)
+            if not value:
+                continue
+            key = str(value).lower() if field == "local_uid" else str(value)
+            if key in seen:
+                raise ApiError(409, f"элементы [{seen[key]}] и [{i}]: один и тот же {field} {value}")
+            seen[key] = i

@@ -48,6 +48,9 @@ def document(row: dict[str, Any], *, full: bool = False) -> dict[str, Any]:
         "seeded": bool(row.get("seeded")),
         "processing": row.get("job_state"),
     }
+    incident = next((e.get("incident") for e in out["errors"] if isinstance(e, dict) and e.get("incident")), None)
+    if incident:  # a document set aside as ``failed``: the id of the log record that explains it
+        out["incident"] = incident
     if full:
         out["request"] = row.get("request")
         out["behaviour"] = row.get("behaviour")

@@ -4,7 +4,12 @@ from __future__ import annotations
 
 import argparse
 import importlib
+import logging
 import sys
+import tempfile
+from pathlib import Path
+
+from mock_remd.catalog.incidents import INCIDENT_LOGGER, record_incident
 
 #: subcommand modules, in the order ``--help`` lists them; each has ``register(subparsers)``
 COMMANDS = ("serve", "validate", "send", "generate", "sign", "scenarios", "nsi", "wait")
@@ -35,7 +40,44 @@ def main(argv: list[str] | None = None) -> int:
     if not getattr(args, "func", None):
         parser.print_help()
         return 2
-    return int(args.func(args) or 0)
+    if args.command != "serve":  # the server logs incidents to its own log; a command keeps them off the terminal
+        route_incidents_to_file()
+    try:
+        return int(args.func(args) or 0)
+    except KeyboardInterrupt:
+        return 130
+    except Exception:  # a bug of ours: one sentence and the incident id, the traceback goes to the log file
+        incident = record_incident(f"mock-remd {args.command}")
+        print(f"mock-remd {args.command}: внутренняя ошибка (инцидент {incident.id}); "
+              f"подробности в {_incident_log_path() or 'журнале'}", file=sys.stderr)
+        return 2
+
+
+_INCIDENT_LOG = "incidents.log"
+
+
+def _incident_log_path() -> str:
+    handler = next((h for h in logging.getLogger(INCIDENT_LOGGER).handlers if isinstance(h, logging.FileHandler)), None)
+    return handler.baseFilename if handler is not None else ""
+
+
+def route_incidents_to_file() -> None:
+    """Send incident records (with tracebacks) to ``.mock-remd/incidents.log`` (or the temp folder), not stderr."""
+    logger = logging.getLogger(INCIDENT_LOGGER)
+    if any(isinstance(h, logging.FileHandler) for h in logger.handlers):
+        return
+    for folder in (Path(".mock-remd"), Path(tempfile.gettempdir())):
+        try:
+            folder.mkdir(parents=True, exist_ok=True)
+            handler = logging.FileHandler(folder / _INCIDENT_LOG, encoding="utf-8", delay=False)
+        except OSError:
+            continue
+        handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
+        logger.addHandler(handler)
+        logger.propagate = False
+        return
+    logger.addHandler(logging.NullHandler())
+    logger.propagate = False
 
 
 if __name__ == "__main__":

@@ -15,6 +15,8 @@ from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
+from mock_remd.catalog.incidents import record_incident
+
 log = logging.getLogger(__name__)
 
 
@@ -65,9 +67,9 @@ class BackgroundLoop:
             try:
                 handled = self._step()
                 self.last_error = ""
-            except Exception as exc:  # keep the loop alive; the work stays in the store
-                log.exception("%s: step failed", self.name)
-                self.last_error = f"{type(exc).__name__}: {exc}"
+            except Exception:  # keep the loop alive; the work stays in the store
+                incident = record_incident(f"{self.name} step")
+                self.last_error = f"шаг завершился внутренней ошибкой (инцидент {incident.id})"
                 handled = 0
             if handled:
                 continue

@@ -6,11 +6,12 @@ from __future__ import annotations
 import datetime as dt
 import logging
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from mock_remd.catalog import errors as E
 from mock_remd.catalog.errors import ErrorItem
+from mock_remd.catalog.incidents import Incident, record_incident
 from mock_remd.core.background import BatchWorker, owner_id
 from mock_remd.core.behaviour import Behaviour
 from mock_remd.core.dates import add_years, parse_datetime, registry_date, registry_datetime
@@ -20,6 +21,7 @@ from mock_remd.core.registry import RegistryOptions
 from mock_remd.delivery.callback_xml import ACTION, result_envelope
 from mock_remd.delivery.pull import pull_document
 from mock_remd.store.clock import MSK, utcnow
+from mock_remd.store.faults import is_server_fault
 from mock_remd.store.repository import Store
 from mock_remd.validation.pipeline import Validator
 from mock_remd.validation.report import ValidationReport
@@ -35,6 +37,8 @@ class Outcome:
     build: Callable[[int | None], tuple[dict[str, Any], list[dict[str, Any]]]]
     sequence: str | None
     delivers: bool
+    #: the claimed job row (to set the document aside when its outcome cannot be written)
+    row: dict[str, Any] = field(default_factory=dict)
 
 
 class Processor(BatchWorker):
@@ -79,10 +83,34 @@ class Processor(BatchWorker):
         return len(jobs)
 
     def _commit(self, outcomes: list[Outcome]) -> None:
-        # one transaction for the whole batch: a document's number and callbacks are written together
-        self.store.finish_documents([(o.doc_id, {}, o.build, o.sequence) for o in outcomes])
-        if any(o.delivers for o in outcomes):
+        # one transaction for the batch (a document's number and callbacks are written together); when
+        # it fails, each document is written alone, so one poison document never holds back the others
+        try:
+            self.store.finish_documents([(o.doc_id, {}, o.build, o.sequence) for o in outcomes])
+            delivers = any(o.delivers for o in outcomes)
+        except Exception as exc:
+            if is_server_fault(exc):  # the database, not a document: the jobs come back when their lease ends
+                raise
+            if len(outcomes) > 1:
+                log.warning("writing a batch of %d documents failed; writing them one by one", len(outcomes))
+            delivers = any([self._commit_alone(o, retry=len(outcomes) > 1) for o in outcomes])
+        if delivers:
             self.on_enqueued()
+
+    def _commit_alone(self, o: Outcome, *, retry: bool) -> bool:
+        """Write one outcome; if it cannot be written, set the document aside as ``failed``. True if it delivers."""
+        if retry:
+            try:
+                self.store.finish_documents([(o.doc_id, {}, o.build, o.sequence)])
+                return o.delivers
+            except Exception as exc:
+                if is_server_fault(exc):
+                    raise
+        incident = record_incident("storing the outcome of a document", document_id=o.doc_id,
+                                   local_uid=o.row.get("local_uid"))
+        failed = self._set_aside(o.row, incident)
+        self.store.finish_documents([(failed.doc_id, {}, failed.build, None)])
+        return failed.delivers
 
     # ---- one document --------------------------------------------------------------------------
     def process(self, row: dict[str, Any]) -> None:
@@ -90,15 +118,37 @@ class Processor(BatchWorker):
         self._commit([self.prepare(row)])
 
     def prepare(self, row: dict[str, Any]) -> Outcome:
-        """Work out one document's outcome (pull, validate); never raises: a failure becomes RUNTIME_ERROR."""
-        try:
-            return self._process(row)
-        except Exception as exc:
-            log.exception("processing document %s failed", row.get("local_uid"))
-            row.setdefault("request", {})
-            return self._finish(row, Behaviour.from_dict(row.get("behaviour")),
-                                errors=[E.item("RUNTIME_ERROR", f"Невозможно обработать запрос: {exc}")],
-                                report=None, content=None)
+        """Work out one document's outcome (pull, validate); never raises.
+
+        A failure inside is a bug of ours: the document is tried once more, then set aside as
+        ``failed`` with an incident id (logged with the traceback) and an XML_VALIDATOR_ERROR callback.
+        """
+        for attempt in (1, 2):
+            try:
+                return self._process(row)
+            except Exception as exc:
+                if is_server_fault(exc):  # the database, not the document: the job comes back after its lease
+                    raise
+                if attempt == 1:
+                    log.warning("processing document %s failed; trying it once more", row.get("local_uid"))
+                    continue
+                incident = record_incident("processing a document", local_uid=row.get("local_uid"),
+                                           document_id=row.get("id"))
+        return self._set_aside(row, incident)
+
+    def _set_aside(self, row: dict[str, Any], incident: Incident) -> Outcome:
+        """The outcome of a document we could not process: ``failed``, the incident id, a plain error callback."""
+        row.setdefault("request", {})
+        item = incident.validator_error()
+        errors = [{**item.as_dict(), "incident": incident.id}]
+        common = {"local_uid": row["local_uid"], "kind": row["kind"], "organization": row["organization"]}
+        system = self._system(row["system"])
+
+        def build(_seq: int | None) -> tuple[dict[str, Any], list[dict[str, Any]]]:
+            outcome = {"status": "error", "errors": [item.as_dict()], **common}
+            return {"status": "failed", "errors": errors}, self._deliveries(row, Behaviour(), outcome, system)
+
+        return Outcome(row["id"], build, None, bool(system.get("callback_url")), row)
 
     def _process(self, row: dict[str, Any]) -> Outcome:
         behaviour = Behaviour.from_dict(row.get("behaviour"))
@@ -170,7 +220,7 @@ class Processor(BatchWorker):
                 }
             return values, self._deliveries(row, behaviour, outcome, system)
 
-        return Outcome(row["id"], build, None if errors else "emdr", bool(not cb.skip and system.get("callback_url")))
+        return Outcome(row["id"], build, None if errors else "emdr", bool(not cb.skip and system.get("callback_url")), row)
 
     def _deliveries(self, row: dict[str, Any], behaviour: Behaviour, outcome: dict[str, Any],
                     system: dict[str, Any]) -> list[dict[str, Any]]:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import base64
 import binascii
+import logging
 import uuid
 import zlib
 from dataclasses import dataclass
@@ -14,8 +15,14 @@ from lxml import etree
 
 from mock_remd.catalog import errors as E
 from mock_remd.catalog.errors import ErrorItem
+from mock_remd.catalog.incidents import host_port, network_failure
 from mock_remd.soap.namespaces import CALLBACK, SOAP11, WSA
-from mock_remd.xmlsafe import local_name, parse_bytes, text_of
+from mock_remd.xmlsafe import UnsafeXmlError, XmlTooLargeError, local_name, parse_bytes, text_of
+
+log = logging.getLogger(__name__)
+
+#: the registry's words for a getDocumentFile answer it cannot use
+_ANSWER_ERROR = "Ошибка ответа от сервиса системы в getDocumentFileResponse"
 
 
 @dataclass
@@ -56,19 +63,27 @@ def pull_document(url: str, local_uid: str, *, timeout: float, max_bytes: int,
             timeout=timeout,
         )
     except requests.RequestException as exc:
-        return PullResult(None, [E.item("MIS_NOT_AVAILABLE", detail=f"{type(exc).__name__}: {exc}")])
+        return PullResult(None, [E.item("MIS_NOT_AVAILABLE", detail=network_failure(url, exc, timeout=timeout))])
     if resp.status_code >= 400:
-        return PullResult(None, [E.item("RMIS_ERROR", f"Ошибка ответа от сервиса системы в getDocumentFileResponse: HTTP {resp.status_code}")])
+        return PullResult(None, [E.item("RMIS_ERROR", f"{_ANSWER_ERROR}: HTTP {resp.status_code}")])
     try:
         root = parse_bytes(resp.content, max_bytes=max_bytes)
-    except Exception as exc:  # not XML, unsafe or too large: all are the MIS's error
-        return PullResult(None, [E.item("RMIS_ERROR", f"Ошибка ответа от сервиса системы в getDocumentFileResponse: {exc}")])
+    except XmlTooLargeError:
+        return PullResult(None, [E.item("RMIS_ERROR", f"{_ANSWER_ERROR}: ответ сервера МИС по адресу {host_port(url)} "
+                                                      f"больше предела {max_bytes} байт")])
+    except UnsafeXmlError:
+        return PullResult(None, [E.item("RMIS_ERROR", f"{_ANSWER_ERROR}: ответ сервера МИС по адресу {host_port(url)} "
+                                                      "содержит объявления DOCTYPE/ENTITY")])
+    except Exception:  # not XML: the MIS's error, said in one sentence (the parser's text stays in the log)
+        log.info("getDocumentFile answer from %s is not XML", host_port(url), exc_info=True)
+        return PullResult(None, [E.item("RMIS_ERROR", f"{_ANSWER_ERROR}: ответ сервера МИС по адресу {host_port(url)} "
+                                                      "не является XML")])
     if _find(root, "Fault") is not None:
         reason = _find(root, "Text")
         if reason is None:
             reason = _find(root, "faultstring")
         text = text_of(reason) or "SOAP Fault"
-        return PullResult(None, [E.item("RMIS_ERROR", f"Ошибка ответа от сервиса системы в getDocumentFileResponse: {text}")])
+        return PullResult(None, [E.item("RMIS_ERROR", f"{_ANSWER_ERROR}: {text[:500]}")])
     data_el = _find(root, "data")
     if not text_of(data_el):
         return PullResult(None, [E.item("FILE_WAS_NOT_SENT")])

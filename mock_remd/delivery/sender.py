@@ -13,6 +13,7 @@ from typing import Any
 
 import requests
 
+from mock_remd.catalog.incidents import network_failure
 from mock_remd.core.background import BatchWorker, owner_id
 from mock_remd.delivery.callback_xml import content_type
 from mock_remd.store.clock import iso, utcnow
@@ -76,12 +77,8 @@ class CallbackSender(BatchWorker):
             ok = 200 <= resp.status_code < 300
             if not ok:
                 attempt["error"] = f"HTTP {resp.status_code}"
-        except requests.Timeout:
-            attempt["error"] = f"timeout after {self.timeout:g} s"
-        except requests.ConnectionError as exc:
-            attempt["error"] = f"connection failed: {_short(exc)}"
-        except requests.RequestException as exc:
-            attempt["error"] = f"{type(exc).__name__}: {_short(exc)}"
+        except requests.RequestException as exc:  # one sentence naming the address, never the library's text
+            attempt["error"] = network_failure(row["url"], exc, timeout=self.timeout)
         attempt["duration_ms"] = round((time.perf_counter() - started) * 1000, 1)
         next_due = None
         if not ok:
@@ -90,8 +87,3 @@ class CallbackSender(BatchWorker):
             if done <= len(backoff):
                 next_due = utcnow() + dt.timedelta(seconds=float(backoff[done - 1]))
         return row["id"], attempt, ok, next_due
-
-
-def _short(exc: Exception) -> str:
-    text = str(exc)
-    return text if len(text) < 300 else text[:300] + "…"

@@ -12,6 +12,7 @@ import time
 from pathlib import Path
 from typing import Any
 
+from mock_remd.catalog.incidents import Incident, record_incident
 from mock_remd.catalog.kinds import default_registry
 from mock_remd.config import Settings
 from mock_remd.core.background import BackgroundLoop
@@ -73,6 +74,7 @@ class Runtime:
         self._started = False
         self._heartbeat: BackgroundLoop | None = None
         self._lock = threading.Lock()
+        self._store_incident: Incident | None = None
         self.started_at = time.time()
 
     def _load_kinds_from_nsi(self) -> None:
@@ -121,6 +123,18 @@ class Runtime:
                 self.store.forget_beat(self.processor.owner)
             self._started = False
 
+    def server_faults(self) -> list[str]:
+        """Faults of the server (not of any document) that validation met or that the settings point at now."""
+        faults = [f"{layer}: {text}" for layer, text in sorted(self.validator.server_faults.items())]
+        ca = self.settings.trusted_ca
+        if ca and "signatures" in self.settings.validation_settings().layers:
+            try:
+                with open(ca, "rb") as fh:
+                    fh.read(1)
+            except OSError:
+                faults.append(f"список доверенных УЦ MOCK_REMD_TRUSTED_CA [{ca}] не читается")
+        return faults
+
     def _beat(self) -> int:
         self.store.beat(self.processor.owner, "processor+sender")
         return 0
@@ -135,8 +149,11 @@ class Runtime:
         details: dict[str, Any] = {"warnings": []}
         try:
             details["store"] = "ok" if self.store.ping() else "no answer"
-        except Exception as exc:
-            details["store"] = f"error: {type(exc).__name__}: {exc}"
+            self._store_incident = None
+        except Exception:  # logged once per outage, shown as a sentence with the incident id
+            if self._store_incident is None:
+                self._store_incident = record_incident("store ping")
+            details["store"] = f"база данных не отвечает (инцидент {self._store_incident.id})"
         if self.role == "http":
             try:
                 live = self.store.live_beats(HEARTBEAT_SECONDS * 5)
@@ -161,6 +178,10 @@ class Runtime:
         for loop in (self.processor.loop, self.sender.loop):
             if loop.last_error:
                 details["warnings"].append(f"{loop.name}: {loop.last_error}")
+        faults = self.server_faults()
+        if faults:
+            details["server_faults"] = faults
+            details["warnings"].extend(faults)
         ready = details["store"] == "ok" and details["processor"] == "running" and details["sender"] == "running"
         return ready, details
 

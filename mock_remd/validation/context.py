@@ -24,6 +24,8 @@ class ValidationSettings:
     signatures: str = "digest"
     trusted_ca: Path | None = None
     kinds: KindRegistry = field(default_factory=default_registry)
+    #: a layer that raises: "accept" (decide from the layers that ran) or "reject" (XML_VALIDATOR_ERROR)
+    on_internal_error: str = "accept"
     #: extra knobs for layers (e.g. {"nsi": {...}}); read-only by convention
     options: dict[str, Any] = field(default_factory=dict)
 

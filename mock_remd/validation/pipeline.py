@@ -13,6 +13,7 @@ import threading
 import time
 from typing import Protocol
 
+from mock_remd.catalog.incidents import ServerFault, record_incident
 from mock_remd.core.model import RegisterRequest
 from mock_remd.validation.context import DocumentContext, ValidationSettings
 from mock_remd.validation.report import LAYER_ORDER, Finding, LayerReport, ValidationReport
@@ -53,6 +54,8 @@ class Validator:
         self.settings = settings or ValidationSettings()
         self._layers: dict[str, Layer] = {}
         self._lock = threading.Lock()
+        #: layer -> the last server-side fault it met (our sentence and incident id), for /ready
+        self.server_faults: dict[str, str] = {}
 
     def layer(self, name: str) -> Layer:
         """The layer object for ``name`` (built on first use, then reused)."""
@@ -74,7 +77,7 @@ class Validator:
     def validate(
         self, content: bytes, request: RegisterRequest | None = None, kind: str = ""
     ) -> ValidationReport:
-        """Validate one document; never raises for bad input (an internal failure becomes a finding)."""
+        """Validate one document; never raises: a layer that fails inside is logged as an incident and marked as not run."""
         ctx = DocumentContext(
             content=content,
             settings=self.settings,
@@ -92,14 +95,12 @@ class Validator:
             started = time.perf_counter()
             try:
                 result = self.layer(name).run(ctx)
-            except Exception as exc:  # a layer bug must not lose the document: report it
-                log.exception("validation layer %s failed", name)
-                result = LayerReport(
-                    name=name,
-                    ran=True,
-                    passed=False,
-                    findings=[Finding("XML_VALIDATOR_ERROR", f"Внутренняя ошибка валидации СЭМД: {exc}", layer=name)],
-                )
+                if name in self.server_faults:  # the server's problem went away
+                    self.server_faults.pop(name, None)
+            except ServerFault as fault:  # the server's problem (e.g. the CA file): /ready shows it
+                result = self._internal_error(name, ctx, fault)
+            except Exception:  # a bug of ours, not a defect of the document: logged, never shown
+                result = self._internal_error(name, ctx)
             result.duration_ms = (time.perf_counter() - started) * 1000
             for f in result.findings:
                 f.layer = f.layer or name
@@ -107,3 +108,19 @@ class Validator:
         if ctx.kind is not None:
             report.kind = ctx.kind.id
         return report
+
+    def _internal_error(self, name: str, ctx: DocumentContext, fault: ServerFault | None = None) -> LayerReport:
+        """The report of a layer that raised: ``ran: false``, reason ``internal error <id>``; with
+        ``on_internal_error=reject`` it also carries XML_VALIDATOR_ERROR with the incident id."""
+        request = ctx.request
+        incident = record_incident(f"validation layer {name}",
+                                   local_uid=request.local_uid if request else "", kind=ctx.requested_kind)
+        if fault is not None:
+            self.server_faults[name] = f"{fault.message} (инцидент {incident.id})"
+        result = LayerReport.skipped(name, incident.reason)
+        result.details = {"incident": incident.id}
+        if self.settings.on_internal_error == "reject":
+            item = incident.validator_error()
+            result.passed = False
+            result.findings = [Finding(item.code, item.message, layer=name, rule="internal-error")]
+        return result

@@ -39,6 +39,8 @@ _LABELS: dict[str, tuple[str, str]] = {
     "status.rejected": ("отклонён", "rejected"),
     "status.pending": ("в обработке", "pending"),
     "status.sync_error": ("не принят", "not accepted"),
+    "status.failed": ("не обработан (внутренняя ошибка)", "not processed (internal error)"),
+    "status.incident": ("инцидент {id}", "incident {id}"),
     "cb.none": ("не отправляется", "not sent"),
     "cb.waiting": ("ожидает отправки", "waiting"),
     "cb.delivered": ("доставлен, попыток: {n}", "delivered after {n} attempt(s)"),

@@ -16,7 +16,7 @@ from mock_remd.store import schema as t
 from mock_remd.store.repository import Store
 
 PAGE_SIZE = 50
-STATUSES = ("registered", "rejected", "pending", "sync_error")
+STATUSES = ("registered", "rejected", "failed", "pending", "sync_error")
 
 
 @dataclass
@@ -107,7 +107,7 @@ def _count(c: Any, q: Any) -> int:
 def timeline_page(store: Store, f: TimelineFilter, page: int = 1, page_size: int = PAGE_SIZE) -> TimelinePage:
     """Page ``page`` (1-based) of the timeline under filter ``f``, with each row's callback state."""
     parts = []
-    if f.status in ("", "registered", "rejected", "pending"):
+    if f.status in ("", "registered", "rejected", "failed", "pending"):
         parts.append(_doc_select(f))
     if f.status in ("", "sync_error"):
         parts.append(_request_select(f))

@@ -12,6 +12,7 @@ import logging
 import threading
 from pathlib import Path
 
+from mock_remd.catalog.incidents import record_incident
 from mock_remd.validation.context import DocumentContext, ValidationSettings
 from mock_remd.validation.layers.xsd_layer import kind_of
 from mock_remd.validation.packs import Pack, find_pack
@@ -71,11 +72,12 @@ class SchematronLayer:
             return LayerReport.skipped(self.name, "вид СЭМД не определён: нечем выбрать схематрон")
         try:
             pack, validator = self.prepare(packs_dir, kind)
-        except SchematronError as exc:
+        except SchematronError:  # the pack, not the document: logged with an incident id, never shown
+            incident = record_incident(f"schematron pack of kind {kind}")
             finding = Finding(
-                "SCHEMA_PROCESSING_ERROR", f"Схематрон вида СЭМД {kind} не поддерживается: {exc}"
+                "SCHEMA_PROCESSING_ERROR", f"Схематрон вида СЭМД {kind} не поддерживается (инцидент {incident.id})"
             )
-            return LayerReport(self.name, True, False, [finding])
+            return LayerReport(self.name, True, False, [finding], details={"incident": incident.id})
         if pack is None or pack.schematron is None or validator is None:
             return LayerReport.skipped(self.name, f"нет схематрона (.sch) для вида СЭМД {kind} в {packs_dir}")
         details = {
@@ -87,9 +89,9 @@ class SchematronLayer:
         }
         try:
             result = validator.validate(ctx.content)
-        except SchematronRunError as exc:
-            log.warning("schematron %s failed on a document: %s", pack.schematron, exc)
-            details["error"] = str(exc)
+        except SchematronRunError:
+            incident = record_incident(f"schematron {pack.schematron}")
+            details["incident"] = incident.id
             return LayerReport(
                 self.name, True, False, [Finding("XML_VALIDATION_ERROR", TRANSFORM_ERROR)], details=details
             )

@@ -13,6 +13,7 @@ import datetime as dt
 from dataclasses import dataclass
 
 from mock_remd.catalog import errors
+from mock_remd.catalog.incidents import ServerFault
 from mock_remd.core.model import Person, RegisterRequest, snils_digits
 from mock_remd.validation.context import SIGNATURE_LEVELS, DocumentContext, ValidationSettings
 from mock_remd.validation.report import Finding, LayerReport
@@ -313,9 +314,8 @@ class _Checker:
         sig = entry.inspected
         try:
             trusted = certs.trusted_bundle(bundle_path)
-        except (OSError, ValueError) as exc:
-            self.add(entry, code, f"список доверенных УЦ [{bundle_path}] не прочитан: {exc}", "sig-chain")
-            return
+        except (OSError, ValueError) as exc:  # the server's file, not the document: no defect of the document
+            raise ServerFault(f"список доверенных УЦ MOCK_REMD_TRUSTED_CA [{bundle_path}] не прочитан") from exc
         chain = certs.build_chain(sig.certificate, sig.certificates, trusted)
         if chain is None:
             issuer = sig.certificate.issuer.human_friendly

@@ -1,0 +1,127 @@
+"""Faults of ours turned into answers: one place for incident ids, their log records and the words a user sees.
+
+An exception that escapes our own code is a bug of ours (or a server-side fault), never a defect of
+the caller's input. It is logged once with its traceback under a short random incident id; users see
+only a sentence from the catalogue and that id, so an operator can find the log record. Exception
+texts of Python or of libraries never reach a SOAP answer, a callback, the admin API, the dashboard
+or the command line.
+"""
+
+from __future__ import annotations
+
+import logging
+import secrets
+from dataclasses import dataclass
+from urllib.parse import urlsplit
+
+from mock_remd.catalog.errors import ErrorItem
+
+#: the logger every incident goes to (with its traceback)
+INCIDENT_LOGGER = "mock_remd.incidents"
+log = logging.getLogger(INCIDENT_LOGGER)
+
+#: what to do with a document when one of its validation layers failed inside (CONTRACT §2 style setting)
+ON_INTERNAL_ERROR = ("accept", "reject")
+
+#: the sentence users see for a fault of ours (admin API ``error``, SOAP Fault reason)
+INTERNAL_ERROR_TEXT = "внутренняя ошибка"
+#: the registry's own text for XML_VALIDATOR_ERROR (classifier 102)
+VALIDATOR_ERROR_TEXT = "Внутренняя ошибка валидации СЭМД"
+
+
+def new_incident_id() -> str:
+    """A short random id (8 hex digits) that names one fault in the log and in the answer."""
+    return secrets.token_hex(4)
+
+
+@dataclass(frozen=True)
+class Incident:
+    """A fault of ours that was logged (with its traceback) under :attr:`id`."""
+
+    id: str
+    where: str
+
+    @property
+    def reason(self) -> str:
+        """The reason a layer or a step shows when it could not run: ``internal error <id>``."""
+        return f"internal error {self.id}"
+
+    def validator_error(self) -> ErrorItem:
+        """The registry answer for a document we could not check: XML_VALIDATOR_ERROR and the incident id."""
+        return ErrorItem("XML_VALIDATOR_ERROR", f"{VALIDATOR_ERROR_TEXT} (инцидент {self.id})")
+
+    def as_answer(self) -> dict[str, str]:
+        """The JSON body of an admin answer for this fault."""
+        return {"error": INTERNAL_ERROR_TEXT, "incident": self.id}
+
+
+def record_incident(where: str, *, exc_info: bool = True, **context: object) -> Incident:
+    """Log the exception being handled (traceback included) under a new incident id and return it.
+
+    ``where`` says what failed ("validation layer xsd", "admin API GET /_admin/documents"); ``context``
+    adds identifiers (local_uid, document id), never document content. Every incident goes to the
+    ``mock_remd.incidents`` logger: the server's log, or a file for the command line (see the CLI).
+    """
+    incident = Incident(new_incident_id(), where)
+    extra = "".join(f" {k}={v}" for k, v in context.items())
+    log.error("incident %s: %s failed%s", incident.id, where, extra, exc_info=exc_info)
+    return incident
+
+
+def host_port(url: str) -> str:
+    """``host:port`` of ``url`` for messages (default ports filled in); the URL itself when unparsable."""
+    try:
+        parts = urlsplit(url)
+        port = parts.port or {"http": 80, "https": 443}.get(parts.scheme.lower(), 0)
+        host = parts.hostname or ""
+    except ValueError:
+        return url
+    if not host:
+        return url
+    host = f"[{host}]" if ":" in host else host
+    return f"{host}:{port}" if port else host
+
+
+def network_failure(url: str, exc: BaseException, *, timeout: float | None = None) -> str:
+    """One sentence for a failed HTTP call to ``url``, from the kind of failure only (no library text).
+
+    Works on ``requests`` exceptions and on the OS errors under them; the sentence names the address.
+    """
+    import requests  # local: the catalogue is imported by code that never makes HTTP calls
+
+    where = host_port(url)
+    if isinstance(exc, requests.exceptions.ConnectTimeout):
+        return f"сервер по адресу {where} не принял соединение за {timeout:g} с" if timeout else \
+            f"сервер по адресу {where} не принял соединение вовремя"
+    if isinstance(exc, (requests.exceptions.ReadTimeout, TimeoutError)):
+        return f"сервер по адресу {where} не ответил за {timeout:g} с" if timeout else \
+            f"сервер по адресу {where} не ответил вовремя"
+    if isinstance(exc, requests.exceptions.SSLError):
+        return f"не удалось установить защищённое соединение с сервером по адресу {where}"
+    if isinstance(exc, requests.exceptions.ConnectionError):
+        text = str(exc)
+        if "Name or service not known" in text or "getaddrinfo" in text or "NameResolution" in text:
+            return f"имя сервера {where} не найдено (DNS)"
+        if "refused" in text.lower():
+            return f"сервер по адресу {where} не ответил: соединение отклонено"
+        if "reset" in text.lower() or "aborted" in text.lower() or "RemoteDisconnected" in text:
+            return f"сервер по адресу {where} разорвал соединение"
+        return f"сервер по адресу {where} не ответил"
+    if isinstance(exc, (requests.exceptions.InvalidURL, requests.exceptions.MissingSchema,
+                        requests.exceptions.InvalidSchema, requests.exceptions.URLRequired)):
+        return f"адрес {url!r} не является корректным адресом http(s)"
+    if isinstance(exc, requests.exceptions.TooManyRedirects):
+        return f"сервер по адресу {where} перенаправляет запрос слишком много раз"
+    return f"сервер по адресу {where} не ответил"
+
+
+class ServerFault(Exception):
+    """A fault of the server, not of the document (a trusted-CA file that cannot be read, the database down).
+
+    ``message`` is our own sentence for the operator (shown on ``/ready`` and logged), never a
+    library's text; the document being checked gets no defect from it.
+    """
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message)
+        self.message = message
