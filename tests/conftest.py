@@ -28,6 +28,12 @@ def packs_dir() -> Path:
 
 
 @pytest.fixture(scope="session")
+def published_packs_dir() -> Path:
+    """The 95 packs republished by the 1C SEMD validator (``<kind>/``, variants ``<kind>_1``)."""
+    return _need(SHARED / "packs-published")
+
+
+@pytest.fixture(scope="session")
 def examples_dir() -> Path:
     return _need(SHARED / "examples")
 

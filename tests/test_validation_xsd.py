@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 
 from mock_remd.validation.context import ValidationSettings
-from mock_remd.validation.packs import find_pack, find_root_xsd, list_packs, load_xsd, normalise_location
+from mock_remd.validation.packs import find_pack, find_root_xsd, list_packs, load_schema, normalise_location
 from mock_remd.validation.pipeline import Validator
 
 XSD_ONLY = frozenset({"xml", "kind", "xsd"})
@@ -75,7 +75,7 @@ def test_every_official_pack_loads(packs_dir: Path) -> None:
     assert {p.kind for p in packs} >= {"119", "174", "186", "204"}
     for pack in packs:
         assert pack.xsd is not None and pack.xsd.name == "CDA.xsd"
-        assert load_xsd(pack.xsd) is load_xsd(pack.xsd)  # loaded once per process
+        assert load_schema(pack.xsd) is load_schema(pack.xsd)  # loaded once per process
 
 
 def test_pack_lookup_refuses_path_like_kinds(packs_dir: Path) -> None:
@@ -99,7 +99,7 @@ def test_backslash_schema_locations_are_resolved(tmp_path: Path) -> None:
     assert find_root_xsd(tmp_path) == tmp_path / "Root.xsd"
     from lxml import etree
 
-    schema = load_xsd(tmp_path / "Root.xsd")
+    schema = load_schema(tmp_path / "Root.xsd").lxml
     assert schema.validate(etree.fromstring(b'<ClinicalDocument xmlns="urn:t">42</ClinicalDocument>'))
     assert not schema.validate(etree.fromstring(b'<ClinicalDocument xmlns="urn:t">x</ClinicalDocument>'))
     assert normalise_location("coreschemas\\datatypes.xsd") == "coreschemas/datatypes.xsd"

@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import logging
 import time
 from pathlib import Path
 from typing import Any
 
-from mock_remd.validation.packs import list_packs, load_xsd
+from mock_remd.validation.packs import PackSchemaError, list_packs, load_schema
 from mock_remd.validation.schematron.runner import get_validator
+
+log = logging.getLogger(__name__)
 
 
 def precompile(
@@ -24,7 +27,11 @@ def precompile(
         info: dict[str, Any] = {}
         if pack.xsd is not None:
             started = time.perf_counter()
-            load_xsd(pack.xsd)
+            try:
+                info["xsd_engine"] = load_schema(pack.xsd).engine
+            except PackSchemaError as exc:  # the xsd layer reports the kind as unchecked
+                log.error("XSD of pack %s cannot be loaded: %s", pack.kind, exc)
+                info["xsd_engine"] = None
             info["xsd"] = str(pack.xsd)
             info["xsd_ms"] = round((time.perf_counter() - started) * 1000, 1)
         if pack.schematron is not None:

@@ -2,7 +2,9 @@
 
 Valid documents cost one lxml validation (well under a millisecond for a typical СЭМД). Invalid
 ones are re-checked with ``xmlschema`` to list every error the way the registry (Xerces) does,
-since libxml2 stops inside an element after its first content-model error.
+since libxml2 stops inside an element after its first content-model error. A pack libxml2 cannot
+compile is validated as :func:`mock_remd.validation.packs.load_schema` loaded it (normalised for
+libxml2, or by xmlschema); the report's details name the engine and the reason.
 """
 
 from __future__ import annotations
@@ -14,7 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from mock_remd.validation.context import DocumentContext, ValidationSettings
-from mock_remd.validation.packs import find_pack, load_xsd
+from mock_remd.validation.packs import PackSchema, PackSchemaError, find_pack, load_schema
 from mock_remd.validation.report import Finding, LayerReport
 from mock_remd.validation.xsd_messages import from_lxml, from_xmlschema
 
@@ -23,6 +25,8 @@ log = logging.getLogger(__name__)
 _full_schemas: dict[Path, Any] = {}
 _full_lock = threading.Lock()
 _validate_locks: dict[Path, threading.Lock] = {}
+#: packs whose xmlschema could not list a document's errors once: not asked again in this process
+_full_unusable: set[Path] = set()
 
 
 def kind_of(ctx: DocumentContext) -> str:
@@ -33,6 +37,8 @@ def kind_of(ctx: DocumentContext) -> str:
 def _xmlschema_for(path: Path) -> Any | None:
     """A lazily built ``xmlschema`` schema for full Xerces-like error lists (None if it cannot load)."""
     with _full_lock:
+        if path in _full_unusable:
+            return None
         if path in _full_schemas:
             return _full_schemas[path]
         try:
@@ -60,8 +66,12 @@ class XsdLayer:
         self._prepared: dict[tuple[Path, str], tuple[Path | None, Any]] = {}
         self._lock = threading.Lock()
 
-    def prepare(self, packs_dir: Path, kind: str) -> tuple[Path | None, Any]:
-        """The root XSD and its lxml schema for ``kind`` (loaded once, then reused)."""
+    def prepare(self, packs_dir: Path, kind: str) -> tuple[Path | None, PackSchema | None]:
+        """The root XSD and its loaded schema for ``kind`` (loaded once, then reused).
+
+        Raises :class:`PackSchemaError` when no validator can load the pack (not cached: a fixed
+        pack is picked up by the next document).
+        """
         key = (packs_dir, kind)
         held = self._prepared.get(key)
         if held is None:
@@ -70,7 +80,7 @@ class XsdLayer:
                 if held is None:
                     pack = find_pack(packs_dir, kind)
                     xsd = pack.xsd.resolve() if pack is not None and pack.xsd is not None else None
-                    held = (xsd, load_xsd(xsd) if xsd is not None else None)
+                    held = (xsd, load_schema(xsd) if xsd is not None else None)
                     self._prepared[key] = held
         return held
 
@@ -83,29 +93,44 @@ class XsdLayer:
             )
         if not kind:
             return LayerReport.skipped(self.name, "вид СЭМД не определён: нечем выбрать XSD-схему")
-        key, schema = self.prepare(packs_dir, kind)
+        try:
+            key, schema = self.prepare(packs_dir, kind)
+        except PackSchemaError as exc:
+            log.error("XSD of kind %s in %s cannot be loaded: %s", kind, packs_dir, exc)
+            return LayerReport.skipped(
+                self.name, f"XSD-схема вида СЭМД {kind} не загружается ни libxml2, ни xmlschema (см. журнал сервера)"
+            )
         if key is None or schema is None:
             return LayerReport.skipped(self.name, f"нет XSD-схемы для вида СЭМД {kind} в {packs_dir}")
+        details: dict[str, Any] = {"pack": str(key), **schema.describe()}
+        if schema.lxml is None:
+            findings = [f for error in schema.xmlschema.iter_errors(ctx.root) for f in from_xmlschema(error)]
+            findings.sort(key=lambda f: f.line or 0)
+            return LayerReport(self.name, True, not findings, findings, details=details)
         lock = _validate_locks.setdefault(key, threading.Lock())
         with lock:  # an XMLSchema object keeps its error log: one validation at a time
-            ok = schema.validate(ctx.root)
-            log_entries = list(schema.error_log) if not ok else []
-        details: dict[str, Any] = {"pack": str(key), "engine": "lxml"}
+            ok = schema.lxml.validate(ctx.root)
+            log_entries = list(schema.lxml.error_log) if not ok else []
         if ok:
             return LayerReport(self.name, True, True, [], details=details)
         findings: list[Finding] = []
-        if self.full_messages:
-            full = _xmlschema_for(key)
-            if full is not None:
-                try:
-                    for error in full.iter_errors(ctx.root):
-                        findings.extend(from_xmlschema(error))
-                    details["engine"] = "lxml+xmlschema"
-                except Exception as exc:  # keep lxml's verdict and messages
-                    log.warning("xmlschema failed on a document libxml2 rejected: %s", exc)
-                    findings = []
+        full = _xmlschema_for(key) if self.full_messages and not schema.refused else None
+        if full is not None:
+            try:
+                for error in full.iter_errors(ctx.root):
+                    findings.extend(from_xmlschema(error))
+                details["messages"] = "xmlschema"
+            except (Exception, RecursionError) as exc:  # keep lxml's verdict and messages
+                log.warning(
+                    "xmlschema cannot list errors for %s (%s); libxml2's messages are used for this pack",
+                    key,
+                    type(exc).__name__,
+                )
+                with _full_lock:
+                    _full_unusable.add(key)
+                findings = []
         if not findings:
             findings = [from_lxml(e) for e in log_entries]
-            details["engine"] = "lxml"
+            details["messages"] = "lxml"
         findings.sort(key=lambda f: f.line or 0)
         return LayerReport(self.name, True, False, findings, details=details)
