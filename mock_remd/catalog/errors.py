@@ -105,6 +105,18 @@ def item(code: str, text: str | None = None, /, **values: object) -> ErrorItem:
     return ErrorItem(code, text if text is not None else message(code, **values))
 
 
+#: one sentence for a value of a request we cannot take: the field, the value, what is expected
+BAD_VALUE = "Недопустимое значение [{value}] поля {field}: {expected}"
+
+
+def bad_value(field: str, value: object, expected: str) -> ErrorItem:
+    """VALIDATION_ERROR naming ``field`` and its ``value`` (shortened to 100 characters) and what is expected."""
+    text = str(value)
+    if len(text) > 100:
+        text = text[:100] + "…"
+    return ErrorItem("VALIDATION_ERROR", BAD_VALUE.format(value=text, field=field, expected=expected))
+
+
 def validation_error(text: str) -> ErrorItem:
     """A ``VALIDATION_ERROR`` item with a free text (the registry's umbrella code)."""
     return ErrorItem("VALIDATION_ERROR", text)

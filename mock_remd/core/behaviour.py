@@ -11,9 +11,24 @@ import re
 from dataclasses import asdict, dataclass, field
 from typing import Any, Protocol
 
+from mock_remd.catalog import errors as E
 from mock_remd.core.model import RegisterRequest
 
 DROP_MODES = ("reset", "empty", "garbage", "close")
+
+# Limits of every value a request or a scenario can set (magic values and scenario files alike).
+#: longest synchronous delay: it must not outlive the worker timeout
+MAX_SYNC_DELAY_MS = 110_000
+#: longest callback delay: one day
+MAX_CALLBACK_DELAY_MS = 24 * 3600 * 1000
+#: most copies of one callback
+MAX_REPEAT = 100
+#: HTTP statuses a scenario may answer with (1xx is not a final answer)
+MIN_HTTP_STATUS, MAX_HTTP_STATUS = 200, 599
+
+
+class BadMagicValue(ValueError):
+    """A magic value whose number is not a whole number in its range; the message names both."""
 
 
 @dataclass
@@ -88,50 +103,73 @@ class BehaviourSource(Protocol):
 _MAGIC = re.compile(r"^MOCK:(?P<rest>.+)$", re.IGNORECASE)
 
 
+def _number(text: str, what: str, low: int, high: int, unit: str = "") -> int:
+    """``text`` as a whole number in ``low..high``, else :class:`BadMagicValue` saying so."""
+    text = text.strip()
+    expected = f"{what}: ожидается целое число от {low} до {high}{unit}"
+    if not text or len(text) > len(str(high)) + 1 or not text.lstrip("+-").isdigit():
+        raise BadMagicValue(expected)
+    value = int(text)
+    if not low <= value <= high:
+        raise BadMagicValue(expected)
+    return value
+
+
 def magic_behaviour(document_number: str) -> Behaviour | None:
-    """CONTRACT §7 magic values in ``documentNumber`` (``MOCK:…``); None when not magic or unknown."""
+    """CONTRACT §7 magic values in ``documentNumber`` (``MOCK:…``); None when not magic or unknown.
+
+    A known magic value whose number is out of its range (``MOCK:DELAY:-1``, ``MOCK:HTTP:999``) is a
+    client error: a SOAP Fault (HTTP 400) whose reason is the VALIDATION_ERROR sentence naming
+    documentNumber and the value.
+    """
+    try:
+        return _magic(document_number)
+    except BadMagicValue as exc:
+        item = E.bad_value("documentNumber", document_number.strip(), str(exc))
+        fault = {"code": "Client.InvalidMagicValue", "reason": f"{item.code}: {item.message}"}
+        return Behaviour(sync=SyncBehaviour(fault=fault), source={"magic": document_number.strip()[:256]})
+
+
+def _magic(document_number: str) -> Behaviour | None:
     m = _MAGIC.match((document_number or "").strip())
     if not m:
         return None
     parts = [p.strip() for p in m.group("rest").split(":")]
     head = parts[0].upper()
     b = Behaviour(source={"magic": document_number.strip()})
-    try:
-        if head == "SYNC" and len(parts) >= 2:
-            b.sync.errors = [{"code": parts[1].upper()}]
-        elif head == "FAULT":
-            b.sync.fault = {"code": "Receiver", "reason": "Внутренняя ошибка"}
-        elif head == "HTTP" and len(parts) >= 2:
-            b.sync.http_status = int(parts[1])
-        elif head == "DELAY" and len(parts) >= 2:
-            b.sync.delay_ms = int(parts[1])
-        elif head == "DROP" and len(parts) >= 2 and parts[1].lower() in DROP_MODES:
-            b.sync.drop = parts[1].lower()
-        elif head == "FREMD" and len(parts) >= 2:
-            what = parts[1].upper()
-            if what == "NEVER":
-                b.callback.fremd = {"skip": True}
-            elif what == "SUCCESS":
-                b.callback.fremd = {"status": "success"}
-            else:
-                b.callback.fremd = {"status": "error", "errors": [{"code": what}]}
-        elif head == "CALLBACK" and len(parts) >= 2:
-            what = parts[1].upper()
-            if what == "DUPLICATE":
-                b.callback.repeat = 2
-            elif what == "NEVER":
-                b.callback.skip = True
-            elif what == "DELAY" and len(parts) >= 3:
-                b.callback.delay_ms = int(parts[2])
-            elif what == "MALFORMED":
-                b.callback.malformed = True
-            elif what == "WRONG_RELATES_TO":
-                b.callback.relates_to = "00000000-0000-0000-0000-000000000000"
-            else:
-                b.callback.status = "error"
-                b.callback.errors = [{"code": what}]
+    if head == "SYNC" and len(parts) >= 2:
+        b.sync.errors = [{"code": parts[1].upper()}]
+    elif head == "FAULT":
+        b.sync.fault = {"code": "Receiver", "reason": "Внутренняя ошибка"}
+    elif head == "HTTP" and len(parts) >= 2:
+        b.sync.http_status = _number(parts[1], "статус HTTP", MIN_HTTP_STATUS, MAX_HTTP_STATUS)
+    elif head == "DELAY" and len(parts) >= 2:
+        b.sync.delay_ms = _number(parts[1], "задержка ответа", 0, MAX_SYNC_DELAY_MS, " мс")
+    elif head == "DROP" and len(parts) >= 2 and parts[1].lower() in DROP_MODES:
+        b.sync.drop = parts[1].lower()
+    elif head == "FREMD" and len(parts) >= 2:
+        what = parts[1].upper()
+        if what == "NEVER":
+            b.callback.fremd = {"skip": True}
+        elif what == "SUCCESS":
+            b.callback.fremd = {"status": "success"}
         else:
-            return None
-    except ValueError:
+            b.callback.fremd = {"status": "error", "errors": [{"code": what}]}
+    elif head == "CALLBACK" and len(parts) >= 2:
+        what = parts[1].upper()
+        if what == "DUPLICATE":
+            b.callback.repeat = 2
+        elif what == "NEVER":
+            b.callback.skip = True
+        elif what == "DELAY" and len(parts) >= 3:
+            b.callback.delay_ms = _number(parts[2], "задержка обратного вызова", 0, MAX_CALLBACK_DELAY_MS, " мс")
+        elif what == "MALFORMED":
+            b.callback.malformed = True
+        elif what == "WRONG_RELATES_TO":
+            b.callback.relates_to = "00000000-0000-0000-0000-000000000000"
+        else:
+            b.callback.status = "error"
+            b.callback.errors = [{"code": what}]
+    else:
         return None
     return b

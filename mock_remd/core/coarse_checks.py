@@ -100,6 +100,10 @@ def run_coarse_checks(
     for name in REQUIRED:
         if not values[name]:
             out.append(_ve(f"Не указан обязательный элемент {name} в запросе на регистрацию сведений"))
+    too_long = _too_long({**values, "documentNumber": req.document_number})
+    out.extend(too_long)
+    if too_long:  # values the registry cannot even store: the other checks would only repeat them
+        return res
     if req.local_uid and not _is_uuid(req.local_uid):
         out.append(_ve(f"Значение элемента localUid [{req.local_uid}] не соответствует формату UUID"))
     for name, value in (("organization", req.organization), ("department", req.department)):
@@ -154,6 +158,16 @@ def run_coarse_checks(
         if not a.target:
             out.append(_ve(f"Не указан элемент associations/association[{i}]/target"))
     return res
+
+
+#: longest values the registry stores (the store's column sizes)
+MAX_LENGTHS = {"localUid": 128, "kind": 16, "creationDateTime": 40, "organization": 128, "documentNumber": 256}
+
+
+def _too_long(values: dict[str, str]) -> list[ErrorItem]:
+    """VALIDATION_ERROR for each value longer than the registry keeps, naming the element and its start."""
+    return [E.bad_value(name, value, f"длина {len(value)} символов больше допустимой {MAX_LENGTHS[name]}")
+            for name, value in values.items() if name in MAX_LENGTHS and value and len(value) > MAX_LENGTHS[name]]
 
 
 def _decode_signature_checksum(att: Attachment, where: str, out: list[ErrorItem]) -> None:

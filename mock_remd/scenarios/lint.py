@@ -14,7 +14,14 @@ from pathlib import Path
 from typing import Any
 
 from mock_remd.catalog import errors as catalogue
-from mock_remd.core.behaviour import DROP_MODES
+from mock_remd.core.behaviour import (
+    DROP_MODES,
+    MAX_CALLBACK_DELAY_MS,
+    MAX_HTTP_STATUS,
+    MAX_REPEAT,
+    MAX_SYNC_DELAY_MS,
+    MIN_HTTP_STATUS,
+)
 from mock_remd.core.model import snils_digits
 from mock_remd.scenarios.loader import Issue, Node, ScenarioSyntaxError, parse_text
 from mock_remd.scenarios.model import OPERATIONS, Match, Rule, Scenario
@@ -30,10 +37,6 @@ CALLBACK_KEYS = ("delay_ms", "status", "errors", "repeat", "skip", "relates_to",
 FREMD_KEYS = ("status", "errors", "delay_ms", "skip")
 FAULT_KEYS = ("code", "reason")
 FAULT_CODE_RE = re.compile(r"^(Sender|Receiver|Client|Server)(\.[A-Za-z0-9_.-]+)?$")
-#: longest delays accepted: a synchronous one must not outlive the worker timeout
-MAX_SYNC_DELAY_MS = 110_000
-MAX_CALLBACK_DELAY_MS = 7 * 24 * 3600 * 1000
-MAX_REPEAT = 100
 
 
 def _type_name(node: Node) -> str:
@@ -262,7 +265,7 @@ class _Checker:
                         fault["reason"] = reason
                 out["fault"] = fault
         if "http_status" in it:
-            v = self.integer(it["http_status"], f"{key}.http_status", low=200, high=599)
+            v = self.integer(it["http_status"], f"{key}.http_status", low=MIN_HTTP_STATUS, high=MAX_HTTP_STATUS)
             if v is not None:
                 out["http_status"] = v
         if "drop" in it:

@@ -25,6 +25,9 @@ log = logging.getLogger(__name__)
 
 StartResponse = Callable[..., Any]
 
+#: longest wsa:MessageID kept (the store's column size; a urn:uuid: id has 45 characters)
+MAX_MESSAGE_ID = 128
+
 
 def request_address(environ: dict[str, Any]) -> str:
     """The URL the client used to reach the endpoint (scheme, Host header, path)."""
@@ -73,6 +76,14 @@ class SoapApp:
 
     # ---- plumbing ------------------------------------------------------------------------------
     def _read_body(self, environ: dict[str, Any]) -> bytes:
+        try:
+            return self._read_stream(environ)
+        except (OSError, ValueError) as exc:  # a bad chunk size, a body cut short: the client's error
+            log.info("request body not read: %s", exc)
+            raise SoapFault("Client.BadRequestBody", "Тело запроса не прочитано: нарушено кодирование "
+                                                     "Transfer-Encoding: chunked или соединение прервано") from None
+
+    def _read_stream(self, environ: dict[str, Any]) -> bytes:
         length_text = environ.get("CONTENT_LENGTH") or ""
         stream = environ["wsgi.input"]
         if length_text.isdigit():
@@ -114,6 +125,9 @@ class SoapApp:
                             f"Неизвестная операция {env.operation}: ожидается одна из {', '.join(ops.OPERATIONS)}")
         if not env.message_id and self.require_message_id:
             raise SoapFault("Client.MissingMessageID", "Не указан обязательный заголовок wsa:MessageID")
+        if len(env.message_id) > MAX_MESSAGE_ID:
+            raise SoapFault("Client.InvalidMessageID", f"Заголовок wsa:MessageID [{env.message_id[:64]}…] длиннее "
+                                                        f"{MAX_MESSAGE_ID} символов")
         if self.wsse_check is not None:
             problems = self.wsse_check(env.root)
             if problems:

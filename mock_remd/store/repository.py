@@ -50,6 +50,21 @@ _ACTIVE_BY_KEY = (
 )
 
 
+def _fit_columns(table: Any, values: dict[str, Any]) -> dict[str, Any]:
+    """``values`` with strings cut to their column's length and integers that no column can hold dropped."""
+    out = dict(values)
+    for name, value in values.items():
+        col = table.c.get(name)
+        if col is None:
+            continue
+        length = getattr(col.type, "length", None)
+        if isinstance(value, str) and length and len(value) > length:
+            out[name] = value[: length - 1] + "…"
+        elif isinstance(value, int) and not isinstance(value, bool) and not -(2**31) <= value < 2**31:
+            out[name] = 0
+    return out
+
+
 def _row(r: Any) -> dict[str, Any]:
     return dict(r._mapping) if r is not None else None  # type: ignore[return-value]
 
@@ -116,7 +131,7 @@ class Store:
         return self._group.submit(lambda c: self._insert_journal(c, entry))
 
     def _insert_journal(self, c: Connection, entry: dict[str, Any]) -> int:
-        entry = {**entry}
+        entry = _fit_columns(t.requests, entry)  # the journal keeps what a client sent, however long
         entry.setdefault("received_at", utcnow())
         rid = int(c.execute(_INSERT_REQUEST, entry).scalar_one())
         self._journal_inserts += 1
