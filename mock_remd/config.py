@@ -37,7 +37,21 @@ def _float_list(value: Any) -> tuple[float, ...]:
 
 
 class ConfigError(ValueError):
-    """A setting has a value we cannot use; the message names the setting and the value."""
+    """A setting has a value we cannot use; the message names the setting and the value.
+
+    ``setting`` is how the user gave it: the command-line option (``--packs``), else the
+    environment variable (``MOCK_REMD_PACKS_DIR``); :meth:`text` renders the message in a language.
+    """
+
+    def __init__(self, key: str, setting: str = "", value: Any = "", **values: Any) -> None:
+        self.key, self.setting, self.value, self.values = key, setting, value, values
+        super().__init__(self.text("en"))
+
+    def text(self, lang: str) -> str:
+        """The message in ``lang`` (``ru`` or ``en``)."""
+        from mock_remd.catalog.user_messages import say
+
+        return say(lang, self.key, setting=self.setting, value=self.value, **self.values)
 
 
 @dataclass
@@ -94,6 +108,12 @@ class Settings:
     #: layers that ran; "reject" answers XML_VALIDATOR_ERROR with the incident id
     on_internal_error: str = "accept"
     systems: list[dict[str, Any]] = field(default_factory=list)
+    #: how the user named each setting given on the command line (``packs_dir`` -> ``--packs``)
+    labels: dict[str, str] = field(default_factory=dict, repr=False, compare=False)
+
+    def label(self, name: str) -> str:
+        """How messages name the setting ``name``: its command-line option when given there, else its variable."""
+        return self.labels.get(name) or f"MOCK_REMD_{name.upper()}"
 
     # ---- derived -------------------------------------------------------------------------------
     @property
@@ -124,55 +144,73 @@ class Settings:
     def check(self) -> None:
         """Raise :class:`ConfigError` for values that cannot work."""
         if self.signatures not in SIGNATURE_LEVELS:
-            raise ConfigError(f"MOCK_REMD_SIGNATURES={self.signatures!r}: expected one of {', '.join(SIGNATURE_LEVELS)}")
+            raise ConfigError("config.one_of", self.label("signatures"), self.signatures,
+                              allowed=", ".join(SIGNATURE_LEVELS))
         try:
             ValidationSettings.parse_layers(self.validation)
         except ValueError as exc:
-            raise ConfigError(f"MOCK_REMD_VALIDATION={self.validation!r}: {exc}") from exc
+            from mock_remd.validation.context import LAYER_ORDER
+
+            names = {n.strip() for n in self.validation.lower().split(",") if n.strip()}
+            raise ConfigError("config.layers", self.label("validation"), self.validation,
+                              unknown=", ".join(sorted(names - set(LAYER_ORDER))),
+                              allowed=", ".join(LAYER_ORDER)) from exc
+        if not self.db_url.startswith(("sqlite://", "postgresql://", "postgres://", "postgresql+psycopg://")):
+            raise ConfigError("config.db_kind", self.label("db_url"), self.db_url)
         if not (0 < self.port < 65536) and self.port != 0:
-            raise ConfigError(f"MOCK_REMD_PORT={self.port}: not a TCP port")
+            raise ConfigError("config.not_port", self.label("port"), self.port)
         if self.workers < 1:
-            raise ConfigError(f"MOCK_REMD_WORKERS={self.workers}: at least 1")
+            raise ConfigError("config.at_least_one", self.label("workers"), self.workers)
         if self.nsi_unknown_version not in ("error", "latest"):
-            raise ConfigError(f"MOCK_REMD_NSI_UNKNOWN_VERSION={self.nsi_unknown_version!r}: expected error or latest")
+            raise ConfigError("config.one_of", self.label("nsi_unknown_version"), self.nsi_unknown_version,
+                              allowed="error, latest")
         if self.on_internal_error not in ON_INTERNAL_ERROR:
-            raise ConfigError(f"MOCK_REMD_ON_INTERNAL_ERROR={self.on_internal_error!r}: expected accept or reject")
+            raise ConfigError("config.one_of", self.label("on_internal_error"), self.on_internal_error,
+                              allowed=", ".join(ON_INTERNAL_ERROR))
         if not self.callback_backoff:
-            raise ConfigError("callback_backoff: at least one delay is needed")
+            raise ConfigError("config.no_delays", self.label("callback_backoff"))
         for name in ("packs_dir", "nsi_dir", "scenarios_dir"):
             value = getattr(self, name)
             if value and not Path(value).is_dir():
-                raise ConfigError(f"MOCK_REMD_{name.upper()}={value!r}: no such directory")
+                raise ConfigError("config.no_dir", self.label(name), value)
         if self.trusted_ca and not Path(self.trusted_ca).is_file():
-            raise ConfigError(f"MOCK_REMD_TRUSTED_CA={self.trusted_ca!r}: no such file")
+            raise ConfigError("config.no_file", self.label("trusted_ca"), self.trusted_ca)
 
     # ---- loading -------------------------------------------------------------------------------
     @classmethod
-    def load(cls, overrides: dict[str, Any] | None = None, environ: dict[str, str] | None = None) -> Settings:
-        """Resolve settings: ``overrides`` (command line) > environment > config file > defaults."""
+    def load(cls, overrides: dict[str, Any] | None = None, environ: dict[str, str] | None = None,
+             options: dict[str, str] | None = None) -> Settings:
+        """Resolve settings: ``overrides`` (command line) > environment > config file > defaults.
+
+        ``options`` maps setting names to the command-line options that set them (``packs_dir`` ->
+        ``--packs``) so that a message about a value the user typed names the option.
+        """
         environ = dict(os.environ if environ is None else environ)
         overrides = {k: v for k, v in (overrides or {}).items() if v is not None}
+        labels = {k: v for k, v in (options or {}).items() if k in overrides}
         config_path = overrides.get("config") or environ.get("MOCK_REMD_CONFIG") or ""
         file_values: dict[str, Any] = {}
         if config_path:
             path = Path(config_path)
             if not path.is_file():
-                raise ConfigError(f"MOCK_REMD_CONFIG={config_path!r}: no such file")
+                raise ConfigError("config.no_file", labels.get("config", "MOCK_REMD_CONFIG"), config_path)
             try:
                 loaded = yamlsafe.load_file(path) or {}
             except (yamlsafe.YamlLimitError, yamlsafe.YamlSyntaxError) as exc:
-                raise ConfigError(f"config file {config_path}: {exc}") from exc
+                raise ConfigError("config.file_problem", value=config_path, detail=exc) from exc
             except OSError as exc:
-                raise ConfigError(f"config file {config_path}: cannot be read ({exc.strerror})") from exc
+                raise ConfigError("config.file_unreadable", value=config_path, detail=exc.strerror) from exc
             if not isinstance(loaded, dict):
-                raise ConfigError(f"config file {config_path}: expected a mapping at the top level")
+                raise ConfigError("config.not_mapping", value=config_path)
             file_values = loaded
         known = {f.name: f for f in dataclasses.fields(cls)}
         unknown = set(file_values) - set(known)
         if unknown:
-            raise ConfigError(f"config file {config_path}: unknown keys {', '.join(sorted(unknown))}")
+            raise ConfigError("config.unknown_keys", value=config_path, keys=", ".join(sorted(unknown)))
         values: dict[str, Any] = {}
         for name, f in known.items():
+            if name == "labels":
+                continue
             env_name = f"MOCK_REMD_{name.upper()}"
             if name in overrides:
                 raw = overrides[name]
@@ -182,13 +220,14 @@ class Settings:
                 raw = file_values[name]
             else:
                 continue
-            values[name] = cls._coerce(name, f, raw)
+            values[name] = cls._coerce(labels.get(name) or env_name, f, raw)
         values["config"] = config_path
+        values["labels"] = labels
         settings = cls(**values)
         return settings
 
     @staticmethod
-    def _coerce(name: str, f: dataclasses.Field, raw: Any) -> Any:
+    def _coerce(label: str, f: dataclasses.Field, raw: Any) -> Any:
         default = f.default if f.default is not dataclasses.MISSING else f.default_factory()  # type: ignore[misc]
         try:
             if isinstance(default, bool):
@@ -201,8 +240,10 @@ class Settings:
                 return _float_list(raw)
             if isinstance(default, list):
                 if not isinstance(raw, list):
-                    raise TypeError("expected a list")
+                    raise ConfigError("config.not_list", label, raw)
                 return raw
             return "" if raw is None else str(raw)
         except (TypeError, ValueError) as exc:
-            raise ConfigError(f"MOCK_REMD_{name.upper()}={raw!r}: {exc}") from exc
+            if isinstance(exc, ConfigError):
+                raise
+            raise ConfigError("config.not_number", label, raw) from exc

@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import argparse
-import sys
 
+from mock_remd.catalog.user_messages import database_failure, say
+from mock_remd.cli.common import fail, lang_of
 from mock_remd.config import ConfigError, Settings
 
 
@@ -17,19 +18,31 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--scenarios", dest="scenarios_dir", help="scenario directory (MOCK_REMD_SCENARIOS_DIR)")
     p.add_argument("--packs", dest="packs_dir", help="official validation packs (MOCK_REMD_PACKS_DIR)")
     p.add_argument("--nsi", dest="nsi_dir", help="imported dictionaries (MOCK_REMD_NSI_DIR)")
-    p.add_argument("--workers", type=int, help="worker processes (MOCK_REMD_WORKERS, default 2)")
+    p.add_argument("--workers", type=int, help="HTTP worker processes sharing the port (MOCK_REMD_WORKERS, default 2)")
     p.set_defaults(func=run)
 
 
+#: setting -> the option that sets it (messages name what the user typed)
+OPTIONS = {"host": "--host", "port": "--port", "config": "--config", "db_url": "--db",
+           "scenarios_dir": "--scenarios", "packs_dir": "--packs", "nsi_dir": "--nsi", "workers": "--workers"}
+
+
 def run(args: argparse.Namespace) -> int:
-    overrides = {k: getattr(args, k) for k in ("host", "port", "config", "db_url", "scenarios_dir", "packs_dir",
-                                               "nsi_dir", "workers")}
+    """Start the server; exit status 2 with one sentence when it cannot start."""
+    lang = lang_of(args)
+    overrides = {k: getattr(args, k) for k in OPTIONS}
     try:
-        settings = Settings.load(overrides)
+        settings = Settings.load(overrides, options=OPTIONS)
         settings.check()
     except ConfigError as exc:
-        print(f"mock-remd: {exc}", file=sys.stderr)
-        return 2
-    from mock_remd.server.gunicorn_app import serve
+        return fail(args, "serve", exc.text(lang))
+    from mock_remd.server.gunicorn_app import ServeError, serve
 
-    return serve(settings)
+    try:
+        return serve(settings)
+    except ServeError as exc:
+        values = dict(exc.values)
+        cause = values.pop("exc", None) or exc.__cause__
+        if exc.key == "serve.db_unreachable":
+            values["reason"] = database_failure(lang, cause)
+        return fail(args, "serve", say(lang, exc.key, **values), exc=cause)

@@ -7,17 +7,36 @@ import importlib
 import logging
 import sys
 import tempfile
+from importlib import metadata
 from pathlib import Path
 
 from mock_remd.catalog.incidents import INCIDENT_LOGGER, record_incident
+from mock_remd.cli.common import add_common_options
 
 #: subcommand modules, in the order ``--help`` lists them; each has ``register(subparsers)``
 COMMANDS = ("serve", "validate", "send", "generate", "sign", "scenarios", "nsi", "wait")
 
 
+def _version() -> str:
+    try:
+        return metadata.version("mock-remd")
+    except metadata.PackageNotFoundError:
+        return "unknown"
+
+
+def _add_common_everywhere(parser: argparse.ArgumentParser) -> None:
+    for action in parser._actions:
+        if isinstance(action, argparse._SubParsersAction):
+            for child in action.choices.values():
+                add_common_options(child)
+                _add_common_everywhere(child)
+
+
 def build_parser() -> argparse.ArgumentParser:
     """The top-level parser with every available subcommand."""
     parser = argparse.ArgumentParser(prog="mock-remd", description="Offline mock of the regional REMD (ЕМИАС МО)")
+    parser.add_argument("--version", action="version", version=f"mock-remd {_version()}")
+    add_common_options(parser, top=True)
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
     for name in COMMANDS:
         try:
@@ -27,6 +46,7 @@ def build_parser() -> argparse.ArgumentParser:
                 continue
             raise
         module.register(sub)
+    _add_common_everywhere(parser)
     return parser
 
 
@@ -40,6 +60,8 @@ def main(argv: list[str] | None = None) -> int:
     if not getattr(args, "func", None):
         parser.print_help()
         return 2
+    if args.verbose and not logging.getLogger().handlers:
+        logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
     if args.command != "serve":  # the server logs incidents to its own log; a command keeps them off the terminal
         route_incidents_to_file()
     try:

@@ -1,15 +1,21 @@
-"""``mock-remd serve``: gunicorn (gthread workers, ``--reuse-port``) plus background processes.
+"""``mock-remd serve``: gunicorn (gthread workers sharing one listening socket) plus background processes.
 
 The schema and the configured systems are prepared once in the master. The HTTP workers answer
 SOAP and admin calls; document processing and callback delivery run in separate background
 processes started by the master (validation holds the GIL: it must not share a process with the
 request threads). With an in-memory store everything runs in one worker process instead.
 SIGTERM stops gracefully: requests in flight finish, accepted work stays in the store.
+
+The listening socket is opened here, before gunicorn starts, without ``SO_REUSEPORT``: a second
+server on a busy port fails at once with one sentence instead of sharing the port (the kernel would
+split requests between two independent servers). The workers of one server share that socket.
 """
 
 from __future__ import annotations
 
+import errno
 import logging
+import socket
 import sys
 import threading
 import time
@@ -29,11 +35,43 @@ def ready_line(settings: Settings) -> str:
     return f"mock-remd ready on http://{settings.host}:{settings.port}"
 
 
+class ServeError(Exception):
+    """The server cannot start; ``key`` and ``values`` make the one-sentence message (user_messages)."""
+
+    def __init__(self, key: str, **values: object) -> None:
+        self.key, self.values = key, values
+        super().__init__(key)
+
+
+def open_listener(host: str, port: int) -> socket.socket:
+    """A listening TCP socket on ``host:port`` (no ``SO_REUSEPORT``); :class:`ServeError` when impossible."""
+    bind_host = host.strip("[]") or "0.0.0.0"
+    try:
+        infos = socket.getaddrinfo(bind_host, port, type=socket.SOCK_STREAM, flags=socket.AI_PASSIVE)
+    except socket.gaierror as exc:
+        raise ServeError("serve.unknown_host", host=host) from exc
+    family, _type, _proto, _canon, address = infos[0]
+    sock = socket.socket(family, socket.SOCK_STREAM)
+    try:
+        # SO_REUSEADDR only lets a restart bind past TIME_WAIT; it never shares a port with a live listener
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        sock.bind(address)
+        sock.listen(2048)
+    except OSError as exc:
+        sock.close()
+        key = {errno.EADDRINUSE: "serve.port_in_use", errno.EADDRNOTAVAIL: "serve.no_address",
+               errno.EACCES: "serve.bind_denied"}.get(exc.errno or 0, "serve.bind_failed")
+        raise ServeError(key, host=host, port=port) from exc
+    sock.set_inheritable(True)
+    return sock
+
+
 class GunicornServer(BaseApplication):
     """gunicorn wrapper configured from :class:`Settings` only."""
 
-    def __init__(self, settings: Settings) -> None:
+    def __init__(self, settings: Settings, listener: socket.socket | None = None) -> None:
         self.settings = settings
+        self.listener = listener
         self.runtime: Any = None
         self.single_process = _is_memory(settings.db_url)
         self.background: BackgroundProcesses | None = None
@@ -42,11 +80,11 @@ class GunicornServer(BaseApplication):
     def load_config(self) -> None:
         s = self.settings
         cfg = {
-            "bind": [f"{s.host}:{s.port}"],
+            "bind": [f"fd://{self.listener.fileno()}"] if self.listener is not None else [f"{s.host}:{s.port}"],
             "workers": 1 if self.single_process else s.workers,
             "worker_class": "gthread",
             "threads": s.threads,
-            "reuse_port": True,
+            "reuse_port": False,
             "timeout": 120,
             "graceful_timeout": 30,
             "keepalive": 5,
@@ -67,7 +105,9 @@ class GunicornServer(BaseApplication):
         from mock_remd.server.runtime import Runtime
         from mock_remd.server.wsgi import make_app
 
-        self.runtime = Runtime(self.settings, seed_systems=False, role="all" if self.single_process else "http")
+        # an in-memory store lives in the worker: the systems (the demo one included) are loaded there
+        self.runtime = Runtime(self.settings, seed_systems=self.single_process,
+                               role="all" if self.single_process else "http")
         return make_app(self.runtime)
 
     def _when_ready(self, server: Any) -> None:
@@ -75,8 +115,8 @@ class GunicornServer(BaseApplication):
             count = self.settings.processors or self.settings.workers
             self.background = BackgroundProcesses(self.settings, count)
             self.background.start()
-        # With reuse_port the workers bind their own sockets after they boot, so the master being
-        # ready does not mean anything listens yet: announce once /ready answers 200.
+        # The workers boot (and the background processes start) after the master is ready:
+        # announce once /ready answers 200.
         threading.Thread(target=self._announce, name="mock-remd-ready", daemon=True).start()
 
     def _announce(self, timeout: float = 300.0) -> None:
@@ -115,10 +155,34 @@ def _is_memory(url: str) -> bool:
 
 
 def serve(settings: Settings) -> int:
-    """Prepare the store, then run gunicorn until stopped."""
+    """Open the port, prepare the store, then run gunicorn until stopped; :class:`ServeError` if it cannot start."""
+    listener = open_listener(settings.host, settings.port)
+    try:
+        check_database(settings)
+    except ServeError:
+        listener.close()
+        raise
+    sys.argv = sys.argv[:1]  # gunicorn must not parse our options
+    GunicornServer(settings, listener).run()
+    return 0
+
+
+def check_database(settings: Settings) -> None:
+    """Create the schema and load the systems; :class:`ServeError` when the database cannot be used."""
+    from sqlalchemy.engine import make_url
+    from sqlalchemy.exc import ArgumentError, SQLAlchemyError
+
     from mock_remd.server.runtime import prepare_store
 
-    prepare_store(settings)
-    sys.argv = sys.argv[:1]  # gunicorn must not parse our options
-    GunicornServer(settings).run()
-    return 0
+    try:
+        shown = make_url(settings.db_url).render_as_string(hide_password=True)
+    except ArgumentError as exc:
+        raise ServeError("config.db_kind", setting=settings.label("db_url"), value=settings.db_url) from exc
+    try:
+        prepare_store(settings)
+    except ModuleNotFoundError as exc:
+        log.debug("database driver missing", exc_info=True)
+        raise ServeError("serve.db_driver", setting=settings.label("db_url"), url=shown) from exc
+    except (SQLAlchemyError, OSError) as exc:
+        log.debug("database unreachable", exc_info=True)
+        raise ServeError("serve.db_unreachable", url=shown, exc=exc) from exc

@@ -1,0 +1,165 @@
+"""Sentences the tool says to its user (CLI, admin API, dashboard), in Russian and English.
+
+Every message is one sentence in one language: Russian by default, English on request (``--lang en``,
+``Accept-Language: en``). Values are filled into the templates; details of a library failure
+(exception text) never go into a message: they belong in ``--verbose`` output and the log.
+"""
+
+from __future__ import annotations
+
+import socket
+from urllib.parse import urlsplit
+
+LANGS = ("ru", "en")
+DEFAULT_LANG = "ru"
+
+#: key -> (Russian, English) ``str.format`` templates
+MESSAGES: dict[str, tuple[str, str]] = {
+    # ---- settings and options --------------------------------------------------------------------
+    "config.no_dir": ("{setting} {value}: нет такого каталога", "{setting} {value}: no such directory"),
+    "config.no_file": ("{setting} {value}: нет такого файла", "{setting} {value}: no such file"),
+    "config.not_port": ("{setting} {value}: это не номер TCP-порта (1–65535)",
+                        "{setting} {value}: not a TCP port (1–65535)"),
+    "config.one_of": ("{setting} {value}: допустимые значения — {allowed}",
+                      "{setting} {value}: expected one of {allowed}"),
+    "config.at_least_one": ("{setting} {value}: нужно не меньше 1", "{setting} {value}: at least 1 is needed"),
+    "config.not_number": ("{setting} {value}: ожидалось число", "{setting} {value}: expected a number"),
+    "config.not_list": ("{setting}: ожидался список", "{setting}: expected a list"),
+    "config.no_delays": ("{setting}: нужна хотя бы одна задержка", "{setting}: at least one delay is needed"),
+    "config.file_problem": ("файл настроек {value}: {detail}", "config file {value}: {detail}"),
+    "config.file_unreadable": ("файл настроек {value} не читается ({detail})", "config file {value} cannot be read ({detail})"),
+    "config.not_mapping": ("файл настроек {value}: на верхнем уровне ожидался словарь",
+                           "config file {value}: expected a mapping at the top level"),
+    "config.unknown_keys": ("файл настроек {value}: неизвестные ключи {keys}",
+                            "config file {value}: unknown keys {keys}"),
+    "config.layers": ("{setting} {value}: неизвестные слои {unknown} (известны: {allowed})",
+                      "{setting} {value}: unknown layers {unknown} (known: {allowed})"),
+    # ---- files ------------------------------------------------------------------------------------
+    "file.is_dir": ("{path} — это каталог, а нужен файл документа", "{path} is a directory, not a document file"),
+    "file.missing": ("нет такого файла: {path}", "no such file: {path}"),
+    "file.unreadable": ("файл {path} не читается: {reason}", "cannot read {path}: {reason}"),
+    # ---- serve ------------------------------------------------------------------------------------
+    "serve.port_in_use": ("порт {port} на {host} уже занят другим процессом — остановите его или укажите --port",
+                          "port {port} on {host} is already in use by another process: stop it or choose --port"),
+    "serve.no_address": ("адрес {host} нельзя занять: у этой машины нет такого адреса (--host)",
+                         "cannot listen on {host}: this machine has no such address (--host)"),
+    "serve.unknown_host": ("адрес {host} не найден (--host)", "address {host} cannot be resolved (--host)"),
+    "serve.bind_denied": ("нет прав слушать порт {port} на {host} (порты ниже 1024 — только для root)",
+                          "no permission to listen on port {port} at {host} (ports below 1024 need root)"),
+    "serve.bind_failed": ("не удалось слушать {host}:{port}", "cannot listen on {host}:{port}"),
+    "config.db_kind": ("{setting} {value}: неизвестный вид базы данных (нужен sqlite:///файл, sqlite:// или postgresql://…)",
+                       "{setting} {value}: unknown kind of database (use sqlite:///file, sqlite:// or postgresql://…)"),
+    "serve.db_driver": ("{setting} {url}: драйвер PostgreSQL не установлен (pip install 'mock-remd[postgres]')",
+                        "{setting} {url}: the PostgreSQL driver is not installed (pip install 'mock-remd[postgres]')"),
+    "serve.db_unreachable": ("база данных {url} недоступна: {reason}", "the database {url} is unreachable: {reason}"),
+    "serve.db_failed": ("база данных {url} не открывается", "cannot open the database {url}"),
+    # ---- network failures (one sentence; details only with --verbose and in the log) ---------------
+    "net.refused": ("сервер {where} отказал в соединении", "the server at {where} refused the connection"),
+    "net.timeout": ("сервер {where} не ответил вовремя", "the server at {where} did not answer in time"),
+    "net.no_host": ("узел {host} не найден (ошибка в адресе?)", "the host {host} cannot be found (a typo in the address?)"),
+    "net.dropped": ("сервер {where} разорвал соединение, не ответив", "the server at {where} closed the connection without an answer"),
+    "net.tls": ("защищённое соединение с {where} не установлено", "no secure connection to {where} could be established"),
+    "net.unreachable": ("сервер {where} недоступен (нет маршрута)", "the server at {where} cannot be reached (no route)"),
+    "net.failed": ("связаться с {where} не удалось", "could not talk to {where}"),
+    "net.http": ("сервер {where} ответил HTTP {status}", "the server at {where} answered HTTP {status}"),
+    "net.db_refused": ("сервер базы данных отказал в соединении", "the database server refused the connection"),
+    "net.db_auth": ("сервер базы данных не принял пользователя или пароль",
+                    "the database server did not accept the user or password"),
+    "net.db_missing": ("такой базы данных на сервере нет", "no such database on the server"),
+    "net.db_other": ("сервер базы данных не отвечает", "the database server does not answer"),
+    # ---- admin API query parameters ---------------------------------------------------------------
+    "query.not_int": ("параметр {name}={value}: ожидалось целое число", "parameter {name}={value}: expected an integer"),
+    "query.range": ("параметр {name}={value}: допустимо от {low} до {high}",
+                    "parameter {name}={value}: allowed from {low} to {high}"),
+    "query.one_of": ("параметр {name}={value}: допустимые значения — {allowed}",
+                     "parameter {name}={value}: expected one of {allowed}"),
+    "query.not_time": ("параметр {name}={value}: ожидались дата и время ISO 8601",
+                       "parameter {name}={value}: expected an ISO 8601 date and time"),
+    # ---- details hint -------------------------------------------------------------------------------
+    "hint.verbose": ("подробности: --verbose", "details: --verbose"),
+}
+
+
+def pick_lang(value: str | None) -> str:
+    """``ru`` or ``en`` from a ``--lang`` value or an ``Accept-Language`` header (Russian by default)."""
+    if not value:
+        return DEFAULT_LANG
+    for part in value.split(","):
+        code = part.split(";", 1)[0].strip().lower()[:2]
+        if code in LANGS:
+            return code
+        if code == "*":
+            break
+    return DEFAULT_LANG
+
+
+def say(lang: str, key: str, /, **values: object) -> str:
+    """The message ``key`` in ``lang`` with ``values`` filled in."""
+    ru, en = MESSAGES[key]
+    return (en if lang == "en" else ru).format(**values)
+
+
+def where_of(url: str) -> str:
+    """``host:port`` of a URL (the port made explicit), for messages."""
+    try:
+        parts = urlsplit(url if "//" in url else "//" + url)
+        host = parts.hostname or url
+        port = parts.port or (443 if parts.scheme == "https" else 80)
+    except ValueError:
+        return url
+    return f"[{host}]:{port}" if ":" in host else f"{host}:{port}"
+
+
+def _chain(exc: BaseException, depth: int = 0) -> list[BaseException]:
+    """``exc`` and the exceptions it wraps (causes, contexts, urllib3 reasons, exception args)."""
+    if depth > 6:
+        return []
+    found = [exc]
+    inner: list[object] = [exc.__cause__, exc.__context__, getattr(exc, "reason", None), *getattr(exc, "args", ())]
+    for item in inner:
+        if isinstance(item, BaseException) and item is not exc:
+            found.extend(_chain(item, depth + 1))
+    return found
+
+
+def network_key(exc: BaseException) -> str:
+    """The message key describing a network failure ``exc`` (``net.*``)."""
+    chain = _chain(exc)
+    names = " ".join(type(e).__name__ for e in chain)
+    text = " ".join(str(e) for e in chain).lower()
+    if any(isinstance(e, ConnectionRefusedError) for e in chain) or "connection refused" in text:
+        return "net.refused"
+    if any(isinstance(e, socket.gaierror) for e in chain) or "nameresolution" in names.lower() \
+            or "name or service not known" in text or "failed to resolve" in text:
+        return "net.no_host"
+    if "ssl" in names.lower():
+        return "net.tls"
+    if any(isinstance(e, (ConnectionResetError, ConnectionAbortedError, BrokenPipeError)) for e in chain) \
+            or "remotedisconnected" in names.lower() or "badstatusline" in names.lower() \
+            or "connection aborted" in text or "protocolerror" in names.lower():
+        return "net.dropped"
+    if any(isinstance(e, (TimeoutError, socket.timeout)) for e in chain) or "timeout" in names.lower() \
+            or "timed out" in text:
+        return "net.timeout"
+    if "no route to host" in text or "network is unreachable" in text:
+        return "net.unreachable"
+    return "net.failed"
+
+
+def network_failure(lang: str, exc: BaseException, url: str) -> str:
+    """One sentence about a failed HTTP exchange with ``url`` (no exception text)."""
+    key = network_key(exc)
+    parts = urlsplit(url if "//" in url else "//" + url)
+    return say(lang, key, where=where_of(url), host=parts.hostname or url)
+
+
+def database_failure(lang: str, exc: BaseException) -> str:
+    """One sentence (the reason part) about a database that cannot be reached."""
+    text = " ".join(str(e) for e in _chain(exc)).lower()
+    if "password authentication failed" in text or "authentication" in text:
+        return say(lang, "net.db_auth")
+    if "does not exist" in text and "database" in text:
+        return say(lang, "net.db_missing")
+    if "connection refused" in text:
+        return say(lang, "net.db_refused")
+    return say(lang, "net.db_other")
