@@ -69,7 +69,7 @@ def test_valid_document_exits_0(capsys, valid_file: Path, nsi_dir: Path) -> None
     first = out.splitlines()[0]
     assert first.endswith("VALID, kind 119")
     assert "[     ok] nsi" in out
-    assert "[skipped] xsd — слой отключён настройкой MOCK_REMD_VALIDATION" in out
+    assert "[skipped] xsd — слой отключён настройкой (--layers / MOCK_REMD_VALIDATION)" in out
 
 
 def test_json_output(capsys, bad_code_file: Path, nsi_dir: Path) -> None:
@@ -128,11 +128,14 @@ def test_not_well_formed_exits_1(capsys, tmp_path: Path) -> None:
 @pytest.mark.parametrize(
     "argv, needle",
     [
-        (["missing.xml"], "no such file"),
+        (["missing.xml"], "нет такого файла"),
         (["{valid}", "--format", "yaml"], "invalid choice"),
         (["{valid}", "--layers", "xml,bogus"], "bogus"),
-        (["{valid}", "--nsi", "no-such-dir"], "no such directory"),
-        (["{valid}", "--request", "no-such-request.xml"], "no such request file"),
+        (["{valid}", "--nsi", "no-such-dir"], "--nsi no-such-dir: нет такого каталога"),
+        (["{valid}", "--packs", "/nosuch"], "--packs /nosuch: нет такого каталога"),
+        (["{valid}", "--request", "no-such-request.xml"], "нет такого файла запроса"),
+        (["{valid}", "--request", "."], ". — это каталог"),
+        (["{valid}", "--lang", "en", "--packs", "/nosuch"], "--packs /nosuch: no such directory"),
     ],
 )
 def test_unusable_input_exits_2(capsys, valid_file: Path, argv: list[str], needle: str) -> None:
@@ -146,7 +149,7 @@ def test_unreadable_request_exits_2(capsys, valid_file: Path, tmp_path: Path, co
     req = tmp_path / "req.xml"
     req.write_bytes(content)
     status, _, err = run(capsys, str(valid_file), "--request", str(req))
-    assert status == 2 and "request" in err
+    assert status == 2 and "запрос" in err and "Error" not in err
 
 
 def _request(local_uid: str) -> RegisterRequest:
@@ -189,7 +192,7 @@ def test_real_subprocess(valid_file: Path, tmp_path: Path) -> None:
         [sys.executable, "-m", "mock_remd", "validate", str(tmp_path / "absent.xml")],
         capture_output=True, text=True, cwd=tmp_path, env={"PATH": "/usr/bin:/bin", "PYTHONPATH": str(ROOT)}, timeout=60,
     )
-    assert missing.returncode == 2 and "no such file" in missing.stderr
+    assert missing.returncode == 2 and "нет такого файла" in missing.stderr
 
 
 # ---- mock-remd nsi --------------------------------------------------------------------------------

@@ -120,8 +120,20 @@ def test_unknown_template_against_requested_kind(examples_dir):
     assert ctx.kind.id == "119"  # falls back to the requested kind
 
 
-def test_unknown_template_without_request_is_a_warning(examples_dir):
+def test_template_of_another_edition_gives_the_current_edition_of_its_type(examples_dir):
+    # templateId ….5.9.3 (edition 3, not in the built-in catalogue), code 5 of NSI 1522: the current
+    # edition of "Протокол консультации" is kind 119, and the document is checked as such (issue 13)
     root = parse((examples_dir / "consultation-119-invalid-schematron.xml").read_bytes())
+    ctx = context(root)
+    report = LAYER.run(ctx)
+    assert report.passed and ctx.kind.id == "119"
+    (finding,) = report.findings
+    assert finding.severity == "warning" and finding.rule == "K-edition" and "[119]" in finding.message
+
+
+def test_unknown_template_and_type_without_request_is_a_warning(examples_dir):
+    root = parse((examples_dir / "consultation-119-invalid-schematron.xml").read_bytes())
+    one(root, "/hl7:ClinicalDocument/hl7:code").set("code", "99999")
     ctx = context(root)
     report = LAYER.run(ctx)
     assert report.passed and ctx.kind is None

@@ -38,6 +38,11 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "file.is_dir": ("{path} — это каталог, а нужен файл документа", "{path} is a directory, not a document file"),
     "file.missing": ("нет такого файла: {path}", "no such file: {path}"),
     "file.unreadable": ("файл {path} не читается: {reason}", "cannot read {path}: {reason}"),
+    "file.not_xml": ("{what} {path} — не XML (строка {line})", "{what} {path} is not well-formed XML (line {line})"),
+    "file.unsafe_xml": ("{what} {path} отклонён: {reason}", "{what} {path} is refused: {reason}"),
+    "file.no_request": ("{path}: в файле запроса нет registerDocumentRequest", "{path} holds no registerDocumentRequest"),
+    "file.request_missing": ("нет такого файла запроса: {path}", "no such request file: {path}"),
+    "word.request": ("запрос", "request"),
     # ---- serve ------------------------------------------------------------------------------------
     "serve.port_in_use": ("порт {port} на {host} уже занят другим процессом — остановите его или укажите --port",
                           "port {port} on {host} is already in use by another process: stop it or choose --port"),
@@ -75,6 +80,27 @@ MESSAGES: dict[str, tuple[str, str]] = {
                      "parameter {name}={value}: expected one of {allowed}"),
     "query.not_time": ("параметр {name}={value}: ожидались дата и время ISO 8601",
                        "parameter {name}={value}: expected an ISO 8601 date and time"),
+    # ---- layers that did not run: why, and how to make them run -------------------------------------
+    "skip.disabled": ("слой отключён настройкой (--layers / MOCK_REMD_VALIDATION)",
+                      "the layer is turned off (--layers / MOCK_REMD_VALIDATION)"),
+    "skip.not_xml": ("документ не разобран как XML", "the document is not well-formed XML"),
+    "skip.not_cda": ("корневой элемент не ClinicalDocument (urn:hl7-org:v3)",
+                     "the root element is not an HL7 CDA ClinicalDocument"),
+    "skip.no_packs": ("официальные пакеты не установлены: mock-remd packs import КАТАЛОГ или mock-remd packs download",
+                      "the official packs are not installed: mock-remd packs import DIR or mock-remd packs download"),
+    "skip.kind_unknown": ("вид СЭМД не определён: укажите --kind", "the document kind is unknown: give --kind"),
+    "skip.no_pack_for_kind": ("нет пакета для этого вида СЭМД: mock-remd packs import КАТАЛОГ или mock-remd packs download",
+                              "no pack for this document kind: mock-remd packs import DIR or mock-remd packs download"),
+    "skip.no_nsi": ("справочники НСИ не загружены: mock-remd nsi import ФАЙЛ…",
+                    "the NSI dictionaries are not imported: mock-remd nsi import FILE…"),
+    "skip.signatures_off": ("проверка подписей отключена (MOCK_REMD_SIGNATURES=off)",
+                            "signature checks are off (MOCK_REMD_SIGNATURES=off)"),
+    "skip.no_request": ("нет запроса registerDocument: укажите --request", "no registerDocument request: give --request"),
+    "skip.other": ("{reason}", "{reason}"),
+    "verdict.not_run": ("не выполнялись: {items}", "not run: {items}"),
+    "verdict.partial_exit": ("проверка неполная: код выхода 3 (--allow-partial даёт 0)",
+                             "the check is partial: exit status 3 (--allow-partial gives 0)"),
+    "verdict.also": ("то же нашёл слой {layers}", "also found by {layers}"),
     # ---- details hint -------------------------------------------------------------------------------
     "hint.verbose": ("подробности: --verbose", "details: --verbose"),
 }
@@ -97,6 +123,14 @@ def say(lang: str, key: str, /, **values: object) -> str:
     """The message ``key`` in ``lang`` with ``values`` filled in."""
     ru, en = MESSAGES[key]
     return (en if lang == "en" else ru).format(**values)
+
+
+def skip_reason(lang: str, cause: str, reason: str = "") -> str:
+    """Why a layer did not run (and how to make it run), in ``lang``; the layer's own text when unknown."""
+    key = f"skip.{cause}"
+    if key in MESSAGES:
+        return say(lang, key)
+    return reason or say(lang, "skip.other", reason=cause or "?")
 
 
 def where_of(url: str) -> str:

@@ -26,14 +26,14 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         help="import FNSI dictionary exports for the nsi validation layer, list them",
         description="FNSI dictionaries (ФНСИ) used by the nsi validation layer.",
     )
-    sub = parser.add_subparsers(dest="nsi_command", metavar="SUBCOMMAND")
+    sub = parser.add_subparsers(dest="nsi_command", metavar="SUBCOMMAND", help="import or list")
     imp = sub.add_parser(
         "import",
         help="import FNSI table exports (TSV/CSV) into the NSI directory",
         description="Import FNSI exports (a folder imports every .tsv/.csv in it). The OID and version come from "
         "the export's comment line or its file name <OID>_v<version>.tsv unless given.",
     )
-    imp.add_argument("files", nargs="+", metavar="FILE", type=Path)
+    imp.add_argument("files", nargs="+", metavar="FILE", type=Path, help="FNSI export files (.tsv, .csv) or folders of them")
     _dir_option(imp)
     imp.add_argument("--oid", help="the dictionary OID (when the file name does not say)")
     imp.add_argument("--version", dest="dict_version", help="the dictionary version (when the file does not say)")
@@ -42,7 +42,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     imp.set_defaults(func=cmd_import)
     lst = sub.add_parser("list", help="list the dictionaries in the NSI directory")
     _dir_option(lst)
-    lst.add_argument("--format", choices=("text", "json"), default="text")
+    lst.add_argument("--format", choices=("text", "json"), default="text", help="output format (default text)")
     lst.set_defaults(func=cmd_list)
     parser.set_defaults(func=lambda args: _usage(parser))
 

@@ -12,16 +12,18 @@ from mock_remd.scenarios.lint import lint_paths
 
 def register(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser("scenarios", help="check and list scenario files",
-                       description="Scenario files (CONTRACT §7): lint them, list them.")
-    sp = p.add_subparsers(dest="scenarios_command", metavar="ACTION")
+                       description="Scenario files (docs/scenarios.md): lint them, list them.")
+    sp = p.add_subparsers(dest="scenarios_command", metavar="ACTION", help="lint or list")
     lint = sp.add_parser("lint", help="check scenario files; exit 0 when all are valid, 1 otherwise",
                          description="Report every mistake as FILE:LINE: KEY: MESSAGE.")
     lint.add_argument("paths", nargs="+", metavar="PATH", help="scenario files or directories of *.yaml/*.yml/*.json")
     lint.add_argument("--format", choices=("text", "json"), default="text", help="output format (default text)")
     lint.set_defaults(func=run_lint)
-    ls = sp.add_parser("list", help="list the scenarios of files or directories (default: the scenarios directory)")
-    ls.add_argument("paths", nargs="*", metavar="PATH")
-    ls.add_argument("--format", choices=("text", "json"), default="text")
+    ls = sp.add_parser("list", help="list the scenarios of files or directories (default: the scenarios directory)",
+                       description="List the valid scenarios; exit 1 when a file could not be read and none was listed.")
+    ls.add_argument("paths", nargs="*", metavar="PATH",
+                    help="scenario files or directories (default: the scenarios directory)")
+    ls.add_argument("--format", choices=("text", "json"), default="text", help="output format (default text)")
     ls.set_defaults(func=run_list)
     p.set_defaults(func=lambda args: (p.print_help(), 2)[1])
 
@@ -43,7 +45,10 @@ def run_lint(args: argparse.Namespace) -> int:
 
 
 def run_list(args: argparse.Namespace) -> int:
-    """List name, rule count and description of the scenarios found (invalid files are skipped)."""
+    """List name, rule count and description of the scenarios found (invalid files are skipped).
+
+    Exit status 1 when there were problems and no scenario could be listed.
+    """
     paths = args.paths or [Settings.load({}).scenarios_dir or "scenarios"]
     scenarios, issues = lint_paths(paths)
     if args.format == "json":
@@ -55,4 +60,4 @@ def run_list(args: argparse.Namespace) -> int:
             print(f"{s.name:<{width}}  {len(s.rules):>2} rule(s)  {desc}")
     for issue in issues:
         print(f"skipped: {issue}", file=sys.stderr)
-    return 0
+    return 1 if issues and not scenarios else 0

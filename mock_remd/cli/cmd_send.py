@@ -27,7 +27,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     """Add the ``send`` subcommand."""
     p = subparsers.add_parser(
         "send", help="register a СЭМД file with a running mock-remd and print the outcome",
-        description=__doc__.splitlines()[0], epilog="exit status: 0 registered, 1 rejected, 2 no answer / bad input",
+        description=__doc__.splitlines()[0].replace("``", ""), epilog="exit status: 0 registered, 1 rejected, 2 no answer / bad input",
     )
     p.add_argument("file", type=Path, help="the CDA document (its exact bytes are sent and signed)")
     p.add_argument("--url", required=True, help="base URL of the server, e.g. http://127.0.0.1:8080")

@@ -18,7 +18,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     p = subparsers.add_parser(
         "sign",
         help="sign a document with a detached GOST CMS signature (base64 for signature/data)",
-        description=__doc__.splitlines()[0],
+        description=__doc__.splitlines()[0].replace("``", ""),
     )
     p.add_argument("file", type=Path, help="the document (its exact bytes are signed)")
     p.add_argument("--key", type=Path, help="GOST R 34.10-2012 private key, PKCS#8 PEM (openssl genpkey -engine gost)")

@@ -1,6 +1,8 @@
 """``mock-remd validate FILE``: run the validation layers on a СЭМД the way the registry would (CONTRACT §8).
 
-Exit status: 0 valid, 1 invalid (a not-well-formed document included), 2 unusable input.
+Exit status: 0 valid, 1 invalid (a not-well-formed document included), 2 unusable input, 3 partial (no
+errors found, but XSD, Schematron or NSI did not run: packs or dictionaries missing, kind unknown);
+``--allow-partial`` makes a partial check exit 0.
 """
 
 from __future__ import annotations
@@ -13,6 +15,8 @@ from typing import Any
 
 from lxml import etree
 
+from mock_remd.catalog.user_messages import say
+from mock_remd.cli.common import fail, lang_of
 from mock_remd.cli.report_format import FORMATS, render
 from mock_remd.config import ConfigError, Settings
 from mock_remd.core.model import RegisterRequest
@@ -20,6 +24,12 @@ from mock_remd.soap.operations import find_register_request, parse_register
 from mock_remd.validation.context import SIGNATURE_LEVELS, ValidationSettings
 from mock_remd.validation.nsi.store import DEFAULT_DIR as DEFAULT_NSI_DIR
 from mock_remd.xmlsafe import UnsafeXmlError, XmlTooLargeError, parse_bytes, strip_bom
+
+#: exit status of a check that found nothing but could not run every deciding layer
+PARTIAL = 3
+#: setting -> the option that sets it (messages name what the user typed)
+OPTIONS = {"config": "--config", "packs_dir": "--packs", "nsi_dir": "--nsi", "signatures": "--signatures",
+           "validation": "--layers"}
 
 
 class UsageError(Exception):
@@ -31,7 +41,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     p = subparsers.add_parser(
         "validate",
         help="validate a СЭМД (CDA) document offline, with the registry's codes and messages",
-        description="Validate a СЭМД the way the registry does. Exit status: 0 valid, 1 invalid, 2 unusable input.",
+        description="Validate a СЭМД the way the registry does.",
+        epilog="exit status: 0 valid, 1 invalid, 2 unusable input, 3 partial (XSD, Schematron or NSI did not run; "
+               "--allow-partial gives 0)",
     )
     p.add_argument("file", metavar="FILE", help="the CDA document ('-' reads standard input)")
     p.add_argument("--kind", default="", help="NSI 1520 kind code (default: the request's kind, else detected)")
@@ -53,10 +65,12 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         help="a dictionary version that is not loaded: error (default) or check against the latest loaded version",
     )
     p.add_argument("--config", help="config file (default MOCK_REMD_CONFIG)")
+    p.add_argument("--allow-partial", action="store_true",
+                   help="exit 0 when no errors were found although XSD, Schematron or NSI did not run")
     p.set_defaults(func=run)
 
 
-def _settings(args: argparse.Namespace) -> ValidationSettings:
+def _settings(args: argparse.Namespace, lang: str) -> ValidationSettings:
     overrides: dict[str, Any] = {
         "config": args.config,
         "packs_dir": str(args.packs) if args.packs else None,
@@ -65,12 +79,12 @@ def _settings(args: argparse.Namespace) -> ValidationSettings:
         "validation": args.layers,
     }
     try:
-        settings = Settings.load(overrides)
+        settings = Settings.load(overrides, options=OPTIONS)
         if not settings.nsi_dir and DEFAULT_NSI_DIR.is_dir():
             settings.nsi_dir = str(DEFAULT_NSI_DIR)
         settings.check()
     except ConfigError as exc:
-        raise UsageError(str(exc)) from exc
+        raise UsageError(exc.text(lang)) from exc
     vs = settings.validation_settings()
     options = dict(vs.options)
     options["nsi"] = {"strict_unknown": args.nsi_strict, "unknown_version": args.nsi_unknown_version}
@@ -96,29 +110,38 @@ def _kinds_with_nsi(vs: ValidationSettings):
     return registry
 
 
-def _read_document(name: str) -> bytes:
+def _read_document(name: str, lang: str = "ru") -> bytes:
     if name == "-":
         return sys.stdin.buffer.read()
     path = Path(name)
+    if path.is_dir():
+        raise UsageError(say(lang, "file.is_dir", path=name))
     if not path.is_file():
-        raise UsageError(f"no such file: {name}")
+        raise UsageError(say(lang, "file.missing", path=name))
     try:
         return path.read_bytes()
     except OSError as exc:
-        raise UsageError(f"cannot read {name}: {exc.strerror or exc}") from exc
+        raise UsageError(say(lang, "file.unreadable", path=name, reason=exc.strerror or type(exc).__name__)) from exc
 
 
-def read_request(path: Path) -> RegisterRequest:
+def read_request(path: Path, lang: str = "ru") -> RegisterRequest:
     """A ``registerDocumentRequest`` from a SOAP envelope or a bare request file; :class:`UsageError` otherwise."""
+    what = say(lang, "word.request")
+    if path.is_dir():
+        raise UsageError(say(lang, "file.is_dir", path=path))
     if not path.is_file():
-        raise UsageError(f"no such request file: {path}")
+        raise UsageError(say(lang, "file.request_missing", path=path))
     try:
         root = parse_bytes(strip_bom(path.read_bytes()))
-    except (etree.XMLSyntaxError, UnsafeXmlError, XmlTooLargeError, OSError) as exc:
-        raise UsageError(f"request {path} is not readable XML: {exc}") from exc
+    except etree.XMLSyntaxError as exc:
+        raise UsageError(say(lang, "file.not_xml", what=what, path=path, line=exc.lineno or "?")) from exc
+    except (UnsafeXmlError, XmlTooLargeError) as exc:
+        raise UsageError(say(lang, "file.unsafe_xml", what=what, path=path, reason=exc)) from exc
+    except OSError as exc:
+        raise UsageError(say(lang, "file.unreadable", path=path, reason=exc.strerror or type(exc).__name__)) from exc
     op = find_register_request(root)
     if op is None:
-        raise UsageError(f"request {path} holds no registerDocumentRequest")
+        raise UsageError(say(lang, "file.no_request", path=path))
     return parse_register(op)
 
 
@@ -126,14 +149,16 @@ def run(args: argparse.Namespace) -> int:
     """Validate ``args.file`` and print the report; returns the exit status."""
     from mock_remd.validation.pipeline import Validator
 
+    lang = lang_of(args)
     try:
-        settings = _settings(args)
-        request = read_request(args.request) if args.request else None
-        content = _read_document(args.file)
+        settings = _settings(args, lang)
+        request = read_request(args.request, lang) if args.request else None
+        content = _read_document(args.file, lang)
     except UsageError as exc:
-        print(f"mock-remd validate: {exc}", file=sys.stderr)
-        return 2
+        return fail(args, "validate", str(exc), exc=exc.__cause__)
     report = Validator(settings).validate(content, request=request, kind=args.kind.strip())
     source = "-" if args.file == "-" else args.file
-    sys.stdout.write(render(report, args.format, source) + "\n")
-    return 0 if report.valid else 1
+    sys.stdout.write(render(report, args.format, source, lang) + "\n")
+    if not report.valid:
+        return 1
+    return PARTIAL if report.partial and not args.allow_partial else 0

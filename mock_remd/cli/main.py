@@ -35,9 +35,9 @@ def _add_common_everywhere(parser: argparse.ArgumentParser) -> None:
 def build_parser() -> argparse.ArgumentParser:
     """The top-level parser with every available subcommand."""
     parser = argparse.ArgumentParser(prog="mock-remd", description="Offline mock of the regional REMD (ЕМИАС МО)")
-    parser.add_argument("--version", action="version", version=f"mock-remd {_version()}")
+    parser.add_argument("--version", action="version", version=f"mock-remd {_version()}", help="print the version and exit")
     add_common_options(parser, top=True)
-    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND", help="one of")
     for name in COMMANDS:
         try:
             module = importlib.import_module(f"mock_remd.cli.cmd_{name}")

@@ -8,6 +8,7 @@ from typing import Any
 
 from lxml import etree
 
+from mock_remd.catalog.user_messages import say, skip_reason
 from mock_remd.validation.report import Finding, LayerReport, ValidationReport
 
 FORMATS = ("text", "json", "junit")
@@ -26,10 +27,34 @@ def _finding_dict(f: Finding) -> dict[str, Any]:
     }
 
 
-def to_json(report: ValidationReport, source: str = "") -> str:
-    """The CONTRACT §8 JSON: ``valid``, ``kind``, ``layers`` [{name, ran, passed, …}], ``errors`` [{code, message, layer, path, …}]."""
+def verdict(report: ValidationReport) -> str:
+    """VALID, INVALID or PARTIAL (no errors, but a deciding layer did not run)."""
+    if not report.valid:
+        return "INVALID"
+    return "PARTIAL" if report.partial else "VALID"
+
+
+def not_run_text(report: ValidationReport, lang: str) -> str:
+    """``not run: xsd, schematron (why — how to fix); nsi (…)`` for the deciding layers that did not run."""
+    groups: dict[str, list[str]] = {}
+    for lr in report.not_run():
+        groups.setdefault(skip_reason(lang, lr.cause, lr.reason), []).append(lr.name)
+    items = "; ".join(f"{', '.join(names)} ({why})" for why, names in groups.items())
+    return say(lang, "verdict.not_run", items=items) if items else ""
+
+
+def to_json(report: ValidationReport, source: str = "", lang: str = "ru") -> str:
+    """The CONTRACT §8 JSON: ``valid``, ``kind``, ``layers`` [{name, ran, passed, …}], ``errors`` [{code, message, layer, path, …}].
+
+    ``valid`` is true only when every deciding layer ran; ``verdict`` says VALID, INVALID or PARTIAL and
+    ``not_run`` lists the deciding layers that did not run with the reason and the fix.
+    """
+    merged = report.merged_errors()
     data = {
-        "valid": report.valid,
+        "valid": report.valid and not report.partial,
+        "verdict": verdict(report),
+        "not_run": [{"layer": lr.name, "cause": lr.cause, "reason": skip_reason(lang, lr.cause, lr.reason)}
+                    for lr in report.not_run()],
         "kind": report.kind,
         "file": source,
         "layers": [
@@ -37,14 +62,14 @@ def to_json(report: ValidationReport, source: str = "") -> str:
                 "name": lr.name,
                 "ran": lr.ran,
                 "passed": lr.passed,
-                "reason": lr.reason,
+                "reason": skip_reason(lang, lr.cause, lr.reason) if not lr.ran else lr.reason,
                 "findings": [_finding_dict(f) for f in lr.findings],
                 "details": lr.details,
                 "duration_ms": round(lr.duration_ms, 3),
             }
             for lr in report.layers
         ],
-        "errors": [_finding_dict(f) for f in report.errors],
+        "errors": [{**_finding_dict(f), "also": [_finding_dict(a) for a in also]} for f, also in merged],
         "warnings": [_finding_dict(f) for lr in report.layers for f in lr.findings if f.severity != "error"],
     }
     return json.dumps(data, ensure_ascii=False, indent=2, default=str)
@@ -67,25 +92,44 @@ def _where(f: Finding) -> str:
     return " · ".join(parts)
 
 
-def to_text(report: ValidationReport, source: str = "") -> str:
-    """A readable report: a summary line, then one block per layer with its findings."""
-    errors = len(report.errors)
-    verdict = "VALID" if report.valid else f"INVALID ({errors} error{'s' if errors != 1 else ''})"
+def to_text(report: ValidationReport, source: str = "", lang: str = "ru") -> str:
+    """A readable report: a verdict line (with what did not run), then one block per layer with its findings.
+
+    A defect that the project's header/kind rules and the official Schematron both found is shown
+    once, under the Schematron, with the other layer named as a second source.
+    """
+    merged = report.merged_errors()
+    errors = len(merged)
+    head_verdict = verdict(report)
+    if head_verdict == "INVALID":
+        head_verdict = f"INVALID ({errors} error{'s' if errors != 1 else ''})"
     kind = f"kind {report.kind}" if report.kind else "kind unknown"
-    lines = [f"{source or 'document'}: {verdict}, {kind}", ""]
+    line = f"{source or 'document'}: {head_verdict}, {kind}"
+    if report.partial:
+        line += f" — {not_run_text(report, lang)}"
+    lines = [line, ""]
+    seconds = {id(f): also for f, also in merged}
+    shown_elsewhere = {id(a) for _f, also in merged for a in also}
     for lr in report.layers:
         head = f"[{_status(lr):>7}] {lr.name}"
+        own = [f for f in lr.findings if id(f) not in shown_elsewhere]
         if not lr.ran:
-            head += f" — {lr.reason}" if lr.reason else ""
+            head += f" — {skip_reason(lang, lr.cause, lr.reason)}"
         elif lr.findings:
             head += f" — {len(lr.findings)} finding{'s' if len(lr.findings) != 1 else ''}"
+            if len(own) < len(lr.findings):
+                head += f" ({len(lr.findings) - len(own)} shown under schematron)"
         lines.append(head)
-        for f in lr.findings:
+        for f in own:
             mark = "" if f.severity == "error" else f" ({f.severity})"
             lines.append(f"    {f.code}{mark}: {f.message}")
             where = _where(f)
             if where:
                 lines.append(f"        {where}")
+            also = seconds.get(id(f)) or []
+            if also:
+                names = ", ".join(sorted({a.layer + (f" ({a.rule})" if a.rule else "") for a in also}))
+                lines.append(f"        {say(lang, 'verdict.also', layers=names)}")
     return "\n".join(lines)
 
 
@@ -112,7 +156,8 @@ def to_junit(report: ValidationReport, source: str = "") -> str:
     suites.set("tests", str(len(report.layers)))
     suites.set("failures", str(failures))
     props = etree.SubElement(suite, "properties")
-    for name, value in (("file", source), ("kind", report.kind), ("valid", str(report.valid).lower())):
+    for name, value in (("file", source), ("kind", report.kind), ("valid", str(report.valid and not report.partial).lower()),
+                        ("verdict", verdict(report))):
         etree.SubElement(props, "property", name=name, value=_clean(value))
     for lr in report.layers:
         case = etree.SubElement(
@@ -142,10 +187,10 @@ def _block(f: Finding) -> str:
     return f"{f.code}: {f.message}" + (f"\n    {where}" if where else "")
 
 
-def render(report: ValidationReport, fmt: str, source: str = "") -> str:
-    """The report in ``fmt`` (one of :data:`FORMATS`)."""
+def render(report: ValidationReport, fmt: str, source: str = "", lang: str = "ru") -> str:
+    """The report in ``fmt`` (one of :data:`FORMATS`), messages of the tool in ``lang``."""
     if fmt == "json":
-        return to_json(report, source)
+        return to_json(report, source, lang)
     if fmt == "junit":
         return to_junit(report, source)
-    return to_text(report, source)
+    return to_text(report, source, lang)

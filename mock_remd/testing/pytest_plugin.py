@@ -55,6 +55,9 @@ def pytest_configure(config: pytest.Config) -> None:
     config.addinivalue_line("markers", "remd_scenario(*names): activate mock-remd scenarios for this test")
     config.addinivalue_line("markers",
                             "remd_allow_real_hosts: let this test connect to the real ЕГИСЗ/ЕМИАС hosts")
+    # spyne (under mock-remd's SOAP layer) imports the stdlib cgi module; its deprecation warning is
+    # about our dependency, not the user's code, and must not show in the user's test runs
+    config.addinivalue_line("filterwarnings", "ignore:'cgi' is deprecated:DeprecationWarning")
 
 
 def _option(config: pytest.Config, name: str, env: str) -> Any:

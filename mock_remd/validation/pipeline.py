@@ -87,7 +87,8 @@ class Validator:
         report = ValidationReport(kind=ctx.requested_kind)
         for name in LAYER_ORDER:
             if name not in self.settings.layers:
-                report.layers.append(LayerReport.skipped(name, "слой отключён настройкой MOCK_REMD_VALIDATION"))
+                report.layers.append(LayerReport.skipped(name, "слой отключён настройкой MOCK_REMD_VALIDATION",
+                                                        cause="disabled"))
                 continue
             if name != "xml" and ctx.root is None and name != "signatures":
                 report.layers.append(LayerReport.skipped(name, "документ не разобран как XML"))
@@ -101,7 +102,7 @@ class Validator:
                 result = self._internal_error(name, ctx, fault)
             except Exception:  # a bug of ours, not a defect of the document: logged, never shown
                 result = self._internal_error(name, ctx)
-            result.duration_ms = (time.perf_counter() - started) * 1000
+            result.duration_ms = (time.perf_counter() - started) * 1000 if result.ran else 0.0
             for f in result.findings:
                 f.layer = f.layer or name
             report.layers.append(result)

@@ -7,6 +7,24 @@ from typing import Any
 
 #: Layer names in the order they run (CONTRACT §8).
 LAYER_ORDER: tuple[str, ...] = ("xml", "kind", "header", "xsd", "schematron", "nsi", "cross", "signatures")
+#: Layers whose silence cannot be taken for a pass: the registry always runs them. A document they
+#: did not check (for a reason other than the user turning them off) is PARTIAL, not VALID.
+DECIDING_LAYERS: tuple[str, ...] = ("xsd", "schematron", "nsi")
+
+#: why a layer did not run, recognised from the reason the layer gave (when it set no cause itself)
+_CAUSES: tuple[tuple[str, str], ...] = (
+    ("MOCK_REMD_VALIDATION", "disabled"),
+    ("не разобран как XML", "not_xml"),
+    ("не ClinicalDocument", "not_cda"),
+    ("пакетов не задан", "no_packs"),
+    ("вид СЭМД не определён", "kind_unknown"),
+    ("нет XSD-схемы", "no_pack_for_kind"),
+    ("нет схематрона", "no_pack_for_kind"),
+    ("справочники НСИ не загружены", "no_nsi"),
+    ("проверка подписей отключена", "signatures_off"),
+    ("без запроса", "no_request"),
+    ("нет запроса", "no_request"),
+)
 
 
 @dataclass
@@ -36,11 +54,13 @@ class LayerReport:
     reason: str = ""
     details: dict[str, Any] = field(default_factory=dict)
     duration_ms: float = 0.0
+    #: why it did not run, as a code (``no_packs``, ``kind_unknown``, ``no_nsi``, ``disabled`` …)
+    cause: str = ""
 
     @classmethod
-    def skipped(cls, name: str, reason: str) -> LayerReport:
-        """A layer that did not run: counts as passed (nothing was found), says why."""
-        return cls(name=name, ran=False, passed=True, reason=reason)
+    def skipped(cls, name: str, reason: str, cause: str = "") -> LayerReport:
+        """A layer that did not run: nothing was found, it says why (``cause`` as a code when known)."""
+        return cls(name=name, ran=False, passed=True, reason=reason, cause=cause or skip_cause(reason))
 
     def as_dict(self) -> dict[str, Any]:
         return {
@@ -51,6 +71,7 @@ class LayerReport:
             "reason": self.reason,
             "details": self.details,
             "duration_ms": round(self.duration_ms, 3),
+            "cause": self.cause,
         }
 
 
@@ -69,6 +90,34 @@ class ValidationReport:
     def errors(self) -> list[Finding]:
         return [f for layer in self.layers for f in layer.findings if f.severity == "error"]
 
+    def not_run(self) -> list[LayerReport]:
+        """Deciding layers that did not check the document although the user did not turn them off."""
+        return [lr for lr in self.layers
+                if lr.name in DECIDING_LAYERS and not lr.ran and (lr.cause or skip_cause(lr.reason)) != "disabled"]
+
+    @property
+    def partial(self) -> bool:
+        """No errors found, but a deciding layer did not run: the document is not known to be valid."""
+        return self.valid and bool(self.not_run())
+
+    def merged_errors(self) -> list[tuple[Finding, list[Finding]]]:
+        """Each error once: (finding, the same defect found by other layers at the same place).
+
+        The project's ``kind``/``header`` rules and the official Schematron may report one defect;
+        the Schematron finding is kept and the others are listed as its second sources.
+        """
+        errors = self.errors
+        official = {f.path: f for f in errors if f.layer == "schematron" and f.path}
+        also: dict[int, list[Finding]] = {}
+        merged: list[tuple[Finding, list[Finding]]] = []
+        for f in errors:
+            twin = official.get(f.path) if f.layer in ("kind", "header") and f.path else None
+            if twin is not None:
+                also.setdefault(id(twin), []).append(f)
+                continue
+            merged.append((f, also.setdefault(id(f), [])))
+        return merged
+
     def answer_errors(self) -> list[Finding]:
         """The errors the registry would answer with.
 
@@ -85,3 +134,8 @@ class ValidationReport:
 
     def as_dict(self) -> dict[str, Any]:
         return {"valid": self.valid, "kind": self.kind, "layers": [lr.as_dict() for lr in self.layers]}
+
+
+def skip_cause(reason: str) -> str:
+    """The cause code of a skipped layer's ``reason`` (empty when not recognised)."""
+    return next((cause for needle, cause in _CAUSES if needle in (reason or "")), "")

@@ -29,11 +29,31 @@ class KindEvidence:
     value: str = ""
 
 
-def identify_kind(header: CdaHeader, registry: KindRegistry) -> KindEvidence:
-    """The kind the document declares: by ``templateId/@root``, else by an NSI 1520 code/translation."""
+def current_edition(registry: KindRegistry, type_1522: str, today: dt.date | None = None) -> Kind | None:
+    """The newest CDA edition of document type ``type_1522`` (NSI 1522) that may be registered ``today``."""
+    today = today or dt.date.today()
+    candidates = [k for k in registry.all()
+                  if k.type_1522 == type_1522 and k.is_cda and k.valid_on(today) and k.edition.isdigit()]
+    return max(candidates, key=lambda k: int(k.edition), default=None)
+
+
+def identify_kind(header: CdaHeader, registry: KindRegistry, *, by_type: bool = True) -> KindEvidence:
+    """The kind the document declares.
+
+    By ``templateId/@root``, else by an NSI 1520 code/translation, else by its document type (``code``
+    from NSI 1522): the current edition of that type. A templateId of an edition that can no longer
+    be registered also gives the current edition of the type (``source`` then says ``edition``), as
+    the registry only accepts current kinds. ``by_type=False`` (a request names the kind) keeps to
+    what the document itself declares.
+    """
+    doc_type = next((v.code for v in [header.code] if v is not None and v.code_system in NSI_DOC_TYPES and v.code), "")
     for root in header.template_roots:
         kind = registry.by_template(root)
         if kind is not None:
+            if by_type and not kind.valid_on(dt.date.today()):
+                current = current_edition(registry, kind.type_1522)
+                if current is not None and current.id != kind.id:
+                    return KindEvidence(current, "edition", root)
             return KindEvidence(kind, "templateId", root)
     coded = [header.code, *header.translations]
     for value in coded:
@@ -41,6 +61,10 @@ def identify_kind(header: CdaHeader, registry: KindRegistry) -> KindEvidence:
             kind = registry.get(value.code)
             if kind is not None:
                 return KindEvidence(kind, "code", value.code)
+    if doc_type and by_type:
+        current = current_edition(registry, doc_type)
+        if current is not None:
+            return KindEvidence(current, "type", doc_type)
     return KindEvidence(None)
 
 
@@ -71,8 +95,8 @@ class KindLayer:
             return LayerReport.skipped(self.name, NOT_CDA_REASON)
         registry = ctx.settings.kinds
         header = CdaHeader(ctx.root)
-        evidence = identify_kind(header, registry)
         requested_id = (ctx.requested_kind or "").strip()
+        evidence = identify_kind(header, registry, by_type=not requested_id)
         requested = registry.get(requested_id) if requested_id else None
         findings: list[Finding] = []
 
@@ -109,6 +133,17 @@ class KindLayer:
                 )
             )
         else:
+            if evidence.source in ("type", "edition") and requested is None:
+                findings.append(
+                    Finding(
+                        "VALIDATION_ERROR",
+                        f"templateId [{', '.join(header.template_roots)}] не относится к действующей редакции; "
+                        f"по типу документа [{kind.type_1522}] (НСИ 1522) проверен как вид [{kind.id}] ({kind.name})",
+                        rule="K-edition",
+                        path=self._template_path(ctx),
+                        severity="warning",
+                    )
+                )
             if evidence.kind is not None:
                 findings.extend(self._code_consistency(ctx, header, evidence.kind))
             if not kind.is_cda and (requested is None or requested.is_cda):

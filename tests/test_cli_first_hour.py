@@ -1,0 +1,145 @@
+"""A new user's first hour with the command line (issue 13): honest verdicts, one-sentence errors, help."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from mock_remd.cli.main import build_parser, main
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+@pytest.fixture(autouse=True)
+def clean_env(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    for name in ("MOCK_REMD_CONFIG", "MOCK_REMD_PACKS_DIR", "MOCK_REMD_NSI_DIR", "MOCK_REMD_VALIDATION",
+                 "MOCK_REMD_SIGNATURES"):
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.chdir(tmp_path)
+
+
+def validate(capsys, *argv: str) -> tuple[int, str, str]:
+    status = main(["validate", *argv])
+    out, err = capsys.readouterr()
+    return status, out, err
+
+
+# ---- validate: PARTIAL when a deciding layer did not run --------------------------------------------
+def test_unchecked_document_is_partial_not_valid(capsys, examples_dir: Path) -> None:
+    status, out, _ = validate(capsys, str(examples_dir / "consultation-119-valid.xml"))
+    first = out.splitlines()[0]
+    assert status == 3
+    assert "PARTIAL, kind 119" in first and "VALID, kind" not in first.replace("PARTIAL", "")
+    assert "не выполнялись: xsd, schematron" in first and "mock-remd packs import" in first
+    assert "nsi (" in first and "mock-remd nsi import" in first
+
+
+def test_allow_partial_exits_0_and_json_says_partial(capsys, examples_dir: Path) -> None:
+    status, out, _ = validate(capsys, str(examples_dir / "consultation-119-valid.xml"), "--allow-partial",
+                              "--format", "json", "--lang", "en")
+    data = json.loads(out)
+    assert status == 0
+    assert data["verdict"] == "PARTIAL" and data["valid"] is False
+    assert [n["layer"] for n in data["not_run"]] == ["xsd", "schematron", "nsi"]
+    assert "mock-remd packs import" in data["not_run"][0]["reason"] and "не" not in data["not_run"][0]["reason"]
+
+
+def test_fully_checked_document_is_valid(capsys, examples_dir: Path, packs_dir: Path, nsi_export_dir: Path) -> None:
+    status, out, _ = validate(capsys, str(examples_dir / "consultation-119-valid.xml"), "--packs", str(packs_dir),
+                              "--layers", "xml,kind,header,xsd,schematron")
+    assert status == 0 and out.splitlines()[0].endswith("VALID, kind 119")
+
+
+def test_schematron_example_is_kind_119_and_each_defect_shown_once(capsys, examples_dir: Path,
+                                                                   packs_dir: Path) -> None:
+    status, out, _ = validate(capsys, str(examples_dir / "consultation-119-invalid-schematron.xml"),
+                              "--packs", str(packs_dir))
+    assert status == 1
+    assert out.splitlines()[0].endswith("INVALID (9 errors), kind 119")  # the 9 Schematron asserts, once each
+    assert "shown under schematron" in out and "то же нашёл слой header" in out
+    status, out, _ = validate(capsys, str(examples_dir / "consultation-119-invalid-schematron.xml"),
+                              "--packs", str(packs_dir), "--format", "json")
+    data = json.loads(out)
+    assert data["kind"] == "119" and len(data["errors"]) == 9
+    assert any(a["layer"] == "header" for e in data["errors"] for a in e["also"])
+
+
+def test_validate_a_directory_says_so(capsys, tmp_path: Path) -> None:
+    status, _, err = validate(capsys, str(tmp_path))
+    assert status == 2 and err.strip() == f"mock-remd validate: {tmp_path} — это каталог, а нужен файл документа"
+
+
+# ---- generate --list-invalid names the layer a user will see ------------------------------------------
+def test_list_invalid_names_the_layer_without_packs(capsys) -> None:
+    assert main(["generate", "--list-invalid"]) == 0
+    line = next(x for x in capsys.readouterr().out.splitlines() if x.startswith("missing-information-recipient"))
+    assert "schematron/VALIDATION_ERROR (header without packs)" in line
+
+
+def test_generated_breaker_fails_the_named_layers(capsys, tmp_path: Path) -> None:
+    out_dir = tmp_path / "g"
+    assert main(["generate", "--kind", "119", "--invalid", "missing-information-recipient", "--seed", "7",
+                 "--out", str(out_dir)]) == 0
+    capsys.readouterr()
+    doc = next(p for p in out_dir.glob("*.xml") if not p.name.endswith(".request.xml"))
+    status, out, _ = validate(capsys, str(doc), "--format", "json")
+    failed = [lr["name"] for lr in json.loads(out)["layers"] if lr["ran"] and not lr["passed"]]
+    assert status == 1 and failed == ["header"]
+
+
+# ---- help and options -------------------------------------------------------------------------------
+def _help(*words: str) -> str:
+    proc = subprocess.run([sys.executable, "-m", "mock_remd", *words, "--help"], capture_output=True, text=True,
+                          timeout=60, cwd=ROOT)
+    assert proc.returncode == 0, proc.stderr
+    return proc.stdout
+
+
+def _commands(parser, prefix=()):
+    for action in parser._actions:
+        if action.__class__.__name__ == "_SubParsersAction":
+            for name, child in action.choices.items():
+                yield (*prefix, name), child
+                yield from _commands(child, (*prefix, name))
+
+
+def test_help_is_complete() -> None:
+    for words, child in _commands(build_parser()):
+        text = _help(*words)
+        assert "``" not in text and "CONTRACT" not in text, words
+        for action in child._actions:
+            if action.help is None:
+                raise AssertionError(f"{' '.join(words)} {action.option_strings or action.dest} has no description")
+    assert "(--kind KIND | --list-invalid)" in _help("generate").replace("\n", " ").replace("  ", " ")
+
+
+def test_version() -> None:
+    proc = subprocess.run([sys.executable, "-m", "mock_remd", "--version"], capture_output=True, text=True, timeout=60)
+    assert proc.returncode == 0 and proc.stdout.startswith("mock-remd ")
+
+
+def test_scenarios_list_of_only_broken_files_fails(capsys, tmp_path: Path) -> None:
+    (tmp_path / "broken.yaml").write_text("name: x\nrules: 12\n", encoding="utf-8")
+    status = main(["scenarios", "list", str(tmp_path)])
+    assert status != 0
+
+
+# ---- packaging and the plugin -------------------------------------------------------------------------
+def test_license_is_an_spdx_string() -> None:
+    import tomllib
+
+    project = tomllib.loads((ROOT / "pyproject.toml").read_text(encoding="utf-8"))["project"]
+    assert project["license"] == "MIT"  # a TOML table makes setuptools warn on every install
+
+
+def test_users_pytest_run_shows_no_dependency_deprecation(tmp_path: Path) -> None:
+    (tmp_path / "test_user.py").write_text(
+        "def test_uses_the_mock(remd_server):\n    assert remd_server.url.startswith('http')\n", encoding="utf-8")
+    proc = subprocess.run([sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", str(tmp_path)],
+                          capture_output=True, text=True, timeout=120, cwd=tmp_path)
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    assert "cgi" not in proc.stdout and "DeprecationWarning" not in proc.stdout
