@@ -85,7 +85,7 @@ def mutate(b64_sig: str, change: Callable[[cms.SignedData], None]) -> str:
     """Re-encode a signature after ``change`` edited its SignedData (asn1crypto objects)."""
     info = cms.ContentInfo.load(base64.b64decode(b64_sig))
     change(info["content"])
-    return b64(info.dump(force=True))
+    return b64(info.dump())
 
 
 @cache

@@ -86,3 +86,14 @@ def make_server(sink):
     yield factory
     for srv in started:
         srv.stop()
+
+
+# ---- a PKI made by OpenSSL's GOST engine (another toolchain than ours) ------------------------------
+@pytest.fixture(scope="session")
+def openssl_pki(tmp_path_factory):
+    """CAs, doctors and organisations issued by ``openssl req``/``ca`` (see tests/_openssl_pki.py), once per run."""
+    from _openssl_pki import build, gost_engine_available
+
+    if not gost_engine_available():
+        pytest.skip("openssl with the GOST engine is not available (Debian package libengine-gost-openssl)")
+    return build(tmp_path_factory.mktemp("openssl-pki"))

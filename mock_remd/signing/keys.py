@@ -7,7 +7,7 @@ OCTET STRING or wrote an INTEGER; both are read too). CryptoPro's masked contain
 
 from __future__ import annotations
 
-from asn1crypto import core, keys, pem, x509
+from asn1crypto import core, pem, x509
 
 from mock_remd.validation.signatures import oids
 from mock_remd.validation.signatures.gost import GostKeyError, GostPrivateKey, key_parameters
@@ -16,7 +16,7 @@ from mock_remd.validation.signatures.gost import GostKeyError, GostPrivateKey, k
 class _Pkcs8(core.Sequence):
     _fields = [
         ("version", core.Integer),
-        ("algorithm", keys.PublicKeyAlgorithm),
+        ("algorithm", oids.AlgorithmIdentifier),
         ("private_key", core.OctetString),
         ("attributes", core.Any, {"implicit": 0, "optional": True}),
     ]

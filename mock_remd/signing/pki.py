@@ -18,7 +18,10 @@ from mock_remd.validation.signatures import oids, streebog
 from mock_remd.validation.signatures.gost import GostPrivateKey, GostPublicKey
 
 UTC = dt.UTC
-_NUMERIC = {"snils", "inn", "ogrn", "ogrnip", "inn_le"}
+#: the Russian identity attributes (asn1crypto has no names for them: they go in by dotted OID)
+RUSSIAN_ATTRIBUTES = {
+    "snils": oids.SNILS, "inn": oids.INN, "ogrn": oids.OGRN, "ogrnip": oids.OGRNIP, "inn_le": oids.INN_LE,
+}
 _PRINTABLE = {"country_name"}
 #: order of subject attributes, as CryptoPro-issued certificates list them
 _ORDER = (
@@ -35,7 +38,8 @@ def build_name(**attrs: str) -> x509.Name:
         value = attrs[key]
         if not value:
             continue
-        if key in _NUMERIC:
+        type_id = RUSSIAN_ATTRIBUTES.get(key, key)
+        if key in RUSSIAN_ATTRIBUTES:
             encoded: core.Asn1Value = core.NumericString(value)
         elif key in _PRINTABLE:
             encoded = core.PrintableString(value)
@@ -43,12 +47,12 @@ def build_name(**attrs: str) -> x509.Name:
             encoded = core.IA5String(value)
         else:
             encoded = x509.DirectoryString(name="utf8_string", value=value)
-        rdns.append(x509.RelativeDistinguishedName([x509.NameTypeAndValue({"type": key, "value": encoded})]))
+        rdns.append(x509.RelativeDistinguishedName([x509.NameTypeAndValue({"type": type_id, "value": encoded})]))
     return x509.Name(name="", value=x509.RDNSequence(rdns))
 
 
 def _key_id(public: GostPublicKey) -> bytes:
-    return hashlib.sha1(public.to_spki()["public_key"].dump()).digest()
+    return hashlib.sha1(oids.SubjectPublicKeyInfo.load(public.spki_der())["public_key"].dump()).digest()
 
 
 def build_certificate(

@@ -101,6 +101,8 @@ class SignaturesLayer:
         details["signatures"] = check.summary
         if ctx.settings.trusted_ca is not None:
             details["trusted_ca"] = str(ctx.settings.trusted_ca)
+        if check.unchecked_links:
+            details["unverified_chain_links"] = sorted(set(check.unchecked_links))
         passed = not any(f.severity == "error" for f in findings)
         return LayerReport(self.name, True, passed, findings, details=details)
 
@@ -116,6 +118,8 @@ class _Checker:
         self.summary: list[dict] = []
         self.created = _parse_datetime(request.creation_date_time)
         self._doc_digests: dict[int, bytes] = {}
+        #: chain links no backend here can verify (GOST 2001 without OpenSSL's GOST 94)
+        self.unchecked_links: list[str] = []
 
     def add(self, entry: _Entry | None, code: str, detail: str, rule: str) -> None:
         text = f"{entry.label}: {detail}" if entry is not None else detail
@@ -200,13 +204,12 @@ class _Checker:
             if algorithm_problem(sig) is not None:
                 continue
             if not verify.verify_signer(sig):
-                cert = sig.certificate
-                subject = certs.cert_facts(cert).subject
+                subject = sig.cert.subject_info
                 who = subject.full_name or subject.common_name
                 self.add(
                     entry,
                     "SIGNATURE_VERIFICATION_ERROR",
-                    f"подпись не верна: Validation failed for the target: serial {cert.serial_number:x}, subject {who}",
+                    f"подпись не верна: Validation failed for the target: serial {sig.cert.serial:x}, subject {who}",
                     "sig-crypto",
                 )
 
@@ -228,9 +231,8 @@ class _Checker:
             self.summary.append({"label": entry.label, "path": entry.path, "error": "WRONG_SIGNATURE_FORMAT"})
             return
         entry.inspected = sig
-        cert = sig.certificate
-        facts = certs.cert_facts(cert)
-        subject, not_before, not_after = facts.subject, facts.not_before, facts.not_after
+        cert = sig.cert
+        subject, not_before, not_after = cert.subject_info, cert.not_before, cert.not_after
         self.summary.append(
             {
                 "label": entry.label,
@@ -238,7 +240,7 @@ class _Checker:
                 "subject": subject.full_name or subject.common_name,
                 "snils": subject.snils,
                 "ogrn": subject.ogrn,
-                "serial": f"{cert.serial_number:x}",
+                "serial": f"{cert.serial:x}",
                 "not_before": not_before.isoformat(),
                 "not_after": not_after.isoformat(),
                 "digest_algorithm": sig.digest_oid,
@@ -251,8 +253,8 @@ class _Checker:
         if problem:
             self.add(entry, "UNKNOWN_ALGORITHM", f"{errors.describe('UNKNOWN_ALGORITHM')}: {problem}", "sig-alg")
         self._dates(entry, not_before, not_after)
-        if facts.key_usage_problem:
-            self.add(entry, "INVALID_CERT_KEY_USAGE", facts.key_usage_problem, "sig-key-usage")
+        if cert.key_usage_problem:
+            self.add(entry, "INVALID_CERT_KEY_USAGE", cert.key_usage_problem, "sig-key-usage")
         self._metadata(entry, subject)
         self._chain(entry)
 
@@ -314,24 +316,27 @@ class _Checker:
         sig = entry.inspected
         try:
             trusted = certs.trusted_bundle(bundle_path)
-        except (OSError, ValueError) as exc:  # the server's file, not the document: no defect of the document
+        except (OSError, *certs.PARSE_ERRORS) as exc:  # the server's file, not the document: no defect of the document
             raise ServerFault(f"список доверенных УЦ MOCK_REMD_TRUSTED_CA [{bundle_path}] не прочитан") from exc
-        chain = certs.build_chain(sig.certificate, sig.certificates, trusted)
+        chain = certs.build_chain(sig.cert, sig.certificates, trusted)
         if chain is None:
-            issuer = sig.certificate.issuer.human_friendly
+            issuer = sig.cert.issuer.human_friendly
             self.add(entry, code, f"{errors.describe(code)}. Издатель сертификата: [{issuer}]", "sig-chain")
             return
         for cert in chain[1:]:
-            not_before, not_after = certs.validity(cert)
-            if self.created is not None and not (not_before <= self.created <= not_after):
+            if self.created is not None and not (cert.not_before <= self.created <= cert.not_after):
                 self.add(entry, code, f"сертификат УЦ [{cert.subject.human_friendly}] недействителен на дату создания документа", "sig-chain")
                 return
         if _RANK[self.level] >= _RANK["crypto"]:
             for child, parent in zip(chain, chain[1:], strict=False):
-                if not verify.verify_certificate(child, parent):
+                verdict = verify.verify_certificate(child, parent)
+                if verdict is None:
+                    self.unchecked_links.append(child.subject.human_friendly)
+                elif not verdict:
                     self.add(
                         entry, code,
                         f"подпись сертификата [{child.subject.human_friendly}] не проверяется ключом УЦ [{parent.subject.human_friendly}]",
                         "sig-chain",
                     )
                     return
+

@@ -1,4 +1,12 @@
-"""What the registry reads from a signer's certificate: subject identity, validity, key usage, chain."""
+"""What the registry reads from a signer's certificate: subject identity, validity, key usage, chain.
+
+Certificates come from many CAs: names carry ИНН/ОГРН/СНИЛС in any string type, extensions include
+ones nobody here knows (subjectSignTool, qcStatements…), some marked critical, and the CA may sign with
+GOST R 34.10-2001 while the holder's key is 2012. :func:`read_certificate` reads only what the checks
+need, each part on its own, with local ASN.1 specs (names, public key) and asn1crypto's stock ones
+(validity, the few extensions used); a part that cannot be read raises :class:`CertificateUnreadable`
+naming that part, and nothing else of the certificate is touched.
+"""
 
 from __future__ import annotations
 
@@ -6,15 +14,35 @@ import datetime as dt
 import os
 import re
 import threading
+from collections.abc import Callable
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
+from typing import TypeVar
 
-from asn1crypto import pem, x509
+from asn1crypto import core, pem, x509
 
-from mock_remd.validation.signatures import oids  # noqa: F401 - registers the GOST OIDs
+from mock_remd.validation.signatures import names, oids
+from mock_remd.validation.signatures.gost import KEY_BITS, GostKeyError, GostPublicKey
 
 _SPACES = re.compile(r"\s+")
+_T = TypeVar("_T")
+
+#: exceptions asn1crypto raises on bytes it cannot parse (lazily, on first access)
+PARSE_ERRORS = (ValueError, TypeError, KeyError, IndexError, OverflowError, UnicodeError)
+
+_KEY_USAGE = "2.5.29.15"
+_SUBJECT_KEY_ID = "2.5.29.14"
+_AUTHORITY_KEY_ID = "2.5.29.35"
+_BASIC_CONSTRAINTS = "2.5.29.19"
+
+
+class CertificateUnreadable(ValueError):
+    """A certificate part that cannot be read; ``what`` names it in Russian for the message."""
+
+    def __init__(self, what: str) -> None:
+        super().__init__(what)
+        self.what = what
 
 
 def normalize_name(value: str) -> str:
@@ -42,43 +70,148 @@ class SubjectInfo:
         return self.common_name
 
 
-def _first(value: object) -> str:
-    if isinstance(value, list):
-        value = value[0] if value else ""
-    return str(value or "").strip()
+def subject_of(name: names.NameInfo) -> SubjectInfo:
+    """SN, G, CN, SNILS, INN, OGRN, INNLE and O of a name (digits only for the numeric identifiers)."""
+    return SubjectInfo(
+        common_name=name.get(names.COMMON_NAME),
+        surname=name.get(names.SURNAME),
+        given_name=name.get(names.GIVEN_NAME),
+        snils=re.sub(r"\D", "", name.get(names.SNILS)),
+        inn=re.sub(r"\D", "", name.get(names.INN)),
+        ogrn=re.sub(r"\D", "", name.get(names.OGRN) or name.get(names.OGRNIP)),
+        inn_le=re.sub(r"\D", "", name.get(names.INN_LE)),
+        organization=name.get(names.ORGANIZATION),
+    )
 
 
 def subject_info(cert: x509.Certificate) -> SubjectInfo:
     """Read SN, G, CN, SNILS, INN, OGRN, INNLE and O from the certificate subject."""
-    native = cert.subject.native
-    return SubjectInfo(
-        common_name=_first(native.get("common_name")),
-        surname=_first(native.get("surname")),
-        given_name=_first(native.get("given_name")),
-        snils=re.sub(r"\D", "", _first(native.get("snils"))),
-        inn=_first(native.get("inn")),
-        ogrn=_first(native.get("ogrn")),
-        inn_le=_first(native.get("inn_le")),
-        organization=_first(native.get("organization_name")),
+    return read_certificate(cert.dump()).subject_info
+
+
+@dataclass(frozen=True)
+class CertInfo:
+    """The parts of one certificate the checks use, read once (plain values, no lazy parsing left)."""
+
+    der: bytes
+    serial: int
+    subject: names.NameInfo
+    issuer: names.NameInfo
+    not_before: dt.datetime
+    not_after: dt.datetime
+    #: public-key algorithm OID and the GOST key (None when the key is not GOST R 34.10)
+    key_algorithm: str
+    public_key: GostPublicKey | None
+    #: keyUsage bit names (asn1crypto's), None when the extension is absent
+    key_usage: frozenset[str] | None
+    key_id: bytes | None
+    authority_key_id: bytes | None
+    signature_algorithm: str
+    tbs_der: bytes
+    signature_value: bytes
+
+    @property
+    def subject_info(self) -> SubjectInfo:
+        return subject_of(self.subject)
+
+    @property
+    def key_usage_problem(self) -> str | None:
+        """Why the key may not sign documents (needs digitalSignature or nonRepudiation); None when fine."""
+        if self.key_usage is None:
+            return "в сертификате отсутствует расширение «Использование ключа» (keyUsage)"
+        if not self.key_usage & {"digital_signature", "non_repudiation"}:
+            listed = ", ".join(sorted(self.key_usage)) or "пусто"
+            return (
+                f"использование ключа [{listed}] не включает цифровую подпись (digitalSignature) "
+                "и неотрекаемость (nonRepudiation)"
+            )
+        return None
+
+
+def _part(what: str, read: Callable[[], _T]) -> _T:
+    try:
+        return read()
+    except CertificateUnreadable:
+        raise
+    except PARSE_ERRORS as exc:
+        raise CertificateUnreadable(what) from exc
+
+
+def _time(value: x509.Time) -> dt.datetime:
+    moment = value.native
+    if not isinstance(moment, dt.datetime):
+        raise ValueError("not a date")
+    return moment if moment.tzinfo else moment.replace(tzinfo=dt.UTC)
+
+
+def _extensions(tbs: x509.TbsCertificate) -> dict[str, bytes]:
+    """extnID (dotted) -> extnValue contents, for every extension (unknown and critical ones too)."""
+    found: dict[str, bytes] = {}
+    for ext in tbs["extensions"] or []:
+        found.setdefault(ext["extn_id"].dotted, ext["extn_value"].contents or b"")
+    return found
+
+
+def _key(spki_der: bytes, algorithm: str) -> GostPublicKey | None:
+    if algorithm not in KEY_BITS:
+        return None
+    try:
+        return GostPublicKey.from_spki_der(spki_der)
+    except GostKeyError as exc:
+        raise CertificateUnreadable("открытый ключ ГОСТ Р 34.10 (параметры или значение ключа)") from exc
+
+
+@lru_cache(maxsize=2048)
+def read_certificate(der: bytes) -> CertInfo:
+    """Read one DER certificate; raises :class:`CertificateUnreadable` naming the part that is broken."""
+    cert = _part("структура сертификата", lambda: x509.Certificate.load(der))
+    tbs = _part("структура сертификата (tbsCertificate)", lambda: cert["tbs_certificate"])
+    tbs_der = _part("структура сертификата (tbsCertificate)", tbs.dump)
+    serial = _part("серийный номер", lambda: int(tbs["serial_number"].native))
+    subject = _part("имя владельца (subject)", lambda: names.read_name(tbs["subject"].dump()))
+    issuer = _part("имя издателя (issuer)", lambda: names.read_name(tbs["issuer"].dump()))
+    not_before = _part("срок действия (notBefore)", lambda: _time(tbs["validity"]["not_before"]))
+    not_after = _part("срок действия (notAfter)", lambda: _time(tbs["validity"]["not_after"]))
+    spki = _part("открытый ключ (subjectPublicKeyInfo)", lambda: tbs["subject_public_key_info"].dump())
+    key_algorithm = _part("алгоритм открытого ключа", lambda: oids.SubjectPublicKeyInfo.load(spki)["algorithm"]["algorithm"].dotted)
+    public_key = _part("открытый ключ ГОСТ Р 34.10", lambda: _key(spki, key_algorithm))
+    extensions = _part("список расширений", lambda: _extensions(tbs))
+    key_usage = None
+    if _KEY_USAGE in extensions:
+        key_usage = _part(
+            "расширение «Использование ключа» (keyUsage)",
+            lambda: frozenset(x509.KeyUsage.load(extensions[_KEY_USAGE]).native),
+        )
+    key_id = None
+    if _SUBJECT_KEY_ID in extensions:
+        key_id = _part(
+            "расширение subjectKeyIdentifier", lambda: core.OctetString.load(extensions[_SUBJECT_KEY_ID]).native
+        )
+    authority_key_id = None
+    if _AUTHORITY_KEY_ID in extensions:
+        authority_key_id = _part(
+            "расширение authorityKeyIdentifier",
+            lambda: x509.AuthorityKeyIdentifier.load(extensions[_AUTHORITY_KEY_ID])["key_identifier"].native,
+        )
+    signature_algorithm = _part("алгоритм подписи сертификата", lambda: cert["signature_algorithm"]["algorithm"].dotted)
+    signature_value = _part("значение подписи сертификата", lambda: cert["signature_value"].native)
+    return CertInfo(
+        der=der, serial=serial, subject=subject, issuer=issuer, not_before=not_before, not_after=not_after,
+        key_algorithm=key_algorithm, public_key=public_key, key_usage=key_usage, key_id=key_id,
+        authority_key_id=authority_key_id, signature_algorithm=signature_algorithm, tbs_der=tbs_der,
+        signature_value=signature_value,
     )
 
 
 def validity(cert: x509.Certificate) -> tuple[dt.datetime, dt.datetime]:
     """notBefore and notAfter as aware datetimes."""
-    v = cert["tbs_certificate"]["validity"]
-    return v["not_before"].native, v["not_after"].native
+    info = read_certificate(cert.dump())
+    return info.not_before, info.not_after
 
 
 def key_usage_problem(cert: x509.Certificate) -> str | None:
     """Why the key may not sign documents (needs digitalSignature or nonRepudiation); None when fine."""
-    usage = cert.key_usage_value
-    if usage is None:
-        return "в сертификате отсутствует расширение «Использование ключа» (keyUsage)"
-    granted = set(usage.native)
-    if not granted & {"digital_signature", "non_repudiation"}:
-        listed = ", ".join(sorted(granted)) or "пусто"
-        return f"использование ключа [{listed}] не включает цифровую подпись (digitalSignature) и неотрекаемость (nonRepudiation)"
-    return None
+    return read_certificate(cert.dump()).key_usage_problem
 
 
 @dataclass(frozen=True)
@@ -93,29 +226,30 @@ class CertFacts:
 
 @lru_cache(maxsize=2048)
 def _facts(der: bytes) -> CertFacts:
-    cert = x509.Certificate.load(der)
-    not_before, not_after = validity(cert)
-    return CertFacts(subject_info(cert), not_before, not_after, key_usage_problem(cert))
+    info = read_certificate(der)
+    return CertFacts(info.subject_info, info.not_before, info.not_after, info.key_usage_problem)
 
 
-def cert_facts(cert: x509.Certificate) -> CertFacts:
+def cert_facts(cert: x509.Certificate | CertInfo) -> CertFacts:
     """Subject, validity and key-usage verdict of ``cert`` (cached by its DER: signers repeat)."""
-    return _facts(cert.dump())
+    return _facts(cert.der if isinstance(cert, CertInfo) else cert.dump())
 
 
-def _read_bundle(path: Path) -> list[x509.Certificate]:
+def _read_bundle(path: Path) -> list[CertInfo]:
     data = path.read_bytes()
     if pem.detect(data):
-        return [x509.Certificate.load(der) for label, _h, der in pem.unarmor(data, multiple=True) if label == "CERTIFICATE"]
-    return [x509.Certificate.load(data)]
+        ders = [der for label, _h, der in pem.unarmor(data, multiple=True) if label == "CERTIFICATE"]
+    else:
+        ders = [data]
+    return [read_certificate(der) for der in ders]
 
 
 _bundle_lock = threading.Lock()
-_bundles: dict[Path, tuple[float, list[x509.Certificate]]] = {}
+_bundles: dict[Path, tuple[float, list[CertInfo]]] = {}
 
 
-def trusted_bundle(path: Path) -> list[x509.Certificate]:
-    """The certificates of a PEM bundle, cached until the file changes."""
+def trusted_bundle(path: Path) -> list[CertInfo]:
+    """The certificates of a PEM bundle, cached until the file changes (OSError/ValueError when unreadable)."""
     mtime = os.stat(path).st_mtime
     with _bundle_lock:
         cached = _bundles.get(path)
@@ -127,33 +261,29 @@ def trusted_bundle(path: Path) -> list[x509.Certificate]:
     return certs
 
 
-def _issued_by(cert: x509.Certificate, issuer: x509.Certificate) -> bool:
-    if cert.issuer != issuer.subject:
+def issued_by(cert: CertInfo, issuer: CertInfo) -> bool:
+    """``cert`` names ``issuer`` as its issuer (name, and key identifiers when both are present)."""
+    if not cert.issuer.same_as(issuer.subject):
         return False
-    aki, ski = cert.authority_key_identifier, issuer.key_identifier
+    aki, ski = cert.authority_key_id, issuer.key_id
     return aki is None or ski is None or aki == ski
 
 
-def build_chain(
-    cert: x509.Certificate, intermediates: list[x509.Certificate], trusted: list[x509.Certificate]
-) -> list[x509.Certificate] | None:
+def build_chain(cert: CertInfo, intermediates: list[CertInfo], trusted: list[CertInfo]) -> list[CertInfo] | None:
     """The path ``[cert, …, trusted anchor]`` by issuer name and key identifiers, or None when there is none."""
-    trusted_der = {t.dump() for t in trusted}
+    trusted_der = {t.der for t in trusted}
     chain = [cert]
     current = cert
     for _ in range(8):
-        if current.dump() in trusted_der:
+        if current.der in trusted_der:
             return chain
-        anchor = next((t for t in trusted if _issued_by(current, t)), None)
+        anchor = next((t for t in trusted if issued_by(current, t)), None)
         if anchor is not None:
-            if anchor.dump() != current.dump():
+            if anchor.der != current.der:
                 chain.append(anchor)
             return chain
-        parent = next(
-            (c for c in intermediates if c.dump() != current.dump() and c.dump() not in {x.dump() for x in chain}
-             and _issued_by(current, c)),
-            None,
-        )
+        used = {x.der for x in chain}
+        parent = next((c for c in intermediates if c.der not in used and issued_by(current, c)), None)
         if parent is None:
             return None
         chain.append(parent)

@@ -26,6 +26,10 @@ class GostKeyError(ValueError):
     """A key or parameter set this module cannot use."""
 
 
+#: public-key algorithm OID -> key bits (GOST R 34.10-2001 keys are 256-bit curve points too)
+KEY_BITS = {oids.KEY_256: 256, oids.KEY_512: 512, oids.KEY_2001: 256}
+
+
 @cache
 def _signer(paramset: str, bits: int) -> gostsignature.GOST34102012:
     name = oids.CURVES.get(paramset)
@@ -48,6 +52,8 @@ class GostPublicKey:
     paramset: str
     x: int
     y: int
+    #: the key algorithm OID when it is not GOST R 34.10-2012 (only 2001 keys, read from CA certificates)
+    algorithm: str = ""
 
     @property
     def size(self) -> int:
@@ -55,33 +61,46 @@ class GostPublicKey:
 
     @classmethod
     def from_spki(cls, info: keys.PublicKeyInfo) -> GostPublicKey:
-        """Read a SubjectPublicKeyInfo with a GOST key OID."""
+        """Read a SubjectPublicKeyInfo with a GOST key OID (parsed or not: only its bytes are used)."""
+        return cls.from_spki_der(info.dump())
+
+    @classmethod
+    def from_spki_der(cls, der: bytes) -> GostPublicKey:
+        """Read the DER of a GOST R 34.10-2012 (or -2001) SubjectPublicKeyInfo with the local specs.
+
+        Raises :class:`GostKeyError` for other algorithms, ValueError when the structure is broken.
+        """
+        info = oids.SubjectPublicKeyInfo.load(der)
         algo = info["algorithm"]["algorithm"].dotted
-        if algo not in oids.KEY_NAMES:
-            raise GostKeyError(f"not a GOST R 34.10-2012 public key ({algo})")
-        bits = 256 if algo == oids.KEY_256 else 512
+        if algo not in KEY_BITS:
+            raise GostKeyError(f"not a GOST R 34.10 public key ({algo})")
+        bits = KEY_BITS[algo]
         params = info["algorithm"]["parameters"]
-        if not isinstance(params, oids.GostPublicKeyParameters):
-            params = oids.GostPublicKeyParameters.load(params.dump())
-        paramset = params["public_key_param_set"].dotted
-        raw = info["public_key"].parsed.native
+        if params is None or isinstance(params, core.Void) or params.contents is None:
+            raise GostKeyError("GOST public key without its parameter set")
+        paramset = oids.GostPublicKeyParameters.load(params.dump())["public_key_param_set"].dotted
+        raw = core.OctetString.load(info["public_key"].native).native
         size = bits // 8
         if len(raw) != 2 * size:
             raise GostKeyError(f"GOST public key must be {2 * size} bytes, got {len(raw)}")
         x = int.from_bytes(raw[:size], "little")
         y = int.from_bytes(raw[size:], "little")
-        return cls(bits, paramset, x, y)
+        return cls(bits, paramset, x, y, algo if algo == oids.KEY_2001 else "")
 
-    def to_spki(self) -> keys.PublicKeyInfo:
-        """Encode as a SubjectPublicKeyInfo the way OpenSSL's GOST engine does."""
-        algo = oids.KEY_256 if self.bits == 256 else oids.KEY_512
+    def spki_der(self) -> bytes:
+        """The SubjectPublicKeyInfo DER, encoded the way OpenSSL's GOST engine does."""
+        algo = self.algorithm or (oids.KEY_256 if self.bits == 256 else oids.KEY_512)
         raw = self.x.to_bytes(self.size, "little") + self.y.to_bytes(self.size, "little")
-        return keys.PublicKeyInfo(
+        return oids.SubjectPublicKeyInfo(
             {
                 "algorithm": {"algorithm": algo, "parameters": key_parameters(self.paramset, self.bits)},
-                "public_key": core.OctetString(raw),
+                "public_key": core.OctetString(raw).dump(),
             }
-        )
+        ).dump()
+
+    def to_spki(self) -> keys.PublicKeyInfo:
+        """The SubjectPublicKeyInfo as asn1crypto's type (for embedding in a TBSCertificate)."""
+        return keys.PublicKeyInfo.load(self.spki_der())
 
     def verify(self, digest: bytes, signature: bytes) -> bool:
         """Check a wire-format signature (``s ‖ r``) over a Streebog digest (as the hash outputs it)."""

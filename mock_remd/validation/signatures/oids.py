@@ -1,13 +1,13 @@
-"""GOST R 34.10/34.11-2012 object identifiers, taught to asn1crypto.
+"""GOST R 34.10/34.11 object identifiers and the local ASN.1 specs that read GOST structures.
 
-asn1crypto ships without names for the Russian algorithm and certificate-subject OIDs. :func:`register`
-adds them to its OID maps (algorithm ids, public-key parameter specs, subject attribute types) so that
-GOST certificates and CMS containers parse and build like any other. It runs on import and is idempotent.
+Nothing here changes asn1crypto's global OID maps: asn1crypto leaves OIDs it does not know as dotted
+strings and their values as ``Any``, and the GOST parts (key parameters, the public key BIT STRING) are
+read with the local specs below. Importing mock-remd therefore changes nothing for its host process.
 """
 
 from __future__ import annotations
 
-from asn1crypto import algos, core, keys, x509
+from asn1crypto import core
 
 # --- algorithms (RFC 9215, TC26) -------------------------------------------------------------------
 KEY_256 = "1.2.643.7.1.1.1.1"
@@ -50,17 +50,35 @@ PARAMSET_256_A = "1.2.643.7.1.2.1.1.1"
 PARAMSET_256_B = "1.2.643.7.1.2.1.1.2"
 PARAMSET_512_A = "1.2.643.7.1.2.1.2.1"
 
+# --- GOST R 34.10-2001 (CA certificates still signed with it) -------------------------------------
+KEY_2001 = "1.2.643.2.2.19"
+DIGEST_94 = "1.2.643.2.2.9"
+SIG_2001 = "1.2.643.2.2.3"
+
+#: certificate signature OID -> (hashlib/OpenSSL digest name, digest bits, GOST R 34.10 key bits)
+CERT_SIGNATURES = {
+    SIG_256: ("md_gost12_256", 256, 256),
+    SIG_512: ("md_gost12_512", 512, 512),
+    SIG_2001: ("md_gost94", 256, 256),
+}
+
 # --- certificate subject attributes (Приказ ФСБ № 795) ----------------------------------------
 SNILS = "1.2.643.100.3"
 OGRN = "1.2.643.100.1"
 OGRNIP = "1.2.643.100.5"
 INN = "1.2.643.3.131.1.1"
 INN_LE = "1.2.643.100.4"
-SUBJECT_NAMES = {SNILS: "snils", OGRN: "ogrn", OGRNIP: "ogrnip", INN: "inn", INN_LE: "inn_le"}
+
+# --- CMS attributes (RFC 5652, RFC 5035) ---------------------------------------------------------
+CONTENT_TYPE = "1.2.840.113549.1.9.3"
+MESSAGE_DIGEST = "1.2.840.113549.1.9.4"
+SIGNING_TIME = "1.2.840.113549.1.9.5"
+SIGNING_CERTIFICATE_V2 = "1.2.840.113549.1.9.16.2.47"
+SIGNED_DATA = "1.2.840.113549.1.7.2"
 
 
 class GostPublicKeyParameters(core.Sequence):
-    """GostR3410-2012-PublicKeyParameters (RFC 9215 §4.2)."""
+    """GostR3410-2012-PublicKeyParameters (RFC 9215 §4.2); also GOST R 34.10-2001's (RFC 4491)."""
 
     _fields = [
         ("public_key_param_set", core.ObjectIdentifier),
@@ -69,41 +87,13 @@ class GostPublicKeyParameters(core.Sequence):
     ]
 
 
-def _add_names(cls: type[core.ObjectIdentifier], names: dict[str, str]) -> None:
-    cls._map.update(names)
-    if cls._reverse_map is not None:  # already built by an earlier lookup: keep it in step
-        cls._reverse_map.update({v: k for k, v in names.items()})
+class AlgorithmIdentifier(core.Sequence):
+    """An AlgorithmIdentifier whose parameters are left as they came (local spec, no global OID map)."""
+
+    _fields = [("algorithm", core.ObjectIdentifier), ("parameters", core.Any, {"optional": True})]
 
 
-_original_public_key_spec = keys.PublicKeyInfo._spec_callbacks["public_key"]
+class SubjectPublicKeyInfo(core.Sequence):
+    """SubjectPublicKeyInfo read without asn1crypto's algorithm tables (the key stays a BIT STRING)."""
 
-
-def _public_key_spec(info: keys.PublicKeyInfo):
-    """GOST subjectPublicKey is a BIT STRING wrapping a DER OCTET STRING (X‖Y little-endian)."""
-    if info["algorithm"]["algorithm"].dotted in KEY_NAMES:
-        return (keys.ParsableOctetBitString, core.OctetString)
-    return _original_public_key_spec(info)
-
-
-_registered = False
-
-
-def register() -> None:
-    """Teach asn1crypto the GOST algorithm, parameter and subject-attribute OIDs (idempotent)."""
-    global _registered
-    if _registered:
-        return
-    _add_names(keys.PublicKeyAlgorithmId, KEY_NAMES)
-    for name in KEY_NAMES.values():
-        keys.PublicKeyAlgorithm._oid_specs[name] = GostPublicKeyParameters
-    keys.PublicKeyInfo._spec_callbacks = {**keys.PublicKeyInfo._spec_callbacks, "public_key": _public_key_spec}
-    _add_names(algos.DigestAlgorithmId, DIGEST_NAMES)
-    # CMS signers write either the signature-with-digest OID or the bare key OID here.
-    _add_names(algos.SignedDigestAlgorithmId, {**SIG_NAMES, **KEY_NAMES})
-    _add_names(x509.NameType, SUBJECT_NAMES)
-    for name in SUBJECT_NAMES.values():
-        x509.NameTypeAndValue._oid_specs[name] = core.NumericString
-    _registered = True
-
-
-register()
+    _fields = [("algorithm", AlgorithmIdentifier), ("public_key", core.OctetBitString)]

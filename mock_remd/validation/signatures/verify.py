@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import hashlib
+
 from asn1crypto import x509
 
-from mock_remd.validation.signatures import oids, streebog
+from mock_remd.validation.signatures import certs, oids, streebog
 from mock_remd.validation.signatures.cms import InspectedSignature
 from mock_remd.validation.signatures.gost import GostKeyError, GostPublicKey
 
@@ -17,25 +19,47 @@ def public_key(cert: x509.Certificate) -> GostPublicKey:
 def verify_signer(sig: InspectedSignature) -> bool:
     """True when the SignerInfo signature verifies with the signer certificate's key.
 
-    With signed attributes the signature covers Streebog of their DER (as received, re-tagged SET OF);
-    without them it covers the content digest, which a detached signature cannot provide here: False.
+    With signed attributes the signature covers Streebog of their DER: the bytes as received (re-tagged
+    SET OF) and, when the sender's encoding was not DER, the DER re-encoding RFC 5652 prescribes. Without
+    signed attributes the container is not CAdES-BES and is refused before this check: False.
     """
-    if sig.signed_attrs_der is None:
+    key = sig.cert.public_key
+    if sig.signed_attrs_der is None or key is None or sig.cert.key_algorithm == oids.KEY_2001:
         return False
-    try:
-        key = public_key(sig.certificate)
-    except (GostKeyError, ValueError):
-        return False
-    return key.verify(streebog.digest(sig.signed_attrs_der, key.bits), sig.signature)
+    for attrs in (sig.signed_attrs_der, sig.signed_attrs_der_canonical):
+        if attrs is not None and key.verify(streebog.digest(attrs, key.bits), sig.signature):
+            return True
+    return False
 
 
-def verify_certificate(cert: x509.Certificate, issuer: x509.Certificate) -> bool:
-    """True when ``cert`` carries a valid GOST signature by ``issuer``'s key."""
-    if cert["signature_algorithm"]["algorithm"].dotted not in oids.SIGNATURE_BITS:
+def _digest(name: str, bits: int, data: bytes) -> bytes | None:
+    if name == "md_gost94":  # GOST R 34.11-94: only OpenSSL's GOST engine/provider has it
+        try:
+            return hashlib.new(name, data).digest()
+        except (ValueError, TypeError):
+            return None
+    return streebog.digest(data, bits)
+
+
+def verify_certificate(cert: certs.CertInfo | x509.Certificate, issuer: certs.CertInfo | x509.Certificate) -> bool | None:
+    """True when ``cert`` carries a valid GOST signature by ``issuer``'s key, False when it does not.
+
+    None when the signature cannot be checked here: a GOST R 34.10-2001 signature (GOST R 34.11-94 hash)
+    without OpenSSL's GOST engine.
+    """
+    child = cert if isinstance(cert, certs.CertInfo) else certs.read_certificate(cert.dump())
+    parent = issuer if isinstance(issuer, certs.CertInfo) else certs.read_certificate(issuer.dump())
+    spec = oids.CERT_SIGNATURES.get(child.signature_algorithm)
+    key = parent.public_key
+    if spec is None or key is None:
+        return False
+    digest_name, digest_bits, key_bits = spec
+    if key.bits != key_bits:
         return False
     try:
-        key = public_key(issuer)
-    except (GostKeyError, ValueError):
+        digest = _digest(digest_name, digest_bits, child.tbs_der)
+    except GostKeyError:
         return False
-    tbs = cert["tbs_certificate"].dump()
-    return key.verify(streebog.digest(tbs, key.bits), cert["signature_value"].native)
+    if digest is None:
+        return None
+    return key.verify(digest, child.signature_value)
