@@ -7,15 +7,17 @@ import threading
 from typing import Any
 
 from flask import Blueprint, render_template, request
+from lxml import etree
 
 from mock_remd.admin.dashboard.cda_view import notes_by_line, xml_lines
 from mock_remd.admin.dashboard.scenarios_view import describe
+from mock_remd.catalog.incidents import record_incident
 from mock_remd.core.model import RegisterRequest
 from mock_remd.server.runtime import Runtime
 from mock_remd.soap.operations import find_register_request, parse_register
 from mock_remd.validation.pipeline import Validator
 from mock_remd.validation.report import LAYER_ORDER, ValidationReport
-from mock_remd.xmlsafe import parse_bytes
+from mock_remd.xmlsafe import UnsafeXmlError, XmlTooLargeError, parse_bytes
 
 _lock = threading.Lock()
 
@@ -32,17 +34,27 @@ def full_validator(rt: Runtime) -> Validator:
     return v
 
 
+class UnreadableRequest(ValueError):
+    """The uploaded request cannot be used; the message is one sentence of ours."""
+
+
 def read_request(data: bytes) -> RegisterRequest:
-    """A ``registerDocumentRequest`` from an envelope or a bare request (``ValueError`` otherwise)."""
-    root = parse_bytes(data)
+    """A ``registerDocumentRequest`` from an envelope or a bare request (:class:`UnreadableRequest` otherwise)."""
+    try:
+        root = parse_bytes(data)
+    except (UnsafeXmlError, XmlTooLargeError) as exc:
+        raise UnreadableRequest(str(exc)) from None
+    except etree.XMLSyntaxError as exc:
+        where = f" (строка {exc.lineno})" if getattr(exc, "lineno", None) else ""
+        raise UnreadableRequest(f"файл запроса не является корректным XML{where}") from None
     op = find_register_request(root)
     if op is None:
-        raise ValueError("no registerDocumentRequest element")
+        raise UnreadableRequest("в файле запроса нет элемента registerDocumentRequest")
     return parse_register(op)
 
 
 def validate_upload(rt: Runtime, content: bytes, request_bytes: bytes | None, kind: str) -> ValidationReport:
-    """Run the layers on an uploaded document (and request); raises ``ValueError`` for an unreadable request."""
+    """Run the layers on an uploaded document (and request); raises :class:`UnreadableRequest` for an unreadable request."""
     req = read_request(request_bytes) if request_bytes else None
     return full_validator(rt).validate(content, req, kind=kind)
 
@@ -84,9 +96,13 @@ def register(bp: Blueprint, rt: Runtime) -> None:
         req_bytes = req_file.read() if req_file else b""
         try:
             report = validate_upload(rt, content, req_bytes or None, (request.form.get("kind") or "").strip())
-        except Exception as exc:
+        except UnreadableRequest as exc:
             return render_template("dashboard/validate.html", report=None, error="val.bad_request", exc=str(exc),
                                    lines=[]), 400
+        except Exception:  # a bug of ours: the page names the incident, the log has the traceback
+            incident = record_incident("dashboard validate")
+            return render_template("dashboard/validate.html", report=None, error="val.bad_request",
+                                   exc=f"внутренняя ошибка (инцидент {incident.id})", lines=[]), 500
         layers = [lr.as_dict() for lr in report.layers]
         return render_template("dashboard/validate.html", report=report, layers=layers, error="",
                                filename=upload.filename if upload else "",

@@ -14,6 +14,7 @@ from mock_remd.admin.dashboard.story import load_story
 from mock_remd.admin.dashboard.timeline import TimelineFilter, timeline_page
 from mock_remd.admin.dashboard.tools import render_scenarios, render_systems
 from mock_remd.admin.errors import ApiError
+from mock_remd.catalog.incidents import network_failure
 from mock_remd.delivery.callback_xml import ACTION, content_type, result_envelope
 from mock_remd.server.runtime import Runtime
 
@@ -48,7 +49,7 @@ def send_test_callback(system: dict[str, Any]) -> dict[str, Any]:
     try:
         resp = requests.post(url, data=body, headers=headers, timeout=TEST_TIMEOUT)
     except requests.RequestException as exc:
-        return {"ok": False, "url": url, "error": f"{type(exc).__name__}: {exc}", "sent": body.decode()}
+        return {"ok": False, "url": url, "error": network_failure(url, exc, timeout=TEST_TIMEOUT), "sent": body.decode()}
     return {"ok": 200 <= resp.status_code < 300, "url": url, "status": resp.status_code,
             "body": resp.text[:20000], "sent": body.decode()}
 

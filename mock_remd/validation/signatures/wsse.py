@@ -166,8 +166,11 @@ def check_wsse(envelope_root: etree._Element | None, *, verify_signature: bool =
     try:
         key = GostPublicKey.from_spki(cert.public_key)
         value = _b64(signature.findtext(f"{{{DS_NS}}}SignatureValue"))
-    except (GostKeyError, ValueError, binascii.Error) as exc:
+    except GostKeyError as exc:  # our own sentence about the key
         return [_f("SIGNATURE_VERIFICATION_ERROR", f"подпись не проверяется: {exc}")]
+    except (ValueError, binascii.Error):
+        return [_f("SIGNATURE_VERIFICATION_ERROR", "подпись не проверяется: ds:SignatureValue не является "
+                                                   "корректной строкой base64")]
     digest = streebog.digest(_c14n(signed_info), key.bits)
     if not (key.verify(digest, value) or key.verify(digest, value[::-1])):
         findings.append(_f("SIGNATURE_VERIFICATION_ERROR", "значение подписи SignatureValue не верно"))
