@@ -125,3 +125,23 @@ class ServerFault(Exception):
     def __init__(self, message: str) -> None:
         super().__init__(message)
         self.message = message
+
+
+def safe_text(exc: BaseException, fallback: str) -> str:
+    """A sentence for ``exc`` that is safe to show: the message of our own exception classes, the
+    operating system's words for a file error, a position for a text or JSON error, else ``fallback``.
+
+    Library exception texts (parsers, HTTP, database) are never returned: their wording, class names
+    and internals are not for users.
+    """
+    import json
+
+    if type(exc).__module__.startswith("mock_remd."):
+        return str(exc)
+    if isinstance(exc, UnicodeDecodeError):
+        return f"текст не в кодировке UTF-8 (байт {exc.start})"
+    if isinstance(exc, json.JSONDecodeError):
+        return f"не является корректным JSON (строка {exc.lineno}, позиция {exc.colno})"
+    if isinstance(exc, OSError) and exc.strerror:
+        return f"{exc.strerror}: {exc.filename}" if exc.filename else exc.strerror
+    return fallback

@@ -13,6 +13,8 @@ import secrets
 import sys
 from pathlib import Path
 
+from mock_remd.catalog.incidents import safe_text
+
 
 def register(subparsers: argparse._SubParsersAction) -> None:
     """Add the ``generate`` subcommand."""
@@ -84,7 +86,7 @@ def run(args: argparse.Namespace) -> int:
     try:
         out.mkdir(parents=True, exist_ok=True)
     except OSError as exc:
-        print(f"mock-remd generate: cannot create {out}: {exc}", file=sys.stderr)
+        print(f"mock-remd generate: cannot create {out}: {safe_text(exc, 'not writable')}", file=sys.stderr)
         return 2
     options: dict = {}
     if args.organization:

@@ -7,6 +7,7 @@ import json
 import sys
 from pathlib import Path
 
+from mock_remd.catalog.incidents import safe_text
 from mock_remd.validation.nsi.exports import ExportError
 from mock_remd.validation.nsi.kinds import kinds_tsv
 from mock_remd.validation.nsi.model import KINDS_OID
@@ -121,7 +122,7 @@ def cmd_import(args: argparse.Namespace) -> int:
             )
         except (ExportError, OSError, UnicodeDecodeError) as exc:
             failed += 1
-            print(f"mock-remd nsi import: {path}: {exc}", file=sys.stderr)
+            print(f"mock-remd nsi import: {path}: {safe_text(exc, 'file not readable')}", file=sys.stderr)
             continue
         print(_describe(result))
         if result.dictionary.oid == KINDS_OID:

@@ -12,6 +12,8 @@ import base64
 import sys
 from pathlib import Path
 
+from mock_remd.catalog.incidents import safe_text
+
 
 def register(subparsers: argparse._SubParsersAction) -> None:
     """Add the ``sign`` subcommand."""
@@ -45,10 +47,11 @@ def run(args: argparse.Namespace) -> int:
             key_pem, cert_pem = identity.key_pem, identity.cert_pem
         der = sign_detached(content, key_pem, cert_pem)
     except OSError as exc:
-        print(f"mock-remd sign: {exc}", file=sys.stderr)
+        print(f"mock-remd sign: {safe_text(exc, 'file not readable')}", file=sys.stderr)
         return 2
     except ValueError as exc:
-        print(f"mock-remd sign: cannot sign with this key/certificate: {exc}", file=sys.stderr)
+        reason = safe_text(exc, "the key or the certificate is not a GOST R 34.10-2012 PEM")
+        print(f"mock-remd sign: cannot sign with this key/certificate: {reason}", file=sys.stderr)
         return 2
     data = der if args.der else base64.b64encode(der) + b"\n"
     if args.out == "-":
@@ -59,7 +62,7 @@ def run(args: argparse.Namespace) -> int:
     try:
         out.write_bytes(data)
     except OSError as exc:
-        print(f"mock-remd sign: {exc}", file=sys.stderr)
+        print(f"mock-remd sign: {safe_text(exc, 'file not writable')}", file=sys.stderr)
         return 2
     print(f"{out}: {'DER' if args.der else 'base64'} detached CMS, {len(der)} bytes of DER", file=sys.stderr)
     return 0

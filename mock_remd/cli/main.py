@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import argparse
+import contextlib
 import importlib
 import logging
 import sys
 import tempfile
+from collections.abc import Iterator
 from importlib import metadata
 from pathlib import Path
 
@@ -62,17 +64,19 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     if args.verbose and not logging.getLogger().handlers:
         logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
-    if args.command != "serve":  # the server logs incidents to its own log; a command keeps them off the terminal
-        route_incidents_to_file()
-    try:
-        return int(args.func(args) or 0)
-    except KeyboardInterrupt:
-        return 130
-    except Exception:  # a bug of ours: one sentence and the incident id, the traceback goes to the log file
-        incident = record_incident(f"mock-remd {args.command}")
-        print(f"mock-remd {args.command}: внутренняя ошибка (инцидент {incident.id}); "
-              f"подробности в {_incident_log_path() or 'журнале'}", file=sys.stderr)
-        return 2
+    # the server logs incidents to its own log; a command keeps them (and their tracebacks) off the terminal
+    with contextlib.ExitStack() as stack:
+        if args.command != "serve":
+            stack.enter_context(incidents_to_file())
+        try:
+            return int(args.func(args) or 0)
+        except KeyboardInterrupt:
+            return 130
+        except Exception:  # a bug of ours: one sentence and the incident id, the traceback goes to the log file
+            incident = record_incident(f"mock-remd {args.command}")
+            print(f"mock-remd {args.command}: внутренняя ошибка (инцидент {incident.id}); "
+                  f"подробности в {_incident_log_path() or 'журнале'}", file=sys.stderr)
+            return 2
 
 
 _INCIDENT_LOG = "incidents.log"
@@ -83,23 +87,37 @@ def _incident_log_path() -> str:
     return handler.baseFilename if handler is not None else ""
 
 
-def route_incidents_to_file() -> None:
-    """Send incident records (with tracebacks) to ``.mock-remd/incidents.log`` (or the temp folder), not stderr."""
-    logger = logging.getLogger(INCIDENT_LOGGER)
-    if any(isinstance(h, logging.FileHandler) for h in logger.handlers):
-        return
-    for folder in (Path(".mock-remd"), Path(tempfile.gettempdir())):
+class _LazyFileHandler(logging.FileHandler):
+    """A file handler that creates its folder (else falls back to the temp folder) only when a record comes."""
+
+    def __init__(self, path: Path) -> None:
+        super().__init__(path, encoding="utf-8", delay=True)
+
+    def _open(self):  # type: ignore[override]
         try:
-            folder.mkdir(parents=True, exist_ok=True)
-            handler = logging.FileHandler(folder / _INCIDENT_LOG, encoding="utf-8", delay=False)
+            Path(self.baseFilename).parent.mkdir(parents=True, exist_ok=True)
+            return super()._open()
         except OSError:
-            continue
-        handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
-        logger.addHandler(handler)
-        logger.propagate = False
-        return
-    logger.addHandler(logging.NullHandler())
+            self.baseFilename = str(Path(tempfile.gettempdir()) / _INCIDENT_LOG)
+            return super()._open()
+
+
+@contextlib.contextmanager
+def incidents_to_file() -> Iterator[None]:
+    """While a command runs, incident records (with tracebacks) go to ``.mock-remd/incidents.log`` (or the
+    temp folder) instead of the terminal; the logger is restored afterwards."""
+    logger = logging.getLogger(INCIDENT_LOGGER)
+    handler = _LazyFileHandler(Path(".mock-remd") / _INCIDENT_LOG)
+    handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
+    propagate = logger.propagate
+    logger.addHandler(handler)
     logger.propagate = False
+    try:
+        yield
+    finally:
+        logger.removeHandler(handler)
+        logger.propagate = propagate
+        handler.close()
 
 
 if __name__ == "__main__":

@@ -16,6 +16,7 @@ from mock_remd.admin.dashboard.tools import render_scenarios, render_systems
 from mock_remd.admin.errors import ApiError
 from mock_remd.catalog.incidents import network_failure
 from mock_remd.delivery.callback_xml import ACTION, content_type, result_envelope
+from mock_remd.scenarios.engine import ScenarioError
 from mock_remd.server.runtime import Runtime
 
 TEST_TIMEOUT = 10.0
@@ -104,7 +105,7 @@ def register(app: Flask, rt: Runtime) -> None:
                 rt.scenarios.activate(names, system=system)
             else:
                 rt.scenarios.deactivate(system=system)
-        except Exception as exc:
+        except ScenarioError as exc:
             return render_scenarios(rt, lint=error_text(exc), status=400)
         return redirect("/scenarios?" + urlencode({"msg": "scn.done"}), 303)
 
@@ -124,7 +125,7 @@ def register(app: Flask, rt: Runtime) -> None:
         source = source or request.form.get("source", "")
         try:
             result = rt.scenarios.upload(source, "application/yaml")
-        except Exception as exc:
+        except ScenarioError as exc:
             return render_scenarios(rt, lint=error_text(exc), source=source, status=400)
         name = result.get("name", "") if isinstance(result, dict) else ""
         return redirect("/scenarios?" + urlencode({"msg": "scn.uploaded", "name": name}), 303)

@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from mock_remd.catalog.incidents import safe_text
 from mock_remd.validation.nsi.exports import ExportError, ParsedExport, read_export
 from mock_remd.validation.nsi.model import STORE_FORMAT, Dictionary
 from mock_remd.validation.nsi.overrides import OVERRIDES_FILE, load_overrides
@@ -129,7 +130,7 @@ def load_dir(nsi_dir: Path, extra_overrides: dict[str, dict[str, Any]] | None = 
     try:
         result.overrides = load_overrides(nsi_dir, extra_overrides)
     except ValueError as exc:
-        result.errors[OVERRIDES_FILE] = str(exc)
+        result.errors[OVERRIDES_FILE] = safe_text(exc, "файл не прочитан")
         result.overrides = load_overrides(None, extra_overrides)
     if not nsi_dir.is_dir():
         return result
@@ -142,14 +143,14 @@ def load_dir(nsi_dir: Path, extra_overrides: dict[str, dict[str, Any]] | None = 
             if isinstance(data, dict) and data.get("format") == STORE_FORMAT:
                 result.add(Dictionary.from_dict(data))
         except (OSError, ValueError, KeyError) as exc:
-            result.errors[path.name] = str(exc)
+            result.errors[path.name] = safe_text(exc, "файл словаря повреждён")
     for path in files:
         if path.suffix.lower() not in EXPORT_SUFFIXES:
             continue
         try:
             result.add(read_export(path, overrides=result.overrides).dictionary, replace=False)
         except (OSError, ExportError, UnicodeDecodeError) as exc:
-            result.errors[path.name] = str(exc)
+            result.errors[path.name] = safe_text(exc, "файл выгрузки не прочитан")
     for d in result.all():
         d.options = dict(result.overrides.get(d.oid, {}))
     return result
