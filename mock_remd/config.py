@@ -10,11 +10,14 @@ import dataclasses
 import os
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from mock_remd import yamlsafe
 from mock_remd.catalog.incidents import ON_INTERNAL_ERROR
 from mock_remd.validation.context import SIGNATURE_LEVELS, ValidationSettings
+
+if TYPE_CHECKING:
+    from mock_remd.core.lifecycle import LifecycleOptions
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 
@@ -34,6 +37,10 @@ def _float_list(value: Any) -> tuple[float, ...]:
     if isinstance(value, (list, tuple)):
         return tuple(float(v) for v in value)
     return tuple(float(v) for v in str(value).replace(";", ",").split(",") if v.strip())
+
+
+def _words(value: str) -> list[str]:
+    return [w.strip() for w in str(value).replace(";", ",").split(",") if w.strip()]
 
 
 class ConfigError(ValueError):
@@ -107,6 +114,18 @@ class Settings:
     #: a validation layer that fails inside (a bug of ours): "accept" decides the document from the
     #: layers that ran; "reject" answers XML_VALIDATOR_ERROR with the incident id
     on_internal_error: str = "accept"
+    #: kinds whose new versions the registry refuses (RESTRICT_NEW_VERSION), comma-separated
+    versions_forbidden_kinds: str = "230"
+    #: association types that mark the link to the previous version, comma-separated
+    version_association_types: str = "RPLC"
+    #: strict versions: versionNumber exactly the newest + 1, a version > 1 needs its link, known types only
+    versions_strict: bool = False
+    #: where CAN_NOT_ASSOCIATE and NOT_UNIQUE_ASSOCIATION come from: callback (default) or sync
+    association_checks: str = "callback"
+    #: links (not versions) to documents of organisations the caller does not serve are allowed
+    associations_other_organizations: bool = True
+    #: names of association types (code -> name), e.g. from NSI 1.2.643.5.1.13.13.99.2.122
+    association_types: dict[str, str] = field(default_factory=dict)
     systems: list[dict[str, Any]] = field(default_factory=list)
     #: how the user named each setting given on the command line (``packs_dir`` -> ``--packs``)
     labels: dict[str, str] = field(default_factory=dict, repr=False, compare=False)
@@ -141,6 +160,20 @@ class Settings:
             },
         )
 
+    def lifecycle_options(self) -> LifecycleOptions:
+        """The version and link rules (a document's life) of the settings."""
+        from mock_remd.core.lifecycle import LifecycleOptions
+
+        return LifecycleOptions(
+            forbidden_kinds=frozenset(_words(self.versions_forbidden_kinds)),
+            version_types=frozenset(w.upper() for w in _words(self.version_association_types)),
+            type_names=tuple((str(k), str(v)) for k, v in self.association_types.items()),
+            strict=self.versions_strict,
+            association_checks=self.association_checks,
+            other_organizations=self.associations_other_organizations,
+            max_document_bytes=self.max_request_bytes,
+        )
+
     def check(self) -> None:
         """Raise :class:`ConfigError` for values that cannot work."""
         if self.signatures not in SIGNATURE_LEVELS:
@@ -167,6 +200,9 @@ class Settings:
         if self.on_internal_error not in ON_INTERNAL_ERROR:
             raise ConfigError("config.one_of", self.label("on_internal_error"), self.on_internal_error,
                               allowed=", ".join(ON_INTERNAL_ERROR))
+            raise ConfigError(f"MOCK_REMD_ON_INTERNAL_ERROR={self.on_internal_error!r}: expected accept or reject")
+        if self.association_checks not in ("callback", "sync"):
+            raise ConfigError(f"MOCK_REMD_ASSOCIATION_CHECKS={self.association_checks!r}: expected callback or sync")
         if not self.callback_backoff:
             raise ConfigError("config.no_delays", self.label("callback_backoff"))
         for name in ("packs_dir", "nsi_dir", "scenarios_dir"):
@@ -238,6 +274,12 @@ class Settings:
                 return float(raw)
             if isinstance(default, tuple):
                 return _float_list(raw)
+            if isinstance(default, dict):
+                if isinstance(raw, str):  # environment: code=name;code=name
+                    raw = dict(p.split("=", 1) for p in raw.split(";") if "=" in p)
+                if not isinstance(raw, dict):
+                    raise TypeError("expected a mapping")
+                return {str(k).strip(): str(v).strip() for k, v in raw.items()}
             if isinstance(default, list):
                 if not isinstance(raw, list):
                     raise ConfigError("config.not_list", label, raw)

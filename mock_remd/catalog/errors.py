@@ -65,6 +65,11 @@ TEMPLATES: dict[str, str] = {
     "INVALID_CONTENT": "Ошибка получения файла ЭМД из файлового хранилища: Переданный файл не является валидным XML файлом",
     "DIGEST_MISMATCH": "Хеш-сумма документа не соответствует хеш-сумме в ЭП [{detail}]",
     "INVALID_DOC_CONTENT_TYPE": "Документ не соответствует допустимому формату для вида документов [{kind}]",
+    # a document's life: versions and links (the RESTRICT_NEW_VERSION text is the registry's own)
+    "RESTRICT_NEW_VERSION": "Для ЭМД {kind} запрещена регистрация новых версий",
+    "CANT_REG_VERSION": "Регистрация версии документа невозможна: {reason}",
+    "CAN_NOT_ASSOCIATE": "Невозможно связать документы. Создание недопустимой связи документов: {reason}",
+    "NOT_UNIQUE_ASSOCIATION": "Регистрируемая связь документов уже существует: документ [{target}], тип связи [{type}]",
 }
 
 

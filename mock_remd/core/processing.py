@@ -16,6 +16,7 @@ from mock_remd.core.background import BatchWorker, owner_id
 from mock_remd.core.behaviour import Behaviour
 from mock_remd.core.dates import add_years, parse_datetime, registry_date, registry_datetime
 from mock_remd.core.emdr_id import format_emdr_id
+from mock_remd.core.lifecycle import LinkChecker
 from mock_remd.core.model import RegisterRequest, normalize_message_id
 from mock_remd.core.registry import RegistryOptions
 from mock_remd.delivery.callback_xml import ACTION, result_envelope
@@ -23,6 +24,7 @@ from mock_remd.delivery.pull import pull_document
 from mock_remd.store.clock import MSK, utcnow
 from mock_remd.store.faults import is_server_fault
 from mock_remd.store.repository import Store
+from mock_remd.validation.cda.versions import identity_of_bytes
 from mock_remd.validation.pipeline import Validator
 from mock_remd.validation.report import ValidationReport
 
@@ -79,7 +81,14 @@ class Processor(BatchWorker):
         if not jobs:
             return 0
         self._systems = {}
-        self._commit(self.map(self.prepare, jobs))
+        # a document with links is checked against the registry as the documents before it left it:
+        # those are prepared and written one at a time, after the rest of the batch
+        linked = [j for j in jobs if (j.get("request") or {}).get("associations")]
+        plain = [j for j in jobs if not (j.get("request") or {}).get("associations")]
+        if plain:
+            self._commit(self.map(self.prepare, plain))
+        for job in linked:
+            self._commit([self.prepare(job)])
         return len(jobs)
 
     def _commit(self, outcomes: list[Outcome]) -> None:
@@ -173,13 +182,25 @@ class Processor(BatchWorker):
         if content is not None:
             report = self.validator.validate(content, req)
             errors.extend(ErrorItem(f.code, f.message) for f in report.answer_errors())
-        return self._finish(row, behaviour, errors=errors, report=report, content=pulled)
+        links: list[dict[str, Any]] = []
+        lifecycle = self.options.lifecycle
+        if req.associations or lifecycle.strict:
+            identity = identity_of_bytes(content, max_bytes=self.max_document_bytes)
+            organizations = list(self._system(row["system"]).get("organizations") or [])
+            plan = LinkChecker(self.store, lifecycle).check(req, identity, organizations)
+            errors.extend(plan.errors)
+            links = plan.links
+        return self._finish(row, behaviour, errors=errors, report=report, content=pulled, links=links)
 
     def _finish(self, row: dict[str, Any], behaviour: Behaviour, *, errors: list[ErrorItem],
-                report: ValidationReport | None, content: bytes | None) -> Outcome:
+                report: ValidationReport | None, content: bytes | None,
+                links: list[dict[str, Any]] | None = None) -> Outcome:
         cb = behaviour.callback
         if cb.status == "error" or (cb.errors and cb.status != "success"):
-            forced = [E.item(e["code"], e.get("message")) for e in (cb.errors or [])]
+            # a forced code's message is its catalogue template, filled with what the request says
+            facts = {"kind": row.get("kind") or "", "local_uid": row.get("local_uid") or "",
+                     "organization": row.get("organization") or "", "system": row.get("system") or ""}
+            forced = [E.item(e["code"], e.get("message"), **facts) for e in (cb.errors or [])]
             errors = forced or errors or [E.item("VALIDATION_ERROR", "Ошибка валидации значения")]
         elif cb.status == "success":
             errors = []
@@ -206,6 +227,7 @@ class Processor(BatchWorker):
                 elif created.tzinfo is None:
                     created = created.replace(tzinfo=MSK)
                 values.update(
+                    links=links or [],
                     status="registered",
                     emdr_id=emdr_id,
                     registration_date_time=registry_datetime(now),

@@ -21,6 +21,7 @@ from mock_remd.core.behaviour import Behaviour, BehaviourSource, RequestFacts, m
 from mock_remd.core.coarse_checks import run_coarse_checks
 from mock_remd.core.dates import parse_datetime
 from mock_remd.core.emdr_id import format_emdr_id
+from mock_remd.core.lifecycle import LifecycleOptions, sync_link_errors
 from mock_remd.core.model import RegisterRequest, normalize_message_id, snils_digits
 from mock_remd.core.systems import DEMO_SYSTEM, normalize_system
 from mock_remd.store.clock import MSK, utcnow
@@ -50,6 +51,7 @@ class RegistryOptions:
     store_years: int = 25
     callback_delay_ms: int = 0
     callback_backoff: tuple[float, ...] = (1.0, 2.0, 5.0, 10.0, 30.0)
+    lifecycle: LifecycleOptions = field(default_factory=LifecycleOptions)
 
 
 class RegistryService:
@@ -135,7 +137,9 @@ class RegistryService:
         if behaviour and behaviour.sync.replaces_answer:
             if behaviour.sync.errors:
                 result.status = "error"
-                result.errors = [E.item(e["code"], e.get("message")) for e in behaviour.sync.errors]
+                values = {"kind": req.kind, "local_uid": req.local_uid, "organization": req.organization,
+                          "system": facts.system}
+                result.errors = [E.item(e["code"], e.get("message"), **values) for e in behaviour.sync.errors]
             self._journal(req, system, result, soap_version, started)
             return result
         errors, content = self._check(req, system, now)
@@ -224,6 +228,7 @@ class RegistryService:
         if req.organization and req.organization not in (system.get("organizations") or []):
             errors.append(E.item("VALIDATION_ERROR", E.message("ORG_NOT_BOUND", organization=req.organization,
                                                                 system=system["mnemonic"])))
+        errors.extend(sync_link_errors(self.store, self.options.lifecycle, req, list(system.get("organizations") or [])))
         if req.local_uid and errors:  # with other errors, report a duplicate too (one read)
             existing = self.store.find_active_by_local_uid(req.local_uid)
             if existing is not None:
@@ -356,8 +361,8 @@ class RegistryService:
             row = self.store.registered_by_emdr_id(emdr_id)
             if row is None or row["organization"] not in (system.get("organizations") or []):
                 result.status, result.errors = "error", [E.item("REGISTRY_ITEM_NOT_FOUND", emdr_id=emdr_id)]
-            else:
-                result.item = registry_item(row)
+            else:  # the registry answers with the current version of the document
+                result.item = registry_item(self.store.version_chain(int(row["id"]))[-1])
         self.journal_other(operation="getRegistryItem", message_id=message_id, client_entity_id=client_entity_id,
                            sync_status=self._sync_label(result), errors=[e.as_dict() for e in result.errors],
                            soap_version=soap_version, system=(system or {}).get("mnemonic", ""),

@@ -54,6 +54,7 @@ class Runtime:
             store_years=settings.store_years,
             callback_delay_ms=settings.callback_delay_ms,
             callback_backoff=tuple(settings.callback_backoff),
+            lifecycle=settings.lifecycle_options(),
         )
         self.sender = CallbackSender(self.store, timeout=settings.callback_timeout, poll_interval=poll_interval)
         self.processor = Processor(

@@ -63,6 +63,15 @@ def _fit_columns(table: Any, values: dict[str, Any]) -> dict[str, Any]:
         elif isinstance(value, int) and not isinstance(value, bool) and not -(2**31) <= value < 2**31:
             out[name] = 0
     return out
+#: a registered document that a newer version replaced (searches return current versions only)
+_SUPERSEDED = (
+    select(t.links.c.id)
+    .where(t.links.c.target_document_id == t.documents.c.id)
+    .where(t.links.c.is_version.is_(True))
+    .exists()
+)
+#: the longest version chain walked (a guard against a cycle a hand-edited store could hold)
+MAX_CHAIN = 1000
 
 
 def _row(r: Any) -> dict[str, Any]:
@@ -255,6 +264,7 @@ class Store:
                     seq = self._next_sequence(c, sequence) if sequence else None
                     values, deliveries = build(seq)
                 values = dict(values)
+                links = values.pop("links", None) or []
                 if "content" in values:
                     c.execute(update(t.payloads).where(t.payloads.c.document_id == doc_id)
                               .values(content=values.pop("content")))
@@ -265,6 +275,9 @@ class Store:
                 )
                 for d in deliveries:
                     c.execute(_INSERT_DELIVERY, self._delivery_row(d, now))
+                for link in links:
+                    c.execute(insert(t.links).values(**_fit_columns(t.links, link), document_id=doc_id,
+                                                     created_at=now))
 
     def next_sequence(self, name: str) -> int:
         """A sequence number unique in the store (for emdrId)."""
@@ -352,7 +365,8 @@ class Store:
     ) -> list[dict[str, Any]]:
         """Registered documents of the given organisations matching the filters (oldest first)."""
         cols = list(t.documents.c)
-        q = select(*cols).where(t.documents.c.status == "registered").where(t.documents.c.organization.in_(organizations))
+        q = (select(*cols).where(t.documents.c.status == "registered")
+             .where(t.documents.c.organization.in_(organizations)).where(~_SUPERSEDED))
         if organization:
             q = q.where(t.documents.c.organization == organization)
         if kind:
@@ -373,6 +387,91 @@ class Store:
 
             rows = [r for r in rows if inside(r)]
         return rows
+
+    # ---- versions and links ----------------------------------------------------------------------
+    def registered_by_target(self, target: str) -> dict[str, Any] | None:
+        """The registered document an association ``target`` names: by emdrId, else by localUid."""
+        target = target.strip()
+        if not target:
+            return None
+        d = t.documents.c
+        with self.db.transaction(write=False) as c:
+            row = c.execute(select(t.documents).where(d.emdr_id == target).where(d.status == "registered")).first()
+            if row is None:
+                row = c.execute(select(t.documents).where(d.local_uid_key == target.lower())
+                                .where(d.status == "registered").order_by(d.id.desc()).limit(1)).first()
+        return _row(row)
+
+    def links_from(self, doc_id: int) -> list[dict[str, Any]]:
+        """The links a registered document carries, in request order."""
+        with self.db.transaction(write=False) as c:
+            return [_row(r) for r in c.execute(select(t.links).where(t.links.c.document_id == doc_id)
+                                               .order_by(t.links.c.id))]
+
+    def links_to(self, doc_id: int) -> list[dict[str, Any]]:
+        """The links of other registered documents that point at this one, oldest first."""
+        with self.db.transaction(write=False) as c:
+            return [_row(r) for r in c.execute(select(t.links).where(t.links.c.target_document_id == doc_id)
+                                               .order_by(t.links.c.id))]
+
+    def links_of_set_to(self, set_id: str, target_doc_id: int, type_: str) -> list[dict[str, Any]]:
+        """Links of type ``type_`` from documents of the version set ``set_id`` to ``target_doc_id``."""
+        if not set_id:
+            return []
+        q = (select(t.links).where(t.links.c.set_id == set_id).where(t.links.c.target_document_id == target_doc_id)
+             .where(t.links.c.type == type_))
+        with self.db.transaction(write=False) as c:
+            return [_row(r) for r in c.execute(q)]
+
+    def version_chain(self, doc_id: int) -> list[dict[str, Any]]:
+        """The registered versions of the document ``doc_id`` belongs to, oldest first (itself alone
+        when it has no versions). Each row is the document's row plus ``version_number`` where a
+        link recorded it."""
+        cols = [c for c in t.documents.c]
+        with self.db.transaction(write=False) as c:
+            def doc(i: int) -> dict[str, Any] | None:
+                return _row(c.execute(select(*cols).where(t.documents.c.id == i)).first())
+
+            def link(where: Any) -> dict[str, Any] | None:
+                return _row(c.execute(select(t.links).where(where).where(t.links.c.is_version.is_(True))
+                                      .order_by(t.links.c.id).limit(1)).first())
+
+            start = doc(doc_id)
+            if start is None:
+                return []
+            numbers: dict[int, int | None] = {}
+            back: list[dict[str, Any]] = []
+            cur, seen = doc_id, {doc_id}
+            while len(seen) < MAX_CHAIN:
+                up = link(t.links.c.document_id == cur)
+                if up is None or up["target_document_id"] is None or up["target_document_id"] in seen:
+                    break
+                numbers.setdefault(cur, up["version_number"])
+                numbers.setdefault(up["target_document_id"], up["target_version_number"])
+                cur = up["target_document_id"]
+                seen.add(cur)
+                prev = doc(cur)
+                if prev is None:
+                    break
+                back.append(prev)
+            forward: list[dict[str, Any]] = []
+            cur = doc_id
+            while len(seen) < MAX_CHAIN:
+                down = link(t.links.c.target_document_id == cur)
+                if down is None or down["document_id"] in seen:
+                    break
+                numbers.setdefault(cur, down["target_version_number"])
+                numbers.setdefault(down["document_id"], down["version_number"])
+                cur = down["document_id"]
+                seen.add(cur)
+                nxt = doc(cur)
+                if nxt is None:
+                    break
+                forward.append(nxt)
+        chain = list(reversed(back)) + [start] + forward
+        for row in chain:
+            row["version_number"] = numbers.get(row["id"])
+        return chain
 
     def seed_documents(self, docs: Iterable[dict[str, Any]]) -> list[dict[str, Any]]:
         """Insert already-registered documents (admin seeding); assigns emdrIds where missing."""
@@ -566,7 +665,7 @@ class Store:
     def reset(self, *, everything: bool = False) -> None:
         """Empty journal, registry and deliveries; ``everything`` also systems and scenarios."""
         with self.db.transaction() as c:
-            for table in (t.requests, t.payloads, t.documents, t.outbox, t.counters, t.scenario_state):
+            for table in (t.requests, t.payloads, t.documents, t.links, t.outbox, t.counters, t.scenario_state):
                 c.execute(delete(table))
             if everything:
                 for table in (t.systems, t.scenarios, t.active_scenarios):

@@ -105,6 +105,29 @@ payloads = Table(
     Column("content", LargeBinary, nullable=True),
 )
 
+#: links between registered documents (``associations/association`` of a registered request): a new
+#: version's link to the version it replaces (``is_version``) or any other link, recorded as sent
+links = Table(
+    "links",
+    metadata,
+    Column("id", _PK, primary_key=True, autoincrement=True),
+    Column("document_id", BigInteger, nullable=False),  # the registered document carrying the link
+    Column("local_uid", String(128), nullable=False, default=""),
+    Column("set_id", String(512), nullable=False, default=""),  # its setId, root|extension
+    Column("version_number", Integer, nullable=True),  # its versionNumber
+    Column("target", String(128), nullable=False, default=""),  # as sent: emdrId or localUid
+    Column("type", String(64), nullable=False, default=""),
+    Column("type_name", String(256), nullable=False, default=""),
+    Column("target_document_id", BigInteger, nullable=True),
+    Column("target_local_uid", String(128), nullable=False, default=""),
+    Column("target_emdr_id", String(64), nullable=False, default=""),
+    Column("target_version_number", Integer, nullable=True),
+    Column("is_version", Boolean, nullable=False, default=False),
+    Column("created_at", DateTime(), nullable=False),
+    Index("ix_links_document", "document_id"),
+    Index("ix_links_target", "target_document_id"),
+)
+
 outbox = Table(
     "outbox",
     metadata,
