@@ -157,6 +157,8 @@ class Settings:
                 "schematron_cache_dir": self.cache_dir or None,
                 "max_document_bytes": self.max_request_bytes,
                 "nsi": {"unknown_version": self.nsi_unknown_version, "strict_unknown": self.nsi_strict},
+                "lifecycle": {"strict": self.versions_strict,
+                              "version_types": [w.upper() for w in _words(self.version_association_types)]},
             },
         )
 

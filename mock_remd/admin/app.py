@@ -176,23 +176,32 @@ def create_admin_app(rt: Runtime) -> Flask:
                                               kind=request.args.get("kind", ""), limit=limit, offset=offset)
         return jsonify({"items": [serialize.document(r) for r in rows], "total": total})
 
+    def _document(key: str) -> dict:
+        """A document by localUid, or the registered one with this emdrId."""
+        row = rt.store.get_document(key)
+        if row is None:
+            registered = rt.store.registered_by_emdr_id(key)
+            row = rt.store.get_document_by_id(int(registered["id"])) if registered else None
+        if row is None:
+            raise ApiError(404, f"документ {key} не найден")
+        return row
+
     @app.get("/_admin/documents/<local_uid>")
     def documents_get(local_uid: str):
-        row = rt.store.get_document(local_uid)
-        if row is None:
-            raise ApiError(404, f"документ {local_uid} не найден")
+        row = _document(local_uid)
+        local_uid = row["local_uid"]
         out = serialize.document(row, full=True)
         history = rt.store.document_history(local_uid)
         out["attempts"] = [serialize.document(h) for h in history]
         deliveries, _ = rt.store.list_deliveries(local_uid=local_uid, limit=100)
         out["callbacks"] = [serialize.delivery(d) for d in deliveries]
+        out.update(serialize.life(rt.store, row))
         return jsonify(out)
 
     @app.get("/_admin/documents/<local_uid>/content")
     def documents_content(local_uid: str):
-        row = rt.store.get_document(local_uid)
-        if row is None:
-            raise ApiError(404, f"документ {local_uid} не найден")
+        row = _document(local_uid)
+        local_uid = row["local_uid"]
         if row.get("content") is None:
             raise ApiError(404, f"у документа {local_uid} нет полученного файла", row.get("status"))
         return Response(row["content"], mimetype="application/xml",

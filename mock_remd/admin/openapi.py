@@ -78,6 +78,34 @@ def openapi_document(server_url: str) -> dict[str, Any]:
                 "Document": {"type": "object", "properties": {k: {} for k in (
                     "local_uid", "emdr_id", "status", "kind", "organization", "registration_date_time", "errors",
                     "layers")}},
+                "DocumentDetail": {"allOf": [{"$ref": "#/components/schemas/Document"}, {
+                    "type": "object",
+                    "properties": {
+                        "attempts": {"type": "array", "items": {"$ref": "#/components/schemas/Document"}},
+                        "callbacks": {"type": "array", "items": {"$ref": "#/components/schemas/Delivery"}},
+                        "versions": {"type": "array", "description": "the registered version chain, oldest first",
+                                     "items": {"$ref": "#/components/schemas/Version"}},
+                        "associations": {"type": "array", "description": "links this document carries",
+                                         "items": {"$ref": "#/components/schemas/Association"}},
+                        "linked_from": {"type": "array", "description": "links of other documents to this one",
+                                        "items": {"$ref": "#/components/schemas/Association"}},
+                    }}]},
+                "Version": {"type": "object", "properties": {
+                    "local_uid": {"type": "string"}, "emdr_id": {"type": "string", "nullable": True},
+                    "version_number": {"type": "integer", "nullable": True}, "status": {"type": "string"},
+                    "registration_date_time": {"type": "string", "nullable": True}, "current": {"type": "boolean"}}},
+                "Association": {"type": "object", "properties": {
+                    "target": {"type": "string", "description": "as sent: emdrId or localUid"},
+                    "type": {"type": "string", "description": "as sent"},
+                    "type_name": {"type": "string", "description": "the type's name where known, else empty"},
+                    "version": {"type": "boolean", "nullable": True, "description": "the link to the replaced version"},
+                    "target_local_uid": {"type": "string", "nullable": True},
+                    "target_emdr_id": {"type": "string", "nullable": True},
+                    "target_version_number": {"type": "integer", "nullable": True},
+                    "recorded": {"type": "boolean", "description": "false: asked for by a request not registered"},
+                    "local_uid": {"type": "string", "description": "linked_from only: the linking document"},
+                    "version_number": {"type": "integer", "nullable": True,
+                                       "description": "linked_from only: its versionNumber"}}},
                 "Delivery": {"type": "object", "properties": {k: {} for k in (
                     "id", "relates_to", "url", "status", "attempts", "due_at", "body")}},
             },
@@ -109,9 +137,12 @@ def openapi_document(server_url: str) -> dict[str, Any]:
                 "post": _op("seed documents that already exist", body=json_body, status="201"),
             },
             "/_admin/documents/{local_uid}": {"parameters": [_p("local_uid")],
-                                              "get": _op("one document with its layers, attempts and callbacks")},
+                                              "get": _op("one document (by localUid or emdrId) with its layers, "
+                                                         "attempts, callbacks, version chain and links",
+                                                         ok={"$ref": "#/components/schemas/DocumentDetail"})},
             "/_admin/documents/{local_uid}/content": {"parameters": [_p("local_uid")],
-                                                      "get": _op("the CDA bytes as received")},
+                                                      "get": _op("the CDA bytes as received (by localUid, or by "
+                                                                 "emdrId: that registered version's file)")},
             "/_admin/callbacks": {"get": _op("deliveries", params=paging + [
                 _q("relates_to", "request MessageID"), _q("status", "pending|delivered|dead"), _q("local_uid", "")],
                 ok=_list("#/components/schemas/Delivery"))},

@@ -5,7 +5,9 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
+from mock_remd.catalog.associations import type_name
 from mock_remd.store.clock import iso
+from mock_remd.store.repository import Store
 
 
 def _value(v: Any) -> Any:
@@ -57,6 +59,55 @@ def document(row: dict[str, Any], *, full: bool = False) -> dict[str, Any]:
         content = row.get("content")
         out["content_size"] = len(content) if content is not None else None
     return out
+
+
+def link(row: dict[str, Any], *, incoming: bool = False) -> dict[str, Any]:
+    """One recorded link; ``incoming`` = seen from its target (``local_uid``/``emdr_id`` of the source)."""
+    out = {
+        "target": row.get("target"),
+        "type": row.get("type"),
+        "type_name": row.get("type_name") or "",
+        "version": bool(row.get("is_version")),
+        "target_local_uid": row.get("target_local_uid") or None,
+        "target_emdr_id": row.get("target_emdr_id") or None,
+        "target_version_number": row.get("target_version_number"),
+        "recorded": True,
+    }
+    if incoming:
+        out["local_uid"] = row.get("local_uid")
+        out["version_number"] = row.get("version_number")
+    return out
+
+
+def life(store: Store, row: dict[str, Any]) -> dict[str, Any]:
+    """``versions`` (the registered version chain, oldest first), ``associations`` (the links this
+    document carries: recorded ones once registered, else as the request asked) and ``linked_from``."""
+    if row.get("status") != "registered":
+        asked = (row.get("request") or {}).get("associations") or []
+        return {
+            "versions": [],
+            "associations": [{"target": a.get("target"), "type": a.get("type"), "type_name": type_name(a.get("type", "")),
+                              "version": None, "target_local_uid": None, "target_emdr_id": None,
+                              "target_version_number": None, "recorded": False} for a in asked],
+            "linked_from": [],
+        }
+    chain = store.version_chain(int(row["id"]))
+    versions = [
+        {
+            "local_uid": v["local_uid"],
+            "emdr_id": v.get("emdr_id"),
+            "version_number": v.get("version_number"),
+            "status": v.get("status"),
+            "registration_date_time": v.get("registration_date_time"),
+            "current": i == len(chain) - 1,
+        }
+        for i, v in enumerate(chain)
+    ]
+    return {
+        "versions": versions,
+        "associations": [link(lk) for lk in store.links_from(int(row["id"]))],
+        "linked_from": [link(lk, incoming=True) for lk in store.links_to(int(row["id"]))],
+    }
 
 
 def delivery(row: dict[str, Any]) -> dict[str, Any]:

@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
+from mock_remd.admin.serialize import life
 from mock_remd.catalog.incidents import record_incident
 from mock_remd.core.model import (
     Association,
@@ -30,6 +31,8 @@ class Story:
     requests: list[dict[str, Any]] = field(default_factory=list)
     deliveries: list[dict[str, Any]] = field(default_factory=list)
     signatures: list[dict[str, Any]] = field(default_factory=list)
+    #: ``versions``, ``associations`` and ``linked_from`` of the selected attempt (admin API shapes)
+    life: dict[str, Any] = field(default_factory=dict)
 
     @property
     def exists(self) -> bool:
@@ -64,6 +67,7 @@ def load_story(store: Store, local_uid: str, attempt_id: int | None = None) -> S
     story.deliveries = deliveries
     if story.selected is not None:
         story.signatures = signatures_of(story.selected)
+        story.life = life(store, story.selected)
     return story
 
 

@@ -4,7 +4,8 @@ Checks, in the registry's message shapes: ``localUid`` vs ``ClinicalDocument/id/
 patient's SNILS, name, birth date and gender; the organisation and department; the creation date
 vs ``effectiveTime``; the doctors of ``personalSigns`` vs author / legal authenticator
 (``INVALID_DOCTOR_*``, ``LEGAL_AUTHENTICATOR_NOT_FOUND``); the kind's patient-info rule (``NO_SNILS``,
-``PATIENT_OCCURRENCE_MISMATCH``) and ``SERIES_REQUIRED``. Without a request the layer does not run.
+``PATIENT_OCCURRENCE_MISMATCH``) and ``SERIES_REQUIRED``; the request's ``associations`` vs the
+header's ``relatedDocument`` / ``setId`` / ``versionNumber``. Without a request the layer does not run.
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ from mock_remd.core.model import Doctor, RegisterRequest, snils_digits
 from mock_remd.validation.cda.access import NOT_CDA_REASON, child, is_cda_root, node_path
 from mock_remd.validation.cda.document import CdaHeader, DocPerson
 from mock_remd.validation.cda.timestamps import parse_ts, parse_xs_date, parse_xs_datetime, same_creation_time
+from mock_remd.validation.cda.versions import read_identity
 from mock_remd.validation.context import DocumentContext, ValidationSettings
 from mock_remd.validation.report import Finding, LayerReport
 
@@ -63,11 +65,13 @@ class CrossLayer:
         findings += self._organization(ctx, doc, req)
         findings += self._creation_time(ctx, doc, req)
         findings += self._doctors(doc, req)
+        version_findings, version_details = self._versions(ctx, req)
+        findings += version_findings
         if kind is not None and kind.series_required and not req.series.strip():
             findings.append(
                 Finding("SERIES_REQUIRED", errors.message("SERIES_REQUIRED", kind=kind.id), rule="C-series")
             )
-        return LayerReport(self.name, True, not findings, findings)
+        return LayerReport(self.name, True, not findings, findings, details=version_details)
 
     # -- helpers -----------------------------------------------------------------------------------
     @staticmethod
@@ -182,6 +186,62 @@ class CrossLayer:
             return []
         text = _mismatch("Дата создания документа|даты создания документа", doc.effective_time_raw, req_raw)
         return [self._finding(ctx, "C-creationDateTime", text, "effectiveTime")]
+
+    def _versions(self, ctx: DocumentContext, req: RegisterRequest) -> tuple[list[Finding], dict]:
+        """``associations`` of the request against ``relatedDocument``/``setId``/``versionNumber``.
+
+        Contradictions are always reported (a replaced version with another ``setId``, a number not
+        below the document's, a parent other than the request's previous version); a link on one
+        side only is reported in strict mode (``versions_strict``), the federal rule being unknown.
+        """
+        identity = read_identity(ctx.root)
+        if identity is None:
+            return [], {}
+        options = ctx.settings.options.get("lifecycle") or {}
+        strict = bool(options.get("strict"))
+        version_types = {str(v).upper() for v in options.get("version_types") or ("RPLC",)}
+        details = {"set_id": identity.set_id, "version_number": identity.version_number,
+                   "related_documents": [{"type_code": p.type_code, "ids": [*p.local_ids, *p.emdr_ids],
+                                          "set_id": p.set_id, "version_number": p.version_number}
+                                         for p in identity.parents]}
+        out: list[Finding] = []
+        number = identity.version_number
+        replaced = [p for p in identity.parents if p.type_code == "RPLC"]
+        for parent in replaced:
+            if parent.set_id and identity.set_id and parent.set_id != identity.set_id:
+                out.append(self._finding(
+                    ctx, "C-version-setId",
+                    f"Идентификатор набора версий (setId) предыдущей версии {IN_DOC} [{parent.set_id}] отличается "
+                    f"от идентификатора набора версий документа [{identity.set_id}]",
+                    "relatedDocument", "parentDocument", "setId"))
+            if parent.version_number is not None and number is not None and parent.version_number >= number:
+                out.append(self._finding(
+                    ctx, "C-version-number",
+                    f"Номер версии документа {IN_DOC} [{number}] должен быть больше номера предыдущей версии "
+                    f"[{parent.version_number}] (relatedDocument)", "versionNumber"))
+        declared = [a for a in req.associations if a.type.strip().upper() in version_types and a.target.strip()]
+        if replaced and declared and not any(p.names(a.target) for p in replaced for a in declared):
+            parent_ids = ", ".join(i for p in replaced for i in (*p.local_ids, *p.emdr_ids))
+            targets = ", ".join(a.target.strip() for a in declared)
+            out.append(self._finding(ctx, "C-version-parent", _mismatch(
+                "Идентификатор предыдущей версии документа|идентификатора предыдущей версии документа",
+                parent_ids, targets), "relatedDocument", "parentDocument"))
+        if strict:
+            if replaced and not req.associations:
+                out.append(self._finding(
+                    ctx, "C-version-association",
+                    f"Связь с предыдущей версией документа {IN_DOC} (relatedDocument) не указана "
+                    f"{IN_REQUEST} (associations)", "relatedDocument"))
+            if declared and not replaced:
+                out.append(self._finding(
+                    ctx, "C-version-related",
+                    f"Связь с предыдущей версией документа {IN_REQUEST} [{declared[0].target.strip()}] не указана "
+                    f"{IN_DOC} (relatedDocument)"))
+            if declared and number == 1:
+                out.append(self._finding(
+                    ctx, "C-version-first",
+                    f"Номер версии документа {IN_DOC} [1] не может быть номером новой версии", "versionNumber"))
+        return out, details
 
     def _doctors(self, doc: CdaHeader, req: RegisterRequest) -> list[Finding]:
         people = doc.people()
