@@ -147,3 +147,34 @@ def test_server_end_to_end_on_each_backend(db_url, sink):
         assert requests.get(f"{srv.url}/_admin/documents").json()["total"] == 0
     finally:
         srv.stop()
+
+
+def test_version_chain_on_each_backend(db_url, sink):
+    """Links, the current version in search and getRegistryItem, and the chain, on SQLite file and PostgreSQL."""
+    import requests
+    from test_document_life import _gen, _next, _registered
+
+    from mock_remd.soap.builders import get_item_envelope, search_envelope
+
+    systems = [{"mnemonic": "demo", "client_entity_id": DEMO_CLIENT, "callback_url": sink.url, "organizations": [DEMO_ORG]}]
+    srv = ThreadedServer(Settings.load({"db_url": db_url, "port": 0, "validation": "none", "signatures": "off",
+                                        "systems": systems}, environ={})).start()
+    try:
+        v1 = _gen("119", 701)
+        emdr1 = _registered(srv, sink, v1.request)
+        v2 = _next(v1.content)
+        emdr2 = _registered(srv, sink, v2.request)
+        v3 = _next(v2.content, target=emdr2)
+        emdr3 = _registered(srv, sink, v3.request)
+        found = requests.post(srv.soap_url, data=search_envelope({}, client_entity_id=DEMO_CLIENT),
+                              headers={"Content-Type": "application/soap+xml"}).text
+        assert v3.local_uid in found and v1.local_uid not in found and v2.local_uid not in found
+        item = requests.post(srv.soap_url, data=get_item_envelope(emdr1, client_entity_id=DEMO_CLIENT),
+                             headers={"Content-Type": "application/soap+xml"}).text
+        assert emdr3 in item
+        doc = requests.get(f"{srv.url}/_admin/documents/{v1.local_uid}").json()
+        assert [v["emdr_id"] for v in doc["versions"]] == [emdr1, emdr2, emdr3]
+        assert requests.post(f"{srv.url}/_admin/reset").status_code == 200
+        assert requests.get(f"{srv.url}/_admin/documents/{emdr1}").status_code == 404
+    finally:
+        srv.stop()

@@ -37,7 +37,54 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     p.add_argument("--system", help="system mnemonic in the request (default: demo)")
     p.add_argument("--unsigned", action="store_true", help="leave signatures out of the request")
     p.add_argument("--soap-version", choices=("1.1", "1.2"), default="1.2", help="SOAP version of the request")
+    v = p.add_argument_group("new versions", "with --version-of FILE: the next version of that document "
+                             "(new localUid, same setId, versionNumber + 1, an association to FILE's version)")
+    v.add_argument("--version-of", metavar="FILE", help="a CDA document (any toolchain's) to make the next version of")
+    v.add_argument("--emdr-id", metavar="ID", help="FILE's registry number: written into relatedDocument and used "
+                                                   "as the association target unless --target is given")
+    v.add_argument("--target", metavar="ID", help="association target (default: FILE's localUid, or --emdr-id)")
+    v.add_argument("--association-type", default="RPLC", metavar="T", help="association type (default RPLC)")
+    v.add_argument("--related-document", action=argparse.BooleanOptionalAction, default=None,
+                   help="write relatedDocument into the header (default: unless the kind's schema forbids it)")
     p.set_defaults(func=run)
+
+
+def _version(args: argparse.Namespace) -> int:
+    from mock_remd.client.document import DocumentError
+    from mock_remd.testing.generator.versions import version_of
+
+    path = Path(args.version_of)
+    try:
+        previous = path.read_bytes()
+    except OSError as exc:
+        print(f"mock-remd generate: cannot read {path}: {exc.strerror or exc}", file=sys.stderr)
+        return 2
+    options: dict = {"signed": not args.unsigned}
+    for name in ("client_entity_id", "system"):
+        if getattr(args, name):
+            options[name] = getattr(args, name)
+    try:
+        doc = version_of(previous, target=args.target or args.emdr_id or "", association_type=args.association_type,
+                         emdr_id=args.emdr_id or "", related_document=args.related_document,
+                         kind=str(args.kind or "").strip(), **options)
+    except DocumentError as exc:
+        print(f"mock-remd generate: {path}: {exc}", file=sys.stderr)
+        return 2
+    out = Path(args.out)
+    try:
+        out.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        print(f"mock-remd generate: cannot create {out}: {exc.strerror or exc}", file=sys.stderr)
+        return 2
+    from mock_remd.soap.builders import register_envelope
+
+    cda = out / f"{doc.local_uid}.xml"
+    req = out / f"{doc.local_uid}.request.xml"
+    cda.write_bytes(doc.content)
+    req.write_bytes(register_envelope(doc.request, version=args.soap_version))
+    print(cda)
+    print(req)
+    return 0
 
 
 def _list_invalid() -> int:
@@ -61,6 +108,8 @@ def run(args: argparse.Namespace) -> int:
 
     if args.list_invalid:
         return _list_invalid()
+    if args.version_of:
+        return _version(args)
     if not args.kind:
         print("mock-remd generate: --kind is required (one of: " + ", ".join(generator.SUPPORTED_KINDS) + ")",
               file=sys.stderr)

@@ -17,11 +17,12 @@ from any toolchain: only the CDA header is read and changed.
 from __future__ import annotations
 
 import uuid
+from collections.abc import Iterator
 from dataclasses import dataclass
 
 from lxml import etree
 
-from mock_remd.client.document import DocumentError, build_request, read_facts
+from mock_remd.client.document import DocumentError, DocumentFacts, SigningDoctor, build_request, read_facts
 from mock_remd.client.signers import SignerSet
 from mock_remd.core.model import Association, RegisterRequest
 from mock_remd.testing.generator.model import DEMO_CLIENT_ENTITY_ID, DEMO_SYSTEM
@@ -106,6 +107,17 @@ def next_version_content(content: bytes, *, local_uid: str | None = None, emdr_i
     return out, new_uid, previous_number + 1
 
 
+class _Unsigned:
+    """A signer set that signs nothing (the request lists the doctors without signatures)."""
+
+    def personal(self, content: bytes, facts: DocumentFacts) -> Iterator[tuple[SigningDoctor, bytes]]:
+        for doctor in facts.doctors:
+            yield doctor, b""
+
+    def organisation(self, content: bytes, facts: DocumentFacts) -> bytes | None:
+        return None
+
+
 def version_of(previous: bytes, *, target: str = "", association_type: str = "RPLC", emdr_id: str = "",
                related_document: bool | None = None, local_uid: str | None = None, kind: str = "",
                system: str = DEMO_SYSTEM, client_entity_id: str = DEMO_CLIENT_ENTITY_ID,
@@ -124,8 +136,8 @@ def version_of(previous: bytes, *, target: str = "", association_type: str = "RP
     content, new_uid, number = next_version_content(previous, local_uid=local_uid, emdr_id=emdr_id,
                                                     related_document=related_document)
     new_facts = read_facts(content)
-    request = build_request(new_facts, content, signers or SignerSet(), system=system,
-                            client_entity_id=client_entity_id, kind=kind)
+    request = build_request(new_facts, content, (signers or SignerSet()) if signed else _Unsigned(), system=system,
+                            client_entity_id=client_entity_id, kind=kind, message_id=f"urn:uuid:{uuid.uuid4()}")
     if not signed:
         for sign in request.personal_signs:
             sign.signature = None
