@@ -26,6 +26,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     what = p.add_mutually_exclusive_group(required=True)
     what.add_argument("--kind", help="NSI 1520 kind to generate (required): 119, 174, 186 or 204")
     what.add_argument("--list-invalid", action="store_true", help="list the rules --invalid can break, and exit")
+    what.add_argument("--version-of", metavar="FILE",
+                      help="make the next version of this CDA document (any toolchain's; its kind is read from it)")
     p.add_argument("--count", type=int, default=1, help="how many documents (default 1)")
     p.add_argument("--out", default=".", help="output directory (default: the current directory)")
     p.add_argument("--seed", type=int, default=None,
@@ -39,7 +41,6 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     p.add_argument("--soap-version", choices=("1.1", "1.2"), default="1.2", help="SOAP version of the request")
     v = p.add_argument_group("new versions", "with --version-of FILE: the next version of that document "
                              "(new localUid, same setId, versionNumber + 1, an association to FILE's version)")
-    v.add_argument("--version-of", metavar="FILE", help="a CDA document (any toolchain's) to make the next version of")
     v.add_argument("--emdr-id", metavar="ID", help="FILE's registry number: written into relatedDocument and used "
                                                    "as the association target unless --target is given")
     v.add_argument("--target", metavar="ID", help="association target (default: FILE's localUid, or --emdr-id)")
@@ -66,7 +67,7 @@ def _version(args: argparse.Namespace) -> int:
     try:
         doc = version_of(previous, target=args.target or args.emdr_id or "", association_type=args.association_type,
                          emdr_id=args.emdr_id or "", related_document=args.related_document,
-                         kind=str(args.kind or "").strip(), **options)
+                         **options)
     except DocumentError as exc:
         print(f"mock-remd generate: {path}: {exc}", file=sys.stderr)
         return 2
