@@ -15,7 +15,7 @@ EXAMPLE_OTHER_ORG = "1.2.643.5.1.13.13.12.2.50.11111"
 
 
 def run(root: etree._Element):
-    return LAYER.run(context(root))
+    return LAYER.run(context(root, kind="119"))  # the examples are kind 119 (as a request would say)
 
 
 def rules(report) -> set[str]:

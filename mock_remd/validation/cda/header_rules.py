@@ -9,11 +9,15 @@ suffix, not the ``.100.`` part), the laxer form is used. One addition: every SNI
 have a correct check digit, as the registry cannot identify a person otherwise.
 
 Rule ids are our own (``H-<part>``); every finding carries the element path and source line.
+:data:`HEADER_RULES` names each rule's source. Whether a ``ClinicalDocument`` part must be present
+is not ours to decide: it is required exactly where the kind's official pack requires it
+(:mod:`mock_remd.validation.cda.pack_requirements`); the rules check the shape of a part that is there.
 """
 
 from __future__ import annotations
 
 import re
+from dataclasses import dataclass
 
 from lxml import etree
 
@@ -21,6 +25,7 @@ from mock_remd.validation.cda import snils
 from mock_remd.validation.cda.access import SNILS_ROOT, attr, children, has_null_flavor
 from mock_remd.validation.cda.checker import RuleChecker
 from mock_remd.validation.cda.document import NSI_DOC_TYPES, NSI_KINDS, NSI_SEMD_TYPES
+from mock_remd.validation.cda.pack_requirements import CDA_R2_REQUIRED, PackRequirements
 from mock_remd.validation.cda.timestamps import is_registry_ts
 from mock_remd.validation.report import Finding
 
@@ -73,16 +78,83 @@ _MIS_ID_WORDS = 'оканчивающееся на ".{0}" ("OID_медицинс
 _TS_WORDS = "в формате YYYYMMDD, YYYYMMDDHHmm+ZZZZ или YYYYMMDDHHmmSS+ZZZZ"
 
 
-def check_header(root: etree._Element) -> list[Finding]:
-    """Run every header rule on a parsed ``ClinicalDocument``; returns the failures."""
+_PACK = "пакет вида СЭМД (правило {module} общих модулей Минздрава; наличие элемента — где пакет вида его требует)"
+
+
+@dataclass(frozen=True)
+class HeaderRule:
+    """One header rule: the ``ClinicalDocument`` part it checks and where the rule comes from."""
+
+    id: str
+    #: the ClinicalDocument child whose presence the rule checks (required only where the pack requires it)
+    element: str
+    source: str
+
+
+HEADER_RULES: tuple[HeaderRule, ...] = (
+    HeaderRule("H-document", "", _PACK.format(module="Main01-1")),
+    HeaderRule("H-realmCode", "realmCode", _PACK.format(module="Main01-1")),
+    HeaderRule("H-typeId", "typeId", _PACK.format(module="Main01-2")),
+    HeaderRule("H-templateId", "templateId", _PACK.format(module="Main01-3")),
+    HeaderRule("H-id", "id", _PACK.format(module="Main01-4")),
+    HeaderRule("H-code", "code", _PACK.format(module="Main01-5")),
+    HeaderRule("H-title", "title", _PACK.format(module="Main01-6")),
+    HeaderRule("H-effectiveTime", "effectiveTime", _PACK.format(module="Main01-7, Core03-1")),
+    HeaderRule("H-confidentialityCode", "confidentialityCode", _PACK.format(module="Main01-8")),
+    HeaderRule("H-languageCode", "languageCode", _PACK.format(module="Main01-9")),
+    HeaderRule("H-setId", "setId", _PACK.format(module="Main01-10")),
+    HeaderRule("H-versionNumber", "versionNumber", _PACK.format(module="Main01-11")),
+    HeaderRule("H-structuredBody", "component", _PACK.format(module="Main01-12")),
+    HeaderRule("H-recordTarget", "recordTarget", _PACK.format(module="Main02-1")),
+    HeaderRule("H-identityDoc", "", _PACK.format(module="Core05-1")),
+    HeaderRule("H-insurancePolicy", "", _PACK.format(module="Main02-1")),
+    HeaderRule("H-addr", "", _PACK.format(module="Core02-1, Extra02-1")),
+    HeaderRule("H-patient", "", _PACK.format(module="Main02-1, Core01-1")),
+    HeaderRule("H-providerOrganization", "", _PACK.format(module="Main02-1, Core06-1")),
+    HeaderRule(
+        "H-patient-snils",
+        "",
+        "форма СНИЛС: Extra01-1; контрольное число: текст реестра в remd-error-messages.tsv "
+        "«Пациент не определен: [СНИЛС [...] не валидно контрольное число]» (все виды)",
+    ),
+    HeaderRule("H-author", "author", _PACK.format(module="Main03-1, Core08-1")),
+    HeaderRule("H-custodian", "custodian", _PACK.format(module="Main04-1")),
+    HeaderRule(
+        "H-informationRecipient",
+        "informationRecipient",
+        _PACK.format(module="Main05-1 / У1-24")
+        + "; получатель — Минздрав России, где пакет требует informationRecipient с id/@root='1.2.643.5.1.13'",
+    ),
+    HeaderRule("H-legalAuthenticator", "legalAuthenticator", _PACK.format(module="Main06-1, Core08-1")),
+)
+RULES_BY_ID = {rule.id: rule for rule in HEADER_RULES}
+#: without any knowledge of the kind's pack: only what the CDA R2 schema itself requires
+CDA_R2_ONLY = PackRequirements(CDA_R2_REQUIRED, False, "HL7 CDA R2")
+
+
+def check_header(root: etree._Element, requires: PackRequirements | None = None) -> list[Finding]:
+    """Run every header rule on a parsed ``ClinicalDocument``; returns the failures.
+
+    ``requires`` says which parts the kind's official pack requires (default: only what CDA R2 does).
+    """
+    req = requires or CDA_R2_ONLY
     c = RuleChecker()
-    _document(c, root)
-    _record_target(c, root)
-    _author(c, root)
-    _custodian(c, root)
-    _information_recipient(c, root)
-    _legal_authenticator(c, root)
+    _document(c, root, req)
+    _record_target(c, root, req)
+    _author(c, root, req)
+    _custodian(c, root, req)
+    _information_recipient(c, root, req)
+    _legal_authenticator(c, root, req)
     return c.findings
+
+
+def _part(c: RuleChecker, rule: str, root: etree._Element, req: PackRequirements) -> etree._Element | None:
+    """The ``ClinicalDocument`` child the rule is about: exactly one where the kind's pack requires it,
+    at most one elsewhere."""
+    element = RULES_BY_ID[rule].element
+    if req.requires(element):
+        return c.one(rule, root, CD, element)
+    return c.optional(rule, root, CD, element)
 
 
 # -- shared pieces -------------------------------------------------------------------------------
@@ -208,51 +280,52 @@ def _staff(c: RuleChecker, rule: str, entity: etree._Element, label: str) -> Non
 
 
 # -- ClinicalDocument ----------------------------------------------------------------------------
-def _document(c: RuleChecker, root: etree._Element) -> None:
+def _document(c: RuleChecker, root: etree._Element, req: PackRequirements) -> None:
     c.no_null_flavor("H-document", root, CD)
 
-    realm = c.one("H-realmCode", root, CD, "realmCode")
+    realm = _part(c, "H-realmCode", root, req)
     if realm is not None and c.no_null_flavor("H-realmCode", realm, f"{CD}/realmCode"):
         c.attr_equals("H-realmCode", realm, f"{CD}/realmCode", "code", "RU")
 
-    type_id = c.one("H-typeId", root, CD, "typeId")
+    type_id = _part(c, "H-typeId", root, req)
     if type_id is not None and c.no_null_flavor("H-typeId", type_id, f"{CD}/typeId"):
         c.attr_equals("H-typeId", type_id, f"{CD}/typeId", "root", TYPE_ID_ROOT)
         c.attr_equals("H-typeId", type_id, f"{CD}/typeId", "extension", TYPE_ID_EXTENSION)
 
-    for template in c.count("H-templateId", root, CD, "templateId", 1):
+    templates = c.count("H-templateId", root, CD, "templateId", 1 if req.requires("templateId") else "<=1")
+    for template in templates:
         if c.no_null_flavor("H-templateId", template, f"{CD}/templateId"):
             c.attr_nonempty("H-templateId", template, f"{CD}/templateId", "root")
 
-    doc_id = c.one("H-id", root, CD, "id")
+    doc_id = _part(c, "H-id", root, req)
     if doc_id is not None and c.no_null_flavor("H-id", doc_id, f"{CD}/id"):
         c.attr_matches("H-id", doc_id, f"{CD}/id", "root", DOC_ID_ROOT, _MIS_ID_WORDS.format(51))
         c.attr_nonempty("H-id", doc_id, f"{CD}/id", "extension")
 
-    code = c.one("H-code", root, CD, "code")
+    code = _part(c, "H-code", root, req)
     if code is not None:
         c.coded("H-code", code, f"{CD}/code", DOC_CODE_SYSTEMS)
 
-    title = c.one("H-title", root, CD, "title")
+    title = _part(c, "H-title", root, req)
     if title is not None and c.no_null_flavor("H-title", title, f"{CD}/title"):
         c.text_nonempty("H-title", title, f"{CD}/title")
 
-    eff = c.one("H-effectiveTime", root, CD, "effectiveTime")
+    eff = _part(c, "H-effectiveTime", root, req)
     if eff is not None:
         if has_null_flavor(eff):
             c.attr_equals("H-effectiveTime", eff, f"{CD}/effectiveTime", "nullFlavor", "NA")
         else:
             _timestamp(c, "H-effectiveTime", eff, f"{CD}/effectiveTime")
 
-    conf = c.one("H-confidentialityCode", root, CD, "confidentialityCode")
+    conf = _part(c, "H-confidentialityCode", root, req)
     if conf is not None:
         c.coded("H-confidentialityCode", conf, f"{CD}/confidentialityCode", CONFIDENTIALITY_SYSTEMS)
 
-    lang = c.one("H-languageCode", root, CD, "languageCode")
+    lang = _part(c, "H-languageCode", root, req)
     if lang is not None and c.no_null_flavor("H-languageCode", lang, f"{CD}/languageCode"):
         c.attr_equals("H-languageCode", lang, f"{CD}/languageCode", "code", "ru-RU")
 
-    set_id = c.one("H-setId", root, CD, "setId")
+    set_id = _part(c, "H-setId", root, req)
     if set_id is not None and c.no_null_flavor("H-setId", set_id, f"{CD}/setId"):
         c.attr_matches("H-setId", set_id, f"{CD}/setId", "root", SET_ID_ROOT, _MIS_ID_WORDS.format(50))
         c.attr_nonempty("H-setId", set_id, f"{CD}/setId", "extension")
@@ -263,11 +336,11 @@ def _document(c: RuleChecker, root: etree._Element) -> None:
                 f"Значения атрибута @root элементов {CD}/id и {CD}/setId должны различаться",
             )
 
-    version = c.one("H-versionNumber", root, CD, "versionNumber")
+    version = _part(c, "H-versionNumber", root, req)
     if version is not None and c.no_null_flavor("H-versionNumber", version, f"{CD}/versionNumber"):
         c.attr_nonempty("H-versionNumber", version, f"{CD}/versionNumber", "value")
 
-    component = c.one("H-structuredBody", root, CD, "component")
+    component = _part(c, "H-structuredBody", root, req)
     if component is not None and c.no_null_flavor("H-structuredBody", component, f"{CD}/component"):
         body = c.one("H-structuredBody", component, f"{CD}/component", "structuredBody")
         if body is not None:
@@ -275,9 +348,9 @@ def _document(c: RuleChecker, root: etree._Element) -> None:
 
 
 # -- recordTarget --------------------------------------------------------------------------------
-def _record_target(c: RuleChecker, root: etree._Element) -> None:
+def _record_target(c: RuleChecker, root: etree._Element, req: PackRequirements) -> None:
     rule = "H-recordTarget"
-    target = c.one(rule, root, CD, "recordTarget")
+    target = _part(c, rule, root, req)
     if target is None or not c.no_null_flavor(rule, target, f"{CD}/recordTarget"):
         return
     role = c.one(rule, target, f"{CD}/recordTarget", "patientRole")
@@ -379,9 +452,9 @@ def _provider_organization(c: RuleChecker, org: etree._Element, label: str) -> N
 
 
 # -- author, custodian, recipient, legal authenticator -------------------------------------------
-def _author(c: RuleChecker, root: etree._Element) -> None:
+def _author(c: RuleChecker, root: etree._Element, req: PackRequirements) -> None:
     rule = "H-author"
-    author = c.one(rule, root, CD, "author")
+    author = _part(c, rule, root, req)
     if author is None or not c.no_null_flavor(rule, author, f"{CD}/author"):
         return
     time = c.one(rule, author, f"{CD}/author", "time")
@@ -392,9 +465,9 @@ def _author(c: RuleChecker, root: etree._Element) -> None:
         _staff(c, rule, entity, f"{CD}/author/assignedAuthor")
 
 
-def _custodian(c: RuleChecker, root: etree._Element) -> None:
+def _custodian(c: RuleChecker, root: etree._Element, req: PackRequirements) -> None:
     rule = "H-custodian"
-    custodian = c.one(rule, root, CD, "custodian")
+    custodian = _part(c, rule, root, req)
     if custodian is None or not c.no_null_flavor(rule, custodian, f"{CD}/custodian"):
         return
     assigned = c.one(rule, custodian, f"{CD}/custodian", "assignedCustodian")
@@ -407,7 +480,7 @@ def _custodian(c: RuleChecker, root: etree._Element) -> None:
         _organization(c, rule, org, f"{label}/representedCustodianOrganization", addr_count=1)
 
 
-def _information_recipient(c: RuleChecker, root: etree._Element) -> None:
+def _information_recipient(c: RuleChecker, root: etree._Element, req: PackRequirements) -> None:
     rule = "H-informationRecipient"
     recipients = children(root, "informationRecipient")
     to_minzdrav = [
@@ -419,13 +492,15 @@ def _information_recipient(c: RuleChecker, root: etree._Element) -> None:
             for i in children(org, "id")
         )
     ]
-    if len(to_minzdrav) != 1:
+    if req.ministry_recipient and len(to_minzdrav) != 1:
         c.fail(
             rule,
             root,
             f"Элемент {CD} должен иметь 1 элемент informationRecipient, получатель которого — "
             f"Минздрав России (receivedOrganization/id/@root='{MINZDRAV_OID}')",
         )
+    if not req.ministry_recipient and req.requires("informationRecipient"):
+        c.count(rule, root, CD, "informationRecipient", ">=1")
     label = f"{CD}/informationRecipient"
     for recipient in recipients:
         if not c.no_null_flavor(rule, recipient, label):
@@ -441,10 +516,10 @@ def _information_recipient(c: RuleChecker, root: etree._Element) -> None:
         c.one(rule, org, org_label, "name")
 
 
-def _legal_authenticator(c: RuleChecker, root: etree._Element) -> None:
+def _legal_authenticator(c: RuleChecker, root: etree._Element, req: PackRequirements) -> None:
     rule = "H-legalAuthenticator"
     label = f"{CD}/legalAuthenticator"
-    la = c.one(rule, root, CD, "legalAuthenticator")
+    la = _part(c, rule, root, req)
     if la is None or not c.no_null_flavor(rule, la, label):
         return
     time = c.one(rule, la, label, "time")

@@ -1,0 +1,184 @@
+"""Which ``ClinicalDocument`` parts a kind's official pack requires, read from its Schematron.
+
+The header rules that duplicate a pack's asserts (``legalAuthenticator``, ``informationRecipient``,
+``custodian``, ``recordTarget`` …) apply exactly where the kind's pack requires the element, so a
+document the pack accepts is never refused by our copy of its rule. The requirements come from, in
+order: the kind's pack installed in the packs directory; the table generated from the 95 published
+packs (:mod:`mock_remd.validation.cda.published_requirements`); else the HL7 CDA R2 schema alone
+(the parts every CDA document has, whatever its kind and edition).
+
+"Requires" is read from the asserts of the rules whose context is ``ClinicalDocument``: an assert
+whose test is a conjunction containing ``count(X…)=N`` / ``>=N`` / ``>N`` with N ≥ 1, ``exists(X…)``,
+or a bare path ``X[…]`` requires the element X.
+"""
+
+from __future__ import annotations
+
+import re
+import threading
+from dataclasses import dataclass
+from pathlib import Path
+
+from lxml import etree
+
+from mock_remd.validation.cda.published_requirements import PUBLISHED, PUBLISHED_SOURCE
+from mock_remd.validation.packs import find_pack
+
+SCH_NS = "http://purl.oclc.org/dsdl/schematron"
+MINZDRAV_OID = "1.2.643.5.1.13"
+#: ClinicalDocument children with lower bound 1 in the HL7 CDA R2 schema (POCD_MT000040.ClinicalDocument)
+CDA_R2_REQUIRED = frozenset(
+    {
+        "typeId",
+        "id",
+        "code",
+        "effectiveTime",
+        "confidentialityCode",
+        "recordTarget",
+        "author",
+        "custodian",
+        "component",
+    }
+)
+CDA_R2_SOURCE = "HL7 CDA R2 (POCD_MT000040.ClinicalDocument): no official pack of this kind is known"
+
+_NAME = r"(?:[A-Za-z_][\w.-]*:)?[A-Za-z_][\w.-]*"
+#: ``X``, ``X[pred]`` or ``X/child…`` (the first step is the required ClinicalDocument child)
+_STEP = rf"({_NAME})([\[/].*)?"
+_COUNT = re.compile(rf"^count\(\s*{_STEP}\s*\)\s*(=|>=|>)\s*(\d+)$", re.S)
+_COUNT_LIST = re.compile(rf"^count\(\s*{_STEP}\s*\)\s*=\s*\[\s*(\d+)", re.S)
+_EXISTS = re.compile(rf"^exists\(\s*{_STEP}\s*\)$", re.S)
+_PATH = re.compile(rf"^{_STEP}$", re.S)
+
+
+@dataclass(frozen=True)
+class PackRequirements:
+    """The ``ClinicalDocument`` children a pack requires, and where that knowledge comes from."""
+
+    required: frozenset[str]
+    #: the pack requires an informationRecipient whose organisation is Минздрав России (1.2.643.5.1.13)
+    ministry_recipient: bool
+    source: str
+
+    def requires(self, element: str) -> bool:
+        return element in self.required
+
+
+def _top_level_split(test: str, word: str) -> list[str]:
+    """``test`` split on `` and ``/`` or `` outside quotes, brackets and parentheses."""
+    parts, depth, start, quote, i = [], 0, 0, "", 0
+    token = f" {word} "
+    while i < len(test):
+        ch = test[i]
+        if quote:
+            quote = "" if ch == quote else quote
+        elif ch in "'\"":
+            quote = ch
+        elif ch in "([":
+            depth += 1
+        elif ch in ")]":
+            depth -= 1
+        elif depth == 0 and test.startswith(token, i):
+            parts.append(test[start:i])
+            start = i = i + len(token)
+            continue
+        i += 1
+    parts.append(test[start:])
+    return parts
+
+
+def _strip_parens(atom: str) -> str:
+    """``(count(x)=1)`` → ``count(x)=1`` (only when the outer parentheses enclose the whole atom)."""
+    atom = atom.strip()
+    while atom.startswith("(") and atom.endswith(")"):
+        depth = 0
+        for i, ch in enumerate(atom):
+            depth += ch == "("
+            depth -= ch == ")"
+            if depth == 0 and i < len(atom) - 1:
+                return atom
+        atom = atom[1:-1].strip()
+    return atom
+
+
+def _required_by(atom: str) -> tuple[str, str] | None:
+    """``(element, predicate)`` when the atom alone demands at least one such element."""
+    atom = " ".join(_strip_parens(atom).split())
+    m = _COUNT.match(atom)
+    if m:
+        op, n = m.group(3), int(m.group(4))
+        if (op in ("=", ">=") and n >= 1) or (op == ">" and n >= 0):
+            return m.group(1), m.group(2) or ""
+        return None
+    m = _COUNT_LIST.match(atom)
+    if m and int(m.group(3)) >= 1:
+        return m.group(1), m.group(2) or ""
+    for pattern in (_EXISTS, _PATH):
+        m = pattern.match(atom)
+        if m and not m.group(1).startswith(("count", "not", "empty", "true", "false")):
+            return m.group(1), m.group(2) or ""
+    return None
+
+
+def parse_requirements(sch: Path, source: str = "") -> PackRequirements:
+    """Read the ClinicalDocument-level requirements from a Schematron file."""
+    root = etree.parse(
+        str(sch), etree.XMLParser(resolve_entities=False, no_network=True, load_dtd=False)
+    ).getroot()
+    required: set[str] = set()
+    ministry = False
+    for rule in root.iter(f"{{{SCH_NS}}}rule"):
+        if (rule.get("context") or "").strip().lstrip("/") != "ClinicalDocument":
+            continue
+        for assertion in rule.iter(f"{{{SCH_NS}}}assert"):
+            test = " ".join((assertion.get("test") or "").split())
+            if len(_top_level_split(test, "or")) > 1:
+                continue  # an alternative is not a requirement of either side
+            for atom in _top_level_split(test, "and"):
+                found = _required_by(atom)
+                if found is None:
+                    continue
+                element, predicate = found
+                if "not(" in predicate:
+                    continue  # "some recipient other than …" does not require the element as such
+                required.add(element)
+                if element == "informationRecipient" and re.search(
+                    rf"['\"]{re.escape(MINZDRAV_OID)}['\"]", predicate
+                ):
+                    ministry = True
+    return PackRequirements(frozenset(required), ministry, source or f"официальный пакет: {sch}")
+
+
+_parsed: dict[Path, tuple[float, PackRequirements]] = {}
+_lock = threading.Lock()
+
+
+def installed_requirements(packs_dir: Path | None, kind: str) -> PackRequirements | None:
+    """The requirements of ``kind``'s pack installed under ``packs_dir`` (parsed once per file version)."""
+    pack = find_pack(packs_dir, kind) if kind else None
+    if pack is None or pack.schematron is None:
+        return None
+    path = pack.schematron.resolve()
+    mtime = path.stat().st_mtime
+    with _lock:
+        held = _parsed.get(path)
+        if held is None or held[0] != mtime:
+            held = (mtime, parse_requirements(path, f"официальный пакет вида {kind}: {path.name}"))
+            _parsed[path] = held
+        return held[1]
+
+
+def requirements_for(kind: str, packs_dir: Path | None) -> PackRequirements:
+    """What the kind's official pack requires: installed pack, else the published table, else CDA R2.
+
+    The parts the CDA R2 schema requires are always included: every official pack's XSD derives
+    from ``POCD_MT000040`` and refuses a document without them, whatever its Schematron says.
+    """
+    installed = installed_requirements(packs_dir, kind)
+    if installed is not None:
+        return PackRequirements(installed.required | CDA_R2_REQUIRED, installed.ministry_recipient, installed.source)
+    published = PUBLISHED.get(kind)
+    if published is not None:
+        elements, ministry = published
+        return PackRequirements(frozenset(elements) | CDA_R2_REQUIRED, ministry, f"{PUBLISHED_SOURCE}, вид {kind}")
+    return PackRequirements(CDA_R2_REQUIRED, False, CDA_R2_SOURCE)

@@ -1,0 +1,157 @@
+"""Header rules name their source and agree with the official packs on which parts are required.
+
+The table test reads each of the 95 published Schematrons itself (a plain pattern search over the
+asserts of ``ClinicalDocument`` rules, independent of the product's parser) and checks that the
+header layer requires ``legalAuthenticator``, ``informationRecipient``, ``realmCode`` … exactly for
+the kinds whose pack requires them, with the packs installed and with only the built-in table.
+"""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import pytest
+from _cda_testing import NS, context, parse, remove
+from lxml import etree
+
+from mock_remd.validation.cda import header_rules
+from mock_remd.validation.cda.pack_requirements import CDA_R2_REQUIRED
+from mock_remd.validation.cda.published_requirements import PUBLISHED
+from mock_remd.validation.context import ValidationSettings
+from mock_remd.validation.layers.header_layer import HeaderLayer
+from mock_remd.validation.packs import list_packs
+
+SCH = "{http://purl.oclc.org/dsdl/schematron}"
+#: header parts that CDA R2 leaves optional: required only where the kind's Schematron says so
+PACK_ONLY = ("legalAuthenticator", "informationRecipient", "realmCode", "templateId", "title", "languageCode",
+             "setId", "versionNumber")
+RULE_OF = {rule.element: rule.id for rule in header_rules.HEADER_RULES if rule.element}
+KIND_290_TEMPLATE = "1.2.643.5.1.13.13.15.13.7"
+
+
+def _schematron_requires(sch: Path, element: str) -> bool:
+    """Does an assert at context ClinicalDocument demand at least one ``element``?"""
+    demand = re.compile(
+        rf"^(count\(\s*{element}\b(\[[^\]]*(\[[^\]]*\][^\]]*)*\]|/[\w/]+)?\s*\)\s*(=\s*1|>=\s*1|>\s*0)"
+        rf"|{element}(\[last\(\)\s*=\s*1\]|/[\w/]+\[last\(\)\s*=\s*1\]))$"
+    )
+    for rule in etree.parse(str(sch)).getroot().iter(f"{SCH}rule"):
+        if rule.get("context", "").strip().lstrip("/") != "ClinicalDocument":
+            continue
+        for assertion in rule.iter(f"{SCH}assert"):
+            test = " ".join(assertion.get("test", "").split())
+            if " or " in test:
+                continue
+            for atom in test.split(" and "):
+                if demand.match(atom.strip()) and "not(" not in atom:
+                    return True
+    return False
+
+
+@pytest.fixture(scope="module")
+def sch_requirements(published_packs_dir: Path) -> dict[str, set[str]]:
+    """Kind → the PACK_ONLY parts its published Schematron requires (read by the test itself)."""
+    out = {}
+    for pack in list_packs(published_packs_dir):
+        out[pack.kind] = {e for e in PACK_ONLY if _schematron_requires(pack.schematron, e)}
+    assert len(out) == 95
+    return out
+
+
+def _header(root: etree._Element, kind: str, packs_dir: Path | None):
+    settings = ValidationSettings(packs_dir=packs_dir)
+    return HeaderLayer(settings).run(context(root, kind=kind, settings=settings))
+
+
+def _fired(root: etree._Element, kind: str, packs_dir: Path | None) -> set[str]:
+    return {f.rule for f in _header(root, kind, packs_dir).findings}
+
+
+def test_every_header_rule_names_its_source() -> None:
+    emitted = set(re.findall(r'"(H-[A-Za-z-]+)"', Path(header_rules.__file__).read_text(encoding="utf-8")))
+    assert emitted <= set(header_rules.RULES_BY_ID), emitted - set(header_rules.RULES_BY_ID)
+    for rule in header_rules.HEADER_RULES:
+        assert rule.source.strip(), rule.id
+    snils = header_rules.RULES_BY_ID["H-patient-snils"].source
+    assert "не валидно контрольное число" in snils  # the registry's own text, remd-error-messages.tsv
+
+
+def test_registry_text_behind_the_snils_rule_is_real(shared_dir: Path) -> None:
+    text = (shared_dir / "data" / "remd-error-messages.tsv").read_text(encoding="utf-8")
+    assert "не валидно контрольное число" in text
+
+
+def test_built_in_table_matches_the_published_packs(sch_requirements: dict[str, set[str]]) -> None:
+    assert set(PUBLISHED) == set(sch_requirements)
+    for kind, required in sch_requirements.items():
+        assert required == set(PUBLISHED[kind][0]) & set(PACK_ONLY), kind
+
+
+@pytest.mark.parametrize("element", PACK_ONLY)
+def test_header_rule_applies_exactly_where_the_pack_requires_the_element(
+    element: str, sch_requirements: dict[str, set[str]], published_packs_dir: Path, valid_119_bytes: bytes
+) -> None:
+    rule = RULE_OF[element]
+    doc = parse(valid_119_bytes)
+    remove(doc, f"/hl7:ClinicalDocument/hl7:{element}")
+    expected = {kind for kind, required in sch_requirements.items() if element in required}
+    for packs_dir in (published_packs_dir, None):  # installed packs, then the built-in table
+        reports = {kind: _header(doc, kind, packs_dir) for kind in sch_requirements}
+        applies = {kind for kind, report in reports.items() if rule in {f.rule for f in report.findings}}
+        assert applies == expected, (element, packs_dir, sorted(applies ^ expected))
+        installed = packs_dir is not None
+        assert all(("официальный пакет" in r.details["required_by"]) == installed for r in reports.values())
+
+
+def test_cda_r2_parts_are_required_for_every_kind(published_packs_dir: Path, valid_119_bytes: bytes) -> None:
+    """recordTarget, author, custodian …: every official XSD derives from CDA R2, which requires them."""
+    for element in ("recordTarget", "author", "custodian"):
+        assert element in CDA_R2_REQUIRED
+        doc = parse(valid_119_bytes)
+        remove(doc, f"/hl7:ClinicalDocument/hl7:{element}")
+        for kind in ("15", "119", "290", ""):
+            assert RULE_OF[element] in _fired(doc, kind, published_packs_dir), (element, kind)
+
+
+def _kind_290_document(valid_119_bytes: bytes) -> etree._Element:
+    """The 119 example made a Протокол консультации Р7 (kind 290) without legalAuthenticator, as the
+    official 290 example is: its Schematron (290 Schematron v.1.7) asserts no legalAuthenticator."""
+    doc = parse(valid_119_bytes)
+    doc.find("hl7:templateId", NS).set("root", KIND_290_TEMPLATE)
+    remove(doc, "/hl7:ClinicalDocument/hl7:legalAuthenticator")
+    return doc
+
+
+def test_kind_290_without_legal_authenticator_is_not_refused(published_packs_dir: Path, valid_119_bytes: bytes) -> None:
+    doc = _kind_290_document(valid_119_bytes)
+    for kind in ("290", ""):  # asked for, or only declared by templateId
+        for packs_dir in (published_packs_dir, None):
+            report = _header(doc, kind, packs_dir)
+            assert "H-legalAuthenticator" not in {f.rule for f in report.findings}
+            assert "legalAuthenticator" not in report.details["required"]
+    # the same document as kind 119 is refused: 119's pack requires legalAuthenticator (Main06-1)
+    assert "H-legalAuthenticator" in _fired(doc, "119", published_packs_dir)
+
+
+def test_installed_pack_decides(tmp_path: Path, valid_119_bytes: bytes) -> None:
+    """A kind-290 pack installed in the packs directory: its ClinicalDocument rule is what counts."""
+    (tmp_path / "290").mkdir()
+    (tmp_path / "290" / "290.sch").write_text(
+        '<schema xmlns="http://purl.oclc.org/dsdl/schematron" queryBinding="xslt2"><pattern>'
+        '<rule context="ClinicalDocument">'
+        '<assert test="count(realmCode)=1">У1-1</assert>'
+        '<assert test="count(informationRecipient[intendedRecipient/receivedOrganization/id/@root=\'1.2.643.5.1.13\'])=1">'
+        "У1-15</assert>"
+        '<assert test="count(participant[@typeCode=\'IND\'])&gt;=0 and count(participant[@typeCode=\'IND\'])&lt;=1">'
+        "У1-17</assert>"
+        "</rule></pattern></schema>",
+        encoding="utf-8",
+    )
+    doc = _kind_290_document(valid_119_bytes)
+    report = _header(doc, "290", tmp_path)
+    assert report.passed, [f.message for f in report.findings]
+    assert "290.sch" in report.details["required_by"] and report.details["ministry_recipient"] is True
+    assert "participant" not in report.details["required"]
+    remove(doc, "/hl7:ClinicalDocument/hl7:informationRecipient")
+    assert _fired(doc, "290", tmp_path) == {"H-informationRecipient"}
