@@ -8,6 +8,7 @@ the kinds whose pack requires them, with the packs installed and with only the b
 
 from __future__ import annotations
 
+import datetime as dt
 import re
 from pathlib import Path
 
@@ -15,12 +16,14 @@ import pytest
 from _cda_testing import NS, context, parse, remove
 from lxml import etree
 
+from mock_remd.catalog.kinds import SEED, Kind, KindRegistry
 from mock_remd.validation.cda import header_rules
 from mock_remd.validation.cda.pack_requirements import CDA_R2_REQUIRED
 from mock_remd.validation.cda.published_requirements import PUBLISHED
 from mock_remd.validation.context import ValidationSettings
 from mock_remd.validation.layers.header_layer import HeaderLayer
 from mock_remd.validation.packs import list_packs
+from mock_remd.validation.pipeline import Validator
 
 SCH = "{http://purl.oclc.org/dsdl/schematron}"
 #: header parts that CDA R2 leaves optional: required only where the kind's Schematron says so
@@ -155,3 +158,20 @@ def test_installed_pack_decides(tmp_path: Path, valid_119_bytes: bytes) -> None:
     assert "participant" not in report.details["required"]
     remove(doc, "/hl7:ClinicalDocument/hl7:informationRecipient")
     assert _fired(doc, "290", tmp_path) == {"H-informationRecipient"}
+
+
+def test_kind_290_through_the_pipeline_with_290_in_the_catalog(valid_119_bytes: bytes) -> None:
+    """With NSI 1520 row 290 known (Протокол консультации Р7), the kind layer names the document 290
+    and the header layer does not ask for legalAuthenticator."""
+    kind_290 = Kind(
+        id="290", type_1522="5", edition="7", name="Протокол консультации (CDA) Редакция 7",
+        start_date=dt.date(2026, 1, 10), git_link=KIND_290_TEMPLATE, template_ids=(KIND_290_TEMPLATE,),
+    )
+    settings = ValidationSettings(
+        layers=frozenset({"xml", "kind", "header"}), kinds=KindRegistry([*SEED, kind_290])
+    )
+    content = etree.tostring(_kind_290_document(valid_119_bytes))
+    report = Validator(settings).validate(content, kind="290")
+    header = report.layer("header")
+    assert header is not None and header.details["kind"] == "290"
+    assert "H-legalAuthenticator" not in {f.rule for f in header.findings}, [f.message for f in header.findings]

@@ -34,7 +34,7 @@ class HeaderLayer:
             return LayerReport.skipped(self.name, NOT_CDA_REASON)
         kind = kind_of(ctx)
         if not kind:
-            declared = identify_kind(CdaHeader(ctx.root), ctx.settings.kinds).kind
+            declared = identify_kind(CdaHeader(ctx.root), ctx.settings.kinds, by_type=False).kind
             kind = declared.id if declared is not None else ""
         requires = requirements_for(kind, ctx.settings.packs_dir)
         findings = check_header(ctx.root, requires)
