@@ -197,3 +197,25 @@ def test_console_script(server, doc_file):
                            "--system", "demo"], capture_output=True, text=True, timeout=60)
     assert proc.returncode == 0, proc.stdout + proc.stderr
     assert proc.stdout.startswith("registered: emdrId ")
+
+
+def test_new_version_sent_with_its_association(server, doc_file, capsys, tmp_path):
+    """generate --version-of + send --association: v2 replaces v1; replacing v1 again is refused."""
+    path, v1_uid = doc_file(150)
+    code, out, err = send(capsys, str(path), "--url", server.url, "--system", "demo", "--wait", "20")
+    assert code == 0, out + err
+    emdr1 = out.split("emdrId ", 1)[1].split(",", 1)[0]
+    versions = []
+    for n in range(2):
+        out_dir = tmp_path / f"v2-{n}"
+        assert main(["generate", "--version-of", str(path), "--emdr-id", emdr1, "--unsigned", "--out", str(out_dir)]) == 0
+        capsys.readouterr()
+        versions.append(next(p for p in out_dir.iterdir() if not p.name.endswith(".request.xml")))
+    code, out, err = send(capsys, str(versions[0]), "--url", server.url, "--system", "demo", "--wait", "20",
+                          "--association", emdr1)
+    assert code == 0 and out.startswith("registered:"), out + err
+    code, out, err = send(capsys, str(versions[1]), "--url", server.url, "--system", "demo", "--wait", "20",
+                          "--association", f"{v1_uid}=RPLC", "--format", "json")
+    assert code == 1, out + err
+    result = json.loads(out)
+    assert [e["code"] for e in result["errors"]] == ["NOT_UNIQUE_ASSOCIATION"]

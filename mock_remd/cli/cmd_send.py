@@ -36,6 +36,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     p.add_argument("--organization", help="MO OID (default: the document's custodian)")
     p.add_argument("--kind", help="NSI 1520 kind (default: from the document's templateId)")
     p.add_argument("--document-number", default="", help="documentNumber (MOCK:... picks a magic outcome)")
+    p.add_argument("--association", action="append", default=[], metavar="TARGET[=TYPE]",
+                   help="link to a registered document (emdrId or localUid); TYPE defaults to RPLC, the link to "
+                        "the version this document replaces; repeatable")
     p.add_argument("--key", type=Path, help="doctor's GOST private key, PKCS#8 PEM (default: built-in TEST keys)")
     p.add_argument("--cert", type=Path, help="the doctor's certificate (PEM or DER)")
     p.add_argument("--org-key", type=Path, help="organisation's private key (default: the TEST organisation)")
@@ -90,6 +93,7 @@ def run(args: argparse.Namespace) -> int:
     """Send ``args.file``; returns the exit status."""
     from mock_remd.client.document import DocumentError, build_request, read_facts
     from mock_remd.client.signers import SignerSet
+    from mock_remd.core.model import Association
     from mock_remd.soap.builders import register_envelope
 
     if not args.url.startswith(("http://", "https://")):
@@ -127,6 +131,11 @@ def run(args: argparse.Namespace) -> int:
         return _fail(f"{args.file}: {exc}")
     except ValueError as exc:
         return _fail(f"cannot sign with this key/certificate: {exc}")
+    for spec in args.association:
+        target, _, kind_of_link = spec.partition("=")
+        if not target.strip():
+            return _fail(f"--association {spec!r}: the target (emdrId or localUid) is empty")
+        req.associations.append(Association(target=target.strip(), type=kind_of_link.strip() or "RPLC"))
     envelope = register_envelope(req, version=args.soap_version)
     if args.dry_run:
         sys.stdout.buffer.write(envelope + b"\n")
