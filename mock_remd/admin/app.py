@@ -108,6 +108,8 @@ def create_admin_app(rt: Runtime) -> Flask:
     def reset():
         everything = request.args.get("all", "").lower() in ("1", "true", "yes")
         rt.store.reset(everything=everything)
+        if everything:
+            rt.conformance.runs.delete_all()
         rt.service.forget_systems()
         if everything:
             rt.service.seed_systems(rt.settings.systems)
@@ -258,6 +260,9 @@ def create_admin_app(rt: Runtime) -> Flask:
     from mock_remd.admin.scenario_routes import register_scenario_routes
 
     register_scenario_routes(app, rt)
+    from mock_remd.admin.conformance_routes import register_conformance_routes
+
+    register_conformance_routes(app, rt)
     try:
         from mock_remd.admin.dashboard import register_dashboard  # type: ignore[attr-defined]
     except ImportError:

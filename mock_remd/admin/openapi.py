@@ -108,6 +108,7 @@ def openapi_document(server_url: str) -> dict[str, Any]:
                                        "description": "linked_from only: its versionNumber"}}},
                 "Delivery": {"type": "object", "properties": {k: {} for k in (
                     "id", "relates_to", "url", "status", "attempts", "due_at", "body")}},
+                **conformance_schemas(),
             },
         },
         "security": [{"bearer": []}],
@@ -162,5 +163,57 @@ def openapi_document(server_url: str) -> dict[str, Any]:
                                                      "system": {"type": "string"}}}}}),
                 "delete": _op("deactivate all", params=[_q("system", "only this system's set")]),
             },
+            **conformance_paths(),
         },
+    }
+
+
+def conformance_schemas() -> dict[str, Any]:
+    """Schemas of conformance runs (CONTRACT §10)."""
+    text = {"type": "string"}
+    step = {"type": "object", "properties": {
+        "id": text, "title": text, "state": {"type": "string", "enum": ["pending", "running", "passed", "failed"]},
+        "expected": text, "observed": text, "local_uid": {"type": "string", "nullable": True},
+        "started_at": {"type": "string", "nullable": True}, "finished_at": {"type": "string", "nullable": True},
+        "requests": {"type": "array", "items": {"type": "object"}, "description": "the step's registerDocument requests"},
+        "callbacks": {"type": "array", "items": {"type": "object"}, "description": "our callbacks and the first answer to each"},
+        "polls": {"type": "array", "items": {"type": "object"}, "description": "searchRegistryItem/getRegistryItem calls"},
+        "document": {"type": "object", "nullable": True, "description": "status, emdr_id and validation errors"}}}
+    run = {"type": "object", "properties": {
+        "id": text, "system": text, "plan": text, "state": {"type": "string", "enum": ["running", "finished", "cancelled"]},
+        "passed": {"type": "boolean", "nullable": True}, "created_at": text, "finished_at": {"type": "string", "nullable": True},
+        "step_timeout_s": {"type": "number"}, "retry_after_s": {"type": "number"},
+        "steps": {"type": "array", "items": {"$ref": "#/components/schemas/ConformanceStep"}}}}
+    start = {"type": "object", "required": ["system"], "properties": {
+        "system": text, "plan": {"type": "string", "default": "mis-basic"},
+        "plan_yaml": {"type": "string", "description": "a plan given inline (docs/conformance.md) instead of a name"},
+        "step_timeout_s": {"type": "number", "default": 120}, "retry_after_s": {"type": "number", "default": 60}}}
+    return {"ConformanceStep": step, "ConformanceRun": run, "ConformanceStart": start}
+
+
+def conformance_paths() -> dict[str, Any]:
+    """Paths of conformance runs (CONTRACT §10)."""
+    ref = {"$ref": "#/components/schemas/ConformanceRun"}
+    start = _op("start a conformance run for a system (409 when it already has an active run)",
+                body={"application/json": {"schema": {"$ref": "#/components/schemas/ConformanceStart"}}},
+                ok=ref, status="201")
+    start["responses"]["409"] = _ERR
+    return {
+        "/_admin/conformance/runs": {
+            "post": start,
+            "get": _op("conformance runs, newest first", params=[_q("system", ""), _q("state", "running|finished|cancelled"),
+                                                                _q("limit", "at most this many", "integer")],
+                       ok=_list("#/components/schemas/ConformanceRun")),
+        },
+        "/_admin/conformance/runs/{id}": {
+            "parameters": [_p("id")],
+            "get": _op("one run with its steps: expected and observed", ok=ref),
+            "delete": _op("cancel an active run", ok=ref),
+        },
+        "/_admin/conformance/runs/{id}/junit": {
+            "parameters": [_p("id")],
+            "get": {**_op("the run as JUnit XML: one testcase per step"),
+                    "responses": {"200": {"description": "JUnit XML", "content": {"application/xml": {}}}, "4XX": _ERR}},
+        },
+        "/_admin/conformance/plans": {"get": _op("the plans a run can use (built-in and the scenarios directory's conformance/)")},
     }

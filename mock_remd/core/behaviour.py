@@ -50,9 +50,15 @@ class CallbackBehaviour:
     status: str | None = None
     errors: list[dict[str, str]] | None = None
     repeat: int = 1
+    #: pause between the repeated copies (``repeat``), in ms
+    repeat_interval_ms: int = 0
     skip: bool = False
     relates_to: str | None = None
     malformed: bool = False
+    #: before the right callback, send one meant for someone else (unknown RelatesTo and localUid)
+    foreign_first: bool = False
+    #: "1.1" or "1.2": overrides the system's ``callback_soap_version`` for this document
+    soap_version: str | None = None
     #: the federal phase (regional REMD → ФРЭМД): ``status``, ``errors``, ``delay_ms``, ``skip``;
     #: given, it makes the outcome two-phase even for a system without ``send_to_fremd``
     fremd: dict[str, Any] | None = None
@@ -173,3 +179,17 @@ def _magic(document_number: str) -> Behaviour | None:
     else:
         return None
     return b
+
+
+class FirstOf:
+    """A :class:`BehaviourSource` asking several in order; the first that decides wins."""
+
+    def __init__(self, *sources: BehaviourSource | None) -> None:
+        self.sources = [s for s in sources if s is not None]
+
+    def decide(self, facts: RequestFacts) -> Behaviour | None:
+        for source in self.sources:
+            b = source.decide(facts)
+            if b is not None:
+                return b
+        return None

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
+import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
@@ -252,37 +253,39 @@ class Processor(BatchWorker):
         url = system.get("callback_url") or ""
         if not url:
             return []
-        version = system.get("callback_soap_version") or "1.1"
+        version = cb.soap_version or system.get("callback_soap_version") or "1.1"
         raw_mid = (row.get("request") or {}).get("message_id") or row.get("message_id") or ""
         relates_to = cb.relates_to or raw_mid
         delay_ms = cb.delay_ms if cb.delay_ms is not None else self.options.callback_delay_ms
         due = utcnow() + dt.timedelta(milliseconds=delay_ms or 0)
+        out = []
+
+        def delivery(body: bytes, relates: str, when: dt.datetime, note: str, backoff: list[float]) -> dict[str, Any]:
+            return {"relates_to": normalize_message_id(relates), "local_uid": row["local_uid"], "document_id": row["id"],
+                    "system": row["system"], "url": url, "soap_version": version, "action": ACTION, "body": body,
+                    "backoff": backoff, "due_at": when, "note": note}
+
+        if cb.foreign_first:  # meant for another MIS: tried once, the right one follows
+            stranger = str(uuid.uuid4())
+            foreign = {**outcome, "local_uid": str(uuid.uuid4())}
+            out.append(delivery(result_envelope(foreign, relates_to=stranger, to=url, version=version),
+                                stranger, due, "foreign", []))
+            due += dt.timedelta(milliseconds=cb.repeat_interval_ms or FOREIGN_GAP_MS)
         phases = [(outcome, due, "")]
         if system.get("send_to_fremd") or cb.fremd is not None:
             phases = two_phase(outcome, due, cb.fremd or {})
-        out = []
         for phase_outcome, phase_due, stage in phases:
             note = " ".join(n for n in (stage, "malformed" if cb.malformed else "") if n)
-            for _ in range(max(1, int(cb.repeat or 1))):
+            for i in range(max(1, int(cb.repeat or 1))):
                 body = result_envelope(phase_outcome, relates_to=relates_to, to=url, version=version,
                                        malformed=cb.malformed)
-                out.append(
-                    {
-                        "relates_to": normalize_message_id(relates_to),
-                        "local_uid": row["local_uid"],
-                        "document_id": row["id"],
-                        "system": row["system"],
-                        "url": url,
-                        "soap_version": version,
-                        "action": ACTION,
-                        "body": body,
-                        "backoff": list(self.options.callback_backoff),
-                        "due_at": phase_due,
-                        "note": note,
-                    }
-                )
+                when = phase_due + dt.timedelta(milliseconds=i * (cb.repeat_interval_ms or 0))
+                out.append(delivery(body, relates_to, when, note, list(self.options.callback_backoff)))
         return out
 
+
+#: pause between a foreign callback and the right one, unless ``repeat_interval_ms`` says otherwise
+FOREIGN_GAP_MS = 500
 
 #: delay of the federal (ФРЭМД) result after the regional one, unless a scenario says otherwise
 FREMD_DELAY_MS = 1000

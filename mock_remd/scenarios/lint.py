@@ -33,7 +33,8 @@ RULE_KEYS = ("match", "sync", "callback", "name", "description")
 MATCH_KEYS = ("operation", "system", "kind", "organization", "patient_snils", "local_uid", "document_number",
               "nth", "probability", "attempt")
 SYNC_KEYS = ("delay_ms", "errors", "fault", "http_status", "drop")
-CALLBACK_KEYS = ("delay_ms", "status", "errors", "repeat", "skip", "relates_to", "malformed", "fremd")
+CALLBACK_KEYS = ("delay_ms", "status", "errors", "repeat", "repeat_interval_ms", "skip", "relates_to", "malformed",
+                 "foreign_first", "soap_version", "fremd")
 FREMD_KEYS = ("status", "errors", "delay_ms", "skip")
 FAULT_KEYS = ("code", "reason")
 FAULT_CODE_RE = re.compile(r"^(Sender|Receiver|Client|Server)(\.[A-Za-z0-9_.-]+)?$")
@@ -313,7 +314,18 @@ class _Checker:
             v = self.integer(it["repeat"], f"{key}.repeat", low=1, high=MAX_REPEAT)
             if v is not None:
                 out["repeat"] = v
-        for name in ("skip", "malformed"):
+        if "repeat_interval_ms" in it:
+            v = self.integer(it["repeat_interval_ms"], f"{key}.repeat_interval_ms", low=0, high=MAX_CALLBACK_DELAY_MS)
+            if v is not None:
+                out["repeat_interval_ms"] = v
+        if "soap_version" in it:
+            raw = it["soap_version"].value  # YAML reads a bare 1.2 as a number
+            v = str(raw) if isinstance(raw, float) else self.string(it["soap_version"], f"{key}.soap_version")
+            if v is not None and v not in ("1.1", "1.2"):
+                self.err(f"{key}.soap_version", it["soap_version"].line, f"expected \"1.1\" or \"1.2\", got {v!r}")
+            elif v is not None:
+                out["soap_version"] = v
+        for name in ("skip", "malformed", "foreign_first"):
             if name in it:
                 v = self.boolean(it[name], f"{key}.{name}")
                 if v is not None:

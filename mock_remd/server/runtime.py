@@ -15,7 +15,9 @@ from typing import Any
 from mock_remd.catalog.incidents import Incident, record_incident
 from mock_remd.catalog.kinds import default_registry
 from mock_remd.config import Settings
+from mock_remd.conformance.engine import ConformanceEngine
 from mock_remd.core.background import BackgroundLoop
+from mock_remd.core.behaviour import FirstOf
 from mock_remd.core.processing import Processor
 from mock_remd.core.registry import RegistryOptions, RegistryService
 from mock_remd.delivery.sender import CallbackSender
@@ -67,9 +69,13 @@ class Runtime:
             poll_interval=poll_interval,
         )
         self.scenarios = self._make_scenarios()
+        # a conformance run decides before the scenarios for the system it tests
+        self.conformance = ConformanceEngine(self.store, scenarios_dir=settings.scenarios_dir)
         self.service = RegistryService(
-            self.store, self.kinds, self.options, behaviours=self.scenarios, on_accepted=self.processor.wake
+            self.store, self.kinds, self.options, behaviours=FirstOf(self.conformance, self.scenarios),
+            on_accepted=self.processor.wake
         )
+        self.judge = BackgroundLoop("mock-remd-conformance", self._judge, poll_interval=max(poll_interval, 0.1))
         if seed_systems:
             self.service.seed_systems(settings.systems)
         self._started = False
@@ -106,6 +112,7 @@ class Runtime:
             if self.role != "http":
                 self.processor.start()
                 self.sender.start()
+                self.judge.start()
             if self.role == "background":
                 self._heartbeat = BackgroundLoop("mock-remd-heartbeat", self._beat, poll_interval=HEARTBEAT_SECONDS)
                 self._heartbeat.start()
@@ -119,6 +126,7 @@ class Runtime:
             if self.role != "http":
                 self.processor.stop()
                 self.sender.stop()
+                self.judge.stop()
             if self._heartbeat is not None:
                 self._heartbeat.stop()
                 self.store.forget_beat(self.processor.owner)
@@ -135,6 +143,10 @@ class Runtime:
             except OSError:
                 faults.append(f"список доверенных УЦ MOCK_REMD_TRUSTED_CA [{ca}] не читается")
         return faults
+
+    def _judge(self) -> int:
+        self.conformance.judge_active()
+        return 0  # judged on a timer, whatever changed
 
     def _beat(self) -> int:
         self.store.beat(self.processor.owner, "processor+sender")

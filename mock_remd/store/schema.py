@@ -198,3 +198,22 @@ heartbeats = Table(
     Column("pid", Integer, nullable=False),
     Column("at", DateTime(), nullable=False),
 )
+
+#: conformance runs (CONTRACT §10): the plan as it was at the start, the steps with what was observed;
+#: ``active_system`` is the system while the run is active (unique: one active run per system), else NULL
+conformance_runs = Table(
+    "conformance_runs",
+    metadata,
+    Column("id", String(64), primary_key=True),
+    Column("system", String(128), nullable=False),
+    Column("active_system", String(128), nullable=True, unique=True),
+    Column("plan", String(128), nullable=False),
+    Column("plan_def", JSON, nullable=False),
+    Column("params", JSON, nullable=False),
+    Column("state", String(16), nullable=False),  # running | finished | cancelled
+    Column("passed", Boolean, nullable=True),
+    Column("steps", JSON, nullable=False),
+    Column("created_at", DateTime(), nullable=False),
+    Column("finished_at", DateTime(), nullable=True),
+    Index("ix_conformance_runs_system", "system"),
+)

@@ -1,0 +1,1 @@
+"""Conformance runs: the mock tests the MIS (CONTRACT §10)."""

@@ -1,0 +1,288 @@
+"""Conformance plans: YAML files of steps, each an answer the mock gives and checks of what the MIS does.
+
+A plan file (``docs/conformance.md``)::
+
+    name: mis-basic
+    description: ...
+    steps:
+      - id: rate-limit-retry
+        title: Retries after RATE_LIMIT
+        answer:                       # the first request of the step (scenario ``sync``/``callback`` keys)
+          sync: {errors: [{code: RATE_LIMIT}]}
+        resend:                       # later requests of the step (default: the normal answer)
+          callback: {}
+        expect:                       # all must hold for the step to pass
+          - resend: {not_before_s: retry_after_s}
+
+Checks are ``ack``, ``foreign_ack``, ``resend``, ``no_resend`` and ``poll`` (:data:`CHECKS`). The
+``answer``/``resend`` blocks are checked by the scenario linter, so they speak exactly the scenario
+vocabulary. The built-in plans ship in ``mock_remd/conformance/plans``; user plans live in the
+``conformance/`` folder of the scenarios directory.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any
+
+from mock_remd.scenarios.lint import NAME_RE, _type_name
+from mock_remd.scenarios.lint import _Checker as ScenarioChecker
+from mock_remd.scenarios.loader import Issue, Node, ScenarioSyntaxError, parse_text
+
+BUILTIN_DIR = Path(__file__).resolve().parent / "plans"
+#: the user's plans: this folder of the scenarios directory
+USER_SUBDIR = "conformance"
+
+TOP_KEYS = ("name", "description", "steps")
+STEP_KEYS = ("id", "title", "description", "answer", "resend", "expect")
+ANSWER_KEYS = ("sync", "callback")
+#: check kind -> its keys
+CHECKS: dict[str, tuple[str, ...]] = {
+    "ack": ("within_s", "status"),
+    "foreign_ack": ("within_s", "status"),
+    "resend": ("not_before_s",),
+    "no_resend": ("quiet_s",),
+    "poll": (),
+}
+#: run parameters a duration may name instead of a number
+PARAMS = ("step_timeout_s", "retry_after_s")
+STEP_ID_RE = re.compile(r"^[a-z0-9][a-z0-9._-]{0,63}$")
+MAX_SECONDS = 24 * 3600
+
+
+@dataclass
+class Check:
+    """One expectation of a step. Durations are seconds or the name of a run parameter."""
+
+    kind: str
+    within_s: float | str = 5
+    status: str = "2xx"  # 2xx | any
+    not_before_s: float | str = 0
+    quiet_s: float | str = 2
+
+    def seconds(self, name: str, params: dict[str, float]) -> float:
+        value = getattr(self, name)
+        return float(params[value]) if isinstance(value, str) else float(value)
+
+
+@dataclass
+class PlanStep:
+    id: str
+    title: str
+    description: str = ""
+    answer: dict[str, Any] = field(default_factory=dict)
+    resend: dict[str, Any] = field(default_factory=dict)
+    expect: list[Check] = field(default_factory=list)
+
+    @property
+    def callbacks_expected(self) -> int:
+        """How many callbacks of the document the answer sends (0 with ``skip``)."""
+        cb = self.answer.get("callback") or {}
+        return 0 if cb.get("skip") else int(cb.get("repeat") or 1)
+
+
+@dataclass
+class Plan:
+    name: str
+    steps: list[PlanStep]
+    description: str = ""
+    file: str = ""
+
+    def as_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+    @classmethod
+    def from_dict(cls, d: dict[str, Any]) -> Plan:
+        steps = [PlanStep(**{**s, "expect": [Check(**c) for c in s.get("expect", [])]}) for s in d["steps"]]
+        return cls(name=d["name"], steps=steps, description=d.get("description", ""), file=d.get("file", ""))
+
+    def summary(self) -> dict[str, Any]:
+        return {"name": self.name, "description": self.description, "file": self.file,
+                "steps": [{"id": s.id, "title": s.title} for s in self.steps]}
+
+
+class _PlanChecker(ScenarioChecker):
+    """The scenario checker plus the plan's own keys."""
+
+    def seconds(self, node: Node, key: str) -> float | str | None:
+        v = node.value
+        if node.kind == "scalar" and isinstance(v, str) and v in PARAMS:
+            return v
+        if node.kind != "scalar" or isinstance(v, bool) or not isinstance(v, (int, float)):
+            self.err(key, node.line, f"expected seconds (a number) or one of {', '.join(PARAMS)}, got {_type_name(node)}")
+            return None
+        if not 0 <= v <= MAX_SECONDS:
+            self.err(key, node.line, f"expected seconds between 0 and {MAX_SECONDS}, got {v}")
+            return None
+        return v
+
+    def answer(self, node: Node | None, key: str) -> dict[str, Any]:
+        node = self.mapping(node, key)
+        if node is None:
+            return {}
+        self.keys(node, key, ANSWER_KEYS)
+        out: dict[str, Any] = {}
+        if "sync" in node.items:
+            out["sync"] = self.sync(node.items["sync"], f"{key}.sync")
+        if "callback" in node.items:
+            out["callback"] = self.callback(node.items["callback"], f"{key}.callback")
+        return out
+
+    def check(self, node: Node, key: str) -> Check | None:
+        if node.kind == "scalar" and isinstance(node.value, str):  # "- poll" for a check without keys
+            node = Node("map", node.line, items={node.value: Node("map", node.line)}, keys={node.value: node.line})
+        if self.mapping(node, key) is None:
+            return None
+        if len(node.items) != 1:
+            self.err(key, node.line, f"a check is one of {', '.join(CHECKS)} with its settings, e.g. ack: {{within_s: 5}}")
+            return None
+        kind, body = next(iter(node.items.items()))
+        if kind not in CHECKS:
+            self.err(f"{key}.{kind}", node.keys.get(kind), f"unknown check {kind!r}; expected one of: {', '.join(CHECKS)}")
+            return None
+        check = Check(kind=kind)
+        if body.kind == "scalar" and body.value is None:
+            return check
+        if self.mapping(body, f"{key}.{kind}") is None:
+            return None
+        self.keys(body, f"{key}.{kind}", CHECKS[kind])
+        for name, value in body.items.items():
+            if name == "status":
+                s = self.string(value, f"{key}.{kind}.status")
+                if s is not None and s not in ("2xx", "any"):
+                    self.err(f"{key}.{kind}.status", value.line, f"expected 2xx or any, got {s!r}")
+                elif s is not None:
+                    check.status = s
+            elif name in CHECKS[kind]:
+                sec = self.seconds(value, f"{key}.{kind}.{name}")
+                if sec is not None:
+                    setattr(check, name, sec)
+        return check
+
+    def step(self, node: Node, number: int, seen: dict[str, int]) -> PlanStep | None:
+        key = f"steps[{number}]"
+        if self.mapping(node, key) is None:
+            return None
+        self.keys(node, key, STEP_KEYS)
+        it = node.items
+        sid = self.string(it["id"], f"{key}.id") if "id" in it else None
+        if "id" not in it:
+            self.err(key, node.line, "the step needs an id")
+        elif sid is not None and not STEP_ID_RE.match(sid):
+            self.err(f"{key}.id", it["id"].line, f"an id uses lower-case letters, digits, '.', '_' and '-', got {sid!r}")
+            sid = None
+        elif sid is not None and sid in seen:
+            self.err(f"{key}.id", it["id"].line, f"the id {sid!r} is already used by step {seen[sid]}")
+        if sid:
+            seen.setdefault(sid, number)
+        title = self.string(it["title"], f"{key}.title") if "title" in it else None
+        desc = self.string(it["description"], f"{key}.description") if "description" in it else ""
+        answer = self.answer(it.get("answer"), f"{key}.answer")
+        resend = self.answer(it.get("resend"), f"{key}.resend")
+        checks: list[Check] = []
+        if "expect" not in it:
+            self.err(key, node.line, "the step needs expect: a list of checks (ack, foreign_ack, resend, no_resend, poll)")
+        elif it["expect"].kind != "list" or not it["expect"].elements:
+            self.err(f"{key}.expect", it["expect"].line, "expected a non-empty list of checks")
+        else:
+            for i, c in enumerate(it["expect"].elements):
+                check = self.check(c, f"{key}.expect[{i + 1}]")
+                if check is not None:
+                    checks.append(check)
+        callback = answer.get("callback") or {}
+        kinds = {c.kind for c in checks}
+        if callback.get("skip") and kinds & {"ack", "foreign_ack"}:
+            self.err(f"{key}.expect", it["expect"].line, "the answer sends no callback (skip: true): nothing to acknowledge")
+        if "foreign_ack" in kinds and not callback.get("foreign_first"):
+            self.err(f"{key}.expect", it["expect"].line, "foreign_ack needs answer.callback.foreign_first: true")
+        if sid is None:
+            return None
+        return PlanStep(id=sid, title=title or sid, description=desc or "", answer=answer, resend=resend, expect=checks)
+
+    def plan(self, root: Node) -> Plan | None:
+        if root.kind != "map":
+            self.err("", root.line, f"expected a plan (a mapping with name and steps), got {_type_name(root)}")
+            return None
+        self.keys(root, "", TOP_KEYS)
+        it = root.items
+        name = None
+        if "name" not in it:
+            self.err("name", root.line, "the plan needs a name")
+        else:
+            name = self.string(it["name"], "name", allow_numbers=True)
+            if name is not None and not NAME_RE.match(name):
+                self.err("name", it["name"].line, f"a name uses letters, digits, '.', '_' and '-', got {name!r}")
+                name = None
+        description = self.string(it["description"], "description") if "description" in it else ""
+        steps: list[PlanStep] = []
+        seen: dict[str, int] = {}
+        if "steps" not in it:
+            self.err("steps", root.line, "the plan needs steps: a list of {id, title, answer, resend, expect}")
+        elif it["steps"].kind != "list" or not it["steps"].elements:
+            self.err("steps", it["steps"].line, "expected a non-empty list of steps")
+        else:
+            for i, s in enumerate(it["steps"].elements):
+                step = self.step(s, i + 1, seen)
+                if step is not None:
+                    steps.append(step)
+        if self.issues or name is None:
+            return None
+        return Plan(name=name, steps=steps, description=description or "", file=self.file)
+
+
+def is_plan_text(text: str, content_type: str = "") -> bool:
+    """True when the document looks like a plan (a mapping with ``steps`` and no ``rules``)."""
+    try:
+        root = parse_text(text, content_type=content_type)
+    except ScenarioSyntaxError:
+        return False
+    return root.kind == "map" and "steps" in root.items and "rules" not in root.items
+
+
+def compile_plan(text: str, *, filename: str = "", content_type: str = "") -> tuple[Plan | None, list[Issue]]:
+    """Check and compile one plan document; the plan is None whenever there is an issue."""
+    try:
+        root = parse_text(text, filename=filename, content_type=content_type)
+    except ScenarioSyntaxError as exc:
+        return None, [exc.issue]
+    checker = _PlanChecker(filename)
+    plan = checker.plan(root)
+    return plan, sorted(checker.issues, key=lambda i: (i.line or 0, i.key))
+
+
+def plan_files(folders: Iterable[Path]) -> list[Path]:
+    """The ``*.yaml``/``*.yml`` files of the folders that exist, sorted per folder."""
+    out: list[Path] = []
+    for d in folders:
+        if d.is_dir():
+            out.extend(sorted(f for f in d.iterdir() if f.is_file() and f.suffix.lower() in (".yaml", ".yml")))
+    return out
+
+
+class PlanLibrary:
+    """The built-in plans and the user's (``<scenarios_dir>/conformance``); a user plan may replace a built-in one."""
+
+    def __init__(self, scenarios_dir: str = "") -> None:
+        self.folders = [BUILTIN_DIR] + ([Path(scenarios_dir) / USER_SUBDIR] if scenarios_dir else [])
+
+    def load(self) -> tuple[dict[str, Plan], list[Issue]]:
+        """Read every plan file now (they are few and small); invalid files come back as issues."""
+        plans: dict[str, Plan] = {}
+        issues: list[Issue] = []
+        for f in plan_files(self.folders):
+            try:
+                text = f.read_text(encoding="utf-8")
+            except (OSError, UnicodeDecodeError) as exc:
+                issues.append(Issue(f"cannot read the file: {getattr(exc, 'strerror', None) or 'not UTF-8 text'}", file=str(f)))
+                continue
+            plan, found = compile_plan(text, filename=str(f))
+            issues.extend(found)
+            if plan is not None:
+                plans[plan.name] = plan
+        return plans, issues
+
+    def get(self, name: str) -> Plan | None:
+        return self.load()[0].get(name)
