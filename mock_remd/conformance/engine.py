@@ -28,6 +28,7 @@ from mock_remd.conformance.judge import (
     judge_step,
     parse_time,
     secs,
+    validation_findings,
 )
 from mock_remd.conformance.plan import Plan, PlanLibrary, compile_plan
 from mock_remd.core.behaviour import Behaviour, CallbackBehaviour, RequestFacts, SyncBehaviour
@@ -245,8 +246,12 @@ class ConformanceEngine:
         uid = s["local_uid"]
         deliveries, _ = self.store.list_deliveries(local_uid=uid, limit=50)
         deliveries.sort(key=lambda d: d["id"])
-        history = self.store.document_history(uid)
-        document = history[-1] if history else None  # the attempt the step started
+        document = None  # the attempt the step started; else the one a re-send made (after RATE_LIMIT)
+        for candidate in [uid] + [x["local_uid"] for x in (s.get("sends") or []) if x["local_uid"].lower() != uid.lower()]:
+            history = self.store.document_history(candidate)
+            if history:
+                document = history[-1]
+                break
         polls = self.runs.polls_since(row["system"], started) if any(c.kind == "poll" for c in step.expect) else []
         sends = s.get("sends") or []
         answers = self.runs.sync_answers([x["message_id"] for x in sends if x.get("message_id")])
@@ -266,7 +271,8 @@ class ConformanceEngine:
             "polls": [{"message_id": p["message_id"], "operation": p["operation"], "at": iso(p["received_at"]),
                        "sync_status": p["sync_status"]} for p in polls[:10]],
             "document": ({"status": document["status"], "emdr_id": document.get("emdr_id"),
-                          "errors": document.get("errors") or []} if document else None),
+                          "errors": document.get("errors") or [],
+                          "findings": validation_findings(document.get("layers") or [])} if document else None),
         }
         if verdict.state in ("passed", "failed"):
             values.update(state=verdict.state, finished_at=iso(now))

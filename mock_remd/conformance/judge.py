@@ -123,7 +123,7 @@ def _ack(check: Check, step: PlanStep, ev: Evidence, now: dt.datetime, timed_out
         ok = a.get("http_status") is not None and (check.status == "any" or 200 <= int(a["http_status"]) < 300)
         ok = ok and took <= within
         parts.append(f"answered {label} with {describe_attempt(a)}" if a.get("http_status") is not None
-                     else f"{label}: {describe_attempt(a)}")
+                     else f"did not answer {label}: {describe_attempt(a)}")
         if not ok:
             state = "failed"
     if len(own) < step.callbacks_expected and state != "failed":
@@ -154,7 +154,7 @@ def _foreign_ack(check: Check, ev: Evidence, timed_out: bool) -> Verdict:
     hs = a.get("http_status")
     ok = hs is not None and (check.status == "any" or 200 <= int(hs) < 300) and took <= check.seconds("within_s", ev.params)
     text = (f"answered the foreign callback with {describe_attempt(a)}" if hs is not None
-            else f"the foreign callback got {describe_attempt(a)}")
+            else f"did not answer the foreign callback: {describe_attempt(a)}")
     return Verdict("passed" if ok else "failed", [text])
 
 
@@ -224,26 +224,40 @@ def judge_check(check: Check, step: PlanStep, ev: Evidence, now: dt.datetime) ->
     return _poll(ev, timed_out)
 
 
+def validation_findings(layers: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """The error findings of the layers that ran: ``{layer, code, message}``."""
+    return [{"layer": lr.get("name"), "code": f.get("code"), "message": f.get("message")}
+            for lr in layers or [] if lr.get("ran")
+            for f in lr.get("findings") or [] if f.get("severity", "error") == "error"]
+
+
 def document_sentence(document: dict[str, Any] | None) -> str:
-    """What became of the document (its validation findings), for ``observed``."""
+    """What became of the document and what validation found in it, for ``observed``."""
     if not document:
         return ""
     if document.get("status") == "registered":
-        return f"Document: registered as {document.get('emdr_id')}."
-    if document.get("status") == "rejected":
-        errors = document.get("errors") or []
-        head = "; ".join(f"{e.get('code')}: {e.get('message')}" for e in errors[:3])
-        more = f" (and {len(errors) - 3} more)" if len(errors) > 3 else ""
-        return f"Document: rejected — {head}{more}."
-    return "Document: still being processed."
+        outcome = f"Document: registered as {document.get('emdr_id')}"
+    elif document.get("status") == "rejected":
+        codes = ", ".join(dict.fromkeys(e.get("code", "") for e in document.get("errors") or []))
+        outcome = f"Document: rejected with {codes}"
+    else:
+        return "Document: still being processed."
+    layers = document.get("layers") or []
+    findings = validation_findings(layers)
+    if findings:
+        head = "; ".join(f"{f['code']}: {f['message']} ({f['layer']})" for f in findings[:3])
+        more = f" and {len(findings) - 3} more" if len(findings) > 3 else ""
+        return f"{outcome}; validation found {head}{more}."
+    ran = [lr.get("name") for lr in layers if lr.get("ran")]
+    return f"{outcome}; validation found nothing ({', '.join(ran)} ran)." if ran else outcome + "."
 
 
 def judge_step(step: PlanStep, ev: Evidence, now: dt.datetime) -> Verdict:
     """The step's state: failed as soon as one check failed, passed once all passed, else waiting."""
     verdicts = [judge_check(c, step, ev, now) for c in step.expect]
     sentences = [s for v in verdicts for s in v.sentences]
-    if any(v.state == "failed" for v in verdicts):
-        state = "failed"
+    if any(v.state == "failed" for v in verdicts) and not any(v.state == "waiting" for v in verdicts):
+        state = "failed"  # decided once every check is: the report shows the whole behaviour
     elif all(v.state == "passed" for v in verdicts):
         state = "passed"
     else:

@@ -1,0 +1,169 @@
+"""``mock-remd conformance run``: start a conformance run, follow it, write the reports (CI entry point).
+
+Exit status: 0 every step passed, 1 some step failed, 2 the run could not run (server unreachable,
+unknown system or plan, the system busy with another run, the run cancelled).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+import requests
+
+from mock_remd.testing.admin_client import AdminClient, AdminError
+
+#: how often the run is read while it is active
+POLL_SECONDS = 0.5
+#: consecutive failed reads after which the server counts as gone
+MAX_MISSES = 20
+
+
+def register(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser("conformance", help="test an MIS: conformance runs (CONTRACT §10)",
+                       description="Conformance runs: the mock scripts the registry's misbehaviour and judges the MIS.")
+    sp = p.add_subparsers(dest="conformance_command", metavar="ACTION")
+    run = sp.add_parser(
+        "run", help="start a run for a system, follow it, write reports; exit 0 passed, 1 failed, 2 could not run",
+        description="Start a conformance run, print each step as it changes and wait for the end. While it runs, "
+                    "let the MIS register documents (its own integration tests): each new localUid starts the next step.")
+    run.add_argument("--url", required=True, help="base URL of the mock, e.g. http://127.0.0.1:8080")
+    run.add_argument("--system", required=True, help="mnemonic of the system (MIS) under test")
+    run.add_argument("--plan", default="mis-basic",
+                     help="a plan name known to the server (default mis-basic) or a plan YAML file to send")
+    run.add_argument("--step-timeout", type=float, default=None, metavar="S",
+                     help="seconds a step waits for its document and for the MIS (default 120)")
+    run.add_argument("--retry-after", type=float, default=None, metavar="S",
+                     help="seconds the MIS must wait before re-sending after RATE_LIMIT (default 60)")
+    run.add_argument("--json", metavar="FILE", help="write the run (JSON) here at the end")
+    run.add_argument("--junit", metavar="FILE", help="write the JUnit XML report here at the end")
+    run.add_argument("--admin-token", default=os.environ.get("MOCK_REMD_ADMIN_TOKEN"),
+                     help="admin API bearer token (env MOCK_REMD_ADMIN_TOKEN)")
+    run.add_argument("--quiet", action="store_true", help="print only the summary")
+    run.set_defaults(func=run_conformance)
+    p.set_defaults(func=lambda args: (p.print_help(), 2)[1])
+
+
+def _fail(message: str) -> int:
+    print(f"mock-remd conformance: {message}", file=sys.stderr)
+    return 2
+
+
+def _start_body(args: argparse.Namespace) -> dict[str, Any] | str:
+    """The POST body, or a sentence saying why it cannot be made."""
+    body: dict[str, Any] = {"system": args.system}
+    plan_path = Path(args.plan)
+    if args.plan.endswith((".yaml", ".yml")) or plan_path.is_file():
+        try:
+            body["plan_yaml"] = plan_path.read_text(encoding="utf-8")
+        except (OSError, UnicodeDecodeError):
+            return f"cannot read the plan file {args.plan}"
+    else:
+        body["plan"] = args.plan
+    for key, value in (("step_timeout_s", args.step_timeout), ("retry_after_s", args.retry_after)):
+        if value is not None:
+            if value < 0:
+                return f"--{key[:-2].replace('_', '-')} must be 0 or more seconds, got {value:g}"
+            body[key] = value
+    return body
+
+
+def _refusal(exc: AdminError) -> str:
+    detail = exc.detail
+    if isinstance(detail, list):  # plan lint issues
+        detail = "; ".join(f"line {d.get('line')}: {d.get('key')}: {d.get('message')}" for d in detail
+                           if isinstance(d, dict))
+    elif isinstance(detail, dict):
+        detail = ", ".join(f"{k}: {v}" for k, v in detail.items())
+    return f"the server refused the run (HTTP {exc.status}): {exc.error}" + (f" — {detail}" if detail else "")
+
+
+def step_line(index: int, total: int, step: dict[str, Any]) -> str:
+    """One progress line for a step."""
+    head = f"[{index}/{total}] {step['id']}: {step['state'].upper() if step['state'] == 'failed' else step['state']}"
+    if step["state"] == "running":
+        return f"{head} (localUid {step.get('local_uid')})"
+    if step["state"] == "passed":
+        return f"{head} — {step.get('observed') or ''}".rstrip(" —")
+    if step["state"] == "failed":
+        return f"{head} — observed: {step.get('observed')} Expected: {step.get('expected')}"
+    return head
+
+
+def run_conformance(args: argparse.Namespace) -> int:
+    """Start, follow, report."""
+    if not args.url.startswith(("http://", "https://")):
+        return _fail(f"--url must start with http:// or https://, got {args.url}")
+    body = _start_body(args)
+    if isinstance(body, str):
+        return _fail(body)
+    admin = AdminClient(args.url, args.admin_token)
+    try:
+        run = admin.call("POST", "conformance/runs", json_body=body)
+    except AdminError as exc:
+        return _fail(_refusal(exc))
+    except requests.RequestException:
+        return _fail(f"cannot reach the mock at {args.url} (is it running? try: mock-remd wait {args.url})")
+    total = len(run["steps"])
+    if not args.quiet:
+        print(f"conformance run {run['id']} for system {run['system']}, plan {run['plan']}: {total} steps "
+              f"(step timeout {run['step_timeout_s']:g} s, retry after {run['retry_after_s']:g} s); "
+              f"waiting for the MIS to register documents", flush=True)
+    shown: dict[str, tuple[str, str]] = {}
+    misses = 0
+    try:
+        while True:
+            for i, step in enumerate(run["steps"], 1):
+                key = (step["state"], step.get("observed") if step["state"] in ("passed", "failed") else "")
+                if step["state"] != "pending" and shown.get(step["id"]) != key:
+                    shown[step["id"]] = key
+                    if not args.quiet:
+                        print(step_line(i, total, step), flush=True)
+            if run["state"] != "running":
+                break
+            time.sleep(POLL_SECONDS)  # following a remote run: nothing to wait on but time
+            try:
+                run = admin.call("GET", f"conformance/runs/{run['id']}")
+                misses = 0
+            except (AdminError, requests.RequestException):
+                misses += 1
+                if misses >= MAX_MISSES:
+                    return _fail(f"lost the mock at {args.url} while run {run['id']} was active")
+    except KeyboardInterrupt:
+        try:
+            admin.call("DELETE", f"conformance/runs/{run['id']}")
+        except (AdminError, requests.RequestException):
+            pass
+        return _fail(f"interrupted: run {run['id']} cancelled")
+    problem = _write_reports(args, admin, run)
+    passed = sum(1 for s in run["steps"] if s["state"] == "passed")
+    if run["state"] == "cancelled":
+        print(f"run {run['id']} was cancelled ({passed}/{total} steps passed before)", file=sys.stderr)
+        return 2
+    print(f"{'PASSED' if run['passed'] else 'FAILED'}: {passed}/{total} steps passed (run {run['id']}, "
+          f"{args.url.rstrip('/')}/conformance/{run['id']})")
+    if problem:
+        return _fail(problem)
+    return 0 if run["passed"] else 1
+
+
+def _write_reports(args: argparse.Namespace, admin: AdminClient, run: dict[str, Any]) -> str:
+    """Write ``--json`` and ``--junit``; returns a sentence when one could not be written."""
+    try:
+        if args.json:
+            Path(args.json).write_text(json.dumps(run, ensure_ascii=False, indent=2) + "\n", encoding="utf-8")
+        if args.junit:
+            resp = admin.session.get(f"{admin.base_url}/_admin/conformance/runs/{run['id']}/junit", timeout=admin.timeout)
+            if resp.status_code != 200:
+                return f"could not fetch the JUnit report (HTTP {resp.status_code})"
+            Path(args.junit).write_bytes(resp.content)
+    except OSError as exc:
+        return f"cannot write the report: {exc.strerror} ({exc.filename})"
+    except requests.RequestException:
+        return f"cannot reach the mock at {args.url} for the JUnit report"
+    return ""
