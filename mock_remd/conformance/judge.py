@@ -247,7 +247,8 @@ def document_sentence(document: dict[str, Any] | None) -> str:
     if findings:
         head = "; ".join(f"{f['code']}: {f['message']} ({f['layer']})" for f in findings[:3])
         more = f" and {len(findings) - 3} more" if len(findings) > 3 else ""
-        return f"{outcome}; validation found {head}{more}."
+        forced = " (the step set this outcome)" if document.get("status") == "registered" else ""
+        return f"{outcome}{forced}; validation found {head}{more}."
     ran = [lr.get("name") for lr in layers if lr.get("ran")]
     return f"{outcome}; validation found nothing ({', '.join(ran)} ran)." if ran else outcome + "."
 

@@ -57,10 +57,11 @@ def make_blueprint(rt: Runtime) -> Blueprint:
 
     bp.add_app_template_global(kind_name, "kind_name")
 
-    from mock_remd.admin.dashboard import pages, tools
+    from mock_remd.admin.dashboard import conformance_view, pages, tools
 
     pages.register(bp, rt)
     tools.register(bp, rt)
+    conformance_view.register(bp, rt)
     return bp
 
 
