@@ -7,6 +7,7 @@ import json
 import sys
 
 from mock_remd.config import Settings
+from mock_remd.conformance.plan import lint_plan_files, split_plan_files
 from mock_remd.scenarios.lint import lint_paths
 
 
@@ -29,10 +30,15 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 
 def run_lint(args: argparse.Namespace) -> int:
-    """Lint ``args.paths``; prints the issues (or a summary) and returns the exit status."""
-    scenarios, issues = lint_paths(args.paths)
+    """Lint ``args.paths`` (scenarios and conformance plans); prints the issues (or a summary) and
+    returns the exit status."""
+    plan_files, others = split_plan_files(args.paths)
+    scenarios, issues = lint_paths(others) if others or not plan_files else ([], [])
+    plans, plan_issues = lint_plan_files(plan_files)
+    issues = issues + plan_issues
     if args.format == "json":
         print(json.dumps({"valid": not issues, "scenarios": [s.name for s in scenarios],
+                          "plans": [p.name for p in plans],
                           "issues": [i.as_dict() for i in issues]}, ensure_ascii=False, indent=2))
     else:
         for issue in issues:
@@ -40,7 +46,8 @@ def run_lint(args: argparse.Namespace) -> int:
         if issues:
             print(f"{len(issues)} problem(s) found", file=sys.stderr)
         else:
-            print(f"{len(scenarios)} scenario(s), all valid")
+            print(f"{len(scenarios)} scenario(s)" + (f", {len(plans)} conformance plan(s)" if plans else "")
+                  + ", all valid")
     return 1 if issues else 0
 
 

@@ -132,14 +132,16 @@ class ConformanceEngine:
     def cancel(self, run_id: str) -> RunRow:
         """Stop an active run: running and pending steps stay as they are, the run is ``cancelled``."""
         self.get(run_id)
+        done: list[bool] = []
 
         def change(row: RunRow) -> RunRow | None:
             if row["state"] != "running":
                 return None
+            done.append(True)
             return {**row, "state": "cancelled", "passed": None, "active_system": None, "finished_at": utcnow()}
 
         row = self.runs.update(run_id, change)
-        if row is None or row["state"] != "cancelled":
+        if row is None or not done:
             raise ConformanceError(409, f"прогон {run_id} уже завершён", {"state": (row or {}).get("state")})
         return row
 

@@ -286,3 +286,44 @@ class PlanLibrary:
 
     def get(self, name: str) -> Plan | None:
         return self.load()[0].get(name)
+
+
+def split_plan_files(paths: Iterable[str | Path]) -> tuple[list[Path], list[Path]]:
+    """Files named by ``paths`` (folders listed, with their ``conformance/`` subfolder) split into
+    (plan files, everything else); the rest goes to the scenario linter, which reports what it cannot read."""
+    plans: list[Path] = []
+    others: list[Path] = []
+    for p in map(Path, paths):
+        if p.is_dir():
+            files = [f for d in (p, p / USER_SUBDIR) if d.is_dir()
+                     for f in sorted(d.iterdir()) if f.is_file() and f.suffix.lower() in (".yaml", ".yml", ".json")]
+        else:
+            files = [p]
+        for f in files:
+            try:
+                text = f.read_text(encoding="utf-8") if f.is_file() else ""
+            except (OSError, UnicodeDecodeError):
+                text = ""
+            ctype = "application/json" if f.suffix.lower() == ".json" else ""
+            (plans if text and is_plan_text(text, ctype) else others).append(f)
+    return plans, others
+
+
+def lint_plan_files(files: Iterable[Path]) -> tuple[list[Plan], list[Issue]]:
+    """Lint plan files; also reports one plan name used by two files."""
+    out: list[Plan] = []
+    issues: list[Issue] = []
+    seen: dict[str, Path] = {}
+    for f in files:
+        ctype = "application/json" if f.suffix.lower() == ".json" else ""
+        plan, found = compile_plan(f.read_text(encoding="utf-8"), filename=str(f), content_type=ctype)
+        issues.extend(found)
+        if plan is None:
+            continue
+        if plan.name in seen:
+            issues.append(Issue(f"the plan name {plan.name!r} is already used by {seen[plan.name]}", key="name",
+                                file=str(f)))
+            continue
+        seen[plan.name] = f
+        out.append(plan)
+    return out, issues
