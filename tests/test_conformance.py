@@ -69,7 +69,7 @@ def verdicts(server, tmp_path_factory):
     procs = {}
     for mode in ("good", "careless"):
         mis = subprocess.Popen([sys.executable, str(MIS), "--url", server.url, "--system", f"mis-{mode}",
-                                "--mode", mode, "--seed", "100" if mode == "good" else "200", "--retry-after", "1", "--callback-wait", "1.5", "--linger", "2"],
+                                "--mode", mode, "--seed", "300" if mode == "good" else "400", "--retry-after", "1", "--callback-wait", "1.5", "--linger", "2"],
                                stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, cwd=ROOT)
         procs[mode] = mis
     for mode, mis in procs.items():

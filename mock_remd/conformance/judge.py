@@ -66,12 +66,12 @@ def describe_attempt(attempt: dict[str, Any]) -> str:
     took = float(attempt.get("duration_ms") or 0) / 1000
     if attempt.get("http_status") is not None:
         return f"HTTP {attempt['http_status']} after {secs(took)}"
-    error = str(attempt.get("error") or "")
-    if error.startswith("timeout"):
-        return f"no answer within {error.removeprefix('timeout after ').strip()}"
-    if "refused" in error.lower():
+    error = str(attempt.get("error") or "").lower()
+    if error.startswith("timeout") or "не ответил за" in error or "не принял соединение" in error:
+        return "no answer within the sender's timeout"
+    if "refused" in error or "отклонено" in error:
         return "connection refused (nothing listens at the callback URL)"
-    if "closed" in error.lower() or "aborted" in error.lower() or "reset" in error.lower():
+    if any(w in error for w in ("closed", "aborted", "reset", "разорвал")):
         return f"the connection closed without an HTTP answer after {secs(took)}"
     return f"no HTTP answer after {secs(took)}"
 
