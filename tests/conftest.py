@@ -97,3 +97,18 @@ def openssl_pki(tmp_path_factory):
     if not gost_engine_available():
         pytest.skip("openssl with the GOST engine is not available (Debian package libengine-gost-openssl)")
     return build(tmp_path_factory.mktemp("openssl-pki"))
+
+
+# ---- slow tests (soak, the full trials of a probe) ---------------------------------------------
+def pytest_addoption(parser):
+    parser.addoption("--run-slow", action="store_true", default=False,
+                     help="also run the tests marked slow (make soak; MOCK_REMD_RUN_SLOW=1 does the same)")
+
+
+def pytest_collection_modifyitems(config, items):
+    if config.getoption("--run-slow") or os.environ.get("MOCK_REMD_RUN_SLOW") == "1":
+        return
+    skip = pytest.mark.skip(reason="slow: run with --run-slow (make soak)")
+    for item in items:
+        if "slow" in item.keywords:
+            item.add_marker(skip)

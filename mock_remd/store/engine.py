@@ -13,11 +13,15 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
-from sqlalchemy import create_engine, event
+from sqlalchemy import create_engine, event, text
 from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.pool import StaticPool
 
 from mock_remd.store.schema import metadata
+
+#: advisory lock keys (PostgreSQL) of the operations several instances may run at the same moment
+SCHEMA_LOCK_KEY = 0x6D6F636B0001
+SYSTEMS_LOCK_KEY = 0x6D6F636B0002
 
 
 def normalize_url(url: str) -> str:
@@ -45,7 +49,34 @@ class Database:
         self._lock_fd: int | None = None
         self._lock_pid = 0
         self.engine = self._make_engine()
-        metadata.create_all(self.engine)
+        self._create_schema()
+
+    def _create_schema(self) -> None:
+        """Create missing tables; safe when several instances start at once on one database.
+
+        PostgreSQL: under a transaction-level advisory lock (the second instance waits, then finds
+        the tables); SQLite file: under the writers' flock.
+        """
+        if not self.is_sqlite:
+            with self.engine.begin() as conn:
+                conn.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": SCHEMA_LOCK_KEY})
+                metadata.create_all(conn)
+            return
+        if self._lock_path is None:
+            metadata.create_all(self.engine)
+            return
+        with self._write_lock:
+            fcntl.flock(self._flock_fd(), fcntl.LOCK_EX)
+            try:
+                metadata.create_all(self.engine)
+            finally:
+                fcntl.flock(self._flock_fd(), fcntl.LOCK_UN)
+
+    def advisory_lock(self, conn: Connection, key: int) -> None:
+        """Serialize a transaction with others taking the same ``key`` (PostgreSQL; SQLite writers
+        are serialized already)."""
+        if not self.is_sqlite:
+            conn.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": key})
 
     def _sidecar_lock_path(self) -> str | None:
         if not self.is_sqlite or self.is_memory:

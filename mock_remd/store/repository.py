@@ -13,11 +13,13 @@ from collections.abc import Callable, Iterable
 from typing import Any
 
 from sqlalchemy import and_, bindparam, delete, func, insert, or_, select, text, update
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.engine import Connection
 
 from mock_remd.store import schema as t
 from mock_remd.store.clock import utcnow
-from mock_remd.store.engine import Database
+from mock_remd.store.engine import SYSTEMS_LOCK_KEY, Database
 from mock_remd.store.group_commit import GroupCommitter
 
 SYSTEM_FIELDS = (
@@ -107,6 +109,7 @@ class Store:
         values["source"] = source
         values["updated_at"] = utcnow()
         with self.db.transaction() as c:
+            self.db.advisory_lock(c, SYSTEMS_LOCK_KEY)  # two instances seeding the same config at once
             c.execute(delete(t.systems).where(t.systems.c.mnemonic == values["mnemonic"]))
             c.execute(
                 delete(t.systems).where(t.systems.c.client_entity_id == values["client_entity_id"])
@@ -285,13 +288,17 @@ class Store:
             return self._next_sequence(c, name)
 
     def _next_sequence(self, c: Connection, name: str) -> int:
-        value = c.execute(
-            update(t.counters).where(t.counters.c.name == name).values(value=t.counters.c.value + 1).returning(t.counters.c.value)
-        ).scalar()
-        if value is None:
-            c.execute(insert(t.counters).values(name=name, value=1))
-            value = 1
-        return int(value)
+        return self._increment(c, t.counters, t.counters.c.name, name, t.counters.c.value)
+
+    def _upsert(self, table: Any, key: Any, values: dict[str, Any], on_conflict: dict[str, Any]) -> Any:
+        """``INSERT … ON CONFLICT (key) DO UPDATE``: one statement, no race between two first writers."""
+        dialect_insert = sqlite_insert if self.db.is_sqlite else pg_insert
+        return dialect_insert(table).values(**values).on_conflict_do_update(index_elements=[key], set_=on_conflict)
+
+    def _increment(self, c: Connection, table: Any, key: Any, name: str, value: Any) -> int:
+        """Add one to the counter ``name`` (created at 1) and return the new value, atomically."""
+        stmt = self._upsert(table, key, {key.name: name, value.name: 1}, {value.name: value + 1}).returning(value)
+        return int(c.execute(stmt).scalar_one())
 
     def get_document(self, local_uid: str) -> dict[str, Any] | None:
         """The newest attempt for ``local_uid`` (case-insensitive), with its request and content."""
@@ -634,22 +641,15 @@ class Store:
     def bump_counter(self, key: str) -> int:
         """Increment a scenario counter and return the new value."""
         with self.db.transaction() as c:
-            value = c.execute(
-                update(t.scenario_state).where(t.scenario_state.c.key == key)
-                .values(value=t.scenario_state.c.value + 1).returning(t.scenario_state.c.value)
-            ).scalar()
-            if value is None:
-                c.execute(insert(t.scenario_state).values(key=key, value=1))
-                value = 1
-        return int(value)
+            return self._increment(c, t.scenario_state, t.scenario_state.c.key, key, t.scenario_state.c.value)
 
     # ---- heartbeats ----------------------------------------------------------------------------
     def beat(self, owner: str, role: str) -> None:
         """Record that ``owner`` (a background process) is alive now."""
+        now = utcnow()
         with self.db.transaction() as c:
-            n = c.execute(update(t.heartbeats).where(t.heartbeats.c.owner == owner).values(at=utcnow())).rowcount
-            if not n:
-                c.execute(insert(t.heartbeats).values(owner=owner, role=role, pid=os.getpid(), at=utcnow()))
+            c.execute(self._upsert(t.heartbeats, t.heartbeats.c.owner,
+                                   {"owner": owner, "role": role, "pid": os.getpid(), "at": now}, {"at": now}))
 
     def forget_beat(self, owner: str) -> None:
         with self.db.transaction() as c:
