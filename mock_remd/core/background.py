@@ -80,17 +80,38 @@ class BackgroundLoop:
 class BatchWorker:
     """A background loop whose steps fan a claimed batch out to a small thread pool.
 
-    Subclasses implement ``step()`` and call :meth:`map` on the claimed rows.
+    Subclasses implement ``step()`` and call :meth:`map` on the claimed rows, and ``renew()``,
+    which extends the leases of the rows they hold: while a step runs, a renewer thread calls it
+    every ``renew_interval`` seconds, so a lease stays short (a killed process's work is taken over
+    quickly) yet never lapses under work that is merely slow.
     """
 
-    def __init__(self, name: str, *, threads: int, poll_interval: float) -> None:
+    def __init__(self, name: str, *, threads: int, poll_interval: float, renew_interval: float = 2.0) -> None:
         self.threads = threads
         self._name = name
         self._pool: ThreadPoolExecutor | None = None
-        self.loop = BackgroundLoop(name, self.step, poll_interval=poll_interval)
+        self.loop = BackgroundLoop(name, self._step, poll_interval=poll_interval)
+        self.renew_interval = renew_interval
+        self._busy = threading.Event()
+        self._renewer: BackgroundLoop | None = None
 
     def step(self) -> int:  # pragma: no cover - overridden
         raise NotImplementedError
+
+    def renew(self) -> None:  # pragma: no cover - overridden
+        raise NotImplementedError
+
+    def _step(self) -> int:
+        self._busy.set()
+        try:
+            return self.step()
+        finally:
+            self._busy.clear()
+
+    def _renew(self) -> int:
+        if self._busy.is_set():
+            self.renew()
+        return 0
 
     def map(self, fn: Callable[[Any], Any], items: list[Any]) -> list[Any]:
         """``fn`` over ``items`` on the pool (inline when not started), results in order."""
@@ -100,6 +121,8 @@ class BatchWorker:
 
     def start(self) -> None:
         self._pool = ThreadPoolExecutor(self.threads, thread_name_prefix=self._name)
+        self._renewer = BackgroundLoop(self._name + "-leases", self._renew, poll_interval=self.renew_interval)
+        self._renewer.start()
         self.loop.start()
 
     def stop(self) -> None:
@@ -108,6 +131,9 @@ class BatchWorker:
         if self._pool:
             self._pool.shutdown(wait=True)
             self._pool = None
+        if self._renewer is not None:
+            self._renewer.stop()
+            self._renewer = None
 
     def wake(self) -> None:
         self.loop.wake()

@@ -87,40 +87,45 @@ class Processor(BatchWorker):
         linked = [j for j in jobs if (j.get("request") or {}).get("associations")]
         plain = [j for j in jobs if not (j.get("request") or {}).get("associations")]
         if plain:
-            self._commit(self.map(self.prepare, plain))
+            self._commit(self.map(self.prepare, plain), owner=self.owner)
         for job in linked:
-            self._commit([self.prepare(job)])
+            self._commit([self.prepare(job)], owner=self.owner)
         return len(jobs)
 
-    def _commit(self, outcomes: list[Outcome]) -> None:
+    def renew(self) -> None:
+        """Keep the leases of the jobs in hand (called while a batch runs)."""
+        self.store.renew_leases(self.owner, "jobs")
+
+    def _commit(self, outcomes: list[Outcome], *, owner: str | None = None) -> None:
         # one transaction for the batch (a document's number and callbacks are written together); when
         # it fails, each document is written alone, so one poison document never holds back the others
         try:
-            self.store.finish_documents([(o.doc_id, {}, o.build, o.sequence) for o in outcomes])
-            delivers = any(o.delivers for o in outcomes)
+            written = set(self.store.finish_documents([(o.doc_id, {}, o.build, o.sequence) for o in outcomes],
+                                                      owner=owner))
+            delivers = any(o.delivers for o in outcomes if o.doc_id in written)
         except Exception as exc:
             if is_server_fault(exc):  # the database, not a document: the jobs come back when their lease ends
                 raise
             if len(outcomes) > 1:
                 log.warning("writing a batch of %d documents failed; writing them one by one", len(outcomes))
-            delivers = any([self._commit_alone(o, retry=len(outcomes) > 1) for o in outcomes])
+            delivers = any([self._commit_alone(o, retry=len(outcomes) > 1, owner=owner) for o in outcomes])
         if delivers:
             self.on_enqueued()
 
-    def _commit_alone(self, o: Outcome, *, retry: bool) -> bool:
+    def _commit_alone(self, o: Outcome, *, retry: bool, owner: str | None = None) -> bool:
         """Write one outcome; if it cannot be written, set the document aside as ``failed``. True if it delivers."""
         if retry:
             try:
-                self.store.finish_documents([(o.doc_id, {}, o.build, o.sequence)])
-                return o.delivers
+                return bool(self.store.finish_documents([(o.doc_id, {}, o.build, o.sequence)], owner=owner)) \
+                    and o.delivers
             except Exception as exc:
                 if is_server_fault(exc):
                     raise
         incident = record_incident("storing the outcome of a document", document_id=o.doc_id,
                                    local_uid=o.row.get("local_uid"))
         failed = self._set_aside(o.row, incident)
-        self.store.finish_documents([(failed.doc_id, {}, failed.build, None)])
-        return failed.delivers
+        return bool(self.store.finish_documents([(failed.doc_id, {}, failed.build, None)], owner=owner)) \
+            and failed.delivers
 
     # ---- one document --------------------------------------------------------------------------
     def process(self, row: dict[str, Any]) -> None:

@@ -44,13 +44,17 @@ class CallbackSender(BatchWorker):
 
     def step(self) -> int:
         """Claim due deliveries and send them; returns how many were taken."""
-        rows = self.store.claim_deliveries(self.owner, limit=self.threads * 2, lease_seconds=self.timeout * 3 + 5)
+        rows = self.store.claim_deliveries(self.owner, limit=self.threads * 2)
         if not rows:
             return 0
         results = self.map(self.attempt, rows)
-        statuses = self.store.record_attempts(results)  # one transaction for the batch
+        statuses = self.store.record_attempts(results, owner=self.owner)  # one transaction for the batch
         self.sent += statuses.count("delivered")
         return len(rows)
+
+    def renew(self) -> None:
+        """Keep the leases of the deliveries in hand (called while a batch is being sent)."""
+        self.store.renew_leases(self.owner, "deliveries")
 
     def deliver(self, row: dict[str, Any]) -> str:
         """One attempt for one claimed delivery, recorded; returns the delivery's new status."""

@@ -65,6 +65,8 @@ def _fit_columns(table: Any, values: dict[str, Any]) -> dict[str, Any]:
         elif isinstance(value, int) and not isinstance(value, bool) and not -(2**31) <= value < 2**31:
             out[name] = 0
     return out
+
+
 #: a registered document that a newer version replaced (searches return current versions only)
 _SUPERSEDED = (
     select(t.links.c.id)
@@ -74,6 +76,13 @@ _SUPERSEDED = (
 )
 #: the longest version chain walked (a guard against a cycle a hand-edited store could hold)
 MAX_CHAIN = 1000
+
+
+#: how long a claim of work (a processing job, a callback delivery) holds without renewal; its holder
+#: renews it every :data:`LEASE_RENEW_SECONDS` while the work runs, so work of a killed process is
+#: taken over by another within this time
+LEASE_SECONDS = 10.0
+LEASE_RENEW_SECONDS = 2.0
 
 
 def _row(r: Any) -> dict[str, Any]:
@@ -225,7 +234,7 @@ class Store:
             sub = sub.with_for_update(skip_locked=True)
         return update(table).where(table.c.id.in_(sub.scalar_subquery())).values(**claim_values).returning(*table.c)
 
-    def claim_jobs(self, owner: str, *, limit: int = 4, lease_seconds: float = 120.0) -> list[dict[str, Any]]:
+    def claim_jobs(self, owner: str, *, limit: int = 4, lease_seconds: float = LEASE_SECONDS) -> list[dict[str, Any]]:
         """Atomically take due processing jobs (queued, or claimed with an expired lease), with payloads."""
         d = t.documents.c
         lease = utcnow() + dt.timedelta(seconds=lease_seconds)
@@ -252,16 +261,31 @@ class Store:
         """Store the outcome of processing one document and queue its callbacks (one transaction)."""
         self.finish_documents([(doc_id, values, build, sequence)])
 
-    def finish_documents(self, items: list[tuple[int, dict[str, Any], Any, str | None]]) -> None:
+    def finish_documents(self, items: list[tuple[int, dict[str, Any], Any, str | None]], *,
+                         owner: str | None = None) -> list[int]:
         """Store the outcomes of several documents and queue their callbacks in one transaction.
 
         Each item is ``(doc_id, values, build, sequence)``. With ``build`` the values and the
         deliveries are made inside the transaction from the next number of ``sequence`` (so a
-        registration number and its callback are written together, or not at all).
+        registration number and its callback are written together, or not at all). With ``owner``
+        only the jobs this owner still holds are written (a job whose lease lapsed and that another
+        process took over is left to it: one outcome, one callback). Returns the ids written.
         """
         now = utcnow()
+        written: list[int] = []
         with self.db.transaction() as c:
+            held = None
+            if owner is not None and items:
+                d = t.documents.c
+                held = {r[0] for r in c.execute(
+                    update(t.documents)
+                    .where(d.id.in_([i[0] for i in items]), d.job_owner == owner, d.job_state == "claimed")
+                    .values(job_lease_until=now + dt.timedelta(seconds=LEASE_SECONDS))
+                    .returning(d.id))}
             for doc_id, values, build, sequence in items:
+                if held is not None and doc_id not in held:
+                    continue
+                written.append(doc_id)
                 deliveries: list[dict[str, Any]] = []
                 if build is not None:
                     seq = self._next_sequence(c, sequence) if sequence else None
@@ -281,6 +305,19 @@ class Store:
                 for link in links:
                     c.execute(insert(t.links).values(**_fit_columns(t.links, link), document_id=doc_id,
                                                      created_at=now))
+        return written
+
+    def renew_leases(self, owner: str, kind: str) -> int:
+        """Extend the leases ``owner`` holds on ``kind`` (``jobs`` or ``deliveries``): its work still runs."""
+        until = utcnow() + dt.timedelta(seconds=LEASE_SECONDS)
+        if kind == "jobs":
+            d = t.documents.c
+            stmt = update(t.documents).where(d.job_state == "claimed", d.job_owner == owner).values(job_lease_until=until)
+        else:
+            o = t.outbox.c
+            stmt = update(t.outbox).where(o.status == "sending", o.owner == owner).values(lease_until=until)
+        with self.db.transaction() as c:
+            return int(c.execute(stmt).rowcount)
 
     def next_sequence(self, name: str) -> int:
         """A sequence number unique in the store (for emdrId)."""
@@ -519,7 +556,7 @@ class Store:
         with self.db.transaction() as c:
             return int(c.execute(_INSERT_DELIVERY.returning(t.outbox.c.id), self._delivery_row(delivery, utcnow())).scalar_one())
 
-    def claim_deliveries(self, owner: str, *, limit: int = 16, lease_seconds: float = 60.0) -> list[dict[str, Any]]:
+    def claim_deliveries(self, owner: str, *, limit: int = 16, lease_seconds: float = LEASE_SECONDS) -> list[dict[str, Any]]:
         """Atomically take due deliveries (pending and due, or sending with an expired lease)."""
         o = t.outbox.c
         lease = utcnow() + dt.timedelta(seconds=lease_seconds)
@@ -531,16 +568,18 @@ class Store:
         with self.db.transaction() as c:
             return [_row(r) for r in c.execute(stmt)]
 
-    def record_attempts(self, results: list[tuple[int, dict[str, Any], bool, dt.datetime | None]]) -> list[str]:
+    def record_attempts(self, results: list[tuple[int, dict[str, Any], bool, dt.datetime | None]], *,
+                        owner: str | None = None) -> list[str]:
         """Log attempts ``(delivery_id, attempt, delivered, next_due)`` in one transaction; returns the
-        new statuses (``delivered``, ``pending`` for a retry, ``dead``, or ``gone`` if reset meanwhile)."""
+        new statuses (``delivered``, ``pending`` for a retry, ``dead``, or ``gone`` if reset meanwhile,
+        or, with ``owner``, taken over by another sender after this one's lease lapsed)."""
         now = utcnow()
         statuses = []
         with self.db.transaction() as c:
             for delivery_id, attempt, delivered, next_due in results:
-                row = c.execute(select(t.outbox.c.attempts, t.outbox.c.attempt_count)
+                row = c.execute(select(t.outbox.c.attempts, t.outbox.c.attempt_count, t.outbox.c.owner)
                                 .where(t.outbox.c.id == delivery_id)).first()
-                if row is None:
+                if row is None or (owner is not None and row.owner != owner):
                     statuses.append("gone")
                     continue
                 status = "delivered" if delivered else ("dead" if next_due is None else "pending")

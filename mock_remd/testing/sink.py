@@ -185,11 +185,14 @@ class CallbackSink:
         if self.on_request:
             self.on_request(res)
         reply = b'<?xml version="1.0"?><soap:Envelope xmlns:soap="http://schemas.xmlsoap.org/soap/envelope/"><soap:Body/></soap:Envelope>'
-        handler.send_response(status)
-        handler.send_header("Content-Type", "text/xml; charset=utf-8")
-        handler.send_header("Content-Length", str(len(reply)))
-        handler.end_headers()
-        handler.wfile.write(reply)
+        try:
+            handler.send_response(status)
+            handler.send_header("Content-Type", "text/xml; charset=utf-8")
+            handler.send_header("Content-Length", str(len(reply)))
+            handler.end_headers()
+            handler.wfile.write(reply)
+        except (BrokenPipeError, ConnectionResetError):  # the sender went away (a killed server)
+            pass
 
     def _document_file(self, handler: BaseHTTPRequestHandler, body: bytes) -> None:
         root = parse_bytes(body, max_bytes=1024 * 1024)
