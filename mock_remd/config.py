@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING, Any
 
 from mock_remd import yamlsafe
 from mock_remd.catalog.incidents import ON_INTERNAL_ERROR
+from mock_remd.core.systems import SystemError_, normalize_system
 from mock_remd.validation.context import SIGNATURE_LEVELS, ValidationSettings
 
 if TYPE_CHECKING:
@@ -213,6 +214,13 @@ class Settings:
                 raise ConfigError("config.no_dir", self.label(name), value)
         if self.trusted_ca and not Path(self.trusted_ca).is_file():
             raise ConfigError("config.no_file", self.label("trusted_ca"), self.trusted_ca)
+        for i, system in enumerate(self.systems):
+            try:
+                normalize_system(system)
+            except SystemError_ as exc:
+                name = system.get("mnemonic", i) if isinstance(system, dict) else i
+                raise ConfigError("config.file_problem", value=self.config or "-",
+                                  detail=f"systems[{name}]: {exc}") from exc
 
     # ---- loading -------------------------------------------------------------------------------
     @classmethod

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from mock_remd.core.urls import url_problem
+
 DEMO_SYSTEM: dict[str, Any] = {
     "mnemonic": "demo",
     "client_entity_id": "00000000-0000-4000-8000-000000000001",
@@ -63,8 +65,9 @@ def normalize_system(data: dict[str, Any], mnemonic: str | None = None) -> dict[
         raise SystemError_(f"callback_soap_version: ожидается \"1.1\" или \"1.2\", получено {out['callback_soap_version']!r}")
     for f in ("callback_url", "document_url"):
         url = str(out[f] or "")
-        if url and not url.startswith(("http://", "https://")):
-            raise SystemError_(f"{f}: ожидается адрес http(s)://, получено {url!r}")
+        problem = url_problem(url) if url else None
+        if problem:
+            raise SystemError_(f"{f}: {problem}, получено {url!r}")
         out[f] = url
     out["mnemonic"] = str(out["mnemonic"]).strip()
     out["client_entity_id"] = str(out["client_entity_id"]).strip()

@@ -61,10 +61,11 @@ def pull_document(url: str, local_uid: str, *, timeout: float, max_bytes: int,
             data=request_envelope(local_uid, url),
             headers={"Content-Type": "text/xml; charset=utf-8", "SOAPAction": '"getDocumentFile"'},
             timeout=timeout,
+            allow_redirects=False,  # a redirect is the MIS's answer, never followed
         )
     except requests.RequestException as exc:
         return PullResult(None, [E.item("MIS_NOT_AVAILABLE", detail=network_failure(url, exc, timeout=timeout))])
-    if resp.status_code >= 400:
+    if resp.status_code >= 300:
         return PullResult(None, [E.item("RMIS_ERROR", f"{_ANSWER_ERROR}: HTTP {resp.status_code}")])
     try:
         root = parse_bytes(resp.content, max_bytes=max_bytes)

@@ -48,7 +48,7 @@ def send_test_callback(system: dict[str, Any]) -> dict[str, Any]:
     if version != "1.2":
         headers["SOAPAction"] = f'"{ACTION}"'
     try:
-        resp = requests.post(url, data=body, headers=headers, timeout=TEST_TIMEOUT)
+        resp = requests.post(url, data=body, headers=headers, timeout=TEST_TIMEOUT, allow_redirects=False)
     except requests.RequestException as exc:
         return {"ok": False, "url": url, "error": network_failure(url, exc, timeout=TEST_TIMEOUT), "sent": body.decode()}
     return {"ok": 200 <= resp.status_code < 300, "url": url, "status": resp.status_code,
