@@ -149,6 +149,12 @@ FAMILIES = {
         ("X-NAME", "callback", "INVALID_ELEMENT_VALUE_NAME"),
         ("X-1", "callback", "INVALID_ELEMENT_VALUE_CODE"),
     ],
+    "errors-versions": [
+        ("X-RESTRICT", "callback", "RESTRICT_NEW_VERSION"),
+        ("X-ASSOC", "callback", "NOT_UNIQUE_ASSOCIATION"),
+        ("X-LINK", "callback", "CAN_NOT_ASSOCIATE"),
+        ("X-1", "callback", "CANT_REG_VERSION"),
+    ],
     "errors-duplicates": [
         ("X-ASSOC", "sync", "NOT_UNIQUE_ASSOCIATION"),
         ("X-LINK", "sync", "CAN_NOT_ASSOCIATE"),
