@@ -252,3 +252,21 @@ def test_zeep_client_registers_a_new_version_with_its_association(make_server, s
     assert callback.status == "success", callback.errors
     item = client.service.getRegistryItem(_soapheaders=header, emdrId=emdr1)
     assert item.status == "success" and item.item.localUid == req.local_uid and item.item.emdrId == callback.emdr_id
+
+
+def test_strict_versions(make_server, sink):
+    srv = make_server(versions_strict=True, systems=_systems(sink))
+    v1 = _gen("119", 801)
+    _registered(srv, sink, v1.request)
+    v2 = _next(v1.content)
+    skipping = _next(v2.content, target=v1.local_uid)  # versionNumber 3 straight after 1
+    code, text = _error(srv, sink, skipping.request)
+    assert code == "CANT_REG_VERSION" and "[3]" in text and "[1]" in text
+    unlinked = _next(v1.content)
+    unlinked.request.associations = []
+    code, text = _error(srv, sink, unlinked.request)
+    assert code == "CANT_REG_VERSION" and "связь с предыдущей версией" in text
+    odd_type = _next(v1.content, association_type="ZZZ")
+    code, text = _error(srv, sink, odd_type.request)
+    assert code == "CAN_NOT_ASSOCIATE" and "[ZZZ]" in text
+    _registered(srv, sink, v2.request)

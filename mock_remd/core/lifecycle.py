@@ -140,7 +140,7 @@ class LinkChecker:
             plan.errors.extend(errors)
             if not errors:
                 plan.links.append(self._link_row(req, identity, a, row, is_version))
-        if self.options.strict and identity is not None and not version_links:
+        if self.options.strict and identity is not None and not req.associations:
             number = identity.version_number
             if number is not None and number > 1:
                 plan.errors.append(_cant(f"для версии [{number}] документа не указана связь с предыдущей версией"))
