@@ -139,7 +139,13 @@ def create_admin_app(rt: Runtime) -> Flask:
         other = rt.store.system_by_client_id(system["client_entity_id"])
         if other is not None and other["mnemonic"] != mnemonic:
             raise ApiError(409, "client_entity_id уже занят другой системой", other["mnemonic"])
+        before = rt.store.get_system(mnemonic)
         saved = rt.store.upsert_system(system)
+        if before is not None and before.get("callback_url") and saved.get("callback_url") \
+                and before["callback_url"] != saved["callback_url"]:
+            # callbacks still waiting to be delivered follow the system's new address (a temporary
+            # port of `mock-remd send` that has closed must not be retried until the delivery dies)
+            rt.store.readdress_pending(mnemonic, before["callback_url"], saved["callback_url"])
         rt.service.forget_systems()
         return jsonify(serialize.system(saved))
 

@@ -1,13 +1,16 @@
 """``mock-remd send FILE --url URL --system S``: register a СЭМД file with a mock-remd and report the outcome.
 
-Builds ``registerDocument`` from the document (metadata from its header, signatures from the given
-key or the built-in TEST keys, CRC32 checksums), sends it, then waits for the result: a temporary
-callback sink on a local port receives it (the system's ``callback_url`` is pointed at the sink for
-the duration and restored afterwards), while the admin API is polled as a fallback. ``--no-listen``
-only polls ``GET /_admin/documents/{localUid}``.
+FILE is a CDA document or a registerDocument request (a SOAP envelope such as ``generate``'s
+``.request.xml``), which is sent exactly as it is. For a CDA the request is built from the document
+(metadata from its header, signatures from the given key or the built-in TEST keys, CRC32 checksums);
+a document ``generate --invalid`` broke at the request level is sent with its generated request, or
+refused when options would rebuild that request. Then ``send`` waits for the result: a temporary
+callback sink on a local port receives it (the system's ``callback_url`` points at the sink
+meanwhile; parallel sends share it safely) while the admin API is polled as a fallback.
+``--no-listen`` only polls ``GET /_admin/documents/{localUid}``.
 
-Exit status: 0 registered, 1 rejected (synchronous error, Fault or error callback), 2 no answer
-(timeout, connection refused) or unusable input.
+Exit status: 0 registered (or accepted with --wait 0), 1 rejected (synchronous error, Fault or error
+callback), 2 no answer (timeout, connection refused) or unusable input.
 """
 
 from __future__ import annotations
@@ -15,10 +18,14 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import re
 import sys
 import uuid
 from pathlib import Path
 from typing import Any
+
+from mock_remd.catalog.user_messages import network_failure, say
+from mock_remd.cli.common import fail, lang_of
 
 NO_ANSWER = 2
 
@@ -27,9 +34,11 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     """Add the ``send`` subcommand."""
     p = subparsers.add_parser(
         "send", help="register a СЭМД file with a running mock-remd and print the outcome",
-        description=__doc__.splitlines()[0].replace("``", ""), epilog="exit status: 0 registered, 1 rejected, 2 no answer / bad input",
+        description=__doc__.splitlines()[0].replace("``", ""), epilog="exit status: 0 registered (or accepted with --wait 0), 1 rejected, 2 no answer / bad input",
     )
-    p.add_argument("file", type=Path, help="the CDA document (its exact bytes are sent and signed)")
+    p.add_argument("file", type=Path,
+                   help="the CDA document (its exact bytes are sent and signed), or a registerDocument request "
+                        "envelope (.request.xml) sent as it is")
     p.add_argument("--url", required=True, help="base URL of the server, e.g. http://127.0.0.1:8080")
     p.add_argument("--system", required=True, help="mnemonic of the sending system (e.g. demo)")
     p.add_argument("--client-entity-id", help="clientEntityId (default: the system's, from the admin API)")
@@ -58,9 +67,15 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     p.set_defaults(func=run)
 
 
-def _fail(message: str) -> int:
-    print(f"mock-remd send: {message}", file=sys.stderr)
-    return NO_ANSWER
+#: options that change the request ``send`` builds (a generated request is then not sent as it is)
+REQUEST_OPTIONS = ("client_entity_id", "organization", "kind", "document_number", "key", "cert", "org_key",
+                   "org_cert", "no_org_signature", "association")
+#: the comment ``generate --invalid`` leaves in the CDA
+_INVALID_MARK = re.compile(rb"DELIBERATELY INVALID: breaks rule ([a-z0-9-]+)")
+
+
+def _fail(args: argparse.Namespace, message: str, exc: BaseException | None = None) -> int:
+    return fail(args, "send", message, exc=exc, status=NO_ANSWER)
 
 
 def _read(path: Path | None) -> bytes | None:
@@ -89,6 +104,35 @@ class _Progress:
             print("\r\x1b[K", end="", file=sys.stderr, flush=True)
 
 
+def _request_level_rule(content: bytes) -> str:
+    """The ``generate --invalid`` rule a CDA was made to break, when that rule lives in the request."""
+    from mock_remd.testing.generator.invalid import RULES
+
+    found = _INVALID_MARK.search(content[:4096])
+    rule = RULES.get(found.group(1).decode()) if found else None
+    if rule is None or not (rule.request or rule.signer) or rule.tree or rule.bytes:
+        return ""  # the defect is in the document itself: a rebuilt request keeps it
+    return rule.name
+
+
+def _as_envelope(content: bytes) -> tuple[Any, Any] | None:
+    """(Envelope, RegisterRequest) when ``content`` is a registerDocument SOAP envelope, else None."""
+    from mock_remd.soap.envelope import parse_envelope
+    from mock_remd.soap.faults import SoapFault
+    from mock_remd.soap.operations import find_register_request, parse_register
+
+    if b"registerDocumentRequest" not in content[:1 << 20] or b"Envelope" not in content[:4096]:
+        return None
+    try:
+        env = parse_envelope(content, max_bytes=len(content) + 1)
+    except SoapFault:
+        return None
+    op = find_register_request(env.root)
+    if op is None:
+        return None
+    return env, parse_register(op, message_id=env.message_id, client_entity_id=env.client_entity_id)
+
+
 def run(args: argparse.Namespace) -> int:
     """Send ``args.file``; returns the exit status."""
     from mock_remd.client.document import DocumentError, build_request, read_facts
@@ -96,17 +140,63 @@ def run(args: argparse.Namespace) -> int:
     from mock_remd.core.model import Association
     from mock_remd.soap.builders import register_envelope
 
+    lang = lang_of(args)
     if not args.url.startswith(("http://", "https://")):
-        return _fail(f"--url must start with http:// or https://: {args.url}")
+        return _fail(args, f"--url {args.url}: " + ("нужен адрес http:// или https://" if lang == "ru"
+                                                     else "must start with http:// or https://"))
+    if args.file.is_dir():
+        return _fail(args, say(lang, "file.is_dir", path=args.file))
     try:
         content = args.file.read_bytes()
+    except OSError as exc:
+        key = "file.missing" if isinstance(exc, FileNotFoundError) else "file.unreadable"
+        return _fail(args, say(lang, key, path=args.file, reason=exc.strerror or type(exc).__name__))
+    changed = [o for o in REQUEST_OPTIONS if getattr(args, o, None)]
+
+    given = _as_envelope(content)
+    if given is not None:  # a request: sent exactly as it is
+        env, req = given
+        if changed:
+            return _fail(args, f"{args.file}: " + (
+                "это готовый запрос registerDocument, он отправляется как есть; параметры --"
+                if lang == "ru" else "is a ready registerDocument request, sent as it is; the options --")
+                + ", --".join(o.replace("_", "-") for o in changed)
+                + (" к нему не применяются" if lang == "ru" else " do not apply to it"))
+        if args.dry_run:
+            sys.stdout.buffer.write(content + b"\n")
+            return 0
+        from mock_remd.testing.admin_client import AdminClient
+
+        admin = AdminClient(args.url, args.admin_token)
+        return _send_and_wait(args, admin, content, req.local_uid, env.message_id, version=env.version)
+
+    rule = _request_level_rule(content)
+    if rule:
+        generated = args.file.with_name(args.file.stem + ".request.xml")
+        if changed or not generated.is_file():
+            where = f"{generated}" if generated.is_file() else f"{args.file.stem}.request.xml"
+            return _fail(args, (
+                f"{args.file} сделан generate --invalid {rule}: дефект в запросе registerDocument, а send "
+                f"построил бы верный запрос; отправьте сам запрос: mock-remd send {where}")
+                if lang == "ru" else (
+                f"{args.file} was made by generate --invalid {rule}: the defect is in the registerDocument "
+                f"request, which send would rebuild correctly; send the request itself: mock-remd send {where}"))
+        print(f"mock-remd send: {args.file} breaks rule {rule} in its request: sending {generated} as it is",
+              file=sys.stderr)
+        args.file = generated
+        return run(args)
+
+    try:
         signers = SignerSet(key_pem=_read(args.key), cert_pem=_read(args.cert), org_key_pem=_read(args.org_key),
                             org_cert_pem=_read(args.org_cert), org_signature=not args.no_org_signature)
         facts = read_facts(content)
     except OSError as exc:
-        return _fail(str(exc))
-    except (ValueError, DocumentError) as exc:
-        return _fail(f"{args.file}: {exc}")
+        return _fail(args, say(lang, "file.unreadable", path=exc.filename or args.file,
+                               reason=exc.strerror or type(exc).__name__), exc)
+    except DocumentError as exc:
+        return _fail(args, f"{args.file}: {exc}")
+    except ValueError as exc:  # our own sentence about the options (--key and --cert go together)
+        return _fail(args, str(exc))
 
     import requests
 
@@ -117,10 +207,12 @@ def run(args: argparse.Namespace) -> int:
     if client_id is None and not args.dry_run:
         try:
             system = admin.system(args.system)
-        except (requests.RequestException, AdminError) as exc:
-            return _fail(f"cannot read the systems from {args.url}/_admin/systems: {exc}")
+        except requests.RequestException as exc:
+            return _fail(args, network_failure(lang, exc, args.url), exc)
+        except AdminError as exc:
+            return _fail(args, f"{args.url}/_admin/systems: {exc}", exc)
         if system is None:
-            return _fail(f"no system {args.system!r} on {args.url} (see GET {args.url}/_admin/systems)")
+            return _fail(args, f"no system {args.system!r} on {args.url} (see GET {args.url}/_admin/systems)")
         client_id = system["client_entity_id"]
     message_id = str(uuid.uuid4())
     try:
@@ -128,88 +220,106 @@ def run(args: argparse.Namespace) -> int:
                             organization=args.organization or "", kind=args.kind or "",
                             document_number=args.document_number, message_id=message_id)
     except DocumentError as exc:
-        return _fail(f"{args.file}: {exc}")
+        return _fail(args, f"{args.file}: {exc}")
     except ValueError as exc:
-        return _fail(f"cannot sign with this key/certificate: {exc}")
+        return _fail(args, "ключ --key/--org-key или сертификат не читается: нужен закрытый ключ ГОСТ в PEM "
+                           "(PKCS#8) и сертификат X.509" if lang == "ru" else
+                     "the --key/--org-key or certificate cannot be read: a GOST private key in PEM (PKCS#8) "
+                     "and an X.509 certificate are needed", exc)
     for spec in args.association:
         target, _, kind_of_link = spec.partition("=")
         if not target.strip():
-            return _fail(f"--association {spec!r}: the target (emdrId or localUid) is empty")
+            return _fail(args, f"--association {spec!r}: " + ("не указан документ (emdrId или localUid)" if lang == "ru"
+                                                              else "the target (emdrId or localUid) is empty"))
         req.associations.append(Association(target=target.strip(), type=kind_of_link.strip() or "RPLC"))
     envelope = register_envelope(req, version=args.soap_version)
     if args.dry_run:
         sys.stdout.buffer.write(envelope + b"\n")
         return 0
-    return _send_and_wait(args, admin, envelope, req.local_uid, message_id)
+    return _send_and_wait(args, admin, envelope, req.local_uid, message_id, version=args.soap_version)
 
 
-def _send_and_wait(args: argparse.Namespace, admin: Any, envelope: bytes, local_uid: str, message_id: str) -> int:
+def _send_and_wait(args: argparse.Namespace, admin: Any, envelope: bytes, local_uid: str, message_id: str,
+                   *, version: str) -> int:
     import requests
 
+    from mock_remd.client.outcome import ACCEPTED, REJECTED, Outcome, wait_outcome
     from mock_remd.client.outcome import NO_ANSWER as NONE
-    from mock_remd.client.outcome import REJECTED, Outcome, wait_outcome
     from mock_remd.testing.answers import post_envelope
 
-    sink, restore = None, None
+    lang = lang_of(args)
+    sink, route = None, None
     if not args.no_listen and args.wait > 0:
-        sink, restore, note = _listen(args, admin)
+        sink, route, note = _listen(args, admin, message_id)
         if note:
             print(f"mock-remd send: {note}; polling the admin API instead", file=sys.stderr)
     try:
         try:
-            answer = post_envelope(args.url.rstrip("/") + "/port/emdr", envelope, version=args.soap_version)
+            answer = post_envelope(args.url.rstrip("/") + "/port/emdr", envelope, version=version)
         except requests.RequestException as exc:
-            return _report(args, Outcome(NONE, "none", local_uid, message_id, detail=f"cannot reach {args.url}: {exc}"))
+            if args.verbose:
+                print(f"  {type(exc).__name__}: {exc}", file=sys.stderr)
+            return _report(args, Outcome(NONE, "none", local_uid, message_id,
+                                         detail=network_failure(lang, exc, args.url)))
         if answer.fault or answer.status == "error":
             return _report(args, Outcome(REJECTED, "sync", local_uid, message_id, errors=answer.errors,
                                          detail=f"SOAP Fault {answer.fault}" if answer.fault else ""))
         if not answer.accepted:
             return _report(args, Outcome(NONE, "sync", local_uid, message_id, detail=answer.describe()))
         if args.wait <= 0:
-            return _report(args, Outcome(NONE, "sync", local_uid, message_id,
+            return _report(args, Outcome(ACCEPTED, "sync", local_uid, message_id,
                                          detail="accepted for processing; not waiting for the result (--wait 0)"))
-        what = f"the callback on {restore[1]}" if sink is not None and restore else "the result (admin API)"
+        what = f"the callback on {route.advertised_url}" if route is not None else "the result (admin API)"
         progress = _Progress(what, args.wait)
         try:
-            outcome = wait_outcome(admin, local_uid, message_id, sink=sink, timeout=args.wait, progress=progress)
+            outcome = wait_outcome(admin, local_uid, message_id, sink=sink, timeout=args.wait, progress=progress,
+                                   route=route)
         finally:
             progress.done()
         return _report(args, outcome)
     finally:
-        if restore is not None:
+        if route is not None:
             try:
-                admin.update_system(args.system, callback_url=restore[0])
-            except Exception as exc:  # noqa: BLE001 - report and go on: the outcome is printed already
-                print(f"mock-remd send: could not restore the callback_url of {args.system}: {exc}", file=sys.stderr)
+                route.close()
+            except (requests.RequestException, OSError) as exc:
+                print(f"mock-remd send: could not restore the callback_url of {args.system}: "
+                      f"{network_failure(lang, exc, args.url)}", file=sys.stderr)
+            route.forward_foreign(sink)  # what arrived for other sends while this one finished
         if sink is not None:
             sink.stop()
 
 
-def _listen(args: argparse.Namespace, admin: Any) -> tuple[Any, tuple[str, str] | None, str]:
-    """Start a sink and point the system at it: (sink, (previous url, sink url), problem)."""
+def _listen(args: argparse.Namespace, admin: Any, message_id: str) -> tuple[Any, Any, str]:
+    """Start a sink and point the system at it: (sink, route, problem)."""
     import requests
 
+    from mock_remd.client.callback_route import CallbackRoute
     from mock_remd.testing.admin_client import AdminError
     from mock_remd.testing.network import detect_callback_host, is_loopback
     from mock_remd.testing.sink import CallbackSink
 
+    lang = lang_of(args)
     host = args.listen_host or detect_callback_host(args.url)
     bind = "127.0.0.1" if is_loopback(host) else "0.0.0.0"
     try:
         sink = CallbackSink(host=bind, port=args.listen_port).start()
-    except OSError as exc:
-        return None, None, f"cannot listen on {bind}:{args.listen_port}: {exc}"
+    except OSError:
+        return None, None, say(lang, "serve.bind_failed", host=bind, port=args.listen_port)
     url = f"http://{host}:{sink.port}{sink.path}"
+    route = CallbackRoute(admin, args.system, args.url, advertised_url=url,
+                          local_url=f"http://127.0.0.1:{sink.port}{sink.path}", message_id=message_id)
     try:
-        previous = admin.system(args.system)
-        if previous is None:
-            sink.stop()
-            return None, None, f"no system {args.system!r} to point at the callback port"
-        admin.put_system(args.system, previous, callback_url=url)
-    except (requests.RequestException, AdminError) as exc:
+        route.open()
+    except LookupError:
+        sink.stop()
+        return None, None, f"no system {args.system!r} to point at the callback port"
+    except requests.RequestException as exc:
+        sink.stop()
+        return None, None, network_failure(lang, exc, args.url)
+    except AdminError as exc:
         sink.stop()
         return None, None, f"cannot point {args.system}'s callback at {url}: {exc}"
-    return sink, (previous.get("callback_url") or "", url), ""
+    return sink, route, ""
 
 
 def _report(args: argparse.Namespace, outcome: Any) -> int:

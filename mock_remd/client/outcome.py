@@ -13,8 +13,9 @@ from mock_remd.core.model import normalize_message_id
 from mock_remd.testing.admin_client import AdminClient, AdminError
 from mock_remd.testing.sink import CallbackSink
 
-REGISTERED, REJECTED, NO_ANSWER = "registered", "rejected", "no-answer"
-EXIT_CODES = {REGISTERED: 0, REJECTED: 1, NO_ANSWER: 2}
+REGISTERED, REJECTED, NO_ANSWER, ACCEPTED = "registered", "rejected", "no-answer", "accepted"
+#: ``accepted``: the synchronous answer accepted the request and the result was not waited for (--wait 0)
+EXIT_CODES = {REGISTERED: 0, REJECTED: 1, NO_ANSWER: 2, ACCEPTED: 0}
 #: seconds to keep waiting for the callback once the admin API shows a final status
 CALLBACK_GRACE = 1.5
 POLL_INTERVAL = 0.5
@@ -36,7 +37,7 @@ class Outcome:
 
     @property
     def exit_code(self) -> int:
-        """0 registered, 1 rejected, 2 no answer (CONTRACT §8)."""
+        """0 registered (or accepted, not waited for), 1 rejected, 2 no answer."""
         return EXIT_CODES[self.result]
 
     def to_dict(self) -> dict[str, Any]:
@@ -55,6 +56,8 @@ class Outcome:
             head = f"registered: emdrId {self.emdr_id}, localUid {self.local_uid}{suffix}"
         elif self.result == REJECTED:
             head = f"rejected: localUid {self.local_uid}{suffix}"
+        elif self.result == ACCEPTED:
+            head = f"accepted: localUid {self.local_uid}"
         else:
             head = f"no answer: localUid {self.local_uid}"
         out = [head] + [f"  {e.get('code', '')}: {e.get('message', '')}" for e in self.errors]
@@ -90,12 +93,16 @@ def _final_entry(admin: AdminClient, local_uid: str, message_id: str) -> tuple[d
 
 
 def wait_outcome(admin: AdminClient, local_uid: str, message_id: str, *, sink: CallbackSink | None,
-                 timeout: float, progress: Callable[[float, str], None] | None = None) -> Outcome:
+                 timeout: float, progress: Callable[[float, str], None] | None = None,
+                 route: Any = None) -> Outcome:
     """Wait up to ``timeout`` s for the callback on ``sink`` (if any) while polling the admin API.
 
     The callback wins when it arrives. Without a sink — or when the registry is final but no callback
     reached the sink within :data:`CALLBACK_GRACE` s (the server cannot reach back, or a scenario
-    holds the callback back) — the admin API's registry entry is the answer.
+    holds the callback back) — the admin API's registry entry is the answer, with a note saying what
+    did arrive (a malformed callback, one with a foreign correlation id) or that none was queued.
+    ``route`` (a :class:`~mock_remd.client.callback_route.CallbackRoute`) forwards callbacks meant
+    for other sends waiting at the same time.
     """
     started = time.monotonic()
     deadline = started + timeout
@@ -105,8 +112,9 @@ def wait_outcome(admin: AdminClient, local_uid: str, message_id: str, *, sink: C
     while True:
         left = deadline - time.monotonic()
         if left <= 0:
+            arrived = _arrivals(sink, route, mid)
             return Outcome(NO_ANSWER, "none", local_uid=local_uid, message_id=mid,
-                           detail=f"no result within {timeout:g} s; last seen: {seen}",
+                           detail=f"no result within {timeout:g} s; last seen: {seen}" + (f"; {arrived}" if arrived else ""),
                            elapsed=time.monotonic() - started)
         if progress:
             progress(time.monotonic() - started, seen)
@@ -114,7 +122,8 @@ def wait_outcome(admin: AdminClient, local_uid: str, message_id: str, *, sink: C
             try:
                 res = sink.wait_for(mid, timeout=min(POLL_INTERVAL, left))
             except TimeoutError:
-                pass
+                if route is not None:
+                    route.forward_foreign(sink)
             else:
                 return Outcome(
                     REGISTERED if res.status == "success" else REJECTED, "callback", local_uid=res.local_uid or local_uid,
@@ -130,16 +139,36 @@ def wait_outcome(admin: AdminClient, local_uid: str, message_id: str, *, sink: C
             return from_registry(doc, started)
         final_since = final_since or time.monotonic()
         if time.monotonic() - final_since >= CALLBACK_GRACE:
-            return from_registry(doc, started, _callback_note(admin, mid))
+            return from_registry(doc, started, _callback_note(admin, mid, sink, route))
 
 
-def _callback_note(admin: AdminClient, message_id: str) -> str:
+def _arrivals(sink: CallbackSink | None, route: Any, message_id: str) -> str:
+    """What reached the sink that was not this request's readable callback (empty when nothing)."""
+    if sink is None:
+        return ""
+    if route is not None:
+        route.forward_foreign(sink)
+    malformed = [r for r in sink.results if not r.well_formed or not (r.status and r.relates_to)]
+    if malformed:
+        return f"a malformed callback was received ({len(malformed[0].raw)} bytes, not a readable registerDocumentResult)"
+    foreign = list(route.foreign) if route is not None else [
+        r for r in sink.results if r.well_formed and r.relates_to and normalize_message_id(r.relates_to) != message_id]
+    if foreign:
+        return (f"a callback with a foreign correlation id was received "
+                f"(relatesToMessage {foreign[0].relates_to}, not this request's)")
+    return ""
+
+
+def _callback_note(admin: AdminClient, message_id: str, sink: CallbackSink | None = None, route: Any = None) -> str:
+    arrived = _arrivals(sink, route, message_id)
+    if arrived:
+        return arrived
     try:
         deliveries = admin.callbacks(relates_to=message_id)
     except (requests.RequestException, AdminError):
         return "callback not received"
     if not deliveries:
-        return "callback not received: the mock queued none"
+        return "callback not received: the mock queued no callback for this request"
     d = deliveries[0]
     attempts = d.get("attempts") or []
     last = attempts[-1] if attempts else {}

@@ -630,6 +630,20 @@ class Store:
             ).rowcount
         return int(n1) + int(n2)
 
+    def readdress_pending(self, system: str, old_url: str, new_url: str) -> int:
+        """Callbacks of ``system`` not yet delivered to ``old_url`` go to ``new_url`` instead; returns how many.
+
+        An attempt in flight finishes at the old address; its retries go to the new one.
+        """
+        with self.db.transaction() as c:
+            n = c.execute(
+                update(t.outbox)
+                .where(t.outbox.c.system == system, t.outbox.c.url == old_url,
+                       t.outbox.c.status.in_(("pending", "sending")))
+                .values(url=new_url)
+            ).rowcount
+        return int(n)
+
     def redeliver(self, delivery_id: int) -> dict[str, Any] | None:
         """Queue a delivery again now (attempt log kept; a fresh retry budget)."""
         with self.db.transaction() as c:
