@@ -114,7 +114,7 @@ def test_help_is_complete() -> None:
         for action in child._actions:
             if action.help is None:
                 raise AssertionError(f"{' '.join(words)} {action.option_strings or action.dest} has no description")
-    assert "(--kind KIND | --list-invalid)" in _help("generate").replace("\n", " ").replace("  ", " ")
+    assert "(--kind KIND | --list-invalid" in _help("generate")  # shown required, not optional
 
 
 def test_version() -> None:

@@ -25,9 +25,9 @@ MAX_MISSES = 20
 
 
 def register(sub: argparse._SubParsersAction) -> None:
-    p = sub.add_parser("conformance", help="test an MIS: conformance runs (CONTRACT §10)",
+    p = sub.add_parser("conformance", help="test an MIS: conformance runs (docs/conformance.md)",
                        description="Conformance runs: the mock scripts the registry's misbehaviour and judges the MIS.")
-    sp = p.add_subparsers(dest="conformance_command", metavar="ACTION")
+    sp = p.add_subparsers(dest="conformance_command", metavar="ACTION", help="what to do")
     run = sp.add_parser(
         "run", help="start a run for a system, follow it, write reports; exit 0 passed, 1 failed, 2 could not run",
         description="Start a conformance run, print each step as it changes and wait for the end. While it runs, "
