@@ -270,3 +270,39 @@ def test_strict_versions(make_server, sink):
     code, text = _error(srv, sink, odd_type.request)
     assert code == "CAN_NOT_ASSOCIATE" and "[ZZZ]" in text
     _registered(srv, sink, v2.request)
+
+
+def test_versions_in_pull_mode(life_server, sink):
+    """Files fetched with getDocumentFile: the registry reads setId/versionNumber from what it pulled."""
+    v1 = _gen("119", 901)
+    v2 = _next(v1.content)
+    stale = _next(v1.content, target=v2.local_uid)
+    for doc in (v1, v2, stale):
+        sink.documents[doc.local_uid] = doc.content
+        doc.request.document = None
+    _registered(life_server, sink, v1.request)
+    _registered(life_server, sink, v2.request)
+    code, text = _error(life_server, sink, stale.request)
+    assert code == "CANT_REG_VERSION" and "[2]" in text
+    assert sink.document_requests[:3] == [v1.local_uid, v2.local_uid, stale.local_uid]
+    doc = requests.get(f"{life_server.url}/_admin/documents/{v2.local_uid}").json()
+    assert [v["version_number"] for v in doc["versions"]] == [1, 2]
+
+
+def test_two_versions_sent_at_once_only_one_replaces(life_server, sink):
+    """Documents with links are checked one after another, even when processed in the same batch."""
+    v1 = _gen("119", 951)
+    _registered(life_server, sink, v1.request)
+    rivals = [_next(v1.content) for _ in range(3)]
+    processor = life_server.runtime.processor
+    processor.stop()  # hold the queue so that the three are claimed as one batch
+    try:
+        for doc in rivals:
+            resp = post(life_server.soap_url, register_envelope(doc.request))
+            assert "<ns3:status>success</ns3:status>" in resp.text
+        assert processor.step() == 3
+    finally:
+        processor.start()
+    results = [sink.wait_for(doc.request.message_id, timeout=30) for doc in rivals]
+    assert sorted(r.status for r in results) == ["error", "error", "success"]
+    assert {r.errors[0]["code"] for r in results if r.status == "error"} == {"NOT_UNIQUE_ASSOCIATION"}
