@@ -175,3 +175,39 @@ def test_kind_290_through_the_pipeline_with_290_in_the_catalog(valid_119_bytes: 
     header = report.layer("header")
     assert header is not None and header.details["kind"] == "290"
     assert "H-legalAuthenticator" not in {f.rule for f in header.findings}, [f.message for f in header.findings]
+
+
+def test_a_document_its_official_pack_accepts_passes_the_header(published_packs_dir: Path) -> None:
+    """Kind 106 (not one of ours): a document its published XSD and Schematron accept is not refused
+    by the header rules, with the pack installed or known only from the built-in table."""
+    from test_packs_published import KIND_106
+
+    official = Validator(
+        ValidationSettings(layers=frozenset({"xml", "xsd", "schematron"}), packs_dir=published_packs_dir)
+    ).validate(KIND_106, kind="106")
+    assert official.valid, [f.message for f in official.errors]
+    for packs_dir in (published_packs_dir, None):
+        assert _fired(parse(KIND_106), "106", packs_dir) == set()
+
+
+def test_time_form_follows_the_kind(valid_119_bytes: bytes) -> None:
+    """author/time as nullFlavor="NI" is what 119's pack asserts; kind 15's pack asks for a @value."""
+    doc = parse(valid_119_bytes)
+    time = doc.find("hl7:author/hl7:time", NS)
+    del time.attrib["nullFlavor"]
+    time.set("value", "20240115")
+    assert "H-author" in _fired(doc, "119", None)
+    assert "H-author" not in _fired(doc, "15", None)
+    assert "H-author" not in _fired(doc, "290", None)  # no pack known: the time form is not ours to decide
+
+
+def test_shape_rules_are_left_to_an_installed_pack(packs_dir: Path, valid_119_bytes: bytes) -> None:
+    doc = parse(valid_119_bytes)
+    signature = doc.find("hl7:legalAuthenticator/hl7:signatureCode", NS)
+    del signature.attrib["nullFlavor"]
+    signature.set("code", "S")
+    report = _header(doc, "119", packs_dir)  # 119 installed, Schematron layer on: the pack decides
+    assert report.passed and report.details["left_to_pack"] == ["H-legalAuthenticator"]
+    settings = ValidationSettings(packs_dir=packs_dir, layers=frozenset({"xml", "header"}))
+    alone = HeaderLayer(settings).run(context(doc, kind="119", settings=settings))
+    assert {f.rule for f in alone.findings} == {"H-legalAuthenticator"}  # no Schematron run: our copy stands

@@ -28,8 +28,8 @@ from mock_remd.validation.pipeline import Validator
 from mock_remd.validation.schematron.cache import default_cache_dir
 from mock_remd.validation.schematron.runner import get_validator
 
-#: a minimal document of kind 106 (Справка о постановке на учет по беременности, Р1) written from the
-#: pack's own XSD: every element it requires, nullFlavor wherever the XSD allows one
+#: a document of kind 106 (Справка о постановке на учет по беременности, Р1) written from the pack's
+#: own XSD and Schematron (it passes both): every element they require, nullFlavor where allowed
 KIND_106 = """<?xml version="1.0" encoding="UTF-8"?>
 <ClinicalDocument xmlns="urn:hl7-org:v3" xmlns:xsi="http://www.w3.org/2001/XMLSchema-instance"
   xmlns:identity="urn:hl7-ru:identity" xmlns:address="urn:hl7-ru:address" xmlns:fias="urn:hl7-ru:fias">
@@ -51,7 +51,12 @@ KIND_106 = """<?xml version="1.0" encoding="UTF-8"?>
       <id root="1.2.643.5.1.13.13.12.2.77.1.100.1.1.10" extension="P1"/>
       <id root="1.2.643.100.3" extension="11223344595"/>
       <identity:IdentityDoc nullFlavor="NI"/>
-      <identity:InsurancePolicy nullFlavor="NI"/>
+      <identity:InsurancePolicy>
+        <identity:InsurancePolicyType code="3" codeSystem="1.2.643.5.1.13.13.11.1035" codeSystemName="Виды полиса"
+          codeSystemVersion="1.3" displayName="Полис ОМС единого образца"/>
+        <identity:Series>-</identity:Series>
+        <identity:Number>7700000000000000</identity:Number>
+      </identity:InsurancePolicy>
       <addr nullFlavor="NI"/>
       <patient>
         <name><family>Иванова</family><given>Мария</given></name>
@@ -114,7 +119,19 @@ KIND_106 = """<?xml version="1.0" encoding="UTF-8"?>
     <associatedEntity classCode="GUAR">
       <code code="1" codeSystem="1.2.643.5.1.13.13.11.1039" codeSystemName="Источники оплаты"
         codeSystemVersion="5.1" displayName="ОМС"/>
-      <identity:DocInfo nullFlavor="NAV"/>
+      <identity:DocInfo>
+        <identity:IdentityDocType code="1" codeSystem="1.2.643.5.1.13.13.99.2.724" codeSystemName="Документы"
+          codeSystemVersion="1.1" displayName="Полис ОМС"/>
+        <identity:InsurancePolicyType code="3" codeSystem="1.2.643.5.1.13.13.11.1035" codeSystemName="Виды полиса"
+          codeSystemVersion="1.3" displayName="Полис ОМС единого образца"/>
+        <identity:Series nullFlavor="NA"/>
+        <identity:Number>7700000000000000</identity:Number>
+        <identity:INN>7700000000</identity:INN>
+        <identity:effectiveTime>
+          <identity:low value="20200101"/>
+          <identity:high value="20301231"/>
+        </identity:effectiveTime>
+      </identity:DocInfo>
     </associatedEntity>
   </participant>
   <component>
@@ -136,7 +153,8 @@ KIND_106 = """<?xml version="1.0" encoding="UTF-8"?>
             <observation classCode="OBS" moodCode="EVN">
               <code code="837" codeSystem="1.2.643.5.1.13.13.99.2.166" codeSystemName="Кодируемые поля"
                 codeSystemVersion="5.41" displayName="Дата"/>
-              <value xsi:type="TS" value="20240110"/>
+              <value xsi:type="CD" code="30" codeSystem="1.2.643.5.1.13.13.99.2.725" codeSystemName="Виды справок"
+                codeSystemVersion="1.1" displayName="Справка"/>
             </observation>
           </entry>
           <entry>
@@ -194,11 +212,7 @@ def test_kind_106_valid_document_passes(published_packs_dir: Path) -> None:
     [
         (b"<title>", b'<languageCode code="ru-RU"/><title>', "languageCode"),  # element out of place
         (b'code="343"', b'code="5"', "343"),  # fixed value of ClinicalDocument/code
-        (
-            b'<value xsi:type="TS" value="20240110"/>',
-            b'<value xsi:type="TS" value="10.01.2024"/>',
-            "10.01.2024",
-        ),
+        (b'<birthTime value="19900101"/>', b'<birthTime value="01.01.1990"/>', "01.01.1990"),  # ts pattern
     ],
 )
 def test_kind_106_xsd_invalid_document_fails(

@@ -458,7 +458,7 @@ def _author(c: RuleChecker, root: etree._Element, req: PackRequirements) -> None
     if author is None or not c.no_null_flavor(rule, author, f"{CD}/author"):
         return
     time = c.one(rule, author, f"{CD}/author", "time")
-    if time is not None:
+    if time is not None and "author" in req.time_ni:
         c.attr_equals(rule, time, f"{CD}/author/time", "nullFlavor", "NI")
     entity = c.one(rule, author, f"{CD}/author", "assignedAuthor")
     if entity is not None:
@@ -523,7 +523,7 @@ def _legal_authenticator(c: RuleChecker, root: etree._Element, req: PackRequirem
     if la is None or not c.no_null_flavor(rule, la, label):
         return
     time = c.one(rule, la, label, "time")
-    if time is not None:
+    if time is not None and "legalAuthenticator" in req.time_ni:
         c.attr_equals(rule, time, f"{label}/time", "nullFlavor", "NI")
     signature = c.one(rule, la, label, "signatureCode")
     if signature is not None:

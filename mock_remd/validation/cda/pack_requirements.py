@@ -42,6 +42,8 @@ CDA_R2_REQUIRED = frozenset(
 )
 CDA_R2_SOURCE = "HL7 CDA R2 (POCD_MT000040.ClinicalDocument): no official pack of this kind is known"
 
+_TIME_CONTEXT = re.compile(r"^/?ClinicalDocument/(author|legalAuthenticator)/time$")
+_NI = re.compile(r"^@nullFlavor\s*=\s*['\"]NI['\"]$")
 _NAME = r"(?:[A-Za-z_][\w.-]*:)?[A-Za-z_][\w.-]*"
 #: ``X``, ``X[pred]`` or ``X/child…`` (the first step is the required ClinicalDocument child)
 _STEP = rf"({_NAME})([\[/].*)?"
@@ -59,6 +61,11 @@ class PackRequirements:
     #: the pack requires an informationRecipient whose organisation is Минздрав России (1.2.643.5.1.13)
     ministry_recipient: bool
     source: str
+    #: the kind's pack is installed in the packs directory (its Schematron is there to run)
+    installed: bool = False
+    #: parts ("author", "legalAuthenticator") whose ``time`` the pack requires as ``nullFlavor="NI"``
+    #: (older packs require a ``@value`` instead)
+    time_ni: frozenset[str] = frozenset()
 
     def requires(self, element: str) -> bool:
         return element in self.required
@@ -127,8 +134,13 @@ def parse_requirements(sch: Path, source: str = "") -> PackRequirements:
     ).getroot()
     required: set[str] = set()
     ministry = False
+    time_ni: set[str] = set()
     for rule in root.iter(f"{{{SCH_NS}}}rule"):
-        if (rule.get("context") or "").strip().lstrip("/") != "ClinicalDocument":
+        context = (rule.get("context") or "").strip()
+        timed = _TIME_CONTEXT.match(context)
+        if timed and any(_NI.match((a.get("test") or "").strip()) for a in rule.iter(f"{{{SCH_NS}}}assert")):
+            time_ni.add(timed.group(1))
+        if context.lstrip("/") != "ClinicalDocument":
             continue
         for assertion in rule.iter(f"{{{SCH_NS}}}assert"):
             test = " ".join((assertion.get("test") or "").split())
@@ -146,7 +158,9 @@ def parse_requirements(sch: Path, source: str = "") -> PackRequirements:
                     rf"['\"]{re.escape(MINZDRAV_OID)}['\"]", predicate
                 ):
                     ministry = True
-    return PackRequirements(frozenset(required), ministry, source or f"официальный пакет: {sch}")
+    return PackRequirements(
+        frozenset(required), ministry, source or f"официальный пакет: {sch}", time_ni=frozenset(time_ni)
+    )
 
 
 _parsed: dict[Path, tuple[float, PackRequirements]] = {}
@@ -176,9 +190,20 @@ def requirements_for(kind: str, packs_dir: Path | None) -> PackRequirements:
     """
     installed = installed_requirements(packs_dir, kind)
     if installed is not None:
-        return PackRequirements(installed.required | CDA_R2_REQUIRED, installed.ministry_recipient, installed.source)
+        return PackRequirements(
+            installed.required | CDA_R2_REQUIRED,
+            installed.ministry_recipient,
+            installed.source,
+            installed=True,
+            time_ni=installed.time_ni,
+        )
     published = PUBLISHED.get(kind)
     if published is not None:
-        elements, ministry = published
-        return PackRequirements(frozenset(elements) | CDA_R2_REQUIRED, ministry, f"{PUBLISHED_SOURCE}, вид {kind}")
+        elements, ministry, time_ni = published
+        return PackRequirements(
+            frozenset(elements) | CDA_R2_REQUIRED,
+            ministry,
+            f"{PUBLISHED_SOURCE}, вид {kind}",
+            time_ni=frozenset(time_ni),
+        )
     return PackRequirements(CDA_R2_REQUIRED, False, CDA_R2_SOURCE)
