@@ -202,7 +202,7 @@ def test_nsi_import_and_list(capsys, nsi_export_dir: Path, tmp_path: Path) -> No
     target = tmp_path / "dicts"
     assert main(["nsi", "import", str(nsi_export_dir), "--dir", str(target)]) == 0
     out = capsys.readouterr().out
-    assert out.count("imported ") == len(list(nsi_export_dir.glob("*.tsv")))
+    assert out.count("imported ") == len([*nsi_export_dir.glob("*.tsv"), *nsi_export_dir.glob("*.csv")])
     assert "181 kinds readable by mock_remd.catalog.kinds.import_nsi_1520" in out
     assert main(["nsi", "list", "--dir", str(target), "--format", "json"]) == 0
     items = {it["oid"]: it for it in json.loads(capsys.readouterr().out)["items"]}

@@ -68,7 +68,7 @@ def test_requested_kind_differs_from_document_kind(doc):
         "Вид документа в ЭМД [119] отличается от вида документа в запросе на регистрацию сведений [186]"
     )
     assert finding.path == "/ClinicalDocument[1]/templateId[1]"
-    assert ctx.kind.id == "119"  # the document's own kind wins
+    assert ctx.kind.id == "186"  # validated as the kind the request declares
 
 
 def test_generation_b_template(doc):
@@ -112,33 +112,56 @@ def test_document_type_code_contradicting_template(doc):
     assert "равное '5'" in finding.message and finding.line == 8
 
 
-def test_unknown_template_against_requested_kind(examples_dir):
+def test_older_edition_template_against_requested_kind(examples_dir):
+    # the official example carries templateId ...5.9.3: "Протокол консультации (CDA) Редакция 3" (kind 68)
     root = parse((examples_dir / "consultation-119-invalid-schematron.xml").read_bytes())
     ctx = context(root, kind="119")
     (finding,) = LAYER.run(ctx).findings
-    assert finding.rule == "K-mismatch" and "1.2.643.5.1.13.2.7.5.1.5.9.3" in finding.message
+    assert finding.rule == "K-mismatch" and "[68]" in finding.message and "[119]" in finding.message
+    assert ctx.kind.id == "119"  # validated as the requested kind (its pack reports the template)
+
+
+def test_unknown_template_against_requested_kind(doc):
+    set_template(doc, "1.2.643.5.1.13.13.99.99.9.1")
+    ctx = context(doc, kind="119")
+    (finding,) = LAYER.run(ctx).findings
+    assert finding.rule == "K-mismatch" and "1.2.643.5.1.13.13.99.99.9.1" in finding.message
     assert ctx.kind.id == "119"  # falls back to the requested kind
 
 
-def test_template_of_another_edition_gives_the_current_edition_of_its_type(examples_dir):
-    # templateId ….5.9.3 (edition 3, not in the built-in catalogue), code 5 of NSI 1522: the current
-    # edition of "Протокол консультации" is kind 119, and the document is checked as such (issue 13)
+def test_template_of_another_edition_gives_the_current_edition_of_its_type(examples_dir, packs_dir):
+    # templateId ….5.9.3 is kind 68 (edition 3, closed in NSI 1520 v12.85), code 5 of NSI 1522: the
+    # document is checked as a current edition of "Протокол консультации" — the one whose pack is
+    # installed (119 in ../shared/packs), else the newest (290, edition 7) (issue 13)
     root = parse((examples_dir / "consultation-119-invalid-schematron.xml").read_bytes())
-    ctx = context(root)
-    report = LAYER.run(ctx)
+    with_packs = ValidationSettings(packs_dir=packs_dir)
+    ctx = context(root, settings=with_packs)
+    report = KindLayer(with_packs).run(ctx)
     assert report.passed and ctx.kind.id == "119"
     (finding,) = report.findings
     assert finding.severity == "warning" and finding.rule == "K-edition" and "[119]" in finding.message
-
-
-def test_unknown_template_and_type_without_request_is_a_warning(examples_dir):
-    root = parse((examples_dir / "consultation-119-invalid-schematron.xml").read_bytes())
-    one(root, "/hl7:ClinicalDocument/hl7:code").set("code", "99999")
     ctx = context(root)
+    assert LAYER.run(ctx).passed and ctx.kind.id == "290"
+
+
+def test_unknown_template_without_request_is_a_warning(doc):
+    set_template(doc, "1.2.643.5.1.13.13.99.99.9.1")
+    one(doc, "/hl7:ClinicalDocument/hl7:code").set("codeSystem", "1.2.643.5.1.13.13.99.99")
+    ctx = context(doc)
     report = LAYER.run(ctx)
     assert report.passed and ctx.kind is None
     (finding,) = report.findings
     assert finding.severity == "warning" and finding.rule == "K-undetermined"
+
+
+def test_kinds_sharing_a_template_take_the_requested_one(doc):
+    # 76 (свидетельство о рождении Р4) and 118 (его бумажная форма Р4) assert the same templateId
+    set_template(doc, "1.2.643.5.1.13.2.7.5.1.33.9.4")
+    one(doc, "/hl7:ClinicalDocument/hl7:code").set("code", "33")
+    for requested in ("76", "118"):
+        ctx = context(doc, kind=requested)
+        report = LAYER.run(ctx)
+        assert ctx.kind.id == requested and not [f for f in report.findings if f.rule == "K-mismatch"]
 
 
 def test_unknown_requested_kind(doc):

@@ -138,7 +138,7 @@ def test_kinds_from_imported_1520(store: Path) -> None:
 
 def test_kinds_from_raw_export_dir(nsi_export_dir: Path, tmp_path: Path) -> None:
     assert load_kinds_from_nsi_dir(tmp_path) == []
-    assert len(load_kinds_from_nsi_dir(nsi_export_dir)) == 181
+    assert len(load_kinds_from_nsi_dir(nsi_export_dir)) == 288  # the newest export there: v12.85 (CSV)
 
 
 # ---- the layer -----------------------------------------------------------------------------------

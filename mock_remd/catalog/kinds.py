@@ -1,9 +1,11 @@
-"""The kind registry: NSI 1.2.643.5.1.13.13.11.1520 "Электронные медицинские документы".
+"""The kind catalog: NSI 1.2.643.5.1.13.13.11.1520 "Электронные медицинские документы".
 
-A seed of the common kinds is built in (facts typed in from NSI 1520 v12.14: 1522 type, edition,
-patient-info rule, organisation signature, format, series, validity dates, GIT_LINK, and the
-``templateId/@root`` the kind's official Schematron asserts). ``import_nsi_1520`` reads the official
-FNSI export (TSV with a header row; ``#`` comment lines allowed) and replaces or extends the seed.
+Built in: every row of the newest NSI 1520 export (``kinds_1520.json``, generated once from the FNSI
+export by ``scripts/make_kind_catalog.py``: 1522 type, edition, patient-info rule, organisation
+signature, format, series, validity dates, implementation guide, GIT_LINK, and the ``templateId/@root``
+the kind's official Schematron asserts). The templateId families of the three generations (semd.md
+§1.2) are derived per kind. ``import_nsi_1520`` reads an FNSI export (TSV/CSV rows); a
+:class:`KindRegistry` with a :class:`CatalogSource` attached re-reads a newer export while running.
 """
 
 from __future__ import annotations
@@ -11,11 +13,13 @@ from __future__ import annotations
 import csv
 import datetime as dt
 import io
+import json
 import re
 import threading
 from collections.abc import Iterable
 from dataclasses import dataclass, field, replace
 from pathlib import Path
+from typing import Protocol
 
 PATIENT_INFO_WITH_SNILS = "Обязательны с указанием СНИЛС"
 PATIENT_INFO_REQUIRED = "Обязательны"
@@ -42,6 +46,13 @@ class Kind:
     git_link: str = ""
     #: templateId/@root values the document may carry for this kind (first = the asserted one).
     template_ids: tuple[str, ...] = field(default_factory=tuple)
+    #: portal page of the implementation guide (NSI 1520 IMPLEMENTATION_GUIDE)
+    implementation_guide: str = ""
+    #: NSI 1522 name of :attr:`type_1522`
+    type_name: str = ""
+    #: NSI 99.2.1079 id ("Виды СЭМД") from GIT_LINK, and its name
+    semd_type: str = ""
+    semd_type_name: str = ""
 
     @property
     def requires_patient_snils(self) -> bool:
@@ -63,15 +74,73 @@ class Kind:
             return False
         return True
 
+    @property
+    def is_open(self) -> bool:
+        """No end date in NSI 1520 (the kind is current)."""
+        return self.end_date is None
+
     def candidate_template_ids(self) -> tuple[str, ...]:
         """Every templateId root this kind is recognised by (all three generations)."""
         out = list(self.template_ids)
         if self.git_link:
             out.append(self.git_link)
-        if self.type_1522 and self.edition:
-            out.append(f"1.2.643.5.1.13.13.14.{self.type_1522}.9.{self.edition}")
-            out.append(f"1.2.643.5.1.13.2.7.5.1.{self.type_1522}.9.{self.edition}")
+        out.extend(self.derived_template_ids())
         return tuple(dict.fromkeys(out))
+
+    def derived_template_ids(self) -> tuple[str, ...]:
+        """Generations B and A built from the 1522 type and the edition (semd.md §1.2)."""
+        if not (self.type_1522 and self.edition):
+            return ()
+        return (
+            f"1.2.643.5.1.13.13.14.{self.type_1522}.9.{self.edition}",
+            f"1.2.643.5.1.13.2.7.5.1.{self.type_1522}.9.{self.edition}",
+        )
+
+    @property
+    def generation(self) -> str:
+        """``C`` when the document carries GIT_LINK as templateId (code from 99.2.1079 with a 1520
+        translation), else ``B`` (code from 1522) — the family a generated document uses."""
+        tid = self.template_ids[0] if self.template_ids else ""
+        if tid and tid == self.git_link:
+            return "C"
+        if tid:
+            return "B"
+        return "C" if self.start_date is not None and self.start_date >= GENERATION_C_SINCE else "B"
+
+    def document_template_id(self) -> str:
+        """The templateId root a document of this kind is written with."""
+        if self.template_ids:
+            return self.template_ids[0]
+        if self.generation == "C" and self.git_link:
+            return self.git_link
+        derived = self.derived_template_ids()
+        return derived[0] if derived else self.git_link
+
+    def as_dict(self) -> dict[str, object]:
+        """The admin API form (CONTRACT §6 ``GET /_admin/kinds``)."""
+        return {
+            "code": self.id,
+            "name": self.name,
+            "format": "CDA" if self.is_cda else "PDF/A-1",
+            "format_code": self.format,
+            "start_date": self.start_date.isoformat() if self.start_date else None,
+            "end_date": self.end_date.isoformat() if self.end_date else None,
+            "template_ids": list(self.candidate_template_ids()),
+            "document_template_id": self.document_template_id() if self.is_cda else None,
+            "patient_info": self.patient_info,
+            "mo_sign": self.mo_sign,
+            "series_required": self.series_required,
+            "type_1522": self.type_1522,
+            "type_name": self.type_name,
+            "semd_type": self.semd_type,
+            "edition": self.edition,
+            "implementation_guide": self.implementation_guide,
+            "git_link": self.git_link,
+        }
+
+
+#: kinds registered from this date on use templateId generation C (semd.md §1.2: "2023-09+")
+GENERATION_C_SINCE = dt.date(2023, 9, 1)
 
 
 def _date(text: str) -> dt.date | None:
@@ -91,60 +160,62 @@ def _edition(name: str) -> str:
     return m.group(1) if m else ""
 
 
-def _k(kid, type_1522, edition, name, patient_info, mo_sign, fmt, series, start, end, git_link, template_id):
+def _flag(text: str) -> bool:
+    return (text or "").strip().lower() == "да"
+
+
+def _from_fact(fact: dict[str, str]) -> Kind:
+    """One row of the built-in catalog file (``kinds_1520.json``) as a :class:`Kind`."""
+    git = fact.get("git_link", "")
+    tids = fact.get("template_ids") or []
     return Kind(
-        id=kid, type_1522=type_1522, edition=edition, name=name, patient_info=patient_info, mo_sign=mo_sign,
-        format=fmt, series_required=series, start_date=_date(start), end_date=_date(end), git_link=git_link,
-        template_ids=(template_id,) if template_id else (),
+        id=fact["id"], type_1522=fact.get("type", ""), edition=_edition(fact.get("name", "")),
+        name=fact.get("name", ""), patient_info=fact.get("patient_info") or PATIENT_INFO_WITH_SNILS,
+        mo_sign=_flag(fact.get("mo_sign", "")), format=fact.get("format") or FORMAT_CDA,
+        series_required=_flag(fact.get("series_required", "")), start_date=_date(fact.get("start_date", "")),
+        end_date=_date(fact.get("end_date", "")), git_link=git, template_ids=tuple(tids),
+        implementation_guide=fact.get("implementation_guide", ""), type_name=fact.get("type_name", ""),
+        semd_type=fact.get("semd_type", "") or _semd_type(git), semd_type_name=fact.get("semd_type_name", ""),
     )
 
 
-SEED: tuple[Kind, ...] = (
-    _k('119', '5', '4', 'Протокол консультации (CDA) Редакция 4', 'Обязательны с указанием СНИЛС', True, '2', False, '01.01.2022', '', '1.2.643.5.1.13.13.15.13.4', '1.2.643.5.1.13.2.7.5.1.5.9.4'),
-    _k('186', '7', '5', 'Протокол лабораторного исследования (CDA) Редакция 5', 'Обязательны с указанием СНИЛС', True, '2', False, '28.08.2023', '', '1.2.643.5.1.13.13.15.18.5', '1.2.643.5.1.13.13.14.7.9.5'),
-    _k('174', '6', '4', 'Протокол инструментального исследования (СDA) Редакция 4', 'Обязательны с указанием СНИЛС', True, '2', False, '28.08.2023', '', '1.2.643.5.1.13.13.15.17.4', '1.2.643.5.1.13.13.14.6.9.4'),
-    _k('204', '480', '1', 'Медицинское заключение (CDA) Редакция 1', 'Обязательны с указанием СНИЛС', True, '2', False, '21.11.2023', '', '1.2.643.5.1.13.13.15.105.1', '1.2.643.5.1.13.13.15.105.1'),
-    _k('111', '85', '4', 'Протокол консультации в рамках диспансерного наблюдения (CDA) Редакция 4', 'Обязательны с указанием СНИЛС', True, '2', False, '01.01.2022', '', '1.2.643.5.1.13.13.15.14.4', '1.2.643.5.1.13.13.14.85.9.4'),
-    _k('147', '1', '5', 'Эпикриз в стационаре выписной (CDA) Редакция 5', 'Обязательны с указанием СНИЛС', True, '2', False, '28.08.2023', '', '1.2.643.5.1.13.13.15.25.5', ''),
-    _k('121', '34', '6', 'Направление на медико-социальную экспертизу (CDA) Редакция 6', 'Обязательны с указанием СНИЛС', True, '2', False, '24.11.2022', '', '1.2.643.5.1.13.13.15.4.6', '1.2.643.5.1.13.13.14.34.9.6'),
-    _k('125', '13', '6', 'Медицинское свидетельство о смерти (CDA) Редакция 6', 'Не обязательны', True, '2', True, '31.12.2025', '', '1.2.643.5.1.13.13.15.35.6', ''),
-    _k('58', '13', '5', 'Медицинское свидетельство о смерти (CDA) Редакция 5', 'Не обязательны', True, '2', True, '03.03.2021', '', '1.2.643.5.1.13.13.15.35.5', '1.2.643.5.1.13.2.7.5.1.13.9.5'),
-    _k('127', '14', '3', 'Медицинское свидетельство о перинатальной смерти (CDA) Редакция 3', 'Не обязательны', True, '2', True, '31.12.2025', '', '1.2.643.5.1.13.13.15.37.3', ''),
-    _k('167', '33', '5', 'Медицинское свидетельство о рождении (CDA) Редакция 5', 'Не обязательны', True, '2', True, '31.12.2025', '', '1.2.643.5.1.13.13.15.39.5', ''),
-    _k('141', '37', '4', 'Льготный рецепт на лекарственный препарат, изделие медицинского назначения и специализированный продукт лечебного питания (CDA) Редакция 4', 'Не обязательны', True, '2', False, '28.08.2023', '', '1.2.643.5.1.13.13.15.1.4', '1.2.643.5.1.13.13.14.37.9.4'),
-    _k('148', '86', '2', 'Рецепт на лекарственный препарат (CDA) Редакция 2', 'Обязательны с указанием СНИЛС', True, '2', False, '28.08.2023', '', '1.2.643.5.1.13.13.15.3.2', '1.2.643.5.1.13.13.14.86.9.2'),
-    _k('140', '38', '4', 'Отпуск по рецепту на лекарственный препарат, изделие медицинского назначения и специализированный продукт лечебного питания (CDA) Редакция 4', 'Не обязательны', True, '2', False, '28.08.2023', '', '1.2.643.5.1.13.13.15.2.4', '1.2.643.5.1.13.13.14.38.9.4'),
-    _k('173', '11', '4', 'Протокол гемотрансфузии (CDA) Редакция 4', 'Обязательны с указанием СНИЛС', True, '2', False, '28.08.2023', '', '1.2.643.5.1.13.13.15.24.4', '1.2.643.5.1.13.13.14.11.9.4'),
-    _k('189', '108', '1', 'Протокол оперативного вмешательства операции (CDA) Редакция 1', 'Обязательны с указанием СНИЛС', True, '2', False, '28.08.2023', '', '1.2.643.5.1.13.13.15.77.1', '1.2.643.5.1.13.13.14.108.9.1'),
-    _k('191', '341', '1', 'Осмотр лечащим врачом, врачом-специалистом, заведующим отделением, лечащим врачом совместно с врачом-специалистом, лечащим врачом совместно с заведующим отделением (CDA) Редакция 1', 'Обязательны с указанием СНИЛС', True, '2', False, '14.08.2023', '', '1.2.643.5.1.13.13.15.78.1', '1.2.643.5.1.13.13.14.341.9.1'),
-    _k('198', '381', '1', 'Первичный осмотр врачом приемного отделения (дежурным врачом или лечащим врачом) (CDA) Редакция 1', 'Обязательны с указанием СНИЛС', True, '2', False, '28.09.2023', '', '1.2.643.5.1.13.13.15.86.1', '1.2.643.5.1.13.13.15.86.1'),
-    _k('200', '351', '2', 'Этапный эпикриз (CDA) Редакция 2', 'Обязательны с указанием СНИЛС', True, '2', False, '28.09.2023', '', '1.2.643.5.1.13.13.15.30.2', '1.2.643.5.1.13.13.15.30.2'),
-    _k('195', '350', '2', 'Выписка из истории болезни (CDA) Редакция 2', 'Не обязательны', True, '2', False, '26.10.2023', '', '1.2.643.5.1.13.13.15.61.2', '1.2.643.5.1.13.13.15.61.2'),
-    _k('185', '57', '2', 'Направление на консультацию и во вспомогательные кабинеты (CDA) Редакция 2', 'Обязательны с указанием СНИЛС', True, '2', False, '14.08.2023', '', '1.2.643.5.1.13.13.15.32.2', '1.2.643.5.1.13.13.14.57.9.2'),
-    _k('206', '3', '4', 'Направление на госпитализацию, обследование, консультацию (CDA) Редакция 4', 'Обязательны с указанием СНИЛС', True, '2', False, '24.11.2023', '', '1.2.643.5.1.13.13.15.31.4', ''),
-    _k('202', '107', '1', 'Направление на лабораторное исследование (CDA) Редакция 1', 'Обязательны с указанием СНИЛС', True, '2', False, '28.09.2023', '', '1.2.643.5.1.13.13.15.85.1', ''),
-    _k('203', '79', '1', 'Медицинская справка (CDA) Редакция 1', 'Обязательны с указанием СНИЛС', True, '2', False, '28.09.2023', '', '1.2.643.5.1.13.13.15.98.1', ''),
-    _k('122', '141', '2', 'Сведения о результатах диспансеризации или профилактического медицинского осмотра (CDA) Редакция 2', 'Обязательны с указанием СНИЛС', True, '2', False, '01.01.2023', '', '1.2.643.5.1.13.13.15.74.2', '1.2.643.5.1.13.13.14.141.9.2'),
-    _k('129', '340', '1', 'Эпикриз по результатам диспансеризации / профилактического медицинского осмотра (CDA) Редакция 1', 'Не обязательны', True, '2', False, '28.08.2023', '', '1.2.643.5.1.13.13.15.28.1', '1.2.643.5.1.13.13.14.340.9.1'),
-    _k('158', '347', '2', 'Выписка из протокола решения врачебной комиссии (CDA) Редакция 2', 'Обязательны с указанием СНИЛС', True, '2', False, '28.08.2023', '', '1.2.643.5.1.13.13.15.75.2', ''),
-    _k('164', '59', '2', 'Экстренное извещение об инфекционном заболевании, пищевом, остром профессиональном отравлении, необычной реакции на прививку (CDA) Редакция 2', 'Не обязательны', True, '2', False, '28.08.2023', '', '1.2.643.5.1.13.13.15.70.2', '1.2.643.5.1.13.13.14.59.9.2'),
-    _k('184', '184', '1', 'Извещение о больном с впервые в жизни установленным диагнозом злокачественного новообразования (CDA) Редакция 1', 'Обязательны с указанием СНИЛС', True, '2', False, '14.08.2023', '', '1.2.643.5.1.13.13.15.80.1', '1.2.643.5.1.13.13.14.184.9.1'),
-    _k('171', '8', '3', 'Медицинское заключение о наличии (об отсутствии) у водителей транспортных средств медицинских противопоказаний, медицинских показаний или медицинских ограничений к управлению транспортными средствами (CDA) Редакция 3', 'Обязательны с указанием СНИЛС', True, '2', False, '28.08.2023', '', '1.2.643.5.1.13.13.15.43.3', ''),
-    _k('163', '109', '1', 'Протокол медицинской манипуляции (CDA) Редакция 1', 'Обязательны с указанием СНИЛС', True, '2', False, '14.08.2023', '', '1.2.643.5.1.13.13.15.23.1', '1.2.643.5.1.13.13.14.109.9.1'),
-    _k('201', '113', '2', 'Статистическая карта выбывшего из медицинской организации, оказывающей медицинскую помощь в стационарных условиях, в условиях дневного стационара (CDA) Редакция 2', 'Обязательны с указанием СНИЛС', True, '2', False, '28.09.2023', '', '1.2.643.5.1.13.13.15.76.2', ''),
-    _k('170', '53', '2', 'Сертификат профилактических прививок (CDA) Редакция 2', 'Обязательны с указанием СНИЛС', True, '2', False, '28.08.2023', '', '1.2.643.5.1.13.13.15.46.2', '1.2.643.5.1.13.13.14.53.9.2'),
-    _k('117', '45', '2', 'Медицинское заключение об отсутствии медицинских противопоказаний к владению оружием (CDA) Редакция 2', 'Обязательны с указанием СНИЛС', True, '2', False, '31.12.2025', '', '1.2.643.5.1.13.13.15.41.2', ''),
-    _k('180', '46', '2', 'Медицинское заключение об отсутствии в организме человека наркотических средств, психотропных веществ и их метаболитов (CDA) Редакция 2', 'Обязательны с указанием СНИЛС', True, '2', False, '31.12.2025', '', '1.2.643.5.1.13.13.15.42.2', ''),
-    _k('150', '91', '3', 'Медицинская справка в бассейн (CDA) Редакция 3', 'Обязательны с указанием СНИЛС', True, '2', False, '30.06.2023', '', '1.2.643.5.1.13.13.15.53.3', ''),
-    _k('154', '88', '4', 'Справка об отсутствии контактов с инфекционными больными (CDA) Редакция 4', 'Обязательны с указанием СНИЛС', True, '2', False, '14.08.2023', '', '1.2.643.5.1.13.13.15.56.4', ''),
-    _k('13', '13', '2', 'Медицинское свидетельство о смерти (CDA) Редакция 2', 'Не обязательны', True, '2', True, '16.10.2018', '31.08.2021', '', ''),
-    _k('6', '5', '', 'Протокол консультации (PDF/A-1)', 'Обязательны с указанием СНИЛС', True, '1', False, '04.07.2018', '01.01.2024', '', ''),
-)
+def _semd_type(git_link: str) -> str:
+    """The NSI 99.2.1079 id inside a GIT_LINK ``1.2.643.5.1.13.13.15.<1079 id>.<edition>``."""
+    m = re.fullmatch(r"1\.2\.643\.5\.1\.13\.13\.15\.(\d+)\.\d+", git_link or "")
+    return m.group(1) if m else ""
+
+
+@dataclass(frozen=True)
+class CatalogFile:
+    """The built-in catalog: every row of the newest NSI 1520 export, as generated by
+    ``scripts/make_kind_catalog.py``."""
+
+    version: str
+    source: str
+    kinds: tuple[Kind, ...]
+
+
+def load_builtin() -> CatalogFile:
+    """Read ``kinds_1520.json`` (shipped with the package)."""
+    data = json.loads(CATALOG_FILE.read_text(encoding="utf-8"))
+    return CatalogFile(str(data["version"]), str(data.get("source", "")),
+                       tuple(_from_fact(f) for f in data["kinds"]))
+
+
+CATALOG_FILE = Path(__file__).with_name("kinds_1520.json")
+BUILTIN = load_builtin()
+#: every kind of the built-in catalog (NSI 1520 of :data:`BUILTIN_VERSION`)
+SEED: tuple[Kind, ...] = BUILTIN.kinds
+BUILTIN_VERSION = BUILTIN.version
 
 
 def import_nsi_1520(source: str | Path | Iterable[str]) -> list[Kind]:
-    """Read an FNSI export of NSI 1520 (TSV: ID, TYPE, NAME, PATIENT_INFO, MO_SIGN, FORMAT, GIT_LINK,
-    SERIES_REQUIRED, START_DATE, END_DATE …) into kinds. Unknown columns are ignored."""
+    """Read an FNSI export of NSI 1520 (TSV or ``;`` CSV with a header row: ID, TYPE, NAME, PATIENT_INFO,
+    MO_SIGN, FORMAT, GIT_LINK, SERIES_REQUIRED, START_DATE, END_DATE …) into kinds.
+
+    Unknown columns are ignored; ``#`` lines are comments. Facts an export does not carry (the
+    asserted templateId, 1522/1079 names) are kept from the built-in catalog for the same id.
+    """
     if isinstance(source, (str, Path)) and Path(source).exists():
         text = Path(source).read_text(encoding="utf-8-sig")
     elif isinstance(source, str):
@@ -152,43 +223,115 @@ def import_nsi_1520(source: str | Path | Iterable[str]) -> list[Kind]:
     else:
         text = "\n".join(source)
     lines = [ln for ln in text.splitlines() if ln.strip() and not ln.startswith("#")]
-    reader = csv.DictReader(io.StringIO("\n".join(lines)), delimiter="\t")
+    delimiter = "\t" if lines and "\t" in lines[0] else ";"
+    reader = csv.DictReader(io.StringIO("\n".join(lines)), delimiter=delimiter)
     if not reader.fieldnames or "ID" not in reader.fieldnames:
         raise ValueError("not an NSI 1520 export: the header row has no ID column")
-    seeded = {k.id: k for k in SEED}
+    return kinds_from_rows(reader)
+
+
+def kinds_from_rows(rows: Iterable[dict[str, str]]) -> list[Kind]:
+    """Kinds from NSI 1520 rows given as column → value mappings."""
+    builtin = {k.id: k for k in SEED}
     kinds = []
-    for row in reader:
+    for row in rows:
         kid = (row.get("ID") or "").strip()
         if not kid:
             continue
-        name = (row.get("NAME") or "").strip()
-        kind = Kind(
-            id=kid,
-            type_1522=(row.get("TYPE") or "").strip(),
-            edition=_edition(name),
-            name=name,
-            patient_info=(row.get("PATIENT_INFO") or PATIENT_INFO_WITH_SNILS).strip(),
-            mo_sign=(row.get("MO_SIGN") or "").strip() == "Да",
-            format=(row.get("FORMAT") or FORMAT_CDA).strip(),
-            series_required=(row.get("SERIES_REQUIRED") or "").strip() == "Да",
-            start_date=_date(row.get("START_DATE") or ""),
-            end_date=_date(row.get("END_DATE") or ""),
-            git_link=(row.get("GIT_LINK") or "").strip(),
-            template_ids=seeded[kid].template_ids if kid in seeded else (),
-        )
+        fact = {c.lower(): (v or "").strip() for c, v in row.items() if c}
+        fact["id"] = kid
+        known = builtin.get(kid)
+        kind = _from_fact(fact)
+        if known is not None:
+            kind = replace(
+                kind,
+                template_ids=known.template_ids,
+                type_name=kind.type_name or (known.type_name if known.type_1522 == kind.type_1522 else ""),
+                semd_type_name=kind.semd_type_name
+                or (known.semd_type_name if known.semd_type == kind.semd_type else ""),
+            )
         kinds.append(kind)
     return kinds
 
 
-class KindRegistry:
-    """Thread-safe lookup of kinds by NSI 1520 id and by templateId root."""
+class CatalogSource(Protocol):
+    """Where a running registry finds newer NSI 1520 exports (e.g. the NSI directory)."""
 
-    def __init__(self, kinds: Iterable[Kind] = SEED) -> None:
+    def signature(self) -> object:
+        """Something cheap that changes whenever the source may hold different kinds."""
+
+    def load(self) -> tuple[str, str, list[Kind]] | None:
+        """``(version, source name, kinds)`` of the newest export in the source, or None."""
+
+
+def _version_key(version: str) -> tuple[int, ...]:
+    return tuple(int(p) if p.isdigit() else 0 for p in str(version).split("."))
+
+
+class KindRegistry:
+    """Thread-safe lookup of kinds by NSI 1520 id and by templateId root.
+
+    ``version`` is the NSI 1520 version the catalog reflects. With a :class:`CatalogSource`
+    attached, every lookup first checks (cheaply) whether the source changed, and if so overlays
+    its newest export when that is at least as new as the catalog: kinds added, facts replaced.
+    """
+
+    def __init__(self, kinds: Iterable[Kind] = SEED, *, version: str = BUILTIN_VERSION,
+                 source: str = "built-in") -> None:
         self._lock = threading.Lock()
         self._kinds: dict[str, Kind] = {}
         self._by_template: dict[str, str] = {}
+        self.version = version
+        self.source = source
+        self._base: tuple[dict[str, Kind], str, str] | None = None
+        self._watch: CatalogSource | None = None
+        self._seen: object = None
+        self.reload_error = ""
         self.update(kinds)
 
+    # ---- live catalog --------------------------------------------------------------------------
+    def attach(self, source: CatalogSource) -> KindRegistry:
+        """Follow ``source`` from now on (returns self)."""
+        with self._lock:
+            self._base = (dict(self._kinds), self.version, self.source)
+            self._watch = source
+            self._seen = object()  # force the first look
+        self.refresh()
+        return self
+
+    def refresh(self) -> bool:
+        """Re-read the attached source if it changed; True when the catalog changed."""
+        watch = self._watch
+        if watch is None:
+            return False
+        try:
+            sig = watch.signature()
+        except OSError:
+            sig = None
+        if sig == self._seen:
+            return False
+        with self._lock:
+            if sig == self._seen:
+                return False
+            try:
+                loaded = watch.load()
+                self.reload_error = ""
+            except (OSError, ValueError) as exc:
+                loaded = None
+                self.reload_error = str(exc)
+            assert self._base is not None
+            base, version, source = self._base
+            kinds = dict(base)
+            if loaded is not None and _version_key(loaded[0]) >= _version_key(version):
+                version, source = loaded[0], loaded[1]
+                kinds.update((k.id, k) for k in loaded[2])
+            self._kinds = kinds
+            self.version, self.source = version, source
+            self._reindex()
+            self._seen = sig
+        return True
+
+    # ---- edits and lookups ---------------------------------------------------------------------
     def update(self, kinds: Iterable[Kind]) -> None:
         """Add or replace kinds."""
         with self._lock:
@@ -197,42 +340,51 @@ class KindRegistry:
             self._reindex()
 
     def _reindex(self) -> None:
-        explicit: dict[str, str] = {}
-        derived: dict[str, str] = {}
-        for k in self._kinds.values():
-            for t in k.template_ids:
-                explicit.setdefault(t, k.id)
-            for t in k.candidate_template_ids():
-                derived.setdefault(t, k.id)
-        derived.update(explicit)
-        self._by_template = derived
+        # Asserted templates win, then GIT_LINK, then the derived families; among kinds deriving the
+        # same root, current CDA kinds win over closed or PDF ones, newer ids over older.
+        ranked = sorted(self._kinds.values(), key=lambda k: (not k.is_cda, not k.is_open, -_num(k.id)))
+        index: dict[str, str] = {}
+        for pick in (lambda k: k.template_ids, lambda k: (k.git_link,) if k.git_link else (),
+                     lambda k: k.derived_template_ids()):
+            for k in ranked:
+                for t in pick(k):
+                    index.setdefault(t, k.id)
+        self._by_template = index
 
     def get(self, kind_id: str) -> Kind | None:
+        self.refresh()
         return self._kinds.get(str(kind_id).strip())
 
     def by_template(self, root: str) -> Kind | None:
+        self.refresh()
         kid = self._by_template.get(root.strip())
         return self._kinds.get(kid) if kid else None
 
     def all(self) -> list[Kind]:
-        return sorted(self._kinds.values(), key=lambda k: int(k.id) if k.id.isdigit() else 0)
+        self.refresh()
+        return sorted(self._kinds.values(), key=lambda k: _num(k.id))
 
     def __len__(self) -> int:
+        self.refresh()
         return len(self._kinds)
 
     def with_overrides(self, **changes: dict) -> KindRegistry:
         """A copy with fields of some kinds changed: ``with_overrides(**{"119": {"mo_sign": False}})``."""
         kinds = []
-        for k in self._kinds.values():
+        for k in self.all():
             kinds.append(replace(k, **changes[k.id]) if k.id in changes else k)
-        return KindRegistry(kinds)
+        return KindRegistry(kinds, version=self.version, source=self.source)
+
+
+def _num(kind_id: str) -> int:
+    return int(kind_id) if kind_id.isdigit() else 0
 
 
 _default: KindRegistry | None = None
 
 
 def default_registry() -> KindRegistry:
-    """The process-wide registry (seed, plus whatever was imported into it)."""
+    """The process-wide built-in catalog (no source attached)."""
     global _default
     if _default is None:
         _default = KindRegistry()

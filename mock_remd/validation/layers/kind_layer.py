@@ -3,7 +3,8 @@
 The document's kind comes from ``templateId/@root`` (all three template generations the registry
 knows) or, for 2023+ kinds, from ``code/translation`` in NSI 1520. It is compared with the kind the
 request asks for, checked for validity on the creation date and for the CDA format. The layer sets
-``ctx.kind``: the document's kind, else the requested kind when the document's cannot be told.
+``ctx.kind``: the requested kind when it is a known CDA kind (the registry validates a document as the
+kind its request declares), else the document's own kind.
 """
 
 from __future__ import annotations
@@ -29,15 +30,20 @@ class KindEvidence:
     value: str = ""
 
 
-def current_edition(registry: KindRegistry, type_1522: str, today: dt.date | None = None) -> Kind | None:
-    """The newest CDA edition of document type ``type_1522`` (NSI 1522) that may be registered ``today``."""
+def current_edition(
+    registry: KindRegistry, type_1522: str, today: dt.date | None = None, prefer: frozenset[str] = frozenset()
+) -> Kind | None:
+    """The CDA edition of document type ``type_1522`` (NSI 1522) that may be registered ``today``: one
+    of ``prefer`` (kinds with an installed pack) if any, else the newest."""
     today = today or dt.date.today()
     candidates = [k for k in registry.all()
                   if k.type_1522 == type_1522 and k.is_cda and k.valid_on(today) and k.edition.isdigit()]
-    return max(candidates, key=lambda k: int(k.edition), default=None)
+    return max(candidates, key=lambda k: (k.id in prefer, int(k.edition)), default=None)
 
 
-def identify_kind(header: CdaHeader, registry: KindRegistry, *, by_type: bool = True) -> KindEvidence:
+def identify_kind(
+    header: CdaHeader, registry: KindRegistry, *, by_type: bool = True, prefer: frozenset[str] = frozenset()
+) -> KindEvidence:
     """The kind the document declares.
 
     By ``templateId/@root``, else by an NSI 1520 code/translation, else by its document type (``code``
@@ -51,7 +57,7 @@ def identify_kind(header: CdaHeader, registry: KindRegistry, *, by_type: bool = 
         kind = registry.by_template(root)
         if kind is not None:
             if by_type and not kind.valid_on(dt.date.today()):
-                current = current_edition(registry, kind.type_1522)
+                current = current_edition(registry, kind.type_1522, prefer=prefer)
                 if current is not None and current.id != kind.id:
                     return KindEvidence(current, "edition", root)
             return KindEvidence(kind, "templateId", root)
@@ -62,7 +68,7 @@ def identify_kind(header: CdaHeader, registry: KindRegistry, *, by_type: bool = 
             if kind is not None:
                 return KindEvidence(kind, "code", value.code)
     if doc_type and by_type:
-        current = current_edition(registry, doc_type)
+        current = current_edition(registry, doc_type, prefer=prefer)
         if current is not None:
             return KindEvidence(current, "type", doc_type)
     return KindEvidence(None)
@@ -98,6 +104,15 @@ class KindLayer:
         requested_id = (ctx.requested_kind or "").strip()
         evidence = identify_kind(header, registry, by_type=not requested_id)
         requested = registry.get(requested_id) if requested_id else None
+        if (
+            requested is not None
+            and evidence.kind is not None
+            and evidence.kind.id != requested.id
+            and evidence.source == "templateId"
+            and evidence.value in requested.candidate_template_ids()
+        ):
+            # several kinds share one templateId (e.g. 76 and 118): the request tells them apart
+            evidence = KindEvidence(requested, evidence.source, evidence.value)
         findings: list[Finding] = []
 
         if requested_id and requested is None:
@@ -119,7 +134,9 @@ class KindLayer:
         elif requested is not None:
             findings.extend(self._compare(ctx, header, evidence, requested))
 
-        kind = evidence.kind or requested
+        # the registry validates a document as the kind its request declares (that kind's pack and
+        # rules); the document's own kind only decides the mismatch finding above
+        kind = requested if requested is not None and requested.is_cda else (evidence.kind or requested)
         ctx.kind = kind
         if kind is None:
             findings.append(
