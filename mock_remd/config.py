@@ -16,6 +16,7 @@ from mock_remd import yamlsafe
 from mock_remd.catalog.incidents import ON_INTERNAL_ERROR
 from mock_remd.core.systems import SystemError_, normalize_system
 from mock_remd.validation.context import SIGNATURE_LEVELS, ValidationSettings
+from mock_remd.validation.nsi.store import DEFAULT_DIR as DEFAULT_NSI_DIR
 
 if TYPE_CHECKING:
     from mock_remd.core.lifecycle import LifecycleOptions
@@ -141,9 +142,15 @@ class Settings:
         host = "127.0.0.1" if self.host in ("0.0.0.0", "") else self.host
         return f"http://{host}:{self.port}"
 
+    @property
+    def kinds_nsi_dir(self) -> Path:
+        """Where the kind catalog looks for newer NSI 1520 exports: the NSI directory, else the
+        directory ``mock-remd nsi import`` writes to by default (``.mock-remd/nsi``)."""
+        return Path(self.nsi_dir) if self.nsi_dir else DEFAULT_NSI_DIR
+
     def validation_settings(self) -> ValidationSettings:
-        """The document-validation part of the settings."""
-        from mock_remd.catalog.kinds import default_registry
+        """The document-validation part of the settings (with the live kind catalog of this NSI dir)."""
+        from mock_remd.validation.nsi.kinds import kind_catalog
 
         return ValidationSettings(
             layers=ValidationSettings.parse_layers(self.validation),
@@ -151,7 +158,7 @@ class Settings:
             nsi_dir=Path(self.nsi_dir) if self.nsi_dir else None,
             signatures=self.signatures,
             trusted_ca=Path(self.trusted_ca) if self.trusted_ca else None,
-            kinds=default_registry(),
+            kinds=kind_catalog(self.kinds_nsi_dir),
             on_internal_error=self.on_internal_error,
             options={
                 "cache_dir": self.cache_dir,

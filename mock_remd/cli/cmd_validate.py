@@ -88,26 +88,7 @@ def _settings(args: argparse.Namespace, lang: str) -> ValidationSettings:
     vs = settings.validation_settings()
     options = dict(vs.options)
     options["nsi"] = {"strict_unknown": args.nsi_strict, "unknown_version": args.nsi_unknown_version}
-    changes: dict[str, Any] = {"options": options}
-    if vs.nsi_dir is not None:
-        kinds = _kinds_with_nsi(vs)
-        if kinds is not None:
-            changes["kinds"] = kinds
-    return dataclasses.replace(vs, **changes)
-
-
-def _kinds_with_nsi(vs: ValidationSettings):
-    """The kind registry plus the kinds of an NSI 1520 in the NSI directory (as the server loads them)."""
-    from mock_remd.catalog.kinds import KindRegistry
-    from mock_remd.validation.nsi.kinds import load_kinds_from_nsi_dir
-
-    assert vs.nsi_dir is not None
-    kinds = load_kinds_from_nsi_dir(vs.nsi_dir)
-    if not kinds:
-        return None
-    registry = KindRegistry(vs.kinds.all())
-    registry.update(kinds)
-    return registry
+    return dataclasses.replace(vs, options=options)
 
 
 def _read_document(name: str, lang: str = "ru") -> bytes:

@@ -9,11 +9,9 @@ from __future__ import annotations
 import logging
 import threading
 import time
-from pathlib import Path
 from typing import Any
 
 from mock_remd.catalog.incidents import Incident, record_incident
-from mock_remd.catalog.kinds import default_registry
 from mock_remd.config import Settings
 from mock_remd.conformance.engine import ConformanceEngine
 from mock_remd.core.background import BackgroundLoop
@@ -45,9 +43,10 @@ class Runtime:
         settings.check()
         self.settings = settings
         self.store = Store(settings.db_url, journal_size=settings.journal_size)
-        self.kinds = default_registry()
-        self._load_kinds_from_nsi()
-        self.validator = Validator(settings.validation_settings())
+        validation = settings.validation_settings()
+        #: the kind catalog: built in, following newer NSI 1520 exports imported while running
+        self.kinds = validation.kinds
+        self.validator = Validator(validation)
         self.options = RegistryOptions(
             region=settings.region,
             registry_prefix=settings.registry_prefix,
@@ -83,17 +82,6 @@ class Runtime:
         self._lock = threading.Lock()
         self._store_incident: Incident | None = None
         self.started_at = time.time()
-
-    def _load_kinds_from_nsi(self) -> None:
-        if not self.settings.nsi_dir:
-            return
-        try:
-            from mock_remd.validation.nsi import load_kinds_from_nsi_dir  # type: ignore[attr-defined]
-        except ImportError:
-            return
-        kinds = load_kinds_from_nsi_dir(Path(self.settings.nsi_dir))
-        if kinds:
-            self.kinds.update(kinds)
 
     def _make_scenarios(self) -> Any:
         try:
@@ -203,6 +191,6 @@ def prepare_store(settings: Settings) -> None:
     """Create the schema and load the configured systems once, before workers start."""
     settings.check()
     store = Store(settings.db_url, journal_size=settings.journal_size)
-    service = RegistryService(store, default_registry(), RegistryOptions())
+    service = RegistryService(store, settings.validation_settings().kinds, RegistryOptions())
     service.seed_systems(settings.systems)
     store.db.engine.dispose()

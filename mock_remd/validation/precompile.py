@@ -7,7 +7,8 @@ import time
 from pathlib import Path
 from typing import Any
 
-from mock_remd.validation.packs import PackSchemaError, list_packs, load_schema
+from mock_remd.validation.pack_index import installed_packs
+from mock_remd.validation.packs import PackSchemaError, load_schema
 from mock_remd.validation.schematron.runner import get_validator
 
 log = logging.getLogger(__name__)
@@ -23,7 +24,8 @@ def precompile(
     in each worker process (after fork): Saxon objects do not survive a fork.
     """
     out: dict[str, dict[str, Any]] = {}
-    for pack in list_packs(packs_dir):
+    for entry in installed_packs(packs_dir).packs:  # every installed edition
+        pack = entry.pack(Path(packs_dir))  # type: ignore[arg-type]
         info: dict[str, Any] = {}
         if pack.xsd is not None:
             started = time.perf_counter()
@@ -41,5 +43,5 @@ def precompile(
             info["schematron"] = str(pack.schematron)
             info["schematron_source"] = validator.source
             info["schematron_ms"] = round((time.perf_counter() - started) * 1000, 1)
-        out[pack.kind] = info
+        out[entry.directory] = info
     return out

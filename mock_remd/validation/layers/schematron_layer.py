@@ -15,7 +15,8 @@ from pathlib import Path
 from mock_remd.catalog.incidents import record_incident
 from mock_remd.validation.context import DocumentContext, ValidationSettings
 from mock_remd.validation.layers.xsd_layer import kind_of
-from mock_remd.validation.packs import Pack, find_pack
+from mock_remd.validation.pack_index import document_template_roots, select_pack
+from mock_remd.validation.packs import Pack
 from mock_remd.validation.report import Finding, LayerReport
 from mock_remd.validation.schematron.model import SchematronError
 from mock_remd.validation.schematron.runner import (
@@ -45,15 +46,19 @@ class SchematronLayer:
         self._prepared: dict[tuple[Path, str], tuple[Pack | None, SchematronValidator | None]] = {}
         self._lock = threading.Lock()
 
-    def prepare(self, packs_dir: Path, kind: str) -> tuple[Pack | None, SchematronValidator | None]:
-        """The pack and compiled validator for ``kind`` (looked up and compiled once, then reused)."""
-        key = (packs_dir, kind)
+    def prepare(
+        self, packs_dir: Path, kind: str, template_roots: tuple[str, ...] = ()
+    ) -> tuple[Pack | None, SchematronValidator | None]:
+        """The pack and compiled validator for ``kind``, the installed edition matching
+        ``template_roots`` (looked up and compiled once, then reused)."""
+        selected = select_pack(packs_dir, kind, template_roots)
+        pack = selected[0] if selected is not None else None
+        key = (packs_dir, str(pack.schematron) if pack is not None else kind)
         held = self._prepared.get(key)
         if held is None:
             with self._lock:
                 held = self._prepared.get(key)
                 if held is None:
-                    pack = find_pack(packs_dir, kind)
                     validator = None
                     if pack is not None and pack.schematron is not None:
                         validator = get_validator(pack.schematron, self.mode, self.cache_dir)
@@ -71,7 +76,8 @@ class SchematronLayer:
         if not kind:
             return LayerReport.skipped(self.name, "вид СЭМД не определён: нечем выбрать схематрон")
         try:
-            pack, validator = self.prepare(packs_dir, kind)
+            roots = document_template_roots(ctx.root)
+            pack, validator = self.prepare(packs_dir, kind, roots)
         except SchematronError:  # the pack, not the document: logged with an incident id, never shown
             incident = record_incident(f"schematron pack of kind {kind}")
             finding = Finding(
@@ -80,8 +86,11 @@ class SchematronLayer:
             return LayerReport(self.name, True, False, [finding], details={"incident": incident.id})
         if pack is None or pack.schematron is None or validator is None:
             return LayerReport.skipped(self.name, f"нет схематрона (.sch) для вида СЭМД {kind} в {packs_dir}")
+        selected = select_pack(packs_dir, kind, roots)
         details = {
             "pack": str(pack.schematron),
+            "edition": selected[1].edition if selected is not None else "",
+            "template_ids": list(selected[1].template_ids) if selected is not None else [],
             "compiled": validator.key[:16],
             "compile_source": validator.source,
             "compile_cache_hit": validator.source != "compiled",

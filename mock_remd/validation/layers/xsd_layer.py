@@ -16,7 +16,8 @@ from pathlib import Path
 from typing import Any
 
 from mock_remd.validation.context import DocumentContext, ValidationSettings
-from mock_remd.validation.packs import PackSchema, PackSchemaError, find_pack, load_schema
+from mock_remd.validation.pack_index import document_template_roots, select_pack
+from mock_remd.validation.packs import PackSchema, PackSchemaError, load_schema
 from mock_remd.validation.report import Finding, LayerReport
 from mock_remd.validation.xsd_messages import from_lxml, from_xmlschema
 
@@ -66,19 +67,23 @@ class XsdLayer:
         self._prepared: dict[tuple[Path, str], tuple[Path | None, Any]] = {}
         self._lock = threading.Lock()
 
-    def prepare(self, packs_dir: Path, kind: str) -> tuple[Path | None, PackSchema | None]:
-        """The root XSD and its loaded schema for ``kind`` (loaded once, then reused).
+    def prepare(
+        self, packs_dir: Path, kind: str, template_roots: tuple[str, ...] = ()
+    ) -> tuple[Path | None, PackSchema | None]:
+        """The root XSD and its loaded schema for ``kind``, the installed edition matching
+        ``template_roots`` (loaded once, then reused).
 
         Raises :class:`PackSchemaError` when no validator can load the pack (not cached: a fixed
         pack is picked up by the next document).
         """
-        key = (packs_dir, kind)
+        selected = select_pack(packs_dir, kind, template_roots)
+        pack = selected[0] if selected is not None else None
+        key = (packs_dir, str(pack.xsd) if pack is not None else kind)
         held = self._prepared.get(key)
         if held is None:
             with self._lock:
                 held = self._prepared.get(key)
                 if held is None:
-                    pack = find_pack(packs_dir, kind)
                     xsd = pack.xsd.resolve() if pack is not None and pack.xsd is not None else None
                     held = (xsd, load_schema(xsd) if xsd is not None else None)
                     self._prepared[key] = held
@@ -93,8 +98,9 @@ class XsdLayer:
             )
         if not kind:
             return LayerReport.skipped(self.name, "вид СЭМД не определён: нечем выбрать XSD-схему")
+        roots = document_template_roots(ctx.root)
         try:
-            key, schema = self.prepare(packs_dir, kind)
+            key, schema = self.prepare(packs_dir, kind, roots)
         except PackSchemaError as exc:
             log.error("XSD of kind %s in %s cannot be loaded: %s", kind, packs_dir, exc)
             return LayerReport.skipped(
@@ -103,6 +109,10 @@ class XsdLayer:
         if key is None or schema is None:
             return LayerReport.skipped(self.name, f"нет XSD-схемы для вида СЭМД {kind} в {packs_dir}")
         details: dict[str, Any] = {"pack": str(key), **schema.describe()}
+        selected = select_pack(packs_dir, kind, roots)
+        if selected is not None:  # which installed edition was used
+            details["edition"] = selected[1].edition
+            details["template_ids"] = list(selected[1].template_ids)
         if schema.lxml is None:
             findings = [f for error in schema.xmlschema.iter_errors(ctx.root) for f in from_xmlschema(error)]
             findings.sort(key=lambda f: f.line or 0)

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import csv
 import io
+import json
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -109,6 +110,58 @@ def _pick(columns: list[str], wanted: str, what: str, source: str) -> str:
     raise ExportError(f"{source}: no {what} column {wanted!r} (columns: {', '.join(columns)})")
 
 
+#: the columns that make an export recognisable as NSI 1520 whatever its file name
+KIND_COLUMNS = ("ID", "TYPE", "NAME", "PATIENT_INFO", "MO_SIGN", "FORMAT", "GIT_LINK")
+
+
+def _text_table(text: str, source: str) -> tuple[dict[str, str], list[str], list[list[str]]]:
+    """TSV/CSV with a header row and optional ``#`` comment lines (metadata ``key=value``)."""
+    meta: dict[str, str] = {}
+    body: list[str] = []
+    for line in text.splitlines():
+        if line.startswith("#"):
+            meta.update(parse_meta(line))
+        elif line.strip():
+            body.append(line)
+    if not body:
+        raise ExportError(f"{source}: no header row")
+    table = list(csv.reader(io.StringIO("\n".join(body)), delimiter=_delimiter(body[0])))
+    return meta, [c.strip() for c in table[0]], table[1:]
+
+
+def _json_table(text: str, source: str) -> tuple[dict[str, str], list[str], list[list[str]]]:
+    """An FNSI JSON export: the REST answer ``{"list": [[{"column", "value"}, …], …]}`` or records as
+    objects (``{"records"|"data"|"rows"|"list": [{column: value}, …]}`` or a bare list of them).
+    Top-level (or ``passport``) ``oid``, ``version``, ``fullName``, ``publishDate`` are metadata."""
+    try:
+        doc = json.loads(text)
+    except ValueError as exc:
+        raise ExportError(f"{source}: not valid JSON (line {getattr(exc, 'lineno', '?')})") from exc
+    meta: dict[str, str] = {}
+    records: object = doc
+    if isinstance(doc, dict):
+        for holder in (doc.get("passport"), doc):
+            if isinstance(holder, dict):
+                for key in ("oid", "version", "fullName", "publishDate"):
+                    if holder.get(key) and key not in meta:
+                        meta[key] = str(holder[key])
+        records = next((doc[k] for k in ("list", "records", "data", "rows") if isinstance(doc.get(k), list)), None)
+    if not isinstance(records, list) or not records:
+        raise ExportError(f"{source}: no records in the JSON export (expected a list under list/records/data/rows)")
+    rows: list[dict[str, str]] = []
+    for rec in records:
+        if isinstance(rec, list):  # REST form: one list of {"column", "value"} per row
+            rows.append({str(c.get("column")): "" if c.get("value") is None else str(c.get("value"))
+                         for c in rec if isinstance(c, dict)})
+        elif isinstance(rec, dict):
+            flat = rec.get("data") if isinstance(rec.get("data"), dict) else rec
+            rows.append({str(k): "" if v is None else str(v) for k, v in flat.items()})
+        else:
+            raise ExportError(f"{source}: a record of the JSON export is neither an object nor a column list")
+    columns = list(dict.fromkeys(c for row in rows for c in row))
+    return meta, columns, [[row.get(c, "") for c in columns] for row in rows]
+
+
 def read_export(
     path: Path,
     *,
@@ -121,19 +174,12 @@ def read_export(
     """Read one FNSI export into a :class:`Dictionary`; raises :class:`ExportError` when unusable."""
     source = path.name
     text = _decode(path.read_bytes())
-    meta: dict[str, str] = {}
-    body: list[str] = []
-    for line in text.splitlines():
-        if line.startswith("#"):
-            meta.update(parse_meta(line))
-        elif line.strip():
-            body.append(line)
-    if not body:
-        raise ExportError(f"{source}: no header row")
-    reader = csv.reader(io.StringIO("\n".join(body)), delimiter=_delimiter(body[0]))
-    table = [row for row in reader]
-    columns = [c.strip() for c in table[0]]
-    data = table[1:]
+    if text.lstrip().startswith(("{", "[")):
+        meta, columns, data = _json_table(text, source)
+    else:
+        meta, columns, data = _text_table(text, source)
+    if not (oid or meta.get("oid") or _FILE_RE.search(path.name)) and set(KIND_COLUMNS) <= {c.upper() for c in columns}:
+        oid = KINDS_OID  # an NSI 1520 export saved under another name: its columns tell
     file_match = _FILE_RE.search(path.name)
     oid = oid or meta.get("oid") or (file_match.group("oid") if file_match else "")
     if not oid:

@@ -1,12 +1,21 @@
-"""Kinds (NSI 1.2.643.5.1.13.13.11.1520) from the NSI directory, for the kind registry."""
+"""Kinds (NSI 1.2.643.5.1.13.13.11.1520) from the NSI directory, for the kind catalog.
+
+:class:`NsiKindSource` lets a running server follow the directory: ``mock-remd nsi import`` writes
+``<OID>_v<version>.json`` there (atomically, so the directory's modification time changes) and every
+process of the server overlays the newest NSI 1520 on its built-in catalog at its next lookup — no
+restart. Raw exports dropped into the directory are read as well.
+"""
 
 from __future__ import annotations
 
+import json
+import threading
 from pathlib import Path
 
-from mock_remd.catalog.kinds import Kind, import_nsi_1520
-from mock_remd.validation.nsi.model import KINDS_OID, Dictionary
-from mock_remd.validation.nsi.store import load_dir
+from mock_remd.catalog.kinds import Kind, KindRegistry, import_nsi_1520
+from mock_remd.validation.nsi.exports import ExportError, read_export
+from mock_remd.validation.nsi.model import KINDS_OID, STORE_FORMAT, Dictionary
+from mock_remd.validation.nsi.store import EXPORT_SUFFIXES, load_dir
 
 
 def kinds_tsv(dictionary: Dictionary) -> str:
@@ -27,3 +36,74 @@ def load_kinds_from_nsi_dir(nsi_dir: Path) -> list[Kind]:
         if d is not None and d.rows:
             return import_nsi_1520(kinds_tsv(d).splitlines())
     return []
+
+
+def _version_key(version: str) -> tuple[int, ...]:
+    return tuple(int(p) if p.isdigit() else 0 for p in version.split("."))
+
+
+def newest_kinds_dictionary(nsi_dir: Path) -> Dictionary | None:
+    """The newest NSI 1520 (with rows) in ``nsi_dir``: imported JSON first, raw exports named
+    ``<OID>_v<version>.tsv|csv`` otherwise. Only the NSI 1520 files are read."""
+    found: dict[str, Dictionary] = {}
+    if not nsi_dir.is_dir():
+        return None
+    for path in sorted(nsi_dir.glob(f"{KINDS_OID}_*")):
+        if not path.is_file():
+            continue
+        if path.suffix == ".json":
+            try:
+                data = json.loads(path.read_text(encoding="utf-8"))
+            except (OSError, ValueError):
+                continue
+            if isinstance(data, dict) and data.get("format") == STORE_FORMAT:
+                d = Dictionary.from_dict(data)
+                if d.oid == KINDS_OID and d.rows:
+                    found[d.version] = d
+        elif path.suffix.lower() in EXPORT_SUFFIXES:
+            try:
+                d = read_export(path).dictionary
+            except (OSError, ExportError, UnicodeDecodeError):
+                continue
+            if d.oid == KINDS_OID and d.rows:
+                found.setdefault(d.version, d)
+    if not found:
+        return None
+    return found[max(found, key=_version_key)]
+
+
+class NsiKindSource:
+    """The NSI directory as a :class:`~mock_remd.catalog.kinds.CatalogSource`."""
+
+    def __init__(self, nsi_dir: Path) -> None:
+        self.nsi_dir = Path(nsi_dir)
+
+    def signature(self) -> object:
+        """The directory's modification time (None while it does not exist)."""
+        try:
+            return self.nsi_dir.stat().st_mtime_ns
+        except FileNotFoundError:
+            return None
+
+    def load(self) -> tuple[str, str, list[Kind]] | None:
+        d = newest_kinds_dictionary(self.nsi_dir)
+        if d is None:
+            return None
+        return d.version, f"{self.nsi_dir / (d.source or d.oid)}", import_nsi_1520(kinds_tsv(d).splitlines())
+
+
+_catalogs: dict[Path | None, KindRegistry] = {}
+_catalogs_lock = threading.Lock()
+
+
+def kind_catalog(nsi_dir: Path | None) -> KindRegistry:
+    """The built-in catalog following ``nsi_dir`` (one per directory and process; None = built-in only)."""
+    key = Path(nsi_dir).resolve() if nsi_dir else None
+    with _catalogs_lock:
+        registry = _catalogs.get(key)
+        if registry is None:
+            registry = KindRegistry()
+            if key is not None:
+                registry.attach(NsiKindSource(key))
+            _catalogs[key] = registry
+        return registry
