@@ -21,6 +21,11 @@ from mock_remd.validation.nsi.store import DEFAULT_DIR as DEFAULT_NSI_DIR
 if TYPE_CHECKING:
     from mock_remd.core.lifecycle import LifecycleOptions
 
+#: where ``mock-remd packs import|download`` install when MOCK_REMD_PACKS_DIR is unset (and where the
+#: server and ``validate`` look then, when it exists)
+DEFAULT_PACKS_DIR = Path(".mock-remd") / "packs"
+DEFAULT_PACKS_SOURCE = "https://github.com/1CMedicine/semd_validator/archive/refs/heads/master.zip"
+
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 
 
@@ -73,6 +78,8 @@ class Settings:
     db_url: str = "sqlite:///.mock-remd/mock-remd.db"
     scenarios_dir: str = field(default_factory=_default_scenarios_dir)
     packs_dir: str = ""
+    #: where ``mock-remd packs download`` fetches the 1C-layout ZIP from (MOCK_REMD_PACKS_SOURCE)
+    packs_source: str = DEFAULT_PACKS_SOURCE
     nsi_dir: str = ""
     admin_token: str = ""
     workers: int = 2
@@ -143,6 +150,18 @@ class Settings:
         return f"http://{host}:{self.port}"
 
     @property
+    def packs_install_dir(self) -> Path:
+        """Where packs are installed: MOCK_REMD_PACKS_DIR, else ``.mock-remd/packs``."""
+        return Path(self.packs_dir) if self.packs_dir else DEFAULT_PACKS_DIR
+
+    @property
+    def packs_path(self) -> Path | None:
+        """The packs the layers use: MOCK_REMD_PACKS_DIR, else ``.mock-remd/packs`` when it exists."""
+        if self.packs_dir:
+            return Path(self.packs_dir)
+        return DEFAULT_PACKS_DIR if DEFAULT_PACKS_DIR.is_dir() else None
+
+    @property
     def kinds_nsi_dir(self) -> Path:
         """Where the kind catalog looks for newer NSI 1520 exports: the NSI directory, else the
         directory ``mock-remd nsi import`` writes to by default (``.mock-remd/nsi``)."""
@@ -154,7 +173,7 @@ class Settings:
 
         return ValidationSettings(
             layers=ValidationSettings.parse_layers(self.validation),
-            packs_dir=Path(self.packs_dir) if self.packs_dir else None,
+            packs_dir=self.packs_path,
             nsi_dir=Path(self.nsi_dir) if self.nsi_dir else None,
             signatures=self.signatures,
             trusted_ca=Path(self.trusted_ca) if self.trusted_ca else None,

@@ -16,7 +16,7 @@ from mock_remd.catalog.incidents import INCIDENT_LOGGER, record_incident
 from mock_remd.cli.common import add_common_options
 
 #: subcommand modules, in the order ``--help`` lists them; each has ``register(subparsers)``
-COMMANDS = ("serve", "validate", "send", "generate", "sign", "scenarios", "nsi", "wait", "conformance")
+COMMANDS = ("serve", "validate", "send", "generate", "sign", "scenarios", "nsi", "packs", "wait", "conformance")
 
 
 def _version() -> str:

@@ -113,10 +113,11 @@ class PackIndex:
 
 
 def edition_of(template_ids: tuple[str, ...] | list[str]) -> str:
-    """The edition a templateId names: ``…15.<1079>.<N>`` → N, ``…9.<N>[.<m>]`` → N[.m], ``….3`` → 3."""
+    """The edition a templateId names: ``…15.<1079>.<N>`` → N, ``…9.<N>[.<m>]`` → N[.m]; '' otherwise
+    (generation A ``….3`` names a CDA level, not an edition)."""
     for tid in template_ids:
         m = re.fullmatch(r"1\.2\.643\.5\.1\.13\.13\.15\.\d+\.(\d+(?:\.\d+)?)", tid)
-        m = m or re.search(r"\.9\.(\d+(?:\.\d+)?)$", tid) or re.search(r"\.(\d+)$", tid)
+        m = m or re.search(r"\.9\.(\d+(?:\.\d+)?)$", tid)
         if m:
             return m.group(1)
     return ""

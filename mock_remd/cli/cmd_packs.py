@@ -1,0 +1,170 @@
+"""``mock-remd packs import|list|download``: official validation packs (CONTRACT §8)."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import tempfile
+from pathlib import Path
+
+from mock_remd.config import ConfigError, Settings
+from mock_remd.packs.download import DownloadError, fetch_archive
+from mock_remd.packs.install import Outcome, PackError, install_path
+from mock_remd.validation.pack_index import installed_packs
+
+
+def register(subparsers: argparse._SubParsersAction) -> None:
+    """Add ``packs`` with ``import``, ``list`` and ``download``."""
+    parser = subparsers.add_parser(
+        "packs", help="install official XSD/Schematron packs (import, download) and list them",
+        description="Official validation packs (XSD + Schematron) of the xsd and schematron layers.",
+    )
+    sub = parser.add_subparsers(dest="packs_command", metavar="SUBCOMMAND")
+    imp = sub.add_parser(
+        "import", help="install packs from portal ZIPs/folders or the 1C validator's data/ layout",
+        description="Install packs: a portal ZIP or folder of a kind's edition, a folder of one pack, or a folder "
+        "(or ZIP) in the 1C validator's layout (<kind>/…xsd + <kind>.sch, variants <kind>_1).",
+    )
+    imp.add_argument("paths", nargs="+", metavar="PATH", type=Path)
+    _dir_option(imp)
+    imp.add_argument("--kind", default="", help="the NSI 1520 kind of a portal pack whose templateId is not in the catalog")
+    imp.add_argument("--no-example-check", action="store_true", help="do not validate a shipped example against its pack")
+    imp.set_defaults(func=cmd_import)
+    lst = sub.add_parser("list", help="list installed packs")
+    _dir_option(lst)
+    lst.add_argument("--format", choices=("text", "json"), default="text")
+    lst.set_defaults(func=cmd_list)
+    dl = sub.add_parser(
+        "download", help="download packs (1C validator layout ZIP) and install them",
+        description="Fetch a ZIP in the 1C validator's layout (default: that repository's public archive; "
+        "MOCK_REMD_PACKS_SOURCE or --source to change it) and install the packs as 'packs import' does.",
+    )
+    dl.add_argument("kinds", nargs="*", metavar="KIND", help="only these kinds (default: every pack in the archive)")
+    dl.add_argument("--source", default=None, help="URL (http/https/file) of the ZIP")
+    dl.add_argument("--timeout", type=float, default=60.0, help="seconds to wait for the source (default 60)")
+    _dir_option(dl)
+    dl.set_defaults(func=cmd_download)
+    parser.set_defaults(func=lambda args: _usage(parser))
+
+
+def _dir_option(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--dir", type=Path, default=None,
+                        help="the packs directory (default: MOCK_REMD_PACKS_DIR, else .mock-remd/packs)")
+
+
+def _usage(parser: argparse.ArgumentParser) -> int:
+    parser.print_help(sys.stderr)
+    return 2
+
+
+def _settings() -> Settings:
+    return Settings.load()
+
+
+def _packs_dir(args: argparse.Namespace, settings: Settings) -> Path:
+    return args.dir or settings.packs_install_dir
+
+
+def _report(outcomes: list[Outcome]) -> int:
+    failed = 0
+    for o in outcomes:
+        if o.ok:
+            assert o.pack is not None
+            p = o.pack
+            example = ""
+            if p.example is not None and "passed" in p.example:
+                example = f", example {'passes' if p.example['passed'] else 'FAILS'}"
+            print(f"installed {p.kind} edition {p.edition} (templateId {p.template_id or '—'}) -> {p.directory}"
+                  f" [{len(p.files)} files{example}]")
+        else:
+            failed += 1
+            print(f"mock-remd packs: refused {o.error}", file=sys.stderr)
+        for w in o.warnings:
+            print(f"  warning: {w}", file=sys.stderr)
+    return failed
+
+
+def cmd_import(args: argparse.Namespace) -> int:
+    """0 all installed, 1 some refused, 2 unusable input."""
+    try:
+        settings = _settings()
+    except ConfigError as exc:
+        print(f"mock-remd packs import: {exc}", file=sys.stderr)
+        return 2
+    missing = [p for p in args.paths if not p.exists()]
+    for p in missing:
+        print(f"mock-remd packs import: no such file or directory: {p}", file=sys.stderr)
+    if missing:
+        return 2
+    packs_dir = _packs_dir(args, settings)
+    kinds = settings.validation_settings().kinds
+    cache = Path(settings.cache_dir) if settings.cache_dir else None
+    outcomes: list[Outcome] = []
+    for path in args.paths:
+        try:
+            found = install_path(path, packs_dir, kinds, forced_kind=args.kind, cache_dir=cache,
+                                 check_example=not args.no_example_check)
+        except PackError as exc:
+            print(f"mock-remd packs import: {exc}", file=sys.stderr)
+            return 2
+        if not found:
+            print(f"mock-remd packs import: {path}: no pack found (no .sch and no XSD declaring ClinicalDocument)",
+                  file=sys.stderr)
+            return 2
+        outcomes.extend(found)
+    failed = _report(outcomes)
+    print(f"{len(outcomes) - failed} of {len(outcomes)} packs installed in {packs_dir}")
+    return 1 if failed else 0
+
+
+def cmd_list(args: argparse.Namespace) -> int:
+    """One line per installed pack: kind, edition, templateId, files, hash."""
+    try:
+        settings = _settings()
+    except ConfigError as exc:
+        print(f"mock-remd packs list: {exc}", file=sys.stderr)
+        return 2
+    packs_dir = _packs_dir(args, settings)
+    index = installed_packs(packs_dir)
+    if args.format == "json":
+        print(json.dumps({"dir": str(packs_dir), "items": [p.as_dict() for p in index.packs],
+                          "total": len(index.packs)}, ensure_ascii=False))
+        return 0
+    if not index.packs:
+        print(f"no packs in {packs_dir} (mock-remd packs download, or mock-remd packs import PATH…)", file=sys.stderr)
+    for p in index.packs:
+        print(f"{p.kind}\t{p.edition or '—'}\t{p.template_id or '—'}\t{len(p.files) or '?'} files\t{p.hash[:16] or '—'}")
+    return 0
+
+
+def cmd_download(args: argparse.Namespace) -> int:
+    """0 all installed, 1 some refused, 2 source unreachable or unusable."""
+    try:
+        settings = _settings()
+    except ConfigError as exc:
+        print(f"mock-remd packs download: {exc}", file=sys.stderr)
+        return 2
+    source = args.source or settings.packs_source
+    packs_dir = _packs_dir(args, settings)
+    with tempfile.TemporaryDirectory(prefix="mock-remd-download-") as tmp:
+        try:
+            archive = fetch_archive(source, Path(tmp), timeout=args.timeout)
+        except DownloadError as exc:
+            print(f"mock-remd packs download: {exc}", file=sys.stderr)
+            return 2
+        kinds = settings.validation_settings().kinds
+        cache = Path(settings.cache_dir) if settings.cache_dir else None
+        try:
+            outcomes = install_path(archive, packs_dir, kinds, only=set(args.kinds) or None, cache_dir=cache,
+                                    source=source)
+        except PackError as exc:
+            print(f"mock-remd packs download: {source}: {exc}", file=sys.stderr)
+            return 2
+    if not outcomes:
+        wanted = f" for kinds {', '.join(args.kinds)}" if args.kinds else ""
+        print(f"mock-remd packs download: {source}: no packs{wanted} in the archive", file=sys.stderr)
+        return 2
+    failed = _report(outcomes)
+    print(f"{len(outcomes) - failed} of {len(outcomes)} packs installed in {packs_dir} from {source}")
+    return 1 if failed else 0

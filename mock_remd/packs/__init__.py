@@ -1,0 +1,1 @@
+"""Official validation packs: installing them (import, download) into a packs directory."""
