@@ -269,6 +269,10 @@ def create_admin_app(rt: Runtime) -> Flask:
     from mock_remd.admin.conformance_routes import register_conformance_routes
 
     register_conformance_routes(app, rt)
+
+    from mock_remd.admin.catalog_routes import register_catalog_routes
+
+    register_catalog_routes(app, rt)
     try:
         from mock_remd.admin.dashboard import register_dashboard  # type: ignore[attr-defined]
     except ImportError:

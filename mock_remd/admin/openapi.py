@@ -36,6 +36,41 @@ def _p(name: str, typ: str = "string") -> dict[str, Any]:
     return {"name": name, "in": "path", "required": True, "schema": {"type": typ}}
 
 
+def _kinds_list() -> dict[str, Any]:
+    schema = _list("#/components/schemas/Kind")
+    schema["properties"]["version"] = {"type": "string", "description": "NSI 1520 version of the catalog"}
+    schema["properties"]["source"] = {"type": "string"}
+    return schema
+
+
+KIND_SCHEMA: dict[str, Any] = {
+    "type": "object",
+    "properties": {
+        "code": {"type": "string"}, "name": {"type": "string"}, "format": {"type": "string", "enum": ["CDA", "PDF/A-1"]},
+        "start_date": {"type": "string", "format": "date", "nullable": True},
+        "end_date": {"type": "string", "format": "date", "nullable": True},
+        "template_ids": {"type": "array", "items": {"type": "string"}},
+        "patient_info": {"type": "string"}, "mo_sign": {"type": "boolean"}, "series_required": {"type": "boolean"},
+        "implementation_guide": {"type": "string"}, "git_link": {"type": "string"},
+        "pack": {"type": "array", "nullable": True, "items": {"type": "object", "properties": {
+            "edition": {"type": "string"}, "template_id": {"type": "string"}, "directory": {"type": "string"},
+            "hash": {"type": "string"}}}},
+    },
+}
+PACK_SCHEMA: dict[str, Any] = {
+    "type": "object",
+    "properties": {
+        "kind": {"type": "string"}, "edition": {"type": "string"}, "template_id": {"type": "string"},
+        "template_ids": {"type": "array", "items": {"type": "string"}},
+        "files": {"type": "array", "items": {"type": "string"}}, "hash": {"type": "string"},
+        "example": {"type": "object", "nullable": True, "description": "the shipped example's self-check",
+                    "properties": {"file": {"type": "string"}, "passed": {"type": "boolean"},
+                                   "findings": {"type": "array", "items": {"type": "string"}}}},
+        "directory": {"type": "string"}, "source": {"type": "string"}, "installed_at": {"type": "string"},
+    },
+}
+
+
 def openapi_document(server_url: str) -> dict[str, Any]:
     """The OpenAPI document, with ``server_url`` as its server."""
     paging = [_q("limit", "at most this many (≤ 1000)", "integer"), _q("offset", "skip this many", "integer")]
@@ -57,6 +92,8 @@ def openapi_document(server_url: str) -> dict[str, Any]:
                 }
             },
             "schemas": {
+                "Kind": KIND_SCHEMA,
+                "Pack": PACK_SCHEMA,
                 "Error": {"type": "object", "properties": {"error": {"type": "string"}, "detail": {}}},
                 "System": {
                     "type": "object",
@@ -151,6 +188,15 @@ def openapi_document(server_url: str) -> dict[str, Any]:
             "/_admin/callbacks/flush": {"post": _op("send every pending delivery now (virtual clock)")},
             "/_admin/callbacks/{id}/redeliver": {"parameters": [_p("id", "integer")],
                                                  "post": _op("queue that delivery again")},
+            "/_admin/kinds": {"get": _op(
+                "the kind catalog (NSI 1.2.643.5.1.13.13.11.1520): every kind with its rules and installed pack "
+                "editions; `version` is the dictionary version", ok=_kinds_list(),
+                params=[_q("format", "CDA or PDF"), _q("open", "only kinds without an end date", "boolean"),
+                        _q("pack", "only kinds with an installed pack", "boolean")])},
+            "/_admin/kinds/{code}": {"parameters": [_p("code")],
+                                     "get": _op("one kind of the catalog", ok={"$ref": "#/components/schemas/Kind"})},
+            "/_admin/packs": {"get": _op("installed official packs (XSD + Schematron), with the layers that lack "
+                                        "material", ok=_list("#/components/schemas/Pack"))},
             "/_admin/scenarios": {
                 "get": _op("scenario library and active sets"),
                 "post": _op("upload a scenario (YAML or JSON)", body={

@@ -144,6 +144,23 @@ class Runtime:
         self.processor.wake()
         self.sender.wake()
 
+    def material(self) -> dict[str, Any]:
+        """The kind catalog's version, installed packs and the layers that lack material (for /ready)."""
+        from mock_remd.validation.material import missing_material
+        from mock_remd.validation.pack_index import installed_packs
+
+        vs = self.validator.settings
+        gaps = missing_material(vs)
+        out: dict[str, Any] = {
+            "kinds": {"version": self.kinds.version, "count": len(self.kinds), "source": self.kinds.source},
+            "packs": {"installed": len(installed_packs(vs.packs_dir).packs),
+                      "dir": str(vs.packs_dir) if vs.packs_dir else None},
+            "layers_without_material": [g.as_dict() for g in gaps],
+        }
+        if self.kinds.reload_error:
+            out["kinds"]["reload_error"] = self.kinds.reload_error
+        return out
+
     # ---- health --------------------------------------------------------------------------------
     def readiness(self) -> tuple[bool, dict[str, Any]]:
         """(ready, details): ready once the store answers and both loops run."""
@@ -176,6 +193,7 @@ class Runtime:
                 details["warnings"].append(warning)
         except ImportError:
             pass
+        details.update(self.material())
         for loop in (self.processor.loop, self.sender.loop):
             if loop.last_error:
                 details["warnings"].append(f"{loop.name}: {loop.last_error}")

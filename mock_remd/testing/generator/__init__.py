@@ -14,14 +14,17 @@ from the seed, never from the clock. ``invalid="<rule>"`` breaks exactly one nam
 
 from __future__ import annotations
 
+import datetime as dt
 from dataclasses import dataclass
 
+from mock_remd.catalog.kinds import KindRegistry
 from mock_remd.core.model import RegisterRequest
 from mock_remd.soap.builders import register_envelope
 from mock_remd.testing.generator.header import build_header
 from mock_remd.testing.generator.invalid import RULES, InvalidRule, rule
 from mock_remd.testing.generator.kinds import SUPPORTED_KINDS, UnsupportedKindError, builder
 from mock_remd.testing.generator.model import (
+    BASE_DATE,
     DEMO_CLIENT_ENTITY_ID,
     DEMO_ORGANIZATION,
     DEMO_SYSTEM,
@@ -79,16 +82,18 @@ def generate(
     client_entity_id: str = DEMO_CLIENT_ENTITY_ID,
     system: str = DEMO_SYSTEM,
     signer: Signer | None | object = _DEFAULT,
+    catalog: KindRegistry | None = None,
 ) -> GeneratedDocument:
     """Generate document number ``seed`` of ``kind`` (``"119"``, ``"174"``, ``"186"``, ``"204"``).
 
     ``signer`` signs it (default: the built-in TEST PKI, see :class:`TestPkiSigner`; ``None`` leaves
-    the request without signatures). ``invalid`` names a rule of :data:`RULES` to break.
+    the request without signatures). ``invalid`` names a rule of :data:`RULES` to break. Kinds without a
+    hand-made builder are written generically from ``catalog`` (default: the built-in kind catalog).
     Raises :class:`UnsupportedKindError` for other kinds, ``KeyError`` for unknown rules.
     """
-    kb = builder(kind)
+    kb = builder(kind, catalog)
     breaker: InvalidRule | None = rule(invalid) if invalid else None
-    world = build_world(kb.kind, seed, kb.staffing, organization)
+    world = build_world(kb.kind, seed, kb.staffing, organization, window=_window(kb))
     tree = build_header(world, kb.header(world))
     kb.body(tree, world)
     if breaker and breaker.tree:
@@ -107,9 +112,25 @@ def generate(
     else:
         personal = [None] * len(world.doctors)
     request = build_request(world, content, personal, org_sig, client_entity_id=client_entity_id, system=system)
+    if kb.catalog_kind is not None and kb.catalog_kind.series_required and not request.series:
+        request.series = f"{int(kb.kind):03d}{world.created:%y}"  # kinds issued on numbered forms
     if breaker and breaker.request:
         breaker.request(request, world)
     return GeneratedDocument(kb.kind, seed, content, request, world, invalid)
+
+
+def _window(kb) -> tuple[dt.date, int] | None:  # noqa: ANN001 - a KindBuilder
+    """Creation dates inside a generic kind's validity: from its start (or BASE_DATE), at most 540 days,
+    never after its end nor after today (a kind that opened recently)."""
+    kind = kb.catalog_kind
+    if kind is None:
+        return None
+    first = max(kind.start_date or BASE_DATE, BASE_DATE)
+    last = first + dt.timedelta(days=540)
+    if kind.end_date is not None:
+        last = min(last, kind.end_date - dt.timedelta(days=1))
+    last = min(last, dt.date.today() - dt.timedelta(days=1))
+    return first, (last - first).days
 
 
 def _comment(world: World, invalid: str | None) -> str:

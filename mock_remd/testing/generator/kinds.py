@@ -9,6 +9,7 @@ from types import ModuleType
 
 from lxml import etree
 
+from mock_remd.catalog.kinds import Kind, KindRegistry, default_registry
 from mock_remd.testing.generator.header import HeaderSpec
 from mock_remd.testing.generator.model import World
 
@@ -34,14 +35,25 @@ class KindBuilder:
     staffing: tuple[tuple[str, ...], ...]
     header: Callable[[World], HeaderSpec]
     body: Callable[[etree._Element, World], None]
+    #: the catalog entry of a generically built kind (its dates bound the creation date)
+    catalog_kind: Kind | None = None
 
 
-def builder(kind: str) -> KindBuilder:
-    """The builder of ``kind`` (``UnsupportedKindError`` names the supported ones)."""
+def builder(kind: str, catalog: KindRegistry | None = None) -> KindBuilder:
+    """The builder of ``kind``: a hand-made one (119, 174, 186, 204), else the generic one for any CDA
+    kind of ``catalog`` (default: the built-in catalog). ``UnsupportedKindError`` otherwise."""
     name = _MODULES.get(str(kind).strip())
     if name is None:
-        raise UnsupportedKindError(
-            f"kind {kind!r} is not generated; supported kinds: {', '.join(SUPPORTED_KINDS)}"
-        )
+        from mock_remd.testing.generator import kind_any
+
+        catalog = catalog or default_registry()
+        entry = catalog.get(str(kind).strip())
+        if entry is None or not entry.is_cda:
+            why = "is not in NSI 1520" if entry is None else "is not a CDA kind"
+            raise UnsupportedKindError(
+                f"kind {kind!r} {why}; hand-made kinds: {', '.join(SUPPORTED_KINDS)}, or any CDA kind of the catalog"
+            )
+        return KindBuilder(entry.id, kind_any.STAFFING, lambda world: kind_any.header_for(entry, catalog_version=catalog.version), kind_any.body,
+                           entry)
     module: ModuleType = importlib.import_module(name)
     return KindBuilder(module.KIND, module.STAFFING, module.header, module.body)

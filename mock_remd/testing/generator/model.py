@@ -208,14 +208,17 @@ def make_organisation(fake: Faker, oid: str) -> Organisation:
     )
 
 
-def make_created(fake: Faker) -> dt.datetime:
-    """A working-hours moment between :data:`BASE_DATE` and a year and a half later (+03:00)."""
-    day = BASE_DATE + dt.timedelta(days=fake.random_int(0, 540))
+def make_created(fake: Faker, window: tuple[dt.date, int] | None = None) -> dt.datetime:
+    """A working-hours moment between :data:`BASE_DATE` and a year and a half later (+03:00), or
+    within ``window`` = (first day, number of days)."""
+    first, days = window or (BASE_DATE, 540)
+    day = first + dt.timedelta(days=fake.random_int(0, max(days, 0)))
     return dt.datetime(day.year, day.month, day.day, fake.random_int(8, 17), fake.random_int(0, 5) * 10, tzinfo=MSK)
 
 
 def build_world(
-    kind: str, seed: int, staffing: tuple[tuple[str, ...], ...], organization: str = DEMO_ORGANIZATION
+    kind: str, seed: int, staffing: tuple[tuple[str, ...], ...], organization: str = DEMO_ORGANIZATION,
+    window: tuple[dt.date, int] | None = None,
 ) -> World:
     """The world of document ``seed`` of ``kind``.
 
@@ -224,7 +227,7 @@ def build_world(
     """
     fake = make_faker(seed * 1000 + int(kind))
     specialties = fake.random_element(staffing)
-    created = make_created(fake)
+    created = make_created(fake, window)
     org = make_organisation(fake, organization)
     patient = make_patient(fake, created.date())
     doctors = tuple(make_staff(fake, s) for s in specialties)

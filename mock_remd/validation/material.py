@@ -1,0 +1,57 @@
+"""Which validation layers lack their material (official packs, NSI dictionaries), and the one
+command that supplies it. ``/ready``, the dashboard, ``validate`` and the README say the same."""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass
+from pathlib import Path
+
+from mock_remd.validation.context import ValidationSettings
+from mock_remd.validation.pack_index import installed_packs
+
+PACKS_FIX = "mock-remd packs download"
+NSI_FIX = "mock-remd nsi import FILE…"
+
+
+@dataclass(frozen=True)
+class LayerGap:
+    """A layer that cannot run for want of material."""
+
+    layer: str
+    reason: str
+    fix: str
+
+    def as_dict(self) -> dict[str, str]:
+        return asdict(self)
+
+
+def _has_dictionaries(nsi_dir: Path | None) -> bool:
+    if nsi_dir is None or not nsi_dir.is_dir():
+        return False
+    return any(p.suffix.lower() in (".json", ".tsv", ".csv", ".txt") and p.name != "overrides.json"
+               for p in nsi_dir.iterdir())
+
+
+def missing_material(settings: ValidationSettings) -> list[LayerGap]:
+    """The enabled layers that cannot run at all with ``settings`` (no packs, no dictionaries)."""
+    gaps: list[LayerGap] = []
+    if settings.layers & {"xsd", "schematron"}:
+        where = str(settings.packs_dir) if settings.packs_dir else "MOCK_REMD_PACKS_DIR не задан"
+        if not installed_packs(settings.packs_dir).packs:
+            for layer in ("xsd", "schematron"):
+                if layer in settings.layers:
+                    gaps.append(LayerGap(layer, f"нет официальных пакетов XSD/Schematron ({where})", PACKS_FIX))
+    if "nsi" in settings.layers and not _has_dictionaries(settings.nsi_dir):
+        where = str(settings.nsi_dir) if settings.nsi_dir else "MOCK_REMD_NSI_DIR не задан"
+        gaps.append(LayerGap("nsi", f"нет справочников ФНСИ ({where})", NSI_FIX))
+    return gaps
+
+
+def pack_editions(settings: ValidationSettings) -> dict[str, list[dict[str, object]]]:
+    """kind → its installed editions (``edition``, ``template_id``, ``directory``)."""
+    out: dict[str, list[dict[str, object]]] = {}
+    for p in installed_packs(settings.packs_dir).packs:
+        out.setdefault(p.kind, []).append(
+            {"edition": p.edition, "template_id": p.template_id, "directory": p.directory, "hash": p.hash}
+        )
+    return out
