@@ -3,8 +3,8 @@
 The document's kind comes from ``templateId/@root`` (all three template generations the registry
 knows) or, for 2023+ kinds, from ``code/translation`` in NSI 1520. It is compared with the kind the
 request asks for, checked for validity on the creation date and for the CDA format. The layer sets
-``ctx.kind``: the requested kind when it is a known CDA kind (the registry validates a document as the
-kind its request declares), else the document's own kind.
+``ctx.kind``: the document's own kind, or the requested one when the document's cannot be told or
+only the requested kind has an installed pack.
 """
 
 from __future__ import annotations
@@ -18,6 +18,7 @@ from mock_remd.validation.cda.access import NOT_CDA_REASON, child, children, is_
 from mock_remd.validation.cda.document import NSI_DOC_TYPES, NSI_KINDS, CdaHeader
 from mock_remd.validation.cda.timestamps import parse_xs_datetime
 from mock_remd.validation.context import DocumentContext, ValidationSettings
+from mock_remd.validation.pack_index import installed_packs
 from mock_remd.validation.report import Finding, LayerReport
 
 
@@ -102,7 +103,8 @@ class KindLayer:
         registry = ctx.settings.kinds
         header = CdaHeader(ctx.root)
         requested_id = (ctx.requested_kind or "").strip()
-        evidence = identify_kind(header, registry, by_type=not requested_id)
+        with_packs = frozenset(installed_packs(ctx.settings.packs_dir).kinds())
+        evidence = identify_kind(header, registry, by_type=not requested_id, prefer=with_packs)
         requested = registry.get(requested_id) if requested_id else None
         if (
             requested is not None
@@ -134,9 +136,7 @@ class KindLayer:
         elif requested is not None:
             findings.extend(self._compare(ctx, header, evidence, requested))
 
-        # the registry validates a document as the kind its request declares (that kind's pack and
-        # rules); the document's own kind only decides the mismatch finding above
-        kind = requested if requested is not None and requested.is_cda else (evidence.kind or requested)
+        kind = self._validated_as(evidence.kind, requested, with_packs)
         ctx.kind = kind
         if kind is None:
             findings.append(
@@ -191,6 +191,17 @@ class KindLayer:
         return LayerReport(self.name, True, passed, findings, details=details)
 
     # ------------------------------------------------------------------------------------------
+    @staticmethod
+    def _validated_as(document: Kind | None, requested: Kind | None, with_packs: frozenset[str]) -> Kind | None:
+        """The kind whose material checks the document: the document's own kind, unless only the
+        requested (CDA) kind has an installed pack — then the request's, as the registry validates a
+        document by the kind its request declares."""
+        if requested is None or not requested.is_cda or document is None:
+            return document or requested
+        if document.id not in with_packs and requested.id in with_packs:
+            return requested
+        return document
+
     @staticmethod
     def _template_path(ctx: DocumentContext) -> str:
         template = child(ctx.root, "templateId")
