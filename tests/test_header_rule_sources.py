@@ -211,3 +211,24 @@ def test_shape_rules_are_left_to_an_installed_pack(packs_dir: Path, valid_119_by
     settings = ValidationSettings(packs_dir=packs_dir, layers=frozenset({"xml", "header"}))
     alone = HeaderLayer(settings).run(context(doc, kind="119", settings=settings))
     assert {f.rule for f in alone.findings} == {"H-legalAuthenticator"}  # no Schematron run: our copy stands
+
+
+def test_every_cross_rule_names_its_source(shared_dir: Path) -> None:
+    from mock_remd.validation.layers import cross_layer
+
+    emitted = set(re.findall(r'"(C-[A-Za-z-]+)"', Path(cross_layer.__file__).read_text(encoding="utf-8")))
+    table = {rule.id: rule for rule in cross_layer.CROSS_RULES}
+    assert emitted == set(table), emitted ^ set(table)
+    assert all(rule.source.strip() and rule.scope.strip() for rule in table.values())
+    texts = (shared_dir / "data" / "remd-error-messages.tsv").read_text(encoding="utf-8")
+    quoted = [q for rule in table.values() if "remd-error-messages.tsv" in rule.source
+              for q in re.findall(r"«([^«»]+?)(?: \[\.\.\]| …)", rule.source)]
+    assert quoted and all(" ".join(q.split()) in " ".join(texts.split()) for q in quoted), quoted
+
+
+def test_docs_list_every_rule() -> None:
+    from mock_remd.validation.layers import cross_layer
+
+    docs = (Path(__file__).resolve().parents[1] / "docs" / "validation-rules.md").read_text(encoding="utf-8")
+    ids = [r.id for r in header_rules.HEADER_RULES] + [r.id for r in cross_layer.CROSS_RULES]
+    assert [i for i in ids if f"`{i}`" not in docs] == []

@@ -10,6 +10,8 @@ header's ``relatedDocument`` / ``setId`` / ``versionNumber``. Without a request 
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 from mock_remd.catalog import errors
 from mock_remd.catalog.kinds import Kind
 from mock_remd.core.model import Doctor, RegisterRequest, snils_digits
@@ -19,6 +21,68 @@ from mock_remd.validation.cda.timestamps import parse_ts, parse_xs_date, parse_x
 from mock_remd.validation.cda.versions import read_identity
 from mock_remd.validation.context import DocumentContext, ValidationSettings
 from mock_remd.validation.report import Finding, LayerReport
+
+
+@dataclass(frozen=True)
+class CrossRule:
+    """One request↔document rule and the evidence that the registry checks it.
+
+    ``source`` names an NSI 1520 column, a registry code of NSI 99.2.305 or a message text the
+    registry sent (``../shared/data/remd-error-messages.tsv``, ``reference/remd-protocol.md`` §6.1),
+    and the confidence of ``reference/remd-protocol.md`` where the rule is inferred (I) rather than
+    seen (C); ``scope`` the kinds it applies to.
+    """
+
+    id: str
+    source: str
+    scope: str = "все виды"
+
+
+_MSG = "текст реестра (remd-error-messages.tsv): "
+_PROTO = "reference/remd-protocol.md "
+CROSS_RULES: tuple[CrossRule, ...] = (
+    CrossRule("C-localUid", _MSG + "«Уникальный идентификатор документа в ЭМД [..] отличается от уникального "
+              "идентификатора документа в запросе на регистрацию сведений [..]»"),
+    CrossRule("C-patient-snils", _MSG + "«СНИЛС пациента в ЭМД [..] отличается от СНИЛС пациента в запросе на "
+              "регистрацию сведений [..]»", "где запрос несёт СНИЛС пациента"),
+    CrossRule("C-patient-birthDate", _PROTO + "§6.1 (C): «Дата рождения пациента в ЭМД [..] отличается от даты "
+              "рождения пациента в запросе на регистрацию сведений [..]»", "где запрос несёт сведения о пациенте"),
+    CrossRule("C-patient-family", _PROTO + "§2 п.9 (I): сведения о пациенте сверяются с recordTarget; текст по "
+              "образцу C-patient-birthDate", "где запрос несёт фамилию пациента"),
+    CrossRule("C-patient-given", _PROTO + "§2 п.9 (I): как C-patient-family", "где запрос несёт имя пациента"),
+    CrossRule("C-patient-patronymic", _PROTO + "§2 п.9 (I): как C-patient-family",
+              "где запрос несёт отчество пациента"),
+    CrossRule("C-patient-gender", _PROTO + "§2 п.9 (I): как C-patient-family; пол сверяется и с ГИП "
+              "(PATIENT_MPI_MISMATCH «Указанное значение [Пол пациента] …»)", "где запрос несёт пол пациента"),
+    CrossRule("C-patient-occurrence", "НСИ 1520, столбец PATIENT_INFO; код PATIENT_OCCURRENCE_MISMATCH (НСИ 99.2.305)",
+              "виды с PATIENT_INFO «Обязательны…»"),
+    CrossRule("C-no-snils", "НСИ 1520, столбец PATIENT_INFO; " + _MSG + "NO_SNILS «СНИЛС пациента в составе сведений "
+              "о пациенте обязателен для данного вида документов»", "виды с PATIENT_INFO «Обязательны с указанием СНИЛС»"),
+    CrossRule("C-organization", _PROTO + "§2 п.5 и §7 (C): OID МО в запросе = custodian; " + _MSG
+              + "«Организация [..] не привязана к РМИС [..]»", "где запрос несёт organization"),
+    CrossRule("C-department", _PROTO + "§2 п.6 (I): подразделение — структурное подразделение МО "
+              "(«не совпадает с СП providerOrganization…»)", "где запрос несёт department"),
+    CrossRule("C-creationDateTime", _PROTO + "§2 п.4 (I): creationDateTime = effectiveTime СЭМД",
+              "где creationDateTime разобран"),
+    CrossRule("C-doctor", "коды INVALID_DOCTOR_* 106–112 (НСИ 99.2.305); " + _MSG + "INVALID_DOCTOR_NAME «Имя [..] "
+              "медицинского работника в запросе на регистрацию отличается от имени [..] в СЭМД. СНИЛС [..]»",
+              "каждый personalSign"),
+    CrossRule("C-legalAuthenticator", "код LEGAL_AUTHENTICATOR_NOT_FOUND 109 (НСИ 99.2.305)",
+              "документы с legalAuthenticator (наличие решает пакет вида)"),
+    CrossRule("C-series", "НСИ 1520, столбец SERIES_REQUIRED; код SERIES_REQUIRED 58 (НСИ 99.2.305)",
+              "виды с SERIES_REQUIRED «Да»"),
+    CrossRule("C-version-setId", "CDA R2 (новая версия: тот же setId, relatedDocument RPLC); код CANT_REG_VERSION 5 "
+              "(НСИ 99.2.305)", "документы с relatedDocument"),
+    CrossRule("C-version-number", "CDA R2 / semd.md Main01-11 (versionNumber новой версии больше); код "
+              "CANT_REG_VERSION 5", "документы с relatedDocument"),
+    CrossRule("C-version-parent", _PROTO + "§2 п.12 (I): associations запроса и relatedDocument указывают на одну "
+              "предыдущую версию", "запросы с associations"),
+    CrossRule("C-version-association", _PROTO + "§2 п.12 (I); строгий режим (versions_strict), федеральное правило "
+              "не известно", "только versions_strict"),
+    CrossRule("C-version-related", _PROTO + "§2 п.12 (I); строгий режим (versions_strict)", "только versions_strict"),
+    CrossRule("C-version-first", _PROTO + "§2 п.12 (I); строгий режим (versions_strict)", "только versions_strict"),
+)
+
 
 IN_DOC = "в ЭМД"
 IN_REQUEST = "в запросе на регистрацию сведений"
