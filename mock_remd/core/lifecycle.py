@@ -94,8 +94,10 @@ class LinkChecker:
         return self._identities[doc_id]
 
     def _number_of(self, row: dict[str, Any]) -> int | None:
-        if row.get("version_number"):
-            return int(row["version_number"])
+        """A registered document's versionNumber: as its own version link recorded it, else from its file."""
+        own = next((lk for lk in self.store.links_from(int(row["id"])) if lk["is_version"]), None)
+        if own is not None and own["version_number"] is not None:
+            return int(own["version_number"])
         identity = self.identity_of(row)
         return identity.version_number if identity else None
 
@@ -182,7 +184,7 @@ class LinkChecker:
             return [_cant(f"документ [{target}] не является актуальной версией, актуальная версия "
                           f"[{newest.get('emdr_id') or newest['local_uid']}]")]
         number = identity.version_number if identity else None
-        current = self._number_of(self.store.version_chain(int(row["id"]))[-1])
+        current = self._number_of(row)  # not replaced: the target is the current version
         if number is None:
             return [_cant("не указан номер версии документа (versionNumber)")] if self.options.strict and identity else []
         if current is not None and number <= current:

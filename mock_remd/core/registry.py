@@ -362,7 +362,7 @@ class RegistryService:
             if row is None or row["organization"] not in (system.get("organizations") or []):
                 result.status, result.errors = "error", [E.item("REGISTRY_ITEM_NOT_FOUND", emdr_id=emdr_id)]
             else:  # the registry answers with the current version of the document
-                result.item = registry_item(self.store.version_chain(int(row["id"]))[-1])
+                result.item = registry_item(self.store.current_version(int(row["id"])) or row)
         self.journal_other(operation="getRegistryItem", message_id=message_id, client_entity_id=client_entity_id,
                            sync_status=self._sync_label(result), errors=[e.as_dict() for e in result.errors],
                            soap_version=soap_version, system=(system or {}).get("mnemonic", ""),

@@ -467,6 +467,19 @@ class Store:
         with self.db.transaction(write=False) as c:
             return [_row(r) for r in c.execute(q)]
 
+    def current_version(self, doc_id: int) -> dict[str, Any] | None:
+        """The newest registered version of the document ``doc_id`` belongs to (itself when not replaced)."""
+        with self.db.transaction(write=False) as c:
+            cur, seen = doc_id, {doc_id}
+            while len(seen) < MAX_CHAIN:
+                nxt = c.execute(select(t.links.c.document_id).where(t.links.c.target_document_id == cur)
+                                .where(t.links.c.is_version.is_(True)).order_by(t.links.c.id).limit(1)).scalar()
+                if nxt is None or nxt in seen:
+                    break
+                cur = nxt
+                seen.add(cur)
+            return _row(c.execute(select(t.documents).where(t.documents.c.id == cur)).first())
+
     def version_chain(self, doc_id: int) -> list[dict[str, Any]]:
         """The registered versions of the document ``doc_id`` belongs to, oldest first (itself alone
         when it has no versions). Each row is the document's row plus ``version_number`` where a
