@@ -4,8 +4,9 @@ It does what an MIS does, over real HTTP: registers its system (callback URL of 
 waits until a conformance run is active for it, then sends ``--docs`` generated documents one after
 the other, reacting to the answers as its ``--mode`` says:
 
-* ``good``: on RATE_LIMIT waits ``--retry-after`` seconds and re-sends the same localUid; acknowledges
-  every callback with 200 (duplicates and unknown ones too); when no callback came within
+* ``good``: on RATE_LIMIT waits ``--retry-after`` seconds and re-sends the same localUid (after a SOAP
+  fault, HTTP 5xx or a dropped connection, 0.3 s); acknowledges
+  every callback with 200 (duplicates and unknown ones too; a broken one with 400); when no callback came within
   ``--callback-wait`` seconds, asks the registry (searchRegistryItem, then getRegistryItem).
 * ``careless``: on RATE_LIMIT re-sends at once under a new localUid; answers a callback it has seen
   before with 500; crashes on a callback for a request it never sent (closes the connection without
@@ -76,6 +77,8 @@ class Mis:
                     self.close_connection = True  # the handler dies: no answer at all
                     return
                 status = 500 if careless and repeated else 200
+                if not result.well_formed and not careless:
+                    status = 400  # a broken callback: say so, and learn the outcome by polling later
                 self.send_response(status)
                 self.send_header("Content-Type", "text/xml; charset=utf-8")
                 self.send_header("Content-Length", "0")
@@ -137,6 +140,9 @@ class Mis:
                 mid, answer = self.send(req)
             elif "RATE_LIMIT" in answer.error_codes:
                 req = self.renamed(doc)
+                mid, answer = self.send(req)
+            elif self.args.mode == "good" and (answer.fault or answer.http_status == 0 or answer.http_status >= 500):
+                time.sleep(0.3)  # a transient failure (fault, 5xx, dropped connection): the same document again
                 mid, answer = self.send(req)
             else:
                 break

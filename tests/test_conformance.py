@@ -62,32 +62,44 @@ def server(tmp_path_factory):
     srv.stop()
 
 
+def _extended_plan(folder: Path) -> Path:
+    """The extended plan of docs/conformance.md (its second YAML block) as a file."""
+    doc = (ROOT / "docs" / "conformance.md").read_text(encoding="utf-8")
+    plan = folder / "mis-extended.yaml"
+    plan.write_text(doc.split("```yaml\n", 2)[2].split("```", 1)[0], encoding="utf-8")
+    return plan
+
+
 @pytest.fixture(scope="module")
 def verdicts(server, tmp_path_factory):
-    """Both reference MIS and two CLI runs at once (two systems under test on one server)."""
+    """Three reference MIS processes judged at once by three CLI runs (three systems on one server):
+    the well-behaved and the careless one on mis-basic, the well-behaved one on the documented
+    extended plan (late, malformed and SOAP 1.2 callbacks, SOAP fault, HTTP 503, dropped connection)."""
     out = tmp_path_factory.mktemp("reports")
+    setups = {"good": ("good", "300", "mis-basic"), "careless": ("careless", "400", "mis-basic"),
+              "extended": ("good", "500", str(_extended_plan(out)))}
     procs = {}
-    for mode in ("good", "careless"):
-        mis = subprocess.Popen([sys.executable, str(MIS), "--url", server.url, "--system", f"mis-{mode}",
-                                "--mode", mode, "--seed", "300" if mode == "good" else "400", "--retry-after", "1", "--callback-wait", "1.5", "--linger", "2"],
-                               stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, cwd=ROOT)
-        procs[mode] = mis
-    for mode, mis in procs.items():
+    for name, (mode, seed, _plan) in setups.items():
+        procs[name] = subprocess.Popen(
+            [sys.executable, str(MIS), "--url", server.url, "--system", f"mis-{name}", "--mode", mode, "--seed", seed,
+             "--retry-after", "1", "--callback-wait", "1.5", "--linger", "2"],
+            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, cwd=ROOT)
+    for name, mis in procs.items():
         line = mis.stdout.readline()
-        assert line.startswith("READY"), (mode, line, mis.stderr.read() if mis.poll() is not None else "")
-    clis = {mode: subprocess.Popen(
-        [sys.executable, "-m", "mock_remd", "conformance", "run", "--url", server.url, "--system", f"mis-{mode}",
-         "--step-timeout", "5", "--retry-after", "1", "--json", str(out / f"{mode}.json"),
-         "--junit", str(out / f"{mode}.xml")], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, cwd=ROOT)
-        for mode in procs}
+        assert line.startswith("READY"), (name, line, mis.stderr.read() if mis.poll() is not None else "")
+    clis = {name: subprocess.Popen(
+        [sys.executable, "-m", "mock_remd", "conformance", "run", "--url", server.url, "--system", f"mis-{name}",
+         "--plan", plan, "--step-timeout", "6", "--retry-after", "1", "--json", str(out / f"{name}.json"),
+         "--junit", str(out / f"{name}.xml")], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, cwd=ROOT)
+        for name, (_mode, _seed, plan) in setups.items()}
     results = {}
-    for mode, cli in clis.items():
-        stdout, stderr = cli.communicate(timeout=90)
-        mis_out, mis_err = procs[mode].communicate(timeout=30)
-        assert procs[mode].returncode == 0, mis_err
-        run = json.loads((out / f"{mode}.json").read_text(encoding="utf-8"))
-        results[mode] = {"rc": cli.returncode, "stdout": stdout, "stderr": stderr, "run": run,
-                         "junit": out / f"{mode}.xml", "mis": mis_out}
+    for name, cli in clis.items():
+        stdout, stderr = cli.communicate(timeout=120)
+        mis_out, mis_err = procs[name].communicate(timeout=60)
+        assert procs[name].returncode == 0, mis_err
+        run = json.loads((out / f"{name}.json").read_text(encoding="utf-8"))
+        results[name] = {"rc": cli.returncode, "stdout": stdout, "stderr": stderr, "run": run,
+                         "junit": out / f"{name}.xml", "mis": mis_out}
     return results
 
 
@@ -126,7 +138,7 @@ def test_careless_mis_fails_exactly_the_steps_it_should(verdicts):
     assert "DIGEST_MISMATCH" in rate  # the re-sent document was validated: its old signatures no longer fit
     assert "callback 1 with HTTP 200" in steps["duplicate-callback"]["observed"]
     assert "callback 2 with HTTP 500" in steps["duplicate-callback"]["observed"]
-    assert "Did not call searchRegistryItem or getRegistryItem within 5 s" in steps["lost-callback-poll"]["observed"]
+    assert "Did not call searchRegistryItem or getRegistryItem within 6 s" in steps["lost-callback-poll"]["observed"]
     foreign = steps["foreign-callback"]["observed"]
     assert "Did not answer the foreign callback: the connection closed without an HTTP answer" in foreign
     assert "answered the callback with HTTP 200" in foreign
@@ -253,26 +265,27 @@ def test_refusals_are_single_sentences(server, tmp_path):
 def test_custom_plan_from_a_file_with_a_sync_fault_step(server, tmp_path):
     """A user's plan (the CLI sends the file): the first request gets a SOAP fault, the MIS must retry."""
     _system(server, "fault-mis")
-    plan = tmp_path / "fault.yaml"
-    plan.write_text("name: fault-retry\nsteps:\n  - id: sync-fault\n    answer:\n      sync: {fault: {code: Receiver}}\n"
-                    "    expect:\n      - resend: {not_before_s: 0}\n", encoding="utf-8")
-    cli = subprocess.Popen([sys.executable, "-m", "mock_remd", "conformance", "run", "--url", server.url,
-                            "--system", "fault-mis", "--plan", str(plan), "--step-timeout", "5"],
-                           stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, cwd=ROOT)
-    _poll(lambda: requests.get(f"{server.url}/_admin/conformance/runs", params={"system": "fault-mis", "state": "running"},
-                               timeout=10).json()["total"], what="the run to start")
     client = requests.get(f"{server.url}/_admin/systems/fault-mis", timeout=10).json()["client_entity_id"]
-    # the MIS side: a generated, signed request (built in its own process, as an MIS would)
+    # the MIS side: a generated, signed request (built in its own process, as an MIS would), made before
+    # the run starts: the step's clock runs from the start
     make = ("import sys; from mock_remd.soap.builders import register_envelope; "
             "from mock_remd.testing.generator import generate; "
             f"sys.stdout.buffer.write(register_envelope(generate('119', seed=900, client_entity_id='{client}', "
             "system='fault-mis').request, message_id=sys.argv[1]))")
-    headers = {"Content-Type": "application/soap+xml; charset=utf-8"}
     first_id = f"urn:uuid:{uuid.uuid4()}"
     envelope = subprocess.run([sys.executable, "-c", make, first_id], capture_output=True, timeout=60, check=True).stdout
+    plan = tmp_path / "fault.yaml"
+    plan.write_text("name: fault-retry\nsteps:\n  - id: sync-fault\n    answer:\n      sync: {fault: {code: Receiver}}\n"
+                    "    expect:\n      - resend: {not_before_s: 0}\n", encoding="utf-8")
+    cli = subprocess.Popen([sys.executable, "-m", "mock_remd", "conformance", "run", "--url", server.url,
+                            "--system", "fault-mis", "--plan", str(plan), "--step-timeout", "10"],
+                           stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, cwd=ROOT)
+    _poll(lambda: requests.get(f"{server.url}/_admin/conformance/runs", params={"system": "fault-mis", "state": "running"},
+                               timeout=10).json()["total"], what="the run to start")
+    headers = {"Content-Type": "application/soap+xml; charset=utf-8"}
     answers = [requests.post(server.soap_url, data=e, headers=headers, timeout=10)
                for e in (envelope, envelope.replace(first_id.encode(), f"urn:uuid:{uuid.uuid4()}".encode()))]
-    assert answers[0].status_code == 500 and b"Fault" in answers[0].content
+    assert answers[0].status_code == 500 and b"Fault" in answers[0].content, answers[0].content.decode()[-500:]
     assert b"success" in answers[1].content
     stdout, stderr = cli.communicate(timeout=30)
     assert cli.returncode == 0, stdout + stderr
@@ -368,3 +381,25 @@ def test_concurrent_documents_take_distinct_steps(store_url):
         t.join(30)
     assert sorted(got) == sorted(STEPS)
     store.db.engine.dispose()
+
+
+def test_plan_yaml_with_an_alias_bomb_is_refused(server):
+    """Plans go through the same safe YAML reading as scenarios (aliases limited)."""
+    bomb = "a: &a [x, x, x, x, x, x, x, x, x]\n" + "".join(
+        f"{c}: &{c} [{', '.join(['*' + p] * 9)}]\n" for p, c in zip("abcdefgh", "bcdefghi", strict=True)
+    ) + "name: bomb\nsteps: *i\n"
+    plan, issues = compile_plan(bomb)
+    assert plan is None and issues
+    answer = requests.post(f"{server.url}/_admin/conformance/runs", json={"system": "demo", "plan_yaml": bomb}, timeout=10)
+    assert answer.status_code == 400
+
+
+def test_extended_plan_from_the_docs_passes_a_well_behaved_mis(verdicts):
+    v = verdicts["extended"]
+    assert v["rc"] == 0, v["stdout"] + v["stderr"]
+    assert "PASSED: 6/6 steps passed" in v["stdout"]
+    assert [s["id"] for s in v["run"]["steps"]] == ["late-callback", "malformed-callback", "soap12-callback",
+                                                    "sync-soap-fault", "http-503", "connection-dropped"]
+    steps = _steps(v["run"])
+    assert "Answered the callback with HTTP 400" in steps["malformed-callback"]["observed"]
+    assert "Re-sent the same localUid after" in steps["connection-dropped"]["observed"]

@@ -276,7 +276,8 @@ class ConformanceEngine:
                           "errors": document.get("errors") or [],
                           "findings": validation_findings(document.get("layers") or [])} if document else None),
         }
-        if verdict.state in ("passed", "failed"):
+        still_processing = document is not None and document.get("status") == "pending" and now < ev.deadline
+        if verdict.state in ("passed", "failed") and not still_processing:  # the verdict shows the document's fate
             values.update(state=verdict.state, finished_at=iso(now))
         return values
 
