@@ -12,7 +12,7 @@ import datetime as dt
 from asn1crypto import algos, cms, core, tsp, x509
 
 from mock_remd.signing.keys import load_certificate, load_private_key
-from mock_remd.validation.signatures import oids, streebog
+from mock_remd.validation.signatures import oids, streebog, tlv
 
 UTC = dt.UTC
 
@@ -31,7 +31,7 @@ def signed_attributes(
             "certs": [
                 {
                     "hash_algorithm": {"algorithm": digest_oid},
-                    "cert_hash": streebog.digest(cert.dump(), bits),
+                    "cert_hash": streebog.digest(tlv.encoded(cert), bits),
                     "issuer_serial": {
                         "issuer": [x509.GeneralName(name="directory_name", value=cert.issuer)],
                         "serial_number": cert.serial_number,
@@ -88,13 +88,11 @@ def sign_detached(
             "signature": signature,
         }
     )
-    signed_data = cms.SignedData(
-        {
-            "version": "v1",
-            "digest_algorithms": [algos.DigestAlgorithm({"algorithm": digest_oid})],
-            "encap_content_info": {"content_type": "data"},
-            "certificates": [cms.CertificateChoices(name="certificate", value=c) for c in certificates],
-            "signer_infos": [signer],
-        }
-    )
-    return cms.ContentInfo({"content_type": "signed_data", "content": signed_data}).dump()
+    # Assembled by hand around the certificates' own bytes: asn1crypto cannot re-encode a GOST
+    # certificate without global OID registration (and re-encodes any whose length ends in 0x80).
+    digest_algorithms = tlv.encode(0x31, algos.DigestAlgorithm({"algorithm": digest_oid}).dump())
+    encap = cms.EncapsulatedContentInfo({"content_type": "data"}).dump()
+    certs_set = tlv.encode(0xA0, b"".join(tlv.encoded(c) for c in certificates))
+    signed_data = tlv.encode(0x30, core.Integer(1).dump() + digest_algorithms + encap + certs_set
+                             + tlv.encode(0x31, signer.dump()))
+    return tlv.encode(0x30, cms.ContentType("signed_data").dump() + tlv.encode(0xA0, signed_data))

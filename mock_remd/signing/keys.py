@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from asn1crypto import core, pem, x509
 
-from mock_remd.validation.signatures import oids
+from mock_remd.validation.signatures import oids, tlv
 from mock_remd.validation.signatures.gost import GostKeyError, GostPrivateKey, key_parameters
 
 
@@ -40,7 +40,7 @@ def load_private_key(data: bytes) -> GostPrivateKey:
     bits = 256 if algo == oids.KEY_256 else 512
     size = bits // 8
     params = info["algorithm"]["parameters"]
-    paramset = oids.GostPublicKeyParameters.load(params.dump())["public_key_param_set"].dotted
+    paramset = oids.GostPublicKeyParameters.load(tlv.encoded(params))["public_key_param_set"].dotted
     raw = info["private_key"].native
     if len(raw) == size:
         d = int.from_bytes(raw, "little")
@@ -80,4 +80,4 @@ def load_certificates(data: bytes) -> list[x509.Certificate]:
 
 def dump_certificate(cert: x509.Certificate) -> bytes:
     """PEM of a certificate."""
-    return pem.armor("CERTIFICATE", cert.dump())
+    return pem.armor("CERTIFICATE", tlv.encoded(cert))

@@ -14,7 +14,8 @@ import secrets
 from asn1crypto import core, x509
 
 from mock_remd.signing.keys import dump_certificate, dump_private_key, load_certificate, load_private_key
-from mock_remd.validation.signatures import oids, streebog
+from mock_remd.validation.signatures import oids, streebog, tlv
+from mock_remd.validation.signatures.certs import read_certificate
 from mock_remd.validation.signatures.gost import GostPrivateKey, GostPublicKey
 
 UTC = dt.UTC
@@ -52,7 +53,7 @@ def build_name(**attrs: str) -> x509.Name:
 
 
 def _key_id(public: GostPublicKey) -> bytes:
-    return hashlib.sha1(oids.SubjectPublicKeyInfo.load(public.spki_der())["public_key"].dump()).digest()
+    return hashlib.sha1(tlv.children(public.spki_der())[1]).digest()  # the whole subjectPublicKey BIT STRING
 
 
 def build_certificate(
@@ -70,7 +71,6 @@ def build_certificate(
     authority_key_id: bytes | None = None,
 ) -> x509.Certificate:
     """Issue a certificate signed with ``issuer_key`` (self-signed when ``issuer_cert`` is None)."""
-    issuer_name = issuer_cert.subject if issuer_cert is not None else subject
     issuer_public = issuer_key.public_key()
     if key_usage is None:
         key_usage = {"key_cert_sign", "crl_sign", "digital_signature"} if ca else {"digital_signature", "non_repudiation"}
@@ -86,25 +86,30 @@ def build_certificate(
         extensions.append(
             {"extn_id": "extended_key_usage", "critical": False, "extn_value": ["client_auth", "email_protection"]}
         )
-    tbs = x509.TbsCertificate(
-        {
-            "version": "v3",
-            "serial_number": serial if serial is not None else secrets.randbits(127) | (1 << 126),
-            "signature": {"algorithm": sig_oid},
-            "issuer": issuer_name,
-            "validity": {
-                "not_before": _time(not_before),
-                "not_after": _time(not_after),
-            },
-            "subject": subject,
-            "subject_public_key_info": public_key.to_spki(),
-            "extensions": extensions,
-        }
-    )
-    signature = issuer_key.sign(streebog.digest(tbs.dump(), issuer_key.bits))
-    return x509.Certificate(
-        {"tbs_certificate": tbs, "signature_algorithm": {"algorithm": sig_oid}, "signature_value": signature}
-    )
+    # Assembled from separately encoded parts: asn1crypto cannot re-encode a GOST public key (it has no
+    # spec for it without global registration), and re-encodes parsed parts whose length ends in 0x80.
+    if issuer_cert is not None:
+        issuer_der = read_certificate(tlv.encoded(issuer_cert)).subject.der
+    else:
+        issuer_der = _name_der(subject)
+    serial_number = serial if serial is not None else secrets.randbits(127) | (1 << 126)
+    algorithm = oids.AlgorithmIdentifier({"algorithm": sig_oid}).dump()
+    tbs = tlv.encode(0x30, b"".join([
+        tlv.encode(0xA0, core.Integer(2).dump()),
+        core.Integer(serial_number).dump(),
+        algorithm,
+        issuer_der,
+        x509.Validity({"not_before": _time(not_before), "not_after": _time(not_after)}).dump(),
+        _name_der(subject),
+        public_key.spki_der(),
+        tlv.encode(0xA3, x509.Extensions(extensions).dump()),
+    ]))
+    signature = issuer_key.sign(streebog.digest(tbs, issuer_key.bits))
+    return x509.Certificate.load(tlv.encode(0x30, tbs + algorithm + core.OctetBitString(signature).dump()))
+
+
+def _name_der(name: x509.Name) -> bytes:
+    return tlv.encoded(name.chosen)
 
 
 def _time(value: dt.datetime) -> x509.Time:

@@ -9,7 +9,7 @@ import uuid
 from lxml import etree
 
 from mock_remd.signing.keys import load_certificate, load_private_key
-from mock_remd.validation.signatures import streebog
+from mock_remd.validation.signatures import streebog, tlv
 from mock_remd.validation.signatures.wsse import DS_NS, EXC_C14N, WSSE_NS, WSU_NS
 
 _CP = "urn:ietf:params:xml:ns:cpxmlsec:algorithms:"
@@ -51,7 +51,7 @@ def sign_envelope(envelope: bytes, key_pem: bytes, cert_pem: bytes, *, now: dt.d
     token_id = f"X509-{uuid.uuid4()}"
     token = etree.SubElement(security, f"{{{WSSE_NS}}}BinarySecurityToken", EncodingType=_BST_ENCODING, ValueType=_X509V3)
     token.set(f"{{{WSU_NS}}}Id", token_id)
-    token.text = base64.b64encode(cert.dump()).decode()
+    token.text = base64.b64encode(tlv.encoded(cert)).decode()
     signature = etree.SubElement(security, f"{{{DS_NS}}}Signature", Id=f"SIG-{uuid.uuid4()}", nsmap={"ds": DS_NS})
     created = (now or dt.datetime.now(dt.UTC)).astimezone(dt.UTC)
     stamp = etree.SubElement(security, f"{{{WSU_NS}}}Timestamp")

@@ -22,7 +22,7 @@ from typing import TypeVar
 
 from asn1crypto import core, pem, x509
 
-from mock_remd.validation.signatures import names, oids
+from mock_remd.validation.signatures import names, oids, tlv
 from mock_remd.validation.signatures.gost import KEY_BITS, GostKeyError, GostPublicKey
 
 _SPACES = re.compile(r"\s+")
@@ -86,7 +86,7 @@ def subject_of(name: names.NameInfo) -> SubjectInfo:
 
 def subject_info(cert: x509.Certificate) -> SubjectInfo:
     """Read SN, G, CN, SNILS, INN, OGRN, INNLE and O from the certificate subject."""
-    return read_certificate(cert.dump()).subject_info
+    return read_certificate(tlv.encoded(cert)).subject_info
 
 
 @dataclass(frozen=True)
@@ -144,11 +144,20 @@ def _time(value: x509.Time) -> dt.datetime:
     return moment if moment.tzinfo else moment.replace(tzinfo=dt.UTC)
 
 
-def _extensions(tbs: x509.TbsCertificate) -> dict[str, bytes]:
+def _extensions(tbs_parts: list[bytes]) -> dict[str, bytes]:
     """extnID (dotted) -> extnValue contents, for every extension (unknown and critical ones too)."""
     found: dict[str, bytes] = {}
-    for ext in tbs["extensions"] or []:
-        found.setdefault(ext["extn_id"].dotted, ext["extn_value"].contents or b"")
+    wrapper = next((p for p in tbs_parts if tlv.identifier(p) == 0xA3), None)
+    if wrapper is None:
+        return found
+    [sequence] = tlv.children(wrapper)
+    for ext in tlv.children(sequence):
+        parts = tlv.children(ext)
+        oid = core.ObjectIdentifier.load(parts[0]).dotted
+        value = core.OctetString.load(parts[-1]).native
+        if not isinstance(value, bytes):
+            raise ValueError("extnValue is not an OCTET STRING")
+        found.setdefault(oid, value)
     return found
 
 
@@ -161,21 +170,42 @@ def _key(spki_der: bytes, algorithm: str) -> GostPublicKey | None:
         raise CertificateUnreadable("открытый ключ ГОСТ Р 34.10 (параметры или значение ключа)") from exc
 
 
+@dataclass(frozen=True)
+class _Parts:
+    tbs: bytes
+    signature_algorithm: bytes
+    signature_value: bytes
+    tbs_parts: list[bytes]
+    #: index of serialNumber in tbs_parts (1 when the [0] version is present)
+    base: int
+
+
+def _split(der: bytes) -> _Parts:
+    tbs, signature_algorithm, signature_value = tlv.children(der)[:3]
+    tbs_parts = tlv.children(tbs)
+    base = 1 if tlv.identifier(tbs_parts[0]) == 0xA0 else 0
+    if len(tbs_parts) < base + 6:
+        raise ValueError("tbsCertificate is too short")
+    return _Parts(tbs, signature_algorithm, signature_value, tbs_parts, base)
+
+
 @lru_cache(maxsize=2048)
 def read_certificate(der: bytes) -> CertInfo:
     """Read one DER certificate; raises :class:`CertificateUnreadable` naming the part that is broken."""
-    cert = _part("структура сертификата", lambda: x509.Certificate.load(der))
-    tbs = _part("структура сертификата (tbsCertificate)", lambda: cert["tbs_certificate"])
-    tbs_der = _part("структура сертификата (tbsCertificate)", tbs.dump)
-    serial = _part("серийный номер", lambda: int(tbs["serial_number"].native))
-    subject = _part("имя владельца (subject)", lambda: names.read_name(tbs["subject"].dump()))
-    issuer = _part("имя издателя (issuer)", lambda: names.read_name(tbs["issuer"].dump()))
-    not_before = _part("срок действия (notBefore)", lambda: _time(tbs["validity"]["not_before"]))
-    not_after = _part("срок действия (notAfter)", lambda: _time(tbs["validity"]["not_after"]))
-    spki = _part("открытый ключ (subjectPublicKeyInfo)", lambda: tbs["subject_public_key_info"].dump())
-    key_algorithm = _part("алгоритм открытого ключа", lambda: oids.SubjectPublicKeyInfo.load(spki)["algorithm"]["algorithm"].dotted)
+    parts = _part("структура сертификата", lambda: _split(der))
+    field = parts.tbs_parts[parts.base :]
+    serial = _part("серийный номер", lambda: int(core.Integer.load(field[0]).native))
+    issuer = _part("имя издателя (issuer)", lambda: names.read_name(field[2]))
+    validity = _part("срок действия", lambda: x509.Validity.load(field[3]))
+    not_before = _part("срок действия (notBefore)", lambda: _time(validity["not_before"]))
+    not_after = _part("срок действия (notAfter)", lambda: _time(validity["not_after"]))
+    subject = _part("имя владельца (subject)", lambda: names.read_name(field[4]))
+    spki = field[5]
+    key_algorithm = _part(
+        "алгоритм открытого ключа", lambda: oids.SubjectPublicKeyInfo.load(spki)["algorithm"]["algorithm"].dotted
+    )
     public_key = _part("открытый ключ ГОСТ Р 34.10", lambda: _key(spki, key_algorithm))
-    extensions = _part("список расширений", lambda: _extensions(tbs))
+    extensions = _part("список расширений", lambda: _extensions(parts.tbs_parts))
     key_usage = None
     if _KEY_USAGE in extensions:
         key_usage = _part(
@@ -193,25 +223,27 @@ def read_certificate(der: bytes) -> CertInfo:
             "расширение authorityKeyIdentifier",
             lambda: x509.AuthorityKeyIdentifier.load(extensions[_AUTHORITY_KEY_ID])["key_identifier"].native,
         )
-    signature_algorithm = _part("алгоритм подписи сертификата", lambda: cert["signature_algorithm"]["algorithm"].dotted)
-    signature_value = _part("значение подписи сертификата", lambda: cert["signature_value"].native)
+    signature_algorithm = _part(
+        "алгоритм подписи сертификата", lambda: oids.AlgorithmIdentifier.load(parts.signature_algorithm)["algorithm"].dotted
+    )
+    signature_value = _part("значение подписи сертификата", lambda: core.OctetBitString.load(parts.signature_value).native)
     return CertInfo(
         der=der, serial=serial, subject=subject, issuer=issuer, not_before=not_before, not_after=not_after,
         key_algorithm=key_algorithm, public_key=public_key, key_usage=key_usage, key_id=key_id,
-        authority_key_id=authority_key_id, signature_algorithm=signature_algorithm, tbs_der=tbs_der,
+        authority_key_id=authority_key_id, signature_algorithm=signature_algorithm, tbs_der=parts.tbs,
         signature_value=signature_value,
     )
 
 
 def validity(cert: x509.Certificate) -> tuple[dt.datetime, dt.datetime]:
     """notBefore and notAfter as aware datetimes."""
-    info = read_certificate(cert.dump())
+    info = read_certificate(tlv.encoded(cert))
     return info.not_before, info.not_after
 
 
 def key_usage_problem(cert: x509.Certificate) -> str | None:
     """Why the key may not sign documents (needs digitalSignature or nonRepudiation); None when fine."""
-    return read_certificate(cert.dump()).key_usage_problem
+    return read_certificate(tlv.encoded(cert)).key_usage_problem
 
 
 @dataclass(frozen=True)
@@ -232,7 +264,7 @@ def _facts(der: bytes) -> CertFacts:
 
 def cert_facts(cert: x509.Certificate | CertInfo) -> CertFacts:
     """Subject, validity and key-usage verdict of ``cert`` (cached by its DER: signers repeat)."""
-    return _facts(cert.der if isinstance(cert, CertInfo) else cert.dump())
+    return _facts(cert.der if isinstance(cert, CertInfo) else tlv.encoded(cert))
 
 
 def _read_bundle(path: Path) -> list[CertInfo]:

@@ -17,7 +17,7 @@ from typing import TypeVar
 
 from asn1crypto import cms, core, parser, x509
 
-from mock_remd.validation.signatures import certs, names, oids
+from mock_remd.validation.signatures import certs, names, oids, tlv
 
 _T = TypeVar("_T")
 
@@ -122,27 +122,67 @@ def _read(what: str, read: Callable[[], _T]) -> _T:
         raise SignatureProblem("SIGNATURE_DECODING_ERROR", f"не прочитан {what}") from exc
 
 
-def _certificates(signed: cms.SignedData) -> tuple[list[certs.CertInfo], list[tuple[int, str]]]:
+@dataclass
+class _SignedDataParts:
+    """The TLV encodings of the SignedData parts the checks use (nothing re-encoded)."""
+
+    attached: bool
+    certificates: list[bytes]
+    signer_infos: list[bytes]
+
+
+def _signed_data(der: bytes) -> _SignedDataParts:
+    content_info = tlv.children(der)
+    if len(content_info) < 2 or tlv.identifier(content_info[1]) != 0xA0:
+        raise ValueError("ContentInfo without content")
+    signed = tlv.children(tlv.children(content_info[1])[0])
+    if len(signed) < 4 or tlv.identifier(signed[-1]) != 0x31:
+        raise ValueError("SignedData is incomplete")
+    encap = tlv.children(signed[2])
+    attached = len(encap) > 1 and bool(core.OctetString.load(tlv.children(encap[1])[0]).native)
+    certificates: list[bytes] = []
+    for part in signed[3:-1]:
+        if tlv.identifier(part) == 0xA0:  # [0] certificates; [1] would be CRLs
+            certificates = tlv.children(part)
+    return _SignedDataParts(attached, certificates, tlv.children(signed[-1]))
+
+
+def _certificates(raw: list[bytes]) -> tuple[list[certs.CertInfo], list[tuple[int, str]]]:
     """The readable X.509 certificates of the container, and (number, what) for those that cannot be read."""
     found: list[certs.CertInfo] = []
     broken: list[tuple[int, str]] = []
-    choices = _read("список сертификатов контейнера (certificates)", lambda: list(signed["certificates"] or []))
-    for number, choice in enumerate(choices, 1):
+    for number, element in enumerate(raw, 1):
+        if tlv.identifier(element) != 0x30:
+            continue  # attribute certificates and "other" formats ([1]..[3]) are not signer certificates
         try:
-            if choice.name != "certificate":
-                continue  # attribute certificates and "other" formats are not signer certificates
-            found.append(certs.read_certificate(choice.chosen.dump()))
+            found.append(certs.read_certificate(element))
         except certs.CertificateUnreadable as exc:
             broken.append((number, exc.what))
-        except certs.PARSE_ERRORS:
-            broken.append((number, "структура сертификата"))
     return found, broken
 
 
-def _signer_certificate(sid: cms.SignerIdentifier, found: list[certs.CertInfo]) -> certs.CertInfo | None:
-    if sid.name == "issuer_and_serial_number":
-        issuer = names.read_name(sid.chosen["issuer"].dump())
-        serial = int(sid.chosen["serial_number"].native)
+@dataclass
+class _SignerParts:
+    sid: bytes
+    digest_algorithm: bytes
+    signed_attrs: bytes | None
+    signature_algorithm: bytes
+    signature: bytes
+
+
+def _signer_parts(raw: bytes) -> _SignerParts:
+    parts = tlv.children(raw)
+    at = 4 if len(parts) > 3 and tlv.identifier(parts[3]) == 0xA0 else 3
+    if len(parts) < at + 2:
+        raise ValueError("SignerInfo is incomplete")
+    return _SignerParts(parts[1], parts[2], parts[3] if at == 4 else None, parts[at], parts[at + 1])
+
+
+def _signer_certificate(sid: bytes, found: list[certs.CertInfo]) -> certs.CertInfo | None:
+    if tlv.identifier(sid) == 0x30:  # issuerAndSerialNumber
+        issuer_der, serial_der = tlv.children(sid)[:2]
+        issuer = names.read_name(issuer_der)
+        serial = int(core.Integer.load(serial_der).native)
         same_serial = [c for c in found if c.serial == serial]
         for cert in same_serial:  # byte-equal names first: the usual case, and cheap
             if cert.issuer.der == issuer.der:
@@ -151,34 +191,48 @@ def _signer_certificate(sid: cms.SignerIdentifier, found: list[certs.CertInfo]) 
             if cert.issuer.same_as(issuer):
                 return cert
         return None
-    key_id = sid.chosen.native
-    return next((c for c in found if c.key_id is not None and c.key_id == key_id), None)
+    if tlv.identifier(sid) in (0x80, 0xA0):  # [0] subjectKeyIdentifier (primitive, or BER constructed)
+        key_id = core.OctetString.load(bytes([0x04 | (sid[0] & 0x20)]) + sid[1:]).native
+        return next((c for c in found if c.key_id is not None and c.key_id == key_id), None)
+    raise ValueError("unknown SignerIdentifier")
 
 
-def _attribute_values(signer: cms.SignerInfo) -> dict[str, core.Asn1Value]:
-    """First value of each signed attribute by dotted type (attributes never read stay unparsed)."""
-    attrs = signer["signed_attrs"]
-    found: dict[str, core.Asn1Value] = {}
-    if not attrs:
-        return found
-    for attr in attrs:
-        values = attr["values"]
-        found.setdefault(attr["type"].dotted, values[0] if len(values) else None)
+def _attribute_values(attrs_der: bytes) -> dict[str, bytes | None]:
+    """The first value (TLV) of each signed attribute by dotted type; values are parsed only when read,
+    so an attribute nobody here reads (whatever its content) never stands in the way."""
+    found: dict[str, bytes | None] = {}
+    for attribute in tlv.children(attrs_der):
+        attr_type, values = tlv.children(attribute)[:2]
+        first = tlv.children(values)[:1]
+        found.setdefault(core.ObjectIdentifier.load(attr_type).dotted, first[0] if first else None)
     return found
 
 
-def _signing_time(value: core.Asn1Value | None) -> dt.datetime | None:
+def _message_digest(value: bytes | None) -> bytes | None:
     if value is None:
         return None
-    moment = value.native
+    digest = core.OctetString.load(value).native
+    if not isinstance(digest, bytes):
+        raise ValueError("messageDigest is not an OCTET STRING")
+    return digest
+
+
+def _signing_time(value: bytes | None) -> dt.datetime | None:
+    if value is None:
+        return None
+    moment = cms.Time.load(value).native
     if not isinstance(moment, dt.datetime):
         raise ValueError("signingTime is not a date")
     return moment if moment.tzinfo else moment.replace(tzinfo=dt.UTC)
 
 
-def _canonical_attrs(received: bytes) -> bytes:
-    """DER of the signed attributes as RFC 5652 §5.4 says the signature covers (sorted SET, definite lengths)."""
-    return cms.CMSAttributes.load(received).dump(force=True)
+def _canonical_attrs(received: bytes) -> bytes | None:
+    """DER of the signed attributes as RFC 5652 §5.4 says the signature covers (sorted SET, definite
+    lengths); None when asn1crypto cannot re-encode them (the received bytes are then all there is)."""
+    try:
+        return cms.CMSAttributes.load(received).dump(force=True)
+    except certs.PARSE_ERRORS:
+        return None
 
 
 def inspect_signature(data_b64: str | bytes) -> InspectedSignature:
@@ -188,66 +242,62 @@ def inspect_signature(data_b64: str | bytes) -> InspectedSignature:
     if not isinstance(value, core.Sequence) or len(value) < 1:
         raise SignatureProblem("WRONG_SIGNATURE_FORMAT", "подпись не является контейнером CMS (ContentInfo)")
     try:
-        info = cms.ContentInfo.load(der)
-        content_type = info["content_type"].dotted
-    except certs.PARSE_ERRORS as exc:
+        content_type = core.ObjectIdentifier.load(tlv.children(der)[0]).dotted
+    except (*certs.PARSE_ERRORS, IndexError) as exc:
         raise SignatureProblem("WRONG_SIGNATURE_FORMAT", "подпись не является контейнером CMS (ContentInfo)") from exc
     if content_type != oids.SIGNED_DATA:
         raise SignatureProblem("WRONG_SIGNATURE_FORMAT", f"тип содержимого CMS [{content_type}] не является SignedData")
-    return _take_apart(info, der)
+    return _take_apart(der)
 
 
-def _take_apart(info: cms.ContentInfo, der: bytes) -> InspectedSignature:
-    signed = _read("контейнер SignedData", lambda: info["content"])
-    encap = _read("блок encapContentInfo", lambda: signed["encap_content_info"])
-    attached = _read("блок encapContentInfo", lambda: not isinstance(encap["content"], core.Void))
-    signers = _read("список подписантов (signerInfos)", lambda: list(signed["signer_infos"]))
-    found, broken = _certificates(signed)
-    if attached:
+def _take_apart(der: bytes) -> InspectedSignature:
+    parts = _read("контейнер SignedData", lambda: _signed_data(der))
+    if parts.attached:
         raise SignatureProblem(
             "WRONG_SIGNATURE_FORMAT",
             "подпись присоединённая (документ вложен в CMS), требуется открепленная подпись CAdES-BES",
         )
-    if not signers:
+    if not parts.signer_infos:
         raise SignatureProblem("WRONG_SIGNATURE_FORMAT", "в контейнере CMS нет ни одного подписанта (SignerInfo)")
-    if len(signers) > 1:
-        raise SignatureProblem("MULTIPLE_SIGNERS", f"в контейнере ЭП указано {len(signers)} подписанта, допускается один")
-    signer = signers[0]
+    if len(parts.signer_infos) > 1:
+        raise SignatureProblem(
+            "MULTIPLE_SIGNERS", f"в контейнере ЭП указано {len(parts.signer_infos)} подписанта, допускается один"
+        )
+    found, broken = _certificates(parts.certificates)
     if not found and not broken:
         raise SignatureProblem("NO_END_ENTITY_CERTIFICATE", "в контейнере ЭП нет ни одного сертификата")
-    cert = _read("идентификатор подписанта (sid)", lambda: _signer_certificate(signer["sid"], found))
+    signer = _read("блок подписанта (SignerInfo)", lambda: _signer_parts(parts.signer_infos[0]))
+    cert = _read("идентификатор подписанта (sid)", lambda: _signer_certificate(signer.sid, found))
     if cert is None:
         if broken:
             number, what = broken[0]
-            raise SignatureProblem(
-                "SIGNATURE_DECODING_ERROR", f"не прочитан сертификат №{number} из контейнера ЭП: {what}"
-            )
+            raise SignatureProblem("SIGNATURE_DECODING_ERROR", f"не прочитан сертификат №{number} из контейнера ЭП: {what}")
         raise SignatureProblem(
             "NO_END_ENTITY_CERTIFICATE", "сертификат подписанта (по SignerIdentifier) не найден среди сертификатов контейнера"
         )
-    attrs = _read("набор подписанных атрибутов (signedAttrs)", lambda: _attribute_values(signer))
-    md = _read("подписанный атрибут messageDigest", lambda: attrs[oids.MESSAGE_DIGEST].native if attrs.get(oids.MESSAGE_DIGEST) is not None else None)
-    if md is not None and not isinstance(md, bytes):
-        raise SignatureProblem("SIGNATURE_DECODING_ERROR", "не прочитан подписанный атрибут messageDigest")
-    signing_time = _read("подписанный атрибут signingTime", lambda: _signing_time(attrs.get(oids.SIGNING_TIME)))
     attrs_der = canonical = None
-    if attrs:
-        received = _read("набор подписанных атрибутов (signedAttrs)", lambda: signer["signed_attrs"].dump())
-        attrs_der = b"\x31" + received[1:]  # [0] IMPLICIT → universal SET OF, bytes as received
-        canonical = _read("набор подписанных атрибутов (signedAttrs)", lambda: _canonical_attrs(attrs_der))
+    md = signing_time = None
+    if signer.signed_attrs is not None:
+        attrs_der = b"\x31" + signer.signed_attrs[1:]  # [0] IMPLICIT → universal SET OF, bytes as received
+        attrs = _read("набор подписанных атрибутов (signedAttrs)", lambda: _attribute_values(attrs_der))
+        md = _read("подписанный атрибут messageDigest", lambda: _message_digest(attrs.get(oids.MESSAGE_DIGEST)))
+        signing_time = _read("подписанный атрибут signingTime", lambda: _signing_time(attrs.get(oids.SIGNING_TIME)))
+        canonical = _canonical_attrs(attrs_der)
     return InspectedSignature(
         der=der,
-        signer=signer,
+        signer=cms.SignerInfo.load(parts.signer_infos[0]),
         certificate=x509.Certificate.load(cert.der),
         cert=cert,
         certificates=found,
-        digest_oid=_read("алгоритм хеширования подписанта", lambda: signer["digest_algorithm"]["algorithm"].dotted),
-        signature_oid=_read("алгоритм подписи подписанта", lambda: signer["signature_algorithm"]["algorithm"].dotted),
+        digest_oid=_read("алгоритм хеширования подписанта",
+                         lambda: oids.AlgorithmIdentifier.load(signer.digest_algorithm)["algorithm"].dotted),
+        signature_oid=_read("алгоритм подписи подписанта",
+                            lambda: oids.AlgorithmIdentifier.load(signer.signature_algorithm)["algorithm"].dotted),
         message_digest=md,
         signing_time=signing_time,
         signed_attrs_der=attrs_der,
         signed_attrs_der_canonical=canonical if canonical != attrs_der else None,
-        signature=_read("значение подписи (signature)", lambda: bytes(signer["signature"].native)),
+        signature=_read("значение подписи (signature)", lambda: bytes(core.OctetString.load(signer.signature).native)),
     )
 
 

@@ -19,7 +19,7 @@ from functools import cache
 from asn1crypto import core, keys
 from gostcrypto import gostsignature
 
-from mock_remd.validation.signatures import oids
+from mock_remd.validation.signatures import oids, tlv
 
 
 class GostKeyError(ValueError):
@@ -62,7 +62,7 @@ class GostPublicKey:
     @classmethod
     def from_spki(cls, info: keys.PublicKeyInfo) -> GostPublicKey:
         """Read a SubjectPublicKeyInfo with a GOST key OID (parsed or not: only its bytes are used)."""
-        return cls.from_spki_der(info.dump())
+        return cls.from_spki_der(tlv.encoded(info))
 
     @classmethod
     def from_spki_der(cls, der: bytes) -> GostPublicKey:
@@ -70,16 +70,16 @@ class GostPublicKey:
 
         Raises :class:`GostKeyError` for other algorithms, ValueError when the structure is broken.
         """
-        info = oids.SubjectPublicKeyInfo.load(der)
-        algo = info["algorithm"]["algorithm"].dotted
+        algorithm_id, bit_string = tlv.children(der)[:2]
+        algorithm_parts = tlv.children(algorithm_id)
+        algo = core.ObjectIdentifier.load(algorithm_parts[0]).dotted
         if algo not in KEY_BITS:
             raise GostKeyError(f"not a GOST R 34.10 public key ({algo})")
         bits = KEY_BITS[algo]
-        params = info["algorithm"]["parameters"]
-        if params is None or isinstance(params, core.Void) or params.contents is None:
+        if len(algorithm_parts) < 2 or tlv.identifier(algorithm_parts[1]) != 0x30:
             raise GostKeyError("GOST public key without its parameter set")
-        paramset = oids.GostPublicKeyParameters.load(params.dump())["public_key_param_set"].dotted
-        raw = core.OctetString.load(info["public_key"].native).native
+        paramset = oids.GostPublicKeyParameters.load(algorithm_parts[1])["public_key_param_set"].dotted
+        raw = core.OctetString.load(core.OctetBitString.load(bit_string).native).native
         size = bits // 8
         if len(raw) != 2 * size:
             raise GostKeyError(f"GOST public key must be {2 * size} bytes, got {len(raw)}")

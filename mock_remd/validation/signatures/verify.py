@@ -6,14 +6,14 @@ import hashlib
 
 from asn1crypto import x509
 
-from mock_remd.validation.signatures import certs, oids, streebog
+from mock_remd.validation.signatures import certs, oids, streebog, tlv
 from mock_remd.validation.signatures.cms import InspectedSignature
 from mock_remd.validation.signatures.gost import GostKeyError, GostPublicKey
 
 
 def public_key(cert: x509.Certificate) -> GostPublicKey:
     """The GOST public key of a certificate (raises GostKeyError for other algorithms)."""
-    return GostPublicKey.from_spki(cert.public_key)
+    return GostPublicKey.from_spki_der(tlv.encoded(cert.public_key))
 
 
 def verify_signer(sig: InspectedSignature) -> bool:
@@ -47,8 +47,8 @@ def verify_certificate(cert: certs.CertInfo | x509.Certificate, issuer: certs.Ce
     None when the signature cannot be checked here: a GOST R 34.10-2001 signature (GOST R 34.11-94 hash)
     without OpenSSL's GOST engine.
     """
-    child = cert if isinstance(cert, certs.CertInfo) else certs.read_certificate(cert.dump())
-    parent = issuer if isinstance(issuer, certs.CertInfo) else certs.read_certificate(issuer.dump())
+    child = cert if isinstance(cert, certs.CertInfo) else certs.read_certificate(tlv.encoded(cert))
+    parent = issuer if isinstance(issuer, certs.CertInfo) else certs.read_certificate(tlv.encoded(issuer))
     spec = oids.CERT_SIGNATURES.get(child.signature_algorithm)
     key = parent.public_key
     if spec is None or key is None:

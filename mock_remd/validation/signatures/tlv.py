@@ -1,0 +1,63 @@
+"""The encoded bytes of ASN.1 elements, split by tag and length without re-encoding anything.
+
+Signatures cover bytes as they were sent (a TBSCertificate, signed attributes), and names are compared by
+their bytes first. asn1crypto's ``dump()`` of a parsed value may re-encode it (it does for any value whose
+length octets end in 0x80, taking them for BER), which needs the value's full spec — unknown for GOST
+keys without global registration. So the parts the checks use are cut out here with asn1crypto's
+tag-length parser (BER indefinite lengths included) and only then parsed, piece by piece.
+"""
+
+from __future__ import annotations
+
+from asn1crypto import core, parser
+
+
+def split(data: bytes) -> list[bytes]:
+    """The complete TLV encodings (header, contents, end-of-contents) concatenated in ``data``."""
+    out: list[bytes] = []
+    pointer = 0
+    while pointer < len(data):
+        _cls, _method, _tag, header, contents, trailer = parser.parse(data[pointer:])
+        size = len(header) + len(contents) + len(trailer)
+        out.append(data[pointer : pointer + size])
+        pointer += size
+    return out
+
+
+def contents(element: bytes) -> bytes:
+    """The contents octets of one TLV element (without an indefinite length's end-of-contents)."""
+    return parser.parse(element)[4]
+
+
+def children(element: bytes) -> list[bytes]:
+    """The TLV encodings of the elements inside one constructed element."""
+    return split(contents(element))
+
+
+def identifier(element: bytes) -> int:
+    """The first identifier octet (class, constructed bit and low tag number)."""
+    return element[0]
+
+
+def encoded(value: core.Asn1Value) -> bytes:
+    """The bytes a parsed, unchanged asn1crypto value was read from; ``dump()`` for values built in Python.
+
+    asn1crypto keeps the received header and contents but offers no public accessor that never
+    re-encodes, hence the private attributes here, in one place.
+    """
+    header = getattr(value, "_header", None)
+    mutated = getattr(value, "_is_mutated", None)
+    if header is not None and not (mutated is not None and mutated()):
+        return header + value.contents + (getattr(value, "_trailer", b"") or b"")
+    return value.dump()
+
+
+def encode(identifier_octet: int, contents_octets: bytes) -> bytes:
+    """One DER element: identifier octet, definite length, contents."""
+    n = len(contents_octets)
+    if n < 0x80:
+        length = bytes([n])
+    else:
+        raw = n.to_bytes((n.bit_length() + 7) // 8, "big")
+        length = bytes([0x80 | len(raw)]) + raw
+    return bytes([identifier_octet]) + length + contents_octets
