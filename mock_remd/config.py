@@ -229,9 +229,9 @@ class Settings:
         if self.on_internal_error not in ON_INTERNAL_ERROR:
             raise ConfigError("config.one_of", self.label("on_internal_error"), self.on_internal_error,
                               allowed=", ".join(ON_INTERNAL_ERROR))
-            raise ConfigError(f"MOCK_REMD_ON_INTERNAL_ERROR={self.on_internal_error!r}: expected accept or reject")
         if self.association_checks not in ("callback", "sync"):
-            raise ConfigError(f"MOCK_REMD_ASSOCIATION_CHECKS={self.association_checks!r}: expected callback or sync")
+            raise ConfigError("config.one_of", self.label("association_checks"), self.association_checks,
+                              allowed="callback, sync")
         if not self.callback_backoff:
             raise ConfigError("config.no_delays", self.label("callback_backoff"))
         for name in ("packs_dir", "nsi_dir", "scenarios_dir"):
@@ -314,7 +314,7 @@ class Settings:
                 if isinstance(raw, str):  # environment: code=name;code=name
                     raw = dict(p.split("=", 1) for p in raw.split(";") if "=" in p)
                 if not isinstance(raw, dict):
-                    raise TypeError("expected a mapping")
+                    raise ConfigError("config.not_code_names", label, raw)
                 return {str(k).strip(): str(v).strip() for k, v in raw.items()}
             if isinstance(default, list):
                 if not isinstance(raw, list):

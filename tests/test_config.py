@@ -54,3 +54,28 @@ def test_nsi_options_reach_the_nsi_layer(nsi_export_dir, valid_119_bytes):
     # the example uses older dictionary versions (1522 v4.45) than the exports (v7.24)
     assert "INVALID_DICTIONARY_VERSION" in codes
     assert lenient.layer("nsi").ran and lenient.layer("nsi").passed, lenient.layer("nsi").findings
+
+
+def test_version_and_link_settings(tmp_path):
+    env = {"MOCK_REMD_VERSIONS_FORBIDDEN_KINDS": "230, 58", "MOCK_REMD_VERSION_ASSOCIATION_TYPES": "rplc,1",
+           "MOCK_REMD_ASSOCIATION_TYPES": "1=Новая версия;2=Дополнение", "MOCK_REMD_VERSIONS_STRICT": "true"}
+    options = Settings.load(environ=env).lifecycle_options()
+    assert options.forbidden_kinds == {"230", "58"} and options.version_types == {"RPLC", "1"}
+    assert options.names == {"1": "Новая версия", "2": "Дополнение"} and options.strict
+    config = tmp_path / "c.yaml"
+    config.write_text(yaml.safe_dump({"association_types": {"7": "Связь"}, "association_checks": "sync"}),
+                      encoding="utf-8")
+    from_file = Settings.load({"config": str(config)}, environ={})
+    assert from_file.lifecycle_options().names == {"7": "Связь"}
+    assert from_file.lifecycle_options().association_checks == "sync"
+    with pytest.raises(ConfigError, match="association_checks|ASSOCIATION_CHECKS"):
+        Settings.load({"association_checks": "later"}, environ={}).check()
+    defaults = Settings.load(environ={}).lifecycle_options()
+    assert defaults.forbidden_kinds == {"230"} and defaults.version_types == {"RPLC"} and not defaults.strict
+
+
+def test_association_types_must_be_a_mapping(tmp_path):
+    config = tmp_path / "c.yaml"
+    config.write_text("association_types: [RPLC]\n", encoding="utf-8")
+    with pytest.raises(ConfigError, match="ASSOCIATION_TYPES.*mapping"):
+        Settings.load({"config": str(config)}, environ={})

@@ -25,6 +25,8 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "config.at_least_one": ("{setting} {value}: нужно не меньше 1", "{setting} {value}: at least 1 is needed"),
     "config.not_number": ("{setting} {value}: ожидалось число", "{setting} {value}: expected a number"),
     "config.not_list": ("{setting}: ожидался список", "{setting}: expected a list"),
+    "config.not_code_names": ("{setting}: ожидалось соответствие код=название (в переменной окружения — через ;)",
+                           "{setting}: expected a mapping code=name (in the environment: separated by ;)"),
     "config.no_delays": ("{setting}: нужна хотя бы одна задержка", "{setting}: at least one delay is needed"),
     "config.file_problem": ("файл настроек {value}: {detail}", "config file {value}: {detail}"),
     "config.file_unreadable": ("файл настроек {value} не читается ({detail})", "config file {value} cannot be read ({detail})"),
