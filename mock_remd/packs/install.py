@@ -152,12 +152,12 @@ def _find_1c_root(folder: Path) -> Path | None:
 
 def discover(folder: Path) -> list[Candidate]:
     """The packs under ``folder`` (1C layout: one per ``<kind>[_n]``; otherwise one pack)."""
-    one_c = _find_1c_root(folder) if not _files(folder, ".sch") or _is_1c_layout(folder) else None
-    if one_c is None and folder.is_dir() and _KIND_FOLDER.match(folder.name) and (
+    if folder.is_dir() and _KIND_FOLDER.match(folder.name) and (
         _files(folder, ".sch") or (folder.parent / f"{folder.name}.sch").is_file()
     ):
-        return [_one_c_candidate(folder.parent, folder.name, folder)]
-    if one_c is not None and (one_c != folder or not _single_pack(folder)):
+        return [_one_c_candidate(folder.parent, folder.name, folder)]  # one pack folder of the 1C layout
+    one_c = _find_1c_root(folder)
+    if one_c is not None:
         out = []
         for entry in sorted(one_c.iterdir(), key=lambda p: p.name):
             name = entry.stem if entry.suffix == ".sch" else entry.name
@@ -169,12 +169,9 @@ def discover(folder: Path) -> list[Candidate]:
                 base = one_c / _KIND_FOLDER.match(name).group("kind")  # type: ignore[union-attr]
                 if base.is_dir():
                     out.append(_one_c_candidate(one_c, name, base, sch=entry))
-        return out
+        if out:
+            return out
     return [_portal_candidate(folder)]
-
-
-def _single_pack(folder: Path) -> bool:
-    return len(_files(folder, ".sch")) == 1 and not any(_KIND_FOLDER.match(p.name) for p in folder.iterdir())
 
 
 def _one_c_candidate(root: Path, name: str, folder: Path, sch: Path | None = None) -> Candidate:
@@ -282,22 +279,17 @@ def _check_xml(path: Path) -> None:
 
 
 def _check_xsd(root_xsd: Path) -> str:
-    """Load the schema as the xsd layer does; '' when it loads, else a warning (libxml2 refused it but
-    xmlschema reads it). Raises :class:`PackError` when neither can."""
-    from mock_remd.validation.packs import load_xsd
+    """Load the schema as the xsd layer does; '' when libxml2 loads it, else a note of how it is used
+    (libxml2 after a fix-up, or xmlschema). Raises :class:`PackError` when no engine can."""
+    from mock_remd.validation.packs import PackSchemaError, load_schema
 
     try:
-        load_xsd(root_xsd)
+        schema = load_schema(root_xsd)
+    except PackSchemaError as exc:
+        raise PackError(f"{_show(root_xsd)}: the XSD does not load ({exc})") from exc
+    if not schema.refused:
         return ""
-    except (etree.XMLSchemaParseError, etree.XMLSyntaxError) as exc:
-        lxml_error = str(exc)
-    try:
-        import xmlschema
-
-        xmlschema.XMLSchema(str(root_xsd), allow="local", defuse="always", validation="lax")
-    except Exception as exc:  # xmlschema raises many types for a broken schema
-        raise PackError(f"{_show(root_xsd)}: the XSD does not load ({lxml_error})") from exc
-    return f"{_show(root_xsd)}: libxml2 does not load this XSD ({lxml_error}); xmlschema reads it"
+    return f"{_show(root_xsd)}: libxml2 refuses this XSD as published ({schema.refused}); validated with {schema.engine}"
 
 
 def _show(path: Path) -> str:
