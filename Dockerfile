@@ -5,7 +5,9 @@
 #
 # Configured by environment only (MOCK_REMD_*; see README "Configuration"). Mount points:
 #   /scenarios  scenario YAML files (the built-in library is there; mount yours over it, or POST /_admin/scenarios)
-#   /packs      official XSD/Schematron packs: -v ./packs:/packs:ro -e MOCK_REMD_PACKS_DIR=/packs
+#   /packs      official XSD/Schematron packs (MOCK_REMD_PACKS_DIR): baked in with
+#               docker build --build-arg PACKS=all .     (or PACKS="119 186"; PACKS_SOURCE=URL of a 1C-layout ZIP)
+#               or mounted: -v ./packs:/packs:ro  (a folder made by mock-remd packs import|download)
 #   /nsi        dictionary exports:            -v ./nsi:/nsi:ro     -e MOCK_REMD_NSI_DIR=/nsi
 #   /data       the SQLite store (the working directory of the server)
 FROM python:3.11-slim
@@ -33,10 +35,24 @@ RUN pip install --no-cache-dir /opt/mock-remd[postgres] \
     && chown mockremd:mockremd /data
 COPY scenarios /scenarios
 
+# Official packs baked into the image at build time (needs the network then; default: none, the
+# xsd and schematron layers say so and name "mock-remd packs download"). Exit 1 = some packs refused:
+# the others are installed and the build goes on.
+ARG PACKS=""
+ARG PACKS_SOURCE=""
+# $kinds is split into kind codes on purpose
+# hadolint ignore=SC2086
+RUN if [ -n "$PACKS" ]; then \
+        kinds=""; [ "$PACKS" = "all" ] || kinds="$PACKS"; \
+        mock-remd packs download $kinds --dir /packs ${PACKS_SOURCE:+--source "$PACKS_SOURCE"} \
+            || [ "$?" -eq 1 ]; \
+    fi
+
 ENV MOCK_REMD_HOST=0.0.0.0 \
     MOCK_REMD_PORT=8080 \
     MOCK_REMD_DB_URL=sqlite:////data/mock-remd.db \
     MOCK_REMD_SCENARIOS_DIR=/scenarios \
+    MOCK_REMD_PACKS_DIR=/packs \
     MOCK_REMD_WORKERS=2
 
 USER 10001

@@ -115,7 +115,7 @@ def _lines(stream, q: queue.Queue) -> None:
 
 def test_image_command_outside_docker(tmp_path):
     port = _free_port()
-    local_paths = {"/scenarios": str(ROOT / "scenarios")}
+    local_paths = {"/scenarios": str(ROOT / "scenarios"), "/packs": str(tmp_path)}
     env = {k: v for k, v in os.environ.items() if not k.startswith("MOCK_REMD_")}
     for key, value in image_env().items():
         env[key] = local_paths.get(value, value)
