@@ -20,20 +20,21 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         "packs", help="install official XSD/Schematron packs (import, download) and list them",
         description="Official validation packs (XSD + Schematron) of the xsd and schematron layers.",
     )
-    sub = parser.add_subparsers(dest="packs_command", metavar="SUBCOMMAND")
+    sub = parser.add_subparsers(dest="packs_command", metavar="SUBCOMMAND", help="what to do with packs")
     imp = sub.add_parser(
         "import", help="install packs from portal ZIPs/folders or the 1C validator's data/ layout",
         description="Install packs: a portal ZIP or folder of a kind's edition, a folder of one pack, or a folder "
         "(or ZIP) in the 1C validator's layout (<kind>/…xsd + <kind>.sch, variants <kind>_1).",
     )
-    imp.add_argument("paths", nargs="+", metavar="PATH", type=Path)
+    imp.add_argument("paths", nargs="+", metavar="PATH", type=Path,
+                     help="a ZIP or folder: a portal package, one pack, or the 1C validator's data/ layout")
     _dir_option(imp)
     imp.add_argument("--kind", default="", help="the NSI 1520 kind of a portal pack whose templateId is not in the catalog")
     imp.add_argument("--no-example-check", action="store_true", help="do not validate a shipped example against its pack")
     imp.set_defaults(func=cmd_import)
     lst = sub.add_parser("list", help="list installed packs")
     _dir_option(lst)
-    lst.add_argument("--format", choices=("text", "json"), default="text")
+    lst.add_argument("--format", choices=("text", "json"), default="text", help="text lines (default) or one JSON object")
     lst.set_defaults(func=cmd_list)
     dl = sub.add_parser(
         "download", help="download packs (1C validator layout ZIP) and install them",
