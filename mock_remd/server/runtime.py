@@ -191,6 +191,13 @@ class Runtime:
             warning = streebog.backend_warning()
             if warning:
                 details["warnings"].append(warning)
+            if self.settings.signatures == "crypto":  # who checks signature values, and why not OpenSSL
+                from mock_remd.validation.signatures import openssl_gost
+
+                details["crypto_backend"] = openssl_gost.backend_name()
+                warning = openssl_gost.backend_warning()
+                if warning:
+                    details["warnings"].append(warning)
         except ImportError:
             pass
         details.update(self.material())

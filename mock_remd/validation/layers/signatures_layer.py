@@ -85,6 +85,8 @@ class SignaturesLayer:
         if level not in _RANK:
             level = "digest"
         details: dict = {"level": level, "streebog_backend": streebog.backend_name()}
+        if level == "crypto":
+            details["crypto_backend"] = verify.backend_name()
         if level == "off":
             report = LayerReport.skipped(self.name, "проверка подписей отключена (MOCK_REMD_SIGNATURES=off)")
             report.details = details

@@ -102,6 +102,8 @@ class CertInfo:
     #: public-key algorithm OID and the GOST key (None when the key is not GOST R 34.10)
     key_algorithm: str
     public_key: GostPublicKey | None
+    #: the SubjectPublicKeyInfo as received (what OpenSSL's engine loads)
+    spki_der: bytes
     #: keyUsage bit names (asn1crypto's), None when the extension is absent
     key_usage: frozenset[str] | None
     key_id: bytes | None
@@ -229,7 +231,7 @@ def read_certificate(der: bytes) -> CertInfo:
     signature_value = _part("значение подписи сертификата", lambda: core.OctetBitString.load(parts.signature_value).native)
     return CertInfo(
         der=der, serial=serial, subject=subject, issuer=issuer, not_before=not_before, not_after=not_after,
-        key_algorithm=key_algorithm, public_key=public_key, key_usage=key_usage, key_id=key_id,
+        key_algorithm=key_algorithm, public_key=public_key, spki_der=spki, key_usage=key_usage, key_id=key_id,
         authority_key_id=authority_key_id, signature_algorithm=signature_algorithm, tbs_der=parts.tbs,
         signature_value=signature_value,
     )

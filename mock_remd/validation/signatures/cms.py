@@ -13,6 +13,7 @@ import datetime as dt
 import re
 from collections.abc import Callable
 from dataclasses import dataclass
+from functools import cached_property
 from typing import TypeVar
 
 from asn1crypto import cms, core, parser, x509
@@ -52,9 +53,16 @@ class InspectedSignature:
     signing_time: dt.datetime | None
     #: signed attributes re-tagged as a universal SET (what the signature covers); None without attributes
     signed_attrs_der: bytes | None
-    #: their DER re-encoding when the sender's encoding differs (BER lengths, unsorted SET); else None
-    signed_attrs_der_canonical: bytes | None
     signature: bytes
+
+    @cached_property
+    def signed_attrs_der_canonical(self) -> bytes | None:
+        """The signed attributes re-encoded in DER when the sender's encoding differs (BER lengths,
+        unsorted SET); None otherwise. Computed only when the received bytes do not verify."""
+        if self.signed_attrs_der is None:
+            return None
+        canonical = _canonical_attrs(self.signed_attrs_der)
+        return canonical if canonical != self.signed_attrs_der else None
 
 
 def decode_base64(text: str | bytes) -> bytes:
@@ -275,14 +283,13 @@ def _take_apart(der: bytes) -> InspectedSignature:
         raise SignatureProblem(
             "NO_END_ENTITY_CERTIFICATE", "сертификат подписанта (по SignerIdentifier) не найден среди сертификатов контейнера"
         )
-    attrs_der = canonical = None
+    attrs_der = None
     md = signing_time = None
     if signer.signed_attrs is not None:
         attrs_der = b"\x31" + signer.signed_attrs[1:]  # [0] IMPLICIT → universal SET OF, bytes as received
         attrs = _read("набор подписанных атрибутов (signedAttrs)", lambda: _attribute_values(attrs_der))
         md = _read("подписанный атрибут messageDigest", lambda: _message_digest(attrs.get(oids.MESSAGE_DIGEST)))
         signing_time = _read("подписанный атрибут signingTime", lambda: _signing_time(attrs.get(oids.SIGNING_TIME)))
-        canonical = _canonical_attrs(attrs_der)
     return InspectedSignature(
         der=der,
         signer=cms.SignerInfo.load(parts.signer_infos[0]),
@@ -296,7 +303,6 @@ def _take_apart(der: bytes) -> InspectedSignature:
         message_digest=md,
         signing_time=signing_time,
         signed_attrs_der=attrs_der,
-        signed_attrs_der_canonical=canonical if canonical != attrs_der else None,
         signature=_read("значение подписи (signature)", lambda: bytes(core.OctetString.load(signer.signature).native)),
     )
 

@@ -6,7 +6,7 @@ import hashlib
 
 from asn1crypto import x509
 
-from mock_remd.validation.signatures import certs, oids, streebog, tlv
+from mock_remd.validation.signatures import certs, oids, openssl_gost, streebog, tlv
 from mock_remd.validation.signatures.cms import InspectedSignature
 from mock_remd.validation.signatures.gost import GostKeyError, GostPublicKey
 
@@ -26,10 +26,24 @@ def verify_signer(sig: InspectedSignature) -> bool:
     key = sig.cert.public_key
     if sig.signed_attrs_der is None or key is None or sig.cert.key_algorithm == oids.KEY_2001:
         return False
-    for attrs in (sig.signed_attrs_der, sig.signed_attrs_der_canonical):
-        if attrs is not None and key.verify(streebog.digest(attrs, key.bits), sig.signature):
-            return True
-    return False
+    if signature_value_ok(sig.cert, streebog.digest(sig.signed_attrs_der, key.bits), sig.signature):
+        return True
+    canonical = sig.signed_attrs_der_canonical
+    return canonical is not None and signature_value_ok(sig.cert, streebog.digest(canonical, key.bits), sig.signature)
+
+
+def backend_name() -> str:
+    """Who checks signature values: ``openssl`` (GOST engine) or ``gostcrypto`` (pure-Python fallback)."""
+    return openssl_gost.backend_name()
+
+
+def signature_value_ok(cert: certs.CertInfo, digest: bytes, signature: bytes) -> bool:
+    """A GOST R 34.10 signature over ``digest`` checked with ``cert``'s key: OpenSSL's engine when it can,
+    else gostcrypto."""
+    verdict = openssl_gost.verify(cert.spki_der, digest, signature)
+    if verdict is not None:
+        return verdict
+    return cert.public_key is not None and cert.public_key.verify(digest, signature)
 
 
 def _digest(name: str, bits: int, data: bytes) -> bytes | None:
@@ -62,4 +76,4 @@ def verify_certificate(cert: certs.CertInfo | x509.Certificate, issuer: certs.Ce
         return False
     if digest is None:
         return None
-    return key.verify(digest, child.signature_value)
+    return signature_value_ok(parent, digest, child.signature_value)
