@@ -22,6 +22,7 @@ from mock_remd.validation.cda.pack_requirements import CDA_R2_REQUIRED
 from mock_remd.validation.cda.published_requirements import PUBLISHED
 from mock_remd.validation.context import ValidationSettings
 from mock_remd.validation.layers.header_layer import HeaderLayer
+from mock_remd.validation.pack_index import installed_packs, select_pack
 from mock_remd.validation.packs import list_packs
 from mock_remd.validation.pipeline import Validator
 
@@ -96,15 +97,30 @@ def test_header_rule_applies_exactly_where_the_pack_requires_the_element(
     element: str, sch_requirements: dict[str, set[str]], published_packs_dir: Path, valid_119_bytes: bytes
 ) -> None:
     rule = RULE_OF[element]
-    doc = parse(valid_119_bytes)
-    remove(doc, f"/hl7:ClinicalDocument/hl7:{element}")
-    expected = {kind for kind, required in sch_requirements.items() if element in required}
-    for packs_dir in (published_packs_dir, None):  # installed packs, then the built-in table
-        reports = {kind: _header(doc, kind, packs_dir) for kind in sch_requirements}
-        applies = {kind for kind, report in reports.items() if rule in {f.rule for f in report.findings}}
-        assert applies == expected, (element, packs_dir, sorted(applies ^ expected))
-        installed = packs_dir is not None
-        assert all(("официальный пакет" in r.details["required_by"]) == installed for r in reports.values())
+    expected = {folder for folder, required in sch_requirements.items() if element in required}
+
+    def document(template: str = "") -> etree._Element:
+        doc = parse(valid_119_bytes)
+        remove(doc, f"/hl7:ClinicalDocument/hl7:{element}")
+        if template and element != "templateId":
+            doc.find("hl7:templateId", NS).set("root", template)
+        return doc
+
+    # installed: each pack folder's kind, with that edition's templateId; the rule must fire exactly
+    # when the edition the pack index selects (the one the schematron layer runs) requires the element
+    seen = set()
+    for pack in installed_packs(published_packs_dir).packs:
+        roots = (pack.template_id,) if pack.template_id else ()
+        selected = select_pack(published_packs_dir, pack.kind, roots)[1].directory
+        report = _header(document(pack.template_id), pack.kind, published_packs_dir)
+        assert report.details["required_by"].endswith(f"{selected}.sch"), report.details["required_by"]
+        fired = rule in {f.rule for f in report.findings}
+        assert fired == (selected in expected), (element, pack.directory, selected)
+        seen.add(selected)
+    assert len(seen) >= 93
+    # the built-in table, no packs directory: by folder name as the table records it
+    applies = {folder for folder in sch_requirements if rule in _fired(document(), folder, None)}
+    assert applies == expected, (element, sorted(applies ^ expected))
 
 
 def test_cda_r2_parts_are_required_for_every_kind(published_packs_dir: Path, valid_119_bytes: bytes) -> None:

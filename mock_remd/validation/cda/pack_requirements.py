@@ -22,7 +22,7 @@ from pathlib import Path
 from lxml import etree
 
 from mock_remd.validation.cda.published_requirements import PUBLISHED, PUBLISHED_SOURCE
-from mock_remd.validation.packs import find_pack
+from mock_remd.validation.pack_index import select_pack
 
 SCH_NS = "http://purl.oclc.org/dsdl/schematron"
 MINZDRAV_OID = "1.2.643.5.1.13"
@@ -167,12 +167,15 @@ _parsed: dict[Path, tuple[float, PackRequirements]] = {}
 _lock = threading.Lock()
 
 
-def installed_requirements(packs_dir: Path | None, kind: str) -> PackRequirements | None:
-    """The requirements of ``kind``'s pack installed under ``packs_dir`` (parsed once per file version)."""
-    pack = find_pack(packs_dir, kind) if kind else None
-    if pack is None or pack.schematron is None:
+def installed_requirements(
+    packs_dir: Path | None, kind: str, template_roots: tuple[str, ...] = ()
+) -> PackRequirements | None:
+    """The requirements of ``kind``'s pack installed under ``packs_dir`` (the edition the document's
+    ``template_roots`` select, as the schematron layer chooses it), parsed once per file version."""
+    selected = select_pack(packs_dir, kind, template_roots) if kind else None
+    if selected is None or selected[0].schematron is None:
         return None
-    path = pack.schematron.resolve()
+    path = selected[0].schematron.resolve()
     mtime = path.stat().st_mtime
     with _lock:
         held = _parsed.get(path)
@@ -182,13 +185,13 @@ def installed_requirements(packs_dir: Path | None, kind: str) -> PackRequirement
         return held[1]
 
 
-def requirements_for(kind: str, packs_dir: Path | None) -> PackRequirements:
+def requirements_for(kind: str, packs_dir: Path | None, template_roots: tuple[str, ...] = ()) -> PackRequirements:
     """What the kind's official pack requires: installed pack, else the published table, else CDA R2.
 
     The parts the CDA R2 schema requires are always included: every official pack's XSD derives
     from ``POCD_MT000040`` and refuses a document without them, whatever its Schematron says.
     """
-    installed = installed_requirements(packs_dir, kind)
+    installed = installed_requirements(packs_dir, kind, template_roots)
     if installed is not None:
         return PackRequirements(
             installed.required | CDA_R2_REQUIRED,
