@@ -284,12 +284,15 @@ def test_xmlschema_runs_where_libxml2_and_the_rewrite_cannot(tmp_path: Path) -> 
     )
 
 
-def test_a_pack_no_validator_can_load_is_reported_not_raised(tmp_path: Path) -> None:
+def test_a_pack_no_validator_can_load_is_a_server_fault(tmp_path: Path) -> None:
     (tmp_path / "902").mkdir()
     (tmp_path / "902" / "CDA.xsd").write_text('<xs:schema xmlns:xs="http://www.w3.org/2001/XMLSchema"><xs:element')
-    layer = _xsd_report(tmp_path, b'<ClinicalDocument xmlns="urn:hl7-org:v3"/>', "902")
-    assert not layer.ran and "не загружается" in layer.reason
-    assert "Error" not in layer.reason and str(tmp_path) not in layer.reason
+    validator = Validator(ValidationSettings(layers=XSD_LAYERS, packs_dir=tmp_path))
+    layer = validator.validate(b'<ClinicalDocument xmlns="urn:hl7-org:v3"/>', kind="902").layer("xsd")
+    assert layer is not None and not layer.ran and not layer.findings  # not a defect of the document
+    assert layer.details["incident"] in layer.reason
+    assert "не загружается" in validator.server_faults["xsd"]  # what /ready shows
+    assert "Error" not in layer.reason and str(tmp_path) not in validator.server_faults["xsd"]
 
 
 # -- the whole published set ------------------------------------------------------------------------

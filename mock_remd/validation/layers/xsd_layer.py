@@ -15,6 +15,7 @@ import warnings
 from pathlib import Path
 from typing import Any
 
+from mock_remd.catalog.incidents import ServerFault
 from mock_remd.validation.context import DocumentContext, ValidationSettings
 from mock_remd.validation.pack_index import document_template_roots, select_pack
 from mock_remd.validation.packs import PackSchema, PackSchemaError, load_schema
@@ -101,11 +102,10 @@ class XsdLayer:
         roots = document_template_roots(ctx.root)
         try:
             key, schema = self.prepare(packs_dir, kind, roots)
-        except PackSchemaError as exc:
-            log.error("XSD of kind %s in %s cannot be loaded: %s", kind, packs_dir, exc)
-            return LayerReport.skipped(
-                self.name, f"XSD-схема вида СЭМД {kind} не загружается ни libxml2, ни xmlschema (см. журнал сервера)"
-            )
+        except PackSchemaError as exc:  # the server's pack, not the document: /ready and the log show it
+            raise ServerFault(
+                f"XSD-схема вида СЭМД {kind} в каталоге пакетов не загружается ни libxml2, ни xmlschema"
+            ) from exc
         if key is None or schema is None:
             return LayerReport.skipped(self.name, f"нет XSD-схемы для вида СЭМД {kind} в {packs_dir}")
         details: dict[str, Any] = {"pack": str(key), **schema.describe()}
