@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import json
 import os
+import socket
 import subprocess
 import sys
 import threading
@@ -53,11 +54,35 @@ def _cli(*args: str, timeout: float = 30) -> subprocess.CompletedProcess:
                           timeout=timeout, cwd=ROOT)
 
 
+class _Served:
+    """A ``mock-remd serve`` process (gunicorn: HTTP workers and background processes apart)."""
+
+    def __init__(self, db: Path) -> None:
+        with socket.socket() as sock:
+            sock.bind(("127.0.0.1", 0))
+            port = sock.getsockname()[1]
+        self.url = f"http://127.0.0.1:{port}"
+        self.soap_url = self.url + "/port/emdr"
+        env = {**os.environ, "MOCK_REMD_CALLBACK_BACKOFF": "0.5,1", "MOCK_REMD_CALLBACK_TIMEOUT": "3"}
+        self.proc = subprocess.Popen([sys.executable, "-m", "mock_remd", "serve", "--port", str(port), "--db",
+                                      f"sqlite:///{db}", "--workers", "2"], stdout=subprocess.DEVNULL,
+                                     stderr=subprocess.PIPE, env=env, cwd=ROOT)
+        ready = _cli("wait", self.url, "--timeout", "60", timeout=90)
+        assert ready.returncode == 0, self.stop()
+
+    def stop(self) -> str:
+        self.proc.terminate()
+        try:
+            return self.proc.communicate(timeout=30)[1].decode(errors="replace")[-2000:]
+        except subprocess.TimeoutExpired:
+            self.proc.kill()
+            return ""
+
+
 @pytest.fixture(scope="module")
 def server(tmp_path_factory):
-    db = tmp_path_factory.mktemp("conformance") / "store.db"
-    srv = ThreadedServer(db_url=f"sqlite:///{db}", port=0, callback_backoff="0.5,1", callback_timeout=3,
-                         poll_interval=0.05).start()
+    """The server under test runs as ``mock-remd serve`` (SQLite file), like a CI service container."""
+    srv = _Served(tmp_path_factory.mktemp("conformance") / "store.db")
     yield srv
     srv.stop()
 
