@@ -13,7 +13,7 @@ from typing import Any
 
 import requests
 
-from mock_remd.catalog.incidents import network_failure
+from mock_remd.catalog.incidents import network_failure, record_incident
 from mock_remd.core.background import BatchWorker, owner_id
 from mock_remd.delivery.callback_xml import content_type
 from mock_remd.store.clock import iso, utcnow
@@ -83,6 +83,9 @@ class CallbackSender(BatchWorker):
                 attempt["error"] = f"HTTP {resp.status_code}"
         except requests.RequestException as exc:  # one sentence naming the address, never the library's text
             attempt["error"] = network_failure(row["url"], exc, timeout=self.timeout)
+        except Exception:  # a bug of ours (or a URL no library can use): this delivery only, never the batch
+            incident = record_incident("callback attempt", delivery_id=row.get("id"), url=row.get("url"))
+            attempt["error"] = f"внутренняя ошибка (инцидент {incident.id})"
         attempt["duration_ms"] = round((time.perf_counter() - started) * 1000, 1)
         next_due = None
         if not ok:
