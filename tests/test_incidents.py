@@ -240,3 +240,13 @@ def test_poison_document_in_a_batch_does_not_hold_back_the_others(tmp_path, sink
         _check_everywhere(srv, poison.local_uid, result.raw)
     finally:
         srv.stop()
+
+
+def test_database_fault_in_the_soap_endpoint_is_a_receiver_fault_with_an_incident(make_server):
+    srv = make_server()
+    with srv.runtime.store.db.engine.begin() as c:
+        c.execute(text("DROP TABLE requests"))
+    resp, _ = register(srv)
+    assert resp.status_code == 500 and "soap:Receiver" in resp.text
+    assert re.search(r"Внутренняя ошибка \(инцидент [0-9a-f]{8}\)", resp.text), resp.text
+    assert_clean(resp.text, "SOAP 500")

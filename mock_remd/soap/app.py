@@ -12,6 +12,7 @@ import time
 from collections.abc import Callable, Iterable
 from typing import Any
 
+from mock_remd.catalog.incidents import record_incident
 from mock_remd.core.behaviour import Behaviour
 from mock_remd.core.registry import RegistryService
 from mock_remd.soap import operations as ops
@@ -70,8 +71,8 @@ class SoapApp:
             self._journal_fault(fault, version)
             return self._fault(start_response, fault, version)
         except Exception:  # a bug must still answer as SOAP, and the server keeps serving
-            log.exception("unexpected error in the SOAP endpoint")
-            fault = SoapFault("Server.InternalError", "Внутренняя ошибка")
+            incident = record_incident("SOAP endpoint")
+            fault = SoapFault("Server.InternalError", f"Внутренняя ошибка (инцидент {incident.id})")
             return self._fault(start_response, fault, version)
 
     # ---- plumbing ------------------------------------------------------------------------------
@@ -116,7 +117,7 @@ class SoapApp:
                                        errors=[{"code": fault.code, "message": fault.reason}],
                                        http_status=fault.http_status, soap_version=version)
         except Exception:  # the journal must never turn a client error into a server error
-            log.exception("could not journal a fault")
+            record_incident("journal of a fault")
 
     # ---- operations ----------------------------------------------------------------------------
     def _dispatch(self, environ: dict[str, Any], start_response: StartResponse, env) -> Iterable[bytes]:
