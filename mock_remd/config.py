@@ -234,6 +234,12 @@ class Settings:
                               allowed="callback, sync")
         if not self.callback_backoff:
             raise ConfigError("config.no_delays", self.label("callback_backoff"))
+        if any(not 0 <= d <= 86400 for d in self.callback_backoff):
+            raise ConfigError("config.range", self.label("callback_backoff"),
+                              ",".join(f"{d:g}" for d in self.callback_backoff), low=0, high=86400)
+        if not 0 <= self.callback_delay_ms <= 86_400_000:
+            raise ConfigError("config.range", self.label("callback_delay_ms"), self.callback_delay_ms, low=0,
+                              high=86_400_000)
         for name in ("packs_dir", "nsi_dir", "scenarios_dir"):
             value = getattr(self, name)
             if value and not Path(value).is_dir():

@@ -127,3 +127,13 @@ def test_soap_post_still_answers_after_bad_input(server, sink):
     resp = post(server.soap_url, b"\x00\xff" * 10)
     assert resp.status_code == 400
     _healthy(server, sink)
+
+
+def test_callback_delays_in_the_settings_are_bounded():
+    from mock_remd.config import ConfigError
+
+    for values in ({"callback_backoff": "1,99999999"}, {"callback_backoff": "nan"}, {"callback_delay_ms": "-5"},
+                   {"callback_delay_ms": str(10**30)}):
+        with pytest.raises(ConfigError) as info:
+            Settings.load(values, environ={}).check()
+        assert "0" in info.value.text("ru") and "MOCK_REMD_CALLBACK" in info.value.text("ru")

@@ -27,6 +27,8 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "config.not_list": ("{setting}: ожидался список", "{setting}: expected a list"),
     "config.not_code_names": ("{setting}: ожидалось соответствие код=название (в переменной окружения — через ;)",
                            "{setting}: expected a mapping code=name (in the environment: separated by ;)"),
+    "config.range": ("{setting} {value}: каждое значение должно быть от {low} до {high}",
+                     "{setting} {value}: each value must be from {low} to {high}"),
     "config.no_delays": ("{setting}: нужна хотя бы одна задержка", "{setting}: at least one delay is needed"),
     "config.file_problem": ("файл настроек {value}: {detail}", "config file {value}: {detail}"),
     "config.file_unreadable": ("файл настроек {value} не читается ({detail})", "config file {value} cannot be read ({detail})"),

@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from mock_remd.catalog import errors as catalogue
+from mock_remd.catalog.incidents import safe_text
 from mock_remd.core.behaviour import (
     DROP_MODES,
     MAX_CALLBACK_DELAY_MS,
@@ -132,7 +133,8 @@ class _Checker:
         try:
             return re.compile(s, flags)
         except re.error as exc:
-            self.err(key, node.line, f"not a valid regular expression {s!r}: {exc}")
+            where = f" (at position {exc.pos})" if exc.pos is not None else ""
+            self.err(key, node.line, f"not a valid regular expression {s!r}{where}")
             return None
 
     # ---- blocks --------------------------------------------------------------------------------
@@ -458,7 +460,7 @@ def lint_paths(paths: Iterable[str | Path]) -> tuple[list[Scenario], list[Issue]
             issues.append(Issue(exc.reason, file=str(f)))
             continue
         except (OSError, UnicodeDecodeError) as exc:
-            issues.append(Issue(f"cannot read the file: {exc}", file=str(f)))
+            issues.append(Issue(f"cannot read the file: {safe_text(exc, 'not readable')}", file=str(f)))
             continue
         ctype = "application/json" if f.suffix.lower() == ".json" else ""
         scenario, found = compile_text(text, filename=str(f), content_type=ctype)

@@ -77,26 +77,26 @@ class SoapApp:
 
     # ---- plumbing ------------------------------------------------------------------------------
     def _read_body(self, environ: dict[str, Any]) -> bytes:
-        try:
-            return self._read_stream(environ)
-        except (OSError, ValueError) as exc:  # a bad chunk size, a body cut short: the client's error
-            log.info("request body not read: %s", exc)
-            raise SoapFault("Client.BadRequestBody", "Тело запроса не прочитано: нарушено кодирование "
-                                                     "Transfer-Encoding: chunked или соединение прервано") from None
-
-    def _read_stream(self, environ: dict[str, Any]) -> bytes:
         length_text = environ.get("CONTENT_LENGTH") or ""
-        stream = environ["wsgi.input"]
         if length_text.isdigit():
             length = int(length_text)
             if length > self.max_request_bytes:
                 raise SoapFault("Client.RequestTooLarge",
                                 f"Запрос размером {length} байт превышает предел {self.max_request_bytes} байт", http_status=413)
-            return stream.read(length)
-        data = stream.read(self.max_request_bytes + 1)
+            return self._read(environ, length)
+        data = self._read(environ, self.max_request_bytes + 1)
         if len(data) > self.max_request_bytes:
             raise SoapFault("Client.RequestTooLarge", f"Запрос превышает предел {self.max_request_bytes} байт", http_status=413)
         return data
+
+    @staticmethod
+    def _read(environ: dict[str, Any], size: int) -> bytes:
+        try:
+            return environ["wsgi.input"].read(size)
+        except Exception as exc:  # a bad chunk size, a body cut short (each server has its own exception): the client's
+            log.info("request body not read: %s", type(exc).__name__)
+            raise SoapFault("Client.BadRequestBody", "Тело запроса не прочитано: нарушено кодирование "
+                                                     "Transfer-Encoding: chunked или соединение прервано") from None
 
     @staticmethod
     def _reply(start_response: StartResponse, status: int, content_type: str, body: bytes,

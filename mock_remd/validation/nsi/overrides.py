@@ -60,7 +60,7 @@ def load_overrides(nsi_dir: Path | None = None, extra: dict[str, dict[str, Any]]
         try:
             layers.append(json.loads(path.read_text(encoding="utf-8")))
         except json.JSONDecodeError as exc:
-            raise ValueError(f"{path}: not valid JSON: {exc}") from exc
+            raise ValueError(f"{path}: not valid JSON (line {exc.lineno}, column {exc.colno})") from exc
     if extra:
         layers.append(extra)
     for layer in layers:
