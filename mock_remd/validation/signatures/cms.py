@@ -292,8 +292,8 @@ def _take_apart(der: bytes) -> InspectedSignature:
         signing_time = _read("подписанный атрибут signingTime", lambda: _signing_time(attrs.get(oids.SIGNING_TIME)))
     return InspectedSignature(
         der=der,
-        signer=cms.SignerInfo.load(parts.signer_infos[0]),
-        certificate=x509.Certificate.load(cert.der),
+        signer=_read("блок подписанта (SignerInfo)", lambda: cms.SignerInfo.load(parts.signer_infos[0])),
+        certificate=_read("сертификат подписанта", lambda: x509.Certificate.load(cert.der)),
         cert=cert,
         certificates=found,
         digest_oid=_read("алгоритм хеширования подписанта",

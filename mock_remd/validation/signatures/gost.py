@@ -68,8 +68,17 @@ class GostPublicKey:
     def from_spki_der(cls, der: bytes) -> GostPublicKey:
         """Read the DER of a GOST R 34.10-2012 (or -2001) SubjectPublicKeyInfo with the local specs.
 
-        Raises :class:`GostKeyError` for other algorithms, ValueError when the structure is broken.
+        Raises :class:`GostKeyError` for other algorithms and for a structure that cannot be read.
         """
+        try:
+            return cls._from_spki_der(der)
+        except (ValueError, TypeError, IndexError, OverflowError) as exc:
+            if isinstance(exc, GostKeyError):
+                raise
+            raise GostKeyError("unreadable SubjectPublicKeyInfo") from exc
+
+    @classmethod
+    def _from_spki_der(cls, der: bytes) -> GostPublicKey:
         algorithm_id, bit_string = tlv.children(der)[:2]
         algorithm_parts = tlv.children(algorithm_id)
         algo = core.ObjectIdentifier.load(algorithm_parts[0]).dotted
