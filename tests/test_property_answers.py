@@ -29,7 +29,13 @@ from mock_remd.client.document import build_request, read_facts
 from mock_remd.client.signers import SignerSet
 from mock_remd.config import Settings
 from mock_remd.server.threaded import ThreadedServer
-from mock_remd.soap.builders import attachment, content_type, register_envelope
+from mock_remd.soap.builders import (
+    attachment,
+    content_type,
+    get_item_envelope,
+    register_envelope,
+    search_envelope,
+)
 from mock_remd.testing.sink import CallbackSink
 
 EXAMPLES = int(os.environ.get("MOCK_REMD_FUZZ_EXAMPLES", "8"))
@@ -41,14 +47,32 @@ FAULT_STATUSES = {400, 405, 413, 415}
 
 
 @pytest.fixture(scope="module")
-def fuzz_server(tmp_path_factory):
+def fuzz_db():
+    """PostgreSQL when ``MOCK_REMD_TEST_PG_URL`` is set (its columns refuse what SQLite lets through), else SQLite."""
+    admin = os.environ.get("MOCK_REMD_TEST_PG_URL", "")
+    if not admin:
+        yield "sqlite://"
+        return
+    import psycopg
+
+    plain = admin.replace("+psycopg", "")
+    name = f"mock_remd_fuzz_{uuid.uuid4().hex[:10]}"
+    with psycopg.connect(plain, autocommit=True, connect_timeout=3) as conn:
+        conn.execute(f'CREATE DATABASE "{name}"')
+    yield admin.rsplit("/", 1)[0] + "/" + name
+    with psycopg.connect(plain, autocommit=True) as conn:
+        conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+@pytest.fixture(scope="module")
+def fuzz_server(tmp_path_factory, fuzz_db):
     """A server with every layer on (official packs when present) and magic values off, so that an
     HTTP 5xx can only be a fault of ours."""
     sink = CallbackSink().start()
     packs = SHARED / "packs"
     systems = [{"mnemonic": "demo", "client_entity_id": DEMO_CLIENT, "callback_url": sink.url,
                 "document_url": sink.document_url, "organizations": [DEMO_ORG]}]
-    values = {"db_url": "sqlite://", "port": 0, "validation": "all", "signatures": "digest", "magic_values": False,
+    values = {"db_url": fuzz_db, "port": 0, "validation": "all", "signatures": "digest", "magic_values": False,
               "callback_backoff": "0.05", "systems": systems,
               "cache_dir": str(tmp_path_factory.mktemp("cache"))}
     if packs.is_dir():
@@ -198,4 +222,18 @@ def test_mutated_documents_get_registry_codes_in_callbacks(fuzz_server, base_doc
     status = _check_answer(fuzz_server, resp)
     if status == "success":
         _check_callback(fuzz_server, req.message_id, req.local_uid)
+    _healthy(fuzz_server)
+
+
+# ---- search and get ------------------------------------------------------------------------------
+_SEARCH_FIELDS = ("organization", "kind", "registerDateBegin", "registerDateEnd", "patientSnils")
+
+
+@PROPERTY
+@given(criteria=st.dictionaries(st.sampled_from(_SEARCH_FIELDS), _text, max_size=5), emdr_id=_text,
+       client=st.sampled_from([DEMO_CLIENT, "", "x" * 200]))
+def test_search_and_get_with_any_values_get_registry_answers(fuzz_server, criteria, emdr_id, client):
+    for body in (search_envelope(criteria, client_entity_id=client), get_item_envelope(emdr_id, client_entity_id=client)):
+        resp = requests.post(fuzz_server.soap_url, data=body, headers={"Content-Type": content_type("1.2")}, timeout=60)
+        _check_answer(fuzz_server, resp)
     _healthy(fuzz_server)
