@@ -3,7 +3,7 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-$(shell cat pyproject.toml | cksum | cut -d' ' -f1)
 
-.PHONY: run test bench bench-full lint install clean
+.PHONY: run test bench bench-full lint install clean fuzz
 
 $(BIN)/python:
 	$(PY) -m venv $(VENV)
@@ -21,6 +21,11 @@ run: $(STAMP)
 test: $(STAMP)
 	$(BIN)/hadolint --failure-threshold warning Dockerfile
 	$(BIN)/pytest -q $(PYTEST_ARGS)
+
+# property tests with many random examples (make test runs a small derandomized sample of the same)
+FUZZ_EXAMPLES ?= 300
+fuzz: $(STAMP)
+	MOCK_REMD_FUZZ_EXAMPLES=$(FUZZ_EXAMPLES) $(BIN)/pytest -q tests/test_property_answers.py $(PYTEST_ARGS)
 
 bench: $(STAMP)
 	$(BIN)/python -m mock_remd.bench
