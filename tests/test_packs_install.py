@@ -212,3 +212,17 @@ def test_admin_packs_and_ready_count(make_server, tmp_path, packs_dir):
     gaps = requests.get(f"{bare.url}/ready").json()["details"]["layers_without_material"]
     assert {g["layer"] for g in gaps} >= {"xsd", "schematron"}
     assert all(g["fix"] == "mock-remd packs download" for g in gaps if g["layer"] in ("xsd", "schematron"))
+
+
+def test_dashboard_kinds_page(make_server, tmp_path, packs_dir):
+    bare = make_server(validation="all")
+    page = requests.get(f"{bare.url}/kinds").text
+    assert "12.85" in page and 'id="kind-290"' in page and "mock-remd packs download" in page
+    assert 'id="kind-66"' not in page  # PDF kinds only with show=all
+    assert 'id="kind-66"' in requests.get(f"{bare.url}/kinds", params={"show": "all"}).text
+    target = tmp_path / "packs"
+    assert main(["packs", "import", str(packs_dir / "119"), "--dir", str(target), "--no-example-check"]) == 0
+    srv = make_server(validation="all", packs_dir=str(target))
+    page = requests.get(f"{srv.url}/kinds", params={"show": "packs"}).text
+    assert 'id="kind-119"' in page and "редакция 4" in page and 'id="kind-290"' not in page
+    assert "mock-remd packs download" not in page

@@ -57,11 +57,12 @@ def make_blueprint(rt: Runtime) -> Blueprint:
 
     bp.add_app_template_global(kind_name, "kind_name")
 
-    from mock_remd.admin.dashboard import conformance_view, pages, tools
+    from mock_remd.admin.dashboard import conformance_view, kinds_view, pages, tools
 
     pages.register(bp, rt)
     tools.register(bp, rt)
     conformance_view.register(bp, rt)
+    kinds_view.register(bp, rt)
     return bp
 
 
