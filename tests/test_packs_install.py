@@ -226,3 +226,37 @@ def test_dashboard_kinds_page(make_server, tmp_path, packs_dir):
     page = requests.get(f"{srv.url}/kinds", params={"show": "packs"}).text
     assert 'id="kind-119"' in page and "редакция 4" in page and 'id="kind-290"' not in page
     assert "mock-remd packs download" not in page
+
+
+LET_SCH = """<?xml version="1.0" encoding="UTF-8"?>
+<schema xmlns="http://purl.oclc.org/dsdl/schematron" queryBinding="xslt2">
+  <ns prefix="identity" uri="urn:hl7-ru:identity"/>
+  <pattern>
+    <rule context="ClinicalDocument/templateId">
+      <let name="expected" value="'1.2.643.5.1.13.2.7.5.1.5.9.4'"/>
+      <assert test="@root = $expected">У1-1. templateId/@root должен быть равен <value-of select="$expected"/>.</assert>
+    </rule>
+    <rule context="ClinicalDocument/recordTarget/patientRole">
+      <let name="snils" value="id[@root='1.2.643.100.3']/@extension"/>
+      <assert test="string-length($snils) = 11">У1-2. СНИЛС пациента <value-of select="$snils"/> из 11 цифр.</assert>
+    </rule>
+  </pattern>
+</schema>"""
+
+
+def test_installed_pack_with_rule_level_let(tmp_path, packs_dir, examples_dir):
+    """A pack whose Schematron declares variables inside rules (as current official packs do)."""
+    src = tmp_path / "Пакет с let"
+    shutil.copytree(packs_dir / "119", src / "XSD", ignore=shutil.ignore_patterns("*.sch"))
+    (src / "Схематрон.sch").write_text(LET_SCH, encoding="utf-8")
+    target = tmp_path / "packs"
+    assert main(["packs", "import", str(src), "--dir", str(target), "--no-example-check"]) == 0
+    (pack,) = installed_packs(target).packs
+    assert pack.kind == "119" and pack.template_id == "1.2.643.5.1.13.2.7.5.1.5.9.4"
+    validator = Validator(ValidationSettings(layers=frozenset({"xml", "kind", "schematron"}), packs_dir=target))
+    valid = (examples_dir / "consultation-119-valid.xml").read_bytes()
+    assert validator.validate(valid, kind="119").valid
+    broken = valid.replace(b"1.2.643.5.1.13.2.7.5.1.5.9.4", b"1.2.643.5.1.13.2.7.5.1.5.9.3")
+    layer = {x.name: x for x in validator.validate(broken, kind="119").layers}["schematron"]
+    (finding,) = layer.findings
+    assert "У1-1. templateId/@root должен быть равен 1.2.643.5.1.13.2.7.5.1.5.9.4" in finding.message

@@ -36,10 +36,13 @@ def schematron_template_ids(data: bytes) -> tuple[str, ...]:
     if root is None:
         return ()
     out: list[str] = []
+    globals_ = {let.get("name"): let.get("value") or "" for let in root.findall(f"{{{SCH_NS}}}let")}
     for rule in root.iter(f"{{{SCH_NS}}}rule"):
         context = re.sub(r"\s+", "", rule.get("context") or "")
+        lets = dict(globals_)
+        lets.update({let.get("name"): let.get("value") or "" for let in rule.findall(f"{{{SCH_NS}}}let")})
         for check in rule.iter(f"{{{SCH_NS}}}assert"):
-            test = check.get("test") or ""
+            test = re.sub(r"\$([\w.-]+)", lambda m: lets.get(m.group(1), m.group(0)), check.get("test") or "")
             if _TEMPLATE_CONTEXT.match(context) and "@root" in test:
                 out.extend(_OID.findall(test))
             elif context in ("ClinicalDocument", "/ClinicalDocument"):
