@@ -30,6 +30,11 @@ def _parse(data: bytes) -> etree._Element | None:
         return None
 
 
+def _substitute(test: str, lets: dict[str, str]) -> str:
+    """``test`` with ``$name`` replaced by the value of the ``let`` of that name (where known)."""
+    return re.sub(r"\$([\w.-]+)", lambda m: lets.get(m.group(1), m.group(0)), test)
+
+
 def schematron_template_ids(data: bytes) -> tuple[str, ...]:
     """templateId roots a Schematron (bytes of a ``.sch``) asserts for ``ClinicalDocument``, in order."""
     root = _parse(data)
@@ -42,7 +47,7 @@ def schematron_template_ids(data: bytes) -> tuple[str, ...]:
         lets = dict(globals_)
         lets.update({let.get("name"): let.get("value") or "" for let in rule.findall(f"{{{SCH_NS}}}let")})
         for check in rule.iter(f"{{{SCH_NS}}}assert"):
-            test = re.sub(r"\$([\w.-]+)", lambda m: lets.get(m.group(1), m.group(0)), check.get("test") or "")
+            test = _substitute(check.get("test") or "", lets)
             if _TEMPLATE_CONTEXT.match(context) and "@root" in test:
                 out.extend(_OID.findall(test))
             elif context in ("ClinicalDocument", "/ClinicalDocument"):
