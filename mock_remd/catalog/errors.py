@@ -31,6 +31,8 @@ TEMPLATES: dict[str, str] = {
     "SERIES_REQUIRED": "Необходимо указать серию документа для вида документов [{kind}]",
     "INTERNAL_ERROR": "Внутренняя ошибка",
     "RUNTIME_ERROR": "Невозможно обработать запрос",
+    #: a fault of ours met while checking the document (catalog/incidents.py): the incident id only
+    "XML_VALIDATOR_ERROR": "Внутренняя ошибка валидации СЭМД (инцидент {incident})",
     "REGISTRY_ITEM_NOT_FOUND": "Запись регистра с идентификатором [{emdr_id}] не найдена",
     "INVALID_DOCTOR_FAMILY": (
         "Фамилия [{request}] медицинского работника в запросе на регистрацию отличается от фамилии [{document}] в СЭМД. СНИЛС [{snils}]"

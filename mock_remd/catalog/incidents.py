@@ -14,7 +14,7 @@ import secrets
 from dataclasses import dataclass
 from urllib.parse import urlsplit
 
-from mock_remd.catalog.errors import ErrorItem
+from mock_remd.catalog.errors import ErrorItem, item
 
 #: the logger every incident goes to (with its traceback)
 INCIDENT_LOGGER = "mock_remd.incidents"
@@ -48,7 +48,7 @@ class Incident:
 
     def validator_error(self) -> ErrorItem:
         """The registry answer for a document we could not check: XML_VALIDATOR_ERROR and the incident id."""
-        return ErrorItem("XML_VALIDATOR_ERROR", f"{VALIDATOR_ERROR_TEXT} (инцидент {self.id})")
+        return item("XML_VALIDATOR_ERROR", incident=self.id)
 
     def as_answer(self) -> dict[str, str]:
         """The JSON body of an admin answer for this fault."""
