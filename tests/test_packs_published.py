@@ -9,7 +9,6 @@ tests below show that rewrite changes no verdict on packs libxml2 accepts either
 from __future__ import annotations
 
 import datetime as dt
-import os
 from pathlib import Path
 
 import pytest
@@ -358,10 +357,7 @@ def test_sample_of_published_schematrons_runs(published_packs_dir: Path, valid_1
     _run_schematrons(published_packs_dir, sorted({"119", "106", *_saxon_sample(kinds)}), valid_119_bytes)
 
 
-@pytest.mark.slow
-@pytest.mark.skipif(
-    not os.environ.get("MOCK_REMD_SLOW"), reason="all 95 Saxon compilations take minutes: MOCK_REMD_SLOW=1"
-)
+@pytest.mark.slow  # all 95 Saxon compilations take minutes: --run-slow / make soak
 def test_every_published_schematron_runs(published_packs_dir: Path, valid_119_bytes: bytes) -> None:
     kinds = sorted(p.kind for p in list_packs(published_packs_dir))
     _run_schematrons(published_packs_dir, kinds, valid_119_bytes)
