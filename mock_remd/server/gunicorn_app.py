@@ -82,7 +82,8 @@ class GunicornServer(BaseApplication):
         cfg = {
             "bind": [f"fd://{self.listener.fileno()}"] if self.listener is not None else [f"{s.host}:{s.port}"],
             "workers": 1 if self.single_process else s.workers,
-            "worker_class": "gthread",
+            # gthread whose event loop reads each request whole before a thread serves it
+            "worker_class": "mock_remd.server.buffering_worker.BufferingWorker",
             "threads": s.threads,
             "reuse_port": False,
             "timeout": 120,

@@ -1,0 +1,369 @@
+"""A gunicorn worker that reads each request whole before a thread serves it.
+
+gunicorn's ``gthread`` worker hands a connection to a request thread as soon as its first bytes
+arrive; the thread then blocks reading headers and body. Sixteen clients sending one byte a second
+held every thread of a two-worker server, and nothing, not even ``/health``, was answered.
+
+Here the worker's event loop (the selector gthread already runs) reads requests without blocking,
+framed by h11 (a well-kept HTTP/1.1 parser), and gives a connection to a thread only when its
+request is complete (or broken: gunicorn's own parser then answers the error). So:
+
+* request threads only ever work on complete requests: slow clients cost a buffer, not a thread;
+* a request must arrive within :data:`HEADER_TIMEOUT` (headers) and :data:`BODY_TIMEOUT` (body),
+  else the connection is closed;
+* at most :data:`PER_CLIENT` incomplete requests per client address and :data:`PENDING_LIMIT` in
+  all are kept per worker: beyond that the oldest incomplete one is dropped, so a new request
+  (``/health``, a registration) always gets in;
+* a body over :data:`SPOOL_BYTES` is spooled to a temporary file, not kept in worker memory;
+* gunicorn's own error pages (400, 414, 431 …) are replaced by a SOAP Fault on the SOAP endpoint
+  and a JSON error elsewhere.
+"""
+
+from __future__ import annotations
+
+import collections
+import contextlib
+import ctypes
+import ctypes.util
+import errno
+import json
+import re
+import selectors
+import socket
+import tempfile
+import threading
+import time
+from functools import partial
+from typing import Any
+
+import h11
+from gunicorn.workers.gthread import TConn, ThreadWorker
+
+from mock_remd.soap.faults import SoapFault, render_fault
+
+#: seconds for the request line and headers, from the first byte (or from accept)
+HEADER_TIMEOUT = 10.0
+#: seconds for the body, from the end of the headers
+BODY_TIMEOUT = 60.0
+#: incomplete requests kept per client address (per worker process)
+PER_CLIENT = 32
+#: incomplete requests kept in all (per worker process)
+PENDING_LIMIT = 512
+#: bodies above this are written to a temporary file while they arrive
+SPOOL_BYTES = 4 * 1024 * 1024
+#: largest request line plus headers h11 holds while framing (gunicorn's own limits answer 414/431)
+MAX_HEAD_BYTES = 64 * 1024
+#: bytes read per readiness event (fairness between connections)
+READ_CHUNK = 256 * 1024
+
+#: the request a thread serves (for answering gunicorn's refusals at the right endpoint)
+_serving = threading.local()
+_SOAP_PATH = re.compile(r"^/(port/emdr|[0-9a-f]{13})/?$")
+
+
+class _Replay:
+    """What gunicorn's parser reads from: the buffered request, then nothing.
+
+    A connection is only handed over once its request is complete, so the parser never needs the
+    socket for it; a broken request ends where its bytes end (gunicorn then answers the error).
+    """
+
+    def __init__(self, spool: Any) -> None:
+        self.spool = spool
+
+    def recv(self, size: int) -> bytes:
+        return self.spool.read(size) if not self.spool.closed else b""
+
+    def rest(self) -> bytes:
+        """Bytes not read by the parser (a pipelined next request)."""
+        data = self.spool.read()
+        self.spool.close()
+        return data
+
+
+class _Pending:
+    """One request being read by the event loop."""
+
+    __slots__ = ("conn", "client", "started", "deadline", "events", "spool", "size", "head_done", "continued",
+                 "target")
+
+    def __init__(self, conn: BufferedConn, now: float) -> None:
+        self.conn = conn
+        self.client = conn.client[0] if isinstance(conn.client, tuple) else str(conn.client)
+        self.started = now
+        self.deadline = now + HEADER_TIMEOUT
+        self.events = h11.Connection(h11.SERVER, max_incomplete_event_size=MAX_HEAD_BYTES)
+        self.spool = tempfile.SpooledTemporaryFile(max_size=SPOOL_BYTES)  # noqa: SIM115 - closed by _Replay
+        self.size = 0
+        self.head_done = False
+        self.continued = False
+        self.target = ""
+
+    def feed(self, data: bytes) -> str:
+        """Take bytes from the socket; ``more``, ``complete`` or ``broken``."""
+        self.spool.write(data)
+        self.size += len(data)
+        if data:
+            self.events.receive_data(data)
+        while True:
+            try:
+                event = self.events.next_event()
+            except h11.RemoteProtocolError:
+                return "broken"
+            if event is h11.NEED_DATA:
+                return "more"
+            if isinstance(event, h11.Request) and not self.head_done:
+                self.head_done = True
+                self.target = event.target.decode("latin-1").split("?", 1)[0]
+                self.deadline = time.monotonic() + BODY_TIMEOUT
+                self.continued = any(k == b"expect" and v.lower() == b"100-continue" for k, v in event.headers)
+            elif isinstance(event, h11.EndOfMessage):
+                return "complete"
+            elif event is h11.PAUSED or isinstance(event, h11.ConnectionClosed):
+                return "complete" if self.head_done else "broken"
+
+    def eof(self) -> None:
+        """The client closed its side."""
+        with contextlib.suppress(h11.RemoteProtocolError):
+            self.events.receive_data(b"")
+
+
+class BufferedConn(TConn):
+    """A gthread connection whose parser reads the request the event loop buffered."""
+
+    replay: _Replay | None = None
+    #: the path of the request being served, as h11 read it ("" when its head was unreadable)
+    target: str = ""
+
+    def serve_from(self, spool: Any) -> None:
+        spool.seek(0)
+        self.replay = _Replay(spool)
+        self.data_ready = True
+        if self.parser is not None:  # a kept-alive connection: its parser reads the new request
+            self.parser.unreader.sock = self.replay
+
+    def unread(self) -> bytes:
+        """What was read beyond the request just served (a pipelined next one); the replay ends."""
+        rest = b""
+        if self.parser is not None:
+            rest = self.parser.unreader.take_buffered()
+        if self.replay is not None:
+            rest += self.replay.rest()
+            self.replay = None
+        return rest
+
+    def init(self) -> None:
+        super().init()
+        if self.replay is not None and self.parser is not None:
+            self.parser.unreader.sock = self.replay
+
+
+class BufferingWorker(ThreadWorker):
+    """gthread with requests read whole by the event loop (see the module docstring)."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.reading: dict[BufferedConn, _Pending] = {}
+        self.by_client: dict[str, collections.OrderedDict[BufferedConn, None]] = {}
+
+    def init_process(self) -> None:
+        _return_large_blocks_to_the_os()
+        super().init_process()
+
+    # ---- accepting and reading -------------------------------------------------------------------
+    def accept(self, listener: socket.socket) -> None:
+        try:
+            client_sock, client_addr = listener.accept()
+        except OSError as e:
+            if e.errno not in (errno.EAGAIN, errno.ECONNABORTED, errno.EWOULDBLOCK):
+                raise
+            return
+        self.nr_conns += 1
+        conn = BufferedConn(self.cfg, client_sock, client_addr, listener.getsockname())
+        self._read_request(conn, b"")
+
+    def on_client_socket_readable(self, conn: BufferedConn, client: socket.socket) -> None:
+        self.poller.unregister(client)
+        self.keepalived_conns.remove(conn)
+        self._read_request(conn, b"")
+
+    def _read_request(self, conn: BufferedConn, first: bytes) -> None:
+        pending = _Pending(conn, time.monotonic())
+        self._admit(pending)
+        state = pending.feed(first) if first else "more"
+        if state == "more":
+            state = self._drain(pending)
+        if state == "more":
+            conn.sock.setblocking(False)
+            self.poller.register(conn.sock, selectors.EVENT_READ, partial(self._on_readable, pending))
+            return
+        self._settle(pending, state, registered=False)
+
+    def _on_readable(self, pending: _Pending, _sock: Any) -> None:
+        state = self._drain(pending)
+        if state != "more":
+            self._settle(pending, state, registered=True)
+
+    def _drain(self, pending: _Pending) -> str:
+        """Read what the socket has (non-blocking); the request's state afterwards."""
+        sock = pending.conn.sock
+        for _ in range(8):
+            try:
+                data = sock.recv(READ_CHUNK)
+            except (BlockingIOError, InterruptedError):
+                return "more"
+            except OSError:
+                return "gone"
+            if not data:
+                pending.eof()
+                return "broken" if pending.size else "gone"
+            state = pending.feed(data)
+            if state != "more":
+                return state
+            if pending.head_done and pending.continued:
+                pending.continued = False
+                with contextlib.suppress(OSError):
+                    sock.send(b"HTTP/1.1 100 Continue\r\n\r\n")
+        return "more"
+
+    def _settle(self, pending: _Pending, state: str, *, registered: bool) -> None:
+        """The request is complete (or broken): to a request thread; or the client is gone: close."""
+        self._forget(pending, registered=registered)
+        conn = pending.conn
+        if state == "gone" or (state == "broken" and pending.head_done):
+            if state == "broken":  # the body's framing is broken (a bad chunk size): the client's error
+                with contextlib.suppress(OSError):
+                    conn.sock.setblocking(True)
+                    conn.sock.sendall(refusal(400, pending.target))
+            pending.spool.close()
+            self.nr_conns -= 1
+            conn.close()
+            return
+        conn.sock.setblocking(True)
+        conn.target = pending.target
+        conn.serve_from(pending.spool)
+        self.enqueue_req(conn)
+
+    # ---- limits ----------------------------------------------------------------------------------
+    def _admit(self, pending: _Pending) -> None:
+        self.reading[pending.conn] = pending
+        mine = self.by_client.setdefault(pending.client, collections.OrderedDict())
+        mine[pending.conn] = None
+        while len(mine) > PER_CLIENT:
+            self._drop(self.reading[next(iter(mine))])
+        while len(self.reading) > PENDING_LIMIT:
+            self._drop(next(iter(self.reading.values())))
+
+    def _forget(self, pending: _Pending, *, registered: bool) -> None:
+        self.reading.pop(pending.conn, None)
+        mine = self.by_client.get(pending.client)
+        if mine is not None:
+            mine.pop(pending.conn, None)
+            if not mine:
+                del self.by_client[pending.client]
+        if registered:
+            with contextlib.suppress(KeyError, ValueError, OSError):
+                self.poller.unregister(pending.conn.sock)
+
+    def _drop(self, pending: _Pending) -> None:
+        """Close an incomplete request (too slow, or pushed out by newer ones)."""
+        self._forget(pending, registered=True)
+        pending.spool.close()
+        self.nr_conns -= 1
+        pending.conn.close()
+
+    def murder_pending(self) -> None:
+        super().murder_pending()
+        now = time.monotonic()
+        for pending in [p for p in self.reading.values() if p.deadline <= now or not self.alive]:
+            self._drop(pending)
+
+    # ---- after a request -------------------------------------------------------------------------
+    def finish_request(self, conn: BufferedConn, fs: Any) -> None:
+        # a pipelined next request read along with this one is framed again before it is served
+        rest = conn.unread()
+        if rest and not fs.cancelled() and fs.result() and self.alive:
+            self._read_request(conn, rest)
+            return
+        super().finish_request(conn, fs)
+
+    # ---- errors gunicorn answers itself ----------------------------------------------------------
+    def handle(self, conn: BufferedConn) -> Any:
+        _serving.target = conn.target
+        return super().handle(conn)
+
+    def handle_error(self, req: Any, client: Any, addr: Any, exc: BaseException) -> None:
+        """gunicorn's parser refused the request: answer as the endpoint would (SOAP Fault or JSON)."""
+        status = _status_of(exc)
+        if status >= 500:
+            self.log.exception("error handling a request")
+        else:
+            self.log.warning("refused request from %s: %s (%s)", (addr or ("",))[0], status, type(exc).__name__)
+        with contextlib.suppress(OSError):
+            path = getattr(req, "path", None) if req is not None else None
+            client.sendall(refusal(status, path or getattr(_serving, "target", "") or None))
+
+
+def refusal(status: int, path: str | None) -> bytes:
+    """A whole HTTP answer refusing a request: a SOAP 1.1 Fault on the SOAP endpoint (or when the path
+    is unknown), a JSON error elsewhere; the connection closes after it."""
+    if path is None or _SOAP_PATH.match(path):
+        text = _SOAP_REASONS.get(status, _SOAP_REASONS[400])
+        code = "Client.BadHttpRequest" if status < 500 else "Server.InternalError"
+        _, ctype, body = render_fault(SoapFault(code, text, http_status=status), "1.1")
+    else:
+        ctype = "application/json; charset=utf-8"
+        body = json.dumps({"error": _JSON_REASONS.get(status, _JSON_REASONS[400]), "detail": None},
+                          ensure_ascii=False).encode()
+    head = (f"HTTP/1.1 {status} {_REASONS.get(status, 'Bad Request')}\r\nConnection: close\r\n"
+            f"Content-Type: {ctype}\r\nContent-Length: {len(body)}\r\n\r\n")
+    return head.encode("latin-1") + body
+
+
+_REASONS = {400: "Bad Request", 414: "URI Too Long", 431: "Request Header Fields Too Large",
+            500: "Internal Server Error", 501: "Not Implemented"}
+_SOAP_REASONS = {
+    400: "Запрос не разобран: нарушен протокол HTTP",
+    500: "Внутренняя ошибка",
+    414: "Строка запроса HTTP слишком длинная",
+    431: "Заголовки запроса HTTP слишком велики",
+    501: "Кодирование Transfer-Encoding не поддерживается",
+}
+_JSON_REASONS = {
+    400: "запрос не разобран: нарушен протокол HTTP",
+    500: "внутренняя ошибка",
+    414: "строка запроса HTTP слишком длинная",
+    431: "заголовки запроса HTTP слишком велики",
+    501: "кодирование Transfer-Encoding не поддерживается",
+}
+
+
+def _status_of(exc: BaseException) -> int:
+    from gunicorn.http import errors as e
+
+    if isinstance(exc, e.LimitRequestLine):
+        return 414
+    if isinstance(exc, e.LimitRequestHeaders):
+        return 431
+    if isinstance(exc, e.UnsupportedTransferCoding):
+        return 501
+    if isinstance(exc, e.ParseException | e.NoMoreData | ValueError):
+        return 400
+    return 500
+
+
+def _return_large_blocks_to_the_os() -> None:
+    """Large allocations (request bodies, decoded documents) by ``mmap``, so freeing them gives the
+    memory back to the system instead of growing the heap (60 MB requests left ~250 MB per worker).
+
+    glibc only; elsewhere nothing changes.
+    """
+    name = ctypes.util.find_library("c")
+    if not name:
+        return
+    try:
+        libc = ctypes.CDLL(name)
+        m_mmap_threshold = -3
+        libc.mallopt(m_mmap_threshold, 1024 * 1024)
+    except (OSError, AttributeError):
+        pass

@@ -1,0 +1,165 @@
+"""Issue 14, findings 3 and 9, against a real ``mock-remd serve`` (gunicorn, two workers, SQLite file):
+
+* 200 connections that send their headers or bodies one byte at a time do not stop the server:
+  ``/health`` and a registration are answered while they are held;
+* requests gunicorn's parser refuses (request line too long, headers too large, garbage) are
+  answered on the SOAP endpoint with a SOAP Fault, not gunicorn's HTML page;
+* 60 MB requests do not leave the workers hundreds of MB larger.
+
+Raw sockets play the clients (stdlib ``socket``), as a careless or hostile client would.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import socket
+import subprocess
+import threading
+import time
+from pathlib import Path
+
+import pytest
+import requests
+from instances import start_serve, stop, wait_ready, write_config
+from remd_requests import post, register_request, sync_status
+
+from mock_remd.soap.builders import attachment, register_envelope
+
+SLOW = 200
+
+
+@pytest.fixture
+def served(tmp_path, sink):
+    config = write_config(tmp_path, sink.url)
+    log = tmp_path / "serve.log"
+    proc, url = start_serve(f"sqlite:///{tmp_path / 'remd.db'}", config, log, workers=2, processors=1)
+    try:
+        wait_ready(proc, url, log)
+        yield proc, url, log
+    finally:
+        stop(proc)
+
+
+def _port(url: str) -> int:
+    return int(url.rsplit(":", 1)[1])
+
+
+class _Trickle:
+    """``count`` connections: half send their headers one byte at a time, half a declared body."""
+
+    def __init__(self, port: int, count: int) -> None:
+        self.socks: list[tuple[socket.socket, bytes]] = []
+        for i in range(count):
+            s = socket.create_connection(("127.0.0.1", port), timeout=5)
+            if i % 2:
+                s.sendall(b"POST /port/emdr HTTP/1.1\r\nHost: x\r\nContent-Type: text/xml\r\n"
+                          b"Content-Length: 100000\r\n\r\n<")
+                self.socks.append((s, b"x" * 100))
+            else:
+                self.socks.append((s, b"POST /port/emdr HTTP/1.1\r\nHost: x\r\nX-Slow: " + b"y" * 100))
+        self._stop = threading.Event()
+        self.closed_by_server = 0
+        self._thread = threading.Thread(target=self._run, daemon=True)
+        self._thread.start()
+
+    def _run(self) -> None:
+        offset = 0
+        while not self._stop.wait(1.0):  # one byte a second on every connection
+            for s, data in list(self.socks):
+                try:
+                    s.send(data[offset % len(data):offset % len(data) + 1])
+                except OSError:
+                    self.socks.remove((s, data))
+                    self.closed_by_server += 1
+            offset += 1
+
+    def close(self) -> None:
+        self._stop.set()
+        self._thread.join(5)
+        for s, _ in self.socks:
+            with contextlib.suppress(OSError):
+                s.close()
+
+
+def test_two_hundred_slow_connections_do_not_stop_the_server(served, sink):
+    _proc, url, _log = served
+    trickle = _Trickle(_port(url), SLOW)
+    try:
+        time.sleep(1.5)  # let every slow connection be accepted and start trickling
+        assert requests.get(url + "/health", timeout=5).status_code == 200
+        req = register_request()
+        resp = post(url + "/port/emdr", register_envelope(req, version="1.2"))
+        assert sync_status(resp) == "success"
+        assert sink.wait_for(req.message_id, timeout=15).status == "success"
+        assert requests.get(url + "/ready", timeout=5).status_code == 200
+    finally:
+        trickle.close()
+
+
+def _raw(port: int, data: bytes) -> bytes:
+    with socket.create_connection(("127.0.0.1", port), timeout=10) as s:
+        s.sendall(data)
+        chunks = []
+        while True:
+            try:
+                chunk = s.recv(65536)
+            except OSError:
+                break
+            if not chunk:
+                break
+            chunks.append(chunk)
+    return b"".join(chunks)
+
+
+@pytest.mark.parametrize(
+    ("request_bytes", "status"),
+    [
+        (b"POST /port/emdr?" + b"a" * 9000 + b" HTTP/1.1\r\nHost: x\r\n\r\n", b"414"),
+        (b"POST /port/emdr HTTP/1.1\r\nHost: x\r\nX-Big: " + b"b" * 9000 + b"\r\nContent-Length: 0\r\n\r\n", b"431"),
+        (b"POST /port/emdr HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\nzz\r\nabc\r\n0\r\n\r\n", b"400"),
+        (b"\x16\x03\x01 garbage\r\n\r\n", b"400"),
+    ],
+)
+def test_soap_endpoint_answers_soap_faults_not_gunicorn_html(served, request_bytes, status):
+    _proc, url, _log = served
+    answer = _raw(_port(url), request_bytes)
+    head, _, body = answer.partition(b"\r\n\r\n")
+    assert head.split(b" ")[1] == status, answer[:300]
+    assert b"<html" not in body.lower()
+    assert b"Fault" in body and b"Envelope" in body, body[:300]
+
+
+def test_admin_paths_answer_json_errors(served):
+    _proc, url, _log = served
+    answer = _raw(_port(url), b"GET /_admin/systems HTTP/1.1\r\nHost: x\r\nX-Big: " + b"b" * 9000 + b"\r\n\r\n")
+    head, _, body = answer.partition(b"\r\n\r\n")
+    assert head.split(b" ")[1] == b"431" and body.startswith(b"{\"error\"")
+
+
+def _rss_mb(pid: int) -> float:
+    """Resident memory of ``pid``'s child processes, MiB (from /proc)."""
+    kids = subprocess.run(["pgrep", "-P", str(pid)], capture_output=True, text=True).stdout.split()
+    total = 0
+    for k in kids:
+        with contextlib.suppress(OSError):
+            for line in Path(f"/proc/{k}/status").read_text().splitlines():
+                if line.startswith("VmRSS:"):
+                    total += int(line.split()[1])
+    return total / 1024
+
+
+@pytest.mark.skipif(not Path("/proc/self/status").exists(), reason="needs /proc")
+def test_large_bodies_do_not_stay_in_worker_memory(served, sink):
+    proc, url, _log = served
+    big = os.urandom(44 * 1024 * 1024)  # 44 MB of document: a 60 MB envelope once base64-encoded
+    before = _rss_mb(proc.pid)
+    for _ in range(3):
+        req = register_request()
+        req.document = attachment(big)
+        resp = post(url + "/port/emdr", register_envelope(req, version="1.2"))
+        assert resp.status_code == 200
+    time.sleep(1)  # the answers are sent; let the workers settle
+    grown = _rss_mb(proc.pid) - before
+    print(f"HTTP workers + background process RSS grew by {grown:.0f} MiB after three 60 MB requests")
+    assert grown < 200, grown
