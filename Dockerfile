@@ -9,8 +9,12 @@
 #               docker build --build-arg PACKS=all .     (or PACKS="119 186"; PACKS_SOURCE=URL of a 1C-layout ZIP)
 #               or mounted: -v ./packs:/packs:ro  (a folder made by mock-remd packs import|download)
 #   /nsi        dictionary exports:            -v ./nsi:/nsi:ro     -e MOCK_REMD_NSI_DIR=/nsi
-#   /data       the SQLite store (the working directory of the server)
-FROM python:3.11-slim
+#   /data       the SQLite store (the working directory of the server); the server runs as uid 10001:
+#               use a named volume, or a host folder that uid owns (chown -R 10001 DIR), else
+#               `serve` stops with one sentence saying so
+#
+# Debian bookworm, pinned: trixie (today's python:3.11-slim) has no libengine-gost-openssl.
+FROM python:3.11-slim-bookworm
 
 # The GOST provider/engine for Streebog digests, from Debian (not pinned: Debian security updates
 # replace the exact version in the archive, which would break the build).

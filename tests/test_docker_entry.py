@@ -70,7 +70,8 @@ def exec_form(word: str) -> list[str]:
 def test_dockerfile_conventions():
     ins = instructions()
     words = [w for w, _ in ins]
-    assert ins[0] == ("FROM", "python:3.11-slim")
+    # bookworm, not the moving python:3.11-slim (trixie: no libengine-gost-openssl, the build failed)
+    assert ins[0] == ("FROM", "python:3.11-slim-bookworm")
     assert any(w == "RUN" and "libengine-gost-openssl" in r for w, r in ins)
     assert ("EXPOSE", "8080") in ins and words.count("EXPOSE") == 1
     user = [r for w, r in ins if w == "USER"]
@@ -159,3 +160,28 @@ def test_image_command_outside_docker(tmp_path):
 ])
 def test_healthcheck_default_url(env, url):
     assert default_url(env) == url
+
+
+def test_unwritable_data_folder_is_one_sentence(tmp_path):
+    """A host folder the server may not write, mounted on /data (in the image: owned by root, the
+    server runs as uid 10001): the image's CMD stops with one sentence naming the folder and the fix,
+    not a SQLAlchemy traceback. Here the folder is made immutable (``chattr +i``), which even root
+    cannot write."""
+    data = tmp_path / "data"
+    data.mkdir()
+    if subprocess.run(["chattr", "+i", str(data)], capture_output=True).returncode != 0:
+        pytest.skip("chattr +i is not available here (needs root and ext4/xfs)")
+    try:
+        env = {k: v for k, v in os.environ.items() if not k.startswith("MOCK_REMD_")}
+        env.update(image_env())
+        env.update({"MOCK_REMD_HOST": "127.0.0.1", "MOCK_REMD_PORT": str(_free_port()),
+                    "MOCK_REMD_SCENARIOS_DIR": str(ROOT / "scenarios"),
+                    "MOCK_REMD_DB_URL": f"sqlite:///{data}/mock-remd.db",
+                    "PATH": f"{BIN}{os.pathsep}{env.get('PATH', '')}"})
+        done = subprocess.run(exec_form("CMD"), env=env, cwd=tmp_path, capture_output=True, text=True, timeout=60)
+    finally:
+        subprocess.run(["chattr", "-i", str(data)], capture_output=True)
+    assert done.returncode == 2
+    lines = done.stderr.strip().splitlines()
+    assert len(lines) == 1, done.stderr
+    assert str(data) in lines[0] and "chown" in lines[0] and "Traceback" not in done.stderr

@@ -61,6 +61,10 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "serve.db_driver": ("{setting} {url}: драйвер PostgreSQL не установлен (pip install 'mock-remd[postgres]')",
                         "{setting} {url}: the PostgreSQL driver is not installed (pip install 'mock-remd[postgres]')"),
     "serve.db_unreachable": ("база данных {url} недоступна: {reason}", "the database {url} is unreachable: {reason}"),
+    "serve.db_not_writable": ("{path} недоступен для записи пользователю uid {uid}: отдайте его этому пользователю "
+                              "(chown -R {uid} …) или используйте именованный том",
+                              "{path} is not writable by uid {uid}: give it to that user (chown -R {uid} …) "
+                              "or use a named volume"),
     "serve.db_failed": ("база данных {url} не открывается", "cannot open the database {url}"),
     # ---- network failures (one sentence; details only with --verbose and in the log) ---------------
     "net.refused": ("сервер {where} отказал в соединении", "the server at {where} refused the connection"),

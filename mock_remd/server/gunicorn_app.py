@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import errno
 import logging
+import os
 import socket
 import sys
 import threading
@@ -168,6 +169,22 @@ def serve(settings: Settings) -> int:
     return 0
 
 
+def _check_sqlite_folder(url: str) -> None:
+    """A SQLite file needs a folder this user may write (the database, its WAL and lock files): a
+    host folder owned by root mounted on the image's ``/data`` is refused with the fix in one sentence."""
+    from mock_remd.store.engine import sqlite_file
+
+    path = sqlite_file(url)
+    if path is None:
+        return
+    folder = path.parent
+    while not folder.exists() and folder != folder.parent:
+        folder = folder.parent
+    for target in (folder, path):
+        if target.exists() and not os.access(target, os.W_OK):
+            raise ServeError("serve.db_not_writable", path=str(target), uid=os.getuid())
+
+
 def check_database(settings: Settings) -> None:
     """Create the schema and load the systems; :class:`ServeError` when the database cannot be used."""
     from sqlalchemy.engine import make_url
@@ -179,6 +196,7 @@ def check_database(settings: Settings) -> None:
         shown = make_url(settings.db_url).render_as_string(hide_password=True)
     except ArgumentError as exc:
         raise ServeError("config.db_kind", setting=settings.label("db_url"), value=settings.db_url) from exc
+    _check_sqlite_folder(settings.db_url)
     try:
         prepare_store(settings)
     except ModuleNotFoundError as exc:

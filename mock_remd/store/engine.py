@@ -33,6 +33,15 @@ def normalize_url(url: str) -> str:
     return url
 
 
+def sqlite_file(url: str) -> Path | None:
+    """The file of a SQLite URL (None for an in-memory store or another database)."""
+    url = normalize_url(url)
+    if not url.startswith("sqlite") or url in ("sqlite://", "sqlite:///:memory:") or "mode=memory" in url:
+        return None
+    path = url.split("sqlite:///", 1)[-1].split("?", 1)[0]
+    return Path(path) if path else None
+
+
 class Database:
     """An engine plus the transaction discipline of its backend."""
 
