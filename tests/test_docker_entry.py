@@ -175,7 +175,7 @@ def test_unwritable_data_folder_is_one_sentence(tmp_path):
         env = {k: v for k, v in os.environ.items() if not k.startswith("MOCK_REMD_")}
         env.update(image_env())
         env.update({"MOCK_REMD_HOST": "127.0.0.1", "MOCK_REMD_PORT": str(_free_port()),
-                    "MOCK_REMD_SCENARIOS_DIR": str(ROOT / "scenarios"),
+                    "MOCK_REMD_SCENARIOS_DIR": str(ROOT / "scenarios"), "MOCK_REMD_PACKS_DIR": str(tmp_path),
                     "MOCK_REMD_DB_URL": f"sqlite:///{data}/mock-remd.db",
                     "PATH": f"{BIN}{os.pathsep}{env.get('PATH', '')}"})
         done = subprocess.run(exec_form("CMD"), env=env, cwd=tmp_path, capture_output=True, text=True, timeout=60)
