@@ -137,3 +137,15 @@ def test_callback_delays_in_the_settings_are_bounded():
         with pytest.raises(ConfigError) as info:
             Settings.load(values, environ={}).check()
         assert "0" in info.value.text("ru") and "MOCK_REMD_CALLBACK" in info.value.text("ru")
+
+
+def test_admin_api_values_a_database_cannot_take_are_4xx(server):
+    nul = requests.get(f"{server.url}/_admin/callbacks", params={"local_uid": "a\x00b"}, timeout=10)
+    assert nul.status_code == 400 and "local_uid" in nul.json()["error"]
+    body = requests.put(f"{server.url}/_admin/systems/x", json={"mnemonic": "x", "client_entity_id": "c\x00"}, timeout=10)
+    assert body.status_code == 400 and "client_entity_id" in body.json()["error"]
+    assert requests.get(f"{server.url}/_admin/callbacks/{10**25}", timeout=10).status_code == 404
+    offset = requests.get(f"{server.url}/_admin/documents", params={"offset": str(10**25)}, timeout=10)
+    assert offset.status_code == 400 and "offset" in offset.json()["error"]
+    for resp in (nul, body, offset):
+        assert_clean(resp.text, "admin 4xx")

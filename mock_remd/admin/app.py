@@ -21,11 +21,27 @@ from mock_remd.catalog.incidents import record_incident
 from mock_remd.core.model import normalize_message_id
 from mock_remd.core.systems import SystemError_, normalize_system
 from mock_remd.server.runtime import Runtime
-from mock_remd.store.faults import is_server_fault
+from mock_remd.store.faults import is_bad_value, is_server_fault
 
 log = logging.getLogger(__name__)
 
 MAX_LIMIT = 1000
+#: largest row id (a 64-bit key): a bigger one in a path is simply not found
+MAX_ID = 2**63 - 1
+
+
+def _nul_free(value: Any, where: str) -> None:
+    """ApiError 400 naming the parameter when a value holds a NUL character (no database keeps one)."""
+    if isinstance(value, str):
+        if "\x00" in value:
+            raise ApiError(400, f"{where}: недопустимый символ NUL (\\u0000) в значении")
+    elif isinstance(value, dict):
+        for k, v in value.items():
+            _nul_free(str(k), where)
+            _nul_free(v, f"{where}.{k}" if where else str(k))
+    elif isinstance(value, list):
+        for i, v in enumerate(value):
+            _nul_free(v, f"{where}[{i}]")
 
 
 def _limit() -> tuple[int, int]:
@@ -35,8 +51,10 @@ def _limit() -> tuple[int, int]:
     except ValueError:
         raise ApiError(400, "limit и offset должны быть целыми числами",
                        {"limit": request.args.get("limit"), "offset": request.args.get("offset")}) from None
-    if limit < 1 or offset < 0:
-        raise ApiError(400, "limit должен быть ≥ 1, offset ≥ 0")
+    if limit < 1:
+        raise ApiError(400, f"limit {limit}: должен быть ≥ 1")
+    if not 0 <= offset <= MAX_ID:
+        raise ApiError(400, f"offset {offset}: должен быть от 0 до {MAX_ID}")
     return min(limit, MAX_LIMIT), offset
 
 
@@ -68,6 +86,9 @@ def create_admin_app(rt: Runtime) -> Flask:
         incident = record_incident(f"admin API {request.method} {request.path}")
         resp = jsonify(incident.as_answer())
         resp.status_code = 503 if is_server_fault(exc) else 500
+        if is_bad_value(exc):  # a value the database refuses (too long, out of range): the request's fault
+            resp = json_error(400, "значение в запросе не может быть сохранено или найдено (слишком длинное или вне "
+                                   "допустимого диапазона)", {"incident": incident.id})
         return resp
 
     @app.before_request
@@ -83,6 +104,18 @@ def create_admin_app(rt: Runtime) -> Flask:
             resp = json_error(401, "нужен токен администратора", "Authorization: Bearer <MOCK_REMD_ADMIN_TOKEN>")
             resp.headers["WWW-Authenticate"] = 'Bearer realm="mock-remd"'
             return resp
+        return None
+
+    @app.before_request
+    def _values_storable():
+        for key, value in request.args.items(multi=True):
+            _nul_free(key, "параметр")
+            _nul_free(value, f"параметр {key}")
+        if request.is_json:
+            _nul_free(request.get_json(silent=True), "тело JSON")
+        elif request.mimetype in ("application/x-www-form-urlencoded", "multipart/form-data"):
+            for key, value in request.form.items(multi=True):
+                _nul_free(value, f"поле {key}")
         return None
 
     # ---- health --------------------------------------------------------------------------------
@@ -241,7 +274,7 @@ def create_admin_app(rt: Runtime) -> Flask:
         )
         return jsonify({"items": [serialize.delivery(r) for r in rows], "total": total})
 
-    @app.get("/_admin/callbacks/<int:delivery_id>")
+    @app.get(f"/_admin/callbacks/<int(max={MAX_ID}):delivery_id>")
     def callbacks_get(delivery_id: int):
         row = rt.store.get_delivery(delivery_id)
         if row is None:
@@ -254,7 +287,7 @@ def create_admin_app(rt: Runtime) -> Flask:
         rt.wake()
         return jsonify({"status": "ok", "released": n})
 
-    @app.post("/_admin/callbacks/<int:delivery_id>/redeliver")
+    @app.post(f"/_admin/callbacks/<int(max={MAX_ID}):delivery_id>/redeliver")
     def callbacks_redeliver(delivery_id: int):
         row = rt.store.redeliver(delivery_id)
         if row is None:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from sqlalchemy.exc import DisconnectionError, IntegrityError, InterfaceError, OperationalError
+from sqlalchemy.exc import DataError, DisconnectionError, IntegrityError, InterfaceError, OperationalError
 from sqlalchemy.exc import TimeoutError as PoolTimeout
 
 
@@ -15,3 +15,8 @@ def is_server_fault(exc: BaseException) -> bool:
 def is_conflict(exc: BaseException) -> bool:
     """True when a write broke a uniqueness rule (a row with that key exists already)."""
     return isinstance(exc, IntegrityError)
+
+
+def is_bad_value(exc: BaseException) -> bool:
+    """True when the database refused a value itself (too long, out of range, a NUL character)."""
+    return isinstance(exc, DataError) or isinstance(exc, OverflowError)

@@ -79,7 +79,7 @@ def register(app: Flask, rt: Runtime) -> None:
             "callbacks": render_template("dashboard/_callbacks.html", story=story, doc=story.selected),
         })
 
-    @app.post("/_admin/ui/callbacks/<int:delivery_id>/redeliver")
+    @app.post("/_admin/ui/callbacks/<int(max=9223372036854775807):delivery_id>/redeliver")
     def ui_redeliver(delivery_id: int):
         row = rt.store.redeliver(delivery_id)
         if row is None:
