@@ -21,6 +21,8 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Protocol
 
+from mock_remd.catalog.incidents import safe_text
+
 PATIENT_INFO_WITH_SNILS = "Обязательны с указанием СНИЛС"
 PATIENT_INFO_REQUIRED = "Обязательны"
 PATIENT_INFO_OPTIONAL = "Не обязательны"
@@ -318,7 +320,7 @@ class KindRegistry:
                 self.reload_error = ""
             except (OSError, ValueError) as exc:
                 loaded = None
-                self.reload_error = str(exc)
+                self.reload_error = safe_text(exc, "выгрузка справочника 1520 не прочитана")
             assert self._base is not None
             base, version, source = self._base
             kinds = dict(base)
