@@ -135,7 +135,7 @@ def test_cda_r2_parts_are_required_for_every_kind(published_packs_dir: Path, val
 
 def _kind_290_document(valid_119_bytes: bytes) -> etree._Element:
     """The 119 example made a Протокол консультации Р7 (kind 290) without legalAuthenticator, as the
-    official 290 example is: its Schematron (290 Schematron v.1.7) asserts no legalAuthenticator."""
+    official 290 example is: its Schematron (v1.7) requires ClinicalDocument parts У1-1…У1-22, no legalAuthenticator."""
     doc = parse(valid_119_bytes)
     doc.find("hl7:templateId", NS).set("root", KIND_290_TEMPLATE)
     remove(doc, "/hl7:ClinicalDocument/hl7:legalAuthenticator")
