@@ -18,7 +18,7 @@ from asn1crypto import x509
 from lxml import etree
 
 from mock_remd.validation.report import Finding
-from mock_remd.validation.signatures import streebog
+from mock_remd.validation.signatures import openssl_gost, streebog, tlv
 from mock_remd.validation.signatures.gost import GostKeyError, GostPublicKey
 
 WSSE_NS = "http://docs.oasis-open.org/wss/2004/01/oasis-200401-wss-wssecurity-secext-1.0.xsd"
@@ -117,6 +117,12 @@ def _reference_digest(root: etree._Element, ref: etree._Element) -> bytes:
     return streebog.digest(_c14n(target, prefixes), bits)
 
 
+def _value_ok(key: GostPublicKey, spki: bytes, digest: bytes, value: bytes) -> bool:
+    """OpenSSL's GOST engine when it is there, else gostcrypto."""
+    verdict = openssl_gost.verify(spki, digest, value)
+    return verdict if verdict is not None else key.verify(digest, value)
+
+
 def check_wsse(envelope_root: etree._Element | None, *, verify_signature: bool = True) -> list[Finding]:
     """Findings about the envelope's ``wsse:Security`` signature; empty when absent or valid."""
     if envelope_root is None:
@@ -164,14 +170,16 @@ def check_wsse(envelope_root: etree._Element | None, *, verify_signature: bool =
     if cert is None:
         return [_f("NO_END_ENTITY_CERTIFICATE", "сертификат подписи (wsse:BinarySecurityToken) не найден или повреждён")]
     try:
-        key = GostPublicKey.from_spki(cert.public_key)
+        spki = tlv.encoded(cert.public_key)
+        key = GostPublicKey.from_spki_der(spki)
         value = _b64(signature.findtext(f"{{{DS_NS}}}SignatureValue"))
-    except GostKeyError as exc:  # our own sentence about the key
-        return [_f("SIGNATURE_VERIFICATION_ERROR", f"подпись не проверяется: {exc}")]
+    except GostKeyError:
+        return [_f("SIGNATURE_VERIFICATION_ERROR", "подпись не проверяется: открытый ключ сертификата не является "
+                                                   "ключом ГОСТ Р 34.10-2012 или не читается")]
     except (ValueError, binascii.Error):
         return [_f("SIGNATURE_VERIFICATION_ERROR", "подпись не проверяется: ds:SignatureValue не является "
                                                    "корректной строкой base64")]
     digest = streebog.digest(_c14n(signed_info), key.bits)
-    if not (key.verify(digest, value) or key.verify(digest, value[::-1])):
+    if not (_value_ok(key, spki, digest, value) or _value_ok(key, spki, digest, value[::-1])):
         findings.append(_f("SIGNATURE_VERIFICATION_ERROR", "значение подписи SignatureValue не верно"))
     return findings
