@@ -17,10 +17,8 @@ DIGEST_512 = "1.2.643.7.1.1.2.3"
 SIG_256 = "1.2.643.7.1.1.3.2"
 SIG_512 = "1.2.643.7.1.1.3.3"
 
-#: dotted OID -> asn1crypto name registered for it
+#: GOST R 34.10-2012 public-key OIDs -> short names (for messages; asn1crypto is never told them)
 KEY_NAMES = {KEY_256: "gost2012_256", KEY_512: "gost2012_512"}
-DIGEST_NAMES = {DIGEST_256: "streebog256", DIGEST_512: "streebog512"}
-SIG_NAMES = {SIG_256: "gost2012_256_streebog256", SIG_512: "gost2012_512_streebog512"}
 
 #: digest OID -> bit length
 DIGEST_BITS = {DIGEST_256: 256, DIGEST_512: 512}
@@ -73,7 +71,6 @@ INN_LE = "1.2.643.100.4"
 CONTENT_TYPE = "1.2.840.113549.1.9.3"
 MESSAGE_DIGEST = "1.2.840.113549.1.9.4"
 SIGNING_TIME = "1.2.840.113549.1.9.5"
-SIGNING_CERTIFICATE_V2 = "1.2.840.113549.1.9.16.2.47"
 SIGNED_DATA = "1.2.840.113549.1.7.2"
 
 
