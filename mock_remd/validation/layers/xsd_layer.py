@@ -10,6 +10,7 @@ libxml2, or by xmlschema); the report's details name the engine and the reason.
 from __future__ import annotations
 
 import logging
+import re
 import threading
 import warnings
 from pathlib import Path
@@ -36,6 +37,17 @@ def kind_of(ctx: DocumentContext) -> str:
     return ctx.kind.id if ctx.kind is not None else (ctx.requested_kind or "")
 
 
+#: an identity constraint selecting over the descendant axis (``xs:selector xpath=".//hl7:entry/…"``)
+_DESCENDANT_SELECTOR = re.compile(rb"""<(?:xs|xsd):selector\s+xpath\s*=\s*["']\s*\.//""")
+
+
+def _descendant_identity_constraints(path: Path) -> bool:
+    """True when the pack declares an ``xs:key``/``xs:unique`` whose selector uses ``.//``: xmlschema
+    then recurses without end over the recursive CDA content model (23 of the 24 published packs with
+    such a selector), so its error lists are not asked for."""
+    return any(_DESCENDANT_SELECTOR.search(f.read_bytes()) for f in path.parent.rglob("*.xsd"))
+
+
 def _xmlschema_for(path: Path) -> Any | None:
     """A lazily built ``xmlschema`` schema for full Xerces-like error lists (None if it cannot load)."""
     with _full_lock:
@@ -43,6 +55,10 @@ def _xmlschema_for(path: Path) -> Any | None:
             return None
         if path in _full_schemas:
             return _full_schemas[path]
+        if _descendant_identity_constraints(path):
+            log.info("XSD messages for %s come from libxml2 (descendant-axis identity constraints)", path)
+            _full_unusable.add(path)
+            return None
         try:
             import xmlschema
 
