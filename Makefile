@@ -3,7 +3,7 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-$(shell cat pyproject.toml | cksum | cut -d' ' -f1)
 
-.PHONY: run test bench bench-full lint install clean fuzz
+.PHONY: run test bench bench-full lint install clean fuzz soak
 
 $(BIN)/python:
 	$(PY) -m venv $(VENV)
@@ -25,7 +25,15 @@ test: $(STAMP)
 # property tests with many random examples (make test runs a small derandomized sample of the same)
 FUZZ_EXAMPLES ?= 300
 fuzz: $(STAMP)
-	MOCK_REMD_FUZZ_EXAMPLES=$(FUZZ_EXAMPLES) $(BIN)/pytest -q tests/test_property_answers.py $(PYTEST_ARGS)
+	MOCK_REMD_FUZZ_EXAMPLES=$(FUZZ_EXAMPLES) $(BIN)/pytest -q tests/test_property_answers.py tests/test_hostile_fuzz.py $(PYTEST_ARGS)
+
+# the hostile-input probes at full length (make test runs a short sample of each): two instances started
+# together ten times, kill -9 trials, 200 slow connections held past the timeouts; PostgreSQL parts need
+# MOCK_REMD_TEST_PG_URL
+soak: $(STAMP)
+	MOCK_REMD_RUN_SLOW=1 $(BIN)/pytest -q tests/test_hostile_instances.py tests/test_hostile_recovery.py \
+		tests/test_hostile_slow_clients.py tests/test_hostile_yaml.py tests/test_hostile_urls.py \
+		tests/test_hostile_credentials.py $(PYTEST_ARGS)
 
 bench: $(STAMP)
 	$(BIN)/python -m mock_remd.bench

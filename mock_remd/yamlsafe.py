@@ -151,10 +151,11 @@ def compose_documents(text: str | bytes, limits: YamlLimits = DEFAULT_LIMITS) ->
     Raises :class:`YamlLimitError` or :class:`YamlSyntaxError`.
     """
     source = _check_size(text, limits)
-    loader = _BoundedLoader(source, limits)
     nodes: list[yaml.Node] = []
     seen: dict[int, tuple[int, int]] = {}
+    loader = None
     try:
+        loader = _BoundedLoader(source, limits)  # the reader refuses control characters right here
         while loader.check_node():
             node = loader.get_node()
             if node is not None:
@@ -164,10 +165,11 @@ def compose_documents(text: str | bytes, limits: YamlLimits = DEFAULT_LIMITS) ->
         mark = exc.problem_mark or exc.context_mark
         raise YamlSyntaxError(exc.problem or exc.context or "syntax error",
                               line=mark.line + 1 if mark is not None else None) from exc
-    except yaml.YAMLError as exc:
-        raise YamlSyntaxError(str(exc)) from exc
+    except yaml.YAMLError as exc:  # e.g. the reader's "special characters are not allowed"
+        raise YamlSyntaxError(str(exc).splitlines()[0]) from exc
     finally:
-        loader.dispose()
+        if loader is not None:
+            loader.dispose()
     return nodes
 
 

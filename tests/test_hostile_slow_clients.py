@@ -171,3 +171,28 @@ def test_large_bodies_do_not_stay_in_worker_memory(tmp_path, sink):
         stop(proc)
     print(f"the HTTP worker's RSS grew by {grown:.0f} MiB after three 60 MB requests")
     assert grown < 130, grown  # was 186 MiB with gunicorn's gthread worker as it came
+
+
+@pytest.mark.slow
+def test_slow_connections_are_closed_after_the_timeouts_and_work_goes_on(served, sink):
+    """Soak: 200 slow connections for ~25 s, renewed as the server drops them, while 100 documents are
+    registered; every document is answered and called back, and the slow ones are closed (header 10 s,
+    or pushed out by newer ones)."""
+    from mock_remd.server.buffering_worker import HEADER_TIMEOUT
+
+    _proc, url, _log = served
+    trickle = _Trickle(_port(url), SLOW)
+    try:
+        reqs = []
+        deadline = time.monotonic() + HEADER_TIMEOUT * 2.5
+        while time.monotonic() < deadline and len(reqs) < 100:
+            req = register_request()
+            assert sync_status(post(url + "/port/emdr", register_envelope(req, version="1.2"))) == "success"
+            reqs.append(req)
+            time.sleep(0.2)  # a steady trickle of real work beside the slow clients
+        for req in reqs:
+            assert sink.wait_for(req.message_id, timeout=30).status == "success"
+        assert trickle.closed_by_server >= SLOW // 2, trickle.closed_by_server
+        assert requests.get(url + "/health", timeout=5).status_code == 200
+    finally:
+        trickle.close()

@@ -105,3 +105,22 @@ def test_config_file_bomb_is_one_line(tmp_path):
     assert done.returncode == 2
     lines = done.stderr.strip().splitlines()
     assert len(lines) == 1 and "expansion limit" in lines[0], done.stderr
+
+
+def test_conformance_plan_bomb_is_refused(make_server):
+    srv = make_server()
+    resp = requests.post(srv.url + "/_admin/conformance/runs", json={"system": "demo", "plan_yaml": BOMB}, timeout=30)
+    assert resp.status_code == 400
+    assert "expansion limit" in resp.text
+    assert requests.get(srv.url + "/health", timeout=5).status_code == 200
+
+
+def test_conformance_plan_file_bomb_is_refused(tmp_path):
+    folder = tmp_path / "scenarios" / "conformance"
+    folder.mkdir(parents=True)
+    (folder / "bomb.yaml").write_text(BOMB.replace("name: bomb\nrules: [*i]\n", "name: bomb\nplan: 1\nsteps: [*i]\n"))
+    from mock_remd.conformance.plan import PlanLibrary
+
+    plans, issues = PlanLibrary(str(tmp_path / "scenarios")).load()
+    assert "bomb" not in plans
+    assert any("limit" in i.message for i in issues)

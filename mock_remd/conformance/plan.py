@@ -28,9 +28,10 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
-from mock_remd.scenarios.lint import NAME_RE, _type_name
+from mock_remd.scenarios.lint import NAME_RE, _type_name, read_scenario_file
 from mock_remd.scenarios.lint import _Checker as ScenarioChecker
 from mock_remd.scenarios.loader import Issue, Node, ScenarioSyntaxError, parse_text
+from mock_remd.yamlsafe import YamlLimitError
 
 BUILTIN_DIR = Path(__file__).resolve().parent / "plans"
 #: the user's plans: this folder of the scenarios directory
@@ -274,7 +275,10 @@ class PlanLibrary:
         issues: list[Issue] = []
         for f in plan_files(self.folders):
             try:
-                text = f.read_text(encoding="utf-8")
+                text = read_scenario_file(f)
+            except YamlLimitError as exc:
+                issues.append(Issue(exc.reason, file=str(f)))
+                continue
             except (OSError, UnicodeDecodeError) as exc:
                 issues.append(Issue(f"cannot read the file: {getattr(exc, 'strerror', None) or 'not UTF-8 text'}", file=str(f)))
                 continue
@@ -301,8 +305,8 @@ def split_plan_files(paths: Iterable[str | Path]) -> tuple[list[Path], list[Path
             files = [p]
         for f in files:
             try:
-                text = f.read_text(encoding="utf-8") if f.is_file() else ""
-            except (OSError, UnicodeDecodeError):
+                text = read_scenario_file(f) if f.is_file() else ""
+            except (OSError, UnicodeDecodeError, YamlLimitError):  # the scenario linter says why
                 text = ""
             ctype = "application/json" if f.suffix.lower() == ".json" else ""
             (plans if text and is_plan_text(text, ctype) else others).append(f)
@@ -316,7 +320,12 @@ def lint_plan_files(files: Iterable[Path]) -> tuple[list[Plan], list[Issue]]:
     seen: dict[str, Path] = {}
     for f in files:
         ctype = "application/json" if f.suffix.lower() == ".json" else ""
-        plan, found = compile_plan(f.read_text(encoding="utf-8"), filename=str(f), content_type=ctype)
+        try:
+            text = read_scenario_file(f)
+        except YamlLimitError as exc:
+            issues.append(Issue(exc.reason, file=str(f)))
+            continue
+        plan, found = compile_plan(text, filename=str(f), content_type=ctype)
         issues.extend(found)
         if plan is None:
             continue
