@@ -23,6 +23,7 @@ from lxml import etree
 
 from mock_remd.validation.cda.published_requirements import PUBLISHED, PUBLISHED_SOURCE
 from mock_remd.validation.pack_index import select_pack
+from mock_remd.validation.schematron.xpath import split_operands
 
 SCH_NS = "http://purl.oclc.org/dsdl/schematron"
 MINZDRAV_OID = "1.2.643.5.1.13"
@@ -69,29 +70,6 @@ class PackRequirements:
 
     def requires(self, element: str) -> bool:
         return element in self.required
-
-
-def _top_level_split(test: str, word: str) -> list[str]:
-    """``test`` split on `` and ``/`` or `` outside quotes, brackets and parentheses."""
-    parts, depth, start, quote, i = [], 0, 0, "", 0
-    token = f" {word} "
-    while i < len(test):
-        ch = test[i]
-        if quote:
-            quote = "" if ch == quote else quote
-        elif ch in "'\"":
-            quote = ch
-        elif ch in "([":
-            depth += 1
-        elif ch in ")]":
-            depth -= 1
-        elif depth == 0 and test.startswith(token, i):
-            parts.append(test[start:i])
-            start = i = i + len(token)
-            continue
-        i += 1
-    parts.append(test[start:])
-    return parts
 
 
 def _strip_parens(atom: str) -> str:
@@ -144,9 +122,13 @@ def parse_requirements(sch: Path, source: str = "") -> PackRequirements:
             continue
         for assertion in rule.iter(f"{{{SCH_NS}}}assert"):
             test = " ".join((assertion.get("test") or "").split())
-            if len(_top_level_split(test, "or")) > 1:
-                continue  # an alternative is not a requirement of either side
-            for atom in _top_level_split(test, "and"):
+            try:
+                if len(split_operands(test, "or")) > 1:
+                    continue  # an alternative is not a requirement of either side
+                atoms = split_operands(test, "and")
+            except ValueError:  # not an expression we can read: it requires nothing we know of
+                continue
+            for atom in atoms:
                 found = _required_by(atom)
                 if found is None:
                     continue

@@ -56,6 +56,20 @@ def split_union(pattern: str) -> list[str]:
     return [p for p in parts if p]
 
 
+def split_operands(expr: str, operator: str) -> list[str]:
+    """Operands of a top-level ``a and b and c`` (``operator`` = ``and``/``or``); ``[expr]`` when the
+    expression has no such operator outside brackets, parentheses and literals."""
+    spaces = {i for i, _ in _scan(expr, " \t\r\n")}
+    parts, start = [], 0
+    for i in sorted(spaces):
+        end = i + 1 + len(operator)
+        if i >= start and expr[i + 1 : end] == operator and end in spaces:
+            parts.append(expr[start:i].strip())
+            start = end + 1
+    parts.append(expr[start:].strip())
+    return parts
+
+
 def pattern_to_select(branch: str) -> str:
     """A single path pattern as an expression selecting, from the document node, exactly the nodes it matches.
 
