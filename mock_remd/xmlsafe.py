@@ -47,12 +47,38 @@ def parse_bytes(data: bytes, *, max_bytes: int = DEFAULT_MAX_BYTES) -> etree._El
     Raises :class:`XmlTooLargeError`, :class:`UnsafeXmlError` or ``lxml.etree.XMLSyntaxError``.
     """
     if len(data) > max_bytes:
-        raise XmlTooLargeError(f"XML of {len(data)} bytes exceeds the limit of {max_bytes} bytes")
+        raise XmlTooLargeError(f"XML размером {len(data)} байт больше допустимых {max_bytes} байт")
     root = etree.fromstring(data, _parser())
     tree = root.getroottree()
     if tree.docinfo.doctype or (tree.docinfo.internalDTD is not None):
-        raise UnsafeXmlError("DOCTYPE declarations are not allowed")
+        raise UnsafeXmlError("объявления DOCTYPE не допускаются")
     return root
+
+
+#: libxml2's wording -> ours (a user never sees libxml2's English or its parser options)
+_SYNTAX_PROBLEMS: tuple[tuple[str, str], ...] = (
+    ("Excessive depth", "слишком глубокая вложенность элементов"),
+    ("Opening and ending tag mismatch", "закрывающий тег не совпадает с открывающим"),
+    ("Premature end of data", "документ оборван"),
+    ("EndTag: '</' not found", "документ оборван"),
+    ("Document is empty", "документ пуст"),
+    ("Start tag expected", "документ не начинается с элемента"),
+    ("Extra content at the end", "после корневого элемента есть лишнее содержимое"),
+    ("Input is not proper UTF-8", "текст не в кодировке UTF-8"),
+    ("not defined", "не объявлен префикс пространства имён"),
+    ("xmlParseEntityRef", "символ & не экранирован"),
+    ("AttValue", "значение атрибута не в кавычках"),
+    ("Attribute", "ошибка в атрибутах"),
+)
+
+
+def describe_syntax_error(exc: etree.XMLSyntaxError) -> str:
+    """One Russian sentence for a not-well-formed input: what is wrong and where (no libxml2 text)."""
+    msg = str(getattr(exc, "msg", "") or exc)
+    what = next((ours for needle, ours in _SYNTAX_PROBLEMS if needle in msg), "синтаксическая ошибка XML")
+    line, column = getattr(exc, "lineno", None), getattr(exc, "offset", None)
+    where = f" (строка {line}, столбец {column})" if line and column else (f" (строка {line})" if line else "")
+    return what + where
 
 
 def strip_bom(data: bytes) -> bytes:

@@ -18,6 +18,7 @@ from mock_remd.admin import serialize
 from mock_remd.admin.errors import ApiError, json_error
 from mock_remd.admin.openapi import openapi_document
 from mock_remd.catalog.incidents import record_incident
+from mock_remd.catalog.user_messages import pick_lang, say
 from mock_remd.core.model import normalize_message_id
 from mock_remd.core.systems import SystemError_, normalize_system
 from mock_remd.server.runtime import Runtime
@@ -44,18 +45,38 @@ def _nul_free(value: Any, where: str) -> None:
             _nul_free(v, f"{where}[{i}]")
 
 
-def _limit() -> tuple[int, int]:
+def _lang() -> str:
+    """The language of messages: English when the client's Accept-Language prefers it, else Russian."""
+    return pick_lang(request.headers.get("Accept-Language"))
+
+
+def _int_param(name: str, default: int, low: int, high: int | None = None) -> int:
+    """Query parameter ``name`` as an integer in [low, high]; a 400 naming the parameter otherwise."""
+    raw = request.args.get(name)
+    if raw is None or raw == "":
+        return default
     try:
-        limit = int(request.args.get("limit", 100))
-        offset = int(request.args.get("offset", 0))
+        value = int(raw)
     except ValueError:
-        raise ApiError(400, "limit и offset должны быть целыми числами",
-                       {"limit": request.args.get("limit"), "offset": request.args.get("offset")}) from None
-    if limit < 1:
-        raise ApiError(400, f"limit {limit}: должен быть ≥ 1")
-    if not 0 <= offset <= MAX_ID:
-        raise ApiError(400, f"offset {offset}: должен быть от 0 до {MAX_ID}")
-    return min(limit, MAX_LIMIT), offset
+        raise ApiError(400, say(_lang(), "query.not_int", name=name, value=raw), {"parameter": name}) from None
+    if value < low or (high is not None and value > high):
+        key = "query.range" if high is not None else "query.at_least"
+        raise ApiError(400, say(_lang(), key, name=name, value=raw, low=low, high=high), {"parameter": name})
+    return value
+
+
+def _choice_param(name: str, allowed: tuple[str, ...]) -> str:
+    """Query parameter ``name``, empty or one of ``allowed``; a 400 naming the parameter otherwise."""
+    value = request.args.get(name, "")
+    if value and value not in allowed:
+        raise ApiError(400, say(_lang(), "query.one_of", name=name, value=value, allowed=", ".join(allowed)),
+                       {"parameter": name})
+    return value
+
+
+def _limit() -> tuple[int, int]:
+    """``limit`` (≥ 1, default 100, at most MAX_LIMIT returned) and ``offset`` (≥ 0) of a list request."""
+    return min(_int_param("limit", 100, 1), MAX_LIMIT), _int_param("offset", 0, 0, MAX_ID)
 
 
 def _json_body() -> Any:
@@ -210,9 +231,7 @@ def create_admin_app(rt: Runtime) -> Flask:
     @app.get("/_admin/documents")
     def documents_list():
         limit, offset = _limit()
-        status = request.args.get("status", "")
-        if status and status not in ("pending", "registered", "rejected", "failed"):
-            raise ApiError(400, "status: ожидается pending, registered, rejected или failed", status)
+        status = _choice_param("status", ("pending", "registered", "rejected", "failed"))
         rows, total = rt.store.list_documents(status=status, system=request.args.get("system", ""),
                                               kind=request.args.get("kind", ""), limit=limit, offset=offset)
         return jsonify({"items": [serialize.document(r) for r in rows], "total": total})
@@ -262,9 +281,7 @@ def create_admin_app(rt: Runtime) -> Flask:
     @app.get("/_admin/callbacks")
     def callbacks_list():
         limit, offset = _limit()
-        status = request.args.get("status", "")
-        if status and status not in ("pending", "delivered", "dead"):
-            raise ApiError(400, "status: ожидается pending, delivered или dead", status)
+        status = _choice_param("status", ("pending", "delivered", "dead"))
         rows, total = rt.store.list_deliveries(
             relates_to=normalize_message_id(request.args.get("relates_to", "")),
             status="pending,sending" if status == "pending" else status,

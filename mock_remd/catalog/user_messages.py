@@ -84,6 +84,7 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "query.not_int": ("параметр {name}={value}: ожидалось целое число", "parameter {name}={value}: expected an integer"),
     "query.range": ("параметр {name}={value}: допустимо от {low} до {high}",
                     "parameter {name}={value}: allowed from {low} to {high}"),
+    "query.at_least": ("параметр {name}={value}: нужно не меньше {low}", "parameter {name}={value}: at least {low}"),
     "query.one_of": ("параметр {name}={value}: допустимые значения — {allowed}",
                      "parameter {name}={value}: expected one of {allowed}"),
     "query.not_time": ("параметр {name}={value}: ожидались дата и время ISO 8601",

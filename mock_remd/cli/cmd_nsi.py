@@ -91,8 +91,8 @@ def _kinds_note(result: ImportResult) -> str:
 
     kinds = import_nsi_1520(kinds_tsv(result.dictionary).splitlines())
     return (
-        f"  NSI 1520 (виды СЭМД): {len(kinds)} kinds readable by mock_remd.catalog.kinds.import_nsi_1520; "
-        f"the server loads them from this directory at start (load_kinds_from_nsi_dir)"
+        f"  NSI 1520 (document kinds): {len(kinds)} kinds; mock-remd serve and validate use them "
+        f"when this directory is their NSI directory (--nsi / MOCK_REMD_NSI_DIR)"
     )
 
 

@@ -13,7 +13,7 @@ from lxml import etree
 
 from mock_remd.soap.faults import SoapFault
 from mock_remd.soap.namespaces import SOAP11, SOAP12
-from mock_remd.xmlsafe import UnsafeXmlError, XmlTooLargeError, local_name, parse_bytes
+from mock_remd.xmlsafe import UnsafeXmlError, XmlTooLargeError, describe_syntax_error, local_name, parse_bytes
 from mock_remd.xmlsafe import text_of as _text
 
 
@@ -62,7 +62,7 @@ def parse_envelope(data: bytes, content_type: str | None = None, *, max_bytes: i
     except UnsafeXmlError as exc:
         raise SoapFault("Client.UnsafeXml", f"Недопустимый XML: {exc}") from exc
     except etree.XMLSyntaxError as exc:
-        raise SoapFault("Client.MalformedXml", f"Запрос не является корректным XML: {exc.msg}") from exc
+        raise SoapFault("Client.MalformedXml", f"Запрос не является корректным XML: {describe_syntax_error(exc)}") from exc
     ns = etree.QName(root).namespace
     if local_name(root) != "Envelope" or ns not in (SOAP11, SOAP12):
         raise SoapFault(

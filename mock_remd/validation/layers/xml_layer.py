@@ -6,7 +6,14 @@ from lxml import etree
 
 from mock_remd.validation.context import DocumentContext, ValidationSettings
 from mock_remd.validation.report import Finding, LayerReport
-from mock_remd.xmlsafe import UnsafeXmlError, XmlTooLargeError, local_name, parse_bytes, strip_bom
+from mock_remd.xmlsafe import (
+    UnsafeXmlError,
+    XmlTooLargeError,
+    describe_syntax_error,
+    local_name,
+    parse_bytes,
+    strip_bom,
+)
 
 CDA_NS = "urn:hl7-org:v3"
 
@@ -46,7 +53,7 @@ class XmlLayer:
             findings.append(
                 Finding(
                     "INVALID_CONTENT",
-                    f"Ошибка валидации СЭМД: Переданный файл не является валидным XML файлом: {exc.msg}",
+                    f"Ошибка валидации СЭМД: Переданный файл не является валидным XML файлом: {describe_syntax_error(exc)}",
                     rule="xml-wellformed",
                     line=line,
                 )
