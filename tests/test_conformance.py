@@ -204,19 +204,11 @@ def test_admin_api_and_dashboard_show_the_verdicts(verdicts, server):
     assert f'id="run-{verdicts["careless"]["run"]["id"]}" data-state="finished"' in page
 
 
-@pytest.mark.skipif(not (Path("/usr/bin/chromium").exists() and Path("/usr/bin/chromedriver").exists()),
-                    reason="Chromium not installed (apt-get install chromium chromium-driver; .ci/run does it)")
 def test_run_page_in_chromium(verdicts, server, tmp_path):
-    from selenium import webdriver
-    from selenium.webdriver.chrome.service import Service
+    from _browser import start_chromium
     from selenium.webdriver.common.by import By
 
-    opts = webdriver.ChromeOptions()
-    opts.binary_location = "/usr/bin/chromium"
-    for arg in ("--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage", "--no-first-run",
-                "--disable-background-networking", f"--user-data-dir={tmp_path / 'profile'}"):
-        opts.add_argument(arg)
-    driver = webdriver.Chrome(service=Service("/usr/bin/chromedriver"), options=opts)
+    driver = start_chromium()
     try:
         driver.get(f"{server.url}/conformance/{verdicts['careless']['run']['id']}")
         states = {e.get_attribute("id"): e.get_attribute("data-state")

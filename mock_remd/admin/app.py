@@ -100,6 +100,12 @@ def create_admin_app(rt: Runtime) -> Flask:
 
     @app.errorhandler(HTTPException)
     def _http_error(exc: HTTPException):
+        if not request.path.startswith(("/_admin", "/port", "/health", "/ready")):  # a dashboard page: a page
+            from flask import render_template
+
+            limit = rt.settings.max_request_bytes // (1024 * 1024)
+            key = "err.too_large" if exc.code == 413 else "err.http"
+            return render_template("dashboard/error.html", key=key, limit=limit, code=exc.code), exc.code or 500
         return json_error(exc.code or 500, exc.name, exc.description)
 
     @app.errorhandler(Exception)

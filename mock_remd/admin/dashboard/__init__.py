@@ -22,15 +22,66 @@ from mock_remd.store.clock import MSK, aware
 OPEN_ENDPOINTS = ("dashboard.login", "dashboard.static", "dashboard.set_lang")
 
 
+#: the one time format of the dashboard: Moscow time with the zone said (the admin API answers UTC)
+TIME_FORMAT = "%d.%m.%Y %H:%M:%S UTC+3"
+
+
 def _when(value: Any) -> str:
-    """A stored time (naive UTC) as Moscow time ``dd.mm.yyyy HH:MM:SS``."""
+    """A time (stored naive UTC, or ISO 8601 with an offset) as Moscow time ``dd.mm.yyyy HH:MM:SS UTC+3``."""
     if isinstance(value, str):
+        if not value.strip():
+            return ""
         try:
-            value = dt.datetime.fromisoformat(value)
+            value = dt.datetime.fromisoformat(value.strip().replace("Z", "+00:00"))
         except ValueError:
             return value
+    if isinstance(value, dt.date) and not isinstance(value, dt.datetime):
+        return value.strftime("%d.%m.%Y")
     a = aware(value) if isinstance(value, dt.datetime) else None
-    return a.astimezone(MSK).strftime("%d.%m.%Y %H:%M:%S") if a else ""
+    return a.astimezone(MSK).strftime(TIME_FORMAT) if a else ""
+
+
+def _day(value: Any) -> str:
+    """A date (``YYYY-MM-DD…``) as ``dd.mm.yyyy``."""
+    text = str(value or "")[:10]
+    try:
+        return dt.date.fromisoformat(text).strftime("%d.%m.%Y")
+    except ValueError:
+        return text
+
+
+def _skip_reason(lang: str, layer: Any) -> str:
+    """Why a layer (a stored ``as_dict`` or a report) did not run, and how to make it run, in ``lang``."""
+    from mock_remd.catalog.user_messages import skip_reason
+    from mock_remd.validation.report import skip_cause
+
+    get = layer.get if isinstance(layer, dict) else (lambda k, d="": getattr(layer, k, d))
+    reason = get("reason", "") or ""
+    return skip_reason(lang, get("cause", "") or skip_cause(reason), reason)
+
+
+def _active_scenarios(rt: Runtime) -> dict[str, list[str]]:
+    """Active scenario sets by scope ("" = every system), for the banner on every page."""
+    if rt.scenarios is None:
+        return {}
+    from mock_remd.admin.dashboard.scenarios_view import describe
+
+    try:
+        return {scope: names for scope, names in describe(rt.scenarios).active.items() if names}
+    except Exception:  # noqa: BLE001 - the banner must never take a page down; the page itself reports
+        return {}
+
+
+def _missing_validation(rt: Runtime) -> list[str]:
+    """Which deciding validation material is not installed: ``packs`` and/or ``nsi``."""
+    vs = rt.settings.validation_settings()
+    missing = []
+    if {"xsd", "schematron"} & set(vs.layers) and not (vs.packs_dir and vs.packs_dir.is_dir()
+                                                          and any(vs.packs_dir.iterdir())):
+        missing.append("packs")
+    if "nsi" in vs.layers and not (vs.nsi_dir and vs.nsi_dir.is_dir() and any(vs.nsi_dir.glob("*.json"))):
+        missing.append("nsi")
+    return missing
 
 
 def make_blueprint(rt: Runtime) -> Blueprint:
@@ -47,9 +98,15 @@ def make_blueprint(rt: Runtime) -> Blueprint:
     @bp.app_context_processor
     def _context() -> dict[str, Any]:
         lang = i18n.pick_lang(request.cookies.get(i18n.LANG_COOKIE))
-        return {"t": i18n.translator(lang), "lang": lang, "token_set": bool(rt.settings.admin_token)}
+        path = request.path
+        return {"t": i18n.translator(lang), "lang": lang, "token_set": bool(rt.settings.admin_token),
+                "skip_reason": lambda layer: _skip_reason(lang, layer),
+                "active_scenarios": _active_scenarios(rt),
+                "missing_validation": _missing_validation(rt)
+                if path == "/" or path.startswith(("/documents", "/validate")) else []}
 
     bp.add_app_template_filter(_when, "when")
+    bp.add_app_template_filter(_day, "day")
 
     def kind_name(code: str) -> str:
         kind = rt.kinds.get(code) if code else None

@@ -8,13 +8,14 @@ from urllib.parse import urlencode
 import requests
 from flask import Flask, jsonify, redirect, render_template, request
 
+from mock_remd.admin.dashboard import i18n
 from mock_remd.admin.dashboard.pages import page_number, safe_next
 from mock_remd.admin.dashboard.scenarios_view import error_text
 from mock_remd.admin.dashboard.story import load_story
 from mock_remd.admin.dashboard.timeline import TimelineFilter, timeline_page
 from mock_remd.admin.dashboard.tools import render_scenarios, render_systems
 from mock_remd.admin.errors import ApiError
-from mock_remd.catalog.incidents import network_failure
+from mock_remd.catalog.user_messages import network_failure as say_network_failure
 from mock_remd.delivery.callback_xml import ACTION, content_type, result_envelope
 from mock_remd.scenarios.engine import ScenarioError
 from mock_remd.server.runtime import Runtime
@@ -36,7 +37,7 @@ def sample_outcome(system: dict[str, Any]) -> dict[str, Any]:
     }
 
 
-def send_test_callback(system: dict[str, Any]) -> dict[str, Any]:
+def send_test_callback(system: dict[str, Any], lang: str = "ru") -> dict[str, Any]:
     """POST a sample ``registerDocumentResult`` to the system's callback URL; the MIS's status and body."""
     url = system.get("callback_url") or ""
     if not url:
@@ -50,7 +51,7 @@ def send_test_callback(system: dict[str, Any]) -> dict[str, Any]:
     try:
         resp = requests.post(url, data=body, headers=headers, timeout=TEST_TIMEOUT, allow_redirects=False)
     except requests.RequestException as exc:
-        return {"ok": False, "url": url, "error": network_failure(url, exc, timeout=TEST_TIMEOUT), "sent": body.decode()}
+        return {"ok": False, "url": url, "error": say_network_failure(lang, exc, url), "sent": body.decode()}
     return {"ok": 200 <= resp.status_code < 300, "url": url, "status": resp.status_code,
             "body": resp.text[:20000], "sent": body.decode()}
 
@@ -92,7 +93,8 @@ def register(app: Flask, rt: Runtime) -> None:
         system = rt.store.get_system(mnemonic)
         if system is None:
             raise ApiError(404, f"система {mnemonic} не найдена")
-        return render_systems(rt, tested=mnemonic, result=send_test_callback(system))
+        lang = i18n.pick_lang(request.cookies.get(i18n.LANG_COOKIE))
+        return render_systems(rt, tested=mnemonic, result=send_test_callback(system, lang))
 
     @app.post("/_admin/ui/scenarios/activate")
     def ui_scenarios_activate():
@@ -100,6 +102,11 @@ def register(app: Flask, rt: Runtime) -> None:
             raise ApiError(501, "сценарии ещё не поддерживаются этой сборкой")
         names = request.form.getlist("names")
         system = (request.form.get("system") or "").strip()
+        only = (request.form.get("only") or "").strip()
+        if only:  # the button next to one scenario: add it to what is active for that scope
+            active = rt.scenarios.describe().get("active") or {}
+            current = list(active.get(system or "*") or active.get(system) or [])
+            names = current + ([only] if only not in current else [])
         try:
             if names:
                 rt.scenarios.activate(names, system=system)
