@@ -44,7 +44,7 @@ def test_request_level_defect_is_kept(server, tmp_path, capsys, rule, code):
     status, out, err = send(capsys, str(doc), "--url", server.url, "--system", "demo", "--wait", "20")
     assert status == 1, out + err
     assert out.startswith("rejected:") and f"  {code}: " in out
-    assert f"sending {request} as it is" in err
+    assert f"отправляется сгенерированный запрос {request} как есть" in err
 
 
 def test_request_level_defect_with_rebuilding_options_is_refused(server, tmp_path, capsys):

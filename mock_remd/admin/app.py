@@ -100,7 +100,8 @@ def create_admin_app(rt: Runtime) -> Flask:
 
     @app.errorhandler(HTTPException)
     def _http_error(exc: HTTPException):
-        if not request.path.startswith(("/_admin", "/port", "/health", "/ready")):  # a dashboard page: a page
+        page = not request.path.startswith(("/_admin", "/port", "/health", "/ready"))
+        if page and (exc.code == 413 or "text/html" in request.headers.get("Accept", "")):  # a browser: a page
             from flask import render_template
 
             limit = rt.settings.max_request_bytes // (1024 * 1024)

@@ -181,7 +181,9 @@ def run(args: argparse.Namespace) -> int:
                 if lang == "ru" else (
                 f"{args.file} was made by generate --invalid {rule}: the defect is in the registerDocument "
                 f"request, which send would rebuild correctly; send the request itself: mock-remd send {where}"))
-        print(f"mock-remd send: {args.file} breaks rule {rule} in its request: sending {generated} as it is",
+        print(f"mock-remd send: {args.file} нарушает правило {rule} в запросе — отправляется сгенерированный "
+              f"запрос {generated} как есть" if lang == "ru" else
+              f"mock-remd send: {args.file} breaks rule {rule} in its request: sending {generated} as it is",
               file=sys.stderr)
         args.file = generated
         return run(args)
