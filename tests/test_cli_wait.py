@@ -85,13 +85,17 @@ def test_never_ready_exits_1_with_the_last_status(starting, capsys):
     assert main(["wait", srv.url, "--timeout", "0.6"]) == 1
     out, err = capsys.readouterr()
     assert out == ""
-    assert err.strip() == f"{srv.url} not ready after 0.6 s (HTTP 503)"
+    where = srv.url.split("//", 1)[1]
+    assert err.strip() == f"mock-remd wait: {srv.url} не готов за 0.6 с: сервер {where} ответил HTTP 503"
 
 
 def test_nothing_listening_exits_1(capsys):
-    url = f"http://127.0.0.1:{_free_port()}"
-    assert main(["wait", url, "--timeout", "0.3"]) == 1
-    assert "not ready after 0.3 s (ConnectionError)" in capsys.readouterr().err
+    port = _free_port()
+    url = f"http://127.0.0.1:{port}"
+    assert main(["wait", url, "--timeout", "0.3", "--lang", "en"]) == 1
+    err = capsys.readouterr().err
+    assert f"not ready after 0.3 s: the server at 127.0.0.1:{port} refused the connection" in err
+    assert "ConnectionError" not in err
 
 
 def test_quiet_prints_nothing(starting, capsys):

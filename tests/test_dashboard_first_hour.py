@@ -180,3 +180,17 @@ def test_too_large_upload_is_a_page(setup):
     assert resp.status_code == 413
     assert resp.headers["Content-Type"].startswith("text/html")
     assert "Файл больше допустимого: 2 МиБ" in resp.text
+
+
+def test_validate_page_says_partial_when_packs_are_missing(setup, tmp_path):
+    srv, docs, driver = setup
+    path = tmp_path / "ok.xml"
+    path.write_bytes(docs["ok"].content)
+    driver.get(srv.url + "/validate")
+    by_css(driver, "#val-document")[0].send_keys(str(path))
+    by_css(driver, "#val-submit")[0].click()
+    verdict = by_css(driver, "#val-verdict")[0]
+    assert verdict.get_attribute("data-valid") == "partial"
+    assert "xsd, schematron, nsi" in verdict.text and "прошёл проверку" not in verdict.text
+    heads = " ".join(e.text for e in by_css(driver, "li.layer.skipped .layer-head"))
+    assert "мс" not in heads

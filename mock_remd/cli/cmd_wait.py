@@ -8,6 +8,9 @@ import time
 
 import requests
 
+from mock_remd.catalog.user_messages import network_failure, say, where_of
+from mock_remd.cli.common import lang_of
+
 
 def register(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser("wait", help="wait until a mock-remd server is ready",
@@ -18,8 +21,8 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.set_defaults(func=run)
 
 
-def wait_ready(url: str, timeout: float, *, interval: float = 0.25) -> tuple[bool, str]:
-    """Poll ``url/ready`` until 200 or ``timeout``; returns (ready, last observation)."""
+def wait_ready(url: str, timeout: float, *, interval: float = 0.25, lang: str = "ru") -> tuple[bool, str]:
+    """Poll ``url/ready`` until 200 or ``timeout``; returns (ready, last observation as one sentence)."""
     deadline = time.monotonic() + timeout
     last = "no answer yet"
     ready_url = url.rstrip("/") + "/ready"
@@ -30,20 +33,26 @@ def wait_ready(url: str, timeout: float, *, interval: float = 0.25) -> tuple[boo
             resp = http.get(ready_url, timeout=min(5.0, max(timeout, 0.5)))
             if resp.status_code == 200:
                 return True, "ready"
-            last = f"HTTP {resp.status_code}"
+            last = say(lang, "net.http", where=where_of(ready_url), status=resp.status_code)
         except requests.RequestException as exc:
-            last = f"{type(exc).__name__}"
+            last = network_failure(lang, exc, ready_url)
         if time.monotonic() >= deadline:
             return False, last
         time.sleep(interval)  # polling an external server: nothing to wait on but time
 
 
 def run(args: argparse.Namespace) -> int:
+    lang = lang_of(args)
     if not args.url.startswith(("http://", "https://")):
-        print(f"mock-remd wait: URL must start with http:// or https://: {args.url}", file=sys.stderr)
+        print(f"mock-remd wait: URL {args.url}: " + ("нужен адрес http:// или https://" if lang == "ru"
+                                                    else "must start with http:// or https://"), file=sys.stderr)
         return 2
-    ok, last = wait_ready(args.url, args.timeout)
+    ok, last = wait_ready(args.url, args.timeout, lang=lang)
     if not args.quiet:
-        print(f"{args.url} is ready" if ok else f"{args.url} not ready after {args.timeout:g} s ({last})",
-              file=sys.stdout if ok else sys.stderr)
+        if ok:
+            print(f"{args.url} is ready")
+        else:
+            print(f"mock-remd wait: {args.url} " + (f"не готов за {args.timeout:g} с: {last}" if lang == "ru"
+                                                   else f"not ready after {args.timeout:g} s: {last}"),
+                  file=sys.stderr)
     return 0 if ok else 1

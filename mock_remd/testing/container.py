@@ -72,7 +72,7 @@ def _build_class() -> type:
 
         def start(self) -> RemdContainer:
             super().start()
-            ok, last = wait_ready(self.get_url(), self.ready_timeout)
+            ok, last = wait_ready(self.get_url(), self.ready_timeout, lang="en")
             if not ok:
                 raise TimeoutError(f"mock-remd container not ready after {self.ready_timeout:g} s ({last})")
             return self

@@ -142,7 +142,7 @@ def remd_server(request: pytest.FixtureRequest, remd_sink: Any) -> Iterator[Any]
         from mock_remd.cli.cmd_wait import wait_ready
 
         timeout = float(_option(config, "--remd-ready-timeout", "MOCK_REMD_READY_TIMEOUT") or 60.0)
-        ok, last = wait_ready(external, timeout)
+        ok, last = wait_ready(external, timeout, lang="en")
         if not ok:
             pytest.fail(f"mock-remd at {external} is not ready after {timeout:g} s ({last})", pytrace=False)
         server: Any = ExternalServer(external)
