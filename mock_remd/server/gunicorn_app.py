@@ -1,4 +1,4 @@
-"""``mock-remd serve``: gunicorn (gthread workers sharing one listening socket) plus background processes.
+"""``mock-remd serve``: gunicorn (buffering gthread workers, one listening socket) plus background processes.
 
 The schema and the configured systems are prepared once in the master. The HTTP workers answer
 SOAP and admin calls; document processing and callback delivery run in separate background
