@@ -3,7 +3,7 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-$(shell cat pyproject.toml | cksum | cut -d' ' -f1)
 
-.PHONY: run test bench bench-full lint install clean fuzz soak
+.PHONY: run test bench bench-full bench-peer lint install clean fuzz soak
 
 $(BIN)/python:
 	$(PY) -m venv $(VENV)
@@ -42,6 +42,10 @@ bench: $(STAMP)
 
 bench-full: $(STAMP)
 	$(BIN)/python -m mock_remd.bench --full-validation
+
+# mock-remd beside WireMock (npm wiremock, Java 17) under the same wrk load; needs wrk, npm, java
+bench-peer: $(STAMP)
+	$(BIN)/python -m mock_remd.bench.peer $(BENCH_PEER_ARGS)
 
 lint: $(STAMP)
 	$(BIN)/ruff check .

@@ -7,7 +7,7 @@ the validation layers read them.
 from __future__ import annotations
 
 import re
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, fields, is_dataclass
 from typing import Any
 
 
@@ -22,6 +22,22 @@ def normalize_message_id(value: str | None) -> str:
     if v.lower().startswith("urn:uuid:"):
         v = v[9:]
     return v.lower()
+
+
+_FIELD_NAMES: dict[type, tuple[str, ...]] = {}
+
+
+def _plain(value: Any) -> Any:
+    """Dataclasses → dicts, lists → lists, everything else as is (our model holds only str/int/None)."""
+    cls = type(value)
+    if is_dataclass(cls):
+        names = _FIELD_NAMES.get(cls)
+        if names is None:
+            names = _FIELD_NAMES[cls] = tuple(f.name for f in fields(cls))
+        return {n: _plain(getattr(value, n)) for n in names}
+    if cls is list:
+        return [_plain(v) for v in value]
+    return value
 
 
 @dataclass
@@ -96,6 +112,13 @@ class RegisterRequest:
         if self.patient and self.patient.snils:
             return snils_digits(self.patient.snils)
         return snils_digits(self.patient_snils)
+
+    def as_plain(self) -> dict[str, Any]:
+        """Same as :func:`dataclasses.asdict` with ``present`` sorted, without deep-copying the strings
+        (this runs on every accepted registration)."""
+        d = _plain(self)
+        d["present"] = sorted(self.present)
+        return d
 
     def to_dict(self) -> dict[str, Any]:
         """JSON-friendly form (signature and document data are replaced by their sizes)."""

@@ -6,7 +6,6 @@ returns. Storage is reached only through :class:`~mock_remd.store.repository.Sto
 
 from __future__ import annotations
 
-import dataclasses
 import datetime as dt
 import threading
 import time
@@ -185,8 +184,7 @@ class RegistryService:
                 result: SyncResult, soap_version: str, started: float) -> dict[str, Any] | None:
         """Store the accepted document (``content`` = the decoded inline file, None in pull mode) with its
         journal entry; returns the existing one on a duplicate."""
-        request_json = dataclasses.asdict(req)
-        request_json["present"] = sorted(req.present)
+        request_json = req.as_plain()
         if req.document is not None:
             request_json["document"]["data_b64"] = ""  # the bytes are stored once, as content
         return self.store.accept_unless_duplicate(

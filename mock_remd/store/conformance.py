@@ -12,11 +12,13 @@ import datetime as dt
 from collections.abc import Callable
 from typing import Any
 
-from sqlalchemy import delete, func, insert, select, update
+from sqlalchemy import bindparam, delete, func, insert, select, update
 from sqlalchemy.exc import IntegrityError
 
 from mock_remd.store import schema as t
 from mock_remd.store.engine import Database
+
+_ACTIVE_RUN = select(t.conformance_runs.c.id).where(t.conformance_runs.c.active_system == bindparam("system"))
 
 RunRow = dict[str, Any]
 
@@ -55,9 +57,8 @@ class ConformanceStore:
 
     def active_id(self, system: str) -> str | None:
         """The id of the system's active run (one indexed read: asked on every registerDocument)."""
-        with self.db.transaction(write=False) as c:
-            return c.execute(select(t.conformance_runs.c.id)
-                             .where(t.conformance_runs.c.active_system == system)).scalar()
+        rows = self.db.read_rows(_ACTIVE_RUN, {"system": system})
+        return rows[0][0] if rows else None
 
     def active(self) -> list[RunRow]:
         with self.db.transaction(write=False) as c:

@@ -12,6 +12,7 @@ import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from typing import Any
 
 from sqlalchemy import create_engine, event, text
 from sqlalchemy.engine import Connection, Engine
@@ -161,6 +162,22 @@ class Database:
             if flocked:
                 fcntl.flock(self._lock_fd, fcntl.LOCK_UN)  # type: ignore[arg-type]
                 self._write_lock.release()
+            if lock is not None:
+                lock.release()
+
+    def read_rows(self, statement: Any, params: dict[str, Any] | None = None) -> list[Any]:
+        """Rows of one read-only statement. A single statement is atomic on its own, so SQLite runs it
+        without BEGIN/COMMIT (this is asked on every registration: three round trips fewer)."""
+        if not self.is_sqlite:
+            with self.engine.connect() as conn:
+                return list(conn.execute(statement, params or {}).all())
+        lock = self._lock
+        if lock is not None:
+            lock.acquire()
+        try:
+            with self.engine.connect() as conn:
+                return list(conn.execute(statement, params or {}).all())
+        finally:
             if lock is not None:
                 lock.release()
 

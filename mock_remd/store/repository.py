@@ -42,6 +42,7 @@ _INSERT_PAYLOAD = insert(t.payloads)
 _PAYLOAD_FIELDS = ("request", "content")
 _INSERT_REQUEST = insert(t.requests).returning(t.requests.c.id)
 _INSERT_DELIVERY = insert(t.outbox)
+_ACTIVE_SCENARIOS = select(t.active_scenarios)
 _ACTIVE_BY_KEY = (
     select(t.documents.c.id, t.documents.c.status, t.documents.c.emdr_id, t.documents.c.local_uid,
            t.documents.c.system, t.documents.c.organization)
@@ -701,8 +702,8 @@ class Store:
             c.execute(delete(t.scenario_state).where(t.scenario_state.c.key.like(f"nth|{scope}|%")))
 
     def get_active(self) -> dict[str, list[str]]:
-        with self.db.transaction(write=False) as c:
-            return {r.scope: list(r.names) for r in c.execute(select(t.active_scenarios))}
+        """Active scenarios by scope (read on every request)."""
+        return {r.scope: list(r.names) for r in self.db.read_rows(_ACTIVE_SCENARIOS)}
 
     def bump_counter(self, key: str) -> int:
         """Increment a scenario counter and return the new value."""

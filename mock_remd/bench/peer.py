@@ -1,0 +1,441 @@
+"""``make bench-peer``: mock-remd and a WireMock stub with a webhook under the same load, in one run.
+
+WireMock 3.13.2 is installed the way a user would (npm package ``wiremock`` into a cache dir, run
+by Java from the system) and started with ``--no-request-journal``: a static
+``registerDocumentResponse`` and a webhook templated from the request (its MessageID) to the same
+callback sink as mock-remd's callbacks. mock-remd runs ``serve`` with its defaults (SQLite file,
+journal, durable outbox). Both get the same ``wrk`` load (one signed 51 KB SOAP 1.2 request made
+by the generator, a unique MessageID and localUid per request), side by side, alternating.
+
+Per side it prints answers/s, latency p50/p99, CPU ms per request (utime+stime from ``/proc`` of
+every process of the side), request → callback p50/p99, callbacks received exactly once and RSS.
+The send time of each request travels inside its MessageID, so the callback lag is exact per request.
+"""
+
+from __future__ import annotations
+
+import argparse
+import dataclasses
+import json
+import os
+import platform
+import re
+import shutil
+import signal
+import subprocess
+import sys
+import tempfile
+import time
+from collections import Counter
+from pathlib import Path
+
+import requests
+import yaml
+
+from mock_remd.bench.load import percentile
+from mock_remd.bench.sink_process import start_sink
+from mock_remd.cli.cmd_wait import wait_ready
+from mock_remd.soap.builders import attachment, content_type, register_envelope
+from mock_remd.soap.responses import register_response
+
+WIREMOCK_VERSION = "3.13.2"
+DEMO_CLIENT = "00000000-0000-4000-8000-000000000001"
+DEMO_ORG = "1.2.643.5.1.13.13.12.2.50.99999"
+_TICK = os.sysconf("SC_CLK_TCK")
+
+# The Lua script: the body is read once; each request gets a unique localUid and a MessageID that
+# carries the round, a counter and the send time in microseconds (to measure request → callback).
+_LUA = r"""
+local ffi = require("ffi")
+ffi.cdef[[
+typedef struct { long tv_sec; long tv_usec; } remd_timeval;
+int gettimeofday(remd_timeval *tv, void *tz);
+]]
+local tv = ffi.new("remd_timeval")
+local template = io.open("%(body)s", "rb"):read("*a")
+local round = %(round)d
+local threads = {}
+local counter = 0
+ok, bad = 0, 0  -- globals: done() reads them with thread:get
+local tid = 0
+function setup(thread)
+  tid = tid + 1
+  thread:set("tid", tid)
+  table.insert(threads, thread)
+end
+function request()
+  counter = counter + 1
+  ffi.C.gettimeofday(tv, nil)
+  local us = tonumber(tv.tv_sec) * 1000000 + tonumber(tv.tv_usec)
+  local hi = math.floor(us / 16777216) %% 16777216
+  local lo = us %% 16777216
+  local uid = string.format("%%08x-%%04x-4000-8000-%%06x%%06x", counter, round * 16 + tid, hi, lo)
+  local mid = string.format("%%08x-%%04x-4111-8111-%%06x%%06x", counter, round * 16 + tid, hi, lo)
+  local body = template:gsub("@@LOCALUID@@", uid, 1):gsub("@@MESSAGEID@@", mid, 1)
+  return wrk.format("POST", "%(path)s", {["Content-Type"] = "%(ctype)s"}, body)
+end
+function response(status, headers, body)
+  if status == 200 and string.find(body, ":status>success<", 1, true) then ok = ok + 1 else bad = bad + 1 end
+end
+function done(summary, latency, requests)
+  local o, b = 0, 0
+  for _, t in ipairs(threads) do o = o + t:get("ok"); b = b + t:get("bad") end
+  io.write(string.format("REMD_OK %%d\nREMD_BAD %%d\n", o, b))
+end
+"""
+
+_ID = re.compile(r"([0-9a-f]{8})-([0-9a-f]{4})-4111-8111-([0-9a-f]{12})")
+
+
+@dataclasses.dataclass
+class Round:
+    """One side's figures from one wrk run."""
+
+    side: str
+    requests: int = 0
+    ok: int = 0
+    bad: int = 0
+    rate: float = 0.0
+    p50_ms: float = float("nan")
+    p99_ms: float = float("nan")
+    cpu_ms_load: float = 0.0  # CPU of the side while wrk ran
+    cpu_ms_sync: float = 0.0  # … of it, in the processes answering HTTP (all of WireMock's)
+    cpu_ms_total: float = 0.0  # … until every callback had arrived
+    callbacks: int = 0
+    duplicates: int = 0
+    within_15s: bool = False
+    drain_s: float = 0.0
+    lag_p50_ms: float = float("nan")
+    lag_p99_ms: float = float("nan")
+    rss_mb: float = 0.0
+    load: str = ""
+
+
+# ---- processes ---------------------------------------------------------------------------------------
+def _tree(root: int) -> list[int]:
+    """``root`` and all its descendants (from /proc)."""
+    children: dict[int, list[int]] = {}
+    for d in Path("/proc").iterdir():
+        if not d.name.isdigit():
+            continue
+        try:
+            stat = (d / "stat").read_text()
+        except OSError:
+            continue
+        ppid = int(stat[stat.rindex(")") + 2:].split()[1])
+        children.setdefault(ppid, []).append(int(d.name))
+    out, todo = [], [root]
+    while todo:
+        p = todo.pop()
+        out.append(p)
+        todo.extend(children.get(p, []))
+    return out
+
+
+def cpu_ms(root: int) -> tuple[float, float]:
+    """utime+stime of ``root`` and its descendants, ms: (all of them, mock-remd's background processes)."""
+    total = background = 0
+    for p in _tree(root):
+        try:
+            stat = Path(f"/proc/{p}/stat").read_text()
+            cmdline = Path(f"/proc/{p}/cmdline").read_bytes()
+        except OSError:
+            continue
+        fields = stat[stat.rindex(")") + 2:].split()
+        ticks = int(fields[11]) + int(fields[12])
+        total += ticks
+        if b"mock_remd.server.background_process" in cmdline:
+            background += ticks
+    return total * 1000 / _TICK, background * 1000 / _TICK
+
+
+def rss_mb(root: int) -> float:
+    """Resident memory of ``root`` and its descendants, MiB."""
+    total = 0
+    for p in _tree(root):
+        try:
+            for line in Path(f"/proc/{p}/status").read_text().splitlines():
+                if line.startswith("VmRSS:"):
+                    total += int(line.split()[1])
+        except OSError:
+            continue
+    return total / 1024
+
+
+def _load() -> str:
+    return " ".join(Path("/proc/loadavg").read_text().split()[:3])
+
+
+def _stop(proc: subprocess.Popen) -> None:
+    try:
+        os.killpg(proc.pid, signal.SIGTERM)
+    except ProcessLookupError:
+        return
+    try:
+        proc.wait(30)
+    except subprocess.TimeoutExpired:
+        os.killpg(proc.pid, signal.SIGKILL)
+        proc.wait(5)
+
+
+def _free_port() -> int:
+    import socket
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+# ---- the two sides -------------------------------------------------------------------------------------
+def install_wiremock(cache: Path) -> Path:
+    """``npm install wiremock@3.13.2`` into ``cache`` (once); the package's launcher script."""
+    launcher = cache / "node_modules" / "wiremock" / "index.js"
+    if not launcher.exists():
+        if shutil.which("npm") is None:
+            raise SystemExit("bench-peer needs npm (Debian package npm) to install WireMock")
+        cache.mkdir(parents=True, exist_ok=True)
+        print(f"installing WireMock {WIREMOCK_VERSION} from npm into {cache}…", file=sys.stderr)
+        subprocess.run(["npm", "install", "--no-audit", "--no-fund", "--prefix", str(cache),
+                        f"wiremock@{WIREMOCK_VERSION}"], check=True, timeout=600)
+    if shutil.which("java") is None:
+        raise SystemExit("bench-peer needs Java 17 (Debian package openjdk-17-jre-headless)")
+    return launcher
+
+
+def wiremock_mapping(sink_url: str, soap_version: str) -> dict:
+    """The stub: a static registerDocumentResponse and a webhook callback built from the request."""
+    ctype, answer = register_response(soap_version, "success", [], "urn:uuid:00000000-0000-0000-0000-000000000000")
+    # webhook templates see the incoming request as originalRequest
+    mid = "{{xPath originalRequest.body '//*[local-name()=\"MessageID\"]/text()'}}"
+    uid = "{{xPath originalRequest.body '//*[local-name()=\"localUid\"]/text()'}}"
+    callback = (
+        '<?xml version="1.0" encoding="UTF-8"?><soap:Envelope xmlns:soap="http://schemas.xmlsoap.org/soap/envelope/" '
+        'xmlns:wsa="http://www.w3.org/2005/08/addressing"><soap:Header><wsa:Action>sendRegisterDocumentResult</wsa:Action>'
+        "<wsa:MessageID>urn:uuid:{{randomValue type='UUID'}}</wsa:MessageID><wsa:RelatesTo>" + mid + "</wsa:RelatesTo>"
+        '</soap:Header><soap:Body><ns2:registerDocumentResult xmlns:ns2="http://emdr.callback">'
+        "<ns2:relatesToMessage>" + mid + "</ns2:relatesToMessage><ns2:localUid>" + uid + "</ns2:localUid>"
+        "<ns2:status>success</ns2:status><ns2:emdrId>{{randomValue length=20 type='NUMERIC'}}</ns2:emdrId>"
+        "</ns2:registerDocumentResult></soap:Body></soap:Envelope>"
+    )
+    return {
+        "request": {"method": "POST", "urlPath": "/port/emdr",
+                    "bodyPatterns": [{"contains": "registerDocumentRequest"}]},
+        "response": {"status": 200, "headers": {"Content-Type": ctype}, "body": answer.decode("utf-8")},
+        "serveEventListeners": [{
+            "name": "webhook",
+            "parameters": {"method": "POST", "url": sink_url,
+                           "headers": {"Content-Type": "text/xml; charset=utf-8", "SOAPAction": "sendRegisterDocumentResult"},
+                           "body": callback},
+        }],
+    }
+
+
+def start_wiremock(launcher: Path, work: Path, sink_url: str, soap_version: str) -> tuple[subprocess.Popen, str]:
+    root = work / "wiremock"
+    (root / "mappings").mkdir(parents=True)
+    (root / "__files").mkdir()
+    (root / "mappings" / "register.json").write_text(json.dumps(wiremock_mapping(sink_url, soap_version)))
+    port = _free_port()
+    proc = subprocess.Popen(["node", str(launcher), "--port", str(port), "--bind-address", "127.0.0.1",
+                             "--no-request-journal", "--disable-banner", "--root-dir", str(root)],
+                            stdout=open(work / "wiremock.log", "wb"), stderr=subprocess.STDOUT, start_new_session=True)
+    url = f"http://127.0.0.1:{port}"
+    deadline = time.monotonic() + 120
+    while time.monotonic() < deadline:
+        try:
+            if requests.get(url + "/__admin/health", timeout=2).status_code == 200:
+                return proc, url
+        except requests.RequestException:
+            pass
+        if proc.poll() is not None:
+            break
+        time.sleep(0.2)  # the JVM is starting; nothing to block on but time
+    _stop(proc)
+    raise SystemExit(f"WireMock did not start (see {work / 'wiremock.log'})")
+
+
+def start_mock_remd(work: Path, sink_url: str, env_extra: dict[str, str]) -> tuple[subprocess.Popen, str]:
+    config = work / "remd.yaml"
+    config.write_text(yaml.safe_dump({"systems": [{
+        "mnemonic": "demo", "client_entity_id": DEMO_CLIENT, "organizations": [DEMO_ORG], "callback_url": sink_url}]}))
+    port = _free_port()
+    env = {**os.environ, "MOCK_REMD_CONFIG": str(config), "MOCK_REMD_DB_URL": f"sqlite:///{work / 'remd.db'}",
+           "MOCK_REMD_PORT": str(port), "MOCK_REMD_CACHE_DIR": str(work / "cache"), **env_extra}
+    proc = subprocess.Popen([sys.executable, "-m", "mock_remd", "serve"], env=env, stdout=subprocess.DEVNULL,
+                            stderr=open(work / "server.log", "wb"), start_new_session=True)
+    url = f"http://127.0.0.1:{port}"
+    ok, last = wait_ready(url, 120)
+    if not ok:
+        _stop(proc)
+        raise SystemExit(f"mock-remd did not become ready ({last}; see {work / 'server.log'})")
+    return proc, url
+
+
+# ---- load and measurement --------------------------------------------------------------------------------
+def template(version: str) -> bytes:
+    """One signed 51 KB request (a laboratory report, kind 186) with @@LOCALUID@@ / @@MESSAGEID@@ placeholders."""
+    from mock_remd.testing.generator import generate
+
+    signed = generate("186", seed=1)
+    req = dataclasses.replace(signed.request, local_uid="@@LOCALUID@@", message_id="urn:uuid:@@MESSAGEID@@")
+    req.document = attachment(signed.content)
+    return register_envelope(req, version=version)
+
+
+def _ms(text: str) -> float:
+    m = re.match(r"([\d.]+)(us|ms|s)", text)
+    if not m:
+        return float("nan")
+    value, unit = float(m.group(1)), m.group(2)
+    return value / 1000 if unit == "us" else value * 1000 if unit == "s" else value
+
+
+def run_wrk(url: str, body: Path, work: Path, *, round_no: int, ctype: str, connections: int, duration: float,
+            rate_script: str = "") -> dict:
+    script = work / f"remd-{round_no}.lua"
+    script.write_text(_LUA % {"body": str(body), "ctype": ctype, "path": "/port/emdr", "round": round_no})
+    out = subprocess.run(["wrk", "-t1", f"-c{connections}", f"-d{duration:g}s", "--latency", "-s", str(script),
+                          url + "/port/emdr"], capture_output=True, text=True, timeout=duration + 60).stdout
+    def grab(pattern: str, conv=float, default=0):
+        m = re.search(pattern, out, re.M)
+        return conv(m.group(1)) if m else default
+    return {"requests": grab(r"(\d+) requests in", int), "rate": grab(r"Requests/sec:\s+([\d.]+)"),
+            "p50": grab(r"^\s*50%\s+(\S+)", _ms, float("nan")), "p99": grab(r"^\s*99%\s+(\S+)", _ms, float("nan")),
+            "ok": grab(r"REMD_OK (\d+)", int), "bad": grab(r"REMD_BAD (\d+)", int)}
+
+
+def callbacks_of(log: Path, round_no: int) -> tuple[Counter, dict[str, float]]:
+    """Callbacks of one round: how often each MessageID came, and lag (ms) of its first arrival."""
+    seen: Counter = Counter()
+    lag: dict[str, float] = {}
+    try:
+        lines = log.read_text().splitlines()
+    except FileNotFoundError:
+        return seen, lag
+    for line in lines:
+        key, _, t = line.partition("\t")
+        m = _ID.search(key.lower())
+        if not m or int(m.group(2), 16) // 16 != round_no:
+            continue
+        seen[m.group(0)] += 1
+        if m.group(0) not in lag:
+            sent_us = int(m.group(3), 16)
+            now_us = int(float(t) * 1e6)
+            sent_us = now_us - ((now_us - sent_us) % (1 << 48))
+            lag[m.group(0)] = (now_us - sent_us) / 1000
+    return seen, lag
+
+
+def measure(side: str, proc: subprocess.Popen, url: str, body: Path, work: Path, log: Path, *, round_no: int,
+            ctype: str, connections: int, duration: float, drain: float) -> Round:
+    r = Round(side=side, load=_load())
+    cpu0 = cpu_ms(proc.pid)
+    w = run_wrk(url, body, work, round_no=round_no, ctype=ctype, connections=connections, duration=duration)
+    cpu1 = cpu_ms(proc.pid)
+    r.rss_mb = rss_mb(proc.pid)
+    stopped = time.monotonic()
+    r.requests, r.ok, r.bad, r.rate, r.p50_ms, r.p99_ms = w["requests"], w["ok"], w["bad"], w["rate"], w["p50"], w["p99"]
+    seen: Counter = Counter()
+    while time.monotonic() - stopped < drain:
+        seen, _ = callbacks_of(log, round_no)
+        if len(seen) >= r.ok and r.ok:
+            break
+        time.sleep(0.2)  # polling the sink's log file
+    r.drain_s = time.monotonic() - stopped
+    r.within_15s = len(seen) >= r.ok and r.drain_s <= 15
+    time.sleep(1.0)  # late duplicates would show up here
+    cpu2 = cpu_ms(proc.pid)
+    seen, lag = callbacks_of(log, round_no)
+    r.callbacks = len(seen)
+    r.duplicates = sum(n - 1 for n in seen.values())
+    r.lag_p50_ms = percentile(list(lag.values()), 50)
+    r.lag_p99_ms = percentile(list(lag.values()), 99)
+    n = max(1, r.requests)
+    r.cpu_ms_load = (cpu1[0] - cpu0[0]) / n
+    r.cpu_ms_sync = ((cpu1[0] - cpu1[1]) - (cpu0[0] - cpu0[1])) / n
+    r.cpu_ms_total = (cpu2[0] - cpu0[0]) / n
+    return r
+
+
+def _row(r: Round) -> str:
+    # requests in flight when wrk stops are answered unseen: their callbacks count too
+    once = "yes" if r.callbacks >= r.ok and not r.duplicates else f"no ({r.callbacks}/{r.ok}, {r.duplicates} dup)"
+    return (f"{r.side:<10} {r.rate:7.0f} {r.ok:6d}/{r.requests:<6d} {r.p50_ms:7.1f} {r.p99_ms:7.1f} "
+            f"{r.cpu_ms_sync:6.2f} {r.cpu_ms_load:6.2f} {r.cpu_ms_total:6.2f} {r.lag_p50_ms:8.0f} {r.lag_p99_ms:8.0f} "
+            f"{r.drain_s:6.1f} {once:<8} {r.rss_mb:6.0f}  {r.load}")
+
+
+def main(argv: list[str] | None = None) -> int:
+    ap = argparse.ArgumentParser(prog="python -m mock_remd.bench.peer", description=__doc__.split("\n\n")[0])
+    ap.add_argument("--rounds", type=int, default=2, help="rounds; each runs both sides, the order alternating")
+    ap.add_argument("--duration", type=float, default=15.0, help="seconds of wrk load per side and round")
+    ap.add_argument("--connections", type=int, default=16)
+    ap.add_argument("--soap", default="1.2", choices=["1.1", "1.2"])
+    ap.add_argument("--cache", default=str(Path(".mock-remd") / "bench" / "wiremock"),
+                    help="where npm installs WireMock (kept between runs)")
+    ap.add_argument("--drain", type=float, default=60.0, help="longest wait for callbacks after each run, s")
+    ap.add_argument("--only", choices=["both", "mock-remd", "wiremock"], default="both")
+    args = ap.parse_args(argv)
+    if shutil.which("wrk") is None:
+        print("bench-peer needs wrk (Debian package wrk)", file=sys.stderr)
+        return 2
+
+    work = Path(tempfile.mkdtemp(prefix="mock-remd-peer-"))
+    log = work / "callbacks.tsv"
+    sink, sink_port = start_sink(str(log))
+    sink_url = f"http://127.0.0.1:{sink_port}/emdr/callback"
+    body = work / "body.xml"
+    body.write_bytes(template(args.soap))
+    ctype = content_type(args.soap)
+    procs: dict[str, tuple[subprocess.Popen, str]] = {}
+    results: list[Round] = []
+    try:
+        if args.only in ("both", "wiremock"):
+            procs["WireMock"] = start_wiremock(install_wiremock(Path(args.cache).resolve()), work, sink_url, args.soap)
+        if args.only in ("both", "mock-remd"):
+            procs["mock-remd"] = start_mock_remd(work, sink_url, {})
+        sides = list(procs)
+        for _proc, url in procs.values():  # warm-up: JIT, connection pools, first-request costs
+            run_wrk(url, body, work, round_no=0, ctype=ctype, connections=4, duration=3)
+        time.sleep(3)
+        round_no = 1
+        for i in range(args.rounds):
+            order = sides if i % 2 == 0 else sides[::-1]
+            for name in order:
+                proc, url = procs[name]
+                results.append(measure(name, proc, url, body, work, log, round_no=round_no, ctype=ctype,
+                                       connections=args.connections, duration=args.duration, drain=args.drain))
+                print(_row(results[-1]), file=sys.stderr)
+                round_no += 1
+    finally:
+        for proc, _url in procs.values():
+            _stop(proc)
+        sink.terminate()
+
+    size = body.stat().st_size / 1024
+    print(f"\nbench-peer {time.strftime('%Y-%m-%d %H:%M')} — {os.cpu_count()} cores ({platform.machine()}), "
+          f"Python {platform.python_version()}; wrk -t1 -c{args.connections} -d{args.duration:g}s; "
+          f"{size:.0f} KiB signed SOAP {args.soap} registerDocument, unique MessageID/localUid")
+    print("mock-remd: serve with its defaults (SQLite file, journal, durable outbox); "
+          f"WireMock {WIREMOCK_VERSION} (npm), --no-request-journal, static answer + templated webhook\n")
+    print(f"{'side':<10} {'ans/s':>7} {'success':>13} {'p50 ms':>7} {'p99 ms':>7} {'CPU/rq':>6} {'+bg':>6} {'+cb':>6} "
+          f"{'cb p50':>8} {'cb p99':>8} {'drain':>6} {'once':<8} {'RSS MB':>6}  load")
+    for r in results:
+        print(_row(r))
+    by_side = {s: [r for r in results if r.side == s] for s in procs}
+    if len(by_side) == 2 and all(by_side.values()):
+        m = sum(r.rate for r in by_side["mock-remd"]) / len(by_side["mock-remd"])
+        w = sum(r.rate for r in by_side["WireMock"]) / len(by_side["WireMock"])
+        cm = sum(r.cpu_ms_load for r in by_side["mock-remd"]) / len(by_side["mock-remd"])
+        cw = sum(r.cpu_ms_load for r in by_side["WireMock"]) / len(by_side["WireMock"])
+        print(f"\nmock-remd / WireMock: answers/s × {m / max(w, 1e-9):.2f}; CPU per request × {cm / max(cw, 1e-9):.2f}")
+    print("CPU ms per request (utime+stime from /proc): CPU/rq = the processes answering HTTP (for mock-remd: gunicorn "
+          "master and workers), +bg = every process of the side while wrk ran, +cb = every process until the callbacks "
+          "were in; cb p50/p99 = request → callback; drain = s from the end of the load to the last callback")
+    shutil.rmtree(work, ignore_errors=True)
+    good = all(r.bad == 0 and r.callbacks >= r.ok and not r.duplicates for r in results)
+    return 0 if good else 1
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
