@@ -11,6 +11,7 @@ from __future__ import annotations
 import dataclasses
 import json
 import logging
+import os
 import signal
 import subprocess
 import sys
@@ -24,11 +25,19 @@ log = logging.getLogger(__name__)
 #: how often an idle background process looks for new work (a cheap read)
 POLL_SECONDS = 0.02
 
+#: background processes run at this lower priority: when the CPU is short, the synchronous answers
+#: come first and the asynchronous leg catches up when the load lets it
+NICENESS = 5
+
 
 def run(settings: Settings) -> None:
     """Run processor and sender until SIGTERM/SIGINT."""
     from mock_remd.server.runtime import Runtime
 
+    try:
+        os.nice(NICENESS)
+    except OSError:  # not permitted here: run at the normal priority
+        pass
     stop = threading.Event()
     signal.signal(signal.SIGTERM, lambda *_: stop.set())
     signal.signal(signal.SIGINT, lambda *_: stop.set())

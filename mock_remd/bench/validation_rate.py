@@ -1,0 +1,76 @@
+"""Full validation rate of the 51 KB laboratory document (kind 186): every layer with the official
+packs, signatures at ``digest``, in one process per core (``python -m mock_remd.bench.validation_rate``)."""
+
+from __future__ import annotations
+
+import argparse
+import multiprocessing
+import os
+import shutil
+import tempfile
+import time
+from pathlib import Path
+
+from mock_remd.validation.pipeline import Validator
+from mock_remd.validation.report import LAYER_ORDER
+
+
+def _worker(args: tuple[str, str, str, float]) -> tuple[int, float, dict[str, float], list[str]]:
+    from mock_remd.config import Settings
+    from mock_remd.testing.generator import generate
+
+    packs, nsi, cache, seconds = args
+    doc = generate("186", seed=1)
+    settings = Settings(packs_dir=packs, nsi_dir=nsi, cache_dir=cache, validation="all", signatures="digest")
+    validator = Validator(settings.validation_settings())
+    validator.warm_up()
+    for _ in range(5):
+        report = validator.validate(doc.content, doc.request)
+    failed = [f"{lr.name}: {'not run (' + lr.reason + ')' if not lr.ran else [str(f)[:80] for f in lr.findings][:2]}"
+              for lr in report.layers if not lr.ran or not lr.passed]
+    sums = dict.fromkeys(LAYER_ORDER, 0.0)
+    n = 0
+    cpu0 = time.process_time()
+    deadline = time.perf_counter() + seconds
+    while time.perf_counter() < deadline:
+        for lr in validator.validate(doc.content, doc.request).layers:
+            sums[lr.name] += lr.duration_ms
+        n += 1
+    return n, time.process_time() - cpu0, {k: v / max(n, 1) for k, v in sums.items()}, failed
+
+
+def main(argv: list[str] | None = None) -> int:
+    from mock_remd.bench.__main__ import _default_packs
+
+    ap = argparse.ArgumentParser(prog="python -m mock_remd.bench.validation_rate", description=__doc__.split("\n\n")[0])
+    ap.add_argument("--packs", default=_default_packs())
+    ap.add_argument("--nsi", default=str(Path(__file__).resolve().parents[3] / "shared" / "data" / "nsi"),
+                    help="NSI exports dir (the nsi layer)")
+    ap.add_argument("--seconds", type=float, default=10.0)
+    ap.add_argument("--processes", type=int, default=os.cpu_count() or 2)
+    args = ap.parse_args(argv)
+    if not args.packs:
+        print("needs packs: --packs DIR or MOCK_REMD_PACKS_DIR")
+        return 2
+    from mock_remd.validation.precompile import precompile
+
+    cache = tempfile.mkdtemp(prefix="mock-remd-vrate-")
+    precompile(Path(args.packs), cache_dir=Path(cache))
+    with multiprocessing.get_context("spawn").Pool(args.processes) as pool:
+        results = pool.map(_worker, [(args.packs, args.nsi, cache, args.seconds)] * args.processes)
+    shutil.rmtree(cache, ignore_errors=True)
+    total = sum(n for n, _, _, _ in results)
+    cpu = sum(c for _, c, _, _ in results)
+    per_doc = cpu * 1000 / max(total, 1)
+    print(f"full validation of the 51 KB laboratory request (kind 186, all layers, signatures at digest), "
+          f"{args.processes} processes: {total / args.seconds:.0f} documents/s measured; {per_doc:.1f} CPU ms per document "
+          f"= {1000 * (os.cpu_count() or 1) / per_doc:.0f} documents/s on {os.cpu_count()} free cores; "
+          f"load {' '.join(open('/proc/loadavg').read().split()[:3])}")
+    print("per layer (wall ms, process 1): " + ", ".join(f"{k} {v:.2f}" for k, v in results[0][2].items() if v))
+    if results[0][3]:
+        print("layers not passing on the document: " + "; ".join(results[0][3]))
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
