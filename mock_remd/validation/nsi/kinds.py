@@ -9,6 +9,7 @@ restart. Raw exports dropped into the directory are read as well.
 from __future__ import annotations
 
 import json
+import os
 import threading
 from pathlib import Path
 
@@ -77,11 +78,12 @@ class NsiKindSource:
 
     def __init__(self, nsi_dir: Path) -> None:
         self.nsi_dir = Path(nsi_dir)
+        self._path = str(self.nsi_dir)  # asked on every registration: os.stat on a str is the cheap way
 
     def signature(self) -> object:
         """The directory's modification time (None while it does not exist)."""
         try:
-            return self.nsi_dir.stat().st_mtime_ns
+            return os.stat(self._path).st_mtime_ns
         except FileNotFoundError:
             return None
 
