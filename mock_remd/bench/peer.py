@@ -26,14 +26,16 @@ import subprocess
 import sys
 import tempfile
 import time
+import uuid
 from collections import Counter
 from pathlib import Path
 
 import requests
 import yaml
 
+from mock_remd.bench.__main__ import _default_packs
 from mock_remd.bench.load import percentile
-from mock_remd.bench.sink_process import start_sink
+from mock_remd.bench.sink_process import read_arrivals, start_sink
 from mock_remd.cli.cmd_wait import wait_ready
 from mock_remd.soap.builders import attachment, content_type, register_envelope
 from mock_remd.soap.responses import register_response
@@ -357,6 +359,55 @@ def measure(side: str, proc: subprocess.Popen, url: str, body: Path, work: Path,
     return r
 
 
+def paced_full_validation(work: Path, body: Path, *, rate: float, seconds: float, packs: str, nsi: str,
+                          ctype: str) -> str:
+    """mock-remd with every layer (packs, NSI, cross-checks, signatures at digest) at a paced ``rate``:
+    sync p50/p99 and request → callback p50/p99, as one line."""
+    from mock_remd.bench.load import run_load
+    from mock_remd.validation.precompile import precompile
+
+    sub = work / "paced"
+    sub.mkdir()
+    log = sub / "callbacks.tsv"
+    sink, sink_port = start_sink(str(log))
+    precompile(Path(packs), cache_dir=sub / "cache")
+    proc, url = start_mock_remd(sub, f"http://127.0.0.1:{sink_port}/emdr/callback",
+                                {"MOCK_REMD_PACKS_DIR": packs, "MOCK_REMD_NSI_DIR": nsi, "MOCK_REMD_VALIDATION": "all",
+                                 "MOCK_REMD_SIGNATURES": "digest"})
+    template_bytes = body.read_bytes()
+    n = int(rate * seconds) + 50
+
+    def one(i: int) -> tuple[str, bytes]:
+        mid = str(uuid.uuid4())
+        return mid, template_bytes.replace(b"@@LOCALUID@@", str(uuid.uuid4()).encode(), 1).replace(
+            b"@@MESSAGEID@@", mid.encode(), 1)
+
+    try:
+        host, port = "127.0.0.1", int(url.rsplit(":", 1)[1])
+        run_load(host, port, "/port/emdr", [one(i) for i in range(50)], content_type=ctype, concurrency=2,
+                 rate=None, duration=10)  # warm-up
+        res = run_load(host, port, "/port/emdr", [one(i) for i in range(n)], content_type=ctype, concurrency=8,
+                       rate=rate, duration=seconds)
+        deadline = time.monotonic() + 60
+        arrivals: dict[str, float] = {}
+        while time.monotonic() < deadline:
+            arrivals = read_arrivals(str(log))
+            if all(m in arrivals for m in res.sent_at):
+                break
+            time.sleep(0.2)  # polling the sink's log
+        lag = [(arrivals[m] - t) * 1000 for m, t in res.sent_at.items() if m in arrivals]
+        statuses = requests.get(url + "/_admin/documents", params={"status": "registered", "limit": 1}, timeout=30).json()
+        registered = statuses.get("total", 0)
+    finally:
+        _stop(proc)
+        sink.terminate()
+    return (f"paced {rate:g}/s for {seconds:g} s, full validation (packs, NSI, cross-checks, signatures at digest): "
+            f"{res.ok} ok, {res.errors} errors; sync p50 {percentile(res.latencies_ms, 50):.1f} ms, "
+            f"p99 {percentile(res.latencies_ms, 99):.1f} ms; request → callback p50 {percentile(lag, 50):.0f} ms, "
+            f"p99 {percentile(lag, 99):.0f} ms; {len(lag)}/{res.ok} called back, {registered} registered; "
+            f"load {_load()}")
+
+
 def _row(r: Round) -> str:
     # requests in flight when wrk stops are answered unseen: their callbacks count too
     once = "yes" if r.callbacks >= r.ok and not r.duplicates else f"no ({r.callbacks}/{r.ok}, {r.duplicates} dup)"
@@ -375,6 +426,11 @@ def main(argv: list[str] | None = None) -> int:
                     help="where npm installs WireMock (kept between runs)")
     ap.add_argument("--drain", type=float, default=60.0, help="longest wait for callbacks after each run, s")
     ap.add_argument("--only", choices=["both", "mock-remd", "wiremock"], default="both")
+    ap.add_argument("--paced", type=float, default=100.0, help="paced full-validation phase, requests/s (0: skip)")
+    ap.add_argument("--paced-seconds", type=float, default=10.0)
+    ap.add_argument("--packs", default=_default_packs(), help="official packs for the paced phase")
+    ap.add_argument("--nsi", default=str(Path(__file__).resolve().parents[3] / "shared" / "data" / "nsi"),
+                    help="NSI exports for the paced phase")
     args = ap.parse_args(argv)
     if shutil.which("wrk") is None:
         print("bench-peer needs wrk (Debian package wrk)", file=sys.stderr)
@@ -411,6 +467,13 @@ def main(argv: list[str] | None = None) -> int:
         for proc, _url in procs.values():
             _stop(proc)
         sink.terminate()
+    paced = ""
+    if args.paced and args.only != "wiremock":
+        if args.packs and Path(args.packs).is_dir() and Path(args.nsi).is_dir():
+            paced = paced_full_validation(work, body, rate=args.paced, seconds=args.paced_seconds, packs=args.packs,
+                                          nsi=args.nsi, ctype=ctype)
+        else:
+            paced = "paced full-validation phase skipped: no packs (--packs) or NSI (--nsi) directory"
 
     size = body.stat().st_size / 1024
     print(f"\nbench-peer {time.strftime('%Y-%m-%d %H:%M')} — {os.cpu_count()} cores ({platform.machine()}), "
@@ -429,6 +492,8 @@ def main(argv: list[str] | None = None) -> int:
         cm = sum(r.cpu_ms_load for r in by_side["mock-remd"]) / len(by_side["mock-remd"])
         cw = sum(r.cpu_ms_load for r in by_side["WireMock"]) / len(by_side["WireMock"])
         print(f"\nmock-remd / WireMock: answers/s × {m / max(w, 1e-9):.2f}; CPU per request × {cm / max(cw, 1e-9):.2f}")
+    if paced:
+        print(paced)
     print("CPU ms per request (utime+stime from /proc): CPU/rq = the processes answering HTTP (for mock-remd: gunicorn "
           "master and workers), +bg = every process of the side while wrk ran, +cb = every process until the callbacks "
           "were in; cb p50/p99 = request → callback; drain = s from the end of the load to the last callback")
