@@ -112,3 +112,30 @@ def test_kill_9_three_times(tmp_path, sink):
         folder = tmp_path / f"trial-{trial}"
         folder.mkdir()
         _check(run_kill_trial(folder, sink, documents=300), 300)
+
+
+@pytest.mark.slow
+def test_a_slow_delivery_keeps_its_lease_and_is_sent_once(tmp_path, sink):
+    """Nothing crashed: a MIS that takes longer than a lease (10 s) to answer gets the callback once,
+    although a second sender shares the store (the holder renews its lease while it waits)."""
+    from remd_requests import DEMO_CLIENT, DEMO_ORG, register
+
+    from mock_remd.config import Settings
+    from mock_remd.server.threaded import ThreadedServer
+    from mock_remd.store.repository import LEASE_SECONDS
+
+    sink.delay_s = LEASE_SECONDS + 2
+    values = {"db_url": f"sqlite:///{tmp_path / 'shared.db'}", "port": 0, "validation": "none", "signatures": "off",
+              "callback_timeout": str(LEASE_SECONDS * 3),
+              "systems": [{"mnemonic": "demo", "client_entity_id": DEMO_CLIENT, "callback_url": sink.url,
+                           "organizations": [DEMO_ORG]}]}
+    servers = [ThreadedServer(Settings.load(values, environ={})).start() for _ in range(2)]
+    try:
+        _, req = register(servers[0])
+        sink.wait_for(req.message_id, timeout=LEASE_SECONDS * 3)
+        # a wrongful second delivery would start when the lease ran out and take as long to answer
+        time.sleep(LEASE_SECONDS + 2)
+        assert sink.requests_seen == 1
+    finally:
+        for srv in servers:
+            srv.stop()
