@@ -40,10 +40,6 @@ class SignerSet:
         self.org_key_pem, self.org_cert_pem = org_key_pem, org_cert_pem
         self.org_signature = org_signature
 
-    @property
-    def uses_test_keys(self) -> bool:
-        return self.key_pem is None
-
     def personal(self, content: bytes, facts: DocumentFacts) -> Iterator[tuple[SigningDoctor, bytes]]:
         """(doctor, DER detached CMS) for each doctor who signs."""
         from mock_remd.signing import issue_doctor_cert, sign_detached

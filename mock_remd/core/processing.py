@@ -128,10 +128,6 @@ class Processor(BatchWorker):
             and failed.delivers
 
     # ---- one document --------------------------------------------------------------------------
-    def process(self, row: dict[str, Any]) -> None:
-        """Process one accepted document to its stored outcome."""
-        self._commit([self.prepare(row)])
-
     def prepare(self, row: dict[str, Any]) -> Outcome:
         """Work out one document's outcome (pull, validate); never raises.
 

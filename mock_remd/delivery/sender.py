@@ -56,13 +56,6 @@ class CallbackSender(BatchWorker):
         """Keep the leases of the deliveries in hand (called while a batch is being sent)."""
         self.store.renew_leases(self.owner, "deliveries")
 
-    def deliver(self, row: dict[str, Any]) -> str:
-        """One attempt for one claimed delivery, recorded; returns the delivery's new status."""
-        status = self.store.record_attempts([self.attempt(row)])[0]
-        if status == "delivered":
-            self.sent += 1
-        return status
-
     def attempt(self, row: dict[str, Any]) -> tuple[int, dict[str, Any], bool, dt.datetime | None]:
         """POST one claimed delivery; returns ``(id, attempt log entry, delivered, next due or None)``."""
         started = time.perf_counter()

@@ -71,13 +71,6 @@ def load_certificate(data: bytes) -> x509.Certificate:
     return x509.Certificate.load(_der(data, "CERTIFICATE"))
 
 
-def load_certificates(data: bytes) -> list[x509.Certificate]:
-    """Read every certificate of a PEM bundle (or one DER certificate)."""
-    if not pem.detect(data):
-        return [x509.Certificate.load(data)]
-    return [x509.Certificate.load(der) for label, _h, der in pem.unarmor(data, multiple=True) if label == "CERTIFICATE"]
-
-
 def dump_certificate(cert: x509.Certificate) -> bytes:
     """PEM of a certificate."""
     return pem.armor("CERTIFICATE", tlv.encoded(cert))

@@ -27,18 +27,11 @@ class Envelope:
     body: etree._Element
     operation: str
     message_id: str = ""
-    action: str = ""
-    to: str = ""
-    reply_to: str = ""
     client_entity_id: str = ""
-
-    @property
-    def operation_element(self) -> etree._Element:
-        return self.body
 
 
 #: WS-Addressing headers read as text → Envelope attribute
-_WSA_FIELDS = {"MessageID": "message_id", "Action": "action", "To": "to"}
+_WSA_FIELDS = {"MessageID": "message_id"}
 
 
 def version_from_content_type(content_type: str | None) -> str | None:
@@ -86,9 +79,6 @@ def parse_envelope(data: bytes, content_type: str | None = None, *, max_bytes: i
             name = local_name(h)
             if name in _WSA_FIELDS:
                 setattr(env, _WSA_FIELDS[name], _text(h))
-            elif name == "ReplyTo":
-                addr = next((c for c in h if isinstance(c.tag, str) and local_name(c) == "Address"), None)
-                env.reply_to = _text(addr)
             elif name == "transportHeader":
                 for el in h.iter():
                     if isinstance(el.tag, str) and local_name(el) == "clientEntityId":

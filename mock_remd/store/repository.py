@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import datetime as dt
 import os
-from collections.abc import Callable, Iterable
+from collections.abc import Iterable
 from typing import Any
 
 from sqlalchemy import and_, bindparam, delete, func, insert, or_, select, text, update
@@ -255,12 +255,6 @@ class Store:
                     p = payloads.get(r["id"])
                     r["request"], r["content"] = (p.request, p.content) if p is not None else (None, None)
             return rows
-
-    def finish_document(self, doc_id: int, values: dict[str, Any],
-                        build: Callable[[int | None], tuple[dict[str, Any], list[dict[str, Any]]]] | None = None,
-                        sequence: str | None = None) -> None:
-        """Store the outcome of processing one document and queue its callbacks (one transaction)."""
-        self.finish_documents([(doc_id, values, build, sequence)])
 
     def finish_documents(self, items: list[tuple[int, dict[str, Any], Any, str | None]], *,
                          owner: str | None = None) -> list[int]:

@@ -38,19 +38,6 @@ class Story:
     def exists(self) -> bool:
         return bool(self.attempts or self.requests)
 
-    @property
-    def failing_lines(self) -> set[int]:
-        """Source lines of the selected attempt's findings."""
-        if not self.selected:
-            return set()
-        return {
-            int(f["line"])
-            for layer in self.selected.get("layers") or []
-            for f in layer.get("findings") or []
-            if f.get("line")
-        }
-
-
 def load_story(store: Store, local_uid: str, attempt_id: int | None = None) -> Story:
     """Collect the story of ``local_uid``; ``attempt_id`` selects a version (default: the newest)."""
     story = Story(local_uid=local_uid)
@@ -161,11 +148,4 @@ def request_envelope(doc: dict[str, Any]) -> bytes | None:
         return None
     req = request_from_dict(stored, doc.get("content"))
     return register_envelope(req, message_id=req.message_id or None)
-
-
-def decode_body(value: Any) -> str:
-    """A delivery body (bytes or text) as text."""
-    if isinstance(value, bytes):
-        return value.decode("utf-8", errors="replace")
-    return str(value or "")
 

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
-from pathlib import Path
 
 from lxml import etree
 
@@ -216,8 +215,3 @@ def parse_schema(data: bytes) -> Schema:
         elif name not in ("title", "p"):
             raise SchematronError(f"line {child.sourceline}: <{name}> inside <schema> is not supported")
     return schema
-
-
-def load_schema(path: Path) -> Schema:
-    """Read and parse a ``.sch`` file."""
-    return parse_schema(path.read_bytes())

@@ -51,13 +51,6 @@ def xslt_compiler() -> Any:
     return _xslt
 
 
-def process_generation() -> int:
-    """The pid the current processor belongs to (callers key per-process objects by it)."""
-    _ensure()
-    assert _pid is not None
-    return _pid
-
-
 def _ensure() -> None:
     global _pid, _processor, _xslt
     if _pid == os.getpid() and _processor is not None:
