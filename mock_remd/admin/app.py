@@ -174,8 +174,7 @@ def create_admin_app(rt: Runtime) -> Flask:
         rt.service.forget_systems()
         if everything:
             rt.service.seed_systems(rt.settings.systems)
-        if rt.scenarios is not None:
-            rt.scenarios.reset(everything=everything)
+        rt.scenarios.reset(everything=everything)
         return jsonify({"status": "ok", "all": everything})
 
     # ---- systems -------------------------------------------------------------------------------
@@ -229,7 +228,7 @@ def create_admin_app(rt: Runtime) -> Flask:
             offset=offset,
         )
         items = [serialize.request(r) for r in rows]
-        if request.args.get("explain", "").lower() in ("1", "true", "yes") and rt.scenarios is not None:
+        if request.args.get("explain", "").lower() in ("1", "true", "yes"):
             for item in items:
                 item["explain"] = rt.scenarios.explain(item)
         return jsonify({"items": items, "total": total})
@@ -330,10 +329,7 @@ def create_admin_app(rt: Runtime) -> Flask:
     from mock_remd.admin.catalog_routes import register_catalog_routes
 
     register_catalog_routes(app, rt)
-    try:
-        from mock_remd.admin.dashboard import register_dashboard  # type: ignore[attr-defined]
-    except ImportError:
-        register_dashboard = None
-    if register_dashboard is not None:
-        register_dashboard(app, rt)
+    from mock_remd.admin.dashboard import register_dashboard
+
+    register_dashboard(app, rt)
     return app

@@ -28,16 +28,11 @@ def _refusals(view: Callable[..., Any]) -> Callable[..., Any]:
 
 
 def register_scenario_routes(app: Flask, rt: Runtime) -> None:
-    """Scenario library and active sets; answers 501 while no engine is built in."""
-
-    def engine():
-        if rt.scenarios is None:
-            raise ApiError(501, "сценарии ещё не поддерживаются этой сборкой")
-        return rt.scenarios
+    """Scenario library and active sets."""
 
     @app.get("/_admin/scenarios")
     def scenarios_list():
-        return jsonify(engine().describe())
+        return jsonify(rt.scenarios.describe())
 
     @app.post("/_admin/scenarios")
     @_refusals
@@ -45,11 +40,11 @@ def register_scenario_routes(app: Flask, rt: Runtime) -> None:
         limit = DEFAULT_LIMITS.max_bytes
         if (request.content_length or 0) > limit:  # refused before the body is read
             raise ApiError(413, f"сценарий больше предела YAML в {limit} байт", {"content_length": request.content_length})
-        return jsonify(engine().upload(request.get_data(as_text=True), request.content_type or "")), 201
+        return jsonify(rt.scenarios.upload(request.get_data(as_text=True), request.content_type or "")), 201
 
     @app.get("/_admin/scenarios/active")
     def scenarios_active():
-        return jsonify(engine().describe()["active"])
+        return jsonify(rt.scenarios.describe()["active"])
 
     @app.put("/_admin/scenarios/active")
     @_refusals
@@ -57,19 +52,19 @@ def register_scenario_routes(app: Flask, rt: Runtime) -> None:
         body = request.get_json(silent=True)
         if not isinstance(body, dict) or not isinstance(body.get("names"), list):
             raise ApiError(400, 'ожидается JSON {"names": [...]} (и, по желанию, "system")')
-        return jsonify(engine().activate(body["names"], system=body.get("system") or request.args.get("system", "")))
+        return jsonify(rt.scenarios.activate(body["names"], system=body.get("system") or request.args.get("system", "")))
 
     @app.delete("/_admin/scenarios/active")
     @_refusals
     def scenarios_deactivate():
-        return jsonify(engine().deactivate(system=request.args.get("system", "")))
+        return jsonify(rt.scenarios.deactivate(system=request.args.get("system", "")))
 
     @app.get("/_admin/scenarios/<name>")
     @_refusals
     def scenarios_get(name: str):
-        return jsonify(engine().get(name))
+        return jsonify(rt.scenarios.get(name))
 
     @app.delete("/_admin/scenarios/<name>")
     @_refusals
     def scenarios_delete(name: str):
-        return jsonify(engine().remove(name))
+        return jsonify(rt.scenarios.remove(name))

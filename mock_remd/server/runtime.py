@@ -19,6 +19,7 @@ from mock_remd.core.behaviour import FirstOf
 from mock_remd.core.processing import Processor
 from mock_remd.core.registry import RegistryOptions, RegistryService
 from mock_remd.delivery.sender import CallbackSender
+from mock_remd.scenarios.engine import ScenarioEngine
 from mock_remd.store.repository import Store
 from mock_remd.validation.pipeline import Validator
 
@@ -67,7 +68,7 @@ class Runtime:
             on_enqueued=self.sender.wake,
             poll_interval=poll_interval,
         )
-        self.scenarios = self._make_scenarios()
+        self.scenarios = ScenarioEngine(self.store, scenarios_dir=settings.scenarios_dir)
         # a conformance run decides before the scenarios for the system it tests
         self.conformance = ConformanceEngine(self.store, scenarios_dir=settings.scenarios_dir)
         self.service = RegistryService(
@@ -82,13 +83,6 @@ class Runtime:
         self._lock = threading.Lock()
         self._store_incident: Incident | None = None
         self.started_at = time.time()
-
-    def _make_scenarios(self) -> Any:
-        try:
-            from mock_remd.scenarios.engine import ScenarioEngine  # type: ignore[attr-defined]
-        except ImportError:
-            return None
-        return ScenarioEngine(self.store, scenarios_dir=self.settings.scenarios_dir)
 
     # ---- lifecycle -----------------------------------------------------------------------------
     def start_background(self) -> None:
@@ -184,22 +178,17 @@ class Runtime:
             details["sender"] = "running" if self.sender.loop.running else "stopped"
         details["validation_layers"] = sorted(self.settings.validation_settings().layers)
         details["signatures"] = self.settings.signatures
-        try:
-            from mock_remd.validation.signatures import streebog  # type: ignore[attr-defined]
+        from mock_remd.validation.signatures import openssl_gost, streebog
 
-            details["streebog_backend"] = streebog.backend_name()
-            warning = streebog.backend_warning()
+        details["streebog_backend"] = streebog.backend_name()
+        warning = streebog.backend_warning()
+        if warning:
+            details["warnings"].append(warning)
+        if self.settings.signatures == "crypto":  # who checks signature values, and why not OpenSSL
+            details["crypto_backend"] = openssl_gost.backend_name()
+            warning = openssl_gost.backend_warning()
             if warning:
                 details["warnings"].append(warning)
-            if self.settings.signatures == "crypto":  # who checks signature values, and why not OpenSSL
-                from mock_remd.validation.signatures import openssl_gost
-
-                details["crypto_backend"] = openssl_gost.backend_name()
-                warning = openssl_gost.backend_warning()
-                if warning:
-                    details["warnings"].append(warning)
-        except ImportError:
-            pass
         details.update(self.material())
         for loop in (self.processor.loop, self.sender.loop):
             if loop.last_error:

@@ -22,13 +22,10 @@ class MockRemdApp:
         self.runtime = runtime
         wsse = None
         if runtime.settings.check_wsse:
-            try:
-                from mock_remd.validation.signatures.wsse import check_wsse  # type: ignore[attr-defined]
+            from mock_remd.validation.signatures.wsse import check_wsse
 
-                def wsse(root: Any) -> list[str]:
-                    return [f.message for f in check_wsse(root)]
-            except ImportError:
-                wsse = None
+            def wsse(root: Any) -> list[str]:
+                return [f.message for f in check_wsse(root)]
         self.soap = SoapApp(
             runtime.service,
             max_request_bytes=runtime.settings.max_request_bytes,

@@ -183,7 +183,6 @@ _LABELS: dict[str, tuple[str, str]] = {
     "scn.text": ("или текст YAML", "or YAML text"),
     "scn.uploaded": ("Сценарий загружен: {name}", "Scenario uploaded: {name}"),
     "scn.lint": ("Ошибки в сценарии", "Scenario errors"),
-    "scn.unavailable": ("Движок сценариев в этой сборке отсутствует", "This build has no scenario engine"),
     "scn.empty": ("Библиотека пуста", "The library is empty"),
     "scn.none_active": ("Нет активных сценариев", "No active scenarios"),
     "scn.done": ("Готово", "Done"),

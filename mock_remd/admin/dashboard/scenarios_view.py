@@ -12,7 +12,6 @@ from mock_remd.admin.errors import ApiError
 class ScenarioView:
     """Library entries (``name``, ``description``, ``rules``, ``origin``) and active sets by scope."""
 
-    available: bool
     library: list[dict[str, Any]] = field(default_factory=list)
     active: dict[str, list[str]] = field(default_factory=dict)
 
@@ -42,13 +41,11 @@ def _active(raw: Any) -> dict[str, list[str]]:
 
 
 def describe(engine: Any) -> ScenarioView:
-    """The engine's library and active sets (``available`` false when this build has no engine)."""
-    if engine is None:
-        return ScenarioView(False)
+    """The engine's library and active sets."""
     d = engine.describe()
     if isinstance(d, dict):
-        return ScenarioView(True, _library(d), _active(d.get("active")))
-    return ScenarioView(True, _library(d), {})
+        return ScenarioView(_library(d), _active(d.get("active")))
+    return ScenarioView(_library(d), {})
 
 
 def error_text(exc: Exception) -> tuple[str, list[str]]:

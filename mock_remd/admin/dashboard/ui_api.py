@@ -98,8 +98,6 @@ def register(app: Flask, rt: Runtime) -> None:
 
     @app.post("/_admin/ui/scenarios/activate")
     def ui_scenarios_activate():
-        if rt.scenarios is None:
-            raise ApiError(501, "сценарии ещё не поддерживаются этой сборкой")
         names = request.form.getlist("names")
         system = (request.form.get("system") or "").strip()
         only = (request.form.get("only") or "").strip()
@@ -118,15 +116,11 @@ def register(app: Flask, rt: Runtime) -> None:
 
     @app.post("/_admin/ui/scenarios/deactivate")
     def ui_scenarios_deactivate():
-        if rt.scenarios is None:
-            raise ApiError(501, "сценарии ещё не поддерживаются этой сборкой")
         rt.scenarios.deactivate(system=(request.form.get("system") or "").strip())
         return redirect("/scenarios?" + urlencode({"msg": "scn.done"}), 303)
 
     @app.post("/_admin/ui/scenarios/upload")
     def ui_scenarios_upload():
-        if rt.scenarios is None:
-            raise ApiError(501, "сценарии ещё не поддерживаются этой сборкой")
         upload = request.files.get("file")
         source = upload.read().decode("utf-8", errors="replace") if upload and upload.filename else ""
         source = source or request.form.get("source", "")

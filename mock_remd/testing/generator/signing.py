@@ -43,7 +43,6 @@ class TestPkiSigner:
     __test__ = False  # not a pytest test class
 
     def __init__(self, *, message_digest: bytes | None = None) -> None:
-        # imported here so the generator works (unsigned) where the signing package is absent
         from mock_remd.signing import testkeys
 
         self._testkeys = testkeys
@@ -79,9 +78,6 @@ class TestPkiSigner:
                              message_digest=self._message_digest)
 
 
-def default_signer() -> Signer | None:
-    """:class:`TestPkiSigner` when :mod:`mock_remd.signing` is importable, else None (unsigned)."""
-    try:
-        return TestPkiSigner()
-    except ImportError:
-        return None
+def default_signer() -> Signer:
+    """The signer used when none is given: :class:`TestPkiSigner`."""
+    return TestPkiSigner()
