@@ -416,11 +416,11 @@ class Store:
             rows = [_row(r) for r in c.execute(q.order_by(t.documents.c.id).limit(limit))]
         # registration_date_time is stored as the registry writes it (text with offset): filter in Python
         if begin or end:
-            from mock_remd.core.dates import parse_datetime
 
             def inside(r: dict[str, Any]) -> bool:
-                value = parse_datetime(r.get("registration_date_time") or "")
-                if value is None:
+                try:  # written by the registry as an ISO 8601 date-time with an offset
+                    value = dt.datetime.fromisoformat(r.get("registration_date_time") or "")
+                except ValueError:
                     return False
                 return (begin is None or value >= begin) and (end is None or value <= end)
 
