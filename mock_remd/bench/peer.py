@@ -204,12 +204,20 @@ def install_wiremock(cache: Path) -> Path:
     return launcher
 
 
-def wiremock_mapping(sink_url: str, soap_version: str) -> dict:
-    """The stub: a static registerDocumentResponse and a webhook callback built from the request."""
+def wiremock_mapping(sink_url: str, soap_version: str, template: str = "xpath") -> dict:
+    """The stub: a static registerDocumentResponse and a webhook callback built from the request.
+
+    ``template`` says how the webhook reads MessageID and localUid from the request: ``xpath`` (the
+    ``xPath`` helper, which parses the request) or ``regex`` (``regexExtract`` on the text).
+    """
     ctype, answer = register_response(soap_version, "success", [], "urn:uuid:00000000-0000-0000-0000-000000000000")
     # webhook templates see the incoming request as originalRequest
-    mid = "{{xPath originalRequest.body '//*[local-name()=\"MessageID\"]/text()'}}"
-    uid = "{{xPath originalRequest.body '//*[local-name()=\"localUid\"]/text()'}}"
+    if template == "regex":
+        mid = "{{regexExtract originalRequest.body 'MessageID>([^<]+)<' 'm'}}{{m.0}}"
+        uid = "{{regexExtract originalRequest.body 'localUid>([^<]+)<' 'u'}}{{u.0}}"
+    else:
+        mid = "{{xPath originalRequest.body '//*[local-name()=\"MessageID\"]/text()'}}"
+        uid = "{{xPath originalRequest.body '//*[local-name()=\"localUid\"]/text()'}}"
     callback = (
         '<?xml version="1.0" encoding="UTF-8"?><soap:Envelope xmlns:soap="http://schemas.xmlsoap.org/soap/envelope/" '
         'xmlns:wsa="http://www.w3.org/2005/08/addressing"><soap:Header><wsa:Action>sendRegisterDocumentResult</wsa:Action>'
@@ -232,11 +240,12 @@ def wiremock_mapping(sink_url: str, soap_version: str) -> dict:
     }
 
 
-def start_wiremock(launcher: Path, work: Path, sink_url: str, soap_version: str) -> tuple[subprocess.Popen, str]:
+def start_wiremock(launcher: Path, work: Path, sink_url: str, soap_version: str,
+                   template: str = "xpath") -> tuple[subprocess.Popen, str]:
     root = work / "wiremock"
     (root / "mappings").mkdir(parents=True)
     (root / "__files").mkdir()
-    (root / "mappings" / "register.json").write_text(json.dumps(wiremock_mapping(sink_url, soap_version)))
+    (root / "mappings" / "register.json").write_text(json.dumps(wiremock_mapping(sink_url, soap_version, template)))
     port = _free_port()
     proc = subprocess.Popen(["node", str(launcher), "--port", str(port), "--bind-address", "127.0.0.1",
                              "--no-request-journal", "--disable-banner", "--root-dir", str(root)],
@@ -426,6 +435,9 @@ def main(argv: list[str] | None = None) -> int:
                     help="where npm installs WireMock (kept between runs)")
     ap.add_argument("--drain", type=float, default=60.0, help="longest wait for callbacks after each run, s")
     ap.add_argument("--only", choices=["both", "mock-remd", "wiremock"], default="both")
+    ap.add_argument("--webhook-template", choices=["xpath", "regex"], default="xpath",
+                    help="how WireMock's webhook reads MessageID/localUid from the request")
+    ap.add_argument("--warm-up", type=float, default=10.0, help="seconds of load per side before measuring (JIT)")
     ap.add_argument("--paced", type=float, default=100.0, help="paced full-validation phase, requests/s (0: skip)")
     ap.add_argument("--paced-seconds", type=float, default=10.0)
     ap.add_argument("--packs", default=_default_packs(), help="official packs for the paced phase")
@@ -447,12 +459,13 @@ def main(argv: list[str] | None = None) -> int:
     results: list[Round] = []
     try:
         if args.only in ("both", "wiremock"):
-            procs["WireMock"] = start_wiremock(install_wiremock(Path(args.cache).resolve()), work, sink_url, args.soap)
+            procs["WireMock"] = start_wiremock(install_wiremock(Path(args.cache).resolve()), work, sink_url, args.soap,
+                                                 args.webhook_template)
         if args.only in ("both", "mock-remd"):
             procs["mock-remd"] = start_mock_remd(work, sink_url, {})
         sides = list(procs)
         for _proc, url in procs.values():  # warm-up: JIT, connection pools, first-request costs
-            run_wrk(url, body, work, round_no=0, ctype=ctype, connections=4, duration=3)
+            run_wrk(url, body, work, round_no=0, ctype=ctype, connections=4, duration=args.warm_up)
         time.sleep(3)
         round_no = 1
         for i in range(args.rounds):
