@@ -35,6 +35,7 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--journal-size", type=int, default=10_000, help="MOCK_REMD_JOURNAL_SIZE of the server")
     ap.add_argument("--max-rss-mb", type=float, default=400.0)
     ap.add_argument("--max-growth", type=float, default=0.10, help="allowed RSS growth after the warm-up slice")
+    ap.add_argument("--drain-minutes", type=float, default=10.0, help="longest wait for the queued callbacks")
     ap.add_argument("--max-minutes", type=float, default=60.0, help="stop sending after this long, whatever the count")
     args = ap.parse_args(argv)
 
@@ -65,11 +66,17 @@ def main(argv: list[str] | None = None) -> int:
             samples.append((sent, rss, journal))
             print(f"{sent:8d} sent, {rss:6.0f} MiB all processes, journal {journal}, load {peer._load()}",
                   file=sys.stderr, flush=True)
-        deadline = time.monotonic() + 120
-        while time.monotonic() < deadline:  # the callbacks of the last slice
-            if len(log.read_text().splitlines()) >= ok:
+        # the callbacks still queued: wait while they keep coming (bounded)
+        load_end = time.monotonic()
+        last, last_change = -1, load_end
+        while time.monotonic() - load_end < args.drain_minutes * 60 and time.monotonic() - last_change < 30:
+            count = len(log.read_text().splitlines())
+            if count >= ok:
                 break
+            if count != last:
+                last, last_change = count, time.monotonic()
             time.sleep(1.0)  # polling the sink's log
+        drain_s = time.monotonic() - load_end
         documents = _documents_total(url)
         callbacks = len(log.read_text().splitlines())
         final_rss = peer.rss_mb(proc.pid)
@@ -80,11 +87,11 @@ def main(argv: list[str] | None = None) -> int:
     warm = samples[0][1] if samples else 0.0
     peak = max((s[1] for s in samples), default=0.0)
     growth = (max(peak, final_rss) - warm) / warm if warm else 0.0
-    minutes = (time.monotonic() - started) / 60
+    minutes = (load_end - started) / 60
     print(f"\nsoak: {sent} requests in {minutes:.1f} min ({ok} answered success, {bad} other); "
           f"RSS all processes: {warm:.0f} MiB after the first slice, peak {peak:.0f}, end {final_rss:.0f} "
           f"(growth {growth * 100:.1f} %); journal at most {journal_max} entries (limit {args.journal_size}); "
-          f"{documents} documents kept; {callbacks} callbacks")
+          f"{documents} documents kept; {callbacks} callbacks, the last {drain_s:.0f} s after the load stopped")
     problems = []
     if sent < args.requests:
         problems.append(f"sent {sent} of {args.requests} within {args.max_minutes:g} min")
