@@ -7,7 +7,7 @@ from pathlib import Path
 from lxml import etree
 
 from mock_remd.cli.main import main
-from mock_remd.soap.namespaces import SERVICE
+from mock_remd.namespaces import SERVICE
 from mock_remd.testing.generator import RULES
 
 V3 = "urn:hl7-org:v3"

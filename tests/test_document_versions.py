@@ -12,7 +12,7 @@ from lxml import etree
 
 from mock_remd.cli.main import main
 from mock_remd.core.model import Association
-from mock_remd.soap.namespaces import SERVICE
+from mock_remd.namespaces import SERVICE
 from mock_remd.validation.cda.versions import identity_of_bytes
 from mock_remd.validation.context import ValidationSettings
 from mock_remd.validation.pipeline import Validator

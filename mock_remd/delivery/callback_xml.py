@@ -6,7 +6,7 @@ import uuid
 from typing import Any
 from xml.sax.saxutils import escape
 
-from mock_remd.soap.namespaces import CALLBACK, ENVELOPE_NS, WSA
+from mock_remd.namespaces import CALLBACK, ENVELOPE_NS, WSA
 
 ACTION = "sendRegisterDocumentResult"
 

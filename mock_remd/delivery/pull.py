@@ -16,7 +16,7 @@ from lxml import etree
 from mock_remd.catalog import errors as E
 from mock_remd.catalog.errors import ErrorItem
 from mock_remd.catalog.incidents import host_port, network_failure
-from mock_remd.soap.namespaces import CALLBACK, SOAP11, WSA
+from mock_remd.namespaces import CALLBACK, SOAP11, WSA
 from mock_remd.xmlsafe import UnsafeXmlError, XmlTooLargeError, local_name, parse_bytes, text_of
 
 log = logging.getLogger(__name__)

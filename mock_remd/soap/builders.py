@@ -8,7 +8,7 @@ import zlib
 from xml.sax.saxutils import escape
 
 from mock_remd.core.model import Attachment, RegisterRequest
-from mock_remd.soap.namespaces import EGISZ, ENVELOPE_NS, SERVICE, WSA
+from mock_remd.namespaces import EGISZ, ENVELOPE_NS, SERVICE, WSA
 
 
 def crc32_decimal(data: bytes) -> str:

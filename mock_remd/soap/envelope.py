@@ -11,8 +11,8 @@ from dataclasses import dataclass
 
 from lxml import etree
 
+from mock_remd.namespaces import SOAP11, SOAP12
 from mock_remd.soap.faults import SoapFault
-from mock_remd.soap.namespaces import SOAP11, SOAP12
 from mock_remd.xmlsafe import UnsafeXmlError, XmlTooLargeError, describe_syntax_error, local_name, parse_bytes
 from mock_remd.xmlsafe import text_of as _text
 

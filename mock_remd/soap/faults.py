@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from xml.sax.saxutils import escape
 
-from mock_remd.soap.namespaces import CONTENT_TYPES, SOAP11, SOAP12
+from mock_remd.namespaces import CONTENT_TYPES, SOAP11, SOAP12
 
 
 class SoapFault(Exception):

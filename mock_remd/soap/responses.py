@@ -8,7 +8,7 @@ from typing import Any
 from xml.sax.saxutils import escape
 
 from mock_remd.catalog.errors import ErrorItem
-from mock_remd.soap.namespaces import CONTENT_TYPES, ENVELOPE_NS, SERVICE, WSA
+from mock_remd.namespaces import CONTENT_TYPES, ENVELOPE_NS, SERVICE, WSA
 
 
 def _el(name: str, value: Any) -> str:

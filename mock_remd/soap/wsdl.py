@@ -16,7 +16,7 @@ from spyne import Array as SpyneArray
 from spyne.interface.wsdl import Wsdl11
 from spyne.protocol.soap import Soap12
 
-from mock_remd.soap.namespaces import EGISZ, SERVICE
+from mock_remd.namespaces import EGISZ, SERVICE
 
 _U = Unicode(min_occurs=0)
 

@@ -1,4 +1,4 @@
-"""XML namespaces of the REMD SOAP profile (remd-protocol.md §1.3)."""
+"""XML namespaces of the REMD SOAP profile (remd-protocol.md §1.3): SOAP, callbacks and pulls use the same ones."""
 
 SOAP11 = "http://schemas.xmlsoap.org/soap/envelope/"
 SOAP12 = "http://www.w3.org/2003/05/soap-envelope"
