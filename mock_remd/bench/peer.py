@@ -504,7 +504,9 @@ def main(argv: list[str] | None = None) -> int:
         w = sum(r.rate for r in by_side["WireMock"]) / len(by_side["WireMock"])
         cm = sum(r.cpu_ms_load for r in by_side["mock-remd"]) / len(by_side["mock-remd"])
         cw = sum(r.cpu_ms_load for r in by_side["WireMock"]) / len(by_side["WireMock"])
-        print(f"\nmock-remd / WireMock: answers/s × {m / max(w, 1e-9):.2f}; CPU per request × {cm / max(cw, 1e-9):.2f}")
+        cs = sum(r.cpu_ms_sync for r in by_side["mock-remd"]) / len(by_side["mock-remd"])
+        print(f"\nmock-remd / WireMock: answers/s × {m / max(w, 1e-9):.2f}; CPU per synchronous answer "
+              f"× {cs / max(cw, 1e-9):.2f}; CPU per request, all processes while loaded × {cm / max(cw, 1e-9):.2f}")
     if paced:
         print(paced)
     print("CPU ms per request (utime+stime from /proc): CPU/rq = the processes answering HTTP (for mock-remd: gunicorn "
