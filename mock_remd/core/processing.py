@@ -10,10 +10,10 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
+from mock_remd.background import BatchWorker, owner_id
 from mock_remd.catalog import errors as E
 from mock_remd.catalog.errors import ErrorItem
 from mock_remd.catalog.incidents import Incident, record_incident
-from mock_remd.core.background import BatchWorker, owner_id
 from mock_remd.core.behaviour import Behaviour
 from mock_remd.core.dates import add_years, parse_datetime, registry_date, registry_datetime
 from mock_remd.core.emdr_id import format_emdr_id

@@ -13,8 +13,8 @@ from typing import Any
 
 import requests
 
+from mock_remd.background import BatchWorker, owner_id
 from mock_remd.catalog.incidents import network_failure, record_incident
-from mock_remd.core.background import BatchWorker, owner_id
 from mock_remd.delivery.callback_xml import content_type
 from mock_remd.store.clock import iso, utcnow
 from mock_remd.store.repository import Store

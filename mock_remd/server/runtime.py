@@ -11,10 +11,10 @@ import threading
 import time
 from typing import Any
 
+from mock_remd.background import BackgroundLoop
 from mock_remd.catalog.incidents import Incident, record_incident
 from mock_remd.config import Settings
 from mock_remd.conformance.engine import ConformanceEngine
-from mock_remd.core.background import BackgroundLoop
 from mock_remd.core.behaviour import FirstOf
 from mock_remd.core.processing import Processor
 from mock_remd.core.registry import RegistryOptions, RegistryService
