@@ -23,7 +23,7 @@ from mock_remd.cli.main import main as cli_main
 from mock_remd.config import Settings
 from mock_remd.server.threaded import ThreadedServer
 from mock_remd.store import schema as t
-from mock_remd.validation import pipeline
+from mock_remd.validation import report
 
 INCIDENT = re.compile(r"internal error ([0-9a-f]{8})$")
 
@@ -43,7 +43,7 @@ class BrokenLayer:
 @pytest.fixture
 def broken_header(monkeypatch):
     """Our own pipeline's layer table, in this test process only: the header layer is :class:`BrokenLayer`."""
-    monkeypatch.setitem(pipeline.LAYER_CLASSES, "header", f"{__name__}:BrokenLayer")
+    monkeypatch.setitem(report.LAYERS, "header", f"{__name__}:BrokenLayer")
 
 
 def _document(srv, local_uid: str, status: str = "", timeout: float = 10.0) -> dict:

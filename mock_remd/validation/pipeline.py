@@ -16,21 +16,10 @@ from typing import Protocol
 from mock_remd.catalog.incidents import ServerFault, record_incident
 from mock_remd.core.model import RegisterRequest
 from mock_remd.validation.context import DocumentContext, ValidationSettings
-from mock_remd.validation.report import LAYER_ORDER, Finding, LayerReport, ValidationReport
+from mock_remd.validation.report import LAYER_ORDER, LAYERS, Finding, LayerReport, ValidationReport
 
 log = logging.getLogger(__name__)
 
-#: layer name -> "module:Class" implementing it
-LAYER_CLASSES: dict[str, str] = {
-    "xml": "mock_remd.validation.layers.xml_layer:XmlLayer",
-    "kind": "mock_remd.validation.layers.kind_layer:KindLayer",
-    "header": "mock_remd.validation.layers.header_layer:HeaderLayer",
-    "xsd": "mock_remd.validation.layers.xsd_layer:XsdLayer",
-    "schematron": "mock_remd.validation.layers.schematron_layer:SchematronLayer",
-    "nsi": "mock_remd.validation.layers.nsi_layer:NsiLayer",
-    "cross": "mock_remd.validation.layers.cross_layer:CrossLayer",
-    "signatures": "mock_remd.validation.layers.signatures_layer:SignaturesLayer",
-}
 
 
 class Layer(Protocol):
@@ -42,7 +31,7 @@ class Layer(Protocol):
 
 
 def _load(name: str, settings: ValidationSettings) -> Layer:
-    module_name, cls_name = LAYER_CLASSES[name].split(":")
+    module_name, cls_name = LAYERS[name].split(":")
     cls = getattr(importlib.import_module(module_name), cls_name)
     return cls(settings)
 

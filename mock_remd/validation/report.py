@@ -5,8 +5,20 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
-#: Layer names in the order they run (CONTRACT §8).
-LAYER_ORDER: tuple[str, ...] = ("xml", "kind", "header", "xsd", "schematron", "nsi", "cross", "signatures")
+#: The validation layers in the order they run (CONTRACT §8): name -> "module:Class" implementing it.
+#: The one table to extend with a new layer (the class is imported when a validator is built).
+LAYERS: dict[str, str] = {
+    "xml": "mock_remd.validation.layers.xml_layer:XmlLayer",
+    "kind": "mock_remd.validation.layers.kind_layer:KindLayer",
+    "header": "mock_remd.validation.layers.header_layer:HeaderLayer",
+    "xsd": "mock_remd.validation.layers.xsd_layer:XsdLayer",
+    "schematron": "mock_remd.validation.layers.schematron_layer:SchematronLayer",
+    "nsi": "mock_remd.validation.layers.nsi_layer:NsiLayer",
+    "cross": "mock_remd.validation.layers.cross_layer:CrossLayer",
+    "signatures": "mock_remd.validation.layers.signatures_layer:SignaturesLayer",
+}
+#: Layer names in the order they run.
+LAYER_ORDER: tuple[str, ...] = tuple(LAYERS)
 #: Layers whose silence cannot be taken for a pass: the registry always runs them. A document they
 #: did not check (for a reason other than the user turning them off) is PARTIAL, not VALID.
 DECIDING_LAYERS: tuple[str, ...] = ("xsd", "schematron", "nsi")
