@@ -24,7 +24,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         description="Generate realistic СЭМД (kinds 119, 174, 186, 204) with matching registerDocument requests.",
     )
     what = p.add_mutually_exclusive_group(required=True)
-    what.add_argument("--kind", help="NSI 1520 kind to generate (required): 119, 174, 186 or 204")
+    what.add_argument("--kind", help="NSI 1520 kind to generate (required): 119, 174, 186, 204 hand-made, or any "
+                      "CDA kind of the catalog (fitted to its installed pack's XSD)")
     what.add_argument("--list-invalid", action="store_true", help="list the rules --invalid can break, and exit")
     what.add_argument("--version-of", metavar="FILE",
                       help="make the next version of this CDA document (any toolchain's; its kind is read from it)")
@@ -38,6 +39,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     p.add_argument("--client-entity-id", help="clientEntityId for the request header (default: the demo system's)")
     p.add_argument("--system", help="system mnemonic in the request (default: demo)")
     p.add_argument("--unsigned", action="store_true", help="leave signatures out of the request")
+    p.add_argument("--packs", metavar="DIR", help="installed packs a generic kind is fitted to "
+                   "(default: MOCK_REMD_PACKS_DIR, else .mock-remd/packs when present)")
     p.add_argument("--soap-version", choices=("1.1", "1.2"), default="1.2", help="SOAP version of the request")
     v = p.add_argument_group("new versions", "with --version-of FILE: the next version of that document "
                              "(new localUid, same setId, versionNumber + 1, an association to FILE's version)")
@@ -116,9 +119,19 @@ def run(args: argparse.Namespace) -> int:
               file=sys.stderr)
         return 2
     kind = str(args.kind).strip()
-    if kind not in generator.SUPPORTED_KINDS:
-        print(f"mock-remd generate: kind {kind!r} cannot be generated; supported kinds: "
-              f"{', '.join(generator.SUPPORTED_KINDS)}", file=sys.stderr)
+    from mock_remd.config import ConfigError, Settings
+
+    try:
+        settings = Settings.load({"packs_dir": args.packs})
+        settings.check()
+    except ConfigError as exc:
+        print(f"mock-remd generate: {exc}", file=sys.stderr)
+        return 2
+    catalog = settings.validation_settings().kinds
+    entry = catalog.get(kind)
+    if kind not in generator.SUPPORTED_KINDS and (entry is None or not entry.is_cda):
+        print(f"mock-remd generate: kind {kind!r} cannot be generated: it is not a CDA kind of NSI 1520 "
+              f"v{catalog.version} (hand-made kinds: {', '.join(generator.SUPPORTED_KINDS)})", file=sys.stderr)
         return 2
     if args.invalid:
         rule = RULES.get(args.invalid)
@@ -147,6 +160,8 @@ def run(args: argparse.Namespace) -> int:
         options["system"] = args.system
     if args.unsigned:
         options["signer"] = None
+    options["catalog"] = catalog
+    options["packs_dir"] = settings.packs_path
     seed = args.seed
     if seed is None:
         seed = secrets.randbelow(10**9)

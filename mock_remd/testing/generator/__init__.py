@@ -16,10 +16,12 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass
+from pathlib import Path
 
-from mock_remd.catalog.kinds import KindRegistry
+from mock_remd.catalog.kinds import Kind, KindRegistry, default_registry
 from mock_remd.core.model import RegisterRequest
 from mock_remd.soap.builders import register_envelope
+from mock_remd.testing.generator.conform import conform
 from mock_remd.testing.generator.header import build_header
 from mock_remd.testing.generator.invalid import RULES, InvalidRule, rule
 from mock_remd.testing.generator.kinds import SUPPORTED_KINDS, UnsupportedKindError, builder
@@ -34,6 +36,9 @@ from mock_remd.testing.generator.model import (
 from mock_remd.testing.generator.request import build_request
 from mock_remd.testing.generator.signing import Signer, TestPkiSigner, default_signer
 from mock_remd.testing.generator.xml import serialize
+from mock_remd.validation.pack_index import select_pack
+
+_NO_KIND = Kind(id="", type_1522="", edition="", name="")
 
 __all__ = [
     "DEMO_CLIENT_ENTITY_ID",
@@ -83,19 +88,24 @@ def generate(
     system: str = DEMO_SYSTEM,
     signer: Signer | None | object = _DEFAULT,
     catalog: KindRegistry | None = None,
+    packs_dir: Path | None = None,
 ) -> GeneratedDocument:
     """Generate document number ``seed`` of ``kind`` (``"119"``, ``"174"``, ``"186"``, ``"204"``).
 
-    ``signer`` signs it (default: the built-in TEST PKI, see :class:`TestPkiSigner`; ``None`` leaves
+    With ``packs_dir``, a kind without a hand-made builder is written with its installed pack's
+    templateId and fitted to the pack's XSD. ``signer`` signs it (default: the built-in TEST PKI, see :class:`TestPkiSigner`; ``None`` leaves
     the request without signatures). ``invalid`` names a rule of :data:`RULES` to break. Kinds without a
     hand-made builder are written generically from ``catalog`` (default: the built-in kind catalog).
     Raises :class:`UnsupportedKindError` for other kinds, ``KeyError`` for unknown rules.
     """
-    kb = builder(kind, catalog)
+    pack = _installed_pack(kind, packs_dir, catalog)
+    kb = builder(kind, catalog, template_id=pack[1] if pack else "")
     breaker: InvalidRule | None = rule(invalid) if invalid else None
     world = build_world(kb.kind, seed, kb.staffing, organization, window=_window(kb))
     tree = build_header(world, kb.header(world))
     kb.body(tree, world)
+    if pack is not None and kb.catalog_kind is not None and pack[0] is not None:
+        conform(tree, pack[0], today=world.created.date())  # the kind's own XSD decides the shape
     if breaker and breaker.tree:
         breaker.tree(tree, world)
     content = serialize(tree, comment=_comment(world, invalid))
@@ -117,6 +127,19 @@ def generate(
     if breaker and breaker.request:
         breaker.request(request, world)
     return GeneratedDocument(kb.kind, seed, content, request, world, invalid)
+
+
+def _installed_pack(kind: str, packs_dir: Path | None, catalog: KindRegistry | None) -> tuple[Path | None, str] | None:
+    """(root XSD, templateId) of the pack installed for ``kind`` (a generic kind only), or None."""
+    if packs_dir is None or kind in SUPPORTED_KINDS:
+        return None
+    selected = select_pack(packs_dir, str(kind).strip())
+    if selected is None:
+        return None
+    pack, entry = selected
+    registry = catalog or default_registry()
+    own = [t for t in entry.template_ids if (registry.by_template(t) or _NO_KIND).id == str(kind).strip()]
+    return pack.xsd, (own or list(entry.template_ids) or [""])[0]
 
 
 def _window(kb) -> tuple[dt.date, int] | None:  # noqa: ANN001 - a KindBuilder
