@@ -42,7 +42,7 @@ soak: $(STAMP)
 bench: $(STAMP)
 	$(BIN)/python -m mock_remd.bench
 	$(BIN)/python -m mock_remd.bench.signatures
-	$(BIN)/python -m mock_remd.admin.dashboard.bench
+	$(BIN)/python -m mock_remd.bench.dashboard
 
 bench-full: $(STAMP)
 	$(BIN)/python -m mock_remd.bench --full-validation

@@ -9,8 +9,8 @@ import pytest
 import requests
 from lxml import etree
 
-from mock_remd.admin.dashboard.bench import seed_timeline
 from mock_remd.admin.dashboard.cda_view import render_cda, xml_lines
+from mock_remd.bench.dashboard import seed_timeline
 from mock_remd.config import Settings
 from mock_remd.server.threaded import ThreadedServer
 from mock_remd.soap.builders import content_type

@@ -1,6 +1,6 @@
 """Benchmark: the dashboard timeline's first page over a journal of 10,000 documents.
 
-``python -m mock_remd.admin.dashboard.bench [--documents N] [--runs R] [--db URL]`` seeds the store
+``python -m mock_remd.bench.dashboard [--documents N] [--runs R] [--db URL]`` seeds the store
 directly (bulk inserts: documents, their callbacks, some synchronously refused requests), starts a
 real server and times ``GET /`` over HTTP. Budget: the median first page under 300 ms; exit status 1
 when it is over.
@@ -126,7 +126,7 @@ def run(documents: int = 10000, runs: int = 20, db_url: str = "") -> dict[str, A
 
 def main(argv: list[str] | None = None) -> int:
     """Command line: print the numbers, exit 1 when the median first page is over budget."""
-    p = argparse.ArgumentParser(prog="python -m mock_remd.admin.dashboard.bench", description=__doc__)
+    p = argparse.ArgumentParser(prog="python -m mock_remd.bench.dashboard", description=__doc__)
     p.add_argument("--documents", type=int, default=10000)
     p.add_argument("--runs", type=int, default=20)
     p.add_argument("--db", default="", help="a throwaway store URL, emptied first (default: a temporary SQLite file)")
