@@ -46,7 +46,7 @@ LAYER_CODES = {
 }
 # shrinking re-runs GOST arithmetic in pure Python for minutes: report the failing example as drawn
 _PHASES = [Phase.explicit, Phase.reuse, Phase.generate]
-FAST = settings(max_examples=25, deadline=None, phases=_PHASES, suppress_health_check=list(HealthCheck))
+FAST = settings(max_examples=15, deadline=None, phases=_PHASES, suppress_health_check=list(HealthCheck))
 CRYPTO = settings(max_examples=8, deadline=None, phases=_PHASES, suppress_health_check=list(HealthCheck))
 LONG = settings(max_examples=150, deadline=None, phases=_PHASES, suppress_health_check=list(HealthCheck))
 
