@@ -89,6 +89,22 @@ def make_server(sink):
 
 
 # ---- a PKI made by OpenSSL's GOST engine (another toolchain than ours) ------------------------------
+@pytest.fixture(scope="module")
+def scenario_server():
+    """One in-process server driven by tests/scenario_harness.py, per test module."""
+    from scenario_harness import running_mock
+
+    with running_mock() as h:
+        yield h
+
+
+@pytest.fixture
+def mock(scenario_server):
+    """The module's scenario server, reset to a clean registry before each test."""
+    scenario_server.reset()
+    return scenario_server
+
+
 @pytest.fixture(scope="session")
 def openssl_pki(tmp_path_factory):
     """CAs, doctors and organisations issued by ``openssl req``/``ca`` (see tests/_openssl_pki.py), once per run."""

@@ -13,19 +13,6 @@ from mock_remd.config import Settings
 from mock_remd.server.threaded import ThreadedServer
 from mock_remd.testing.sink import CallbackSink
 
-
-@pytest.fixture(scope="module")
-def _running():
-    with running_mock() as h:
-        yield h
-
-
-@pytest.fixture
-def mock(_running):
-    _running.reset()
-    return _running
-
-
 HOUR = "name: hour\nrules:\n  - match: {operation: registerDocument}\n    callback: {delay_ms: 3600000}\n"
 
 

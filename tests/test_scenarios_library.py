@@ -14,18 +14,6 @@ from scenario_harness import Harness, raw_register, running_mock
 LIBRARY = Path(__file__).resolve().parent.parent / "scenarios"
 
 
-@pytest.fixture(scope="module")
-def _running():
-    with running_mock() as h:
-        yield h
-
-
-@pytest.fixture
-def mock(_running):
-    _running.reset()
-    return _running
-
-
 def play(mock: Harness, name: str) -> None:
     mock.activate(name)
 

@@ -3,21 +3,8 @@ magic values."""
 
 from __future__ import annotations
 
-import pytest
 from remd_requests import PATIENT_SNILS, sync_codes, sync_status
 from scenario_harness import ALPHA_CLIENT, Harness, request_for, running_mock
-
-
-@pytest.fixture(scope="module")
-def _running():
-    with running_mock() as h:
-        yield h
-
-
-@pytest.fixture
-def mock(_running):
-    _running.reset()
-    return _running
 
 
 def refused(mock: Harness, **overrides) -> bool:

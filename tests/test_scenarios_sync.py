@@ -7,19 +7,7 @@ import time
 import pytest
 import requests
 from remd_requests import register_request, sync_codes, sync_messages, sync_status
-from scenario_harness import raw_register, running_mock
-
-
-@pytest.fixture(scope="module")
-def _running():
-    with running_mock() as h:
-        yield h
-
-
-@pytest.fixture
-def mock(_running):
-    _running.reset()
-    return _running
+from scenario_harness import raw_register
 
 
 def test_delay_then_normal_answer(mock):
