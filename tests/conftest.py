@@ -56,7 +56,7 @@ DEMO_ORG = "1.2.643.5.1.13.13.12.2.50.99999"
 @pytest.fixture
 def sink():
     """A real HTTP callback receiver on a free port."""
-    from mock_remd.testing.sink import CallbackSink
+    from mock_remd.client.sink import CallbackSink
 
     s = CallbackSink().start()
     yield s

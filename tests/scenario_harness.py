@@ -17,11 +17,11 @@ from typing import Any
 import requests
 from remd_requests import DEMO_CLIENT, DEMO_ORG, register_request
 
+from mock_remd.client.sink import CallbackSink
 from mock_remd.config import Settings
 from mock_remd.core.model import RegisterRequest
 from mock_remd.server.threaded import ThreadedServer
 from mock_remd.soap.builders import content_type, get_item_envelope, register_envelope, search_envelope
-from mock_remd.testing.sink import CallbackSink
 
 ALPHA_CLIENT = "00000000-0000-4000-8000-00000000a1fa"
 ALPHA_ORG = "1.2.643.5.1.13.13.12.2.50.11111"

@@ -106,7 +106,7 @@ def test_the_graph_reads_imports_inside_functions():
     edges = {i.edge for i in import_graph()}
     # module level, inside a function, and under a TYPE_CHECKING guard respectively
     assert "mock_remd.core.processing -> mock_remd.validation.pipeline" in edges
-    assert "mock_remd.cli.cmd_send -> mock_remd.testing.sink" in edges
+    assert "mock_remd.cli.cmd_send -> mock_remd.client.sink" in edges
     assert "mock_remd.config -> mock_remd.core.lifecycle" in edges
 
 

@@ -90,7 +90,7 @@ def test_accepted_urls_are_absolute_http_with_host_and_port(url):
 # ---- raw HTTP against a real server ----------------------------------------------------------------
 @pytest.fixture(scope="module")
 def served(tmp_path_factory):
-    from mock_remd.testing.sink import CallbackSink
+    from mock_remd.client.sink import CallbackSink
 
     tmp = tmp_path_factory.mktemp("fuzz-serve")
     sink = CallbackSink().start()

@@ -247,7 +247,7 @@ def test_scenarios_by_marker_and_method_are_reset_between_tests(pytester: pytest
 
 
 def test_callback_host_detection() -> None:
-    from mock_remd.testing.network import detect_callback_host, is_loopback, route_address, seen_address
+    from mock_remd.client.network import detect_callback_host, is_loopback, route_address, seen_address
 
     with ThreadedServer(validation="none") as server:
         assert seen_address(server.url) == "127.0.0.1"  # what /ready reports having seen

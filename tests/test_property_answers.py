@@ -27,6 +27,7 @@ from remd_requests import register_request
 from mock_remd.catalog.errors import is_known
 from mock_remd.client.document import build_request, read_facts
 from mock_remd.client.signers import SignerSet
+from mock_remd.client.sink import CallbackSink
 from mock_remd.config import Settings
 from mock_remd.server.threaded import ThreadedServer
 from mock_remd.soap.builders import (
@@ -36,7 +37,6 @@ from mock_remd.soap.builders import (
     register_envelope,
     search_envelope,
 )
-from mock_remd.testing.sink import CallbackSink
 
 EXAMPLES = int(os.environ.get("MOCK_REMD_FUZZ_EXAMPLES", "8"))
 PROPERTY = settings(max_examples=EXAMPLES, deadline=None, database=None, derandomize=EXAMPLES <= 20,

@@ -9,9 +9,9 @@ import pytest
 from remd_requests import DEMO_CLIENT, DEMO_ORG, register_request, sync_status
 from scenario_harness import running_mock, systems_for, wait_until
 
+from mock_remd.client.sink import CallbackSink
 from mock_remd.config import Settings
 from mock_remd.server.threaded import ThreadedServer
-from mock_remd.testing.sink import CallbackSink
 
 HOUR = "name: hour\nrules:\n  - match: {operation: registerDocument}\n    callback: {delay_ms: 3600000}\n"
 

@@ -16,7 +16,7 @@ from typing import Any
 
 import requests
 
-from mock_remd.testing.admin_client import AdminClient, AdminError
+from mock_remd.client.admin_client import AdminClient, AdminError
 
 #: how often the run is read while it is active
 POLL_SECONDS = 0.5

@@ -165,7 +165,7 @@ def run(args: argparse.Namespace) -> int:
         if args.dry_run:
             sys.stdout.buffer.write(content + b"\n")
             return 0
-        from mock_remd.testing.admin_client import AdminClient
+        from mock_remd.client.admin_client import AdminClient
 
         admin = AdminClient(args.url, args.admin_token)
         return _send_and_wait(args, admin, content, req.local_uid, env.message_id, version=env.version)
@@ -202,7 +202,7 @@ def run(args: argparse.Namespace) -> int:
 
     import requests
 
-    from mock_remd.testing.admin_client import AdminClient, AdminError
+    from mock_remd.client.admin_client import AdminClient, AdminError
 
     admin = AdminClient(args.url, args.admin_token)
     client_id = args.client_entity_id
@@ -245,9 +245,9 @@ def _send_and_wait(args: argparse.Namespace, admin: Any, envelope: bytes, local_
                    *, version: str) -> int:
     import requests
 
+    from mock_remd.client.answers import post_envelope
     from mock_remd.client.outcome import ACCEPTED, REJECTED, Outcome, wait_outcome
     from mock_remd.client.outcome import NO_ANSWER as NONE
-    from mock_remd.testing.answers import post_envelope
 
     lang = lang_of(args)
     sink, route = None, None
@@ -295,10 +295,10 @@ def _listen(args: argparse.Namespace, admin: Any, message_id: str) -> tuple[Any,
     """Start a sink and point the system at it: (sink, route, problem)."""
     import requests
 
+    from mock_remd.client.admin_client import AdminError
     from mock_remd.client.callback_route import CallbackRoute
-    from mock_remd.testing.admin_client import AdminError
-    from mock_remd.testing.network import detect_callback_host, is_loopback
-    from mock_remd.testing.sink import CallbackSink
+    from mock_remd.client.network import detect_callback_host, is_loopback
+    from mock_remd.client.sink import CallbackSink
 
     lang = lang_of(args)
     host = args.listen_host or detect_callback_host(args.url)

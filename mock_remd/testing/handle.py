@@ -9,11 +9,11 @@ from typing import Any
 
 import requests
 
+from mock_remd.client.admin_client import AdminClient, AdminError
+from mock_remd.client.answers import SyncAnswer, post_envelope
+from mock_remd.client.sink import CallbackResult, CallbackSink
 from mock_remd.core.model import RegisterRequest, normalize_message_id
 from mock_remd.soap.builders import register_envelope
-from mock_remd.testing.admin_client import AdminClient, AdminError
-from mock_remd.testing.answers import SyncAnswer, post_envelope
-from mock_remd.testing.sink import CallbackResult, CallbackSink
 
 DEMO_SYSTEM = "demo"
 DEMO_CLIENT_ENTITY_ID = "00000000-0000-4000-8000-000000000001"

@@ -7,7 +7,7 @@ Fixtures:
 * ``remd`` (each test) — a :class:`~mock_remd.testing.handle.Remd` reset before the test: ``.url``,
   ``.soap_url``, ``.wsdl_url``, ``.admin``, ``.use_scenario()``, ``.register(doc)`` and ``.callbacks``,
   the sink the demo system calls back to, with ``.wait_for(message_id, timeout=10)``.
-* ``remd_sink`` (session) — the :class:`~mock_remd.testing.sink.CallbackSink` behind ``remd.callbacks``.
+* ``remd_sink`` (session) — the :class:`~mock_remd.client.sink.CallbackSink` behind ``remd.callbacks``.
 
 Markers: ``@pytest.mark.remd_scenario("name", ...)`` activates scenarios for one test;
 ``@pytest.mark.remd_allow_real_hosts`` lets one test reach the real ЕГИСЗ/ЕМИАС hosts, which are
@@ -111,7 +111,7 @@ def _server_overrides(config: pytest.Config) -> dict[str, Any]:
 @pytest.fixture(scope="session")
 def remd_sink(request: pytest.FixtureRequest) -> Iterator[Any]:
     """The callback sink of the session (bound to 0.0.0.0 when the server is external)."""
-    from mock_remd.testing.sink import CallbackSink
+    from mock_remd.client.sink import CallbackSink
 
     external = _option(request.config, "--remd-url", "MOCK_REMD_URL")
     port = _option(request.config, "--remd-callback-port", "MOCK_REMD_CALLBACK_PORT")
@@ -169,7 +169,7 @@ def remd_server(request: pytest.FixtureRequest, remd_sink: Any) -> Iterator[Any]
 @pytest.fixture
 def remd(request: pytest.FixtureRequest, remd_server: Any, remd_sink: Any) -> Any:
     """A clean mock-remd for this test (see the module docstring)."""
-    from mock_remd.testing.admin_client import AdminClient
+    from mock_remd.client.admin_client import AdminClient
     from mock_remd.testing.handle import CallbackInbox, Remd
 
     config = request.config
@@ -195,7 +195,7 @@ _DETECTED = pytest.StashKey[str]()
 
 def _detected_host(config: pytest.Config, url: str) -> str:
     if _DETECTED not in config.stash:
-        from mock_remd.testing.network import detect_callback_host
+        from mock_remd.client.network import detect_callback_host
 
         config.stash[_DETECTED] = detect_callback_host(url)
     return config.stash[_DETECTED]
