@@ -151,11 +151,18 @@ class _Fitter:
 
     def _consume(self, group: Any, queue: list, out: list, parent: etree._Element, depth: int) -> None:
         if group.model == "choice":
-            for p in group:
-                if queue and self._matches(p, queue[0]):
-                    self._particle(p, queue, out, parent, depth)
-                    return
-            if group.min_occurs >= 1 and len(group):
+            limit = group.max_occurs if group.max_occurs is not None else 10**6
+            taken = 0
+            while queue and taken < limit:  # a repeated choice (HL7 names: family, given, …) keeps them all
+                option = next((p for p in group if self._matches(p, queue[0])), None)
+                if option is None:
+                    break
+                before = len(queue)
+                self._particle(option, queue, out, parent, depth)
+                taken += 1
+                if len(queue) == before:
+                    break
+            if taken == 0 and group.min_occurs >= 1 and len(group):
                 self._particle(group[0], queue, out, parent, depth)
             return
         for i, p in enumerate(group):
