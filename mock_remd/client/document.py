@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 
 from lxml import etree
 
+from mock_remd.catalog.incidents import safe_text
 from mock_remd.catalog.kinds import KindRegistry, default_registry
 from mock_remd.client.signers import SignerSet
 from mock_remd.core.model import Doctor, Patient, Person, PersonalSign, RegisterRequest, snils_digits
@@ -28,7 +29,7 @@ from mock_remd.validation.cda.access import (
 )
 from mock_remd.validation.cda.document import CdaHeader
 from mock_remd.validation.cda.timestamps import Timestamp, parse_ts
-from mock_remd.xmlsafe import parse_bytes
+from mock_remd.xmlsafe import describe_syntax_error, parse_bytes
 
 
 class DocumentError(ValueError):
@@ -109,7 +110,8 @@ def read_facts(content: bytes, kinds: KindRegistry | None = None) -> DocumentFac
     try:
         root = parse_bytes(content, max_bytes=64 * 1024 * 1024)
     except (etree.XMLSyntaxError, ValueError) as exc:
-        raise DocumentError(f"not well-formed XML: {exc}") from exc
+        why = describe_syntax_error(exc) if isinstance(exc, etree.XMLSyntaxError) else safe_text(exc, "")
+        raise DocumentError(f"not well-formed XML: {why}") from exc
     if not is_cda_root(root):
         raise DocumentError("the root element is not a CDA ClinicalDocument (urn:hl7-org:v3)")
     doc = CdaHeader(root)

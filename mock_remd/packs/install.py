@@ -35,6 +35,7 @@ from pathlib import Path
 
 from lxml import etree
 
+from mock_remd.catalog.incidents import safe_text
 from mock_remd.catalog.kinds import KindRegistry
 from mock_remd.validation.pack_facts import schematron_template_ids, xsd_template_ids
 from mock_remd.validation.pack_index import (
@@ -45,7 +46,7 @@ from mock_remd.validation.pack_index import (
     read_index,
 )
 from mock_remd.validation.packs import normalise_location
-from mock_remd.xmlsafe import UnsafeXmlError, XmlTooLargeError, parse_bytes
+from mock_remd.xmlsafe import UnsafeXmlError, XmlTooLargeError, describe_syntax_error, parse_bytes
 
 log = logging.getLogger(__name__)
 
@@ -100,7 +101,7 @@ def unpack_zip(archive: Path, target: Path) -> Path:
     try:
         zf = zipfile.ZipFile(archive)
     except (zipfile.BadZipFile, OSError) as exc:
-        raise PackError(f"{archive}: not a readable ZIP archive ({exc})") from exc
+        raise PackError(f"{archive}: not a readable ZIP archive ({safe_text(exc, 'damaged or not a ZIP')})") from exc
     with zf:
         infos = zf.infolist()
         if len(infos) > MAX_FILES:
@@ -275,7 +276,8 @@ def _check_xml(path: Path) -> None:
     try:
         parse_bytes(path.read_bytes())
     except (etree.XMLSyntaxError, UnsafeXmlError, XmlTooLargeError) as exc:
-        raise PackError(f"{_show(path)}: not well-formed XML ({exc})") from exc
+        why = describe_syntax_error(exc) if isinstance(exc, etree.XMLSyntaxError) else str(exc)
+        raise PackError(f"{_show(path)}: not well-formed XML ({why})") from exc
 
 
 def _check_xsd(root_xsd: Path) -> str:
