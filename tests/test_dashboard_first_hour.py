@@ -154,6 +154,16 @@ def test_scenarios_page_with_twenty_scenarios(setup):
     assert len(rows) >= 20
     assert all(r.find_elements("css selector", "button.activate-one") for r in rows)  # next to each one
     assert not re.search(r"\bdir\b", by_css(driver, "#activate-form")[0].text)
+    desc = by_css(driver, 'tr.scn-row[data-name="callback-lost"] td.scn-desc')[0].text
+    assert "Ответный вызов с результатом не приходит никогда" in desc, desc
+    assert "английском" not in by_css(driver, "#activate-form")[0].text  # every built-in one is translated
+    driver.get(srv.url + "/lang/en?next=/scenarios")
+    try:
+        desc = by_css(driver, 'tr.scn-row[data-name="callback-lost"] td.scn-desc')[0].text
+        assert desc.startswith("The result callback never comes"), desc
+    finally:
+        driver.get(srv.url + "/lang/ru?next=/scenarios")
+    rows = by_css(driver, "tr.scn-row")
     row = next(r for r in rows if r.get_attribute("data-name") == "callback-late")
     row.find_elements("css selector", "button.activate-one")[0].click()
     try:

@@ -90,6 +90,7 @@ def test_every_mistake_with_its_line_and_key():
         ("name: x\nrules: [{match: {nth: 1}}]\n", 2, "rules[1]", "changes nothing"),
         ("name: x\nrules: []\n", 2, "rules", "empty"),
         ("name: x\nseed: abc\nrules: [{sync: {http_status: 503}}]\n", 2, "seed", "whole number"),
+        ("name: x\ndescription_ru: [a]\nrules: [{sync: {http_status: 503}}]\n", 2, "description_ru", "expected"),
         ("name: has space\nrules: [{sync: {http_status: 503}}]\n", 1, "name", "no spaces"),
         ("rules: [{sync: {http_status: 503}}]\n", 1, "name", "needs a name"),
         ("name: x\nname: y\nrules: [{sync: {http_status: 503}}]\n", 2, "name", "given twice"),
@@ -108,6 +109,14 @@ def test_the_library_is_valid_and_large_enough(capsys):
     out = capsys.readouterr().out
     count = int(out.split()[0])
     assert count >= 15 and "all valid" in out
+
+
+def test_every_library_scenario_is_described_in_both_languages():
+    for path in sorted(LIBRARY.glob("*.yaml")):
+        scenario, issues = compile_text(path.read_text(encoding="utf-8"), filename=path.name)
+        assert scenario is not None and not issues, issues
+        assert scenario.description and scenario.description_ru, path.name
+        assert scenario.summary()["description_ru"] == scenario.description_ru
 
 
 def test_cli_reports_file_line_key_and_exits_1(tmp_path, capsys):

@@ -29,7 +29,7 @@ from mock_remd.scenarios.model import OPERATIONS, Match, Rule, Scenario
 from mock_remd.yamlsafe import DEFAULT_LIMITS, YamlLimitError
 
 NAME_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$")
-TOP_KEYS = ("name", "description", "seed", "rules")
+TOP_KEYS = ("name", "description", "description_ru", "seed", "rules")
 RULE_KEYS = ("match", "sync", "callback", "name", "description")
 MATCH_KEYS = ("operation", "system", "kind", "organization", "patient_snils", "local_uid", "document_number",
               "nth", "probability", "attempt")
@@ -391,6 +391,7 @@ class _Checker:
                          f"a name uses letters, digits, '.', '_' and '-' (up to 128, no spaces), got {name!r}")
                 name = None
         description = self.string(it["description"], "description") if "description" in it else ""
+        description_ru = self.string(it["description_ru"], "description_ru") if "description_ru" in it else ""
         seed = self.integer(it["seed"], "seed", low=0) if "seed" in it else None
         rules: list[Rule] = []
         if "rules" not in it:
@@ -406,7 +407,8 @@ class _Checker:
                     rules.append(rule)
         if self.issues or name is None:
             return None
-        return Scenario(name=name, rules=rules, description=description or "", seed=seed, source=source,
+        return Scenario(name=name, rules=rules, description=description or "",
+                        description_ru=description_ru or "", seed=seed, source=source,
                         file=self.file)
 
 

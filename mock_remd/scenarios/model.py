@@ -84,6 +84,7 @@ class Scenario:
     name: str
     rules: list[Rule]
     description: str = ""
+    description_ru: str = ""
     seed: int | None = None
     source: str = ""
     file: str = ""
@@ -93,10 +94,11 @@ class Scenario:
         return any(r.match.attempt for r in self.rules)
 
     def summary(self) -> dict[str, Any]:
-        """Name, description and rules (for ``GET /_admin/scenarios``)."""
+        """Name, descriptions (English, Russian) and rules (for ``GET /_admin/scenarios``)."""
         return {
             "name": self.name,
             "description": self.description,
+            "description_ru": self.description_ru,
             "seed": self.seed,
             "rules": [r.as_dict() for r in self.rules],
         }

@@ -249,7 +249,7 @@ _LABELS: dict[str, tuple[str, str]] = {
     "scn.activate_one": ("Включить", "Activate"),
     "scn.count": ("сценариев: {n}", "{n} scenarios"),
     "scn.selected": ("отмечен", "ticked"),
-    "scn.desc_lang": ("описания в файлах сценариев — на английском", "from the scenario files"),
+    "scn.desc_lang": ("описание только на английском", "in Russian only"),
     "scn.active_for": ("включён", "active"),
     "scn.origin.dir": ("из каталога сценариев", "from the scenarios folder"),
     "scn.origin.upload": ("загружен вручную", "uploaded"),
