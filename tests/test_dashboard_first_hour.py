@@ -64,10 +64,17 @@ def setup():
     sink.stop()
 
 
-def by_css(driver, css: str):
+def by_css(driver, css: str, wait: float = 10.0):
+    """The elements matching ``css``, waiting up to ``wait`` s for the page a click started to load."""
+    from selenium.common.exceptions import TimeoutException
     from selenium.webdriver.common.by import By
+    from selenium.webdriver.support.ui import WebDriverWait
 
-    return driver.find_elements(By.CSS_SELECTOR, css)
+    try:
+        return WebDriverWait(driver, wait, poll_frequency=0.1).until(
+            lambda d: d.find_elements(By.CSS_SELECTOR, css)) if wait else driver.find_elements(By.CSS_SELECTOR, css)
+    except TimeoutException:
+        return []
 
 
 def overflowing(driver, css: str) -> list[str]:
@@ -111,7 +118,7 @@ def test_active_scenario_banner_on_every_page(setup):
     finally:
         requests.delete(srv.url + "/_admin/scenarios/active", timeout=10)
     driver.get(srv.url + "/")
-    assert not by_css(driver, "#active-banner")
+    assert not by_css(driver, "#active-banner", wait=0)
 
 
 def test_document_page_journal_and_layers(setup):
@@ -204,3 +211,22 @@ def test_validate_page_says_partial_when_packs_are_missing(setup, tmp_path):
     assert "xsd, schematron, nsi" in verdict.text and "прошёл проверку" not in verdict.text
     heads = " ".join(e.text for e in by_css(driver, "li.layer.skipped .layer-head"))
     assert "мс" not in heads
+
+
+def test_callback_attempt_errors_in_english_ui():
+    """The sender stores its sentence in Russian (a real refused connection here); the English UI renders it."""
+    from mock_remd.admin.dashboard.i18n import attempt_error
+    from mock_remd.catalog.incidents import network_failure
+
+    url = f"http://127.0.0.1:{_closed_port()}/cb"
+    try:
+        requests.post(url, data=b"x", timeout=5)
+    except requests.RequestException as exc:
+        stored = network_failure(url, exc, timeout=5)
+    assert re.search("[а-я]", stored)
+    english = attempt_error("en", stored)
+    assert english.startswith("the server at 127.0.0.1:") and not re.search("[а-яА-Я]", english), english
+    assert attempt_error("ru", stored) == stored
+    assert attempt_error("en", "сервер по адресу 10.0.0.1:80 не ответил за 2.5 с") == \
+        "the server at 10.0.0.1:80 did not answer within 2.5 s"
+    assert attempt_error("en", "HTTP 503") == "HTTP 503"

@@ -101,6 +101,7 @@ def make_blueprint(rt: Runtime) -> Blueprint:
         path = request.path
         return {"t": i18n.translator(lang), "lang": lang, "token_set": bool(rt.settings.admin_token),
                 "skip_reason": lambda layer: _skip_reason(lang, layer),
+                "attempt_error": lambda text: i18n.attempt_error(lang, text),
                 "active_scenarios": _active_scenarios(rt),
                 "missing_validation": _missing_validation(rt)
                 if path == "/" or path.startswith(("/documents", "/validate")) else []}

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 
 LANG_COOKIE = "mock_remd_lang"
@@ -276,3 +277,35 @@ def translator(lang: str) -> Callable[..., str]:
 def pick_lang(cookie_value: str | None) -> str:
     """The language from the cookie, Russian when absent or unknown."""
     return cookie_value if cookie_value in LANGS else DEFAULT_LANG
+
+
+#: the sentences the callback sender stores for a failed attempt (catalog.incidents.network_failure and
+#: delivery.sender), Russian as stored, with their English rendering; most specific first
+_ATTEMPT_ERRORS_EN: tuple[tuple[re.Pattern[str], str], ...] = tuple((re.compile(ru), en) for ru, en in (
+    (r"сервер по адресу (?P<w>\S+) не принял соединение за (?P<t>\S+) с",
+     "the server at {w} did not accept the connection within {t} s"),
+    (r"сервер по адресу (?P<w>\S+) не принял соединение вовремя", "the server at {w} did not accept the connection in time"),
+    (r"сервер по адресу (?P<w>\S+) не ответил за (?P<t>\S+) с", "the server at {w} did not answer within {t} s"),
+    (r"сервер по адресу (?P<w>\S+) не ответил вовремя", "the server at {w} did not answer in time"),
+    (r"не удалось установить защищённое соединение с сервером по адресу (?P<w>\S+)",
+     "could not set up a secure connection with the server at {w}"),
+    (r"имя сервера (?P<w>\S+) не найдено \(DNS\)", "the server name {w} was not found (DNS)"),
+    (r"сервер по адресу (?P<w>\S+) не ответил: соединение отклонено", "the server at {w} refused the connection"),
+    (r"сервер по адресу (?P<w>\S+) разорвал соединение", "the server at {w} closed the connection"),
+    (r"сервер по адресу (?P<w>\S+) не ответил", "the server at {w} did not answer"),
+    (r"адрес (?P<w>.+) не является корректным адресом http\(s\)", "{w} is not a valid http(s) address"),
+    (r"сервер по адресу (?P<w>\S+) перенаправляет запрос слишком много раз",
+     "the server at {w} redirects the request too many times"),
+    (r"внутренняя ошибка \(инцидент (?P<w>\S+)\)", "internal error (incident {w})"),
+))
+
+
+def attempt_error(lang: str, text: str | None) -> str:
+    """A stored callback-attempt error in ``lang``: the sender stores Russian; known shapes get English."""
+    if not text or lang != "en":
+        return text or ""
+    for pattern, english in _ATTEMPT_ERRORS_EN:
+        m = pattern.fullmatch(text)
+        if m:
+            return english.format(**m.groupdict())
+    return text
