@@ -32,18 +32,32 @@ class KindEvidence:
 
 
 def current_edition(
-    registry: KindRegistry, type_1522: str, today: dt.date | None = None, prefer: frozenset[str] = frozenset()
+    registry: KindRegistry,
+    type_1522: str,
+    today: dt.date | None = None,
+    prefer: frozenset[str] = frozenset(),
+    created: dt.date | None = None,
 ) -> Kind | None:
     """The CDA edition of document type ``type_1522`` (NSI 1522) that may be registered ``today``: one
-    of ``prefer`` (kinds with an installed pack) if any, else the newest."""
+    of ``prefer`` (kinds with an installed pack) if any, then one already in force on the document's
+    ``created`` date (an edition that started later would only add a date error), else the newest."""
     today = today or dt.date.today()
     candidates = [k for k in registry.all()
                   if k.type_1522 == type_1522 and k.is_cda and k.valid_on(today) and k.edition.isdigit()]
-    return max(candidates, key=lambda k: (k.id in prefer, int(k.edition)), default=None)
+    return max(
+        candidates,
+        key=lambda k: (k.id in prefer, created is None or k.valid_on(created), int(k.edition)),
+        default=None,
+    )
 
 
 def identify_kind(
-    header: CdaHeader, registry: KindRegistry, *, by_type: bool = True, prefer: frozenset[str] = frozenset()
+    header: CdaHeader,
+    registry: KindRegistry,
+    *,
+    by_type: bool = True,
+    prefer: frozenset[str] = frozenset(),
+    created: dt.date | None = None,
 ) -> KindEvidence:
     """The kind the document declares.
 
@@ -51,14 +65,14 @@ def identify_kind(
     from NSI 1522): the current edition of that type. A templateId of an edition that can no longer
     be registered also gives the current edition of the type (``source`` then says ``edition``), as
     the registry only accepts current kinds. ``by_type=False`` (a request names the kind) keeps to
-    what the document itself declares.
+    what the document itself declares; ``created`` (the document's date) prefers an edition in force then.
     """
     doc_type = next((v.code for v in [header.code] if v is not None and v.code_system in NSI_DOC_TYPES and v.code), "")
     for root in header.template_roots:
         kind = registry.by_template(root)
         if kind is not None:
             if by_type and not kind.valid_on(dt.date.today()):
-                current = current_edition(registry, kind.type_1522, prefer=prefer)
+                current = current_edition(registry, kind.type_1522, prefer=prefer, created=created)
                 if current is not None and current.id != kind.id:
                     return KindEvidence(current, "edition", root)
             return KindEvidence(kind, "templateId", root)
@@ -69,7 +83,7 @@ def identify_kind(
             if kind is not None:
                 return KindEvidence(kind, "code", value.code)
     if doc_type and by_type:
-        current = current_edition(registry, doc_type, prefer=prefer)
+        current = current_edition(registry, doc_type, prefer=prefer, created=created)
         if current is not None:
             return KindEvidence(current, "type", doc_type)
     return KindEvidence(None)
@@ -104,7 +118,9 @@ class KindLayer:
         header = CdaHeader(ctx.root)
         requested_id = (ctx.requested_kind or "").strip()
         with_packs = frozenset(installed_packs(ctx.settings.packs_dir).kinds())
-        evidence = identify_kind(header, registry, by_type=not requested_id, prefer=with_packs)
+        evidence = identify_kind(
+            header, registry, by_type=not requested_id, prefer=with_packs, created=_creation_date(header, ctx)
+        )
         requested = registry.get(requested_id) if requested_id else None
         if (
             requested is not None
