@@ -14,7 +14,6 @@ import os
 import platform
 import shutil
 import signal
-import socket
 import subprocess
 import sys
 import tempfile
@@ -27,6 +26,7 @@ import yaml
 
 from mock_remd.bench import wrk_load
 from mock_remd.bench.load import percentile, run_load
+from mock_remd.bench.procs import free_port, rss_mb
 from mock_remd.bench.sink_process import read_arrivals, start_sink
 from mock_remd.cli.cmd_wait import wait_ready
 from mock_remd.core.model import normalize_message_id
@@ -37,37 +37,12 @@ DEMO_ORG = "1.2.643.5.1.13.13.12.2.50.99999"
 FULL_LAYERS = "xml,kind,header,xsd,schematron,cross"
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 def _default_packs() -> str:
     env = os.environ.get("MOCK_REMD_PACKS_DIR")
     if env:
         return env
     here = Path(__file__).resolve().parents[2].parent / "shared" / "packs"
     return str(here) if here.is_dir() else ""
-
-
-def _rss_mb(pid: int) -> float:
-    """Resident memory of ``pid`` and its children, MiB."""
-    pids = [pid]
-    try:
-        out = subprocess.run(["pgrep", "-P", str(pid)], capture_output=True, text=True).stdout.split()
-        pids += [int(p) for p in out]
-    except FileNotFoundError:
-        pass
-    total = 0
-    for p in pids:
-        try:
-            for line in Path(f"/proc/{p}/status").read_text().splitlines():
-                if line.startswith("VmRSS:"):
-                    total += int(line.split()[1])
-        except OSError:
-            continue
-    return total / 1024
 
 
 def _bodies(n: int, full: bool, version: str) -> list[tuple[str, bytes]]:
@@ -135,7 +110,7 @@ def main(argv: list[str] | None = None) -> int:
     work = Path(tempfile.mkdtemp(prefix="mock-remd-bench-"))
     log = str(work / "callbacks.tsv")
     sink, sink_port = start_sink(log)
-    port = _free_port()
+    port = free_port()
     config = work / "remd.yaml"
     config.write_text(yaml.safe_dump({"systems": [{
         "mnemonic": "demo", "client_entity_id": DEMO_CLIENT, "organizations": [DEMO_ORG],
@@ -176,7 +151,7 @@ def main(argv: list[str] | None = None) -> int:
         else:
             fast = run_load("127.0.0.1", port, "/port/emdr", bodies[200 + rate_n:], content_type=ctype,
                             concurrency=args.concurrency, rate=None, duration=args.duration)
-        rss_loaded = _rss_mb(server.pid)
+        rss_loaded = rss_mb(server.pid)
         sent_at = {**warm.sent_at, **bounded.sent_at, **fast.sent_at}
         t_wait = time.time()
         arrivals = _wait_callbacks(log, set(sent_at), timeout=120 if args.full_validation else 60)

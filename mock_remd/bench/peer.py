@@ -35,6 +35,7 @@ import yaml
 
 from mock_remd.bench.__main__ import _default_packs
 from mock_remd.bench.load import percentile
+from mock_remd.bench.procs import cpu_ms, duration_ms, free_port, rss_mb
 from mock_remd.bench.sink_process import read_arrivals, start_sink
 from mock_remd.cli.cmd_wait import wait_ready
 from mock_remd.soap.builders import attachment, content_type, register_envelope
@@ -43,7 +44,6 @@ from mock_remd.soap.responses import register_response
 WIREMOCK_VERSION = "3.13.2"
 DEMO_CLIENT = "00000000-0000-4000-8000-000000000001"
 DEMO_ORG = "1.2.643.5.1.13.13.12.2.50.99999"
-_TICK = os.sysconf("SC_CLK_TCK")
 
 # The Lua script: the body is read once; each request gets a unique localUid and a MessageID that
 # carries the round, a counter and the send time in microseconds (to measure request → callback).
@@ -114,56 +114,6 @@ class Round:
 
 
 # ---- processes ---------------------------------------------------------------------------------------
-def _tree(root: int) -> list[int]:
-    """``root`` and all its descendants (from /proc)."""
-    children: dict[int, list[int]] = {}
-    for d in Path("/proc").iterdir():
-        if not d.name.isdigit():
-            continue
-        try:
-            stat = (d / "stat").read_text()
-        except OSError:
-            continue
-        ppid = int(stat[stat.rindex(")") + 2:].split()[1])
-        children.setdefault(ppid, []).append(int(d.name))
-    out, todo = [], [root]
-    while todo:
-        p = todo.pop()
-        out.append(p)
-        todo.extend(children.get(p, []))
-    return out
-
-
-def cpu_ms(root: int) -> tuple[float, float]:
-    """utime+stime of ``root`` and its descendants, ms: (all of them, mock-remd's background processes)."""
-    total = background = 0
-    for p in _tree(root):
-        try:
-            stat = Path(f"/proc/{p}/stat").read_text()
-            cmdline = Path(f"/proc/{p}/cmdline").read_bytes()
-        except OSError:
-            continue
-        fields = stat[stat.rindex(")") + 2:].split()
-        ticks = int(fields[11]) + int(fields[12])
-        total += ticks
-        if b"mock_remd.server.background_process" in cmdline:
-            background += ticks
-    return total * 1000 / _TICK, background * 1000 / _TICK
-
-
-def rss_mb(root: int) -> float:
-    """Resident memory of ``root`` and its descendants, MiB."""
-    total = 0
-    for p in _tree(root):
-        try:
-            for line in Path(f"/proc/{p}/status").read_text().splitlines():
-                if line.startswith("VmRSS:"):
-                    total += int(line.split()[1])
-        except OSError:
-            continue
-    return total / 1024
-
-
 def _load() -> str:
     return " ".join(Path("/proc/loadavg").read_text().split()[:3])
 
@@ -178,14 +128,6 @@ def _stop(proc: subprocess.Popen) -> None:
     except subprocess.TimeoutExpired:
         os.killpg(proc.pid, signal.SIGKILL)
         proc.wait(5)
-
-
-def _free_port() -> int:
-    import socket
-
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 # ---- the two sides -------------------------------------------------------------------------------------
@@ -246,7 +188,7 @@ def start_wiremock(launcher: Path, work: Path, sink_url: str, soap_version: str,
     (root / "mappings").mkdir(parents=True)
     (root / "__files").mkdir()
     (root / "mappings" / "register.json").write_text(json.dumps(wiremock_mapping(sink_url, soap_version, template)))
-    port = _free_port()
+    port = free_port()
     proc = subprocess.Popen(["node", str(launcher), "--port", str(port), "--bind-address", "127.0.0.1",
                              "--no-request-journal", "--disable-banner", "--root-dir", str(root)],
                             stdout=open(work / "wiremock.log", "wb"), stderr=subprocess.STDOUT, start_new_session=True)
@@ -269,7 +211,7 @@ def start_mock_remd(work: Path, sink_url: str, env_extra: dict[str, str]) -> tup
     config = work / "remd.yaml"
     config.write_text(yaml.safe_dump({"systems": [{
         "mnemonic": "demo", "client_entity_id": DEMO_CLIENT, "organizations": [DEMO_ORG], "callback_url": sink_url}]}))
-    port = _free_port()
+    port = free_port()
     env = {**os.environ, "MOCK_REMD_CONFIG": str(config), "MOCK_REMD_DB_URL": f"sqlite:///{work / 'remd.db'}",
            "MOCK_REMD_PORT": str(port), "MOCK_REMD_CACHE_DIR": str(work / "cache"), **env_extra}
     proc = subprocess.Popen([sys.executable, "-m", "mock_remd", "serve"], env=env, stdout=subprocess.DEVNULL,
@@ -293,14 +235,6 @@ def template(version: str) -> bytes:
     return register_envelope(req, version=version)
 
 
-def _ms(text: str) -> float:
-    m = re.match(r"([\d.]+)(us|ms|s)", text)
-    if not m:
-        return float("nan")
-    value, unit = float(m.group(1)), m.group(2)
-    return value / 1000 if unit == "us" else value * 1000 if unit == "s" else value
-
-
 def run_wrk(url: str, body: Path, work: Path, *, round_no: int, ctype: str, connections: int, duration: float,
             rate_script: str = "") -> dict:
     script = work / f"remd-{round_no}.lua"
@@ -311,7 +245,7 @@ def run_wrk(url: str, body: Path, work: Path, *, round_no: int, ctype: str, conn
         m = re.search(pattern, out, re.M)
         return conv(m.group(1)) if m else default
     return {"requests": grab(r"(\d+) requests in", int), "rate": grab(r"Requests/sec:\s+([\d.]+)"),
-            "p50": grab(r"^\s*50%\s+(\S+)", _ms, float("nan")), "p99": grab(r"^\s*99%\s+(\S+)", _ms, float("nan")),
+            "p50": grab(r"^\s*50%\s+(\S+)", duration_ms, float("nan")), "p99": grab(r"^\s*99%\s+(\S+)", duration_ms, float("nan")),
             "ok": grab(r"REMD_OK (\d+)", int), "bad": grab(r"REMD_BAD (\d+)", int)}
 
 

@@ -10,6 +10,8 @@ import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
+from mock_remd.bench.procs import duration_ms
+
 _LUA = r"""
 local template = io.open("%(body)s", "rb"):read("*a")
 local counter = 0
@@ -46,14 +48,6 @@ def available() -> bool:
     return shutil.which("wrk") is not None
 
 
-def _ms(text: str) -> float:
-    m = re.match(r"([\d.]+)(us|ms|s)", text)
-    if not m:
-        return float("nan")
-    value, unit = float(m.group(1)), m.group(2)
-    return value / 1000 if unit == "us" else value * 1000 if unit == "s" else value
-
-
 def run_wrk(url: str, template: bytes, *, content_type: str, connections: int, duration: float,
             threads: int = 1) -> WrkResult:
     """Run wrk against ``url`` with ``template`` (placeholders @@LOCALUID@@ and @@MESSAGEID@@)."""
@@ -76,8 +70,8 @@ def run_wrk(url: str, template: bytes, *, content_type: str, connections: int, d
     return WrkResult(
         requests=int(reqs.group(1)) if reqs else 0,
         rate=float(rate.group(1)) if rate else 0.0,
-        p50_ms=_ms(p50.group(1)) if p50 else float("nan"),
-        p99_ms=_ms(p99.group(1)) if p99 else float("nan"),
+        p50_ms=duration_ms(p50.group(1)) if p50 else float("nan"),
+        p99_ms=duration_ms(p99.group(1)) if p99 else float("nan"),
         non_2xx=int(non2xx.group(1)) if non2xx else 0,
         socket_errors=sock.group(1).strip() if sock else "none",
     )
