@@ -18,11 +18,11 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
+from mock_remd.gost import oids  # noqa: E402
+from mock_remd.gost.keys import GostPrivateKey  # noqa: E402
 from mock_remd.signing.keys import dump_certificate, dump_private_key  # noqa: E402
 from mock_remd.signing.pki import build_certificate, build_name  # noqa: E402
 from mock_remd.signing.testkeys import DOCTOR, ORGANISATION, TESTKEYS_DIR  # noqa: E402
-from mock_remd.validation.signatures import oids  # noqa: E402
-from mock_remd.validation.signatures.gost import GostPrivateKey  # noqa: E402
 
 UTC = dt.UTC
 NOT_BEFORE = dt.datetime(2020, 1, 1, tzinfo=UTC)

@@ -11,6 +11,8 @@ from pathlib import Path
 from asn1crypto import cms
 
 from mock_remd.core.model import Attachment, Doctor, Person, PersonalSign, RegisterRequest
+from mock_remd.gost import oids
+from mock_remd.gost.keys import GostPrivateKey
 from mock_remd.signing import sign_detached, test_ca, test_doctor, test_organisation
 from mock_remd.signing.keys import dump_certificate, dump_private_key
 from mock_remd.signing.pki import build_certificate, build_name, issue_doctor_cert
@@ -18,8 +20,6 @@ from mock_remd.signing.testkeys import DOCTOR, TestIdentity
 from mock_remd.validation.context import DocumentContext, ValidationSettings
 from mock_remd.validation.layers.signatures_layer import SignaturesLayer
 from mock_remd.validation.report import LayerReport
-from mock_remd.validation.signatures import oids
-from mock_remd.validation.signatures.gost import GostPrivateKey
 
 UTC = dt.UTC
 DOC = b'<?xml version="1.0" encoding="UTF-8"?>\n<ClinicalDocument xmlns="urn:hl7-org:v3"><id extension="T-1"/></ClinicalDocument>\n'

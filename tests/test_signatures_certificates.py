@@ -9,11 +9,11 @@ import datetime as dt
 from _signatures_testing import DOC, codes, doctor_person, request, run, signed
 from asn1crypto import core, x509
 
+from mock_remd.gost import oids, tlv
+from mock_remd.gost.keys import GostPrivateKey
 from mock_remd.signing import sign_detached, test_ca
 from mock_remd.signing.keys import dump_certificate, dump_private_key
 from mock_remd.signing.pki import build_certificate
-from mock_remd.validation.signatures import oids, tlv
-from mock_remd.validation.signatures.gost import GostPrivateKey
 
 UTC = dt.UTC
 START, END = dt.datetime(2020, 1, 1, tzinfo=UTC), dt.datetime(2040, 1, 1, tzinfo=UTC)

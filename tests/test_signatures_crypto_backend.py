@@ -7,8 +7,9 @@ from _openssl_pki import gost_engine_available
 from _signatures_testing import DOC, codes, doctor_512, doctor_person, mutate, request, run, signed
 from asn1crypto import core
 
+from mock_remd.gost import certs, openssl_gost, streebog
 from mock_remd.signing import sign_detached, test_ca, test_doctor
-from mock_remd.validation.signatures import certs, openssl_gost, streebog, verify
+from mock_remd.validation.signatures import verify
 from mock_remd.validation.signatures.cms import inspect_signature
 
 needs_engine = pytest.mark.skipif(not gost_engine_available(), reason="OpenSSL GOST engine (libengine-gost-openssl) missing")

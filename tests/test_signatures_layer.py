@@ -27,10 +27,10 @@ from asn1crypto import algos, cms, core
 
 from mock_remd.catalog import errors
 from mock_remd.catalog.kinds import default_registry
+from mock_remd.gost import oids, streebog
 from mock_remd.signing import sign_detached, test_doctor
 from mock_remd.validation.context import ValidationSettings
 from mock_remd.validation.pipeline import Validator
-from mock_remd.validation.signatures import oids, streebog
 
 UTC = dt.UTC
 

@@ -59,7 +59,8 @@ import mock_remd
 names = sorted(m.name for m in pkgutil.walk_packages(mock_remd.__path__, "mock_remd.") if not m.name.endswith("__main__"))
 for name in names:
     importlib.import_module(name)
-from mock_remd.validation.signatures import cms as our_cms, certs
+from mock_remd.gost import certs
+from mock_remd.validation.signatures import cms as our_cms
 from asn1crypto import pem
 for der in ders:
     certs.read_certificate(pem.unarmor(der)[2] if pem.detect(der) else der)

@@ -24,9 +24,9 @@ from hypothesis import strategies as st
 
 from mock_remd.catalog.classifier import CLASSIFIER
 from mock_remd.core.model import Person
+from mock_remd.gost import certs, oids, streebog, tlv
+from mock_remd.gost.keys import GostPrivateKey
 from mock_remd.signing import test_ca, test_organisation
-from mock_remd.validation.signatures import certs, oids, streebog, tlv
-from mock_remd.validation.signatures.gost import GostPrivateKey
 
 UTC = dt.UTC
 DOC = b'<?xml version="1.0" encoding="UTF-8"?>\n<ClinicalDocument xmlns="urn:hl7-org:v3"><id extension="P-1"/></ClinicalDocument>\n'

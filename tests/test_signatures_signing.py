@@ -12,11 +12,12 @@ import pytest
 from _signatures_testing import DOC, TESTKEYS, b64, codes, doctor_person, request, run, signed
 
 from mock_remd.cli.main import main as cli
+from mock_remd.gost import certs, oids
+from mock_remd.gost.keys import GostPrivateKey
 from mock_remd.signing import issue_doctor_cert, sign_detached, test_ca, test_doctor, test_organisation
 from mock_remd.signing.keys import dump_private_key, load_certificate, load_private_key
-from mock_remd.validation.signatures import certs, oids, verify
+from mock_remd.validation.signatures import verify
 from mock_remd.validation.signatures.cms import inspect_signature
-from mock_remd.validation.signatures.gost import GostPrivateKey
 
 UTC = dt.UTC
 

@@ -6,7 +6,7 @@ import os
 
 import pytest
 
-from mock_remd.validation.signatures import streebog
+from mock_remd.gost import streebog
 
 # RFC 6986 §10: messages and digests are printed there as big numbers (most significant byte first);
 # hash tools and CMS use the reversed byte order, hence the [::-1] below.

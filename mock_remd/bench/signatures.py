@@ -15,11 +15,12 @@ import sys
 import time
 
 from mock_remd.core.model import Attachment, Doctor, Person, PersonalSign, RegisterRequest
+from mock_remd.gost import certs, streebog
 from mock_remd.signing import sign_detached, test_doctor, test_organisation
 from mock_remd.signing.testkeys import DOCTOR
 from mock_remd.validation.context import DocumentContext, ValidationSettings
 from mock_remd.validation.layers.signatures_layer import SignaturesLayer
-from mock_remd.validation.signatures import certs, streebog, verify
+from mock_remd.validation.signatures import verify
 
 
 def main() -> int:

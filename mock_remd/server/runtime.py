@@ -178,7 +178,7 @@ class Runtime:
             details["sender"] = "running" if self.sender.loop.running else "stopped"
         details["validation_layers"] = sorted(self.settings.validation_settings().layers)
         details["signatures"] = self.settings.signatures
-        from mock_remd.validation.signatures import openssl_gost, streebog
+        from mock_remd.gost import openssl_gost, streebog
 
         details["streebog_backend"] = streebog.backend_name()
         warning = streebog.backend_warning()

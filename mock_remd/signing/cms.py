@@ -11,8 +11,8 @@ import datetime as dt
 
 from asn1crypto import algos, cms, core, tsp, x509
 
+from mock_remd.gost import oids, streebog, tlv
 from mock_remd.signing.keys import load_certificate, load_private_key
-from mock_remd.validation.signatures import oids, streebog, tlv
 
 UTC = dt.UTC
 

@@ -9,8 +9,8 @@ from __future__ import annotations
 
 from asn1crypto import core, pem, x509
 
-from mock_remd.validation.signatures import oids, tlv
-from mock_remd.validation.signatures.gost import GostKeyError, GostPrivateKey, key_parameters
+from mock_remd.gost import oids, tlv
+from mock_remd.gost.keys import GostKeyError, GostPrivateKey, key_parameters
 
 
 class _Pkcs8(core.Sequence):

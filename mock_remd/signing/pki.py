@@ -13,10 +13,10 @@ import secrets
 
 from asn1crypto import core, x509
 
+from mock_remd.gost import oids, streebog, tlv
+from mock_remd.gost.certs import read_certificate
+from mock_remd.gost.keys import GostPrivateKey, GostPublicKey
 from mock_remd.signing.keys import dump_certificate, dump_private_key, load_certificate, load_private_key
-from mock_remd.validation.signatures import oids, streebog, tlv
-from mock_remd.validation.signatures.certs import read_certificate
-from mock_remd.validation.signatures.gost import GostPrivateKey, GostPublicKey
 
 UTC = dt.UTC
 #: the Russian identity attributes (asn1crypto has no names for them: they go in by dotted OID)

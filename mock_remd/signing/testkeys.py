@@ -15,8 +15,8 @@ from pathlib import Path
 
 from asn1crypto import x509
 
+from mock_remd.gost.keys import GostPrivateKey
 from mock_remd.signing.keys import load_certificate, load_private_key
-from mock_remd.validation.signatures.gost import GostPrivateKey
 
 TESTKEYS_DIR = Path(__file__).with_name("testkeys")
 

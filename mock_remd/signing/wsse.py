@@ -8,9 +8,12 @@ import uuid
 
 from lxml import etree
 
+from mock_remd.gost import streebog, tlv
+from mock_remd.namespaces import DS as DS_NS
+from mock_remd.namespaces import EXC_C14N
+from mock_remd.namespaces import WSSE as WSSE_NS
+from mock_remd.namespaces import WSU as WSU_NS
 from mock_remd.signing.keys import load_certificate, load_private_key
-from mock_remd.validation.signatures import streebog, tlv
-from mock_remd.validation.signatures.wsse import DS_NS, EXC_C14N, WSSE_NS, WSU_NS
 
 _CP = "urn:ietf:params:xml:ns:cpxmlsec:algorithms:"
 _BST_ENCODING = "http://docs.oasis-open.org/wss/2004/01/oasis-200401-wss-soap-message-security-1.0#Base64Binary"

@@ -70,7 +70,7 @@ def signatures_of(doc: dict[str, Any]) -> list[dict[str, Any]]:
 
 def inspect_request_signatures(request: dict[str, Any]) -> list[dict[str, Any]]:
     """Decode each detached CMS of a stored request and read its certificate (no checks)."""
-    from mock_remd.validation.signatures import certs
+    from mock_remd.gost import certs
     from mock_remd.validation.signatures.cms import SignatureProblem, inspect_signature
 
     entries: list[tuple[str, str]] = []

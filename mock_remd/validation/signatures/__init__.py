@@ -1,1 +1,2 @@
-"""Machinery of the ``signatures`` validation layer: GOST OIDs, Streebog, CMS inspection, verification, WS-Security."""
+"""Machinery of the ``signatures`` validation layer: CMS inspection, verification, WS-Security (the GOST
+primitives live in :mod:`mock_remd.gost`)."""

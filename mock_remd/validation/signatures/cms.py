@@ -18,7 +18,7 @@ from typing import TypeVar
 
 from asn1crypto import cms, core, parser, x509
 
-from mock_remd.validation.signatures import certs, names, oids, tlv
+from mock_remd.gost import certs, names, oids, tlv
 
 _T = TypeVar("_T")
 

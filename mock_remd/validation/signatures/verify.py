@@ -6,9 +6,9 @@ import hashlib
 
 from asn1crypto import x509
 
-from mock_remd.validation.signatures import certs, oids, openssl_gost, streebog, tlv
+from mock_remd.gost import certs, oids, openssl_gost, streebog, tlv
+from mock_remd.gost.keys import GostKeyError, GostPublicKey
 from mock_remd.validation.signatures.cms import InspectedSignature
-from mock_remd.validation.signatures.gost import GostKeyError, GostPublicKey
 
 
 def public_key(cert: x509.Certificate) -> GostPublicKey:

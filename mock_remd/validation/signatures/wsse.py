@@ -17,14 +17,14 @@ from typing import Any
 from asn1crypto import x509
 from lxml import etree
 
+from mock_remd.gost import openssl_gost, streebog, tlv
+from mock_remd.gost.keys import GostKeyError, GostPublicKey
+from mock_remd.namespaces import DS as DS_NS
+from mock_remd.namespaces import EXC_C14N
+from mock_remd.namespaces import WSSE as WSSE_NS
+from mock_remd.namespaces import WSU as WSU_NS
 from mock_remd.validation.report import Finding
-from mock_remd.validation.signatures import openssl_gost, streebog, tlv
-from mock_remd.validation.signatures.gost import GostKeyError, GostPublicKey
 
-WSSE_NS = "http://docs.oasis-open.org/wss/2004/01/oasis-200401-wss-wssecurity-secext-1.0.xsd"
-WSU_NS = "http://docs.oasis-open.org/wss/2004/01/oasis-200401-wss-wssecurity-utility-1.0.xsd"
-DS_NS = "http://www.w3.org/2000/09/xmldsig#"
-EXC_C14N = "http://www.w3.org/2001/10/xml-exc-c14n#"
 ENVELOPED = "http://www.w3.org/2000/09/xmldsig#enveloped-signature"
 _CP = "urn:ietf:params:xml:ns:cpxmlsec:algorithms:"
 _MORE = "http://www.w3.org/2001/04/xmldsig-more#"

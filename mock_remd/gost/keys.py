@@ -19,7 +19,7 @@ from functools import cache
 from asn1crypto import core, keys
 from gostcrypto import gostsignature
 
-from mock_remd.validation.signatures import oids, tlv
+from mock_remd.gost import oids, tlv
 
 
 class GostKeyError(ValueError):

@@ -22,8 +22,8 @@ from typing import TypeVar
 
 from asn1crypto import core, pem, x509
 
-from mock_remd.validation.signatures import names, oids, tlv
-from mock_remd.validation.signatures.gost import KEY_BITS, GostKeyError, GostPublicKey
+from mock_remd.gost import names, oids, tlv
+from mock_remd.gost.keys import KEY_BITS, GostKeyError, GostPublicKey
 
 _SPACES = re.compile(r"\s+")
 _T = TypeVar("_T")
