@@ -14,48 +14,12 @@ import subprocess
 import sys
 import time
 import uuid
-from collections.abc import Iterator
 from pathlib import Path
 
-import pytest
 import requests
 import yaml
+from pg_database import fresh_database, pg_admin_url  # noqa: F401 (re-exported for the tests)
 from remd_requests import DEMO_CLIENT, DEMO_ORG
-
-PG_URL = os.environ.get("MOCK_REMD_TEST_PG_URL", "")
-
-
-def pg_admin_url() -> str:
-    """The PostgreSQL URL of the tests, or skip."""
-    if not PG_URL:
-        pytest.skip("no PostgreSQL: set MOCK_REMD_TEST_PG_URL (e.g. postgresql://postgres@127.0.0.1:55432/postgres)")
-    try:
-        import psycopg
-    except ImportError:
-        pytest.skip("psycopg is not installed (pip install 'mock-remd[postgres]')")
-    try:
-        with psycopg.connect(PG_URL.replace("+psycopg", ""), connect_timeout=3):
-            pass
-    except Exception as exc:  # not reachable
-        pytest.skip(f"PostgreSQL at {PG_URL} not reachable: {exc}")
-    return PG_URL
-
-
-@contextlib.contextmanager
-def fresh_database() -> Iterator[str]:
-    """An empty database of its own, dropped afterwards; yields its URL."""
-    import psycopg
-
-    admin = pg_admin_url()
-    name = f"mock_remd_inst_{uuid.uuid4().hex[:10]}"
-    plain = admin.replace("+psycopg", "")
-    with psycopg.connect(plain, autocommit=True) as conn:
-        conn.execute(f'CREATE DATABASE "{name}"')
-    try:
-        yield admin.rsplit("/", 1)[0] + "/" + name
-    finally:
-        with psycopg.connect(plain, autocommit=True) as conn:
-            conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
 
 def free_port() -> int:

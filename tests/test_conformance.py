@@ -22,6 +22,7 @@ from pathlib import Path
 
 import pytest
 import requests
+from pg_database import database_url
 
 from mock_remd.conformance.engine import ConformanceEngine
 from mock_remd.conformance.plan import BUILTIN_DIR, compile_plan
@@ -35,7 +36,6 @@ ROOT = HERE.parent
 MIS = HERE / "conformance_mis.py"
 STEPS = ["success-callback-ack", "error-callback-ack", "rate-limit-retry", "duplicate-callback",
          "lost-callback-poll", "foreign-callback"]
-PG_URL = os.environ.get("MOCK_REMD_TEST_PG_URL", "")
 
 
 def _poll(condition, timeout: float = 20.0, what: str = "condition"):
@@ -354,23 +354,8 @@ def test_plan_lint_names_file_line_and_key(tmp_path):
 # ---- step assignment under concurrency, on each backend -------------------------------------------------
 @pytest.fixture(params=["sqlite", "postgres"])
 def store_url(request, tmp_path):
-    if request.param == "sqlite":
-        yield f"sqlite:///{tmp_path / 'store.db'}"
-        return
-    if not PG_URL:
-        pytest.skip("no PostgreSQL: set MOCK_REMD_TEST_PG_URL")
-    import psycopg
-
-    name = f"mock_remd_conf_{uuid.uuid4().hex[:10]}"
-    plain = PG_URL.replace("+psycopg", "")
-    try:
-        with psycopg.connect(plain, autocommit=True, connect_timeout=3) as conn:
-            conn.execute(f'CREATE DATABASE "{name}"')
-    except psycopg.OperationalError as exc:
-        pytest.skip(f"PostgreSQL not reachable: {exc}")
-    yield PG_URL.rsplit("/", 1)[0] + "/" + name
-    with psycopg.connect(plain, autocommit=True) as conn:
-        conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+    with database_url(request.param, tmp_path, "mock_remd_conf") as url:
+        yield url
 
 
 def test_concurrent_documents_take_distinct_steps(store_url):

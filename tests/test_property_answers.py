@@ -22,6 +22,7 @@ from exception_text import assert_clean
 from hypothesis import HealthCheck, event, given, settings
 from hypothesis import strategies as st
 from lxml import etree
+from pg_database import PG_URL, fresh_database
 from remd_requests import register_request
 
 from mock_remd.catalog.errors import is_known
@@ -49,19 +50,11 @@ FAULT_STATUSES = {400, 405, 413, 415}
 @pytest.fixture(scope="module")
 def fuzz_db():
     """PostgreSQL when ``MOCK_REMD_TEST_PG_URL`` is set (its columns refuse what SQLite lets through), else SQLite."""
-    admin = os.environ.get("MOCK_REMD_TEST_PG_URL", "")
-    if not admin:
+    if not PG_URL:
         yield "sqlite://"
         return
-    import psycopg
-
-    plain = admin.replace("+psycopg", "")
-    name = f"mock_remd_fuzz_{uuid.uuid4().hex[:10]}"
-    with psycopg.connect(plain, autocommit=True, connect_timeout=3) as conn:
-        conn.execute(f'CREATE DATABASE "{name}"')
-    yield admin.rsplit("/", 1)[0] + "/" + name
-    with psycopg.connect(plain, autocommit=True) as conn:
-        conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+    with fresh_database("mock_remd_fuzz") as url:
+        yield url
 
 
 @pytest.fixture(scope="module")

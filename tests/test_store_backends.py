@@ -8,11 +8,11 @@ from __future__ import annotations
 
 import collections
 import multiprocessing
-import os
 import time
 import uuid
 
 import pytest
+from pg_database import database_url
 from remd_requests import DEMO_CLIENT, DEMO_ORG, register
 
 from mock_remd.config import Settings
@@ -20,39 +20,11 @@ from mock_remd.delivery.callback_xml import result_envelope
 from mock_remd.server.threaded import ThreadedServer
 from mock_remd.store.repository import Store
 
-PG_URL = os.environ.get("MOCK_REMD_TEST_PG_URL", "")
-
-
-def _pg_admin_url() -> str:
-    if not PG_URL:
-        pytest.skip("no PostgreSQL: set MOCK_REMD_TEST_PG_URL (e.g. postgresql://postgres@127.0.0.1:55432/postgres)")
-    try:
-        import psycopg
-    except ImportError:
-        pytest.skip("psycopg is not installed (pip install 'mock-remd[postgres]')")
-    try:
-        with psycopg.connect(PG_URL.replace("+psycopg", ""), connect_timeout=3):
-            pass
-    except Exception as exc:  # not reachable
-        pytest.skip(f"PostgreSQL at {PG_URL} not reachable: {exc}")
-    return PG_URL
-
 
 @pytest.fixture(params=["sqlite", "postgres"])
 def db_url(request, tmp_path):
-    if request.param == "sqlite":
-        yield f"sqlite:///{tmp_path / 'store.db'}"
-        return
-    import psycopg
-
-    admin = _pg_admin_url()
-    name = f"mock_remd_test_{uuid.uuid4().hex[:10]}"
-    plain = admin.replace("+psycopg", "")
-    with psycopg.connect(plain, autocommit=True) as conn:
-        conn.execute(f'CREATE DATABASE "{name}"')
-    yield admin.rsplit("/", 1)[0] + "/" + name
-    with psycopg.connect(plain, autocommit=True) as conn:
-        conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+    with database_url(request.param, tmp_path) as url:
+        yield url
 
 
 def _delivery(url: str, n: int) -> dict:
