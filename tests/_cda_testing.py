@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from lxml import etree
 
-from mock_remd.core.model import Doctor, Patient, Person, PersonalSign, RegisterRequest
+from mock_remd.domain.model import Doctor, Patient, Person, PersonalSign, RegisterRequest
 from mock_remd.validation.cda.access import NS
 from mock_remd.validation.context import DocumentContext, ValidationSettings
 

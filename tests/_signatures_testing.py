@@ -10,7 +10,7 @@ from pathlib import Path
 
 from asn1crypto import cms
 
-from mock_remd.core.model import Attachment, Doctor, Person, PersonalSign, RegisterRequest
+from mock_remd.domain.model import Attachment, Doctor, Person, PersonalSign, RegisterRequest
 from mock_remd.gost import oids
 from mock_remd.gost.keys import GostPrivateKey
 from mock_remd.signing import sign_detached, test_ca, test_doctor, test_organisation

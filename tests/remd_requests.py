@@ -8,7 +8,7 @@ import uuid
 
 import requests
 
-from mock_remd.core.model import Doctor, Patient, Person, PersonalSign, RegisterRequest
+from mock_remd.domain.model import Doctor, Patient, Person, PersonalSign, RegisterRequest
 from mock_remd.soap.builders import attachment, content_type, register_envelope
 
 DEMO_CLIENT = "00000000-0000-4000-8000-000000000001"

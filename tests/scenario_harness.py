@@ -19,7 +19,7 @@ from remd_requests import DEMO_CLIENT, DEMO_ORG, register_request
 
 from mock_remd.client.sink import CallbackSink
 from mock_remd.config import Settings
-from mock_remd.core.model import RegisterRequest
+from mock_remd.domain.model import RegisterRequest
 from mock_remd.server.threaded import ThreadedServer
 from mock_remd.soap.builders import content_type, get_item_envelope, register_envelope, search_envelope
 

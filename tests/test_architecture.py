@@ -61,7 +61,7 @@ def import_graph() -> tuple[Import, ...]:
 
 
 def component(module: str) -> str:
-    """The part of mock_remd a module belongs to: ``mock_remd.core.model`` → ``core``; the root → ``mock_remd``."""
+    """The part of mock_remd a module belongs to: ``mock_remd.core.registry`` → ``core``; the root → ``mock_remd``."""
     parts = module.split(".")
     return parts[1] if len(parts) > 1 else PACKAGE
 

@@ -11,7 +11,7 @@ import pytest
 from lxml import etree
 
 from mock_remd.cli.main import main
-from mock_remd.core.model import RegisterRequest
+from mock_remd.domain.model import RegisterRequest
 from mock_remd.namespaces import SERVICE
 from mock_remd.soap.builders import register_body, register_envelope
 from mock_remd.validation.nsi.store import import_file

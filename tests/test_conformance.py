@@ -26,8 +26,8 @@ from pg_database import database_url
 
 from mock_remd.conformance.engine import ConformanceEngine
 from mock_remd.conformance.plan import BUILTIN_DIR, compile_plan
-from mock_remd.core.behaviour import RequestFacts
-from mock_remd.core.model import RegisterRequest
+from mock_remd.domain.behaviour import RequestFacts
+from mock_remd.domain.model import RegisterRequest
 from mock_remd.server.threaded import ThreadedServer
 from mock_remd.store.repository import Store
 

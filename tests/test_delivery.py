@@ -8,7 +8,7 @@ import requests
 from remd_requests import DEMO_CLIENT, DEMO_ORG, register
 
 from mock_remd.config import Settings
-from mock_remd.core.model import normalize_message_id
+from mock_remd.domain.model import normalize_message_id
 from mock_remd.server.threaded import ThreadedServer
 
 

@@ -11,7 +11,7 @@ import pytest
 import requests
 from remd_requests import DEMO_CLIENT, DEMO_ORG, post
 
-from mock_remd.core.model import Association
+from mock_remd.domain.model import Association
 from mock_remd.soap.builders import attachment, get_item_envelope, register_envelope, search_envelope
 from mock_remd.testing.generator import generate
 from mock_remd.testing.generator.versions import version_of

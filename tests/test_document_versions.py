@@ -11,7 +11,7 @@ from _cda_testing import EXAMPLE_UID, matching_request
 from lxml import etree
 
 from mock_remd.cli.main import main
-from mock_remd.core.model import Association
+from mock_remd.domain.model import Association
 from mock_remd.namespaces import SERVICE
 from mock_remd.validation.cda.versions import identity_of_bytes
 from mock_remd.validation.context import ValidationSettings

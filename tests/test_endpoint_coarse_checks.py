@@ -17,7 +17,7 @@ from remd_requests import (
     sync_status,
 )
 
-from mock_remd.core.model import Attachment
+from mock_remd.domain.model import Attachment
 
 
 def _errors(srv, **overrides):

@@ -7,7 +7,7 @@ import re
 import requests
 from remd_requests import DEMO_ORG, post, register, register_request, sync_status
 
-from mock_remd.core.model import normalize_message_id
+from mock_remd.domain.model import normalize_message_id
 from mock_remd.soap.builders import register_envelope
 
 

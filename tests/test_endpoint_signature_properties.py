@@ -12,7 +12,7 @@ from hypothesis import HealthCheck, Phase, given, settings
 from remd_requests import post, register_request
 from test_signatures_properties import DOC, LAYER_CODES, LEAKS, PERSON, _org_signature, containers
 
-from mock_remd.core.model import Attachment, Doctor, PersonalSign
+from mock_remd.domain.model import Attachment, Doctor, PersonalSign
 from mock_remd.soap.builders import attachment, register_envelope
 
 

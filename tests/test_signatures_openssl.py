@@ -16,7 +16,7 @@ import pytest
 from _openssl_pki import DOCTOR, ber_indefinite, with_cades_x_long
 from _signatures_testing import codes, request, run
 
-from mock_remd.core.model import Person
+from mock_remd.domain.model import Person
 from mock_remd.gost import certs, names, oids
 from mock_remd.validation.signatures.cms import inspect_signature
 

@@ -23,7 +23,7 @@ from hypothesis import HealthCheck, Phase, assume, given, settings
 from hypothesis import strategies as st
 
 from mock_remd.catalog.classifier import CLASSIFIER
-from mock_remd.core.model import Person
+from mock_remd.domain.model import Person
 from mock_remd.gost import certs, oids, streebog, tlv
 from mock_remd.gost.keys import GostPrivateKey
 from mock_remd.signing import test_ca, test_organisation

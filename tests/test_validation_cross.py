@@ -7,7 +7,7 @@ from _cda_testing import EXAMPLE_UID, OTHER_SNILS, context, matching_request, on
 from lxml import etree
 
 from mock_remd.catalog.kinds import default_registry
-from mock_remd.core.model import Doctor, Patient, Person, PersonalSign
+from mock_remd.domain.model import Doctor, Patient, Person, PersonalSign
 from mock_remd.validation.context import ValidationSettings
 from mock_remd.validation.layers.cross_layer import CrossLayer
 from mock_remd.validation.pipeline import Validator

@@ -19,8 +19,8 @@ from mock_remd.admin.errors import ApiError, json_error
 from mock_remd.admin.openapi import openapi_document
 from mock_remd.catalog.incidents import record_incident
 from mock_remd.catalog.user_messages import pick_lang, say
-from mock_remd.core.model import normalize_message_id
 from mock_remd.core.systems import SystemError_, normalize_system
+from mock_remd.domain.model import normalize_message_id
 from mock_remd.server.runtime import Runtime
 from mock_remd.store.faults import is_bad_value, is_server_fault
 

@@ -29,7 +29,7 @@ from mock_remd.bench.load import percentile, run_load
 from mock_remd.bench.procs import free_port, rss_mb
 from mock_remd.bench.sink_process import read_arrivals, start_sink
 from mock_remd.cli.cmd_wait import wait_ready
-from mock_remd.core.model import normalize_message_id
+from mock_remd.domain.model import normalize_message_id
 from mock_remd.soap.builders import attachment, content_type, register_envelope
 
 DEMO_CLIENT = "00000000-0000-4000-8000-000000000001"

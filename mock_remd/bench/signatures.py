@@ -14,7 +14,7 @@ import base64
 import sys
 import time
 
-from mock_remd.core.model import Attachment, Doctor, Person, PersonalSign, RegisterRequest
+from mock_remd.domain.model import Attachment, Doctor, Person, PersonalSign, RegisterRequest
 from mock_remd.gost import certs, streebog
 from mock_remd.signing import sign_detached, test_doctor, test_organisation
 from mock_remd.signing.testkeys import DOCTOR

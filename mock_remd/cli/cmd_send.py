@@ -137,7 +137,7 @@ def run(args: argparse.Namespace) -> int:
     """Send ``args.file``; returns the exit status."""
     from mock_remd.client.document import DocumentError, build_request, read_facts
     from mock_remd.client.signers import SignerSet
-    from mock_remd.core.model import Association
+    from mock_remd.domain.model import Association
     from mock_remd.soap.builders import register_envelope
 
     lang = lang_of(args)

@@ -19,7 +19,7 @@ from mock_remd.catalog.user_messages import say
 from mock_remd.cli.common import fail, lang_of
 from mock_remd.cli.report_format import FORMATS, render
 from mock_remd.config import ConfigError, Settings
-from mock_remd.core.model import RegisterRequest
+from mock_remd.domain.model import RegisterRequest
 from mock_remd.soap.operations import find_register_request, parse_register
 from mock_remd.validation.context import SIGNATURE_LEVELS, ValidationSettings
 from mock_remd.validation.nsi.store import DEFAULT_DIR as DEFAULT_NSI_DIR

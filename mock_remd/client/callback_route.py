@@ -22,7 +22,7 @@ from typing import Any
 
 import requests
 
-from mock_remd.core.model import normalize_message_id
+from mock_remd.domain.model import normalize_message_id
 
 
 def _alive(pid: int) -> bool:

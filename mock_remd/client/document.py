@@ -16,7 +16,7 @@ from lxml import etree
 from mock_remd.catalog.incidents import safe_text
 from mock_remd.catalog.kinds import KindRegistry, default_registry
 from mock_remd.client.signers import SignerSet
-from mock_remd.core.model import Doctor, Patient, Person, PersonalSign, RegisterRequest, snils_digits
+from mock_remd.domain.model import Doctor, Patient, Person, PersonalSign, RegisterRequest, snils_digits
 from mock_remd.soap.builders import attachment
 from mock_remd.validation.cda.access import (
     SNILS_ROOT,

@@ -11,7 +11,7 @@ import requests
 
 from mock_remd.client.admin_client import AdminClient, AdminError
 from mock_remd.client.sink import CallbackSink
-from mock_remd.core.model import normalize_message_id
+from mock_remd.domain.model import normalize_message_id
 
 REGISTERED, REJECTED, NO_ANSWER, ACCEPTED = "registered", "rejected", "no-answer", "accepted"
 #: ``accepted``: the synchronous answer accepted the request and the result was not waited for (--wait 0)

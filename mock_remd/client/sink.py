@@ -19,7 +19,7 @@ from typing import Any
 
 from lxml import etree
 
-from mock_remd.core.model import normalize_message_id
+from mock_remd.domain.model import normalize_message_id
 from mock_remd.xmlsafe import local_name, parse_bytes
 
 

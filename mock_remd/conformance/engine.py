@@ -2,7 +2,7 @@
 
 :class:`ConformanceEngine` is three things:
 
-* a :class:`~mock_remd.core.behaviour.BehaviourSource` asked before the scenarios: while a system has
+* a :class:`~mock_remd.domain.behaviour.BehaviourSource` asked before the scenarios: while a system has
   an active run, each new localUid it registers starts the plan's next step (a re-send of the same
   localUid, or of the same document under a new localUid, belongs to the step it started), and the
   step decides the answer and the callbacks;
@@ -31,8 +31,8 @@ from mock_remd.conformance.judge import (
     validation_findings,
 )
 from mock_remd.conformance.plan import Plan, PlanLibrary, compile_plan
-from mock_remd.core.behaviour import Behaviour, CallbackBehaviour, RequestFacts, SyncBehaviour
-from mock_remd.core.model import normalize_message_id
+from mock_remd.domain.behaviour import Behaviour, CallbackBehaviour, RequestFacts, SyncBehaviour
+from mock_remd.domain.model import normalize_message_id
 from mock_remd.store.clock import iso, utcnow
 from mock_remd.store.conformance import ConformanceStore, RunConflict, RunRow
 from mock_remd.store.repository import Store

@@ -18,7 +18,7 @@ from mock_remd.catalog import errors as E
 from mock_remd.catalog.errors import ErrorItem
 from mock_remd.catalog.kinds import KindRegistry
 from mock_remd.core.dates import has_offset, parse_date, parse_datetime
-from mock_remd.core.model import Attachment, RegisterRequest, snils_digits
+from mock_remd.domain.model import Attachment, RegisterRequest, snils_digits
 from mock_remd.validation.cda import snils as snils_rules
 
 OID_RE = re.compile(r"^[0-2](\.(0|[1-9][0-9]*))+$")

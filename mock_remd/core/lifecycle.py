@@ -27,7 +27,7 @@ from typing import Any
 from mock_remd.catalog import errors as E
 from mock_remd.catalog.associations import type_name
 from mock_remd.catalog.errors import ErrorItem
-from mock_remd.core.model import Association, RegisterRequest
+from mock_remd.domain.model import Association, RegisterRequest
 from mock_remd.store.repository import Store
 from mock_remd.validation.cda.versions import DocumentIdentity, identity_of_bytes
 

@@ -14,14 +14,14 @@ from mock_remd.background import BatchWorker, owner_id
 from mock_remd.catalog import errors as E
 from mock_remd.catalog.errors import ErrorItem
 from mock_remd.catalog.incidents import Incident, record_incident
-from mock_remd.core.behaviour import Behaviour
 from mock_remd.core.dates import add_years, parse_datetime, registry_date, registry_datetime
 from mock_remd.core.emdr_id import format_emdr_id
 from mock_remd.core.lifecycle import LinkChecker
-from mock_remd.core.model import RegisterRequest, normalize_message_id
 from mock_remd.core.registry import RegistryOptions
 from mock_remd.delivery.callback_xml import ACTION, result_envelope
 from mock_remd.delivery.pull import pull_document
+from mock_remd.domain.behaviour import Behaviour
+from mock_remd.domain.model import RegisterRequest, normalize_message_id
 from mock_remd.store.clock import MSK, utcnow
 from mock_remd.store.faults import is_server_fault
 from mock_remd.store.repository import Store

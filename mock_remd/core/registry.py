@@ -16,13 +16,13 @@ from typing import Any
 from mock_remd.catalog import errors as E
 from mock_remd.catalog.errors import ErrorItem
 from mock_remd.catalog.kinds import KindRegistry
-from mock_remd.core.behaviour import Behaviour, BehaviourSource, RequestFacts, magic_behaviour
 from mock_remd.core.coarse_checks import run_coarse_checks
 from mock_remd.core.dates import parse_datetime
 from mock_remd.core.emdr_id import format_emdr_id
 from mock_remd.core.lifecycle import LifecycleOptions, sync_link_errors
-from mock_remd.core.model import RegisterRequest, normalize_message_id, snils_digits
 from mock_remd.core.systems import DEMO_SYSTEM, normalize_system
+from mock_remd.domain.behaviour import Behaviour, BehaviourSource, RequestFacts, magic_behaviour
+from mock_remd.domain.model import RegisterRequest, normalize_message_id, snils_digits
 from mock_remd.store.clock import MSK, utcnow
 from mock_remd.store.repository import Store
 

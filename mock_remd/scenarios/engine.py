@@ -23,7 +23,7 @@ from typing import Any
 from sqlalchemy.exc import IntegrityError
 
 from mock_remd.catalog.incidents import safe_text
-from mock_remd.core.behaviour import Behaviour, RequestFacts
+from mock_remd.domain.behaviour import Behaviour, RequestFacts
 from mock_remd.scenarios.lint import compile_text, read_scenario_file, scenario_files
 from mock_remd.scenarios.matcher import mismatches, seeded_roll
 from mock_remd.scenarios.model import Rule, Scenario
@@ -48,7 +48,7 @@ def _counter_prefix(scope: str, scenario: str) -> str:
 
 
 class ScenarioEngine:
-    """Implements :class:`~mock_remd.core.behaviour.BehaviourSource` and the admin operations."""
+    """Implements :class:`~mock_remd.domain.behaviour.BehaviourSource` and the admin operations."""
 
     def __init__(self, store: Store, *, scenarios_dir: str | Path | None = None) -> None:
         self.store = store

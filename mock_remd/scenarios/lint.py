@@ -15,7 +15,7 @@ from typing import Any
 
 from mock_remd.catalog import errors as catalogue
 from mock_remd.catalog.incidents import safe_text
-from mock_remd.core.behaviour import (
+from mock_remd.domain.behaviour import (
     DROP_MODES,
     MAX_CALLBACK_DELAY_MS,
     MAX_HTTP_STATUS,
@@ -23,7 +23,7 @@ from mock_remd.core.behaviour import (
     MAX_SYNC_DELAY_MS,
     MIN_HTTP_STATUS,
 )
-from mock_remd.core.model import snils_digits
+from mock_remd.domain.model import snils_digits
 from mock_remd.scenarios.loader import Issue, Node, ScenarioSyntaxError, parse_text
 from mock_remd.scenarios.model import OPERATIONS, Match, Rule, Scenario
 from mock_remd.yamlsafe import DEFAULT_LIMITS, YamlLimitError

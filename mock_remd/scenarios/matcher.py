@@ -9,8 +9,8 @@ from __future__ import annotations
 
 import hashlib
 
-from mock_remd.core.behaviour import RequestFacts
-from mock_remd.core.model import snils_digits
+from mock_remd.domain.behaviour import RequestFacts
+from mock_remd.domain.model import snils_digits
 from mock_remd.scenarios.model import Match
 
 

@@ -6,7 +6,7 @@ import re
 from dataclasses import dataclass, field
 from typing import Any
 
-from mock_remd.core.behaviour import Behaviour, CallbackBehaviour, SyncBehaviour
+from mock_remd.domain.behaviour import Behaviour, CallbackBehaviour, SyncBehaviour
 
 OPERATIONS = ("registerDocument", "searchRegistryItem", "getRegistryItem")
 

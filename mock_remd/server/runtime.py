@@ -15,10 +15,10 @@ from mock_remd.background import BackgroundLoop
 from mock_remd.catalog.incidents import Incident, record_incident
 from mock_remd.config import Settings
 from mock_remd.conformance.engine import ConformanceEngine
-from mock_remd.core.behaviour import FirstOf
 from mock_remd.core.processing import Processor
 from mock_remd.core.registry import RegistryOptions, RegistryService
 from mock_remd.delivery.sender import CallbackSender
+from mock_remd.domain.behaviour import FirstOf
 from mock_remd.scenarios.engine import ScenarioEngine
 from mock_remd.store.repository import Store
 from mock_remd.validation.pipeline import Validator

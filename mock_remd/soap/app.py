@@ -13,8 +13,8 @@ from collections.abc import Callable, Iterable
 from typing import Any
 
 from mock_remd.catalog.incidents import record_incident
-from mock_remd.core.behaviour import Behaviour
 from mock_remd.core.registry import RegistryService
+from mock_remd.domain.behaviour import Behaviour
 from mock_remd.soap import operations as ops
 from mock_remd.soap import responses
 from mock_remd.soap.drops import drop_connection

@@ -7,7 +7,7 @@ import uuid
 import zlib
 from xml.sax.saxutils import escape
 
-from mock_remd.core.model import Attachment, RegisterRequest
+from mock_remd.domain.model import Attachment, RegisterRequest
 from mock_remd.namespaces import EGISZ, ENVELOPE_NS, SERVICE, WSA
 
 

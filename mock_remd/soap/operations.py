@@ -6,7 +6,7 @@ from dataclasses import dataclass
 
 from lxml import etree
 
-from mock_remd.core.model import (
+from mock_remd.domain.model import (
     Association,
     Attachment,
     Doctor,

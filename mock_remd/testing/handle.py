@@ -12,7 +12,7 @@ import requests
 from mock_remd.client.admin_client import AdminClient, AdminError
 from mock_remd.client.answers import SyncAnswer, post_envelope
 from mock_remd.client.sink import CallbackResult, CallbackSink
-from mock_remd.core.model import RegisterRequest, normalize_message_id
+from mock_remd.domain.model import RegisterRequest, normalize_message_id
 from mock_remd.soap.builders import register_envelope
 
 DEMO_SYSTEM = "demo"

@@ -8,7 +8,7 @@ from pathlib import Path
 from typing import Any
 
 from mock_remd.catalog.kinds import Kind, KindRegistry, default_registry
-from mock_remd.core.model import RegisterRequest
+from mock_remd.domain.model import RegisterRequest
 from mock_remd.validation.report import LAYER_ORDER
 
 SIGNATURE_LEVELS = ("off", "structure", "digest", "crypto")

@@ -14,7 +14,7 @@ import time
 from typing import Protocol
 
 from mock_remd.catalog.incidents import ServerFault, record_incident
-from mock_remd.core.model import RegisterRequest
+from mock_remd.domain.model import RegisterRequest
 from mock_remd.validation.context import DocumentContext, ValidationSettings
 from mock_remd.validation.report import LAYER_ORDER, LAYERS, Finding, LayerReport, ValidationReport
 

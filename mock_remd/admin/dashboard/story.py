@@ -7,7 +7,7 @@ from typing import Any
 
 from mock_remd.admin.serialize import life
 from mock_remd.catalog.incidents import record_incident
-from mock_remd.core.model import (
+from mock_remd.domain.model import (
     Association,
     Attachment,
     Doctor,

@@ -6,7 +6,7 @@
 True
 
 ``generate`` returns a :class:`GeneratedDocument`: the CDA bytes, the matching
-:class:`~mock_remd.core.model.RegisterRequest` (patient, signing doctors, signatures, the document
+:class:`~mock_remd.domain.model.RegisterRequest` (patient, signing doctors, signatures, the document
 itself) and the SOAP envelope. The same ``seed`` gives the same document and request; "now" is taken
 from the seed, never from the clock. ``invalid="<rule>"`` breaks exactly one named rule
 (:data:`mock_remd.testing.generator.invalid.RULES`).
@@ -19,7 +19,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from mock_remd.catalog.kinds import Kind, KindRegistry, default_registry
-from mock_remd.core.model import RegisterRequest
+from mock_remd.domain.model import RegisterRequest
 from mock_remd.soap.builders import register_envelope
 from mock_remd.testing.generator.conform import conform
 from mock_remd.testing.generator.header import build_header

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 
 from lxml import etree
 
-from mock_remd.core.model import RegisterRequest
+from mock_remd.domain.model import RegisterRequest
 from mock_remd.testing.faker import snils_check_digits
 from mock_remd.testing.generator.model import World
 from mock_remd.testing.generator.xml import V3, qname

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import uuid
 
-from mock_remd.core.model import Attachment, Doctor, Patient, Person, PersonalSign, RegisterRequest
+from mock_remd.domain.model import Attachment, Doctor, Patient, Person, PersonalSign, RegisterRequest
 from mock_remd.soap.builders import attachment
 from mock_remd.testing.generator.model import DEMO_CLIENT_ENTITY_ID, DEMO_SYSTEM, World
 

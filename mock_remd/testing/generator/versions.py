@@ -25,7 +25,7 @@ from lxml import etree
 from mock_remd.catalog.incidents import safe_text
 from mock_remd.client.document import DocumentError, DocumentFacts, SigningDoctor, build_request, read_facts
 from mock_remd.client.signers import SignerSet
-from mock_remd.core.model import Association, RegisterRequest
+from mock_remd.domain.model import Association, RegisterRequest
 from mock_remd.testing.generator.model import DEMO_CLIENT_ENTITY_ID, DEMO_SYSTEM
 from mock_remd.validation.cda.access import HL7, attr, child, is_cda_root
 from mock_remd.validation.cda.versions import REMD_NUMBER_ROOT, read_identity

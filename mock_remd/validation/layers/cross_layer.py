@@ -14,7 +14,7 @@ from dataclasses import dataclass
 
 from mock_remd.catalog import errors
 from mock_remd.catalog.kinds import Kind
-from mock_remd.core.model import Doctor, RegisterRequest, snils_digits
+from mock_remd.domain.model import Doctor, RegisterRequest, snils_digits
 from mock_remd.validation.cda.access import NOT_CDA_REASON, child, is_cda_root, node_path
 from mock_remd.validation.cda.document import CdaHeader, DocPerson
 from mock_remd.validation.cda.timestamps import parse_ts, parse_xs_date, parse_xs_datetime, same_creation_time

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 
 from mock_remd.catalog import errors
 from mock_remd.catalog.incidents import ServerFault
-from mock_remd.core.model import Person, RegisterRequest, snils_digits
+from mock_remd.domain.model import Person, RegisterRequest, snils_digits
 from mock_remd.gost import certs, oids, streebog
 from mock_remd.validation.context import SIGNATURE_LEVELS, DocumentContext, ValidationSettings
 from mock_remd.validation.report import Finding, LayerReport

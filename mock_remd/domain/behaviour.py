@@ -12,7 +12,7 @@ from dataclasses import asdict, dataclass, field
 from typing import Any, Protocol
 
 from mock_remd.catalog import errors as E
-from mock_remd.core.model import RegisterRequest
+from mock_remd.domain.model import RegisterRequest
 
 DROP_MODES = ("reset", "empty", "garbage", "close")
 
