@@ -21,7 +21,7 @@ from mock_remd.catalog.incidents import record_incident
 from mock_remd.catalog.user_messages import pick_lang, say
 from mock_remd.core.systems import SystemError_, normalize_system
 from mock_remd.domain.model import normalize_message_id
-from mock_remd.server.runtime import Runtime
+from mock_remd.runtime import Runtime
 from mock_remd.store.faults import is_bad_value, is_server_fault
 
 log = logging.getLogger(__name__)

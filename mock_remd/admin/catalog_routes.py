@@ -8,7 +8,7 @@ from flask import Flask, jsonify, request
 
 from mock_remd.admin.errors import ApiError
 from mock_remd.catalog.kinds import Kind
-from mock_remd.server.runtime import Runtime
+from mock_remd.runtime import Runtime
 from mock_remd.validation.material import missing_material, pack_editions
 from mock_remd.validation.pack_index import installed_packs
 

@@ -11,7 +11,7 @@ from flask import Flask, Response, jsonify, request
 from mock_remd.admin.errors import ApiError
 from mock_remd.conformance.engine import ConformanceError
 from mock_remd.conformance.report import junit_xml
-from mock_remd.server.runtime import Runtime
+from mock_remd.runtime import Runtime
 
 RUN_STATES = ("running", "finished", "cancelled")
 

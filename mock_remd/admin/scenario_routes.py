@@ -9,8 +9,8 @@ from typing import Any
 from flask import Flask, jsonify, request
 
 from mock_remd.admin.errors import ApiError
+from mock_remd.runtime import Runtime
 from mock_remd.scenarios.engine import ScenarioError
-from mock_remd.server.runtime import Runtime
 from mock_remd.yamlsafe import DEFAULT_LIMITS
 
 

@@ -9,7 +9,7 @@ from mock_remd.admin.errors import ApiError
 from mock_remd.catalog.incidents import record_incident
 from mock_remd.core.dates import add_years, parse_datetime, registry_date, registry_datetime
 from mock_remd.domain.model import snils_digits
-from mock_remd.server.runtime import Runtime
+from mock_remd.runtime import Runtime
 from mock_remd.store.faults import is_conflict
 
 REQUIRED = ("local_uid", "kind", "organization", "registration_date_time")

@@ -32,7 +32,7 @@ NICENESS = 5
 
 def run(settings: Settings) -> None:
     """Run processor and sender until SIGTERM/SIGINT."""
-    from mock_remd.server.runtime import Runtime
+    from mock_remd.runtime import Runtime
 
     try:
         os.nice(NICENESS)

@@ -104,7 +104,7 @@ class GunicornServer(BaseApplication):
             self.cfg.set(key, value)
 
     def load(self) -> Any:
-        from mock_remd.server.runtime import Runtime
+        from mock_remd.runtime import Runtime
         from mock_remd.server.wsgi import make_app
 
         # an in-memory store lives in the worker: the systems (the demo one included) are loaded there
@@ -190,7 +190,7 @@ def check_database(settings: Settings) -> None:
     from sqlalchemy.engine import make_url
     from sqlalchemy.exc import ArgumentError, SQLAlchemyError
 
-    from mock_remd.server.runtime import prepare_store
+    from mock_remd.runtime import prepare_store
 
     try:
         shown = make_url(settings.db_url).render_as_string(hide_password=True)

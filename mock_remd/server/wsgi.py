@@ -8,7 +8,7 @@ from collections.abc import Iterable
 from typing import Any
 
 from mock_remd.admin.app import create_admin_app
-from mock_remd.server.runtime import Runtime
+from mock_remd.runtime import Runtime
 from mock_remd.soap.app import SoapApp
 
 #: the REMD path and IPS-style opaque paths (one 13-hex segment) are the SOAP endpoint

@@ -16,7 +16,7 @@ from flask import Blueprint, Flask, redirect, request, url_for
 
 from mock_remd.admin.dashboard import i18n
 from mock_remd.admin.dashboard.auth import request_authorised
-from mock_remd.server.runtime import Runtime
+from mock_remd.runtime import Runtime
 from mock_remd.store.clock import MSK, aware
 
 OPEN_ENDPOINTS = ("dashboard.login", "dashboard.static", "dashboard.set_lang")

@@ -11,7 +11,7 @@ from mock_remd.admin.dashboard.auth import TOKEN_COOKIE, token_matches
 from mock_remd.admin.dashboard.cda_view import notes_by_line, render_cda, xml_lines
 from mock_remd.admin.dashboard.story import load_story, request_envelope
 from mock_remd.admin.dashboard.timeline import TimelineFilter, kinds_and_systems, timeline_page
-from mock_remd.server.runtime import Runtime
+from mock_remd.runtime import Runtime
 
 
 def safe_next(target: str | None, default: str = "/") -> str:

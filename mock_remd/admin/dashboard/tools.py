@@ -13,7 +13,7 @@ from mock_remd.admin.dashboard.cda_view import notes_by_line, xml_lines
 from mock_remd.admin.dashboard.scenarios_view import describe
 from mock_remd.catalog.incidents import record_incident
 from mock_remd.domain.model import RegisterRequest
-from mock_remd.server.runtime import Runtime
+from mock_remd.runtime import Runtime
 from mock_remd.soap.operations import find_register_request, parse_register
 from mock_remd.validation.pipeline import Validator
 from mock_remd.validation.report import LAYER_ORDER, ValidationReport

@@ -17,8 +17,8 @@ from mock_remd.admin.dashboard.tools import render_scenarios, render_systems
 from mock_remd.admin.errors import ApiError
 from mock_remd.catalog.user_messages import network_failure as say_network_failure
 from mock_remd.delivery.callback_xml import ACTION, content_type, result_envelope
+from mock_remd.runtime import Runtime
 from mock_remd.scenarios.engine import ScenarioError
-from mock_remd.server.runtime import Runtime
 
 TEST_TIMEOUT = 10.0
 
