@@ -30,12 +30,24 @@ def validate(capsys, *argv: str) -> tuple[int, str, str]:
 
 # ---- validate: PARTIAL when a deciding layer did not run --------------------------------------------
 def test_unchecked_document_is_partial_not_valid(capsys, examples_dir: Path) -> None:
-    status, out, _ = validate(capsys, str(examples_dir / "consultation-119-valid.xml"))
+    status, out, err = validate(capsys, str(examples_dir / "consultation-119-valid.xml"))
     first = out.splitlines()[0]
-    assert status == 3
+    assert status == 2  # CONTRACT §8: 0 valid, 1 invalid, 2 no verdict (a partial check included)
+    assert err.startswith("mock-remd validate: проверка неполная, вердикт не вынесен (код выхода 2; "
+                          "с --allow-partial — 0): не выполнялись: xsd, schematron")
+    assert "mock-remd packs import" in err
     assert "PARTIAL, kind 119" in first and "VALID, kind" not in first.replace("PARTIAL", "")
     assert "не выполнялись: xsd, schematron" in first and "mock-remd packs import" in first
     assert "nsi (" in first and "mock-remd nsi import" in first
+
+
+def test_partial_check_exits_2_in_english_too(capsys, examples_dir: Path) -> None:
+    status, out, err = validate(capsys, str(examples_dir / "consultation-119-valid.xml"), "--lang", "en",
+                                "--format", "json")
+    assert status == 2 and json.loads(out)["verdict"] == "PARTIAL"
+    assert err.startswith("mock-remd validate: the check is partial, no verdict (exit status 2; 0 with "
+                          "--allow-partial): not run: xsd, schematron")
+    assert not any("а" <= ch <= "я" for ch in err.lower())
 
 
 def test_allow_partial_exits_0_and_json_says_partial(capsys, examples_dir: Path) -> None:

@@ -107,8 +107,10 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "skip.no_request": ("нет запроса registerDocument: укажите --request", "no registerDocument request: give --request"),
     "skip.other": ("{reason}", "{reason}"),
     "verdict.not_run": ("не выполнялись: {items}", "not run: {items}"),
-    "verdict.partial_exit": ("проверка неполная: код выхода 3 (--allow-partial даёт 0)",
-                             "the check is partial: exit status 3 (--allow-partial gives 0)"),
+    "verdict.partial_exit": ("проверка неполная, вердикт не вынесен (код выхода {status}; с --allow-partial — 0): "
+                             "{not_run}",
+                             "the check is partial, no verdict (exit status {status}; 0 with --allow-partial): "
+                             "{not_run}"),
     "verdict.also": ("то же нашёл слой {layers}", "also found by {layers}"),
     # ---- details hint -------------------------------------------------------------------------------
     "hint.verbose": ("подробности: --verbose", "details: --verbose"),

@@ -1,8 +1,9 @@
 """``mock-remd validate FILE``: run the validation layers on a СЭМД the way the registry would (CONTRACT §8).
 
-Exit status: 0 valid, 1 invalid (a not-well-formed document included), 2 unusable input, 3 partial (no
-errors found, but XSD, Schematron or NSI did not run: packs or dictionaries missing, kind unknown);
-``--allow-partial`` makes a partial check exit 0.
+Exit status (CONTRACT §8): 0 valid, 1 invalid (a not-well-formed document included), 2 no verdict:
+unusable input, or a partial check (no errors found, but XSD, Schematron or NSI did not run: packs or
+dictionaries missing, kind unknown; the verdict line and a stderr line say which and the command that
+fixes it). ``--allow-partial`` makes a partial check exit 0.
 """
 
 from __future__ import annotations
@@ -17,7 +18,7 @@ from lxml import etree
 
 from mock_remd.catalog.user_messages import say
 from mock_remd.cli.common import fail, lang_of
-from mock_remd.cli.report_format import FORMATS, render
+from mock_remd.cli.report_format import FORMATS, not_run_text, render
 from mock_remd.config import ConfigError, Settings
 from mock_remd.domain.model import RegisterRequest
 from mock_remd.soap.operations import find_register_request, parse_register
@@ -25,8 +26,9 @@ from mock_remd.validation.context import SIGNATURE_LEVELS, ValidationSettings
 from mock_remd.validation.nsi.store import DEFAULT_DIR as DEFAULT_NSI_DIR
 from mock_remd.xmlsafe import UnsafeXmlError, XmlTooLargeError, parse_bytes, strip_bom
 
-#: exit status of a check that found nothing but could not run every deciding layer
-PARTIAL = 3
+#: exit status of a check that found nothing but could not run every deciding layer: no verdict could be
+#: reached with what was given, like unusable input (CONTRACT §8 defines 0, 1 and 2 only)
+PARTIAL = 2
 #: setting -> the option that sets it (messages name what the user typed)
 OPTIONS = {"config": "--config", "packs_dir": "--packs", "nsi_dir": "--nsi", "signatures": "--signatures",
            "validation": "--layers"}
@@ -42,8 +44,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         "validate",
         help="validate a СЭМД (CDA) document offline, with the registry's codes and messages",
         description="Validate a СЭМД the way the registry does.",
-        epilog="exit status: 0 valid, 1 invalid, 2 unusable input, 3 partial (XSD, Schematron or NSI did not run; "
-               "--allow-partial gives 0)",
+        epilog="exit status: 0 valid, 1 invalid, 2 no verdict: unusable input, or a partial check (XSD, "
+               "Schematron or NSI did not run; --allow-partial gives 0)",
     )
     p.add_argument("file", metavar="FILE", help="the CDA document ('-' reads standard input)")
     p.add_argument("--kind", default="", help="NSI 1520 kind code (default: the request's kind, else detected)")
@@ -142,4 +144,8 @@ def run(args: argparse.Namespace) -> int:
     sys.stdout.write(render(report, args.format, source, lang) + "\n")
     if not report.valid:
         return 1
-    return PARTIAL if report.partial and not args.allow_partial else 0
+    if report.partial and not args.allow_partial:
+        print(f"mock-remd validate: {say(lang, 'verdict.partial_exit', status=PARTIAL, not_run=not_run_text(report, lang))}",
+              file=sys.stderr)
+        return PARTIAL
+    return 0
