@@ -65,7 +65,9 @@ class ConfigError(ValueError):
         """The message in ``lang`` (``ru`` or ``en``)."""
         from mock_remd.catalog.user_messages import say
 
-        return say(lang, self.key, setting=self.setting, value=self.value, **self.values)
+        values = {k: v.text(lang) if isinstance(v, (yamlsafe.YamlLimitError, yamlsafe.YamlSyntaxError)) else v
+                  for k, v in self.values.items()}
+        return say(lang, self.key, setting=self.setting, value=self.value, **values)
 
 
 @dataclass

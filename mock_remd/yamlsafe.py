@@ -34,22 +34,82 @@ DEFAULT_LIMITS = YamlLimits()
 
 
 class YamlLimitError(ValueError):
-    """The text is over one of the :class:`YamlLimits`; the message names the limit."""
+    """The text is over one of the :class:`YamlLimits`; the message names the limit.
 
-    def __init__(self, message: str, *, limit: str, line: int | None = None) -> None:
-        super().__init__(message + (f" (line {line})" if line is not None else ""))
-        self.reason = message
-        self.limit = limit
-        self.line = line
+    ``key`` is the catalogue message (``yaml.limit.*`` in catalog/user_messages.py); :meth:`text`
+    renders it in a language, ``str()`` and :attr:`reason` in English (the linters' language).
+    """
+
+    def __init__(self, key: str, *, limit: str, line: int | None = None, **values: object) -> None:
+        self.key, self.limit, self.line, self.values = key, limit, line, values
+        self.reason = self.text("en", with_line=False)
+        super().__init__(self.text("en"))
+
+    def text(self, lang: str, *, with_line: bool = True) -> str:
+        """The sentence in ``lang``, with the line when known (unless ``with_line`` is false)."""
+        from mock_remd.catalog.user_messages import say
+
+        text = say(lang, self.key, **self.values)
+        return say(lang, "yaml.at_line", text=text, line=self.line) if with_line and self.line is not None else text
 
 
 class YamlSyntaxError(ValueError):
-    """The text is not YAML; ``line`` is where the parser stopped (1-based) when known."""
+    """The text is not YAML: what is wrong in our own words (``yaml.what.*``), with line and column
+    (1-based) when known. The parser's wording never reaches a message."""
 
-    def __init__(self, problem: str, *, line: int | None = None) -> None:
-        super().__init__(f"not valid YAML: {problem}" + (f" (line {line})" if line is not None else ""))
-        self.problem = problem
-        self.line = line
+    def __init__(self, what: str, *, line: int | None = None, column: int | None = None, **values: object) -> None:
+        self.what_key, self.line, self.column, self.values = what, line, column, values
+        #: what is wrong, in English, without the position
+        self.problem = self.what("en")
+        super().__init__(self.text("en"))
+
+    def what(self, lang: str) -> str:
+        """What is wrong, in ``lang``, without the position."""
+        from mock_remd.catalog.user_messages import say
+
+        return say(lang, f"yaml.what.{self.what_key}", **self.values)
+
+    def text(self, lang: str) -> str:
+        """One sentence in ``lang``: what is wrong and where."""
+        from mock_remd.catalog.user_messages import say
+
+        if self.line is None:
+            return say(lang, "yaml.syntax_nowhere", what=self.what(lang))
+        return say(lang, "yaml.syntax", what=self.what(lang), line=self.line, column=self.column or 1)
+
+
+#: PyYAML's problem wording -> our ``yaml.what.*`` key (first match wins)
+_PROBLEMS: tuple[tuple[str, str], ...] = (
+    ("'\\t'", "tab"),
+    ("tab character", "tab"),
+    ("mapping values are not allowed", "colon"),
+    ("could not find expected ':'", "no_colon"),
+    ("undefined alias", "alias"),
+    ("duplicate anchor", "anchor"),
+    ("unknown escape", "escape"),
+    ("end of stream", "unclosed"),
+    ("stream end", "unclosed"),
+    ("could not determine a constructor", "tag"),
+    ("expected", "indent"),
+    ("did not find", "indent"),
+)
+
+
+def _syntax_error(exc: yaml.YAMLError, source: str) -> YamlSyntaxError:
+    """Our own sentence for a PyYAML error: the kind of mistake, line and column."""
+    if isinstance(exc, yaml.reader.ReaderError):
+        line = source.count("\n", 0, exc.position) + 1
+        column = exc.position - (source.rfind("\n", 0, exc.position) + 1) + 1
+        return YamlSyntaxError("control", line=line, column=column, char=f"U+{exc.character:04X}")
+    problem = f"{getattr(exc, 'problem', '') or ''} {getattr(exc, 'context', '') or ''}"
+    key = next((k for needle, k in _PROBLEMS if needle in problem), "other")
+    mark = getattr(exc, "problem_mark", None) or getattr(exc, "context_mark", None)
+    values: dict[str, object] = {}
+    if key == "tag":
+        node_tag = problem.split("tag", 1)[1].strip().strip("'").lstrip("!") if "tag" in problem else "?"
+        values["tag"] = node_tag.replace("tag:yaml.org,2002:", "").split("'")[0][:60]
+    return YamlSyntaxError(key, line=mark.line + 1 if mark is not None else None,
+                           column=mark.column + 1 if mark is not None else None, **values)
 
 
 def _line(node_or_event: Any) -> int | None:
@@ -70,14 +130,13 @@ class _BoundedLoader(yaml.SafeLoader):
         if self.check_event(yaml.AliasEvent):
             self.aliases += 1
             if self.aliases > self.limits.max_aliases:
-                raise YamlLimitError(
-                    f"more than {self.limits.max_aliases} aliases (*name): over the YAML alias limit",
-                    limit="max_aliases", line=_line(self.peek_event()))
+                raise YamlLimitError("yaml.limit.aliases", limit="max_aliases", line=_line(self.peek_event()),
+                                     bound=self.limits.max_aliases)
         self.depth += 1
         try:
             if self.depth > self.limits.max_depth:
-                raise YamlLimitError(f"nested deeper than {self.limits.max_depth} levels: over the YAML depth limit",
-                                     limit="max_depth", line=_line(self.peek_event()))
+                raise YamlLimitError("yaml.limit.depth", limit="max_depth", line=_line(self.peek_event()),
+                                     bound=self.limits.max_depth)
             return super().compose_node(parent, index)
         finally:
             self.depth -= 1
@@ -99,14 +158,12 @@ def _check_expansion(root: yaml.Node, limits: YamlLimits, seen: dict[int, tuple[
         children = _children(node)
         if not children_done:
             if key in busy:
-                raise YamlLimitError("an alias refers to a value that contains it: recursive YAML is not accepted",
-                                     limit="recursion", line=_line(node))
+                raise YamlLimitError("yaml.limit.recursion", limit="recursion", line=_line(node))
             busy.add(key)
             stack.append((node, True))
             for child in children:
                 if id(child) in busy:
-                    raise YamlLimitError("an alias refers to a value that contains it: recursive YAML is not accepted",
-                                         limit="recursion", line=_line(child))
+                    raise YamlLimitError("yaml.limit.recursion", limit="recursion", line=_line(child))
                 if id(child) not in seen:
                     stack.append((child, False))
             continue
@@ -114,13 +171,11 @@ def _check_expansion(root: yaml.Node, limits: YamlLimits, seen: dict[int, tuple[
         values = 1 + sum(seen[id(c)][0] for c in children)
         depth = 1 + max((seen[id(c)][1] for c in children), default=0)
         if values > limits.max_values:
-            raise YamlLimitError(
-                f"expands to more than {limits.max_values} values through aliases: over the YAML expansion limit",
-                limit="max_values", line=_line(node))
+            raise YamlLimitError("yaml.limit.values", limit="max_values", line=_line(node),
+                                 bound=limits.max_values)
         if depth > limits.max_depth:
-            raise YamlLimitError(
-                f"nested deeper than {limits.max_depth} levels through aliases: over the YAML depth limit",
-                limit="max_depth", line=_line(node))
+            raise YamlLimitError("yaml.limit.depth_aliases", limit="max_depth", line=_line(node),
+                                 bound=limits.max_depth)
         seen[key] = (values, depth)
 
 
@@ -135,14 +190,18 @@ def _children(node: yaml.Node) -> list[yaml.Node]:
 def _check_size(text: str | bytes, limits: YamlLimits) -> str:
     data = text.encode("utf-8") if isinstance(text, str) else text
     if len(data) > limits.max_bytes:
-        raise YamlLimitError(f"{len(data)} bytes: over the YAML size limit of {limits.max_bytes} bytes",
-                             limit="max_bytes")
+        raise too_large(len(data), limits)
     if isinstance(text, bytes):
         try:
             return text.decode("utf-8")
         except UnicodeDecodeError as exc:
-            raise YamlSyntaxError(f"not UTF-8 text (byte {exc.start})") from exc
+            raise YamlSyntaxError("not_utf8", byte=exc.start) from exc
     return text
+
+
+def too_large(size: int, limits: YamlLimits = DEFAULT_LIMITS) -> YamlLimitError:
+    """The refusal of a text of ``size`` bytes over ``limits.max_bytes``."""
+    return YamlLimitError("yaml.limit.bytes", limit="max_bytes", size=size, bound=limits.max_bytes)
 
 
 def compose_documents(text: str | bytes, limits: YamlLimits = DEFAULT_LIMITS) -> list[yaml.Node]:
@@ -161,12 +220,8 @@ def compose_documents(text: str | bytes, limits: YamlLimits = DEFAULT_LIMITS) ->
             if node is not None:
                 _check_expansion(node, limits, seen)
                 nodes.append(node)
-    except yaml.MarkedYAMLError as exc:
-        mark = exc.problem_mark or exc.context_mark
-        raise YamlSyntaxError(exc.problem or exc.context or "syntax error",
-                              line=mark.line + 1 if mark is not None else None) from exc
-    except yaml.YAMLError as exc:  # e.g. the reader's "special characters are not allowed"
-        raise YamlSyntaxError(str(exc).splitlines()[0]) from exc
+    except yaml.YAMLError as exc:  # the parser's wording stays in the chain (--verbose, the log)
+        raise _syntax_error(exc, source) from exc
     finally:
         if loader is not None:
             loader.dispose()
@@ -177,12 +232,8 @@ def construct(node: yaml.Node) -> Any:
     """Plain Python (dicts, lists, scalars) for a node checked by :func:`compose_documents`."""
     try:
         return SafeConstructor().construct_document(node)
-    except yaml.MarkedYAMLError as exc:
-        mark = exc.problem_mark or exc.context_mark
-        raise YamlSyntaxError(exc.problem or exc.context or "syntax error",
-                              line=mark.line + 1 if mark is not None else None) from exc
     except yaml.YAMLError as exc:
-        raise YamlSyntaxError(str(exc)) from exc
+        raise _syntax_error(exc, "") from exc
 
 
 def load(text: str | bytes, limits: YamlLimits = DEFAULT_LIMITS) -> Any:
@@ -194,7 +245,7 @@ def load(text: str | bytes, limits: YamlLimits = DEFAULT_LIMITS) -> Any:
     if not nodes:
         return None
     if len(nodes) > 1:
-        raise YamlSyntaxError("several YAML documents (---) where one is expected", line=_line(nodes[1]))
+        raise YamlSyntaxError("several", line=_line(nodes[1]))
     return construct(nodes[0])
 
 
@@ -205,5 +256,5 @@ def load_file(path: Any, limits: YamlLimits = DEFAULT_LIMITS) -> Any:
     p = Path(path)
     size = p.stat().st_size
     if size > limits.max_bytes:
-        raise YamlLimitError(f"{size} bytes: over the YAML size limit of {limits.max_bytes} bytes", limit="max_bytes")
+        raise too_large(size, limits)
     return load(p.read_bytes(), limits)

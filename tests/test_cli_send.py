@@ -164,7 +164,7 @@ def _free_port() -> int:
 @pytest.mark.parametrize("argv, message", [
     (["missing.xml"], "нет такого файла"),
     (["{notxml}"], "not well-formed XML"),
-    (["{doc}", "--key", "{doc}"], "--key and --cert go together"),
+    (["{doc}", "--key", "{doc}"], "mock-remd send: --key и --cert указываются вместе\n"),
     (["{doc}", "--url", "ftp://x"], "--url ftp://x: нужен адрес http:// или https://"),
 ])
 def test_bad_input_exits_2(argv, message, doc_file, tmp_path, capsys):

@@ -101,10 +101,14 @@ def test_config_file_bomb_is_one_line(tmp_path):
     bomb.write_text(BOMB.replace("name: bomb\nrules: [*i]\n", "systems: [*i]\n"))
     with pytest.raises(ConfigError, match="expansion limit"):
         Settings.load({"config": str(bomb)}, environ={})
-    done = _cli("serve", "--config", str(bomb), "--port", "0")
+    done = _cli("serve", "--config", str(bomb), "--port", "0", "--lang", "en")
     assert done.returncode == 2
     lines = done.stderr.strip().splitlines()
     assert len(lines) == 1 and "expansion limit" in lines[0], done.stderr
+    done = _cli("serve", "--config", str(bomb), "--port", "0")  # Russian by default, in one language
+    lines = done.stderr.strip().splitlines()
+    assert done.returncode == 2 and len(lines) == 1 and "превышен предел YAML" in lines[0], done.stderr
+    assert "limit" not in lines[0], done.stderr
 
 
 def test_conformance_plan_bomb_is_refused(make_server):

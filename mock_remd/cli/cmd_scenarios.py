@@ -6,6 +6,8 @@ import argparse
 import json
 import sys
 
+from mock_remd.catalog.user_messages import say
+from mock_remd.cli.common import lang_of
 from mock_remd.config import Settings
 from mock_remd.conformance.plan import lint_plan_files, split_plan_files
 from mock_remd.scenarios.lint import lint_paths
@@ -56,6 +58,7 @@ def run_list(args: argparse.Namespace) -> int:
 
     Exit status 1 when there were problems and no scenario could be listed.
     """
+    lang = lang_of(args)
     paths = args.paths or [Settings.load({}).scenarios_dir or "scenarios"]
     scenarios, issues = lint_paths(paths)
     if args.format == "json":
@@ -63,8 +66,9 @@ def run_list(args: argparse.Namespace) -> int:
     else:
         width = max((len(s.name) for s in scenarios), default=4)
         for s in sorted(scenarios, key=lambda s: s.name):
-            desc = " ".join(s.description.split())
-            print(f"{s.name:<{width}}  {len(s.rules):>2} rule(s)  {desc}")
+            desc = " ".join(((s.description_ru or s.description) if lang == "ru" else
+                             (s.description or s.description_ru)).split())
+            print(f"{s.name:<{width}}  {say(lang, 'scenarios.rules', n=len(s.rules))}  {desc}")
     for issue in issues:
         print(f"skipped: {issue}", file=sys.stderr)
     return 1 if issues and not scenarios else 0

@@ -26,16 +26,49 @@ def _window(created: dt.datetime | None) -> tuple[dt.datetime, dt.datetime, dt.d
     return start, end, max(doc, now)
 
 
+class SignerOptionsError(ValueError):
+    """Keys or certificates given to ``send`` that cannot sign: a catalogue message (``signer.*`` in
+    catalog/user_messages.py) naming the option; :meth:`text` renders it, ``str()`` is English."""
+
+    def __init__(self, key: str, **values: object) -> None:
+        self.key, self.values = key, values
+        super().__init__(self.text("en"))
+
+    def text(self, lang: str) -> str:
+        """The sentence in ``lang``."""
+        from mock_remd.catalog.user_messages import say
+
+        return say(lang, self.key, **self.values)
+
+
+def _check_pair(key_pem: bytes | None, cert_pem: bytes | None, key_option: str, cert_option: str) -> None:
+    """Both or neither given; the key a GOST R 34.10-2012 private key, the certificate X.509."""
+    from mock_remd.signing.keys import load_certificate, load_private_key
+
+    if (key_pem is None) != (cert_pem is None):
+        raise SignerOptionsError("signer.pair", key_option=key_option, cert_option=cert_option)
+    if key_pem is None or cert_pem is None:
+        return
+    try:
+        load_private_key(key_pem)
+    except (ValueError, TypeError, IndexError, OverflowError) as exc:  # asn1crypto's wording stays in the chain
+        raise SignerOptionsError("signer.bad_key", option=key_option) from exc
+    try:
+        cert = load_certificate(cert_pem)
+        cert.issuer, cert.serial_number  # noqa: B018  (parsed lazily: read what the signature names now)
+    except (ValueError, TypeError, IndexError, OverflowError) as exc:
+        raise SignerOptionsError("signer.bad_cert", option=cert_option) from exc
+
+
 class SignerSet:
     """Signs ``content`` for the doctors of a document and for its organisation."""
 
     def __init__(self, *, key_pem: bytes | None = None, cert_pem: bytes | None = None,
                  org_key_pem: bytes | None = None, org_cert_pem: bytes | None = None,
                  org_signature: bool = True) -> None:
-        if (key_pem is None) != (cert_pem is None):
-            raise ValueError("--key and --cert go together")
-        if (org_key_pem is None) != (org_cert_pem is None):
-            raise ValueError("--org-key and --org-cert go together")
+        """Raises :class:`SignerOptionsError` for a key without its certificate or one that cannot sign."""
+        _check_pair(key_pem, cert_pem, "--key", "--cert")
+        _check_pair(org_key_pem, org_cert_pem, "--org-key", "--org-cert")
         self.key_pem, self.cert_pem = key_pem, cert_pem
         self.org_key_pem, self.org_cert_pem = org_key_pem, org_cert_pem
         self.org_signature = org_signature

@@ -26,7 +26,7 @@ from mock_remd.domain.behaviour import (
 from mock_remd.domain.model import snils_digits
 from mock_remd.scenarios.loader import Issue, Node, ScenarioSyntaxError, parse_text
 from mock_remd.scenarios.model import OPERATIONS, Match, Rule, Scenario
-from mock_remd.yamlsafe import DEFAULT_LIMITS, YamlLimitError
+from mock_remd.yamlsafe import DEFAULT_LIMITS, YamlLimitError, too_large
 
 NAME_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$")
 TOP_KEYS = ("name", "description", "description_ru", "seed", "rules")
@@ -445,8 +445,7 @@ def read_scenario_file(path: Path) -> str:
     """
     size = path.stat().st_size
     if size > DEFAULT_LIMITS.max_bytes:
-        raise YamlLimitError(f"{size} bytes: over the YAML size limit of {DEFAULT_LIMITS.max_bytes} bytes",
-                             limit="max_bytes")
+        raise too_large(size)
     return path.read_text(encoding="utf-8")
 
 

@@ -116,7 +116,8 @@ def parse_text(text: str, *, filename: str = "", content_type: str = "") -> Node
         try:
             return from_python(json.loads(text))
         except json.JSONDecodeError as exc:
-            raise ScenarioSyntaxError(Issue(f"not valid JSON: {exc.msg}", line=exc.lineno, file=filename)) from exc
+            raise ScenarioSyntaxError(Issue(f"not valid JSON (column {exc.colno})", line=exc.lineno,
+                                            file=filename)) from exc
         except RecursionError as exc:
             raise ScenarioSyntaxError(Issue(f"nested deeper than {DEFAULT_LIMITS.max_depth} levels: over the depth "
                                             "limit", file=filename)) from exc
@@ -125,7 +126,8 @@ def parse_text(text: str, *, filename: str = "", content_type: str = "") -> Node
     except YamlLimitError as exc:
         raise ScenarioSyntaxError(Issue(exc.reason, line=exc.line, file=filename)) from exc
     except YamlSyntaxError as exc:
-        raise ScenarioSyntaxError(Issue(f"not valid YAML: {exc.problem}", line=exc.line, file=filename)) from exc
+        where = f" at column {exc.column}" if exc.column else ""
+        raise ScenarioSyntaxError(Issue(f"not valid YAML{where}: {exc.problem}", line=exc.line, file=filename)) from exc
     nodes = [n for n in nodes if n is not None]
     if not nodes:
         raise ScenarioSyntaxError(Issue("the file is empty: expected a scenario (name, rules)", file=filename, line=1))
