@@ -63,9 +63,9 @@ class ConfigError(ValueError):
 
     def text(self, lang: str) -> str:
         """The message in ``lang`` (``ru`` or ``en``)."""
-        from mock_remd.catalog.user_messages import say
+        from mock_remd.catalog.user_messages import say, yaml_text
 
-        values = {k: v.text(lang) if isinstance(v, (yamlsafe.YamlLimitError, yamlsafe.YamlSyntaxError)) else v
+        values = {k: yaml_text(lang, v) if isinstance(v, (yamlsafe.YamlLimitError, yamlsafe.YamlSyntaxError)) else v
                   for k, v in self.values.items()}
         return say(lang, self.key, setting=self.setting, value=self.value, **values)
 

@@ -34,48 +34,25 @@ DEFAULT_LIMITS = YamlLimits()
 
 
 class YamlLimitError(ValueError):
-    """The text is over one of the :class:`YamlLimits`; the message names the limit.
+    """The text is over one of the :class:`YamlLimits`.
 
-    ``key`` is the catalogue message (``yaml.limit.*`` in catalog/user_messages.py); :meth:`text`
-    renders it in a language, ``str()`` and :attr:`reason` in English (the linters' language).
+    ``key`` names the catalogue message (``yaml.limit.*``) and ``values`` fill it: users see it through
+    ``catalog.user_messages.yaml_text`` in their language; ``str()`` is for the log only.
     """
 
     def __init__(self, key: str, *, limit: str, line: int | None = None, **values: object) -> None:
         self.key, self.limit, self.line, self.values = key, limit, line, values
-        self.reason = self.text("en", with_line=False)
-        super().__init__(self.text("en"))
-
-    def text(self, lang: str, *, with_line: bool = True) -> str:
-        """The sentence in ``lang``, with the line when known (unless ``with_line`` is false)."""
-        from mock_remd.catalog.user_messages import say
-
-        text = say(lang, self.key, **self.values)
-        return say(lang, "yaml.at_line", text=text, line=self.line) if with_line and self.line is not None else text
+        super().__init__(f"{key} {values} (line {line})")
 
 
 class YamlSyntaxError(ValueError):
-    """The text is not YAML: what is wrong in our own words (``yaml.what.*``), with line and column
-    (1-based) when known. The parser's wording never reaches a message."""
+    """The text is not YAML: what is wrong as a catalogue key (``yaml.what.*``) with its values, line and
+    column (1-based) when known. The parser's wording never reaches a message (it stays in the chain);
+    users see ``catalog.user_messages.yaml_text``, ``str()`` is for the log only."""
 
     def __init__(self, what: str, *, line: int | None = None, column: int | None = None, **values: object) -> None:
-        self.what_key, self.line, self.column, self.values = what, line, column, values
-        #: what is wrong, in English, without the position
-        self.problem = self.what("en")
-        super().__init__(self.text("en"))
-
-    def what(self, lang: str) -> str:
-        """What is wrong, in ``lang``, without the position."""
-        from mock_remd.catalog.user_messages import say
-
-        return say(lang, f"yaml.what.{self.what_key}", **self.values)
-
-    def text(self, lang: str) -> str:
-        """One sentence in ``lang``: what is wrong and where."""
-        from mock_remd.catalog.user_messages import say
-
-        if self.line is None:
-            return say(lang, "yaml.syntax_nowhere", what=self.what(lang))
-        return say(lang, "yaml.syntax", what=self.what(lang), line=self.line, column=self.column or 1)
+        self.key, self.line, self.column, self.values = f"yaml.what.{what}", line, column, values
+        super().__init__(f"{self.key} {values} (line {line}, column {column})")
 
 
 #: PyYAML's problem wording -> our ``yaml.what.*`` key (first match wins)

@@ -14,6 +14,7 @@ import pytest
 import requests
 
 from mock_remd import yamlsafe
+from mock_remd.catalog.user_messages import yaml_text
 from mock_remd.config import ConfigError, Settings
 
 #: nine levels of nine aliases: 9**9 (387 million) strings once expanded; 363 bytes
@@ -66,8 +67,9 @@ def test_loader_keeps_ordinary_anchors_and_merge_keys():
 
 
 def test_size_limit():
-    with pytest.raises(yamlsafe.YamlLimitError, match="size limit"):
+    with pytest.raises(yamlsafe.YamlLimitError) as info:
         yamlsafe.load("a: " + "x" * (yamlsafe.DEFAULT_LIMITS.max_bytes + 1))
+    assert "size limit" in yaml_text("en", info.value) and "больше предела YAML" in yaml_text("ru", info.value)
 
 
 def test_admin_upload_refuses_the_bomb(make_server):

@@ -7,6 +7,7 @@ from pathlib import Path
 import pytest
 
 from mock_remd import yamlsafe
+from mock_remd.catalog.user_messages import yaml_text
 from mock_remd.cli.main import main
 
 #: PyYAML's own wording: none of it may reach a user
@@ -41,14 +42,15 @@ def test_yaml_mistakes_are_our_sentences(text: str, line: int, column: int, ru: 
     with pytest.raises(yamlsafe.YamlSyntaxError) as info:
         yamlsafe.load(text)
     exc = info.value
-    assert (exc.line, exc.column) == (line, column), exc.text("en")
-    assert exc.text("ru").startswith("не YAML: ") and ru in exc.text("ru")
-    assert f"(строка {line}, столбец {column})" in exc.text("ru")
-    assert exc.text("en").startswith("not valid YAML: ") and en in exc.text("en")
-    assert f"(line {line}, column {column})" in exc.text("en") and str(exc) == exc.text("en")
-    assert not cyrillic(exc.text("en"))
+    text = {lang: yaml_text(lang, exc) for lang in ("ru", "en")}
+    assert (exc.line, exc.column) == (line, column), text
+    assert text["ru"].startswith("не YAML: ") and ru in text["ru"]
+    assert f"(строка {line}, столбец {column})" in text["ru"]
+    assert text["en"].startswith("not valid YAML: ") and en in text["en"]
+    assert f"(line {line}, column {column})" in text["en"]
+    assert not cyrillic(text["en"])
     for words in PARSER_WORDS:
-        assert words not in exc.text("ru") and words not in exc.text("en"), words
+        assert words not in text["ru"] and words not in text["en"], words
 
 
 def test_config_file_syntax_error_is_one_russian_sentence(capsys, tmp_path: Path) -> None:

@@ -192,6 +192,21 @@ def skip_reason(lang: str, cause: str, reason: str = "") -> str:
     return reason or say(lang, "skip.other", reason=cause or "?")
 
 
+def yaml_text(lang: str, exc: BaseException, *, position: bool = True) -> str:
+    """One sentence for a refused YAML text (``yamlsafe.YamlSyntaxError`` / ``YamlLimitError``: a catalogue
+    key with values, line and column), with the position unless ``position`` is false."""
+    key, values = getattr(exc, "key", ""), getattr(exc, "values", {})
+    line, column = getattr(exc, "line", None), getattr(exc, "column", None)
+    text = say(lang, key, **values) if key in MESSAGES else say(lang, "yaml.what.other")
+    if not key.startswith("yaml.what."):  # a limit: the line only
+        return say(lang, "yaml.at_line", text=text, line=line) if position and line is not None else text
+    if not position:
+        return text
+    if line is None:
+        return say(lang, "yaml.syntax_nowhere", what=text)
+    return say(lang, "yaml.syntax", what=text, line=line, column=column or 1)
+
+
 def where_of(url: str) -> str:
     """``host:port`` of a URL (the port made explicit), for messages."""
     try:

@@ -28,6 +28,7 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
+from mock_remd.catalog.user_messages import yaml_text
 from mock_remd.scenarios.lint import NAME_RE, _type_name, read_scenario_file
 from mock_remd.scenarios.lint import _Checker as ScenarioChecker
 from mock_remd.scenarios.loader import Issue, Node, ScenarioSyntaxError, parse_text
@@ -277,7 +278,7 @@ class PlanLibrary:
             try:
                 text = read_scenario_file(f)
             except YamlLimitError as exc:
-                issues.append(Issue(exc.reason, file=str(f)))
+                issues.append(Issue(yaml_text("en", exc, position=False), file=str(f)))
                 continue
             except (OSError, UnicodeDecodeError) as exc:
                 issues.append(Issue(f"cannot read the file: {getattr(exc, 'strerror', None) or 'not UTF-8 text'}", file=str(f)))
@@ -323,7 +324,7 @@ def lint_plan_files(files: Iterable[Path]) -> tuple[list[Plan], list[Issue]]:
         try:
             text = read_scenario_file(f)
         except YamlLimitError as exc:
-            issues.append(Issue(exc.reason, file=str(f)))
+            issues.append(Issue(yaml_text("en", exc, position=False), file=str(f)))
             continue
         plan, found = compile_plan(text, filename=str(f), content_type=ctype)
         issues.extend(found)

@@ -23,6 +23,7 @@ from typing import Any
 from sqlalchemy.exc import IntegrityError
 
 from mock_remd.catalog.incidents import safe_text
+from mock_remd.catalog.user_messages import yaml_text
 from mock_remd.domain.behaviour import Behaviour, RequestFacts
 from mock_remd.scenarios.lint import compile_text, read_scenario_file, scenario_files
 from mock_remd.scenarios.matcher import mismatches, seeded_roll
@@ -74,7 +75,10 @@ class ScenarioEngine:
         for f in files:
             try:
                 text = read_scenario_file(f)
-            except (OSError, UnicodeDecodeError, YamlLimitError) as exc:
+            except YamlLimitError as exc:
+                self.load_errors.append(f"{f}: {yaml_text('en', exc)}")
+                continue
+            except (OSError, UnicodeDecodeError) as exc:
                 self.load_errors.append(f"{f}: {safe_text(exc, 'file not readable')}")
                 continue
             scenario, issues = compile_text(text, filename=str(f),

@@ -15,6 +15,7 @@ from typing import Any
 
 from mock_remd.catalog import errors as catalogue
 from mock_remd.catalog.incidents import safe_text
+from mock_remd.catalog.user_messages import yaml_text
 from mock_remd.domain.behaviour import (
     DROP_MODES,
     MAX_CALLBACK_DELAY_MS,
@@ -458,7 +459,7 @@ def lint_paths(paths: Iterable[str | Path]) -> tuple[list[Scenario], list[Issue]
         try:
             text = read_scenario_file(f)
         except YamlLimitError as exc:
-            issues.append(Issue(exc.reason, file=str(f)))
+            issues.append(Issue(yaml_text("en", exc, position=False), file=str(f)))
             continue
         except (OSError, UnicodeDecodeError) as exc:
             issues.append(Issue(f"cannot read the file: {safe_text(exc, 'not readable')}", file=str(f)))

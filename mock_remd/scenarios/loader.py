@@ -14,6 +14,7 @@ from typing import Any
 import yaml
 from yaml.constructor import SafeConstructor
 
+from mock_remd.catalog.user_messages import yaml_text
 from mock_remd.yamlsafe import DEFAULT_LIMITS, YamlLimitError, YamlSyntaxError, compose_documents
 
 
@@ -124,10 +125,11 @@ def parse_text(text: str, *, filename: str = "", content_type: str = "") -> Node
     try:
         nodes = compose_documents(text)
     except YamlLimitError as exc:
-        raise ScenarioSyntaxError(Issue(exc.reason, line=exc.line, file=filename)) from exc
+        raise ScenarioSyntaxError(Issue(yaml_text("en", exc, position=False), line=exc.line, file=filename)) from exc
     except YamlSyntaxError as exc:
         where = f" at column {exc.column}" if exc.column else ""
-        raise ScenarioSyntaxError(Issue(f"not valid YAML{where}: {exc.problem}", line=exc.line, file=filename)) from exc
+        raise ScenarioSyntaxError(Issue(f"not valid YAML{where}: {yaml_text('en', exc, position=False)}",
+                                        line=exc.line, file=filename)) from exc
     nodes = [n for n in nodes if n is not None]
     if not nodes:
         raise ScenarioSyntaxError(Issue("the file is empty: expected a scenario (name, rules)", file=filename, line=1))
