@@ -30,8 +30,8 @@ import requests
 
 from mock_remd.client.answers import parse_sync_answer, post_envelope
 from mock_remd.client.sink import parse_callback
+from mock_remd.generator import generate
 from mock_remd.soap.builders import attachment, get_item_envelope, register_envelope, search_envelope
-from mock_remd.testing.generator import generate
 
 ORG = "1.2.643.5.1.13.13.12.2.50.99999"
 

@@ -7,8 +7,8 @@ from pathlib import Path
 from lxml import etree
 
 from mock_remd.cli.main import main
+from mock_remd.generator import RULES
 from mock_remd.namespaces import SERVICE
-from mock_remd.testing.generator import RULES
 
 V3 = "urn:hl7-org:v3"
 

@@ -14,9 +14,9 @@ import pytest
 from lxml import etree
 
 from mock_remd.cli.main import main
+from mock_remd.generator import generate
 from mock_remd.server.threaded import ThreadedServer
 from mock_remd.signing.testkeys import test_doctor
-from mock_remd.testing.generator import generate
 
 ORIGINAL_CALLBACK = "http://127.0.0.1:9090/emdr/callback"
 

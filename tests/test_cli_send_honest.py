@@ -11,8 +11,8 @@ from pathlib import Path
 import pytest
 
 from mock_remd.cli.main import main
+from mock_remd.generator import generate
 from mock_remd.server.threaded import ThreadedServer
-from mock_remd.testing.generator import generate
 
 ORIGINAL_CALLBACK = "http://127.0.0.1:9090/emdr/callback"
 

@@ -286,7 +286,7 @@ def test_custom_plan_from_a_file_with_a_sync_fault_step(server, tmp_path):
     # the MIS side: a generated, signed request (built in its own process, as an MIS would), made before
     # the run starts: the step's clock runs from the start
     make = ("import sys; from mock_remd.soap.builders import register_envelope; "
-            "from mock_remd.testing.generator import generate; "
+            "from mock_remd.generator import generate; "
             f"sys.stdout.buffer.write(register_envelope(generate('119', seed=900, client_entity_id='{client}', "
             "system='fault-mis').request, message_id=sys.argv[1]))")
     first_id = f"urn:uuid:{uuid.uuid4()}"

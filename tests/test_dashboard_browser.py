@@ -17,9 +17,9 @@ from _browser import start_chromium
 
 from mock_remd.client.sink import CallbackSink
 from mock_remd.config import Settings
+from mock_remd.generator import generate
 from mock_remd.server.threaded import ThreadedServer
 from mock_remd.soap.builders import content_type
-from mock_remd.testing.generator import generate
 
 ARTIFACTS = Path(__file__).resolve().parent / "artifacts"
 ROOT = Path(__file__).resolve().parent.parent

@@ -15,9 +15,9 @@ from _browser import start_chromium
 
 from mock_remd.client.sink import CallbackSink
 from mock_remd.config import Settings
+from mock_remd.generator import generate
 from mock_remd.server.threaded import ThreadedServer
 from mock_remd.soap.builders import content_type
-from mock_remd.testing.generator import generate
 
 DEMO_CLIENT = "00000000-0000-4000-8000-000000000001"
 DEMO_ORG = "1.2.643.5.1.13.13.12.2.50.99999"

@@ -12,10 +12,10 @@ from lxml import etree
 from mock_remd.admin.dashboard.cda_view import render_cda, xml_lines
 from mock_remd.bench.dashboard import seed_timeline
 from mock_remd.config import Settings
+from mock_remd.generator import generate
 from mock_remd.server.threaded import ThreadedServer
 from mock_remd.soap.builders import content_type
 from mock_remd.soap.operations import find_register_request, parse_register
-from mock_remd.testing.generator import generate
 
 DEMO_CLIENT = "00000000-0000-4000-8000-000000000001"
 DEMO_ORG = "1.2.643.5.1.13.13.12.2.50.99999"

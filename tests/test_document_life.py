@@ -12,9 +12,9 @@ import requests
 from remd_requests import DEMO_CLIENT, DEMO_ORG, post
 
 from mock_remd.domain.model import Association
+from mock_remd.generator import generate
+from mock_remd.generator.versions import version_of
 from mock_remd.soap.builders import attachment, get_item_envelope, register_envelope, search_envelope
-from mock_remd.testing.generator import generate
-from mock_remd.testing.generator.versions import version_of
 
 OTHER_CLIENT = "00000000-0000-4000-8000-0000000000bb"
 OTHER_ORG = "1.2.643.5.1.13.13.12.2.50.77777"

@@ -89,7 +89,7 @@ def test_document_changed_after_signing_is_digest_mismatch(validating_server, si
 
 
 def test_callback_carries_the_schematron_text_where_header_rules_found_the_same(validating_server, sink):
-    from mock_remd.testing.generator import generate
+    from mock_remd.generator import generate
 
     doc = generate("119", seed=5, invalid="missing-information-recipient")
     req = doc.request

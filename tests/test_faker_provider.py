@@ -1,4 +1,4 @@
-"""The Faker provider ``mock_remd.testing.faker.RemdProvider``: formats and check digits."""
+"""The Faker provider ``mock_remd.generator.faker.RemdProvider``: formats and check digits."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ import pytest
 from faker import Faker
 from stdnum.ru import inn, ogrn
 
-from mock_remd.testing.faker import (
+from mock_remd.generator.faker import (
     RemdProvider,
     enp_check_digit,
     format_snils,

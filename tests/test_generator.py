@@ -14,8 +14,8 @@ import pytest
 from lxml import etree
 
 from mock_remd.domain.model import snils_digits
-from mock_remd.testing.faker import snils_is_valid
-from mock_remd.testing.generator import RULES, SUPPORTED_KINDS, UnsupportedKindError, generate
+from mock_remd.generator import RULES, SUPPORTED_KINDS, UnsupportedKindError, generate
+from mock_remd.generator.faker import snils_is_valid
 from mock_remd.validation.context import ValidationSettings
 from mock_remd.validation.pipeline import Validator
 

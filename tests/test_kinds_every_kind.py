@@ -16,8 +16,8 @@ from remd_requests import post
 
 from mock_remd.catalog.kinds import BUILTIN_VERSION, KindRegistry, default_registry, import_nsi_1520
 from mock_remd.cli.main import main
+from mock_remd.generator import generate
 from mock_remd.soap.builders import register_envelope
-from mock_remd.testing.generator import generate
 
 EXPORT_1285 = "1.2.643.5.1.13.13.11.1520_v12.85.csv"
 

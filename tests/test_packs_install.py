@@ -266,7 +266,7 @@ def test_installed_pack_with_rule_level_let(tmp_path, packs_dir, examples_dir):
 def test_generated_document_of_a_packed_kind_fits_its_xsd(kind, published):
     """generate --kind N with the pack installed: the kind's templateId and its XSD's shape (the
     Schematron's body rules are not modelled yet: see README)."""
-    from mock_remd.testing.generator import generate
+    from mock_remd.generator import generate
 
     doc = generate(kind, seed=2, signer=None, packs_dir=published)
     report = Validator(ValidationSettings(layers=frozenset({"xml", "kind", "xsd"}), packs_dir=published)

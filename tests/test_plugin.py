@@ -13,7 +13,7 @@ pytest_plugins = ["pytester"]
 
 FIXTURES_AND_RESET = '''
 import requests
-from mock_remd.testing.generator import generate
+from mock_remd.generator import generate
 
 def test_addresses(remd, remd_server):
     assert remd.internal is True
@@ -73,7 +73,7 @@ def test_remd_settings_ini_reaches_the_in_process_server(pytester: pytest.Pytest
         def test_settings(remd):
             details = requests.get(remd.url + "/ready").json()["details"]
             assert details["validation_layers"] == []
-            from mock_remd.testing.generator import generate
+            from mock_remd.generator import generate
             res = remd.callbacks.wait_for(remd.register(generate("119", seed=1)), timeout=20)
             assert res.emdr_id.startswith("1.77.")
     ''')
@@ -84,7 +84,7 @@ def test_external_url_mode(pytester: pytest.Pytester) -> None:
     """--remd-url: the fixtures drive a server started here; the demo callback is pointed at the sink."""
     with ThreadedServer(validation="none") as server:
         pytester.makepyfile('''
-            from mock_remd.testing.generator import generate
+            from mock_remd.generator import generate
 
             def test_external(remd, remd_server):
                 assert remd.internal is False
@@ -225,7 +225,7 @@ def test_guard_blocks_socket_connect_and_restores() -> None:
 def test_scenarios_by_marker_and_method_are_reset_between_tests(pytester: pytest.Pytester) -> None:
     pytester.makepyfile('''
         import pytest
-        from mock_remd.testing.generator import generate
+        from mock_remd.generator import generate
         from mock_remd.testing.handle import RegisterRejected
 
         @pytest.mark.remd_scenario("registry-down-503")

@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 from lxml import etree
 
-from mock_remd.testing.generator import generate
+from mock_remd.generator import generate
 from mock_remd.validation.bench_layers import time_layers
 from mock_remd.validation.context import ValidationSettings
 from mock_remd.validation.pipeline import Validator

@@ -47,7 +47,7 @@ def _default_packs() -> str:
 
 def _bodies(n: int, full: bool, version: str) -> list[tuple[str, bytes]]:
     """``n`` distinct registerDocument envelopes (message id, bytes)."""
-    from mock_remd.testing.generator import generate
+    from mock_remd.generator import generate
 
     signed = generate("119", seed=0)  # real CMS sizes for the signature blocks
     out = []
@@ -68,7 +68,7 @@ def _bodies(n: int, full: bool, version: str) -> list[tuple[str, bytes]]:
 
 def _template(version: str) -> bytes:
     """One envelope with @@LOCALUID@@ / @@MESSAGEID@@ placeholders, for wrk."""
-    from mock_remd.testing.generator import generate
+    from mock_remd.generator import generate
 
     signed = generate("119", seed=0)
     req = dataclasses.replace(signed.request, local_uid="@@LOCALUID@@", message_id="urn:uuid:@@MESSAGEID@@")
@@ -204,7 +204,7 @@ def main(argv: list[str] | None = None) -> int:
     if errors.get("total"):
         print(f"rejected documents: {errors['total']} (first: {errors['items'][0]['errors'][:2]})")
     if args.full_validation:
-        from mock_remd.testing.generator import generate
+        from mock_remd.generator import generate
         from mock_remd.validation.bench_layers import time_layers
 
         ms = time_layers(generate("119", seed=1, signer=None).content, "119", args.packs, iterations=100)

@@ -227,7 +227,7 @@ def start_mock_remd(work: Path, sink_url: str, env_extra: dict[str, str]) -> tup
 # ---- load and measurement --------------------------------------------------------------------------------
 def template(version: str) -> bytes:
     """One signed 51 KB request (a laboratory report, kind 186) with @@LOCALUID@@ / @@MESSAGEID@@ placeholders."""
-    from mock_remd.testing.generator import generate
+    from mock_remd.generator import generate
 
     signed = generate("186", seed=1)
     req = dataclasses.replace(signed.request, local_uid="@@LOCALUID@@", message_id="urn:uuid:@@MESSAGEID@@")

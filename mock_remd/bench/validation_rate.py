@@ -17,7 +17,7 @@ from mock_remd.validation.report import LAYER_ORDER
 
 def _worker(args: tuple[str, str, str, float]) -> tuple[int, float, dict[str, float], list[str]]:
     from mock_remd.config import Settings
-    from mock_remd.testing.generator import generate
+    from mock_remd.generator import generate
 
     packs, nsi, cache, seconds = args
     doc = generate("186", seed=1)

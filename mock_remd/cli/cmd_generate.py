@@ -55,7 +55,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 def _version(args: argparse.Namespace) -> int:
     from mock_remd.client.document import DocumentError
-    from mock_remd.testing.generator.versions import version_of
+    from mock_remd.generator.versions import version_of
 
     path = Path(args.version_of)
     try:
@@ -92,7 +92,7 @@ def _version(args: argparse.Namespace) -> int:
 
 
 def _list_invalid() -> int:
-    from mock_remd.testing.generator.invalid import RULES
+    from mock_remd.generator.invalid import RULES
 
     width = max(len(n) for n in RULES)
     for rule in RULES.values():
@@ -107,8 +107,8 @@ def _list_invalid() -> int:
 
 def run(args: argparse.Namespace) -> int:
     """Generate the documents; exit 0, or 2 for unusable options."""
-    from mock_remd.testing import generator
-    from mock_remd.testing.generator.invalid import RULES
+    from mock_remd import generator
+    from mock_remd.generator.invalid import RULES
 
     if args.list_invalid:
         return _list_invalid()

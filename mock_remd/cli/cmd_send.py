@@ -106,7 +106,7 @@ class _Progress:
 
 def _request_level_rule(content: bytes) -> str:
     """The ``generate --invalid`` rule a CDA was made to break, when that rule lives in the request."""
-    from mock_remd.testing.generator.invalid import RULES
+    from mock_remd.generator.invalid import RULES
 
     found = _INVALID_MARK.search(content[:4096])
     rule = RULES.get(found.group(1).decode()) if found else None

@@ -1,6 +1,6 @@
 """Realistic СЭМД generator: valid documents of kinds 119, 174, 186, 204 and single-rule breakers.
 
->>> from mock_remd.testing.generator import generate
+>>> from mock_remd.generator import generate
 >>> doc = generate("186", seed=7, signer=None)
 >>> doc.request.local_uid in doc.content.decode()
 True
@@ -9,7 +9,7 @@ True
 :class:`~mock_remd.domain.model.RegisterRequest` (patient, signing doctors, signatures, the document
 itself) and the SOAP envelope. The same ``seed`` gives the same document and request; "now" is taken
 from the seed, never from the clock. ``invalid="<rule>"`` breaks exactly one named rule
-(:data:`mock_remd.testing.generator.invalid.RULES`).
+(:data:`mock_remd.generator.invalid.RULES`).
 """
 
 from __future__ import annotations
@@ -20,12 +20,11 @@ from pathlib import Path
 
 from mock_remd.catalog.kinds import Kind, KindRegistry, default_registry
 from mock_remd.domain.model import RegisterRequest
-from mock_remd.soap.builders import register_envelope
-from mock_remd.testing.generator.conform import conform
-from mock_remd.testing.generator.header import build_header
-from mock_remd.testing.generator.invalid import RULES, InvalidRule, rule
-from mock_remd.testing.generator.kinds import SUPPORTED_KINDS, UnsupportedKindError, builder
-from mock_remd.testing.generator.model import (
+from mock_remd.generator.conform import conform
+from mock_remd.generator.header import build_header
+from mock_remd.generator.invalid import RULES, InvalidRule, rule
+from mock_remd.generator.kinds import SUPPORTED_KINDS, UnsupportedKindError, builder
+from mock_remd.generator.model import (
     BASE_DATE,
     DEMO_CLIENT_ENTITY_ID,
     DEMO_ORGANIZATION,
@@ -33,9 +32,10 @@ from mock_remd.testing.generator.model import (
     World,
     build_world,
 )
-from mock_remd.testing.generator.request import build_request
-from mock_remd.testing.generator.signing import Signer, TestPkiSigner, default_signer
-from mock_remd.testing.generator.xml import serialize
+from mock_remd.generator.request import build_request
+from mock_remd.generator.signing import Signer, TestPkiSigner, default_signer
+from mock_remd.generator.xml import serialize
+from mock_remd.soap.builders import register_envelope
 from mock_remd.validation.pack_index import select_pack
 
 _NO_KIND = Kind(id="", type_1522="", edition="", name="")

@@ -8,16 +8,16 @@ from __future__ import annotations
 
 from lxml import etree
 
-from mock_remd.testing.generator import nsi
-from mock_remd.testing.generator.body import (
+from mock_remd.generator import nsi
+from mock_remd.generator.body import (
     field,
     observation,
     section,
     structured_body,
     value_cd,
 )
-from mock_remd.testing.generator.header import HeaderSpec
-from mock_remd.testing.generator.model import World
+from mock_remd.generator.header import HeaderSpec
+from mock_remd.generator.model import World
 
 KIND = "204"
 TEMPLATE_ID = "1.2.643.5.1.13.13.15.105.1"

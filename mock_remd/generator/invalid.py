@@ -15,9 +15,9 @@ from dataclasses import dataclass
 from lxml import etree
 
 from mock_remd.domain.model import RegisterRequest
-from mock_remd.testing.faker import snils_check_digits
-from mock_remd.testing.generator.model import World
-from mock_remd.testing.generator.xml import V3, qname
+from mock_remd.generator.faker import snils_check_digits
+from mock_remd.generator.model import World
+from mock_remd.generator.xml import V3, qname
 
 TreeFix = Callable[[etree._Element, World], None]
 BytesFix = Callable[[bytes], bytes]
@@ -163,7 +163,7 @@ def _drop_org_signature(req: RegisterRequest, world: World) -> None:
 
 
 def _wrong_digest_signer() -> object:
-    from mock_remd.testing.generator.signing import TestPkiSigner
+    from mock_remd.generator.signing import TestPkiSigner
 
     return TestPkiSigner(message_digest=bytes(32))
 

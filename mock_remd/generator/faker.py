@@ -3,7 +3,7 @@
 Use it from your own tests::
 
     >>> from faker import Faker
-    >>> from mock_remd.testing.faker import RemdProvider
+    >>> from mock_remd.generator.faker import RemdProvider
     >>> fake = Faker("ru_RU")
     >>> fake.add_provider(RemdProvider)
     >>> fake.seed_instance(7)

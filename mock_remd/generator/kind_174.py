@@ -6,8 +6,8 @@ import datetime as dt
 
 from lxml import etree
 
-from mock_remd.testing.generator import nsi
-from mock_remd.testing.generator.body import (
+from mock_remd.generator import nsi
+from mock_remd.generator.body import (
     field,
     observation,
     section,
@@ -16,9 +16,9 @@ from mock_remd.testing.generator.body import (
     value_cd,
     value_st,
 )
-from mock_remd.testing.generator.header import HeaderSpec, ts_minutes
-from mock_remd.testing.generator.model import World
-from mock_remd.testing.generator.xml import coded, el
+from mock_remd.generator.header import HeaderSpec, ts_minutes
+from mock_remd.generator.model import World
+from mock_remd.generator.xml import coded, el
 
 KIND = "174"
 TEMPLATE_ID = "1.2.643.5.1.13.13.14.6.9.4"

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from lxml import etree
 
-from mock_remd.testing.generator import nsi
-from mock_remd.testing.generator.body import (
+from mock_remd.generator import nsi
+from mock_remd.generator.body import (
     field,
     observation,
     section,
@@ -15,8 +15,8 @@ from mock_remd.testing.generator.body import (
     value_cd,
     value_st,
 )
-from mock_remd.testing.generator.header import HeaderSpec
-from mock_remd.testing.generator.model import World
+from mock_remd.generator.header import HeaderSpec
+from mock_remd.generator.model import World
 
 KIND = "119"
 TEMPLATE_ID = "1.2.643.5.1.13.2.7.5.1.5.9.4"

@@ -11,11 +11,11 @@ from decimal import Decimal
 
 from lxml import etree
 
-from mock_remd.testing.generator import nsi
-from mock_remd.testing.generator.body import section, structured_body
-from mock_remd.testing.generator.header import HeaderSpec, person_name, ts_minutes
-from mock_remd.testing.generator.model import World
-from mock_remd.testing.generator.xml import Code, coded, el
+from mock_remd.generator import nsi
+from mock_remd.generator.body import section, structured_body
+from mock_remd.generator.header import HeaderSpec, person_name, ts_minutes
+from mock_remd.generator.model import World
+from mock_remd.generator.xml import Code, coded, el
 
 KIND = "186"
 TEMPLATE_ID = "1.2.643.5.1.13.13.14.7.9.5"

@@ -11,9 +11,9 @@ from dataclasses import dataclass, field
 
 from faker import Faker
 
-from mock_remd.testing.faker import RemdProvider
-from mock_remd.testing.generator import nsi
-from mock_remd.testing.generator.xml import Code
+from mock_remd.generator import nsi
+from mock_remd.generator.faker import RemdProvider
+from mock_remd.generator.xml import Code
 
 DEMO_ORGANIZATION = "1.2.643.5.1.13.13.12.2.50.99999"
 DEMO_CLIENT_ENTITY_ID = "00000000-0000-4000-8000-000000000001"

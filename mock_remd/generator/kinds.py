@@ -10,15 +10,15 @@ from types import ModuleType
 from lxml import etree
 
 from mock_remd.catalog.kinds import Kind, KindRegistry, default_registry
-from mock_remd.testing.generator.header import HeaderSpec
-from mock_remd.testing.generator.model import World
+from mock_remd.generator.header import HeaderSpec
+from mock_remd.generator.model import World
 
 #: NSI 1520 kind id → module implementing it
 _MODULES = {
-    "119": "mock_remd.testing.generator.kind_119",
-    "174": "mock_remd.testing.generator.kind_174",
-    "186": "mock_remd.testing.generator.kind_186",
-    "204": "mock_remd.testing.generator.kind_204",
+    "119": "mock_remd.generator.kind_119",
+    "174": "mock_remd.generator.kind_174",
+    "186": "mock_remd.generator.kind_186",
+    "204": "mock_remd.generator.kind_204",
 }
 SUPPORTED_KINDS: tuple[str, ...] = tuple(_MODULES)
 
@@ -44,7 +44,7 @@ def builder(kind: str, catalog: KindRegistry | None = None, template_id: str = "
     kind of ``catalog`` (default: the built-in catalog). ``UnsupportedKindError`` otherwise."""
     name = _MODULES.get(str(kind).strip())
     if name is None:
-        from mock_remd.testing.generator import kind_any
+        from mock_remd.generator import kind_any
 
         catalog = catalog or default_registry()
         entry = catalog.get(str(kind).strip())

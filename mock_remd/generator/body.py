@@ -6,8 +6,8 @@ from collections.abc import Iterable
 
 from lxml import etree
 
-from mock_remd.testing.generator import nsi
-from mock_remd.testing.generator.xml import Code, coded, el
+from mock_remd.generator import nsi
+from mock_remd.generator.xml import Code, coded, el
 
 
 def structured_body(doc: etree._Element) -> etree._Element:

@@ -13,11 +13,11 @@ from __future__ import annotations
 import datetime as dt
 from typing import Protocol
 
-from mock_remd.testing.generator.model import Staff, World
+from mock_remd.generator.model import Staff, World
 
 
 class Signer(Protocol):
-    """What :func:`mock_remd.testing.generator.generate` calls to sign a document."""
+    """What :func:`mock_remd.generator.generate` calls to sign a document."""
 
     def personal(self, content: bytes, world: World, doctor: Staff) -> bytes:
         """The detached CMS of ``doctor`` over ``content``."""

@@ -5,8 +5,8 @@ from __future__ import annotations
 import uuid
 
 from mock_remd.domain.model import Attachment, Doctor, Patient, Person, PersonalSign, RegisterRequest
+from mock_remd.generator.model import DEMO_CLIENT_ENTITY_ID, DEMO_SYSTEM, World
 from mock_remd.soap.builders import attachment
-from mock_remd.testing.generator.model import DEMO_CLIENT_ENTITY_ID, DEMO_SYSTEM, World
 
 
 def message_id(world: World) -> str:

@@ -14,10 +14,10 @@ from dataclasses import replace
 from lxml import etree
 
 from mock_remd.catalog.kinds import Kind
-from mock_remd.testing.generator import nsi
-from mock_remd.testing.generator.body import section, structured_body, text_paragraph
-from mock_remd.testing.generator.header import HeaderSpec
-from mock_remd.testing.generator.model import World
+from mock_remd.generator import nsi
+from mock_remd.generator.body import section, structured_body, text_paragraph
+from mock_remd.generator.header import HeaderSpec
+from mock_remd.generator.model import World
 
 STAFFING = (("therapist",), ("district_therapist",), ("neurologist",))
 

@@ -1,7 +1,7 @@
 """New versions of a СЭМД: the next document of a version set, with its registerDocument request.
 
->>> from mock_remd.testing.generator import generate
->>> from mock_remd.testing.generator.versions import version_of
+>>> from mock_remd.generator import generate
+>>> from mock_remd.generator.versions import version_of
 >>> v1 = generate("119", seed=3, signer=None)
 >>> v2 = version_of(v1.content, signed=False)
 >>> v2.version_number, v2.request.associations[0].target == v1.local_uid
@@ -26,7 +26,7 @@ from mock_remd.catalog.incidents import safe_text
 from mock_remd.client.document import DocumentError, DocumentFacts, SigningDoctor, build_request, read_facts
 from mock_remd.client.signers import SignerSet
 from mock_remd.domain.model import Association, RegisterRequest
-from mock_remd.testing.generator.model import DEMO_CLIENT_ENTITY_ID, DEMO_SYSTEM
+from mock_remd.generator.model import DEMO_CLIENT_ENTITY_ID, DEMO_SYSTEM
 from mock_remd.validation.cda.access import HL7, attr, child, is_cda_root
 from mock_remd.validation.cda.versions import REMD_NUMBER_ROOT, read_identity
 from mock_remd.xmlsafe import describe_syntax_error, parse_bytes, strip_bom

@@ -7,7 +7,7 @@ Names and versions follow the cached exports in ``shared/data/nsi`` where a dict
 
 from __future__ import annotations
 
-from mock_remd.testing.generator.xml import Code
+from mock_remd.generator.xml import Code
 
 
 def _c(system: str, name: str, version: str):

@@ -7,9 +7,9 @@ from dataclasses import dataclass
 
 from lxml import etree
 
-from mock_remd.testing.generator import nsi
-from mock_remd.testing.generator.model import Address, Organisation, Person, Staff, World
-from mock_remd.testing.generator.xml import Code, coded, el, root
+from mock_remd.generator import nsi
+from mock_remd.generator.model import Address, Organisation, Person, Staff, World
+from mock_remd.generator.xml import Code, coded, el, root
 
 SNILS_ROOT = "1.2.643.100.3"
 MINZDRAV_OID = "1.2.643.5.1.13"
