@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from mock_remd import __version__
+from mock_remd.domain.actions import openapi_schemas as scenario_schemas
 
 _ERR = {"$ref": "#/components/responses/Error"}
 
@@ -146,6 +147,7 @@ def openapi_document(server_url: str) -> dict[str, Any]:
                 "Delivery": {"type": "object", "properties": {k: {} for k in (
                     "id", "relates_to", "url", "status", "attempts", "due_at", "body")}},
                 **conformance_schemas(),
+                **scenario_schemas(),
             },
         },
         "security": [{"bearer": []}],
@@ -199,8 +201,9 @@ def openapi_document(server_url: str) -> dict[str, Any]:
                                         "material", ok=_list("#/components/schemas/Pack"))},
             "/_admin/scenarios": {
                 "get": _op("scenario library and active sets"),
-                "post": _op("upload a scenario (YAML or JSON)", body={
-                    "application/yaml": {"schema": {"type": "string"}}, "application/json": {"schema": {"type": "object"}}},
+                "post": _op("upload a scenario (YAML or JSON; the YAML text has the Scenario shape)", body={
+                    "application/yaml": {"schema": {"type": "string"}},
+                    "application/json": {"schema": {"$ref": "#/components/schemas/Scenario"}}},
                     status="201"),
             },
             "/_admin/scenarios/active": {

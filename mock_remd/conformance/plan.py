@@ -28,9 +28,8 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
-from mock_remd.catalog.user_messages import yaml_text
-from mock_remd.scenarios.lint import NAME_RE, _type_name, read_scenario_file
 from mock_remd.scenarios.lint import _Checker as ScenarioChecker
+from mock_remd.scenarios.lint import _type_name, compile_files, read_documents, read_scenario_file
 from mock_remd.scenarios.loader import Issue, Node, ScenarioSyntaxError, parse_text
 from mock_remd.yamlsafe import YamlLimitError
 
@@ -205,34 +204,15 @@ class _PlanChecker(ScenarioChecker):
         return PlanStep(id=sid, title=title or sid, description=desc or "", answer=answer, resend=resend, expect=checks)
 
     def plan(self, root: Node) -> Plan | None:
+        name = self.head(root, "plan", "a mapping with name and steps", TOP_KEYS)
         if root.kind != "map":
-            self.err("", root.line, f"expected a plan (a mapping with name and steps), got {_type_name(root)}")
             return None
-        self.keys(root, "", TOP_KEYS)
-        it = root.items
-        name = None
-        if "name" not in it:
-            self.err("name", root.line, "the plan needs a name")
-        else:
-            name = self.string(it["name"], "name", allow_numbers=True)
-            if name is not None and not NAME_RE.match(name):
-                self.err("name", it["name"].line, f"a name uses letters, digits, '.', '_' and '-', got {name!r}")
-                name = None
-        description = self.string(it["description"], "description") if "description" in it else ""
-        steps: list[PlanStep] = []
         seen: dict[str, int] = {}
-        if "steps" not in it:
-            self.err("steps", root.line, "the plan needs steps: a list of {id, title, answer, resend, expect}")
-        elif it["steps"].kind != "list" or not it["steps"].elements:
-            self.err("steps", it["steps"].line, "expected a non-empty list of steps")
-        else:
-            for i, s in enumerate(it["steps"].elements):
-                step = self.step(s, i + 1, seen)
-                if step is not None:
-                    steps.append(step)
+        steps = self.elements(root, "steps", "the plan needs steps: a list of {id, title, answer, resend, expect}",
+                              "steps", lambda node, number: self.step(node, number, seen))
         if self.issues or name is None:
             return None
-        return Plan(name=name, steps=steps, description=description or "", file=self.file)
+        return Plan(name=name, steps=steps, description=self.text(root.items, "description"), file=self.file)
 
 
 def is_plan_text(text: str, content_type: str = "") -> bool:
@@ -274,15 +254,7 @@ class PlanLibrary:
         """Read every plan file now (they are few and small); invalid files come back as issues."""
         plans: dict[str, Plan] = {}
         issues: list[Issue] = []
-        for f in plan_files(self.folders):
-            try:
-                text = read_scenario_file(f)
-            except YamlLimitError as exc:
-                issues.append(Issue(yaml_text("en", exc, position=False), file=str(f)))
-                continue
-            except (OSError, UnicodeDecodeError) as exc:
-                issues.append(Issue(f"cannot read the file: {getattr(exc, 'strerror', None) or 'not UTF-8 text'}", file=str(f)))
-                continue
+        for f, text, _ in read_documents(plan_files(self.folders), issues):
             plan, found = compile_plan(text, filename=str(f))
             issues.extend(found)
             if plan is not None:
@@ -316,24 +288,5 @@ def split_plan_files(paths: Iterable[str | Path]) -> tuple[list[Path], list[Path
 
 def lint_plan_files(files: Iterable[Path]) -> tuple[list[Plan], list[Issue]]:
     """Lint plan files; also reports one plan name used by two files."""
-    out: list[Plan] = []
     issues: list[Issue] = []
-    seen: dict[str, Path] = {}
-    for f in files:
-        ctype = "application/json" if f.suffix.lower() == ".json" else ""
-        try:
-            text = read_scenario_file(f)
-        except YamlLimitError as exc:
-            issues.append(Issue(yaml_text("en", exc, position=False), file=str(f)))
-            continue
-        plan, found = compile_plan(text, filename=str(f), content_type=ctype)
-        issues.extend(found)
-        if plan is None:
-            continue
-        if plan.name in seen:
-            issues.append(Issue(f"the plan name {plan.name!r} is already used by {seen[plan.name]}", key="name",
-                                file=str(f)))
-            continue
-        seen[plan.name] = f
-        out.append(plan)
-    return out, issues
+    return compile_files(files, issues, compile_plan, "plan"), issues

@@ -9,37 +9,26 @@ classifier (NSI 1.2.643.5.1.13.13.99.2.305).
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol, TypeVar
 
 from mock_remd.catalog import errors as catalogue
 from mock_remd.catalog.incidents import safe_text
 from mock_remd.catalog.user_messages import yaml_text
-from mock_remd.domain.behaviour import (
-    DROP_MODES,
-    MAX_CALLBACK_DELAY_MS,
-    MAX_HTTP_STATUS,
-    MAX_REPEAT,
-    MAX_SYNC_DELAY_MS,
-    MIN_HTTP_STATUS,
-)
+from mock_remd.domain.actions import DEFAULT_FAULT, FAULT_CODE_RE, Action, actions_of
 from mock_remd.domain.model import snils_digits
 from mock_remd.scenarios.loader import Issue, Node, ScenarioSyntaxError, parse_text
 from mock_remd.scenarios.model import OPERATIONS, Match, Rule, Scenario
 from mock_remd.yamlsafe import DEFAULT_LIMITS, YamlLimitError, too_large
 
+T = TypeVar("T")
 NAME_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$")
 TOP_KEYS = ("name", "description", "description_ru", "seed", "rules")
 RULE_KEYS = ("match", "sync", "callback", "name", "description")
 MATCH_KEYS = ("operation", "system", "kind", "organization", "patient_snils", "local_uid", "document_number",
               "nth", "probability", "attempt")
-SYNC_KEYS = ("delay_ms", "errors", "fault", "http_status", "drop")
-CALLBACK_KEYS = ("delay_ms", "status", "errors", "repeat", "repeat_interval_ms", "skip", "relates_to", "malformed",
-                 "foreign_first", "soap_version", "fremd")
-FREMD_KEYS = ("status", "errors", "delay_ms", "skip")
 FAULT_KEYS = ("code", "reason")
-FAULT_CODE_RE = re.compile(r"^(Sender|Receiver|Client|Server)(\.[A-Za-z0-9_.-]+)?$")
 
 
 def _type_name(node: Node) -> str:
@@ -237,122 +226,82 @@ class _Checker:
             m.attempt = tuple(values_n)
         return m, set(it)
 
-    def sync(self, node: Node | None, key: str) -> dict[str, Any]:
+    # ---- action blocks (the table in domain/actions.py) --------------------------------------------
+    def fault(self, node: Node, key: str) -> dict[str, str] | None:
+        f = self.mapping(node, key)
+        if f is None:
+            return None
+        self.keys(f, key, FAULT_KEYS)
+        fault = dict(DEFAULT_FAULT)
+        if "code" in f.items:
+            code = self.string(f.items["code"], f"{key}.code")
+            if code is not None and not FAULT_CODE_RE.match(code):
+                self.err(f"{key}.code", f.items["code"].line,
+                         f"expected Sender or Receiver (SOAP 1.2), Client or Server (SOAP 1.1), got {code!r}")
+            elif code is not None:
+                fault["code"] = code
+        if "reason" in f.items:
+            reason = self.string(f.items["reason"], f"{key}.reason")
+            if reason is not None:
+                fault["reason"] = reason
+        return fault
+
+    def choice(self, node: Node, key: str, choices: tuple[str, ...]) -> str | None:
+        raw = node.value
+        # YAML reads a bare 1.2 as a number: a choice of numbers-as-text takes it as written
+        v = str(raw) if node.kind == "scalar" and isinstance(raw, float) else self.string(node, key)
+        if v is not None and v not in choices:
+            quoted = [f'"{c}"' if c[:1].isdigit() else c for c in choices]
+            alternatives = " or ".join(quoted) if len(quoted) < 3 else f"one of: {', '.join(quoted)}"
+            self.err(key, node.line, f"expected {alternatives}, got {v!r}")
+            return None
+        return v
+
+    def action(self, a: Action, node: Node, key: str) -> Any:
+        """The value of one action, checked as its table row says (None after an issue)."""
+        if a.kind == "integer":
+            return self.integer(node, key, low=a.low or 0, high=a.high)
+        if a.kind == "boolean":
+            return self.boolean(node, key)
+        if a.kind == "text":
+            return self.string(node, key, allow_numbers=True)
+        if a.kind == "choice":
+            return self.choice(node, key, a.choices)
+        if a.kind == "errors":
+            return self.error_items(node, key)
+        if a.kind == "fault":
+            return self.fault(node, key)
+        return self.block(node, key, a.nested)
+
+    def block(self, node: Node | None, key: str, block: str) -> dict[str, Any]:
+        """One action block (``sync``, ``callback``, ``callback.fremd``): its keys, values and combinations."""
         node = self.mapping(node, key)
         if node is None:
             return {}
-        self.keys(node, key, SYNC_KEYS)
+        actions = actions_of(block)
+        self.keys(node, key, tuple(a.key for a in actions))
         it, out = node.items, {}
-        if "delay_ms" in it:
-            v = self.integer(it["delay_ms"], f"{key}.delay_ms", low=0, high=MAX_SYNC_DELAY_MS)
-            if v is not None:
-                out["delay_ms"] = v
-        if "errors" in it:
-            v = self.error_items(it["errors"], f"{key}.errors")
-            if v is not None:
-                out["errors"] = v
-        if "fault" in it:
-            f = self.mapping(it["fault"], f"{key}.fault")
-            if f is not None:
-                self.keys(f, f"{key}.fault", FAULT_KEYS)
-                fault = {"code": "Receiver", "reason": "Внутренняя ошибка"}
-                if "code" in f.items:
-                    code = self.string(f.items["code"], f"{key}.fault.code")
-                    if code is not None and not FAULT_CODE_RE.match(code):
-                        self.err(f"{key}.fault.code", f.items["code"].line,
-                                 f"expected Sender or Receiver (SOAP 1.2), Client or Server (SOAP 1.1), got {code!r}")
-                    elif code is not None:
-                        fault["code"] = code
-                if "reason" in f.items:
-                    reason = self.string(f.items["reason"], f"{key}.fault.reason")
-                    if reason is not None:
-                        fault["reason"] = reason
-                out["fault"] = fault
-        if "http_status" in it:
-            v = self.integer(it["http_status"], f"{key}.http_status", low=MIN_HTTP_STATUS, high=MAX_HTTP_STATUS)
-            if v is not None:
-                out["http_status"] = v
-        if "drop" in it:
-            d = self.string(it["drop"], f"{key}.drop")
-            if d is not None and d not in DROP_MODES:
-                self.err(f"{key}.drop", it["drop"].line, f"unknown drop mode {d!r}; expected one of: {', '.join(DROP_MODES)}")
-            elif d is not None:
-                out["drop"] = d
-        replacing = [k for k in ("errors", "fault", "drop") if k in it]
+        for a in actions:
+            if a.key in it:
+                v = self.action(a, it[a.key], f"{key}.{a.key}")
+                if v is not None:
+                    out[a.key] = v
+        replacing = [a.key for a in actions if a.exclusive and a.key in it]
         if len(replacing) > 1:
             self.err(key, node.line, f"{' and '.join(replacing)} each replace the answer: give only one of them")
-        if "http_status" in it and ("errors" in it or "drop" in it):
+        if block == "sync" and "http_status" in it and ("errors" in it or "drop" in it):
             other = "errors" if "errors" in it else "drop"
             self.err(f"{key}.http_status", it["http_status"].line,
                      f"http_status combines with fault only (a fault with that status), not with {other}")
-        return out
-
-    def outcome(self, it: dict[str, Node], key: str, out: dict[str, Any]) -> None:
-        """``status`` and ``errors`` of a callback or a federal outcome."""
-        if "status" in it:
-            s = self.string(it["status"], f"{key}.status")
-            if s is not None and s not in ("success", "error"):
-                self.err(f"{key}.status", it["status"].line, f"expected success or error, got {s!r}")
-            elif s is not None:
-                out["status"] = s
-        if "errors" in it:
-            v = self.error_items(it["errors"], f"{key}.errors")
-            if v is not None:
-                out["errors"] = v
         if out.get("status") == "success" and "errors" in it:
             self.err(f"{key}.errors", it["errors"].line, "status: success cannot carry errors")
+        return out
+
+    def sync(self, node: Node | None, key: str) -> dict[str, Any]:
+        return self.block(node, key, "sync")
 
     def callback(self, node: Node | None, key: str) -> dict[str, Any]:
-        node = self.mapping(node, key)
-        if node is None:
-            return {}
-        self.keys(node, key, CALLBACK_KEYS)
-        it, out = node.items, {}
-        if "delay_ms" in it:
-            v = self.integer(it["delay_ms"], f"{key}.delay_ms", low=0, high=MAX_CALLBACK_DELAY_MS)
-            if v is not None:
-                out["delay_ms"] = v
-        self.outcome(it, key, out)
-        if "repeat" in it:
-            v = self.integer(it["repeat"], f"{key}.repeat", low=1, high=MAX_REPEAT)
-            if v is not None:
-                out["repeat"] = v
-        if "repeat_interval_ms" in it:
-            v = self.integer(it["repeat_interval_ms"], f"{key}.repeat_interval_ms", low=0, high=MAX_CALLBACK_DELAY_MS)
-            if v is not None:
-                out["repeat_interval_ms"] = v
-        if "soap_version" in it:
-            raw = it["soap_version"].value  # YAML reads a bare 1.2 as a number
-            v = str(raw) if isinstance(raw, float) else self.string(it["soap_version"], f"{key}.soap_version")
-            if v is not None and v not in ("1.1", "1.2"):
-                self.err(f"{key}.soap_version", it["soap_version"].line, f"expected \"1.1\" or \"1.2\", got {v!r}")
-            elif v is not None:
-                out["soap_version"] = v
-        for name in ("skip", "malformed", "foreign_first"):
-            if name in it:
-                v = self.boolean(it[name], f"{key}.{name}")
-                if v is not None:
-                    out[name] = v
-        if "relates_to" in it:
-            v = self.string(it["relates_to"], f"{key}.relates_to", allow_numbers=True)
-            if v is not None:
-                out["relates_to"] = v
-        if "fremd" in it:
-            f = self.mapping(it["fremd"], f"{key}.fremd")
-            if f is not None:
-                self.keys(f, f"{key}.fremd", FREMD_KEYS)
-                fremd: dict[str, Any] = {}
-                self.outcome(f.items, f"{key}.fremd", fremd)
-                if "delay_ms" in f.items:
-                    v = self.integer(f.items["delay_ms"], f"{key}.fremd.delay_ms", low=0, high=MAX_CALLBACK_DELAY_MS)
-                    if v is not None:
-                        fremd["delay_ms"] = v
-                if "skip" in f.items:
-                    v = self.boolean(f.items["skip"], f"{key}.fremd.skip")
-                    if v is not None:
-                        fremd["skip"] = v
-                out["fremd"] = fremd
-        return out
+        return self.block(node, key, "callback")
 
     def rule(self, node: Node, number: int) -> Rule | None:
         key = f"rules[{number}]"
@@ -376,41 +325,59 @@ class _Checker:
         return Rule(number=number, line=node.line, match=match, sync=sync, callback=callback,
                     name=name or "", description=desc or "")
 
-    def scenario(self, root: Node, source: str) -> Scenario | None:
+    # ---- a whole document (a scenario here, a conformance plan in conformance/plan.py) ------------
+    def head(self, root: Node, what: str, shape: str, top_keys: tuple[str, ...]) -> str | None:
+        """Check a document's top mapping and its ``name``; the name, or None after an issue."""
         if root.kind != "map":
-            self.err("", root.line, f"expected a scenario (a mapping with name and rules), got {_type_name(root)}")
+            self.err("", root.line, f"expected a {what} ({shape}), got {_type_name(root)}")
             return None
-        self.keys(root, "", TOP_KEYS)
+        self.keys(root, "", top_keys)
         it = root.items
-        name = None
         if "name" not in it:
-            self.err("name", root.line, "the scenario needs a name")
-        else:
-            name = self.string(it["name"], "name", allow_numbers=True)
-            if name is not None and not NAME_RE.match(name):
-                self.err("name", it["name"].line,
-                         f"a name uses letters, digits, '.', '_' and '-' (up to 128, no spaces), got {name!r}")
-                name = None
-        description = self.string(it["description"], "description") if "description" in it else ""
-        description_ru = self.string(it["description_ru"], "description_ru") if "description_ru" in it else ""
+            self.err("name", root.line, f"the {what} needs a name")
+            return None
+        name = self.string(it["name"], "name", allow_numbers=True)
+        if name is not None and not NAME_RE.match(name):
+            self.err("name", it["name"].line,
+                     f"a name uses letters, digits, '.', '_' and '-' (up to 128, no spaces), got {name!r}")
+            return None
+        return name
+
+    def text(self, it: dict[str, Node], key: str) -> str:
+        """An optional text key of a mapping ("" when absent or wrong)."""
+        return (self.string(it[key], key) or "") if key in it else ""
+
+    def elements(self, root: Node, key: str, needs: str, what: str, each: Callable[[Node, int], T | None]) -> list[T]:
+        """The non-empty list under ``key``, each element read by ``each(node, number)`` (from 1)."""
+        node = root.items.get(key)
+        if node is None:
+            self.err(key, root.line, needs)
+            return []
+        if node.kind != "list":
+            self.err(key, node.line, f"expected a list of {what}, got {_type_name(node)}")
+            return []
+        if not node.elements:
+            self.err(key, node.line, f"the list of {what} is empty")
+            return []
+        out = []
+        for i, element in enumerate(node.elements):
+            value = each(element, i + 1)
+            if value is not None:
+                out.append(value)
+        return out
+
+    def scenario(self, root: Node, source: str) -> Scenario | None:
+        name = self.head(root, "scenario", "a mapping with name and rules", TOP_KEYS)
+        if root.kind != "map":
+            return None
+        it = root.items
         seed = self.integer(it["seed"], "seed", low=0) if "seed" in it else None
-        rules: list[Rule] = []
-        if "rules" not in it:
-            self.err("rules", root.line, "the scenario needs rules: a list of {match, sync, callback}")
-        elif it["rules"].kind != "list":
-            self.err("rules", it["rules"].line, f"expected a list of rules, got {_type_name(it['rules'])}")
-        elif not it["rules"].elements:
-            self.err("rules", it["rules"].line, "the list of rules is empty")
-        else:
-            for i, r in enumerate(it["rules"].elements):
-                rule = self.rule(r, i + 1)
-                if rule is not None:
-                    rules.append(rule)
+        rules = self.elements(root, "rules", "the scenario needs rules: a list of {match, sync, callback}", "rules",
+                              self.rule)
         if self.issues or name is None:
             return None
-        return Scenario(name=name, rules=rules, description=description or "",
-                        description_ru=description_ru or "", seed=seed, source=source,
-                        file=self.file)
+        return Scenario(name=name, rules=rules, description=self.text(it, "description"),
+                        description_ru=self.text(it, "description_ru"), seed=seed, source=source, file=self.file)
 
 
 def compile_text(text: str, *, filename: str = "", content_type: str = "") -> tuple[Scenario | None, list[Issue]]:
@@ -450,11 +417,8 @@ def read_scenario_file(path: Path) -> str:
     return path.read_text(encoding="utf-8")
 
 
-def lint_paths(paths: Iterable[str | Path]) -> tuple[list[Scenario], list[Issue]]:
-    """Lint every scenario file under ``paths``; also reports one name used by two files."""
-    files, issues = scenario_files(paths)
-    scenarios: list[Scenario] = []
-    seen: dict[str, Path] = {}
+def read_documents(files: Iterable[Path], issues: list[Issue]) -> Iterator[tuple[Path, str, str]]:
+    """(file, text, content type) of each file that can be read; one that cannot becomes an issue."""
     for f in files:
         try:
             text = read_scenario_file(f)
@@ -464,15 +428,37 @@ def lint_paths(paths: Iterable[str | Path]) -> tuple[list[Scenario], list[Issue]
         except (OSError, UnicodeDecodeError) as exc:
             issues.append(Issue(f"cannot read the file: {safe_text(exc, 'not readable')}", file=str(f)))
             continue
-        ctype = "application/json" if f.suffix.lower() == ".json" else ""
-        scenario, found = compile_text(text, filename=str(f), content_type=ctype)
+        yield f, text, ("application/json" if f.suffix.lower() == ".json" else "")
+
+
+class _Named(Protocol):
+    name: str
+
+
+N = TypeVar("N", bound=_Named)
+
+
+def compile_files(files: Iterable[Path], issues: list[Issue], compile_one: Callable[..., tuple[N | None, list[Issue]]],
+                  what: str = "") -> list[N]:
+    """Each readable file compiled by ``compile_one(text, filename=…, content_type=…)``; its issues join
+    ``issues``, and so does a name (of a ``what``) already used by an earlier file."""
+    out: list[N] = []
+    seen: dict[str, Path] = {}
+    for f, text, ctype in read_documents(files, issues):
+        item, found = compile_one(text, filename=str(f), content_type=ctype)
         issues.extend(found)
-        if scenario is None:
+        if item is None:
             continue
-        if scenario.name in seen:
-            issues.append(Issue(f"the name {scenario.name!r} is already used by {seen[scenario.name]}", key="name",
-                                file=str(f)))
+        if item.name in seen:
+            label = f"the {what} name" if what else "the name"
+            issues.append(Issue(f"{label} {item.name!r} is already used by {seen[item.name]}", key="name", file=str(f)))
             continue
-        seen[scenario.name] = f
-        scenarios.append(scenario)
-    return scenarios, issues
+        seen[item.name] = f
+        out.append(item)
+    return out
+
+
+def lint_paths(paths: Iterable[str | Path]) -> tuple[list[Scenario], list[Issue]]:
+    """Lint every scenario file under ``paths``; also reports one name used by two files."""
+    files, issues = scenario_files(paths)
+    return compile_files(files, issues, compile_text), issues
