@@ -12,7 +12,7 @@ import os
 from collections.abc import Iterable
 from typing import Any
 
-from sqlalchemy import and_, bindparam, delete, func, insert, or_, select, text, update
+from sqlalchemy import and_, bindparam, delete, func, insert, literal_column, or_, select, text, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.engine import Connection
@@ -21,6 +21,7 @@ from mock_remd.store import schema as t
 from mock_remd.store.clock import utcnow
 from mock_remd.store.engine import SYSTEMS_LOCK_KEY, Database
 from mock_remd.store.group_commit import GroupCommitter
+from mock_remd.store.prepared import Prepared, PreparedInsert
 
 SYSTEM_FIELDS = (
     "mnemonic",
@@ -38,19 +39,25 @@ SYSTEM_FIELDS = (
 # Statements of the hot path, built once: executing a prepared construct with a parameter dict
 # skips SQLAlchemy's per-call statement building (measured: half the cost of an accepted request).
 _INSERT_DOCUMENT = insert(t.documents).returning(t.documents.c.id)
-_INSERT_PAYLOAD = insert(t.payloads)
 _PAYLOAD_FIELDS = ("request", "content")
-_INSERT_REQUEST = insert(t.requests).returning(t.requests.c.id)
 _INSERT_DELIVERY = insert(t.outbox)
 _ACTIVE_SCENARIOS = select(t.active_scenarios)
 _ACTIVE_BY_KEY = (
     select(t.documents.c.id, t.documents.c.status, t.documents.c.emdr_id, t.documents.c.local_uid,
            t.documents.c.system, t.documents.c.organization)
     .where(t.documents.c.local_uid_key == bindparam("key"))
-    .where(t.documents.c.status.in_(("registered", "pending")))
+    .where(t.documents.c.status.in_([literal_column("'registered'"), literal_column("'pending'")]))
     .order_by(t.documents.c.id.desc())
     .limit(1)
 )
+# … and those of every accepted registration run on the DBAPI cursor (store/prepared.py): the
+# duplicate read and the three inserts cost 0.1 ms of CPU less each than through execute()
+_ACCEPT_DUPLICATE = Prepared(_ACTIVE_BY_KEY, ["key"])
+_ACCEPT_DOCUMENT = PreparedInsert(t.documents, returning="id")
+_ACCEPT_PAYLOAD = PreparedInsert(t.payloads)
+_JOURNAL_REQUEST = PreparedInsert(t.requests, returning="id")
+#: column lengths of the journal (values cut to fit)
+_REQUEST_LENGTHS = {c.name: c.type.length for c in t.requests.c if getattr(c.type, "length", None)}
 
 
 def _fit_columns(table: Any, values: dict[str, Any]) -> dict[str, Any]:
@@ -153,9 +160,13 @@ class Store:
         return self._group.submit(lambda c: self._insert_journal(c, entry))
 
     def _insert_journal(self, c: Connection, entry: dict[str, Any]) -> int:
-        entry = _fit_columns(t.requests, entry)  # the journal keeps what a client sent, however long
-        entry.setdefault("received_at", utcnow())
-        rid = int(c.execute(_INSERT_REQUEST, entry).scalar_one())
+        # the journal keeps what a client sent, however long (cut to the columns)
+        if any(isinstance(v, str) and len(v) > _REQUEST_LENGTHS.get(k, len(v)) for k, v in entry.items()) or any(
+                isinstance(v, int) and not isinstance(v, bool) and not -(2**31) <= v < 2**31 for v in entry.values()):
+            entry = _fit_columns(t.requests, entry)
+        if "received_at" not in entry:
+            entry = {**entry, "received_at": utcnow()}
+        rid = int(_JOURNAL_REQUEST.insert(c, entry))
         self._journal_inserts += 1
         if self._journal_inserts % 100 == 0 or rid % 100 == 0:
             cutoff = rid - self.journal_size
@@ -198,11 +209,11 @@ class Store:
         payload = {k: row.pop(k, None) for k in _PAYLOAD_FIELDS}
 
         def write(c: Connection) -> dict[str, Any] | None:
-            existing = c.execute(_ACTIVE_BY_KEY, {"key": row["local_uid_key"]}).first()
+            existing = _ACCEPT_DUPLICATE.first(c, {"key": row["local_uid_key"]})
             if existing is not None:
-                return _row(existing)
-            doc_id = c.execute(_INSERT_DOCUMENT, row).scalar_one()
-            c.execute(_INSERT_PAYLOAD, {"document_id": doc_id, **payload})
+                return existing
+            doc_id = _ACCEPT_DOCUMENT.insert(c, row)
+            _ACCEPT_PAYLOAD.insert(c, {"document_id": doc_id, **payload})
             self._insert_journal(c, journal)
             return None
 
