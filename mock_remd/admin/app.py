@@ -19,6 +19,7 @@ from mock_remd.admin.errors import ApiError, json_error
 from mock_remd.admin.openapi import openapi_document
 from mock_remd.catalog.incidents import record_incident
 from mock_remd.catalog.user_messages import pick_lang, say
+from mock_remd.core.deliveries import redeliver
 from mock_remd.core.systems import SystemError_, normalize_system
 from mock_remd.domain.model import normalize_message_id
 from mock_remd.runtime import Runtime
@@ -312,10 +313,9 @@ def create_admin_app(rt: Runtime) -> Flask:
 
     @app.post(f"/_admin/callbacks/<int(max={MAX_ID}):delivery_id>/redeliver")
     def callbacks_redeliver(delivery_id: int):
-        row = rt.store.redeliver(delivery_id)
+        row = redeliver(rt.store, rt.sender, delivery_id)
         if row is None:
             raise ApiError(404, f"доставка {delivery_id} не найдена")
-        rt.sender.wake()
         return jsonify(serialize.delivery(row))
 
     # ---- scenarios -----------------------------------------------------------------------------

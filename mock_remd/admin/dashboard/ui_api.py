@@ -16,6 +16,7 @@ from mock_remd.admin.dashboard.timeline import TimelineFilter, timeline_page
 from mock_remd.admin.dashboard.tools import render_scenarios, render_systems
 from mock_remd.admin.errors import ApiError
 from mock_remd.catalog.user_messages import network_failure as say_network_failure
+from mock_remd.core.deliveries import redeliver
 from mock_remd.delivery.callback_xml import ACTION, content_type, result_envelope
 from mock_remd.runtime import Runtime
 from mock_remd.scenarios.engine import ScenarioError
@@ -82,10 +83,9 @@ def register(app: Flask, rt: Runtime) -> None:
 
     @app.post("/_admin/ui/callbacks/<int(max=9223372036854775807):delivery_id>/redeliver")
     def ui_redeliver(delivery_id: int):
-        row = rt.store.redeliver(delivery_id)
+        row = redeliver(rt.store, rt.sender, delivery_id)
         if row is None:
             raise ApiError(404, f"доставка {delivery_id} не найдена")
-        rt.sender.wake()
         return redirect(safe_next(request.form.get("next"), f"/documents/{row['local_uid']}") + "#callbacks", 303)
 
     @app.post("/_admin/ui/systems/<mnemonic>/test-callback")
