@@ -2,6 +2,11 @@
 
 The config file is YAML; its top-level keys are the field names below (``db_url``, ``region`` …) plus
 ``systems:`` (CONTRACT §4). Every field has an environment variable ``MOCK_REMD_<NAME>``.
+
+This is the one module that reads the process environment (``tests/test_architecture.py`` holds it):
+:meth:`Settings.load` at start-up, and :func:`environment_value` for the entry points that need a
+value before settings exist (command-line defaults, the pytest plugin's options). What is read is
+passed down as arguments; nothing below reads it again.
 """
 
 from __future__ import annotations
@@ -15,6 +20,7 @@ from typing import TYPE_CHECKING, Any
 from mock_remd import yamlsafe
 from mock_remd.catalog.incidents import ON_INTERNAL_ERROR
 from mock_remd.core.systems import SystemError_, normalize_system
+from mock_remd.gost import openssl_gost, streebog
 from mock_remd.validation.context import SIGNATURE_LEVELS, ValidationSettings
 from mock_remd.validation.nsi.store import DEFAULT_DIR as DEFAULT_NSI_DIR
 
@@ -27,6 +33,51 @@ DEFAULT_PACKS_DIR = Path(".mock-remd") / "packs"
 DEFAULT_PACKS_SOURCE = "https://github.com/1CMedicine/semd_validator/archive/refs/heads/master.zip"
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
+
+
+def environment_value(name: str, environ: dict[str, str] | None = None) -> str | None:
+    """The environment variable ``name`` (None when unset or blank), for entry points that need one value
+    before :class:`Settings` exist: an option's default, the pytest plugin's options."""
+    value = (os.environ if environ is None else environ).get(name, "").strip()
+    return value or None
+
+
+def default_cache_dir(environ: dict[str, str] | None = None) -> Path:
+    """Where compiled Schematron packs are kept when ``MOCK_REMD_CACHE_DIR`` is unset:
+    ``$XDG_CACHE_HOME/mock-remd``, else ``~/.cache/mock-remd``."""
+    xdg = environment_value("XDG_CACHE_HOME", environ)
+    return (Path(xdg) if xdg else Path.home() / ".cache") / "mock-remd"
+
+
+def default_nsi_dir(environ: dict[str, str] | None = None) -> Path:
+    """Where ``nsi import`` writes and ``nsi list`` reads without ``--dir``: ``MOCK_REMD_NSI_DIR`` when set,
+    else ``.mock-remd/nsi`` (relative to the working directory)."""
+    value = environment_value("MOCK_REMD_NSI_DIR", environ)
+    return Path(value) if value else DEFAULT_NSI_DIR
+
+
+#: the GOST backend settings (``streebog``, ``gost_verify``): ``auto`` picks OpenSSL's GOST engine when
+#: installed; ``gostcrypto`` (alias ``python``) forces the slow pure-Python code
+GOST_BACKENDS = ("auto", "openssl", "gostcrypto", "python")
+
+
+def _gost_choice(value: str) -> str:
+    return "gostcrypto" if value.strip().lower() in ("gostcrypto", "python") else "auto"
+
+
+def register_gost_backends(settings: Settings | None = None) -> None:
+    """Register the GOST backends of this process from ``settings`` (or, for commands that build no
+    settings, from ``MOCK_REMD_STREEBOG`` / ``MOCK_REMD_GOST_VERIFY``).
+
+    Process-wide by nature, like the one saxonche processor: OpenSSL's GOST provider and engine live
+    in libcrypto's one default context, so two servers in one process share this choice.
+    """
+    if settings is None:
+        chosen = (environment_value("MOCK_REMD_STREEBOG") or "auto", environment_value("MOCK_REMD_GOST_VERIFY") or "auto")
+    else:
+        chosen = (settings.streebog, settings.gost_verify)
+    streebog.configure(_gost_choice(chosen[0]))
+    openssl_gost.configure(_gost_choice(chosen[1]))
 
 
 def _default_scenarios_dir() -> str:
@@ -115,8 +166,13 @@ class Settings:
     check_checksums: bool = True
     #: storage term of registered documents, years from creation
     store_years: int = 25
-    #: cache of compiled Schematron packs
+    #: cache of compiled Schematron packs (loading fills in the default, see :func:`default_cache_dir`;
+    #: empty: compiled packs are kept in memory only)
     cache_dir: str = ""
+    #: Streebog digests: ``auto`` (OpenSSL's GOST provider when installed) or ``gostcrypto`` (pure Python)
+    streebog: str = "auto"
+    #: GOST signature values: ``auto`` (OpenSSL's GOST engine when installed) or ``gostcrypto`` (pure Python)
+    gost_verify: str = "auto"
     #: a dictionary version that was not imported: "error" (INVALID_DICTIONARY_VERSION, as the
     #: registry does for versions not allowed) or "latest" (check against the newest imported one)
     nsi_unknown_version: str = "error"
@@ -228,6 +284,10 @@ class Settings:
         if self.nsi_unknown_version not in ("error", "latest"):
             raise ConfigError("config.one_of", self.label("nsi_unknown_version"), self.nsi_unknown_version,
                               allowed="error, latest")
+        for name in ("streebog", "gost_verify"):
+            if getattr(self, name).strip().lower() not in GOST_BACKENDS:
+                raise ConfigError("config.one_of", self.label(name), getattr(self, name),
+                                  allowed=", ".join(GOST_BACKENDS))
         if self.on_internal_error not in ON_INTERNAL_ERROR:
             raise ConfigError("config.one_of", self.label("on_internal_error"), self.on_internal_error,
                               allowed=", ".join(ON_INTERNAL_ERROR))
@@ -303,6 +363,8 @@ class Settings:
             values[name] = cls._coerce(labels.get(name) or env_name, f, raw)
         values["config"] = config_path
         values["labels"] = labels
+        if not values.get("cache_dir"):
+            values["cache_dir"] = str(default_cache_dir(environ))
         settings = cls(**values)
         return settings
 

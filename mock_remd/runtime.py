@@ -13,7 +13,7 @@ from typing import Any
 
 from mock_remd.background import BackgroundLoop
 from mock_remd.catalog.incidents import Incident, record_incident
-from mock_remd.config import Settings
+from mock_remd.config import Settings, register_gost_backends
 from mock_remd.conformance.engine import ConformanceEngine
 from mock_remd.core.processing import Processor
 from mock_remd.core.registry import RegistryOptions, RegistryService
@@ -43,6 +43,7 @@ class Runtime:
         self.role = role
         settings.check()
         self.settings = settings
+        register_gost_backends(settings)
         self.store = Store(settings.db_url, journal_size=settings.journal_size)
         validation = settings.validation_settings()
         #: the kind catalog: built in, following newer NSI 1520 exports imported while running

@@ -133,3 +133,48 @@ def test_the_allow_list_only_shrinks():
         "these allowed exceptions match no upward import any more; delete them from "
         f"[tool.mock-remd.architecture] allow in pyproject.toml (and from docs/architecture.md): {stale}"
     )
+
+
+# ---- configuration: read once in config.py, passed down ------------------------------------------
+#: modules that may read the process environment besides ``mock_remd/config.py``, each for its reason;
+#: the list only shrinks (an entry that reads nothing any more fails too)
+ENVIRONMENT_READERS = {
+    "mock_remd/healthcheck.py": "the container HEALTHCHECK: standard library only, so it cannot load config.py",
+    "mock_remd/bench/__main__.py": "starts a server in a child process and hands its environment on",
+    "mock_remd/bench/peer.py": "starts a server in a child process and hands its environment on",
+}
+
+
+def environment_reads() -> list[str]:
+    """``file:line`` of every read of the process environment in mock_remd (``os.environ``,
+    ``os.environb``, ``os.getenv``, ``from os import environ``), outside config.py."""
+    found = []
+    for path in sorted((ROOT / PACKAGE).rglob("*.py")):
+        rel = path.relative_to(ROOT).as_posix()
+        if rel == f"{PACKAGE}/config.py":
+            continue
+        for node in ast.walk(ast.parse(path.read_bytes(), filename=str(path))):
+            reads = (
+                isinstance(node, ast.Attribute) and isinstance(node.value, ast.Name) and node.value.id == "os"
+                and node.attr in ("environ", "environb", "getenv", "getenvb")
+            ) or (
+                isinstance(node, ast.ImportFrom) and node.module == "os"
+                and any(a.name in ("environ", "environb", "getenv", "getenvb") for a in node.names)
+            )
+            if reads:
+                found.append(f"{rel}:{node.lineno}")
+    return found
+
+
+def test_no_environment_read_below_config():
+    reads = [r for r in environment_reads() if r.rsplit(":", 1)[0] not in ENVIRONMENT_READERS]
+    assert not reads, (
+        "settings are read once in mock_remd/config.py (Settings.load, environment_value) and passed "
+        "down; these modules read the environment themselves:\n  " + "\n  ".join(reads)
+    )
+
+
+def test_the_environment_readers_only_shrink():
+    files = {r.rsplit(":", 1)[0] for r in environment_reads()}
+    stale = sorted(set(ENVIRONMENT_READERS) - files)
+    assert not stale, f"these modules read no environment any more; delete them from ENVIRONMENT_READERS: {stale}"

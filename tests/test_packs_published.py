@@ -14,6 +14,7 @@ from pathlib import Path
 import pytest
 from lxml import etree
 
+from mock_remd.config import default_cache_dir
 from mock_remd.validation.context import DocumentContext, ValidationSettings
 from mock_remd.validation.layers.xsd_layer import XsdLayer
 from mock_remd.validation.packs import (
@@ -24,7 +25,6 @@ from mock_remd.validation.packs import (
     load_schema,
 )
 from mock_remd.validation.pipeline import Validator
-from mock_remd.validation.schematron.cache import default_cache_dir
 from mock_remd.validation.schematron.runner import get_validator
 
 #: a document of kind 106 (Справка о постановке на учет по беременности, Р1) written from the pack's

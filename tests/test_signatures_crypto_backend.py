@@ -7,6 +7,7 @@ from _openssl_pki import gost_engine_available
 from _signatures_testing import DOC, codes, doctor_512, doctor_person, mutate, request, run, signed
 from asn1crypto import core
 
+from mock_remd.config import Settings, register_gost_backends
 from mock_remd.gost import certs, openssl_gost, streebog
 from mock_remd.signing import sign_detached, test_ca, test_doctor
 from mock_remd.validation.signatures import verify
@@ -17,14 +18,13 @@ TAMPERED = DOC.replace(b"T-1", b"T-9")
 
 
 @pytest.fixture(params=["openssl", "gostcrypto"])
-def backend(request, monkeypatch):
+def backend(request):
     """Run the test with each backend (a fresh engine state; the real one is restored afterwards)."""
     if request.param == "openssl" and not gost_engine_available():
         pytest.skip("OpenSSL GOST engine (libengine-gost-openssl) missing")
-    if request.param == "gostcrypto":
-        monkeypatch.setenv("MOCK_REMD_GOST_VERIFY", "gostcrypto")
-    monkeypatch.setattr(openssl_gost, "_state", {})
-    return request.param
+    openssl_gost.configure("gostcrypto" if request.param == "gostcrypto" else "auto")
+    yield request.param
+    openssl_gost.configure("auto")
 
 
 def _forged() -> str:
@@ -71,8 +71,10 @@ def test_openssl_and_gostcrypto_agree_on_good_and_bad_values():
     assert openssl_gost.verify(ca.spki_der, streebog.digest(doctor.tbs_der), doctor.signature_value) is True
 
 
-def test_fallback_is_reported_with_its_reason(monkeypatch):
-    monkeypatch.setenv("MOCK_REMD_GOST_VERIFY", "gostcrypto")
-    monkeypatch.setattr(openssl_gost, "_state", {})
-    assert verify.backend_name() == "gostcrypto"
-    assert "MOCK_REMD_GOST_VERIFY" in openssl_gost.backend_warning()
+def test_fallback_is_reported_with_its_reason():
+    register_gost_backends(Settings.load({}, environ={"MOCK_REMD_GOST_VERIFY": "gostcrypto"}))
+    try:
+        assert verify.backend_name() == "gostcrypto"
+        assert "MOCK_REMD_GOST_VERIFY" in openssl_gost.backend_warning()
+    finally:
+        register_gost_backends(Settings.load({}, environ={}))

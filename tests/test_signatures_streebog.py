@@ -6,6 +6,7 @@ import os
 
 import pytest
 
+from mock_remd.config import Settings, register_gost_backends
 from mock_remd.gost import streebog
 
 # RFC 6986 §10: messages and digests are printed there as big numbers (most significant byte first);
@@ -66,9 +67,15 @@ def test_digest_uses_the_selected_backend_and_rejects_other_sizes():
         streebog.digest(M1, 384)
 
 
-def test_environment_forces_the_pure_python_backend(monkeypatch):
-    monkeypatch.setenv("MOCK_REMD_STREEBOG", "gostcrypto")
-    assert streebog._detect() == "gostcrypto"
+def test_the_setting_forces_the_pure_python_backend():
+    settings = Settings.load({}, environ={"MOCK_REMD_STREEBOG": "gostcrypto"})
+    try:
+        register_gost_backends(settings)
+        assert streebog.backend_name() == "gostcrypto"
+        assert streebog.digest(M1)[::-1].hex() == VECTORS[0][2]
+    finally:
+        register_gost_backends(Settings.load({}, environ={}))
+    assert streebog.backend_name() == ("openssl" if _openssl_available() else "gostcrypto")
 
 
 def test_warning_only_for_the_slow_backend(monkeypatch):

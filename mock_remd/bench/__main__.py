@@ -29,6 +29,7 @@ from mock_remd.bench.load import percentile, run_load
 from mock_remd.bench.procs import free_port, rss_mb
 from mock_remd.bench.sink_process import read_arrivals, start_sink
 from mock_remd.cli.cmd_wait import wait_ready
+from mock_remd.config import environment_value
 from mock_remd.domain.model import normalize_message_id
 from mock_remd.soap.builders import attachment, content_type, register_envelope
 
@@ -38,7 +39,7 @@ FULL_LAYERS = "xml,kind,header,xsd,schematron,cross"
 
 
 def _default_packs() -> str:
-    env = os.environ.get("MOCK_REMD_PACKS_DIR")
+    env = environment_value("MOCK_REMD_PACKS_DIR")
     if env:
         return env
     here = Path(__file__).resolve().parents[2].parent / "shared" / "packs"

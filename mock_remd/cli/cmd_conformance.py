@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import sys
 import time
 from pathlib import Path
@@ -17,6 +16,7 @@ from typing import Any
 import requests
 
 from mock_remd.client.admin_client import AdminClient, AdminError
+from mock_remd.config import environment_value
 
 #: how often the run is read while it is active
 POLL_SECONDS = 0.5
@@ -42,7 +42,7 @@ def register(sub: argparse._SubParsersAction) -> None:
                      help="seconds the MIS must wait before re-sending after RATE_LIMIT (default 60)")
     run.add_argument("--json", metavar="FILE", help="write the run (JSON) here at the end")
     run.add_argument("--junit", metavar="FILE", help="write the JUnit XML report here at the end")
-    run.add_argument("--admin-token", default=os.environ.get("MOCK_REMD_ADMIN_TOKEN"),
+    run.add_argument("--admin-token", default=environment_value("MOCK_REMD_ADMIN_TOKEN"),
                      help="admin API bearer token (env MOCK_REMD_ADMIN_TOKEN)")
     run.add_argument("--quiet", action="store_true", help="print only the summary")
     run.set_defaults(func=run_conformance)

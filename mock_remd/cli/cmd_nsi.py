@@ -8,13 +8,13 @@ import sys
 from pathlib import Path
 
 from mock_remd.catalog.incidents import safe_text
+from mock_remd.config import default_nsi_dir
 from mock_remd.validation.nsi.exports import ExportError
 from mock_remd.validation.nsi.kinds import kinds_tsv
 from mock_remd.validation.nsi.model import KINDS_OID
 from mock_remd.validation.nsi.store import (
     EXPORT_SUFFIXES,
     ImportResult,
-    default_nsi_dir,
     import_file,
     load_dir,
 )

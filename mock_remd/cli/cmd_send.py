@@ -17,7 +17,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import re
 import sys
 import uuid
@@ -26,6 +25,7 @@ from typing import Any
 
 from mock_remd.catalog.user_messages import network_failure, say
 from mock_remd.cli.common import fail, lang_of
+from mock_remd.config import environment_value
 
 NO_ANSWER = 2
 
@@ -60,7 +60,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     p.add_argument("--listen-host", help="address the server can call back to (default: detected)")
     p.add_argument("--listen-port", type=int, default=0, help="callback port (default: a free one)")
     p.add_argument("--soap-version", choices=("1.1", "1.2"), default="1.2", help="SOAP version (default 1.2)")
-    p.add_argument("--admin-token", default=os.environ.get("MOCK_REMD_ADMIN_TOKEN"),
+    p.add_argument("--admin-token", default=environment_value("MOCK_REMD_ADMIN_TOKEN"),
                    help="admin API bearer token (env MOCK_REMD_ADMIN_TOKEN)")
     p.add_argument("--format", choices=("text", "json"), default="text", help="output format (default text)")
     p.add_argument("--dry-run", action="store_true", help="print the SOAP envelope instead of sending it")

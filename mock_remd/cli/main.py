@@ -14,6 +14,7 @@ from pathlib import Path
 
 from mock_remd.catalog.incidents import INCIDENT_LOGGER, record_incident
 from mock_remd.cli.common import add_common_options
+from mock_remd.config import register_gost_backends
 
 #: subcommand modules, in the order ``--help`` lists them; each has ``register(subparsers)``
 COMMANDS = ("serve", "validate", "send", "generate", "sign", "scenarios", "nsi", "packs", "wait", "conformance")
@@ -62,6 +63,7 @@ def main(argv: list[str] | None = None) -> int:
     if not getattr(args, "func", None):
         parser.print_help()
         return 2
+    register_gost_backends()  # process-wide: the commands that build settings register them again
     if args.verbose and not logging.getLogger().handlers:
         logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
     # the server logs incidents to its own log; a command keeps them (and their tracebacks) off the terminal

@@ -4,8 +4,10 @@ The pure-Python arithmetic (gostcrypto) costs tens of milliseconds per signature
 (Debian ``libengine-gost-openssl``) under a millisecond. The engine is loaded on the first verification
 (never on import): ``ENGINE_by_id("gost")``, then its key methods are registered so that libcrypto can
 decode GOST SubjectPublicKeyInfo. That registration only adds the GOST key types to OpenSSL's lookup
-tables; every other algorithm resolves as before. ``MOCK_REMD_GOST_VERIFY=gostcrypto`` keeps the pure
-Python path (:func:`backend_name` says which one runs; :func:`backend_warning` explains a fallback).
+tables; every other algorithm resolves as before. The engine is process-wide state of libcrypto, so the
+choice is too: start-up registers it with :func:`configure` from the settings
+(``MOCK_REMD_GOST_VERIFY=gostcrypto`` keeps the pure Python path; :func:`backend_name` says which one
+runs; :func:`backend_warning` explains a fallback).
 
 Byte orders are the wire ones on both sides: the digest as Streebog/GOST 94 output it, the signature
 ``s ‖ r`` big-endian halves, exactly what the engine's verify expects (it is what CMS carries).
@@ -16,7 +18,6 @@ from __future__ import annotations
 import ctypes
 import ctypes.util
 import logging
-import os
 import threading
 from collections import OrderedDict
 
@@ -26,6 +27,25 @@ _c_p = ctypes.c_void_p
 _lock = threading.Lock()
 _state: dict[str, object] = {}
 _KEYS_MAX = 1024
+#: the backends :func:`configure` accepts: ``auto`` (the engine when installed) or ``gostcrypto``
+CHOICES = ("auto", "gostcrypto")
+_preferred = "auto"
+
+
+def configure(backend: str = "auto") -> None:
+    """Register who verifies signature values in this process (called once at start-up from the settings)."""
+    global _preferred
+    if backend not in CHOICES:
+        raise ValueError(f"GOST verification backend must be one of {CHOICES}, not {backend!r}")
+    with _lock:
+        if backend == _preferred:
+            return
+        _preferred = backend
+        crypto, keys = _state.get("crypto"), _state.get("keys") or {}
+        if isinstance(crypto, _LibCrypto):
+            for pkey in keys.values():  # type: ignore[union-attr]
+                crypto.EVP_PKEY_free(pkey)
+        _state.clear()
 
 
 class _LibCrypto:
@@ -56,7 +76,7 @@ class _LibCrypto:
 
 def _load() -> tuple[_LibCrypto | None, str]:
     """libcrypto with the GOST engine's key methods registered, or (None, why not)."""
-    if os.environ.get("MOCK_REMD_GOST_VERIFY", "").strip().lower() in ("gostcrypto", "python"):
+    if _preferred == "gostcrypto":
         return None, "MOCK_REMD_GOST_VERIFY=gostcrypto"
     for name in filter(None, ("libcrypto.so.3", ctypes.util.find_library("crypto"))):
         try:

@@ -7,7 +7,9 @@ Order of preference:
    provider is loaded into OpenSSL's default context through ``ctypes`` (same libcrypto hashlib uses).
 2. ``gostcrypto`` — pure Python, correct but slow (seconds per MiB); :func:`backend_warning` says so.
 
-``MOCK_REMD_STREEBOG=gostcrypto`` forces the pure-Python backend.
+The choice is process-wide by nature (the provider is loaded into libcrypto's one default context):
+start-up registers it with :func:`configure` from the settings (``MOCK_REMD_STREEBOG=gostcrypto``
+forces the pure-Python backend); until then the fastest available one is used.
 """
 
 from __future__ import annotations
@@ -16,7 +18,6 @@ import ctypes
 import ctypes.util
 import hashlib
 import logging
-import os
 import threading
 from collections.abc import Callable
 
@@ -27,8 +28,22 @@ log = logging.getLogger(__name__)
 _OPENSSL_NAMES = {256: "md_gost12_256", 512: "md_gost12_512"}
 _GOSTCRYPTO_NAMES = {256: "streebog256", 512: "streebog512"}
 
+#: the backends :func:`configure` accepts: ``auto`` (OpenSSL when it can, else gostcrypto) or ``gostcrypto``
+CHOICES = ("auto", "gostcrypto")
+
 _lock = threading.Lock()
+_preferred = "auto"
 _backend: str | None = None
+
+
+def configure(backend: str = "auto") -> None:
+    """Register the backend this process uses (called once at start-up from the settings)."""
+    global _preferred, _backend
+    if backend not in CHOICES:
+        raise ValueError(f"Streebog backend must be one of {CHOICES}, not {backend!r}")
+    with _lock:
+        if backend != _preferred:
+            _preferred, _backend = backend, None
 
 
 def _hashlib_knows_gost() -> bool:
@@ -59,7 +74,7 @@ def _load_gost_provider() -> bool:
 
 
 def _detect() -> str:
-    if os.environ.get("MOCK_REMD_STREEBOG", "").strip().lower() in ("gostcrypto", "python"):
+    if _preferred == "gostcrypto":
         return "gostcrypto"
     if _hashlib_knows_gost():
         return "openssl"

@@ -16,7 +16,6 @@ otherwise blocked for every test (ini ``remd_block_real_hosts = false`` turns th
 
 from __future__ import annotations
 
-import os
 from collections.abc import Iterator
 from typing import Any
 
@@ -63,7 +62,9 @@ def pytest_configure(config: pytest.Config) -> None:
 def _option(config: pytest.Config, name: str, env: str) -> Any:
     value = config.getoption(name)
     if value is None:
-        value = os.environ.get(env) or None
+        from mock_remd.config import environment_value  # lazily: the plugin loads in every pytest run
+
+        value = environment_value(env)
     return value
 
 

@@ -9,13 +9,12 @@
 
 from mock_remd.validation.nsi.kinds import load_kinds_from_nsi_dir
 from mock_remd.validation.nsi.model import KINDS_OID, Dictionary
-from mock_remd.validation.nsi.store import DictionarySet, default_nsi_dir, import_file, load_dir
+from mock_remd.validation.nsi.store import DictionarySet, import_file, load_dir
 
 __all__ = [
     "KINDS_OID",
     "Dictionary",
     "DictionarySet",
-    "default_nsi_dir",
     "import_file",
     "load_dir",
     "load_kinds_from_nsi_dir",

@@ -24,13 +24,6 @@ DEFAULT_DIR = Path(".mock-remd") / "nsi"
 EXPORT_SUFFIXES = (".tsv", ".csv", ".txt")
 
 
-def default_nsi_dir(environ: dict[str, str] | None = None) -> Path:
-    """``MOCK_REMD_NSI_DIR`` when set, else ``.mock-remd/nsi`` (relative to the working directory)."""
-    env = os.environ if environ is None else environ
-    value = env.get("MOCK_REMD_NSI_DIR", "").strip()
-    return Path(value) if value else DEFAULT_DIR
-
-
 def store_path(nsi_dir: Path, oid: str, version: str) -> Path:
     """The JSON file of one dictionary version in ``nsi_dir``."""
     return nsi_dir / f"{oid}_v{version}.json"

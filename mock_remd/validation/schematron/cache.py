@@ -26,15 +26,6 @@ _lock = threading.Lock()
 COMPILERS = {"optimised": compile_optimised, "reference": compile_reference}
 
 
-def default_cache_dir() -> Path:
-    """``$MOCK_REMD_CACHE_DIR``, else ``$XDG_CACHE_HOME/mock-remd``, else ``~/.cache/mock-remd``."""
-    env = os.environ.get("MOCK_REMD_CACHE_DIR")
-    if env:
-        return Path(env)
-    xdg = os.environ.get("XDG_CACHE_HOME")
-    return (Path(xdg) if xdg else Path.home() / ".cache") / "mock-remd"
-
-
 def cache_key(sch_bytes: bytes, mode: str) -> str:
     """Content hash of the schema together with the compiler version and form."""
     h = hashlib.sha256()
@@ -48,7 +39,9 @@ def compiled_for(
 ) -> tuple[CompiledSchematron, str, str]:
     """The compiled form of ``sch_bytes``: ``(compiled, key, source)``, source being memory/disk/compiled.
 
-    A cache directory that cannot be written only costs a recompilation next time.
+    Without ``cache_dir`` the compiled form is kept in memory only (the settings name the directory:
+    ``MOCK_REMD_CACHE_DIR``, else :func:`mock_remd.config.default_cache_dir`). A cache directory that
+    cannot be written only costs a recompilation next time.
     """
     if mode not in COMPILERS:
         raise ValueError(f"unknown compilation mode {mode!r}")
@@ -60,14 +53,14 @@ def compiled_for(
         hit = _memory.get(key)
         if hit is not None:
             return hit, key, "memory"
-        directory = (cache_dir or default_cache_dir()) / "schematron"
-        path = directory / f"{key}.json"
-        compiled = _read(path)
+        path = cache_dir / "schematron" / f"{key}.json" if cache_dir is not None else None
+        compiled = _read(path) if path is not None else None
         source = "disk"
         if compiled is None:
             compiled = COMPILERS[mode](parse_schema(sch_bytes))
             source = "compiled"
-            _write(path, compiled)
+            if path is not None:
+                _write(path, compiled)
         _memory[key] = compiled
         return compiled, key, source
 
