@@ -6,6 +6,7 @@ import uuid
 from typing import Any
 from xml.sax.saxutils import escape
 
+from mock_remd.domain.messages import REGISTER_RESULT
 from mock_remd.namespaces import CALLBACK, ENVELOPE_NS, WSA
 
 ACTION = "sendRegisterDocumentResult"
@@ -22,28 +23,24 @@ def strip_urn(message_id: str) -> str:
     return message_id[9:] if message_id.lower().startswith("urn:uuid:") else message_id
 
 
+#: elements a callback carries only for a registered document
+_SUCCESS_ONLY = ("emdrId", "registrationDateTime", "storeTillDate")
+
+
 def result_body(outcome: dict[str, Any], relates_to: str) -> str:
-    """The ``ns2:registerDocumentResult`` element."""
-    parts = [
-        _el("relatesToMessage", strip_urn(relates_to)),
-        _el("localUid", outcome.get("local_uid")),
-        _el("status", outcome.get("status")),
-        _el("stage", outcome.get("stage")),  # two-phase (send_to_fremd) only: regional | federal
-        _el("kind", outcome.get("kind")),
-        _el("organization", outcome.get("organization")),
-    ]
-    if outcome.get("status") == "success":
-        parts += [
-            _el("emdrId", outcome.get("emdr_id")),
-            _el("registrationDateTime", outcome.get("registration_date_time")),
-            _el("storeTillDate", outcome.get("store_till_date")),
-        ]
-    errors = outcome.get("errors") or []
-    if errors:
-        items = "".join(
-            f"<ns2:item>{_el('code', e['code'])}{_el('message', e['message'])}</ns2:item>" for e in errors
-        )
-        parts.append(f"<ns2:errors>{items}</ns2:errors>")
+    """The ``ns2:registerDocumentResult`` element, as :data:`~mock_remd.domain.messages.REGISTER_RESULT`
+    declares it (``stage`` only in a two-phase outcome, the registration only on success)."""
+    values = {**outcome, "relates_to": strip_urn(relates_to)}
+    success = outcome.get("status") == "success"
+    parts = []
+    for e in REGISTER_RESULT.elements:
+        if e.item and e.type is not None:
+            members = e.type.elements
+            items = "".join(f"<ns2:{e.item}>" + "".join(_el(f.name, i[f.attr]) for f in members) + f"</ns2:{e.item}>"
+                            for i in values.get(e.attr) or [])
+            parts.append(f"<ns2:{e.name}>{items}</ns2:{e.name}>" if items else "")
+        elif success or e.name not in _SUCCESS_ONLY:
+            parts.append(_el(e.name, values.get(e.attr)))
     return f'<ns2:registerDocumentResult xmlns:ns2="{CALLBACK}">' + "".join(parts) + "</ns2:registerDocumentResult>"
 
 

@@ -7,6 +7,7 @@ import uuid
 import zlib
 from xml.sax.saxutils import escape
 
+from mock_remd.domain.messages import REGISTER_REQUEST, Message
 from mock_remd.domain.model import Attachment, RegisterRequest
 from mock_remd.namespaces import EGISZ, ENVELOPE_NS, SERVICE, WSA
 
@@ -27,66 +28,27 @@ def _el(name: str, value: str | None) -> str:
     return f"<ser:{name}>{escape(str(value))}</ser:{name}>"
 
 
-def _att(name: str, att: Attachment | None) -> str:
-    if att is None:
-        return ""
-    return f"<ser:{name}>{_el('data', att.data_b64)}{_el('checksum', att.checksum)}</ser:{name}>"
+def _value(message: Message, obj: object) -> str:
+    """The elements of ``obj`` (a domain dataclass) in the order ``message`` declares them: text only when
+    not empty, a part when not None, a list (wrapper and members) when it has members."""
+    parts = []
+    for e in message.elements:
+        value = getattr(obj, e.attr)
+        if e.type is None:
+            parts.append(_el(e.name, value))
+        elif e.item:
+            if value:
+                members = "".join(f"<ser:{e.item}>{_value(e.type, v)}</ser:{e.item}>" for v in value)
+                parts.append(f"<ser:{e.name}>{members}</ser:{e.name}>")
+        elif value is not None:
+            parts.append(f"<ser:{e.name}>{_value(e.type, value)}</ser:{e.name}>")
+    return "".join(parts)
 
 
 def register_body(req: RegisterRequest) -> str:
-    """The ``ser:registerDocumentRequest`` element for ``req`` (prefix ``ser`` bound by the caller)."""
-    parts = [
-        _el("system", req.system),
-        _el("localUid", req.local_uid),
-        _el("kind", req.kind),
-        _el("creationDateTime", req.creation_date_time),
-        _el("organization", req.organization),
-        _el("department", req.department),
-        _el("documentNumber", req.document_number),
-        _el("series", req.series),
-    ]
-    if req.patient:
-        p = req.patient
-        parts.append(
-            "<ser:patient>"
-            + _el("localId", p.local_id)
-            + _el("snils", p.snils)
-            + _el("surname", p.surname)
-            + _el("name", p.name)
-            + _el("patronymic", p.patronymic)
-            + _el("birthDate", p.birth_date)
-            + _el("gender", p.gender)
-            + "</ser:patient>"
-        )
-    parts.append(_el("patientSnils", req.patient_snils))
-    if req.personal_signs:
-        signs = []
-        for ps in req.personal_signs:
-            d = ps.doctor
-            person = (
-                "<ser:person>"
-                + _el("localId", d.person.local_id)
-                + _el("snils", d.person.snils)
-                + _el("surname", d.person.surname)
-                + _el("name", d.person.name)
-                + _el("patronymic", d.person.patronymic)
-                + "</ser:person>"
-            )
-            doctor = (
-                "<ser:doctor>" + _el("role", d.role) + person + _el("position", d.position)
-                + _el("speciality", d.speciality) + "</ser:doctor>"
-            )
-            signs.append("<ser:personalSign>" + doctor + _att("signature", ps.signature) + "</ser:personalSign>")
-        parts.append("<ser:personalSigns>" + "".join(signs) + "</ser:personalSigns>")
-    parts.append(_att("orgSignature", req.org_signature))
-    parts.append(_att("document", req.document))
-    if req.associations:
-        parts.append(
-            "<ser:associations>"
-            + "".join(f"<ser:association>{_el('target', a.target)}{_el('type', a.type)}</ser:association>" for a in req.associations)
-            + "</ser:associations>"
-        )
-    return "<ser:registerDocumentRequest>" + "".join(parts) + "</ser:registerDocumentRequest>"
+    """The ``ser:registerDocumentRequest`` element for ``req`` (prefix ``ser`` bound by the caller), as
+    :data:`~mock_remd.domain.messages.REGISTER_REQUEST` declares it."""
+    return f"<ser:registerDocumentRequest>{_value(REGISTER_REQUEST, req)}</ser:registerDocumentRequest>"
 
 
 def envelope(

@@ -3,18 +3,12 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 from lxml import etree
 
-from mock_remd.domain.model import (
-    Association,
-    Attachment,
-    Doctor,
-    Patient,
-    Person,
-    PersonalSign,
-    RegisterRequest,
-)
+from mock_remd.domain.messages import GET_ITEM_REQUEST, REGISTER_REQUEST, SEARCH_REQUEST, Message
+from mock_remd.domain.model import RegisterRequest
 from mock_remd.xmlsafe import local_name
 from mock_remd.xmlsafe import text_of as _text
 
@@ -42,74 +36,46 @@ def _first(m: dict[str, etree._Element], *names: str) -> etree._Element | None:
     return None
 
 
-def _person(el: etree._Element | None, cls=Person):
+def _read(message: Message, el: etree._Element) -> Any:
+    """A request part into its domain dataclass, as ``message`` declares it: the first child of each name
+    (or alias); a part or list left out keeps the dataclass's default."""
     m = _child_map(el)
-    values = {
-        "local_id": _text(m.get("localId")),
-        "snils": _text(m.get("snils")),
-        "surname": _text(_first(m, "surname", "family")),
-        "name": _text(_first(m, "name", "given")),
-        "patronymic": _text(m.get("patronymic")),
-    }
-    if cls is Patient:
-        values["birth_date"] = _text(m.get("birthDate"))
-        values["gender"] = _text(m.get("gender"))
-    return cls(**values)
+    values: dict[str, Any] = {}
+    for e in message.elements:
+        child = _first(m, e.name, *e.aliases)
+        if e.type is None:
+            values[e.attr] = _text(child)
+        elif child is None:
+            continue
+        elif e.item:
+            values[e.attr] = [_read(e.type, c) for c in _children(child)]
+        else:
+            values[e.attr] = _read(e.type, child)
+    if message.model is None:
+        raise TypeError(f"{message.name} is not read into the domain model")
+    return message.model(**values)
 
 
-def _attachment(el: etree._Element | None) -> Attachment | None:
-    if el is None:
-        return None
-    m = _child_map(el)
-    return Attachment(data_b64=_text(m.get("data")), checksum=_text(m.get("checksum")))
-
-
-#: request elements that are plain text → RegisterRequest attribute
-_TEXT_FIELDS = {
-    "system": "system",
-    "localUid": "local_uid",
-    "kind": "kind",
-    "creationDateTime": "creation_date_time",
-    "organization": "organization",
-    "department": "department",
-    "documentNumber": "document_number",
-    "series": "series",
-    "patientSnils": "patient_snils",
-}
+#: registerDocumentRequest's elements by local name (aliases included)
+_REGISTER_ELEMENTS = {n: e for e in REGISTER_REQUEST.elements for n in (e.name, *e.aliases)}
 
 
 def parse_register(op: etree._Element, *, message_id: str = "", client_entity_id: str = "") -> RegisterRequest:
-    """``registerDocumentRequest`` → :class:`RegisterRequest` (missing elements stay empty)."""
+    """``registerDocumentRequest`` → :class:`RegisterRequest` (missing elements stay empty; a text
+    element given twice keeps the last, a list given twice keeps the members of both)."""
     req = RegisterRequest(message_id=message_id, client_entity_id=client_entity_id)
     for el in _children(op):
         name = local_name(el)
         req.present.add(name)
-        if name in _TEXT_FIELDS:
-            setattr(req, _TEXT_FIELDS[name], _text(el))
-        elif name == "patient":
-            req.patient = _person(el, Patient)
-        elif name == "personalSigns":
-            for ps in _children(el):
-                m = _child_map(ps)
-                doctor_el = m.get("doctor")
-                dm = _child_map(doctor_el)
-                doctor = Doctor(
-                    role=_text(dm.get("role")),
-                    person=_person(dm.get("person")),
-                    position=_text(dm.get("position")),
-                    speciality=_text(dm.get("speciality")),
-                )
-                sig_el = m.get("signature")
-                sig = _attachment(sig_el if sig_el is not None else m.get("sign"))
-                req.personal_signs.append(PersonalSign(doctor=doctor, signature=sig))
-        elif name == "orgSignature":
-            req.org_signature = _attachment(el)
-        elif name == "document":
-            req.document = _attachment(el)
-        elif name == "associations":
-            for a in _children(el):
-                m = _child_map(a)
-                req.associations.append(Association(target=_text(m.get("target")), type=_text(m.get("type"))))
+        e = _REGISTER_ELEMENTS.get(name)
+        if e is None:
+            continue
+        if e.type is None:
+            setattr(req, e.attr, _text(el))
+        elif e.item:
+            getattr(req, e.attr).extend(_read(e.type, c) for c in _children(el))
+        else:
+            setattr(req, e.attr, _read(e.type, el))
     return req
 
 
@@ -127,18 +93,12 @@ class SearchCriteria:
 def parse_search(op: etree._Element) -> SearchCriteria:
     """``searchRegistryItemRequest`` → :class:`SearchCriteria`."""
     m = _child_map(op)
-    return SearchCriteria(
-        organization=_text(m.get("organization")),
-        kind=_text(m.get("kind")),
-        register_date_begin=_text(m.get("registerDateBegin")),
-        register_date_end=_text(m.get("registerDateEnd")),
-        patient_snils=_text(m.get("patientSnils")),
-    )
+    return SearchCriteria(**{e.attr: _text(m.get(e.name)) for e in SEARCH_REQUEST.elements})
 
 
 def parse_get_item(op: etree._Element) -> str:
     """``getRegistryItemRequest`` → the emdrId asked for."""
-    return _text(_child_map(op).get("emdrId"))
+    return _text(_child_map(op).get(GET_ITEM_REQUEST.elements[0].name))
 
 
 def find_register_request(root: etree._Element) -> etree._Element | None:

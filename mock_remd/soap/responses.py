@@ -8,6 +8,7 @@ from typing import Any
 from xml.sax.saxutils import escape
 
 from mock_remd.catalog.errors import ErrorItem
+from mock_remd.domain.messages import REGISTRY_ITEM
 from mock_remd.namespaces import CONTENT_TYPES, ENVELOPE_NS, SERVICE, WSA
 
 
@@ -25,8 +26,7 @@ def _errors(errors: list[ErrorItem]) -> str:
 
 
 def _item(fields: dict[str, Any]) -> str:
-    order = ("emdrId", "localUid", "kind", "organization", "registrationDateTime", "storeTillDate")
-    return "<ns3:item>" + "".join(_el(k, fields.get(k)) for k in order) + "</ns3:item>"
+    return "<ns3:item>" + "".join(_el(k, fields.get(k)) for k in REGISTRY_ITEM.names) + "</ns3:item>"
 
 
 def _envelope(version: str, body: str, relates_to: str, action: str) -> tuple[str, bytes]:

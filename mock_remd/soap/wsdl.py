@@ -16,6 +16,8 @@ from spyne import Array as SpyneArray
 from spyne.interface.wsdl import Wsdl11
 from spyne.protocol.soap import Soap12
 
+from mock_remd.domain import messages
+from mock_remd.domain.messages import Message
 from mock_remd.namespaces import EGISZ, SERVICE
 
 _U = Unicode(min_occurs=0)
@@ -25,59 +27,35 @@ def _m(name: str, fields: list[tuple[str, object]], ns: str = SERVICE) -> type[C
     return type(name, (ComplexModel,), {"__namespace__": ns, "__type_name__": name, "_type_info": fields})
 
 
-Person = _m("Person", [("localId", _U), ("snils", _U), ("surname", _U), ("name", _U), ("patronymic", _U)])
-Patient = _m(
-    "Patient",
-    [("localId", _U), ("snils", _U), ("surname", _U), ("name", _U), ("patronymic", _U), ("birthDate", _U), ("gender", _U)],
-)
-Doctor = _m("Doctor", [("role", _U), ("person", Person), ("position", _U), ("speciality", _U)])
-Attachment = _m("Attachment", [("data", _U), ("checksum", _U)])
-PersonalSign = _m("PersonalSign", [("doctor", Doctor), ("signature", Attachment)])
-Association = _m("Association", [("target", _U), ("type", _U)])
-ErrorItem = _m("ErrorItem", [("code", _U), ("message", _U)])
-RegistryItem = _m(
-    "RegistryItem",
-    [("emdrId", _U), ("localUid", _U), ("kind", _U), ("organization", _U), ("registrationDateTime", _U), ("storeTillDate", _U)],
-)
+_MODELS: dict[str, type[ComplexModel]] = {}
 
-RegisterDocumentRequest = _m(
-    "registerDocumentRequest",
-    [
-        ("system", _U),
-        ("localUid", Unicode(min_occurs=1)),
-        ("kind", Unicode(min_occurs=1)),
-        ("creationDateTime", Unicode(min_occurs=1)),
-        ("organization", Unicode(min_occurs=1)),
-        ("department", _U),
-        ("documentNumber", _U),
-        ("series", _U),
-        ("patient", Patient),
-        ("patientSnils", _U),
-        ("personalSigns", SpyneArray(PersonalSign, member_name="personalSign")),
-        ("orgSignature", Attachment),
-        ("document", Attachment),
-        ("associations", SpyneArray(Association, member_name="association")),
-    ],
-)
-RegisterDocumentResponse = _m(
-    "registerDocumentResponse", [("status", _U), ("errors", SpyneArray(ErrorItem, member_name="item"))]
-)
-SearchRegistryItemRequest = _m(
-    "searchRegistryItemRequest",
-    [("organization", _U), ("kind", _U), ("registerDateBegin", _U), ("registerDateEnd", _U), ("patientSnils", _U)],
-)
-SearchRegistryItemResponse = _m(
-    "searchRegistryItemResponse",
-    [
-        ("status", _U),
-        ("matches", SpyneArray(RegistryItem, member_name="item")),
-        ("errors", SpyneArray(ErrorItem, member_name="item")),
-    ],
-)
-GetRegistryItemRequest = _m("getRegistryItemRequest", [("emdrId", _U)])
-GetRegistryItemResponse = _m(
-    "getRegistryItemResponse", [("status", _U), ("item", RegistryItem), ("errors", SpyneArray(ErrorItem, member_name="item"))]
-)
+
+def spyne_type(message: Message) -> type[ComplexModel]:
+    """The spyne type of a declared message (one class per type name, shared where the type recurs)."""
+    model = _MODELS.get(message.name)
+    if model is None:
+        fields: list[tuple[str, object]] = []
+        for e in message.elements:
+            kind: object = Unicode(min_occurs=1) if e.required else _U
+            if e.type is not None:
+                kind = spyne_type(e.type)
+            if e.item:
+                kind = SpyneArray(kind, member_name=e.item)
+            fields.append((e.name, kind))
+        model = _MODELS[message.name] = _m(message.name, fields, message.namespace)
+    return model
+
+
+# the parts first, in this order: spyne writes the schema's types in the order they were made
+for _part in (messages.PERSON, messages.PATIENT, messages.DOCTOR, messages.ATTACHMENT, messages.PERSONAL_SIGN,
+              messages.ASSOCIATION, messages.ERROR_ITEM, messages.REGISTRY_ITEM):
+    spyne_type(_part)
+RegisterDocumentRequest = spyne_type(messages.REGISTER_REQUEST)
+RegisterDocumentResponse = spyne_type(messages.REGISTER_RESPONSE)
+SearchRegistryItemRequest = spyne_type(messages.SEARCH_REQUEST)
+SearchRegistryItemResponse = spyne_type(messages.SEARCH_RESPONSE)
+GetRegistryItemRequest = spyne_type(messages.GET_ITEM_REQUEST)
+GetRegistryItemResponse = spyne_type(messages.GET_ITEM_RESPONSE)
 
 AuthInfo = _m("authInfo", [("clientEntityId", _U)], ns=EGISZ)
 TransportHeader = _m("transportHeader", [("authInfo", AuthInfo)], ns=EGISZ)
