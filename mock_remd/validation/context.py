@@ -9,6 +9,8 @@ from typing import Any
 
 from mock_remd.catalog.kinds import Kind, KindRegistry, default_registry
 from mock_remd.domain.model import RegisterRequest
+from mock_remd.validation.pack_index import InstalledPack, PackIndex, document_template_roots, installed_packs
+from mock_remd.validation.packs import Pack
 from mock_remd.validation.report import LAYER_ORDER
 
 SIGNATURE_LEVELS = ("off", "structure", "digest", "crypto")
@@ -61,3 +63,28 @@ class DocumentContext:
     now: dt.datetime = field(default_factory=lambda: dt.datetime.now(dt.UTC))
     #: free-form scratch space shared between layers (e.g. the namespace-stripped tree)
     scratch: dict[str, Any] = field(default_factory=dict)
+
+    def pack_index(self) -> PackIndex:
+        """The installed packs, looked up once per document (the kind, xsd and schematron layers share it)."""
+        held = self.scratch.get("pack_index")
+        if held is None:
+            held = self.scratch["pack_index"] = installed_packs(self.settings.packs_dir)
+        return held
+
+    def template_roots(self) -> tuple[str, ...]:
+        """``ClinicalDocument/templateId/@root`` values of the parsed document (read once)."""
+        held = self.scratch.get("template_roots")
+        if held is None:
+            held = self.scratch["template_roots"] = document_template_roots(self.root)
+        return held
+
+    def selected_pack(self, kind: str) -> tuple[Pack, InstalledPack] | None:
+        """What :func:`~mock_remd.validation.pack_index.select_pack` gives for ``kind`` and this
+        document's templateIds, chosen once per document and kind."""
+        if self.settings.packs_dir is None or not kind:
+            return None
+        memo = self.scratch.setdefault("selected_pack", {})
+        if kind not in memo:
+            chosen = self.pack_index().select(kind, self.template_roots())
+            memo[kind] = None if chosen is None else (chosen.pack(Path(self.settings.packs_dir)), chosen)
+        return memo[kind]

@@ -21,7 +21,6 @@ from mock_remd.validation.cda.pack_requirements import requirements_for
 from mock_remd.validation.context import DocumentContext, ValidationSettings
 from mock_remd.validation.layers.kind_layer import identify_kind
 from mock_remd.validation.layers.xsd_layer import kind_of
-from mock_remd.validation.pack_index import document_template_roots
 from mock_remd.validation.report import Finding, LayerReport
 
 #: where a missing ClinicalDocument part is reported (the presence rules read from the kind's pack)
@@ -54,7 +53,7 @@ class HeaderLayer:
         if not kind:
             declared = identify_kind(CdaHeader(ctx.root), ctx.settings.kinds, by_type=False).kind
             kind = declared.id if declared is not None else ""
-        requires = requirements_for(kind, ctx.settings.packs_dir, document_template_roots(ctx.root))
+        requires = requirements_for(kind, ctx.settings.packs_dir, ctx.template_roots())
         findings = check_header(ctx.root, requires)
         details = {
             "kind": kind,

@@ -18,7 +18,6 @@ from mock_remd.validation.cda.access import NOT_CDA_REASON, child, children, is_
 from mock_remd.validation.cda.document import NSI_DOC_TYPES, NSI_KINDS, CdaHeader
 from mock_remd.validation.cda.timestamps import parse_xs_datetime
 from mock_remd.validation.context import DocumentContext, ValidationSettings
-from mock_remd.validation.pack_index import installed_packs
 from mock_remd.validation.report import Finding, LayerReport
 
 
@@ -117,7 +116,7 @@ class KindLayer:
         registry = ctx.settings.kinds
         header = CdaHeader(ctx.root)
         requested_id = (ctx.requested_kind or "").strip()
-        with_packs = frozenset(installed_packs(ctx.settings.packs_dir).kinds())
+        with_packs = frozenset(ctx.pack_index().kinds())
         evidence = identify_kind(
             header, registry, by_type=not requested_id, prefer=with_packs, created=_creation_date(header, ctx)
         )

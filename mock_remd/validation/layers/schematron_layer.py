@@ -15,7 +15,7 @@ from pathlib import Path
 from mock_remd.catalog.incidents import record_incident
 from mock_remd.validation.context import DocumentContext, ValidationSettings
 from mock_remd.validation.layers.xsd_layer import kind_of
-from mock_remd.validation.pack_index import document_template_roots, select_pack
+from mock_remd.validation.pack_index import InstalledPack, select_pack
 from mock_remd.validation.packs import Pack
 from mock_remd.validation.report import Finding, LayerReport
 from mock_remd.validation.schematron.model import SchematronError
@@ -47,11 +47,14 @@ class SchematronLayer:
         self._lock = threading.Lock()
 
     def prepare(
-        self, packs_dir: Path, kind: str, template_roots: tuple[str, ...] = ()
+        self, packs_dir: Path, kind: str, template_roots: tuple[str, ...] = (),
+        selected: tuple[Pack, InstalledPack] | None | bool = False,
     ) -> tuple[Pack | None, SchematronValidator | None]:
         """The pack and compiled validator for ``kind``, the installed edition matching
-        ``template_roots`` (looked up and compiled once, then reused)."""
-        selected = select_pack(packs_dir, kind, template_roots)
+        ``template_roots`` (looked up and compiled once, then reused). ``selected``: the pack already
+        chosen for the document (as :func:`select_pack` gives it), else it is looked up here."""
+        if selected is False:
+            selected = select_pack(packs_dir, kind, template_roots)
         pack = selected[0] if selected is not None else None
         key = (packs_dir, str(pack.schematron) if pack is not None else kind)
         held = self._prepared.get(key)
@@ -75,9 +78,9 @@ class SchematronLayer:
             )
         if not kind:
             return LayerReport.skipped(self.name, "вид СЭМД не определён: нечем выбрать схематрон")
+        selected = ctx.selected_pack(kind)
         try:
-            roots = document_template_roots(ctx.root)
-            pack, validator = self.prepare(packs_dir, kind, roots)
+            pack, validator = self.prepare(packs_dir, kind, selected=selected)
         except SchematronError:  # the pack, not the document: logged with an incident id, never shown
             incident = record_incident(f"schematron pack of kind {kind}")
             finding = Finding(
@@ -86,7 +89,6 @@ class SchematronLayer:
             return LayerReport(self.name, True, False, [finding], details={"incident": incident.id})
         if pack is None or pack.schematron is None or validator is None:
             return LayerReport.skipped(self.name, f"нет схематрона (.sch) для вида СЭМД {kind} в {packs_dir}")
-        selected = select_pack(packs_dir, kind, roots)
         details = {
             "pack": str(pack.schematron),
             "edition": selected[1].edition if selected is not None else "",

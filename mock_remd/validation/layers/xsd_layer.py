@@ -18,8 +18,8 @@ from typing import Any
 
 from mock_remd.catalog.incidents import ServerFault
 from mock_remd.validation.context import DocumentContext, ValidationSettings
-from mock_remd.validation.pack_index import document_template_roots, select_pack
-from mock_remd.validation.packs import PackSchema, PackSchemaError, load_schema
+from mock_remd.validation.pack_index import InstalledPack, select_pack
+from mock_remd.validation.packs import Pack, PackSchema, PackSchemaError, load_schema
 from mock_remd.validation.report import Finding, LayerReport
 from mock_remd.validation.xsd_messages import from_lxml, from_xmlschema
 
@@ -85,15 +85,18 @@ class XsdLayer:
         self._lock = threading.Lock()
 
     def prepare(
-        self, packs_dir: Path, kind: str, template_roots: tuple[str, ...] = ()
+        self, packs_dir: Path, kind: str, template_roots: tuple[str, ...] = (),
+        selected: tuple[Pack, InstalledPack] | None | bool = False,
     ) -> tuple[Path | None, PackSchema | None]:
         """The root XSD and its loaded schema for ``kind``, the installed edition matching
         ``template_roots`` (loaded once, then reused).
 
         Raises :class:`PackSchemaError` when no validator can load the pack (not cached: a fixed
-        pack is picked up by the next document).
+        pack is picked up by the next document). ``selected``: the pack already chosen for the
+        document (as :func:`select_pack` gives it), else it is looked up here.
         """
-        selected = select_pack(packs_dir, kind, template_roots)
+        if selected is False:
+            selected = select_pack(packs_dir, kind, template_roots)
         pack = selected[0] if selected is not None else None
         key = (packs_dir, str(pack.xsd) if pack is not None else kind)
         held = self._prepared.get(key)
@@ -115,9 +118,9 @@ class XsdLayer:
             )
         if not kind:
             return LayerReport.skipped(self.name, "вид СЭМД не определён: нечем выбрать XSD-схему")
-        roots = document_template_roots(ctx.root)
+        selected = ctx.selected_pack(kind)
         try:
-            key, schema = self.prepare(packs_dir, kind, roots)
+            key, schema = self.prepare(packs_dir, kind, selected=selected)
         except PackSchemaError as exc:  # the server's pack, not the document: /ready and the log show it
             raise ServerFault(
                 f"XSD-схема вида СЭМД {kind} в каталоге пакетов не загружается ни libxml2, ни xmlschema"
@@ -125,7 +128,6 @@ class XsdLayer:
         if key is None or schema is None:
             return LayerReport.skipped(self.name, f"нет XSD-схемы для вида СЭМД {kind} в {packs_dir}")
         details: dict[str, Any] = {"pack": str(key), **schema.describe()}
-        selected = select_pack(packs_dir, kind, roots)
         if selected is not None:  # which installed edition was used
             details["edition"] = selected[1].edition
             details["template_ids"] = list(selected[1].template_ids)
