@@ -108,6 +108,10 @@ class CallbackSink:
         self.delay_s: float = 0.0
         self.documents: dict[str, bytes] = {}
         self.document_requests: list[str] = []
+        #: localUids whose ``getDocumentFile`` answer waits until :attr:`release` is set (at most
+        #: 30 s): a pull that takes as long as the caller wants
+        self.held_documents: set[str] = set()
+        self.release = threading.Event()
         self.on_request: Callable[[CallbackResult], None] | None = None
         self._cond = threading.Condition()
         sink = self
@@ -199,6 +203,9 @@ class CallbackSink:
         local_uid = next((el.text or "" for el in root.iter() if isinstance(el.tag, str) and local_name(el) == "localUid"), "")
         with self._cond:
             self.document_requests.append(local_uid.strip())
+            self._cond.notify_all()
+        if local_uid.strip() in self.held_documents:
+            self.release.wait(30)
         content = self.documents.get(local_uid.strip())
         if content is None:
             inner = "<ns2:status>error</ns2:status>"

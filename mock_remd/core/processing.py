@@ -5,8 +5,10 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
+import time
 import uuid
 from collections.abc import Callable
+from concurrent import futures
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -30,6 +32,12 @@ from mock_remd.validation.pipeline import Validator
 from mock_remd.validation.report import ValidationReport
 
 log = logging.getLogger(__name__)
+
+#: documents claimed per processing thread: one being prepared, one waiting, so a thread never idles
+#: between documents while claims stay small (a claim is a promise this process keeps soon)
+IN_FLIGHT_PER_THREAD = 2
+#: finished documents wait at most this long to be written together with others, seconds
+COMMIT_INTERVAL = 0.03
 
 
 @dataclass
@@ -58,6 +66,7 @@ class Processor(BatchWorker):
         threads: int = 2,
         on_enqueued: Callable[[], None] | None = None,
         poll_interval: float = 0.2,
+        commit_interval: float = COMMIT_INTERVAL,
     ) -> None:
         self.store = store
         self.validator = validator
@@ -68,6 +77,12 @@ class Processor(BatchWorker):
         self.owner = owner_id("processor")
         super().__init__("mock-remd-processor", threads=threads, poll_interval=poll_interval)
         self._systems: dict[str, dict[str, Any]] = {}
+        #: documents being prepared on the pool -> their job rows (only the loop thread changes it)
+        self._inflight: dict[futures.Future[Outcome], dict[str, Any]] = {}
+        #: jobs of this process to prepare again (their turn met a database fault)
+        self._again: list[dict[str, Any]] = []
+        #: how long finished documents may wait to be written together (fewer, larger transactions)
+        self.commit_interval = commit_interval
 
     def _system(self, mnemonic: str) -> dict[str, Any]:
         """The system's settings, read once per batch (admin changes apply from the next batch)."""
@@ -77,7 +92,16 @@ class Processor(BatchWorker):
         return hit
 
     def step(self) -> int:
-        """Claim due jobs and process them; returns how many were taken."""
+        """Claim due jobs and process them; returns how many were taken or written (0 = idle).
+
+        On the thread pool the documents flow through (:meth:`_flow`): a slow document holds up
+        no other. Without a pool (stopped, tests driving it) one batch is done here, start to end.
+        """
+        if self._pool is None:
+            return self._batch()
+        return self._flow()
+
+    def _batch(self) -> int:
         jobs = self.store.claim_jobs(self.owner, limit=self.threads * 4)
         if not jobs:
             return 0
@@ -91,6 +115,92 @@ class Processor(BatchWorker):
         for job in linked:
             self._commit([self.prepare(job)], owner=self.owner)
         return len(jobs)
+
+    def _flow(self) -> int:
+        """One turn of the pipeline: claim as many jobs as the threads have room for, and write the
+        outcomes that are ready, together, at most ``commit_interval`` after the first of them.
+
+        A document is written as soon as it is done (give or take the interval that keeps the
+        writes batched), not when the slowest document claimed with it is: one large or slow
+        document (a 30 MB file, a pull that times out) holds up only its own thread.
+        """
+        pool = self._pool
+        assert pool is not None
+        again, self._again = self._again, []
+        room = self.threads * IN_FLIGHT_PER_THREAD - len(self._inflight) - len(again)
+        jobs = again + (self.store.claim_jobs(self.owner, limit=room) if room > 0 else [])
+        if jobs:
+            self._systems = {}
+        for i, job in enumerate(jobs):
+            if (job.get("request") or {}).get("associations"):
+                # checked against the registry as every document before it left it: wait for those
+                try:
+                    self._drain()
+                    self._commit([self.prepare(job)], owner=self.owner)
+                except Exception:
+                    self._again.extend(jobs[i:])
+                    raise
+            else:
+                self._inflight[pool.submit(self.prepare, job)] = job
+        written = self._write_ready()
+        return len(jobs) + written or (1 if self._inflight else 0)
+
+    def _write_ready(self) -> int:
+        """Wait (at most ``commit_interval``) for in-flight documents and write those done."""
+        if not self._inflight:
+            return 0
+        deadline = time.monotonic() + self.commit_interval
+        done, pending = futures.wait(self._inflight, timeout=self.commit_interval,
+                                     return_when=futures.FIRST_COMPLETED)
+        if done and pending:  # let the others finish within the interval: fewer, larger writes
+            more, _ = futures.wait(pending, timeout=max(0.0, deadline - time.monotonic()))
+            done = done | more
+        self._write([f for f in self._inflight if f in done])
+        return len(done)
+
+    def _drain(self) -> None:
+        """Write every in-flight document (waiting for all of them)."""
+        if self._inflight:
+            futures.wait(self._inflight)
+            self._write(list(self._inflight))
+
+    def _write(self, done: list[futures.Future[Outcome]]) -> None:
+        """Write the outcomes of finished futures in one batch. A job whose preparing or writing met a
+        server fault (the database) is prepared again on the next turn: while this process renews
+        its leases, no other process would take it."""
+        rows = [self._inflight.pop(f) for f in done]
+        outcomes: list[Outcome] = []
+        fault: BaseException | None = None
+        for f, row in zip(done, rows, strict=True):
+            exc = f.exception()
+            if exc is None:
+                outcomes.append(f.result())
+            else:
+                fault = exc
+                self._again.append(row)
+        try:
+            if outcomes:
+                self._commit(outcomes, owner=self.owner)
+        except Exception:
+            self._again.extend(o.row for o in outcomes)
+            raise
+        if fault is not None:
+            raise fault
+
+    def stop(self) -> None:
+        """Stop taking work; the documents in flight are finished and written first."""
+        self.loop.stop()
+        try:
+            self._drain()
+        except Exception:  # the database is gone: their leases lapse and another process takes them
+            record_incident("writing the documents in flight at stop")
+        self._inflight, self._again = {}, []
+        super().stop()
+
+    def _renew(self) -> int:
+        if self._busy.is_set() or self._inflight or self._again:
+            self.renew()
+        return 0
 
     def renew(self) -> None:
         """Keep the leases of the jobs in hand (called while a batch runs)."""
