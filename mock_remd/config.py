@@ -19,6 +19,7 @@ from typing import TYPE_CHECKING, Any
 
 from mock_remd import yamlsafe
 from mock_remd.catalog.incidents import ON_INTERNAL_ERROR
+from mock_remd.catalog.user_messages import text
 from mock_remd.core.systems import SystemError_, normalize_system
 from mock_remd.gost import openssl_gost, streebog
 from mock_remd.validation.context import SIGNATURE_LEVELS, ValidationSettings
@@ -114,10 +115,10 @@ class ConfigError(ValueError):
 
     def text(self, lang: str) -> str:
         """The message in ``lang`` (``ru`` or ``en``)."""
-        from mock_remd.catalog.user_messages import say, yaml_text
+        from mock_remd.catalog.user_messages import render, say, yaml_text
 
-        values = {k: yaml_text(lang, v) if isinstance(v, (yamlsafe.YamlLimitError, yamlsafe.YamlSyntaxError)) else v
-                  for k, v in self.values.items()}
+        values = {k: yaml_text(lang, v) if isinstance(v, (yamlsafe.YamlLimitError, yamlsafe.YamlSyntaxError))
+                  else render(lang, v) for k, v in self.values.items()}
         return say(lang, self.key, setting=self.setting, value=self.value, **values)
 
 
@@ -314,7 +315,7 @@ class Settings:
             except SystemError_ as exc:
                 name = system.get("mnemonic", i) if isinstance(system, dict) else i
                 raise ConfigError("config.file_problem", value=self.config or "-",
-                                  detail=f"systems[{name}]: {exc}") from exc
+                                  detail=text("system.in_config", name=name, problem=exc.text)) from exc
 
     # ---- loading -------------------------------------------------------------------------------
     @classmethod

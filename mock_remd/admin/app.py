@@ -15,10 +15,10 @@ from flask import Flask, Response, jsonify, request
 from werkzeug.exceptions import HTTPException
 
 from mock_remd.admin import serialize
-from mock_remd.admin.errors import ApiError, json_error
+from mock_remd.admin.errors import ApiError, json_error, request_lang
 from mock_remd.admin.openapi import openapi_document
 from mock_remd.catalog.incidents import record_incident
-from mock_remd.catalog.user_messages import pick_lang, say
+from mock_remd.catalog.user_messages import MESSAGES, Text, say, text
 from mock_remd.core.deliveries import redeliver
 from mock_remd.core.systems import SystemError_, normalize_system
 from mock_remd.domain.model import normalize_message_id
@@ -32,23 +32,21 @@ MAX_LIMIT = 1000
 MAX_ID = 2**63 - 1
 
 
-def _nul_free(value: Any, where: str) -> None:
+def _nul_free(value: Any, where: Text) -> None:
     """ApiError 400 naming the parameter when a value holds a NUL character (no database keeps one)."""
     if isinstance(value, str):
         if "\x00" in value:
-            raise ApiError(400, f"{where}: недопустимый символ NUL (\\u0000) в значении")
+            raise ApiError(400, text("admin.nul", where=where))
     elif isinstance(value, dict):
         for k, v in value.items():
             _nul_free(str(k), where)
-            _nul_free(v, f"{where}.{k}" if where else str(k))
+            _nul_free(v, text("admin.where.field", name=f"{where}.{k}"))
     elif isinstance(value, list):
         for i, v in enumerate(value):
-            _nul_free(v, f"{where}[{i}]")
+            _nul_free(v, text("admin.where.field", name=f"{where}[{i}]"))
 
 
-def _lang() -> str:
-    """The language of messages: English when the client's Accept-Language prefers it, else Russian."""
-    return pick_lang(request.headers.get("Accept-Language"))
+_lang = request_lang
 
 
 def _int_param(name: str, default: int, low: int, high: int | None = None) -> int:
@@ -83,7 +81,7 @@ def _limit() -> tuple[int, int]:
 def _json_body() -> Any:
     data = request.get_json(silent=True)
     if data is None:
-        raise ApiError(400, "ожидается тело JSON (Content-Type: application/json)")
+        raise ApiError(400, text("admin.json_body"))
     return data
 
 
@@ -108,16 +106,19 @@ def create_admin_app(rt: Runtime) -> Flask:
             limit = rt.settings.max_request_bytes // (1024 * 1024)
             key = "err.too_large" if exc.code == 413 else "err.http"
             return render_template("dashboard/error.html", key=key, limit=limit, code=exc.code), exc.code or 500
-        return json_error(exc.code or 500, exc.name, exc.description)
+        code = exc.code or 500
+        key = f"http.{code}" if f"http.{code}" in MESSAGES else "http.other"
+        return json_error(code, text(key, code=code, path=request.path, method=request.method,
+                                     limit=rt.settings.max_request_bytes // (1024 * 1024),
+                                     ctype=request.mimetype or "-"))
 
     @app.errorhandler(Exception)
     def _bug(exc: Exception):
         incident = record_incident(f"admin API {request.method} {request.path}")
-        resp = jsonify(incident.as_answer())
+        resp = jsonify({**incident.as_answer(), "error": say(_lang(), "admin.internal")})
         resp.status_code = 503 if is_server_fault(exc) else 500
         if is_bad_value(exc):  # a value the database refuses (too long, out of range): the request's fault
-            resp = json_error(400, "значение в запросе не может быть сохранено или найдено (слишком длинное или вне "
-                                   "допустимого диапазона)", {"incident": incident.id})
+            resp = json_error(400, text("admin.unstorable"), {"incident": incident.id})
         return resp
 
     @app.before_request
@@ -130,7 +131,7 @@ def create_admin_app(rt: Runtime) -> Flask:
         if not given:  # the dashboard's login cookie (HttpOnly, SameSite=Strict), see admin/dashboard/auth.py
             given = request.cookies.get("mock_remd_token", "").strip()
         if not given or not hmac.compare_digest(given.encode(), token.encode()):
-            resp = json_error(401, "нужен токен администратора", "Authorization: Bearer <MOCK_REMD_ADMIN_TOKEN>")
+            resp = json_error(401, text("admin.token"), "Authorization: Bearer <MOCK_REMD_ADMIN_TOKEN>")
             resp.headers["WWW-Authenticate"] = 'Bearer realm="mock-remd"'
             return resp
         return None
@@ -138,13 +139,13 @@ def create_admin_app(rt: Runtime) -> Flask:
     @app.before_request
     def _values_storable():
         for key, value in request.args.items(multi=True):
-            _nul_free(key, "параметр")
-            _nul_free(value, f"параметр {key}")
+            _nul_free(key, text("admin.where.param"))
+            _nul_free(value, text("admin.where.param_of", name=key))
         if request.is_json:
-            _nul_free(request.get_json(silent=True), "тело JSON")
+            _nul_free(request.get_json(silent=True), text("admin.where.json"))
         elif request.mimetype in ("application/x-www-form-urlencoded", "multipart/form-data"):
             for key, value in request.form.items(multi=True):
-                _nul_free(value, f"поле {key}")
+                _nul_free(value, text("admin.where.field", name=key))
         return None
 
     # ---- health --------------------------------------------------------------------------------
@@ -188,7 +189,7 @@ def create_admin_app(rt: Runtime) -> Flask:
     def systems_get(mnemonic: str):
         row = rt.store.get_system(mnemonic)
         if row is None:
-            raise ApiError(404, f"система {mnemonic} не найдена")
+            raise ApiError(404, text("admin.system_missing", mnemonic=mnemonic))
         return jsonify(serialize.system(row))
 
     @app.put("/_admin/systems/<mnemonic>")
@@ -196,10 +197,10 @@ def create_admin_app(rt: Runtime) -> Flask:
         try:
             system = normalize_system(_json_body(), mnemonic)
         except SystemError_ as exc:
-            raise ApiError(400, "неверное описание системы", str(exc)) from exc
+            raise ApiError(400, text("admin.system_invalid"), exc.text) from exc
         other = rt.store.system_by_client_id(system["client_entity_id"])
         if other is not None and other["mnemonic"] != mnemonic:
-            raise ApiError(409, "client_entity_id уже занят другой системой", other["mnemonic"])
+            raise ApiError(409, text("admin.client_id_taken"), other["mnemonic"])
         before = rt.store.get_system(mnemonic)
         saved = rt.store.upsert_system(system)
         if before is not None and before.get("callback_url") and saved.get("callback_url") \
@@ -213,7 +214,7 @@ def create_admin_app(rt: Runtime) -> Flask:
     @app.delete("/_admin/systems/<mnemonic>")
     def systems_delete(mnemonic: str):
         if not rt.store.delete_system(mnemonic):
-            raise ApiError(404, f"система {mnemonic} не найдена")
+            raise ApiError(404, text("admin.system_missing", mnemonic=mnemonic))
         rt.service.forget_systems()
         return jsonify({"status": "deleted", "mnemonic": mnemonic})
 
@@ -250,7 +251,7 @@ def create_admin_app(rt: Runtime) -> Flask:
             registered = rt.store.registered_by_emdr_id(key)
             row = rt.store.get_document_by_id(int(registered["id"])) if registered else None
         if row is None:
-            raise ApiError(404, f"документ {key} не найден")
+            raise ApiError(404, text("admin.document_missing", key=key))
         return row
 
     @app.get("/_admin/documents/<local_uid>")
@@ -270,7 +271,7 @@ def create_admin_app(rt: Runtime) -> Flask:
         row = _document(local_uid)
         local_uid = row["local_uid"]
         if row.get("content") is None:
-            raise ApiError(404, f"у документа {local_uid} нет полученного файла", row.get("status"))
+            raise ApiError(404, text("admin.no_content", local_uid=local_uid), row.get("status"))
         return Response(row["content"], mimetype="application/xml",
                         headers={"Content-Disposition": f'attachment; filename="{local_uid}.xml"'})
 
@@ -302,7 +303,7 @@ def create_admin_app(rt: Runtime) -> Flask:
     def callbacks_get(delivery_id: int):
         row = rt.store.get_delivery(delivery_id)
         if row is None:
-            raise ApiError(404, f"доставка {delivery_id} не найдена")
+            raise ApiError(404, text("admin.delivery_missing", id=delivery_id))
         return jsonify(serialize.delivery(row))
 
     @app.post("/_admin/callbacks/flush")
@@ -315,7 +316,7 @@ def create_admin_app(rt: Runtime) -> Flask:
     def callbacks_redeliver(delivery_id: int):
         row = redeliver(rt.store, rt.sender, delivery_id)
         if row is None:
-            raise ApiError(404, f"доставка {delivery_id} не найдена")
+            raise ApiError(404, text("admin.delivery_missing", id=delivery_id))
         return jsonify(serialize.delivery(row))
 
     # ---- scenarios -----------------------------------------------------------------------------

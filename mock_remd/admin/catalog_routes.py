@@ -8,6 +8,7 @@ from flask import Flask, jsonify, request
 
 from mock_remd.admin.errors import ApiError
 from mock_remd.catalog.kinds import Kind
+from mock_remd.catalog.user_messages import text
 from mock_remd.runtime import Runtime
 from mock_remd.validation.material import missing_material, pack_editions
 from mock_remd.validation.pack_index import installed_packs
@@ -44,8 +45,7 @@ def register_catalog_routes(app: Flask, rt: Runtime) -> None:
     def kinds_get(code: str):
         kind = rt.kinds.get(code)
         if kind is None:
-            raise ApiError(404, f"вида документа [{code}] нет в справочнике 1.2.643.5.1.13.13.11.1520 "
-                                f"v{rt.kinds.version}", {"code": code})
+            raise ApiError(404, text("admin.kind_missing", code=code, version=rt.kinds.version), {"code": code})
         item = kind_item(kind, pack_editions(settings()))
         item["version"] = rt.kinds.version
         return jsonify(item)

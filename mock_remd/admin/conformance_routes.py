@@ -9,6 +9,7 @@ from typing import Any
 from flask import Flask, Response, jsonify, request
 
 from mock_remd.admin.errors import ApiError
+from mock_remd.catalog.user_messages import text
 from mock_remd.conformance.engine import ConformanceError
 from mock_remd.conformance.report import junit_xml
 from mock_remd.runtime import Runtime
@@ -38,7 +39,7 @@ def register_conformance_routes(app: Flask, rt: Runtime) -> None:
     def conformance_start():
         body = request.get_json(silent=True)
         if body is None:
-            raise ApiError(400, 'ожидается тело JSON {"system": "...", "plan": "mis-basic"}')
+            raise ApiError(400, text("admin.conformance_body"))
         run = engine.view(engine.start(body))
         resp = jsonify(run)
         resp.status_code = 201
@@ -49,11 +50,13 @@ def register_conformance_routes(app: Flask, rt: Runtime) -> None:
     def conformance_list():
         state = request.args.get("state", "")
         if state and state not in RUN_STATES:
-            raise ApiError(400, f"state: ожидается {', '.join(RUN_STATES)}", state)
+            raise ApiError(400, text("query.one_of", name="state", value=state, allowed=", ".join(RUN_STATES)),
+                           {"parameter": "state"})
+        raw = request.args.get("limit", "100")
         try:
-            limit = min(max(int(request.args.get("limit", 100)), 1), 1000)
+            limit = min(max(int(raw), 1), 1000)
         except ValueError as exc:
-            raise ApiError(400, "limit должен быть целым числом", request.args.get("limit")) from exc
+            raise ApiError(400, text("query.not_int", name="limit", value=raw), {"parameter": "limit"}) from exc
         rows, total = engine.runs.list(system=request.args.get("system", ""), state=state, limit=limit)
         return jsonify({"items": [engine.view(r) for r in rows], "total": total})
 

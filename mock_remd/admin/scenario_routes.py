@@ -9,6 +9,7 @@ from typing import Any
 from flask import Flask, jsonify, request
 
 from mock_remd.admin.errors import ApiError
+from mock_remd.catalog.user_messages import text
 from mock_remd.runtime import Runtime
 from mock_remd.scenarios.engine import ScenarioError
 from mock_remd.yamlsafe import DEFAULT_LIMITS
@@ -39,7 +40,7 @@ def register_scenario_routes(app: Flask, rt: Runtime) -> None:
     def scenarios_upload():
         limit = DEFAULT_LIMITS.max_bytes
         if (request.content_length or 0) > limit:  # refused before the body is read
-            raise ApiError(413, f"сценарий больше предела YAML в {limit} байт", {"content_length": request.content_length})
+            raise ApiError(413, text("admin.scenario_too_large", limit=limit), {"content_length": request.content_length})
         return jsonify(rt.scenarios.upload(request.get_data(as_text=True), request.content_type or "")), 201
 
     @app.get("/_admin/scenarios/active")
@@ -51,7 +52,7 @@ def register_scenario_routes(app: Flask, rt: Runtime) -> None:
     def scenarios_activate():
         body = request.get_json(silent=True)
         if not isinstance(body, dict) or not isinstance(body.get("names"), list):
-            raise ApiError(400, 'ожидается JSON {"names": [...]} (и, по желанию, "system")')
+            raise ApiError(400, text("admin.activate_body"))
         return jsonify(rt.scenarios.activate(body["names"], system=body.get("system") or request.args.get("system", "")))
 
     @app.delete("/_admin/scenarios/active")

@@ -7,6 +7,7 @@ from typing import Any
 
 from mock_remd.admin.errors import ApiError
 from mock_remd.catalog.incidents import record_incident
+from mock_remd.catalog.user_messages import text
 from mock_remd.core.dates import add_years, parse_datetime, registry_date, registry_datetime
 from mock_remd.domain.model import snils_digits
 from mock_remd.runtime import Runtime
@@ -23,30 +24,29 @@ def seed_documents(rt: Runtime, items: Any) -> list[dict[str, Any]]:
     if isinstance(items, dict):
         items = [items]
     if not isinstance(items, list) or not items:
-        raise ApiError(400, "ожидается непустой JSON-список документов")
+        raise ApiError(400, text("seed.list"))
     rows = []
     for i, item in enumerate(items):
         if not isinstance(item, dict):
-            raise ApiError(400, f"элемент [{i}]: ожидается объект")
+            raise ApiError(400, text("seed.not_object", i=i))
         missing = [k for k in REQUIRED if not item.get(k)]
         if missing:
-            raise ApiError(400, f"элемент [{i}]: не указаны поля {', '.join(missing)}")
+            raise ApiError(400, text("seed.missing", i=i, fields=", ".join(missing)))
         unknown = set(item) - set(REQUIRED) - set(OPTIONAL)
         if unknown:
-            raise ApiError(400, f"элемент [{i}]: неизвестные поля {', '.join(sorted(unknown))}")
+            raise ApiError(400, text("seed.unknown", i=i, fields=", ".join(sorted(unknown))))
         reg = parse_datetime(str(item["registration_date_time"]))
         if reg is None:
-            raise ApiError(400, f"элемент [{i}]: registration_date_time не в формате xs:dateTime",
-                           item["registration_date_time"])
+            raise ApiError(400, text("seed.not_datetime", i=i), item["registration_date_time"])
         if reg.tzinfo is None:
-            raise ApiError(400, f"элемент [{i}]: registration_date_time без часового пояса", item["registration_date_time"])
+            raise ApiError(400, text("seed.no_zone", i=i), item["registration_date_time"])
         if rt.store.find_active_by_local_uid(str(item["local_uid"])):
-            raise ApiError(409, f"элемент [{i}]: документ {item['local_uid']} уже есть в реестре")
+            raise ApiError(409, text("seed.exists", i=i, local_uid=item["local_uid"]))
         for field, limit in (("local_uid", 128), ("emdr_id", 64), ("kind", 16), ("organization", 128), ("system", 128)):
             if len(str(item.get(field) or "")) > limit:
-                raise ApiError(400, f"элемент [{i}]: {field} длиннее {limit} символов", str(item[field])[:limit] + "…")
+                raise ApiError(400, text("seed.too_long", i=i, field=field, limit=limit), str(item[field])[:limit] + "…")
         if item.get("emdr_id") and rt.store.registered_by_emdr_id(str(item["emdr_id"])):
-            raise ApiError(409, f"элемент [{i}]: emdr_id {item['emdr_id']} уже есть в реестре")
+            raise ApiError(409, text("seed.emdr_exists", i=i, emdr_id=item["emdr_id"]))
         created = parse_datetime(str(item.get("creation_date_time") or "")) or reg
         row = {
             "local_uid": str(item["local_uid"]),
@@ -71,7 +71,7 @@ def seed_documents(rt: Runtime, items: Any) -> list[dict[str, Any]]:
         # a document registered meanwhile by another request: name the candidates
         incident = record_incident("seeding documents")
         uids = ", ".join(r["local_uid"] for r in rows[:5]) + (" …" if len(rows) > 5 else "")
-        raise ApiError(409, f"документы не добавлены: один из local_uid/emdr_id ({uids}) уже есть в реестре",
+        raise ApiError(409, text("seed.conflict", uids=uids),
                        {"incident": incident.id}) from None
 
 
@@ -85,5 +85,5 @@ def _no_repeats(rows: list[dict[str, Any]]) -> None:
                 continue
             key = str(value).lower() if field == "local_uid" else str(value)
             if key in seen:
-                raise ApiError(409, f"элементы [{seen[key]}] и [{i}]: один и тот же {field} {value}")
+                raise ApiError(409, text("seed.repeat", first=seen[key], second=i, field=field, value=value))
             seen[key] = i

@@ -8,6 +8,8 @@ Every message is one sentence in one language: Russian by default, English on re
 from __future__ import annotations
 
 import socket
+from dataclasses import dataclass
+from typing import Any
 from urllib.parse import urlsplit
 
 LANGS = ("ru", "en")
@@ -160,9 +162,139 @@ MESSAGES: dict[str, tuple[str, str]] = {
                            "X.509 certificate are needed"),
     # ---- scenarios ----------------------------------------------------------------------------------
     "scenarios.rules": ("правил: {n:>2}", "{n:>2} rule(s)"),
+    # ---- admin API (answers follow Accept-Language) -------------------------------------------------
+    "admin.nul": ("{where}: недопустимый символ NUL (\\u0000) в значении",
+                  "{where}: the NUL character (\\u0000) is not allowed in a value"),
+    "admin.where.param": ("параметр", "parameter"),
+    "admin.where.param_of": ("параметр {name}", "parameter {name}"),
+    "admin.where.json": ("тело JSON", "JSON body"),
+    "admin.where.field": ("поле {name}", "field {name}"),
+    "admin.internal": ("внутренняя ошибка", "internal error"),
+    "admin.json_body": ("ожидается тело JSON (Content-Type: application/json)",
+                        "a JSON body is expected (Content-Type: application/json)"),
+    "admin.unstorable": ("значение в запросе не может быть сохранено или найдено (слишком длинное или вне "
+                         "допустимого диапазона)",
+                         "a value in the request cannot be stored or looked up (too long or out of range)"),
+    "admin.token": ("нужен токен администратора", "the admin token is required"),
+    "admin.system_missing": ("система {mnemonic} не найдена", "system {mnemonic} not found"),
+    "admin.system_invalid": ("неверное описание системы", "invalid system description"),
+    "admin.client_id_taken": ("client_entity_id уже занят другой системой",
+                              "client_entity_id is already used by another system"),
+    "admin.document_missing": ("документ {key} не найден", "document {key} not found"),
+    "admin.no_content": ("у документа {local_uid} нет полученного файла",
+                         "document {local_uid} has no received file"),
+    "admin.delivery_missing": ("доставка {id} не найдена", "delivery {id} not found"),
+    "admin.kind_missing": ("вида документа [{code}] нет в справочнике 1.2.643.5.1.13.13.11.1520 v{version}",
+                           "document kind [{code}] is not in dictionary 1.2.643.5.1.13.13.11.1520 v{version}"),
+    "admin.scenario_too_large": ("сценарий больше предела YAML в {limit} байт",
+                                 "the scenario is over the YAML size limit of {limit} bytes"),
+    "admin.activate_body": ('ожидается JSON {{"names": [...]}} (и, по желанию, "system")',
+                            'expected JSON {{"names": [...]}} (and, optionally, "system")'),
+    "admin.conformance_body": ('ожидается тело JSON {{"system": "...", "plan": "mis-basic"}}',
+                               'expected a JSON body {{"system": "...", "plan": "mis-basic"}}'),
+    "http.400": ("запрос не разобран", "the request cannot be read"),
+    "http.404": ("по адресу {path} ничего нет", "nothing at {path}"),
+    "http.405": ("метод {method} не поддерживается для {path}", "method {method} is not supported for {path}"),
+    "http.413": ("тело запроса больше предела в {limit} МиБ", "the request body is over the limit of {limit} MiB"),
+    "http.415": ("тип содержимого {ctype} не поддерживается", "the content type {ctype} is not supported"),
+    "http.other": ("ответ HTTP {code}", "HTTP {code}"),
+    # seeding documents (POST /_admin/documents)
+    "seed.list": ("ожидается непустой JSON-список документов", "a non-empty JSON list of documents is expected"),
+    "seed.not_object": ("элемент [{i}]: ожидается объект", "item [{i}]: an object is expected"),
+    "seed.missing": ("элемент [{i}]: не указаны поля {fields}", "item [{i}]: missing fields {fields}"),
+    "seed.unknown": ("элемент [{i}]: неизвестные поля {fields}", "item [{i}]: unknown fields {fields}"),
+    "seed.not_datetime": ("элемент [{i}]: registration_date_time не в формате xs:dateTime",
+                          "item [{i}]: registration_date_time is not an xs:dateTime"),
+    "seed.no_zone": ("элемент [{i}]: registration_date_time без часового пояса",
+                     "item [{i}]: registration_date_time has no time zone"),
+    "seed.exists": ("элемент [{i}]: документ {local_uid} уже есть в реестре",
+                    "item [{i}]: document {local_uid} is already in the registry"),
+    "seed.too_long": ("элемент [{i}]: {field} длиннее {limit} символов",
+                      "item [{i}]: {field} is longer than {limit} characters"),
+    "seed.emdr_exists": ("элемент [{i}]: emdr_id {emdr_id} уже есть в реестре",
+                         "item [{i}]: emdr_id {emdr_id} is already in the registry"),
+    "seed.conflict": ("документы не добавлены: один из local_uid/emdr_id ({uids}) уже есть в реестре",
+                      "no documents added: one of the local_uid/emdr_id ({uids}) is already in the registry"),
+    "seed.repeat": ("элементы [{first}] и [{second}]: один и тот же {field} {value}",
+                    "items [{first}] and [{second}]: the same {field} {value}"),
+    # systems (admin API and the config file)
+    "system.not_object": ("система должна быть объектом JSON/YAML", "a system must be a JSON/YAML object"),
+    "system.mnemonic_mismatch": ("mnemonic в теле [{body}] не совпадает с адресом [{path}]",
+                                 "mnemonic in the body [{body}] differs from the address [{path}]"),
+    "system.unknown_fields": ("неизвестные поля: {fields}", "unknown fields: {fields}"),
+    "system.required": ("поле {field} обязательно", "the field {field} is required"),
+    "system.organizations": ("organizations: ожидается список OID", "organizations: a list of OIDs is expected"),
+    "system.bool": ("{field}: ожидается true или false, получено {value}", "{field}: expected true or false, got {value}"),
+    "system.soap_version": ('callback_soap_version: ожидается "1.1" или "1.2", получено {value}',
+                            'callback_soap_version: expected "1.1" or "1.2", got {value}'),
+    "system.in_config": ("systems[{name}]: {problem}", "systems[{name}]: {problem}"),
+    "system.url": ("{field}: {problem}, получено {value}", "{field}: {problem}, got {value}"),
+    "url.spaces": ("адрес содержит пробелы или управляющие символы", "the address holds spaces or control characters"),
+    "url.unparsable": ("адрес не разбирается как URL", "the address is not a URL"),
+    "url.scheme": ("ожидается адрес http:// или https://", "an http:// or https:// address is expected"),
+    "url.credentials": ("адрес не должен содержать имя пользователя или пароль",
+                        "the address must not hold a user name or password"),
+    "url.no_host": ("в адресе нет имени хоста", "the address has no host name"),
+    "url.port": ("порт адреса должен быть числом от 1 до 65535", "the port of the address must be from 1 to 65535"),
+    # scenarios (admin API and dashboard)
+    "scenario.missing": ("сценарий {name} не найден", "scenario {name} not found"),
+    "scenario.empty": ("пустое тело: ожидается сценарий YAML или JSON", "empty body: a YAML or JSON scenario is expected"),
+    "scenario.invalid": ("сценарий содержит ошибки", "the scenario has errors"),
+    "scenario.names": ("names: ожидается список имён сценариев", "names: a list of scenario names is expected"),
+    "scenario.unknown": ("нет таких сценариев", "no such scenarios"),
+    "scenario.twice": ("сценарий назван дважды", "a scenario is named twice"),
+    # conformance runs
+    "conformance.system": ("system: укажите мнемонику системы, которую проверяет прогон",
+                           "system: give the mnemonic of the system the run tests"),
+    "conformance.register_system": ("PUT /_admin/systems/{{mnemonic}} регистрирует систему",
+                                    "PUT /_admin/systems/{{mnemonic}} registers it"),
+    "conformance.seconds": ("{name}: ожидается число секунд от 0 до {high}, получено {value}",
+                            "{name}: expected a number of seconds from 0 to {high}, got {value}"),
+    "conformance.timeout_positive": ("step_timeout_s: ожидается число секунд больше 0",
+                                     "step_timeout_s: expected a number of seconds above 0"),
+    "conformance.busy": ("у системы {system} уже идёт прогон {run}", "system {system} already has run {run} going"),
+    "conformance.plan_yaml": ("plan_yaml: ожидается текст плана (YAML)", "plan_yaml: the plan's text (YAML) is expected"),
+    "conformance.plan_invalid": ("план не прошёл проверку", "the plan did not pass the check"),
+    "conformance.plan_missing": ("план {name} не найден", "plan {name} not found"),
+    "conformance.run_missing": ("прогон {run} не найден", "run {run} not found"),
+    "conformance.run_over": ("прогон {run} уже завершён", "run {run} is already over"),
     # ---- details hint -------------------------------------------------------------------------------
     "hint.verbose": ("подробности: --verbose", "details: --verbose"),
 }
+
+
+@dataclass(frozen=True)
+class Text:
+    """A catalogue message not yet put into a language: made where the refusal happens, rendered where
+    the user's language is known (an admin answer, a dashboard page). ``str()`` gives Russian."""
+
+    key: str
+    values: tuple[tuple[str, object], ...] = ()
+
+    def render(self, lang: str) -> str:
+        """The message in ``lang``; values that are :class:`Text` themselves are rendered too."""
+        return say(lang, self.key, **{k: render(lang, v) for k, v in self.values})
+
+    def __str__(self) -> str:
+        return self.render(DEFAULT_LANG)
+
+
+def text(key: str, /, **values: object) -> Text:
+    """The message ``key`` with ``values``, to be rendered later (:meth:`Text.render`)."""
+    if key not in MESSAGES:
+        raise KeyError(key)
+    return Text(key, tuple(values.items()))
+
+
+def render(lang: str, value: Any) -> Any:
+    """``value`` with every :class:`Text` in it (also inside dicts and lists) rendered in ``lang``."""
+    if isinstance(value, Text):
+        return value.render(lang)
+    if isinstance(value, dict):
+        return {k: render(lang, v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [render(lang, v) for v in value]
+    return value
 
 
 def pick_lang(value: str | None) -> str:

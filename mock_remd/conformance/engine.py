@@ -21,6 +21,8 @@ import uuid
 from dataclasses import dataclass
 from typing import Any
 
+from mock_remd.catalog import user_messages as um
+from mock_remd.catalog.user_messages import Text
 from mock_remd.conformance.judge import (
     Evidence,
     document_sentence,
@@ -46,8 +48,8 @@ MAX_SECONDS = 24 * 3600
 class ConformanceError(Exception):
     """A refused admin call: ``status``, ``error`` (one sentence) and ``detail``."""
 
-    def __init__(self, status: int, error: str, detail: Any = None) -> None:
-        super().__init__(error)
+    def __init__(self, status: int, error: Text, detail: Any = None) -> None:
+        super().__init__(str(error))
         self.status, self.error, self.detail = status, error, detail
 
 
@@ -78,12 +80,12 @@ class ConformanceEngine:
     def start(self, body: dict[str, Any]) -> RunRow:
         """Start a run from the admin body ``{system, plan | plan_yaml, step_timeout_s, retry_after_s}``."""
         if not isinstance(body, dict):
-            raise ConformanceError(400, 'ожидается JSON {"system": "...", "plan": "mis-basic"}')
+            raise ConformanceError(400, um.text("admin.conformance_body"))
         system = body.get("system")
         if not isinstance(system, str) or not system:
-            raise ConformanceError(400, "system: укажите мнемонику системы, которую проверяет прогон")
+            raise ConformanceError(400, um.text("conformance.system"))
         if self.store.get_system(system) is None:
-            raise ConformanceError(404, f"система {system} не найдена", "PUT /_admin/systems/{mnemonic} registers it")
+            raise ConformanceError(404, um.text("admin.system_missing", mnemonic=system), um.text("conformance.register_system"))
         plan = self._plan(body)
         params = dict(DEFAULT_PARAMS)
         for name in DEFAULT_PARAMS:
@@ -91,10 +93,10 @@ class ConformanceEngine:
                 continue
             value = body[name]
             if isinstance(value, bool) or not isinstance(value, (int, float)) or not 0 <= value <= MAX_SECONDS:
-                raise ConformanceError(400, f"{name}: ожидается число секунд от 0 до {MAX_SECONDS}, получено {value!r}")
+                raise ConformanceError(400, um.text("conformance.seconds", name=name, high=MAX_SECONDS, value=repr(value)))
             params[name] = float(value)
         if params["step_timeout_s"] <= 0:
-            raise ConformanceError(400, "step_timeout_s: ожидается число секунд больше 0")
+            raise ConformanceError(400, um.text("conformance.timeout_positive"))
         now = utcnow()
         steps = [{"id": s.id, "title": s.title, "state": "pending", "expected": expected_sentence(s, params),
                   "observed": "", "local_uid": None, "started_at": None, "finished_at": None, "sends": []}
@@ -104,29 +106,29 @@ class ConformanceEngine:
         try:
             return self.runs.create(row)
         except RunConflict as exc:
-            raise ConformanceError(409, f"у системы {system} уже идёт прогон {exc.args[0]}",
+            raise ConformanceError(409, um.text("conformance.busy", system=system, run=exc.args[0]),
                                    {"active_run": exc.args[0]}) from exc
 
     def _plan(self, body: dict[str, Any]) -> Plan:
         text = body.get("plan_yaml")
         if text is not None:
             if not isinstance(text, str):
-                raise ConformanceError(400, "plan_yaml: ожидается текст плана (YAML)")
+                raise ConformanceError(400, um.text("conformance.plan_yaml"))
             plan, issues = compile_plan(text, filename="plan_yaml")
             if plan is None:
-                raise ConformanceError(400, "план не прошёл проверку", [i.as_dict() for i in issues])
+                raise ConformanceError(400, um.text("conformance.plan_invalid"), [i.as_dict() for i in issues])
             return plan
         name = body.get("plan") or "mis-basic"
         plan = self.plans.get(name) if isinstance(name, str) else None
         if plan is None:
             known = sorted(self.plans.load()[0])
-            raise ConformanceError(404, f"план {name} не найден", {"plans": known})
+            raise ConformanceError(404, um.text("conformance.plan_missing", name=name), {"plans": known})
         return plan
 
     def get(self, run_id: str) -> RunRow:
         row = self.runs.get(run_id)
         if row is None:
-            raise ConformanceError(404, f"прогон {run_id} не найден")
+            raise ConformanceError(404, um.text("conformance.run_missing", run=run_id))
         return row
 
     def cancel(self, run_id: str) -> RunRow:
@@ -142,7 +144,7 @@ class ConformanceEngine:
 
         row = self.runs.update(run_id, change)
         if row is None or not done:
-            raise ConformanceError(409, f"прогон {run_id} уже завершён", {"state": (row or {}).get("state")})
+            raise ConformanceError(409, um.text("conformance.run_over", run=run_id), {"state": (row or {}).get("state")})
         return row
 
     # ---- the behaviour source ------------------------------------------------------------------

@@ -9,31 +9,33 @@ from __future__ import annotations
 
 from urllib.parse import urlsplit
 
+from mock_remd.catalog.user_messages import Text, text
+
 SCHEMES = ("http", "https")
 
 
-def url_problem(url: str) -> str | None:
-    """Why ``url`` cannot be an outgoing address (one Russian sentence), or None when it can.
+def url_problem(url: str) -> Text | None:
+    """Why ``url`` cannot be an outgoing address (a catalogue :class:`Text`), or None when it can.
 
     Accepted: ``http``/``https`` in any case, a host, an optional port 1–65535, no user or password,
     no control characters or spaces.
     """
     if any(ord(ch) < 0x21 or ord(ch) == 0x7F for ch in url):
-        return "адрес содержит пробелы или управляющие символы"
+        return text("url.spaces")
     try:
         parts = urlsplit(url)
     except ValueError:
-        return "адрес не разбирается как URL"
+        return text("url.unparsable")
     if parts.scheme.lower() not in SCHEMES:
-        return "ожидается адрес http:// или https://"
+        return text("url.scheme")
     if parts.username is not None or parts.password is not None:
-        return "адрес не должен содержать имя пользователя или пароль"
+        return text("url.credentials")
     if not parts.hostname:
-        return "в адресе нет имени хоста"
+        return text("url.no_host")
     try:
         port = parts.port
     except ValueError:
-        return "порт адреса должен быть числом от 1 до 65535"
+        return text("url.port")
     if port == 0:
-        return "порт адреса должен быть числом от 1 до 65535"
+        return text("url.port")
     return None

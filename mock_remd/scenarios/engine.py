@@ -22,8 +22,9 @@ from typing import Any
 
 from sqlalchemy.exc import IntegrityError
 
+from mock_remd.catalog import user_messages as um
 from mock_remd.catalog.incidents import safe_text
-from mock_remd.catalog.user_messages import yaml_text
+from mock_remd.catalog.user_messages import Text, yaml_text
 from mock_remd.domain.behaviour import Behaviour, RequestFacts
 from mock_remd.scenarios.lint import compile_text, read_scenario_file, scenario_files
 from mock_remd.scenarios.matcher import mismatches, seeded_roll
@@ -35,10 +36,11 @@ log = logging.getLogger(__name__)
 
 
 class ScenarioError(Exception):
-    """A request of the admin API the engine refuses (``status`` 4xx, ``detail`` for the client)."""
+    """A request of the admin API the engine refuses (``status`` 4xx, ``error`` a catalogue :class:`Text`
+    rendered in the client's language, ``detail`` for the client)."""
 
-    def __init__(self, status: int, error: str, detail: Any = None) -> None:
-        super().__init__(error)
+    def __init__(self, status: int, error: Text, detail: Any = None) -> None:
+        super().__init__(str(error))
         self.status = status
         self.error = error
         self.detail = detail
@@ -205,7 +207,7 @@ class ScenarioEngine:
         """One scenario with its source text."""
         entry = self._compiled().get(name)
         if entry is None:
-            raise ScenarioError(404, f"сценарий {name} не найден")
+            raise ScenarioError(404, um.text("scenario.missing", name=name))
         summary = entry[0].summary()
         summary["origin"] = entry[1]["origin"]
         summary["source"] = entry[1]["source"]
@@ -214,10 +216,10 @@ class ScenarioEngine:
     def upload(self, text: str, content_type: str = "") -> dict[str, Any]:
         """Add or replace a scenario; an invalid one is refused with every lint issue."""
         if not (text or "").strip():
-            raise ScenarioError(400, "пустое тело: ожидается сценарий YAML или JSON")
+            raise ScenarioError(400, um.text("scenario.empty"))
         scenario, issues = compile_text(text, filename="upload", content_type=content_type)
         if scenario is None:
-            raise ScenarioError(400, "сценарий содержит ошибки",
+            raise ScenarioError(400, um.text("scenario.invalid"),
                                 [{**i.as_dict(), "text": str(i)} for i in issues])
         self.store.put_scenario(scenario.name, text, origin="upload")
         out = scenario.summary()
@@ -227,7 +229,7 @@ class ScenarioEngine:
     def remove(self, name: str) -> dict[str, Any]:
         """Delete a scenario from the library and from every active set."""
         if not self.store.delete_scenario(name):
-            raise ScenarioError(404, f"сценарий {name} не найден")
+            raise ScenarioError(404, um.text("scenario.missing", name=name))
         for scope, names in self.store.get_active().items():
             if name in names:
                 self.store.set_active(scope, [n for n in names if n != name])
@@ -236,18 +238,18 @@ class ScenarioEngine:
     def activate(self, names: list[str], system: str = "") -> dict[str, Any]:
         """Make ``names`` the active set (globally, or for one system); their counters restart."""
         if not all(isinstance(n, str) for n in names):
-            raise ScenarioError(400, "names: ожидается список имён сценариев")
+            raise ScenarioError(400, um.text("scenario.names"))
         library = self._compiled()
         unknown = [n for n in names if n not in library]
         if unknown:
-            raise ScenarioError(404, "нет таких сценариев", {"unknown": unknown, "known": sorted(library)})
+            raise ScenarioError(404, um.text("scenario.unknown"), {"unknown": unknown, "known": sorted(library)})
         if len(set(names)) != len(names):
-            raise ScenarioError(400, "сценарий назван дважды", names)
+            raise ScenarioError(400, um.text("scenario.twice"), names)
         scope = (system or "").strip()
         if scope == "*":
             scope = ""
         if scope and self.store.get_system(scope) is None:
-            raise ScenarioError(404, f"система {scope} не найдена")
+            raise ScenarioError(404, um.text("admin.system_missing", mnemonic=scope))
         self.store.set_active(scope, list(names))
         return {"scope": scope or "*", "system": scope, "names": list(names)}
 

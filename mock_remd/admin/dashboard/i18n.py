@@ -148,6 +148,7 @@ _LABELS: dict[str, tuple[str, str]] = {
     "f.line": ("Строка", "Line"),
     "sig.label": ("Подпись", "Signature"),
     "sig.signer": ("Подписант", "Signer"),
+    "err.incident": ("внутренняя ошибка (инцидент {id})", "internal error (incident {id})"),
     "sig.snils": ("СНИЛС", "SNILS"),
     "sig.valid": ("Сертификат действует", "Certificate valid"),
     "sig.error": ("Ошибка", "Error"),
@@ -207,6 +208,10 @@ _LABELS: dict[str, tuple[str, str]] = {
     "val.valid": ("Документ прошёл проверку", "The document is valid"),
     "val.invalid": ("Документ не прошёл проверку: ошибок {n}", "The document is invalid: {n} error(s)"),
     "val.no_file": ("Выберите файл СЭМД", "Choose a document file"),
+    "val.req_too_large": ("файл запроса больше допустимого размера", "the request file is over the size limit"),
+    "val.req_unsafe": ("файл запроса отклонён: в нём DTD или внешние сущности", "the request file is refused: it holds a DTD or external entities"),
+    "val.req_not_xml": ("файл запроса не является корректным XML (строка {line})", "the request file is not well-formed XML (line {line})"),
+    "val.req_no_request": ("в файле запроса нет элемента registerDocumentRequest", "the request file holds no registerDocumentRequest element"),
     "val.bad_request": ("Запрос не прочитан: {e}", "The request could not be read: {e}"),
     "err.title": ("Ошибка", "Error"),
     "err.too_large": ("Файл больше допустимого: {limit} МиБ (MOCK_REMD_MAX_REQUEST_BYTES)",
@@ -309,3 +314,22 @@ def attempt_error(lang: str, text: str | None) -> str:
         if m:
             return english.format(**m.groupdict())
     return text
+
+
+#: the signature slot labels the signatures layer writes (the registry's words), with their English rendering
+_SIGNATURE_LABELS_EN: tuple[tuple[re.Pattern[str], str], ...] = tuple((re.compile(ru), en) for ru, en in (
+    (r"^ЭП сотрудника \(СНИЛС (?P<w>[^)]*)\)$", "Employee signature (SNILS {w})"),
+    (r"^ЭП сотрудника №(?P<w>\d+)$", "Employee signature #{w}"),
+    (r"^ЭП МО$", "Organisation signature"),
+))
+
+
+def signature_label(lang: str, label: str) -> str:
+    """A signature slot label in ``lang``: the layer stores the registry's Russian; known shapes get English."""
+    if lang != "en":
+        return label
+    for pattern, english in _SIGNATURE_LABELS_EN:
+        found = pattern.match(label)
+        if found:
+            return english.format(**found.groupdict())
+    return label

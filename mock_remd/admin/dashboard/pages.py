@@ -70,7 +70,8 @@ def register(bp: Blueprint, rt: Runtime) -> None:
     @bp.get("/documents/<local_uid>")
     def document(local_uid: str):
         attempt = request.args.get("attempt", type=int)
-        story = load_story(rt.store, local_uid, attempt)
+        story = load_story(rt.store, local_uid, attempt,
+                           lang=i18n.pick_lang(request.cookies.get(i18n.LANG_COOKIE)))
         if not story.exists:
             return render_template("dashboard/error.html", key="doc.not_found", uid=local_uid), 404
         content = story.selected.get("content") if story.selected else None
@@ -86,7 +87,8 @@ def register(bp: Blueprint, rt: Runtime) -> None:
 
     @bp.get("/documents/<local_uid>/document.xml")
     def download_document(local_uid: str):
-        story = load_story(rt.store, local_uid, request.args.get("attempt", type=int))
+        story = load_story(rt.store, local_uid, request.args.get("attempt", type=int),
+                           lang=i18n.pick_lang(request.cookies.get(i18n.LANG_COOKIE)))
         content = story.selected.get("content") if story.selected else None
         if content is None:
             abort(404)
@@ -95,7 +97,8 @@ def register(bp: Blueprint, rt: Runtime) -> None:
 
     @bp.get("/documents/<local_uid>/request.xml")
     def download_request(local_uid: str):
-        story = load_story(rt.store, local_uid, request.args.get("attempt", type=int))
+        story = load_story(rt.store, local_uid, request.args.get("attempt", type=int),
+                           lang=i18n.pick_lang(request.cookies.get(i18n.LANG_COOKIE)))
         body = request_envelope(story.selected) if story.selected else None
         if body is None:
             abort(404)

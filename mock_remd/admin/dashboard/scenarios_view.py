@@ -6,6 +6,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from mock_remd.admin.errors import ApiError
+from mock_remd.catalog.user_messages import Text, render
 
 
 @dataclass
@@ -48,8 +49,8 @@ def describe(engine: Any) -> ScenarioView:
     return ScenarioView(_library(d), {})
 
 
-def error_text(exc: Exception) -> tuple[str, list[str]]:
-    """A headline and the lint messages of a failed engine call."""
+def error_text(exc: Exception, lang: str) -> tuple[str, list[str]]:
+    """A headline and the lint messages of a failed engine call, catalogue messages in ``lang``."""
     if isinstance(exc, ApiError):
         detail = exc.detail
     else:
@@ -60,15 +61,15 @@ def error_text(exc: Exception) -> tuple[str, list[str]]:
         items = [_one(detail)]
     else:
         items = []
-    headline = getattr(exc, "error", "") or str(exc)
-    return headline, items
+    headline = render(lang, getattr(exc, "error", "")) or str(exc)
+    return headline, [render(lang, item) for item in items]
 
 
-def _one(x: Any) -> str:
+def _one(x: Any) -> Any:
     if isinstance(x, dict):
         if x.get("text"):
             return str(x["text"])
         where = x.get("path") or x.get("where") or x.get("line") or ""
         msg = x.get("message") or x.get("error") or str(x)
         return f"{where}: {msg}" if where else str(msg)
-    return str(x)
+    return x if isinstance(x, Text) else str(x)

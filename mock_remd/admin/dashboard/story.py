@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
+from mock_remd.admin.dashboard import i18n
 from mock_remd.admin.serialize import life
 from mock_remd.catalog.incidents import record_incident
 from mock_remd.domain.model import (
@@ -38,8 +39,8 @@ class Story:
     def exists(self) -> bool:
         return bool(self.attempts or self.requests)
 
-def load_story(store: Store, local_uid: str, attempt_id: int | None = None) -> Story:
-    """Collect the story of ``local_uid``; ``attempt_id`` selects a version (default: the newest)."""
+def load_story(store: Store, local_uid: str, attempt_id: int | None = None, lang: str = "ru") -> Story:
+    """Collect the story of ``local_uid``; ``attempt_id`` selects a version (default: the newest); labels in ``lang``."""
     story = Story(local_uid=local_uid)
     story.attempts = store.document_history(local_uid)
     story.requests, _ = store.list_requests(local_uid=local_uid, limit=200)
@@ -53,23 +54,25 @@ def load_story(store: Store, local_uid: str, attempt_id: int | None = None) -> S
         deliveries = [d for d in deliveries if d.get("document_id") in (None, story.selected["id"])]
     story.deliveries = deliveries
     if story.selected is not None:
-        story.signatures = signatures_of(story.selected)
+        story.signatures = signatures_of(story.selected, lang)
         story.life = life(store, story.selected)
     return story
 
 
-def signatures_of(doc: dict[str, Any]) -> list[dict[str, Any]]:
+def signatures_of(doc: dict[str, Any], lang: str = "ru") -> list[dict[str, Any]]:
     """Signer facts: from the signatures layer when it ran, else read from the request's CMS data."""
     for layer in doc.get("layers") or []:
         if layer.get("name") == "signatures" and layer.get("ran"):
             found = (layer.get("details") or {}).get("signatures")
             if found:
-                return list(found)
-    return inspect_request_signatures(doc.get("request") or {})
+                return [{**s, "label": i18n.signature_label(lang, s.get("label") or "")} for s in found]
+    found = inspect_request_signatures(doc.get("request") or {}, lang)
+    return [{**s, "label": i18n.signature_label(lang, s.get("label") or "")} for s in found]
 
 
-def inspect_request_signatures(request: dict[str, Any]) -> list[dict[str, Any]]:
-    """Decode each detached CMS of a stored request and read its certificate (no checks)."""
+def inspect_request_signatures(request: dict[str, Any], lang: str = "ru") -> list[dict[str, Any]]:
+    """Decode each detached CMS of a stored request and read its certificate (no checks); labels in ``lang``."""
+    t = i18n.translator(lang)
     from mock_remd.gost import certs
     from mock_remd.validation.signatures.cms import SignatureProblem, inspect_signature
 
@@ -93,7 +96,7 @@ def inspect_request_signatures(request: dict[str, Any]) -> list[dict[str, Any]]:
             continue
         except Exception:  # a bug of ours must not break the page: the log has it under the incident id
             incident = record_incident("dashboard signature summary")
-            out.append({"label": label, "error": f"внутренняя ошибка (инцидент {incident.id})"})
+            out.append({"label": label, "error": t("err.incident", id=incident.id)})
             continue
         facts = certs.cert_facts(sig.certificate)
         out.append({

@@ -9,6 +9,7 @@ from typing import Any
 from flask import Blueprint, render_template, request
 from lxml import etree
 
+from mock_remd.admin.dashboard import i18n
 from mock_remd.admin.dashboard.cda_view import notes_by_line, xml_lines
 from mock_remd.admin.dashboard.scenarios_view import describe
 from mock_remd.catalog.incidents import record_incident
@@ -35,21 +36,26 @@ def full_validator(rt: Runtime) -> Validator:
 
 
 class UnreadableRequest(ValueError):
-    """The uploaded request cannot be used; the message is one sentence of ours."""
+    """The uploaded request cannot be used: ``key`` and ``values`` of a dashboard message (i18n.py)."""
+
+    def __init__(self, key: str, **values: object) -> None:
+        super().__init__(key)
+        self.key, self.values = key, values
 
 
 def read_request(data: bytes) -> RegisterRequest:
     """A ``registerDocumentRequest`` from an envelope or a bare request (:class:`UnreadableRequest` otherwise)."""
     try:
         root = parse_bytes(data)
-    except (UnsafeXmlError, XmlTooLargeError) as exc:
-        raise UnreadableRequest(str(exc)) from None
+    except XmlTooLargeError:
+        raise UnreadableRequest("val.req_too_large") from None
+    except UnsafeXmlError:
+        raise UnreadableRequest("val.req_unsafe") from None
     except etree.XMLSyntaxError as exc:
-        where = f" (строка {exc.lineno})" if getattr(exc, "lineno", None) else ""
-        raise UnreadableRequest(f"файл запроса не является корректным XML{where}") from None
+        raise UnreadableRequest("val.req_not_xml", line=getattr(exc, "lineno", None) or "?") from None
     op = find_register_request(root)
     if op is None:
-        raise UnreadableRequest("в файле запроса нет элемента registerDocumentRequest")
+        raise UnreadableRequest("val.req_no_request")
     return parse_register(op)
 
 
@@ -97,12 +103,14 @@ def register(bp: Blueprint, rt: Runtime) -> None:
         try:
             report = validate_upload(rt, content, req_bytes or None, (request.form.get("kind") or "").strip())
         except UnreadableRequest as exc:
-            return render_template("dashboard/validate.html", report=None, error="val.bad_request", exc=str(exc),
-                                   lines=[]), 400
+            t = i18n.translator(i18n.pick_lang(request.cookies.get(i18n.LANG_COOKIE)))
+            return render_template("dashboard/validate.html", report=None, error="val.bad_request",
+                                   exc=t(exc.key, **exc.values), lines=[]), 400
         except Exception:  # a bug of ours: the page names the incident, the log has the traceback
             incident = record_incident("dashboard validate")
+            t = i18n.translator(i18n.pick_lang(request.cookies.get(i18n.LANG_COOKIE)))
             return render_template("dashboard/validate.html", report=None, error="val.bad_request",
-                                   exc=f"внутренняя ошибка (инцидент {incident.id})", lines=[]), 500
+                                   exc=t("err.incident", id=incident.id), lines=[]), 500
         layers = [lr.as_dict() for lr in report.layers]
         return render_template("dashboard/validate.html", report=report, layers=layers, error="",
                                filename=upload.filename if upload else "",

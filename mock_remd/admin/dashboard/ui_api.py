@@ -16,6 +16,7 @@ from mock_remd.admin.dashboard.timeline import TimelineFilter, timeline_page
 from mock_remd.admin.dashboard.tools import render_scenarios, render_systems
 from mock_remd.admin.errors import ApiError
 from mock_remd.catalog.user_messages import network_failure as say_network_failure
+from mock_remd.catalog.user_messages import text
 from mock_remd.core.deliveries import redeliver
 from mock_remd.delivery.callback_xml import ACTION, content_type, result_envelope
 from mock_remd.runtime import Runtime
@@ -73,7 +74,8 @@ def register(app: Flask, rt: Runtime) -> None:
 
     @app.get("/_admin/ui/documents/<local_uid>/live")
     def ui_document_live(local_uid: str):
-        story = load_story(rt.store, local_uid, request.args.get("attempt", type=int))
+        story = load_story(rt.store, local_uid, request.args.get("attempt", type=int),
+                           lang=i18n.pick_lang(request.cookies.get(i18n.LANG_COOKIE)))
         doc = story.selected or {}
         return jsonify({
             "status": doc.get("status"),
@@ -85,14 +87,14 @@ def register(app: Flask, rt: Runtime) -> None:
     def ui_redeliver(delivery_id: int):
         row = redeliver(rt.store, rt.sender, delivery_id)
         if row is None:
-            raise ApiError(404, f"доставка {delivery_id} не найдена")
+            raise ApiError(404, text("admin.delivery_missing", id=delivery_id))
         return redirect(safe_next(request.form.get("next"), f"/documents/{row['local_uid']}") + "#callbacks", 303)
 
     @app.post("/_admin/ui/systems/<mnemonic>/test-callback")
     def ui_test_callback(mnemonic: str):
         system = rt.store.get_system(mnemonic)
         if system is None:
-            raise ApiError(404, f"система {mnemonic} не найдена")
+            raise ApiError(404, text("admin.system_missing", mnemonic=mnemonic))
         lang = i18n.pick_lang(request.cookies.get(i18n.LANG_COOKIE))
         return render_systems(rt, tested=mnemonic, result=send_test_callback(system, lang))
 
@@ -111,7 +113,8 @@ def register(app: Flask, rt: Runtime) -> None:
             else:
                 rt.scenarios.deactivate(system=system)
         except ScenarioError as exc:
-            return render_scenarios(rt, lint=error_text(exc), status=400)
+            return render_scenarios(rt, lint=error_text(exc, i18n.pick_lang(request.cookies.get(i18n.LANG_COOKIE))),
+                                    status=400)
         return redirect("/scenarios?" + urlencode({"msg": "scn.done"}), 303)
 
     @app.post("/_admin/ui/scenarios/deactivate")
@@ -127,6 +130,7 @@ def register(app: Flask, rt: Runtime) -> None:
         try:
             result = rt.scenarios.upload(source, "application/yaml")
         except ScenarioError as exc:
-            return render_scenarios(rt, lint=error_text(exc), source=source, status=400)
+            lang = i18n.pick_lang(request.cookies.get(i18n.LANG_COOKIE))
+            return render_scenarios(rt, lint=error_text(exc, lang), source=source, status=400)
         name = result.get("name", "") if isinstance(result, dict) else ""
         return redirect("/scenarios?" + urlencode({"msg": "scn.uploaded", "name": name}), 303)
