@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 from pathlib import Path
 
@@ -63,12 +64,20 @@ def sink():
     s.stop()
 
 
-@pytest.fixture
-def make_server(sink):
-    """Factory: a ThreadedServer whose demo system calls back to ``sink``; stopped after the test."""
+def start_server(systems: list[dict], **overrides):
+    """The tests' in-process server (``ThreadedServer`` on a free port, in-memory SQLite, validation and
+    signatures off, fast retries) with ``systems``; ``overrides`` are settings. Started; the caller stops it."""
     from mock_remd.config import Settings
     from mock_remd.server.threaded import ThreadedServer
 
+    values = {"db_url": "sqlite://", "port": 0, "validation": "none", "signatures": "off",
+              "callback_backoff": "0.05,0.05,0.05", "systems": systems, **overrides}
+    return ThreadedServer(Settings.load(values, environ={})).start()
+
+
+@pytest.fixture
+def make_server(sink):
+    """Factory: a server (:func:`start_server`) whose demo system calls back to ``sink``; stopped after the test."""
     started = []
 
     def factory(**overrides):
@@ -77,9 +86,7 @@ def make_server(sink):
             [{"mnemonic": "demo", "client_entity_id": DEMO_CLIENT, "callback_url": sink.url,
               "document_url": sink.document_url, "organizations": [DEMO_ORG]}],
         )
-        values = {"db_url": "sqlite://", "port": 0, "validation": "none", "signatures": "off",
-                  "callback_backoff": "0.05,0.05,0.05", "systems": systems, **overrides}
-        srv = ThreadedServer(Settings.load(values, environ={})).start()
+        srv = start_server(systems, **overrides)
         started.append(srv)
         return srv
 
@@ -88,7 +95,28 @@ def make_server(sink):
         srv.stop()
 
 
-# ---- a PKI made by OpenSSL's GOST engine (another toolchain than ours) ------------------------------
+@contextlib.contextmanager
+def unbound_app(**overrides):
+    """The whole WSGI app of a server that is never bound (no socket, no background loops), for answers
+    that need neither: ``app.admin.test_client()`` (Flask) for the admin API, ``werkzeug.test.Client(app)``
+    for the SOAP endpoint. ``overrides`` are settings."""
+    from mock_remd.config import Settings
+    from mock_remd.server.threaded import ThreadedServer
+
+    srv = ThreadedServer(Settings.load({"db_url": "sqlite://", "port": 0, **overrides}, environ={}), background=False)
+    try:
+        yield srv.app
+    finally:
+        srv.runtime.stop()
+
+
+@pytest.fixture
+def make_app():
+    """Factory: :func:`unbound_app` for one test."""
+    with contextlib.ExitStack() as stack:
+        yield lambda **overrides: stack.enter_context(unbound_app(**overrides))
+
+
 @pytest.fixture(scope="module")
 def scenario_server():
     """One in-process server driven by tests/scenario_harness.py, per test module."""
@@ -105,6 +133,7 @@ def mock(scenario_server):
     return scenario_server
 
 
+# ---- a PKI made by OpenSSL's GOST engine (another toolchain than ours) ------------------------------
 @pytest.fixture(scope="session")
 def openssl_pki(tmp_path_factory):
     """CAs, doctors and organisations issued by ``openssl req``/``ca`` (see tests/_openssl_pki.py), once per run."""

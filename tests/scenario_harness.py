@@ -15,13 +15,14 @@ from collections.abc import Callable, Iterator
 from typing import Any
 
 import requests
+from conftest import start_server
 from remd_requests import DEMO_CLIENT, DEMO_ORG, register_request
 
 from mock_remd.client.sink import CallbackSink
-from mock_remd.config import Settings
 from mock_remd.domain.model import RegisterRequest
 from mock_remd.server.threaded import ThreadedServer
 from mock_remd.soap.builders import content_type, get_item_envelope, register_envelope, search_envelope
+from mock_remd.testing.handle import Remd
 
 ALPHA_CLIENT = "00000000-0000-4000-8000-00000000a1fa"
 ALPHA_ORG = "1.2.643.5.1.13.13.12.2.50.11111"
@@ -50,88 +51,66 @@ def wait_until(check: Callable[[], Any], timeout: float = 10.0, what: str = "con
         time.sleep(0.02)  # polling the admin API of a server doing the work in other threads
 
 
-class Harness:
-    """The mock under test and its callback sink, with the admin calls the tests need."""
+class Harness(Remd):
+    """The mock under test (``mock_remd.testing.Remd``: admin client, callback inbox, reset) plus what the
+    scenario tests need beyond it: the raw HTTP answers (status codes, dropped connections, 400 details)."""
 
     def __init__(self, server: ThreadedServer, sink: CallbackSink) -> None:
+        super().__init__(server.url, sink, internal=True)
         self.server = server
         self.sink = sink
-        self.http = requests.Session()
-
-    @property
-    def url(self) -> str:
-        return self.server.url
-
-    @property
-    def soap_url(self) -> str:
-        return self.server.soap_url
+        self.http = self.admin.session
 
     # ---- admin ---------------------------------------------------------------------------------
-    def admin(self, method: str, path: str, **kw: Any) -> requests.Response:
+    def api(self, method: str, path: str, **kw: Any) -> requests.Response:
+        """One raw admin API request (``path`` below ``/_admin``), for tests that look at the status."""
         return self.http.request(method, self.url + "/_admin" + path, timeout=10, **kw)
 
-    def reset(self) -> None:
-        assert self.admin("POST", "/reset?all=true").status_code == 200
-        self.sink.clear()
-
     def upload(self, text: str, ctype: str = "application/yaml") -> requests.Response:
-        return self.admin("POST", "/scenarios", data=text.encode(), headers={"Content-Type": ctype})
+        return self.api("POST", "/scenarios", data=text.encode(), headers={"Content-Type": ctype})
 
     def activate(self, *names: str, system: str = "") -> dict[str, Any]:
-        body: dict[str, Any] = {"names": list(names)}
-        if system:
-            body["system"] = system
-        resp = self.admin("PUT", "/scenarios/active", json=body)
-        assert resp.status_code == 200, resp.text
-        return resp.json()
+        return self.admin.use_scenario(list(names), system=system or None)
 
     def use(self, text: str, system: str = "") -> str:
         """Upload a scenario and make it the active set; returns its name."""
-        resp = self.upload(text)
-        assert resp.status_code == 201, resp.text
-        name = resp.json()["name"]
+        name = self.admin.upload_scenario(text)["name"]
         self.activate(name, system=system)
         return name
 
     def journal(self, message_id: str, explain: bool = False) -> dict[str, Any]:
-        q = f"/requests?message_id={message_id}" + ("&explain=true" if explain else "")
-        items = self.admin("GET", q).json()["items"]
+        items = self.admin.call("GET", "requests", params={"message_id": message_id,
+                                                           "explain": "true" if explain else None})["items"]
         assert items, f"no journal entry for {message_id}"
         return items[0]
 
     def deliveries(self, relates_to: str = "", **params: str) -> list[dict[str, Any]]:
-        q = {"relates_to": relates_to, **params} if relates_to else params
-        return self.admin("GET", "/callbacks", params=q).json()["items"]
+        return self.admin.call("GET", "callbacks", params={"relates_to": relates_to, **params})["items"]
 
     def flush(self) -> int:
-        resp = self.admin("POST", "/callbacks/flush")
-        assert resp.status_code == 200
-        return resp.json()["released"]
-
-    def document(self, local_uid: str) -> dict[str, Any] | None:
-        resp = self.admin("GET", f"/documents/{local_uid}")
-        return resp.json() if resp.status_code == 200 else None
+        return self.admin.flush()["released"]
 
     def processed(self, local_uid: str, timeout: float = 10.0) -> dict[str, Any]:
         """Wait until the document left ``pending`` (its callbacks, if any, are queued by then)."""
         return wait_until(lambda: (d := self.document(local_uid)) and d["status"] != "pending" and d,
                           timeout, f"processing of {local_uid}")
 
-    # ---- SOAP ----------------------------------------------------------------------------------
-    def register(self, req: RegisterRequest | None = None, *, timeout: float = 15.0, version: str = "1.2",
-                 **overrides: Any) -> tuple[requests.Response, RegisterRequest]:
+    # ---- SOAP (the raw answers; Remd.register/post parse them) -------------------------------------
+    def send(self, req: RegisterRequest | None = None, *, timeout: float = 15.0, version: str = "1.2",
+             **overrides: Any) -> tuple[requests.Response, RegisterRequest]:
+        """POST a registerDocument (a valid demo request unless given); the raw answer and the request."""
         req = req or register_request(**overrides)
-        resp = self.http.post(self.soap_url, data=register_envelope(req, version=version),
-                              headers={"Content-Type": content_type(version)}, timeout=timeout)
-        return resp, req
+        return self._soap(register_envelope(req, version=version), version, timeout), req
 
     def search(self, criteria: dict[str, str] | None = None, client: str = DEMO_CLIENT) -> requests.Response:
-        return self.http.post(self.soap_url, data=search_envelope(criteria or {}, client_entity_id=client),
-                              headers={"Content-Type": content_type("1.2")}, timeout=15)
+        return self._soap(search_envelope(criteria or {}, client_entity_id=client))
 
     def get_item(self, emdr_id: str, client: str = DEMO_CLIENT) -> requests.Response:
-        return self.http.post(self.soap_url, data=get_item_envelope(emdr_id, client_entity_id=client),
-                              headers={"Content-Type": content_type("1.2")}, timeout=15)
+        return self._soap(get_item_envelope(emdr_id, client_entity_id=client))
+
+    def _soap(self, envelope: bytes, version: str = "1.2", timeout: float = 15.0) -> requests.Response:
+        return self.http.post(self.soap_url, data=envelope, headers={"Content-Type": content_type(version)},
+                              timeout=timeout)
 
 
 def request_for(system: str, **overrides: Any) -> RegisterRequest:
@@ -145,9 +124,7 @@ def request_for(system: str, **overrides: Any) -> RegisterRequest:
 def running_mock(**settings: Any) -> Iterator[Harness]:
     """A ThreadedServer (pure protocol mock: validation off) and a sink, for one test module."""
     sink = CallbackSink().start()
-    values = {"db_url": "sqlite://", "port": 0, "validation": "none", "signatures": "off",
-              "callback_backoff": "0.05,0.05,0.05", "systems": systems_for(sink), **settings}
-    server = ThreadedServer(Settings.load(values, environ={})).start()
+    server = start_server(systems_for(sink), **settings)
     try:
         yield Harness(server, sink)
     finally:

@@ -9,14 +9,13 @@ from mock_remd.config import Settings
 from mock_remd.server.threaded import ThreadedServer
 
 
-def test_builtin_demo_system_when_config_names_none():
-    with ThreadedServer(Settings.load({"db_url": "sqlite://", "port": 0}, environ={})) as srv:
-        systems = requests.get(f"{srv.url}/_admin/systems").json()
-        assert systems["total"] == 1
-        demo = systems["items"][0]
-        assert demo["mnemonic"] == "demo" and demo["client_entity_id"] == DEMO_CLIENT
-        assert demo["organizations"] == [DEMO_ORG]
-        assert demo["callback_url"] == "http://127.0.0.1:9090/emdr/callback"
+def test_builtin_demo_system_when_config_names_none(make_app):
+    systems = make_app().admin.test_client().get("/_admin/systems").json
+    assert systems["total"] == 1
+    demo = systems["items"][0]
+    assert demo["mnemonic"] == "demo" and demo["client_entity_id"] == DEMO_CLIENT
+    assert demo["organizations"] == [DEMO_ORG]
+    assert demo["callback_url"] == "http://127.0.0.1:9090/emdr/callback"
 
 
 def test_systems_crud_takes_effect_at_once(make_server, sink):
@@ -41,17 +40,17 @@ def test_systems_crud_takes_effect_at_once(make_server, sink):
     assert requests.get(f"{srv.url}/_admin/systems/across").status_code == 404
 
 
-def test_system_validation_names_the_field(make_server):
-    srv = make_server()
+def test_system_validation_names_the_field(make_app):
+    client = make_app().admin.test_client()
     for body, word in (({"callback_url": "x"}, "client_entity_id"),
                        ({"client_entity_id": "a", "callback_url": "ftp://x"}, "callback_url"),
                        ({"client_entity_id": "a", "enabled": "yes"}, "enabled"),
                        ({"client_entity_id": "a", "callback_soap_version": "2"}, "callback_soap_version"),
                        ({"client_entity_id": "a", "colour": "red"}, "colour")):
-        resp = requests.put(f"{srv.url}/_admin/systems/x", json=body)
+        resp = client.put("/_admin/systems/x", json=body)
         assert resp.status_code == 400, body
-        assert word in resp.json()["detail"]
-    taken = requests.put(f"{srv.url}/_admin/systems/x", json={"client_entity_id": DEMO_CLIENT})
+        assert word in resp.json["detail"]
+    taken = client.put("/_admin/systems/x", json={"client_entity_id": DEMO_CLIENT})
     assert taken.status_code == 409
 
 
@@ -79,15 +78,15 @@ def test_ready_is_503_until_background_runs():
         srv.stop()
 
 
-def test_openapi_document_lists_the_contract_paths(make_server):
-    srv = make_server()
-    doc = requests.get(f"{srv.url}/_admin/openapi.json").json()
+def test_openapi_document_lists_the_contract_paths(make_app):
+    resp = make_app().admin.test_client().get("/_admin/openapi.json", base_url="http://remd.test:8080")
+    doc = resp.json
     assert doc["openapi"].startswith("3.")
     for path in ("/_admin/reset", "/_admin/systems/{mnemonic}", "/_admin/requests", "/_admin/documents",
                  "/_admin/documents/{local_uid}/content", "/_admin/callbacks", "/_admin/callbacks/flush",
                  "/_admin/callbacks/{id}/redeliver", "/_admin/scenarios", "/_admin/scenarios/active"):
         assert path in doc["paths"], path
-    assert doc["servers"][0]["url"] == srv.url
+    assert doc["servers"][0]["url"] == "http://remd.test:8080"
 
 
 def test_reset_empties_journal_registry_and_deliveries(make_server, sink):

@@ -3,15 +3,15 @@
 from __future__ import annotations
 
 import pytest
-import requests
-
-from mock_remd.server.threaded import ThreadedServer
+from conftest import unbound_app
+from werkzeug.test import Client
 
 
 @pytest.fixture(scope="module")
-def server():
-    with ThreadedServer() as srv:
-        yield srv
+def app():
+    """No socket needed: the admin API through Flask's test client, the SOAP endpoint through werkzeug's."""
+    with unbound_app() as app:
+        yield app
 
 
 @pytest.mark.parametrize(("path", "param", "value"), [
@@ -20,24 +20,23 @@ def server():
     ("/_admin/callbacks", "limit", "0"),
     ("/_admin/documents", "status", "weird"),
 ])
-def test_bad_query_parameter_is_a_400_naming_it(server, path, param, value):
-    resp = requests.get(f"{server.url}{path}?{param}={value}", timeout=10)
+def test_bad_query_parameter_is_a_400_naming_it(app, path, param, value):
+    resp = app.admin.test_client().get(f"{path}?{param}={value}")
     assert resp.status_code == 400
-    body = resp.json()
+    body = resp.json
     assert body["error"].startswith(f"параметр {param}={value}: ")
     assert body["detail"] == {"parameter": param}
     assert "invalid literal" not in resp.text
 
 
-def test_parameter_error_in_english_on_accept_language(server):
-    resp = requests.get(f"{server.url}/_admin/requests?limit=abc", headers={"Accept-Language": "en-GB,en;q=0.8"},
-                        timeout=10)
-    assert resp.json()["error"] == "parameter limit=abc: expected an integer"
+def test_parameter_error_in_english_on_accept_language(app):
+    resp = app.admin.test_client().get("/_admin/requests?limit=abc", headers={"Accept-Language": "en-GB,en;q=0.8"})
+    assert resp.json["error"] == "parameter limit=abc: expected an integer"
 
 
-def test_deeply_nested_body_is_one_sentence(server):
+def test_deeply_nested_body_is_one_sentence(app):
     body = b"<a>" * 3000 + b"</a>" * 3000
-    resp = requests.post(server.soap_url, data=body, headers={"Content-Type": "application/soap+xml"}, timeout=10)
+    resp = Client(app).post("/port/emdr", data=body, headers={"Content-Type": "application/soap+xml"})
     assert resp.status_code == 400
     assert "слишком глубокая вложенность элементов (строка 1, столбец" in resp.text
     assert "XML_PARSE_HUGE" not in resp.text and "Excessive depth" not in resp.text

@@ -18,7 +18,7 @@ HOUR = "name: hour\nrules:\n  - match: {operation: registerDocument}\n    callba
 
 def test_an_hour_late_callback_is_delivered_at_once_by_flush(mock):
     mock.use(HOUR)
-    resp, req = mock.register()
+    resp, req = mock.send()
     assert sync_status(resp) == "success"
     mock.processed(req.local_uid)
     [delivery] = mock.deliveries(req.message_id)
@@ -42,7 +42,7 @@ def test_delayed_callback_survives_a_restart(tmp_path):
 
             h = Harness(first, sink)
             h.use(HOUR)
-            _, req = h.register()
+            _, req = h.send()
             h.processed(req.local_uid)
             assert h.deliveries(req.message_id)[0]["status"] == "pending"
         finally:
@@ -68,9 +68,9 @@ def test_forced_error_with_catalogue_or_given_messages(mock):
         "    callback: {errors: [{code: VALIDATION_ERROR, message: 'Ошибка валидации СЭМД: свой текст'}]}\n"
         "  - match: {document_number: '^C'}\n    callback: {status: error}\n"
     )
-    _, a = mock.register(document_number="A1")
-    _, b = mock.register(document_number="B1")
-    _, c = mock.register(document_number="C1")
+    _, a = mock.send(document_number="A1")
+    _, b = mock.send(document_number="B1")
+    _, c = mock.send(document_number="C1")
     ra = mock.sink.wait_for(a.message_id)
     assert ra.status == "error" and ra.errors == [{"code": "PERSON_NOT_FOUND", "message": "Сотрудник не найден в ФРМР"}]
     rb = mock.sink.wait_for(b.message_id)
@@ -83,8 +83,8 @@ def test_forced_error_with_catalogue_or_given_messages(mock):
 def test_forced_success_overrides_validation():
     with running_mock(validation="xml") as h:
         h.use("name: ok\nrules:\n  - match: {document_number: '^OK'}\n    callback: {status: success}\n")
-        _, normal = h.register(register_request(content=b"not xml at all"))
-        _, forced = h.register(register_request(content=b"not xml at all", document_number="OK-1"))
+        _, normal = h.send(register_request(content=b"not xml at all"))
+        _, forced = h.send(register_request(content=b"not xml at all", document_number="OK-1"))
         assert h.sink.wait_for(normal.message_id).status == "error"
         result = h.sink.wait_for(forced.message_id)
         assert result.status == "success" and result.emdr_id
@@ -92,7 +92,7 @@ def test_forced_success_overrides_validation():
 
 def test_repeat_sends_identical_results(mock):
     mock.use("name: thrice\nrules:\n  - callback: {repeat: 3}\n")
-    _, req = mock.register()
+    _, req = mock.send()
     results = mock.sink.wait_count(3)
     assert [r.relates_to for r in results] == [req.message_id.removeprefix("urn:uuid:")] * 3
     assert len({r.emdr_id for r in results}) == 1
@@ -101,7 +101,7 @@ def test_repeat_sends_identical_results(mock):
 
 def test_skip_registers_without_a_callback(mock):
     mock.use("name: lost\nrules:\n  - callback: {skip: true}\n")
-    _, req = mock.register()
+    _, req = mock.send()
     doc = mock.processed(req.local_uid)
     assert doc["status"] == "registered" and doc["emdr_id"]
     assert mock.deliveries(req.message_id) == [] and mock.deliveries(local_uid=req.local_uid) == []
@@ -110,7 +110,7 @@ def test_skip_registers_without_a_callback(mock):
 def test_wrong_correlation_id(mock):
     zero = "00000000-0000-0000-0000-000000000000"
     mock.use(f"name: wrong\nrules:\n  - callback: {{relates_to: '{zero}'}}\n")
-    _, req = mock.register()
+    _, req = mock.send()
     result = mock.sink.wait_for(zero)
     assert result.local_uid == req.local_uid
     assert zero in result.header_relates_to and req.message_id not in result.raw.decode()
@@ -118,7 +118,7 @@ def test_wrong_correlation_id(mock):
 
 def test_malformed_callback(mock):
     mock.use("name: broken\nrules:\n  - callback: {malformed: true}\n")
-    _, req = mock.register()
+    _, req = mock.send()
     result = mock.sink.wait_until(lambda r: not r.well_formed, timeout=10, what="a malformed callback")
     assert result.raw and result.relates_to == ""
     [delivery] = mock.deliveries(local_uid=req.local_uid)
@@ -128,12 +128,12 @@ def test_malformed_callback(mock):
 def _fremd(mock, on: bool) -> None:
     body = {"client_entity_id": DEMO_CLIENT, "organizations": [DEMO_ORG], "callback_url": mock.sink.url,
             "send_to_fremd": on}
-    assert mock.admin("PUT", "/systems/demo", json=body).status_code == 200
+    assert mock.api("PUT", "/systems/demo", json=body).status_code == 200
 
 
 def test_send_to_fremd_gives_a_regional_then_a_federal_result(mock):
     _fremd(mock, True)
-    _, req = mock.register()
+    _, req = mock.send()
     mock.processed(req.local_uid)
     mock.flush()  # the federal result is due a second after the regional one
     results = mock.sink.wait_count(2)
@@ -153,8 +153,8 @@ def test_federal_rejection_and_silence(mock):
         "    callback: {fremd: {status: error, errors: [{code: VALIDATION_ERROR, message: 'ФРЭМД: отказ'}]}}\n"
         "  - match: {document_number: '^S'}\n    callback: {fremd: {skip: true}}\n"
     )
-    _, rejected = mock.register(document_number="R1")
-    _, silent = mock.register(document_number="S1")
+    _, rejected = mock.send(document_number="R1")
+    _, silent = mock.send(document_number="S1")
     mock.processed(rejected.local_uid)
     mock.processed(silent.local_uid)
     mock.flush()
@@ -170,7 +170,7 @@ def test_federal_rejection_and_silence(mock):
 
 def test_fremd_rule_makes_any_system_two_phase(mock):
     mock.use("name: two\nrules:\n  - callback: {fremd: {delay_ms: 0}}\n")
-    _, req = mock.register()
+    _, req = mock.send()
     results = mock.sink.wait_count(2)
     assert sorted(r.stage for r in results) == ["federal", "regional"]
     assert all(r.relates_to == req.message_id.removeprefix("urn:uuid:") for r in results)
@@ -191,6 +191,6 @@ def test_fremd_rule_makes_any_system_two_phase(mock):
     ],
 )
 def test_callback_magic_values(mock, number, check):
-    resp, req = mock.register(document_number=number)
+    resp, req = mock.send(document_number=number)
     assert sync_status(resp) == "success"
     assert check(mock, req)

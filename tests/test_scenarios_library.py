@@ -32,7 +32,7 @@ def _due_in(delivery: dict) -> dt.timedelta:
 def test_happy_path(mock):
     play(mock, "happy-path")
     started = time.monotonic()
-    resp, req = mock.register()
+    resp, req = mock.send()
     assert sync_status(resp) == "success" and time.monotonic() - started >= 0.3
     mock.processed(req.local_uid)
     [delivery] = mock.deliveries(req.message_id)
@@ -45,28 +45,28 @@ def test_happy_path(mock):
 
 def test_rate_limit_burst(mock):
     play(mock, "rate-limit-burst")
-    outcomes = [sync_codes(mock.register()[0]) for _ in range(6)]
+    outcomes = [sync_codes(mock.send()[0]) for _ in range(6)]
     assert outcomes == [[], [], ["RATE_LIMIT"], ["RATE_LIMIT"], ["RATE_LIMIT"], []]
 
 
 def test_rate_limit_retry_succeeds(mock):
     play(mock, "rate-limit-retry-succeeds")
     req = register_request()
-    resp, _ = mock.register(req)
+    resp, _ = mock.send(req)
     assert sync_codes(resp) == ["RATE_LIMIT"] and "превышен лимит запросов" in sync_messages(resp)[0]
     req.message_id = "urn:uuid:0b1c2d3e-0000-4000-8000-00000000000a"
-    resp, _ = mock.register(req)  # the retry of the same document is accepted
+    resp, _ = mock.send(req)  # the retry of the same document is accepted
     assert sync_status(resp) == "success"
     mock.processed(req.local_uid)
     assert _due_in(mock.deliveries(req.message_id)[0]) > dt.timedelta(seconds=50)
     mock.flush()
     assert mock.sink.wait_for(req.message_id).status == "success"
-    assert sync_codes(mock.register()[0]) == ["RATE_LIMIT"]  # another document starts its own story
+    assert sync_codes(mock.send()[0]) == ["RATE_LIMIT"]  # another document starts its own story
 
 
 def test_registry_down_503(mock):
     play(mock, "registry-down-503")
-    assert mock.register()[0].status_code == 503
+    assert mock.send()[0].status_code == 503
     assert mock.search().status_code == 503
     assert mock.get_item("1.50.26.05.000000001").status_code == 503
 
@@ -74,7 +74,7 @@ def test_registry_down_503(mock):
 def test_registry_timeout(mock):
     play(mock, "registry-timeout")
     with pytest.raises(requests.exceptions.ReadTimeout):
-        mock.register(timeout=0.5)
+        mock.send(timeout=0.5)
     with pytest.raises(requests.exceptions.ReadTimeout):
         requests.post(mock.soap_url, timeout=0.3, data=_search_body(), headers={"Content-Type": "application/soap+xml"})
     assert requests.get(mock.url + "/health", timeout=5).status_code == 200
@@ -101,7 +101,7 @@ def test_registry_flaky_network(mock):
 
 def test_soap_faults(mock):
     play(mock, "soap-faults")
-    resp, _ = mock.register()
+    resp, _ = mock.send()
     assert resp.status_code == 500 and "soap:Receiver" in resp.text and "Повторите запрос позднее" in resp.text
     resp = mock.search()
     assert resp.status_code == 400 and "soap:Sender" in resp.text
@@ -157,7 +157,7 @@ def test_error_families(mock, name):
     play(mock, name)
     waiting = []
     for number, leg, code in FAMILIES[name]:
-        resp, req = mock.register(document_number=number)
+        resp, req = mock.send(document_number=number)
         if leg == "sync":
             assert sync_codes(resp) == [code], number
             assert sync_messages(resp)[0]  # a message always comes with the code
@@ -173,7 +173,7 @@ def test_error_families(mock, name):
 
 def test_callback_late(mock):
     play(mock, "callback-late")
-    _, req = mock.register()
+    _, req = mock.send()
     mock.processed(req.local_uid)
     assert _due_in(mock.deliveries(req.message_id)[0]) > dt.timedelta(minutes=14)
     assert mock.sink.results == []
@@ -183,7 +183,7 @@ def test_callback_late(mock):
 
 def test_callback_duplicate(mock):
     play(mock, "callback-duplicate")
-    _, req = mock.register()
+    _, req = mock.send()
     first, second = mock.sink.wait_count(2)
     assert first.relates_to == second.relates_to == req.message_id.removeprefix("urn:uuid:")
     assert first.emdr_id == second.emdr_id
@@ -191,7 +191,7 @@ def test_callback_duplicate(mock):
 
 def test_callback_lost(mock):
     play(mock, "callback-lost")
-    _, req = mock.register()
+    _, req = mock.send()
     doc = mock.processed(req.local_uid)
     assert doc["status"] == "registered" and mock.deliveries(req.message_id) == []
     found = mock.search({"kind": "119"})
@@ -201,23 +201,23 @@ def test_callback_lost(mock):
 
 def test_callback_malformed(mock):
     play(mock, "callback-malformed")
-    mock.register()
+    mock.send()
     result = mock.sink.wait_until(lambda r: True)
     assert result.well_formed is False
 
 
 def test_callback_wrong_correlation(mock):
     play(mock, "callback-wrong-correlation")
-    _, req = mock.register()
+    _, req = mock.send()
     result = mock.sink.wait_until(lambda r: r.local_uid == req.local_uid)
     assert result.relates_to == "00000000-0000-0000-0000-000000000000"
 
 
 def test_fremd_two_phase(mock):
     play(mock, "fremd-two-phase")
-    _, ok = mock.register(document_number="N-1")
-    _, rejected = mock.register(document_number="N-2-FREMD-REJECT")
-    _, lost = mock.register(document_number="N-3-FREMD-LOST")
+    _, ok = mock.send(document_number="N-1")
+    _, rejected = mock.send(document_number="N-2-FREMD-REJECT")
+    _, lost = mock.send(document_number="N-3-FREMD-LOST")
     for req in (ok, rejected, lost):
         mock.processed(req.local_uid)
     federal_due = [d for d in mock.deliveries(ok.message_id) if d["note"] == "federal"]
@@ -238,7 +238,7 @@ def _chaos_run(mock: Harness, n: int) -> list[str]:
     for _ in range(n):
         req = register_request()
         try:
-            mock.register(req, timeout=5)
+            mock.send(req, timeout=5)
         except requests.exceptions.ConnectionError:
             pass
         entry = mock.journal(req.message_id)
@@ -259,7 +259,7 @@ def test_search_unavailable(mock):
     play(mock, "search-unavailable")
     assert sync_codes(mock.search()) == ["RATE_LIMIT"]
     assert mock.get_item("1.50.26.05.000000001").status_code == 502
-    assert sync_status(mock.register()[0]) == "success"
+    assert sync_status(mock.send()[0]) == "success"
 
 
 def test_every_library_file_has_a_test():
@@ -281,5 +281,5 @@ def test_every_library_file_has_a_test():
 
 def test_library_runs_under_one_server_started_from_the_directory():
     with running_mock(scenarios_dir=str(LIBRARY)) as h:
-        names = {i["name"] for i in h.admin("GET", "/scenarios").json()["items"]}
+        names = {i["name"] for i in h.api("GET", "/scenarios").json()["items"]}
         assert {p.stem for p in LIBRARY.glob("*.yaml")} <= names

@@ -158,7 +158,7 @@ def test_server_refuses_an_invalid_upload_with_the_same_messages():
         assert body["error"] == "сценарий содержит ошибки"
         assert [d["text"] for d in body["detail"]] == [str(i) for i in lint_issues]
         assert any(d["line"] == 7 and d["key"] == "rules[1].match.nth" for d in body["detail"])
-        names = [i["name"] for i in h.admin("GET", "/scenarios").json()["items"]]
+        names = [i["name"] for i in h.api("GET", "/scenarios").json()["items"]]
         assert "broken" not in names
         resp = h.upload('{"name": "j", "rules": [{"sync": {"drop": "boom"}}]}', "application/json")
         assert resp.status_code == 400 and resp.json()["detail"][0]["key"] == "rules[1].sync.drop"

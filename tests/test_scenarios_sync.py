@@ -13,7 +13,7 @@ from scenario_harness import raw_register
 def test_delay_then_normal_answer(mock):
     mock.use("name: slow\nrules:\n  - match: {operation: registerDocument}\n    sync: {delay_ms: 400}\n")
     started = time.monotonic()
-    resp, req = mock.register()
+    resp, req = mock.send()
     elapsed = time.monotonic() - started
     assert resp.status_code == 200 and sync_status(resp) == "success"
     assert elapsed >= 0.4
@@ -27,10 +27,10 @@ def test_errors_use_catalogue_message_unless_given(mock):
         "  - match: {document_number: '^A'}\n    sync: {errors: [{code: RATE_LIMIT}]}\n"
         "  - match: {document_number: '^B'}\n    sync: {errors: [{code: NO_SIGNATURE, message: 'своё сообщение'}]}\n"
     )
-    resp, req = mock.register(document_number="A-1")
+    resp, req = mock.send(document_number="A-1")
     assert sync_status(resp) == "error" and sync_codes(resp) == ["RATE_LIMIT"]
     assert "превышен лимит запросов" in sync_messages(resp)[0]
-    resp, _ = mock.register(document_number="B-1")
+    resp, _ = mock.send(document_number="B-1")
     assert sync_codes(resp) == ["NO_SIGNATURE"] and sync_messages(resp) == ["своё сообщение"]
     # nothing was accepted: no document, no callback
     assert mock.document(req.local_uid) is None
@@ -39,16 +39,16 @@ def test_errors_use_catalogue_message_unless_given(mock):
 
 def test_fault_in_the_request_soap_version(mock):
     mock.use("name: f\nrules:\n  - sync: {fault: {code: Receiver, reason: 'Сервис недоступен'}}\n")
-    resp, _ = mock.register()
+    resp, _ = mock.send()
     assert resp.status_code == 500
     assert "soap:Receiver" in resp.text and "Сервис недоступен" in resp.text
-    resp, _ = mock.register(version="1.1")
+    resp, _ = mock.send(version="1.1")
     assert resp.status_code == 500 and "Server" in resp.text and "faultstring" in resp.text
 
 
 def test_http_status_replaces_the_answer(mock):
     mock.use("name: down\nrules:\n  - sync: {http_status: 503}\n")
-    resp, req = mock.register()
+    resp, req = mock.send()
     assert resp.status_code == 503 and b"Envelope" not in resp.content
     entry = mock.journal(req.message_id)
     assert entry["http_status"] == 503 and entry["sync_status"] == "http:503"
@@ -76,9 +76,9 @@ def test_drops_on_the_wire_then_keeps_serving(mock, mode):
         assert len(body) < 4096  # the promised body never comes
     # the server keeps serving, and the journal says what happened
     assert requests.get(mock.url + "/health", timeout=5).json() == {"status": "ok"}
-    resp, _ = mock.register(document_number="normal")
+    resp, _ = mock.send(document_number="normal")
     assert sync_status(resp) == "success"
-    items = mock.admin("GET", "/requests?limit=5").json()["items"]
+    items = mock.api("GET", "/requests?limit=5").json()["items"]
     assert any(i["sync_status"] == f"drop:{mode}" for i in items)
 
 
@@ -87,7 +87,7 @@ def test_requests_client_sees_each_drop_as_a_connection_error(mock):
     for mode in ("reset", "empty", "garbage", "close"):
         # requests reports a truncated body (close) as ChunkedEncodingError, the others as ConnectionError
         with pytest.raises((requests.exceptions.ConnectionError, requests.exceptions.ChunkedEncodingError)):
-            mock.register(document_number=mode)
+            mock.send(document_number=mode)
 
 
 def test_search_and_get_are_subject_to_rules(mock):
@@ -99,9 +99,9 @@ def test_search_and_get_are_subject_to_rules(mock):
     resp = mock.search()
     assert sync_status(resp) == "error" and sync_codes(resp) == ["RATE_LIMIT"]
     assert mock.get_item("1.50.26.05.000000001").status_code == 502
-    resp, _ = mock.register()
+    resp, _ = mock.send()
     assert sync_status(resp) == "success"
-    journal = mock.admin("GET", "/requests?limit=5").json()["items"]
+    journal = mock.api("GET", "/requests?limit=5").json()["items"]
     by_op = {i["operation"]: i for i in journal}
     assert by_op["searchRegistryItem"]["scenario"]["rule"] == 1
     assert by_op["getRegistryItem"]["http_status"] == 502
