@@ -15,7 +15,6 @@ import socket
 import subprocess
 import sys
 import threading
-import time
 import uuid
 import xml.etree.ElementTree as ET
 from pathlib import Path
@@ -23,6 +22,7 @@ from pathlib import Path
 import pytest
 import requests
 from pg_database import database_url
+from scenario_harness import wait_until
 
 from mock_remd.conformance.engine import ConformanceEngine
 from mock_remd.conformance.plan import BUILTIN_DIR, compile_plan
@@ -39,14 +39,8 @@ STEPS = ["success-callback-ack", "error-callback-ack", "rate-limit-retry", "dupl
 
 
 def _poll(condition, timeout: float = 20.0, what: str = "condition"):
-    deadline = time.monotonic() + timeout
-    while True:
-        value = condition()
-        if value:
-            return value
-        if time.monotonic() > deadline:
-            raise AssertionError(f"timed out waiting for {what}")
-        time.sleep(0.05)
+    """Call ``condition`` until it returns something truthy (a wait-for-condition, not a sleep)."""
+    return wait_until(condition, timeout, what)
 
 
 def _cli(*args: str, timeout: float = 30) -> subprocess.CompletedProcess:

@@ -8,12 +8,12 @@ Scenarios page and the Validate page. Screenshots go to ``tests/artifacts/`` (no
 from __future__ import annotations
 
 import os
-import time
 from pathlib import Path
 
 import pytest
 import requests
 from _browser import start_chromium
+from scenario_harness import wait_until
 
 from mock_remd.client.sink import CallbackSink
 from mock_remd.config import Settings
@@ -32,14 +32,7 @@ INVALID_RULE = "effective-time-seconds"  # reported by the kind-119 Schematron p
 
 def _poll(condition, timeout: float = 30.0, what: str = "condition"):
     """Call ``condition`` until it returns something truthy (a wait-for-condition, not a sleep)."""
-    deadline = time.monotonic() + timeout
-    while True:
-        value = condition()
-        if value:
-            return value
-        if time.monotonic() > deadline:
-            raise AssertionError(f"timed out waiting for {what}")
-        time.sleep(0.05)
+    return wait_until(condition, timeout, what)
 
 
 @pytest.fixture(scope="module")

@@ -29,7 +29,13 @@ from pathlib import Path
 from typing import Any
 
 from mock_remd.scenarios.lint import _Checker as ScenarioChecker
-from mock_remd.scenarios.lint import _type_name, compile_files, read_documents, read_scenario_file
+from mock_remd.scenarios.lint import (
+    _type_name,
+    compile_document,
+    compile_files,
+    read_documents,
+    read_scenario_file,
+)
 from mock_remd.scenarios.loader import Issue, Node, ScenarioSyntaxError, parse_text
 from mock_remd.yamlsafe import YamlLimitError
 
@@ -226,13 +232,8 @@ def is_plan_text(text: str, content_type: str = "") -> bool:
 
 def compile_plan(text: str, *, filename: str = "", content_type: str = "") -> tuple[Plan | None, list[Issue]]:
     """Check and compile one plan document; the plan is None whenever there is an issue."""
-    try:
-        root = parse_text(text, filename=filename, content_type=content_type)
-    except ScenarioSyntaxError as exc:
-        return None, [exc.issue]
     checker = _PlanChecker(filename)
-    plan = checker.plan(root)
-    return plan, sorted(checker.issues, key=lambda i: (i.line or 0, i.key))
+    return compile_document(text, checker, checker.plan, content_type=content_type)
 
 
 def plan_files(folders: Iterable[Path]) -> list[Path]:

@@ -380,16 +380,23 @@ class _Checker:
                         description_ru=self.text(it, "description_ru"), seed=seed, source=source, file=self.file)
 
 
-def compile_text(text: str, *, filename: str = "", content_type: str = "") -> tuple[Scenario | None, list[Issue]]:
-    """Check and compile one scenario document; the scenario is None whenever there is an issue."""
+def compile_document(text: str, checker: _Checker, build: Callable[[Node], T | None], *,
+                     content_type: str = "") -> tuple[T | None, list[Issue]]:
+    """Parse ``text`` (YAML or JSON) and build it with ``build``, a method of ``checker``; the result is
+    None whenever there is an issue, the issues sorted by line."""
     try:
-        root = parse_text(text, filename=filename, content_type=content_type)
+        root = parse_text(text, filename=checker.file, content_type=content_type)
     except ScenarioSyntaxError as exc:
         return None, [exc.issue]
-    checker = _Checker(filename)
-    scenario = checker.scenario(root, text)
+    result = build(root)
     issues = sorted(checker.issues, key=lambda i: (i.line or 0, i.key))
-    return (scenario if not issues else None), issues
+    return (result if not issues else None), issues
+
+
+def compile_text(text: str, *, filename: str = "", content_type: str = "") -> tuple[Scenario | None, list[Issue]]:
+    """Check and compile one scenario document; the scenario is None whenever there is an issue."""
+    checker = _Checker(filename)
+    return compile_document(text, checker, lambda root: checker.scenario(root, text), content_type=content_type)
 
 
 def scenario_files(paths: Iterable[str | Path]) -> tuple[list[Path], list[Issue]]:
