@@ -129,7 +129,8 @@ def test_not_well_formed_exits_1(capsys, tmp_path: Path) -> None:
     "argv, needle",
     [
         (["missing.xml"], "нет такого файла"),
-        (["{valid}", "--format", "yaml"], "invalid choice"),
+        (["{valid}", "--format", "yaml"], "аргумент --format: недопустимое значение 'yaml'"),
+        (["{valid}", "--format", "yaml", "--lang", "en"], "argument --format: invalid choice: 'yaml'"),
         (["{valid}", "--layers", "xml,bogus"], "bogus"),
         (["{valid}", "--nsi", "no-such-dir"], "--nsi no-such-dir: нет такого каталога"),
         (["{valid}", "--packs", "/nosuch"], "--packs /nosuch: нет такого каталога"),

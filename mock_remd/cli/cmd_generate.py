@@ -20,8 +20,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     """Add the ``generate`` subcommand."""
     p = subparsers.add_parser(
         "generate",
-        help="generate valid (or deliberately invalid) СЭМД and their registerDocument requests",
-        description="Generate realistic СЭМД (kinds 119, 174, 186, 204) with matching registerDocument requests.",
+        help="generate valid (or deliberately invalid) SEMD and their registerDocument requests",
+        description="Generate realistic SEMD with matching registerDocument requests: kinds 119, 174, 186 and 204 "
+                    "are hand-made, any other CDA kind of NSI 1520 is fitted to its installed pack's XSD.",
     )
     what = p.add_mutually_exclusive_group(required=True)
     what.add_argument("--kind", help="NSI 1520 kind to generate (required): 119, 174, 186, 204 hand-made, or any "

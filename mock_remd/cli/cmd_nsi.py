@@ -25,7 +25,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser = subparsers.add_parser(
         "nsi",
         help="import FNSI dictionary exports for the nsi validation layer, list them",
-        description="FNSI dictionaries (ФНСИ) used by the nsi validation layer.",
+        description="FNSI dictionaries used by the nsi validation layer.",
     )
     sub = parser.add_subparsers(dest="nsi_command", metavar="SUBCOMMAND", help="import or list")
     imp = sub.add_parser(

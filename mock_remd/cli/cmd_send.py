@@ -33,10 +33,14 @@ NO_ANSWER = 2
 def register(subparsers: argparse._SubParsersAction) -> None:
     """Add the ``send`` subcommand."""
     p = subparsers.add_parser(
-        "send", help="register a СЭМД file with a running mock-remd and print the outcome",
-        description=__doc__.splitlines()[0].replace("``", ""), epilog="exit status: 0 registered (or accepted with --wait 0), 1 rejected, 2 no answer / bad input",
+        "send", help="register a SEMD file with a running mock-remd and print the outcome",
+        description="Register a SEMD file with a running mock-remd and report the outcome. FILE is a CDA document "
+                    "(the request is built from it and signed with the built-in TEST keys or --key/--cert) or a "
+                    "registerDocument request, sent as it is. The result comes to a temporary callback port, "
+                    "else from the admin API.",
+        epilog="exit status: 0 registered (or accepted with --wait 0), 1 rejected, 2 no answer / bad input",
     )
-    p.add_argument("file", type=Path,
+    p.add_argument("file", type=Path, metavar="FILE",
                    help="the CDA document (its exact bytes are sent and signed), or a registerDocument request "
                         "envelope (.request.xml) sent as it is")
     p.add_argument("--url", required=True, help="base URL of the server, e.g. http://127.0.0.1:8080")

@@ -42,8 +42,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     """Add the ``validate`` subcommand."""
     p = subparsers.add_parser(
         "validate",
-        help="validate a СЭМД (CDA) document offline, with the registry's codes and messages",
-        description="Validate a СЭМД the way the registry does.",
+        help="validate a SEMD (HL7 CDA document) offline, with the registry's codes and messages",
+        description="Validate a SEMD the way the registry does: the layers xml, kind, header, xsd, schematron, "
+                    "nsi, cross and signatures.",
         epilog="exit status: 0 valid, 1 invalid, 2 no verdict: unusable input, or a partial check (XSD, "
                "Schematron or NSI did not run; --allow-partial gives 0)",
     )

@@ -13,7 +13,9 @@ from importlib import metadata
 from pathlib import Path
 
 from mock_remd.catalog.incidents import INCIDENT_LOGGER, record_incident
+from mock_remd.catalog.user_messages import DEFAULT_LANG
 from mock_remd.cli.common import add_common_options
+from mock_remd.cli.help_texts import CliParser, lang_of_argv, localize
 from mock_remd.config import register_gost_backends
 
 #: subcommand modules, in the order ``--help`` lists them; each has ``register(subparsers)``
@@ -35,9 +37,10 @@ def _add_common_everywhere(parser: argparse.ArgumentParser) -> None:
                 _add_common_everywhere(child)
 
 
-def build_parser() -> argparse.ArgumentParser:
-    """The top-level parser with every available subcommand."""
-    parser = argparse.ArgumentParser(prog="mock-remd", description="Offline mock of the regional REMD (ЕМИАС МО)")
+def build_parser(lang: str = DEFAULT_LANG) -> argparse.ArgumentParser:
+    """The top-level parser with every available subcommand, its help in ``lang`` (ru or en)."""
+    parser = CliParser(prog="mock-remd", description="Offline mock of the regional REMD of EMIAS (Moscow region): "
+                                     "the registerDocument endpoint, callbacks, validation, scenarios")
     parser.add_argument("--version", action="version", version=f"mock-remd {_version()}", help="print the version and exit")
     add_common_options(parser, top=True)
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", help="one of")
@@ -50,12 +53,13 @@ def build_parser() -> argparse.ArgumentParser:
             raise
         module.register(sub)
     _add_common_everywhere(parser)
+    localize(parser, lang)
     return parser
 
 
 def main(argv: list[str] | None = None) -> int:
     """Run the command line; returns the exit status."""
-    parser = build_parser()
+    parser = build_parser(lang_of_argv(sys.argv[1:] if argv is None else argv))
     try:
         args = parser.parse_args(argv)
     except SystemExit as exc:  # argparse exits 2 on bad options, 0 on --help
