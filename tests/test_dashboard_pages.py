@@ -1,4 +1,5 @@
-"""Dashboard pages over HTTP against real servers: a 10,000-document timeline, login, downloads, test callback."""
+"""Dashboard pages: a 10,000-document timeline (Flask's test client), login, downloads and the test callback
+(over HTTP against real servers)."""
 
 from __future__ import annotations
 
@@ -7,11 +8,11 @@ import re
 
 import pytest
 import requests
+from conftest import start_server, unbound_app
 from lxml import etree
 
 from mock_remd.admin.dashboard.cda_view import render_cda, xml_lines
 from mock_remd.bench.dashboard import seed_timeline
-from mock_remd.config import Settings
 from mock_remd.generator import generate
 from mock_remd.server.threaded import ThreadedServer
 from mock_remd.soap.builders import content_type
@@ -25,23 +26,24 @@ ROW = re.compile(r'<tr class="tl-row[^"]*" data-local-uid="([^"]*)"')
 def _server(tmp_path, sink_url: str = "", **overrides) -> ThreadedServer:
     systems = [{"mnemonic": "demo", "client_entity_id": DEMO_CLIENT, "callback_url": sink_url,
                 "organizations": [DEMO_ORG]}]
-    values = {"db_url": f"sqlite:///{tmp_path / 'store.db'}", "port": 0, "validation": "none", "signatures": "off",
-              "callback_backoff": "0.05,0.05", "systems": systems, **overrides}
-    return ThreadedServer(Settings.load(values, environ={})).start()
+    return start_server(systems, db_url=f"sqlite:///{tmp_path / 'store.db'}", callback_backoff="0.05,0.05",
+                        **overrides)
 
 
 @pytest.fixture(scope="module")
 def big(tmp_path_factory):
-    """A server whose store holds 10,000 documents and 500 synchronously refused requests."""
-    srv = _server(tmp_path_factory.mktemp("big"))
-    uids = seed_timeline(srv.runtime.store, 10000)
-    yield srv, uids
-    srv.stop()
+    """Flask's test client of a dashboard whose store holds 10,000 documents and 500 synchronously refused
+    requests (pages only: no socket, no background loops)."""
+    db = f"sqlite:///{tmp_path_factory.mktemp('big') / 'store.db'}"
+    systems = [{"mnemonic": "demo", "client_entity_id": DEMO_CLIENT, "callback_url": "", "organizations": [DEMO_ORG]}]
+    with unbound_app(db_url=db, validation="none", signatures="off", systems=systems) as app:
+        uids = seed_timeline(app.runtime.store, 10000)
+        yield app.admin.test_client(), uids
 
 
 def test_first_page_of_10000_documents(big):
-    srv, uids = big
-    resp = requests.get(srv.url + "/", timeout=30)
+    client, uids = big
+    resp = client.get("/")
     assert resp.status_code == 200
     rows = ROW.findall(resp.text)
     assert len(rows) == 50
@@ -52,24 +54,24 @@ def test_first_page_of_10000_documents(big):
 
 
 def test_pagination_and_filters_on_10000_documents(big):
-    srv, uids = big
-    page2 = ROW.findall(requests.get(srv.url + "/?page=2", timeout=30).text)
-    page1 = ROW.findall(requests.get(srv.url + "/?page=1", timeout=30).text)
+    client, uids = big
+    page2 = ROW.findall(client.get("/?page=2").text)
+    page1 = ROW.findall(client.get("/?page=1").text)
     assert len(page2) == 50 and not set(page1) & set(page2)
-    last = requests.get(srv.url + "/?page=999", timeout=30).text  # clamped to the last page
+    last = client.get("/?page=999").text  # clamped to the last page
     assert "стр. 210 из 210" in last and uids[0] in ROW.findall(last)
-    rejected = requests.get(srv.url + "/_admin/ui/timeline?status=rejected", timeout=30).json()
+    rejected = client.get("/_admin/ui/timeline?status=rejected").json
     assert rejected["total"] == 3334  # every third document
     assert "зарегистрирован" not in rejected["rows"] and "отклонён" in rejected["rows"]
-    refused = requests.get(srv.url + "/_admin/ui/timeline?status=sync_error", timeout=30).json()
+    refused = client.get("/_admin/ui/timeline?status=sync_error").json
     assert refused["total"] == 500 and "NOT_UNIQUE_PROVIDED_ID" in refused["rows"]
-    one = requests.get(srv.url + "/", params={"q": uids[1234][-12:]}, timeout=30).text
+    one = client.get("/", query_string={"q": uids[1234][-12:]}).text
     assert ROW.findall(one) == [uids[1234]]
-    by_emdr = requests.get(srv.url + "/", params={"q": "1.50.26.11.000001236"}, timeout=30).text
+    by_emdr = client.get("/", query_string={"q": "1.50.26.11.000001236"}).text
     assert ROW.findall(by_emdr) == [uids[1235]]
-    kind = requests.get(srv.url + "/_admin/ui/timeline?kind=174", timeout=30).json()
+    kind = client.get("/_admin/ui/timeline?kind=174").json
     assert kind["total"] == 2500
-    assert requests.get(srv.url + "/", params={"q": "%_%"}, timeout=30).text.count('class="tl-row') == 0
+    assert client.get("/", query_string={"q": "%_%"}).text.count('class="tl-row') == 0
 
 
 def test_token_protects_the_dashboard(tmp_path):

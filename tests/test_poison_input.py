@@ -9,6 +9,7 @@ import socket
 
 import pytest
 import requests
+from conftest import start_server
 from exception_text import assert_clean
 from remd_requests import (
     DEMO_CLIENT,
@@ -23,15 +24,13 @@ from remd_requests import (
 from test_store_backends import db_url  # noqa: F401 - the sqlite/postgres fixture
 
 from mock_remd.config import Settings
-from mock_remd.server.threaded import ThreadedServer
 
 
 @pytest.fixture
 def server(db_url, sink):  # noqa: F811
     systems = [{"mnemonic": "demo", "client_entity_id": DEMO_CLIENT, "callback_url": sink.url,
                 "document_url": sink.document_url, "organizations": [DEMO_ORG]}]
-    srv = ThreadedServer(Settings.load({"db_url": db_url, "port": 0, "validation": "none", "signatures": "off",
-                                        "callback_backoff": "0.05", "systems": systems}, environ={})).start()
+    srv = start_server(systems, db_url=db_url, callback_backoff="0.05")
     yield srv
     srv.stop()
 
