@@ -85,7 +85,7 @@ class _Pending:
     """One request being read by the event loop."""
 
     __slots__ = ("conn", "client", "started", "deadline", "events", "spool", "size", "head_done", "continued",
-                 "target")
+                 "target", "remaining")
 
     def __init__(self, conn: BufferedConn, now: float) -> None:
         self.conn = conn
@@ -98,11 +98,18 @@ class _Pending:
         self.head_done = False
         self.continued = False
         self.target = ""
+        #: body bytes still to come when the body is framed by Content-Length (None: h11 frames it)
+        self.remaining: int | None = None
 
     def feed(self, data: bytes) -> str:
         """Take bytes from the socket; ``more``, ``complete`` or ``broken``."""
         self.spool.write(data)
         self.size += len(data)
+        if self.remaining is not None:
+            # a Content-Length body is only counted: h11 would copy every chunk three times to
+            # hand out data events nobody reads (half the worker's CPU under a 50 KB load)
+            self.remaining -= len(data)
+            return "complete" if self.remaining <= 0 else "more"
         if data:
             self.events.receive_data(data)
         while True:
@@ -117,6 +124,10 @@ class _Pending:
                 self.target = event.target.decode("latin-1").split("?", 1)[0]
                 self.deadline = time.monotonic() + BODY_TIMEOUT
                 self.continued = any(k == b"expect" and v.lower() == b"100-continue" for k, v in event.headers)
+                length = _content_length(event.headers)
+                if length is not None:
+                    self.remaining = length - len(self.events.trailing_data[0])
+                    return "complete" if self.remaining <= 0 else "more"
             elif isinstance(event, h11.EndOfMessage):
                 return "complete"
             elif event is h11.PAUSED or isinstance(event, h11.ConnectionClosed):
@@ -126,6 +137,17 @@ class _Pending:
         """The client closed its side."""
         with contextlib.suppress(h11.RemoteProtocolError):
             self.events.receive_data(b"")
+
+
+def _content_length(headers: list[tuple[bytes, bytes]]) -> int | None:
+    """The body's length when Content-Length alone frames it (h11 has checked the value), else None."""
+    length = None
+    for name, value in headers:
+        if name == b"transfer-encoding":
+            return None
+        if name == b"content-length":
+            length = int(value)
+    return length
 
 
 class BufferedConn(TConn):

@@ -21,7 +21,7 @@ from mock_remd.store import schema as t
 from mock_remd.store.clock import utcnow
 from mock_remd.store.engine import SYSTEMS_LOCK_KEY, Database
 from mock_remd.store.group_commit import GroupCommitter
-from mock_remd.store.prepared import Prepared, PreparedInsert
+from mock_remd.store.prepared import LARGE_BLOB_BYTES, Prepared, PreparedInsert, SqliteBlob
 
 SYSTEM_FIELDS = (
     "mnemonic",
@@ -56,6 +56,7 @@ _ACCEPT_DUPLICATE = Prepared(_ACTIVE_BY_KEY, ["key"])
 _ACCEPT_DOCUMENT = PreparedInsert(t.documents, returning="id")
 _ACCEPT_PAYLOAD = PreparedInsert(t.payloads)
 _JOURNAL_REQUEST = PreparedInsert(t.requests, returning="id")
+_CONTENT_IN_PLACE = SqliteBlob(t.payloads, "content", "document_id")
 #: column lengths of the journal (values cut to fit)
 _REQUEST_LENGTHS = {c.name: c.type.length for c in t.requests.c if getattr(c.type, "length", None)}
 
@@ -213,7 +214,12 @@ class Store:
             if existing is not None:
                 return existing
             doc_id = _ACCEPT_DOCUMENT.insert(c, row)
-            _ACCEPT_PAYLOAD.insert(c, {"document_id": doc_id, **payload})
+            content = payload["content"]
+            if content is not None and len(content) > LARGE_BLOB_BYTES and self.db.is_sqlite:
+                _ACCEPT_PAYLOAD.insert(c, {"document_id": doc_id, "request": payload["request"], "content": None})
+                _CONTENT_IN_PLACE.write(c, doc_id, content)
+            else:
+                _ACCEPT_PAYLOAD.insert(c, {"document_id": doc_id, **payload})
             self._insert_journal(c, journal)
             return None
 

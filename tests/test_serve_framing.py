@@ -1,0 +1,81 @@
+"""The buffering worker frames a Content-Length body by counting it (h11 reads only the head):
+bodies that arrive in pieces, two requests in one send (pipelined) and a chunked body are all
+answered, over a raw socket to ``mock-remd serve``."""
+
+from __future__ import annotations
+
+import socket
+import time
+
+import pytest
+from instances import start_serve, stop, wait_ready, write_config
+from remd_requests import register_request
+
+from mock_remd.client.sink import CallbackSink
+from mock_remd.soap.builders import register_envelope
+
+
+@pytest.fixture(scope="module")
+def served(tmp_path_factory):
+    tmp = tmp_path_factory.mktemp("framing")
+    sink = CallbackSink().start()
+    log = tmp / "serve.log"
+    proc, url = start_serve(f"sqlite:///{tmp / 'remd.db'}", write_config(tmp, sink.url), log, workers=1,
+                            processors=1)
+    try:
+        wait_ready(proc, url, log)
+        yield int(url.rsplit(":", 1)[1])
+    finally:
+        stop(proc)
+        sink.stop()
+
+
+def _request(body: bytes, *, chunked: bool = False) -> bytes:
+    head = b"POST /port/emdr HTTP/1.1\r\nHost: x\r\nContent-Type: application/soap+xml; charset=utf-8\r\n"
+    if chunked:
+        return head + b"Transfer-Encoding: chunked\r\n\r\n" + b"%x\r\n%s\r\n0\r\n\r\n" % (len(body), body)
+    return head + b"Content-Length: %d\r\n\r\n" % len(body) + body
+
+
+def _answers(port: int, pieces: list[bytes], count: int) -> list[bytes]:
+    """Send ``pieces`` with a pause between them; read ``count`` whole answers."""
+    with socket.create_connection(("127.0.0.1", port), timeout=20) as s:
+        for piece in pieces:
+            s.sendall(piece)
+            time.sleep(0.05)  # the server's event loop sees each piece as a separate read
+        data, answers = b"", []
+        while len(answers) < count:
+            chunk = s.recv(65536)
+            assert chunk, f"connection closed after {len(answers)} answers"
+            data += chunk
+            while b"\r\n\r\n" in data:
+                head, rest = data.split(b"\r\n\r\n", 1)
+                length = int(next(line.split(b":")[1] for line in head.split(b"\r\n")
+                                  if line.lower().startswith(b"content-length:")))
+                if len(rest) < length:
+                    break
+                answers.append(head.split(b"\r\n", 1)[0] + b" " + rest[:length])
+                data = rest[length:]
+    return answers
+
+
+def _ok(answer: bytes) -> bool:
+    return answer.startswith(b"HTTP/1.1 200") and b">success<" in answer
+
+
+def test_body_arriving_in_pieces(served):
+    raw = _request(register_envelope(register_request(), version="1.2"))
+    cut = raw.index(b"\r\n\r\n") + 4
+    pieces = [raw[:20], raw[20:cut + 7], raw[cut + 7:cut + 5000], raw[cut + 5000:]]
+    assert all(_ok(a) for a in _answers(served, pieces, 1))
+
+
+def test_two_requests_in_one_send(served):
+    both = b"".join(_request(register_envelope(register_request(), version="1.2")) for _ in range(2))
+    answers = _answers(served, [both[:-10], both[-10:]], 2)
+    assert len(answers) == 2 and all(_ok(a) for a in answers)
+
+
+def test_chunked_body(served):
+    assert all(_ok(a) for a in _answers(served, [_request(register_envelope(register_request(), version="1.2"),
+                                                          chunked=True)], 1))
