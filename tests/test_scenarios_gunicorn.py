@@ -3,16 +3,10 @@
 
 from __future__ import annotations
 
-import os
-import signal
-import socket
-import subprocess
-import sys
-import time
-
 import pytest
 import requests
 import yaml
+from instances import start_serve, stop, wait_ready
 from remd_requests import DEMO_CLIENT, DEMO_ORG, register_request
 from scenario_harness import raw_register
 
@@ -27,12 +21,6 @@ rules:
 )
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 @pytest.fixture(scope="module")
 def real_server(tmp_path_factory):
     tmp = tmp_path_factory.mktemp("gunicorn-scenarios")
@@ -42,34 +30,14 @@ def real_server(tmp_path_factory):
     config = tmp / "remd.yaml"
     config.write_text(yaml.safe_dump({"systems": [{"mnemonic": "demo", "client_entity_id": DEMO_CLIENT,
                                                     "organizations": [DEMO_ORG]}]}))
-    port = _free_port()
-    env = {**os.environ, "MOCK_REMD_VALIDATION": "none", "MOCK_REMD_CONFIG": str(config),
-           "MOCK_REMD_SCENARIOS_DIR": str(scenarios)}
     stderr = tmp / "stderr.log"
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "mock_remd", "serve", "--port", str(port), "--workers", "1",
-         "--db", f"sqlite:///{tmp / 'remd.db'}"],
-        stdout=subprocess.DEVNULL, stderr=stderr.open("wb"), env=env,
-    )
-    url = f"http://127.0.0.1:{port}"
+    proc, url = start_serve(f"sqlite:///{tmp / 'remd.db'}", config, stderr,
+                            env={"MOCK_REMD_SCENARIOS_DIR": str(scenarios)})
     try:
-        deadline = time.monotonic() + 30
-        while True:
-            try:
-                if requests.get(url + "/ready", timeout=2).status_code == 200:
-                    break
-            except requests.RequestException:
-                pass
-            assert proc.poll() is None, stderr.read_text()
-            assert time.monotonic() < deadline, "server not ready within 30 s"
-            time.sleep(0.05)  # polling another process
-        yield url, port, stderr
+        wait_ready(proc, url, stderr, timeout=30)
+        yield url, int(url.rsplit(":", 1)[1]), stderr
     finally:
-        proc.send_signal(signal.SIGTERM)
-        try:
-            proc.wait(20)
-        except subprocess.TimeoutExpired:
-            proc.kill()
+        stop(proc)
 
 
 def test_drops_on_the_wire_under_gunicorn(real_server):

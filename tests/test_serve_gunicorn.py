@@ -5,7 +5,6 @@ from __future__ import annotations
 import collections
 import os
 import signal
-import socket
 import subprocess
 import sys
 import time
@@ -14,15 +13,10 @@ from concurrent.futures import ThreadPoolExecutor
 import pytest
 import requests
 import yaml
+from instances import free_port, wait_ready
 from remd_requests import DEMO_CLIENT, DEMO_ORG, register_request, sync_status
 
 from mock_remd.soap.builders import content_type, register_envelope
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def _read_ready_line(proc: subprocess.Popen, timeout: float) -> str:
@@ -42,21 +36,9 @@ def _read_ready_line(proc: subprocess.Popen, timeout: float) -> str:
     raise AssertionError(f"no ready line within {timeout} s: {buf!r}")
 
 
-def _wait_ready(url: str, timeout: float = 30) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        try:
-            if requests.get(url + "/ready", timeout=2).status_code == 200:
-                return
-        except requests.RequestException:
-            pass
-        time.sleep(0.05)  # polling another process
-    raise AssertionError("server not ready")
-
-
 @pytest.fixture
 def gunicorn_server(tmp_path, sink):
-    port = _free_port()
+    port = free_port()
     config = tmp_path / "remd.yaml"
     config.write_text(yaml.safe_dump({"systems": [{"mnemonic": "demo", "client_entity_id": DEMO_CLIENT,
                                                     "callback_url": sink.url, "organizations": [DEMO_ORG]}]}))
@@ -68,7 +50,9 @@ def gunicorn_server(tmp_path, sink):
     )
     try:
         line = _read_ready_line(proc, 30)
-        yield proc, f"http://127.0.0.1:{port}", line
+        url = f"http://127.0.0.1:{port}"
+        wait_ready(proc, url, tmp_path / "stderr.log", timeout=30)
+        yield proc, url, line
     finally:
         if proc.poll() is None:
             proc.send_signal(signal.SIGTERM)
@@ -81,7 +65,6 @@ def gunicorn_server(tmp_path, sink):
 def test_two_gunicorn_workers_deliver_each_callback_once(gunicorn_server, sink):
     proc, url, line = gunicorn_server
     assert line == f"mock-remd ready on {url}"
-    _wait_ready(url)
     reqs = [register_request() for _ in range(120)]
 
     def send(req):
@@ -106,7 +89,6 @@ def test_two_gunicorn_workers_deliver_each_callback_once(gunicorn_server, sink):
 
 def test_sigterm_stops_cleanly_without_losing_accepted_work(gunicorn_server, sink, tmp_path):
     proc, url, _ = gunicorn_server
-    _wait_ready(url)
     req = register_request()
     requests.put(url + "/_admin/systems/demo", json={"client_entity_id": DEMO_CLIENT, "callback_url": sink.url,
                                                       "organizations": [DEMO_ORG]})
