@@ -22,7 +22,11 @@ class UnsafeXmlError(ValueError):
 
 
 class XmlTooLargeError(ValueError):
-    """The input is larger than the configured limit."""
+    """The input is larger than the configured limit (``size`` and ``limit`` in bytes)."""
+
+    def __init__(self, message: str, *, size: int = 0, limit: int = 0) -> None:
+        super().__init__(message)
+        self.size, self.limit = size, limit
 
 
 def _parser() -> etree.XMLParser:
@@ -47,7 +51,8 @@ def parse_bytes(data: bytes, *, max_bytes: int = DEFAULT_MAX_BYTES) -> etree._El
     Raises :class:`XmlTooLargeError`, :class:`UnsafeXmlError` or ``lxml.etree.XMLSyntaxError``.
     """
     if len(data) > max_bytes:
-        raise XmlTooLargeError(f"XML размером {len(data)} байт больше допустимых {max_bytes} байт")
+        raise XmlTooLargeError(f"XML размером {len(data)} байт больше допустимых {max_bytes} байт",
+                               size=len(data), limit=max_bytes)
     root = etree.fromstring(data, _parser())
     tree = root.getroottree()
     if tree.docinfo.doctype or (tree.docinfo.internalDTD is not None):
@@ -55,29 +60,37 @@ def parse_bytes(data: bytes, *, max_bytes: int = DEFAULT_MAX_BYTES) -> etree._El
     return root
 
 
-#: libxml2's wording -> ours (a user never sees libxml2's English or its parser options)
-_SYNTAX_PROBLEMS: tuple[tuple[str, str], ...] = (
-    ("Excessive depth", "слишком глубокая вложенность элементов"),
-    ("Opening and ending tag mismatch", "закрывающий тег не совпадает с открывающим"),
-    ("Premature end of data", "документ оборван"),
-    ("EndTag: '</' not found", "документ оборван"),
-    ("Document is empty", "документ пуст"),
-    ("Start tag expected", "документ не начинается с элемента"),
-    ("Extra content at the end", "после корневого элемента есть лишнее содержимое"),
-    ("Input is not proper UTF-8", "текст не в кодировке UTF-8"),
-    ("not defined", "не объявлен префикс пространства имён"),
-    ("xmlParseEntityRef", "символ & не экранирован"),
-    ("AttValue", "значение атрибута не в кавычках"),
-    ("Attribute", "ошибка в атрибутах"),
+#: libxml2's wording -> ours, (Russian, English) (a user never sees libxml2's English or its parser options)
+_SYNTAX_PROBLEMS: tuple[tuple[str, str, str], ...] = (
+    ("Excessive depth", "слишком глубокая вложенность элементов", "the elements are nested too deep"),
+    ("Opening and ending tag mismatch", "закрывающий тег не совпадает с открывающим",
+     "a closing tag does not match its opening tag"),
+    ("Premature end of data", "документ оборван", "the document is cut short"),
+    ("EndTag: '</' not found", "документ оборван", "the document is cut short"),
+    ("Document is empty", "документ пуст", "the document is empty"),
+    ("Start tag expected", "документ не начинается с элемента", "the document does not start with an element"),
+    ("Extra content at the end", "после корневого элемента есть лишнее содержимое",
+     "there is more content after the root element"),
+    ("Input is not proper UTF-8", "текст не в кодировке UTF-8", "the text is not UTF-8"),
+    ("not defined", "не объявлен префикс пространства имён", "a namespace prefix is not declared"),
+    ("xmlParseEntityRef", "символ & не экранирован", "an & character is not escaped"),
+    ("AttValue", "значение атрибута не в кавычках", "an attribute value is not in quotes"),
+    ("Attribute", "ошибка в атрибутах", "a mistake in the attributes"),
 )
+#: (Russian, English) for a problem the table does not know
+_SYNTAX_OTHER = ("синтаксическая ошибка XML", "an XML syntax error")
 
 
-def describe_syntax_error(exc: etree.XMLSyntaxError) -> str:
-    """One Russian sentence for a not-well-formed input: what is wrong and where (no libxml2 text)."""
+def describe_syntax_error(exc: etree.XMLSyntaxError, lang: str = "ru") -> str:
+    """One sentence (Russian, or English for ``lang="en"``) for a not-well-formed input: what is wrong
+    and where (no libxml2 text)."""
     msg = str(getattr(exc, "msg", "") or exc)
-    what = next((ours for needle, ours in _SYNTAX_PROBLEMS if needle in msg), "синтаксическая ошибка XML")
+    en = lang == "en"
+    what = next((pair[2 if en else 1] for pair in _SYNTAX_PROBLEMS if pair[0] in msg), _SYNTAX_OTHER[en])
     line, column = getattr(exc, "lineno", None), getattr(exc, "offset", None)
-    where = f" (строка {line}, столбец {column})" if line and column else (f" (строка {line})" if line else "")
+    words = ("line", "column") if en else ("строка", "столбец")
+    where = (f" ({words[0]} {line}, {words[1]} {column})" if line and column
+             else (f" ({words[0]} {line})" if line else ""))
     return what + where
 
 

@@ -163,7 +163,7 @@ def _free_port() -> int:
 
 @pytest.mark.parametrize("argv, message", [
     (["missing.xml"], "нет такого файла"),
-    (["{notxml}"], "not well-formed XML"),
+    (["{notxml}"], "n.xml: документ — не корректный XML: документ не начинается с элемента (строка 1"),
     (["{doc}", "--key", "{doc}"], "mock-remd send: --key и --cert указываются вместе\n"),
     (["{doc}", "--url", "ftp://x"], "--url ftp://x: нужен адрес http:// или https://"),
 ])

@@ -125,3 +125,52 @@ def test_signer_options_error_is_ours_for_safe_text() -> None:
         SignerSet(org_key_pem=b"x")
     assert safe_text(info.value, "fallback") == "--org-key and --org-cert go together"
     assert safe_text(ValueError("Insufficient data - 117 bytes requested"), "fallback") == "fallback"
+
+
+# ---- sweep: no sentence mixes Russian and English ----------------------------------------------------------
+def test_send_and_generate_say_what_is_wrong_with_a_document_in_one_language(capsys, tmp_path: Path) -> None:
+    broken = tmp_path / "broken.xml"
+    broken.write_bytes(b"<ClinicalDocument xmlns='urn:hl7-org:v3'><id></ClinicalDocument>")
+    other = tmp_path / "other.xml"
+    other.write_bytes(b"<html/>")
+    argv = ["--url", "http://127.0.0.1:9", "--system", "demo"]
+    cases = [
+        (["send", str(broken), *argv], f"mock-remd send: {broken}: документ — не корректный XML: закрывающий тег не совпадает "
+         "с открывающим (строка 1",
+         f"mock-remd send: {broken}: the document is not well-formed XML: a closing tag does not match its opening tag "
+         "(line 1"),
+        (["send", str(other), *argv], f"mock-remd send: {other}: корневой элемент — не ClinicalDocument CDA",
+         f"mock-remd send: {other}: the root element is not a CDA ClinicalDocument"),
+        (["generate", "--version-of", str(broken)], f"mock-remd generate: {broken}: документ — не корректный XML",
+         f"mock-remd generate: {broken}: the document is not well-formed XML: a closing tag does not match"),
+    ]
+    for words, ru, en in cases:
+        assert main(words) == 2
+        err = capsys.readouterr().err
+        assert err.startswith(ru), err
+        assert main([*words, "--lang", "en"]) == 2
+        err = capsys.readouterr().err
+        assert err.startswith(en) and not cyrillic(err), err
+
+
+def test_validate_request_refused_before_parsing_in_english(capsys, tmp_path: Path, examples_dir: Path) -> None:
+    request = tmp_path / "req.xml"
+    request.write_bytes(b'<!DOCTYPE x [<!ENTITY a "b">]><x>&a;</x>')
+    doc = str(examples_dir / "consultation-119-valid.xml")
+    assert main(["validate", doc, "--request", str(request), "--lang", "en"]) == 2
+    err = capsys.readouterr().err
+    assert err.strip() == f"mock-remd validate: request {request} is refused: DOCTYPE declarations are not allowed"
+    assert main(["validate", doc, "--request", str(request)]) == 2
+    assert capsys.readouterr().err.strip() == \
+        f"mock-remd validate: запрос {request} отклонён: объявления DOCTYPE не допускаются"
+
+
+def test_option_errors_of_generate_and_packs_in_the_language_of_the_run(capsys, monkeypatch, tmp_path) -> None:
+    monkeypatch.setenv("MOCK_REMD_PORT", "abc")
+    assert main(["packs", "list"]) == 2
+    assert capsys.readouterr().err.strip() == "mock-remd packs list: MOCK_REMD_PORT abc: ожидалось число"
+    assert main(["packs", "list", "--lang", "en"]) == 2
+    assert capsys.readouterr().err.strip() == "mock-remd packs list: MOCK_REMD_PORT abc: expected a number"
+    monkeypatch.delenv("MOCK_REMD_PORT")
+    assert main(["generate", "--kind", "119", "--packs", str(tmp_path / "nosuch")]) == 2
+    assert capsys.readouterr().err.strip() == f"mock-remd generate: --packs {tmp_path / 'nosuch'}: нет такого каталога"

@@ -151,6 +151,27 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "yaml.limit.bytes": ("{size} байт: больше предела YAML в {bound} байт",
                          "{size} bytes: over the YAML size limit of {bound} bytes"),
     "yaml.at_line": ("{text} (строка {line})", "{text} (line {line})"),
+    # ---- XML refused before parsing (xmlsafe) -------------------------------------------------------
+    "xml.too_large": ("XML размером {size} байт больше допустимых {limit} байт",
+                      "XML of {size} bytes is over the limit of {limit} bytes"),
+    "xml.doctype": ("объявления DOCTYPE не допускаются", "DOCTYPE declarations are not allowed"),
+    # ---- a CDA document send/generate cannot use -----------------------------------------------------
+    "doc.not_xml": ("документ — не корректный XML: {why}", "the document is not well-formed XML: {why}"),
+    "doc.refused": ("документ отклонён: {why}", "the document is refused: {why}"),
+    "doc.not_cda": ("корневой элемент — не ClinicalDocument CDA (urn:hl7-org:v3)",
+                    "the root element is not a CDA ClinicalDocument (urn:hl7-org:v3)"),
+    "doc.missing": ("в документе нет {what}", "the document has no {what}"),
+    "doc.no_kind": ("вид документа не определяется по его templateId: укажите --kind N (НСИ 1520)",
+                    "the kind is not known from the document's templateId; pass --kind N (NSI 1520)"),
+    "doc.no_org": ("в документе нет OID организации (custodian): укажите --organization OID",
+                   "no custodian organisation OID in the document; pass --organization OID"),
+    "doc.no_signer": ("в документе нет автора или legalAuthenticator со СНИЛС: подписать документ некому",
+                      "no author or legalAuthenticator with a SNILS in the document: nobody can sign it"),
+    "doc.no_id": ("в документе нет ClinicalDocument/id/@extension (его localUid)",
+                  "the document has no ClinicalDocument/id/@extension (its localUid)"),
+    "doc.no_set_id": ("в документе нет ClinicalDocument/setId", "the document has no ClinicalDocument/setId"),
+    "doc.no_version": ("в документе нет числового ClinicalDocument/versionNumber/@value",
+                       "the document has no numeric ClinicalDocument/versionNumber/@value"),
     # ---- keys and certificates given to send ------------------------------------------------------
     "signer.pair": ("{key_option} и {cert_option} указываются вместе", "{key_option} and {cert_option} go together"),
     "signer.bad_key": ("{option}: это не закрытый ключ ГОСТ Р 34.10-2012 (PKCS#8, PEM или DER)",
@@ -337,6 +358,14 @@ def yaml_text(lang: str, exc: BaseException, *, position: bool = True) -> str:
     if line is None:
         return say(lang, "yaml.syntax_nowhere", what=text)
     return say(lang, "yaml.syntax", what=text, line=line, column=column or 1)
+
+
+def xml_refusal(lang: str, exc: BaseException) -> str:
+    """One sentence for XML refused before parsing (``xmlsafe.XmlTooLargeError`` carries ``size`` and
+    ``limit``; ``UnsafeXmlError`` is a DTD or entities)."""
+    if hasattr(exc, "size") and hasattr(exc, "limit"):
+        return say(lang, "xml.too_large", size=exc.size, limit=exc.limit)
+    return say(lang, "xml.doctype")
 
 
 def where_of(url: str) -> str:

@@ -14,6 +14,7 @@ import sys
 from pathlib import Path
 
 from mock_remd.catalog.incidents import safe_text
+from mock_remd.cli.common import lang_of
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -73,7 +74,7 @@ def _version(args: argparse.Namespace) -> int:
                          emdr_id=args.emdr_id or "", related_document=args.related_document,
                          **options)
     except DocumentError as exc:
-        print(f"mock-remd generate: {path}: {exc}", file=sys.stderr)
+        print(f"mock-remd generate: {path}: {exc.text(lang_of(args))}", file=sys.stderr)
         return 2
     out = Path(args.out)
     try:
@@ -123,10 +124,10 @@ def run(args: argparse.Namespace) -> int:
     from mock_remd.config import ConfigError, Settings
 
     try:
-        settings = Settings.load({"packs_dir": args.packs})
+        settings = Settings.load({"packs_dir": args.packs}, options={"packs_dir": "--packs"})
         settings.check()
     except ConfigError as exc:
-        print(f"mock-remd generate: {exc}", file=sys.stderr)
+        print(f"mock-remd generate: {exc.text(lang_of(args))}", file=sys.stderr)
         return 2
     catalog = settings.validation_settings().kinds
     entry = catalog.get(kind)

@@ -8,6 +8,7 @@ import sys
 import tempfile
 from pathlib import Path
 
+from mock_remd.cli.common import lang_of
 from mock_remd.config import ConfigError, Settings
 from mock_remd.packs.download import DownloadError, fetch_archive
 from mock_remd.packs.install import Outcome, PackError, install_path
@@ -59,6 +60,10 @@ def _usage(parser: argparse.ArgumentParser) -> int:
     return 2
 
 
+def _config_text(args: argparse.Namespace, exc: ConfigError) -> str:
+    return exc.text(lang_of(args))
+
+
 def _settings() -> Settings:
     return Settings.load()
 
@@ -91,7 +96,7 @@ def cmd_import(args: argparse.Namespace) -> int:
     try:
         settings = _settings()
     except ConfigError as exc:
-        print(f"mock-remd packs import: {exc}", file=sys.stderr)
+        print(f"mock-remd packs import: {_config_text(args, exc)}", file=sys.stderr)
         return 2
     missing = [p for p in args.paths if not p.exists()]
     for p in missing:
@@ -124,7 +129,7 @@ def cmd_list(args: argparse.Namespace) -> int:
     try:
         settings = _settings()
     except ConfigError as exc:
-        print(f"mock-remd packs list: {exc}", file=sys.stderr)
+        print(f"mock-remd packs list: {_config_text(args, exc)}", file=sys.stderr)
         return 2
     packs_dir = _packs_dir(args, settings)
     index = installed_packs(packs_dir)
@@ -144,7 +149,7 @@ def cmd_download(args: argparse.Namespace) -> int:
     try:
         settings = _settings()
     except ConfigError as exc:
-        print(f"mock-remd packs download: {exc}", file=sys.stderr)
+        print(f"mock-remd packs download: {_config_text(args, exc)}", file=sys.stderr)
         return 2
     source = args.source or settings.packs_source
     packs_dir = _packs_dir(args, settings)

@@ -200,7 +200,7 @@ def run(args: argparse.Namespace) -> int:
         return _fail(args, say(lang, "file.unreadable", path=exc.filename or args.file,
                                reason=exc.strerror or type(exc).__name__), exc)
     except DocumentError as exc:
-        return _fail(args, f"{args.file}: {exc}")
+        return _fail(args, f"{args.file}: {exc.text(lang)}")
     except SignerOptionsError as exc:  # a catalogue sentence naming the option (--key and --cert go together)
         return _fail(args, exc.text(lang), exc)
 
@@ -226,7 +226,7 @@ def run(args: argparse.Namespace) -> int:
                             organization=args.organization or "", kind=args.kind or "",
                             document_number=args.document_number, message_id=message_id)
     except DocumentError as exc:
-        return _fail(args, f"{args.file}: {exc}")
+        return _fail(args, f"{args.file}: {exc.text(lang)}")
     except (ValueError, TypeError) as exc:  # the pair was read but does not sign (the library's words: --verbose)
         given = [o for o in ("key", "org_key") if getattr(args, o, None)]
         if not given:

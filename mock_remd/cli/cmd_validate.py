@@ -16,7 +16,7 @@ from typing import Any
 
 from lxml import etree
 
-from mock_remd.catalog.user_messages import say
+from mock_remd.catalog.user_messages import say, xml_refusal
 from mock_remd.cli.common import fail, lang_of
 from mock_remd.cli.report_format import FORMATS, not_run_text, render
 from mock_remd.config import ConfigError, Settings
@@ -120,7 +120,7 @@ def read_request(path: Path, lang: str = "ru") -> RegisterRequest:
     except etree.XMLSyntaxError as exc:
         raise UsageError(say(lang, "file.not_xml", what=what, path=path, line=exc.lineno or "?")) from exc
     except (UnsafeXmlError, XmlTooLargeError) as exc:
-        raise UsageError(say(lang, "file.unsafe_xml", what=what, path=path, reason=exc)) from exc
+        raise UsageError(say(lang, "file.unsafe_xml", what=what, path=path, reason=xml_refusal(lang, exc))) from exc
     except OSError as exc:
         raise UsageError(say(lang, "file.unreadable", path=path, reason=exc.strerror or type(exc).__name__)) from exc
     op = find_register_request(root)

@@ -9,12 +9,13 @@ custodian, the patient from ``recordTarget`` and the signing doctors from ``lega
 from __future__ import annotations
 
 import datetime as dt
+import functools
 from dataclasses import dataclass, field
 
 from lxml import etree
 
-from mock_remd.catalog.incidents import safe_text
 from mock_remd.catalog.kinds import KindRegistry, default_registry
+from mock_remd.catalog.user_messages import say, xml_refusal
 from mock_remd.client.signers import SignerSet
 from mock_remd.domain.model import Doctor, Patient, Person, PersonalSign, RegisterRequest, snils_digits
 from mock_remd.soap.builders import attachment
@@ -29,11 +30,32 @@ from mock_remd.validation.cda.access import (
 )
 from mock_remd.validation.cda.document import CdaHeader
 from mock_remd.validation.cda.timestamps import Timestamp, parse_ts
-from mock_remd.xmlsafe import describe_syntax_error, parse_bytes
+from mock_remd.xmlsafe import UnsafeXmlError, XmlTooLargeError, describe_syntax_error, parse_bytes
 
 
 class DocumentError(ValueError):
-    """The file cannot be turned into a request; the message says what is missing."""
+    """The file cannot be turned into a request: a catalogue message (``doc.*``) saying what is missing.
+
+    A value may be a function of the language (a syntax problem described in it); :meth:`text`
+    renders the message, ``str()`` is English.
+    """
+
+    def __init__(self, key: str, **values: object) -> None:
+        self.key, self.values = key, values
+        super().__init__(self.text("en"))
+
+    def text(self, lang: str) -> str:
+        """The sentence in ``lang``."""
+        return say(lang, self.key, **{k: v(lang) if callable(v) else v for k, v in self.values.items()})
+
+
+def unreadable_xml(exc: Exception) -> DocumentError:
+    """The :class:`DocumentError` for content that ``parse_bytes`` refused (syntax, size, DTD)."""
+    if isinstance(exc, etree.XMLSyntaxError):
+        return DocumentError("doc.not_xml", why=functools.partial(describe_syntax_error, exc))
+    if isinstance(exc, (XmlTooLargeError, UnsafeXmlError)):
+        return DocumentError("doc.refused", why=lambda lang: xml_refusal(lang, exc))
+    return DocumentError("doc.not_xml", why=lambda lang: describe_syntax_error(None, lang))  # type: ignore[arg-type]
 
 
 @dataclass(frozen=True)
@@ -110,10 +132,9 @@ def read_facts(content: bytes, kinds: KindRegistry | None = None) -> DocumentFac
     try:
         root = parse_bytes(content, max_bytes=64 * 1024 * 1024)
     except (etree.XMLSyntaxError, ValueError) as exc:
-        why = describe_syntax_error(exc) if isinstance(exc, etree.XMLSyntaxError) else safe_text(exc, "")
-        raise DocumentError(f"not well-formed XML: {why}") from exc
+        raise unreadable_xml(exc) from exc
     if not is_cda_root(root):
-        raise DocumentError("the root element is not a CDA ClinicalDocument (urn:hl7-org:v3)")
+        raise DocumentError("doc.not_cda")
     doc = CdaHeader(root)
     registry = kinds or default_registry()
     kind = next((k.id for k in (registry.by_template(t) for t in doc.template_roots) if k is not None), "")
@@ -140,15 +161,15 @@ def build_request(facts: DocumentFacts, content: bytes, signers: SignerSet, *, s
     missing = [n for n, v in (("ClinicalDocument/id/@extension (localUid)", facts.local_uid),
                               ("effectiveTime (creationDateTime)", facts.creation_date_time)) if not v]
     if missing:
-        raise DocumentError("the document has no " + " and no ".join(missing))
+        raise DocumentError("doc.missing", what=lambda lang: (" and no " if lang == "en" else " и ").join(missing))
     kind = kind or facts.kind
     if not kind:
-        raise DocumentError("the kind is not known from the document's templateId; pass --kind N (NSI 1520)")
+        raise DocumentError("doc.no_kind")
     organization = organization or facts.organization
     if not organization:
-        raise DocumentError("no custodian organisation OID in the document; pass --organization OID")
+        raise DocumentError("doc.no_org")
     if not facts.doctors:
-        raise DocumentError("no author or legalAuthenticator with a SNILS in the document: nobody can sign it")
+        raise DocumentError("doc.no_signer")
     signs: list[PersonalSign] = []
     for doctor, signature in signers.personal(content, facts):
         signs.append(PersonalSign(

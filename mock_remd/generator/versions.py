@@ -22,14 +22,20 @@ from dataclasses import dataclass
 
 from lxml import etree
 
-from mock_remd.catalog.incidents import safe_text
-from mock_remd.client.document import DocumentError, DocumentFacts, SigningDoctor, build_request, read_facts
+from mock_remd.client.document import (
+    DocumentError,
+    DocumentFacts,
+    SigningDoctor,
+    build_request,
+    read_facts,
+    unreadable_xml,
+)
 from mock_remd.client.signers import SignerSet
 from mock_remd.domain.model import Association, RegisterRequest
 from mock_remd.generator.model import DEMO_CLIENT_ENTITY_ID, DEMO_SYSTEM
 from mock_remd.validation.cda.access import HL7, attr, child, is_cda_root
 from mock_remd.validation.cda.versions import REMD_NUMBER_ROOT, read_identity
-from mock_remd.xmlsafe import describe_syntax_error, parse_bytes, strip_bom
+from mock_remd.xmlsafe import parse_bytes, strip_bom
 
 #: kinds whose official XSD has no ``relatedDocument`` in the header (their versions link by request only)
 NO_RELATED_DOCUMENT = frozenset({"174", "186", "204"})
@@ -72,18 +78,17 @@ def next_version_content(content: bytes, *, local_uid: str | None = None, emdr_i
     try:
         root = parse_bytes(strip_bom(content))
     except (etree.XMLSyntaxError, ValueError) as exc:
-        why = describe_syntax_error(exc) if isinstance(exc, etree.XMLSyntaxError) else safe_text(exc, "")
-        raise DocumentError(f"not well-formed XML: {why}") from exc
+        raise unreadable_xml(exc) from exc
     identity = read_identity(root)
     if identity is None or not is_cda_root(root):
-        raise DocumentError("the root element is not a CDA ClinicalDocument (urn:hl7-org:v3)")
+        raise DocumentError("doc.not_cda")
     id_el, set_el, version_el = child(root, "id"), child(root, "setId"), child(root, "versionNumber")
     if id_el is None or not attr(id_el, "extension"):
-        raise DocumentError("the document has no ClinicalDocument/id/@extension (its localUid)")
+        raise DocumentError("doc.no_id")
     if set_el is None:
-        raise DocumentError("the document has no ClinicalDocument/setId")
+        raise DocumentError("doc.no_set_id")
     if version_el is None or identity.version_number is None:
-        raise DocumentError("the document has no numeric ClinicalDocument/versionNumber/@value")
+        raise DocumentError("doc.no_version")
     previous_uid, previous_number = attr(id_el, "extension"), identity.version_number
     new_uid = local_uid or str(uuid.uuid4())
     id_el.set("extension", new_uid)

@@ -37,6 +37,7 @@ from lxml import etree
 
 from mock_remd.catalog.incidents import safe_text
 from mock_remd.catalog.kinds import KindRegistry
+from mock_remd.catalog.user_messages import xml_refusal
 from mock_remd.validation.pack_facts import schematron_template_ids, xsd_template_ids
 from mock_remd.validation.pack_index import (
     INDEX_FILE,
@@ -276,7 +277,8 @@ def _check_xml(path: Path) -> None:
     try:
         parse_bytes(path.read_bytes())
     except (etree.XMLSyntaxError, UnsafeXmlError, XmlTooLargeError) as exc:
-        why = describe_syntax_error(exc) if isinstance(exc, etree.XMLSyntaxError) else str(exc)
+        # the installer speaks English: the syntax problem in English too (one language per sentence)
+        why = describe_syntax_error(exc, "en") if isinstance(exc, etree.XMLSyntaxError) else xml_refusal("en", exc)
         raise PackError(f"{_show(path)}: not well-formed XML ({why})") from exc
 
 
