@@ -119,7 +119,7 @@ class Runtime:
         """Faults of the server (not of any document) that validation met or that the settings point at now."""
         faults = [f"{layer}: {text}" for layer, text in sorted(self.validator.server_faults.items())]
         ca = self.settings.trusted_ca
-        if ca and "signatures" in self.settings.validation_settings().layers:
+        if ca and "signatures" in self.validator.settings.layers:
             try:
                 with open(ca, "rb") as fh:
                     fh.read(1)
@@ -142,13 +142,12 @@ class Runtime:
     def material(self) -> dict[str, Any]:
         """The kind catalog's version, installed packs and the layers that lack material (for /ready)."""
         from mock_remd.validation.material import missing_material
-        from mock_remd.validation.pack_index import installed_packs
 
         vs = self.validator.settings
-        gaps = missing_material(vs)
+        gaps = missing_material(vs, self.validator.caches)
         out: dict[str, Any] = {
             "kinds": {"version": self.kinds.version, "count": len(self.kinds), "source": self.kinds.source},
-            "packs": {"installed": len(installed_packs(vs.packs_dir).packs),
+            "packs": {"installed": len(self.validator.caches.pack_index(vs.packs_dir).packs),
                       "dir": str(vs.packs_dir) if vs.packs_dir else None},
             "layers_without_material": [g.as_dict() for g in gaps],
         }
@@ -177,7 +176,7 @@ class Runtime:
         else:
             details["processor"] = "running" if self.processor.loop.running else "stopped"
             details["sender"] = "running" if self.sender.loop.running else "stopped"
-        details["validation_layers"] = sorted(self.settings.validation_settings().layers)
+        details["validation_layers"] = sorted(self.validator.settings.layers)
         details["signatures"] = self.settings.signatures
         from mock_remd.gost import openssl_gost, streebog
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 from lxml import etree
 
 from mock_remd.domain.model import Doctor, Patient, Person, PersonalSign, RegisterRequest
+from mock_remd.validation.caches import ValidationCaches
 from mock_remd.validation.cda.access import NS
 from mock_remd.validation.context import DocumentContext, ValidationSettings
 
@@ -41,18 +42,24 @@ def resolve_path(root: etree._Element, path: str) -> etree._Element:
     return one(root, "/" + "/".join(steps))
 
 
+#: what the layers prepare (pack indexes, schemas), kept for the test session like a server keeps its own
+CACHES = ValidationCaches()
+
+
 def context(
     root: etree._Element,
     request: RegisterRequest | None = None,
     kind: str = "",
     settings: ValidationSettings | None = None,
 ) -> DocumentContext:
-    """A context as the pipeline builds it after the ``xml`` layer."""
+    """A context as the pipeline builds it after the ``xml`` layer (with the test session's caches,
+    as a server's Validator hands its own to every document)."""
     ctx = DocumentContext(
         content=etree.tostring(root),
         settings=settings or ValidationSettings(),
         request=request,
         requested_kind=kind or (request.kind if request else ""),
+        caches=CACHES,
     )
     ctx.root = root
     return ctx

@@ -13,7 +13,7 @@ import re
 from pathlib import Path
 
 import pytest
-from _cda_testing import NS, context, parse, remove
+from _cda_testing import CACHES, NS, context, parse, remove
 from lxml import etree
 
 from mock_remd.catalog.kinds import SEED, Kind, KindRegistry
@@ -22,7 +22,6 @@ from mock_remd.validation.cda.pack_requirements import CDA_R2_REQUIRED
 from mock_remd.validation.cda.published_requirements import PUBLISHED
 from mock_remd.validation.context import ValidationSettings
 from mock_remd.validation.layers.header_layer import HeaderLayer
-from mock_remd.validation.pack_index import installed_packs, select_pack
 from mock_remd.validation.packs import list_packs
 from mock_remd.validation.pipeline import Validator
 
@@ -109,9 +108,9 @@ def test_header_rule_applies_exactly_where_the_pack_requires_the_element(
     # installed: each pack folder's kind, with that edition's templateId; the rule must fire exactly
     # when the edition the pack index selects (the one the schematron layer runs) requires the element
     seen = set()
-    for pack in installed_packs(published_packs_dir).packs:
+    for pack in CACHES.pack_index(published_packs_dir).packs:
         roots = (pack.template_id,) if pack.template_id else ()
-        selected = select_pack(published_packs_dir, pack.kind, roots)[1].directory
+        selected = CACHES.select_pack(published_packs_dir, pack.kind, roots)[1].directory
         report = _header(document(pack.template_id), pack.kind, published_packs_dir)
         assert report.details["required_by"].endswith(f"{selected}.sch"), report.details["required_by"]
         fired = rule in {f.rule for f in report.findings}

@@ -15,6 +15,7 @@ import pytest
 from lxml import etree
 
 from mock_remd.config import default_cache_dir
+from mock_remd.validation.caches import ValidationCaches
 from mock_remd.validation.context import DocumentContext, ValidationSettings
 from mock_remd.validation.layers.xsd_layer import XsdLayer
 from mock_remd.validation.packs import (
@@ -174,18 +175,22 @@ XSD_LAYERS = frozenset({"xml", "xsd"})
 
 
 def _xsd_report(packs: Path, content: bytes, kind: str):
-    report = Validator(ValidationSettings(layers=XSD_LAYERS, packs_dir=packs)).validate(content, kind=kind)
+    report = Validator(ValidationSettings(layers=XSD_LAYERS, packs_dir=packs), CACHES).validate(content, kind=kind)
     layer = report.layer("xsd")
     assert layer is not None
     return layer
 
 
+#: this module's prepared packs (a server keeps them in its Validator's caches)
+CACHES = ValidationCaches()
+
+
 @pytest.fixture(scope="module")
 def published(published_packs_dir: Path) -> dict[str, PackSchema]:
-    """Every published pack's XSD, loaded once for this module (as the server's warm-up does)."""
+    """Every published pack's XSD, loaded once into this module's caches (as the server's warm-up does)."""
     packs = list_packs(published_packs_dir)
     assert len(packs) == 95
-    return {p.kind: load_schema(p.xsd) for p in packs if p.xsd is not None}
+    return {p.kind: CACHES.pack_schema(p.xsd) for p in packs if p.xsd is not None}
 
 
 # -- kind 106: the XSD libxml2 refuses --------------------------------------------------------------
@@ -299,7 +304,7 @@ def test_every_published_xsd_loads(published: dict[str, PackSchema]) -> None:
     assert len(published) == 95
     assert {k for k, s in published.items() if s.refused} == {"106"}
     assert all(s.engine == "lxml" and s.lxml is not None for s in published.values())
-    assert all(load_schema(s.path) is s for s in published.values())  # once per process
+    assert all(CACHES.pack_schema(s.path) is s for s in published.values())  # once per owner
 
 
 def test_every_published_pack_gives_an_xsd_verdict(
@@ -319,7 +324,8 @@ def test_every_published_pack_gives_an_xsd_verdict(
     layer = XsdLayer(settings)
     kinds = sorted({folder.split("_")[0] for folder in published})
     for kind in kinds:
-        ctx = DocumentContext(content=valid_119_bytes, settings=settings, requested_kind=kind, root=root)
+        ctx = DocumentContext(content=valid_119_bytes, settings=settings, requested_kind=kind, root=root,
+                              caches=CACHES)
         report = layer.run(ctx)
         assert report.ran, (kind, report.reason)
         assert report.passed == (not report.findings)

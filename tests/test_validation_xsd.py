@@ -6,6 +6,7 @@ from pathlib import Path
 
 import pytest
 
+from mock_remd.validation.caches import ValidationCaches
 from mock_remd.validation.context import ValidationSettings
 from mock_remd.validation.packs import find_pack, find_root_xsd, list_packs, load_schema, normalise_location
 from mock_remd.validation.pipeline import Validator
@@ -73,9 +74,11 @@ def test_skipped_without_packs_or_pack(valid_119_bytes: bytes, packs_dir: Path) 
 def test_every_official_pack_loads(packs_dir: Path) -> None:
     packs = list_packs(packs_dir)
     assert {p.kind for p in packs} >= {"119", "174", "186", "204"}
+    caches = ValidationCaches()
     for pack in packs:
         assert pack.xsd is not None and pack.xsd.name == "CDA.xsd"
-        assert load_schema(pack.xsd) is load_schema(pack.xsd)  # loaded once per process
+        assert caches.pack_schema(pack.xsd) is caches.pack_schema(pack.xsd)  # loaded once per owner
+    assert ValidationCaches().pack_schema(pack.xsd) is not caches.pack_schema(pack.xsd)  # owners keep their own
 
 
 def test_pack_lookup_refuses_path_like_kinds(packs_dir: Path) -> None:

@@ -11,7 +11,6 @@ from mock_remd.catalog.kinds import Kind
 from mock_remd.catalog.user_messages import text
 from mock_remd.runtime import Runtime
 from mock_remd.validation.material import missing_material, pack_editions
-from mock_remd.validation.pack_index import installed_packs
 
 
 def kind_item(kind: Kind, editions: dict[str, list[dict[str, object]]]) -> dict[str, Any]:
@@ -29,7 +28,7 @@ def register_catalog_routes(app: Flask, rt: Runtime) -> None:
 
     @app.get("/_admin/kinds")
     def kinds_list():
-        editions = pack_editions(settings())
+        editions = pack_editions(settings(), rt.validator.caches)
         kinds = rt.kinds.all()
         fmt = (request.args.get("format") or "").upper()
         if fmt:
@@ -46,14 +45,14 @@ def register_catalog_routes(app: Flask, rt: Runtime) -> None:
         kind = rt.kinds.get(code)
         if kind is None:
             raise ApiError(404, text("admin.kind_missing", code=code, version=rt.kinds.version), {"code": code})
-        item = kind_item(kind, pack_editions(settings()))
+        item = kind_item(kind, pack_editions(settings(), rt.validator.caches))
         item["version"] = rt.kinds.version
         return jsonify(item)
 
     @app.get("/_admin/packs")
     def packs_list():
         s = settings()
-        index = installed_packs(s.packs_dir)
+        index = rt.validator.caches.pack_index(s.packs_dir)
         items = [p.as_dict() for p in index.packs]
         return jsonify({"items": items, "total": len(items), "dir": str(s.packs_dir) if s.packs_dir else None,
-                        "missing": [g.as_dict() for g in missing_material(s)]})
+                        "missing": [g.as_dict() for g in missing_material(s, rt.validator.caches)]})

@@ -11,9 +11,7 @@ naming that part, and nothing else of the certificate is touched.
 from __future__ import annotations
 
 import datetime as dt
-import os
 import re
-import threading
 from collections.abc import Callable
 from dataclasses import dataclass
 from functools import lru_cache
@@ -269,30 +267,14 @@ def cert_facts(cert: x509.Certificate | CertInfo) -> CertFacts:
     return _facts(cert.der if isinstance(cert, CertInfo) else tlv.encoded(cert))
 
 
-def _read_bundle(path: Path) -> list[CertInfo]:
+def read_bundle(path: Path) -> list[CertInfo]:
+    """The certificates of a PEM bundle (or one DER certificate); OSError/ValueError when unreadable."""
     data = path.read_bytes()
     if pem.detect(data):
         ders = [der for label, _h, der in pem.unarmor(data, multiple=True) if label == "CERTIFICATE"]
     else:
         ders = [data]
     return [read_certificate(der) for der in ders]
-
-
-_bundle_lock = threading.Lock()
-_bundles: dict[Path, tuple[float, list[CertInfo]]] = {}
-
-
-def trusted_bundle(path: Path) -> list[CertInfo]:
-    """The certificates of a PEM bundle, cached until the file changes (OSError/ValueError when unreadable)."""
-    mtime = os.stat(path).st_mtime
-    with _bundle_lock:
-        cached = _bundles.get(path)
-        if cached and cached[0] == mtime:
-            return cached[1]
-    certs = _read_bundle(path)
-    with _bundle_lock:
-        _bundles[path] = (mtime, certs)
-    return certs
 
 
 def issued_by(cert: CertInfo, issuer: CertInfo) -> bool:

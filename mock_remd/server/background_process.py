@@ -16,6 +16,7 @@ import signal
 import subprocess
 import sys
 import threading
+from pathlib import Path
 from typing import Any
 
 from mock_remd.config import Settings
@@ -57,7 +58,8 @@ def warm_up(runtime: Any) -> None:
         from mock_remd.validation.precompile import precompile
 
         try:
-            precompile(settings.packs_dir, settings.options.get("schematron_cache_dir"))
+            cache = settings.options.get("schematron_cache_dir")
+            precompile(settings.packs_dir, Path(cache) if cache else None, caches=runtime.validator.caches)
         except Exception:  # a broken pack is reported per document by its layer; never block start-up
             log.exception("mock-remd: precompiling the packs in %s failed", settings.packs_dir)
 

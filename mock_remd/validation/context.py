@@ -5,15 +5,24 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from mock_remd.catalog.kinds import Kind, KindRegistry, default_registry
 from mock_remd.domain.model import RegisterRequest
-from mock_remd.validation.pack_index import InstalledPack, PackIndex, document_template_roots, installed_packs
+from mock_remd.validation.pack_index import InstalledPack, PackIndex, document_template_roots
 from mock_remd.validation.packs import Pack
 from mock_remd.validation.report import LAYER_ORDER
 
+if TYPE_CHECKING:
+    from mock_remd.validation.caches import ValidationCaches
+
 SIGNATURE_LEVELS = ("off", "structure", "digest", "crypto")
+
+
+def _fresh_caches() -> ValidationCaches:
+    from mock_remd.validation.caches import ValidationCaches
+
+    return ValidationCaches()
 
 
 @dataclass(frozen=True)
@@ -63,12 +72,14 @@ class DocumentContext:
     now: dt.datetime = field(default_factory=lambda: dt.datetime.now(dt.UTC))
     #: free-form scratch space shared between layers (e.g. the namespace-stripped tree)
     scratch: dict[str, Any] = field(default_factory=dict)
+    #: the prepared material (packs, schemas, CA bundles) of the Validator that runs this document
+    caches: ValidationCaches = field(default_factory=_fresh_caches, repr=False)
 
     def pack_index(self) -> PackIndex:
         """The installed packs, looked up once per document (the kind, xsd and schematron layers share it)."""
         held = self.scratch.get("pack_index")
         if held is None:
-            held = self.scratch["pack_index"] = installed_packs(self.settings.packs_dir)
+            held = self.scratch["pack_index"] = self.caches.pack_index(self.settings.packs_dir)
         return held
 
     def template_roots(self) -> tuple[str, ...]:

@@ -6,8 +6,9 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
+from mock_remd.validation.caches import ValidationCaches
 from mock_remd.validation.context import ValidationSettings
-from mock_remd.validation.pack_index import installed_packs
+from mock_remd.validation.pack_index import PackIndex, installed_packs
 
 PACKS_FIX = "mock-remd packs download"
 NSI_FIX = "mock-remd nsi import FILE…"
@@ -32,12 +33,17 @@ def _has_dictionaries(nsi_dir: Path | None) -> bool:
                for p in nsi_dir.iterdir())
 
 
-def missing_material(settings: ValidationSettings) -> list[LayerGap]:
-    """The enabled layers that cannot run at all with ``settings`` (no packs, no dictionaries)."""
+def _index(settings: ValidationSettings, caches: ValidationCaches | None) -> PackIndex:
+    return caches.pack_index(settings.packs_dir) if caches is not None else installed_packs(settings.packs_dir)
+
+
+def missing_material(settings: ValidationSettings, caches: ValidationCaches | None = None) -> list[LayerGap]:
+    """The enabled layers that cannot run at all with ``settings`` (no packs, no dictionaries); the pack
+    index comes from ``caches`` (a running server's) when given."""
     gaps: list[LayerGap] = []
     if settings.layers & {"xsd", "schematron"}:
         where = str(settings.packs_dir) if settings.packs_dir else "MOCK_REMD_PACKS_DIR не задан"
-        if not installed_packs(settings.packs_dir).packs:
+        if not _index(settings, caches).packs:
             for layer in ("xsd", "schematron"):
                 if layer in settings.layers:
                     gaps.append(LayerGap(layer, f"нет официальных пакетов XSD/Schematron ({where})", PACKS_FIX))
@@ -47,10 +53,11 @@ def missing_material(settings: ValidationSettings) -> list[LayerGap]:
     return gaps
 
 
-def pack_editions(settings: ValidationSettings) -> dict[str, list[dict[str, object]]]:
+def pack_editions(settings: ValidationSettings,
+                  caches: ValidationCaches | None = None) -> dict[str, list[dict[str, object]]]:
     """kind → its installed editions (``edition``, ``template_id``, ``directory``)."""
     out: dict[str, list[dict[str, object]]] = {}
-    for p in installed_packs(settings.packs_dir).packs:
+    for p in _index(settings, caches).packs:
         out.setdefault(p.kind, []).append(
             {"edition": p.edition, "template_id": p.template_id, "directory": p.directory, "hash": p.hash}
         )

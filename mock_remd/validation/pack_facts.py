@@ -9,6 +9,7 @@ XSD set does not.
 
 from __future__ import annotations
 
+import hashlib
 import re
 from pathlib import Path
 
@@ -35,8 +36,21 @@ def _substitute(test: str, lets: dict[str, str]) -> str:
     return re.sub(r"\$([\w.-]+)", lambda m: lets.get(m.group(1), m.group(0)), test)
 
 
+#: sha256 of a .sch -> its templateId roots: a memo of a pure function of the bytes (no setting, no
+#: file), so that reading a folder of 95 packs without ``packs.json`` parses each Schematron once
+_SCH_TEMPLATE_IDS: dict[bytes, tuple[str, ...]] = {}
+
+
 def schematron_template_ids(data: bytes) -> tuple[str, ...]:
     """templateId roots a Schematron (bytes of a ``.sch``) asserts for ``ClinicalDocument``, in order."""
+    digest = hashlib.sha256(data).digest()
+    found = _SCH_TEMPLATE_IDS.get(digest)
+    if found is None:
+        found = _SCH_TEMPLATE_IDS[digest] = _schematron_template_ids(data)
+    return found
+
+
+def _schematron_template_ids(data: bytes) -> tuple[str, ...]:
     root = _parse(data)
     if root is None:
         return ()

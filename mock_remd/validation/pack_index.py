@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import json
 import re
-import threading
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -172,11 +171,8 @@ def scan_folders(packs_dir: Path) -> list[InstalledPack]:
     return out
 
 
-_cache: dict[Path, tuple[object, PackIndex]] = {}
-_cache_lock = threading.Lock()
-
-
-def _signature(packs_dir: Path) -> object:
+def index_version(packs_dir: Path) -> object:
+    """What changes when packs are installed into ``packs_dir``: the folder's and its index's mtimes."""
     try:
         index = packs_dir / INDEX_FILE
         return (packs_dir.stat().st_mtime_ns, index.stat().st_mtime_ns if index.exists() else None)
@@ -185,18 +181,11 @@ def _signature(packs_dir: Path) -> object:
 
 
 def installed_packs(packs_dir: Path | None) -> PackIndex:
-    """The pack index of ``packs_dir``, re-read when the directory or its index changes."""
-    if packs_dir is None:
+    """The pack index of ``packs_dir``, read now (validation keeps it in its
+    :class:`~mock_remd.validation.caches.ValidationCaches`)."""
+    if packs_dir is None or index_version(Path(packs_dir)) is None:
         return PackIndex()
-    key = Path(packs_dir)
-    sig = _signature(key)
-    held = _cache.get(key)
-    if held is not None and held[0] == sig:
-        return held[1]
-    with _cache_lock:
-        index = read_index(key) if sig is not None else PackIndex()
-        _cache[key] = (sig, index)
-        return index
+    return read_index(Path(packs_dir))
 
 
 def document_template_roots(root: Any) -> tuple[str, ...]:

@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import logging
 import re
-import threading
 import warnings
 from dataclasses import dataclass
 from pathlib import Path
@@ -262,23 +261,12 @@ def _load(path: Path) -> PackSchema:
     return PackSchema(path, "xmlschema", xmlschema=full, refused=refused)
 
 
-_schemas: dict[Path, tuple[float, PackSchema]] = {}
-_schemas_lock = threading.Lock()
-
-
 def load_schema(path: Path) -> PackSchema:
-    """The schema for a pack's root XSD, loaded once per process (reloaded if the file changes).
+    """The schema for a pack's root XSD, loaded now (validation keeps it in its
+    :class:`~mock_remd.validation.caches.ValidationCaches`, reloaded when the file changes).
 
     Tried in order: lxml on the pack as published; lxml on the pack with zero-occurrence particles
     removed (equivalent by the XSD recommendation); xmlschema. Raises :class:`PackSchemaError` when
     none of them can load it.
     """
-    path = path.resolve()
-    mtime = path.stat().st_mtime
-    with _schemas_lock:
-        held = _schemas.get(path)
-        if held is not None and held[0] == mtime:
-            return held[1]
-        schema = _load(path)
-        _schemas[path] = (mtime, schema)
-        return schema
+    return _load(Path(path).resolve())

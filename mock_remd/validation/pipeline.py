@@ -1,7 +1,8 @@
 """The layered СЭМД validation pipeline (xml → kind → header → xsd → schematron → nsi → cross → signatures).
 
-A :class:`Validator` is built once per process from :class:`ValidationSettings`; it holds each
-layer's prepared material (compiled packs, loaded dictionaries) and is safe to call from threads.
+A :class:`Validator` is built once per server (its Runtime) from :class:`ValidationSettings`; it owns
+the layers and their prepared material (:class:`~mock_remd.validation.caches.ValidationCaches`:
+pack indexes, loaded XSDs, compiled Schematrons, CA bundles) and is safe to call from threads.
 The asynchronous leg of ``registerDocument`` and ``mock-remd validate`` both call :meth:`validate`.
 """
 
@@ -15,6 +16,7 @@ from typing import Protocol
 
 from mock_remd.catalog.incidents import ServerFault, record_incident
 from mock_remd.domain.model import RegisterRequest
+from mock_remd.validation.caches import ValidationCaches
 from mock_remd.validation.context import DocumentContext, ValidationSettings
 from mock_remd.validation.report import LAYER_ORDER, LAYERS, Finding, LayerReport, ValidationReport
 
@@ -39,8 +41,10 @@ def _load(name: str, settings: ValidationSettings) -> Layer:
 class Validator:
     """Runs the enabled layers in order and collects every finding of every layer that ran."""
 
-    def __init__(self, settings: ValidationSettings | None = None) -> None:
+    def __init__(self, settings: ValidationSettings | None = None, caches: ValidationCaches | None = None) -> None:
         self.settings = settings or ValidationSettings()
+        #: what the layers prepare once (packs, schemas, CA bundles): this Validator's own
+        self.caches = caches or ValidationCaches()
         self._layers: dict[str, Layer] = {}
         self._lock = threading.Lock()
         #: layer -> the last server-side fault it met (our sentence and incident id), for /ready
@@ -72,6 +76,7 @@ class Validator:
             settings=self.settings,
             request=request,
             requested_kind=kind or (request.kind if request else ""),
+            caches=self.caches,
         )
         report = ValidationReport(kind=ctx.requested_kind)
         for name in LAYER_ORDER:

@@ -14,7 +14,7 @@ def register(bp: Blueprint, rt: Runtime) -> None:
     @bp.get("/kinds")
     def kinds():
         settings = rt.validator.settings
-        editions = pack_editions(settings)
+        editions = pack_editions(settings, rt.validator.caches)
         show = request.args.get("show", "cda")
         q = (request.args.get("q") or "").strip().lower()
         items = rt.kinds.all()
@@ -24,7 +24,7 @@ def register(bp: Blueprint, rt: Runtime) -> None:
             items = [k for k in items if k.id in editions]
         if q:
             items = [k for k in items if q in k.name.lower() or q == k.id]
-        gaps = [g for g in missing_material(settings) if g.layer in ("xsd", "schematron")]
+        gaps = [g for g in missing_material(settings, rt.validator.caches) if g.layer in ("xsd", "schematron")]
         return render_template(
             "dashboard/kinds.html", items=items, editions=editions, version=rt.kinds.version,
             source=rt.kinds.source, total=len(rt.kinds), show=show, q=q, gaps=gaps,

@@ -15,7 +15,7 @@ or a bare path ``X[…]`` requires the element X.
 from __future__ import annotations
 
 import re
-import threading
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -145,42 +145,38 @@ def parse_requirements(sch: Path, source: str = "") -> PackRequirements:
     )
 
 
-_parsed: dict[Path, tuple[float, PackRequirements]] = {}
-_lock = threading.Lock()
-
-
 def installed_requirements(
     packs_dir: Path | None, kind: str, template_roots: tuple[str, ...] = ()
 ) -> PackRequirements | None:
     """The requirements of ``kind``'s pack installed under ``packs_dir`` (the edition the document's
-    ``template_roots`` select, as the schematron layer chooses it), parsed once per file version."""
+    ``template_roots`` select, as the schematron layer chooses it), read now (a Validator keeps them:
+    :meth:`~mock_remd.validation.caches.ValidationCaches.installed_requirements`)."""
     selected = select_pack(packs_dir, kind, template_roots) if kind else None
     if selected is None or selected[0].schematron is None:
         return None
     path = selected[0].schematron.resolve()
-    mtime = path.stat().st_mtime
-    with _lock:
-        held = _parsed.get(path)
-        if held is None or held[0] != mtime:
-            held = (mtime, parse_requirements(path, f"официальный пакет вида {kind}: {path.name}"))
-            _parsed[path] = held
-        return held[1]
+    return parse_requirements(path, f"официальный пакет вида {kind}: {path.name}")
 
 
-def requirements_for(kind: str, packs_dir: Path | None, template_roots: tuple[str, ...] = ()) -> PackRequirements:
+#: how :func:`requirements_for` finds an installed pack's requirements: (packs dir, kind, template roots)
+InstalledLookup = Callable[[Path | None, str, tuple[str, ...]], "PackRequirements | None"]
+
+
+def requirements_for(kind: str, packs_dir: Path | None, template_roots: tuple[str, ...] = (),
+                     installed: InstalledLookup = installed_requirements) -> PackRequirements:
     """What the kind's official pack requires: installed pack, else the published table, else CDA R2.
 
     The parts the CDA R2 schema requires are always included: every official pack's XSD derives
     from ``POCD_MT000040`` and refuses a document without them, whatever its Schematron says.
     """
-    installed = installed_requirements(packs_dir, kind, template_roots)
-    if installed is not None:
+    found = installed(packs_dir, kind, template_roots)
+    if found is not None:
         return PackRequirements(
-            installed.required | CDA_R2_REQUIRED,
-            installed.ministry_recipient,
-            installed.source,
+            found.required | CDA_R2_REQUIRED,
+            found.ministry_recipient,
+            found.source,
             installed=True,
-            time_ni=installed.time_ni,
+            time_ni=found.time_ni,
         )
     published = PUBLISHED.get(kind)
     if published is not None:

@@ -53,7 +53,7 @@ class HeaderLayer:
         if not kind:
             declared = identify_kind(CdaHeader(ctx.root), ctx.settings.kinds, by_type=False).kind
             kind = declared.id if declared is not None else ""
-        requires = requirements_for(kind, ctx.settings.packs_dir, ctx.template_roots())
+        requires = requirements_for(kind, ctx.settings.packs_dir, ctx.template_roots(), ctx.caches.installed_requirements)
         findings = check_header(ctx.root, requires)
         details = {
             "kind": kind,

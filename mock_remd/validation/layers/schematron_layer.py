@@ -9,20 +9,19 @@ official validator does. Each failed assert / successful report becomes a ``VALI
 from __future__ import annotations
 
 import logging
-import threading
 from pathlib import Path
 
 from mock_remd.catalog.incidents import record_incident
+from mock_remd.validation.caches import ValidationCaches
 from mock_remd.validation.context import DocumentContext, ValidationSettings
 from mock_remd.validation.layers.xsd_layer import kind_of
-from mock_remd.validation.pack_index import InstalledPack, select_pack
+from mock_remd.validation.pack_index import InstalledPack
 from mock_remd.validation.packs import Pack
 from mock_remd.validation.report import Finding, LayerReport
 from mock_remd.validation.schematron.model import SchematronError
 from mock_remd.validation.schematron.runner import (
     SchematronRunError,
     SchematronValidator,
-    get_validator,
     locate_line,
 )
 
@@ -42,32 +41,21 @@ class SchematronLayer:
         self.mode = str(opts.get("schematron_mode", "optimised"))
         cache = opts.get("schematron_cache_dir")
         self.cache_dir = Path(cache) if cache else None
-        #: (packs dir, kind) -> (pack, validator); packs are read once per layer instance
-        self._prepared: dict[tuple[Path, str], tuple[Pack | None, SchematronValidator | None]] = {}
-        self._lock = threading.Lock()
 
     def prepare(
-        self, packs_dir: Path, kind: str, template_roots: tuple[str, ...] = (),
+        self, caches: ValidationCaches, packs_dir: Path, kind: str, template_roots: tuple[str, ...] = (),
         selected: tuple[Pack, InstalledPack] | None | bool = False,
     ) -> tuple[Pack | None, SchematronValidator | None]:
         """The pack and compiled validator for ``kind``, the installed edition matching
-        ``template_roots`` (looked up and compiled once, then reused). ``selected``: the pack already
-        chosen for the document (as :func:`select_pack` gives it), else it is looked up here."""
+        ``template_roots`` (looked up and compiled once into ``caches``, then reused). ``selected``: the
+        pack already chosen for the document (as :meth:`ValidationCaches.select_pack` gives it), else it
+        is looked up here."""
         if selected is False:
-            selected = select_pack(packs_dir, kind, template_roots)
+            selected = caches.select_pack(packs_dir, kind, template_roots)
         pack = selected[0] if selected is not None else None
-        key = (packs_dir, str(pack.schematron) if pack is not None else kind)
-        held = self._prepared.get(key)
-        if held is None:
-            with self._lock:
-                held = self._prepared.get(key)
-                if held is None:
-                    validator = None
-                    if pack is not None and pack.schematron is not None:
-                        validator = get_validator(pack.schematron, self.mode, self.cache_dir)
-                    held = (pack, validator)
-                    self._prepared[key] = held
-        return held
+        if pack is None or pack.schematron is None:
+            return pack, None
+        return pack, caches.schematron(pack.schematron, self.mode, self.cache_dir)
 
     def run(self, ctx: DocumentContext) -> LayerReport:
         kind = kind_of(ctx)
@@ -80,7 +68,7 @@ class SchematronLayer:
             return LayerReport.skipped(self.name, "вид СЭМД не определён: нечем выбрать схематрон")
         selected = ctx.selected_pack(kind)
         try:
-            pack, validator = self.prepare(packs_dir, kind, selected=selected)
+            pack, validator = self.prepare(ctx.caches, packs_dir, kind, selected=selected)
         except SchematronError:  # the pack, not the document: logged with an incident id, never shown
             incident = record_incident(f"schematron pack of kind {kind}")
             finding = Finding(

@@ -318,7 +318,7 @@ class _Checker:
         code = "CANT_BUILD_CERT_CHAIN_TO_ACCREDITED_CA_CERT"
         sig = entry.inspected
         try:
-            trusted = certs.trusted_bundle(bundle_path)
+            trusted = self.ctx.caches.ca_bundles.get(bundle_path)
         except (OSError, *certs.PARSE_ERRORS) as exc:  # the server's file, not the document: no defect of the document
             raise ServerFault(f"список доверенных УЦ MOCK_REMD_TRUSTED_CA [{bundle_path}] не прочитан") from exc
         chain = certs.build_chain(sig.cert, sig.certificates, trusted)

@@ -4,72 +4,29 @@ Valid documents cost one lxml validation (well under a millisecond for a typical
 ones are re-checked with ``xmlschema`` to list every error the way the registry (Xerces) does,
 since libxml2 stops inside an element after its first content-model error. A pack libxml2 cannot
 compile is validated as :func:`mock_remd.validation.packs.load_schema` loaded it (normalised for
-libxml2, or by xmlschema); the report's details name the engine and the reason.
+libxml2, or by xmlschema); the report's details name the engine and the reason. Loaded schemas live
+in the Validator's :class:`~mock_remd.validation.caches.ValidationCaches`.
 """
 
 from __future__ import annotations
 
 import logging
-import re
-import threading
-import warnings
 from pathlib import Path
 from typing import Any
 
 from mock_remd.catalog.incidents import ServerFault
+from mock_remd.validation.caches import ValidationCaches
 from mock_remd.validation.context import DocumentContext, ValidationSettings
-from mock_remd.validation.pack_index import InstalledPack, select_pack
-from mock_remd.validation.packs import Pack, PackSchema, PackSchemaError, load_schema
+from mock_remd.validation.pack_index import InstalledPack
+from mock_remd.validation.packs import Pack, PackSchema, PackSchemaError
 from mock_remd.validation.report import Finding, LayerReport
 from mock_remd.validation.xsd_messages import from_lxml, from_xmlschema
 
 log = logging.getLogger(__name__)
 
-_full_schemas: dict[Path, Any] = {}
-_full_lock = threading.Lock()
-_validate_locks: dict[Path, threading.Lock] = {}
-#: packs whose xmlschema could not list a document's errors once: not asked again in this process
-_full_unusable: set[Path] = set()
-
-
 def kind_of(ctx: DocumentContext) -> str:
     """The kind id to validate against: what the ``kind`` layer found, else what was asked for."""
     return ctx.kind.id if ctx.kind is not None else (ctx.requested_kind or "")
-
-
-#: an identity constraint selecting over the descendant axis (``xs:selector xpath=".//hl7:entry/…"``)
-_DESCENDANT_SELECTOR = re.compile(rb"""<(?:xs|xsd):selector\s+xpath\s*=\s*["']\s*\.//""")
-
-
-def _descendant_identity_constraints(path: Path) -> bool:
-    """True when the pack declares an ``xs:key``/``xs:unique`` whose selector uses ``.//``: xmlschema
-    then recurses without end over the recursive CDA content model (23 of the 24 published packs with
-    such a selector), so its error lists are not asked for."""
-    return any(_DESCENDANT_SELECTOR.search(f.read_bytes()) for f in path.parent.rglob("*.xsd"))
-
-
-def _xmlschema_for(path: Path) -> Any | None:
-    """A lazily built ``xmlschema`` schema for full Xerces-like error lists (None if it cannot load)."""
-    with _full_lock:
-        if path in _full_unusable:
-            return None
-        if path in _full_schemas:
-            return _full_schemas[path]
-        if _descendant_identity_constraints(path):
-            log.info("XSD messages for %s come from libxml2 (descendant-axis identity constraints)", path)
-            _full_unusable.add(path)
-            return None
-        try:
-            import xmlschema
-
-            with warnings.catch_warnings():
-                warnings.simplefilter("ignore")
-                schema = xmlschema.XMLSchema(str(path), allow="local", defuse="always", validation="lax")
-        except Exception as exc:  # a pack xmlschema cannot read: lxml's messages still work
-            log.warning("xmlschema cannot load %s (%s); XSD messages come from libxml2 only", path, exc)
-            schema = None
-        _full_schemas[path] = schema
-        return schema
 
 
 class XsdLayer:
@@ -80,34 +37,26 @@ class XsdLayer:
     def __init__(self, settings: ValidationSettings) -> None:
         self.settings = settings
         self.full_messages = bool(settings.options.get("xsd_full_messages", True))
-        #: (packs dir, kind) -> (root XSD, schema); packs are read once per layer instance
-        self._prepared: dict[tuple[Path, str], tuple[Path | None, Any]] = {}
-        self._lock = threading.Lock()
 
+    @staticmethod
     def prepare(
-        self, packs_dir: Path, kind: str, template_roots: tuple[str, ...] = (),
+        caches: ValidationCaches, packs_dir: Path, kind: str, template_roots: tuple[str, ...] = (),
         selected: tuple[Pack, InstalledPack] | None | bool = False,
     ) -> tuple[Path | None, PackSchema | None]:
         """The root XSD and its loaded schema for ``kind``, the installed edition matching
-        ``template_roots`` (loaded once, then reused).
+        ``template_roots`` (loaded once into ``caches``, then reused).
 
-        Raises :class:`PackSchemaError` when no validator can load the pack (not cached: a fixed
+        Raises :class:`PackSchemaError` when no validator can load the pack (not kept: a fixed
         pack is picked up by the next document). ``selected``: the pack already chosen for the
-        document (as :func:`select_pack` gives it), else it is looked up here.
+        document (as :meth:`ValidationCaches.select_pack` gives it), else it is looked up here.
         """
         if selected is False:
-            selected = select_pack(packs_dir, kind, template_roots)
+            selected = caches.select_pack(packs_dir, kind, template_roots)
         pack = selected[0] if selected is not None else None
-        key = (packs_dir, str(pack.xsd) if pack is not None else kind)
-        held = self._prepared.get(key)
-        if held is None:
-            with self._lock:
-                held = self._prepared.get(key)
-                if held is None:
-                    xsd = pack.xsd.resolve() if pack is not None and pack.xsd is not None else None
-                    held = (xsd, load_schema(xsd) if xsd is not None else None)
-                    self._prepared[key] = held
-        return held
+        if pack is None or pack.xsd is None:
+            return None, None
+        xsd = pack.xsd.resolve()
+        return xsd, caches.pack_schema(xsd)
 
     def run(self, ctx: DocumentContext) -> LayerReport:
         kind = kind_of(ctx)
@@ -120,7 +69,7 @@ class XsdLayer:
             return LayerReport.skipped(self.name, "вид СЭМД не определён: нечем выбрать XSD-схему")
         selected = ctx.selected_pack(kind)
         try:
-            key, schema = self.prepare(packs_dir, kind, selected=selected)
+            key, schema = self.prepare(ctx.caches, packs_dir, kind, selected=selected)
         except PackSchemaError as exc:  # the server's pack, not the document: /ready and the log show it
             raise ServerFault(
                 f"XSD-схема вида СЭМД {kind} в каталоге пакетов не загружается ни libxml2, ни xmlschema"
@@ -135,14 +84,13 @@ class XsdLayer:
             findings = [f for error in schema.xmlschema.iter_errors(ctx.root) for f in from_xmlschema(error)]
             findings.sort(key=lambda f: f.line or 0)
             return LayerReport(self.name, True, not findings, findings, details=details)
-        lock = _validate_locks.setdefault(key, threading.Lock())
-        with lock:  # an XMLSchema object keeps its error log: one validation at a time
+        with ctx.caches.schema_locks.get(key):  # an XMLSchema object keeps its error log: one validation at a time
             ok = schema.lxml.validate(ctx.root)
             log_entries = list(schema.lxml.error_log) if not ok else []
         if ok:
             return LayerReport(self.name, True, True, [], details=details)
         findings: list[Finding] = []
-        full = _xmlschema_for(key) if self.full_messages and not schema.refused else None
+        full = ctx.caches.message_schemas.get(key) if self.full_messages and not schema.refused else None
         if full is not None:
             try:
                 for error in full.iter_errors(ctx.root):
@@ -154,8 +102,7 @@ class XsdLayer:
                     key,
                     type(exc).__name__,
                 )
-                with _full_lock:
-                    _full_unusable.add(key)
+                ctx.caches.message_schemas.put(key, None)  # not asked again for this pack
                 findings = []
         if not findings:
             findings = [from_lxml(e) for e in log_entries]

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import json
 import os
-import threading
 from pathlib import Path
 
 from mock_remd.catalog.kinds import Kind, KindRegistry, import_nsi_1520
@@ -94,18 +93,10 @@ class NsiKindSource:
         return d.version, f"{self.nsi_dir / (d.source or d.oid)}", import_nsi_1520(kinds_tsv(d).splitlines())
 
 
-_catalogs: dict[Path | None, KindRegistry] = {}
-_catalogs_lock = threading.Lock()
-
-
 def kind_catalog(nsi_dir: Path | None) -> KindRegistry:
-    """The built-in catalog following ``nsi_dir`` (one per directory and process; None = built-in only)."""
-    key = Path(nsi_dir).resolve() if nsi_dir else None
-    with _catalogs_lock:
-        registry = _catalogs.get(key)
-        if registry is None:
-            registry = KindRegistry()
-            if key is not None:
-                registry.attach(NsiKindSource(key))
-            _catalogs[key] = registry
-        return registry
+    """A new built-in catalog following ``nsi_dir`` (None = built-in only); its owner (a Runtime, a
+    command) keeps it for its lifetime."""
+    registry = KindRegistry()
+    if nsi_dir:
+        registry.attach(NsiKindSource(Path(nsi_dir).resolve()))
+    return registry

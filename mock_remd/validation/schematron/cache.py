@@ -20,6 +20,7 @@ from mock_remd.validation.schematron.model import parse_schema
 
 log = logging.getLogger(__name__)
 
+#: compiled forms by content hash: a memo of a pure function of the bytes (no setting, no file)
 _memory: dict[str, CompiledSchematron] = {}
 _lock = threading.Lock()
 

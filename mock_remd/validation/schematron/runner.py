@@ -139,6 +139,9 @@ class SchematronValidator:
         return _QNAME.sub(repl, path)
 
 
+#: process-wide on purpose: the Saxon executables of the one processor of this process (saxon.py),
+#: keyed by the Schematron's content hash and mode, so they are right for every server; which file a
+#: server reads, and when it changed, is its own ValidationCaches' business
 _validators: dict[tuple[str, str], SchematronValidator] = {}
 _registry_lock = threading.Lock()
 
@@ -146,7 +149,8 @@ _registry_lock = threading.Lock()
 def get_validator(
     sch_path: Path, mode: str = "optimised", cache_dir: Path | None = None
 ) -> SchematronValidator:
-    """The process-wide validator for a ``.sch`` file (shared by every :class:`Validator` instance)."""
+    """The validator for a ``.sch`` file's content, compiled once per process by the one Saxon processor
+    (a Validator keeps the one for each of its files in its :class:`~mock_remd.validation.caches.ValidationCaches`)."""
     data = sch_path.read_bytes()
     compiled, key, source = compiled_for(data, mode, cache_dir)
     with _registry_lock:
