@@ -112,7 +112,7 @@ class Runtime:
                 self.judge.stop()
             if self._heartbeat is not None:
                 self._heartbeat.stop()
-                self.store.forget_beat(self.processor.owner)
+                self.store.heartbeats.forget(self.processor.owner)
             self._started = False
 
     def server_faults(self) -> list[str]:
@@ -132,7 +132,7 @@ class Runtime:
         return 0  # judged on a timer, whatever changed
 
     def _beat(self) -> int:
-        self.store.beat(self.processor.owner, "processor+sender")
+        self.store.heartbeats.beat(self.processor.owner, "processor+sender")
         return 0
 
     def wake(self) -> None:
@@ -168,7 +168,7 @@ class Runtime:
             details["store"] = f"база данных не отвечает (инцидент {self._store_incident.id})"
         if self.role == "http":
             try:
-                live = self.store.live_beats(HEARTBEAT_SECONDS * 5)
+                live = self.store.heartbeats.live(HEARTBEAT_SECONDS * 5)
             except Exception:
                 live = []
             details["background_processes"] = len(live)
@@ -207,4 +207,4 @@ def prepare_store(settings: Settings) -> None:
     store = Store(settings.db_url, journal_size=settings.journal_size)
     service = RegistryService(store, settings.validation_settings().kinds, RegistryOptions())
     service.seed_systems(settings.systems)
-    store.db.engine.dispose()
+    store.close()

@@ -178,3 +178,33 @@ def test_the_environment_readers_only_shrink():
     files = {r.rsplit(":", 1)[0] for r in environment_reads()}
     stale = sorted(set(ENVIRONMENT_READERS) - files)
     assert not stale, f"these modules read no environment any more; delete them from ENVIRONMENT_READERS: {stale}"
+
+
+def _third_party_imports() -> list[tuple[str, str, str]]:
+    """``(module, imported top-level library, where)`` for every import of a library outside mock_remd."""
+    found = []
+    for path in sorted((ROOT / PACKAGE).rglob("*.py")):
+        module = _module_name(path)
+        for node in ast.walk(ast.parse(path.read_bytes(), filename=str(path))):
+            if isinstance(node, ast.Import):
+                names = [alias.name for alias in node.names]
+            elif isinstance(node, ast.ImportFrom) and not node.level:
+                names = [node.module or ""]
+            else:
+                continue
+            found += [(module, n.split(".")[0], f"{path.relative_to(ROOT)}:{node.lineno}") for n in names]
+    return found
+
+
+def test_only_the_store_speaks_to_the_database():
+    table = tomllib.loads((ROOT / "pyproject.toml").read_text(encoding="utf-8"))
+    rule = table["tool"]["mock-remd"]["architecture"]["store_only"]
+    libraries, packages = set(rule["libraries"]), set(rule["packages"])
+    found = _third_party_imports()
+    assert any(lib == "sqlalchemy" and component(m) in packages for m, lib, _ in found), "the rule reads no imports"
+    outside = [f"  {where}: {module} imports {lib}" for module, lib, where in found
+               if lib in libraries and component(module) not in packages]
+    assert not outside, (
+        "only mock_remd/store may speak to the database (store_only in [tool.mock-remd.architecture]); "
+        "add a method to the store's aggregate instead:\n" + "\n".join(outside)
+    )

@@ -45,7 +45,7 @@ def send(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, str, str]
 
 
 def demo_callback(server: ThreadedServer) -> str:
-    return next(s for s in server.runtime.store.list_systems() if s["mnemonic"] == "demo")["callback_url"]
+    return server.runtime.store.systems.get("demo").callback_url
 
 
 def test_valid_document_is_registered_via_the_callback(server, doc_file, capsys):
@@ -56,7 +56,7 @@ def test_valid_document_is_registered_via_the_callback(server, doc_file, capsys)
     assert f"localUid {local_uid} (callback," in out
     assert "waiting up to 20 s for the callback on http://127.0.0.1:" in err
     assert demo_callback(server) == ORIGINAL_CALLBACK  # restored after the run
-    assert server.runtime.store.get_document(local_uid)["status"] == "registered"
+    assert server.runtime.store.documents.get(local_uid).status == "registered"
 
 
 def test_json_output(server, doc_file, capsys):

@@ -97,10 +97,10 @@ def test_a_late_callback_does_not_retry_the_closed_port(server, tmp_path, capsys
     deadline = time.monotonic() + 15
     rows: list = []
     while not rows and time.monotonic() < deadline:  # the delivery is queued once the document is processed
-        rows, _ = server.runtime.store.list_deliveries(local_uid=path.stem)
+        rows, _ = server.runtime.store.outbox.list(local_uid=path.stem)
         time.sleep(0.1)
-    assert rows, (out, server.runtime.store.get_document(path.stem), server.runtime.store.list_deliveries(limit=3))
-    assert all(d["url"] == ORIGINAL_CALLBACK for d in rows)  # not the closed temporary port
+    assert rows, (out, server.runtime.store.documents.get(path.stem), server.runtime.store.outbox.list(limit=3))
+    assert all(d.url == ORIGINAL_CALLBACK for d in rows)  # not the closed temporary port
 
 
 def test_parallel_sends_each_get_their_own_callback(server, tmp_path):
@@ -115,5 +115,5 @@ def test_parallel_sends_each_get_their_own_callback(server, tmp_path):
     for path, proc in zip(docs, results, strict=True):
         assert proc.returncode == 0, proc.stdout + proc.stderr
         assert f"localUid {path.stem} (callback," in proc.stdout, proc.stdout
-    system = next(s for s in server.runtime.store.list_systems() if s["mnemonic"] == "demo")
-    assert system["callback_url"] == ORIGINAL_CALLBACK
+    system = server.runtime.store.systems.get("demo")
+    assert system.callback_url == ORIGINAL_CALLBACK

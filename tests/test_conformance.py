@@ -30,6 +30,7 @@ from mock_remd.domain.behaviour import RequestFacts
 from mock_remd.domain.model import RegisterRequest
 from mock_remd.server.threaded import ThreadedServer
 from mock_remd.store.repository import Store
+from mock_remd.store.systems import System
 
 HERE = Path(__file__).resolve().parent
 ROOT = HERE.parent
@@ -354,7 +355,7 @@ def store_url(request, tmp_path):
 
 def test_concurrent_documents_take_distinct_steps(store_url):
     store = Store(store_url)
-    store.upsert_system({"mnemonic": "mis", "client_entity_id": "c1", "organizations": ["1.2"]})
+    store.systems.upsert(System(mnemonic="mis", client_entity_id="c1", organizations=["1.2"]))
     engine = ConformanceEngine(store)
     engine.start({"system": "mis"})
     with pytest.raises(Exception) as busy:
@@ -376,7 +377,7 @@ def test_concurrent_documents_take_distinct_steps(store_url):
     for t in threads:
         t.join(30)
     assert sorted(got) == sorted(STEPS)
-    store.db.engine.dispose()
+    store.close()
 
 
 def test_plan_yaml_with_an_alias_bomb_is_refused(server):

@@ -47,7 +47,7 @@ def test_no_credentials_is_no_rmis_whatever_system_says(make_server, sink, heade
     assert sync_codes(resp) == ["NO_RMIS"]
     time.sleep(0.3)  # give a wrongly accepted document the time to call back
     assert sink.results == []
-    doc = srv.runtime.store.get_document(req.local_uid)
+    doc = srv.runtime.store.documents.get(req.local_uid)
     assert doc is None
 
 

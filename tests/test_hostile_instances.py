@@ -73,7 +73,7 @@ def test_counters_do_not_race_on_first_use(tmp_path):
         def take(store: Store) -> None:
             try:
                 for _ in range(5):
-                    got.append(store.next_sequence("emdr"))
+                    got.append(store.sequences.next("emdr"))
             except BaseException as exc:  # collected for the assertion
                 errors.append(exc)
 

@@ -122,7 +122,7 @@ def test_a_slow_delivery_keeps_its_lease_and_is_sent_once(tmp_path, sink):
 
     from mock_remd.config import Settings
     from mock_remd.server.threaded import ThreadedServer
-    from mock_remd.store.repository import LEASE_SECONDS
+    from mock_remd.store.claims import LEASE_SECONDS
 
     sink.delay_s = LEASE_SECONDS + 2
     values = {"db_url": f"sqlite:///{tmp_path / 'shared.db'}", "port": 0, "validation": "none", "signatures": "off",

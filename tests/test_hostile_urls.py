@@ -104,12 +104,12 @@ def test_callback_redirect_is_not_followed(make_server, redirector):
     _, req = register(srv, register_request())
     store = srv.runtime.store
     for _ in range(200):
-        rows, _ = store.list_deliveries(relates_to=req.message_id.split(":")[-1])
-        if rows and rows[0]["status"] == "dead":
+        rows, _ = store.outbox.list(relates_to=req.message_id.split(":")[-1])
+        if rows and rows[0].status == "dead":
             break
         threading.Event().wait(0.05)  # the sender runs on its own thread
-    assert rows and rows[0]["status"] == "dead"
-    assert [a["http_status"] for a in rows[0]["attempts"]] == [307, 307]
+    assert rows and rows[0].status == "dead"
+    assert [a["http_status"] for a in rows[0].attempts] == [307, 307]
     assert redirector.hits == 0
 
 

@@ -100,9 +100,9 @@ def test_external_url_mode(pytester: pytest.Pytester) -> None:
         result = pytester.runpytest_inprocess("-q", f"--remd-url={server.url}")
         result.assert_outcomes(passed=2)
         # the external server really was used: its demo system now calls the pytester sink back
-        demo = next(s for s in server.runtime.store.list_systems() if s["mnemonic"] == "demo")
-        assert demo["callback_url"].startswith("http://127.0.0.1:")
-        assert demo["callback_url"] != "http://127.0.0.1:9090/emdr/callback"
+        demo = server.runtime.store.systems.get("demo")
+        assert demo.callback_url.startswith("http://127.0.0.1:")
+        assert demo.callback_url != "http://127.0.0.1:9090/emdr/callback"
 
 
 def test_external_url_from_environment_and_callback_host(pytester: pytest.Pytester,

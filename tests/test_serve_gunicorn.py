@@ -100,9 +100,9 @@ def test_sigterm_stops_cleanly_without_losing_accepted_work(gunicorn_server, sin
     from mock_remd.store.repository import Store
 
     store = Store(f"sqlite:///{tmp_path / 'remd.db'}")
-    doc = store.get_document(req.local_uid)
+    doc = store.documents.get(req.local_uid)
     assert doc is not None
-    if doc["status"] == "pending":
+    if doc.status == "pending":
         assert store.count_pending_work()["jobs"] >= 1
     else:
-        assert doc["status"] == "registered"
+        assert doc.status == "registered"

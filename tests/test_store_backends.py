@@ -18,6 +18,9 @@ from remd_requests import DEMO_CLIENT, DEMO_ORG, register
 from mock_remd.config import Settings
 from mock_remd.delivery.callback_xml import result_envelope
 from mock_remd.server.threaded import ThreadedServer
+from mock_remd.store.documents import NewDocument
+from mock_remd.store.journal import NewJournalEntry
+from mock_remd.store.outbox import NewDelivery
 from mock_remd.store.repository import Store
 
 
@@ -27,43 +30,44 @@ def db_url(request, tmp_path):
         yield url
 
 
-def _delivery(url: str, n: int) -> dict:
+def _delivery(url: str, n: int) -> NewDelivery:
     relates = f"urn:uuid:{uuid.uuid4()}"
     body = result_envelope({"status": "success", "local_uid": f"doc-{n}", "emdr_id": f"1.50.26.11.{n:09d}"},
                            relates_to=relates, to=url)
-    return {"relates_to": relates.split(":")[-1], "local_uid": f"doc-{n}", "url": url, "body": body,
-            "backoff": [0.05, 0.05]}
+    return NewDelivery(relates_to=relates.split(":")[-1], local_uid=f"doc-{n}", url=url, body=body,
+                       backoff=[0.05, 0.05])
 
 
 def test_claims_are_exclusive_between_stores(db_url):
     a, b = Store(db_url), Store(db_url)
     for n in range(50):
-        a.enqueue_delivery(_delivery("http://127.0.0.1:9/x", n))
+        a.outbox.add(_delivery("http://127.0.0.1:9/x", n))
     taken_a, taken_b = [], []
     for _ in range(10):
-        taken_a += [r["id"] for r in a.claim_deliveries("a", limit=4)]
-        taken_b += [r["id"] for r in b.claim_deliveries("b", limit=4)]
+        taken_a += [r.id for r in a.outbox.claim("a", limit=4)]
+        taken_b += [r.id for r in b.outbox.claim("b", limit=4)]
     assert len(taken_a) + len(taken_b) == 50
     assert set(taken_a).isdisjoint(taken_b)
-    assert a.claim_deliveries("a") == []  # all leased
+    assert a.outbox.claim("a") == []  # all leased
 
 
 def test_expired_lease_is_claimed_again(db_url):
     s = Store(db_url)
-    s.enqueue_delivery(_delivery("http://127.0.0.1:9/x", 1))
-    [row] = s.claim_deliveries("crashed", lease_seconds=-1)  # a sender that died mid-send
-    again = s.claim_deliveries("next")
-    assert [r["id"] for r in again] == [row["id"]]
+    s.outbox.add(_delivery("http://127.0.0.1:9/x", 1))
+    [row] = s.outbox.claim("crashed", lease_seconds=-1)  # a sender that died mid-send
+    again = s.outbox.claim("next")
+    assert [r.id for r in again] == [row.id]
 
 
 def test_jobs_claimed_once_and_sequence_unique(db_url):
     a, b = Store(db_url), Store(db_url)
     for n in range(20):
-        assert a.accept_unless_duplicate({"local_uid": f"u{n}", "kind": "119", "request": {}},
-                                         {"operation": "registerDocument", "local_uid": f"u{n}"}) is None
-    ids = [r["id"] for _ in range(6) for s in (a, b) for r in s.claim_jobs(str(id(s)), limit=3)]
+        assert a.documents.accept_unless_duplicate(NewDocument(local_uid=f"u{n}", kind="119", request={}),
+                                                   NewJournalEntry("registerDocument", local_uid=f"u{n}"),
+                                                   a.journal) is None
+    ids = [r.id for _ in range(6) for s in (a, b) for r in s.documents.claim_jobs(str(id(s)), limit=3)]
     assert sorted(ids) == sorted(set(ids)) and len(ids) == 20
-    seqs = [a.next_sequence("emdr") if i % 2 else b.next_sequence("emdr") for i in range(30)]
+    seqs = [a.sequences.next("emdr") if i % 2 else b.sequences.next("emdr") for i in range(30)]
     assert sorted(seqs) == list(range(1, 31))
 
 
@@ -87,7 +91,7 @@ def test_two_sender_processes_deliver_each_callback_once(db_url, sink):
     store = Store(db_url)
     total = 300
     for n in range(total):
-        store.enqueue_delivery(_delivery(sink.url, n))
+        store.outbox.add(_delivery(sink.url, n))
     ctx = multiprocessing.get_context("spawn")
     deadline = time.time() + 60
     procs = [ctx.Process(target=_sender_process, args=(db_url, deadline)) for _ in range(2)]
@@ -99,8 +103,8 @@ def test_two_sender_processes_deliver_each_callback_once(db_url, sink):
     received = collections.Counter(r.local_uid for r in sink.results)
     assert sink.requests_seen == total, f"{sink.requests_seen} POSTs for {total} callbacks"
     assert len(received) == total and set(received.values()) == {1}
-    rows, n = store.list_deliveries(status="delivered", limit=1000)
-    assert n == total and all(len(r["attempts"]) == 1 for r in rows)
+    rows, n = store.outbox.list(status="delivered", limit=1000)
+    assert n == total and all(len(r.attempts) == 1 for r in rows)
 
 
 def test_server_end_to_end_on_each_backend(db_url, sink):

@@ -65,14 +65,16 @@ def test_database_errors_are_sqlalchemy_errors(db):
 
 def test_large_content_is_written_in_place_and_reads_back(tmp_path):
     """A document over 1 MB goes into SQLite by blob I/O (no copy left in the statement cache)."""
+    from mock_remd.store.documents import NewDocument
+    from mock_remd.store.journal import NewJournalEntry
     from mock_remd.store.repository import Store
 
     store = Store(f"sqlite:///{tmp_path / 'big.db'}")
     content = bytes(range(256)) * (6 * 1024)  # 1.5 MB
-    values = {"local_uid": "6f1c4a52-0f0e-4b7e-9a57-1a2b3c4d5e6f", "message_id": "m", "system": "demo",
-              "organization": "1.2.3", "kind": "186", "creation_date_time": "", "patient_snils": "",
-              "document_number": "", "request": {"local_uid": "x"}, "content": content, "behaviour": None}
-    assert store.accept_unless_duplicate(values, {"message_id": "m", "operation": "registerDocument"}) is None
-    doc = store.get_document(values["local_uid"])
-    assert doc["content"] == content and doc["request"] == {"local_uid": "x"}
-    assert store.accept_unless_duplicate(values, {"message_id": "m2", "operation": "registerDocument"})["id"] == doc["id"]
+    new = NewDocument(local_uid="6f1c4a52-0f0e-4b7e-9a57-1a2b3c4d5e6f", message_id="m", system="demo",
+                      organization="1.2.3", kind="186", request={"local_uid": "x"}, content=content)
+    accept = store.documents.accept_unless_duplicate
+    assert accept(new, NewJournalEntry("registerDocument", message_id="m"), store.journal) is None
+    doc = store.documents.get(new.local_uid)
+    assert doc.content == content and doc.request == {"local_uid": "x"}
+    assert accept(new, NewJournalEntry("registerDocument", message_id="m2"), store.journal).id == doc.id

@@ -23,7 +23,9 @@ from mock_remd.core.deliveries import redeliver
 from mock_remd.core.systems import SystemError_, normalize_system
 from mock_remd.domain.model import normalize_message_id
 from mock_remd.runtime import Runtime
+from mock_remd.store.documents import Document
 from mock_remd.store.faults import is_bad_value, is_server_fault
+from mock_remd.store.systems import System
 
 log = logging.getLogger(__name__)
 
@@ -182,12 +184,12 @@ def create_admin_app(rt: Runtime) -> Flask:
     # ---- systems -------------------------------------------------------------------------------
     @app.get("/_admin/systems")
     def systems_list():
-        items = [serialize.system(s) for s in rt.store.list_systems()]
+        items = [serialize.system(s) for s in rt.store.systems.list()]
         return jsonify({"items": items, "total": len(items)})
 
     @app.get("/_admin/systems/<mnemonic>")
     def systems_get(mnemonic: str):
-        row = rt.store.get_system(mnemonic)
+        row = rt.store.systems.get(mnemonic)
         if row is None:
             raise ApiError(404, text("admin.system_missing", mnemonic=mnemonic))
         return jsonify(serialize.system(row))
@@ -195,25 +197,25 @@ def create_admin_app(rt: Runtime) -> Flask:
     @app.put("/_admin/systems/<mnemonic>")
     def systems_put(mnemonic: str):
         try:
-            system = normalize_system(_json_body(), mnemonic)
+            system = System(**normalize_system(_json_body(), mnemonic))
         except SystemError_ as exc:
             raise ApiError(400, text("admin.system_invalid"), exc.text) from exc
-        other = rt.store.system_by_client_id(system["client_entity_id"])
-        if other is not None and other["mnemonic"] != mnemonic:
-            raise ApiError(409, text("admin.client_id_taken"), other["mnemonic"])
-        before = rt.store.get_system(mnemonic)
-        saved = rt.store.upsert_system(system)
-        if before is not None and before.get("callback_url") and saved.get("callback_url") \
-                and before["callback_url"] != saved["callback_url"]:
+        other = rt.store.systems.by_client_id(system.client_entity_id)
+        if other is not None and other.mnemonic != mnemonic:
+            raise ApiError(409, text("admin.client_id_taken"), other.mnemonic)
+        before = rt.store.systems.get(mnemonic)
+        saved = rt.store.systems.upsert(system)
+        if before is not None and before.callback_url and saved.callback_url \
+                and before.callback_url != saved.callback_url:
             # callbacks still waiting to be delivered follow the system's new address (a temporary
             # port of `mock-remd send` that has closed must not be retried until the delivery dies)
-            rt.store.readdress_pending(mnemonic, before["callback_url"], saved["callback_url"])
+            rt.store.outbox.readdress(mnemonic, before.callback_url, saved.callback_url)
         rt.service.forget_systems()
         return jsonify(serialize.system(saved))
 
     @app.delete("/_admin/systems/<mnemonic>")
     def systems_delete(mnemonic: str):
-        if not rt.store.delete_system(mnemonic):
+        if not rt.store.systems.delete(mnemonic):
             raise ApiError(404, text("admin.system_missing", mnemonic=mnemonic))
         rt.service.forget_systems()
         return jsonify({"status": "deleted", "mnemonic": mnemonic})
@@ -222,7 +224,7 @@ def create_admin_app(rt: Runtime) -> Flask:
     @app.get("/_admin/requests")
     def requests_list():
         limit, offset = _limit()
-        rows, total = rt.store.list_requests(
+        rows, total = rt.store.journal.list(
             message_id=normalize_message_id(request.args.get("message_id", "")),
             local_uid=request.args.get("local_uid", ""),
             system=request.args.get("system", ""),
@@ -240,16 +242,16 @@ def create_admin_app(rt: Runtime) -> Flask:
     def documents_list():
         limit, offset = _limit()
         status = _choice_param("status", ("pending", "registered", "rejected", "failed"))
-        rows, total = rt.store.list_documents(status=status, system=request.args.get("system", ""),
+        rows, total = rt.store.documents.list(status=status, system=request.args.get("system", ""),
                                               kind=request.args.get("kind", ""), limit=limit, offset=offset)
         return jsonify({"items": [serialize.document(r) for r in rows], "total": total})
 
-    def _document(key: str) -> dict:
+    def _document(key: str) -> Document:
         """A document by localUid, or the registered one with this emdrId."""
-        row = rt.store.get_document(key)
+        row = rt.store.documents.get(key)
         if row is None:
-            registered = rt.store.registered_by_emdr_id(key)
-            row = rt.store.get_document_by_id(int(registered["id"])) if registered else None
+            registered = rt.store.documents.registered_by_emdr_id(key)
+            row = rt.store.documents.by_id(registered.id) if registered else None
         if row is None:
             raise ApiError(404, text("admin.document_missing", key=key))
         return row
@@ -257,11 +259,11 @@ def create_admin_app(rt: Runtime) -> Flask:
     @app.get("/_admin/documents/<local_uid>")
     def documents_get(local_uid: str):
         row = _document(local_uid)
-        local_uid = row["local_uid"]
+        local_uid = row.local_uid
         out = serialize.document(row, full=True)
-        history = rt.store.document_history(local_uid)
+        history = rt.store.documents.history(local_uid)
         out["attempts"] = [serialize.document(h) for h in history]
-        deliveries, _ = rt.store.list_deliveries(local_uid=local_uid, limit=100)
+        deliveries, _ = rt.store.outbox.list(local_uid=local_uid, limit=100)
         out["callbacks"] = [serialize.delivery(d) for d in deliveries]
         out.update(serialize.life(rt.store, row))
         return jsonify(out)
@@ -269,10 +271,10 @@ def create_admin_app(rt: Runtime) -> Flask:
     @app.get("/_admin/documents/<local_uid>/content")
     def documents_content(local_uid: str):
         row = _document(local_uid)
-        local_uid = row["local_uid"]
-        if row.get("content") is None:
-            raise ApiError(404, text("admin.no_content", local_uid=local_uid), row.get("status"))
-        return Response(row["content"], mimetype="application/xml",
+        local_uid = row.local_uid
+        if row.content is None:
+            raise ApiError(404, text("admin.no_content", local_uid=local_uid), row.status)
+        return Response(row.content, mimetype="application/xml",
                         headers={"Content-Disposition": f'attachment; filename="{local_uid}.xml"'})
 
     @app.post("/_admin/documents")
@@ -290,7 +292,7 @@ def create_admin_app(rt: Runtime) -> Flask:
     def callbacks_list():
         limit, offset = _limit()
         status = _choice_param("status", ("pending", "delivered", "dead"))
-        rows, total = rt.store.list_deliveries(
+        rows, total = rt.store.outbox.list(
             relates_to=normalize_message_id(request.args.get("relates_to", "")),
             status="pending,sending" if status == "pending" else status,
             local_uid=request.args.get("local_uid", ""),
@@ -301,20 +303,20 @@ def create_admin_app(rt: Runtime) -> Flask:
 
     @app.get(f"/_admin/callbacks/<int(max={MAX_ID}):delivery_id>")
     def callbacks_get(delivery_id: int):
-        row = rt.store.get_delivery(delivery_id)
+        row = rt.store.outbox.get(delivery_id)
         if row is None:
             raise ApiError(404, text("admin.delivery_missing", id=delivery_id))
         return jsonify(serialize.delivery(row))
 
     @app.post("/_admin/callbacks/flush")
     def callbacks_flush():
-        n = rt.store.flush_deliveries()
+        n = rt.store.make_all_due()
         rt.wake()
         return jsonify({"status": "ok", "released": n})
 
     @app.post(f"/_admin/callbacks/<int(max={MAX_ID}):delivery_id>/redeliver")
     def callbacks_redeliver(delivery_id: int):
-        row = redeliver(rt.store, rt.sender, delivery_id)
+        row = redeliver(rt.store.outbox, rt.sender, delivery_id)
         if row is None:
             raise ApiError(404, text("admin.delivery_missing", id=delivery_id))
         return jsonify(serialize.delivery(row))

@@ -18,9 +18,6 @@ import uuid
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import insert
-
-from mock_remd.store import schema as t
 from mock_remd.store.clock import utcnow
 from mock_remd.store.repository import Store
 
@@ -63,20 +60,7 @@ def seed_timeline(store: Store, documents: int, *, system: str = "demo", refused
                 "errors": [{"code": "NOT_UNIQUE_PROVIDED_ID", "message": "Документ уже зарегистрирован"}],
                 "http_status": 200, "soap_version": "1.2", "duration_ms": 1.0,
             })
-    with store.db.transaction() as c:
-        c.execute(insert(t.documents), docs)
-        if refused:
-            c.execute(insert(t.requests), refused)
-        ids = [r.id for r in c.execute(t.documents.select().with_only_columns(t.documents.c.id)
-                                       .order_by(t.documents.c.id))]
-        c.execute(insert(t.outbox), [
-            {"relates_to": d["message_id"], "local_uid": d["local_uid"], "document_id": doc_id, "system": system,
-             "url": "http://127.0.0.1:9/emdr/callback", "body": b"<x/>", "status": "delivered",
-             "attempts": [{"at": d["received_at"].isoformat(), "http_status": 200, "error": None}],
-             "attempt_count": 1, "backoff": [], "due_at": d["received_at"], "created_at": d["received_at"],
-             "delivered_at": d["received_at"], "note": ""}
-            for doc_id, d in zip(ids[-len(docs):], docs, strict=True)
-        ])
+    store.bulk.load_history(docs, refused, callback_url="http://127.0.0.1:9/emdr/callback")
     return uids
 
 

@@ -18,6 +18,7 @@ from __future__ import annotations
 import datetime as dt
 import logging
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -36,8 +37,8 @@ from mock_remd.conformance.plan import Plan, PlanLibrary, compile_plan
 from mock_remd.domain.behaviour import Behaviour, CallbackBehaviour, RequestFacts, SyncBehaviour
 from mock_remd.domain.model import normalize_message_id
 from mock_remd.store.clock import iso, utcnow
-from mock_remd.store.conformance import ConformanceStore, RunConflict, RunRow
 from mock_remd.store.repository import Store
+from mock_remd.store.runs import Run, RunConflict
 
 log = logging.getLogger(__name__)
 
@@ -73,18 +74,18 @@ class ConformanceEngine:
 
     def __init__(self, store: Store, *, scenarios_dir: str = "") -> None:
         self.store = store
-        self.runs = ConformanceStore(store.db)
+        self.runs = store.runs
         self.plans = PlanLibrary(scenarios_dir)
 
     # ---- runs ----------------------------------------------------------------------------------
-    def start(self, body: dict[str, Any]) -> RunRow:
+    def start(self, body: dict[str, Any]) -> Run:
         """Start a run from the admin body ``{system, plan | plan_yaml, step_timeout_s, retry_after_s}``."""
         if not isinstance(body, dict):
             raise ConformanceError(400, um.text("admin.conformance_body"))
         system = body.get("system")
         if not isinstance(system, str) or not system:
             raise ConformanceError(400, um.text("conformance.system"))
-        if self.store.get_system(system) is None:
+        if self.store.systems.get(system) is None:
             raise ConformanceError(404, um.text("admin.system_missing", mnemonic=system), um.text("conformance.register_system"))
         plan = self._plan(body)
         params = dict(DEFAULT_PARAMS)
@@ -101,10 +102,10 @@ class ConformanceEngine:
         steps = [{"id": s.id, "title": s.title, "state": "pending", "expected": expected_sentence(s, params),
                   "observed": "", "local_uid": None, "started_at": None, "finished_at": None, "sends": []}
                  for s in plan.steps]
-        row = {"id": uuid.uuid4().hex[:12], "system": system, "plan": plan.name, "plan_def": plan.as_dict(),
-               "params": params, "state": "running", "passed": None, "steps": steps, "created_at": now}
+        run = Run(id=uuid.uuid4().hex[:12], system=system, plan=plan.name, plan_def=plan.as_dict(), params=params,
+                  state="running", passed=None, steps=steps, created_at=now)
         try:
-            return self.runs.create(row)
+            return self.runs.create(run)
         except RunConflict as exc:
             raise ConformanceError(409, um.text("conformance.busy", system=system, run=exc.args[0]),
                                    {"active_run": exc.args[0]}) from exc
@@ -125,27 +126,40 @@ class ConformanceEngine:
             raise ConformanceError(404, um.text("conformance.plan_missing", name=name), {"plans": known})
         return plan
 
-    def get(self, run_id: str) -> RunRow:
+    def get(self, run_id: str) -> Run:
         row = self.runs.get(run_id)
         if row is None:
             raise ConformanceError(404, um.text("conformance.run_missing", run=run_id))
         return row
 
-    def cancel(self, run_id: str) -> RunRow:
+    def cancel(self, run_id: str) -> Run:
         """Stop an active run: running and pending steps stay as they are, the run is ``cancelled``."""
         self.get(run_id)
         done: list[bool] = []
 
-        def change(row: RunRow) -> RunRow | None:
-            if row["state"] != "running":
+        def change(run: Run) -> Run | None:
+            if run.state != "running":
                 return None
             done.append(True)
-            return {**row, "state": "cancelled", "passed": None, "active_system": None, "finished_at": utcnow()}
+            return run.changed(state="cancelled", passed=None, active_system=None, finished_at=utcnow())
 
-        row = self.runs.update(run_id, change)
-        if row is None or not done:
-            raise ConformanceError(409, um.text("conformance.run_over", run=run_id), {"state": (row or {}).get("state")})
-        return row
+        run = self._change(run_id, change)
+        if run is None or not done:
+            raise ConformanceError(409, um.text("conformance.run_over", run=run_id), {"state": run.state if run else None})
+        return run
+
+    def _change(self, run_id: str, change: Callable[[Run], Run | None]) -> Run | None:
+        """Apply ``change`` to the run in one unit of work, its row held; ``change`` returns the new run
+        (None: keep it). Returns the run as stored afterwards (None when there is no such run)."""
+        with self.store.transaction() as tx:
+            run = tx.runs.lock(run_id)
+            if run is None:
+                return None
+            new = change(run)
+            if new is None:
+                return run
+            tx.runs.save(new)
+            return new
 
     # ---- the behaviour source ------------------------------------------------------------------
     def decide(self, facts: RequestFacts) -> Behaviour | None:
@@ -163,10 +177,10 @@ class ConformanceEngine:
         got: list[_Assignment] = []
         plan_def: list[dict[str, Any]] = []
 
-        def change(row: RunRow) -> RunRow | None:
-            if row["state"] != "running":
+        def change(run: Run) -> Run | None:
+            if run.state != "running":
                 return None
-            steps = row["steps"]
+            steps = run.steps
             index = next((i for i, s in enumerate(steps) if (s.get("local_uid") or "").lower() == uid), None)
             same = index is not None
             if index is None and mark:
@@ -181,10 +195,10 @@ class ConformanceEngine:
                 steps[index].update(state="running", local_uid=facts.local_uid, started_at=iso(now), fingerprint=mark)
             steps[index].setdefault("sends", []).append({**send, "same_uid": same})
             got.append(_Assignment(index, kind))
-            plan_def.append(row["plan_def"])
-            return row
+            plan_def.append(run.plan_def)
+            return run
 
-        self.runs.update(run_id, change)
+        self._change(run_id, change)
         if not got:
             return None
         step = Plan.from_dict(plan_def[0]).steps[got[0].index]
@@ -197,20 +211,20 @@ class ConformanceEngine:
     def judge_active(self) -> int:
         """Judge every active run once; returns how many steps changed (the background loop's step)."""
         changed = 0
-        for row in self.runs.active():
+        for run in self.runs.active():
             try:
-                changed += self.judge(row)
+                changed += self.judge(run)
             except Exception:  # one broken run must not stop the others
-                log.exception("judging conformance run %s failed", row.get("id"))
+                log.exception("judging conformance run %s failed", run.id)
         return changed
 
-    def judge(self, row: RunRow) -> int:
+    def judge(self, row: Run) -> int:
         """Decide the steps of one run that can be decided now and store the result."""
         now = utcnow()
-        plan = Plan.from_dict(row["plan_def"])
-        params = row["params"]
+        plan = Plan.from_dict(row.plan_def)
+        params = row.params
         updates: dict[int, dict[str, Any]] = {}
-        steps = row["steps"]
+        steps = row.steps
         for i, s in enumerate(steps):
             if s["state"] == "running":
                 updates[i] = self._judge_running(row, plan, i, now)
@@ -220,11 +234,11 @@ class ConformanceEngine:
         seen = {i: (steps[i]["state"], len(steps[i].get("sends") or [])) for i in updates}
         applied = 0
 
-        def change(current: RunRow) -> RunRow | None:
-            if current["state"] != "running":
+        def change(current: Run) -> Run | None:
+            if current.state != "running":
                 return None
             nonlocal applied
-            cur = current["steps"]
+            cur = current.steps
             for i, values in updates.items():
                 if (cur[i]["state"], len(cur[i].get("sends") or [])) != seen[i]:
                     continue  # changed meanwhile (a new request): judged again on the next round
@@ -235,30 +249,33 @@ class ConformanceEngine:
             if not applied:
                 return None
             if all(s["state"] in ("passed", "failed") for s in cur):
-                current.update(state="finished", passed=all(s["state"] == "passed" for s in cur),
-                               active_system=None, finished_at=utcnow())
+                current = current.changed(state="finished", passed=all(s["state"] == "passed" for s in cur),
+                                          active_system=None, finished_at=utcnow())
             return current
 
-        self.runs.update(row["id"], change)
+        self._change(row.id, change)
         return applied
 
-    def _judge_running(self, row: RunRow, plan: Plan, i: int, now: dt.datetime) -> dict[str, Any]:
-        s = row["steps"][i]
+    def _judge_running(self, row: Run, plan: Plan, i: int, now: dt.datetime) -> dict[str, Any]:
+        s = row.steps[i]
         step = plan.steps[i]
-        params = row["params"]
+        params = row.params
         started = parse_time(s["started_at"]) or now
         uid = s["local_uid"]
-        deliveries, _ = self.store.list_deliveries(local_uid=uid, limit=50)
-        deliveries.sort(key=lambda d: d["id"])
+        # the judge reads the evidence as plain JSON-like values
+        deliveries = sorted((d.as_dict() for d in self.store.outbox.list(local_uid=uid, limit=50)[0]),
+                            key=lambda d: d["id"])
         document = None  # the attempt the step started; else the one a re-send made (after RATE_LIMIT)
         for candidate in [uid] + [x["local_uid"] for x in (s.get("sends") or []) if x["local_uid"].lower() != uid.lower()]:
-            history = self.store.document_history(candidate)
+            history = self.store.documents.history(candidate)
             if history:
-                document = history[-1]
+                document = history[-1].as_dict()
                 break
-        polls = self.runs.polls_since(row["system"], started) if any(c.kind == "poll" for c in step.expect) else []
+        polls = ([p.as_dict() for p in self.store.journal.polls_since(row.system, started)]
+                 if any(c.kind == "poll" for c in step.expect) else [])
         sends = s.get("sends") or []
-        answers = self.runs.sync_answers([x["message_id"] for x in sends if x.get("message_id")])
+        answers = {k: v.as_dict() for k, v in
+                   self.store.journal.sync_answers([x["message_id"] for x in sends if x.get("message_id")]).items()}
         first_answer = answers.get(sends[0].get("message_id", "")) if sends else None
         ev = Evidence(started_at=started, deadline=started + dt.timedelta(seconds=params["step_timeout_s"]),
                       sends=sends, deliveries=deliveries, polls=polls, params=params,
@@ -283,7 +300,7 @@ class ConformanceEngine:
             values.update(state=verdict.state, finished_at=iso(now))
         return values
 
-    def _judge_waiting(self, steps: list[dict[str, Any]], row: RunRow, params: dict[str, float],
+    def _judge_waiting(self, steps: list[dict[str, Any]], row: Run, params: dict[str, float],
                        now: dt.datetime) -> dict[int, dict[str, Any]]:
         """A pending step fails with "no document received" once the step timeout passed since the
         previous step ended (since the run started, for the first); the later ones are not reached."""
@@ -291,7 +308,7 @@ class ConformanceEngine:
         if first is None:
             return {}
         if first == 0:
-            since = parse_time(row["created_at"]) or now
+            since = parse_time(row.created_at) or now
         else:
             prev = steps[first - 1]
             if prev["state"] not in ("passed", "failed"):
@@ -300,7 +317,7 @@ class ConformanceEngine:
         if now < since + dt.timedelta(seconds=params["step_timeout_s"]):
             return {}
         out = {first: {"state": "failed", "finished_at": iso(now),
-                       "observed": f"No document received: the system {row['system']} registered no new localUid "
+                       "observed": f"No document received: the system {row.system} registered no new localUid "
                                    f"within {secs(params['step_timeout_s'])}."}}
         for j in range(first + 1, len(steps)):
             if steps[j]["state"] == "pending":
@@ -310,11 +327,11 @@ class ConformanceEngine:
 
     # ---- views ---------------------------------------------------------------------------------
     @staticmethod
-    def view(row: RunRow) -> dict[str, Any]:
+    def view(row: Run) -> dict[str, Any]:
         """The run as the admin API answers it (CONTRACT §10)."""
-        params = row.get("params") or {}
+        params = row.params or {}
         steps = []
-        for s in row["steps"]:
+        for s in row.steps:
             steps.append({
                 "id": s["id"], "title": s["title"], "state": s["state"], "expected": s["expected"],
                 "observed": s.get("observed") or "", "local_uid": s.get("local_uid"),
@@ -323,8 +340,8 @@ class ConformanceEngine:
                              for x in (s.get("requests") or s.get("sends") or [])],
                 "callbacks": s.get("callbacks") or [], "polls": s.get("polls") or [], "document": s.get("document"),
             })
-        return {"id": row["id"], "system": row["system"], "plan": row["plan"], "state": row["state"],
-                "passed": row["passed"], "created_at": iso(row["created_at"]), "finished_at": iso(row.get("finished_at")),
+        return {"id": row.id, "system": row.system, "plan": row.plan, "state": row.state,
+                "passed": row.passed, "created_at": iso(row.created_at), "finished_at": iso(row.finished_at),
                 "step_timeout_s": params.get("step_timeout_s"), "retry_after_s": params.get("retry_after_s"),
                 "steps": steps}
 

@@ -22,13 +22,14 @@ tag I/R); :class:`LifecycleOptions` makes the debatable ones switchable.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any
 
 from mock_remd.catalog import errors as E
 from mock_remd.catalog.associations import type_name
 from mock_remd.catalog.errors import ErrorItem
 from mock_remd.domain.model import Association, RegisterRequest
-from mock_remd.store.repository import Store
+from mock_remd.store.documents import Document
+from mock_remd.store.repository import Aggregates
+from mock_remd.store.versions import NewLink
 from mock_remd.validation.cda.versions import DocumentIdentity, identity_of_bytes
 
 #: the codes that may come in the synchronous answer (remd-protocol.md §3: stage-1 codes)
@@ -65,7 +66,7 @@ class LinkPlan:
     """What the rules decided for one request: errors, and the links to record once it registers."""
 
     errors: list[ErrorItem] = field(default_factory=list)
-    links: list[dict[str, Any]] = field(default_factory=list)
+    links: list[NewLink] = field(default_factory=list)
 
 
 def _cant(reason: str) -> ErrorItem:
@@ -77,27 +78,37 @@ def _cannot_link(reason: str) -> ErrorItem:
 
 
 class LinkChecker:
-    """Checks one request's associations against the registry (reads only; the processor writes)."""
+    """Checks one request's associations against the registry (reads only; the processor writes).
 
-    def __init__(self, store: Store, options: LifecycleOptions) -> None:
+    ``store`` is the store, or a unit of work (``store.transaction()``) to check inside a write.
+    """
+
+    def __init__(self, store: Aggregates, options: LifecycleOptions) -> None:
         self.store = store
         self.options = options
         self._identities: dict[int, DocumentIdentity | None] = {}
 
+    def on(self, store: Aggregates) -> LinkChecker:
+        """The same checker reading through ``store`` (a unit of work), with the version facts read so
+        far (a registered document's file does not change)."""
+        again = LinkChecker(store, self.options)
+        again._identities = self._identities
+        return again
+
     # ---- stored documents ------------------------------------------------------------------
-    def identity_of(self, row: dict[str, Any]) -> DocumentIdentity | None:
+    def identity_of(self, row: Document) -> DocumentIdentity | None:
         """The version facts of a registered document, read from its stored file (None: no file)."""
-        doc_id = int(row["id"])
+        doc_id = row.id
         if doc_id not in self._identities:
-            _request, content = self.store.get_payload(doc_id)
+            _request, content = self.store.documents.payload(doc_id)
             self._identities[doc_id] = identity_of_bytes(content, max_bytes=self.options.max_document_bytes)
         return self._identities[doc_id]
 
-    def _number_of(self, row: dict[str, Any]) -> int | None:
+    def _number_of(self, row: Document) -> int | None:
         """A registered document's versionNumber: as its own version link recorded it, else from its file."""
-        own = next((lk for lk in self.store.links_from(int(row["id"])) if lk["is_version"]), None)
-        if own is not None and own["version_number"] is not None:
-            return int(own["version_number"])
+        own = next((lk for lk in self.store.versions.links_from(row.id) if lk.is_version), None)
+        if own is not None and own.version_number is not None:
+            return int(own.version_number)
         identity = self.identity_of(row)
         return identity.version_number if identity else None
 
@@ -125,7 +136,7 @@ class LinkChecker:
                     f"тип связи [{typ}] не найден в справочнике типов связей (1.2.643.5.1.13.13.99.2.122)"))
                 continue
             declared = self._declared_version(a, identity)
-            row = self.store.registered_by_target(target)
+            row = self.store.documents.registered_by_target(target)
             if row is None:
                 plan.errors.append(_cant(f"предыдущая версия документа [{target}] не найдена в РЭМД") if declared
                                    else _cannot_link(f"документ [{target}] не зарегистрирован в РЭМД"))
@@ -157,32 +168,32 @@ class LinkChecker:
         return bool(identity and any(p.type_code == "RPLC" and p.names(a.target) for p in identity.parents))
 
     def _version_errors(self, req: RegisterRequest, identity: DocumentIdentity | None, target: str, typ: str,
-                        row: dict[str, Any], nth: int) -> list[ErrorItem]:
+                        row: Document, nth: int) -> list[ErrorItem]:
         if req.kind.strip() in self.options.forbidden_kinds:
             return [E.item("RESTRICT_NEW_VERSION", kind=req.kind.strip())]
         if nth > 1:
             return [_cant("в запросе указано более одной предыдущей версии документа")]
-        if row["organization"] != req.organization.strip():
+        if row.organization != req.organization.strip():
             return [_cant(f"предыдущая версия документа [{target}] зарегистрирована другой организацией "
-                          f"[{row['organization']}]")]
-        if row["kind"] != req.kind.strip():
-            return [_cant(f"вид документа [{req.kind.strip()}] отличается от вида предыдущей версии [{row['kind']}]")]
+                          f"[{row.organization}]")]
+        if row.kind != req.kind.strip():
+            return [_cant(f"вид документа [{req.kind.strip()}] отличается от вида предыдущей версии [{row.kind}]")]
         patient = req.effective_patient_snils
-        if patient and row.get("patient_snils") and row["patient_snils"] != patient:
+        if patient and row.patient_snils and row.patient_snils != patient:
             return [_cant(f"СНИЛС пациента [{patient}] отличается от СНИЛС пациента предыдущей версии "
-                          f"[{row['patient_snils']}]")]
+                          f"[{row.patient_snils}]")]
         if identity and identity.set_id:
             previous = self.identity_of(row)
             if previous and previous.set_id and previous.set_id != identity.set_id:
                 return [_cant(f"идентификатор набора версий документа (setId) [{identity.set_id}] отличается от "
                               f"setId предыдущей версии [{previous.set_id}]")]
-        replaced_by = [lk for lk in self.store.links_to(int(row["id"])) if lk["is_version"]]
+        replaced_by = [lk for lk in self.store.versions.links_to(row.id) if lk.is_version]
         if replaced_by:
-            if any(lk["type"].casefold() == typ.casefold() for lk in replaced_by):
+            if any(lk.type.casefold() == typ.casefold() for lk in replaced_by):
                 return [E.item("NOT_UNIQUE_ASSOCIATION", target=target, type=typ)]
-            newest = self.store.version_chain(int(row["id"]))[-1]
+            newest = self.store.versions.chain(row.id)[-1].document
             return [_cant(f"документ [{target}] не является актуальной версией, актуальная версия "
-                          f"[{newest.get('emdr_id') or newest['local_uid']}]")]
+                          f"[{newest.emdr_id or newest.local_uid}]")]
         number = identity.version_number if identity else None
         current = self._number_of(row)  # not replaced: the target is the current version
         if number is None:
@@ -196,38 +207,38 @@ class LinkChecker:
         return []
 
     def _link_errors(self, req: RegisterRequest, identity: DocumentIdentity | None, target: str, typ: str,
-                     row: dict[str, Any], organizations: list[str] | None) -> list[ErrorItem]:
+                     row: Document, organizations: list[str] | None) -> list[ErrorItem]:
         if (not self.options.other_organizations and organizations is not None
-                and row["organization"] not in organizations):
-            return [_cannot_link(f"документ [{target}] зарегистрирован другой организацией [{row['organization']}]")]
+                and row.organization not in organizations):
+            return [_cannot_link(f"документ [{target}] зарегистрирован другой организацией [{row.organization}]")]
         patient = req.effective_patient_snils
-        if patient and row.get("patient_snils") and row["patient_snils"] != patient:
+        if patient and row.patient_snils and row.patient_snils != patient:
             return [_cannot_link(f"документ [{target}] относится к другому пациенту")]
-        if identity and self.store.links_of_set_to(identity.set_id, int(row["id"]), typ):
+        if identity and self.store.versions.links_of_set_to(identity.set_id, row.id, typ):
             return [E.item("NOT_UNIQUE_ASSOCIATION", target=target, type=typ)]
         return []
 
     def _link_row(self, req: RegisterRequest, identity: DocumentIdentity | None, a: Association,
-                  row: dict[str, Any], is_version: bool) -> dict[str, Any]:
-        target_identity = self._identities.get(int(row["id"]))
+                  row: Document, is_version: bool) -> NewLink:
+        target_identity = self._identities.get(row.id)
         if is_version and target_identity is None:
             target_identity = self.identity_of(row)
-        return {
-            "local_uid": req.local_uid,
-            "set_id": identity.set_id if identity else "",
-            "version_number": identity.version_number if identity else None,
-            "target": a.target.strip(),
-            "type": a.type.strip(),
-            "type_name": type_name(a.type, self.options.names),
-            "target_document_id": int(row["id"]),
-            "target_local_uid": row["local_uid"],
-            "target_emdr_id": row.get("emdr_id") or "",
-            "target_version_number": target_identity.version_number if target_identity else None,
-            "is_version": is_version,
-        }
+        return NewLink(
+            local_uid=req.local_uid,
+            set_id=identity.set_id if identity else "",
+            version_number=identity.version_number if identity else None,
+            target=a.target.strip(),
+            type=a.type.strip(),
+            type_name=type_name(a.type, self.options.names),
+            target_document_id=row.id,
+            target_local_uid=row.local_uid,
+            target_emdr_id=row.emdr_id or "",
+            target_version_number=target_identity.version_number if target_identity else None,
+            is_version=is_version,
+        )
 
 
-def sync_link_errors(store: Store, options: LifecycleOptions, req: RegisterRequest,
+def sync_link_errors(store: Aggregates, options: LifecycleOptions, req: RegisterRequest,
                      organizations: list[str]) -> list[ErrorItem]:
     """The link errors the synchronous answer carries when ``association_checks`` is ``sync``."""
     if options.association_checks != "sync" or not req.associations:

@@ -9,7 +9,7 @@ import time
 import uuid
 from collections.abc import Callable
 from concurrent import futures
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from mock_remd.background import BatchWorker, owner_id
@@ -25,9 +25,13 @@ from mock_remd.delivery.pull import pull_document
 from mock_remd.domain.behaviour import Behaviour
 from mock_remd.domain.model import RegisterRequest, normalize_message_id
 from mock_remd.store.clock import MSK, utcnow
+from mock_remd.store.documents import Document, DocumentOutcome
 from mock_remd.store.faults import is_server_fault
-from mock_remd.store.repository import Store
-from mock_remd.validation.cda.versions import identity_of_bytes
+from mock_remd.store.outbox import NewDelivery
+from mock_remd.store.repository import Aggregates, Store
+from mock_remd.store.systems import System
+from mock_remd.store.versions import NewLink
+from mock_remd.validation.cda.versions import DocumentIdentity, identity_of_bytes
 from mock_remd.validation.pipeline import Validator
 from mock_remd.validation.report import ValidationReport
 
@@ -42,14 +46,38 @@ COMMIT_INTERVAL = 0.03
 
 @dataclass
 class Outcome:
-    """A processed document waiting to be written: ``build(seq)`` gives its values and callbacks."""
+    """A processed document waiting to be written: what was found, and what it decides."""
 
-    doc_id: int
-    build: Callable[[int | None], tuple[dict[str, Any], list[dict[str, Any]]]]
-    sequence: str | None
-    delivers: bool
-    #: the claimed job row (to set the document aside when its outcome cannot be written)
-    row: dict[str, Any] = field(default_factory=dict)
+    doc: Document
+    behaviour: Behaviour
+    #: the registry's errors (none: it registers) and the validation layers' reports
+    errors: list[dict[str, Any]] = field(default_factory=list)
+    layers: list[dict[str, Any]] = field(default_factory=list)
+    #: the CDA bytes when they were pulled from the system (stored with the outcome)
+    content: bytes | None = None
+    #: links to record when it registers
+    links: list[NewLink] = field(default_factory=list)
+    #: the link rules to run again inside the write (another process may register a rival version
+    #: between this document's check and its write)
+    checker: LinkRecheck | None = None
+    #: set aside: a failure of ours (an incident), not a verdict on the document; the callback
+    #: carries ``callback_errors`` (the errors without the incident)
+    failed: bool = False
+    callback_errors: list[dict[str, Any]] = field(default_factory=list)
+
+    @property
+    def registers(self) -> bool:
+        return not self.failed and not self.errors
+
+
+@dataclass
+class LinkRecheck:
+    """What the link rules need to run again: the request, the document's version facts, the caller."""
+
+    checker: LinkChecker
+    request: RegisterRequest
+    identity: DocumentIdentity | None
+    organizations: list[str]
 
 
 class Processor(BatchWorker):
@@ -76,20 +104,19 @@ class Processor(BatchWorker):
         self.on_enqueued = on_enqueued or (lambda: None)
         self.owner = owner_id("processor")
         super().__init__("mock-remd-processor", threads=threads, poll_interval=poll_interval)
-        self._systems: dict[str, dict[str, Any]] = {}
+        self._systems: dict[str, System | None] = {}
         #: documents being prepared on the pool -> their job rows (only the loop thread changes it)
-        self._inflight: dict[futures.Future[Outcome], dict[str, Any]] = {}
+        self._inflight: dict[futures.Future[Outcome], Document] = {}
         #: jobs of this process to prepare again (their turn met a database fault)
-        self._again: list[dict[str, Any]] = []
+        self._again: list[Document] = []
         #: how long finished documents may wait to be written together (fewer, larger transactions)
         self.commit_interval = commit_interval
 
-    def _system(self, mnemonic: str) -> dict[str, Any]:
+    def _system(self, mnemonic: str) -> System | None:
         """The system's settings, read once per batch (admin changes apply from the next batch)."""
-        hit = self._systems.get(mnemonic)
-        if hit is None:
-            hit = self._systems[mnemonic] = self.store.get_system(mnemonic) or {}
-        return hit
+        if mnemonic not in self._systems:
+            self._systems[mnemonic] = self.store.systems.get(mnemonic)
+        return self._systems[mnemonic]
 
     def step(self) -> int:
         """Claim due jobs and process them; returns how many were taken or written (0 = idle).
@@ -102,14 +129,14 @@ class Processor(BatchWorker):
         return self._flow()
 
     def _batch(self) -> int:
-        jobs = self.store.claim_jobs(self.owner, limit=self.threads * 4)
+        jobs = self.store.documents.claim_jobs(self.owner, limit=self.threads * 4)
         if not jobs:
             return 0
         self._systems = {}
         # a document with links is checked against the registry as the documents before it left it:
         # those are prepared and written one at a time, after the rest of the batch
-        linked = [j for j in jobs if (j.get("request") or {}).get("associations")]
-        plain = [j for j in jobs if not (j.get("request") or {}).get("associations")]
+        linked = [j for j in jobs if (j.request or {}).get("associations")]
+        plain = [j for j in jobs if not (j.request or {}).get("associations")]
         if plain:
             self._commit(self.map(self.prepare, plain), owner=self.owner)
         for job in linked:
@@ -128,11 +155,11 @@ class Processor(BatchWorker):
         assert pool is not None
         again, self._again = self._again, []
         room = self.threads * IN_FLIGHT_PER_THREAD - len(self._inflight) - len(again)
-        jobs = again + (self.store.claim_jobs(self.owner, limit=room) if room > 0 else [])
+        jobs = again + (self.store.documents.claim_jobs(self.owner, limit=room) if room > 0 else [])
         if jobs:
             self._systems = {}
         for i, job in enumerate(jobs):
-            if (job.get("request") or {}).get("associations"):
+            if (job.request or {}).get("associations"):
                 # checked against the registry as every document before it left it: wait for those
                 try:
                     self._drain()
@@ -182,7 +209,7 @@ class Processor(BatchWorker):
             if outcomes:
                 self._commit(outcomes, owner=self.owner)
         except Exception:
-            self._again.extend(o.row for o in outcomes)
+            self._again.extend(o.doc for o in outcomes)
             raise
         if fault is not None:
             raise fault
@@ -204,15 +231,13 @@ class Processor(BatchWorker):
 
     def renew(self) -> None:
         """Keep the leases of the jobs in hand (called while a batch runs)."""
-        self.store.renew_leases(self.owner, "jobs")
+        self.store.documents.renew_leases(self.owner)
 
     def _commit(self, outcomes: list[Outcome], *, owner: str | None = None) -> None:
         # one transaction for the batch (a document's number and callbacks are written together); when
         # it fails, each document is written alone, so one poison document never holds back the others
         try:
-            written = set(self.store.finish_documents([(o.doc_id, {}, o.build, o.sequence) for o in outcomes],
-                                                      owner=owner))
-            delivers = any(o.delivers for o in outcomes if o.doc_id in written)
+            delivers = any(self._delivers(o) for o in self._store_outcomes(outcomes, owner=owner))
         except Exception as exc:
             if is_server_fault(exc):  # the database, not a document: the jobs come back when their lease ends
                 raise
@@ -226,19 +251,53 @@ class Processor(BatchWorker):
         """Write one outcome; if it cannot be written, set the document aside as ``failed``. True if it delivers."""
         if retry:
             try:
-                return bool(self.store.finish_documents([(o.doc_id, {}, o.build, o.sequence)], owner=owner)) \
-                    and o.delivers
+                return any(self._delivers(w) for w in self._store_outcomes([o], owner=owner))
             except Exception as exc:
                 if is_server_fault(exc):
                     raise
-        incident = record_incident("storing the outcome of a document", document_id=o.doc_id,
-                                   local_uid=o.row.get("local_uid"))
-        failed = self._set_aside(o.row, incident)
-        return bool(self.store.finish_documents([(failed.doc_id, {}, failed.build, None)], owner=owner)) \
-            and failed.delivers
+        incident = record_incident("storing the outcome of a document", document_id=o.doc.id,
+                                   local_uid=o.doc.local_uid)
+        return any(self._delivers(w) for w in self._store_outcomes([self._set_aside(o.doc, incident)], owner=owner))
+
+    def _store_outcomes(self, outcomes: list[Outcome], *, owner: str | None) -> list[Outcome]:
+        """Write outcomes in one unit of work; returns those written, as written. With ``owner`` only
+        the jobs this owner still holds are written (a job whose lease lapsed and that another process
+        took over is left to it: one outcome, one callback)."""
+        written = []
+        with self.store.transaction() as tx:
+            held = tx.documents.hold([o.doc.id for o in outcomes], owner) if owner is not None else None
+            for o in outcomes:
+                if held is not None and o.doc.id not in held:
+                    continue
+                if o.checker is not None and o.registers:
+                    o = self._checked_again(tx, o)
+                seq = tx.sequences.next("emdr") if o.registers else None
+                outcome, deliveries = self._result(o, seq)
+                tx.documents.finish(o.doc.id, outcome, content=o.content)
+                if seq is not None:
+                    tx.versions.add(o.doc.id, o.links)
+                tx.outbox.add_all(deliveries)
+                written.append(o)
+        return written
+
+    def _checked_again(self, tx: Aggregates, o: Outcome) -> Outcome:
+        """The link rules once more, inside the write, with the linked documents held: of two versions
+        of one document processed at once (by two processes), exactly one registers; the other gets
+        the refusal the rules give a version that arrives after it."""
+        recheck = o.checker
+        assert recheck is not None
+        tx.documents.lock(link.target_document_id for link in o.links)
+        plan = recheck.checker.on(tx).check(recheck.request, recheck.identity, recheck.organizations)
+        if not plan.errors:
+            return o
+        return replace(o, errors=[e.as_dict() for e in _dedupe(plan.errors)], links=[], checker=None)
+
+    def _delivers(self, o: Outcome) -> bool:
+        system = self._system(o.doc.system)
+        return bool((o.failed or not o.behaviour.callback.skip) and system and system.callback_url)
 
     # ---- one document --------------------------------------------------------------------------
-    def prepare(self, row: dict[str, Any]) -> Outcome:
+    def prepare(self, doc: Document) -> Outcome:
         """Work out one document's outcome (pull, validate); never raises.
 
         A failure inside is a bug of ours: the document is tried once more, then set aside as
@@ -246,135 +305,127 @@ class Processor(BatchWorker):
         """
         for attempt in (1, 2):
             try:
-                return self._process(row)
+                return self._process(doc)
             except Exception as exc:
                 if is_server_fault(exc):  # the database, not the document: the job comes back after its lease
                     raise
                 if attempt == 1:
-                    log.warning("processing document %s failed; trying it once more", row.get("local_uid"))
+                    log.warning("processing document %s failed; trying it once more", doc.local_uid)
                     continue
-                incident = record_incident("processing a document", local_uid=row.get("local_uid"),
-                                           document_id=row.get("id"))
-        return self._set_aside(row, incident)
+                incident = record_incident("processing a document", local_uid=doc.local_uid, document_id=doc.id)
+        return self._set_aside(doc, incident)
 
-    def _set_aside(self, row: dict[str, Any], incident: Incident) -> Outcome:
+    @staticmethod
+    def _set_aside(doc: Document, incident: Incident) -> Outcome:
         """The outcome of a document we could not process: ``failed``, the incident id, a plain error callback."""
-        row.setdefault("request", {})
         item = incident.validator_error()
-        errors = [{**item.as_dict(), "incident": incident.id}]
-        common = {"local_uid": row["local_uid"], "kind": row["kind"], "organization": row["organization"]}
-        system = self._system(row["system"])
+        return Outcome(doc, Behaviour(), errors=[{**item.as_dict(), "incident": incident.id}], failed=True,
+                       callback_errors=[item.as_dict()])
 
-        def build(_seq: int | None) -> tuple[dict[str, Any], list[dict[str, Any]]]:
-            outcome = {"status": "error", "errors": [item.as_dict()], **common}
-            return {"status": "failed", "errors": errors}, self._deliveries(row, Behaviour(), outcome, system)
-
-        return Outcome(row["id"], build, None, bool(system.get("callback_url")), row)
-
-    def _process(self, row: dict[str, Any]) -> Outcome:
-        behaviour = Behaviour.from_dict(row.get("behaviour"))
-        if "request" not in row:  # claimed rows carry their payload; others are read here
-            row["request"], row["content"] = self.store.get_payload(row["id"])
-        row["request"] = row["request"] or {}
-        content = row.get("content")
-        req = RegisterRequest.from_dict(row["request"])
+    def _process(self, doc: Document) -> Outcome:
+        behaviour = Behaviour.from_dict(doc.behaviour)
+        if doc.request is None:  # claimed documents carry their payload; others are read here
+            doc.request, doc.content = self.store.documents.payload(doc.id)
+        doc.request = doc.request or {}
+        content = doc.content
+        req = RegisterRequest.from_dict(doc.request)
         pulled = None
         errors: list[ErrorItem] = []
+        system = self._system(doc.system)
         if content is None:
-            system = self._system(row["system"])
-            url = system.get("document_url") or ""
+            url = system.document_url if system else ""
             if not url:
                 errors.append(E.item("FILE_WAS_NOT_SENT", "ИС не передала файл ЭМД: в запросе нет элемента document, "
-                                     f"а для РМИС [{row['system']}] не задан адрес getDocumentFile (document_url)"))
+                                     f"а для РМИС [{doc.system}] не задан адрес getDocumentFile (document_url)"))
             else:
-                result = pull_document(url, row["local_uid"], timeout=self.pull_timeout, max_bytes=self.max_document_bytes)
+                result = pull_document(url, doc.local_uid, timeout=self.pull_timeout, max_bytes=self.max_document_bytes)
                 errors.extend(result.errors)
                 content = pulled = result.content
         report: ValidationReport | None = None
         if content is not None:
             report = self.validator.validate(content, req)
             errors.extend(ErrorItem(f.code, f.message) for f in report.answer_errors())
-        links: list[dict[str, Any]] = []
+        links: list[NewLink] = []
+        recheck = None
         lifecycle = self.options.lifecycle
         if req.associations or lifecycle.strict:
             identity = identity_of_bytes(content, max_bytes=self.max_document_bytes)
-            organizations = list(self._system(row["system"]).get("organizations") or [])
-            plan = LinkChecker(self.store, lifecycle).check(req, identity, organizations)
+            organizations = list(system.organizations if system else [])
+            checker = LinkChecker(self.store, lifecycle)
+            plan = checker.check(req, identity, organizations)
             errors.extend(plan.errors)
             links = plan.links
-        return self._finish(row, behaviour, errors=errors, report=report, content=pulled, links=links)
+            if links:
+                recheck = LinkRecheck(checker, req, identity, organizations)
+        return self._finish(doc, behaviour, errors=errors, report=report, content=pulled, links=links,
+                            recheck=recheck)
 
-    def _finish(self, row: dict[str, Any], behaviour: Behaviour, *, errors: list[ErrorItem],
+    def _finish(self, doc: Document, behaviour: Behaviour, *, errors: list[ErrorItem],
                 report: ValidationReport | None, content: bytes | None,
-                links: list[dict[str, Any]] | None = None) -> Outcome:
+                links: list[NewLink] | None = None, recheck: LinkRecheck | None = None) -> Outcome:
         cb = behaviour.callback
+        forced = False
         if cb.status == "error" or (cb.errors and cb.status != "success"):
             # a forced code's message is its catalogue template, filled with what the request says
-            facts = {"kind": row.get("kind") or "", "local_uid": row.get("local_uid") or "",
-                     "organization": row.get("organization") or "", "system": row.get("system") or ""}
-            forced = [E.item(e["code"], e.get("message"), **facts) for e in (cb.errors or [])]
-            errors = forced or errors or [E.item("VALIDATION_ERROR", "Ошибка валидации значения")]
+            facts = {"kind": doc.kind or "", "local_uid": doc.local_uid or "",
+                     "organization": doc.organization or "", "system": doc.system or ""}
+            items = [E.item(e["code"], e.get("message"), **facts) for e in (cb.errors or [])]
+            errors = items or errors or [E.item("VALIDATION_ERROR", "Ошибка валидации значения")]
+            forced = True
         elif cb.status == "success":
             errors = []
+            forced = True
+        return Outcome(doc, behaviour, errors=[e.as_dict() for e in _dedupe(errors)],
+                       layers=[lr.as_dict() for lr in report.layers] if report else [], content=content,
+                       links=links or [], checker=None if forced else recheck)
+
+    def _result(self, o: Outcome, seq: int | None) -> tuple[DocumentOutcome, list[NewDelivery]]:
+        """The document's outcome and its callbacks: registered with the emdrId of number ``seq``,
+        rejected (``seq`` None), or set aside as failed."""
+        doc = o.doc
+        common = {"local_uid": doc.local_uid, "kind": doc.kind, "organization": doc.organization}
+        if o.failed:
+            outcome = {"status": "error", "errors": o.callback_errors, **common}
+            return DocumentOutcome("failed", errors=o.errors), self._deliveries(doc, o.behaviour, outcome)
+        if seq is None:
+            outcome = {"status": "error", "errors": o.errors, **common}
+            return (DocumentOutcome("rejected", errors=o.errors, layers=o.layers),
+                    self._deliveries(doc, o.behaviour, outcome))
         now = dt.datetime.now(dt.UTC)
-        base: dict[str, Any] = {
-            "errors": [e.as_dict() for e in _dedupe(errors)],
-            "layers": [lr.as_dict() for lr in report.layers] if report else [],
-        }
-        if content is not None:
-            base["content"] = content
-        system = self._system(row["system"])
-        common = {"local_uid": row["local_uid"], "kind": row["kind"], "organization": row["organization"]}
+        emdr_id = format_emdr_id(self.options.registry_prefix, self.options.region, now.astimezone(MSK), seq)
+        created = parse_datetime(doc.creation_date_time or "")
+        if created is None:
+            created = now
+        elif created.tzinfo is None:
+            created = created.replace(tzinfo=MSK)
+        registered = DocumentOutcome(
+            "registered", errors=o.errors, layers=o.layers, emdr_id=emdr_id,
+            registration_date_time=registry_datetime(now),
+            store_till_date=registry_date(add_years(created.astimezone(MSK).date(), self.options.store_years)),
+        )
+        outcome = {"status": "success", "emdr_id": emdr_id, "registration_date_time": registered.registration_date_time,
+                   "store_till_date": registered.store_till_date, **common}
+        return registered, self._deliveries(doc, o.behaviour, outcome)
 
-        def build(seq: int | None) -> tuple[dict[str, Any], list[dict[str, Any]]]:
-            values = dict(base)
-            if seq is None:
-                values["status"] = "rejected"
-                outcome = {"status": "error", "errors": values["errors"], **common}
-            else:
-                emdr_id = format_emdr_id(self.options.registry_prefix, self.options.region, now.astimezone(MSK), seq)
-                created = parse_datetime(row.get("creation_date_time") or "")
-                if created is None:
-                    created = now
-                elif created.tzinfo is None:
-                    created = created.replace(tzinfo=MSK)
-                values.update(
-                    links=links or [],
-                    status="registered",
-                    emdr_id=emdr_id,
-                    registration_date_time=registry_datetime(now),
-                    store_till_date=registry_date(add_years(created.astimezone(MSK).date(), self.options.store_years)),
-                )
-                outcome = {
-                    "status": "success",
-                    "emdr_id": emdr_id,
-                    "registration_date_time": values["registration_date_time"],
-                    "store_till_date": values["store_till_date"],
-                    **common,
-                }
-            return values, self._deliveries(row, behaviour, outcome, system)
-
-        return Outcome(row["id"], build, None if errors else "emdr", bool(not cb.skip and system.get("callback_url")), row)
-
-    def _deliveries(self, row: dict[str, Any], behaviour: Behaviour, outcome: dict[str, Any],
-                    system: dict[str, Any]) -> list[dict[str, Any]]:
+    def _deliveries(self, doc: Document, behaviour: Behaviour, outcome: dict[str, Any]) -> list[NewDelivery]:
         cb = behaviour.callback
         if cb.skip:
             return []
-        url = system.get("callback_url") or ""
+        system = self._system(doc.system)
+        url = system.callback_url if system else ""
         if not url:
             return []
-        version = cb.soap_version or system.get("callback_soap_version") or "1.1"
-        raw_mid = (row.get("request") or {}).get("message_id") or row.get("message_id") or ""
+        version = cb.soap_version or (system.callback_soap_version if system else "") or "1.1"
+        raw_mid = (doc.request or {}).get("message_id") or doc.message_id or ""
         relates_to = cb.relates_to or raw_mid
         delay_ms = cb.delay_ms if cb.delay_ms is not None else self.options.callback_delay_ms
         due = utcnow() + dt.timedelta(milliseconds=delay_ms or 0)
         out = []
 
-        def delivery(body: bytes, relates: str, when: dt.datetime, note: str, backoff: list[float]) -> dict[str, Any]:
-            return {"relates_to": normalize_message_id(relates), "local_uid": row["local_uid"], "document_id": row["id"],
-                    "system": row["system"], "url": url, "soap_version": version, "action": ACTION, "body": body,
-                    "backoff": backoff, "due_at": when, "note": note}
+        def delivery(body: bytes, relates: str, when: dt.datetime, note: str, backoff: list[float]) -> NewDelivery:
+            return NewDelivery(relates_to=normalize_message_id(relates), local_uid=doc.local_uid, document_id=doc.id,
+                               system=doc.system, url=url, soap_version=version, action=ACTION, body=body,
+                               backoff=backoff, due_at=when, note=note)
 
         if cb.foreign_first:  # meant for another MIS: tried once, the right one follows
             stranger = str(uuid.uuid4())
@@ -383,7 +434,7 @@ class Processor(BatchWorker):
                                 stranger, due, "foreign", []))
             due += dt.timedelta(milliseconds=cb.repeat_interval_ms or FOREIGN_GAP_MS)
         phases = [(outcome, due, "")]
-        if system.get("send_to_fremd") or cb.fremd is not None:
+        if (system and system.send_to_fremd) or cb.fremd is not None:
             phases = two_phase(outcome, due, cb.fremd or {})
         for phase_outcome, phase_due, stage in phases:
             note = " ".join(n for n in (stage, "malformed" if cb.malformed else "") if n)

@@ -24,7 +24,10 @@ from mock_remd.core.systems import DEMO_SYSTEM, normalize_system
 from mock_remd.domain.behaviour import Behaviour, BehaviourSource, RequestFacts, magic_behaviour
 from mock_remd.domain.model import RegisterRequest, normalize_message_id, snils_digits
 from mock_remd.store.clock import MSK, utcnow
+from mock_remd.store.documents import ActiveDocument, Document, NewDocument
+from mock_remd.store.journal import NewJournalEntry
 from mock_remd.store.repository import Store
+from mock_remd.store.systems import System
 
 #: how long a worker trusts its cached system lookups
 SYSTEMS_CACHE_SECONDS = 1.0
@@ -71,7 +74,7 @@ class RegistryService:
         self.behaviours = behaviours
         self.on_accepted = on_accepted or (lambda: None)
         self._seed_lock = threading.Lock()
-        self._systems_cache: dict[str, tuple[float, dict[str, Any] | None]] = {}
+        self._systems_cache: dict[str, tuple[float, System | None]] = {}
 
     # ---- systems -------------------------------------------------------------------------------
     def seed_systems(self, configured: list[dict[str, Any]]) -> None:
@@ -79,12 +82,12 @@ class RegistryService:
         with self._seed_lock:
             if configured:
                 for s in configured:
-                    self.store.upsert_system(normalize_system(s), source="config")
-            elif not self.store.list_systems():
-                self.store.upsert_system(DEMO_SYSTEM, source="builtin")
+                    self.store.systems.upsert(System(**normalize_system(s)), source="config")
+            elif not self.store.systems.list():
+                self.store.systems.upsert(System(**DEMO_SYSTEM), source="builtin")
             self.forget_systems()
 
-    def identify(self, client_entity_id: str) -> dict[str, Any] | None:
+    def identify(self, client_entity_id: str) -> System | None:
         """The calling system, by its clientEntityId only (None when absent or unknown: ``NO_RMIS``).
 
         The ``system`` element of a request never chooses the caller; it is only checked against
@@ -99,7 +102,7 @@ class RegistryService:
         hit = self._systems_cache.get(key)
         if hit is not None and hit[0] > now:
             return hit[1]
-        row = self.store.system_by_client_id(key)
+        row = self.store.systems.by_client_id(key)
         self._systems_cache[key] = (now + SYSTEMS_CACHE_SECONDS, row)
         return row
 
@@ -123,7 +126,7 @@ class RegistryService:
         system = self.identify(req.client_entity_id)
         facts = RequestFacts(
             operation="registerDocument",
-            system=(system or {}).get("mnemonic", ""),
+            system=(system.mnemonic if system else ""),
             kind=req.kind,
             organization=req.organization,
             patient_snils=req.effective_patient_snils,
@@ -156,55 +159,54 @@ class RegistryService:
         return result
 
     @staticmethod
-    def _caller_error(system: dict[str, Any] | None) -> list[ErrorItem] | None:
+    def _caller_error(system: System | None) -> list[ErrorItem] | None:
         """NO_RMIS for an unknown caller, DISABLED_RMIS for a disabled one, else None."""
         if system is None:
             return [E.item("NO_RMIS")]
-        if not system["enabled"]:
-            return [E.item("DISABLED_RMIS", system=system["mnemonic"])]
+        if not system.enabled:
+            return [E.item("DISABLED_RMIS", system=system.mnemonic)]
         return None
 
     @staticmethod
-    def _duplicate_error(req: RegisterRequest, existing: dict[str, Any], caller: dict[str, Any]) -> ErrorItem:
+    def _duplicate_error(req: RegisterRequest, existing: ActiveDocument, caller: System) -> ErrorItem:
         """NOT_UNIQUE_PROVIDED_ID; the emdrId is named only to the system that registered the document
         (for a seeded document without a system: to the systems of its organisation)."""
-        if existing["status"] == "registered":
-            owner = existing.get("system") or ""
-            if owner == caller["mnemonic"] or (
-                not owner and existing.get("organization") in (caller.get("organizations") or [])
-            ):
-                return E.item("NOT_UNIQUE_PROVIDED_ID", local_uid=req.local_uid, emdr_id=existing["emdr_id"])
+        if existing.status == "registered":
+            owner = existing.system or ""
+            if owner == caller.mnemonic or (not owner and existing.organization in (caller.organizations or [])):
+                return E.item("NOT_UNIQUE_PROVIDED_ID", local_uid=req.local_uid, emdr_id=existing.emdr_id)
             return E.item("NOT_UNIQUE_PROVIDED_ID", f"Документ с идентификатором '{req.local_uid}' уже зарегистрирован")
         return E.item(
             "NOT_UNIQUE_PROVIDED_ID",
             f"Документ с идентификатором '{req.local_uid}' уже принят на регистрацию и находится в обработке",
         )
 
-    def _accept(self, req: RegisterRequest, system: dict[str, Any], content: bytes | None, behaviour: Behaviour | None,
-                result: SyncResult, soap_version: str, started: float) -> dict[str, Any] | None:
+    def _accept(self, req: RegisterRequest, system: System, content: bytes | None, behaviour: Behaviour | None,
+                result: SyncResult, soap_version: str, started: float) -> ActiveDocument | None:
         """Store the accepted document (``content`` = the decoded inline file, None in pull mode) with its
         journal entry; returns the existing one on a duplicate."""
         request_json = req.as_plain()
         if req.document is not None:
             request_json["document"]["data_b64"] = ""  # the bytes are stored once, as content
-        return self.store.accept_unless_duplicate(
-            {
-                "local_uid": req.local_uid,
-                "message_id": normalize_message_id(req.message_id),
-                "system": system["mnemonic"],
-                "organization": req.organization,
-                "kind": req.kind,
-                "creation_date_time": req.creation_date_time,
-                "patient_snils": req.effective_patient_snils,
-                "document_number": req.document_number,
-                "request": request_json,
-                "content": content,
-                "behaviour": behaviour.as_dict() if behaviour else None,
-            },
+        return self.store.documents.accept_unless_duplicate(
+            NewDocument(
+                local_uid=req.local_uid,
+                message_id=normalize_message_id(req.message_id),
+                system=system.mnemonic,
+                organization=req.organization,
+                kind=req.kind,
+                creation_date_time=req.creation_date_time,
+                patient_snils=req.effective_patient_snils,
+                document_number=req.document_number,
+                request=request_json,
+                content=content,
+                behaviour=behaviour.as_dict() if behaviour else None,
+            ),
             self._journal_entry(req, system, result, soap_version, started),
+            self.store.journal,
         )
 
-    def _check(self, req: RegisterRequest, system: dict[str, Any] | None,
+    def _check(self, req: RegisterRequest, system: System | None,
                now: dt.datetime) -> tuple[list[ErrorItem], bytes | None]:
         """All synchronous errors, and the inline document decoded on the way."""
         refused = self._caller_error(system)
@@ -212,52 +214,50 @@ class RegistryService:
             return refused, None
         assert system is not None
         errors: list[ErrorItem] = []
-        if system.get("require_system") and not req.system:
+        if system.require_system and not req.system:
             errors.append(E.validation_error("Не указан обязательный элемент system в запросе на регистрацию сведений"))
-        if req.system and req.system != system["mnemonic"]:
+        if req.system and req.system != system.mnemonic:
             errors.append(
                 E.validation_error(
-                    f"Мнемоника РМИС [{req.system}] в элементе system не соответствует РМИС [{system['mnemonic']}], "
+                    f"Мнемоника РМИС [{req.system}] в элементе system не соответствует РМИС [{system.mnemonic}], "
                     f"от имени которой выполнен запрос"
                 )
             )
         coarse = run_coarse_checks(req, kinds=self.kinds, now=now, check_checksums=self.options.check_checksums)
         errors.extend(coarse.errors)
-        if req.organization and req.organization not in (system.get("organizations") or []):
+        if req.organization and req.organization not in (system.organizations or []):
             errors.append(E.item("VALIDATION_ERROR", E.message("ORG_NOT_BOUND", organization=req.organization,
-                                                                system=system["mnemonic"])))
-        errors.extend(sync_link_errors(self.store, self.options.lifecycle, req, list(system.get("organizations") or [])))
+                                                                system=system.mnemonic)))
+        errors.extend(sync_link_errors(self.store, self.options.lifecycle, req, list(system.organizations or [])))
         if req.local_uid and errors:  # with other errors, report a duplicate too (one read)
-            existing = self.store.find_active_by_local_uid(req.local_uid)
+            existing = self.store.documents.find_active(req.local_uid)
             if existing is not None:
                 errors.append(self._duplicate_error(req, existing, system))
         return errors, coarse.document
 
-    def _journal(self, req: RegisterRequest, system: dict[str, Any] | None, result: SyncResult, soap_version: str,
+    def _journal(self, req: RegisterRequest, system: System | None, result: SyncResult, soap_version: str,
                  started: float) -> None:
-        self.store.add_request(self._journal_entry(req, system, result, soap_version, started))
+        self.store.journal.add(self._journal_entry(req, system, result, soap_version, started))
 
-    def _journal_entry(self, req: RegisterRequest, system: dict[str, Any] | None, result: SyncResult,
-                       soap_version: str, started: float) -> dict[str, Any]:
+    def _journal_entry(self, req: RegisterRequest, system: System | None, result: SyncResult,
+                       soap_version: str, started: float) -> NewJournalEntry:
         b = result.behaviour
-        return (
-            {
-                "message_id": normalize_message_id(req.message_id),
-                "operation": "registerDocument",
-                "system": (system or {}).get("mnemonic", req.system),
-                "client_entity_id": req.client_entity_id,
-                "local_uid": req.local_uid,
-                "kind": req.kind,
-                "sync_status": self._sync_label(result),
-                "errors": [e.as_dict() for e in result.errors],
-                "http_status": (b.sync.http_status if b and b.sync.http_status else 200),
-                "soap_version": soap_version,
-                "scenario": b.source if b else None,
-                "duration_ms": (time.perf_counter() - started) * 1000,
-                # what scenario rules match on beyond the columns above (for ?explain=true)
-                "detail": {"facts": {"organization": req.organization, "patient_snils": req.effective_patient_snils,
-                                     "document_number": req.document_number}},
-            }
+        return NewJournalEntry(
+            message_id=normalize_message_id(req.message_id),
+            operation="registerDocument",
+            system=system.mnemonic if system else req.system,
+            client_entity_id=req.client_entity_id,
+            local_uid=req.local_uid,
+            kind=req.kind,
+            sync_status=self._sync_label(result),
+            errors=[e.as_dict() for e in result.errors],
+            http_status=(b.sync.http_status if b and b.sync.http_status else 200),
+            soap_version=soap_version,
+            scenario=b.source if b else None,
+            duration_ms=(time.perf_counter() - started) * 1000,
+            # what scenario rules match on beyond the columns above (for ?explain=true)
+            detail={"facts": {"organization": req.organization, "patient_snils": req.effective_patient_snils,
+                              "document_number": req.document_number}},
         )
 
     @staticmethod
@@ -276,20 +276,18 @@ class RegistryService:
                       detail: dict[str, Any] | None = None, system: str = "",
                       behaviour: Behaviour | None = None) -> None:
         """Journal a request answered without the register path (search, get, faults)."""
-        self.store.add_request(
-            {
-                "message_id": normalize_message_id(message_id),
-                "operation": operation,
-                "client_entity_id": client_entity_id,
-                "system": system,
-                "sync_status": sync_status,
-                "errors": errors or [],
-                "http_status": http_status,
-                "soap_version": soap_version,
-                "detail": detail,
-                "scenario": behaviour.source if behaviour else None,
-            }
-        )
+        self.store.journal.add(NewJournalEntry(
+            message_id=normalize_message_id(message_id),
+            operation=operation,
+            client_entity_id=client_entity_id,
+            system=system,
+            sync_status=sync_status,
+            errors=errors or [],
+            http_status=http_status,
+            soap_version=soap_version,
+            detail=detail,
+            scenario=behaviour.source if behaviour else None,
+        ))
 
     # ---- search / get --------------------------------------------------------------------------
     def _scenario_answer(self, facts: RequestFacts) -> SyncResult:
@@ -311,7 +309,7 @@ class RegistryService:
         """searchRegistryItem: registered documents of the caller's organisations."""
         system = self.identify(client_entity_id)
         result = self._scenario_answer(RequestFacts(
-            operation="searchRegistryItem", system=(system or {}).get("mnemonic", ""),
+            operation="searchRegistryItem", system=(system.mnemonic if system else ""),
             kind=criteria.get("kind", ""), organization=criteria.get("organization", ""),
             patient_snils=criteria.get("patient_snils", "")))
         if result.behaviour and result.behaviour.sync.replaces_answer:
@@ -328,8 +326,8 @@ class RegistryService:
                 result.status = "error"
                 result.errors = [E.validation_error(f"Значение элемента {n} не соответствует формату xs:dateTime") for n in bad]
             else:
-                rows = self.store.search_registered(
-                    organizations=list(system.get("organizations") or []),
+                rows = self.store.documents.search_registered(
+                    organizations=list(system.organizations or []),
                     organization=criteria.get("organization", ""),
                     kind=criteria.get("kind", ""),
                     begin=_aware(begin),
@@ -339,7 +337,7 @@ class RegistryService:
                 result.items = [registry_item(r) for r in rows]
         self.journal_other(operation="searchRegistryItem", message_id=message_id, client_entity_id=client_entity_id,
                            sync_status=self._sync_label(result), errors=[e.as_dict() for e in result.errors],
-                           soap_version=soap_version, system=(system or {}).get("mnemonic", ""),
+                           soap_version=soap_version, system=(system.mnemonic if system else ""),
                            detail={"criteria": criteria, "matches": len(result.items)},
                            http_status=self._http_status(result), behaviour=result.behaviour)
         return result
@@ -348,7 +346,7 @@ class RegistryService:
         """getRegistryItem: one registered document of the caller's organisations."""
         system = self.identify(client_entity_id)
         result = self._scenario_answer(RequestFacts(operation="getRegistryItem",
-                                                    system=(system or {}).get("mnemonic", "")))
+                                                    system=(system.mnemonic if system else "")))
         if result.behaviour and result.behaviour.sync.replaces_answer:
             pass
         elif (refused := self._caller_error(system)) is not None:
@@ -356,14 +354,14 @@ class RegistryService:
         elif not emdr_id:
             result.status, result.errors = "error", [E.validation_error("Не указан обязательный элемент emdrId")]
         else:
-            row = self.store.registered_by_emdr_id(emdr_id)
-            if row is None or row["organization"] not in (system.get("organizations") or []):
+            row = self.store.documents.registered_by_emdr_id(emdr_id)
+            if row is None or row.organization not in (system.organizations or []):
                 result.status, result.errors = "error", [E.item("REGISTRY_ITEM_NOT_FOUND", emdr_id=emdr_id)]
             else:  # the registry answers with the current version of the document
-                result.item = registry_item(self.store.current_version(int(row["id"])) or row)
+                result.item = registry_item(self.store.versions.current(row.id) or row)
         self.journal_other(operation="getRegistryItem", message_id=message_id, client_entity_id=client_entity_id,
                            sync_status=self._sync_label(result), errors=[e.as_dict() for e in result.errors],
-                           soap_version=soap_version, system=(system or {}).get("mnemonic", ""),
+                           soap_version=soap_version, system=(system.mnemonic if system else ""),
                            detail={"emdr_id": emdr_id}, http_status=self._http_status(result),
                            behaviour=result.behaviour)
         return result
@@ -380,15 +378,15 @@ def _aware(value: dt.datetime | None) -> dt.datetime | None:
     return value if value.tzinfo else value.replace(tzinfo=dt.UTC)
 
 
-def registry_item(row: dict[str, Any]) -> dict[str, Any]:
+def registry_item(row: Document) -> dict[str, Any]:
     """A registry record as the SOAP answers list it."""
     return {
-        "emdrId": row.get("emdr_id") or "",
-        "localUid": row.get("local_uid") or "",
-        "kind": row.get("kind") or "",
-        "organization": row.get("organization") or "",
-        "registrationDateTime": row.get("registration_date_time") or "",
-        "storeTillDate": row.get("store_till_date") or "",
+        "emdrId": row.emdr_id or "",
+        "localUid": row.local_uid or "",
+        "kind": row.kind or "",
+        "organization": row.organization or "",
+        "registrationDateTime": row.registration_date_time or "",
+        "storeTillDate": row.store_till_date or "",
     }
 
 

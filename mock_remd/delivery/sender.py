@@ -17,6 +17,7 @@ from mock_remd.background import BatchWorker, owner_id
 from mock_remd.catalog.incidents import network_failure, record_incident
 from mock_remd.delivery.callback_xml import content_type
 from mock_remd.store.clock import iso, utcnow
+from mock_remd.store.outbox import AttemptResult, Delivery
 from mock_remd.store.repository import Store
 
 log = logging.getLogger(__name__)
@@ -44,28 +45,29 @@ class CallbackSender(BatchWorker):
 
     def step(self) -> int:
         """Claim due deliveries and send them; returns how many were taken."""
-        rows = self.store.claim_deliveries(self.owner, limit=self.threads * 2)
+        rows = self.store.outbox.claim(self.owner, limit=self.threads * 2)
         if not rows:
             return 0
         results = self.map(self.attempt, rows)
-        statuses = self.store.record_attempts(results, owner=self.owner)  # one transaction for the batch
+        statuses = self.store.outbox.record_attempts(results, owner=self.owner)  # one transaction for the batch
         self.sent += statuses.count("delivered")
         return len(rows)
 
     def renew(self) -> None:
         """Keep the leases of the deliveries in hand (called while a batch is being sent)."""
-        self.store.renew_leases(self.owner, "deliveries")
+        self.store.outbox.renew_leases(self.owner)
 
-    def attempt(self, row: dict[str, Any]) -> tuple[int, dict[str, Any], bool, dt.datetime | None]:
-        """POST one claimed delivery; returns ``(id, attempt log entry, delivered, next due or None)``."""
+    def attempt(self, row: Delivery) -> AttemptResult:
+        """POST one claimed delivery; returns the attempt log entry, whether it was delivered, and when
+        to try again (None: no more)."""
         started = time.perf_counter()
         attempt: dict[str, Any] = {"at": iso(utcnow()), "http_status": None, "error": None}
         ok = False
         try:
             resp = self._session.post(
-                row["url"],
-                data=row["body"],
-                headers={"Content-Type": content_type(row["soap_version"]), "SOAPAction": f'"{row["action"]}"'},
+                row.url,
+                data=row.body,
+                headers={"Content-Type": content_type(row.soap_version), "SOAPAction": f'"{row.action}"'},
                 timeout=self.timeout,
                 allow_redirects=False,
             )
@@ -75,15 +77,15 @@ class CallbackSender(BatchWorker):
             if not ok:
                 attempt["error"] = f"HTTP {resp.status_code}"
         except requests.RequestException as exc:  # one sentence naming the address, never the library's text
-            attempt["error"] = network_failure(row["url"], exc, timeout=self.timeout)
+            attempt["error"] = network_failure(row.url, exc, timeout=self.timeout)
         except Exception:  # a bug of ours (or a URL no library can use): this delivery only, never the batch
-            incident = record_incident("callback attempt", delivery_id=row.get("id"), url=row.get("url"))
+            incident = record_incident("callback attempt", delivery_id=row.id, url=row.url)
             attempt["error"] = f"внутренняя ошибка (инцидент {incident.id})"
         attempt["duration_ms"] = round((time.perf_counter() - started) * 1000, 1)
         next_due = None
         if not ok:
-            backoff = list(row.get("backoff") or [])
-            done = int(row.get("attempt_count") or 0) + 1
+            backoff = list(row.backoff or [])
+            done = int(row.attempt_count or 0) + 1
             if done <= len(backoff):
                 next_due = utcnow() + dt.timedelta(seconds=float(backoff[done - 1]))
-        return row["id"], attempt, ok, next_due
+        return AttemptResult(row.id, attempt, ok, next_due)

@@ -20,8 +20,6 @@ import threading
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy.exc import IntegrityError
-
 from mock_remd.catalog import user_messages as um
 from mock_remd.catalog.incidents import safe_text
 from mock_remd.catalog.user_messages import Text, yaml_text
@@ -29,7 +27,9 @@ from mock_remd.domain.behaviour import Behaviour, RequestFacts
 from mock_remd.scenarios.lint import compile_text, read_scenario_file, scenario_files
 from mock_remd.scenarios.matcher import mismatches, seeded_roll
 from mock_remd.scenarios.model import Rule, Scenario
+from mock_remd.store.faults import is_conflict
 from mock_remd.store.repository import Store
+from mock_remd.store.scenarios import ScenarioSource
 from mock_remd.yamlsafe import YamlLimitError
 
 log = logging.getLogger(__name__)
@@ -72,7 +72,7 @@ class ScenarioEngine:
         if self.scenarios_dir is None or not self.scenarios_dir.is_dir():
             return 0
         files, _ = scenario_files([self.scenarios_dir])
-        existing = {r["name"]: r for r in self.store.list_scenarios()}
+        existing = {r.name: r for r in self.store.scenarios.list()}
         loaded: set[str] = set()
         for f in files:
             try:
@@ -90,34 +90,36 @@ class ScenarioEngine:
                 continue
             loaded.add(scenario.name)
             old = existing.get(scenario.name)
-            if old is not None and (old["origin"] != "dir" or old["source"] == text):
+            if old is not None and (old.origin != "dir" or old.source == text):
                 continue
             try:
-                self.store.put_scenario(scenario.name, text, origin="dir")
-            except IntegrityError:  # another worker loaded it at the same moment
-                pass
+                self.store.scenarios.put(scenario.name, text, origin="dir")
+            except Exception as exc:
+                if not is_conflict(exc):
+                    raise
+                # another worker loaded it at the same moment
         for name, row in existing.items():
-            if row["origin"] == "dir" and name not in loaded:
-                self.store.delete_scenario(name)
+            if row.origin == "dir" and name not in loaded:
+                self.store.scenarios.delete(name)
         for line in self.load_errors:
             log.warning("scenario file skipped: %s", line)
         return len(loaded)
 
-    def _compiled(self) -> dict[str, tuple[Scenario, dict[str, Any]]]:
+    def _compiled(self) -> dict[str, tuple[Scenario, ScenarioSource]]:
         """Every scenario of the library, compiled (cached by source text)."""
-        out: dict[str, tuple[Scenario, dict[str, Any]]] = {}
-        rows = self.store.list_scenarios()
+        out: dict[str, tuple[Scenario, ScenarioSource]] = {}
+        rows = self.store.scenarios.list()
         with self._lock:
             for row in rows:
-                cached = self._cache.get(row["name"])
-                if cached is not None and cached[0] == row["source"]:
-                    out[row["name"]] = (cached[1], row)
+                cached = self._cache.get(row.name)
+                if cached is not None and cached[0] == row.source:
+                    out[row.name] = (cached[1], row)
                     continue
-                scenario, _issues = compile_text(row["source"], filename=row["name"])
+                scenario, _issues = compile_text(row.source, filename=row.name)
                 if scenario is None:  # stored before a stricter check: treat as absent
                     continue
-                self._cache[row["name"]] = (row["source"], scenario)
-                out[row["name"]] = (scenario, row)
+                self._cache[row.name] = (row.source, scenario)
+                out[row.name] = (scenario, row)
         return out
 
     # ---- deciding ------------------------------------------------------------------------------
@@ -135,7 +137,7 @@ class ScenarioEngine:
         Every rule whose other conditions fit counts the request for its ``nth``, even when an
         earlier rule already won, so ``nth: 2`` always means "the 2nd such request".
         """
-        active = self.store.get_active()
+        active = self.store.scenarios.active()
         scope = self._scope(active, facts.system)
         if scope is None:
             return None
@@ -154,7 +156,7 @@ class ScenarioEngine:
                 if attempt is not None and rule.match.attempt:
                     extra["attempt"] = attempt
                 if rule.match.nth is not None:
-                    count = self.store.bump_counter(f"{_counter_prefix(scope, scenario.name)}{rule.number}")
+                    count = self.store.scenarios.bump(f"{_counter_prefix(scope, scenario.name)}{rule.number}")
                     if count != rule.match.nth:
                         continue
                     extra["nth"] = count
@@ -181,23 +183,23 @@ class ScenarioEngine:
         if not scenario.uses_attempts or not facts.local_uid or facts.operation != "registerDocument":
             return None
         key = f"{_counter_prefix(scope, scenario.name)}attempt|{facts.local_uid.strip().lower()}"
-        return self.store.bump_counter(key)
+        return self.store.scenarios.bump(key)
 
     def _roll(self, scope: str, scenario: Scenario, rule: Rule) -> float:
         if scenario.seed is None:
             return random.random()
-        n = self.store.bump_counter(f"{_counter_prefix(scope, scenario.name)}{rule.number}|roll")
+        n = self.store.scenarios.bump(f"{_counter_prefix(scope, scenario.name)}{rule.number}|roll")
         return seeded_roll(scenario.seed, scenario.name, rule.number, n)
 
     # ---- admin ---------------------------------------------------------------------------------
     def describe(self) -> dict[str, Any]:
         """The library (``items``, ``total``) and the active sets (``active``: scope → names)."""
-        active = self.store.get_active()
+        active = self.store.scenarios.active()
         items = []
         for name, (scenario, row) in sorted(self._compiled().items()):
             summary = scenario.summary()
-            summary["origin"] = row["origin"]
-            summary["updated_at"] = row["updated_at"].isoformat() if row.get("updated_at") else None
+            summary["origin"] = row.origin
+            summary["updated_at"] = row.updated_at.isoformat() if row.updated_at else None
             summary["active_for"] = sorted(scope or "*" for scope, names in active.items() if name in names)
             items.append(summary)
         return {"items": items, "total": len(items), "active": {scope or "*": names for scope, names in active.items()},
@@ -209,8 +211,8 @@ class ScenarioEngine:
         if entry is None:
             raise ScenarioError(404, um.text("scenario.missing", name=name))
         summary = entry[0].summary()
-        summary["origin"] = entry[1]["origin"]
-        summary["source"] = entry[1]["source"]
+        summary["origin"] = entry[1].origin
+        summary["source"] = entry[1].source
         return summary
 
     def upload(self, text: str, content_type: str = "") -> dict[str, Any]:
@@ -221,18 +223,18 @@ class ScenarioEngine:
         if scenario is None:
             raise ScenarioError(400, um.text("scenario.invalid"),
                                 [{**i.as_dict(), "text": str(i)} for i in issues])
-        self.store.put_scenario(scenario.name, text, origin="upload")
+        self.store.scenarios.put(scenario.name, text, origin="upload")
         out = scenario.summary()
         out["origin"] = "upload"
         return out
 
     def remove(self, name: str) -> dict[str, Any]:
         """Delete a scenario from the library and from every active set."""
-        if not self.store.delete_scenario(name):
+        if not self.store.scenarios.delete(name):
             raise ScenarioError(404, um.text("scenario.missing", name=name))
-        for scope, names in self.store.get_active().items():
+        for scope, names in self.store.scenarios.active().items():
             if name in names:
-                self.store.set_active(scope, [n for n in names if n != name])
+                self.store.scenarios.set_active(scope, [n for n in names if n != name])
         return {"status": "deleted", "name": name}
 
     def activate(self, names: list[str], system: str = "") -> dict[str, Any]:
@@ -248,15 +250,15 @@ class ScenarioEngine:
         scope = (system or "").strip()
         if scope == "*":
             scope = ""
-        if scope and self.store.get_system(scope) is None:
+        if scope and self.store.systems.get(scope) is None:
             raise ScenarioError(404, um.text("admin.system_missing", mnemonic=scope))
-        self.store.set_active(scope, list(names))
+        self.store.scenarios.set_active(scope, list(names))
         return {"scope": scope or "*", "system": scope, "names": list(names)}
 
     def deactivate(self, system: str = "") -> dict[str, Any]:
         """Empty the active set (global, or of one system)."""
         scope = "" if system in ("", "*") else system.strip()
-        self.store.set_active(scope, [])
+        self.store.scenarios.set_active(scope, [])
         return {"scope": scope or "*", "system": scope, "names": []}
 
     def reset(self, everything: bool = False) -> None:
@@ -289,7 +291,7 @@ class ScenarioEngine:
         out: dict[str, Any] = {"matched": None, "magic": source.get("magic"), "scope": None, "rules": []}
         if source.get("scenario"):
             out["matched"] = {k: source[k] for k in ("scenario", "rule", "rule_name", "line", "scope") if k in source}
-        active = self.store.get_active()
+        active = self.store.scenarios.active()
         scope = self._scope(active, facts.system)
         if scope is None:
             out["note"] = "no scenario is active for this system"

@@ -187,14 +187,13 @@ def _check_sqlite_folder(url: str) -> None:
 
 def check_database(settings: Settings) -> None:
     """Create the schema and load the systems; :class:`ServeError` when the database cannot be used."""
-    from sqlalchemy.engine import make_url
-    from sqlalchemy.exc import ArgumentError, SQLAlchemyError
-
     from mock_remd.runtime import prepare_store
+    from mock_remd.store.engine import BadStoreUrl, shown_url
+    from mock_remd.store.faults import is_store_error
 
     try:
-        shown = make_url(settings.db_url).render_as_string(hide_password=True)
-    except ArgumentError as exc:
+        shown = shown_url(settings.db_url)
+    except BadStoreUrl as exc:
         raise ServeError("config.db_kind", setting=settings.label("db_url"), value=settings.db_url) from exc
     _check_sqlite_folder(settings.db_url)
     try:
@@ -202,6 +201,8 @@ def check_database(settings: Settings) -> None:
     except ModuleNotFoundError as exc:
         log.debug("database driver missing", exc_info=True)
         raise ServeError("serve.db_driver", setting=settings.label("db_url"), url=shown) from exc
-    except (SQLAlchemyError, OSError) as exc:
+    except Exception as exc:
+        if not (isinstance(exc, OSError) or is_store_error(exc)):
+            raise
         log.debug("database unreachable", exc_info=True)
         raise ServeError("serve.db_unreachable", url=shown, exc=exc) from exc

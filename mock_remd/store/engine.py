@@ -188,3 +188,18 @@ class Database:
     def drop_all(self) -> None:
         """Drop every table (tests against a shared PostgreSQL)."""
         metadata.drop_all(self.engine)
+
+
+class BadStoreUrl(ValueError):
+    """A database URL that names no database SQLAlchemy knows."""
+
+
+def shown_url(url: str) -> str:
+    """The database URL as it may be shown (password hidden); :class:`BadStoreUrl` when it is no URL."""
+    from sqlalchemy.engine import make_url
+    from sqlalchemy.exc import ArgumentError
+
+    try:
+        return make_url(url).render_as_string(hide_password=True)
+    except ArgumentError as exc:
+        raise BadStoreUrl(url) from exc

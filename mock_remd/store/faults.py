@@ -20,3 +20,10 @@ def is_conflict(exc: BaseException) -> bool:
 def is_bad_value(exc: BaseException) -> bool:
     """True when the database refused a value itself (too long, out of range, a NUL character)."""
     return isinstance(exc, DataError) or isinstance(exc, OverflowError)
+
+
+def is_store_error(exc: BaseException) -> bool:
+    """True for any failure the database layer raised (unreachable, refused, misconfigured)."""
+    from sqlalchemy.exc import SQLAlchemyError
+
+    return isinstance(exc, SQLAlchemyError)

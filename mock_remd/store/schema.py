@@ -16,6 +16,7 @@ from sqlalchemy import (
     String,
     Table,
     Text,
+    true,
 )
 
 metadata = MetaData()
@@ -127,6 +128,10 @@ links = Table(
     Index("ix_links_document", "document_id"),
     Index("ix_links_target", "target_document_id"),
 )
+#: a document is replaced by one version at most: the chain is a list (the last guard behind the row
+#: lock the processor takes on the replaced document while it checks and records a new version)
+Index("ux_links_replaced_once", links.c.target_document_id, unique=True,
+      sqlite_where=links.c.is_version == true(), postgresql_where=links.c.is_version == true())
 
 outbox = Table(
     "outbox",

@@ -74,8 +74,8 @@ def register(bp: Blueprint, rt: Runtime) -> None:
                            lang=i18n.pick_lang(request.cookies.get(i18n.LANG_COOKIE)))
         if not story.exists:
             return render_template("dashboard/error.html", key="doc.not_found", uid=local_uid), 404
-        content = story.selected.get("content") if story.selected else None
-        layers = (story.selected or {}).get("layers") or []
+        content = story.selected.content if story.selected else None
+        layers = (story.selected.layers if story.selected else None) or []
         notes = notes_by_line(layers)
         return render_template(
             "dashboard/document.html",
@@ -89,7 +89,7 @@ def register(bp: Blueprint, rt: Runtime) -> None:
     def download_document(local_uid: str):
         story = load_story(rt.store, local_uid, request.args.get("attempt", type=int),
                            lang=i18n.pick_lang(request.cookies.get(i18n.LANG_COOKIE)))
-        content = story.selected.get("content") if story.selected else None
+        content = story.selected.content if story.selected else None
         if content is None:
             abort(404)
         return Response(content, mimetype="application/xml",

@@ -19,6 +19,9 @@ from mock_remd.domain.model import (
     snils_digits,
 )
 from mock_remd.soap.builders import attachment, register_envelope
+from mock_remd.store.documents import Document
+from mock_remd.store.journal import JournalEntry
+from mock_remd.store.outbox import Delivery
 from mock_remd.store.repository import Store
 
 
@@ -27,10 +30,10 @@ class Story:
     """Everything the document page shows."""
 
     local_uid: str
-    attempts: list[dict[str, Any]] = field(default_factory=list)
-    selected: dict[str, Any] | None = None
-    requests: list[dict[str, Any]] = field(default_factory=list)
-    deliveries: list[dict[str, Any]] = field(default_factory=list)
+    attempts: list[Document] = field(default_factory=list)
+    selected: Document | None = None
+    requests: list[JournalEntry] = field(default_factory=list)
+    deliveries: list[Delivery] = field(default_factory=list)
     signatures: list[dict[str, Any]] = field(default_factory=list)
     #: ``versions``, ``associations`` and ``linked_from`` of the selected attempt (admin API shapes)
     life: dict[str, Any] = field(default_factory=dict)
@@ -42,16 +45,16 @@ class Story:
 def load_story(store: Store, local_uid: str, attempt_id: int | None = None, lang: str = "ru") -> Story:
     """Collect the story of ``local_uid``; ``attempt_id`` selects a version (default: the newest); labels in ``lang``."""
     story = Story(local_uid=local_uid)
-    story.attempts = store.document_history(local_uid)
-    story.requests, _ = store.list_requests(local_uid=local_uid, limit=200)
-    story.requests = [r for r in story.requests if r.get("operation") == "registerDocument"]
+    story.attempts = store.documents.history(local_uid)
+    story.requests, _ = store.journal.list(local_uid=local_uid, limit=200)
+    story.requests = [r for r in story.requests if r.operation == "registerDocument"]
     if story.attempts:
-        chosen = next((a for a in story.attempts if a["id"] == attempt_id), story.attempts[0])
-        story.selected = store.get_document_by_id(int(chosen["id"]))
-        story.local_uid = chosen["local_uid"]
-    deliveries, _ = store.list_deliveries(local_uid=local_uid, limit=200)
+        chosen = next((a for a in story.attempts if a.id == attempt_id), story.attempts[0])
+        story.selected = store.documents.by_id(chosen.id)
+        story.local_uid = chosen.local_uid
+    deliveries, _ = store.outbox.list(local_uid=local_uid, limit=200)
     if story.selected is not None:
-        deliveries = [d for d in deliveries if d.get("document_id") in (None, story.selected["id"])]
+        deliveries = [d for d in deliveries if d.document_id in (None, story.selected.id)]
     story.deliveries = deliveries
     if story.selected is not None:
         story.signatures = signatures_of(story.selected, lang)
@@ -59,14 +62,14 @@ def load_story(store: Store, local_uid: str, attempt_id: int | None = None, lang
     return story
 
 
-def signatures_of(doc: dict[str, Any], lang: str = "ru") -> list[dict[str, Any]]:
+def signatures_of(doc: Document, lang: str = "ru") -> list[dict[str, Any]]:
     """Signer facts: from the signatures layer when it ran, else read from the request's CMS data."""
-    for layer in doc.get("layers") or []:
+    for layer in doc.layers or []:
         if layer.get("name") == "signatures" and layer.get("ran"):
             found = (layer.get("details") or {}).get("signatures")
             if found:
                 return [{**s, "label": i18n.signature_label(lang, s.get("label") or "")} for s in found]
-    found = inspect_request_signatures(doc.get("request") or {}, lang)
+    found = inspect_request_signatures(doc.request or {}, lang)
     return [{**s, "label": i18n.signature_label(lang, s.get("label") or "")} for s in found]
 
 
@@ -144,11 +147,11 @@ def request_from_dict(d: dict[str, Any], content: bytes | None) -> RegisterReque
     )
 
 
-def request_envelope(doc: dict[str, Any]) -> bytes | None:
+def request_envelope(doc: Document) -> bytes | None:
     """The registerDocument SOAP 1.2 envelope of a stored attempt (None for seeded documents)."""
-    stored = doc.get("request")
+    stored = doc.request
     if not stored:
         return None
-    req = request_from_dict(stored, doc.get("content"))
+    req = request_from_dict(stored, doc.content)
     return register_envelope(req, message_id=req.message_id or None)
 

@@ -69,14 +69,14 @@ def render_scenarios(rt: Runtime, *, message: str = "", lint: tuple[str, list[st
                      source: str = "", status: int = 200) -> Any:
     """The Scenarios page (with an upload's lint errors, if any)."""
     view = describe(rt.scenarios)
-    systems = [s["mnemonic"] for s in rt.store.list_systems()]
+    systems = rt.store.systems.mnemonics()
     return render_template("dashboard/scenarios.html", view=view, systems=systems, message=message, lint=lint,
                            source=source), status
 
 
 def render_systems(rt: Runtime, *, tested: str = "", result: dict[str, Any] | None = None) -> Any:
     """The Systems page (with the answer of a test callback, if one was sent)."""
-    return render_template("dashboard/systems.html", systems=rt.store.list_systems(), tested=tested, result=result)
+    return render_template("dashboard/systems.html", systems=rt.store.systems.list(), tested=tested, result=result)
 
 
 def register(bp: Blueprint, rt: Runtime) -> None:

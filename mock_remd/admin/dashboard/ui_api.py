@@ -21,13 +21,14 @@ from mock_remd.core.deliveries import redeliver
 from mock_remd.delivery.callback_xml import ACTION, content_type, result_envelope
 from mock_remd.runtime import Runtime
 from mock_remd.scenarios.engine import ScenarioError
+from mock_remd.store.systems import System
 
 TEST_TIMEOUT = 10.0
 
 
-def sample_outcome(system: dict[str, Any]) -> dict[str, Any]:
+def sample_outcome(system: System) -> dict[str, Any]:
     """A plausible successful registration to send as a test callback."""
-    orgs = system.get("organizations") or [""]
+    orgs = system.organizations or [""]
     return {
         "status": "success",
         "local_uid": "00000000-0000-4000-8000-00000000test",
@@ -39,12 +40,12 @@ def sample_outcome(system: dict[str, Any]) -> dict[str, Any]:
     }
 
 
-def send_test_callback(system: dict[str, Any], lang: str = "ru") -> dict[str, Any]:
+def send_test_callback(system: System, lang: str = "ru") -> dict[str, Any]:
     """POST a sample ``registerDocumentResult`` to the system's callback URL; the MIS's status and body."""
-    url = system.get("callback_url") or ""
+    url = system.callback_url or ""
     if not url:
         return {"ok": False, "error": "no callback_url"}
-    version = system.get("callback_soap_version") or "1.1"
+    version = system.callback_soap_version or "1.1"
     relates_to = "urn:uuid:00000000-0000-4000-8000-000000000000"
     body = result_envelope(sample_outcome(system), relates_to=relates_to, to=url, version=version)
     headers = {"Content-Type": content_type(version)}
@@ -76,23 +77,22 @@ def register(app: Flask, rt: Runtime) -> None:
     def ui_document_live(local_uid: str):
         story = load_story(rt.store, local_uid, request.args.get("attempt", type=int),
                            lang=i18n.pick_lang(request.cookies.get(i18n.LANG_COOKIE)))
-        doc = story.selected or {}
         return jsonify({
-            "status": doc.get("status"),
+            "status": story.selected.status if story.selected else None,
             "attempts": len(story.attempts),
             "callbacks": render_template("dashboard/_callbacks.html", story=story, doc=story.selected),
         })
 
     @app.post("/_admin/ui/callbacks/<int(max=9223372036854775807):delivery_id>/redeliver")
     def ui_redeliver(delivery_id: int):
-        row = redeliver(rt.store, rt.sender, delivery_id)
+        row = redeliver(rt.store.outbox, rt.sender, delivery_id)
         if row is None:
             raise ApiError(404, text("admin.delivery_missing", id=delivery_id))
-        return redirect(safe_next(request.form.get("next"), f"/documents/{row['local_uid']}") + "#callbacks", 303)
+        return redirect(safe_next(request.form.get("next"), f"/documents/{row.local_uid}") + "#callbacks", 303)
 
     @app.post("/_admin/ui/systems/<mnemonic>/test-callback")
     def ui_test_callback(mnemonic: str):
-        system = rt.store.get_system(mnemonic)
+        system = rt.store.systems.get(mnemonic)
         if system is None:
             raise ApiError(404, text("admin.system_missing", mnemonic=mnemonic))
         lang = i18n.pick_lang(request.cookies.get(i18n.LANG_COOKIE))

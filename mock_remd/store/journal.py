@@ -1,0 +1,148 @@
+"""The request journal: every SOAP request as it was answered, newest first, bounded in size."""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, field
+from typing import Any
+
+from sqlalchemy import and_, delete, func, select
+from sqlalchemy.engine import Connection
+
+from mock_remd.store import schema as t
+from mock_remd.store.clock import utcnow
+from mock_remd.store.group_commit import GroupCommitter
+from mock_remd.store.prepared import PreparedInsert
+from mock_remd.store.record import Record
+from mock_remd.store.session import Session
+
+# the journal insert of every request runs on the DBAPI cursor (store/prepared.py)
+_JOURNAL_REQUEST = PreparedInsert(t.requests, returning="id")
+#: column lengths of the journal (values cut to fit)
+_REQUEST_LENGTHS = {c.name: c.type.length for c in t.requests.c if getattr(c.type, "length", None)}
+
+
+def fit_columns(table: Any, values: dict[str, Any]) -> dict[str, Any]:
+    """``values`` with strings cut to their column's length and integers that no column can hold dropped."""
+    out = dict(values)
+    for name, value in values.items():
+        col = table.c.get(name)
+        if col is None:
+            continue
+        length = getattr(col.type, "length", None)
+        if isinstance(value, str) and length and len(value) > length:
+            out[name] = value[: length - 1] + "…"
+        elif isinstance(value, int) and not isinstance(value, bool) and not -(2**31) <= value < 2**31:
+            out[name] = 0
+    return out
+
+
+@dataclass
+class NewJournalEntry:
+    """A request to journal (``received_at`` defaults to now)."""
+
+    operation: str
+    message_id: str = ""
+    system: str = ""
+    client_entity_id: str = ""
+    local_uid: str = ""
+    kind: str = ""
+    sync_status: str = ""
+    errors: list[dict[str, Any]] = field(default_factory=list)
+    http_status: int = 200
+    soap_version: str = ""
+    scenario: Any = None
+    duration_ms: float = 0.0
+    detail: dict[str, Any] | None = None
+    received_at: dt.datetime = field(default_factory=utcnow)
+
+
+@dataclass
+class JournalEntry(Record):
+    """One journaled request."""
+
+    id: int
+    message_id: str
+    operation: str
+    received_at: dt.datetime
+    system: str = ""
+    client_entity_id: str = ""
+    local_uid: str = ""
+    kind: str = ""
+    sync_status: str = ""
+    errors: list[dict[str, Any]] = field(default_factory=list)
+    http_status: int = 200
+    soap_version: str = ""
+    scenario: Any = None
+    duration_ms: float = 0.0
+    detail: dict[str, Any] | None = None
+
+
+class Journal:
+    """Appends to and reads of ``requests``."""
+
+    def __init__(self, session: Session, *, size: int = 10000, group: GroupCommitter | None = None) -> None:
+        self.s = session
+        self.size = size
+        self.group = group
+        self._inserts = 0
+
+    def add(self, entry: NewJournalEntry) -> int:
+        """Append a journal entry (in a group commit with other request threads' writes)."""
+        if self.group is None:
+            with self.s.write() as c:
+                return self.insert(c, entry)
+        return self.group.submit(lambda c: self.insert(c, entry))
+
+    def insert(self, c: Connection, entry: NewJournalEntry) -> int:
+        """Append ``entry`` on ``c``; prunes the oldest beyond ``size`` now and then. Returns its id."""
+        row = vars(entry)  # not changed: the insert completes a copy
+        # the journal keeps what a client sent, however long (cut to the columns)
+        if any(isinstance(v, str) and len(v) > _REQUEST_LENGTHS.get(k, len(v)) for k, v in row.items()) or any(
+                isinstance(v, int) and not isinstance(v, bool) and not -(2**31) <= v < 2**31 for v in row.values()):
+            row = fit_columns(t.requests, row)
+        rid = int(_JOURNAL_REQUEST.insert(c, row))
+        self._inserts += 1
+        if self._inserts % 100 == 0 or rid % 100 == 0:
+            cutoff = rid - self.size
+            if cutoff > 0:
+                c.execute(delete(t.requests).where(t.requests.c.id <= cutoff))
+        return rid
+
+    def list(self, *, message_id: str = "", local_uid: str = "", system: str = "", limit: int = 100,
+             offset: int = 0) -> tuple[list[JournalEntry], int]:
+        """Entries matching the filters, newest first, and how many match."""
+        conds = []
+        if message_id:
+            conds.append(t.requests.c.message_id == message_id)
+        if local_uid:
+            conds.append(func.lower(t.requests.c.local_uid) == local_uid.lower())
+        if system:
+            conds.append(t.requests.c.system == system)
+        where = and_(*conds) if conds else None
+        with self.s.read() as c:
+            q = select(t.requests)
+            cq = select(func.count()).select_from(t.requests)
+            if where is not None:
+                q, cq = q.where(where), cq.where(where)
+            rows = c.execute(q.order_by(t.requests.c.id.desc()).limit(limit).offset(offset)).all()
+            total = c.execute(cq).scalar_one()
+        return JournalEntry.all(rows), int(total)
+
+    def polls_since(self, system: str, since: dt.datetime) -> list[JournalEntry]:
+        """The system's searchRegistryItem and getRegistryItem requests received since ``since``, oldest first."""
+        r = t.requests.c
+        q = (select(t.requests).where(r.system == system)
+             .where(r.operation.in_(("searchRegistryItem", "getRegistryItem")))
+             .where(r.received_at >= since).order_by(r.id).limit(50))
+        with self.s.read() as c:
+            return JournalEntry.all(c.execute(q))
+
+    def sync_answers(self, message_ids: list[str]) -> dict[str, JournalEntry]:
+        """Entries of registerDocument requests by message id (the synchronous answers given)."""
+        if not message_ids:
+            return {}
+        r = t.requests.c
+        q = select(t.requests).where(r.message_id.in_(message_ids)).where(r.operation == "registerDocument")
+        with self.s.read() as c:
+            return {e.message_id: e for e in JournalEntry.all(c.execute(q))}

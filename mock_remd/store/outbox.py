@@ -1,0 +1,189 @@
+"""The callback outbox: result callbacks to deliver, their attempts, retries and leases."""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, field
+from typing import Any
+
+from sqlalchemy import and_, func, insert, select, update
+
+from mock_remd.store import schema as t
+from mock_remd.store.claims import LEASE_SECONDS, claim_statement
+from mock_remd.store.clock import utcnow
+from mock_remd.store.record import Record
+from mock_remd.store.session import Session
+
+_INSERT_DELIVERY = insert(t.outbox)
+
+
+@dataclass
+class NewDelivery:
+    """A callback to queue."""
+
+    url: str
+    body: bytes
+    relates_to: str = ""
+    local_uid: str = ""
+    document_id: int | None = None
+    system: str = ""
+    soap_version: str = "1.1"
+    action: str = "sendRegisterDocumentResult"
+    backoff: list[float] = field(default_factory=list)
+    due_at: dt.datetime | None = None
+    note: str = ""
+
+
+@dataclass
+class Delivery(Record):
+    """A queued callback and its attempt log."""
+
+    id: int
+    url: str
+    body: bytes
+    status: str  # pending | sending | delivered | dead
+    due_at: dt.datetime
+    created_at: dt.datetime
+    relates_to: str = ""
+    local_uid: str = ""
+    document_id: int | None = None
+    system: str = ""
+    soap_version: str = "1.1"
+    action: str = "sendRegisterDocumentResult"
+    attempts: list[dict[str, Any]] = field(default_factory=list)
+    attempt_count: int = 0
+    backoff: list[float] = field(default_factory=list)
+    lease_until: dt.datetime | None = None
+    owner: str | None = None
+    delivered_at: dt.datetime | None = None
+    note: str = ""
+
+
+@dataclass
+class AttemptResult:
+    """What one delivery attempt gave: the log entry, whether it was delivered, when to retry (None: no more)."""
+
+    delivery_id: int
+    attempt: dict[str, Any]
+    delivered: bool
+    next_due: dt.datetime | None
+
+
+def _row(d: NewDelivery, now: dt.datetime) -> dict[str, Any]:
+    values = vars(d).copy()
+    values["due_at"] = d.due_at or now
+    return {"status": "pending", "attempts": [], "attempt_count": 0, "created_at": now, **values}
+
+
+class Outbox:
+    """Reads and writes of ``outbox``."""
+
+    def __init__(self, session: Session) -> None:
+        self.s = session
+
+    def add(self, delivery: NewDelivery) -> int:
+        """Queue one callback; returns its id."""
+        with self.s.write() as c:
+            return int(c.execute(_INSERT_DELIVERY.returning(t.outbox.c.id), _row(delivery, utcnow())).scalar_one())
+
+    def add_all(self, deliveries: list[NewDelivery]) -> None:
+        """Queue several callbacks."""
+        if deliveries:
+            now = utcnow()
+            with self.s.write() as c:
+                for d in deliveries:
+                    c.execute(_INSERT_DELIVERY, _row(d, now))
+
+    def claim(self, owner: str, *, limit: int = 16, lease_seconds: float = LEASE_SECONDS) -> list[Delivery]:
+        """Atomically take due deliveries (pending and due, or sending with an expired lease)."""
+        o = t.outbox.c
+        lease = utcnow() + dt.timedelta(seconds=lease_seconds)
+        stmt = claim_statement(self.s, t.outbox, state=o.status, free="pending", taken="sending", due_at=o.due_at,
+                               lease_until=o.lease_until, limit=limit,
+                               claim_values={"status": "sending", "owner": owner, "lease_until": lease})
+        if stmt is None:
+            return []
+        with self.s.write() as c:
+            return Delivery.all(c.execute(stmt))
+
+    def record_attempts(self, results: list[AttemptResult], *, owner: str | None = None) -> list[str]:
+        """Log attempts in one transaction; returns the new statuses (``delivered``, ``pending`` for a
+        retry, ``dead``, or ``gone`` if reset meanwhile, or, with ``owner``, taken over by another
+        sender after this one's lease lapsed)."""
+        now = utcnow()
+        statuses = []
+        with self.s.write() as c:
+            for r in results:
+                row = c.execute(select(t.outbox.c.attempts, t.outbox.c.attempt_count, t.outbox.c.owner)
+                                .where(t.outbox.c.id == r.delivery_id)).first()
+                if row is None or (owner is not None and row.owner != owner):
+                    statuses.append("gone")
+                    continue
+                status = "delivered" if r.delivered else ("dead" if r.next_due is None else "pending")
+                c.execute(update(t.outbox).where(t.outbox.c.id == r.delivery_id).values(
+                    attempts=list(row.attempts or []) + [r.attempt], attempt_count=row.attempt_count + 1,
+                    status=status, due_at=r.next_due or now, lease_until=None, owner=None,
+                    delivered_at=now if r.delivered else None))
+                statuses.append(status)
+        return statuses
+
+    def renew_leases(self, owner: str) -> int:
+        """Extend the leases of the deliveries ``owner`` is sending."""
+        o = t.outbox.c
+        until = utcnow() + dt.timedelta(seconds=LEASE_SECONDS)
+        with self.s.write() as c:
+            return int(c.execute(update(t.outbox).where(o.status == "sending", o.owner == owner)
+                                 .values(lease_until=until)).rowcount)
+
+    def list(self, *, relates_to: str = "", status: str = "", local_uid: str = "", limit: int = 100,
+             offset: int = 0) -> tuple[list[Delivery], int]:
+        """Deliveries matching the filters (``status``: one or several, comma-separated), newest first."""
+        conds = []
+        if relates_to:
+            conds.append(t.outbox.c.relates_to == relates_to)
+        if status:
+            conds.append(t.outbox.c.status.in_(status.split(",")))
+        if local_uid:
+            conds.append(func.lower(t.outbox.c.local_uid) == local_uid.lower())
+        with self.s.read() as c:
+            q = select(t.outbox)
+            cq = select(func.count()).select_from(t.outbox)
+            if conds:
+                q, cq = q.where(and_(*conds)), cq.where(and_(*conds))
+            rows = c.execute(q.order_by(t.outbox.c.id.desc()).limit(limit).offset(offset)).all()
+            total = c.execute(cq).scalar_one()
+        return Delivery.all(rows), int(total)
+
+    def get(self, delivery_id: int) -> Delivery | None:
+        """One delivery."""
+        with self.s.read() as c:
+            return Delivery.of(c.execute(select(t.outbox).where(t.outbox.c.id == delivery_id)).first())
+
+    def make_due(self) -> int:
+        """Make every pending delivery due now (the virtual clock); returns how many."""
+        with self.s.write() as c:
+            return int(c.execute(update(t.outbox).where(t.outbox.c.status == "pending")
+                                 .values(due_at=utcnow())).rowcount)
+
+    def readdress(self, system: str, old_url: str, new_url: str) -> int:
+        """Callbacks of ``system`` not yet delivered to ``old_url`` go to ``new_url`` instead; returns how many.
+
+        An attempt in flight finishes at the old address; its retries go to the new one.
+        """
+        with self.s.write() as c:
+            return int(c.execute(update(t.outbox).where(t.outbox.c.system == system, t.outbox.c.url == old_url,
+                                                        t.outbox.c.status.in_(("pending", "sending")))
+                                 .values(url=new_url)).rowcount)
+
+    def redeliver(self, delivery_id: int) -> Delivery | None:
+        """Queue a delivery again now (attempt log kept; a fresh retry budget)."""
+        with self.s.write() as c:
+            n = c.execute(update(t.outbox).where(t.outbox.c.id == delivery_id).values(
+                status="pending", due_at=utcnow(), attempt_count=0, lease_until=None, owner=None)).rowcount
+        return self.get(delivery_id) if n else None
+
+    def count_open(self) -> int:
+        """Deliveries pending or being sent."""
+        with self.s.read() as c:
+            return int(c.execute(select(func.count()).select_from(t.outbox)
+                                 .where(t.outbox.c.status.in_(("pending", "sending")))).scalar_one())
