@@ -19,6 +19,7 @@ from typing import Any
 
 from lxml import etree
 
+from mock_remd.domain.messages import REGISTER_RESULT
 from mock_remd.domain.model import normalize_message_id
 from mock_remd.xmlsafe import local_name, parse_bytes
 
@@ -51,6 +52,10 @@ class CallbackResult:
         return [e.get("code", "") for e in self.errors]
 
 
+#: registerDocumentResult's text elements → CallbackResult attributes (the one declaration)
+_RESULT_FIELDS = REGISTER_RESULT.text_fields
+
+
 def parse_callback(body: bytes, content_type: str = "", path: str = "") -> CallbackResult:
     """Parse a callback request body (tolerant: a broken one comes back with ``well_formed=False``)."""
     res = CallbackResult(raw=body, content_type=content_type, path=path, received_at=time.time())
@@ -68,24 +73,9 @@ def parse_callback(body: bytes, content_type: str = "", path: str = "") -> Callb
             res.header_relates_to = text
         elif name == "Action":
             res.action = text
-        elif name == "relatesToMessage":
-            res.relates_to = text
-        elif name == "status" and not res.status:
-            res.status = text
-        elif name == "stage":
-            res.stage = text
-        elif name == "emdrId":
-            res.emdr_id = text
-        elif name == "localUid":
-            res.local_uid = text
-        elif name == "kind":
-            res.kind = text
-        elif name == "organization":
-            res.organization = text
-        elif name == "registrationDateTime":
-            res.registration_date_time = text
-        elif name == "storeTillDate":
-            res.store_till_date = text
+        elif name in _RESULT_FIELDS:
+            if name != "status" or not res.status:  # the first status: the outcome's, not an item's
+                setattr(res, _RESULT_FIELDS[name], text)
         elif name == "item" and el.getparent() is not None and local_name(el.getparent()) == "errors":
             item = {local_name(c): (c.text or "").strip() for c in el if isinstance(c.tag, str)}
             res.errors.append({"code": item.get("code", ""), "message": item.get("message", "")})
