@@ -54,7 +54,7 @@ def test_valid_document_is_registered_via_the_callback(server, doc_file, capsys)
     assert code == 0, out + err
     assert out.startswith("registered: emdrId 1.50.")
     assert f"localUid {local_uid} (callback," in out
-    assert "waiting up to 20 s for the callback on http://127.0.0.1:" in err
+    assert "mock-remd send: жду до 20 с обратный вызов на http://127.0.0.1:" in err
     assert demo_callback(server) == ORIGINAL_CALLBACK  # restored after the run
     assert server.runtime.store.documents.get(local_uid).status == "registered"
 
@@ -99,7 +99,7 @@ def test_no_listen_polls_the_admin_api(server, doc_file, capsys):
     code, out, err = send(capsys, str(path), "--url", server.url, "--system", "demo", "--no-listen")
     assert code == 0
     assert "(admin API," in out and out.startswith("registered: emdrId 1.50.")
-    assert "waiting up to 30 s for the result (admin API)" in err
+    assert "жду до 30 с результат (API администрирования)" in err
 
 
 def test_callback_that_never_comes_falls_back_to_the_registry(server, doc_file, capsys):
@@ -182,7 +182,7 @@ def test_bad_input_exits_2(argv, message, doc_file, tmp_path, capsys):
 def test_unknown_system_and_unreachable_server_exit_2(server, doc_file, capsys):
     path, _ = doc_file(113)
     code, _, err = send(capsys, str(path), "--url", server.url, "--system", "nosuch")
-    assert code == 2 and "no system 'nosuch'" in err
+    assert code == 2 and f"системы 'nosuch' на {server.url} нет" in err
     code, _, err = send(capsys, str(path), "--url", f"http://127.0.0.1:{_free_port()}", "--system", "demo")
     port = _free_port()
     code, _, err = send(capsys, str(path), "--url", f"http://127.0.0.1:{port}", "--system", "demo")

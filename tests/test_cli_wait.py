@@ -70,6 +70,8 @@ def _free_port() -> int:
 def test_ready_server_exits_0(capsys):
     with ThreadedServer(validation="none") as srv:
         assert main(["wait", srv.url, "--timeout", "5"]) == 0
+        assert capsys.readouterr().out.strip() == f"{srv.url} готов"  # Russian by default, one language
+        assert main(["wait", srv.url, "--timeout", "5", "--lang", "en"]) == 0
     assert capsys.readouterr().out.strip() == f"{srv.url} is ready"
 
 
@@ -77,7 +79,7 @@ def test_waits_through_503_until_ready(starting, capsys):
     srv = starting(not_ready=2)
     assert main(["wait", srv.url + "/", "--timeout", "10"]) == 0
     assert srv.seen == [503, 503, 200]
-    assert "is ready" in capsys.readouterr().out
+    assert f"{srv.url}/ готов" in capsys.readouterr().out
 
 
 def test_never_ready_exits_1_with_the_last_status(starting, capsys):
@@ -115,4 +117,4 @@ def test_module_entry_point(starting):
     proc = subprocess.run([sys.executable, "-m", "mock_remd", "wait", srv.url, "--timeout", "10"],
                           capture_output=True, text=True, timeout=60)
     assert proc.returncode == 0, proc.stderr
-    assert proc.stdout.strip() == f"{srv.url} is ready"
+    assert proc.stdout.strip() == f"{srv.url} готов"

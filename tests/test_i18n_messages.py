@@ -174,3 +174,27 @@ def test_option_errors_of_generate_and_packs_in_the_language_of_the_run(capsys, 
     monkeypatch.delenv("MOCK_REMD_PORT")
     assert main(["generate", "--kind", "119", "--packs", str(tmp_path / "nosuch")]) == 2
     assert capsys.readouterr().err.strip() == f"mock-remd generate: --packs {tmp_path / 'nosuch'}: нет такого каталога"
+
+
+def test_send_progress_never_shows_the_http_library_words() -> None:
+    import socket
+
+    from mock_remd.client.admin_client import AdminClient
+    from mock_remd.client.outcome import _final_entry
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    doc, seen = _final_entry(AdminClient(f"http://127.0.0.1:{port}", timeout=2), "uid", "urn:uuid:x")
+    assert doc is None and seen == f"admin API: the server at 127.0.0.1:{port} refused the connection"
+
+
+def test_conformance_refusal_is_one_language(capsys) -> None:
+    from mock_remd.config import Settings
+    from mock_remd.server.threaded import ThreadedServer
+
+    with ThreadedServer(Settings.load({"db_url": "sqlite://", "port": 0}, environ={})) as srv:
+        assert main(["conformance", "run", "--url", srv.url, "--system", "nosuch"]) == 2
+    err = capsys.readouterr().err.strip()
+    assert err == "mock-remd conformance: the server refused the run (HTTP 404): system nosuch not found — " \
+                  "PUT /_admin/systems/{mnemonic} registers it"

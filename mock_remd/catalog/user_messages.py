@@ -181,6 +181,26 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "signer.cannot_sign": ("подписать ключом {options} не удалось: нужен закрытый ключ ГОСТ Р 34.10-2012 и его "
                            "сертификат X.509", "cannot sign with {options}: a GOST R 34.10-2012 private key and its "
                            "X.509 certificate are needed"),
+    # ---- send ---------------------------------------------------------------------------------------
+    "send.waiting": ("жду до {seconds} с {what} …", "waiting up to {seconds} s for {what} …"),
+    "send.still_waiting": ("всё ещё жду, {seconds} с ({seen})", "still waiting, {seconds} s ({seen})"),
+    "send.what_callback": ("обратный вызов на {url}", "the callback on {url}"),
+    "send.what_admin": ("результат (API администрирования)", "the result (admin API)"),
+    "send.polling_instead": ("{note}; результат будет взят из API администрирования",
+                             "{note}; polling the admin API instead"),
+    "send.not_restored": ("не удалось вернуть прежний callback_url системы {system}: {reason}",
+                          "could not restore the callback_url of {system}: {reason}"),
+    "send.admin_refused": ("{url} ответил HTTP {status}: {error}", "{url} answered HTTP {status}: {error}"),
+    "send.no_system": ("системы '{system}' на {url} нет (см. GET {url}/_admin/systems)",
+                       "no system '{system}' on {url} (see GET {url}/_admin/systems)"),
+    "send.no_system_route": ("нет системы '{system}', чей callback_url можно направить на временный порт",
+                             "no system '{system}' to point at the callback port"),
+    "send.route_refused": ("callback_url системы {system} не удалось направить на {url}: HTTP {status}: {error}",
+                           "cannot point {system}'s callback at {url}: HTTP {status}: {error}"),
+    # ---- wait ---------------------------------------------------------------------------------------
+    "wait.bad_url": ("URL {url}: нужен адрес http:// или https://", "URL {url}: must start with http:// or https://"),
+    "wait.ready": ("{url} готов", "{url} is ready"),
+    "wait.not_ready": ("{url} не готов за {seconds} с: {last}", "{url} not ready after {seconds} s: {last}"),
     # ---- scenarios ----------------------------------------------------------------------------------
     "scenarios.rules": ("правил: {n:>2}", "{n:>2} rule(s)"),
     # ---- admin API (answers follow Accept-Language) -------------------------------------------------

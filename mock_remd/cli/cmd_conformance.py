@@ -102,7 +102,7 @@ def run_conformance(args: argparse.Namespace) -> int:
     body = _start_body(args)
     if isinstance(body, str):
         return _fail(body)
-    admin = AdminClient(args.url, args.admin_token)
+    admin = AdminClient(args.url, args.admin_token, lang="en")  # this command speaks English: so do the refusals
     try:
         run = admin.call("POST", "conformance/runs", json_body=body)
     except AdminError as exc:

@@ -89,18 +89,20 @@ def _read(path: Path | None) -> bytes | None:
 class _Progress:
     """A progress line on stderr: rewritten in place on a terminal, every 5 s otherwise."""
 
-    def __init__(self, what: str, timeout: float) -> None:
-        self.what, self.timeout = what, timeout
+    def __init__(self, what: str, timeout: float, lang: str) -> None:
+        self.what, self.timeout, self.lang = what, timeout, lang
         self.tty = sys.stderr.isatty()
         self.next_line = 0.0
-        print(f"mock-remd send: waiting up to {timeout:g} s for {what} …", file=sys.stderr, flush=True)
+        print(f"mock-remd send: {say(lang, 'send.waiting', seconds=f'{timeout:g}', what=what)}", file=sys.stderr,
+              flush=True)
 
     def __call__(self, elapsed: float, seen: str) -> None:
         if self.tty:
             print(f"\r  … {elapsed:5.1f} s ({seen})\x1b[K", end="", file=sys.stderr, flush=True)
         elif elapsed >= self.next_line:
             if elapsed > 0.1:
-                print(f"  … still waiting, {elapsed:.0f} s ({seen})", file=sys.stderr, flush=True)
+                print(f"  … {say(self.lang, 'send.still_waiting', seconds=f'{elapsed:.0f}', seen=seen)}",
+                      file=sys.stderr, flush=True)
             self.next_line = elapsed + 5.0
 
     def done(self) -> None:
@@ -171,7 +173,7 @@ def run(args: argparse.Namespace) -> int:
             return 0
         from mock_remd.client.admin_client import AdminClient
 
-        admin = AdminClient(args.url, args.admin_token)
+        admin = AdminClient(args.url, args.admin_token, lang=lang_of(args))
         return _send_and_wait(args, admin, content, req.local_uid, env.message_id, version=env.version)
 
     rule = _request_level_rule(content)
@@ -208,7 +210,7 @@ def run(args: argparse.Namespace) -> int:
 
     from mock_remd.client.admin_client import AdminClient, AdminError
 
-    admin = AdminClient(args.url, args.admin_token)
+    admin = AdminClient(args.url, args.admin_token, lang=lang_of(args))
     client_id = args.client_entity_id
     if client_id is None and not args.dry_run:
         try:
@@ -216,9 +218,10 @@ def run(args: argparse.Namespace) -> int:
         except requests.RequestException as exc:
             return _fail(args, network_failure(lang, exc, args.url), exc)
         except AdminError as exc:
-            return _fail(args, f"{args.url}/_admin/systems: {exc}", exc)
+            return _fail(args, say(lang, "send.admin_refused", url=f"{args.url}/_admin/systems", status=exc.status,
+                                   error=exc.error), exc)
         if system is None:
-            return _fail(args, f"no system {args.system!r} on {args.url} (see GET {args.url}/_admin/systems)")
+            return _fail(args, say(lang, "send.no_system", system=args.system, url=args.url))
         client_id = system["client_entity_id"]
     message_id = str(uuid.uuid4())
     try:
@@ -259,7 +262,7 @@ def _send_and_wait(args: argparse.Namespace, admin: Any, envelope: bytes, local_
     if not args.no_listen and args.wait > 0:
         sink, route, note = _listen(args, admin, message_id)
         if note:
-            print(f"mock-remd send: {note}; polling the admin API instead", file=sys.stderr)
+            print(f"mock-remd send: {say(lang, 'send.polling_instead', note=note)}", file=sys.stderr)
     try:
         try:
             answer = post_envelope(args.url.rstrip("/") + "/port/emdr", envelope, version=version)
@@ -276,8 +279,9 @@ def _send_and_wait(args: argparse.Namespace, admin: Any, envelope: bytes, local_
         if args.wait <= 0:
             return _report(args, Outcome(ACCEPTED, "sync", local_uid, message_id,
                                          detail="accepted for processing; not waiting for the result (--wait 0)"))
-        what = f"the callback on {route.advertised_url}" if route is not None else "the result (admin API)"
-        progress = _Progress(what, args.wait)
+        what = say(lang, "send.what_callback", url=route.advertised_url) if route is not None \
+            else say(lang, "send.what_admin")
+        progress = _Progress(what, args.wait, lang)
         try:
             outcome = wait_outcome(admin, local_uid, message_id, sink=sink, timeout=args.wait, progress=progress,
                                    route=route)
@@ -289,8 +293,8 @@ def _send_and_wait(args: argparse.Namespace, admin: Any, envelope: bytes, local_
             try:
                 route.close()
             except (requests.RequestException, OSError) as exc:
-                print(f"mock-remd send: could not restore the callback_url of {args.system}: "
-                      f"{network_failure(lang, exc, args.url)}", file=sys.stderr)
+                note = say(lang, "send.not_restored", system=args.system, reason=network_failure(lang, exc, args.url))
+                print(f"mock-remd send: {note}", file=sys.stderr)
             route.forward_foreign(sink)  # what arrived for other sends while this one finished
         if sink is not None:
             sink.stop()
@@ -319,13 +323,14 @@ def _listen(args: argparse.Namespace, admin: Any, message_id: str) -> tuple[Any,
         route.open()
     except LookupError:
         sink.stop()
-        return None, None, f"no system {args.system!r} to point at the callback port"
+        return None, None, say(lang, "send.no_system_route", system=args.system)
     except requests.RequestException as exc:
         sink.stop()
         return None, None, network_failure(lang, exc, args.url)
     except AdminError as exc:
         sink.stop()
-        return None, None, f"cannot point {args.system}'s callback at {url}: {exc}"
+        return None, None, say(lang, "send.route_refused", system=args.system, url=url, status=exc.status,
+                               error=exc.error)
     return sink, route, ""
 
 

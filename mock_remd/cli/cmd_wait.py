@@ -44,15 +44,13 @@ def wait_ready(url: str, timeout: float, *, interval: float = 0.25, lang: str = 
 def run(args: argparse.Namespace) -> int:
     lang = lang_of(args)
     if not args.url.startswith(("http://", "https://")):
-        print(f"mock-remd wait: URL {args.url}: " + ("нужен адрес http:// или https://" if lang == "ru"
-                                                    else "must start with http:// or https://"), file=sys.stderr)
+        print(f"mock-remd wait: {say(lang, 'wait.bad_url', url=args.url)}", file=sys.stderr)
         return 2
     ok, last = wait_ready(args.url, args.timeout, lang=lang)
     if not args.quiet:
         if ok:
-            print(f"{args.url} is ready")
+            print(say(lang, "wait.ready", url=args.url))
         else:
-            print(f"mock-remd wait: {args.url} " + (f"не готов за {args.timeout:g} с: {last}" if lang == "ru"
-                                                   else f"not ready after {args.timeout:g} s: {last}"),
+            print(f"mock-remd wait: {say(lang, 'wait.not_ready', url=args.url, seconds=f'{args.timeout:g}', last=last)}",
                   file=sys.stderr)
     return 0 if ok else 1

@@ -46,13 +46,16 @@ class AdminClient:
     """The admin API of the mock at ``base_url`` (``http://127.0.0.1:8080``)."""
 
     def __init__(self, base_url: str, token: str | None = None, *, timeout: float = 10.0,
-                 session: requests.Session | None = None) -> None:
+                 session: requests.Session | None = None, lang: str = "") -> None:
+        """``lang`` (ru/en) asks the mock for its messages in that language (Accept-Language)."""
         self.base_url = base_url.rstrip("/")
         self.timeout = timeout
         self.session = session or requests.Session()
         self.session.trust_env = False  # a proxy from the environment must not see the mock's traffic
         if token:
             self.session.headers["Authorization"] = f"Bearer {token}"
+        if lang:
+            self.session.headers["Accept-Language"] = lang
 
     # ---- transport -----------------------------------------------------------------------------
     def call(self, method: str, path: str, *, params: dict[str, Any] | None = None, json_body: Any = None,

@@ -9,6 +9,7 @@ from typing import Any
 
 import requests
 
+from mock_remd.catalog.user_messages import network_failure
 from mock_remd.client.admin_client import AdminClient, AdminError
 from mock_remd.client.sink import CallbackSink
 from mock_remd.domain.model import normalize_message_id
@@ -81,8 +82,10 @@ def _final_entry(admin: AdminClient, local_uid: str, message_id: str) -> tuple[d
     """The registry entry of this request once it is final, else (None, what was seen)."""
     try:
         doc = admin.document(local_uid)
-    except (requests.RequestException, AdminError) as exc:
-        return None, f"admin API: {exc}"
+    except requests.RequestException as exc:  # the library's words stay out of the progress line
+        return None, f"admin API: {network_failure('en', exc, admin.base_url)}"
+    except AdminError as exc:
+        return None, f"admin API: HTTP {exc.status}"
     if doc is None:
         return None, "not in the registry yet"
     if normalize_message_id(doc.get("message_id")) != message_id:
