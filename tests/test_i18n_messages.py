@@ -198,3 +198,20 @@ def test_conformance_refusal_is_one_language(capsys) -> None:
     err = capsys.readouterr().err.strip()
     assert err == "mock-remd conformance: the server refused the run (HTTP 404): system nosuch not found — " \
                   "PUT /_admin/systems/{mnemonic} registers it"
+
+
+def test_sign_with_junk_key_is_one_sentence_naming_the_option(capsys, tmp_path: Path) -> None:
+    from mock_remd.signing.testkeys import test_doctor
+
+    doc = tmp_path / "doc.xml"
+    doc.write_bytes(b"<x/>")
+    junk, cert = tmp_path / "junk.pem", tmp_path / "c.pem"
+    junk.write_bytes(b"junk\x00\x01")
+    cert.write_bytes(test_doctor().cert_pem)
+    assert main(["sign", str(doc), "--key", str(junk), "--cert", str(cert)]) == 2
+    assert capsys.readouterr().err.strip() == \
+        "mock-remd sign: --key: это не закрытый ключ ГОСТ Р 34.10-2012 (PKCS#8, PEM или DER)"
+    assert main(["sign", str(doc), "--key", str(junk), "--lang", "en"]) == 2
+    assert capsys.readouterr().err.strip() == "mock-remd sign: --key and --cert go together"
+    assert main(["sign", str(doc)]) == 0
+    assert capsys.readouterr().err.strip().startswith(f"{doc}.sig: отсоединённая подпись CMS (base64)")

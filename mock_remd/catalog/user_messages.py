@@ -44,6 +44,9 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "file.is_dir": ("{path} — это каталог, а нужен файл документа", "{path} is a directory, not a document file"),
     "file.missing": ("нет такого файла: {path}", "no such file: {path}"),
     "file.unreadable": ("файл {path} не читается: {reason}", "cannot read {path}: {reason}"),
+    "file.unwritable": ("файл {path} не записывается: {reason}", "cannot write {path}: {reason}"),
+    "sign.done": ("{path}: отсоединённая подпись CMS ({form}), {size} байт DER",
+                  "{path}: {form} detached CMS, {size} bytes of DER"),
     "file.not_xml": ("{what} {path} — не XML (строка {line})", "{what} {path} is not well-formed XML (line {line})"),
     "file.unsafe_xml": ("{what} {path} отклонён: {reason}", "{what} {path} is refused: {reason}"),
     "file.no_request": ("{path}: в файле запроса нет registerDocumentRequest", "{path} holds no registerDocumentRequest"),
@@ -299,6 +302,8 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "conformance.plan_missing": ("план {name} не найден", "plan {name} not found"),
     "conformance.run_missing": ("прогон {run} не найден", "run {run} not found"),
     "conformance.run_over": ("прогон {run} уже завершён", "run {run} is already over"),
+    "cli.internal": ("внутренняя ошибка (инцидент {id}); подробности в {log}",
+                     "internal error (incident {id}); details in {log}"),
     # ---- details hint -------------------------------------------------------------------------------
     "hint.verbose": ("подробности: --verbose", "details: --verbose"),
 }

@@ -12,7 +12,9 @@ import base64
 import sys
 from pathlib import Path
 
-from mock_remd.catalog.incidents import safe_text
+from mock_remd.catalog.user_messages import say
+from mock_remd.cli.common import fail, lang_of
+from mock_remd.client.signers import SignerOptionsError, check_pair
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -38,24 +40,27 @@ def run(args: argparse.Namespace) -> int:
     """Sign ``args.file``; returns the exit status."""
     from mock_remd.signing import sign_detached, test_doctor, test_organisation
 
-    if (args.key is None) != (args.cert is None):
-        print("mock-remd sign: --key and --cert go together", file=sys.stderr)
-        return 2
+    lang = lang_of(args)
     try:
+        if (args.key is None) != (args.cert is None):
+            raise SignerOptionsError("signer.pair", key_option="--key", cert_option="--cert")
         content = args.file.read_bytes()
         if args.key is not None:
             key_pem, cert_pem = args.key.read_bytes(), args.cert.read_bytes()
+            check_pair(key_pem, cert_pem, "--key", "--cert")
         else:
             identity = test_organisation() if args.org else test_doctor()
             key_pem, cert_pem = identity.key_pem, identity.cert_pem
-        der = sign_detached(content, key_pem, cert_pem)
     except OSError as exc:
-        print(f"mock-remd sign: {safe_text(exc, 'file not readable')}", file=sys.stderr)
-        return 2
-    except ValueError as exc:
-        reason = safe_text(exc, "the key or the certificate is not a GOST R 34.10-2012 PEM")
-        print(f"mock-remd sign: cannot sign with this key/certificate: {reason}", file=sys.stderr)
-        return 2
+        key = "file.missing" if isinstance(exc, FileNotFoundError) else "file.unreadable"
+        return fail(args, "sign", say(lang, key, path=exc.filename or args.file,
+                                      reason=exc.strerror or type(exc).__name__), exc)
+    except SignerOptionsError as exc:
+        return fail(args, "sign", exc.text(lang), exc)
+    try:
+        der = sign_detached(content, key_pem, cert_pem)
+    except (ValueError, TypeError) as exc:  # read, but it does not sign: the library's words in --verbose only
+        return fail(args, "sign", say(lang, "signer.cannot_sign", options="--key"), exc)
     data = der if args.der else base64.b64encode(der) + b"\n"
     if args.out == "-":
         sys.stdout.buffer.write(data)
@@ -65,7 +70,6 @@ def run(args: argparse.Namespace) -> int:
     try:
         out.write_bytes(data)
     except OSError as exc:
-        print(f"mock-remd sign: {safe_text(exc, 'file not writable')}", file=sys.stderr)
-        return 2
-    print(f"{out}: {'DER' if args.der else 'base64'} detached CMS, {len(der)} bytes of DER", file=sys.stderr)
+        return fail(args, "sign", say(lang, "file.unwritable", path=out, reason=exc.strerror or type(exc).__name__), exc)
+    print(say(lang, "sign.done", path=out, form="DER" if args.der else "base64", size=len(der)), file=sys.stderr)
     return 0

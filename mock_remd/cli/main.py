@@ -13,8 +13,8 @@ from importlib import metadata
 from pathlib import Path
 
 from mock_remd.catalog.incidents import INCIDENT_LOGGER, record_incident
-from mock_remd.catalog.user_messages import DEFAULT_LANG
-from mock_remd.cli.common import add_common_options
+from mock_remd.catalog.user_messages import DEFAULT_LANG, say
+from mock_remd.cli.common import add_common_options, lang_of
 from mock_remd.cli.help_texts import CliParser, lang_of_argv, localize
 from mock_remd.config import register_gost_backends
 
@@ -80,8 +80,8 @@ def main(argv: list[str] | None = None) -> int:
             return 130
         except Exception:  # a bug of ours: one sentence and the incident id, the traceback goes to the log file
             incident = record_incident(f"mock-remd {args.command}")
-            print(f"mock-remd {args.command}: внутренняя ошибка (инцидент {incident.id}); "
-                  f"подробности в {_incident_log_path() or 'журнале'}", file=sys.stderr)
+            print(f"mock-remd {args.command}: " + say(lang_of(args), "cli.internal", id=incident.id,
+                                                       log=_incident_log_path() or "-"), file=sys.stderr)
             return 2
 
 

@@ -41,8 +41,11 @@ class SignerOptionsError(ValueError):
         return say(lang, self.key, **self.values)
 
 
-def _check_pair(key_pem: bytes | None, cert_pem: bytes | None, key_option: str, cert_option: str) -> None:
-    """Both or neither given; the key a GOST R 34.10-2012 private key, the certificate X.509."""
+def check_pair(key_pem: bytes | None, cert_pem: bytes | None, key_option: str, cert_option: str) -> None:
+    """Both or neither given; the key a GOST R 34.10-2012 private key, the certificate X.509.
+
+    Raises :class:`SignerOptionsError` naming the option.
+    """
     from mock_remd.signing.keys import load_certificate, load_private_key
 
     if (key_pem is None) != (cert_pem is None):
@@ -67,8 +70,8 @@ class SignerSet:
                  org_key_pem: bytes | None = None, org_cert_pem: bytes | None = None,
                  org_signature: bool = True) -> None:
         """Raises :class:`SignerOptionsError` for a key without its certificate or one that cannot sign."""
-        _check_pair(key_pem, cert_pem, "--key", "--cert")
-        _check_pair(org_key_pem, org_cert_pem, "--org-key", "--org-cert")
+        check_pair(key_pem, cert_pem, "--key", "--cert")
+        check_pair(org_key_pem, org_cert_pem, "--org-key", "--org-cert")
         self.key_pem, self.cert_pem = key_pem, cert_pem
         self.org_key_pem, self.org_cert_pem = org_key_pem, org_cert_pem
         self.org_signature = org_signature
