@@ -155,7 +155,9 @@ class Processor(BatchWorker):
         assert pool is not None
         again, self._again = self._again, []
         room = self.threads * IN_FLIGHT_PER_THREAD - len(self._inflight) - len(again)
-        jobs = again + (self.store.documents.claim_jobs(self.owner, limit=room) if room > 0 else [])
+        # claims are batched: one when a thread's worth of room is free (or nothing is in hand)
+        claim = room >= self.threads or (room > 0 and not self._inflight)
+        jobs = again + (self.store.documents.claim_jobs(self.owner, limit=room) if claim else [])
         if jobs:
             self._systems = {}
         for i, job in enumerate(jobs):

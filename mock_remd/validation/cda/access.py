@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import functools
+
 from lxml import etree
 
 HL7 = "urn:hl7-org:v3"
@@ -32,6 +34,7 @@ def is_cda_root(root: etree._Element | None) -> bool:
 NOT_CDA_REASON = "корневой элемент не ClinicalDocument в пространстве имён urn:hl7-org:v3"
 
 
+@functools.lru_cache(maxsize=1024)
 def qname(name: str) -> str:
     """Clark notation for ``name`` (``code`` → ``{urn:hl7-org:v3}code``, ``identity:Series`` → identity ns)."""
     if ":" in name:
@@ -44,7 +47,7 @@ def children(el: etree._Element | None, name: str) -> list[etree._Element]:
     """Direct children of ``el`` called ``name`` (CDA namespace unless prefixed)."""
     if el is None:
         return []
-    return el.findall(qname(name))
+    return list(el.iterchildren(qname(name)))
 
 
 def child(el: etree._Element | None, *names: str) -> etree._Element | None:
@@ -53,7 +56,7 @@ def child(el: etree._Element | None, *names: str) -> etree._Element | None:
     for name in names:
         if cur is None:
             return None
-        cur = cur.find(qname(name))
+        cur = next(cur.iterchildren(qname(name)), None)
     return cur
 
 

@@ -68,15 +68,23 @@ def looks_like_nsi(oid: str) -> bool:
     return oid.startswith(NSI_OID_PREFIXES)
 
 
+_CDA_TAG = "{" + HL7_NS + "}"
+_RU_TAG = "{" + RU_NS_PREFIX
+
+
 def _in_cda_namespace(el: etree._Element) -> bool:
-    ns = etree.QName(el).namespace or ""
-    return ns == HL7_NS or ns.startswith(RU_NS_PREFIX)
+    tag = el.tag
+    return isinstance(tag, str) and (tag.startswith(_CDA_TAG) or tag.startswith(_RU_TAG))
+
+
+#: the candidates, found by libxml2 in document order (``root`` included)
+_CODED = "descendant-or-self::*[@codeSystem and @code]"
 
 
 def coded_elements(root: etree._Element) -> Iterator[etree._Element]:
     """Elements of the CDA namespaces that carry both ``@codeSystem`` and ``@code``."""
-    for el in root.iter(etree.Element):
-        if el.get("codeSystem") is not None and el.get("code") is not None and _in_cda_namespace(el):
+    for el in root.xpath(_CODED):
+        if _in_cda_namespace(el):
             yield el
 
 
