@@ -58,6 +58,8 @@ class Database:
         self._lock_path = self._sidecar_lock_path()
         self._lock_fd: int | None = None
         self._lock_pid = 0
+        self._stamp_path = (self._lock_path[: -len(".writelock")] + ".settings-stamp") if self._lock_path else None
+        self._memory_changes = 0
         self.engine = self._make_engine()
         self._create_schema()
 
@@ -164,6 +166,40 @@ class Database:
                 self._write_lock.release()
             if lock is not None:
                 lock.release()
+
+    # ---- change stamp of the rarely written settings read on every request --------------------
+    def settings_stamp(self) -> Any:
+        """A value that changes whenever :meth:`note_settings_change` ran in any process of this store
+        (active scenarios, conformance runs), so a read of them can be cached until it changes;
+        None when no such stamp can be had (PostgreSQL, whose instances may be on several hosts:
+        read every time).
+
+        SQLite file: the size and time of a sidecar file that each change appends a byte to (one
+        ``stat``, about 1 µs, against two reads of 75 µs on every registration). In memory: a
+        counter of this engine, the only one that can open the store.
+        """
+        if self.url in ("sqlite://", "sqlite:///:memory:"):
+            return self._memory_changes
+        if self._stamp_path is None:  # PostgreSQL, or a named memory database other engines may share
+            return None
+        try:
+            st = os.stat(self._stamp_path)
+        except FileNotFoundError:
+            return (0, 0, 0)
+        return (st.st_ino, st.st_size, st.st_mtime_ns)
+
+    def note_settings_change(self) -> None:
+        """Call after committing a change of active scenarios or conformance runs."""
+        self._memory_changes += 1
+        if self._stamp_path is None:
+            return
+        fd = os.open(self._stamp_path, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o644)
+        try:
+            if os.fstat(fd).st_size >= 4096:
+                os.ftruncate(fd, 0)  # the size and the time change all the same
+            os.write(fd, b".")
+        finally:
+            os.close(fd)
 
     def read_rows(self, statement: Any, params: dict[str, Any] | None = None) -> list[Any]:
         """Rows of one read-only statement. A single statement is atomic on its own, so SQLite runs it

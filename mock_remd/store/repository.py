@@ -73,9 +73,12 @@ class Store(Aggregates):
         SQLite the transaction is exclusive between processes (``BEGIN IMMEDIATE`` under the writers'
         lock); on PostgreSQL, rows a unit of work must hold are locked with ``FOR UPDATE``."""
         with self.db.transaction() as conn:
-            tx = Aggregates(Bound(self.db, conn), journal_size=self.journal_size)
+            session = Bound(self.db, conn)
+            tx = Aggregates(session, journal_size=self.journal_size)
             tx.journal._inserts = self.journal._inserts  # noqa: SLF001 - the pruning cadence is per store
             yield tx
+        if session.changed_settings:  # committed: other processes' cached reads are stale now
+            self.db.note_settings_change()
 
     def after_fork(self) -> None:
         """Drop connections inherited from the parent process."""
@@ -106,6 +109,8 @@ class Store(Aggregates):
             if everything:
                 for table in (t.systems, t.scenarios, t.active_scenarios):
                     c.execute(delete(table))
+        if everything:
+            self.db.note_settings_change()
 
     def drop_all(self) -> None:
         """Drop every table (tests against a shared PostgreSQL)."""

@@ -54,6 +54,7 @@ class Runs:
 
     def __init__(self, session: Session) -> None:
         self.s = session
+        self._active: tuple[Any, dict[str, str | None]] | None = None  # (settings stamp, system -> run id)
 
     def create(self, run: Run) -> Run:
         """Insert a running run; :class:`RunConflict` when its system already has one."""
@@ -64,6 +65,7 @@ class Runs:
                 if existing is not None:
                     raise RunConflict(existing)
                 c.execute(insert(t.conformance_runs).values(**values))
+            self.s.settings_changed()
         except IntegrityError as exc:  # a concurrent start for the same system won the race
             raise RunConflict(self.active_id(run.system) or "") from exc
         return self.get(run.id)  # type: ignore[return-value]
@@ -87,11 +89,25 @@ class Runs:
             c.execute(update(t.conformance_runs).where(t.conformance_runs.c.id == run.id).values(
                 state=run.state, passed=run.passed, steps=run.steps, finished_at=run.finished_at,
                 active_system=run.active_system))
+        if run.active_system is None:  # the run ended (or was saved ended again): no longer active
+            self.s.settings_changed()
 
     def active_id(self, system: str) -> str | None:
-        """The id of the system's active run (one indexed read: asked on every registerDocument)."""
+        """The id of the system's active run (asked on every registerDocument: one indexed read, made
+        again only after runs started or ended, see :meth:`~mock_remd.store.engine.Database.settings_stamp`)."""
+        stamp = self.s.settings_stamp()  # taken before the read: a change during it is seen next time
+        cached = self._active
+        if stamp is None or cached is None or cached[0] != stamp:
+            cached = (stamp, {})
+            if stamp is not None:
+                self._active = cached
+        if system in cached[1]:
+            return cached[1][system]
         rows = self.s.rows(_ACTIVE_RUN, {"system": system})
-        return rows[0][0] if rows else None
+        found = rows[0][0] if rows else None
+        if stamp is not None and len(cached[1]) < 1000:
+            cached[1][system] = found
+        return found
 
     def active(self) -> list[Run]:
         """Every active run."""
@@ -113,3 +129,4 @@ class Runs:
         """Delete every run."""
         with self.s.write() as c:
             c.execute(delete(t.conformance_runs))
+        self.s.settings_changed()

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass
+from typing import Any
 
 from sqlalchemy import delete, insert, select
 
@@ -30,6 +31,7 @@ class Scenarios:
 
     def __init__(self, session: Session) -> None:
         self.s = session
+        self._active: tuple[Any, dict[str, list[str]]] | None = None  # (settings stamp, active sets)
 
     def put(self, name: str, source: str, origin: str = "upload") -> None:
         """Store (or replace) the scenario ``name``."""
@@ -54,10 +56,18 @@ class Scenarios:
             if names:
                 c.execute(insert(t.active_scenarios).values(scope=scope, names=names, activated_at=utcnow()))
             c.execute(delete(t.scenario_state).where(t.scenario_state.c.key.like(f"nth|{scope}|%")))
+        self.s.settings_changed()
 
     def active(self) -> dict[str, list[str]]:
-        """Active scenarios by scope (read on every request)."""
-        return {r.scope: list(r.names) for r in self.s.rows(_ACTIVE_SCENARIOS)}
+        """Active scenarios by scope (asked on every request: read again only after a change, see
+        :meth:`~mock_remd.store.engine.Database.settings_stamp`)."""
+        stamp = self.s.settings_stamp()  # taken before the read: a change during it is seen next time
+        cached = self._active
+        if stamp is None or cached is None or cached[0] != stamp:
+            cached = (stamp, {r.scope: list(r.names) for r in self.s.rows(_ACTIVE_SCENARIOS)})
+            if stamp is not None:
+                self._active = cached
+        return {scope: list(names) for scope, names in cached[1].items()}
 
     def bump(self, key: str) -> int:
         """Increment a scenario counter and return the new value."""

@@ -33,6 +33,13 @@ class Session(Protocol):
     def rows(self, statement: Any, params: dict[str, Any] | None = None) -> list[Any]:
         """Rows of one read-only statement (the cheapest read the backend allows)."""
 
+    def settings_stamp(self) -> Any:
+        """:meth:`Database.settings_stamp`, or None where a read must not be cached (inside a unit of work)."""
+
+    def settings_changed(self) -> None:
+        """Active scenarios or conformance runs were written (call after the write): readers of every
+        process read them again once it is committed."""
+
 
 class Autonomous:
     """Each call runs in a transaction of its own."""
@@ -49,6 +56,12 @@ class Autonomous:
     def rows(self, statement: Any, params: dict[str, Any] | None = None) -> list[Any]:
         return self.db.read_rows(statement, params)
 
+    def settings_stamp(self) -> Any:
+        return self.db.settings_stamp()
+
+    def settings_changed(self) -> None:
+        self.db.note_settings_change()  # the write's own transaction has committed
+
 
 class Bound:
     """Every call runs on one connection inside a caller's transaction (a unit of work)."""
@@ -56,6 +69,8 @@ class Bound:
     def __init__(self, db: Database, conn: Connection) -> None:
         self.db = db
         self.conn = conn
+        #: settings were written: the unit of work notes the change once it has committed
+        self.changed_settings = False
 
     def read(self) -> AbstractContextManager[Connection]:
         return nullcontext(self.conn)
@@ -65,6 +80,12 @@ class Bound:
 
     def rows(self, statement: Any, params: dict[str, Any] | None = None) -> list[Any]:
         return list(self.conn.execute(statement, params or {}).all())
+
+    def settings_stamp(self) -> Any:
+        return None  # the unit of work may have written them itself
+
+    def settings_changed(self) -> None:
+        self.changed_settings = True
 
 
 def upsert(db: Database, table: Any, key: Any, values: dict[str, Any], on_conflict: dict[str, Any]) -> Any:
