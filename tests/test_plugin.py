@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import re
 import socket
+from pathlib import Path
 
 import pytest
 
@@ -64,6 +66,17 @@ def test_fixtures_reset_and_wait_for(pytester: pytest.Pytester) -> None:
     pytester.makepyfile(FIXTURES_AND_RESET)
     result = pytester.runpytest_inprocess("-p", "no:cacheprovider", "-q")
     result.assert_outcomes(passed=6)
+
+
+def test_the_readme_example_runs_as_written(pytester: pytest.Pytester) -> None:
+    """The pytest plugin section of README.md, copied word for word into a project of its own."""
+    readme = (Path(__file__).resolve().parent.parent / "README.md").read_text(encoding="utf-8")
+    section = readme[readme.index("## pytest plugin"):]
+    example = re.search(r"```python\n(.*?)```", section, re.S)
+    assert example is not None
+    pytester.makepyfile(test_readme_example=example.group(1))
+    result = pytester.runpytest_inprocess("-p", "no:cacheprovider", "-q")
+    result.assert_outcomes(passed=2)
 
 
 def test_remd_settings_ini_reaches_the_in_process_server(pytester: pytest.Pytester) -> None:

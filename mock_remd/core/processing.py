@@ -23,6 +23,7 @@ from mock_remd.core.registry import RegistryOptions
 from mock_remd.delivery.callback_xml import ACTION, result_envelope
 from mock_remd.delivery.pull import pull_document
 from mock_remd.domain.behaviour import Behaviour
+from mock_remd.domain.messages import register_request_from_plain
 from mock_remd.domain.model import RegisterRequest, normalize_message_id
 from mock_remd.store.clock import MSK, utcnow
 from mock_remd.store.documents import Document, DocumentOutcome
@@ -330,7 +331,7 @@ class Processor(BatchWorker):
             doc.request, doc.content = self.store.documents.payload(doc.id)
         doc.request = doc.request or {}
         content = doc.content
-        req = RegisterRequest.from_dict(doc.request)
+        req = register_request_from_plain(doc.request)
         pulled = None
         errors: list[ErrorItem] = []
         system = self._system(doc.system)

@@ -14,6 +14,7 @@ Everything here is text on the wire (``xsd:string``); a message's element withou
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 from mock_remd.domain import model as m
 from mock_remd.namespaces import CALLBACK, SERVICE
@@ -60,6 +61,37 @@ class Message:
     def text_fields(self) -> dict[str, str]:
         """Text elements that fill a domain attribute: element name → attribute."""
         return {e.name: e.attr for e in self.elements if e.type is None and not e.item and e.attr}
+
+
+def from_plain(message: Message, d: dict[str, Any]) -> Any:
+    """A plain dict (``dataclasses.asdict`` / :meth:`~mock_remd.domain.model.RegisterRequest.as_plain` of a
+    request part, as the store keeps it) back into ``message.model``, element by element as ``message``
+    declares them; a part or list left out or ``None`` keeps the dataclass's default."""
+    if message.model is None:
+        raise TypeError(f"{message.name} is not read into the domain model")
+    values: dict[str, Any] = {}
+    for e in message.elements:
+        value = d.get(e.attr) if e.attr else None
+        if value is None:
+            continue
+        if e.type is None:
+            values[e.attr] = value
+        elif e.item:
+            values[e.attr] = [from_plain(e.type, v) for v in value if v is not None]
+        else:
+            values[e.attr] = from_plain(e.type, value)
+    return message.model(**values)
+
+
+def register_request_from_plain(d: dict[str, Any]) -> m.RegisterRequest:
+    """A stored ``registerDocumentRequest`` (:meth:`~mock_remd.domain.model.RegisterRequest.as_plain`) back
+    into a :class:`~mock_remd.domain.model.RegisterRequest`: the body from :data:`REGISTER_REQUEST`, the
+    transport header's MessageID and clientEntityId and the elements that were present beside it."""
+    req: m.RegisterRequest = from_plain(REGISTER_REQUEST, d)
+    req.message_id = d.get("message_id") or ""
+    req.client_entity_id = d.get("client_entity_id") or ""
+    req.present = set(d.get("present") or ())
+    return req
 
 
 def _text(name: str, attr: str, *, required: bool = False, aliases: tuple[str, ...] = ()) -> Element:

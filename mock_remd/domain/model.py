@@ -131,23 +131,3 @@ class RegisterRequest:
             if d.get(key):
                 d[key]["data_b64"] = f"<{len(d[key]['data_b64'])} base64 chars>"
         return d
-
-    @classmethod
-    def from_dict(cls, d: dict[str, Any]) -> RegisterRequest:
-        """Inverse of :func:`dataclasses.asdict` (used to rebuild a request from the store)."""
-        d = dict(d)
-        if d.get("patient"):
-            d["patient"] = Patient(**d["patient"])
-        d["personal_signs"] = [
-            PersonalSign(
-                doctor=Doctor(**{**s["doctor"], "person": Person(**s["doctor"]["person"])}),
-                signature=Attachment(**s["signature"]) if s.get("signature") else None,
-            )
-            for s in d.get("personal_signs", [])
-        ]
-        for key in ("org_signature", "document"):
-            if d.get(key):
-                d[key] = Attachment(**d[key])
-        d["associations"] = [Association(**a) for a in d.get("associations", [])]
-        d["present"] = set(d.get("present", []))
-        return cls(**d)

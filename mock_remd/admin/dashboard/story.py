@@ -8,16 +8,8 @@ from typing import Any
 from mock_remd.admin.dashboard import i18n
 from mock_remd.admin.serialize import life
 from mock_remd.catalog.incidents import record_incident
-from mock_remd.domain.model import (
-    Association,
-    Attachment,
-    Doctor,
-    Patient,
-    Person,
-    PersonalSign,
-    RegisterRequest,
-    snils_digits,
-)
+from mock_remd.domain.messages import register_request_from_plain
+from mock_remd.domain.model import Attachment, RegisterRequest, snils_digits
 from mock_remd.soap.builders import attachment, register_envelope
 from mock_remd.store.documents import Document
 from mock_remd.store.journal import JournalEntry
@@ -114,37 +106,14 @@ def inspect_request_signatures(request: dict[str, Any], lang: str = "ru") -> lis
     return out
 
 
-def _person(d: dict[str, Any] | None, cls: type = Person) -> Any:
-    if not d:
-        return None
-    names = cls.__dataclass_fields__.keys()  # type: ignore[attr-defined]
-    return cls(**{k: v for k, v in d.items() if k in names})
-
-
-def _attachment(d: dict[str, Any] | None) -> Attachment | None:
-    return Attachment(data_b64=d.get("data_b64", ""), checksum=d.get("checksum", "")) if d else None
-
-
-def request_from_dict(d: dict[str, Any], content: bytes | None) -> RegisterRequest:
-    """Rebuild the :class:`RegisterRequest` the store kept (the document data re-attached from ``content``)."""
-    signs = []
-    for s in d.get("personal_signs") or []:
-        doc = s.get("doctor") or {}
-        doctor = Doctor(role=doc.get("role", ""), person=_person(doc.get("person")) or Person(),
-                        position=doc.get("position", ""), speciality=doc.get("speciality", ""))
-        signs.append(PersonalSign(doctor=doctor, signature=_attachment(s.get("signature"))))
-    document = _attachment(d.get("document"))
-    if document is not None and content is not None:
-        document = Attachment(data_b64=attachment(content).data_b64, checksum=document.checksum)
-    return RegisterRequest(
-        message_id=d.get("message_id", ""), client_entity_id=d.get("client_entity_id", ""), system=d.get("system", ""),
-        local_uid=d.get("local_uid", ""), kind=d.get("kind", ""), creation_date_time=d.get("creation_date_time", ""),
-        organization=d.get("organization", ""), department=d.get("department", ""),
-        document_number=d.get("document_number", ""), series=d.get("series", ""),
-        patient=_person(d.get("patient"), Patient), patient_snils=d.get("patient_snils", ""),
-        personal_signs=signs, org_signature=_attachment(d.get("org_signature")), document=document,
-        associations=[Association(**a) for a in d.get("associations") or []],
-    )
+def request_from_plain(d: dict[str, Any], content: bytes | None) -> RegisterRequest:
+    """Rebuild the :class:`RegisterRequest` the store kept from the one declaration of the message
+    (:func:`mock_remd.domain.messages.register_request_from_plain`); the document data, which the store
+    keeps once as ``content``, is re-attached."""
+    req = register_request_from_plain(d)
+    if req.document is not None and content is not None:
+        req.document = Attachment(data_b64=attachment(content).data_b64, checksum=req.document.checksum)
+    return req
 
 
 def request_envelope(doc: Document) -> bytes | None:
@@ -152,6 +121,6 @@ def request_envelope(doc: Document) -> bytes | None:
     stored = doc.request
     if not stored:
         return None
-    req = request_from_dict(stored, doc.content)
+    req = request_from_plain(stored, doc.content)
     return register_envelope(req, message_id=req.message_id or None)
 
