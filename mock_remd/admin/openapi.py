@@ -88,14 +88,17 @@ def openapi_document(server_url: str) -> dict[str, Any]:
             "securitySchemes": {"bearer": {"type": "http", "scheme": "bearer"}},
             "responses": {
                 "Error": {
-                    "description": "error",
+                    "description": "error: one sentence in Russian, or English for Accept-Language: en",
                     "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}},
                 }
             },
             "schemas": {
                 "Kind": KIND_SCHEMA,
                 "Pack": PACK_SCHEMA,
-                "Error": {"type": "object", "properties": {"error": {"type": "string"}, "detail": {}}},
+                "Error": {"type": "object", "properties": {
+                    "error": {"type": "string", "description": "one sentence in the language of Accept-Language "
+                                                               "(Russian by default, English for en)"},
+                    "detail": {"description": "what the sentence refers to (a parameter, lint issues, an id)"}}},
                 "System": {
                     "type": "object",
                     "required": ["client_entity_id"],
