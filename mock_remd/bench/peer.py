@@ -329,7 +329,9 @@ def paced_full_validation(work: Path, body: Path, *, rate: float, seconds: float
         host, port = "127.0.0.1", int(url.rsplit(":", 1)[1])
         run_load(host, port, "/port/emdr", [one(i) for i in range(50)], content_type=ctype, concurrency=2,
                  rate=None, duration=10)  # warm-up
-        res = run_load(host, port, "/port/emdr", [one(i) for i in range(n)], content_type=ctype, concurrency=8,
+        bodies = [one(i) for i in range(n)]
+        cpu0 = cpu_ms(proc.pid)
+        res = run_load(host, port, "/port/emdr", bodies, content_type=ctype, concurrency=8,
                        rate=rate, duration=seconds)
         deadline = time.monotonic() + 60
         arrivals: dict[str, float] = {}
@@ -338,16 +340,21 @@ def paced_full_validation(work: Path, body: Path, *, rate: float, seconds: float
             if all(m in arrivals for m in res.sent_at):
                 break
             time.sleep(0.2)  # polling the sink's log
+        cpu1 = cpu_ms(proc.pid)  # every process of the server, until the callbacks were in
         lag = [(arrivals[m] - t) * 1000 for m, t in res.sent_at.items() if m in arrivals]
         statuses = requests.get(url + "/_admin/documents", params={"status": "registered", "limit": 1}, timeout=30).json()
         registered = statuses.get("total", 0)
     finally:
         _stop(proc)
         sink.terminate()
+    per_request = (cpu1[0] - cpu0[0]) / max(1, res.ok)
+    per_request_bg = (cpu1[1] - cpu0[1]) / max(1, res.ok)
     return (f"paced {rate:g}/s for {seconds:g} s, full validation (packs, NSI, cross-checks, signatures at digest): "
             f"{res.ok} ok, {res.errors} errors; sync p50 {percentile(res.latencies_ms, 50):.1f} ms, "
             f"p99 {percentile(res.latencies_ms, 99):.1f} ms; request → callback p50 {percentile(lag, 50):.0f} ms, "
             f"p99 {percentile(lag, 99):.0f} ms; {len(lag)}/{res.ok} called back, {registered} registered; "
+            f"CPU per request, every process {per_request:.1f} ms (background {per_request_bg:.1f} ms) = at most "
+            f"{1000 * (os.cpu_count() or 1) / max(per_request, 0.001):.0f} requests/s on {os.cpu_count()} free cores; "
             f"load {_load()}")
 
 

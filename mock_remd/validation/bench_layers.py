@@ -58,7 +58,8 @@ def cpu_per_layer(
     sums = dict.fromkeys(names, 0.0)
     kind = request.kind if request else ""
     for _ in range(iterations):
-        ctx = DocumentContext(content=content, settings=validator.settings, request=request, requested_kind=kind)
+        ctx = DocumentContext(content=content, settings=validator.settings, request=request, requested_kind=kind,
+                              caches=validator.caches)
         for name in names:
             if name not in ("xml", "signatures") and ctx.root is None:
                 continue
