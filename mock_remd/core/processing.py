@@ -41,8 +41,9 @@ log = logging.getLogger(__name__)
 #: documents claimed per processing thread: one being prepared, one waiting, so a thread never idles
 #: between documents while claims stay small (a claim is a promise this process keeps soon)
 IN_FLIGHT_PER_THREAD = 2
-#: finished documents wait at most this long to be written together with others, seconds
-COMMIT_INTERVAL = 0.03
+#: finished documents wait at most this long to be written together with others, seconds: every
+#: write takes the store's write lock the synchronous answers also need, so they are batched
+COMMIT_INTERVAL = 0.1
 
 
 @dataclass
@@ -112,6 +113,8 @@ class Processor(BatchWorker):
         self._again: list[Document] = []
         #: how long finished documents may wait to be written together (fewer, larger transactions)
         self.commit_interval = commit_interval
+        #: when the oldest finished, not yet written document finished (monotonic), or None
+        self._first_done_at: float | None = None
 
     def _system(self, mnemonic: str) -> System | None:
         """The system's settings, read once per batch (admin changes apply from the next batch)."""
@@ -155,9 +158,10 @@ class Processor(BatchWorker):
         pool = self._pool
         assert pool is not None
         again, self._again = self._again, []
-        room = self.threads * IN_FLIGHT_PER_THREAD - len(self._inflight) - len(again)
+        running = sum(1 for f in self._inflight if not f.done())
+        room = self.threads * IN_FLIGHT_PER_THREAD - running - len(again)
         # claims are batched: one when a thread's worth of room is free (or nothing is in hand)
-        claim = room >= self.threads or (room > 0 and not self._inflight)
+        claim = room >= self.threads or (room > 0 and not running)
         jobs = again + (self.store.documents.claim_jobs(self.owner, limit=room) if claim else [])
         if jobs:
             self._systems = {}
@@ -176,22 +180,34 @@ class Processor(BatchWorker):
         return len(jobs) + written or (1 if self._inflight else 0)
 
     def _write_ready(self) -> int:
-        """Wait (at most ``commit_interval``) for in-flight documents and write those done."""
+        """Wait for in-flight documents (at most until the first finished one has waited
+        ``commit_interval``) and write the finished ones: all together, when nothing else is running
+        or when the first of them has waited that long (fewer, larger write transactions)."""
         if not self._inflight:
             return 0
-        deadline = time.monotonic() + self.commit_interval
-        done, pending = futures.wait(self._inflight, timeout=self.commit_interval,
-                                     return_when=futures.FIRST_COMPLETED)
-        if done and pending:  # let the others finish within the interval: fewer, larger writes
-            more, _ = futures.wait(pending, timeout=max(0.0, deadline - time.monotonic()))
-            done = done | more
-        self._write([f for f in self._inflight if f in done])
-        return len(done)
+        running = [f for f in self._inflight if not f.done()]
+        if self._first_done_at is None and len(running) < len(self._inflight):
+            self._first_done_at = time.monotonic()
+        if running:
+            waited = 0.0 if self._first_done_at is None else time.monotonic() - self._first_done_at
+            done, _ = futures.wait(running, timeout=max(0.0, self.commit_interval - waited),
+                                   return_when=futures.FIRST_COMPLETED)
+            if done and self._first_done_at is None:
+                self._first_done_at = time.monotonic()
+        ready = [f for f in self._inflight if f.done()]
+        if not ready or self._first_done_at is None:
+            return 0
+        if len(ready) < len(self._inflight) and time.monotonic() - self._first_done_at < self.commit_interval:
+            return 0
+        self._first_done_at = None
+        self._write(ready)
+        return len(ready)
 
     def _drain(self) -> None:
         """Write every in-flight document (waiting for all of them)."""
         if self._inflight:
             futures.wait(self._inflight)
+            self._first_done_at = None
             self._write(list(self._inflight))
 
     def _write(self, done: list[futures.Future[Outcome]]) -> None:
@@ -224,7 +240,7 @@ class Processor(BatchWorker):
             self._drain()
         except Exception:  # the database is gone: their leases lapse and another process takes them
             record_incident("writing the documents in flight at stop")
-        self._inflight, self._again = {}, []
+        self._inflight, self._again, self._first_done_at = {}, [], None
         super().stop()
 
     def _renew(self) -> int:
