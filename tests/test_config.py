@@ -28,6 +28,8 @@ def test_precedence_cli_env_file_default(tmp_path):
         ({"MOCK_REMD_PACKS_DIR": "/no/such/dir"}, "MOCK_REMD_PACKS_DIR"),
         ({"MOCK_REMD_NSI_UNKNOWN_VERSION": "sometimes"}, "MOCK_REMD_NSI_UNKNOWN_VERSION"),
         ({"MOCK_REMD_CONFIG": "/no/such.yaml"}, "MOCK_REMD_CONFIG"),
+        ({"MOCK_REMD_STREEBOG": "fastest"}, "MOCK_REMD_STREEBOG"),
+        ({"MOCK_REMD_GOST_VERIFY": "hardware"}, "MOCK_REMD_GOST_VERIFY"),
     ],
 )
 def test_bad_values_name_the_setting(env, word):
@@ -79,3 +81,16 @@ def test_association_types_must_be_a_mapping(tmp_path):
     config.write_text("association_types: [RPLC]\n", encoding="utf-8")
     with pytest.raises(ConfigError, match="ASSOCIATION_TYPES.*mapping"):
         Settings.load({"config": str(config)}, environ={})
+
+
+def test_defaults_from_the_environment_are_read_here_once(tmp_path):
+    """config.py resolves the environment-dependent defaults; nothing below reads the environment."""
+    from mock_remd.config import default_cache_dir, default_nsi_dir, environment_value
+
+    loaded = Settings.load({}, environ={"XDG_CACHE_HOME": str(tmp_path)})
+    assert loaded.cache_dir == str(tmp_path / "mock-remd")
+    assert Settings.load({}, environ={"MOCK_REMD_CACHE_DIR": "/c"}).cache_dir == "/c"
+    assert default_cache_dir({"XDG_CACHE_HOME": "/x"}).as_posix() == "/x/mock-remd"
+    assert default_nsi_dir({"MOCK_REMD_NSI_DIR": " /n "}).as_posix() == "/n"
+    assert environment_value("MOCK_REMD_ADMIN_TOKEN", {"MOCK_REMD_ADMIN_TOKEN": "  "}) is None
+    assert Settings().cache_dir == ""  # built by hand: compiled Schematrons stay in memory
