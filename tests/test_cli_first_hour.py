@@ -36,7 +36,7 @@ def test_unchecked_document_is_partial_not_valid(capsys, examples_dir: Path) -> 
     assert err.startswith("mock-remd validate: проверка неполная, вердикт не вынесен (код выхода 2; "
                           "с --allow-partial — 0): не выполнялись: xsd, schematron")
     assert "mock-remd packs import" in err
-    assert "PARTIAL, kind 119" in first and "VALID, kind" not in first.replace("PARTIAL", "")
+    assert ": ЧАСТИЧНО, вид 119" in first and "ДЕЙСТВИТЕЛЕН" not in first and "PARTIAL" not in first
     assert "не выполнялись: xsd, schematron" in first and "mock-remd packs import" in first
     assert "nsi (" in first and "mock-remd nsi import" in first
 
@@ -48,6 +48,14 @@ def test_partial_check_exits_2_in_english_too(capsys, examples_dir: Path) -> Non
     assert err.startswith("mock-remd validate: the check is partial, no verdict (exit status 2; 0 with "
                           "--allow-partial): not run: xsd, schematron")
     assert not any("а" <= ch <= "я" for ch in err.lower())
+
+
+def test_partial_text_report_in_english(capsys, examples_dir: Path) -> None:
+    status, out, _ = validate(capsys, str(examples_dir / "consultation-119-valid.xml"), "--lang", "en")
+    first = out.splitlines()[0]
+    assert status == 2 and ": PARTIAL, kind 119 — not run: xsd, schematron" in first
+    assert "[skipped] xsd — the official packs are not installed" in out
+    assert not any("а" <= ch <= "я" for ch in out.lower())
 
 
 def test_allow_partial_exits_0_and_json_says_partial(capsys, examples_dir: Path) -> None:
@@ -63,7 +71,7 @@ def test_allow_partial_exits_0_and_json_says_partial(capsys, examples_dir: Path)
 def test_fully_checked_document_is_valid(capsys, examples_dir: Path, packs_dir: Path, nsi_export_dir: Path) -> None:
     status, out, _ = validate(capsys, str(examples_dir / "consultation-119-valid.xml"), "--packs", str(packs_dir),
                               "--layers", "xml,kind,header,xsd,schematron")
-    assert status == 0 and out.splitlines()[0].endswith("VALID, kind 119")
+    assert status == 0 and out.splitlines()[0].endswith(": ДЕЙСТВИТЕЛЕН, вид 119")
 
 
 def test_schematron_example_is_kind_119_and_each_defect_shown_once(capsys, examples_dir: Path,
@@ -71,8 +79,8 @@ def test_schematron_example_is_kind_119_and_each_defect_shown_once(capsys, examp
     status, out, _ = validate(capsys, str(examples_dir / "consultation-119-invalid-schematron.xml"),
                               "--packs", str(packs_dir))
     assert status == 1
-    assert out.splitlines()[0].endswith("INVALID (9 errors), kind 119")  # the 9 Schematron asserts, once each
-    assert "shown under schematron" in out and "то же нашёл слой header" in out
+    assert out.splitlines()[0].endswith(": НЕДЕЙСТВИТЕЛЕН (9 ошибок), вид 119")  # the 9 Schematron asserts, once each
+    assert "показано под schematron" in out and "то же нашёл слой header" in out
     status, out, _ = validate(capsys, str(examples_dir / "consultation-119-invalid-schematron.xml"),
                               "--packs", str(packs_dir), "--format", "json")
     data = json.loads(out)

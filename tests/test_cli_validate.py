@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -16,6 +17,12 @@ from mock_remd.namespaces import SERVICE
 from mock_remd.soap.builders import register_body, register_envelope
 from mock_remd.validation.nsi.store import import_file
 from mock_remd.validation.report import LAYER_ORDER
+
+#: the report's own words in English, which a Russian report must not contain (layer names such as
+#: ``kind`` are identifiers and stay)
+LATIN_STATUS = re.compile(r"\b(VALID|INVALID|PARTIAL|skipped|ok|FAILED|findings?|rule|line|path|shown under)\b"
+                          r"|\bkind (\d|unknown)")
+CYRILLIC = re.compile("[а-яё]", re.IGNORECASE)
 
 ROOT = Path(__file__).resolve().parent.parent
 GENDER_OLD = 'administrativeGenderCode code="2"'
@@ -67,9 +74,19 @@ def test_valid_document_exits_0(capsys, valid_file: Path, nsi_dir: Path) -> None
     status, out, _ = run(capsys, str(valid_file), "--layers", OFFLINE_LAYERS, "--nsi", str(nsi_dir))
     assert status == 0
     first = out.splitlines()[0]
-    assert first.endswith("VALID, kind 119")
+    assert first.endswith(": ДЕЙСТВИТЕЛЕН, вид 119")
+    assert "[   пройден] nsi" in out
+    assert "[  пропущен] xsd — слой отключён настройкой (--layers / MOCK_REMD_VALIDATION)" in out
+    assert not LATIN_STATUS.search(out)
+
+
+def test_valid_document_in_english(capsys, valid_file: Path, nsi_dir: Path) -> None:
+    status, out, _ = run(capsys, str(valid_file), "--layers", OFFLINE_LAYERS, "--nsi", str(nsi_dir), "--lang", "en")
+    assert status == 0
+    assert out.splitlines()[0].endswith(": VALID, kind 119")
     assert "[     ok] nsi" in out
-    assert "[skipped] xsd — слой отключён настройкой (--layers / MOCK_REMD_VALIDATION)" in out
+    assert "[skipped] xsd — the layer is turned off (--layers / MOCK_REMD_VALIDATION)" in out
+    assert not CYRILLIC.search(out)
 
 
 def test_json_output(capsys, bad_code_file: Path, nsi_dir: Path) -> None:
@@ -93,10 +110,19 @@ def test_json_output(capsys, bad_code_file: Path, nsi_dir: Path) -> None:
 def test_text_output_lists_finding_details(capsys, bad_code_file: Path, nsi_dir: Path) -> None:
     status, out, _ = run(capsys, str(bad_code_file), "--layers", OFFLINE_LAYERS, "--nsi", str(nsi_dir))
     assert status == 1
-    assert out.splitlines()[0].endswith("INVALID (1 error), kind 119")
-    assert "[ FAILED] nsi — 1 finding" in out
+    assert out.splitlines()[0].endswith(": НЕДЕЙСТВИТЕЛЕН (1 ошибка), вид 119")
+    assert "[НЕ ПРОЙДЕН] nsi — 1 замечание" in out
     assert "INVALID_ELEMENT_VALUE_CODE: Справочник OID [1.2.643.5.1.13.13.11.1040], версия [2.1]. Элемент с кодом [7]" in out
+    assert "правило nsi-code · строка 48 · путь /ClinicalDocument[1]/recordTarget[1]" in out
+    assert not LATIN_STATUS.search(out)
+    status, out, _ = run(capsys, str(bad_code_file), "--layers", OFFLINE_LAYERS, "--nsi", str(nsi_dir), "--lang", "en")
+    assert status == 1
+    assert out.splitlines()[0].endswith(": INVALID (1 error), kind 119")
+    assert "[ FAILED] nsi — 1 finding" in out
     assert "rule nsi-code · line 48 · path /ClinicalDocument[1]/recordTarget[1]" in out
+    # the only Russian in an English report is the registry's own finding message
+    assert not CYRILLIC.search(out.replace("Справочник OID", "").replace("версия", "").replace("Элемент с кодом",
+                                                                                             "").replace("отсутствует", ""))
 
 
 def test_junit_output(capsys, bad_code_file: Path, nsi_dir: Path) -> None:

@@ -117,6 +117,26 @@ MESSAGES: dict[str, tuple[str, str]] = {
                              "the check is partial, no verdict (exit status {status}; 0 with --allow-partial): "
                              "{not_run}"),
     "verdict.also": ("то же нашёл слой {layers}", "also found by {layers}"),
+    # ---- the text report of validate (JSON and JUnit keep their English keys: machine formats) ------
+    "report.valid": ("ДЕЙСТВИТЕЛЕН", "VALID"),
+    "report.invalid": ("НЕДЕЙСТВИТЕЛЕН ({errors})", "INVALID ({errors})"),
+    "report.partial": ("ЧАСТИЧНО", "PARTIAL"),
+    "report.head": ("{source}: {verdict}, {kind}", "{source}: {verdict}, {kind}"),
+    "report.document": ("документ", "document"),
+    "report.kind": ("вид {kind}", "kind {kind}"),
+    "report.kind_unknown": ("вид не определён", "kind unknown"),
+    "report.ok": ("пройден", "ok"),
+    "report.failed": ("НЕ ПРОЙДЕН", "FAILED"),
+    "report.skipped": ("пропущен", "skipped"),
+    "report.shown_under": ("{count} показано под schematron", "{count} shown under schematron"),
+    "report.rule": ("правило {value}", "rule {value}"),
+    "report.line": ("строка {value}", "line {value}"),
+    "report.path": ("путь {value}", "path {value}"),
+    "report.severity.warning": ("предупреждение", "warning"),
+    "report.severity.info": ("сведения", "info"),
+    # counted nouns: Russian one|few|many, English one|other
+    "count.error": ("{n} ошибка|{n} ошибки|{n} ошибок", "{n} error|{n} errors"),
+    "count.finding": ("{n} замечание|{n} замечания|{n} замечаний", "{n} finding|{n} findings"),
     # ---- YAML we cannot read (scenarios, plans, the config file): our words, never the parser's ----
     "yaml.syntax": ("не YAML: {what} (строка {line}, столбец {column})",
                     "not valid YAML: {what} (line {line}, column {column})"),
@@ -185,6 +205,38 @@ MESSAGES: dict[str, tuple[str, str]] = {
                            "сертификат X.509", "cannot sign with {options}: a GOST R 34.10-2012 private key and its "
                            "X.509 certificate are needed"),
     # ---- send ---------------------------------------------------------------------------------------
+    "outcome.registered": ("зарегистрирован: emdrId {emdr_id}, localUid {local_uid}",
+                           "registered: emdrId {emdr_id}, localUid {local_uid}"),
+    "outcome.rejected": ("отклонён: localUid {local_uid}", "rejected: localUid {local_uid}"),
+    "outcome.accepted": ("принят: localUid {local_uid}", "accepted: localUid {local_uid}"),
+    "outcome.no_answer": ("ответа нет: localUid {local_uid}", "no answer: localUid {local_uid}"),
+    "outcome.via": ("{via}, {seconds} с", "{via}, {seconds} s"),
+    "outcome.via.sync": ("синхронный ответ", "synchronous answer"),
+    "outcome.via.callback": ("обратный вызов", "callback"),
+    "outcome.via.registry": ("API администрирования", "admin API"),
+    "outcome.not_waited": ("принят к обработке; результат не ожидался (--wait 0)",
+                           "accepted for processing; not waiting for the result (--wait 0)"),
+    "outcome.fault": ("SOAP Fault {fault}", "SOAP Fault {fault}"),
+    "outcome.timeout": ("результата нет за {seconds} с; последнее состояние: {seen}",
+                        "no result within {seconds} s; last seen: {seen}"),
+    "outcome.seen.admin": ("API администрирования: {reason}", "admin API: {reason}"),
+    "outcome.seen.http": ("API администрирования: HTTP {status}", "admin API: HTTP {status}"),
+    "outcome.seen.waiting": ("ожидание", "waiting"),
+    "outcome.seen.not_yet": ("в реестре ещё нет", "not in the registry yet"),
+    "outcome.seen.earlier": ("реестр всё ещё показывает прежний запрос с этим localUid",
+                             "the registry still shows an earlier request for this localUid"),
+    "outcome.seen.status": ("статус {status}", "status {status}"),
+    "outcome.malformed": ("получен нечитаемый обратный вызов ({size} байт, не registerDocumentResult)",
+                          "a malformed callback was received ({size} bytes, not a readable registerDocumentResult)"),
+    "outcome.foreign": ("получен обратный вызов с чужим идентификатором (relatesToMessage {relates_to}, не этого запроса)",
+                        "a callback with a foreign correlation id was received "
+                        "(relatesToMessage {relates_to}, not this request's)"),
+    "outcome.no_callback": ("обратный вызов не получен", "callback not received"),
+    "outcome.none_queued": ("обратный вызов не получен: мок не поставил его в очередь для этого запроса",
+                            "callback not received: the mock queued no callback for this request"),
+    "outcome.delivery": ("обратный вызов не получен: доставка на {url} — {status} ({why})",
+                         "callback not received: delivery to {url} is {status} ({why})"),
+    "outcome.not_attempted": ("ещё не было попыток", "not attempted yet"),
     "send.waiting": ("жду до {seconds} с {what} …", "waiting up to {seconds} s for {what} …"),
     "send.still_waiting": ("всё ещё жду, {seconds} с ({seen})", "still waiting, {seconds} s ({seen})"),
     "send.what_callback": ("обратный вызов на {url}", "the callback on {url}"),
@@ -360,6 +412,18 @@ def say(lang: str, key: str, /, **values: object) -> str:
     """The message ``key`` in ``lang`` with ``values`` filled in."""
     ru, en = MESSAGES[key]
     return (en if lang == "en" else ru).format(**values)
+
+
+def count(lang: str, key: str, n: int) -> str:
+    """``n`` with the noun ``count.KEY`` in the grammatical number ``n`` takes in ``lang`` (1 ошибка, 5 ошибок)."""
+    forms = say(lang, f"count.{key}", n=n).split("|")
+    if lang == "en":
+        return forms[0] if n == 1 else forms[1]
+    if n % 10 == 1 and n % 100 != 11:
+        return forms[0]
+    if 2 <= n % 10 <= 4 and not 12 <= n % 100 <= 14:
+        return forms[1]
+    return forms[2]
 
 
 def skip_reason(lang: str, cause: str, reason: str = "") -> str:

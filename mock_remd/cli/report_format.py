@@ -8,7 +8,7 @@ from typing import Any
 
 from lxml import etree
 
-from mock_remd.catalog.user_messages import say, skip_reason
+from mock_remd.catalog.user_messages import MESSAGES, count, say, skip_reason
 from mock_remd.validation.report import Finding, LayerReport, ValidationReport
 
 FORMATS = ("text", "json", "junit")
@@ -75,55 +75,71 @@ def to_json(report: ValidationReport, source: str = "", lang: str = "ru") -> str
     return json.dumps(data, ensure_ascii=False, indent=2, default=str)
 
 
-def _status(lr: LayerReport) -> str:
-    if not lr.ran:
-        return "skipped"
-    return "ok" if lr.passed else "FAILED"
+_STATUS_KEYS = ("report.ok", "report.failed", "report.skipped")
 
 
-def _where(f: Finding) -> str:
+def _status(lr: LayerReport, lang: str) -> str:
+    """``[     ok]`` / ``[пропущен]``…: the layer's status, padded to the widest status of ``lang``."""
+    key = "report.skipped" if not lr.ran else "report.ok" if lr.passed else "report.failed"
+    width = max(len(say(lang, k)) for k in _STATUS_KEYS)
+    return f"[{say(lang, key):>{width}}]"
+
+
+def _where(f: Finding, lang: str = "en") -> str:
     parts = []
     if f.rule:
-        parts.append(f"rule {f.rule}")
+        parts.append(say(lang, "report.rule", value=f.rule))
     if f.line:
-        parts.append(f"line {f.line}")
+        parts.append(say(lang, "report.line", value=f.line))
     if f.path:
-        parts.append(f"path {f.path}")
+        parts.append(say(lang, "report.path", value=f.path))
     return " · ".join(parts)
 
 
+def _severity(lang: str, severity: str) -> str:
+    key = f"report.severity.{severity}"
+    return say(lang, key) if key in MESSAGES else severity
+
+
+def head_line(report: ValidationReport, source: str, lang: str) -> str:
+    """``FILE: VALID, kind 119`` (``ДЕЙСТВИТЕЛЕН, вид 119`` in Russian), with what did not run when partial."""
+    name = verdict(report)
+    if name == "INVALID":
+        shown = say(lang, "report.invalid", errors=count(lang, "error", len(report.merged_errors())))
+    else:
+        shown = say(lang, f"report.{name.lower()}")
+    kind = say(lang, "report.kind", kind=report.kind) if report.kind else say(lang, "report.kind_unknown")
+    line = say(lang, "report.head", source=source or say(lang, "report.document"), verdict=shown, kind=kind)
+    if report.partial:
+        line += f" — {not_run_text(report, lang)}"
+    return line
+
+
 def to_text(report: ValidationReport, source: str = "", lang: str = "ru") -> str:
-    """A readable report: a verdict line (with what did not run), then one block per layer with its findings.
+    """A readable report in ``lang``: a verdict line (with what did not run), then one block per layer with
+    its findings (the findings' own messages are the registry's, in Russian).
 
     A defect that the project's header/kind rules and the official Schematron both found is shown
     once, under the Schematron, with the other layer named as a second source.
     """
     merged = report.merged_errors()
-    errors = len(merged)
-    head_verdict = verdict(report)
-    if head_verdict == "INVALID":
-        head_verdict = f"INVALID ({errors} error{'s' if errors != 1 else ''})"
-    kind = f"kind {report.kind}" if report.kind else "kind unknown"
-    line = f"{source or 'document'}: {head_verdict}, {kind}"
-    if report.partial:
-        line += f" — {not_run_text(report, lang)}"
-    lines = [line, ""]
+    lines = [head_line(report, source, lang), ""]
     seconds = {id(f): also for f, also in merged}
     shown_elsewhere = {id(a) for _f, also in merged for a in also}
     for lr in report.layers:
-        head = f"[{_status(lr):>7}] {lr.name}"
+        head = f"{_status(lr, lang)} {lr.name}"
         own = [f for f in lr.findings if id(f) not in shown_elsewhere]
         if not lr.ran:
             head += f" — {skip_reason(lang, lr.cause, lr.reason)}"
         elif lr.findings:
-            head += f" — {len(lr.findings)} finding{'s' if len(lr.findings) != 1 else ''}"
+            head += f" — {count(lang, 'finding', len(lr.findings))}"
             if len(own) < len(lr.findings):
-                head += f" ({len(lr.findings) - len(own)} shown under schematron)"
+                head += f" ({say(lang, 'report.shown_under', count=len(lr.findings) - len(own))})"
         lines.append(head)
         for f in own:
-            mark = "" if f.severity == "error" else f" ({f.severity})"
+            mark = "" if f.severity == "error" else f" ({_severity(lang, f.severity)})"
             lines.append(f"    {f.code}{mark}: {f.message}")
-            where = _where(f)
+            where = _where(f, lang)
             if where:
                 lines.append(f"        {where}")
             also = seconds.get(id(f)) or []
