@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import and_, or_, select, update
+from sqlalchemy import DateTime, Integer, Table, and_, bindparam, or_, select, update
 
 from mock_remd.store.clock import utcnow
 from mock_remd.store.session import Session
@@ -16,17 +16,36 @@ LEASE_SECONDS = 10.0
 LEASE_RENEW_SECONDS = 2.0
 
 
-def claim_statement(s: Session, table: Any, *, state: Any, free: str, taken: str, due_at: Any, lease_until: Any,
-                    claim_values: dict[str, Any], limit: int) -> Any:
-    """The shared claim: rows in state ``free`` and due, or ``taken`` with an expired lease, moved to
-    ``taken`` with ``claim_values`` by one ``UPDATE … RETURNING`` (``SKIP LOCKED`` on PostgreSQL).
-    None when nothing is due (checked with a cheap read, so idle polls take no write lock)."""
-    now = utcnow()
-    due = or_(and_(state == free, due_at <= now), and_(state == taken, lease_until < now))
-    with s.read() as c:
-        if c.execute(select(table.c.id).where(due).limit(1)).first() is None:
-            return None
-    sub = select(table.c.id).where(due).order_by(due_at).limit(limit)
-    if not s.db.is_sqlite:
-        sub = sub.with_for_update(skip_locked=True)
-    return update(table).where(table.c.id.in_(sub.scalar_subquery())).values(**claim_values).returning(*table.c)
+class Claim:
+    """The shared claim of one table: rows in state ``free`` and due, or ``taken`` with an expired
+    lease, moved to ``taken`` with the claim values by one ``UPDATE … RETURNING`` (``SKIP LOCKED`` on
+    PostgreSQL).
+
+    The statements are built once, with the time, the limit and the claim values as bind parameters:
+    the background processes claim many times a second, and building the expressions anew on every
+    claim cost more CPU than running them.
+    """
+
+    def __init__(self, table: Table, *, state: str, free: str, taken: str, due_at: str, lease_until: str,
+                 values: tuple[str, ...]) -> None:
+        c = table.c
+        now = bindparam("now", type_=DateTime())
+        due = or_(and_(c[state] == free, c[due_at] <= now), and_(c[state] == taken, c[lease_until] < now))
+        self._probe = select(c.id).where(due).limit(1)
+        sub = select(c.id).where(due).order_by(c[due_at]).limit(bindparam("limit", type_=Integer()))
+        sets = {name: bindparam(f"set_{name}", type_=c[name].type) for name in values}
+        self._update = {
+            locking: update(table).where(c.id.in_((sub.with_for_update(skip_locked=True) if locking else sub)
+                                                  .scalar_subquery())).values(sets).returning(*c)
+            for locking in (False, True)
+        }
+
+    def statement(self, s: Session, *, limit: int, values: dict[str, Any]) -> tuple[Any, dict[str, Any]] | None:
+        """The claim and its parameters; None when nothing is due (checked with a cheap read, so idle
+        polls take no write lock)."""
+        now = utcnow()
+        with s.read() as c:
+            if c.execute(self._probe, {"now": now}).first() is None:
+                return None
+        params = {"now": now, "limit": limit, **{f"set_{k}": v for k, v in values.items()}}
+        return self._update[not s.db.is_sqlite], params

@@ -15,7 +15,7 @@ from typing import Any
 from sqlalchemy import and_, bindparam, func, insert, literal_column, select, update
 
 from mock_remd.store import schema as t
-from mock_remd.store.claims import LEASE_SECONDS, claim_statement
+from mock_remd.store.claims import LEASE_SECONDS, Claim
 from mock_remd.store.clock import utcnow
 from mock_remd.store.group_commit import GroupCommitter
 from mock_remd.store.journal import Journal, NewJournalEntry, fit_columns
@@ -41,6 +41,22 @@ _ACCEPT_DUPLICATE = Prepared(_ACTIVE_BY_KEY, ["key"])
 _ACCEPT_DOCUMENT = PreparedInsert(t.documents, returning="id")
 _ACCEPT_PAYLOAD = PreparedInsert(t.payloads)
 _CONTENT_IN_PLACE = SqliteBlob(t.payloads, "content", "document_id")
+_CLAIM_JOBS = Claim(t.documents, state="job_state", free="queued", taken="claimed", due_at="job_due_at",
+                    lease_until="job_lease_until", values=("job_state", "job_owner", "job_lease_until"))
+_PAYLOADS_OF = select(t.payloads).where(t.payloads.c.document_id.in_(bindparam("ids", expanding=True)))
+# the outcome of a processed document, one statement per shape (registered, or not), built once
+_OUTCOME_FIELDS = ("status", "errors", "layers")
+_REGISTERED_FIELDS = ("emdr_id", "registration_date_time", "store_till_date")
+
+
+def _finish_statement(fields: tuple[str, ...]) -> Prepared:
+    columns = (*fields, "job_state", "job_lease_until", "updated_at")
+    return Prepared(update(t.documents).where(t.documents.c.id == bindparam("doc_id"))
+                    .values({k: bindparam(f"set_{k}", type_=t.documents.c[k].type) for k in columns}),
+                    ["doc_id", *(f"set_{k}" for k in columns)])
+
+
+_FINISH = {False: _finish_statement(_OUTCOME_FIELDS), True: _finish_statement(_OUTCOME_FIELDS + _REGISTERED_FIELDS)}
 
 #: a registered document that a newer version replaced (searches return current versions only)
 _SUPERSEDED = (
@@ -287,18 +303,15 @@ class Documents:
     # ---- the processing job --------------------------------------------------------------------
     def claim_jobs(self, owner: str, *, limit: int = 4, lease_seconds: float = LEASE_SECONDS) -> list[Document]:
         """Atomically take due processing jobs (queued, or claimed with an expired lease), with payloads."""
-        d = t.documents.c
         lease = utcnow() + dt.timedelta(seconds=lease_seconds)
-        stmt = claim_statement(self.s, t.documents, state=d.job_state, free="queued", taken="claimed",
-                               due_at=d.job_due_at, lease_until=d.job_lease_until, limit=limit,
-                               claim_values={"job_state": "claimed", "job_owner": owner, "job_lease_until": lease})
-        if stmt is None:
+        claim = _CLAIM_JOBS.statement(self.s, limit=limit, values={"job_state": "claimed", "job_owner": owner,
+                                                                    "job_lease_until": lease})
+        if claim is None:
             return []
         with self.s.write() as c:
-            docs = Document.all(c.execute(stmt))
+            docs = Document.all(c.execute(*claim))
             if docs:  # the job needs its payload: read it in the same transaction
-                payloads = {p.document_id: p for p in c.execute(
-                    select(t.payloads).where(t.payloads.c.document_id.in_([x.id for x in docs])))}
+                payloads = {p.document_id: p for p in c.execute(_PAYLOADS_OF, {"ids": [x.id for x in docs]})}
                 for doc in docs:
                     p = payloads.get(doc.id)
                     if p is not None:
@@ -320,11 +333,17 @@ class Documents:
         """Record a document's outcome; its job is done. ``content`` replaces the stored file (a
         document pulled from the system)."""
         values = {k: v for k, v in vars(outcome).items() if v is not None}
+        registered = all(k in values for k in _REGISTERED_FIELDS)
         with self.s.write() as c:
             if content is not None:
                 c.execute(update(t.payloads).where(t.payloads.c.document_id == doc_id).values(content=content))
-            c.execute(update(t.documents).where(t.documents.c.id == doc_id)
-                      .values(**values, job_state="done", job_lease_until=None, updated_at=utcnow()))
+            if set(values) == set(_OUTCOME_FIELDS + (_REGISTERED_FIELDS if registered else ())):
+                params = {"doc_id": doc_id, **{f"set_{k}": v for k, v in values.items()},
+                          "set_job_state": "done", "set_job_lease_until": None, "set_updated_at": utcnow()}
+                _FINISH[registered].execute(c, params).close()  # the statement built once (this runs per document)
+            else:
+                c.execute(update(t.documents).where(t.documents.c.id == doc_id)
+                          .values(**values, job_state="done", job_lease_until=None, updated_at=utcnow()))
 
     def renew_leases(self, owner: str) -> int:
         """Extend the leases of the jobs ``owner`` holds: its work still runs."""

@@ -6,15 +6,25 @@ import datetime as dt
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import and_, func, insert, select, update
+from sqlalchemy import and_, bindparam, func, insert, select, update
 
 from mock_remd.store import schema as t
-from mock_remd.store.claims import LEASE_SECONDS, claim_statement
+from mock_remd.store.claims import LEASE_SECONDS, Claim
 from mock_remd.store.clock import utcnow
+from mock_remd.store.prepared import PreparedInsert
 from mock_remd.store.record import Record
 from mock_remd.store.session import Session
 
 _INSERT_DELIVERY = insert(t.outbox)
+# statements run for every callback, built once (the sender claims and logs many times a second)
+_ADD_DELIVERY = PreparedInsert(t.outbox)
+_CLAIM = Claim(t.outbox, state="status", free="pending", taken="sending", due_at="due_at", lease_until="lease_until",
+               values=("status", "owner", "lease_until"))
+_ATTEMPTS_OF = select(t.outbox.c.attempts, t.outbox.c.attempt_count, t.outbox.c.owner).where(
+    t.outbox.c.id == bindparam("delivery_id"))
+_LOGGED = ("attempts", "attempt_count", "status", "due_at", "lease_until", "owner", "delivered_at")
+_LOG_ATTEMPT = update(t.outbox).where(t.outbox.c.id == bindparam("delivery_id")).values(
+    {k: bindparam(f"set_{k}", type_=t.outbox.c[k].type) for k in _LOGGED})
 
 
 @dataclass
@@ -92,19 +102,16 @@ class Outbox:
             now = utcnow()
             with self.s.write() as c:
                 for d in deliveries:
-                    c.execute(_INSERT_DELIVERY, _row(d, now))
+                    _ADD_DELIVERY.insert(c, _row(d, now))
 
     def claim(self, owner: str, *, limit: int = 16, lease_seconds: float = LEASE_SECONDS) -> list[Delivery]:
         """Atomically take due deliveries (pending and due, or sending with an expired lease)."""
-        o = t.outbox.c
         lease = utcnow() + dt.timedelta(seconds=lease_seconds)
-        stmt = claim_statement(self.s, t.outbox, state=o.status, free="pending", taken="sending", due_at=o.due_at,
-                               lease_until=o.lease_until, limit=limit,
-                               claim_values={"status": "sending", "owner": owner, "lease_until": lease})
-        if stmt is None:
+        claim = _CLAIM.statement(self.s, limit=limit, values={"status": "sending", "owner": owner, "lease_until": lease})
+        if claim is None:
             return []
         with self.s.write() as c:
-            return Delivery.all(c.execute(stmt))
+            return Delivery.all(c.execute(*claim))
 
     def record_attempts(self, results: list[AttemptResult], *, owner: str | None = None) -> list[str]:
         """Log attempts in one transaction; returns the new statuses (``delivered``, ``pending`` for a
@@ -114,16 +121,15 @@ class Outbox:
         statuses = []
         with self.s.write() as c:
             for r in results:
-                row = c.execute(select(t.outbox.c.attempts, t.outbox.c.attempt_count, t.outbox.c.owner)
-                                .where(t.outbox.c.id == r.delivery_id)).first()
+                row = c.execute(_ATTEMPTS_OF, {"delivery_id": r.delivery_id}).first()
                 if row is None or (owner is not None and row.owner != owner):
                     statuses.append("gone")
                     continue
                 status = "delivered" if r.delivered else ("dead" if r.next_due is None else "pending")
-                c.execute(update(t.outbox).where(t.outbox.c.id == r.delivery_id).values(
-                    attempts=list(row.attempts or []) + [r.attempt], attempt_count=row.attempt_count + 1,
-                    status=status, due_at=r.next_due or now, lease_until=None, owner=None,
-                    delivered_at=now if r.delivered else None))
+                c.execute(_LOG_ATTEMPT, {
+                    "delivery_id": r.delivery_id, "set_attempts": list(row.attempts or []) + [r.attempt],
+                    "set_attempt_count": row.attempt_count + 1, "set_status": status, "set_due_at": r.next_due or now,
+                    "set_lease_until": None, "set_owner": None, "set_delivered_at": now if r.delivered else None})
                 statuses.append(status)
         return statuses
 

@@ -2,8 +2,25 @@
 
 from __future__ import annotations
 
+from sqlalchemy import bindparam
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+
 from mock_remd.store import schema as t
-from mock_remd.store.session import Session, increment
+from mock_remd.store.prepared import Prepared
+from mock_remd.store.session import Session
+
+
+def _next_statement(dialect_insert) -> Prepared:  # noqa: ANN001 - sqlite's or PostgreSQL's insert()
+    """``INSERT … ON CONFLICT (name) DO UPDATE SET value = value + 1 RETURNING value``, built once: one
+    number is drawn for every registered document."""
+    c = t.counters.c
+    stmt = (dialect_insert(t.counters).values(name=bindparam("name"), value=1)
+            .on_conflict_do_update(index_elements=[c.name], set_={"value": c.value + 1}).returning(c.value))
+    return Prepared(stmt, ["name"])
+
+
+_NEXT = {True: _next_statement(sqlite_insert), False: _next_statement(pg_insert)}
 
 
 class Sequences:
@@ -15,4 +32,4 @@ class Sequences:
     def next(self, name: str) -> int:
         """The next number of the sequence ``name`` (1 first), atomically."""
         with self.s.write() as c:
-            return increment(self.s.db, c, t.counters, t.counters.c.name, name, t.counters.c.value)
+            return int(_NEXT[self.s.db.is_sqlite].scalar(c, {"name": name}))
