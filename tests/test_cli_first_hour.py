@@ -163,3 +163,20 @@ def test_users_pytest_run_shows_no_dependency_deprecation(tmp_path: Path) -> Non
                           capture_output=True, text=True, timeout=120, cwd=tmp_path)
     assert proc.returncode == 0, proc.stdout + proc.stderr
     assert "cgi" not in proc.stdout and "DeprecationWarning" not in proc.stdout
+
+
+def test_output_piped_into_a_reader_that_stops_is_not_an_incident(tmp_path: Path) -> None:
+    """``mock-remd generate --list-invalid | head -5``: the reader closes the pipe; the command stops
+    quietly (exit 141, as cat does) instead of reporting an internal error with an incident id."""
+    import os
+
+    read_end, write_end = os.pipe()
+    os.close(read_end)  # the reader is gone before the first line is written
+    try:
+        proc = subprocess.run([sys.executable, "-m", "mock_remd", "generate", "--list-invalid"], stdout=write_end,
+                              stderr=subprocess.PIPE, text=True, timeout=120, cwd=tmp_path)
+    finally:
+        os.close(write_end)
+    assert proc.returncode == 141, proc.stderr
+    assert proc.stderr == ""
+    assert not (tmp_path / ".mock-remd" / "incidents.log").exists()

@@ -6,6 +6,7 @@ import argparse
 import contextlib
 import importlib
 import logging
+import os
 import sys
 import tempfile
 from collections.abc import Iterator
@@ -78,6 +79,9 @@ def main(argv: list[str] | None = None) -> int:
             return int(args.func(args) or 0)
         except KeyboardInterrupt:
             return 130
+        except BrokenPipeError:  # the reader went away (``| head``): stop quietly, as cat and grep do
+            _drop_stdout()
+            return 141
         except Exception:  # a bug of ours: one sentence and the incident id, the traceback goes to the log file
             incident = record_incident(f"mock-remd {args.command}")
             print(f"mock-remd {args.command}: " + say(lang_of(args), "cli.internal", id=incident.id,
@@ -86,6 +90,17 @@ def main(argv: list[str] | None = None) -> int:
 
 
 _INCIDENT_LOG = "incidents.log"
+
+
+def _drop_stdout() -> None:
+    """Point stdout at /dev/null so that the interpreter's last flush does not fail on the closed pipe."""
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    try:
+        os.dup2(devnull, sys.stdout.fileno())
+    except (OSError, ValueError):  # stdout is not a file descriptor (captured in tests): nothing to flush
+        pass
+    finally:
+        os.close(devnull)
 
 
 def _incident_log_path() -> str:
