@@ -221,6 +221,14 @@ class Settings:
         return DEFAULT_PACKS_DIR if DEFAULT_PACKS_DIR.is_dir() else None
 
     @property
+    def nsi_path(self) -> Path | None:
+        """The NSI exports the nsi layer uses: MOCK_REMD_NSI_DIR, else ``.mock-remd/nsi`` (where
+        ``mock-remd nsi import`` writes) when it exists, as ``validate`` does."""
+        if self.nsi_dir:
+            return Path(self.nsi_dir)
+        return DEFAULT_NSI_DIR if DEFAULT_NSI_DIR.is_dir() else None
+
+    @property
     def kinds_nsi_dir(self) -> Path:
         """Where the kind catalog looks for newer NSI 1520 exports: the NSI directory, else the
         directory ``mock-remd nsi import`` writes to by default (``.mock-remd/nsi``)."""
@@ -233,7 +241,7 @@ class Settings:
         return ValidationSettings(
             layers=ValidationSettings.parse_layers(self.validation),
             packs_dir=self.packs_path,
-            nsi_dir=Path(self.nsi_dir) if self.nsi_dir else None,
+            nsi_dir=self.nsi_path,
             signatures=self.signatures,
             trusted_ca=Path(self.trusted_ca) if self.trusted_ca else None,
             kinds=kind_catalog(self.kinds_nsi_dir),

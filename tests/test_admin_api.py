@@ -54,6 +54,16 @@ def test_system_validation_names_the_field(make_app):
     assert taken.status_code == 409
 
 
+def test_json_without_its_content_type_is_refused_naming_the_header(make_app):
+    """``curl -X PUT … -d '{"names": [...]}'`` sends the right body as a form: the refusal names the header."""
+    client = make_app().admin.test_client()
+    for path, method in (("/_admin/scenarios/active", client.put), ("/_admin/conformance/runs", client.post)):
+        resp = method(path, data='{"names": ["happy-path"], "system": "demo"}',
+                      content_type="application/x-www-form-urlencoded")
+        assert resp.status_code == 400, path
+        assert "Content-Type: application/json" in resp.json["error"], path
+
+
 def test_admin_token_protects_admin_but_not_health_or_soap(make_server):
     srv = make_server(admin_token="s3cret")
     assert requests.get(f"{srv.url}/_admin/systems").status_code == 401

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 import yaml
 
@@ -56,6 +58,25 @@ def test_nsi_options_reach_the_nsi_layer(nsi_export_dir, valid_119_bytes):
     # the example uses older dictionary versions (1522 v4.45) than the exports (v7.24)
     assert "INVALID_DICTIONARY_VERSION" in codes
     assert lenient.layer("nsi").ran and lenient.layer("nsi").passed, lenient.layer("nsi").findings
+
+
+def test_serve_uses_what_nsi_import_wrote_by_default(tmp_path, monkeypatch, nsi_export_dir):
+    """``mock-remd nsi import FILE`` writes to ``.mock-remd/nsi``; a server started in that folder without
+    MOCK_REMD_NSI_DIR runs the nsi layer with it (as ``validate`` does) instead of asking for the import."""
+    from mock_remd.cli.main import main
+    from mock_remd.runtime import Runtime
+
+    monkeypatch.chdir(tmp_path)
+    assert Settings.load({}, environ={}).validation_settings().nsi_dir is None
+    assert main(["nsi", "import", str(next(nsi_export_dir.glob("1.2.643.5.1.13.13.11.1522_*")))]) == 0
+    settings = Settings.load({"db_url": "sqlite://"}, environ={})
+    assert settings.validation_settings().nsi_dir == Path(".mock-remd/nsi")
+    rt = Runtime(settings)
+    try:
+        gaps = rt.material()["layers_without_material"]
+    finally:
+        rt.stop()
+    assert "nsi" not in [g["layer"] for g in gaps]
 
 
 def test_version_and_link_settings(tmp_path):

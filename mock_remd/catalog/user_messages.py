@@ -284,10 +284,14 @@ MESSAGES: dict[str, tuple[str, str]] = {
                            "document kind [{code}] is not in dictionary 1.2.643.5.1.13.13.11.1520 v{version}"),
     "admin.scenario_too_large": ("сценарий больше предела YAML в {limit} байт",
                                  "the scenario is over the YAML size limit of {limit} bytes"),
-    "admin.activate_body": ('ожидается JSON {{"names": [...]}} (и, по желанию, "system")',
-                            'expected JSON {{"names": [...]}} (and, optionally, "system")'),
-    "admin.conformance_body": ('ожидается тело JSON {{"system": "...", "plan": "mis-basic"}}',
-                               'expected a JSON body {{"system": "...", "plan": "mis-basic"}}'),
+    "admin.activate_body": ('ожидается JSON {{"names": [...]}} (и, по желанию, "system") с заголовком '
+                            'Content-Type: application/json',
+                            'expected JSON {{"names": [...]}} (and, optionally, "system") with the header '
+                            'Content-Type: application/json'),
+    "admin.conformance_body": ('ожидается тело JSON {{"system": "...", "plan": "mis-basic"}} с заголовком '
+                               'Content-Type: application/json',
+                               'expected a JSON body {{"system": "...", "plan": "mis-basic"}} with the header '
+                               'Content-Type: application/json'),
     "http.400": ("запрос не разобран", "the request cannot be read"),
     "http.404": ("по адресу {path} ничего нет", "nothing at {path}"),
     "http.405": ("метод {method} не поддерживается для {path}", "method {method} is not supported for {path}"),
