@@ -43,6 +43,12 @@ def environment_value(name: str, environ: dict[str, str] | None = None) -> str |
     return value or None
 
 
+def child_environment(**settings: str) -> dict[str, str]:
+    """This process's environment with ``settings`` (``MOCK_REMD_*`` values) on top: what a command that
+    starts a server in a child process (the benchmarks) hands on to it."""
+    return {**os.environ, **settings}
+
+
 def default_cache_dir(environ: dict[str, str] | None = None) -> Path:
     """Where compiled Schematron packs are kept when ``MOCK_REMD_CACHE_DIR`` is unset:
     ``$XDG_CACHE_HOME/mock-remd``, else ``~/.cache/mock-remd``."""

@@ -140,8 +140,6 @@ def test_the_allow_list_only_shrinks():
 #: the list only shrinks (an entry that reads nothing any more fails too)
 ENVIRONMENT_READERS = {
     "mock_remd/healthcheck.py": "the container HEALTHCHECK: standard library only, so it cannot load config.py",
-    "mock_remd/bench/__main__.py": "starts a server in a child process and hands its environment on",
-    "mock_remd/bench/peer.py": "starts a server in a child process and hands its environment on",
 }
 
 

@@ -29,7 +29,7 @@ from mock_remd.bench.load import percentile, run_load
 from mock_remd.bench.procs import free_port, rss_mb
 from mock_remd.bench.sink_process import read_arrivals, start_sink
 from mock_remd.cli.cmd_wait import wait_ready
-from mock_remd.config import environment_value
+from mock_remd.config import child_environment, environment_value
 from mock_remd.domain.model import normalize_message_id
 from mock_remd.soap.builders import attachment, content_type, register_envelope
 
@@ -116,9 +116,9 @@ def main(argv: list[str] | None = None) -> int:
     config.write_text(yaml.safe_dump({"systems": [{
         "mnemonic": "demo", "client_entity_id": DEMO_CLIENT, "organizations": [DEMO_ORG],
         "callback_url": f"http://127.0.0.1:{sink_port}/emdr/callback"}]}))
-    env = {**os.environ, "MOCK_REMD_CONFIG": str(config), "MOCK_REMD_DB_URL": f"sqlite:///{work / 'bench.db'}",
+    env = child_environment(**{"MOCK_REMD_CONFIG": str(config), "MOCK_REMD_DB_URL": f"sqlite:///{work / 'bench.db'}",
            "MOCK_REMD_PORT": str(port), "MOCK_REMD_WORKERS": str(args.workers), "MOCK_REMD_SIGNATURES": "off",
-           "MOCK_REMD_CACHE_DIR": str(work / "cache")}
+           "MOCK_REMD_CACHE_DIR": str(work / "cache")})
     if args.full_validation:
         env.update(MOCK_REMD_VALIDATION=FULL_LAYERS, MOCK_REMD_PACKS_DIR=args.packs)
         from mock_remd.validation.precompile import precompile

@@ -38,6 +38,7 @@ from mock_remd.bench.load import percentile
 from mock_remd.bench.procs import cpu_ms, duration_ms, free_port, rss_mb
 from mock_remd.bench.sink_process import read_arrivals, start_sink
 from mock_remd.cli.cmd_wait import wait_ready
+from mock_remd.config import child_environment
 from mock_remd.soap.builders import attachment, content_type, register_envelope
 from mock_remd.soap.responses import register_response
 
@@ -212,8 +213,8 @@ def start_mock_remd(work: Path, sink_url: str, env_extra: dict[str, str]) -> tup
     config.write_text(yaml.safe_dump({"systems": [{
         "mnemonic": "demo", "client_entity_id": DEMO_CLIENT, "organizations": [DEMO_ORG], "callback_url": sink_url}]}))
     port = free_port()
-    env = {**os.environ, "MOCK_REMD_CONFIG": str(config), "MOCK_REMD_DB_URL": f"sqlite:///{work / 'remd.db'}",
-           "MOCK_REMD_PORT": str(port), "MOCK_REMD_CACHE_DIR": str(work / "cache"), **env_extra}
+    env = child_environment(**{"MOCK_REMD_CONFIG": str(config), "MOCK_REMD_DB_URL": f"sqlite:///{work / 'remd.db'}",
+           "MOCK_REMD_PORT": str(port), "MOCK_REMD_CACHE_DIR": str(work / "cache"), **env_extra})
     proc = subprocess.Popen([sys.executable, "-m", "mock_remd", "serve"], env=env, stdout=subprocess.DEVNULL,
                             stderr=open(work / "server.log", "wb"), start_new_session=True)
     url = f"http://127.0.0.1:{port}"
