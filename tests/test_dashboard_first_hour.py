@@ -150,6 +150,8 @@ def test_english_ui_has_no_russian_skip_reasons(setup):
         reasons = [e.text for e in by_css(driver, "li.layer.skipped .reason")]
         assert reasons and not any(re.search("[а-яА-Я]", r) for r in reasons), reasons
         assert "accepted" in by_css(driver, "#journal")[0].text
+        labels = [e.text for e in by_css(driver, ".cda dl.facts dt")]  # the readable document's own labels
+        assert "Document date" in labels and not any(re.search("[а-яА-Я]", x) for x in labels), labels
     finally:
         driver.get(srv.url + "/lang/ru?next=/")
 

@@ -135,6 +135,10 @@ def test_cda_rendering_and_xml_lines():
     assert f"СНИЛС {patient.snils}" in html or patient.snils in html
     assert 'class="cda-section"' in html and "<h4>" in html
     assert render_cda(b"<not-xml") is None
+    english = str(render_cda(doc.content, "en"))
+    assert f"SNILS {patient.snils}" in english
+    assert re.findall("<dt>(.*?)</dt>", english) == ["Document date", "Patient", "Author", "Signed by", "Organisation"]
+    assert "<dt>Дата документа</dt>" in html
     lines = xml_lines(b'<a x="1">\n<script>alert(1)</script>\n</a>', {2: ["CODE: bad"]})
     assert [ln.failing for ln in lines] == [False, True, False]
     assert "<script>" not in str(lines[1].html) and "&lt;" in str(lines[1].html)

@@ -6,12 +6,20 @@
                 xmlns:v3="urn:hl7-org:v3" xmlns:identity="urn:hl7-ru:identity"
                 exclude-result-prefixes="v3 identity">
   <xsl:output method="html" encoding="UTF-8" indent="no"/>
+  <!-- labels in the dashboard's language (cda_view.render_cda passes them from i18n.py) -->
+  <xsl:param name="l-date" select="'Дата документа'"/>
+  <xsl:param name="l-patient" select="'Пациент'"/>
+  <xsl:param name="l-snils" select="'СНИЛС'"/>
+  <xsl:param name="l-author" select="'Автор'"/>
+  <xsl:param name="l-signed" select="'Подписал'"/>
+  <xsl:param name="l-org" select="'Организация'"/>
+  <xsl:param name="l-not-cda" select="'Не документ CDA (ClinicalDocument)'"/>
 
   <xsl:template match="/">
     <div class="cda">
       <xsl:apply-templates select="v3:ClinicalDocument"/>
       <xsl:if test="not(v3:ClinicalDocument)">
-        <p class="muted">Not a CDA ClinicalDocument</p>
+        <p class="muted"><xsl:value-of select="$l-not-cda"/></p>
       </xsl:if>
     </div>
   </xsl:template>
@@ -36,10 +44,10 @@
     <header class="cda-head">
       <h3 class="cda-title"><xsl:value-of select="v3:title"/></h3>
       <dl class="facts">
-        <dt>Дата документа</dt>
+        <dt><xsl:value-of select="$l-date"/></dt>
         <dd><xsl:call-template name="when"><xsl:with-param name="v" select="v3:effectiveTime/@value"/></xsl:call-template></dd>
         <xsl:for-each select="v3:recordTarget/v3:patientRole">
-          <dt>Пациент</dt>
+          <dt><xsl:value-of select="$l-patient"/></dt>
           <dd class="cda-patient">
             <xsl:call-template name="person-name"><xsl:with-param name="n" select="v3:patient/v3:name"/></xsl:call-template>
             <xsl:if test="v3:patient/v3:birthTime/@value">
@@ -50,26 +58,26 @@
               <xsl:value-of select="concat(', ', v3:patient/v3:administrativeGenderCode/@displayName)"/>
             </xsl:if>
             <xsl:for-each select="v3:id[@root='1.2.643.100.3']">
-              <xsl:value-of select="concat(', СНИЛС ', @extension)"/>
+              <xsl:value-of select="concat(', ', $l-snils, ' ', @extension)"/>
             </xsl:for-each>
           </dd>
         </xsl:for-each>
         <xsl:for-each select="v3:author/v3:assignedAuthor">
-          <dt>Автор</dt>
+          <dt><xsl:value-of select="$l-author"/></dt>
           <dd class="cda-author">
             <xsl:call-template name="person-name"><xsl:with-param name="n" select="v3:assignedPerson/v3:name"/></xsl:call-template>
             <xsl:if test="v3:code/@displayName"><xsl:value-of select="concat(', ', v3:code/@displayName)"/></xsl:if>
           </dd>
         </xsl:for-each>
         <xsl:for-each select="v3:legalAuthenticator/v3:assignedEntity">
-          <dt>Подписал</dt>
+          <dt><xsl:value-of select="$l-signed"/></dt>
           <dd>
             <xsl:call-template name="person-name"><xsl:with-param name="n" select="v3:assignedPerson/v3:name"/></xsl:call-template>
             <xsl:if test="v3:code/@displayName"><xsl:value-of select="concat(', ', v3:code/@displayName)"/></xsl:if>
           </dd>
         </xsl:for-each>
         <xsl:for-each select="v3:custodian/v3:assignedCustodian/v3:representedCustodianOrganization">
-          <dt>Организация</dt>
+          <dt><xsl:value-of select="$l-org"/></dt>
           <dd><xsl:value-of select="v3:name"/></dd>
         </xsl:for-each>
       </dl>

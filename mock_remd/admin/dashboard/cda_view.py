@@ -11,6 +11,7 @@ from pathlib import Path
 from lxml import etree
 from markupsafe import Markup
 
+from mock_remd.admin.dashboard import i18n
 from mock_remd.xmlsafe import parse_bytes
 
 _XSL_PATH = Path(__file__).with_name("cda.xsl")
@@ -31,13 +32,19 @@ def _transform() -> etree.XSLT:
     return xslt
 
 
-def render_cda(content: bytes | None) -> Markup | None:
-    """The readable HTML of a CDA document, or None when it cannot be parsed."""
+#: the stylesheet's label parameters (``$l-date`` …), each the i18n key ``cda.<name>``
+_LABEL_PARAMS = ("l-date", "l-patient", "l-snils", "l-author", "l-signed", "l-org", "l-not-cda")
+
+
+def render_cda(content: bytes | None, lang: str = i18n.DEFAULT_LANG) -> Markup | None:
+    """The readable HTML of a CDA document with its labels in ``lang``, or None when it cannot be parsed."""
     if not content:
         return None
+    t = i18n.translator(lang)
+    labels = {name: etree.XSLT.strparam(t(f"cda.{name}")) for name in _LABEL_PARAMS}
     try:
         tree = parse_bytes(content)
-        result = _transform()(etree.ElementTree(tree))
+        result = _transform()(etree.ElementTree(tree), **labels)
     except Exception:
         return None
     return Markup(str(result))

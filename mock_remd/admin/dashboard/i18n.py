@@ -262,6 +262,13 @@ _LABELS: dict[str, tuple[str, str]] = {
     "scn.origin_help.dir": ("файл из каталога MOCK_REMD_SCENARIOS_DIR, загружен при старте",
                             "a file of MOCK_REMD_SCENARIOS_DIR, loaded at start"),
     "scn.origin_help.upload": ("загружен через панель или admin API", "uploaded through the dashboard or the admin API"),
+    "cda.l-date": ("Дата документа", "Document date"),
+    "cda.l-patient": ("Пациент", "Patient"),
+    "cda.l-snils": ("СНИЛС", "SNILS"),
+    "cda.l-author": ("Автор", "Author"),
+    "cda.l-signed": ("Подписал", "Signed by"),
+    "cda.l-org": ("Организация", "Organisation"),
+    "cda.l-not-cda": ("Не документ CDA (ClinicalDocument)", "Not a CDA ClinicalDocument"),
     "val.partial": ("Ошибок не найдено, но проверка неполная: не выполнялись {layers}",
                     "No errors found, but the check is partial: {layers} did not run"),
 }

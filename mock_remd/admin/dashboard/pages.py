@@ -70,8 +70,8 @@ def register(bp: Blueprint, rt: Runtime) -> None:
     @bp.get("/documents/<local_uid>")
     def document(local_uid: str):
         attempt = request.args.get("attempt", type=int)
-        story = load_story(rt.store, local_uid, attempt,
-                           lang=i18n.pick_lang(request.cookies.get(i18n.LANG_COOKIE)))
+        lang = i18n.pick_lang(request.cookies.get(i18n.LANG_COOKIE))
+        story = load_story(rt.store, local_uid, attempt, lang=lang)
         if not story.exists:
             return render_template("dashboard/error.html", key="doc.not_found", uid=local_uid), 404
         content = story.selected.content if story.selected else None
@@ -81,7 +81,7 @@ def register(bp: Blueprint, rt: Runtime) -> None:
             "dashboard/document.html",
             story=story,
             doc=story.selected,
-            cda_html=render_cda(content),
+            cda_html=render_cda(content, lang),
             lines=xml_lines(content, notes),
         )
 
