@@ -301,6 +301,32 @@ def test_tiny_schema_semantics(compile_) -> None:
     assert result.rule_counts == {0: 2, 1: 1, 2: 2}
 
 
+XPATH31 = b"""<schema xmlns="http://purl.oclc.org/dsdl/schematron" queryBinding="xslt2">
+  <pattern>
+    <rule context="ClinicalDocument/code">
+      <assert test="@codeSystem=['1.2.643.5.1.13.13.99.2.197','1.2.643.5.1.13.13.11.1379']">A1-1. codeSystem from the array.</assert>
+      <assert test="count(../item)=(1,2)">A1-2. one or two items.</assert>
+      <assert test="not(@code=('X','Y'))">A1-3. code not X or Y.</assert>
+    </rule>
+  </pattern>
+</schema>"""
+
+
+@pytest.mark.parametrize("compile_", [compile_optimised, compile_reference])
+def test_xpath31_arrays_and_sequences_in_official_asserts(compile_) -> None:
+    """The official packs compare with XPath 3.1 arrays (``@codeSystem=['…','…']``, 6000+ asserts) and
+    sequences (``count(x)=(1,2)``): general comparisons atomise both, as Saxon does."""
+    v = SchematronValidator(compile_(parse_schema(XPATH31)))
+    good = (b'<ClinicalDocument xmlns="urn:hl7-org:v3"><code code="A" codeSystem="1.2.643.5.1.13.13.11.1379"/>'
+            b'<item/><item/></ClinicalDocument>')
+    assert v.validate(good).findings == [] and v.failures(good) == []
+    bad = (b'<ClinicalDocument xmlns="urn:hl7-org:v3"><code code="Y" codeSystem="1.2.643.5.1.13.13.99.2.166"/>'
+           b'<item/><item/><item/></ClinicalDocument>')
+    assert [f.rule for f in v.validate(bad).findings] == ["A1-1", "A1-2", "A1-3"]
+    assert v.failures(bad) == [(0, "/Q{}ClinicalDocument[1]/Q{}code[1]"), (1, "/Q{}ClinicalDocument[1]/Q{}code[1]"),
+                               (2, "/Q{}ClinicalDocument[1]/Q{}code[1]")]
+
+
 def test_unsupported_schematron_is_refused() -> None:
     with pytest.raises(SchematronError, match="extends"):
         parse_schema(

@@ -20,7 +20,7 @@ from pathlib import Path
 
 from mock_remd.catalog.kinds import Kind, KindRegistry, default_registry
 from mock_remd.domain.model import RegisterRequest
-from mock_remd.generator.conform import conform
+from mock_remd.generator.conform import conform, unmark
 from mock_remd.generator.header import build_header
 from mock_remd.generator.invalid import RULES, InvalidRule, rule
 from mock_remd.generator.kinds import SUPPORTED_KINDS, UnsupportedKindError, builder
@@ -33,6 +33,7 @@ from mock_remd.generator.model import (
     build_world,
 )
 from mock_remd.generator.request import build_request
+from mock_remd.generator.rules import fit_schematron
 from mock_remd.generator.signing import Signer, TestPkiSigner, default_signer
 from mock_remd.generator.xml import serialize
 from mock_remd.soap.builders import register_envelope
@@ -99,13 +100,14 @@ def generate(
     Raises :class:`UnsupportedKindError` for other kinds, ``KeyError`` for unknown rules.
     """
     pack = _installed_pack(kind, packs_dir, catalog)
-    kb = builder(kind, catalog, template_id=pack[1] if pack else "")
+    kb = builder(kind, catalog, template_id=pack.template_id if pack else "",
+                 ext_xsi_types=pack is not None and pack.generic_xsd)
     breaker: InvalidRule | None = rule(invalid) if invalid else None
     world = build_world(kb.kind, seed, kb.staffing, organization, window=_window(kb))
     tree = build_header(world, kb.header(world))
     kb.body(tree, world)
-    if pack is not None and kb.catalog_kind is not None and pack[0] is not None:
-        conform(tree, pack[0], today=world.created.date())  # the kind's own XSD decides the shape
+    if pack is not None and kb.catalog_kind is not None:
+        _fit_to_pack(tree, pack, world)
     if breaker and breaker.tree:
         breaker.tree(tree, world)
     content = serialize(tree, comment=_comment(world, invalid))
@@ -129,8 +131,35 @@ def generate(
     return GeneratedDocument(kb.kind, seed, content, request, world, invalid)
 
 
-def _installed_pack(kind: str, packs_dir: Path | None, catalog: KindRegistry | None) -> tuple[Path | None, str] | None:
-    """(root XSD, templateId) of the pack installed for ``kind`` (a generic kind only), or None."""
+@dataclass(frozen=True)
+class _PackFiles:
+    xsd: Path | None
+    schematron: Path | None
+    template_id: str
+
+    @property
+    def generic_xsd(self) -> bool:
+        """The pack validates with the generic HL7 CDA XSD (no schema of the RU extensions): the
+        extension elements then carry ``xsi:type``."""
+        return self.xsd is not None and not (self.xsd.parent / "identity.xsd").is_file()
+
+
+def _fit_to_pack(tree, pack: _PackFiles, world: World) -> None:  # noqa: ANN001 - an lxml element
+    """The kind's own XSD decides the shape, then its Schematron's asserts the content."""
+    today = world.created.date()
+    body = tree.find("{urn:hl7-org:v3}component/{urn:hl7-org:v3}structuredBody")
+    if body is not None and pack.schematron is not None:
+        body[:] = []  # the pack decides the sections: its XSD's required ones, then its Schematron's
+    if pack.xsd is not None:
+        conform(tree, pack.xsd, today=today)
+    if pack.schematron is not None:
+        refit = (lambda doc: conform(doc, pack.xsd, today=today)) if pack.xsd is not None else None
+        fit_schematron(tree, pack.schematron, world, refit=refit)
+    unmark(tree)
+
+
+def _installed_pack(kind: str, packs_dir: Path | None, catalog: KindRegistry | None) -> _PackFiles | None:
+    """Root XSD, Schematron and templateId of the pack installed for ``kind`` (a generic kind only), or None."""
     if packs_dir is None or kind in SUPPORTED_KINDS:
         return None
     selected = select_pack(packs_dir, str(kind).strip())
@@ -139,7 +168,7 @@ def _installed_pack(kind: str, packs_dir: Path | None, catalog: KindRegistry | N
     pack, entry = selected
     registry = catalog or default_registry()
     own = [t for t in entry.template_ids if (registry.by_template(t) or _NO_KIND).id == str(kind).strip()]
-    return pack.xsd, (own or list(entry.template_ids) or [""])[0]
+    return _PackFiles(pack.xsd, pack.schematron, (own or list(entry.template_ids) or [""])[0])
 
 
 def _window(kb) -> tuple[dt.date, int] | None:  # noqa: ANN001 - a KindBuilder

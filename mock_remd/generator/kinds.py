@@ -39,7 +39,8 @@ class KindBuilder:
     catalog_kind: Kind | None = None
 
 
-def builder(kind: str, catalog: KindRegistry | None = None, template_id: str = "") -> KindBuilder:
+def builder(kind: str, catalog: KindRegistry | None = None, template_id: str = "",
+            ext_xsi_types: bool = False) -> KindBuilder:
     """The builder of ``kind``: a hand-made one (119, 174, 186, 204), else the generic one for any CDA
     kind of ``catalog`` (default: the built-in catalog). ``UnsupportedKindError`` otherwise."""
     name = _MODULES.get(str(kind).strip())
@@ -53,7 +54,8 @@ def builder(kind: str, catalog: KindRegistry | None = None, template_id: str = "
             raise UnsupportedKindError(
                 f"kind {kind!r} {why}; hand-made kinds: {', '.join(SUPPORTED_KINDS)}, or any CDA kind of the catalog"
             )
-        return KindBuilder(entry.id, kind_any.STAFFING, lambda world: kind_any.header_for(entry, template_id or None, catalog_version=catalog.version), kind_any.body,
+        return KindBuilder(entry.id, kind_any.STAFFING, lambda world: kind_any.header_for(
+            entry, template_id or None, catalog_version=catalog.version, ext_xsi_types=ext_xsi_types), kind_any.body,
                            entry)
     module: ModuleType = importlib.import_module(name)
     return KindBuilder(module.KIND, module.STAFFING, module.header, module.body)

@@ -15,6 +15,7 @@ from mock_remd.validation.schematron.compiler import (
     CompiledSchematron,
     compile_optimised,
     compile_reference,
+    compile_tolerant,
 )
 from mock_remd.validation.schematron.model import parse_schema
 
@@ -24,7 +25,7 @@ log = logging.getLogger(__name__)
 _memory: dict[str, CompiledSchematron] = {}
 _lock = threading.Lock()
 
-COMPILERS = {"optimised": compile_optimised, "reference": compile_reference}
+COMPILERS = {"optimised": compile_optimised, "reference": compile_reference, "tolerant": compile_tolerant}
 
 
 def cache_key(sch_bytes: bytes, mode: str) -> str:

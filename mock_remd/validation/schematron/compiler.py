@@ -39,7 +39,7 @@ REC = "\ue000"
 SEP = "\ue001"
 
 #: Bump when the generated XSLT changes, so disk caches are invalidated.
-COMPILER_VERSION = "4"
+COMPILER_VERSION = "5"
 
 
 @dataclass
@@ -91,12 +91,22 @@ def _lets(parent: etree._Element, lets: list[Let]) -> None:
         etree.SubElement(parent, _X + "variable", name=let.name, select=let.value)
 
 
-def _emit_check(parent: etree._Element, check: Check, index: int, *, java_regex: bool = False) -> None:
+def _emit_check(parent: etree._Element, check: Check, index: int, *, java_regex: bool = False,
+                tolerant: bool = False) -> None:
     """``xsl:if`` that writes the F record when the assert fails / the report fires; with ``java_regex``
-    the ``matches()`` calls that mean the same on Java's regex engine run there (see :mod:`.java_regex`)."""
+    the ``matches()`` calls that mean the same on Java's regex engine run there (see :mod:`.java_regex`);
+    ``tolerant`` wraps it in ``xsl:try`` so a dynamic error in one test (``matches(a, b)`` with ``b``
+    absent) reports that test as failed instead of stopping the run."""
     test = rewrite_matches(check.test) if java_regex else check.test
     test = f"not({test})" if check.kind == "assert" else test
+    if tolerant:
+        parent = etree.SubElement(parent, _X + "try")
     cond = etree.SubElement(parent, _X + "if", test=test)
+    if tolerant:  # counted as failed/fired, with the location, so the caller can act on it
+        caught = etree.SubElement(parent, _X + "catch")
+        _text(caught, f"{REC}F{SEP}{index}{SEP}")
+        etree.SubElement(caught, _X + "value-of", select="path()")
+        _text(caught, SEP)
     _text(cond, f"{REC}F{SEP}{index}{SEP}")
     etree.SubElement(cond, _X + "value-of", select="path()")
     _text(cond, SEP)
@@ -150,13 +160,14 @@ class _Prefixes:
                 self.names[key] = name
 
 
-def compile_optimised(schema: Schema) -> CompiledSchematron:
+def compile_optimised(schema: Schema, tolerant: bool = False) -> CompiledSchematron:
     """The fast form: one pass per distinct path prefix, rules as select expressions (see module doc).
 
     A context branch whose meaning as a select expression would differ from its meaning as a match
     pattern (``current()`` other than in the last predicate, function or variable heads, …) is
     matched by a real ``xsl:template match=`` in a mode of its own, applied to a candidate superset
-    (see :func:`~.xpath.plan_branch`).
+    (see :func:`~.xpath.plan_branch`). ``tolerant`` reports a test that raises a dynamic error as failed (the
+    document generator's drafts meet those; the service reports them as the registry does).
     """
     root = _stylesheet(schema)
     prefixes = _Prefixes()
@@ -212,11 +223,16 @@ def compile_optimised(schema: Schema) -> CompiledSchematron:
             each = etree.SubElement(fired, _X + "for-each", select=f"${effective}")
             _lets(each, rule.lets)
             for check in rule.checks:
-                _emit_check(each, check, check_index, java_regex=True)
+                _emit_check(each, check, check_index, java_regex=True, tolerant=tolerant)
                 check_index += 1
             rule_index += 1
     xslt = etree.tostring(root, encoding="unicode")
-    return _meta(schema, xslt, "optimised")
+    return _meta(schema, xslt, "tolerant" if tolerant else "optimised")
+
+
+def compile_tolerant(schema: Schema) -> CompiledSchematron:
+    """:func:`compile_optimised` with every test in ``xsl:try``."""
+    return compile_optimised(schema, tolerant=True)
 
 
 def _matched_by_template(

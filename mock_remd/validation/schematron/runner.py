@@ -99,6 +99,17 @@ class SchematronValidator:
                 raise SchematronRunError(str(exc)) from exc
         return out or ""
 
+    def failures(self, content: bytes) -> list[tuple[int, str]]:
+        """(check index, Saxon ``path()`` of the context node) of every failed assert / fired report,
+        in the schema's check order."""
+        out = []
+        for record in self.run_raw(content).split(REC)[1:]:
+            fields = record.split(SEP)
+            if fields[0] == "F":
+                out.append((int(fields[1]), fields[2]))
+        out.sort(key=lambda f: f[0])
+        return out
+
     def validate(self, content: bytes) -> SchematronResult:
         """Run the pack on ``content`` (namespaced CDA bytes); findings sorted by the schema's check order."""
         result = SchematronResult()
