@@ -15,9 +15,9 @@ from pathlib import Path
 import pytest
 
 from mock_remd.catalog.kinds import default_registry
-from mock_remd.packs.install import install_path
 from mock_remd.generator import generate
 from mock_remd.generator.survey import survey
+from mock_remd.packs.install import install_path
 from mock_remd.validation.context import ValidationSettings
 from mock_remd.validation.pipeline import Validator
 

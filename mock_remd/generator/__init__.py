@@ -37,7 +37,7 @@ from mock_remd.generator.rules import fit_schematron
 from mock_remd.generator.signing import Signer, TestPkiSigner, default_signer
 from mock_remd.generator.xml import serialize
 from mock_remd.soap.builders import register_envelope
-from mock_remd.validation.pack_index import select_pack
+from mock_remd.validation.pack_index import installed_packs, select_pack
 
 _NO_KIND = Kind(id="", type_1522="", edition="", name="")
 
@@ -136,6 +136,9 @@ class _PackFiles:
     xsd: Path | None
     schematron: Path | None
     template_id: str
+    #: Schematrons of the kind's other installed editions that name no other templateId (modules such
+    #: as 76_1, the ЕПГУ checks of kind 76): the document is fitted to them too
+    modules: tuple[Path, ...] = ()
 
     @property
     def generic_xsd(self) -> bool:
@@ -155,6 +158,10 @@ def _fit_to_pack(tree, pack: _PackFiles, world: World) -> None:  # noqa: ANN001 
     if pack.schematron is not None:
         refit = (lambda doc: conform(doc, pack.xsd, today=today)) if pack.xsd is not None else None
         fit_schematron(tree, pack.schematron, world, refit=refit)
+        for module in pack.modules:
+            fit_schematron(tree, module, world, refit=refit)
+        if pack.modules:
+            fit_schematron(tree, pack.schematron, world, refit=refit)
     unmark(tree)
 
 
@@ -168,7 +175,12 @@ def _installed_pack(kind: str, packs_dir: Path | None, catalog: KindRegistry | N
     pack, entry = selected
     registry = catalog or default_registry()
     own = [t for t in entry.template_ids if (registry.by_template(t) or _NO_KIND).id == str(kind).strip()]
-    return _PackFiles(pack.xsd, pack.schematron, (own or list(entry.template_ids) or [""])[0])
+    template_id = (own or list(entry.template_ids) or [""])[0]
+    modules = tuple(
+        sch for other in installed_packs(packs_dir).for_kind(entry.kind)
+        if other.directory != entry.directory and (not other.template_ids or template_id in other.template_ids)
+        and (sch := other.pack(packs_dir).schematron) is not None and sch != pack.schematron)
+    return _PackFiles(pack.xsd, pack.schematron, template_id, modules)
 
 
 def _window(kb) -> tuple[dt.date, int] | None:  # noqa: ANN001 - a KindBuilder

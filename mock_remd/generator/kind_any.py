@@ -28,10 +28,12 @@ def title_of(kind: Kind) -> str:
 
 
 def header_for(kind: Kind, template_id: str | None = None, catalog_version: str = "",
-               ext_xsi_types: bool = False) -> HeaderSpec:
+               ext_xsi_types: bool = False, packed: bool = False) -> HeaderSpec:
     """Header values of ``kind`` (``template_id`` overrides the catalog's, e.g. the installed pack's;
     ``catalog_version`` is the NSI 1520 version the ``translation`` cites; ``ext_xsi_types`` writes
-    ``xsi:type`` on the RU extension elements, as packs built on the generic HL7 XSD need)."""
+    ``xsi:type`` on the RU extension elements, as packs built on the generic HL7 XSD need; ``packed``:
+    the kind's pack will shape the rest, so optional extensions whose type packs disagree on, such as
+    ``medService:DocType``, are left to it)."""
     tid = template_id or kind.document_template_id()
     title = title_of(kind)
     if tid == kind.git_link and kind.semd_type:
@@ -43,7 +45,7 @@ def header_for(kind: Kind, template_id: str | None = None, catalog_version: str 
         code = nsi.DOC_TYPE(kind.type_1522, kind.type_name or title)
         translation = None
     return HeaderSpec(
-        template_id=tid, code=code, translation=translation, title=title, ext_xsi_types=ext_xsi_types,
+        template_id=tid, code=code, translation=translation, title=title, ext_xsi_types=ext_xsi_types, encounter_doc_type=not packed,
         service_event=nsi.EVENT_TYPE("1", "Консультация"),
     )
 

@@ -55,7 +55,8 @@ def builder(kind: str, catalog: KindRegistry | None = None, template_id: str = "
                 f"kind {kind!r} {why}; hand-made kinds: {', '.join(SUPPORTED_KINDS)}, or any CDA kind of the catalog"
             )
         return KindBuilder(entry.id, kind_any.STAFFING, lambda world: kind_any.header_for(
-            entry, template_id or None, catalog_version=catalog.version, ext_xsi_types=ext_xsi_types), kind_any.body,
+            entry, template_id or None, catalog_version=catalog.version, ext_xsi_types=ext_xsi_types,
+            packed=bool(template_id)), kind_any.body,
                            entry)
     module: ModuleType = importlib.import_module(name)
     return KindBuilder(module.KIND, module.STAFFING, module.header, module.body)
