@@ -131,7 +131,7 @@ class _Fitter:
                     node.set(name, fitted)
             elif value is None and attr.use == "required":
                 node.set(name, enum[0] if enum else self._attr_default(attr.local_name or name, node))
-        if attrs and not getattr(attrs, "any_attribute", None):
+        if attrs and None not in attrs and not getattr(attrs, "any_attribute", None):  # None: a wildcard
             allowed = {n for n in attrs if n is not None}
             for name in list(node.attrib):
                 if name not in allowed and name != SYNTHESISED and not name.startswith(
