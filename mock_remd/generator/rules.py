@@ -163,6 +163,12 @@ class _Fixer:
     def _either(self, tok: Any, node: etree._Element) -> None:
         """The first alternative (in the order written; removals last) that makes the whole true."""
         options = _alternatives(tok)
+        if len(options) > 1 and all(o.symbol == "matches" and len(o) == 2 for o in options) and len(
+                {o[0].source for o in options}) == 1:  # one value, several formats: the most natural value
+            patterns = [str(p) for o in options for p in self.evaluate(o[1], node)[:1]]
+            self._set(options[0][0], node, lambda current, target: self.values.matching_any(
+                patterns, current, target))
+            return
         options.sort(key=lambda t: t.symbol in ("not", "empty"))
         root = node.getroottree().getroot()
         path = _index_path(node)
@@ -337,6 +343,7 @@ class _Values:
     def __init__(self, world: World) -> None:
         self.world = world
         self.counter = 0
+        self.codes = 0
 
     def timestamp(self) -> str:
         return self.world.created.strftime("%Y%m%d%H%M%z")
@@ -367,8 +374,9 @@ class _Values:
             return _SYSTEM_VERSIONS.get(elem.get("codeSystem", ""), "1.1")
         if local == "displayName":
             return _display(elem)
-        if local == "code":
-            return "1"
+        if local == "code":  # distinct, for keys on observation codes (EntryCodeKey_Obs)
+            self.codes += 1
+            return str(self.codes)
         if local == "type" and name.startswith(f"{{{XSI}}}"):
             return "ST"
         if local == "use":
@@ -397,6 +405,33 @@ class _Values:
         else:
             value = self.text(target)
         return value if value not in bad else value + "1"
+
+    def matching_any(self, patterns: list[str], current: str, target: Any) -> str:
+        """A value matching one of ``patterns``: a natural one first, else the first pattern's example."""
+        from elementpath.regex import translate_pattern
+
+        compiled = []
+        for pattern in patterns:
+            try:
+                compiled.append(re.compile(translate_pattern(pattern, back_references=False)))
+            except Exception:  # a pattern elementpath cannot translate
+                continue
+        for value in self._natural(current, target):
+            if value and any(rx.search(value) for rx in compiled):
+                return value
+        for rx in compiled:
+            example = _example(rx.pattern)
+            if example:
+                return example
+        return current
+
+    def _natural(self, current: str, target: Any) -> list[str]:
+        out = [current]
+        if isinstance(target, tuple):
+            out.append(self.attribute(target[0], target[1]))
+        return out + [self.timestamp(), self.world.created.strftime("%Y%m%d"),
+                      self.world.created.strftime("%Y%m%d%H%M%S%z"), self.world.created.strftime("%Y-%m-%d"),
+                      "1", "Сведения указаны", self.world.patient.snils]
 
     def matching(self, pattern: str, flags: str, current: str, target: Any) -> str:
         from elementpath.regex import translate_pattern
