@@ -103,6 +103,6 @@ def test_sigterm_stops_cleanly_without_losing_accepted_work(gunicorn_server, sin
     doc = store.documents.get(req.local_uid)
     assert doc is not None
     if doc.status == "pending":
-        assert store.count_pending_work()["jobs"] >= 1
+        assert store.count_pending_work().jobs >= 1
     else:
         assert doc.status == "registered"

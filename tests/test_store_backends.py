@@ -80,7 +80,7 @@ def _sender_process(db_url: str, deadline: float) -> None:
     sender.start()
     try:
         while time.time() < deadline:
-            if store.count_pending_work()["deliveries"] == 0:
+            if store.count_pending_work().deliveries == 0:
                 break
             time.sleep(0.05)  # this process only watches the shared store until the work is done
     finally:

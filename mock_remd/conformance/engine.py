@@ -37,6 +37,7 @@ from mock_remd.conformance.plan import Plan, PlanLibrary, compile_plan
 from mock_remd.domain.behaviour import Behaviour, CallbackBehaviour, RequestFacts, SyncBehaviour
 from mock_remd.domain.model import normalize_message_id
 from mock_remd.store.clock import iso, utcnow
+from mock_remd.store.outbox import Delivery
 from mock_remd.store.repository import Store
 from mock_remd.store.runs import Run, RunConflict
 
@@ -262,20 +263,16 @@ class ConformanceEngine:
         params = row.params
         started = parse_time(s["started_at"]) or now
         uid = s["local_uid"]
-        # the judge reads the evidence as plain JSON-like values
-        deliveries = sorted((d.as_dict() for d in self.store.outbox.list(local_uid=uid, limit=50)[0]),
-                            key=lambda d: d["id"])
+        deliveries = sorted(self.store.outbox.list(local_uid=uid, limit=50)[0], key=lambda d: d.id)
         document = None  # the attempt the step started; else the one a re-send made (after RATE_LIMIT)
         for candidate in [uid] + [x["local_uid"] for x in (s.get("sends") or []) if x["local_uid"].lower() != uid.lower()]:
             history = self.store.documents.history(candidate)
             if history:
-                document = history[-1].as_dict()
+                document = history[-1]
                 break
-        polls = ([p.as_dict() for p in self.store.journal.polls_since(row.system, started)]
-                 if any(c.kind == "poll" for c in step.expect) else [])
+        polls = self.store.journal.polls_since(row.system, started) if any(c.kind == "poll" for c in step.expect) else []
         sends = s.get("sends") or []
-        answers = {k: v.as_dict() for k, v in
-                   self.store.journal.sync_answers([x["message_id"] for x in sends if x.get("message_id")]).items()}
+        answers = self.store.journal.sync_answers([x["message_id"] for x in sends if x.get("message_id")])
         first_answer = answers.get(sends[0].get("message_id", "")) if sends else None
         ev = Evidence(started_at=started, deadline=started + dt.timedelta(seconds=params["step_timeout_s"]),
                       sends=sends, deliveries=deliveries, polls=polls, params=params,
@@ -286,16 +283,15 @@ class ConformanceEngine:
         doc_text = document_sentence(document)
         values: dict[str, Any] = {
             "observed": " ".join(x for x in (observed, doc_text) if x),
-            "requests": [{**x, "sync_status": (answers.get(x.get("message_id", "")) or {}).get("sync_status", "")}
-                         for x in sends],
+            "requests": [{**x, "sync_status": answer.sync_status if (answer := answers.get(x.get("message_id", "")))
+                          else ""} for x in sends],
             "callbacks": [_delivery_view(d) for d in deliveries],
-            "polls": [{"message_id": p["message_id"], "operation": p["operation"], "at": iso(p["received_at"]),
-                       "sync_status": p["sync_status"]} for p in polls[:10]],
-            "document": ({"status": document["status"], "emdr_id": document.get("emdr_id"),
-                          "errors": document.get("errors") or [],
-                          "findings": validation_findings(document.get("layers") or [])} if document else None),
+            "polls": [{"message_id": p.message_id, "operation": p.operation, "at": iso(p.received_at),
+                       "sync_status": p.sync_status} for p in polls[:10]],
+            "document": ({"status": document.status, "emdr_id": document.emdr_id, "errors": document.errors or [],
+                          "findings": validation_findings(document.layers or [])} if document else None),
         }
-        still_processing = document is not None and document.get("status") == "pending" and now < ev.deadline
+        still_processing = document is not None and document.status == "pending" and now < ev.deadline
         if verdict.state in ("passed", "failed") and not still_processing:  # the verdict shows the document's fate
             values.update(state=verdict.state, finished_at=iso(now))
         return values
@@ -351,8 +347,8 @@ def _copy(spec: dict[str, Any] | None) -> dict[str, Any]:
             for k, v in (spec or {}).items()}
 
 
-def _delivery_view(d: dict[str, Any]) -> dict[str, Any]:
-    first = (d.get("attempts") or [None])[0] or {}
-    return {"id": d["id"], "note": d.get("note") or "", "relates_to": d.get("relates_to"), "status": d.get("status"),
-            "due_at": iso(d.get("due_at")), "attempts": len(d.get("attempts") or []),
+def _delivery_view(d: Delivery) -> dict[str, Any]:
+    first = (d.attempts or [None])[0] or {}
+    return {"id": d.id, "note": d.note or "", "relates_to": d.relates_to, "status": d.status,
+            "due_at": iso(d.due_at), "attempts": len(d.attempts or []),
             "first_http_status": first.get("http_status"), "first_duration_ms": first.get("duration_ms")}

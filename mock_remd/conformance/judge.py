@@ -11,6 +11,9 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from mock_remd.conformance.plan import Check, PlanStep
+from mock_remd.store.documents import Document
+from mock_remd.store.journal import JournalEntry
+from mock_remd.store.outbox import Delivery
 
 
 @dataclass
@@ -21,15 +24,15 @@ class Evidence:
     deadline: dt.datetime
     #: the step's registerDocument requests: ``{at (datetime), local_uid, same_uid, message_id}``, oldest first
     sends: list[dict[str, Any]]
-    #: deliveries of the step's document (store rows: ``id``, ``note``, ``attempts``, ``due_at``, ``status``), oldest first
-    deliveries: list[dict[str, Any]]
-    #: the system's search/get requests since the step started (journal rows), oldest first
-    polls: list[dict[str, Any]]
+    #: deliveries of the step's document, oldest first
+    deliveries: list[Delivery]
+    #: the system's search/get requests since the step started, oldest first
+    polls: list[JournalEntry]
     params: dict[str, float]
-    #: the document as registered or rejected (``status``, ``emdr_id``, ``errors``), None while unknown
-    document: dict[str, Any] | None = None
-    #: the synchronous answer of the first request (journal ``sync_status``, ``errors``)
-    first_answer: dict[str, Any] | None = None
+    #: the document as registered or rejected, None while unknown
+    document: Document | None = None
+    #: the journal entry of the first request (its synchronous answer)
+    first_answer: JournalEntry | None = None
 
 
 @dataclass
@@ -103,8 +106,8 @@ def expected_sentence(step: PlanStep, params: dict[str, float]) -> str:
 
 
 # ---- the checks --------------------------------------------------------------------------------
-def _own(ev: Evidence) -> list[dict[str, Any]]:
-    return [d for d in ev.deliveries if d.get("note") != "foreign"]
+def _own(ev: Evidence) -> list[Delivery]:
+    return [d for d in ev.deliveries if d.note != "foreign"]
 
 
 def _ack(check: Check, step: PlanStep, ev: Evidence, now: dt.datetime, timed_out: bool) -> Verdict:
@@ -113,7 +116,7 @@ def _ack(check: Check, step: PlanStep, ev: Evidence, now: dt.datetime, timed_out
     parts, state = [], "passed"
     for n, d in enumerate(own, 1):
         label = "the callback" if step.callbacks_expected <= 1 else f"callback {n}"
-        attempts = d.get("attempts") or []
+        attempts = d.attempts or []
         if not attempts:
             state = "waiting" if state == "passed" else state
             parts.append(f"{label} not answered yet")
@@ -136,20 +139,20 @@ def _ack(check: Check, step: PlanStep, ev: Evidence, now: dt.datetime, timed_out
 
 
 def _why_no_callback(ev: Evidence) -> str:
-    answer = ev.first_answer or {}
-    if answer.get("sync_status") and answer["sync_status"] != "success":
-        codes = ", ".join(e.get("code", "") for e in answer.get("errors") or []) or answer["sync_status"]
+    answer = ev.first_answer
+    if answer is not None and answer.sync_status and answer.sync_status != "success":
+        codes = ", ".join(e.get("code", "") for e in answer.errors or []) or answer.sync_status
         return f"no callback was sent: the request was answered {codes} synchronously"
-    if ev.document is None or ev.document.get("status") == "pending":
+    if ev.document is None or ev.document.status == "pending":
         return "no callback yet: the document is still being processed"
     return "no callback sent yet"
 
 
 def _foreign_ack(check: Check, ev: Evidence, timed_out: bool) -> Verdict:
-    foreign = [d for d in ev.deliveries if d.get("note") == "foreign"]
-    if not foreign or not foreign[0].get("attempts"):
+    foreign = [d for d in ev.deliveries if d.note == "foreign"]
+    if not foreign or not foreign[0].attempts:
         return Verdict("failed" if timed_out else "waiting", ["the foreign callback was not answered yet"])
-    a = foreign[0]["attempts"][0]
+    a = foreign[0].attempts[0]
     took = float(a.get("duration_ms") or 0) / 1000
     hs = a.get("http_status")
     ok = hs is not None and (check.status == "any" or 200 <= int(hs) < 300) and took <= check.seconds("within_s", ev.params)
@@ -183,12 +186,12 @@ def _no_resend(check: Check, step: PlanStep, ev: Evidence, now: dt.datetime, tim
         return Verdict("failed", [f"re-sent the document after {secs(delay)} {how}"])
     own = _own(ev)
     last = ev.started_at
-    if len(own) < step.callbacks_expected or any(not d.get("attempts") for d in own):
+    if len(own) < step.callbacks_expected or any(not d.attempts for d in own):
         return Verdict("failed" if timed_out else "waiting", [])
     for d in own:
-        at = parse_time(d["attempts"][0].get("at"))
+        at = parse_time(d.attempts[0].get("at"))
         if at is not None:
-            last = max(last, at + dt.timedelta(milliseconds=float(d["attempts"][0].get("duration_ms") or 0)))
+            last = max(last, at + dt.timedelta(milliseconds=float(d.attempts[0].get("duration_ms") or 0)))
     if now >= last + dt.timedelta(seconds=check.seconds("quiet_s", ev.params)) or timed_out:
         return Verdict("passed", ["did not re-send the document"])
     return Verdict("waiting", [])
@@ -197,13 +200,13 @@ def _no_resend(check: Check, step: PlanStep, ev: Evidence, now: dt.datetime, tim
 def _poll(ev: Evidence, timed_out: bool) -> Verdict:
     if ev.polls:
         p = ev.polls[0]
-        delay = (parse_time(p["received_at"]) - ev.started_at).total_seconds()  # type: ignore[operator]
-        detail = p.get("detail") or {}
-        if p["operation"] == "searchRegistryItem":
+        delay = (parse_time(p.received_at) - ev.started_at).total_seconds()  # type: ignore[operator]
+        detail = p.detail or {}
+        if p.operation == "searchRegistryItem":
             found = f"; the answer listed {detail.get('matches', 0)} document(s)"
         else:
-            found = f" for {detail.get('emdr_id', '')}; answered {p.get('sync_status', '')}"
-        return Verdict("passed", [f"called {p['operation']} {secs(max(delay, 0))} after the document was sent{found}"])
+            found = f" for {detail.get('emdr_id', '')}; answered {p.sync_status}"
+        return Verdict("passed", [f"called {p.operation} {secs(max(delay, 0))} after the document was sent{found}"])
     if timed_out:
         return Verdict("failed", [f"did not call searchRegistryItem or getRegistryItem within "
                                   f"{secs(ev.params['step_timeout_s'])} (no callback was sent for this document)"])
@@ -231,23 +234,23 @@ def validation_findings(layers: list[dict[str, Any]]) -> list[dict[str, Any]]:
             for f in lr.get("findings") or [] if f.get("severity", "error") == "error"]
 
 
-def document_sentence(document: dict[str, Any] | None) -> str:
+def document_sentence(document: Document | None) -> str:
     """What became of the document and what validation found in it, for ``observed``."""
     if not document:
         return ""
-    if document.get("status") == "registered":
-        outcome = f"Document: registered as {document.get('emdr_id')}"
-    elif document.get("status") == "rejected":
-        codes = ", ".join(dict.fromkeys(e.get("code", "") for e in document.get("errors") or []))
+    if document.status == "registered":
+        outcome = f"Document: registered as {document.emdr_id}"
+    elif document.status == "rejected":
+        codes = ", ".join(dict.fromkeys(e.get("code", "") for e in document.errors or []))
         outcome = f"Document: rejected with {codes}"
     else:
         return "Document: still being processed."
-    layers = document.get("layers") or []
+    layers = document.layers or []
     findings = validation_findings(layers)
     if findings:
         head = "; ".join(f"{f['code']}: {f['message']} ({f['layer']})" for f in findings[:3])
         more = f" and {len(findings) - 3} more" if len(findings) > 3 else ""
-        forced = " (the step set this outcome)" if document.get("status") == "registered" else ""
+        forced = " (the step set this outcome)" if document.status == "registered" else ""
         return f"{outcome}{forced}; validation found {head}{more}."
     ran = [lr.get("name") for lr in layers if lr.get("ran")]
     return f"{outcome}; validation found nothing ({', '.join(ran)} ran)." if ran else outcome + "."

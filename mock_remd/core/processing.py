@@ -52,6 +52,8 @@ class Outcome:
 
     doc: Document
     behaviour: Behaviour
+    #: the calling system's settings as they were when the document was prepared (callbacks go there)
+    system: System | None = None
     #: the registry's errors (none: it registers) and the validation layers' reports
     errors: list[dict[str, Any]] = field(default_factory=list)
     layers: list[dict[str, Any]] = field(default_factory=list)
@@ -311,8 +313,9 @@ class Processor(BatchWorker):
             return o
         return replace(o, errors=[e.as_dict() for e in _dedupe(plan.errors)], links=[], checker=None)
 
-    def _delivers(self, o: Outcome) -> bool:
-        system = self._system(o.doc.system)
+    @staticmethod
+    def _delivers(o: Outcome) -> bool:
+        system = o.system
         return bool((o.failed or not o.behaviour.callback.skip) and system and system.callback_url)
 
     # ---- one document --------------------------------------------------------------------------
@@ -334,12 +337,11 @@ class Processor(BatchWorker):
                 incident = record_incident("processing a document", local_uid=doc.local_uid, document_id=doc.id)
         return self._set_aside(doc, incident)
 
-    @staticmethod
-    def _set_aside(doc: Document, incident: Incident) -> Outcome:
+    def _set_aside(self, doc: Document, incident: Incident) -> Outcome:
         """The outcome of a document we could not process: ``failed``, the incident id, a plain error callback."""
         item = incident.validator_error()
-        return Outcome(doc, Behaviour(), errors=[{**item.as_dict(), "incident": incident.id}], failed=True,
-                       callback_errors=[item.as_dict()])
+        return Outcome(doc, Behaviour(), system=self._system(doc.system), failed=True,
+                       errors=[{**item.as_dict(), "incident": incident.id}], callback_errors=[item.as_dict()])
 
     def _process(self, doc: Document) -> Outcome:
         behaviour = Behaviour.from_dict(doc.behaviour)
@@ -376,10 +378,10 @@ class Processor(BatchWorker):
             links = plan.links
             if links:
                 recheck = LinkRecheck(checker, req, identity, organizations)
-        return self._finish(doc, behaviour, errors=errors, report=report, content=pulled, links=links,
+        return self._finish(doc, behaviour, system, errors=errors, report=report, content=pulled, links=links,
                             recheck=recheck)
 
-    def _finish(self, doc: Document, behaviour: Behaviour, *, errors: list[ErrorItem],
+    def _finish(self, doc: Document, behaviour: Behaviour, system: System | None, *, errors: list[ErrorItem],
                 report: ValidationReport | None, content: bytes | None,
                 links: list[NewLink] | None = None, recheck: LinkRecheck | None = None) -> Outcome:
         cb = behaviour.callback
@@ -394,7 +396,7 @@ class Processor(BatchWorker):
         elif cb.status == "success":
             errors = []
             forced = True
-        return Outcome(doc, behaviour, errors=[e.as_dict() for e in _dedupe(errors)],
+        return Outcome(doc, behaviour, system, errors=[e.as_dict() for e in _dedupe(errors)],
                        layers=[lr.as_dict() for lr in report.layers] if report else [], content=content,
                        links=links or [], checker=None if forced else recheck)
 
@@ -405,11 +407,11 @@ class Processor(BatchWorker):
         common = {"local_uid": doc.local_uid, "kind": doc.kind, "organization": doc.organization}
         if o.failed:
             outcome = {"status": "error", "errors": o.callback_errors, **common}
-            return DocumentOutcome("failed", errors=o.errors), self._deliveries(doc, o.behaviour, outcome)
+            return DocumentOutcome("failed", errors=o.errors), self._deliveries(o, outcome)
         if seq is None:
             outcome = {"status": "error", "errors": o.errors, **common}
             return (DocumentOutcome("rejected", errors=o.errors, layers=o.layers),
-                    self._deliveries(doc, o.behaviour, outcome))
+                    self._deliveries(o, outcome))
         now = dt.datetime.now(dt.UTC)
         emdr_id = format_emdr_id(self.options.registry_prefix, self.options.region, now.astimezone(MSK), seq)
         created = parse_datetime(doc.creation_date_time or "")
@@ -424,13 +426,14 @@ class Processor(BatchWorker):
         )
         outcome = {"status": "success", "emdr_id": emdr_id, "registration_date_time": registered.registration_date_time,
                    "store_till_date": registered.store_till_date, **common}
-        return registered, self._deliveries(doc, o.behaviour, outcome)
+        return registered, self._deliveries(o, outcome)
 
-    def _deliveries(self, doc: Document, behaviour: Behaviour, outcome: dict[str, Any]) -> list[NewDelivery]:
+    def _deliveries(self, o: Outcome, outcome: dict[str, Any]) -> list[NewDelivery]:
+        """The callbacks of the outcome ``outcome`` (made inside the write: they read nothing from the store)."""
+        doc, behaviour, system = o.doc, o.behaviour, o.system
         cb = behaviour.callback
         if cb.skip:
             return []
-        system = self._system(doc.system)
         url = system.callback_url if system else ""
         if not url:
             return []

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass
 
 from sqlalchemy import delete, text
 
@@ -30,6 +31,14 @@ from mock_remd.store.session import Autonomous, Bound, Session
 from mock_remd.store.systems import Systems
 from mock_remd.store.timeline import Timeline
 from mock_remd.store.versions import Versions
+
+
+@dataclass(frozen=True)
+class PendingWork:
+    """Asynchronous work waiting: processing jobs and callback deliveries."""
+
+    jobs: int
+    deliveries: int
 
 
 class Aggregates:
@@ -93,9 +102,9 @@ class Store(Aggregates):
         with self.db.transaction(write=False) as c:
             return c.execute(text("SELECT 1")).scalar() == 1
 
-    def count_pending_work(self) -> dict[str, int]:
-        """How much asynchronous work is waiting (for /ready details and clean shutdown)."""
-        return {"jobs": self.documents.count_jobs(), "deliveries": self.outbox.count_open()}
+    def count_pending_work(self) -> PendingWork:
+        """How much asynchronous work is waiting (processing jobs and callbacks, queued or in hand)."""
+        return PendingWork(jobs=self.documents.count_jobs(), deliveries=self.outbox.count_open())
 
     def make_all_due(self) -> int:
         """The virtual clock: every queued job and pending callback is due now; returns how many."""
