@@ -13,6 +13,7 @@ from typing import Any
 
 from mock_remd.background import BackgroundLoop
 from mock_remd.catalog.incidents import Incident, record_incident
+from mock_remd.catalog.user_messages import Text, text
 from mock_remd.config import Settings, register_gost_backends
 from mock_remd.conformance.engine import ConformanceEngine
 from mock_remd.core.processing import Processor
@@ -115,7 +116,7 @@ class Runtime:
                 self.store.heartbeats.forget(self.processor.owner)
             self._started = False
 
-    def server_faults(self) -> list[str]:
+    def server_faults(self) -> list[str | Text]:
         """Faults of the server (not of any document) that validation met or that the settings point at now."""
         faults = [f"{layer}: {text}" for layer, text in sorted(self.validator.server_faults.items())]
         ca = self.settings.trusted_ca
@@ -124,7 +125,7 @@ class Runtime:
                 with open(ca, "rb") as fh:
                     fh.read(1)
             except OSError:
-                faults.append(f"список доверенных УЦ MOCK_REMD_TRUSTED_CA [{ca}] не читается")
+                faults.append(text("ready.ca_unreadable", ca=ca))
         return faults
 
     def _judge(self) -> int:
@@ -157,7 +158,8 @@ class Runtime:
 
     # ---- health --------------------------------------------------------------------------------
     def readiness(self) -> tuple[bool, dict[str, Any]]:
-        """(ready, details): ready once the store answers and both loops run."""
+        """(ready, details): ready once the store answers and both loops run; sentences in details are
+        catalogue :class:`Text` to be rendered in the client's language."""
         details: dict[str, Any] = {"warnings": []}
         try:
             details["store"] = "ok" if self.store.ping() else "no answer"
@@ -165,7 +167,7 @@ class Runtime:
         except Exception:  # logged once per outage, shown as a sentence with the incident id
             if self._store_incident is None:
                 self._store_incident = record_incident("store ping")
-            details["store"] = f"база данных не отвечает (инцидент {self._store_incident.id})"
+            details["store"] = text("ready.store_down", id=self._store_incident.id)
         if self.role == "http":
             try:
                 live = self.store.heartbeats.live(HEARTBEAT_SECONDS * 5)
@@ -181,14 +183,13 @@ class Runtime:
         from mock_remd.gost import openssl_gost, streebog
 
         details["streebog_backend"] = streebog.backend_name()
-        warning = streebog.backend_warning()
-        if warning:
-            details["warnings"].append(warning)
+        if streebog.backend_warning():
+            details["warnings"].append(text("ready.streebog_slow"))
         if self.settings.signatures == "crypto":  # who checks signature values, and why not OpenSSL
             details["crypto_backend"] = openssl_gost.backend_name()
-            warning = openssl_gost.backend_warning()
-            if warning:
-                details["warnings"].append(warning)
+            why = openssl_gost.backend_reason()
+            if why:
+                details["warnings"].append(text("ready.crypto_slow", why=text(why)))
         details.update(self.material())
         for loop in (self.processor.loop, self.sender.loop):
             if loop.last_error:

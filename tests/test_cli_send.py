@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import base64
 import json
+import re
 import socket
 import subprocess
 import sys
@@ -52,8 +53,9 @@ def test_valid_document_is_registered_via_the_callback(server, doc_file, capsys)
     path, local_uid = doc_file(101)
     code, out, err = send(capsys, str(path), "--url", server.url, "--system", "demo", "--wait", "20")
     assert code == 0, out + err
-    assert out.startswith("registered: emdrId 1.50.")
-    assert f"localUid {local_uid} (callback," in out
+    assert out.startswith("зарегистрирован: emdrId 1.50.")
+    assert f"localUid {local_uid} (обратный вызов," in out
+    assert not re.search(r"\b(registered|callback|rejected|accepted|no answer)\b", out)
     assert "mock-remd send: жду до 20 с обратный вызов на http://127.0.0.1:" in err
     assert demo_callback(server) == ORIGINAL_CALLBACK  # restored after the run
     assert server.runtime.store.documents.get(local_uid).status == "registered"
@@ -73,8 +75,8 @@ def test_document_rejected_in_the_callback(server, doc_file, capsys):
     path, _ = doc_file(103)
     code, out, _ = send(capsys, str(path), "--url", server.url, "--system", "demo", "--kind", "186")
     assert code == 1
-    assert out.startswith("rejected: localUid")
-    assert "(callback," in out
+    assert out.startswith("отклонён: localUid")
+    assert "(обратный вызов," in out
     assert "\n  VALIDATION_ERROR: " in out
 
 
@@ -82,7 +84,7 @@ def test_synchronous_error_is_a_rejection(server, doc_file, capsys):
     path, _ = doc_file(104, invalid="snils-checksum")  # the bad SNILS goes into the request as well
     code, out, _ = send(capsys, str(path), "--url", server.url, "--system", "demo")
     assert code == 1
-    assert "(synchronous answer" in out
+    assert "(синхронный ответ" in out
     assert "  VALIDATION_ERROR: " in out
 
 
@@ -96,10 +98,11 @@ def test_magic_sync_error_code_is_printed(server, doc_file, capsys):
 
 def test_no_listen_polls_the_admin_api(server, doc_file, capsys):
     path, _ = doc_file(106)
-    code, out, err = send(capsys, str(path), "--url", server.url, "--system", "demo", "--no-listen")
+    code, out, err = send(capsys, str(path), "--url", server.url, "--system", "demo", "--no-listen", "--lang", "en")
     assert code == 0
     assert "(admin API," in out and out.startswith("registered: emdrId 1.50.")
-    assert "жду до 30 с результат (API администрирования)" in err
+    assert "waiting up to 30 s for the result (admin API)" in err
+    assert not re.search("[а-яё]", out + err, re.IGNORECASE)
 
 
 def test_callback_that_never_comes_falls_back_to_the_registry(server, doc_file, capsys):
@@ -107,8 +110,8 @@ def test_callback_that_never_comes_falls_back_to_the_registry(server, doc_file, 
     code, out, _ = send(capsys, str(path), "--url", server.url, "--system", "demo",
                         "--document-number", "MOCK:CALLBACK:NEVER", "--wait", "10")
     assert code == 0
-    assert "(admin API," in out
-    assert "callback not received" in out
+    assert "(API администрирования," in out
+    assert "обратный вызов не получен" in out
 
 
 def test_timeout_is_no_answer(server, doc_file, capsys):
@@ -116,15 +119,15 @@ def test_timeout_is_no_answer(server, doc_file, capsys):
     code, out, _ = send(capsys, str(path), "--url", server.url, "--system", "demo",
                         "--document-number", "MOCK:CALLBACK:DELAY:4000", "--wait", "1")
     assert code == 2
-    assert out.startswith("no answer: localUid")
-    assert "no result within 1 s" in out
+    assert out.startswith("ответа нет: localUid")
+    assert "результата нет за 1 с" in out
 
 
 def test_wait_zero_reports_acceptance_only(server, doc_file, capsys):
     path, _ = doc_file(109)
     code, out, _ = send(capsys, str(path), "--url", server.url, "--system", "demo", "--wait", "0")
     assert code == 0  # its help says: 0 = report acceptance only
-    assert out.startswith("accepted: localUid") and "accepted for processing" in out
+    assert out.startswith("принят: localUid") and "принят к обработке" in out
 
 
 def test_own_key_whose_certificate_names_another_doctor_is_rejected(server, doc_file, capsys, tmp_path):
@@ -199,7 +202,7 @@ def test_console_script(server, doc_file):
     proc = subprocess.run([str(Path(sys.executable).with_name("mock-remd")), "send", str(path), "--url", server.url,
                            "--system", "demo"], capture_output=True, text=True, timeout=60)
     assert proc.returncode == 0, proc.stdout + proc.stderr
-    assert proc.stdout.startswith("registered: emdrId ")
+    assert proc.stdout.startswith("зарегистрирован: emdrId ")
 
 
 def test_new_version_sent_with_its_association(server, doc_file, capsys, tmp_path):
@@ -216,7 +219,7 @@ def test_new_version_sent_with_its_association(server, doc_file, capsys, tmp_pat
         versions.append(next(p for p in out_dir.iterdir() if not p.name.endswith(".request.xml")))
     code, out, err = send(capsys, str(versions[0]), "--url", server.url, "--system", "demo", "--wait", "20",
                           "--association", emdr1)
-    assert code == 0 and out.startswith("registered:"), out + err
+    assert code == 0 and out.startswith("зарегистрирован:"), out + err
     code, out, err = send(capsys, str(versions[1]), "--url", server.url, "--system", "demo", "--wait", "20",
                           "--association", f"{v1_uid}=RPLC", "--format", "json")
     assert code == 1, out + err

@@ -43,7 +43,7 @@ def test_request_level_defect_is_kept(server, tmp_path, capsys, rule, code):
     capsys.readouterr()
     status, out, err = send(capsys, str(doc), "--url", server.url, "--system", "demo", "--wait", "20")
     assert status == 1, out + err
-    assert out.startswith("rejected:") and f"  {code}: " in out
+    assert out.startswith("отклонён:") and f"  {code}: " in out
     assert f"отправляется сгенерированный запрос {request} как есть" in err
 
 
@@ -59,7 +59,7 @@ def test_a_request_envelope_is_sent_as_it_is(server, tmp_path, capsys):
     _doc, request = generated(tmp_path, "creation-date-mismatch", 302)
     capsys.readouterr()
     status, out, _ = send(capsys, str(request), "--url", server.url, "--system", "demo", "--wait", "20")
-    assert status == 1 and out.startswith("rejected:")
+    assert status == 1 and out.startswith("отклонён:")
 
 
 def _doc(tmp_path: Path, seed: int) -> Path:
@@ -72,28 +72,28 @@ def _doc(tmp_path: Path, seed: int) -> Path:
 def test_malformed_callback_is_named(server, tmp_path, capsys):
     status, out, _ = send(capsys, str(_doc(tmp_path, 310)), "--url", server.url, "--system", "demo",
                           "--document-number", "MOCK:CALLBACK:MALFORMED", "--wait", "15")
-    assert status == 0 and "(admin API," in out
-    assert "a malformed callback was received" in out and "is delivered" not in out
+    assert status == 0 and "(API администрирования," in out
+    assert "получен нечитаемый обратный вызов" in out and "доставка" not in out
 
 
 def test_callback_with_a_foreign_correlation_id_is_named(server, tmp_path, capsys):
     status, out, _ = send(capsys, str(_doc(tmp_path, 311)), "--url", server.url, "--system", "demo",
                           "--document-number", "MOCK:CALLBACK:WRONG_RELATES_TO", "--wait", "15")
-    assert "a callback with a foreign correlation id was received" in out
-    assert "queued no" not in out
+    assert "получен обратный вызов с чужим идентификатором" in out
+    assert "не поставил" not in out
 
 
 def test_no_callback_queued_is_said(server, tmp_path, capsys):
     status, out, _ = send(capsys, str(_doc(tmp_path, 312)), "--url", server.url, "--system", "demo",
                           "--document-number", "MOCK:CALLBACK:NEVER", "--wait", "15")
-    assert status == 0 and "the mock queued no callback for this request" in out
+    assert status == 0 and "мок не поставил его в очередь для этого запроса" in out
 
 
 def test_a_late_callback_does_not_retry_the_closed_port(server, tmp_path, capsys):
     path = _doc(tmp_path, 330)
     status, out, err = send(capsys, str(path), "--url", server.url, "--system", "demo",
                             "--document-number", "MOCK:CALLBACK:DELAY:3000", "--wait", "1")
-    assert status == 2 and out.startswith("no answer:"), out + err
+    assert status == 2 and out.startswith("ответа нет:"), out + err
     deadline = time.monotonic() + 15
     rows: list = []
     while not rows and time.monotonic() < deadline:  # the delivery is queued once the document is processed
@@ -114,6 +114,6 @@ def test_parallel_sends_each_get_their_own_callback(server, tmp_path):
         results = list(pool.map(one, docs))
     for path, proc in zip(docs, results, strict=True):
         assert proc.returncode == 0, proc.stdout + proc.stderr
-        assert f"localUid {path.stem} (callback," in proc.stdout, proc.stdout
+        assert f"localUid {path.stem} (обратный вызов," in proc.stdout, proc.stdout
     system = server.runtime.store.systems.get("demo")
     assert system.callback_url == ORIGINAL_CALLBACK

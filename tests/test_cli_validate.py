@@ -229,8 +229,14 @@ def test_nsi_import_and_list(capsys, nsi_export_dir: Path, tmp_path: Path) -> No
     target = tmp_path / "dicts"
     assert main(["nsi", "import", str(nsi_export_dir), "--dir", str(target)]) == 0
     out = capsys.readouterr().out
-    assert out.count("imported ") == len([*nsi_export_dir.glob("*.tsv"), *nsi_export_dir.glob("*.csv")])
-    assert "181 kinds; mock-remd serve and validate use them" in out and "import_nsi_1520" not in out
+    exports = len([*nsi_export_dir.glob("*.tsv"), *nsi_export_dir.glob("*.csv")])
+    assert out.count("импортирован ") == exports
+    assert "видов — 181; mock-remd serve и validate используют их" in out and "import_nsi_1520" not in out
+    assert not re.search(r"\b(imported|codes?|column|kinds|warning)\b", out)
+    assert main(["nsi", "import", str(nsi_export_dir), "--dir", str(target), "--lang", "en"]) == 0
+    out = capsys.readouterr().out
+    assert out.count("imported ") == exports and "181 kinds; mock-remd serve and validate use them" in out
+    assert " codes (code column " in out
     assert main(["nsi", "list", "--dir", str(target), "--format", "json"]) == 0
     items = {it["oid"]: it for it in json.loads(capsys.readouterr().out)["items"]}
     assert items["1.2.643.5.1.13.13.11.1504"]["name_column"] == "ADDRESS_TYPE"
@@ -249,7 +255,9 @@ def test_nsi_import_defaults_to_env_dir(capsys, nsi_export_dir: Path, tmp_path: 
 
 def test_nsi_import_missing_file_exits_2(capsys, tmp_path: Path) -> None:
     assert main(["nsi", "import", str(tmp_path / "absent.tsv"), "--dir", str(tmp_path)]) == 2
-    assert "no such file" in capsys.readouterr().err
+    assert "нет такого файла или каталога" in capsys.readouterr().err
+    assert main(["nsi", "import", str(tmp_path / "absent.tsv"), "--dir", str(tmp_path), "--lang", "en"]) == 2
+    assert "no such file or directory" in capsys.readouterr().err
 
 
 def test_validate_uses_default_nsi_dir(capsys, valid_file: Path, bad_code_file: Path, nsi_export_dir: Path) -> None:

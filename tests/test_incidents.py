@@ -189,7 +189,9 @@ def test_unreadable_trusted_ca_is_a_server_fault_on_ready(tmp_path, sink):
         ca.unlink()
         ready = requests.get(f"{srv.url}/ready", timeout=5)
         details = ready.json()["details"]
-        assert any("MOCK_REMD_TRUSTED_CA" in f for f in details["server_faults"]), details
+        assert any("MOCK_REMD_TRUSTED_CA" in f and "не читается" in f for f in details["server_faults"]), details
+        details = requests.get(f"{srv.url}/ready", headers={"Accept-Language": "en"}, timeout=5).json()["details"]
+        assert "the trusted CA list MOCK_REMD_TRUSTED_CA [" in " ".join(details["server_faults"]), details
         assert_clean(ready.text, "/ready")
     finally:
         srv.stop()

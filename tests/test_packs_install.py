@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import http.server
 import json
+import re
 import shutil
 import socket
 import threading
@@ -74,7 +75,8 @@ def test_portal_zip_installs_with_its_example_checked(tmp_path, packs_dir, publi
     target = tmp_path / "packs"
     assert main(["packs", "import", str(archive), "--dir", str(target)]) == 0
     out = capsys.readouterr().out
-    assert "installed 119 edition 4 (templateId 1.2.643.5.1.13.2.7.5.1.5.9.4)" in out and "example passes" in out
+    assert "установлен 119 редакция 4 (templateId 1.2.643.5.1.13.2.7.5.1.5.9.4)" in out and "пример проходит" in out
+    assert "установлено пакетов: 1 из 1" in out and not re.search(r"\b(installed|edition|files|example)\b", out)
     (pack,) = installed_packs(target).packs
     assert pack.kind == "119" and pack.edition == "4" and len(pack.hash) == 64
     assert pack.example["passed"] and pack.example["source"] == "Пример заполнения СЭМД.xml"
@@ -82,6 +84,10 @@ def test_portal_zip_installs_with_its_example_checked(tmp_path, packs_dir, publi
     assert main(["packs", "list", "--dir", str(target), "--format", "json"]) == 0
     listing = json.loads(capsys.readouterr().out)
     assert listing["total"] == 1 and listing["items"][0]["template_id"] == "1.2.643.5.1.13.2.7.5.1.5.9.4"
+    assert main(["packs", "list", "--dir", str(target)]) == 0
+    assert re.search(r"^119\t4\t1\.2\.643\S+\t\d+ файл(а|ов)?\t", capsys.readouterr().out)
+    assert main(["packs", "list", "--dir", str(target), "--lang", "en"]) == 0
+    assert re.search(r"^119\t4\t1\.2\.643\S+\t\d+ files\t", capsys.readouterr().out)
     # the installed pack validates: the official example passes xsd and schematron through it
     report = Validator(ValidationSettings(layers=frozenset({"xml", "kind", "xsd", "schematron"}), packs_dir=target)
                        ).validate((examples_dir / "consultation-119-valid.xml").read_bytes(), kind="119")
@@ -182,7 +188,7 @@ def zip_server(tmp_path, published):
 def test_download_installs_from_a_url(zip_server, tmp_path, capsys):
     target = tmp_path / "packs"
     assert main(["packs", "download", "119", "204", "--source", zip_server, "--dir", str(target)]) == 0
-    assert "2 of 2 packs installed" in capsys.readouterr().out
+    assert "установлено пакетов: 2 из 2" in capsys.readouterr().out
     assert sorted(p.kind for p in installed_packs(target).packs) == ["119", "204"]
     assert main(["packs", "download", "--source", zip_server, "--dir", str(target)]) == 0
     assert sorted(p.kind for p in installed_packs(target).packs) == ["119", "186", "204"]
@@ -194,7 +200,11 @@ def test_download_from_an_unreachable_source_exits_2(tmp_path, capsys):
         port = s.getsockname()[1]  # closed again: nothing listens there
     assert main(["packs", "download", "--source", f"http://127.0.0.1:{port}/x.zip", "--dir", str(tmp_path)]) == 2
     err = capsys.readouterr().err.strip()
-    assert err.count("\n") == 0 and "cannot be reached" in err and "Error" not in err
+    assert err.count("\n") == 0 and "недоступен (нет соединения)" in err and "Error" not in err
+    assert main(["packs", "download", "--source", f"http://127.0.0.1:{port}/x.zip", "--dir", str(tmp_path),
+                 "--lang", "en"]) == 2
+    err = capsys.readouterr().err.strip()
+    assert "cannot be reached (no connection)" in err and not re.search("[а-яё]", err, re.IGNORECASE)
 
 
 def test_admin_packs_and_ready_count(make_server, tmp_path, packs_dir):
@@ -213,6 +223,15 @@ def test_admin_packs_and_ready_count(make_server, tmp_path, packs_dir):
     gaps = requests.get(f"{bare.url}/ready").json()["details"]["layers_without_material"]
     assert {g["layer"] for g in gaps} >= {"xsd", "schematron"}
     assert all(g["fix"] == "mock-remd packs download" for g in gaps if g["layer"] in ("xsd", "schematron"))
+    # one language per sentence: Russian by default, English for Accept-Language: en; the keys stay
+    assert all(g["reason"].startswith(("нет официальных пакетов", "нет справочников ФНСИ")) for g in gaps), gaps
+    english = requests.get(f"{bare.url}/ready", headers={"Accept-Language": "en-GB,en;q=0.9"}).json()["details"]
+    assert [g["layer"] for g in english["layers_without_material"]] == [g["layer"] for g in gaps]
+    assert all(g["reason"].startswith(("no official XSD/Schematron packs", "no FNSI dictionaries"))
+               for g in english["layers_without_material"])
+    assert not re.search("[а-яё]", json.dumps(english, ensure_ascii=False), re.IGNORECASE), english
+    missing = requests.get(f"{bare.url}/_admin/packs", headers={"Accept-Language": "en"}).json()["missing"]
+    assert missing and all("не" not in g["reason"] for g in missing)
 
 
 def test_dashboard_kinds_page(make_server, tmp_path, packs_dir):

@@ -18,7 +18,7 @@ from mock_remd.admin import serialize
 from mock_remd.admin.errors import ApiError, json_error, request_lang
 from mock_remd.admin.openapi import openapi_document
 from mock_remd.catalog.incidents import record_incident
-from mock_remd.catalog.user_messages import MESSAGES, Text, say, text
+from mock_remd.catalog.user_messages import MESSAGES, Text, render, say, text
 from mock_remd.core.deliveries import redeliver
 from mock_remd.core.systems import SystemError_, normalize_system
 from mock_remd.domain.model import normalize_message_id
@@ -160,7 +160,7 @@ def create_admin_app(rt: Runtime) -> Flask:
         ok, details = rt.readiness()
         # client_address: where this request came from, so a test client behind a published container
         # port learns the address the server can call it back at (pytest plugin, mock-remd send)
-        resp = jsonify({"status": "ready" if ok else "starting", "details": details,
+        resp = jsonify({"status": "ready" if ok else "starting", "details": render(request_lang(), details),
                         "client_address": request.remote_addr})
         resp.status_code = 200 if ok else 503
         return resp

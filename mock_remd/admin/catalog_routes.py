@@ -6,9 +6,9 @@ from typing import Any
 
 from flask import Flask, jsonify, request
 
-from mock_remd.admin.errors import ApiError
+from mock_remd.admin.errors import ApiError, request_lang
 from mock_remd.catalog.kinds import Kind
-from mock_remd.catalog.user_messages import text
+from mock_remd.catalog.user_messages import render, text
 from mock_remd.runtime import Runtime
 from mock_remd.validation.material import missing_material, pack_editions
 
@@ -55,4 +55,5 @@ def register_catalog_routes(app: Flask, rt: Runtime) -> None:
         index = rt.validator.caches.pack_index(s.packs_dir)
         items = [p.as_dict() for p in index.packs]
         return jsonify({"items": items, "total": len(items), "dir": str(s.packs_dir) if s.packs_dir else None,
-                        "missing": [g.as_dict() for g in missing_material(s, rt.validator.caches)]})
+                        "missing": render(request_lang(),
+                                          [g.as_dict() for g in missing_material(s, rt.validator.caches)])})

@@ -8,6 +8,8 @@ import sys
 from pathlib import Path
 
 from mock_remd.catalog.incidents import safe_text
+from mock_remd.catalog.user_messages import count, say
+from mock_remd.cli.common import lang_of
 from mock_remd.config import default_nsi_dir
 from mock_remd.validation.nsi.exports import ExportError
 from mock_remd.validation.nsi.kinds import kinds_tsv
@@ -72,42 +74,39 @@ def _expand(paths: list[Path]) -> tuple[list[Path], list[Path]]:
     return files, missing
 
 
-def _describe(result: ImportResult) -> str:
+def _describe(result: ImportResult, lang: str) -> str:
     d = result.dictionary
-    line = (
-        f"imported {d.oid} v{d.version} «{d.full_name or '?'}»: {len(d.entries)} codes "
-        f"(code column {d.code_column}, name column {d.name_column or '—'}) -> {result.target}"
-    )
+    line = say(lang, "nsi.imported", oid=d.oid, version=d.version, name=d.full_name or "?",
+               codes=count(lang, "code", len(d.entries)), code_column=d.code_column,
+               name_column=d.name_column or "—", target=result.target)
     if result.parsed.duplicates:
         shown = ", ".join(result.parsed.duplicates[:5])
-        line += f"\n  warning: {len(result.parsed.duplicates)} duplicate codes kept first ({shown})"
+        line += "\n  " + say(lang, "nsi.duplicates", count=len(result.parsed.duplicates), shown=shown)
     if result.parsed.empty_codes:
-        line += f"\n  warning: {result.parsed.empty_codes} rows without a code skipped"
+        line += "\n  " + say(lang, "nsi.empty_codes", count=result.parsed.empty_codes)
     return line
 
 
-def _kinds_note(result: ImportResult) -> str:
+def _kinds_note(result: ImportResult, lang: str) -> str:
     from mock_remd.catalog.kinds import import_nsi_1520
 
     kinds = import_nsi_1520(kinds_tsv(result.dictionary).splitlines())
-    return (
-        f"  NSI 1520 (document kinds): {len(kinds)} kinds; mock-remd serve and validate use them "
-        f"when this directory is their NSI directory (--nsi / MOCK_REMD_NSI_DIR)"
-    )
+    return "  " + say(lang, "nsi.kinds", count=len(kinds))
 
 
 def cmd_import(args: argparse.Namespace) -> int:
     """Import every FILE; 0 when all imported, 1 when some export was unusable, 2 when a file is missing."""
+    lang = lang_of(args)
     nsi_dir = args.dir or default_nsi_dir()
     files, missing = _expand(args.files)
     for p in missing:
-        print(f"mock-remd nsi import: no such file or directory: {p}", file=sys.stderr)
+        print(f"mock-remd nsi import: {say(lang, 'nsi.missing', path=p)}", file=sys.stderr)
     if missing or not files:
         if not missing:
-            print("mock-remd nsi import: no .tsv/.csv exports found", file=sys.stderr)
+            print(f"mock-remd nsi import: {say(lang, 'nsi.no_exports')}", file=sys.stderr)
         return 2
     if (args.oid or args.dict_version) and len(files) > 1:
-        print("mock-remd nsi import: --oid/--version apply to a single file", file=sys.stderr)
+        print(f"mock-remd nsi import: {say(lang, 'nsi.single_file')}", file=sys.stderr)
         return 2
     failed = 0
     for path in files:
@@ -122,16 +121,18 @@ def cmd_import(args: argparse.Namespace) -> int:
             )
         except (ExportError, OSError, UnicodeDecodeError) as exc:
             failed += 1
-            print(f"mock-remd nsi import: {path}: {safe_text(exc, 'file not readable')}", file=sys.stderr)
+            reason = safe_text(exc, say(lang, "nsi.not_readable"))
+            print(f"mock-remd nsi import: {say(lang, 'nsi.unusable', path=path, reason=reason)}", file=sys.stderr)
             continue
-        print(_describe(result))
+        print(_describe(result, lang))
         if result.dictionary.oid == KINDS_OID:
-            print(_kinds_note(result))
+            print(_kinds_note(result, lang))
     return 1 if failed else 0
 
 
 def cmd_list(args: argparse.Namespace) -> int:
     """List the dictionaries the nsi layer would load from the directory."""
+    lang = lang_of(args)
     nsi_dir = args.dir or default_nsi_dir()
     dictionaries = load_dir(nsi_dir)
     items = [
@@ -150,9 +151,10 @@ def cmd_list(args: argparse.Namespace) -> int:
         print(json.dumps({"dir": str(nsi_dir), "items": items, "errors": dictionaries.errors}, ensure_ascii=False))
         return 0
     if not items:
-        print(f"no dictionaries in {nsi_dir} (mock-remd nsi import FILE…)", file=sys.stderr)
+        print(say(lang, "nsi.none", dir=nsi_dir), file=sys.stderr)
     for it in items:
-        print(f"{it['oid']}\tv{it['version']}\t{it['codes']} codes\t{it['code_column']}/{it['name_column'] or '—'}\t{it['full_name']}")
+        print(f"{it['oid']}\tv{it['version']}\t{count(lang, 'code', it['codes'])}\t"
+              f"{it['code_column']}/{it['name_column'] or '—'}\t{it['full_name']}")
     for name, err in dictionaries.errors.items():
-        print(f"unreadable: {name}: {err}", file=sys.stderr)
+        print(say(lang, "nsi.unreadable", name=name, error=err), file=sys.stderr)
     return 0

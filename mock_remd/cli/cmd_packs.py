@@ -8,6 +8,7 @@ import sys
 import tempfile
 from pathlib import Path
 
+from mock_remd.catalog.user_messages import count, say
 from mock_remd.cli.common import lang_of
 from mock_remd.config import ConfigError, Settings
 from mock_remd.packs.download import DownloadError, fetch_archive
@@ -72,7 +73,8 @@ def _packs_dir(args: argparse.Namespace, settings: Settings) -> Path:
     return args.dir or settings.packs_install_dir
 
 
-def _report(outcomes: list[Outcome]) -> int:
+def _report(outcomes: list[Outcome], lang: str) -> int:
+    """Print what was installed (in ``lang``) and what was refused (the installer's sentences, English)."""
     failed = 0
     for o in outcomes:
         if o.ok:
@@ -80,9 +82,9 @@ def _report(outcomes: list[Outcome]) -> int:
             p = o.pack
             example = ""
             if p.example is not None and "passed" in p.example:
-                example = f", example {'passes' if p.example['passed'] else 'FAILS'}"
-            print(f"installed {p.kind} edition {p.edition} (templateId {p.template_id or '—'}) -> {p.directory}"
-                  f" [{len(p.files)} files{example}]")
+                example = say(lang, "packs.example_passes" if p.example["passed"] else "packs.example_fails")
+            print(say(lang, "packs.installed", kind=p.kind, edition=p.edition, template_id=p.template_id or "—",
+                      directory=p.directory, files=count(lang, "file", len(p.files)), example=example))
         else:
             failed += 1
             print(f"mock-remd packs: refused {o.error}", file=sys.stderr)
@@ -93,6 +95,7 @@ def _report(outcomes: list[Outcome]) -> int:
 
 def cmd_import(args: argparse.Namespace) -> int:
     """0 all installed, 1 some refused, 2 unusable input."""
+    lang = lang_of(args)
     try:
         settings = _settings()
     except ConfigError as exc:
@@ -100,7 +103,7 @@ def cmd_import(args: argparse.Namespace) -> int:
         return 2
     missing = [p for p in args.paths if not p.exists()]
     for p in missing:
-        print(f"mock-remd packs import: no such file or directory: {p}", file=sys.stderr)
+        print(f"mock-remd packs import: {say(lang, 'packs.missing', path=p)}", file=sys.stderr)
     if missing:
         return 2
     packs_dir = _packs_dir(args, settings)
@@ -115,17 +118,17 @@ def cmd_import(args: argparse.Namespace) -> int:
             print(f"mock-remd packs import: {exc}", file=sys.stderr)
             return 2
         if not found:
-            print(f"mock-remd packs import: {path}: no pack found (no .sch and no XSD declaring ClinicalDocument)",
-                  file=sys.stderr)
+            print(f"mock-remd packs import: {say(lang, 'packs.not_found', path=path)}", file=sys.stderr)
             return 2
         outcomes.extend(found)
-    failed = _report(outcomes)
-    print(f"{len(outcomes) - failed} of {len(outcomes)} packs installed in {packs_dir}")
+    failed = _report(outcomes, lang)
+    print(say(lang, "packs.summary", done=len(outcomes) - failed, total=len(outcomes), dir=packs_dir))
     return 1 if failed else 0
 
 
 def cmd_list(args: argparse.Namespace) -> int:
     """One line per installed pack: kind, edition, templateId, files, hash."""
+    lang = lang_of(args)
     try:
         settings = _settings()
     except ConfigError as exc:
@@ -138,14 +141,16 @@ def cmd_list(args: argparse.Namespace) -> int:
                           "total": len(index.packs)}, ensure_ascii=False))
         return 0
     if not index.packs:
-        print(f"no packs in {packs_dir} (mock-remd packs download, or mock-remd packs import PATH…)", file=sys.stderr)
+        print(say(lang, "packs.none", dir=packs_dir), file=sys.stderr)
     for p in index.packs:
-        print(f"{p.kind}\t{p.edition or '—'}\t{p.template_id or '—'}\t{len(p.files) or '?'} files\t{p.hash[:16] or '—'}")
+        files = count(lang, "file", len(p.files)) if p.files else "?"
+        print(f"{p.kind}\t{p.edition or '—'}\t{p.template_id or '—'}\t{files}\t{p.hash[:16] or '—'}")
     return 0
 
 
 def cmd_download(args: argparse.Namespace) -> int:
     """0 all installed, 1 some refused, 2 source unreachable or unusable."""
+    lang = lang_of(args)
     try:
         settings = _settings()
     except ConfigError as exc:
@@ -157,7 +162,7 @@ def cmd_download(args: argparse.Namespace) -> int:
         try:
             archive = fetch_archive(source, Path(tmp), timeout=args.timeout)
         except DownloadError as exc:
-            print(f"mock-remd packs download: {exc}", file=sys.stderr)
+            print(f"mock-remd packs download: {exc.text.render(lang)}", file=sys.stderr)
             return 2
         kinds = settings.validation_settings().kinds
         cache = Path(settings.cache_dir) if settings.cache_dir else None
@@ -168,9 +173,11 @@ def cmd_download(args: argparse.Namespace) -> int:
             print(f"mock-remd packs download: {source}: {exc}", file=sys.stderr)
             return 2
     if not outcomes:
-        wanted = f" for kinds {', '.join(args.kinds)}" if args.kinds else ""
-        print(f"mock-remd packs download: {source}: no packs{wanted} in the archive", file=sys.stderr)
+        none = say(lang, "packs.none_for_kinds", source=source, kinds=", ".join(args.kinds)) if args.kinds \
+            else say(lang, "packs.none_in_archive", source=source)
+        print(f"mock-remd packs download: {none}", file=sys.stderr)
         return 2
-    failed = _report(outcomes)
-    print(f"{len(outcomes) - failed} of {len(outcomes)} packs installed in {packs_dir} from {source}")
+    failed = _report(outcomes, lang)
+    print(say(lang, "packs.summary_from", done=len(outcomes) - failed, total=len(outcomes), dir=packs_dir,
+              source=source))
     return 1 if failed else 0

@@ -273,18 +273,18 @@ def _send_and_wait(args: argparse.Namespace, admin: Any, envelope: bytes, local_
                                          detail=network_failure(lang, exc, args.url)))
         if answer.fault or answer.status == "error":
             return _report(args, Outcome(REJECTED, "sync", local_uid, message_id, errors=answer.errors,
-                                         detail=f"SOAP Fault {answer.fault}" if answer.fault else ""))
+                                         detail=say(lang, "outcome.fault", fault=answer.fault) if answer.fault else ""))
         if not answer.accepted:
             return _report(args, Outcome(NONE, "sync", local_uid, message_id, detail=answer.describe()))
         if args.wait <= 0:
             return _report(args, Outcome(ACCEPTED, "sync", local_uid, message_id,
-                                         detail="accepted for processing; not waiting for the result (--wait 0)"))
+                                         detail=say(lang, "outcome.not_waited")))
         what = say(lang, "send.what_callback", url=route.advertised_url) if route is not None \
             else say(lang, "send.what_admin")
         progress = _Progress(what, args.wait, lang)
         try:
             outcome = wait_outcome(admin, local_uid, message_id, sink=sink, timeout=args.wait, progress=progress,
-                                   route=route)
+                                   route=route, lang=lang)
         finally:
             progress.done()
         return _report(args, outcome)
@@ -338,6 +338,6 @@ def _report(args: argparse.Namespace, outcome: Any) -> int:
     if args.format == "json":
         print(json.dumps(outcome.to_dict(), ensure_ascii=False))
     else:
-        for line in outcome.lines():
+        for line in outcome.lines(lang_of(args)):
             print(line)
     return outcome.exit_code

@@ -9,7 +9,7 @@ from typing import Any
 
 import requests
 
-from mock_remd.catalog.user_messages import network_failure
+from mock_remd.catalog.user_messages import network_failure, say
 from mock_remd.client.admin_client import AdminClient, AdminError
 from mock_remd.client.sink import CallbackSink
 from mock_remd.domain.model import normalize_message_id
@@ -48,19 +48,20 @@ class Outcome:
         out["exit_code"] = self.exit_code
         return out
 
-    def lines(self) -> list[str]:
-        """Human-readable report: one headline, then one line per error."""
-        via = {"sync": "synchronous answer", "callback": "callback", "registry": "admin API",
-               "none": ""}[self.source]
-        suffix = f" ({via}, {self.elapsed:.1f} s)" if via else ""
+    def lines(self, lang: str = "ru") -> list[str]:
+        """Human-readable report in ``lang``: one headline, then one line per error (the registry's words)."""
+        suffix = ""
+        if self.source != "none":
+            via = say(lang, f"outcome.via.{self.source}")
+            suffix = f" ({say(lang, 'outcome.via', via=via, seconds=f'{self.elapsed:.1f}')})"
         if self.result == REGISTERED:
-            head = f"registered: emdrId {self.emdr_id}, localUid {self.local_uid}{suffix}"
+            head = say(lang, "outcome.registered", emdr_id=self.emdr_id, local_uid=self.local_uid) + suffix
         elif self.result == REJECTED:
-            head = f"rejected: localUid {self.local_uid}{suffix}"
+            head = say(lang, "outcome.rejected", local_uid=self.local_uid) + suffix
         elif self.result == ACCEPTED:
-            head = f"accepted: localUid {self.local_uid}"
+            head = say(lang, "outcome.accepted", local_uid=self.local_uid)
         else:
-            head = f"no answer: localUid {self.local_uid}"
+            head = say(lang, "outcome.no_answer", local_uid=self.local_uid)
         out = [head] + [f"  {e.get('code', '')}: {e.get('message', '')}" for e in self.errors]
         if self.detail:
             out.append(f"  ({self.detail})")
@@ -78,26 +79,27 @@ def from_registry(doc: dict[str, Any], started: float, note: str = "") -> Outcom
     )
 
 
-def _final_entry(admin: AdminClient, local_uid: str, message_id: str) -> tuple[dict[str, Any] | None, str]:
-    """The registry entry of this request once it is final, else (None, what was seen)."""
+def _final_entry(admin: AdminClient, local_uid: str, message_id: str,
+                 lang: str = "en") -> tuple[dict[str, Any] | None, str]:
+    """The registry entry of this request once it is final, else (None, what was seen, in ``lang``)."""
     try:
         doc = admin.document(local_uid)
     except requests.RequestException as exc:  # the library's words stay out of the progress line
-        return None, f"admin API: {network_failure('en', exc, admin.base_url)}"
+        return None, say(lang, "outcome.seen.admin", reason=network_failure(lang, exc, admin.base_url))
     except AdminError as exc:
-        return None, f"admin API: HTTP {exc.status}"
+        return None, say(lang, "outcome.seen.http", status=exc.status)
     if doc is None:
-        return None, "not in the registry yet"
+        return None, say(lang, "outcome.seen.not_yet")
     if normalize_message_id(doc.get("message_id")) != message_id:
-        return None, "the registry still shows an earlier request for this localUid"
+        return None, say(lang, "outcome.seen.earlier")
     if doc.get("status") not in ("registered", "rejected"):
-        return None, f"status {doc.get('status')}"
+        return None, say(lang, "outcome.seen.status", status=doc.get("status"))
     return doc, str(doc.get("status"))
 
 
 def wait_outcome(admin: AdminClient, local_uid: str, message_id: str, *, sink: CallbackSink | None,
                  timeout: float, progress: Callable[[float, str], None] | None = None,
-                 route: Any = None) -> Outcome:
+                 route: Any = None, lang: str = "en") -> Outcome:
     """Wait up to ``timeout`` s for the callback on ``sink`` (if any) while polling the admin API.
 
     The callback wins when it arrives. Without a sink — or when the registry is final but no callback
@@ -105,19 +107,20 @@ def wait_outcome(admin: AdminClient, local_uid: str, message_id: str, *, sink: C
     holds the callback back) — the admin API's registry entry is the answer, with a note saying what
     did arrive (a malformed callback, one with a foreign correlation id) or that none was queued.
     ``route`` (a :class:`~mock_remd.client.callback_route.CallbackRoute`) forwards callbacks meant
-    for other sends waiting at the same time.
+    for other sends waiting at the same time. Notes and progress are in ``lang``.
     """
     started = time.monotonic()
     deadline = started + timeout
     mid = normalize_message_id(message_id)
     final_since: float | None = None
-    seen = "waiting"
+    seen = say(lang, "outcome.seen.waiting")
     while True:
         left = deadline - time.monotonic()
         if left <= 0:
-            arrived = _arrivals(sink, route, mid)
+            arrived = _arrivals(sink, route, mid, lang)
             return Outcome(NO_ANSWER, "none", local_uid=local_uid, message_id=mid,
-                           detail=f"no result within {timeout:g} s; last seen: {seen}" + (f"; {arrived}" if arrived else ""),
+                           detail=say(lang, "outcome.timeout", seconds=f"{timeout:g}", seen=seen)
+                           + (f"; {arrived}" if arrived else ""),
                            elapsed=time.monotonic() - started)
         if progress:
             progress(time.monotonic() - started, seen)
@@ -135,17 +138,17 @@ def wait_outcome(admin: AdminClient, local_uid: str, message_id: str, *, sink: C
                 )
         else:
             time.sleep(min(POLL_INTERVAL, left))  # polling a remote server: nothing to block on
-        doc, seen = _final_entry(admin, local_uid, mid)
+        doc, seen = _final_entry(admin, local_uid, mid, lang)
         if doc is None:
             continue
         if sink is None:
             return from_registry(doc, started)
         final_since = final_since or time.monotonic()
         if time.monotonic() - final_since >= CALLBACK_GRACE:
-            return from_registry(doc, started, _callback_note(admin, mid, sink, route))
+            return from_registry(doc, started, _callback_note(admin, mid, sink, route, lang))
 
 
-def _arrivals(sink: CallbackSink | None, route: Any, message_id: str) -> str:
+def _arrivals(sink: CallbackSink | None, route: Any, message_id: str, lang: str = "en") -> str:
     """What reached the sink that was not this request's readable callback (empty when nothing)."""
     if sink is None:
         return ""
@@ -153,27 +156,27 @@ def _arrivals(sink: CallbackSink | None, route: Any, message_id: str) -> str:
         route.forward_foreign(sink)
     malformed = [r for r in sink.results if not r.well_formed or not (r.status and r.relates_to)]
     if malformed:
-        return f"a malformed callback was received ({len(malformed[0].raw)} bytes, not a readable registerDocumentResult)"
+        return say(lang, "outcome.malformed", size=len(malformed[0].raw))
     foreign = list(route.foreign) if route is not None else [
         r for r in sink.results if r.well_formed and r.relates_to and normalize_message_id(r.relates_to) != message_id]
     if foreign:
-        return (f"a callback with a foreign correlation id was received "
-                f"(relatesToMessage {foreign[0].relates_to}, not this request's)")
+        return say(lang, "outcome.foreign", relates_to=foreign[0].relates_to)
     return ""
 
 
-def _callback_note(admin: AdminClient, message_id: str, sink: CallbackSink | None = None, route: Any = None) -> str:
-    arrived = _arrivals(sink, route, message_id)
+def _callback_note(admin: AdminClient, message_id: str, sink: CallbackSink | None = None, route: Any = None,
+                   lang: str = "en") -> str:
+    arrived = _arrivals(sink, route, message_id, lang)
     if arrived:
         return arrived
     try:
         deliveries = admin.callbacks(relates_to=message_id)
     except (requests.RequestException, AdminError):
-        return "callback not received"
+        return say(lang, "outcome.no_callback")
     if not deliveries:
-        return "callback not received: the mock queued no callback for this request"
+        return say(lang, "outcome.none_queued")
     d = deliveries[0]
     attempts = d.get("attempts") or []
     last = attempts[-1] if attempts else {}
-    why = last.get("error") or (f"HTTP {last.get('http_status')}" if last else "not attempted yet")
-    return f"callback not received: delivery to {d.get('url')} is {d.get('status')} ({why})"
+    why = last.get("error") or (f"HTTP {last.get('http_status')}" if last else say(lang, "outcome.not_attempted"))
+    return say(lang, "outcome.delivery", url=d.get("url"), status=d.get("status"), why=why)

@@ -116,6 +116,23 @@ def backend_name() -> str:
     return "openssl" if _crypto() is not None else "gostcrypto"
 
 
+#: why OpenSSL does not check signature values -> the catalogue key of that reason
+WHY_KEYS = {
+    "MOCK_REMD_GOST_VERIFY=gostcrypto": "ready.why.forced",
+    "OpenSSL GOST engine not found (Debian package libengine-gost-openssl)": "ready.why.no_engine",
+    "OpenSSL GOST engine has no key methods": "ready.why.no_methods",
+    "libcrypto not found": "ready.why.no_libcrypto",
+    "OpenSSL GOST engine could not be loaded (see the log)": "ready.why.failed",
+}
+
+
+def backend_reason() -> str | None:
+    """The catalogue key of why signature values are checked in pure Python, or None when OpenSSL does it."""
+    if _state.get("crypto") is not None or "crypto" not in _state:
+        return None
+    return WHY_KEYS.get(str(_state.get("why")), "ready.why.failed")
+
+
 def backend_warning() -> str | None:
     """Why signature values are checked in slow pure Python, or None when OpenSSL does it."""
     if _state.get("crypto") is not None or "crypto" not in _state:

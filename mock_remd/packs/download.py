@@ -8,11 +8,18 @@ from urllib.parse import unquote, urlparse
 
 import requests
 
+from mock_remd.catalog.user_messages import Text, text
+
 MAX_ARCHIVE_BYTES = 512 * 1024 * 1024
 
 
 class DownloadError(RuntimeError):
-    """The source cannot be reached or did not give a ZIP (one sentence for the user)."""
+    """The source cannot be reached or did not give a ZIP: ``text`` is the sentence for the user, rendered in
+    their language; ``str()`` is the English one (logs)."""
+
+    def __init__(self, message: Text) -> None:
+        super().__init__(message.render("en"))
+        self.text = message
 
 
 def fetch_archive(source: str, target_dir: Path, *, timeout: float = 60.0) -> Path:
@@ -22,27 +29,24 @@ def fetch_archive(source: str, target_dir: Path, *, timeout: float = 60.0) -> Pa
     if parsed.scheme in ("", "file"):
         path = Path(unquote(parsed.path) if parsed.scheme == "file" else source)
         if not path.is_file():
-            raise DownloadError(f"{source} is not a file that can be read")
+            raise DownloadError(text("download.not_readable", source=source))
         shutil.copyfile(path, target)
         return target
     if parsed.scheme not in ("http", "https"):
-        raise DownloadError(f"{source}: only http, https and file sources are supported")
+        raise DownloadError(text("download.scheme", source=source))
     try:
         with requests.get(source, stream=True, timeout=timeout) as resp:
             if resp.status_code != 200:
-                raise DownloadError(f"{source} answered HTTP {resp.status_code}, not the archive")
+                raise DownloadError(text("download.http", source=source, status=resp.status_code))
             size = 0
             with open(target, "wb") as out:
                 for chunk in resp.iter_content(chunk_size=1 << 16):
                     size += len(chunk)
                     if size > MAX_ARCHIVE_BYTES:
-                        raise DownloadError(f"{source} sent more than {MAX_ARCHIVE_BYTES // 2**20} MB")
+                        raise DownloadError(text("download.too_big", source=source, limit=MAX_ARCHIVE_BYTES // 2**20))
                     out.write(chunk)
     except requests.Timeout as exc:
-        raise DownloadError(f"{source} did not answer within {timeout:g} s") from exc
+        raise DownloadError(text("download.timeout", source=source, seconds=f"{timeout:g}")) from exc
     except requests.RequestException as exc:
-        raise DownloadError(
-            f"{source} cannot be reached (no connection); download the ZIP where the network allows and run "
-            "mock-remd packs import FILE"
-        ) from exc
+        raise DownloadError(text("download.unreachable", source=source)) from exc
     return target

@@ -3,9 +3,10 @@ command that supplies it. ``/ready``, the dashboard, ``validate`` and the README
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass
 from pathlib import Path
 
+from mock_remd.catalog.user_messages import Text, text
 from mock_remd.validation.caches import ValidationCaches
 from mock_remd.validation.context import ValidationSettings
 from mock_remd.validation.pack_index import PackIndex, installed_packs
@@ -19,11 +20,13 @@ class LayerGap:
     """A layer that cannot run for want of material."""
 
     layer: str
-    reason: str
+    #: rendered in the user's language where it is shown (``str()`` gives Russian)
+    reason: Text
     fix: str
 
-    def as_dict(self) -> dict[str, str]:
-        return asdict(self)
+    def as_dict(self) -> dict[str, object]:
+        """``layer``, ``reason`` (a :class:`Text`, rendered by the caller), ``fix``."""
+        return {"layer": self.layer, "reason": self.reason, "fix": self.fix}
 
 
 def _has_dictionaries(nsi_dir: Path | None) -> bool:
@@ -42,14 +45,14 @@ def missing_material(settings: ValidationSettings, caches: ValidationCaches | No
     index comes from ``caches`` (a running server's) when given."""
     gaps: list[LayerGap] = []
     if settings.layers & {"xsd", "schematron"}:
-        where = str(settings.packs_dir) if settings.packs_dir else "MOCK_REMD_PACKS_DIR не задан"
+        where = str(settings.packs_dir) if settings.packs_dir else text("material.unset", setting="MOCK_REMD_PACKS_DIR")
         if not _index(settings, caches).packs:
             for layer in ("xsd", "schematron"):
                 if layer in settings.layers:
-                    gaps.append(LayerGap(layer, f"нет официальных пакетов XSD/Schematron ({where})", PACKS_FIX))
+                    gaps.append(LayerGap(layer, text("material.no_packs", where=where), PACKS_FIX))
     if "nsi" in settings.layers and not _has_dictionaries(settings.nsi_dir):
-        where = str(settings.nsi_dir) if settings.nsi_dir else "MOCK_REMD_NSI_DIR не задан"
-        gaps.append(LayerGap("nsi", f"нет справочников ФНСИ ({where})", NSI_FIX))
+        where = str(settings.nsi_dir) if settings.nsi_dir else text("material.unset", setting="MOCK_REMD_NSI_DIR")
+        gaps.append(LayerGap("nsi", text("material.no_nsi", where=where), NSI_FIX))
     return gaps
 
 
