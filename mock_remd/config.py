@@ -154,6 +154,9 @@ class Settings:
     registry_prefix: str = "1"
     #: how many journal entries are kept (oldest pruned)
     journal_size: int = 10000
+    #: asynchronous work due (queued documents, due callbacks) above which registerDocument answers
+    #: later, so the callbacks never fall behind for good under a load faster than processing; 0 = off
+    backlog_limit: int = 500
     #: largest accepted request body, bytes (documents of 30 MB exist: base64 makes them 40 MB)
     max_request_bytes: int = 64 * 1024 * 1024
     #: delays between callback attempts, seconds; after the last one the delivery is dead

@@ -16,6 +16,7 @@ from typing import Any
 from mock_remd.catalog import errors as E
 from mock_remd.catalog.errors import ErrorItem
 from mock_remd.catalog.kinds import KindRegistry
+from mock_remd.core.backpressure import Backpressure
 from mock_remd.core.coarse_checks import run_coarse_checks
 from mock_remd.core.dates import parse_datetime
 from mock_remd.core.emdr_id import format_emdr_id
@@ -54,6 +55,8 @@ class RegistryOptions:
     callback_delay_ms: int = 0
     callback_backoff: tuple[float, ...] = (1.0, 2.0, 5.0, 10.0, 30.0)
     lifecycle: LifecycleOptions = field(default_factory=LifecycleOptions)
+    #: asynchronous work due above which registerDocument answers later (core/backpressure.py); 0 = off
+    backlog_limit: int = 0
 
 
 class RegistryService:
@@ -75,6 +78,7 @@ class RegistryService:
         self.on_accepted = on_accepted or (lambda: None)
         self._seed_lock = threading.Lock()
         self._systems_cache: dict[str, tuple[float, System | None]] = {}
+        self.backpressure = Backpressure(store.count_due_work, limit=options.backlog_limit)
 
     # ---- systems -------------------------------------------------------------------------------
     def seed_systems(self, configured: list[dict[str, Any]]) -> None:
@@ -120,8 +124,10 @@ class RegistryService:
 
     # ---- registerDocument ----------------------------------------------------------------------
     def register(self, req: RegisterRequest, *, soap_version: str = "1.2") -> SyncResult:
-        """Answer registerDocument: coarse checks; on success the document is accepted for processing."""
+        """Answer registerDocument: coarse checks; on success the document is accepted for processing.
+        While the asynchronous leg is far behind, the answer waits first (:mod:`~mock_remd.core.backpressure`)."""
         started = time.perf_counter()
+        self.backpressure.wait()
         now = dt.datetime.now(dt.UTC)
         system = self.identify(req.client_entity_id)
         facts = RequestFacts(

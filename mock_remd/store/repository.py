@@ -14,10 +14,11 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 
-from sqlalchemy import delete, text
+from sqlalchemy import DateTime, bindparam, delete, func, select, text
 
 from mock_remd.store import schema as t
 from mock_remd.store.bulk import Bulk
+from mock_remd.store.clock import utcnow
 from mock_remd.store.documents import Documents
 from mock_remd.store.engine import Database
 from mock_remd.store.group_commit import GroupCommitter
@@ -31,6 +32,11 @@ from mock_remd.store.session import Autonomous, Bound, Session
 from mock_remd.store.systems import Systems
 from mock_remd.store.timeline import Timeline
 from mock_remd.store.versions import Versions
+
+_DUE_JOBS = select(func.count()).select_from(t.documents).where(
+    t.documents.c.job_state.in_(("queued", "claimed")), t.documents.c.job_due_at <= bindparam("now", type_=DateTime()))
+_DUE_DELIVERIES = select(func.count()).select_from(t.outbox).where(
+    t.outbox.c.status.in_(("pending", "sending")), t.outbox.c.due_at <= bindparam("now", type_=DateTime()))
 
 
 @dataclass(frozen=True)
@@ -101,6 +107,14 @@ class Store(Aggregates):
         """True when the database answers."""
         with self.db.transaction(write=False) as c:
             return c.execute(text("SELECT 1")).scalar() == 1
+
+    def count_due_work(self) -> int:
+        """Queued or claimed jobs due now plus callbacks due now (what the asynchronous leg is behind by;
+        asked a few times a second by each HTTP worker: two index range counts)."""
+        now = utcnow()
+        with self.db.transaction(write=False) as c:
+            return int(c.execute(_DUE_JOBS, {"now": now}).scalar_one()) + int(
+                c.execute(_DUE_DELIVERIES, {"now": now}).scalar_one())
 
     def count_pending_work(self) -> PendingWork:
         """How much asynchronous work is waiting (processing jobs and callbacks, queued or in hand)."""
