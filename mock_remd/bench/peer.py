@@ -26,7 +26,6 @@ import subprocess
 import sys
 import tempfile
 import time
-import uuid
 from collections import Counter
 from pathlib import Path
 
@@ -226,11 +225,19 @@ def start_mock_remd(work: Path, sink_url: str, env_extra: dict[str, str]) -> tup
 
 
 # ---- load and measurement --------------------------------------------------------------------------------
-def template(version: str) -> bytes:
-    """One signed 51 KB request (a laboratory report, kind 186) with @@LOCALUID@@ / @@MESSAGEID@@ placeholders."""
+def signed_document():  # noqa: ANN201 - a GeneratedDocument (imported lazily: the generator is heavy)
+    """The signed 51 KB laboratory report (kind 186) every load is made of."""
     from mock_remd.generator import generate
 
-    signed = generate("186", seed=1)
+    return generate("186", seed=1)
+
+
+def template(version: str, signed=None) -> bytes:  # noqa: ANN001 - a GeneratedDocument
+    """One signed 51 KB request (a laboratory report, kind 186) with @@LOCALUID@@ / @@MESSAGEID@@ placeholders.
+
+    Its document keeps its own localUid: good for the synchronous leg (coarse checks), refused by full
+    validation's cross-checks (see :func:`paced_bodies` for documents that register)."""
+    signed = signed if signed is not None else signed_document()
     req = dataclasses.replace(signed.request, local_uid="@@LOCALUID@@", message_id="urn:uuid:@@MESSAGEID@@")
     req.document = attachment(signed.content)
     return register_envelope(req, version=version)
@@ -303,8 +310,17 @@ def measure(side: str, proc: subprocess.Popen, url: str, body: Path, work: Path,
     return r
 
 
-def paced_full_validation(work: Path, body: Path, *, rate: float, seconds: float, packs: str, nsi: str,
-                          ctype: str) -> str:
+def paced_bodies(signed, count: int, version: str) -> list[tuple[str, bytes]]:  # noqa: ANN001
+    """``count`` (MessageID without urn:uuid:, envelope) pairs of distinct copies of ``signed`` that register:
+    each document carries its request's localUid and signatures re-made over it (:mod:`doc_pool`)."""
+    from mock_remd.bench.doc_pool import variants
+
+    return [(req.message_id.removeprefix("urn:uuid:"), register_envelope(req, version=version))
+            for req in variants(signed, count)]
+
+
+def paced_full_validation(work: Path, signed, *, rate: float, seconds: float, packs: str,  # noqa: ANN001
+                          nsi: str, soap: str) -> str:
     """mock-remd with every layer (packs, NSI, cross-checks, signatures at digest) at a paced ``rate``:
     sync p50/p99 and request → callback p50/p99, as one line."""
     from mock_remd.bench.load import run_load
@@ -318,19 +334,13 @@ def paced_full_validation(work: Path, body: Path, *, rate: float, seconds: float
     proc, url = start_mock_remd(sub, f"http://127.0.0.1:{sink_port}/emdr/callback",
                                 {"MOCK_REMD_PACKS_DIR": packs, "MOCK_REMD_NSI_DIR": nsi, "MOCK_REMD_VALIDATION": "all",
                                  "MOCK_REMD_SIGNATURES": "digest"})
-    template_bytes = body.read_bytes()
-    n = int(rate * seconds) + 50
-
-    def one(i: int) -> tuple[str, bytes]:
-        mid = str(uuid.uuid4())
-        return mid, template_bytes.replace(b"@@LOCALUID@@", str(uuid.uuid4()).encode(), 1).replace(
-            b"@@MESSAGEID@@", mid.encode(), 1)
-
+    ctype = content_type(soap)
+    pool = paced_bodies(signed, int(rate * seconds) + 100, soap)
     try:
         host, port = "127.0.0.1", int(url.rsplit(":", 1)[1])
-        run_load(host, port, "/port/emdr", [one(i) for i in range(50)], content_type=ctype, concurrency=2,
+        run_load(host, port, "/port/emdr", pool[:50], content_type=ctype, concurrency=2,
                  rate=None, duration=10)  # warm-up
-        bodies = [one(i) for i in range(n)]
+        bodies = pool[50:]
         cpu0 = cpu_ms(proc.pid)
         res = run_load(host, port, "/port/emdr", bodies, content_type=ctype, concurrency=8,
                        rate=rate, duration=seconds)
@@ -395,7 +405,8 @@ def main(argv: list[str] | None = None) -> int:
     sink, sink_port = start_sink(str(log))
     sink_url = f"http://127.0.0.1:{sink_port}/emdr/callback"
     body = work / "body.xml"
-    body.write_bytes(template(args.soap))
+    signed = signed_document()
+    body.write_bytes(template(args.soap, signed))
     ctype = content_type(args.soap)
     procs: dict[str, tuple[subprocess.Popen, str]] = {}
     results: list[Round] = []
@@ -425,8 +436,8 @@ def main(argv: list[str] | None = None) -> int:
     paced = ""
     if args.paced and args.only != "wiremock":
         if args.packs and Path(args.packs).is_dir() and Path(args.nsi).is_dir():
-            paced = paced_full_validation(work, body, rate=args.paced, seconds=args.paced_seconds, packs=args.packs,
-                                          nsi=args.nsi, ctype=ctype)
+            paced = paced_full_validation(work, signed, rate=args.paced, seconds=args.paced_seconds, packs=args.packs,
+                                          nsi=args.nsi, soap=args.soap)
         else:
             paced = "paced full-validation phase skipped: no packs (--packs) or NSI (--nsi) directory"
 
