@@ -151,6 +151,16 @@ def test_not_well_formed_exits_1(capsys, tmp_path: Path) -> None:
     assert data["errors"][0]["code"] == "INVALID_CONTENT" and data["errors"][0]["layer"] == "xml"
 
 
+def test_xml_that_is_not_a_cda_document_is_not_called_unparsed(capsys, tmp_path: Path) -> None:
+    path = tmp_path / "other.xml"
+    path.write_text("<a/>", encoding="utf-8")
+    status, out, _ = run(capsys, str(path), "--format", "json")
+    assert status == 1
+    reasons = {layer["name"]: layer for layer in json.loads(out)["layers"]}
+    assert "ClinicalDocument" in reasons["kind"]["reason"], reasons["kind"]
+    assert "не разобран как XML" not in out
+
+
 @pytest.mark.parametrize(
     "argv, needle",
     [

@@ -213,6 +213,8 @@ def test_validate_page_says_partial_when_packs_are_missing(setup, tmp_path):
     assert "xsd, schematron, nsi" in verdict.text and "прошёл проверку" not in verdict.text
     heads = " ".join(e.text for e in by_css(driver, "li.layer.skipped .layer-head"))
     assert "мс" not in heads
+    signatures = by_css(driver, "#layer-signatures .reason")[0].text
+    assert "--request" not in signatures and "файл запроса" in signatures, signatures  # a form, not the CLI
 
 
 def test_callback_attempt_errors_in_english_ui():

@@ -85,7 +85,7 @@ class Validator:
                                                         cause="disabled"))
                 continue
             if name != "xml" and ctx.root is None and name != "signatures":
-                report.layers.append(LayerReport.skipped(name, "документ не разобран как XML"))
+                report.layers.append(LayerReport.skipped(name, *_unread_reason(report)))
                 continue
             started = time.perf_counter()
             try:
@@ -119,3 +119,11 @@ class Validator:
             result.passed = False
             result.findings = [Finding(item.code, item.message, layer=name, rule="internal-error")]
         return result
+
+
+def _unread_reason(report: ValidationReport) -> tuple[str, str]:
+    """Why the layers after ``xml`` cannot run: the document is not XML, or XML whose root is not a
+    ClinicalDocument (reason, cause)."""
+    if any(f.rule == "xml-root" for layer in report.layers for f in layer.findings):
+        return "корневой элемент не ClinicalDocument (urn:hl7-org:v3)", "not_cda"
+    return "документ не разобран как XML", "not_xml"

@@ -57,7 +57,10 @@ def _skip_reason(lang: str, layer: Any) -> str:
 
     get = layer.get if isinstance(layer, dict) else (lambda k, d="": getattr(layer, k, d))
     reason = get("reason", "") or ""
-    return skip_reason(lang, get("cause", "") or skip_cause(reason), reason)
+    cause = get("cause", "") or skip_cause(reason)
+    if f"web.skip.{cause}" in i18n.LABEL_KEYS:  # the fix is a field of the Validate form, not a CLI option
+        return i18n.translator(lang)(f"web.skip.{cause}")
+    return skip_reason(lang, cause, reason)
 
 
 def _active_scenarios(rt: Runtime) -> dict[str, list[str]]:

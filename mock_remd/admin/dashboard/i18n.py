@@ -262,6 +262,10 @@ _LABELS: dict[str, tuple[str, str]] = {
     "scn.origin_help.dir": ("файл из каталога MOCK_REMD_SCENARIOS_DIR, загружен при старте",
                             "a file of MOCK_REMD_SCENARIOS_DIR, loaded at start"),
     "scn.origin_help.upload": ("загружен через панель или admin API", "uploaded through the dashboard or the admin API"),
+    "web.skip.no_request": ("нет запроса registerDocument: выберите файл запроса в форме проверки",
+                            "no registerDocument request: choose the request file in the Validate form"),
+    "web.skip.kind_unknown": ("вид СЭМД не определён: укажите его в поле «Вид»",
+                              "the document kind is unknown: enter it in the Kind field"),
     "cda.l-date": ("Дата документа", "Document date"),
     "cda.l-patient": ("Пациент", "Patient"),
     "cda.l-snils": ("СНИЛС", "SNILS"),
@@ -272,6 +276,10 @@ _LABELS: dict[str, tuple[str, str]] = {
     "val.partial": ("Ошибок не найдено, но проверка неполная: не выполнялись {layers}",
                     "No errors found, but the check is partial: {layers} did not run"),
 }
+
+
+#: every label key (for callers that prefer a dashboard label to a catalogue message when there is one)
+LABEL_KEYS = frozenset(_LABELS)
 
 
 def translator(lang: str) -> Callable[..., str]:
