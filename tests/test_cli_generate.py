@@ -90,3 +90,23 @@ def test_without_seed_each_run_makes_new_documents(tmp_path: Path, capsys) -> No
     seed = int(first.err.split("--seed ")[1].split(")")[0])
     assert main(["generate", "--kind", "119", "--unsigned", "--seed", str(seed), "--out", str(tmp_path / "c")]) == 0
     assert {p.name for p in (tmp_path / "c").iterdir()} == names_a and "seed" in second.err
+
+
+def test_messages_are_in_the_language_of_the_run(tmp_path: Path, capsys) -> None:
+    """Russian by default, English with --lang en: the seed line and every refusal, one language each."""
+    import re
+
+    cyrillic = re.compile("[А-Яа-яЁё]")
+    runs = (["--kind", "999"], [], ["--kind", "119", "--invalid", "nope"],
+            ["--kind", "204", "--invalid", "effective-time-seconds"], ["--kind", "119", "--count", "0"],
+            ["--kind", "119", "--unsigned"])
+    for argv in runs:
+        for lang in ("ru", "en"):
+            main(["generate", *argv, "--out", str(tmp_path / lang), "--lang", lang])
+            line = capsys.readouterr().err.strip().splitlines()[0]
+            text = line.removeprefix("mock-remd generate: ")
+            if lang == "en":
+                assert not cyrillic.search(text), line
+            else:
+                assert cyrillic.search(text) and not re.search(r"\b(required|cannot|unknown|must|repeat|only)\b",
+                                                               text), line

@@ -41,6 +41,17 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "config.layers": ("{setting} {value}: неизвестные слои {unknown} (известны: {allowed})",
                       "{setting} {value}: unknown layers {unknown} (known: {allowed})"),
     # ---- files ------------------------------------------------------------------------------------
+    "generate.seed": ("seed {seed} (повторить: --seed {seed})", "seed {seed} (repeat with --seed {seed})"),
+    "generate.kind_required": ("нужен --kind (например: {kinds})", "--kind is required (for example: {kinds})"),
+    "generate.not_cda_kind": ("вид {kind} не генерируется: это не вид CDA справочника НСИ 1520 v{version} "
+                              "(виды, написанные вручную: {kinds})",
+                              "kind {kind} cannot be generated: it is not a CDA kind of NSI 1520 v{version} "
+                              "(hand-made kinds: {kinds})"),
+    "generate.unknown_rule": ("неизвестное правило {rule}: список — mock-remd generate --list-invalid",
+                              "unknown rule {rule}; see mock-remd generate --list-invalid"),
+    "generate.rule_kinds": ("правило {rule} применимо только к видам {kinds}", "rule {rule} applies to kinds {kinds} only"),
+    "generate.count": ("--count: нужно число не меньше 1", "--count must be at least 1"),
+    "generate.cannot_create": ("каталог {path} не создаётся: {reason}", "cannot create {path}: {reason}"),
     "file.is_dir": ("{path} — это каталог, а нужен файл документа", "{path} is a directory, not a document file"),
     "file.missing": ("нет такого файла: {path}", "no such file: {path}"),
     "file.unreadable": ("файл {path} не читается: {reason}", "cannot read {path}: {reason}"),

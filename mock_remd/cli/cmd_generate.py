@@ -13,7 +13,7 @@ import secrets
 import sys
 from pathlib import Path
 
-from mock_remd.catalog.incidents import safe_text
+from mock_remd.catalog.user_messages import say
 from mock_remd.cli.common import lang_of
 
 
@@ -63,7 +63,8 @@ def _version(args: argparse.Namespace) -> int:
     try:
         previous = path.read_bytes()
     except OSError as exc:
-        print(f"mock-remd generate: cannot read {path}: {exc.strerror or exc}", file=sys.stderr)
+        print(f"mock-remd generate: {say(lang_of(args), 'file.unreadable', path=path, reason=_reason(exc))}",
+              file=sys.stderr)
         return 2
     options: dict = {"signed": not args.unsigned}
     for name in ("client_entity_id", "system"):
@@ -80,7 +81,8 @@ def _version(args: argparse.Namespace) -> int:
     try:
         out.mkdir(parents=True, exist_ok=True)
     except OSError as exc:
-        print(f"mock-remd generate: cannot create {out}: {exc.strerror or exc}", file=sys.stderr)
+        print(f"mock-remd generate: {say(lang_of(args), 'generate.cannot_create', path=out, reason=_reason(exc))}",
+              file=sys.stderr)
         return 2
     from mock_remd.soap.builders import register_envelope
 
@@ -91,6 +93,11 @@ def _version(args: argparse.Namespace) -> int:
     print(cda)
     print(req)
     return 0
+
+
+def _reason(exc: OSError) -> str:
+    """The system's reason for a file error (its errno text), never the exception's repr."""
+    return exc.strerror or type(exc).__name__
 
 
 def _list_invalid() -> int:
@@ -112,12 +119,13 @@ def run(args: argparse.Namespace) -> int:
     from mock_remd import generator
     from mock_remd.generator.invalid import RULES
 
+    lang = lang_of(args)
     if args.list_invalid:
         return _list_invalid()
     if args.version_of:
         return _version(args)
     if not args.kind:
-        print("mock-remd generate: --kind is required (one of: " + ", ".join(generator.SUPPORTED_KINDS) + ")",
+        print(f"mock-remd generate: {say(lang, 'generate.kind_required', kinds=', '.join(generator.SUPPORTED_KINDS))}",
               file=sys.stderr)
         return 2
     kind = str(args.kind).strip()
@@ -132,26 +140,27 @@ def run(args: argparse.Namespace) -> int:
     catalog = settings.validation_settings().kinds
     entry = catalog.get(kind)
     if kind not in generator.SUPPORTED_KINDS and (entry is None or not entry.is_cda):
-        print(f"mock-remd generate: kind {kind!r} cannot be generated: it is not a CDA kind of NSI 1520 "
-              f"v{catalog.version} (hand-made kinds: {', '.join(generator.SUPPORTED_KINDS)})", file=sys.stderr)
+        print("mock-remd generate: " + say(lang, "generate.not_cda_kind", kind=kind, version=catalog.version,
+                                           kinds=", ".join(generator.SUPPORTED_KINDS)), file=sys.stderr)
         return 2
     if args.invalid:
         rule = RULES.get(args.invalid)
         if rule is None:
-            print(f"mock-remd generate: unknown rule {args.invalid!r}; see --list-invalid", file=sys.stderr)
+            print(f"mock-remd generate: {say(lang, 'generate.unknown_rule', rule=args.invalid)}", file=sys.stderr)
             return 2
         if not rule.applies_to(kind):
-            print(f"mock-remd generate: rule {rule.name} applies to kinds {', '.join(rule.kinds)} only",
+            print(f"mock-remd generate: {say(lang, 'generate.rule_kinds', rule=rule.name, kinds=', '.join(rule.kinds))}",
                   file=sys.stderr)
             return 2
     if args.count < 1:
-        print("mock-remd generate: --count must be at least 1", file=sys.stderr)
+        print(f"mock-remd generate: {say(lang, 'generate.count')}", file=sys.stderr)
         return 2
     out = Path(args.out)
     try:
         out.mkdir(parents=True, exist_ok=True)
     except OSError as exc:
-        print(f"mock-remd generate: cannot create {out}: {safe_text(exc, 'not writable')}", file=sys.stderr)
+        print(f"mock-remd generate: {say(lang, 'generate.cannot_create', path=out, reason=_reason(exc))}",
+              file=sys.stderr)
         return 2
     options: dict = {}
     if args.organization:
@@ -167,7 +176,7 @@ def run(args: argparse.Namespace) -> int:
     seed = args.seed
     if seed is None:
         seed = secrets.randbelow(10**9)
-        print(f"mock-remd generate: seed {seed} (repeat with --seed {seed})", file=sys.stderr)
+        print(f"mock-remd generate: {say(lang, 'generate.seed', seed=seed)}", file=sys.stderr)
     for i in range(args.count):
         doc = generator.generate(kind, seed + i, invalid=args.invalid, **options)
         cda = out / f"{doc.local_uid}.xml"
