@@ -56,8 +56,10 @@ RU: dict[str, str] = {
     "database URL (MOCK_REMD_DB_URL): sqlite:///file, sqlite://, postgresql://":
         "адрес базы данных (MOCK_REMD_DB_URL): sqlite:///файл, sqlite://, postgresql://",
     "scenario directory (MOCK_REMD_SCENARIOS_DIR)": "каталог сценариев (MOCK_REMD_SCENARIOS_DIR)",
-    "official validation packs (MOCK_REMD_PACKS_DIR)": "официальные пакеты проверки (MOCK_REMD_PACKS_DIR)",
-    "imported dictionaries (MOCK_REMD_NSI_DIR)": "загруженные справочники (MOCK_REMD_NSI_DIR)",
+    "official validation packs (MOCK_REMD_PACKS_DIR, else .mock-remd/packs when present)":
+        "официальные пакеты проверки (MOCK_REMD_PACKS_DIR, иначе .mock-remd/packs, если есть)",
+    "imported dictionaries (MOCK_REMD_NSI_DIR, else .mock-remd/nsi when present)":
+        "загруженные справочники (MOCK_REMD_NSI_DIR, иначе .mock-remd/nsi, если есть)",
     "HTTP worker processes sharing the port (MOCK_REMD_WORKERS, default 2)":
         "число HTTP-процессов на одном порту (MOCK_REMD_WORKERS, по умолчанию 2)",
     # ---- validate ------------------------------------------------------------------------------------
