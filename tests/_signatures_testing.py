@@ -17,6 +17,7 @@ from mock_remd.signing import sign_detached, test_ca, test_doctor, test_organisa
 from mock_remd.signing.keys import dump_certificate, dump_private_key
 from mock_remd.signing.pki import build_certificate, build_name, issue_doctor_cert
 from mock_remd.signing.testkeys import DOCTOR, TestIdentity
+from mock_remd.validation.caches import ValidationCaches
 from mock_remd.validation.context import DocumentContext, ValidationSettings
 from mock_remd.validation.layers.signatures_layer import SignaturesLayer
 from mock_remd.validation.report import LayerReport
@@ -74,7 +75,8 @@ def valid_request(**kw) -> RegisterRequest:
 def run(content: bytes, req: RegisterRequest | None, level: str = "digest", trusted_ca: Path | None = None,
         settings: ValidationSettings | None = None) -> LayerReport:
     settings = settings or ValidationSettings(signatures=level, trusted_ca=trusted_ca)
-    return SignaturesLayer(settings).run(DocumentContext(content=content, settings=settings, request=req))
+    return SignaturesLayer(settings).run(DocumentContext(content=content, settings=settings, request=req,
+                                                          caches=ValidationCaches()))
 
 
 def codes(report: LayerReport) -> list[str]:

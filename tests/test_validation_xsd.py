@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 
 from mock_remd.validation.caches import ValidationCaches
-from mock_remd.validation.context import ValidationSettings
+from mock_remd.validation.context import DocumentContext, ValidationSettings
 from mock_remd.validation.packs import find_pack, find_root_xsd, list_packs, load_schema, normalise_location
 from mock_remd.validation.pipeline import Validator
 
@@ -79,6 +79,23 @@ def test_every_official_pack_loads(packs_dir: Path) -> None:
         assert pack.xsd is not None and pack.xsd.name == "CDA.xsd"
         assert caches.pack_schema(pack.xsd) is caches.pack_schema(pack.xsd)  # loaded once per owner
     assert ValidationCaches().pack_schema(pack.xsd) is not caches.pack_schema(pack.xsd)  # owners keep their own
+
+
+def test_a_pack_named_through_a_symlink_is_the_same_prepared_schema(packs_dir: Path, tmp_path: Path) -> None:
+    pack = find_pack(packs_dir, "119")
+    assert pack is not None and pack.xsd is not None
+    link = tmp_path / "packs"
+    link.symlink_to(pack.xsd.parent.parent)
+    via_link = link / pack.xsd.parent.name / pack.xsd.name
+    caches = ValidationCaches()
+    assert caches.resolved(via_link) == pack.xsd.resolve() and caches.resolved(via_link) is caches.resolved(via_link)
+    assert caches.pack_schema(via_link) is caches.pack_schema(pack.xsd)  # loaded once, whichever name
+
+
+def test_a_document_context_needs_its_validators_caches(valid_119_bytes: bytes) -> None:
+    # no silent per-document caches: a context made without them would reload the XSD every time
+    with pytest.raises(TypeError, match="caches"):
+        DocumentContext(content=valid_119_bytes, settings=ValidationSettings())  # type: ignore[call-arg]
 
 
 def test_pack_lookup_refuses_path_like_kinds(packs_dir: Path) -> None:

@@ -18,6 +18,7 @@ from mock_remd.domain.model import Attachment, Doctor, Person, PersonalSign, Reg
 from mock_remd.gost import certs, streebog
 from mock_remd.signing import sign_detached, test_doctor, test_organisation
 from mock_remd.signing.testkeys import DOCTOR
+from mock_remd.validation.caches import ValidationCaches
 from mock_remd.validation.context import DocumentContext, ValidationSettings
 from mock_remd.validation.layers.signatures_layer import SignaturesLayer
 from mock_remd.validation.signatures import verify
@@ -40,9 +41,10 @@ def main() -> int:
           f"document {len(doc)} bytes; doctor + organisation signature")
     for level in ("structure", "digest", "crypto"):
         settings = ValidationSettings(signatures=level)
+        caches = ValidationCaches()
         layer = SignaturesLayer(settings)
         n = args.n if level != "crypto" or verify.backend_name() == "openssl" else 5
-        report = layer.run(DocumentContext(content=doc, settings=settings, request=req))
+        report = layer.run(DocumentContext(content=doc, settings=settings, request=req, caches=caches))
         assert report.passed, report.findings
         for cache in ("warm", "cold"):
             start, cpu = time.perf_counter(), time.process_time()
@@ -50,7 +52,7 @@ def main() -> int:
                 if cache == "cold":
                     certs._facts.cache_clear()
                     certs.read_certificate.cache_clear()
-                layer.run(DocumentContext(content=doc, settings=settings, request=req))
+                layer.run(DocumentContext(content=doc, settings=settings, request=req, caches=caches))
             wall = (time.perf_counter() - start) / n * 1000
             used = (time.process_time() - cpu) / n * 1000
             print(f"{level:9s} {cache}: {wall:7.3f} ms/document ({used:.3f} ms CPU)")

@@ -30,6 +30,9 @@ from mock_remd.validation.schematron.runner import SchematronValidator, get_vali
 log = logging.getLogger(__name__)
 
 #: an identity constraint selecting over the descendant axis (``xs:selector xpath=".//hl7:entry/…"``)
+#: at most this many remembered resolved paths (pack files: a few per installed pack)
+_RESOLVED_MAX = 4096
+
 _DESCENDANT_SELECTOR = re.compile(rb"""<(?:xs|xsd):selector\s+xpath\s*=\s*["']\s*\.//""")
 
 
@@ -86,6 +89,23 @@ class ValidationCaches:
             version=lambda key: file_version(key[0]))
         #: PEM bundle -> its certificates (MOCK_REMD_TRUSTED_CA)
         self.ca_bundles: Prepared[Path, list[CertInfo]] = Prepared(read_bundle, version=file_version)
+        #: a pack file as given -> its absolute, symlink-free path (realpath walks every component:
+        #: about 2 % of a document's validation when asked three times per document)
+        self._resolved: dict[Path, Path] = {}
+
+    def resolved(self, path: Path | str) -> Path:
+        """``Path(path).resolve()``, remembered: pack files are named by the same paths every document.
+
+        A symlink re-pointed while the server runs is seen after a restart (a pack installed anew
+        gets new files, whose versions :class:`Prepared` notices).
+        """
+        key = Path(path)
+        found = self._resolved.get(key)
+        if found is None:
+            if len(self._resolved) >= _RESOLVED_MAX:
+                self._resolved.clear()
+            found = self._resolved[key] = key.resolve()
+        return found
 
     def pack_index(self, packs_dir: Path | None) -> PackIndex:
         """The installed packs of ``packs_dir`` (an empty index for None)."""
@@ -106,12 +126,12 @@ class ValidationCaches:
         selected = self.select_pack(packs_dir, kind, template_roots)
         if selected is None or selected[0].schematron is None:
             return None
-        return self.requirements.get((selected[0].schematron.resolve(), kind))
+        return self.requirements.get((self.resolved(selected[0].schematron), kind))
 
     def pack_schema(self, xsd: Path) -> PackSchema:
         """The loaded schema of a pack's root XSD (raises PackSchemaError; a failure is not kept)."""
-        return self.pack_schemas.get(Path(xsd).resolve())
+        return self.pack_schemas.get(self.resolved(xsd))
 
     def schematron(self, sch: Path, mode: str = "optimised", cache_dir: Path | None = None) -> SchematronValidator:
         """The compiled validator of a ``.sch`` file (from the disk cache under ``cache_dir`` when there)."""
-        return self.schematrons.get((Path(sch).resolve(), mode, cache_dir))
+        return self.schematrons.get((self.resolved(sch), mode, cache_dir))

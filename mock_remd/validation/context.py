@@ -19,12 +19,6 @@ if TYPE_CHECKING:
 SIGNATURE_LEVELS = ("off", "structure", "digest", "crypto")
 
 
-def _fresh_caches() -> ValidationCaches:
-    from mock_remd.validation.caches import ValidationCaches
-
-    return ValidationCaches()
-
-
 @dataclass(frozen=True)
 class ValidationSettings:
     """Which layers run and with what material. Built once per process, shared by threads."""
@@ -72,8 +66,9 @@ class DocumentContext:
     now: dt.datetime = field(default_factory=lambda: dt.datetime.now(dt.UTC))
     #: free-form scratch space shared between layers (e.g. the namespace-stripped tree)
     scratch: dict[str, Any] = field(default_factory=dict)
-    #: the prepared material (packs, schemas, CA bundles) of the Validator that runs this document
-    caches: ValidationCaches = field(default_factory=_fresh_caches, repr=False)
+    #: the prepared material (packs, schemas, CA bundles) of the Validator that runs this document;
+    #: required, so that no caller silently loads the XSD and compiles the Schematron per document
+    caches: ValidationCaches = field(kw_only=True, repr=False)
 
     def pack_index(self) -> PackIndex:
         """The installed packs, looked up once per document (the kind, xsd and schematron layers share it)."""

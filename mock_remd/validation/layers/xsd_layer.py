@@ -55,7 +55,7 @@ class XsdLayer:
         pack = selected[0] if selected is not None else None
         if pack is None or pack.xsd is None:
             return None, None
-        xsd = pack.xsd.resolve()
+        xsd = caches.resolved(pack.xsd)
         return xsd, caches.pack_schema(xsd)
 
     def run(self, ctx: DocumentContext) -> LayerReport:
