@@ -143,3 +143,23 @@ def test_cda_rendering_and_xml_lines():
     assert [ln.failing for ln in lines] == [False, True, False]
     assert "<script>" not in str(lines[1].html) and "&lt;" in str(lines[1].html)
     assert lines[1].notes == "CODE: bad"
+
+
+def test_validate_page_counts_a_defect_two_layers_found_once(make_app, packs_dir):
+    """The header rules and the official Schematron both report the missing informationRecipient: the
+    Validate page's verdict counts it as the command line does (report.merged_errors)."""
+    import io
+
+    from mock_remd.config import Settings
+    from mock_remd.validation.pipeline import Validator
+
+    doc = generate("119", seed=7, invalid="missing-information-recipient")
+    report = Validator(Settings.load({"packs_dir": str(packs_dir), "validation": "xml,kind,header,xsd,schematron"},
+                                     environ={}).validation_settings()).validate(doc.content, kind="119")
+    assert len(report.merged_errors()) < len(report.errors)  # the same defect from two layers
+    client = make_app(packs_dir=str(packs_dir), validation="xml,kind,header,xsd,schematron").admin.test_client()
+    page = client.post("/validate", data={"document": (io.BytesIO(doc.content), "bad.xml"), "kind": "119"},
+                       content_type="multipart/form-data")
+    verdict = re.search(r'id="val-verdict" data-valid="false">([^<]*)<', page.text)
+    assert verdict is not None, page.text[:2000]
+    assert verdict.group(1).endswith(f"ошибок {len(report.merged_errors())}"), verdict.group(1)
