@@ -324,7 +324,7 @@ def test_run_survives_a_restart(tmp_path):
 def test_builtin_plan_and_the_documented_example_lint_clean(tmp_path):
     cli = _cli("scenarios", "lint", str(BUILTIN_DIR), str(ROOT / "scenarios"))
     assert cli.returncode == 0, cli.stdout + cli.stderr
-    assert "1 conformance plan(s)" in cli.stdout
+    assert "планов соответствия: 1" in cli.stdout
     doc = (ROOT / "docs" / "conformance.md").read_text(encoding="utf-8")
     example = doc.split("```yaml\n", 2)[2].split("```", 1)[0]  # the second YAML block: the extended plan
     (tmp_path / "conformance").mkdir()
@@ -341,6 +341,10 @@ def test_plan_lint_names_file_line_and_key(tmp_path):
                    "    expect:\n      - ack: {within_s: soon}\n  - id: one\n    expect: [poll]\n", encoding="utf-8")
     cli = _cli("scenarios", "lint", str(bad))
     assert cli.returncode == 1
+    assert f"{bad}:7: steps[1].expect[1].ack.within_s: ожидались секунды" in cli.stdout
+    assert f"{bad}:8: steps[2].id: id 'one' уже занят шагом 1" in cli.stdout
+    assert "подтверждать нечего" in cli.stdout and "найдено ошибок: 3" in cli.stderr
+    cli = _cli("scenarios", "lint", str(bad), "--lang", "en")
     assert f"{bad}:7: steps[1].expect[1].ack.within_s: expected seconds" in cli.stdout
     assert f"{bad}:8: steps[2].id: the id 'one' is already used by step 1" in cli.stdout
     assert "nothing to acknowledge" in cli.stdout

@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 
 import pytest
 from scenario_harness import running_mock
 
+from mock_remd.catalog.user_messages import render
 from mock_remd.cli.main import main
 from mock_remd.scenarios.lint import compile_text
 
@@ -41,7 +43,7 @@ rules:
 def issues_of(text: str) -> list[tuple[int | None, str, str]]:
     scenario, issues = compile_text(text, filename="f.yaml")
     assert scenario is None or not issues
-    return [(i.line, i.key, i.message) for i in issues]
+    return [(i.line, i.key, render("en", i.message)) for i in issues]
 
 
 def test_every_mistake_with_its_line_and_key():
@@ -107,8 +109,11 @@ def test_single_mistakes(text, line, key, fragment):
 def test_the_library_is_valid_and_large_enough(capsys):
     assert main(["scenarios", "lint", str(LIBRARY)]) == 0
     out = capsys.readouterr().out
-    count = int(out.split()[0])
-    assert count >= 15 and "all valid" in out
+    assert out.startswith("сценариев: ") and out.rstrip().endswith(", все без ошибок")
+    assert int(out.split()[1].rstrip(",")) >= 15
+    assert main(["scenarios", "lint", str(LIBRARY), "--lang", "en"]) == 0
+    out = capsys.readouterr().out
+    assert int(out.split()[0]) >= 15 and out.rstrip().endswith(" scenario(s), all valid")
 
 
 def test_every_library_scenario_is_described_in_both_languages():
@@ -128,8 +133,13 @@ def test_cli_reports_file_line_key_and_exits_1(tmp_path, capsys):
     capsys.readouterr()
     assert main(["scenarios", "lint", str(good), str(bad)]) == 1
     out = capsys.readouterr().out.splitlines()
-    assert f"{bad}:7: rules[1].match.nth: expected a whole number, got str 'two'" in out
+    assert f"{bad}:7: rules[1].match.nth: ожидалось целое число, а указано: str 'two'" in out
     assert all(line.startswith(str(bad)) for line in out)
+    assert not any(re.search(r"\b(expected|unknown key|got|given twice)\b", line) for line in out), out
+    assert main(["scenarios", "lint", str(good), str(bad), "--lang", "en"]) == 1
+    out = capsys.readouterr().out.splitlines()
+    assert f"{bad}:7: rules[1].match.nth: expected a whole number, got str 'two'" in out
+    assert not any(re.search("[а-яё]", line, re.IGNORECASE) for line in out), out
     assert main(["scenarios", "lint", "--format", "json", str(bad)]) == 1
     report = json.loads(capsys.readouterr().out)
     assert report["valid"] is False and {"file", "line", "key", "message"} <= set(report["issues"][0])
@@ -140,7 +150,7 @@ def test_cli_reports_a_name_used_twice(tmp_path, capsys):
     for n in (1, 2):
         (tmp_path / f"s{n}.yaml").write_text("name: same\nrules: [{sync: {http_status: 503}}]\n", encoding="utf-8")
     assert main(["scenarios", "lint", str(tmp_path)]) == 1
-    assert "already used" in capsys.readouterr().out
+    assert "уже занято" in capsys.readouterr().out
 
 
 def test_cli_list(capsys):
@@ -156,10 +166,32 @@ def test_server_refuses_an_invalid_upload_with_the_same_messages():
         assert resp.status_code == 400
         body = resp.json()
         assert body["error"] == "сценарий содержит ошибки"
-        assert [d["text"] for d in body["detail"]] == [str(i) for i in lint_issues]
+        assert [d["text"] for d in body["detail"]] == [i.render("ru") for i in lint_issues]
+        assert "неизвестный ключ 'colour'" in " ".join(d["message"] for d in body["detail"])
+        english = h.api("POST", "/scenarios", data=BROKEN.encode(),
+                        headers={"Content-Type": "application/yaml", "Accept-Language": "en"}).json()
+        assert [d["text"] for d in english["detail"]] == [i.render("en") for i in lint_issues]
+        assert not re.search("[а-яё]", json.dumps(english["detail"], ensure_ascii=False), re.IGNORECASE)
         assert any(d["line"] == 7 and d["key"] == "rules[1].match.nth" for d in body["detail"])
         names = [i["name"] for i in h.api("GET", "/scenarios").json()["items"]]
         assert "broken" not in names
         resp = h.upload('{"name": "j", "rules": [{"sync": {"drop": "boom"}}]}', "application/json")
         assert resp.status_code == 400 and resp.json()["detail"][0]["key"] == "rules[1].sync.drop"
         assert h.upload("").status_code == 400
+
+
+def test_dashboard_lint_errors_follow_the_page_language(tmp_path):
+    """The scenarios page shows a refused upload's issues in the page's language (one language per line)."""
+    from mock_remd.admin.dashboard.scenarios_view import error_text
+    from mock_remd.scenarios.engine import ScenarioEngine, ScenarioError
+    from mock_remd.store.repository import Store
+
+    engine = ScenarioEngine(Store(f"sqlite:///{tmp_path / 'db.sqlite'}"))
+    with pytest.raises(ScenarioError) as refused:
+        engine.upload(BROKEN)
+    head_ru, lines_ru = error_text(refused.value, "ru")
+    head_en, lines_en = error_text(refused.value, "en")
+    assert head_ru == "сценарий содержит ошибки" and len(lines_ru) == len(lines_en) > 5
+    assert any("ожидалось целое число, а указано: str 'two'" in line for line in lines_ru)
+    assert any("expected a whole number, got str 'two'" in line for line in lines_en)
+    assert not any(re.search("[а-яё]", line, re.IGNORECASE) for line in lines_en), lines_en

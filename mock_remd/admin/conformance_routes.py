@@ -8,7 +8,7 @@ from typing import Any
 
 from flask import Flask, Response, jsonify, request
 
-from mock_remd.admin.errors import ApiError
+from mock_remd.admin.errors import ApiError, request_lang
 from mock_remd.catalog.user_messages import text
 from mock_remd.conformance.engine import ConformanceError
 from mock_remd.conformance.report import junit_xml
@@ -81,4 +81,4 @@ def register_conformance_routes(app: Flask, rt: Runtime) -> None:
     def conformance_plans():
         plans, issues = engine.plans.load()
         return jsonify({"items": [p.summary() for p in plans.values()], "total": len(plans),
-                        "load_errors": [i.as_dict() for i in issues]})
+                        "load_errors": [i.as_dict(request_lang()) for i in issues]})

@@ -8,8 +8,8 @@ from typing import Any
 
 from flask import Flask, jsonify, request
 
-from mock_remd.admin.errors import ApiError
-from mock_remd.catalog.user_messages import text
+from mock_remd.admin.errors import ApiError, request_lang
+from mock_remd.catalog.user_messages import render, text
 from mock_remd.runtime import Runtime
 from mock_remd.scenarios.engine import ScenarioError
 from mock_remd.yamlsafe import DEFAULT_LIMITS
@@ -33,7 +33,7 @@ def register_scenario_routes(app: Flask, rt: Runtime) -> None:
 
     @app.get("/_admin/scenarios")
     def scenarios_list():
-        return jsonify(rt.scenarios.describe())
+        return jsonify(render(request_lang(), rt.scenarios.describe()))
 
     @app.post("/_admin/scenarios")
     @_refusals

@@ -34,6 +34,7 @@ def register(sub: argparse._SubParsersAction) -> None:
 def run_lint(args: argparse.Namespace) -> int:
     """Lint ``args.paths`` (scenarios and conformance plans); prints the issues (or a summary) and
     returns the exit status."""
+    lang = lang_of(args)
     plan_files, others = split_plan_files(args.paths)
     scenarios, issues = lint_paths(others) if others or not plan_files else ([], [])
     plans, plan_issues = lint_plan_files(plan_files)
@@ -41,15 +42,15 @@ def run_lint(args: argparse.Namespace) -> int:
     if args.format == "json":
         print(json.dumps({"valid": not issues, "scenarios": [s.name for s in scenarios],
                           "plans": [p.name for p in plans],
-                          "issues": [i.as_dict() for i in issues]}, ensure_ascii=False, indent=2))
+                          "issues": [i.as_dict(lang) for i in issues]}, ensure_ascii=False, indent=2))
     else:
         for issue in issues:
-            print(issue)
+            print(issue.render(lang))
         if issues:
-            print(f"{len(issues)} problem(s) found", file=sys.stderr)
+            print(say(lang, "lint.problems", n=len(issues)), file=sys.stderr)
         else:
-            print(f"{len(scenarios)} scenario(s)" + (f", {len(plans)} conformance plan(s)" if plans else "")
-                  + ", all valid")
+            print(say(lang, "lint.all_valid", scenarios=len(scenarios),
+                      plans=say(lang, "lint.plans", n=len(plans)) if plans else ""))
     return 1 if issues else 0
 
 
@@ -70,5 +71,5 @@ def run_list(args: argparse.Namespace) -> int:
                              (s.description or s.description_ru)).split())
             print(f"{s.name:<{width}}  {say(lang, 'scenarios.rules', n=len(s.rules))}  {desc}")
     for issue in issues:
-        print(f"skipped: {issue}", file=sys.stderr)
+        print(say(lang, "lint.skipped", issue=issue.render(lang)), file=sys.stderr)
     return 1 if issues and not scenarios else 0

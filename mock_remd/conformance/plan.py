@@ -28,6 +28,7 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
+from mock_remd.catalog import user_messages as um
 from mock_remd.scenarios.lint import _Checker as ScenarioChecker
 from mock_remd.scenarios.lint import (
     _type_name,
@@ -119,10 +120,11 @@ class _PlanChecker(ScenarioChecker):
         if node.kind == "scalar" and isinstance(v, str) and v in PARAMS:
             return v
         if node.kind != "scalar" or isinstance(v, bool) or not isinstance(v, (int, float)):
-            self.err(key, node.line, f"expected seconds (a number) or one of {', '.join(PARAMS)}, got {_type_name(node)}")
+            self.err(key, node.line, um.text("lint.want_seconds", params=", ".join(PARAMS),
+                                                got=_type_name(node)))
             return None
         if not 0 <= v <= MAX_SECONDS:
-            self.err(key, node.line, f"expected seconds between 0 and {MAX_SECONDS}, got {v}")
+            self.err(key, node.line, um.text("lint.seconds_range", high=MAX_SECONDS, value=v))
             return None
         return v
 
@@ -144,11 +146,12 @@ class _PlanChecker(ScenarioChecker):
         if self.mapping(node, key) is None:
             return None
         if len(node.items) != 1:
-            self.err(key, node.line, f"a check is one of {', '.join(CHECKS)} with its settings, e.g. ack: {{within_s: 5}}")
+            self.err(key, node.line, um.text("lint.one_check", checks=", ".join(CHECKS)))
             return None
         kind, body = next(iter(node.items.items()))
         if kind not in CHECKS:
-            self.err(f"{key}.{kind}", node.keys.get(kind), f"unknown check {kind!r}; expected one of: {', '.join(CHECKS)}")
+            self.err(f"{key}.{kind}", node.keys.get(kind), um.text("lint.unknown_check", value=repr(kind),
+                                                                 checks=", ".join(CHECKS)))
             return None
         check = Check(kind=kind)
         if body.kind == "scalar" and body.value is None:
@@ -160,7 +163,7 @@ class _PlanChecker(ScenarioChecker):
             if name == "status":
                 s = self.string(value, f"{key}.{kind}.status")
                 if s is not None and s not in ("2xx", "any"):
-                    self.err(f"{key}.{kind}.status", value.line, f"expected 2xx or any, got {s!r}")
+                    self.err(f"{key}.{kind}.status", value.line, um.text("lint.want_status", value=repr(s)))
                 elif s is not None:
                     check.status = s
             elif name in CHECKS[kind]:
@@ -177,12 +180,12 @@ class _PlanChecker(ScenarioChecker):
         it = node.items
         sid = self.string(it["id"], f"{key}.id") if "id" in it else None
         if "id" not in it:
-            self.err(key, node.line, "the step needs an id")
+            self.err(key, node.line, um.text("lint.step_no_id"))
         elif sid is not None and not STEP_ID_RE.match(sid):
-            self.err(f"{key}.id", it["id"].line, f"an id uses lower-case letters, digits, '.', '_' and '-', got {sid!r}")
+            self.err(f"{key}.id", it["id"].line, um.text("lint.bad_step_id", value=repr(sid)))
             sid = None
         elif sid is not None and sid in seen:
-            self.err(f"{key}.id", it["id"].line, f"the id {sid!r} is already used by step {seen[sid]}")
+            self.err(f"{key}.id", it["id"].line, um.text("lint.step_id_used", value=repr(sid), step=seen[sid]))
         if sid:
             seen.setdefault(sid, number)
         title = self.string(it["title"], f"{key}.title") if "title" in it else None
@@ -191,9 +194,9 @@ class _PlanChecker(ScenarioChecker):
         resend = self.answer(it.get("resend"), f"{key}.resend")
         checks: list[Check] = []
         if "expect" not in it:
-            self.err(key, node.line, "the step needs expect: a list of checks (ack, foreign_ack, resend, no_resend, poll)")
+            self.err(key, node.line, um.text("lint.step_no_expect"))
         elif it["expect"].kind != "list" or not it["expect"].elements:
-            self.err(f"{key}.expect", it["expect"].line, "expected a non-empty list of checks")
+            self.err(f"{key}.expect", it["expect"].line, um.text("lint.want_checks"))
         else:
             for i, c in enumerate(it["expect"].elements):
                 check = self.check(c, f"{key}.expect[{i + 1}]")
@@ -202,20 +205,20 @@ class _PlanChecker(ScenarioChecker):
         callback = answer.get("callback") or {}
         kinds = {c.kind for c in checks}
         if callback.get("skip") and kinds & {"ack", "foreign_ack"}:
-            self.err(f"{key}.expect", it["expect"].line, "the answer sends no callback (skip: true): nothing to acknowledge")
+            self.err(f"{key}.expect", it["expect"].line, um.text("lint.skip_ack"))
         if "foreign_ack" in kinds and not callback.get("foreign_first"):
-            self.err(f"{key}.expect", it["expect"].line, "foreign_ack needs answer.callback.foreign_first: true")
+            self.err(f"{key}.expect", it["expect"].line, um.text("lint.foreign_ack"))
         if sid is None:
             return None
         return PlanStep(id=sid, title=title or sid, description=desc or "", answer=answer, resend=resend, expect=checks)
 
     def plan(self, root: Node) -> Plan | None:
-        name = self.head(root, "plan", "a mapping with name and steps", TOP_KEYS)
+        name = self.head(root, um.text("lint.what.plan"), um.text("lint.shape.plan"), TOP_KEYS)
         if root.kind != "map":
             return None
         seen: dict[str, int] = {}
-        steps = self.elements(root, "steps", "the plan needs steps: a list of {id, title, answer, resend, expect}",
-                              "steps", lambda node, number: self.step(node, number, seen))
+        steps = self.elements(root, "steps", um.text("lint.needs_steps"), um.text("lint.what.steps"),
+                              lambda node, number: self.step(node, number, seen))
         if self.issues or name is None:
             return None
         return Plan(name=name, steps=steps, description=self.text(root.items, "description"), file=self.file)

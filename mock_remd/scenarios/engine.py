@@ -25,6 +25,7 @@ from mock_remd.catalog.incidents import safe_text
 from mock_remd.catalog.user_messages import Text, yaml_text
 from mock_remd.domain.behaviour import Behaviour, RequestFacts
 from mock_remd.scenarios.lint import compile_text, read_scenario_file, scenario_files
+from mock_remd.scenarios.loader import Issue
 from mock_remd.scenarios.matcher import mismatches, seeded_roll
 from mock_remd.scenarios.model import Rule, Scenario
 from mock_remd.store.faults import is_conflict
@@ -58,7 +59,8 @@ class ScenarioEngine:
         self.scenarios_dir = Path(scenarios_dir) if scenarios_dir else None
         self._cache: dict[str, tuple[str, Scenario]] = {}
         self._lock = threading.Lock()
-        self.load_errors: list[str] = []
+        #: files of the scenarios directory that were not loaded (rendered in the reader's language)
+        self.load_errors: list[Issue] = []
         self.load_library()
 
     # ---- library -------------------------------------------------------------------------------
@@ -78,15 +80,16 @@ class ScenarioEngine:
             try:
                 text = read_scenario_file(f)
             except YamlLimitError as exc:
-                self.load_errors.append(f"{f}: {yaml_text('en', exc)}")
+                self.load_errors.append(Issue(yaml_text("en", exc), file=str(f)))
                 continue
             except (OSError, UnicodeDecodeError) as exc:
-                self.load_errors.append(f"{f}: {safe_text(exc, 'file not readable')}")
+                reason = safe_text(exc, um.text("lint.not_readable"))  # type: ignore[arg-type]
+                self.load_errors.append(Issue(um.text("lint.unreadable", reason=reason), file=str(f)))
                 continue
             scenario, issues = compile_text(text, filename=str(f),
                                             content_type="application/json" if f.suffix == ".json" else "")
             if scenario is None:
-                self.load_errors.extend(str(i) for i in issues)
+                self.load_errors.extend(issues)
                 continue
             loaded.add(scenario.name)
             old = existing.get(scenario.name)
@@ -101,8 +104,8 @@ class ScenarioEngine:
         for name, row in existing.items():
             if row.origin == "dir" and name not in loaded:
                 self.store.scenarios.delete(name)
-        for line in self.load_errors:
-            log.warning("scenario file skipped: %s", line)
+        for issue in self.load_errors:
+            log.warning("scenario file skipped: %s", issue.render("en"))
         return len(loaded)
 
     def _compiled(self) -> dict[str, tuple[Scenario, ScenarioSource]]:
@@ -222,7 +225,7 @@ class ScenarioEngine:
         scenario, issues = compile_text(text, filename="upload", content_type=content_type)
         if scenario is None:
             raise ScenarioError(400, um.text("scenario.invalid"),
-                                [{**i.as_dict(), "text": str(i)} for i in issues])
+                                [{**i.as_dict(), "text": i} for i in issues])
         self.store.scenarios.put(scenario.name, text, origin="upload")
         out = scenario.summary()
         out["origin"] = "upload"

@@ -14,8 +14,9 @@ from pathlib import Path
 from typing import Any, Protocol, TypeVar
 
 from mock_remd.catalog import errors as catalogue
+from mock_remd.catalog import user_messages as um
 from mock_remd.catalog.incidents import safe_text
-from mock_remd.catalog.user_messages import yaml_text
+from mock_remd.catalog.user_messages import Text, yaml_text
 from mock_remd.domain.actions import DEFAULT_FAULT, FAULT_CODE_RE, Action, actions_of
 from mock_remd.domain.model import snils_digits
 from mock_remd.scenarios.loader import Issue, Node, ScenarioSyntaxError, parse_text
@@ -31,19 +32,20 @@ MATCH_KEYS = ("operation", "system", "kind", "organization", "patient_snils", "l
 FAULT_KEYS = ("code", "reason")
 
 
-def _type_name(node: Node) -> str:
+def _type_name(node: Node) -> Text:
+    """What the node holds, for "expected …, got …" (rendered in the reader's language)."""
     if node.kind == "map":
-        return "a mapping"
+        return um.text("lint.type.map")
     if node.kind == "list":
-        return "a list"
+        return um.text("lint.type.list")
     v = node.value
     if v is None:
-        return "nothing (null)"
+        return um.text("lint.type.null")
     if isinstance(v, bool):
-        return f"a boolean ({str(v).lower()})"
+        return um.text("lint.type.bool", value=str(v).lower())
     if isinstance(v, (int, float)):
-        return f"a number ({v})"
-    return f"{type(v).__name__} {v!r}"
+        return um.text("lint.type.number", value=v)
+    return um.text("lint.type.other", type=type(v).__name__, value=repr(v))
 
 
 class _Checker:
@@ -54,22 +56,22 @@ class _Checker:
         self.issues: list[Issue] = []
 
     # ---- reporting -----------------------------------------------------------------------------
-    def err(self, key: str, line: int | None, message: str) -> None:
+    def err(self, key: str, line: int | None, message: Text | str) -> None:
         self.issues.append(Issue(message, key=key, line=line, file=self.file))
 
     def keys(self, node: Node, key: str, allowed: tuple[str, ...]) -> None:
         for name, line in node.duplicates:
-            self.err(f"{key}.{name}" if key else name, line, "this key is given twice")
+            self.err(f"{key}.{name}" if key else name, line, um.text("lint.twice"))
         for name, line in node.keys.items():
             if name not in allowed:
                 self.err(f"{key}.{name}" if key else name, line,
-                         f"unknown key {name!r}; expected one of: {', '.join(allowed)}")
+                         um.text("lint.unknown_key", name=repr(name), allowed=", ".join(allowed)))
 
     def mapping(self, node: Node | None, key: str) -> Node | None:
         if node is None:
             return None
         if node.kind != "map":
-            self.err(key, node.line, f"expected a mapping, got {_type_name(node)}")
+            self.err(key, node.line, um.text("lint.want_map", got=_type_name(node)))
             return None
         return node
 
@@ -77,17 +79,17 @@ class _Checker:
     def integer(self, node: Node, key: str, *, low: int, high: int | None = None) -> int | None:
         v = node.value
         if node.kind != "scalar" or isinstance(v, bool) or not isinstance(v, int):
-            self.err(key, node.line, f"expected a whole number, got {_type_name(node)}")
+            self.err(key, node.line, um.text("lint.want_int", got=_type_name(node)))
             return None
         if v < low or (high is not None and v > high):
-            bound = f"between {low} and {high}" if high is not None else f"at least {low}"
-            self.err(key, node.line, f"expected a number {bound}, got {v}")
+            self.err(key, node.line, um.text("lint.want_between", low=low, high=high, value=v) if high is not None
+                     else um.text("lint.want_at_least", low=low, value=v))
             return None
         return v
 
     def boolean(self, node: Node, key: str) -> bool | None:
         if node.kind != "scalar" or not isinstance(node.value, bool):
-            self.err(key, node.line, f"expected true or false, got {_type_name(node)}")
+            self.err(key, node.line, um.text("lint.want_bool", got=_type_name(node)))
             return None
         return node.value
 
@@ -97,7 +99,7 @@ class _Checker:
             return v
         if allow_numbers and node.kind == "scalar" and isinstance(v, int) and not isinstance(v, bool):
             return str(v)
-        self.err(key, node.line, f"expected a string, got {_type_name(node)}")
+        self.err(key, node.line, um.text("lint.want_str", got=_type_name(node)))
         return None
 
     def strings(self, node: Node, key: str, *, allow_numbers: bool = False) -> tuple[str, ...] | None:
@@ -105,7 +107,7 @@ class _Checker:
         if node.kind == "list":
             out = []
             if not node.elements:
-                self.err(key, node.line, "the list is empty: give at least one value or drop the key")
+                self.err(key, node.line, um.text("lint.empty_list"))
                 return None
             for i, e in enumerate(node.elements):
                 s = self.string(e, f"{key}[{i + 1}]", allow_numbers=allow_numbers)
@@ -123,17 +125,17 @@ class _Checker:
         try:
             return re.compile(s, flags)
         except re.error as exc:
-            where = f" (at position {exc.pos})" if exc.pos is not None else ""
-            self.err(key, node.line, f"not a valid regular expression {s!r}{where}")
+            self.err(key, node.line, um.text("lint.bad_regex_at", value=repr(s), pos=exc.pos) if exc.pos is not None
+                     else um.text("lint.bad_regex", value=repr(s)))
             return None
 
     # ---- blocks --------------------------------------------------------------------------------
     def error_items(self, node: Node, key: str) -> list[dict[str, str]] | None:
         if node.kind != "list":
-            self.err(key, node.line, f"expected a list of {{code, message}}, got {_type_name(node)}")
+            self.err(key, node.line, um.text("lint.want_errors", got=_type_name(node)))
             return None
         if not node.elements:
-            self.err(key, node.line, "the list is empty: give at least one {code: ...}")
+            self.err(key, node.line, um.text("lint.no_errors"))
             return None
         out: list[dict[str, str]] = []
         ok = True
@@ -145,7 +147,7 @@ class _Checker:
             elif e.kind == "map":
                 self.keys(e, k, ("code", "message"))
                 if "code" not in e.items:
-                    self.err(k, e.line, "an error item needs a code")
+                    self.err(k, e.line, um.text("lint.error_no_code"))
                     ok = False
                     continue
                 code = self.string(e.items["code"], f"{k}.code")
@@ -155,12 +157,12 @@ class _Checker:
                     ok = False
                     continue
             else:
-                self.err(k, e.line, f"expected {{code: ..., message: ...}}, got {_type_name(e)}")
+                self.err(k, e.line, um.text("lint.want_error_item", got=_type_name(e)))
                 ok = False
                 continue
             if not catalogue.is_known(code):
                 self.err(f"{k}.code", code_line,
-                         f"unknown error code {code!r}: not in the REMD error classifier (NSI 1.2.643.5.1.13.13.99.2.305)")
+                         um.text("lint.unknown_code", code=repr(code)))
                 ok = False
                 continue
             item = {"code": code}
@@ -182,7 +184,7 @@ class _Checker:
                 bad = [o for o in ops if o not in OPERATIONS]
                 if bad:
                     self.err(f"{key}.operation", it["operation"].line,
-                             f"unknown operation {bad[0]!r}; expected one of: {', '.join(OPERATIONS)}")
+                             um.text("lint.unknown_operation", value=repr(bad[0]), allowed=", ".join(OPERATIONS)))
                 else:
                     m.operation = ops
         for name in ("system", "kind", "organization"):
@@ -197,7 +199,7 @@ class _Checker:
                 bad = [v for v, d in zip(values, digits, strict=True) if len(d) != 11]
                 if bad:
                     self.err(f"{key}.patient_snils", it["patient_snils"].line,
-                             f"a SNILS has 11 digits (123-456-789 01 or 12345678901), got {bad[0]!r}")
+                             um.text("lint.bad_snils", value=repr(bad[0])))
                 else:
                     m.patient_snils = digits
         if "local_uid" in it:
@@ -209,9 +211,9 @@ class _Checker:
         if "probability" in it:
             p = it["probability"]
             if p.kind != "scalar" or isinstance(p.value, bool) or not isinstance(p.value, (int, float)):
-                self.err(f"{key}.probability", p.line, f"expected a number from 0 to 1, got {_type_name(p)}")
+                self.err(f"{key}.probability", p.line, um.text("lint.want_probability", got=_type_name(p)))
             elif not 0.0 <= float(p.value) <= 1.0:
-                self.err(f"{key}.probability", p.line, f"expected a number from 0 to 1, got {p.value}")
+                self.err(f"{key}.probability", p.line, um.text("lint.want_probability", got=p.value))
             else:
                 m.probability = float(p.value)
         if "attempt" in it:
@@ -222,7 +224,7 @@ class _Checker:
                 if n is not None:
                     values_n.append(n)
             if a.kind == "list" and not a.elements:
-                self.err(f"{key}.attempt", a.line, "the list is empty: give at least one attempt number")
+                self.err(f"{key}.attempt", a.line, um.text("lint.no_attempts"))
             m.attempt = tuple(values_n)
         return m, set(it)
 
@@ -237,7 +239,7 @@ class _Checker:
             code = self.string(f.items["code"], f"{key}.code")
             if code is not None and not FAULT_CODE_RE.match(code):
                 self.err(f"{key}.code", f.items["code"].line,
-                         f"expected Sender or Receiver (SOAP 1.2), Client or Server (SOAP 1.1), got {code!r}")
+                         um.text("lint.fault_code", value=repr(code)))
             elif code is not None:
                 fault["code"] = code
         if "reason" in f.items:
@@ -253,7 +255,7 @@ class _Checker:
         if v is not None and v not in choices:
             quoted = [f'"{c}"' if c[:1].isdigit() else c for c in choices]
             alternatives = " or ".join(quoted) if len(quoted) < 3 else f"one of: {', '.join(quoted)}"
-            self.err(key, node.line, f"expected {alternatives}, got {v!r}")
+            self.err(key, node.line, um.text("lint.want_choice", alternatives=alternatives, value=repr(v)))
             return None
         return v
 
@@ -288,13 +290,14 @@ class _Checker:
                     out[a.key] = v
         replacing = [a.key for a in actions if a.exclusive and a.key in it]
         if len(replacing) > 1:
-            self.err(key, node.line, f"{' and '.join(replacing)} each replace the answer: give only one of them")
+            self.err(key, node.line, um.text("lint.replacing", keys=um.text(
+                "lint.and", first=", ".join(replacing[:-1]), last=replacing[-1])))
         if block == "sync" and "http_status" in it and ("errors" in it or "drop" in it):
             other = "errors" if "errors" in it else "drop"
             self.err(f"{key}.http_status", it["http_status"].line,
-                     f"http_status combines with fault only (a fault with that status), not with {other}")
+                     um.text("lint.http_status_with", other=other))
         if out.get("status") == "success" and "errors" in it:
-            self.err(f"{key}.errors", it["errors"].line, "status: success cannot carry errors")
+            self.err(f"{key}.errors", it["errors"].line, um.text("lint.success_errors"))
         return out
 
     def sync(self, node: Node | None, key: str) -> dict[str, Any]:
@@ -313,33 +316,33 @@ class _Checker:
         sync = self.sync(it.get("sync"), f"{key}.sync")
         callback = self.callback(it.get("callback"), f"{key}.callback")
         if "sync" not in it and "callback" not in it:
-            self.err(key, node.line, "the rule changes nothing: give sync: or callback: (or both)")
+            self.err(key, node.line, um.text("lint.rule_noop"))
         if match.operation and "registerDocument" not in match.operation and "callback" in it:
             self.err(f"{key}.callback", node.keys.get("callback"),
-                     f"{'/'.join(match.operation)} has no result callback: callback: applies to registerDocument only")
+                     um.text("lint.no_callback_op", operations="/".join(match.operation)))
         if match.attempt and match.operation and "registerDocument" not in match.operation:
             self.err(f"{key}.match.attempt", it["match"].keys.get("attempt"),
-                     "attempt counts requests for one localUid: it applies to registerDocument only")
+                     um.text("lint.attempt_op"))
         name = self.string(it["name"], f"{key}.name", allow_numbers=True) if "name" in it else ""
         desc = self.string(it["description"], f"{key}.description") if "description" in it else ""
         return Rule(number=number, line=node.line, match=match, sync=sync, callback=callback,
                     name=name or "", description=desc or "")
 
     # ---- a whole document (a scenario here, a conformance plan in conformance/plan.py) ------------
-    def head(self, root: Node, what: str, shape: str, top_keys: tuple[str, ...]) -> str | None:
+    def head(self, root: Node, what: Text, shape: Text, top_keys: tuple[str, ...]) -> str | None:
         """Check a document's top mapping and its ``name``; the name, or None after an issue."""
         if root.kind != "map":
-            self.err("", root.line, f"expected a {what} ({shape}), got {_type_name(root)}")
+            self.err("", root.line, um.text("lint.want_document", what=what, shape=shape, got=_type_name(root)))
             return None
         self.keys(root, "", top_keys)
         it = root.items
         if "name" not in it:
-            self.err("name", root.line, f"the {what} needs a name")
+            self.err("name", root.line, um.text("lint.needs_name", what=what))
             return None
         name = self.string(it["name"], "name", allow_numbers=True)
         if name is not None and not NAME_RE.match(name):
             self.err("name", it["name"].line,
-                     f"a name uses letters, digits, '.', '_' and '-' (up to 128, no spaces), got {name!r}")
+                     um.text("lint.bad_name", value=repr(name)))
             return None
         return name
 
@@ -347,17 +350,18 @@ class _Checker:
         """An optional text key of a mapping ("" when absent or wrong)."""
         return (self.string(it[key], key) or "") if key in it else ""
 
-    def elements(self, root: Node, key: str, needs: str, what: str, each: Callable[[Node, int], T | None]) -> list[T]:
+    def elements(self, root: Node, key: str, needs: Text, what: Text,
+                 each: Callable[[Node, int], T | None]) -> list[T]:
         """The non-empty list under ``key``, each element read by ``each(node, number)`` (from 1)."""
         node = root.items.get(key)
         if node is None:
             self.err(key, root.line, needs)
             return []
         if node.kind != "list":
-            self.err(key, node.line, f"expected a list of {what}, got {_type_name(node)}")
+            self.err(key, node.line, um.text("lint.want_list_of", what=what, got=_type_name(node)))
             return []
         if not node.elements:
-            self.err(key, node.line, f"the list of {what} is empty")
+            self.err(key, node.line, um.text("lint.empty_list_of", what=what))
             return []
         out = []
         for i, element in enumerate(node.elements):
@@ -367,13 +371,12 @@ class _Checker:
         return out
 
     def scenario(self, root: Node, source: str) -> Scenario | None:
-        name = self.head(root, "scenario", "a mapping with name and rules", TOP_KEYS)
+        name = self.head(root, um.text("lint.what.scenario"), um.text("lint.shape.scenario"), TOP_KEYS)
         if root.kind != "map":
             return None
         it = root.items
         seed = self.integer(it["seed"], "seed", low=0) if "seed" in it else None
-        rules = self.elements(root, "rules", "the scenario needs rules: a list of {match, sync, callback}", "rules",
-                              self.rule)
+        rules = self.elements(root, "rules", um.text("lint.needs_rules"), um.text("lint.what.rules"), self.rule)
         if self.issues or name is None:
             return None
         return Scenario(name=name, rules=rules, description=self.text(it, "description"),
@@ -409,7 +412,7 @@ def scenario_files(paths: Iterable[str | Path]) -> tuple[list[Path], list[Issue]
         elif p.is_file():
             files.append(p)
         else:
-            issues.append(Issue("no such file or directory", file=str(p)))
+            issues.append(Issue(um.text("lint.no_file"), file=str(p)))
     return files, issues
 
 
@@ -433,7 +436,7 @@ def read_documents(files: Iterable[Path], issues: list[Issue]) -> Iterator[tuple
             issues.append(Issue(yaml_text("en", exc, position=False), file=str(f)))
             continue
         except (OSError, UnicodeDecodeError) as exc:
-            issues.append(Issue(f"cannot read the file: {safe_text(exc, 'not readable')}", file=str(f)))
+            issues.append(Issue(um.text("lint.unreadable", reason=safe_text(exc, um.text("lint.not_readable"))), file=str(f)))
             continue
         yield f, text, ("application/json" if f.suffix.lower() == ".json" else "")
 
@@ -457,8 +460,9 @@ def compile_files(files: Iterable[Path], issues: list[Issue], compile_one: Calla
         if item is None:
             continue
         if item.name in seen:
-            label = f"the {what} name" if what else "the name"
-            issues.append(Issue(f"{label} {item.name!r} is already used by {seen[item.name]}", key="name", file=str(f)))
+            used = um.text("lint.plan_name_used" if what == "plan" else "lint.name_used", name=repr(item.name),
+                        other=str(seen[item.name]))
+            issues.append(Issue(used, key="name", file=str(f)))
             continue
         seen[item.name] = f
         out.append(item)

@@ -14,7 +14,7 @@ from typing import Any
 import yaml
 from yaml.constructor import SafeConstructor
 
-from mock_remd.catalog.user_messages import yaml_text
+from mock_remd.catalog.user_messages import DEFAULT_LANG, Text, render, yaml_text
 from mock_remd.yamlsafe import DEFAULT_LIMITS, YamlLimitError, YamlSyntaxError, compose_documents
 
 
@@ -22,19 +22,26 @@ from mock_remd.yamlsafe import DEFAULT_LIMITS, YamlLimitError, YamlSyntaxError, 
 class Issue:
     """One mistake in a scenario file: where (file, line, key path) and what."""
 
-    message: str
+    #: a catalogue :class:`Text` (rendered in the reader's language) or a sentence of one language
+    message: Text | str
     key: str = ""
     line: int | None = None
     file: str = ""
 
-    def as_dict(self) -> dict[str, Any]:
-        return {"file": self.file, "line": self.line, "key": self.key, "message": self.message}
+    def as_dict(self, lang: str | None = None) -> dict[str, Any]:
+        """``file``, ``line``, ``key``, ``message`` (rendered in ``lang``, else left for the caller to render)."""
+        message = self.message if lang is None else render(lang, self.message)
+        return {"file": self.file, "line": self.line, "key": self.key, "message": message}
 
-    def __str__(self) -> str:
+    def render(self, lang: str) -> str:
+        """``FILE:LINE: KEY: message`` in ``lang``."""
         where = self.file or "<scenario>"
         if self.line is not None:
             where += f":{self.line}"
-        return f"{where}: {self.key + ': ' if self.key else ''}{self.message}"
+        return f"{where}: {self.key + ': ' if self.key else ''}{render(lang, self.message)}"
+
+    def __str__(self) -> str:
+        return self.render(DEFAULT_LANG)
 
 
 @dataclass

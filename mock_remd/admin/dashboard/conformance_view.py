@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from flask import Blueprint, render_template, request
 
+from mock_remd.admin.dashboard import i18n
 from mock_remd.runtime import Runtime
 
 #: seconds between reloads of a page while a run is active
@@ -25,7 +26,8 @@ def register(bp: Blueprint, rt: Runtime) -> None:
         plans, issues = engine.plans.load()
         return render_template("dashboard/conformance_runs.html", runs=runs, total=total, live=live,
                                refresh=REFRESH_SECONDS, badges=STATE_BADGES, plans=list(plans.values()),
-                               plan_issues=issues)
+                               plan_issues=[i.render(i18n.pick_lang(request.cookies.get(i18n.LANG_COOKIE)))
+                                            for i in issues])
 
     @bp.get("/conformance/<run_id>")
     def conformance_run(run_id: str):

@@ -68,7 +68,7 @@ def error_text(exc: Exception, lang: str) -> tuple[str, list[str]]:
 def _one(x: Any) -> Any:
     if isinstance(x, dict):
         if x.get("text"):
-            return str(x["text"])
+            return x["text"]  # a lint issue (or its line): rendered in the page's language by the caller
         where = x.get("path") or x.get("where") or x.get("line") or ""
         msg = x.get("message") or x.get("error") or str(x)
         return f"{where}: {msg}" if where else str(msg)
