@@ -77,7 +77,10 @@ def test_admin_upload_refuses_the_bomb(make_server):
     resp = requests.post(srv.url + "/_admin/scenarios", data=BOMB.encode(),
                          headers={"Content-Type": "application/yaml"}, timeout=30)
     assert resp.status_code == 400
-    assert "expansion limit" in resp.text
+    assert "превышен предел YAML" in resp.text  # Russian by default, English by Accept-Language
+    resp = requests.post(srv.url + "/_admin/scenarios", data=BOMB.encode(),
+                         headers={"Content-Type": "application/yaml", "Accept-Language": "en"}, timeout=30)
+    assert resp.status_code == 400 and "expansion limit" in resp.text
     assert requests.get(srv.url + "/health", timeout=5).status_code == 200
 
 
@@ -92,7 +95,7 @@ def test_admin_upload_refuses_an_oversized_body_unread(make_server):
 def test_lint_refuses_the_bomb(tmp_path):
     bomb = tmp_path / "bomb.yaml"
     bomb.write_text(BOMB)
-    done = _cli("scenarios", "lint", str(bomb))
+    done = _cli("scenarios", "lint", str(bomb), "--lang", "en")
     assert done.returncode == 1
     assert "expansion limit" in done.stdout + done.stderr
     assert "Traceback" not in done.stderr
@@ -115,7 +118,8 @@ def test_config_file_bomb_is_one_line(tmp_path):
 
 def test_conformance_plan_bomb_is_refused(make_server):
     srv = make_server()
-    resp = requests.post(srv.url + "/_admin/conformance/runs", json={"system": "demo", "plan_yaml": BOMB}, timeout=30)
+    resp = requests.post(srv.url + "/_admin/conformance/runs", json={"system": "demo", "plan_yaml": BOMB},
+                         headers={"Accept-Language": "en"}, timeout=30)
     assert resp.status_code == 400
     assert "expansion limit" in resp.text
     assert requests.get(srv.url + "/health", timeout=5).status_code == 200
@@ -129,4 +133,4 @@ def test_conformance_plan_file_bomb_is_refused(tmp_path):
 
     plans, issues = PlanLibrary(str(tmp_path / "scenarios")).load()
     assert "bomb" not in plans
-    assert any("limit" in i.message for i in issues)
+    assert any("limit" in i.render("en") for i in issues)

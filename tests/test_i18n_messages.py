@@ -71,8 +71,11 @@ def test_scenario_lint_names_line_and_column_without_parser_words(capsys, tmp_pa
     bad.write_text("name: x\nrules:\n  - sync: a: b\n", encoding="utf-8")
     assert main(["scenarios", "lint", str(bad)]) == 1
     out = capsys.readouterr().out
-    assert f"{bad}:3: not valid YAML at column 12: a colon where no value can start" in out
-    assert not any(words in out for words in PARSER_WORDS), out
+    assert f"{bad}:3: не YAML (столбец 12): " in out
+    assert main(["scenarios", "lint", str(bad), "--lang", "en"]) == 1
+    en = capsys.readouterr().out
+    assert f"{bad}:3: not valid YAML at column 12: a colon where no value can start" in en
+    assert not any(words in out + en for words in PARSER_WORDS), out + en
 
 
 # ---- scenarios list: the description in the language of the run ------------------------------------------

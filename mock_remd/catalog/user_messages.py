@@ -328,6 +328,14 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "lint.all_valid": ("сценариев: {scenarios}{plans}, все без ошибок", "{scenarios} scenario(s){plans}, all valid"),
     "lint.plans": (", планов соответствия: {n}", ", {n} conformance plan(s)"),
     "lint.skipped": ("пропущен: {issue}", "skipped: {issue}"),
+    "lint.too_big": ("{size} байт: больше предела в {limit} байт", "{size} bytes: over the size limit of {limit} bytes"),
+    "lint.not_json": ("не JSON (столбец {column})", "not valid JSON (column {column})"),
+    "lint.too_deep": ("вложенность глубже {depth} уровней: больше предела", "nested deeper than {depth} levels: over the depth limit"),
+    "lint.not_yaml": ("не YAML: {what}", "not valid YAML: {what}"),
+    "lint.not_yaml_at": ("не YAML (столбец {column}): {what}", "not valid YAML at column {column}: {what}"),
+    "lint.empty_file": ("файл пуст: ожидался сценарий (name, rules)", "the file is empty: expected a scenario (name, rules)"),
+    "lint.several_docs": ("несколько документов YAML (---) в одном файле: по одному сценарию на файл",
+                          "several YAML documents (---) in one file: put one scenario per file"),
     "lint.twice": ("этот ключ указан дважды", "this key is given twice"),
     "lint.unknown_key": ("неизвестный ключ {name}; допустимы: {allowed}", "unknown key {name}; expected one of: {allowed}"),
     "lint.want_map": ("ожидался словарь, а указано: {got}", "expected a mapping, got {got}"),
@@ -610,6 +618,13 @@ def skip_reason(lang: str, cause: str, reason: str = "") -> str:
     if key in MESSAGES:
         return say(lang, key)
     return reason or say(lang, "skip.other", reason=cause or "?")
+
+
+def yaml_what(exc: BaseException) -> Text:
+    """What is wrong with a refused YAML text (``yamlsafe.YamlSyntaxError`` / ``YamlLimitError``), without the
+    position, as a :class:`Text` to render in the reader's language."""
+    key, values = getattr(exc, "key", ""), getattr(exc, "values", {})
+    return text(key, **values) if key in MESSAGES else text("yaml.what.other")
 
 
 def yaml_text(lang: str, exc: BaseException, *, position: bool = True) -> str:

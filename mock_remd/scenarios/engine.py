@@ -22,7 +22,7 @@ from typing import Any
 
 from mock_remd.catalog import user_messages as um
 from mock_remd.catalog.incidents import safe_text
-from mock_remd.catalog.user_messages import Text, yaml_text
+from mock_remd.catalog.user_messages import Text
 from mock_remd.domain.behaviour import Behaviour, RequestFacts
 from mock_remd.scenarios.lint import compile_text, read_scenario_file, scenario_files
 from mock_remd.scenarios.loader import Issue
@@ -80,7 +80,7 @@ class ScenarioEngine:
             try:
                 text = read_scenario_file(f)
             except YamlLimitError as exc:
-                self.load_errors.append(Issue(yaml_text("en", exc), file=str(f)))
+                self.load_errors.append(Issue(um.yaml_what(exc), file=str(f)))
                 continue
             except (OSError, UnicodeDecodeError) as exc:
                 reason = safe_text(exc, um.text("lint.not_readable"))  # type: ignore[arg-type]

@@ -16,7 +16,7 @@ from typing import Any, Protocol, TypeVar
 from mock_remd.catalog import errors as catalogue
 from mock_remd.catalog import user_messages as um
 from mock_remd.catalog.incidents import safe_text
-from mock_remd.catalog.user_messages import Text, yaml_text
+from mock_remd.catalog.user_messages import Text
 from mock_remd.domain.actions import DEFAULT_FAULT, FAULT_CODE_RE, Action, actions_of
 from mock_remd.domain.model import snils_digits
 from mock_remd.scenarios.loader import Issue, Node, ScenarioSyntaxError, parse_text
@@ -433,7 +433,7 @@ def read_documents(files: Iterable[Path], issues: list[Issue]) -> Iterator[tuple
         try:
             text = read_scenario_file(f)
         except YamlLimitError as exc:
-            issues.append(Issue(yaml_text("en", exc, position=False), file=str(f)))
+            issues.append(Issue(um.yaml_what(exc), file=str(f)))
             continue
         except (OSError, UnicodeDecodeError) as exc:
             issues.append(Issue(um.text("lint.unreadable", reason=safe_text(exc, um.text("lint.not_readable"))), file=str(f)))

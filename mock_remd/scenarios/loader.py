@@ -14,7 +14,8 @@ from typing import Any
 import yaml
 from yaml.constructor import SafeConstructor
 
-from mock_remd.catalog.user_messages import DEFAULT_LANG, Text, render, yaml_text
+from mock_remd.catalog import user_messages as um
+from mock_remd.catalog.user_messages import DEFAULT_LANG, Text, render
 from mock_remd.yamlsafe import DEFAULT_LIMITS, YamlLimitError, YamlSyntaxError, compose_documents
 
 
@@ -118,37 +119,36 @@ def parse_text(text: str, *, filename: str = "", content_type: str = "") -> Node
     """
     size = len(text.encode("utf-8"))
     if size > DEFAULT_LIMITS.max_bytes:
-        raise ScenarioSyntaxError(Issue(f"{size} bytes: over the size limit of {DEFAULT_LIMITS.max_bytes} bytes",
-                                        file=filename))
+        raise ScenarioSyntaxError(Issue(um.text("lint.too_big", size=size, limit=DEFAULT_LIMITS.max_bytes), file=filename))
     if "json" in (content_type or "").lower():
         try:
             return from_python(json.loads(text))
         except json.JSONDecodeError as exc:
-            raise ScenarioSyntaxError(Issue(f"not valid JSON (column {exc.colno})", line=exc.lineno,
+            raise ScenarioSyntaxError(Issue(um.text("lint.not_json", column=exc.colno), line=exc.lineno,
                                             file=filename)) from exc
         except RecursionError as exc:
-            raise ScenarioSyntaxError(Issue(f"nested deeper than {DEFAULT_LIMITS.max_depth} levels: over the depth "
-                                            "limit", file=filename)) from exc
+            raise ScenarioSyntaxError(Issue(um.text("lint.too_deep", depth=DEFAULT_LIMITS.max_depth),
+                                            file=filename)) from exc
     try:
         nodes = compose_documents(text)
     except YamlLimitError as exc:
-        raise ScenarioSyntaxError(Issue(yaml_text("en", exc, position=False), line=exc.line, file=filename)) from exc
+        raise ScenarioSyntaxError(Issue(um.yaml_what(exc), line=exc.line, file=filename)) from exc
     except YamlSyntaxError as exc:
-        where = f" at column {exc.column}" if exc.column else ""
-        raise ScenarioSyntaxError(Issue(f"not valid YAML{where}: {yaml_text('en', exc, position=False)}",
-                                        line=exc.line, file=filename)) from exc
+        what = um.text("lint.not_yaml_at", column=exc.column, what=um.yaml_what(exc)) if exc.column \
+            else um.text("lint.not_yaml", what=um.yaml_what(exc))
+        raise ScenarioSyntaxError(Issue(what, line=exc.line, file=filename)) from exc
     nodes = [n for n in nodes if n is not None]
     if not nodes:
-        raise ScenarioSyntaxError(Issue("the file is empty: expected a scenario (name, rules)", file=filename, line=1))
+        raise ScenarioSyntaxError(Issue(um.text("lint.empty_file"), file=filename, line=1))
     if len(nodes) > 1:
         raise ScenarioSyntaxError(
-            Issue("several YAML documents (---) in one file: put one scenario per file", file=filename,
-                  line=_line(nodes[1]))
+            Issue(um.text("lint.several_docs"), file=filename, line=_line(nodes[1]))
         )
     try:
         return _convert(nodes[0], SafeConstructor())
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         raise ScenarioSyntaxError(
-            Issue(f"not valid YAML: {exc}", file=filename, line=mark.line + 1 if mark else None)
+            Issue(um.text("lint.not_yaml", what=um.text("yaml.what.other")), file=filename,
+                  line=mark.line + 1 if mark else None)
         ) from exc
