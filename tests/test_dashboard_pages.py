@@ -105,6 +105,8 @@ def test_document_downloads_and_test_callback(tmp_path, sink):
         sink.wait_for(doc.request.message_id, timeout=20)
         page = requests.get(f"{srv.url}/documents/{doc.local_uid}", timeout=10)
         assert page.status_code == 200 and "зарегистрирован" in page.text
+        birth = doc.request.patient.birth_date  # ISO in the request, dd.mm.yyyy like every date on the page
+        assert birth and birth not in page.text and f"{birth[8:10]}.{birth[5:7]}.{birth[:4]}" in page.text
         got = requests.get(f"{srv.url}/documents/{doc.local_uid}/document.xml", timeout=10)
         assert got.content == doc.content
         env = requests.get(f"{srv.url}/documents/{doc.local_uid}/request.xml", timeout=10)
