@@ -21,10 +21,12 @@ from mock_remd.packs.install import install_path
 from mock_remd.validation.context import ValidationSettings
 from mock_remd.validation.pipeline import Validator
 
-#: packs (folder names) whose generated document passed XSD + Schematron when this was written
+#: packs (folder names) whose generated document (seed 1) passed XSD + Schematron when this was written:
+#: 79 of 95. 100-104 cannot: their XSD prohibits author/time/@value that their Schematron requires
 PASSING = frozenset("""
-15 16 41 42 50 58 59 60 62 63 64 65 73 76 76_1 79 80 81 82 83 84 86 87 88 96 97 98 99 105 106 109 110
-112 113 114 116 118 119 121 122 140 174 186 204
+15 16 41 42 50 58 59 60 62 63 64 65 73 76 76_1 79 80 81 82 83 84 86 87 88 96 97 98 99 105 106 107 109
+110 112 113 114 116 118 119 121 122 125 126 129 134 140 141 142 143 144 145 147 148 155 156 160 163 166
+169 170 174 181 182 183 184 186 188 189 190 191 192 194 195 198 199 200 204 211 215
 """.split())
 HAND_MADE = ("119", "174", "186", "204")
 FIXED_SAMPLE = ("50", "97")
@@ -48,7 +50,7 @@ def sample_packs(published_packs_dir: Path, tmp_path_factory) -> Path:
 
 
 def test_sample_of_published_kinds_passes_xsd_and_schematron(sample_packs: Path):
-    rows = survey(sample_packs, seed=3)
+    rows = survey(sample_packs, seed=1)  # the seed PASSING was measured with
     failing = {r.directory: (r.error or (r.xsd_findings + r.schematron_findings)[:3]) for r in rows if not r.passed}
     assert not failing, failing
     assert {r.directory for r in rows} >= {*FIXED_SAMPLE, *HAND_MADE}
