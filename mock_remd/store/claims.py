@@ -7,6 +7,7 @@ from typing import Any
 from sqlalchemy import DateTime, Integer, Table, and_, bindparam, or_, select, update
 
 from mock_remd.store.clock import utcnow
+from mock_remd.store.prepared import Prepared
 from mock_remd.store.session import Session
 
 #: how long a claim of work (a processing job, a callback delivery) holds without renewal; its holder
@@ -31,7 +32,8 @@ class Claim:
         c = table.c
         now = bindparam("now", type_=DateTime())
         due = or_(and_(c[state] == free, c[due_at] <= now), and_(c[state] == taken, c[lease_until] < now))
-        self._probe = select(c.id).where(due).limit(1)
+        # run on the DBAPI cursor: idle background processes probe many times a second
+        self._probe = Prepared(select(c.id).where(due).limit(1), ["now"])
         sub = select(c.id).where(due).order_by(c[due_at]).limit(bindparam("limit", type_=Integer()))
         sets = {name: bindparam(f"set_{name}", type_=c[name].type) for name in values}
         self._update = {
@@ -45,7 +47,7 @@ class Claim:
         polls take no write lock)."""
         now = utcnow()
         with s.read() as c:
-            if c.execute(self._probe, {"now": now}).first() is None:
+            if self._probe.scalar(c, {"now": now}) is None:
                 return None
         params = {"now": now, "limit": limit, **{f"set_{k}": v for k, v in values.items()}}
         return self._update[not s.db.is_sqlite], params
