@@ -105,7 +105,7 @@ def test_portal_folder_picks_the_kinds_own_xsd_not_the_generic_set(tmp_path, pub
     target = tmp_path / "packs"
     assert main(["packs", "import", str(tmp_path / "Пакет СЭМД 101"), "--dir", str(target)]) == 0
     err = capsys.readouterr().err
-    assert "Пример.xml: the pack's own example does not pass it" in err
+    assert "предупреждение: Пример.xml: собственный пример пакета его не проходит" in err
     (pack,) = installed_packs(target).packs
     assert pack.kind == "101" and pack.template_id == "1.2.643.5.1.13.13.14.73.9.1"
     assert "RECORD_TARGET.xsd" in pack.files and not pack.example["passed"] and pack.example["findings"]
@@ -115,10 +115,14 @@ def test_broken_pack_is_refused_naming_the_file(tmp_path, packs_dir, capsys):
     bad = tmp_path / "119"
     shutil.copytree(packs_dir / "119", bad)
     (bad / "119.sch").write_text("<schema xmlns='http://purl.oclc.org/dsdl/schematron'><pattern>", encoding="utf-8")
-    assert main(["packs", "import", str(bad), "--dir", str(tmp_path / "packs")]) == 1
+    assert main(["packs", "import", str(bad), "--dir", str(tmp_path / "packs"), "--lang", "en"]) == 1
     err = capsys.readouterr().err
     assert "refused 119/119.sch: not well-formed XML (the document is cut short (line 1" in err
     assert not any("а" <= ch <= "я" for ch in err.lower()), err  # one language per sentence
+    assert main(["packs", "import", str(bad), "--dir", str(tmp_path / "packs")]) == 1  # Russian by default
+    err = capsys.readouterr().err
+    assert "отклонён: 119/119.sch: XML построен с ошибкой (" in err
+    assert not re.search(r"\b(refused|not well-formed|document|line)\b", err), err
     missing = tmp_path / "nothing-here"
     assert main(["packs", "import", str(missing), "--dir", str(tmp_path / "packs")]) == 2
 

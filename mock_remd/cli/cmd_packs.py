@@ -73,8 +73,8 @@ def _packs_dir(args: argparse.Namespace, settings: Settings) -> Path:
     return args.dir or settings.packs_install_dir
 
 
-def _report(outcomes: list[Outcome], lang: str) -> int:
-    """Print what was installed (in ``lang``) and what was refused (the installer's sentences, English)."""
+def _report(outcomes: list[Outcome], lang: str, verbose: bool = False) -> int:
+    """Print what was installed, refused and warned about, in ``lang`` (engine details with ``verbose``)."""
     failed = 0
     for o in outcomes:
         if o.ok:
@@ -87,10 +87,19 @@ def _report(outcomes: list[Outcome], lang: str) -> int:
                       directory=p.directory, files=count(lang, "file", len(p.files)), example=example))
         else:
             failed += 1
-            print(f"mock-remd packs: refused {o.error}", file=sys.stderr)
+            assert o.error is not None
+            print(f"mock-remd packs: {say(lang, 'packs.refused', error=o.error.text(lang))}", file=sys.stderr)
+            _detail(lang, verbose, o.error.detail)
         for w in o.warnings:
-            print(f"  warning: {w}", file=sys.stderr)
+            print(say(lang, "packs.warning", text=w.text(lang)), file=sys.stderr)
+            _detail(lang, verbose, w.detail)
     return failed
+
+
+def _detail(lang: str, verbose: bool, detail: str) -> None:
+    """An engine's own wording about a refusal: with --verbose only."""
+    if verbose and detail:
+        print(say(lang, "packs.detail", detail=detail), file=sys.stderr)
 
 
 def cmd_import(args: argparse.Namespace) -> int:
@@ -115,13 +124,13 @@ def cmd_import(args: argparse.Namespace) -> int:
             found = install_path(path, packs_dir, kinds, forced_kind=args.kind, cache_dir=cache,
                                  check_example=not args.no_example_check)
         except PackError as exc:
-            print(f"mock-remd packs import: {exc}", file=sys.stderr)
+            print(f"mock-remd packs import: {exc.text(lang)}", file=sys.stderr)
             return 2
         if not found:
             print(f"mock-remd packs import: {say(lang, 'packs.not_found', path=path)}", file=sys.stderr)
             return 2
         outcomes.extend(found)
-    failed = _report(outcomes, lang)
+    failed = _report(outcomes, lang, getattr(args, "verbose", False))
     print(say(lang, "packs.summary", done=len(outcomes) - failed, total=len(outcomes), dir=packs_dir))
     return 1 if failed else 0
 
@@ -170,14 +179,14 @@ def cmd_download(args: argparse.Namespace) -> int:
             outcomes = install_path(archive, packs_dir, kinds, only=set(args.kinds) or None, cache_dir=cache,
                                     source=source)
         except PackError as exc:
-            print(f"mock-remd packs download: {source}: {exc}", file=sys.stderr)
+            print(f"mock-remd packs download: {source}: {exc.text(lang)}", file=sys.stderr)
             return 2
     if not outcomes:
         none = say(lang, "packs.none_for_kinds", source=source, kinds=", ".join(args.kinds)) if args.kinds \
             else say(lang, "packs.none_in_archive", source=source)
         print(f"mock-remd packs download: {none}", file=sys.stderr)
         return 2
-    failed = _report(outcomes, lang)
+    failed = _report(outcomes, lang, getattr(args, "verbose", False))
     print(say(lang, "packs.summary_from", done=len(outcomes) - failed, total=len(outcomes), dir=packs_dir,
               source=source))
     return 1 if failed else 0

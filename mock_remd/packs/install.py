@@ -20,6 +20,7 @@ A shipped example document is validated against the pack; findings become a warn
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import hashlib
 import json
 import logging
@@ -35,9 +36,8 @@ from pathlib import Path
 
 from lxml import etree
 
-from mock_remd.catalog.incidents import safe_text
 from mock_remd.catalog.kinds import KindRegistry
-from mock_remd.catalog.user_messages import xml_refusal
+from mock_remd.catalog.user_messages import Text, say, text, xml_refusal
 from mock_remd.validation.pack_facts import schematron_template_ids, xsd_template_ids
 from mock_remd.validation.pack_index import (
     INDEX_FILE,
@@ -62,7 +62,31 @@ _install_lock = threading.Lock()
 
 
 class PackError(ValueError):
-    """A pack cannot be installed; the message names the file and why."""
+    """A pack cannot be installed: a catalogue message (``pack.*``) naming the file and why.
+
+    A value may be a function of the language (a syntax problem described in it); ``detail`` holds
+    engine wording for ``--verbose`` only; ``str()`` is English.
+    """
+
+    def __init__(self, key: str, /, detail: str = "", **values: object) -> None:
+        self.key, self.values, self.detail = key, values, detail
+        super().__init__(self.text("en"))
+
+    def text(self, lang: str) -> str:
+        """The sentence in ``lang``."""
+        return say(lang, self.key, **{k: v(lang) if callable(v) else v for k, v in self.values.items()})
+
+
+@dataclass(frozen=True)
+class Warning_:
+    """A warning about an installed pack: a catalogue message, rendered in the reader's language."""
+
+    message: Text
+    detail: str = ""
+
+    def text(self, lang: str) -> str:
+        """The sentence in ``lang``."""
+        return self.message.render(lang)
 
 
 @dataclass
@@ -85,8 +109,8 @@ class Outcome:
 
     label: str
     pack: InstalledPack | None = None
-    error: str = ""
-    warnings: list[str] = field(default_factory=list)
+    error: PackError | None = None
+    warnings: list[Warning_] = field(default_factory=list)
 
     @property
     def ok(self) -> bool:
@@ -102,13 +126,13 @@ def unpack_zip(archive: Path, target: Path) -> Path:
     try:
         zf = zipfile.ZipFile(archive)
     except (zipfile.BadZipFile, OSError) as exc:
-        raise PackError(f"{archive}: not a readable ZIP archive ({safe_text(exc, 'damaged or not a ZIP')})") from exc
+        raise PackError("pack.zip_unreadable", archive=archive) from exc
     with zf:
         infos = zf.infolist()
         if len(infos) > MAX_FILES:
-            raise PackError(f"{archive}: {len(infos)} entries, more than {MAX_FILES}")
+            raise PackError("pack.zip_too_many", archive=archive, n=len(infos), limit=MAX_FILES)
         if sum(i.file_size for i in infos) > MAX_UNPACKED_BYTES:
-            raise PackError(f"{archive}: unpacks to more than {MAX_UNPACKED_BYTES // 2**20} MB")
+            raise PackError("pack.zip_too_big", archive=archive, mb=MAX_UNPACKED_BYTES // 2**20)
         root = target.resolve()
         for info in infos:
             name = info.filename
@@ -120,7 +144,7 @@ def unpack_zip(archive: Path, target: Path) -> Path:
             name = name.replace("\\", "/")
             dest = (root / name).resolve()
             if not dest.is_relative_to(root):
-                raise PackError(f"{archive}: entry {info.filename!r} points outside the archive")
+                raise PackError("pack.zip_outside", archive=archive, entry=repr(info.filename))
             if info.is_dir():
                 dest.mkdir(parents=True, exist_ok=True)
                 continue
@@ -261,9 +285,9 @@ def xsd_closure(root_xsd: Path) -> list[Path]:
         if path in seen:
             continue
         if not path.is_relative_to(base):
-            raise PackError(f"{root_xsd}: refers to {path}, outside the pack's XSD folder")
+            raise PackError("pack.xsd_outside", xsd=root_xsd, path=path)
         if not path.is_file():
-            raise PackError(f"{root_xsd}: the XSD file it refers to is missing: {path.relative_to(base)}")
+            raise PackError("pack.xsd_missing", xsd=root_xsd, path=path.relative_to(base))
         seen.append(path)
         for loc in _LOCATION.findall(path.read_bytes()):
             location = normalise_location(loc.decode("utf-8", "replace"))
@@ -277,23 +301,30 @@ def _check_xml(path: Path) -> None:
     try:
         parse_bytes(path.read_bytes())
     except (etree.XMLSyntaxError, UnsafeXmlError, XmlTooLargeError) as exc:
-        # the installer speaks English: the syntax problem in English too (one language per sentence)
-        why = describe_syntax_error(exc, "en") if isinstance(exc, etree.XMLSyntaxError) else xml_refusal("en", exc)
-        raise PackError(f"{_show(path)}: not well-formed XML ({why})") from exc
+        # the syntax problem in the language of the sentence around it
+        if isinstance(exc, etree.XMLSyntaxError):
+            why = functools.partial(_syntax_in, exc)
+        else:
+            why = functools.partial(xml_refusal, exc=exc)
+        raise PackError("pack.not_xml", file=_show(path), why=why) from exc
 
 
-def _check_xsd(root_xsd: Path) -> str:
-    """Load the schema as the xsd layer does; '' when libxml2 loads it, else a note of how it is used
+def _syntax_in(exc: etree.XMLSyntaxError, lang: str) -> str:
+    return describe_syntax_error(exc, lang)
+
+
+def _check_xsd(root_xsd: Path) -> Warning_ | None:
+    """Load the schema as the xsd layer does; None when libxml2 loads it, else a note of how it is used
     (libxml2 after a fix-up, or xmlschema). Raises :class:`PackError` when no engine can."""
     from mock_remd.validation.packs import PackSchemaError, load_schema
 
     try:
         schema = load_schema(root_xsd)
     except PackSchemaError as exc:
-        raise PackError(f"{_show(root_xsd)}: the XSD does not load ({exc})") from exc
+        raise PackError("pack.xsd_no_load", detail=str(exc), xsd=_show(root_xsd)) from exc
     if not schema.refused:
-        return ""
-    return f"{_show(root_xsd)}: libxml2 refuses this XSD as published ({schema.refused}); validated with {schema.engine}"
+        return None
+    return Warning_(text("pack.xsd_refused", xsd=_show(root_xsd), engine=schema.engine), detail=schema.refused)
 
 
 def _show(path: Path) -> str:
@@ -308,7 +339,7 @@ def _check_schematron(sch: Path, cache_dir: Path | None) -> None:
     try:
         get_validator(sch, "optimised", cache_dir)
     except SchematronError as exc:
-        raise PackError(f"{_show(sch)}: the Schematron does not compile ({exc})") from exc
+        raise PackError("pack.sch_no_compile", detail=str(exc), sch=_show(sch)) from exc
 
 
 def _content_hash(files: Iterable[tuple[str, Path]]) -> str:
@@ -332,11 +363,8 @@ def _tell_kind(c: Candidate, templates: tuple[str, ...], kinds: KindRegistry, fo
     m = re.search(r"(?<!\d)(\d{1,3})(?!\d)", c.folder.name)
     if m and kinds.get(m.group(1)) is not None and not templates:
         return m.group(1)
-    shown = ", ".join(templates) or "none"
-    raise PackError(
-        f"{c.schematron.name if c.schematron else c.label}: cannot tell the kind: templateId {shown} is not in "
-        f"NSI 1520 v{kinds.version} (give --kind N)"
-    )
+    raise PackError("pack.no_kind", file=c.schematron.name if c.schematron else c.label,
+                    templates=", ".join(templates) or "—", version=kinds.version)
 
 
 def _directory_for(index: list[InstalledPack], kind: str, edition: str, variant: str) -> str:
@@ -362,11 +390,11 @@ def install_candidate(
     out = Outcome(c.label or c.folder.name)
     try:
         if c.schematron is None and c.xsd is None:
-            raise PackError(f"{c.label}: no Schematron (.sch) and no XSD declaring ClinicalDocument found")
+            raise PackError("pack.nothing", label=c.label)
         if c.xsd is None:
-            out.warnings.append(f"{c.label}: no XSD declaring ClinicalDocument; only the Schematron is installed")
+            out.warnings.append(Warning_(text("pack.only_sch", label=c.label)))
         if c.schematron is None:
-            out.warnings.append(f"{c.label}: no Schematron (.sch); only the XSD is installed")
+            out.warnings.append(Warning_(text("pack.only_xsd", label=c.label)))
         closure = xsd_closure(c.xsd) if c.xsd is not None else []
         for path in closure + ([c.schematron] if c.schematron else []):
             _check_xml(path)
@@ -375,10 +403,10 @@ def install_candidate(
             templates = tuple(dict.fromkeys(templates + xsd_template_ids(c.xsd)))
         kind = _tell_kind(c, templates, kinds, forced_kind)
         if kinds.get(kind) is None:
-            out.warnings.append(f"kind {kind} is not in NSI 1520 v{kinds.version} (mock-remd nsi import a newer export)")
+            out.warnings.append(Warning_(text("pack.kind_not_in_nsi", kind=kind, version=kinds.version)))
         if c.xsd is not None:
             warning = _check_xsd(c.xsd)
-            if warning:
+            if warning is not None:
                 out.warnings.append(warning)
         if c.schematron is not None:
             _check_schematron(c.schematron, cache_dir)
@@ -419,18 +447,18 @@ def install_candidate(
                 example={"file": "example.xml", "source": c.example.name} if c.example is not None else None,
                 source=source or str(c.folder),
                 installed_at=dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
-                warnings=tuple(out.warnings),
+                warnings=tuple(w.text("en") for w in out.warnings),
             )
             if c.example is not None and check_example:
                 pack = replace(pack, example=_self_check(pack, packs_dir, c.example, cache_dir, out))
-                pack = replace(pack, warnings=tuple(out.warnings))
+                pack = replace(pack, warnings=tuple(w.text("en") for w in out.warnings))
             index = [p for p in index if p.directory != directory] + [pack]
             write_index(packs_dir, index)
         out.pack = pack
     except PackError as exc:
-        out.error = str(exc)
+        out.error = exc
     except OSError as exc:
-        out.error = f"{c.label}: cannot read or write a file ({exc.strerror or exc}: {exc.filename or ''})"
+        out.error = PackError("pack.io", detail=exc.strerror or "", label=c.label, file=exc.filename or "?")
     return out
 
 
@@ -449,8 +477,9 @@ def _self_check(pack: InstalledPack, packs_dir: Path, example: Path, cache_dir: 
     result = {"file": "example.xml", "source": example.name, "passed": not findings, "layers": ran,
               "findings": findings[:20]}
     if findings:
-        shown = "; ".join(findings[:3]) + (f" (and {len(findings) - 3} more)" if len(findings) > 3 else "")
-        out.warnings.append(f"{example.name}: the pack's own example does not pass it: {shown}")
+        more = text("pack.and_more", n=len(findings) - 3) if len(findings) > 3 else ""
+        out.warnings.append(Warning_(text("pack.example_fails", file=example.name, shown="; ".join(findings[:3]),
+                                          more=more)))
     return result
 
 
@@ -473,13 +502,13 @@ def install_path(
     """Install every pack found at ``path`` (ZIP or folder); ``only`` limits 1C layouts to those kinds."""
     if path.is_file():
         if not zipfile.is_zipfile(path):
-            raise PackError(f"{path}: neither a folder nor a ZIP archive")
+            raise PackError("pack.not_folder_or_zip", path=path)
         with tempfile.TemporaryDirectory(prefix="mock-remd-pack-") as tmp:
             folder = unpack_zip(path, Path(tmp))
             return install_path(folder, packs_dir, kinds, forced_kind=forced_kind, only=only,
                                 cache_dir=cache_dir, check_example=check_example, source=source or str(path))
     if not path.is_dir():
-        raise PackError(f"{path}: no such file or directory")
+        raise PackError("pack.no_such", path=path)
     candidates = discover(path)
     if only:
         candidates = [c for c in candidates if c.kind in only or c.label in only]
