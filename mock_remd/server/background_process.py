@@ -43,25 +43,43 @@ def run(settings: Settings) -> None:
     signal.signal(signal.SIGTERM, lambda *_: stop.set())
     signal.signal(signal.SIGINT, lambda *_: stop.set())
     runtime = Runtime(settings, poll_interval=POLL_SECONDS, seed_systems=False, role="background")
-    warm_up(runtime)
+    later = warm_up(runtime)
     runtime.start_background()
+    if later is not None:
+        later.start()
     stop.wait()
     runtime.stop()
 
 
-def warm_up(runtime: Any) -> None:
-    """Build the validation layers and compile every official pack before taking work, so the first
-    document of each kind does not pay for it."""
+#: up to this many installed packs are compiled before the process takes work; with more (all 95
+#: published ones take minutes to compile on a busy machine) work starts at once, the packs are
+#: compiled by a thread meanwhile, and a document whose pack is not ready yet compiles it itself
+WARM_BEFORE_START = 8
+
+
+def warm_up(runtime: Any, before_start: int = WARM_BEFORE_START) -> threading.Thread | None:
+    """Build the validation layers and compile the official packs, so the first document of each kind
+    does not pay for it: before taking work when there are at most ``before_start`` packs, else by the
+    thread returned (to be started once the process takes work)."""
     runtime.validator.warm_up()
     settings = runtime.validator.settings
-    if settings.packs_dir and settings.layers & {"xsd", "schematron"}:
-        from mock_remd.validation.precompile import precompile
+    if not (settings.packs_dir and settings.layers & {"xsd", "schematron"}):
+        return None
+    caches = runtime.validator.caches
+    if len(caches.pack_index(settings.packs_dir).packs) <= before_start:
+        _precompile(settings, caches)
+        return None
+    return threading.Thread(target=_precompile, args=(settings, caches), name="mock-remd-warm-up", daemon=True)
 
-        try:
-            cache = settings.options.get("schematron_cache_dir")
-            precompile(settings.packs_dir, Path(cache) if cache else None, caches=runtime.validator.caches)
-        except Exception:  # a broken pack is reported per document by its layer; never block start-up
-            log.exception("mock-remd: precompiling the packs in %s failed", settings.packs_dir)
+
+def _precompile(settings: Any, caches: Any) -> None:
+    from mock_remd.validation.precompile import precompile
+
+    try:
+        cache = settings.options.get("schematron_cache_dir")
+        precompile(settings.packs_dir, Path(cache) if cache else None, caches=caches)
+    except Exception:  # a broken pack is reported per document by its layer; never block start-up
+        log.exception("mock-remd: precompiling the packs in %s failed", settings.packs_dir)
 
 
 def settings_from_json(text: str) -> Settings:
