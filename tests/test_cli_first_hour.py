@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -95,9 +96,21 @@ def test_validate_a_directory_says_so(capsys, tmp_path: Path) -> None:
 
 # ---- generate --list-invalid names the layer a user will see ------------------------------------------
 def test_list_invalid_names_the_layer_without_packs(capsys) -> None:
-    assert main(["generate", "--list-invalid"]) == 0
+    assert main(["generate", "--list-invalid", "--lang", "en"]) == 0
     line = next(x for x in capsys.readouterr().out.splitlines() if x.startswith("missing-information-recipient"))
     assert "schematron/VALIDATION_ERROR (header without packs)" in line
+
+
+def test_list_invalid_speaks_the_language_of_the_run(capsys) -> None:
+    assert main(["generate", "--list-invalid"]) == 0  # Russian by default
+    out = capsys.readouterr().out
+    line = next(x for x in out.splitlines() if x.startswith("missing-information-recipient"))
+    assert "(header, если пакеты не установлены)" in line and "в заголовке нет informationRecipient" in line
+    assert "(виды 119)" in out and not re.search(r"\b(the|with|without|request|kinds)\b", out), out
+    assert main(["generate", "--list-invalid", "--lang", "en"]) == 0
+    out = capsys.readouterr().out
+    # the official rule id У1-15 and the recipient's name are quoted as they are
+    assert not re.search("[а-яё]", out.replace("(Минздрав)", "").replace("У1-15", ""), re.IGNORECASE), out
 
 
 def test_generated_breaker_fails_the_named_layers(capsys, tmp_path: Path) -> None:

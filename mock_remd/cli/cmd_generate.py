@@ -97,20 +97,20 @@ def _version(args: argparse.Namespace) -> int:
 
 def _reason(exc: OSError) -> str:
     """The system's reason for a file error (its errno text), never the exception's repr."""
-    return exc.strerror or type(exc).__name__
+    return exc.strerror or "?"
 
 
-def _list_invalid() -> int:
-    from mock_remd.generator.invalid import RULES
+def _list_invalid(lang: str) -> int:
+    from mock_remd.generator.invalid import RULES, describe
 
     width = max(len(n) for n in RULES)
     for rule in RULES.values():
         where = f"{rule.layer}/{rule.code}"
         if rule.layer in ("xsd", "schematron") and "header" in rule.also:
             # without the official packs (make run) the project's own header rules report it
-            where += " (header without packs)"
-        kinds = f" (kinds {', '.join(rule.kinds)})" if rule.kinds else ""
-        print(f"{rule.name:<{width}}  {where:<60} {rule.description}{kinds}")
+            where += say(lang, "generate.header_without_packs")
+        kinds = say(lang, "generate.list_kinds", kinds=", ".join(rule.kinds)) if rule.kinds else ""
+        print(f"{rule.name:<{width}}  {where:<60} {describe(rule, lang)}{kinds}")
     return 0
 
 
@@ -121,7 +121,7 @@ def run(args: argparse.Namespace) -> int:
 
     lang = lang_of(args)
     if args.list_invalid:
-        return _list_invalid()
+        return _list_invalid(lang_of(args))
     if args.version_of:
         return _version(args)
     if not args.kind:

@@ -212,6 +212,34 @@ _LIST = [
 #: every rule by name, in the order ``--list-invalid`` prints them
 RULES: dict[str, InvalidRule] = {r.name: r for r in _LIST}
 
+#: the descriptions in Russian, the language ``--list-invalid`` speaks by default
+DESCRIPTIONS_RU: dict[str, str] = {
+    "not-well-formed": "закрывающий тег ClinicalDocument написан с ошибкой",
+    "kind-mismatch": "вид в запросе не тот, что у templateId/code документа",
+    "xsd-element-order": "title записан раньше code в заголовке (cvc-complex-type.2.4.a)",
+    "xsd-unknown-element": "после title — элемент, которого схема CDA не допускает",
+    "snils-checksum": "СНИЛС пациента с неверным контрольным числом (в документе и в запросе одинаковый)",
+    "effective-time-seconds": "effectiveTime с секундами, что вид 119 запрещает (У1-15)",
+    "effective-time-no-zone": "effectiveTime с точностью до минуты без часового пояса (Core03-1)",
+    "missing-information-recipient": "в заголовке нет informationRecipient (Минздрав) (Main05-1)",
+    "setid-equals-id": "setId/@root совпадает с id/@root (Main01-10)",
+    "author-time-value": "author/time со значением вместо nullFlavor NI",
+    "nsi-display-name": "displayName у administrativeGenderCode не совпадает с НСИ 1040",
+    "local-uid-mismatch": "localUid в запросе не совпадает с ClinicalDocument/id/@extension",
+    "patient-snils-mismatch": "СНИЛС пациента в запросе (верный) не тот, что в документе",
+    "patient-family-mismatch": "фамилия пациента в запросе не та, что в документе",
+    "creation-date-mismatch": "creationDateTime в запросе на три дня раньше effectiveTime",
+    "doctor-snils-mismatch": "СНИЛС подписавшего врача в запросе не совпадает с legalAuthenticator "
+                             "(и с сертификатом подписи)",
+    "missing-org-signature": "нет orgSignature, хотя вид её требует (MO_SIGN)",
+    "bad-signature-digest": "в подписях врача и организации messageDigest другого содержимого",
+}
+
+
+def describe(rule: InvalidRule, lang: str) -> str:
+    """The rule's description in ``lang`` (``ru`` or ``en``)."""
+    return DESCRIPTIONS_RU.get(rule.name, rule.description) if lang == "ru" else rule.description
+
 
 def rule(name: str) -> InvalidRule:
     """The rule called ``name``; ``KeyError`` lists the known names."""
