@@ -176,6 +176,10 @@ def test_scenarios_page_with_twenty_scenarios(setup):
     row = next(r for r in rows if r.get_attribute("data-name") == "callback-late")
     row.find_elements("css selector", "button.activate-one")[0].click()
     try:
+        from selenium.webdriver.support import expected_conditions
+        from selenium.webdriver.support.ui import WebDriverWait
+
+        WebDriverWait(driver, 10).until(expected_conditions.staleness_of(row))  # the page the click loads
         box = by_css(driver, 'tr.scn-row[data-name="callback-late"] input[type="checkbox"]')[0]
         assert box.is_selected()
         assert "callback-late" in by_css(driver, "#active-banner")[0].text

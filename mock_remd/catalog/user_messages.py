@@ -7,6 +7,7 @@ Every message is one sentence in one language: Russian by default, English on re
 
 from __future__ import annotations
 
+import re
 import socket
 from dataclasses import dataclass
 from typing import Any
@@ -596,6 +597,22 @@ class Text:
 
     def __str__(self) -> str:
         return self.render(DEFAULT_LANG)
+
+
+class SentenceShapes:
+    """Sentences of known shapes and their rendering in another language: ``(regex, template)`` pairs, the
+    regex's named groups filled into the template; the first pattern matching the whole sentence wins."""
+
+    def __init__(self, pairs: tuple[tuple[str, str], ...]) -> None:
+        self._shapes = tuple((re.compile(pattern), template) for pattern, template in pairs)
+
+    def translate(self, sentence: str) -> str:
+        """``sentence`` rendered by the first shape it matches; unchanged when it matches none."""
+        for pattern, template in self._shapes:
+            found = pattern.fullmatch(sentence)
+            if found:
+                return template.format(**found.groupdict())
+        return sentence
 
 
 def text(key: str, /, **values: object) -> Text:

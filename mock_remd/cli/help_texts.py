@@ -9,11 +9,10 @@ rendering is a bug (tests/test_cli_help_languages.py walks every parser).
 from __future__ import annotations
 
 import argparse
-import re
 import sys
 from typing import NoReturn
 
-from mock_remd.catalog.user_messages import DEFAULT_LANG, LANGS
+from mock_remd.catalog.user_messages import DEFAULT_LANG, LANGS, SentenceShapes
 
 #: English help text -> Russian; argparse's own words included
 RU: dict[str, str] = {
@@ -288,7 +287,7 @@ RU: dict[str, str] = {
 }
 
 #: argparse's error sentences (English) -> Russian, most specific first
-_ERRORS_RU: tuple[tuple[re.Pattern[str], str], ...] = tuple((re.compile(en), ru) for en, ru in (
+_ERRORS_RU = SentenceShapes((
     (r"^the following arguments are required: (?P<a>.+)$", "не указаны обязательные аргументы: {a}"),
     (r"^one of the arguments (?P<a>.+) is required$", "нужен один из аргументов: {a}"),
     (r"^unrecognized arguments: (?P<a>.+)$", "неизвестные аргументы: {a}"),
@@ -305,13 +304,7 @@ _ERRORS_RU: tuple[tuple[re.Pattern[str], str], ...] = tuple((re.compile(en), ru)
 
 def translate_error(lang: str, message: str) -> str:
     """argparse's error ``message`` in ``lang`` (the known sentence shapes; others stay as they are)."""
-    if lang != "ru":
-        return message
-    for pattern, russian in _ERRORS_RU:
-        found = pattern.match(message)
-        if found:
-            return russian.format(**found.groupdict())
-    return message
+    return _ERRORS_RU.translate(message) if lang == "ru" else message
 
 
 def lang_of_argv(argv: list[str]) -> str:

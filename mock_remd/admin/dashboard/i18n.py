@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-import re
 from collections.abc import Callable
+
+from mock_remd.catalog.user_messages import SentenceShapes
 
 LANG_COOKIE = "mock_remd_lang"
 DEFAULT_LANG = "ru"
@@ -301,7 +302,7 @@ def pick_lang(cookie_value: str | None) -> str:
 
 #: the sentences the callback sender stores for a failed attempt (catalog.incidents.network_failure and
 #: delivery.sender), Russian as stored, with their English rendering; most specific first
-_ATTEMPT_ERRORS_EN: tuple[tuple[re.Pattern[str], str], ...] = tuple((re.compile(ru), en) for ru, en in (
+_ATTEMPT_ERRORS_EN = SentenceShapes((
     (r"сервер по адресу (?P<w>\S+) не принял соединение за (?P<t>\S+) с",
      "the server at {w} did not accept the connection within {t} s"),
     (r"сервер по адресу (?P<w>\S+) не принял соединение вовремя", "the server at {w} did not accept the connection in time"),
@@ -324,15 +325,11 @@ def attempt_error(lang: str, text: str | None) -> str:
     """A stored callback-attempt error in ``lang``: the sender stores Russian; known shapes get English."""
     if not text or lang != "en":
         return text or ""
-    for pattern, english in _ATTEMPT_ERRORS_EN:
-        m = pattern.fullmatch(text)
-        if m:
-            return english.format(**m.groupdict())
-    return text
+    return _ATTEMPT_ERRORS_EN.translate(text)
 
 
 #: the signature slot labels the signatures layer writes (the registry's words), with their English rendering
-_SIGNATURE_LABELS_EN: tuple[tuple[re.Pattern[str], str], ...] = tuple((re.compile(ru), en) for ru, en in (
+_SIGNATURE_LABELS_EN = SentenceShapes((
     (r"^ЭП сотрудника \(СНИЛС (?P<w>[^)]*)\)$", "Employee signature (SNILS {w})"),
     (r"^ЭП сотрудника №(?P<w>\d+)$", "Employee signature #{w}"),
     (r"^ЭП МО$", "Organisation signature"),
@@ -341,10 +338,4 @@ _SIGNATURE_LABELS_EN: tuple[tuple[re.Pattern[str], str], ...] = tuple((re.compil
 
 def signature_label(lang: str, label: str) -> str:
     """A signature slot label in ``lang``: the layer stores the registry's Russian; known shapes get English."""
-    if lang != "en":
-        return label
-    for pattern, english in _SIGNATURE_LABELS_EN:
-        found = pattern.match(label)
-        if found:
-            return english.format(**found.groupdict())
-    return label
+    return _SIGNATURE_LABELS_EN.translate(label) if lang == "en" else label
