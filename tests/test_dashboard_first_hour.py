@@ -210,7 +210,13 @@ def test_validate_page_says_partial_when_packs_are_missing(setup, tmp_path):
     path = tmp_path / "ok.xml"
     path.write_bytes(docs["ok"].content)
     driver.get(srv.url + "/validate")
+    # the file inputs speak the page's language: our own button, the browser's native one ("Choose File") hidden
+    picker = by_css(driver, 'label.file-pick[for="val-document"]')[0]
+    assert not by_css(driver, "#val-document")[0].is_displayed()
+    assert picker.find_element("css selector", ".file-button").text == "Выбрать файл…"
+    assert picker.find_element("css selector", ".file-name").text == "файл не выбран"
     by_css(driver, "#val-document")[0].send_keys(str(path))
+    assert picker.find_element("css selector", ".file-name").text == "ok.xml"
     by_css(driver, "#val-submit")[0].click()
     verdict = by_css(driver, "#val-verdict")[0]
     assert verdict.get_attribute("data-valid") == "partial"
@@ -219,6 +225,8 @@ def test_validate_page_says_partial_when_packs_are_missing(setup, tmp_path):
     assert "мс" not in heads
     signatures = by_css(driver, "#layer-signatures .reason")[0].text
     assert "--request" not in signatures and "файл запроса" in signatures, signatures  # a form, not the CLI
+    english = requests.get(srv.url + "/validate", cookies={"mock_remd_lang": "en"}, timeout=10).text
+    assert "Choose a file…" in english and "no file chosen" in english
 
 
 def test_callback_attempt_errors_in_english_ui():

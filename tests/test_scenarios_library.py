@@ -279,6 +279,21 @@ def test_every_library_file_has_a_test():
     assert names <= played, f"library files without an end-to-end test: {sorted(names - played)}"
 
 
+def test_every_library_description_is_a_sentence_in_both_languages():
+    """Descriptions show as sentences in the dashboard and ``scenarios list``: each starts with a capital
+    letter, in English and in Russian."""
+    from mock_remd.scenarios.lint import compile_text
+
+    lowercase = []
+    for f in sorted(LIBRARY.glob("*.yaml")):
+        scenario, issues = compile_text(f.read_text(encoding="utf-8"), filename=str(f))
+        assert scenario is not None, issues
+        for lang, desc in (("en", scenario.description), ("ru", scenario.description_ru)):
+            if not desc.strip()[:1].isupper():
+                lowercase.append(f"{f.name} ({lang}): {desc.strip()[:40]}")
+    assert not lowercase, lowercase
+
+
 def test_library_runs_under_one_server_started_from_the_directory():
     with running_mock(scenarios_dir=str(LIBRARY)) as h:
         names = {i["name"] for i in h.api("GET", "/scenarios").json()["items"]}

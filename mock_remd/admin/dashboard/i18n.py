@@ -204,6 +204,8 @@ _LABELS: dict[str, tuple[str, str]] = {
     "val.title": ("Проверка СЭМД без отправки", "Validate a document without sending it"),
     "val.file": ("Файл СЭМД (XML)", "Document file (XML)"),
     "val.request": ("Запрос registerDocument (необязательно)", "registerDocument request (optional)"),
+    "val.choose": ("Выбрать файл…", "Choose a file…"),
+    "val.none_chosen": ("файл не выбран", "no file chosen"),
     "val.kind": ("Вид (необязательно)", "Kind (optional)"),
     "val.submit": ("Проверить", "Validate"),
     "val.valid": ("Документ прошёл проверку", "The document is valid"),

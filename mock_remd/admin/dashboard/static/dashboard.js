@@ -62,7 +62,20 @@
     });
   }
 
+  function filePickers() {
+    // a chosen file's name next to our own "choose a file" button (the native control is hidden)
+    Array.prototype.forEach.call(document.querySelectorAll(".file-pick"), function (label) {
+      var input = label.querySelector("input[type=file]");
+      var name = label.querySelector(".file-name");
+      if (!input || !name) { return; }
+      input.addEventListener("change", function () {
+        name.textContent = input.files && input.files.length ? input.files[0].name : name.getAttribute("data-none");
+      });
+    });
+  }
+
   document.addEventListener("DOMContentLoaded", function () {
+    filePickers();
     timeline();
     documentPage();
   });
