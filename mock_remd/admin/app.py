@@ -25,7 +25,6 @@ from mock_remd.domain.model import normalize_message_id
 from mock_remd.runtime import Runtime
 from mock_remd.store.documents import Document
 from mock_remd.store.faults import is_bad_value, is_server_fault
-from mock_remd.store.systems import System
 
 log = logging.getLogger(__name__)
 
@@ -197,7 +196,7 @@ def create_admin_app(rt: Runtime) -> Flask:
     @app.put("/_admin/systems/<mnemonic>")
     def systems_put(mnemonic: str):
         try:
-            system = System(**normalize_system(_json_body(), mnemonic))
+            system = normalize_system(_json_body(), mnemonic)
         except SystemError_ as exc:
             raise ApiError(400, text("admin.system_invalid"), exc.text) from exc
         other = rt.store.systems.by_client_id(system.client_entity_id)

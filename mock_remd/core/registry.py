@@ -86,9 +86,9 @@ class RegistryService:
         with self._seed_lock:
             if configured:
                 for s in configured:
-                    self.store.systems.upsert(System(**normalize_system(s)), source="config")
+                    self.store.systems.upsert(normalize_system(s), source="config")
             elif not self.store.systems.list():
-                self.store.systems.upsert(System(**DEMO_SYSTEM), source="builtin")
+                self.store.systems.upsert(normalize_system(DEMO_SYSTEM), source="builtin")
             self.forget_systems()
 
     def identify(self, client_entity_id: str) -> System | None:

@@ -6,6 +6,7 @@ from typing import Any
 
 from mock_remd.catalog.user_messages import Text, text
 from mock_remd.core.urls import url_problem
+from mock_remd.store.systems import System
 
 DEMO_SYSTEM: dict[str, Any] = {
     "mnemonic": "demo",
@@ -41,7 +42,7 @@ class SystemError_(ValueError):
         self.text = message
 
 
-def normalize_system(data: dict[str, Any], mnemonic: str | None = None) -> dict[str, Any]:
+def normalize_system(data: dict[str, Any], mnemonic: str | None = None) -> System:
     """Validate and complete a system definition from the config file or the admin API."""
     if not isinstance(data, dict):
         raise SystemError_(text("system.not_object"))
@@ -77,4 +78,4 @@ def normalize_system(data: dict[str, Any], mnemonic: str | None = None) -> dict[
         out[f] = url
     out["mnemonic"] = str(out["mnemonic"]).strip()
     out["client_entity_id"] = str(out["client_entity_id"]).strip()
-    return out
+    return System(**out)
