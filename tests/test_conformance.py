@@ -98,6 +98,7 @@ def verdicts(server, tmp_path_factory):
     out = tmp_path_factory.mktemp("reports")
     setups = {"good": ("good", "300", "mis-basic"), "careless": ("careless", "400", "mis-basic"),
               "extended": ("good", "500", str(_extended_plan(out)))}
+    langs = {"good": ["--lang", "en"], "careless": [], "extended": ["--lang", "en"]}  # careless: Russian, the default
     procs = {}
     for name, (mode, seed, _plan) in setups.items():
         procs[name] = subprocess.Popen(
@@ -110,7 +111,8 @@ def verdicts(server, tmp_path_factory):
     clis = {name: subprocess.Popen(
         [sys.executable, "-m", "mock_remd", "conformance", "run", "--url", server.url, "--system", f"mis-{name}",
          "--plan", plan, "--step-timeout", "6", "--retry-after", "1", "--json", str(out / f"{name}.json"),
-         "--junit", str(out / f"{name}.xml")], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, cwd=ROOT)
+         "--junit", str(out / f"{name}.xml"), *langs[name]], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+        cwd=ROOT)
         for name, (_mode, _seed, plan) in setups.items()}
     results = {}
     for name, cli in clis.items():
@@ -146,7 +148,8 @@ def test_well_behaved_mis_passes_every_step(verdicts, server):
     assert "PASSED: 6/6 steps passed" in v["stdout"]
 
 
-def test_careless_mis_fails_exactly_the_steps_it_should(verdicts):
+def test_careless_mis_fails_exactly_the_steps_it_should(verdicts, server):
+    """Judged by a run in the default language (Russian); the admin API gives the same run in English."""
     v = verdicts["careless"]
     assert v["rc"] == 1, v["stdout"] + v["stderr"]
     steps = _steps(v["run"])
@@ -154,16 +157,33 @@ def test_careless_mis_fails_exactly_the_steps_it_should(verdicts):
         "success-callback-ack": "passed", "error-callback-ack": "passed", "rate-limit-retry": "failed",
         "duplicate-callback": "failed", "lost-callback-poll": "failed", "foreign-callback": "failed"}
     rate = steps["rate-limit-retry"]["observed"]
-    assert "with a new localUid" in rate and "expected the same localUid after ≥ 1 s" in rate
+    assert rate.startswith("Документ отправлен повторно с новым localUid ") and " через " in rate, rate
+    assert "ожидался тот же localUid не раньше чем через 1 с" in rate
     assert "DIGEST_MISMATCH" in rate  # the re-sent document was validated: its old signatures no longer fit
-    assert "callback 1 with HTTP 200" in steps["duplicate-callback"]["observed"]
-    assert "callback 2 with HTTP 500" in steps["duplicate-callback"]["observed"]
-    assert "Did not call searchRegistryItem or getRegistryItem within 6 s" in steps["lost-callback-poll"]["observed"]
+    assert steps["rate-limit-retry"]["expected"].startswith("МИС повторно отправляет тот же localUid")
+    assert steps["duplicate-callback"]["observed"].startswith("На обратный вызов 1 получен ответ HTTP 200")
+    assert "на обратный вызов 2 получен ответ HTTP 500" in steps["duplicate-callback"]["observed"]
+    assert steps["lost-callback-poll"]["observed"].startswith(
+        "За 6 с не было вызовов searchRegistryItem или getRegistryItem")
     foreign = steps["foreign-callback"]["observed"]
-    assert "Did not answer the foreign callback: the connection closed without an HTTP answer" in foreign
-    assert "answered the callback with HTTP 200" in foreign
-    assert "FAILED: 2/6 steps passed" in v["stdout"]
+    assert "На чужой обратный вызов нет ответа: соединение закрыто без ответа HTTP" in foreign
+    assert "на обратный вызов получен ответ HTTP 200" in foreign
+    lines = v["stdout"].splitlines()
+    assert lines[0].startswith(f"прогон {v['run']['id']} для системы mis-careless, план mis-basic: шагов 6")
+    assert any(ln.startswith("[3/6] rate-limit-retry: НЕ ПРОЙДЕН — наблюдалось: Документ отправлен повторно")
+               and " Ожидалось: МИС " in ln for ln in lines), v["stdout"]
+    assert lines[-1].startswith("НЕ ПРОЙДЕН: пройдено 2/6 шагов (прогон ")
     assert "Traceback" not in v["stdout"] + v["stderr"]
+    english = _steps(requests.get(f"{server.url}/_admin/conformance/runs/{v['run']['id']}",
+                                  headers={"Accept-Language": "en"}, timeout=10).json())
+    rate = english["rate-limit-retry"]["observed"]
+    assert rate.startswith("Re-sent after ") and "expected the same localUid after ≥ 1 s" in rate, rate
+    assert "DIGEST_MISMATCH" in rate and "; validation found " in rate
+    assert english["rate-limit-retry"]["expected"].startswith("The MIS re-sends the same localUid after ≥ 1 s")
+    assert "callback 2 with HTTP 500" in english["duplicate-callback"]["observed"]
+    assert "Did not call searchRegistryItem or getRegistryItem within 6 s" in english["lost-callback-poll"]["observed"]
+    assert "Did not answer the foreign callback: the connection closed without an HTTP answer" in \
+        english["foreign-callback"]["observed"]
 
 
 def test_junit_has_one_testcase_per_step(verdicts):
@@ -204,13 +224,21 @@ def test_run_page_in_chromium(verdicts, server, tmp_path):
     from selenium.webdriver.common.by import By
 
     driver = start_chromium()
+    page = f"{server.url}/conformance/{verdicts['careless']['run']['id']}"
     try:
-        driver.get(f"{server.url}/conformance/{verdicts['careless']['run']['id']}")
+        driver.get(page)  # Russian, the default
         states = {e.get_attribute("id"): e.get_attribute("data-state")
                   for e in driver.find_elements(By.CSS_SELECTOR, "section.step")}
         assert states == {f"step-{k}": s["state"] for k, s in _steps(verdicts["careless"]["run"]).items()}
-        observed = driver.find_element(By.CSS_SELECTOR, "#step-duplicate-callback .observed").text
-        assert "HTTP 500" in observed
+        step = driver.find_element(By.CSS_SELECTOR, "#step-duplicate-callback")
+        assert "на обратный вызов 2 получен ответ HTTP 500" in step.find_element(By.CSS_SELECTOR, ".observed").text
+        assert step.find_element(By.CSS_SELECTOR, ".expected").text.startswith("МИС отвечает на оба обратных вызова")
+        assert "Выдерживает один и тот же обратный вызов дважды" in step.text
+        driver.get(f"{server.url}/lang/en?next=/conformance/{verdicts['careless']['run']['id']}")
+        step = driver.find_element(By.CSS_SELECTOR, "#step-duplicate-callback")
+        assert "answered callback 2 with HTTP 500" in step.find_element(By.CSS_SELECTOR, ".observed").text
+        assert step.find_element(By.CSS_SELECTOR, ".expected").text.startswith("The MIS answers both callbacks")
+        assert "Survives the same callback twice" in step.text
         driver.find_element(By.CSS_SELECTOR, "#step-duplicate-callback a.ev-callback").click()
         assert '"relates_to"' in driver.page_source  # the delivery behind the verdict, from the admin API
     finally:
@@ -231,8 +259,14 @@ def test_step_without_a_document_fails_with_no_document_received(server):
     done = _poll(lambda: (r := requests.get(f"{server.url}/_admin/conformance/runs/{run['id']}", timeout=10).json())
                  ["state"] == "finished" and r, what="the run to end")
     assert done["passed"] is False
-    assert done["steps"][0]["observed"].startswith("No document received")
-    assert all(s["state"] == "failed" and "No document received" in s["observed"] for s in done["steps"])
+    assert done["steps"][0]["observed"].startswith("Документ не получен: система idle-mis не зарегистрировала")
+    assert all(s["state"] == "failed" and "Документ не получен" in s["observed"] for s in done["steps"])
+    english = requests.get(f"{server.url}/_admin/conformance/runs/{run['id']}", headers={"Accept-Language": "en"},
+                           timeout=10).json()
+    assert english["steps"][0]["observed"] == ("No document received: the system idle-mis registered no new localUid "
+                                               "within 0.5 s.")
+    assert english["steps"][1]["observed"] == \
+        "No document received: not reached, step success-callback-ack got no document."
 
 
 def test_cancel_and_busy_system(server, tmp_path):
@@ -269,7 +303,8 @@ def test_refusals_are_single_sentences(server, tmp_path):
     assert broken.status_code == 400 and broken.json()["detail"][0]["key"] == "steps[1].expect[1].nope"
     assert requests.get(f"{url}/nope", timeout=10).status_code == 404
     cli = _cli("conformance", "run", "--url", "http://127.0.0.1:9", "--system", "x")
-    assert cli.returncode == 2 and "cannot reach the mock" in cli.stderr and "Traceback" not in cli.stderr
+    assert cli.returncode == 2 and "mock по адресу http://127.0.0.1:9 недоступен" in cli.stderr
+    assert "Traceback" not in cli.stderr
     spec = requests.get(f"{server.url}/_admin/openapi.json", timeout=10).json()
     assert {"/_admin/conformance/runs", "/_admin/conformance/runs/{id}", "/_admin/conformance/runs/{id}/junit"} <= set(spec["paths"])
 
@@ -301,7 +336,41 @@ def test_custom_plan_from_a_file_with_a_sync_fault_step(server, tmp_path):
     assert b"success" in answers[1].content
     stdout, stderr = cli.communicate(timeout=30)
     assert cli.returncode == 0, stdout + stderr
-    assert "[1/1] sync-fault: passed — Re-sent the same localUid after" in stdout
+    assert "[1/1] sync-fault: пройден — Тот же localUid отправлен повторно через" in stdout
+
+
+def test_run_stored_before_verdicts_were_messages_still_renders(tmp_path):
+    """A run stored by the earlier code (its sentences as English text) reads the same in every language."""
+    import datetime as dt
+
+    from mock_remd.conformance.plan import PlanLibrary
+    from mock_remd.store.runs import Run
+
+    db = f"sqlite:///{tmp_path / 'store.db'}"
+    plan = PlanLibrary("").get("mis-basic")
+    steps = [{"id": s.id, "title": s.title, "state": "failed", "expected": f"The MIS {s.id} (stored)",
+              "observed": f"No document received: stored text of {s.id}.", "local_uid": None, "started_at": None,
+              "finished_at": "2026-12-01T10:00:00", "sends": []} for s in plan.steps]
+    old = {**plan.as_dict(), "steps": [{k: v for k, v in st.items() if k != "title_ru"}
+                                       for st in plan.as_dict()["steps"]]}
+    store = Store(db)
+    store.runs.create(Run(id="old0run00001", system="old-mis", plan="mis-basic", plan_def=old,
+                          params={"step_timeout_s": 120.0, "retry_after_s": 60.0}, state="finished", passed=False,
+                          steps=steps, created_at=dt.datetime(2026, 12, 1, 10), finished_at=dt.datetime(2026, 12, 1, 11)))
+    store.close()
+    srv = ThreadedServer(db_url=db, port=0).start()
+    try:
+        for lang in ("ru", "en"):
+            got = requests.get(f"{srv.url}/_admin/conformance/runs/old0run00001", headers={"Accept-Language": lang},
+                               timeout=10).json()
+            assert [(s["title"], s["expected"], s["observed"]) for s in got["steps"]] == \
+                [(s["title"], s["expected"], s["observed"]) for s in steps]
+        html = requests.get(f"{srv.url}/conformance/old0run00001", timeout=10).text
+        assert "No document received: stored text of foreign-callback." in html
+        junit = requests.get(f"{srv.url}/_admin/conformance/runs/old0run00001/junit", timeout=10).content
+        assert b"stored text of rate-limit-retry" in junit
+    finally:
+        srv.stop()
 
 
 def test_run_survives_a_restart(tmp_path):
@@ -404,3 +473,49 @@ def test_extended_plan_from_the_docs_passes_a_well_behaved_mis(verdicts):
     steps = _steps(v["run"])
     assert "Answered the callback with HTTP 400" in steps["malformed-callback"]["observed"]
     assert "Re-sent the same localUid after" in steps["connection-dropped"]["observed"]
+
+
+def _in_order(example: str, real: str) -> bool:
+    """``example`` (with … for what it leaves out) is ``real`` word for word, apart from the left-out parts."""
+    at = 0
+    for piece in (p.strip() for p in example.split("…")):
+        found = real.find(piece, at) if piece else at
+        if found < 0:
+            return False
+        at = found + len(piece)
+    return True
+
+
+def test_readme_example_is_what_the_cli_prints():
+    """The README's conformance example, in Russian (the default) and in English, is the CLI's wording."""
+    from mock_remd.catalog.user_messages import say, text
+    from mock_remd.cli.cmd_conformance import step_line
+    from mock_remd.conformance.judge import expected_sentence, observed_record, observed_text, secs
+
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    block = readme.split("--junit conformance.xml\n", 1)[1].split("```", 1)[0]
+    shown = [ln[2:].strip() for ln in block.splitlines() if ln.startswith("# ") and not ln.startswith("#   ")]
+    continued = block.replace("\n#       ", " ").splitlines()
+    step_example = next(ln[2:] for ln in continued if ln.startswith("# [3/6]"))
+    plan = compile_plan((BUILTIN_DIR / "mis-basic.yaml").read_text(encoding="utf-8"))[0]
+    params = {"step_timeout_s": 30.0, "retry_after_s": 5.0}
+    rate = next(s for s in plan.steps if s.id == "rate-limit-retry")
+    clause = text("judge.resent_new_uid", delay=secs(0.2), uid="5b1c0e2a…", want=text("judge.want_after", low=secs(5)))
+    stored = {"observed_record": observed_record([clause], [text("judge.doc.registered", emdr_id="1.50.26.12.000000002")])}
+    english_note = readme.split("With `--lang en` (and `Accept-Language: en` for the admin API)", 1)[1].split("\n\n")[0]
+    for lang in ("ru", "en"):
+        step = {"id": rate.id, "state": "failed", "observed": observed_text(lang, stored),
+                "expected": expected_sentence(rate, params).render(lang)}
+        real_step = step_line(3, 6, step, lang)
+        real_end = say(lang, "conformance.cli.summary", verdict=say(lang, "conformance.cli.failed"), passed=5, total=6,
+                       run="3f2c…", url="http://127.0.0.1:8080/conformance/3f2c…")
+        if lang == "ru":
+            start = say(lang, "conformance.cli.started", run="3f2c…", system="demo", plan="mis-basic", total=6,
+                        timeout="30", retry="5")
+            assert _in_order(shown[0], start), (shown[0], start)
+            assert _in_order(step_example, real_step), (step_example, real_step)
+            assert shown[-1] == real_end
+        else:
+            examples = [e.replace("\n", " ") for e in english_note.split("`")[1::2]]
+            assert _in_order(examples[0], real_step), (examples[0], real_step)
+            assert _in_order(examples[1], real_end), (examples[1], real_end)

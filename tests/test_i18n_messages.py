@@ -198,9 +198,13 @@ def test_conformance_refusal_is_one_language(capsys) -> None:
 
     with ThreadedServer(Settings.load({"db_url": "sqlite://", "port": 0}, environ={})) as srv:
         assert main(["conformance", "run", "--url", srv.url, "--system", "nosuch"]) == 2
-    err = capsys.readouterr().err.strip()
-    assert err == "mock-remd conformance: the server refused the run (HTTP 404): system nosuch not found — " \
-                  "PUT /_admin/systems/{mnemonic} registers it"
+        russian = capsys.readouterr().err.strip()
+        assert main(["conformance", "run", "--url", srv.url, "--system", "nosuch", "--lang", "en"]) == 2
+        english = capsys.readouterr().err.strip()
+    assert russian == "mock-remd conformance: сервер отказал в прогоне (HTTP 404): система nosuch не найдена — " \
+                      "PUT /_admin/systems/{mnemonic} регистрирует систему"
+    assert english == "mock-remd conformance: the server refused the run (HTTP 404): system nosuch not found — " \
+                      "PUT /_admin/systems/{mnemonic} registers it"
 
 
 def test_sign_with_junk_key_is_one_sentence_naming_the_option(capsys, tmp_path: Path) -> None:
@@ -218,3 +222,24 @@ def test_sign_with_junk_key_is_one_sentence_naming_the_option(capsys, tmp_path: 
     assert capsys.readouterr().err.strip() == "mock-remd sign: --key and --cert go together"
     assert main(["sign", str(doc)]) == 0
     assert capsys.readouterr().err.strip().startswith(f"{doc}.sig: отсоединённая подпись CMS (base64)")
+
+
+def test_every_message_takes_the_same_values_in_both_languages() -> None:
+    """A stored message (a conformance verdict: key and values) renders in either language, so each template
+    pair names the same placeholders."""
+    import string
+
+    from mock_remd.catalog.user_messages import MESSAGES, Text, text
+
+    names = string.Formatter()
+    differ = {key for key, (ru, en) in MESSAGES.items()
+              if {f[1] for f in names.parse(ru) if f[1]} != {f[1] for f in names.parse(en) if f[1]}}
+    assert not differ, sorted(differ)
+    stored = text("judge.expected", checks=[text("judge.expect.no_resend"),
+                                            text("judge.expect.poll", within=text("judge.secs", n="6"))]).as_dict()
+    again = Text.from_dict(stored)
+    assert again is not None and again.render("en") == \
+        "The MIS does not re-send the document; calls searchRegistryItem or getRegistryItem within 6 s."
+    assert again.render("ru") == \
+        "МИС не отправляет документ повторно; вызывает searchRegistryItem или getRegistryItem в течение 6 с."
+    assert Text.from_dict({"key": "judge.gone", "values": {}}) is None  # a key this version lacks: caller falls back

@@ -40,7 +40,7 @@ def register_conformance_routes(app: Flask, rt: Runtime) -> None:
         body = request.get_json(silent=True)
         if body is None:
             raise ApiError(400, text("admin.conformance_body"))
-        run = engine.view(engine.start(body))
+        run = engine.view(engine.start(body), request_lang())
         resp = jsonify(run)
         resp.status_code = 201
         resp.headers["Location"] = f"/_admin/conformance/runs/{run['id']}"
@@ -58,27 +58,30 @@ def register_conformance_routes(app: Flask, rt: Runtime) -> None:
         except ValueError as exc:
             raise ApiError(400, text("query.not_int", name="limit", value=raw), {"parameter": "limit"}) from exc
         rows, total = engine.runs.list(system=request.args.get("system", ""), state=state, limit=limit)
-        return jsonify({"items": [engine.view(r) for r in rows], "total": total})
+        lang = request_lang()
+        return jsonify({"items": [engine.view(r, lang) for r in rows], "total": total})
 
     @app.get("/_admin/conformance/runs/<run_id>")
     @_refusals
     def conformance_get(run_id: str):
-        return jsonify(engine.view(engine.get(run_id)))
+        return jsonify(engine.view(engine.get(run_id), request_lang()))
 
     @app.get("/_admin/conformance/runs/<run_id>/junit")
     @_refusals
     def conformance_junit(run_id: str):
-        body = junit_xml(engine.view(engine.get(run_id)))
+        lang = request_lang()
+        body = junit_xml(engine.view(engine.get(run_id), lang), lang)
         return Response(body, mimetype="application/xml",
                         headers={"Content-Disposition": f'attachment; filename="conformance-{run_id}.xml"'})
 
     @app.delete("/_admin/conformance/runs/<run_id>")
     @_refusals
     def conformance_cancel(run_id: str):
-        return jsonify(engine.view(engine.cancel(run_id)))
+        return jsonify(engine.view(engine.cancel(run_id), request_lang()))
 
     @app.get("/_admin/conformance/plans")
     def conformance_plans():
         plans, issues = engine.plans.load()
-        return jsonify({"items": [p.summary() for p in plans.values()], "total": len(plans),
-                        "load_errors": [i.as_dict(request_lang()) for i in issues]})
+        lang = request_lang()
+        return jsonify({"items": [p.summary(lang) for p in plans.values()], "total": len(plans),
+                        "load_errors": [i.as_dict(lang) for i in issues]})

@@ -576,6 +576,122 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "conformance.plan_missing": ("план {name} не найден", "plan {name} not found"),
     "conformance.run_missing": ("прогон {run} не найден", "run {run} not found"),
     "conformance.run_over": ("прогон {run} уже завершён", "run {run} is already over"),
+    # ---- conformance verdicts (stored with each step as keys and values, rendered when read) ---------
+    "judge.secs": ("{n} с", "{n} s"),
+    "judge.expected": ("МИС {checks}.", "The MIS {checks}."),
+    "judge.expect.ack": ("отвечает на {what} {code} в течение {within}", "answers {what} {code} within {within}"),
+    "judge.expect.the_callback": ("обратный вызов", "the callback"),
+    "judge.expect.both": ("оба обратных вызова", "both callbacks"),
+    "judge.expect.every": ("каждый обратный вызов", "every callback"),
+    "judge.expect.2xx": ("кодом HTTP 2xx", "with HTTP 2xx"),
+    "judge.expect.any_status": ("любым кодом HTTP", "with any HTTP status"),
+    "judge.expect.at_all": ("хоть как-нибудь (любым кодом HTTP)", "at all (any HTTP status)"),
+    "judge.expect.foreign": ("отвечает на обратный вызов, предназначенный другому (неизвестный RelatesTo), {code} "
+                             "в течение {within}",
+                             "answers the callback meant for someone else (unknown RelatesTo) {code} within {within}"),
+    "judge.expect.resend": ("повторно отправляет тот же localUid {after} и в пределах времени шага ({timeout})",
+                            "re-sends the same localUid {after} and within the step timeout ({timeout})"),
+    "judge.expect.after": ("не раньше чем через {low}", "after ≥ {low}"),
+    "judge.expect.again": ("ещё раз", "again"),
+    "judge.expect.no_resend": ("не отправляет документ повторно", "does not re-send the document"),
+    "judge.expect.poll": ("вызывает searchRegistryItem или getRegistryItem в течение {within}",
+                          "calls searchRegistryItem or getRegistryItem within {within}"),
+    "judge.attempt.http": ("HTTP {status} через {took}", "HTTP {status} after {took}"),
+    "judge.attempt.timeout": ("ответа нет за время ожидания отправителя", "no answer within the sender's timeout"),
+    "judge.attempt.refused": ("в соединении отказано (по адресу обратного вызова никто не слушает)",
+                              "connection refused (nothing listens at the callback URL)"),
+    "judge.attempt.closed": ("соединение закрыто без ответа HTTP через {took}",
+                             "the connection closed without an HTTP answer after {took}"),
+    "judge.attempt.none": ("ответа HTTP нет через {took}", "no HTTP answer after {took}"),
+    "judge.the_callback": ("обратный вызов", "the callback"),
+    "judge.callback_n": ("обратный вызов {n}", "callback {n}"),
+    "judge.not_answered_yet": ("на {label} ответа пока нет", "{label} not answered yet"),
+    "judge.answered": ("на {label} получен ответ {attempt}", "answered {label} with {attempt}"),
+    "judge.not_answered": ("на {label} нет ответа: {attempt}", "did not answer {label}: {attempt}"),
+    "judge.no_callback_sync": ("обратный вызов не отправлялся: на запрос синхронно ответили {codes}",
+                               "no callback was sent: the request was answered {codes} synchronously"),
+    "judge.no_callback_processing": ("обратного вызова пока нет: документ ещё обрабатывается",
+                                     "no callback yet: the document is still being processed"),
+    "judge.no_callback_yet": ("обратный вызов ещё не отправлен", "no callback sent yet"),
+    "judge.foreign_waiting": ("на чужой обратный вызов ответа пока нет", "the foreign callback was not answered yet"),
+    "judge.foreign_answered": ("на чужой обратный вызов получен ответ {attempt}",
+                               "answered the foreign callback with {attempt}"),
+    "judge.foreign_not_answered": ("на чужой обратный вызов нет ответа: {attempt}",
+                                   "did not answer the foreign callback: {attempt}"),
+    "judge.want_after": ("ожидался тот же localUid не раньше чем через {low}", "expected the same localUid after ≥ {low}"),
+    "judge.want": ("ожидался тот же localUid", "expected the same localUid"),
+    "judge.no_resend_in_time": ("документ не отправлен повторно за {timeout}; {want}",
+                                "did not re-send the document within {timeout}; {want}"),
+    "judge.no_resend_yet": ("повторной отправки пока нет", "no re-send yet"),
+    "judge.resent_new_uid": ("документ отправлен повторно с новым localUid {uid} через {delay}; {want}",
+                             "re-sent after {delay} with a new localUid {uid}; {want}"),
+    "judge.resent_too_soon": ("тот же localUid отправлен повторно через {delay}; {want}",
+                              "re-sent the same localUid after {delay}; {want}"),
+    "judge.resent": ("тот же localUid отправлен повторно через {delay}", "re-sent the same localUid after {delay}"),
+    "judge.with_same_uid": ("с тем же localUid", "with the same localUid"),
+    "judge.with_new_uid": ("с новым localUid {uid}", "with a new localUid {uid}"),
+    "judge.resent_unwanted": ("документ отправлен повторно {how} через {delay}", "re-sent the document after {delay} {how}"),
+    "judge.not_resent": ("документ повторно не отправлялся", "did not re-send the document"),
+    "judge.poll_search": ("; в ответе документов: {n}", "; the answer listed {n} document(s)"),
+    "judge.poll_get": (" для {emdr_id}; ответ {status}", " for {emdr_id}; answered {status}"),
+    "judge.polled": ("вызван {operation} через {delay} после отправки документа{found}",
+                     "called {operation} {delay} after the document was sent{found}"),
+    "judge.not_polled": ("за {timeout} не было вызовов searchRegistryItem или getRegistryItem "
+                         "(обратный вызов для этого документа не отправлялся)",
+                         "did not call searchRegistryItem or getRegistryItem within {timeout} "
+                         "(no callback was sent for this document)"),
+    "judge.doc.registered": ("Документ зарегистрирован как {emdr_id}", "Document: registered as {emdr_id}"),
+    "judge.doc.rejected": ("Документ отклонён с {codes}", "Document: rejected with {codes}"),
+    "judge.doc.pending": ("Документ ещё обрабатывается.", "Document: still being processed."),
+    "judge.doc.bare": ("{outcome}.", "{outcome}."),
+    "judge.doc.forced": (" (такой исход задал шаг)", " (the step set this outcome)"),
+    "judge.doc.more": (" и ещё {n}", " and {n} more"),
+    "judge.doc.finding": ("{code}: {message} ({layer})", "{code}: {message} ({layer})"),
+    "judge.doc.findings": ("{outcome}{forced}; проверка нашла {head}{more}.",
+                           "{outcome}{forced}; validation found {head}{more}."),
+    "judge.doc.clean": ("{outcome}; проверка ничего не нашла (выполнялись {ran}).",
+                        "{outcome}; validation found nothing ({ran} ran)."),
+    "judge.no_document": ("Документ не получен: система {system} не зарегистрировала новый localUid за {timeout}.",
+                          "No document received: the system {system} registered no new localUid within {timeout}."),
+    "judge.not_reached": ("Документ не получен: до шага не дошло, шаг {step} не получил документа.",
+                          "No document received: not reached, step {step} got no document."),
+    # ---- mock-remd conformance run ----------------------------------------------------------------------
+    "conformance.state.pending": ("ожидает", "pending"),
+    "conformance.state.running": ("выполняется", "running"),
+    "conformance.state.passed": ("пройден", "passed"),
+    "conformance.state.failed": ("НЕ ПРОЙДЕН", "FAILED"),
+    "conformance.cli.bad_url": ("--url: нужен адрес, начинающийся с http:// или https://, а указано {url}",
+                                "--url must start with http:// or https://, got {url}"),
+    "conformance.cli.plan_unreadable": ("файл плана {path} не читается", "cannot read the plan file {path}"),
+    "conformance.cli.negative": ("{option}: нужно 0 секунд или больше, а указано {value}",
+                                 "{option} must be 0 or more seconds, got {value}"),
+    "conformance.cli.refused": ("сервер отказал в прогоне (HTTP {status}): {error}",
+                                "the server refused the run (HTTP {status}): {error}"),
+    "conformance.cli.unreachable": ("mock по адресу {url} недоступен (запущен ли он? проверьте: mock-remd wait {url})",
+                                    "cannot reach the mock at {url} (is it running? try: mock-remd wait {url})"),
+    "conformance.cli.started": ("прогон {run} для системы {system}, план {plan}: шагов {total} (время шага {timeout} с, "
+                                "повтор через {retry} с); жду, пока МИС зарегистрирует документы",
+                                "conformance run {run} for system {system}, plan {plan}: {total} steps (step timeout "
+                                "{timeout} s, retry after {retry} s); waiting for the MIS to register documents"),
+    "conformance.cli.failed_step": ("{head} — наблюдалось: {observed} Ожидалось: {expected}",
+                                    "{head} — observed: {observed} Expected: {expected}"),
+    "conformance.cli.lost": ("mock по адресу {url} пропал, пока шёл прогон {run}",
+                             "lost the mock at {url} while run {run} was active"),
+    "conformance.cli.interrupted": ("прервано: прогон {run} отменён", "interrupted: run {run} cancelled"),
+    "conformance.cli.cancelled": ("прогон {run} отменён (до этого пройдено шагов: {passed} из {total})",
+                                  "run {run} was cancelled ({passed}/{total} steps passed before)"),
+    "conformance.cli.passed": ("ПРОЙДЕН", "PASSED"),
+    "conformance.cli.failed": ("НЕ ПРОЙДЕН", "FAILED"),
+    "conformance.cli.summary": ("{verdict}: пройдено {passed}/{total} шагов (прогон {run}, {url})",
+                                "{verdict}: {passed}/{total} steps passed (run {run}, {url})"),
+    "conformance.cli.junit_http": ("отчёт JUnit не получен (HTTP {status})", "could not fetch the JUnit report (HTTP {status})"),
+    "conformance.cli.junit_unreachable": ("mock по адресу {url} недоступен: отчёт JUnit не получен",
+                                          "cannot reach the mock at {url} for the JUnit report"),
+    "conformance.junit.text": ("{title}\nожидалось: {expected}\nнаблюдалось: {observed}",
+                               "{title}\nexpected: {expected}\nobserved: {observed}"),
+    "conformance.junit.skipped": ("не оценён: {why}", "not judged: {why}"),
+    "conformance.junit.cancelled": ("прогон отменён", "the run was cancelled"),
+    "conformance.junit.state": ("шаг {state}", "step {state}"),
     "cli.internal": ("внутренняя ошибка (инцидент {id}); подробности в {log}",
                      "internal error (incident {id}); details in {log}"),
     # ---- details hint -------------------------------------------------------------------------------
@@ -592,11 +708,58 @@ class Text:
     values: tuple[tuple[str, object], ...] = ()
 
     def render(self, lang: str) -> str:
-        """The message in ``lang``; values that are :class:`Text` themselves are rendered too."""
-        return say(lang, self.key, **{k: render(lang, v) for k, v in self.values})
+        """The message in ``lang``; values that are :class:`Text` themselves are rendered too, and a list value
+        is its items rendered and joined with ``; ``."""
+        return say(lang, self.key, **{k: _value(lang, v) for k, v in self.values})
+
+    def as_dict(self) -> dict[str, Any]:
+        """The message as JSON data to store and render later: ``{"key", "values"}`` (nested ones too)."""
+        return {"key": self.key, "values": {k: _plain(v) for k, v in self.values}}
+
+    @classmethod
+    def from_dict(cls, data: Any) -> Text | None:
+        """A message stored with :meth:`as_dict`; None when ``data`` is not one or names a key (or a nested
+        key) this version's catalogue does not have (the caller falls back to what else it stored)."""
+        if not isinstance(data, dict) or data.get("key") not in MESSAGES or not isinstance(data.get("values", {}), dict):
+            return None
+        values: list[tuple[str, object]] = []
+        for name, value in data.get("values", {}).items():
+            loaded = _loaded(value)
+            if loaded is _BROKEN:
+                return None
+            values.append((name, loaded))
+        return cls(data["key"], tuple(values))
 
     def __str__(self) -> str:
         return self.render(DEFAULT_LANG)
+
+
+_BROKEN = object()
+
+
+def _value(lang: str, value: object) -> object:
+    if isinstance(value, (list, tuple)):
+        return "; ".join(str(_value(lang, v)) for v in value)
+    return render(lang, value)
+
+
+def _plain(value: object) -> object:
+    if isinstance(value, Text):
+        return value.as_dict()
+    if isinstance(value, (list, tuple)):
+        return [_plain(v) for v in value]
+    return value
+
+
+def _loaded(value: object) -> object:
+    """A stored value back: a stored message becomes a :class:`Text` again (``_BROKEN`` when unknown)."""
+    if isinstance(value, dict):
+        loaded = Text.from_dict(value)
+        return _BROKEN if loaded is None else loaded
+    if isinstance(value, list):
+        items = [_loaded(v) for v in value]
+        return _BROKEN if any(v is _BROKEN for v in items) else items
+    return value
 
 
 class SentenceShapes:

@@ -15,6 +15,8 @@ from typing import Any
 
 import requests
 
+from mock_remd.catalog.user_messages import say
+from mock_remd.cli.common import fail, lang_of
 from mock_remd.client.admin_client import AdminClient, AdminError
 from mock_remd.config import environment_value
 
@@ -49,12 +51,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.set_defaults(func=lambda args: (p.print_help(), 2)[1])
 
 
-def _fail(message: str) -> int:
-    print(f"mock-remd conformance: {message}", file=sys.stderr)
-    return 2
-
-
-def _start_body(args: argparse.Namespace) -> dict[str, Any] | str:
+def _start_body(args: argparse.Namespace, lang: str) -> dict[str, Any] | str:
     """The POST body, or a sentence saying why it cannot be made."""
     body: dict[str, Any] = {"system": args.system}
     plan_path = Path(args.plan)
@@ -62,58 +59,68 @@ def _start_body(args: argparse.Namespace) -> dict[str, Any] | str:
         try:
             body["plan_yaml"] = plan_path.read_text(encoding="utf-8")
         except (OSError, UnicodeDecodeError):
-            return f"cannot read the plan file {args.plan}"
+            return say(lang, "conformance.cli.plan_unreadable", path=args.plan)
     else:
         body["plan"] = args.plan
     for key, value in (("step_timeout_s", args.step_timeout), ("retry_after_s", args.retry_after)):
         if value is not None:
             if value < 0:
-                return f"--{key[:-2].replace('_', '-')} must be 0 or more seconds, got {value:g}"
+                return say(lang, "conformance.cli.negative", option=f"--{key[:-2].replace('_', '-')}", value=f"{value:g}")
             body[key] = value
     return body
 
 
-def _refusal(exc: AdminError) -> str:
+def _refusal(exc: AdminError, lang: str) -> str:
     detail = exc.detail
     if isinstance(detail, list):  # plan lint issues
-        detail = "; ".join(f"line {d.get('line')}: {d.get('key')}: {d.get('message')}" for d in detail
-                           if isinstance(d, dict))
+        detail = "; ".join(f"{say(lang, 'report.line', value=d.get('line'))}: {d.get('key')}: {d.get('message')}"
+                           for d in detail if isinstance(d, dict))
     elif isinstance(detail, dict):
         detail = ", ".join(f"{k}: {v}" for k, v in detail.items())
-    return f"the server refused the run (HTTP {exc.status}): {exc.error}" + (f" — {detail}" if detail else "")
+    return say(lang, "conformance.cli.refused", status=exc.status, error=exc.error) + (f" — {detail}" if detail else "")
 
 
-def step_line(index: int, total: int, step: dict[str, Any]) -> str:
-    """One progress line for a step."""
-    head = f"[{index}/{total}] {step['id']}: {step['state'].upper() if step['state'] == 'failed' else step['state']}"
-    if step["state"] == "running":
+def step_line(index: int, total: int, step: dict[str, Any], lang: str = "ru") -> str:
+    """One progress line for a step (its sentences came from the server in ``lang``)."""
+    state = step["state"]
+    head = f"[{index}/{total}] {step['id']}: {say(lang, f'conformance.state.{state}') if state in STATES else state}"
+    if state == "running":
         return f"{head} (localUid {step.get('local_uid')})"
-    if step["state"] == "passed":
+    if state == "passed":
         return f"{head} — {step.get('observed') or ''}".rstrip(" —")
-    if step["state"] == "failed":
-        return f"{head} — observed: {step.get('observed')} Expected: {step.get('expected')}"
+    if state == "failed":
+        return say(lang, "conformance.cli.failed_step", head=head, observed=step.get("observed"),
+                   expected=step.get("expected"))
     return head
+
+
+#: step states with a word in the catalogue
+STATES = ("pending", "running", "passed", "failed")
 
 
 def run_conformance(args: argparse.Namespace) -> int:
     """Start, follow, report."""
+    lang = lang_of(args)
+
+    def _fail(message: str, exc: BaseException | None = None) -> int:
+        return fail(args, "conformance", message, exc)
+
     if not args.url.startswith(("http://", "https://")):
-        return _fail(f"--url must start with http:// or https://, got {args.url}")
-    body = _start_body(args)
+        return _fail(say(lang, "conformance.cli.bad_url", url=args.url))
+    body = _start_body(args, lang)
     if isinstance(body, str):
         return _fail(body)
-    admin = AdminClient(args.url, args.admin_token, lang="en")  # this command speaks English: so do the refusals
+    admin = AdminClient(args.url, args.admin_token, lang=lang)  # the server's sentences in the run's language
     try:
         run = admin.call("POST", "conformance/runs", json_body=body)
     except AdminError as exc:
-        return _fail(_refusal(exc))
-    except requests.RequestException:
-        return _fail(f"cannot reach the mock at {args.url} (is it running? try: mock-remd wait {args.url})")
+        return _fail(_refusal(exc, lang))
+    except requests.RequestException as exc:
+        return _fail(say(lang, "conformance.cli.unreachable", url=args.url), exc)
     total = len(run["steps"])
     if not args.quiet:
-        print(f"conformance run {run['id']} for system {run['system']}, plan {run['plan']}: {total} steps "
-              f"(step timeout {run['step_timeout_s']:g} s, retry after {run['retry_after_s']:g} s); "
-              f"waiting for the MIS to register documents", flush=True)
+        print(say(lang, "conformance.cli.started", run=run["id"], system=run["system"], plan=run["plan"], total=total,
+                  timeout=f"{run['step_timeout_s']:g}", retry=f"{run['retry_after_s']:g}"), flush=True)
     shown: dict[str, tuple[str, str]] = {}
     misses = 0
     try:
@@ -123,7 +130,7 @@ def run_conformance(args: argparse.Namespace) -> int:
                 if step["state"] != "pending" and shown.get(step["id"]) != key:
                     shown[step["id"]] = key
                     if not args.quiet:
-                        print(step_line(i, total, step), flush=True)
+                        print(step_line(i, total, step, lang), flush=True)
             if run["state"] != "running":
                 break
             time.sleep(POLL_SECONDS)  # following a remote run: nothing to wait on but time
@@ -133,26 +140,27 @@ def run_conformance(args: argparse.Namespace) -> int:
             except (AdminError, requests.RequestException):
                 misses += 1
                 if misses >= MAX_MISSES:
-                    return _fail(f"lost the mock at {args.url} while run {run['id']} was active")
+                    return _fail(say(lang, "conformance.cli.lost", url=args.url, run=run["id"]))
     except KeyboardInterrupt:
         try:
             admin.call("DELETE", f"conformance/runs/{run['id']}")
         except (AdminError, requests.RequestException):
             pass
-        return _fail(f"interrupted: run {run['id']} cancelled")
-    problem = _write_reports(args, admin, run)
+        return _fail(say(lang, "conformance.cli.interrupted", run=run["id"]))
+    problem = _write_reports(args, admin, run, lang)
     passed = sum(1 for s in run["steps"] if s["state"] == "passed")
     if run["state"] == "cancelled":
-        print(f"run {run['id']} was cancelled ({passed}/{total} steps passed before)", file=sys.stderr)
+        print(say(lang, "conformance.cli.cancelled", run=run["id"], passed=passed, total=total), file=sys.stderr)
         return 2
-    print(f"{'PASSED' if run['passed'] else 'FAILED'}: {passed}/{total} steps passed (run {run['id']}, "
-          f"{args.url.rstrip('/')}/conformance/{run['id']})")
+    verdict = say(lang, "conformance.cli.passed" if run["passed"] else "conformance.cli.failed")
+    print(say(lang, "conformance.cli.summary", verdict=verdict, passed=passed, total=total, run=run["id"],
+              url=f"{args.url.rstrip('/')}/conformance/{run['id']}"))
     if problem:
         return _fail(problem)
     return 0 if run["passed"] else 1
 
 
-def _write_reports(args: argparse.Namespace, admin: AdminClient, run: dict[str, Any]) -> str:
+def _write_reports(args: argparse.Namespace, admin: AdminClient, run: dict[str, Any], lang: str) -> str:
     """Write ``--json`` and ``--junit``; returns a sentence when one could not be written."""
     try:
         if args.json:
@@ -160,10 +168,10 @@ def _write_reports(args: argparse.Namespace, admin: AdminClient, run: dict[str, 
         if args.junit:
             resp = admin.session.get(f"{admin.base_url}/_admin/conformance/runs/{run['id']}/junit", timeout=admin.timeout)
             if resp.status_code != 200:
-                return f"could not fetch the JUnit report (HTTP {resp.status_code})"
+                return say(lang, "conformance.cli.junit_http", status=resp.status_code)
             Path(args.junit).write_bytes(resp.content)
     except OSError as exc:
-        return f"cannot write the report: {exc.strerror} ({exc.filename})"
+        return say(lang, "file.unwritable", path=exc.filename, reason=exc.strerror or type(exc).__name__)
     except requests.RequestException:
-        return f"cannot reach the mock at {args.url} for the JUnit report"
+        return say(lang, "conformance.cli.junit_unreachable", url=args.url)
     return ""

@@ -23,12 +23,15 @@ from dataclasses import dataclass
 from typing import Any
 
 from mock_remd.catalog import user_messages as um
-from mock_remd.catalog.user_messages import Text
+from mock_remd.catalog.user_messages import DEFAULT_LANG, Text, text
 from mock_remd.conformance.judge import (
     Evidence,
     document_sentence,
     expected_sentence,
+    expected_text,
     judge_step,
+    observed_record,
+    observed_text,
     parse_time,
     secs,
     validation_findings,
@@ -100,8 +103,9 @@ class ConformanceEngine:
         if params["step_timeout_s"] <= 0:
             raise ConformanceError(400, um.text("conformance.timeout_positive"))
         now = utcnow()
-        steps = [{"id": s.id, "title": s.title, "state": "pending", "expected": expected_sentence(s, params),
-                  "observed": "", "local_uid": None, "started_at": None, "finished_at": None, "sends": []}
+        steps = [{"id": s.id, "title": s.title, "title_ru": s.title_ru, "state": "pending",
+                  "expected_record": expected_sentence(s, params).as_dict(), "observed_record": None,
+                  "local_uid": None, "started_at": None, "finished_at": None, "sends": []}
                  for s in plan.steps]
         run = Run(id=uuid.uuid4().hex[:12], system=system, plan=plan.name, plan_def=plan.as_dict(), params=params,
                   state="running", passed=None, steps=steps, created_at=now)
@@ -278,11 +282,8 @@ class ConformanceEngine:
                       sends=sends, deliveries=deliveries, polls=polls, params=params,
                       document=document, first_answer=first_answer)
         verdict = judge_step(step, ev, now)
-        observed = "; ".join(verdict.sentences)
-        observed = (observed[:1].upper() + observed[1:] + ".") if observed else ""
-        doc_text = document_sentence(document)
         values: dict[str, Any] = {
-            "observed": " ".join(x for x in (observed, doc_text) if x),
+            "observed_record": observed_record(verdict.sentences, [document_sentence(document)]),
             "requests": [{**x, "sync_status": answer.sync_status if (answer := answers.get(x.get("message_id", "")))
                           else ""} for x in sends],
             "callbacks": [_delivery_view(d) for d in deliveries],
@@ -312,25 +313,25 @@ class ConformanceEngine:
             since = parse_time(prev.get("finished_at")) or now
         if now < since + dt.timedelta(seconds=params["step_timeout_s"]):
             return {}
-        out = {first: {"state": "failed", "finished_at": iso(now),
-                       "observed": f"No document received: the system {row.system} registered no new localUid "
-                                   f"within {secs(params['step_timeout_s'])}."}}
+        out = {first: {"state": "failed", "finished_at": iso(now), "observed_record": observed_record(
+            [], [text("judge.no_document", system=row.system, timeout=secs(params["step_timeout_s"]))])}}
         for j in range(first + 1, len(steps)):
             if steps[j]["state"] == "pending":
-                out[j] = {"state": "failed", "finished_at": iso(now),
-                          "observed": f"No document received: not reached, step {steps[first]['id']} got no document."}
+                out[j] = {"state": "failed", "finished_at": iso(now), "observed_record": observed_record(
+                    [], [text("judge.not_reached", step=steps[first]["id"])])}
         return out
 
     # ---- views ---------------------------------------------------------------------------------
     @staticmethod
-    def view(row: Run) -> dict[str, Any]:
-        """The run as the admin API answers it (CONTRACT §10)."""
+    def view(row: Run, lang: str = DEFAULT_LANG) -> dict[str, Any]:
+        """The run as the admin API answers it (CONTRACT §10), its sentences in ``lang``."""
         params = row.params or {}
         steps = []
         for s in row.steps:
             steps.append({
-                "id": s["id"], "title": s["title"], "state": s["state"], "expected": s["expected"],
-                "observed": s.get("observed") or "", "local_uid": s.get("local_uid"),
+                "id": s["id"], "title": (lang == "ru" and s.get("title_ru")) or s["title"], "state": s["state"],
+                "expected": expected_text(lang, s),
+                "observed": observed_text(lang, s), "local_uid": s.get("local_uid"),
                 "started_at": s.get("started_at"), "finished_at": s.get("finished_at"),
                 "requests": [{k: x.get(k) for k in ("message_id", "local_uid", "at", "same_uid", "sync_status")}
                              for x in (s.get("requests") or s.get("sends") or [])],

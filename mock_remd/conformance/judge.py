@@ -2,6 +2,8 @@
 
 Pure functions over plain values (no store, no clock): :func:`judge_step` gets a :class:`Evidence`
 and ``now`` and says ``passed``, ``failed`` or ``waiting``, with sentences a developer can act on.
+The sentences are catalogue messages (:class:`~mock_remd.catalog.user_messages.Text`): a run stores
+their keys and values, and each reader gets them in its own language (:func:`observed_text`).
 """
 
 from __future__ import annotations
@@ -10,6 +12,7 @@ import datetime as dt
 from dataclasses import dataclass, field
 from typing import Any
 
+from mock_remd.catalog.user_messages import Text, text
 from mock_remd.conformance.plan import Check, PlanStep
 from mock_remd.store.documents import Document
 from mock_remd.store.journal import JournalEntry
@@ -38,14 +41,17 @@ class Evidence:
 @dataclass
 class Verdict:
     state: str  # passed | failed | waiting
-    sentences: list[str] = field(default_factory=list)
+    #: clauses to be joined with "; " into one sentence (see :func:`observed_text`)
+    sentences: list[Text] = field(default_factory=list)
 
 
-def secs(value: float) -> str:
-    """Seconds for sentences: ``0.2 s``, ``1.1 s``, ``60 s``."""
+def secs(value: float) -> Text:
+    """Seconds for sentences: ``0.2 s``, ``1.1 s``, ``60 s`` (``0.2 с`` … in Russian)."""
     if value >= 10 or float(value).is_integer():
-        return f"{value:.0f} s"
-    return f"{value:.1f} s" if value >= 0.1 else f"{value:.2f} s"
+        number = f"{value:.0f}"
+    else:
+        number = f"{value:.1f}" if value >= 0.1 else f"{value:.2f}"
+    return text("judge.secs", n=number)
 
 
 def short_uid(uid: str) -> str:
@@ -64,45 +70,44 @@ def parse_time(value: Any) -> dt.datetime | None:
     return None
 
 
-def describe_attempt(attempt: dict[str, Any]) -> str:
+def describe_attempt(attempt: dict[str, Any]) -> Text:
     """How the MIS answered one callback attempt: ``HTTP 200 after 0.0 s`` or why there was no answer."""
-    took = float(attempt.get("duration_ms") or 0) / 1000
+    took = secs(float(attempt.get("duration_ms") or 0) / 1000)
     if attempt.get("http_status") is not None:
-        return f"HTTP {attempt['http_status']} after {secs(took)}"
+        return text("judge.attempt.http", status=attempt["http_status"], took=took)
     error = str(attempt.get("error") or "").lower()
     if error.startswith("timeout") or "не ответил за" in error or "не принял соединение" in error:
-        return "no answer within the sender's timeout"
+        return text("judge.attempt.timeout")
     if "refused" in error or "отклонено" in error:
-        return "connection refused (nothing listens at the callback URL)"
+        return text("judge.attempt.refused")
     if any(w in error for w in ("closed", "aborted", "reset", "разорвал")):
-        return f"the connection closed without an HTTP answer after {secs(took)}"
-    return f"no HTTP answer after {secs(took)}"
+        return text("judge.attempt.closed", took=took)
+    return text("judge.attempt.none", took=took)
 
 
-def describe_expect(check: Check, params: dict[str, float], step: PlanStep) -> str:
-    """The expectation of one check as a sentence."""
+def describe_expect(check: Check, params: dict[str, float], step: PlanStep) -> Text:
+    """The expectation of one check as a clause."""
     if check.kind == "ack":
         n = step.callbacks_expected
-        what = "both callbacks" if n == 2 else ("every callback" if n > 2 else "the callback")
-        code = "with HTTP 2xx" if check.status == "2xx" else "with any HTTP status"
-        return f"answers {what} {code} within {secs(check.seconds('within_s', params))}"
+        what = "judge.expect.both" if n == 2 else ("judge.expect.every" if n > 2 else "judge.expect.the_callback")
+        code = "judge.expect.2xx" if check.status == "2xx" else "judge.expect.any_status"
+        return text("judge.expect.ack", what=text(what), code=text(code),
+                    within=secs(check.seconds("within_s", params)))
     if check.kind == "foreign_ack":
-        code = "at all (any HTTP status)" if check.status == "any" else "with HTTP 2xx"
-        return (f"answers the callback meant for someone else (unknown RelatesTo) {code} "
-                f"within {secs(check.seconds('within_s', params))}")
+        code = "judge.expect.at_all" if check.status == "any" else "judge.expect.2xx"
+        return text("judge.expect.foreign", code=text(code), within=secs(check.seconds("within_s", params)))
     if check.kind == "resend":
         low = check.seconds("not_before_s", params)
-        after = f"after ≥ {secs(low)}" if low else "again"
-        return (f"re-sends the same localUid {after} and within the step timeout "
-                f"({secs(params['step_timeout_s'])})")
+        after = text("judge.expect.after", low=secs(low)) if low else text("judge.expect.again")
+        return text("judge.expect.resend", after=after, timeout=secs(params["step_timeout_s"]))
     if check.kind == "no_resend":
-        return "does not re-send the document"
-    return f"calls searchRegistryItem or getRegistryItem within {secs(params['step_timeout_s'])}"
+        return text("judge.expect.no_resend")
+    return text("judge.expect.poll", within=secs(params["step_timeout_s"]))
 
 
-def expected_sentence(step: PlanStep, params: dict[str, float]) -> str:
+def expected_sentence(step: PlanStep, params: dict[str, float]) -> Text:
     """The step's expectation: its checks joined."""
-    return "The MIS " + "; ".join(describe_expect(c, params, step) for c in step.expect) + "."
+    return text("judge.expected", checks=[describe_expect(c, params, step) for c in step.expect])
 
 
 # ---- the checks --------------------------------------------------------------------------------
@@ -115,18 +120,18 @@ def _ack(check: Check, step: PlanStep, ev: Evidence, now: dt.datetime, timed_out
     own = _own(ev)[: max(step.callbacks_expected, 1)]
     parts, state = [], "passed"
     for n, d in enumerate(own, 1):
-        label = "the callback" if step.callbacks_expected <= 1 else f"callback {n}"
+        label = text("judge.the_callback") if step.callbacks_expected <= 1 else text("judge.callback_n", n=n)
         attempts = d.attempts or []
         if not attempts:
             state = "waiting" if state == "passed" else state
-            parts.append(f"{label} not answered yet")
+            parts.append(text("judge.not_answered_yet", label=label))
             continue
         a = attempts[0]
         took = float(a.get("duration_ms") or 0) / 1000
         ok = a.get("http_status") is not None and (check.status == "any" or 200 <= int(a["http_status"]) < 300)
         ok = ok and took <= within
-        parts.append(f"answered {label} with {describe_attempt(a)}" if a.get("http_status") is not None
-                     else f"did not answer {label}: {describe_attempt(a)}")
+        parts.append(text("judge.answered" if a.get("http_status") is not None else "judge.not_answered",
+                          label=label, attempt=describe_attempt(a)))
         if not ok:
             state = "failed"
     if len(own) < step.callbacks_expected and state != "failed":
@@ -138,52 +143,54 @@ def _ack(check: Check, step: PlanStep, ev: Evidence, now: dt.datetime, timed_out
     return Verdict(state, parts)
 
 
-def _why_no_callback(ev: Evidence) -> str:
+def _why_no_callback(ev: Evidence) -> Text:
     answer = ev.first_answer
     if answer is not None and answer.sync_status and answer.sync_status != "success":
         codes = ", ".join(e.get("code", "") for e in answer.errors or []) or answer.sync_status
-        return f"no callback was sent: the request was answered {codes} synchronously"
+        return text("judge.no_callback_sync", codes=codes)
     if ev.document is None or ev.document.status == "pending":
-        return "no callback yet: the document is still being processed"
-    return "no callback sent yet"
+        return text("judge.no_callback_processing")
+    return text("judge.no_callback_yet")
 
 
 def _foreign_ack(check: Check, ev: Evidence, timed_out: bool) -> Verdict:
     foreign = [d for d in ev.deliveries if d.note == "foreign"]
     if not foreign or not foreign[0].attempts:
-        return Verdict("failed" if timed_out else "waiting", ["the foreign callback was not answered yet"])
+        return Verdict("failed" if timed_out else "waiting", [text("judge.foreign_waiting")])
     a = foreign[0].attempts[0]
     took = float(a.get("duration_ms") or 0) / 1000
     hs = a.get("http_status")
     ok = hs is not None and (check.status == "any" or 200 <= int(hs) < 300) and took <= check.seconds("within_s", ev.params)
-    text = (f"answered the foreign callback with {describe_attempt(a)}" if hs is not None
-            else f"did not answer the foreign callback: {describe_attempt(a)}")
-    return Verdict("passed" if ok else "failed", [text])
+    said = text("judge.foreign_answered" if hs is not None else "judge.foreign_not_answered",
+                attempt=describe_attempt(a))
+    return Verdict("passed" if ok else "failed", [said])
 
 
 def _resend(check: Check, ev: Evidence, timed_out: bool) -> Verdict:
     low = check.seconds("not_before_s", ev.params)
     first = ev.sends[0]
-    want = f"expected the same localUid after ≥ {secs(low)}" if low else "expected the same localUid"
+    want = text("judge.want_after", low=secs(low)) if low else text("judge.want")
     if len(ev.sends) < 2:
         if timed_out:
-            return Verdict("failed", [f"did not re-send the document within {secs(ev.params['step_timeout_s'])}; {want}"])
-        return Verdict("waiting", ["no re-send yet"])
+            return Verdict("failed", [text("judge.no_resend_in_time", timeout=secs(ev.params["step_timeout_s"]), want=want)])
+        return Verdict("waiting", [text("judge.no_resend_yet")])
     again = ev.sends[1]
     delay = (parse_time(again["at"]) - parse_time(first["at"])).total_seconds()  # type: ignore[operator]
     if not again.get("same_uid"):
-        return Verdict("failed", [f"re-sent after {secs(delay)} with a new localUid {short_uid(again['local_uid'])}; {want}"])
+        return Verdict("failed", [text("judge.resent_new_uid", delay=secs(delay), uid=short_uid(again["local_uid"]),
+                                       want=want)])
     if delay < low:
-        return Verdict("failed", [f"re-sent the same localUid after {secs(delay)}; {want}"])
-    return Verdict("passed", [f"re-sent the same localUid after {secs(delay)}"])
+        return Verdict("failed", [text("judge.resent_too_soon", delay=secs(delay), want=want)])
+    return Verdict("passed", [text("judge.resent", delay=secs(delay))])
 
 
 def _no_resend(check: Check, step: PlanStep, ev: Evidence, now: dt.datetime, timed_out: bool) -> Verdict:
     if len(ev.sends) > 1:
         first, again = ev.sends[0], ev.sends[1]
         delay = (parse_time(again["at"]) - parse_time(first["at"])).total_seconds()  # type: ignore[operator]
-        how = "with the same localUid" if again.get("same_uid") else f"with a new localUid {short_uid(again['local_uid'])}"
-        return Verdict("failed", [f"re-sent the document after {secs(delay)} {how}"])
+        how = text("judge.with_same_uid") if again.get("same_uid") else \
+            text("judge.with_new_uid", uid=short_uid(again["local_uid"]))
+        return Verdict("failed", [text("judge.resent_unwanted", delay=secs(delay), how=how)])
     own = _own(ev)
     last = ev.started_at
     if len(own) < step.callbacks_expected or any(not d.attempts for d in own):
@@ -193,7 +200,7 @@ def _no_resend(check: Check, step: PlanStep, ev: Evidence, now: dt.datetime, tim
         if at is not None:
             last = max(last, at + dt.timedelta(milliseconds=float(d.attempts[0].get("duration_ms") or 0)))
     if now >= last + dt.timedelta(seconds=check.seconds("quiet_s", ev.params)) or timed_out:
-        return Verdict("passed", ["did not re-send the document"])
+        return Verdict("passed", [text("judge.not_resent")])
     return Verdict("waiting", [])
 
 
@@ -203,13 +210,12 @@ def _poll(ev: Evidence, timed_out: bool) -> Verdict:
         delay = (parse_time(p.received_at) - ev.started_at).total_seconds()  # type: ignore[operator]
         detail = p.detail or {}
         if p.operation == "searchRegistryItem":
-            found = f"; the answer listed {detail.get('matches', 0)} document(s)"
+            found = text("judge.poll_search", n=detail.get("matches", 0))
         else:
-            found = f" for {detail.get('emdr_id', '')}; answered {p.sync_status}"
-        return Verdict("passed", [f"called {p.operation} {secs(max(delay, 0))} after the document was sent{found}"])
+            found = text("judge.poll_get", emdr_id=detail.get("emdr_id", ""), status=p.sync_status)
+        return Verdict("passed", [text("judge.polled", operation=p.operation, delay=secs(max(delay, 0)), found=found)])
     if timed_out:
-        return Verdict("failed", [f"did not call searchRegistryItem or getRegistryItem within "
-                                  f"{secs(ev.params['step_timeout_s'])} (no callback was sent for this document)"])
+        return Verdict("failed", [text("judge.not_polled", timeout=secs(ev.params["step_timeout_s"]))])
     return Verdict("waiting", [])
 
 
@@ -234,26 +240,52 @@ def validation_findings(layers: list[dict[str, Any]]) -> list[dict[str, Any]]:
             for f in lr.get("findings") or [] if f.get("severity", "error") == "error"]
 
 
-def document_sentence(document: Document | None) -> str:
+def document_sentence(document: Document | None) -> Text | None:
     """What became of the document and what validation found in it, for ``observed``."""
     if not document:
-        return ""
+        return None
     if document.status == "registered":
-        outcome = f"Document: registered as {document.emdr_id}"
+        outcome = text("judge.doc.registered", emdr_id=document.emdr_id)
     elif document.status == "rejected":
         codes = ", ".join(dict.fromkeys(e.get("code", "") for e in document.errors or []))
-        outcome = f"Document: rejected with {codes}"
+        outcome = text("judge.doc.rejected", codes=codes)
     else:
-        return "Document: still being processed."
+        return text("judge.doc.pending")
     layers = document.layers or []
     findings = validation_findings(layers)
     if findings:
-        head = "; ".join(f"{f['code']}: {f['message']} ({f['layer']})" for f in findings[:3])
-        more = f" and {len(findings) - 3} more" if len(findings) > 3 else ""
-        forced = " (the step set this outcome)" if document.status == "registered" else ""
-        return f"{outcome}{forced}; validation found {head}{more}."
+        head = [text("judge.doc.finding", code=f["code"], message=f["message"], layer=f["layer"]) for f in findings[:3]]
+        more = text("judge.doc.more", n=len(findings) - 3) if len(findings) > 3 else ""
+        forced = text("judge.doc.forced") if document.status == "registered" else ""
+        return text("judge.doc.findings", outcome=outcome, forced=forced, head=head, more=more)
     ran = [lr.get("name") for lr in layers if lr.get("ran")]
-    return f"{outcome}; validation found nothing ({', '.join(ran)} ran)." if ran else outcome + "."
+    return text("judge.doc.clean", outcome=outcome, ran=", ".join(ran)) if ran else text("judge.doc.bare", outcome=outcome)
+
+
+def observed_record(clauses: list[Text], sentences: list[Text | None]) -> dict[str, Any]:
+    """What a step stores as its ``observed``: the keys and values of its clauses (one sentence, joined with
+    "; ") and of its whole sentences, rendered in the reader's language by :func:`observed_text`."""
+    return {"clauses": [c.as_dict() for c in clauses], "sentences": [s.as_dict() for s in sentences if s]}
+
+
+def observed_text(lang: str, step: dict[str, Any]) -> str:
+    """A stored step's ``observed`` in ``lang``; a step stored as text (before verdicts were messages, or
+    with a key this catalogue lacks) keeps its stored text."""
+    record = step.get("observed_record")
+    if isinstance(record, dict):
+        clauses = [Text.from_dict(c) for c in record.get("clauses") or []]
+        sentences = [Text.from_dict(c) for c in record.get("sentences") or []]
+        if all(clauses) and all(sentences):
+            joined = "; ".join(c.render(lang) for c in clauses if c)
+            joined = joined[:1].upper() + joined[1:] + "." if joined else ""
+            return " ".join(x for x in [joined, *(s.render(lang) for s in sentences if s)] if x)
+    return str(step.get("observed") or "")
+
+
+def expected_text(lang: str, step: dict[str, Any]) -> str:
+    """A stored step's ``expected`` in ``lang`` (its stored text for a run stored before it was a message)."""
+    stored = Text.from_dict(step.get("expected_record"))
+    return stored.render(lang) if stored else str(step.get("expected") or "")
 
 
 def judge_step(step: PlanStep, ev: Evidence, now: dt.datetime) -> Verdict:

@@ -44,8 +44,8 @@ BUILTIN_DIR = Path(__file__).resolve().parent / "plans"
 #: the user's plans: this folder of the scenarios directory
 USER_SUBDIR = "conformance"
 
-TOP_KEYS = ("name", "description", "steps")
-STEP_KEYS = ("id", "title", "description", "answer", "resend", "expect")
+TOP_KEYS = ("name", "description", "description_ru", "steps")
+STEP_KEYS = ("id", "title", "title_ru", "description", "answer", "resend", "expect")
 ANSWER_KEYS = ("sync", "callback")
 #: check kind -> its keys
 CHECKS: dict[str, tuple[str, ...]] = {
@@ -84,6 +84,8 @@ class PlanStep:
     answer: dict[str, Any] = field(default_factory=dict)
     resend: dict[str, Any] = field(default_factory=dict)
     expect: list[Check] = field(default_factory=list)
+    #: the title in Russian (optional; the English one shows where it is missing)
+    title_ru: str = ""
 
     @property
     def callbacks_expected(self) -> int:
@@ -98,6 +100,7 @@ class Plan:
     steps: list[PlanStep]
     description: str = ""
     file: str = ""
+    description_ru: str = ""
 
     def as_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -105,11 +108,14 @@ class Plan:
     @classmethod
     def from_dict(cls, d: dict[str, Any]) -> Plan:
         steps = [PlanStep(**{**s, "expect": [Check(**c) for c in s.get("expect", [])]}) for s in d["steps"]]
-        return cls(name=d["name"], steps=steps, description=d.get("description", ""), file=d.get("file", ""))
+        return cls(name=d["name"], steps=steps, description=d.get("description", ""), file=d.get("file", ""),
+                   description_ru=d.get("description_ru", ""))
 
-    def summary(self) -> dict[str, Any]:
-        return {"name": self.name, "description": self.description, "file": self.file,
-                "steps": [{"id": s.id, "title": s.title} for s in self.steps]}
+    def summary(self, lang: str = um.DEFAULT_LANG) -> dict[str, Any]:
+        """Name, description and step titles (in Russian where the plan gives them and ``lang`` is ru)."""
+        ru = lang == "ru"
+        return {"name": self.name, "description": (ru and self.description_ru) or self.description, "file": self.file,
+                "steps": [{"id": s.id, "title": (ru and s.title_ru) or s.title} for s in self.steps]}
 
 
 class _PlanChecker(ScenarioChecker):
@@ -189,6 +195,7 @@ class _PlanChecker(ScenarioChecker):
         if sid:
             seen.setdefault(sid, number)
         title = self.string(it["title"], f"{key}.title") if "title" in it else None
+        title_ru = self.string(it["title_ru"], f"{key}.title_ru") if "title_ru" in it else ""
         desc = self.string(it["description"], f"{key}.description") if "description" in it else ""
         answer = self.answer(it.get("answer"), f"{key}.answer")
         resend = self.answer(it.get("resend"), f"{key}.resend")
@@ -210,7 +217,8 @@ class _PlanChecker(ScenarioChecker):
             self.err(f"{key}.expect", it["expect"].line, um.text("lint.foreign_ack"))
         if sid is None:
             return None
-        return PlanStep(id=sid, title=title or sid, description=desc or "", answer=answer, resend=resend, expect=checks)
+        return PlanStep(id=sid, title=title or sid, description=desc or "", answer=answer, resend=resend, expect=checks,
+                        title_ru=title_ru or "")
 
     def plan(self, root: Node) -> Plan | None:
         name = self.head(root, um.text("lint.what.plan"), um.text("lint.shape.plan"), TOP_KEYS)
@@ -221,7 +229,8 @@ class _PlanChecker(ScenarioChecker):
                               lambda node, number: self.step(node, number, seen))
         if self.issues or name is None:
             return None
-        return Plan(name=name, steps=steps, description=self.text(root.items, "description"), file=self.file)
+        return Plan(name=name, steps=steps, description=self.text(root.items, "description"), file=self.file,
+                    description_ru=self.text(root.items, "description_ru"))
 
 
 def is_plan_text(text: str, content_type: str = "") -> bool:

@@ -7,6 +7,8 @@ from typing import Any
 
 from lxml import etree
 
+from mock_remd.catalog.user_messages import DEFAULT_LANG, say
+
 
 def _seconds(start: str | None, end: str | None) -> float:
     if not start or not end:
@@ -17,8 +19,8 @@ def _seconds(start: str | None, end: str | None) -> float:
         return 0.0
 
 
-def junit_xml(run: dict[str, Any]) -> bytes:
-    """The run (as :meth:`ConformanceEngine.view` gives it) as JUnit XML.
+def junit_xml(run: dict[str, Any], lang: str = DEFAULT_LANG) -> bytes:
+    """The run (as :meth:`ConformanceEngine.view` gives it, its sentences in ``lang``) as JUnit XML.
 
     Each step is a testcase named by its id; a failed step carries ``<failure>`` with ``observed`` as
     its message and both sentences as text; a step that never ran (run cancelled or still running)
@@ -39,14 +41,16 @@ def junit_xml(run: dict[str, Any]) -> bytes:
     for s in steps:
         case = etree.SubElement(suite, "testcase", classname=f"conformance.{run['plan']}", name=s["id"],
                                 time=f"{_seconds(s.get('started_at'), s.get('finished_at')):.3f}")
-        text = f"{s['title']}\nexpected: {s['expected']}\nobserved: {s.get('observed') or '-'}"
+        text = say(lang, "conformance.junit.text", title=s["title"], expected=s["expected"],
+                   observed=s.get("observed") or "-")
         if s.get("local_uid"):
             text += f"\nlocalUid: {s['local_uid']}"
         if s["state"] == "failed":
             failure = etree.SubElement(case, "failure", message=s.get("observed") or "failed", type="conformance")
             failure.text = text
         elif s["state"] != "passed":
-            why = "the run was cancelled" if run["state"] == "cancelled" else f"step {s['state']}"
-            etree.SubElement(case, "skipped", message=f"not judged: {why}")
+            why = say(lang, "conformance.junit.cancelled") if run["state"] == "cancelled" else \
+                say(lang, "conformance.junit.state", state=say(lang, f"conformance.state.{s['state']}"))
+            etree.SubElement(case, "skipped", message=say(lang, "conformance.junit.skipped", why=why))
         etree.SubElement(case, "system-out").text = text
     return etree.tostring(suites, xml_declaration=True, encoding="UTF-8", pretty_print=True)
