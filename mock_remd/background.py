@@ -1,7 +1,11 @@
-"""A polling background loop with a wake-up event: the shape of the processor and the sender.
+"""A background loop with wake-ups: the shape of the processor and the sender.
 
 Work lives in the store (durable); the loop only decides when to look. Within one process a
-``wake()`` makes it look at once; other processes find the work on their next poll.
+``wake()`` makes it look at once. Work written by other processes is seen through a *token*
+(:mod:`mock_remd.store.changes`: a ``stat`` of the SQLite files, a ``LISTEN`` counter on PostgreSQL)
+checked every ``poll_interval``: the store is asked again only when the token moved, when
+time-based work falls due (``next_due``) or after ``idle_poll`` seconds at the latest, so an idle
+loop costs a system call per tick instead of a query, and a missed sign costs latency, never work.
 """
 
 from __future__ import annotations
@@ -10,6 +14,7 @@ import logging
 import os
 import socket
 import threading
+import time
 import uuid
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
@@ -18,6 +23,10 @@ from typing import Any
 from mock_remd.catalog.incidents import record_incident
 
 log = logging.getLogger(__name__)
+
+#: with a token, an idle loop asks the store at least this often (leases of killed processes lapse,
+#: a sign may be missed): the bound on how long work written elsewhere can wait unseen, seconds
+IDLE_POLL_SECONDS = 1.0
 
 
 def owner_id(prefix: str) -> str:
@@ -28,10 +37,17 @@ def owner_id(prefix: str) -> str:
 class BackgroundLoop:
     """Calls ``step()`` repeatedly; ``step`` returns how many items it handled (0 = idle)."""
 
-    def __init__(self, name: str, step: Callable[[], int], *, poll_interval: float = 0.2) -> None:
+    def __init__(self, name: str, step: Callable[[], int], *, poll_interval: float = 0.2,
+                 token: Callable[[], Any] | None = None, next_due: Callable[[], float | None] | None = None,
+                 idle_poll: float = IDLE_POLL_SECONDS) -> None:
         self.name = name
         self._step = step
         self.poll_interval = poll_interval
+        #: a value that changes when work may have appeared (None: unknown, look on every tick)
+        self._token = token
+        #: seconds until work that is waiting for its time falls due (None: none known)
+        self._next_due = next_due
+        self.idle_poll = idle_poll
         self._wake = threading.Event()
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
@@ -64,6 +80,7 @@ class BackgroundLoop:
 
     def _run(self) -> None:
         while not self._stop.is_set():
+            before = self._read_token()  # taken before the look: a change during it is seen after
             try:
                 handled = self._step()
                 self.last_error = ""
@@ -71,10 +88,46 @@ class BackgroundLoop:
                 incident = record_incident(f"{self.name} step")
                 self.last_error = f"шаг завершился внутренней ошибкой (инцидент {incident.id})"
                 handled = 0
+                before = None
             if handled:
                 continue
+            self._idle(before)
+
+    def _read_token(self) -> Any:
+        if self._token is None:
+            return None
+        try:
+            return self._token()
+        except Exception:  # no sign to be had: look on every tick
+            log.debug("%s: reading the change token failed", self.name, exc_info=True)
+            return None
+
+    def _idle(self, before: Any) -> None:
+        """Wait until woken, the token moves, time-based work falls due or ``idle_poll`` passes
+        (without a token: one tick)."""
+        if before is None:
             self._wake.wait(self.poll_interval)
             self._wake.clear()
+            return
+        limit = self.idle_poll
+        if self._next_due is not None:
+            try:
+                due = self._next_due()
+            except Exception:  # the store is away: look again soon
+                log.debug("%s: reading the next due time failed", self.name, exc_info=True)
+                due = self.poll_interval
+            if due is not None:
+                limit = min(limit, max(0.0, due))
+        deadline = time.monotonic() + limit
+        while not self._stop.is_set():
+            remaining = deadline - time.monotonic()
+            if remaining <= 0:
+                return
+            if self._wake.wait(min(self.poll_interval, remaining)):
+                self._wake.clear()
+                return
+            if self._read_token() != before:
+                return
 
 
 class BatchWorker:
@@ -86,11 +139,12 @@ class BatchWorker:
     quickly) yet never lapses under work that is merely slow.
     """
 
-    def __init__(self, name: str, *, threads: int, poll_interval: float, renew_interval: float = 2.0) -> None:
+    def __init__(self, name: str, *, threads: int, poll_interval: float, renew_interval: float = 2.0,
+                 token: Callable[[], Any] | None = None, next_due: Callable[[], float | None] | None = None) -> None:
         self.threads = threads
         self._name = name
         self._pool: ThreadPoolExecutor | None = None
-        self.loop = BackgroundLoop(name, self._step, poll_interval=poll_interval)
+        self.loop = BackgroundLoop(name, self._step, poll_interval=poll_interval, token=token, next_due=next_due)
         self.renew_interval = renew_interval
         self._busy = threading.Event()
         self._renewer: BackgroundLoop | None = None

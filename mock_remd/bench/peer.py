@@ -386,7 +386,8 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--cache", default=str(Path(".mock-remd") / "bench" / "wiremock"),
                     help="where npm installs WireMock (kept between runs)")
     ap.add_argument("--drain", type=float, default=60.0, help="longest wait for callbacks after each run, s")
-    ap.add_argument("--only", choices=["both", "mock-remd", "wiremock"], default="both")
+    ap.add_argument("--only", choices=["both", "mock-remd", "wiremock", "paced"], default="both",
+                    help="sides of the wrk rounds; paced: only the paced full-validation phase")
     ap.add_argument("--webhook-template", choices=["xpath", "regex"], default="xpath",
                     help="how WireMock's webhook reads MessageID/localUid from the request")
     ap.add_argument("--warm-up", type=float, default=10.0, help="seconds of load per side before measuring (JIT)")
@@ -419,7 +420,7 @@ def main(argv: list[str] | None = None) -> int:
         sides = list(procs)
         for _proc, url in procs.values():  # warm-up: JIT, connection pools, first-request costs
             run_wrk(url, body, work, round_no=0, ctype=ctype, connections=4, duration=args.warm_up)
-        time.sleep(3)
+        time.sleep(3 if procs else 0)
         round_no = 1
         for i in range(args.rounds):
             order = sides if i % 2 == 0 else sides[::-1]

@@ -107,7 +107,8 @@ class Processor(BatchWorker):
         self.max_document_bytes = max_document_bytes
         self.on_enqueued = on_enqueued or (lambda: None)
         self.owner = owner_id("processor")
-        super().__init__("mock-remd-processor", threads=threads, poll_interval=poll_interval)
+        super().__init__("mock-remd-processor", threads=threads, poll_interval=poll_interval,
+                         token=lambda: store.changes.token("documents"))
         self._systems: dict[str, System | None] = {}
         #: documents being prepared on the pool -> their job rows (only the loop thread changes it)
         self._inflight: dict[futures.Future[Outcome], Document] = {}
@@ -234,6 +235,11 @@ class Processor(BatchWorker):
             raise
         if fault is not None:
             raise fault
+
+    def start(self) -> None:
+        """Start the loop, woken by the store when another process accepts a document."""
+        self.store.changes.subscribe("documents", self.wake)
+        super().start()
 
     def stop(self) -> None:
         """Stop taking work; the documents in flight are finished and written first."""

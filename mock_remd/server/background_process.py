@@ -2,8 +2,9 @@
 
 saxonche holds the GIL while it validates, so validation in the HTTP workers would stall their
 request threads; ``serve`` therefore runs the asynchronous leg in processes of its own. They share
-the work through the store (atomic claims), poll it often (no cross-process wake-up needed), and
-stop on SIGTERM after the batch in hand.
+the work through the store (atomic claims), are woken by it when another process writes work
+(:mod:`mock_remd.store.changes`, with a bounded fallback poll), and stop on SIGTERM after the batch
+in hand.
 """
 
 from __future__ import annotations
@@ -23,7 +24,8 @@ from mock_remd.config import Settings
 
 log = logging.getLogger(__name__)
 
-#: how often an idle background process looks for new work (a cheap read)
+#: how often an idle background process checks for a sign of new work (a ``stat`` of the SQLite files
+#: or a counter of PostgreSQL notifications; the database is asked only when it moved)
 POLL_SECONDS = 0.02
 
 #: background processes run at this lower priority: when the CPU is short, the synchronous answers

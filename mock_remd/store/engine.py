@@ -18,6 +18,7 @@ from sqlalchemy import create_engine, event, text
 from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.pool import StaticPool
 
+from mock_remd.store.changes import ChangeWatch, PostgresWatch, SqliteFileWatch, create_notify_triggers
 from mock_remd.store.schema import metadata
 
 #: advisory lock keys (PostgreSQL) of the operations several instances may run at the same moment
@@ -73,6 +74,7 @@ class Database:
             with self.engine.begin() as conn:
                 conn.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": SCHEMA_LOCK_KEY})
                 metadata.create_all(conn)
+                create_notify_triggers(conn)
             return
         if self._lock_path is None:
             metadata.create_all(self.engine)
@@ -83,6 +85,13 @@ class Database:
                 metadata.create_all(self.engine)
             finally:
                 fcntl.flock(self._flock_fd(), fcntl.LOCK_UN)
+
+    def change_watch(self) -> ChangeWatch:
+        """A new watch telling the background loops when work may have appeared (see :mod:`.changes`)."""
+        if self.is_sqlite:
+            path = sqlite_file(self.url)
+            return SqliteFileWatch(path) if path is not None else ChangeWatch()
+        return PostgresWatch(self.engine)
 
     def advisory_lock(self, conn: Connection, key: int) -> None:
         """Serialize a transaction with others taking the same ``key`` (PostgreSQL; SQLite writers

@@ -22,6 +22,7 @@ _CLAIM = Claim(t.outbox, state="status", free="pending", taken="sending", due_at
                values=("status", "owner", "lease_until"))
 _ATTEMPTS_OF = select(t.outbox.c.attempts, t.outbox.c.attempt_count, t.outbox.c.owner).where(
     t.outbox.c.id == bindparam("delivery_id"))
+_NEXT_DUE = select(func.min(t.outbox.c.due_at)).where(t.outbox.c.status == "pending")
 _LOGGED = ("attempts", "attempt_count", "status", "due_at", "lease_until", "owner", "delivered_at")
 _LOG_ATTEMPT = update(t.outbox).where(t.outbox.c.id == bindparam("delivery_id")).values(
     {k: bindparam(f"set_{k}", type_=t.outbox.c[k].type) for k in _LOGGED})
@@ -112,6 +113,11 @@ class Outbox:
             return []
         with self.s.write() as c:
             return Delivery.all(c.execute(*claim))
+
+    def seconds_to_next_due(self) -> float | None:
+        """Seconds until the earliest pending delivery falls due (0 when one is due; None: none pending)."""
+        due = self.s.rows(_NEXT_DUE)[0][0]
+        return None if due is None else (due - utcnow()).total_seconds()
 
     def record_attempts(self, results: list[AttemptResult], *, owner: str | None = None) -> list[str]:
         """Log attempts in one transaction; returns the new statuses (``delivered``, ``pending`` for a

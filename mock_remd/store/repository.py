@@ -18,6 +18,7 @@ from sqlalchemy import DateTime, bindparam, delete, func, select, text
 
 from mock_remd.store import schema as t
 from mock_remd.store.bulk import Bulk
+from mock_remd.store.changes import ChangeWatch
 from mock_remd.store.clock import utcnow
 from mock_remd.store.documents import Documents
 from mock_remd.store.engine import Database
@@ -72,6 +73,14 @@ class Store(Aggregates):
         self.db = Database(url)
         self.journal_size = journal_size
         super().__init__(Autonomous(self.db), journal_size=journal_size, group=GroupCommitter(self.db))
+        self._changes: ChangeWatch | None = None
+
+    @property
+    def changes(self) -> ChangeWatch:
+        """Signs that work may have appeared, for the background loops (made on first use, after fork)."""
+        if self._changes is None:
+            self._changes = self.db.change_watch()
+        return self._changes
 
     @property
     def url(self) -> str:
@@ -98,9 +107,13 @@ class Store(Aggregates):
     def after_fork(self) -> None:
         """Drop connections inherited from the parent process."""
         self.db.dispose()
+        self._changes = None  # a watch's thread does not survive a fork
 
     def close(self) -> None:
         """Close every pooled connection."""
+        if self._changes is not None:
+            self._changes.close()
+            self._changes = None
         self.db.engine.dispose()
 
     def ping(self) -> bool:
