@@ -27,6 +27,7 @@ from mock_remd.validation.schematron.runner import (
 )
 from mock_remd.validation.schematron.xpath import (
     ALL_NODES,
+    hoist_child_predicate,
     pattern_to_select,
     plan_branch,
     replace_current,
@@ -429,6 +430,54 @@ def test_current_contexts_are_planned_per_branch() -> None:
         replace_current("f(current(), 'current()', fn:current ( ))")
         == "f($_sx_current, 'current()', $_sx_current)"
     )
+
+
+HOIST_SCH = b"""<schema xmlns="http://purl.oclc.org/dsdl/schematron" queryBinding="xslt2">
+  <ns prefix="x" uri="urn:x"/>
+  <pattern>
+    <rule context="//*[x:doc/x:date[not(@nullFlavor)]]">
+      <assert test="false()">H1-1. <name/> has a dated x:doc.</assert>
+    </rule>
+    <rule context="//*[x:doc]">
+      <assert test="false()">H1-2. <name/> has an undated x:doc.</assert>
+    </rule>
+  </pattern>
+  <pattern>
+    <rule context="//*[item[1]/v]">
+      <assert test="false()">H2-1. <name/>: its first item has a v.</assert>
+    </rule>
+  </pattern>
+  <pattern>
+    <rule context="//*[item/@kind]">
+      <assert test="false()">H3-1. <name/> has an item with a kind.</assert>
+    </rule>
+  </pattern>
+</schema>"""
+
+HOIST_DOC = (
+    b'<ClinicalDocument xmlns="urn:hl7-org:v3" xmlns:x="urn:x"><item/><item kind="a"><v/></item>'
+    b'<box><x:doc><x:date/></x:doc><x:doc><x:date/></x:doc><item><v/></item></box>'
+    b'<box><x:doc><x:date nullFlavor="NI"/></x:doc><item kind="b"/></box>'
+    b'<x:doc><x:date nullFlavor="NI"/><x:date/></x:doc></ClinicalDocument>'
+)
+
+
+def test_hoisted_child_predicates_match_the_same_nodes() -> None:
+    """``//*[a/b]`` runs as ``//a[b]/parent::*`` (names instead of a predicate on every element):
+    the same nodes, once each, in document order, first-rule-wins kept."""
+    assert (hoist_child_predicate("//*[identity:IdentityDoc/identity:IssueDate[not(@nullFlavor)]]")
+            == "//identity:IdentityDoc[identity:IssueDate[not(@nullFlavor)]]/parent::*")
+    assert hoist_child_predicate("//*[a[1]/@b]") == "//a[1][@b]/parent::*"
+    for kept in ("//*[a][b]", "//*[@a]", "//*[a=1]", "//*[a or b]", "//*[a//b]", "//*[text()]",
+                 "//*[a/count(b)]", "//*[a[x]|b[y]]", "//x[a]", "//*[a/@b/c]", "//*[a]/b"):
+        assert hoist_child_predicate(kept) == kept, kept
+    schema = parse_schema(HOIST_SCH)
+    fast = compile_optimised(schema)
+    assert fast.xslt.count("/parent::*") == 4
+    got = SchematronValidator(fast).validate(HOIST_DOC)
+    want = SchematronValidator(compile_reference(schema)).validate(HOIST_DOC)
+    assert [f.as_dict() for f in got.findings] == [f.as_dict() for f in want.findings]
+    assert got.rule_counts == want.rule_counts == {0: 2, 1: 1, 2: 1, 3: 2}  # item[1] is the first item
 
 
 def _extra04_document() -> tuple[bytes, bytes]:

@@ -31,7 +31,13 @@ from lxml import etree
 
 from mock_remd.validation.schematron.java_regex import rewrite_matches
 from mock_remd.validation.schematron.model import Check, Let, Schema
-from mock_remd.validation.schematron.xpath import ALL_NODES, plan_branch, split_steps, split_union
+from mock_remd.validation.schematron.xpath import (
+    ALL_NODES,
+    hoist_child_predicate,
+    plan_branch,
+    split_steps,
+    split_union,
+)
 
 XSL_NS = "http://www.w3.org/1999/XSL/Transform"
 _X = "{" + XSL_NS + "}"
@@ -39,7 +45,7 @@ REC = "\ue000"
 SEP = "\ue001"
 
 #: Bump when the generated XSLT changes, so disk caches are invalidated.
-COMPILER_VERSION = "5"
+COMPILER_VERSION = "6"
 
 
 @dataclass
@@ -180,9 +186,10 @@ def compile_optimised(schema: Schema, tolerant: bool = False) -> CompiledSchemat
             if plan.select is None:
                 branches.append((branch, plan.candidates or ALL_NODES))
                 continue
-            steps = split_steps(plan.select)
+            select = hoist_child_predicate(plan.select)
+            steps = split_steps(select)
             if steps is None:
-                branches.append(plan.select)
+                branches.append(select)
             else:
                 prefixes.count(steps)
                 branches.append(steps)

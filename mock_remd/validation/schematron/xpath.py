@@ -1,9 +1,10 @@
 """Just enough XPath lexing to split a rule context (an XSLT match pattern) safely.
 
 We cut a pattern at top-level ``|`` (union of path patterns) and at top-level ``/`` (steps),
-outside brackets, parentheses, braces and string literals. The one rewrite of a predicate is
-binding ``current()`` to the node being matched (:func:`plan_branch`), where a select expression
-would otherwise see the document node.
+outside brackets, parentheses, braces and string literals. Two rewrites keep the meaning: binding
+``current()`` to the node being matched (:func:`plan_branch`), where a select expression would
+otherwise see the document node, and finding ``//*[a/b]`` by the name ``a``
+(:func:`hoist_child_predicate`).
 """
 
 from __future__ import annotations
@@ -365,3 +366,45 @@ def plan_branch(branch: str) -> BranchPlan:
         parts.append(select[last:start] + head + "".join(kept))
         last = end
     return BranchPlan(candidates="".join(parts))
+
+
+#: a child step by name: ``a``, ``child::a``, ``identity:Doc``, each with any predicates (masked)
+_CHILD_NAME_STEP = re.compile(r"^(?:child::)?(?:[A-Za-z_][\w.\-]*:)?[A-Za-z_][\w.\-]*(?:\s*\[\s*\])*$")
+#: an attribute by name, allowed as the last step after the first: ``a/@b``
+_ATTRIBUTE_STEP = re.compile(r"^(?:@|attribute::)(?:[A-Za-z_][\w.\-]*:)?[A-Za-z_][\w.\-]*$")
+
+
+def hoist_child_predicate(select: str) -> str:
+    """``//*[a[p]/b/c]`` → ``//a[p][b/c]/parent::*``: the same nodes, found by name instead of
+    testing a predicate on every element of the document (Saxon scans names in its tree fast).
+
+    Only for exactly ``//*[path]`` where the predicate is a plain chain of child name steps with
+    their own predicates, the last one possibly an attribute (a chain of node steps: its truth is
+    its non-emptiness; an element has it iff it is the parent of a matching first step; ``a[1]``
+    means "first ``a`` child" in both forms); anything else is returned as is.
+    """
+    if not select.startswith("//*[") or not select.endswith("]"):
+        return select
+    try:
+        masked = _mask(select)
+    except ValueError:
+        return select
+    if masked.find("]", 4) != len(select) - 1:  # one predicate spanning the rest
+        return select
+    inner = select[4:-1].strip()
+    try:
+        inner_masked = _mask(inner)
+    except ValueError:
+        return select
+    cuts = [i for i, ch in enumerate(inner_masked) if ch == "/"]
+    steps, start = [], 0
+    for i in [*cuts, len(inner)]:
+        steps.append((inner[start:i].strip(), inner_masked[start:i].strip()))
+        start = i + 1
+    if any(not text or not _CHILD_NAME_STEP.match(m) for text, m in steps[:-1]):
+        return select
+    last = steps[-1][1]
+    if not _CHILD_NAME_STEP.match(last) and (len(steps) == 1 or not _ATTRIBUTE_STEP.match(last)):
+        return select
+    first, rest = steps[0][0], "/".join(text for text, _ in steps[1:])
+    return f"//{first}[{rest}]/parent::*" if rest else f"//{first}/parent::*"
