@@ -517,3 +517,15 @@ def test_186_pack_current_context(packs_dir: Path, compiled_packs: dict) -> None
     extra = [f for f in result.findings if f.rule == "Extra04-1"]
     assert len(extra) == 2 and all("performer/assignedEntity" in f.message for f in extra)
     assert {f.path for f in extra} == {extra[0].path} and extra[0].path.endswith("/id[1]")
+
+
+def test_default_namespace_removed_as_the_official_validator_does() -> None:
+    """Every ``xmlns="urn:hl7-org:v3"`` preceded by white space goes, with that white space; nothing else."""
+    from mock_remd.validation.schematron.runner import strip_default_namespace
+
+    doc = (b'\xef\xbb\xbf<a xmlns="urn:hl7-org:v3"><b\txmlns = \'urn:hl7-org:v3\'/><c xmlns="urn:hl7-org:v3"'
+           b'xmlns="urn:hl7-org:v3"/> xmlns="urn:hl7-org:v3" x:xmlns="urn:hl7-org:v3" xmlns="urn:hl7-org:v3\'</a>')
+    assert strip_default_namespace(doc) == (
+        '<a><b/><cxmlns="urn:hl7-org:v3"/> x:xmlns="urn:hl7-org:v3" xmlns="urn:hl7-org:v3\'</a>'
+    )
+    assert strip_default_namespace(b"<a/>") == "<a/>"

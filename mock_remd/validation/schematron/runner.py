@@ -17,8 +17,9 @@ from mock_remd.validation.schematron.model import normalize_space
 from mock_remd.xmlsafe import UnsafeXmlError, strip_bom
 
 CDA_NS = "urn:hl7-org:v3"
-#: the official validator removes exactly this declaration before running the schematron
-_DEFAULT_NS = re.compile(rb"""\sxmlns\s*=\s*(["'])urn:hl7-org:v3\1""")
+#: the official validator removes exactly this declaration (and the white space before it) before
+#: running the schematron; searched from its literal start (a leading ``\s`` made ``re`` try every byte)
+_DEFAULT_NS = re.compile(rb"""xmlns\s*=\s*(["'])urn:hl7-org:v3\1""")
 _QNAME = re.compile(r"Q\{([^}]*)\}")
 #: "У1-15. …", "Main05-1. …", "(Требование: У1-3) …", "У1-4.1.1.1: …"
 _RULE_ID = re.compile(r"^\s*\(?\s*(?:Требование:\s*)?([A-Za-zА-Яа-яЁё]+[0-9]+(?:[-.][0-9]+)*)(?=[\s.:)]|$)")
@@ -44,7 +45,18 @@ class SchematronResult:
 
 def strip_default_namespace(content: bytes) -> str:
     """The document as text, without ``xmlns="urn:hl7-org:v3"`` (as the official validator does)."""
-    return _DEFAULT_NS.sub(b"", strip_bom(content)).decode("utf-8")
+    data = strip_bom(content)
+    parts: list[bytes] = []
+    last = 0
+    for m in _DEFAULT_NS.finditer(data):
+        start = m.start()
+        if start > last and data[start - 1 : start].isspace():
+            parts.append(data[last : start - 1])
+            last = m.end()
+    if not parts:
+        return data.decode("utf-8")
+    parts.append(data[last:])
+    return b"".join(parts).decode("utf-8")
 
 
 def rule_id(text: str) -> str:
