@@ -1,6 +1,7 @@
 """The buffering worker frames a Content-Length body by counting it (h11 reads only the head):
 bodies that arrive in pieces, two requests in one send (pipelined) and a chunked body are all
-answered, over a raw socket to ``mock-remd serve``."""
+answered, over a raw socket to ``mock-remd serve``; a plain SOAP POST (the fast path) is answered
+as gunicorn answers the others."""
 
 from __future__ import annotations
 
@@ -79,3 +80,55 @@ def test_two_requests_in_one_send(served):
 def test_chunked_body(served):
     assert all(_ok(a) for a in _answers(served, [_request(register_envelope(register_request(), version="1.2"),
                                                           chunked=True)], 1))
+
+
+def _heads(port: int, raw: bytes, count: int) -> tuple[list[bytes], bytes]:
+    """Send ``raw`` at once; the heads of ``count`` answers and what follows them until the server closes
+    (or 2 s of silence)."""
+    with socket.create_connection(("127.0.0.1", port), timeout=20) as s:
+        s.sendall(raw)
+        data, heads = b"", []
+        while len(heads) < count:
+            chunk = s.recv(65536)
+            assert chunk, f"connection closed after {len(heads)} answers"
+            data += chunk
+            while b"\r\n\r\n" in data:
+                head, rest = data.split(b"\r\n\r\n", 1)
+                length = int(next(line.split(b":")[1] for line in head.split(b"\r\n")
+                                  if line.lower().startswith(b"content-length:")))
+                if len(rest) < length:
+                    break
+                assert b">success<" in rest[:length]
+                heads.append(head)
+                data = rest[length:]
+        s.settimeout(2)
+        try:
+            while chunk := s.recv(65536):
+                data += chunk
+            data += b"<closed>"
+        except TimeoutError:
+            pass
+    return heads, data
+
+
+def _header_names(head: bytes) -> list[bytes]:
+    return [line.split(b":", 1)[0].lower() for line in head.split(b"\r\n")[1:]]
+
+
+def test_fast_path_answers_as_gunicorn_does(served):
+    """A plain SOAP POST is served from the head the event loop read (the fast path); a request with a
+    forwarding header goes through gunicorn's own parser. Both on one connection, in turn: the same
+    status line and headers, and the connection stays open."""
+    plain = _request(register_envelope(register_request(), version="1.2"))
+    forwarded = _request(register_envelope(register_request(), version="1.2")).replace(b"Host: x\r\n", b"Host: x\r\nX-Forwarded-Proto: http\r\n", 1)
+    third = _request(register_envelope(register_request(), version="1.2"))
+    heads, after = _heads(served, plain + forwarded + third, 3)
+    assert [h.split(b"\r\n", 1)[0] for h in heads] == [b"HTTP/1.1 200 OK"] * 3
+    assert _header_names(heads[0]) == _header_names(heads[1]) == _header_names(heads[2])
+    assert b"connection: keep-alive" in heads[0].lower() and after == b""
+
+
+def test_connection_close_is_honoured(served):
+    raw = _request(register_envelope(register_request(), version="1.2"))
+    heads, after = _heads(served, raw.replace(b"Host: x\r\n", b"Host: x\r\nConnection: close\r\n", 1), 1)
+    assert b"connection: close" in heads[0].lower() and after == b"<closed>"

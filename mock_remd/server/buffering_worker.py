@@ -25,11 +25,14 @@ import collections
 import contextlib
 import ctypes
 import ctypes.util
+import dataclasses
 import errno
+import io
 import json
 import re
 import selectors
 import socket
+import sys
 import tempfile
 import threading
 import time
@@ -37,6 +40,8 @@ from functools import partial
 from typing import Any
 
 import h11
+from gunicorn import SERVER, SERVER_SOFTWARE
+from gunicorn.util import http_date
 from gunicorn.workers.gthread import TConn, ThreadWorker
 
 from mock_remd.soap.faults import SoapFault, render_fault
@@ -85,7 +90,7 @@ class _Pending:
     """One request being read by the event loop."""
 
     __slots__ = ("conn", "client", "started", "deadline", "events", "spool", "size", "head_done", "continued",
-                 "target", "remaining")
+                 "target", "remaining", "request", "headers", "head_bytes")
 
     def __init__(self, conn: BufferedConn, now: float) -> None:
         self.conn = conn
@@ -100,6 +105,10 @@ class _Pending:
         self.target = ""
         #: body bytes still to come when the body is framed by Content-Length (None: h11 frames it)
         self.remaining: int | None = None
+        #: the request head as h11 read it, and its size in bytes (for the SOAP fast path)
+        self.request: h11.Request | None = None
+        self.headers: list[tuple[bytes, bytes]] = []
+        self.head_bytes = 0
 
     def feed(self, data: bytes) -> str:
         """Take bytes from the socket; ``more``, ``complete`` or ``broken``."""
@@ -123,9 +132,14 @@ class _Pending:
                 self.head_done = True
                 self.target = event.target.decode("latin-1").split("?", 1)[0]
                 self.deadline = time.monotonic() + BODY_TIMEOUT
-                self.continued = any(k == b"expect" and v.lower() == b"100-continue" for k, v in event.headers)
-                length = _content_length(event.headers)
+                # raw_items is a plain list (iterating Headers goes through Sequence.__getitem__)
+                headers = [(k.lower(), v) for k, v in event.headers.raw_items()]
+                self.continued = any(k == b"expect" and v.lower() == b"100-continue" for k, v in headers)
+                length = _content_length(headers)
                 if length is not None:
+                    self.request = event
+                    self.headers = headers
+                    self.head_bytes = self.size - len(self.events.trailing_data[0])
                     self.remaining = length - len(self.events.trailing_data[0])
                     return "complete" if self.remaining <= 0 else "more"
             elif isinstance(event, h11.EndOfMessage):
@@ -156,6 +170,8 @@ class BufferedConn(TConn):
     replay: _Replay | None = None
     #: the path of the request being served, as h11 read it ("" when its head was unreadable)
     target: str = ""
+    #: the request when the fast path serves it (see :func:`fast_request`), else None
+    fast: FastRequest | None = None
 
     def serve_from(self, spool: Any) -> None:
         spool.seek(0)
@@ -263,6 +279,7 @@ class BufferingWorker(ThreadWorker):
             return
         conn.sock.setblocking(True)
         conn.target = pending.target
+        conn.fast = fast_request(pending, self.cfg) if state == "complete" else None
         conn.serve_from(pending.spool)
         self.enqueue_req(conn)
 
@@ -312,7 +329,57 @@ class BufferingWorker(ThreadWorker):
     # ---- errors gunicorn answers itself ----------------------------------------------------------
     def handle(self, conn: BufferedConn) -> Any:
         _serving.target = conn.target
+        fast, conn.fast = conn.fast, None
+        if fast is not None and self.alive:
+            return self._handle_fast(conn, fast)
         return super().handle(conn)
+
+    def _handle_fast(self, conn: BufferedConn, fast: FastRequest) -> bool:
+        """Serve a plain SOAP POST from the head the event loop already read: the WSGI environ is
+        made from it and the answer goes out in one send (gunicorn would parse the head again and
+        send the headers and the body apart: a fifth of a registration's CPU). Keep-alive as gunicorn."""
+        conn.init()  # gunicorn's keep-alive bookkeeping reads the connection's parser
+        raw = conn.replay.spool.read(fast.end) if conn.replay is not None else b""
+        if len(raw) < fast.end:
+            return False
+        environ = fast.environ(conn, raw, self.cfg)
+        self.nr += 1
+        close = (self.nr >= self.max_requests or not self.cfg.keepalive
+                 or len(self.keepalived_conns) >= self.max_keepalived)
+        if self.nr >= self.max_requests and self.alive:
+            self.log.info("Autorestarting worker after current request.")
+            self.alive = False
+        started: list[Any] = []
+
+        def start_response(status: str, headers: list[tuple[str, str]], exc_info: Any = None) -> Any:
+            started[:] = [status, headers]
+            return None
+
+        try:
+            result = self.wsgi(environ, start_response)
+            try:
+                body = b"".join(result)
+            finally:
+                if hasattr(result, "close"):
+                    result.close()
+            status, headers = started
+            names = {k.lower(): v for k, v in headers}
+            if "content-length" not in names or names.get("connection", "").lower() == "close":
+                close = True
+            head = "".join([f"HTTP/1.1 {status}\r\nServer: {SERVER}\r\nDate: {http_date()}\r\n"
+                            f"Connection: {'close' if close else 'keep-alive'}\r\n",
+                            *(f"{k}: {v}\r\n" for k, v in headers if k.lower() != "connection"), "\r\n"])
+            conn.sock.sendall(head.encode("latin-1") + body)
+        except OSError as exc:  # the client went away (or a scenario dropped the connection)
+            if exc.errno not in (errno.EPIPE, errno.ECONNRESET, errno.ENOTCONN, errno.EBADF):
+                self.log.exception("Socket error processing request.")
+            return False
+        except Exception:
+            self.log.exception("error handling a request")
+            with contextlib.suppress(OSError):
+                conn.sock.sendall(refusal(500, fast.path))
+            return False
+        return not close
 
     def handle_error(self, req: Any, client: Any, addr: Any, exc: BaseException) -> None:
         """gunicorn's parser refused the request: answer as the endpoint would (SOAP Fault or JSON)."""
@@ -324,6 +391,76 @@ class BufferingWorker(ThreadWorker):
         with contextlib.suppress(OSError):
             path = getattr(req, "path", None) if req is not None else None
             client.sendall(refusal(status, path or getattr(_serving, "target", "") or None))
+
+
+@dataclasses.dataclass(frozen=True)
+class FastRequest:
+    """A request the fast path serves: a POST to the SOAP endpoint framed by Content-Length alone."""
+
+    path: str
+    query: str
+    headers: list[tuple[bytes, bytes]]
+    head_bytes: int
+    #: where the request ends in the buffered bytes (a pipelined next one may follow)
+    end: int
+
+    def environ(self, conn: BufferedConn, raw: bytes, cfg: Any) -> dict[str, Any]:
+        """The WSGI environ gunicorn would make for this request (its body in ``raw`` after the head)."""
+        server = conn.server if isinstance(conn.server, tuple) else ("", "")
+        client = conn.client if isinstance(conn.client, tuple) else (str(conn.client), "")
+        env: dict[str, Any] = {
+            "REQUEST_METHOD": "POST", "SCRIPT_NAME": "", "PATH_INFO": self.path, "QUERY_STRING": self.query,
+            "RAW_URI": self.path + ("?" + self.query if self.query else ""), "SERVER_PROTOCOL": "HTTP/1.1",
+            "SERVER_NAME": str(server[0]), "SERVER_PORT": str(server[1]), "REMOTE_ADDR": str(client[0]),
+            "REMOTE_PORT": str(client[1]), "SERVER_SOFTWARE": SERVER_SOFTWARE,
+            "wsgi.version": (1, 0), "wsgi.url_scheme": "http", "wsgi.input": io.BytesIO(raw[self.head_bytes:]),
+            "wsgi.errors": sys.stderr, "wsgi.multithread": True, "wsgi.multiprocess": cfg.workers > 1,
+            "wsgi.run_once": False, "wsgi.input_terminated": True, "gunicorn.socket": conn.sock,
+        }
+        for name, value in self.headers:
+            key = name.decode("latin-1").upper().replace("-", "_")
+            text = value.decode("latin-1")
+            if key in ("CONTENT_TYPE", "CONTENT_LENGTH"):
+                env[key] = text
+                continue
+            key = "HTTP_" + key
+            env[key] = f"{env[key]},{text}" if key in env else text
+        return env
+
+
+def fast_request(pending: _Pending, cfg: Any) -> FastRequest | None:
+    """The request as :class:`FastRequest` when nothing in it needs gunicorn's own handling, else None.
+
+    Only a POST to the SOAP endpoint over HTTP/1.1 with Content-Length framing, a plain path, header
+    names without underscores, no Expect/Upgrade/forwarding headers, no Connection header other than
+    keep-alive, and within gunicorn's size limits; anything else (and every refusal) goes through gunicorn's parser as before.
+    """
+    req = pending.request
+    if req is None or req.method != b"POST" or req.http_version != b"1.1" or pending.size > SPOOL_BYTES:
+        return None
+    target = req.target.decode("latin-1")
+    path, _, query = target.partition("?")
+    if "%" in path or not _SOAP_PATH.match(path) or len(target) + 16 > cfg.limit_request_line:
+        return None
+    if len(pending.headers) > cfg.limit_request_fields:
+        return None
+    length = 0
+    for name, value in pending.headers:
+        if name == b"connection" and value.lower() == b"keep-alive":
+            continue
+        if name in _NOT_FAST or name.startswith(b"x-forwarded") or b"_" in name:
+            return None
+        if len(name) + len(value) + 4 > cfg.limit_request_field_size:
+            return None
+        if name == b"content-length":
+            length = int(value)
+    return FastRequest(path=path, query=query, headers=pending.headers, head_bytes=pending.head_bytes,
+                       end=pending.head_bytes + length)
+
+
+#: headers that need gunicorn's handling (connection management, forwarding, body framing)
+_NOT_FAST = frozenset({b"connection", b"expect", b"upgrade", b"transfer-encoding", b"forwarded", b"http2-settings",
+                       b"proxy-connection", b"te", b"trailer", b"keep-alive"})
 
 
 def refusal(status: int, path: str | None) -> bytes:
