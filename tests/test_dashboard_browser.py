@@ -63,14 +63,16 @@ def send(server: ThreadedServer, doc) -> requests.Response:
 
 @pytest.fixture(scope="module")
 def registered(server, sink):
-    """The valid and the invalid document, registered and called back."""
+    """The valid and the invalid documents, registered and called back (``twice``: a defect that the header
+    rules and the Schematron both find)."""
     valid = generate("119", seed=101)
     invalid = generate("119", seed=102, invalid=INVALID_RULE)
-    for doc in (valid, invalid):
+    twice = generate("119", seed=107, invalid="missing-information-recipient")
+    for doc in (valid, invalid, twice):
         assert send(server, doc).status_code == 200
-    for doc in (valid, invalid):
+    for doc in (valid, invalid, twice):
         sink.wait_for(doc.request.message_id, timeout=60)
-    return {"valid": valid, "invalid": invalid}
+    return {"valid": valid, "invalid": invalid, "twice": twice}
 
 
 @pytest.fixture(scope="module")
@@ -228,8 +230,28 @@ def test_invalid_scenario_shows_lint_errors(server, browser):
     shot(browser, "scenarios-lint")
 
 
+def _defect_shown_once(browser) -> None:
+    """The missing informationRecipient, found by the header rule H-informationRecipient and by two Schematron
+    asserts, is listed under the Schematron only, the header named as a second source (as ``validate`` does)."""
+    rows = [r.text for r in by_css(browser, "tr.finding")]
+    assert not [r for r in rows if "H-informationRecipient" in r.split("\n")[0] and "то же" not in r], rows
+    assert len([r for r in rows if "informationRecipient" in r]) == 2, rows  # the two Schematron asserts
+    also = [e.text for e in by_css(browser, "#layer-schematron .also")]
+    assert also == ["то же нашёл слой header (H-informationRecipient)"], also
+    assert not by_css(browser, "#layer-header tr.finding")
+    assert "1 показано под schematron" in by_css(browser, "#layer-header .layer-head")[0].text
+
+
+def test_document_page_shows_a_defect_of_two_layers_once(server, registered, browser):
+    if not PACKS.is_dir():
+        pytest.skip(f"official validation packs not found at {PACKS}: no Schematron layer to merge with")
+    browser.get(f"{server.url}/documents/{registered['twice'].local_uid}")
+    wait(browser).until(lambda d: by_css(d, "#layer-schematron"))
+    _defect_shown_once(browser)
+
+
 def test_validate_page_reports_layers(server, registered, browser, tmp_path):
-    invalid = registered["invalid"]
+    invalid = registered["twice"]
     doc = tmp_path / "invalid.xml"
     doc.write_bytes(invalid.content)
     req = tmp_path / "request.xml"
@@ -245,4 +267,5 @@ def test_validate_page_reports_layers(server, registered, browser, tmp_path):
     if PACKS.is_dir():
         assert verdict.get_attribute("data-valid") == "false"
         assert "failed" in by_css(browser, "#layer-schematron")[0].get_attribute("class")
+        _defect_shown_once(browser)
     shot(browser, "validate")

@@ -9,7 +9,7 @@ from typing import Any
 from lxml import etree
 
 from mock_remd.catalog.user_messages import MESSAGES, count, say, skip_reason
-from mock_remd.validation.report import Finding, LayerReport, ValidationReport
+from mock_remd.validation.report import Finding, LayerReport, ValidationReport, also_sources
 
 FORMATS = ("text", "json", "junit")
 _XML_BAD_CHARS = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
@@ -122,13 +122,10 @@ def to_text(report: ValidationReport, source: str = "", lang: str = "ru") -> str
     A defect that the project's header/kind rules and the official Schematron both found is shown
     once, under the Schematron, with the other layer named as a second source.
     """
-    merged = report.merged_errors()
     lines = [head_line(report, source, lang), ""]
-    seconds = {id(f): also for f, also in merged}
-    shown_elsewhere = {id(a) for _f, also in merged for a in also}
-    for lr in report.layers:
+    for lr, shown in report.layers_once():
         head = f"{_status(lr, lang)} {lr.name}"
-        own = [f for f in lr.findings if id(f) not in shown_elsewhere]
+        own = [f for f, _also in shown]
         if not lr.ran:
             head += f" — {skip_reason(lang, lr.cause, lr.reason)}"
         elif lr.findings:
@@ -136,16 +133,14 @@ def to_text(report: ValidationReport, source: str = "", lang: str = "ru") -> str
             if len(own) < len(lr.findings):
                 head += f" ({say(lang, 'report.shown_under', count=len(lr.findings) - len(own))})"
         lines.append(head)
-        for f in own:
+        for f, also in shown:
             mark = "" if f.severity == "error" else f" ({_severity(lang, f.severity)})"
             lines.append(f"    {f.code}{mark}: {f.message}")
             where = _where(f, lang)
             if where:
                 lines.append(f"        {where}")
-            also = seconds.get(id(f)) or []
             if also:
-                names = ", ".join(sorted({a.layer + (f" ({a.rule})" if a.rule else "") for a in also}))
-                lines.append(f"        {say(lang, 'verdict.also', layers=names)}")
+                lines.append(f"        {say(lang, 'verdict.also', layers=also_sources(also))}")
     return "\n".join(lines)
 
 

@@ -54,6 +54,15 @@ class Finding:
     def as_dict(self) -> dict[str, Any]:
         return asdict(self)
 
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> Finding:
+        """A finding stored with :meth:`as_dict` (unknown keys ignored)."""
+        line = data.get("line")
+        return cls(code=str(data.get("code") or ""), message=str(data.get("message") or ""),
+                   layer=str(data.get("layer") or ""), rule=str(data.get("rule") or ""),
+                   path=str(data.get("path") or ""), line=int(line) if isinstance(line, int) else None,
+                   severity=str(data.get("severity") or "error"))
+
 
 @dataclass
 class LayerReport:
@@ -85,6 +94,14 @@ class LayerReport:
             "duration_ms": round(self.duration_ms, 3),
             "cause": self.cause,
         }
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> LayerReport:
+        """A layer stored with :meth:`as_dict` (a document's stored layers)."""
+        return cls(name=str(data.get("name") or ""), ran=bool(data.get("ran")), passed=bool(data.get("passed")),
+                   findings=[Finding.from_dict(f) for f in data.get("findings") or [] if isinstance(f, dict)],
+                   reason=str(data.get("reason") or ""), details=dict(data.get("details") or {}),
+                   duration_ms=float(data.get("duration_ms") or 0.0), cause=str(data.get("cause") or ""))
 
 
 @dataclass
@@ -130,6 +147,19 @@ class ValidationReport:
             merged.append((f, also.setdefault(id(f), [])))
         return merged
 
+    def layers_once(self) -> list[tuple[LayerReport, list[tuple[Finding, list[Finding]]]]]:
+        """Each layer with the findings to show under it, each once: a defect :meth:`merged_errors` gives to the
+        Schematron is shown there with its other sources, and left out under the layer that also found it."""
+        merged = self.merged_errors()
+        sources = {id(f): also for f, also in merged}
+        elsewhere = {id(a) for _f, also in merged for a in also}
+        return [(lr, [(f, sources.get(id(f), [])) for f in lr.findings if id(f) not in elsewhere]) for lr in self.layers]
+
+    @classmethod
+    def from_dicts(cls, layers: list[dict[str, Any]], kind: str = "") -> ValidationReport:
+        """A report from stored layers (:meth:`LayerReport.as_dict` each, as a document keeps them)."""
+        return cls(kind=kind, layers=[LayerReport.from_dict(lr) for lr in layers or [] if isinstance(lr, dict)])
+
     def answer_errors(self) -> list[Finding]:
         """The errors the registry would answer with.
 
@@ -146,6 +176,11 @@ class ValidationReport:
 
     def as_dict(self) -> dict[str, Any]:
         return {"valid": self.valid, "kind": self.kind, "layers": [lr.as_dict() for lr in self.layers]}
+
+
+def also_sources(also: list[Finding]) -> str:
+    """The other layers (and their rules) that found the same defect: ``header (Main05-1)``."""
+    return ", ".join(sorted({a.layer + (f" ({a.rule})" if a.rule else "") for a in also}))
 
 
 def skip_cause(reason: str) -> str:

@@ -16,6 +16,7 @@ from flask import Blueprint, Flask, redirect, request, url_for
 
 from mock_remd.admin.dashboard import i18n
 from mock_remd.admin.dashboard.auth import request_authorised
+from mock_remd.catalog.user_messages import say
 from mock_remd.runtime import Runtime
 from mock_remd.store.clock import MSK, aware
 
@@ -104,6 +105,7 @@ def make_blueprint(rt: Runtime) -> Blueprint:
         path = request.path
         return {"t": i18n.translator(lang), "lang": lang, "token_set": bool(rt.settings.admin_token),
                 "skip_reason": lambda layer: _skip_reason(lang, layer),
+                "say": lambda key, **values: say(lang, key, **values),
                 "attempt_error": lambda text: i18n.attempt_error(lang, text),
                 "active_scenarios": _active_scenarios(rt),
                 "missing_validation": _missing_validation(rt)

@@ -9,6 +9,7 @@ from flask import Blueprint, Response, abort, make_response, redirect, render_te
 from mock_remd.admin.dashboard import i18n
 from mock_remd.admin.dashboard.auth import TOKEN_COOKIE, token_matches
 from mock_remd.admin.dashboard.cda_view import notes_by_line, render_cda, xml_lines
+from mock_remd.admin.dashboard.findings import stored_layers_view
 from mock_remd.admin.dashboard.story import load_story, request_envelope
 from mock_remd.admin.dashboard.timeline import TimelineFilter, kinds_and_systems, timeline_page
 from mock_remd.runtime import Runtime
@@ -75,12 +76,13 @@ def register(bp: Blueprint, rt: Runtime) -> None:
         if not story.exists:
             return render_template("dashboard/error.html", key="doc.not_found", uid=local_uid), 404
         content = story.selected.content if story.selected else None
-        layers = (story.selected.layers if story.selected else None) or []
+        layers = stored_layers_view(story.selected.layers if story.selected else None)
         notes = notes_by_line(layers)
         return render_template(
             "dashboard/document.html",
             story=story,
             doc=story.selected,
+            layers=layers,
             cda_html=render_cda(content, lang),
             lines=xml_lines(content, notes),
         )

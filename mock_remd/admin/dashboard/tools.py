@@ -11,6 +11,7 @@ from lxml import etree
 
 from mock_remd.admin.dashboard import i18n
 from mock_remd.admin.dashboard.cda_view import notes_by_line, xml_lines
+from mock_remd.admin.dashboard.findings import layers_view
 from mock_remd.admin.dashboard.scenarios_view import describe
 from mock_remd.catalog.incidents import record_incident
 from mock_remd.domain.model import RegisterRequest
@@ -111,7 +112,7 @@ def register(bp: Blueprint, rt: Runtime) -> None:
             t = i18n.translator(i18n.pick_lang(request.cookies.get(i18n.LANG_COOKIE)))
             return render_template("dashboard/validate.html", report=None, error="val.bad_request",
                                    exc=t("err.incident", id=incident.id), lines=[]), 500
-        layers = [lr.as_dict() for lr in report.layers]
+        layers = layers_view(report)
         return render_template("dashboard/validate.html", report=report, layers=layers, error="",
                                filename=upload.filename if upload else "",
                                lines=xml_lines(content, notes_by_line(layers)))
