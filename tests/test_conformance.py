@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import socket
 import subprocess
 import sys
@@ -234,6 +235,7 @@ def test_run_page_in_chromium(verdicts, server, tmp_path):
         assert "на обратный вызов 2 получен ответ HTTP 500" in step.find_element(By.CSS_SELECTOR, ".observed").text
         assert step.find_element(By.CSS_SELECTOR, ".expected").text.startswith("МИС отвечает на оба обратных вызова")
         assert "Выдерживает один и тот же обратный вызов дважды" in step.text
+        assert "→ принят" in step.text and not re.search(r"\b(success|ms|new localUid)\b", step.text), step.text
         driver.get(f"{server.url}/lang/en?next=/conformance/{verdicts['careless']['run']['id']}")
         step = driver.find_element(By.CSS_SELECTOR, "#step-duplicate-callback")
         assert "answered callback 2 with HTTP 500" in step.find_element(By.CSS_SELECTOR, ".observed").text

@@ -633,7 +633,9 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "judge.resent_unwanted": ("документ отправлен повторно {how} через {delay}", "re-sent the document after {delay} {how}"),
     "judge.not_resent": ("документ повторно не отправлялся", "did not re-send the document"),
     "judge.poll_search": ("; в ответе документов: {n}", "; the answer listed {n} document(s)"),
-    "judge.poll_get": (" для {emdr_id}; ответ {status}", " for {emdr_id}; answered {status}"),
+    "judge.poll_get": (" для {emdr_id}; ответ — {status}", " for {emdr_id}; answered {status}"),
+    "judge.sync.success": ("успех", "success"),
+    "judge.sync.error": ("ошибка", "error"),
     "judge.polled": ("вызван {operation} через {delay} после отправки документа{found}",
                      "called {operation} {delay} after the document was sent{found}"),
     "judge.not_polled": ("за {timeout} не было вызовов searchRegistryItem или getRegistryItem "

@@ -12,7 +12,7 @@ import datetime as dt
 from dataclasses import dataclass, field
 from typing import Any
 
-from mock_remd.catalog.user_messages import Text, text
+from mock_remd.catalog.user_messages import MESSAGES, Text, text
 from mock_remd.conformance.plan import Check, PlanStep
 from mock_remd.store.documents import Document
 from mock_remd.store.journal import JournalEntry
@@ -212,7 +212,8 @@ def _poll(ev: Evidence, timed_out: bool) -> Verdict:
         if p.operation == "searchRegistryItem":
             found = text("judge.poll_search", n=detail.get("matches", 0))
         else:
-            found = text("judge.poll_get", emdr_id=detail.get("emdr_id", ""), status=p.sync_status)
+            status = text(f"judge.sync.{p.sync_status}") if f"judge.sync.{p.sync_status}" in MESSAGES else p.sync_status
+            found = text("judge.poll_get", emdr_id=detail.get("emdr_id", ""), status=status)
         return Verdict("passed", [text("judge.polled", operation=p.operation, delay=secs(max(delay, 0)), found=found)])
     if timed_out:
         return Verdict("failed", [text("judge.not_polled", timeout=secs(ev.params["step_timeout_s"]))])
