@@ -20,7 +20,7 @@ run: $(STAMP)
 
 test: $(STAMP)
 	$(BIN)/hadolint --failure-threshold warning Dockerfile
-	$(BIN)/pytest -q $(PYTEST_ARGS)
+	$(BIN)/pytest -q --durations=30 $(PYTEST_ARGS)
 
 # property tests with many random examples (make test runs a small derandomized sample of the same)
 FUZZ_EXAMPLES ?= 300

@@ -125,11 +125,13 @@ def test_generated_breaker_fails_the_named_layers(capsys, tmp_path: Path) -> Non
 
 
 # ---- help and options -------------------------------------------------------------------------------
-def _help(*words: str) -> str:
-    proc = subprocess.run([sys.executable, "-m", "mock_remd", *words, "--help"], capture_output=True, text=True,
-                          timeout=60, cwd=ROOT)
-    assert proc.returncode == 0, proc.stderr
-    return proc.stdout
+def _help(capsys, *words: str) -> str:
+    """``mock-remd WORDS --help`` in this process (the installed command's help is
+    test_cli_help_languages.test_help_from_the_installed_command; a subprocess per command cost 20 s)."""
+    assert main([*words, "--help"]) == 0
+    out, err = capsys.readouterr()
+    assert not err
+    return out
 
 
 def _commands(parser, prefix=()):
@@ -140,14 +142,14 @@ def _commands(parser, prefix=()):
                 yield from _commands(child, (*prefix, name))
 
 
-def test_help_is_complete() -> None:
+def test_help_is_complete(capsys) -> None:
     for words, child in _commands(build_parser()):
-        text = _help(*words)
+        text = _help(capsys, *words)
         assert "``" not in text and "CONTRACT" not in text, words
         for action in child._actions:
             if action.help is None:
                 raise AssertionError(f"{' '.join(words)} {action.option_strings or action.dest} has no description")
-    assert "(--kind KIND | --list-invalid" in _help("generate")  # shown required, not optional
+    assert "(--kind KIND | --list-invalid" in _help(capsys, "generate")  # shown required, not optional
 
 
 def test_version() -> None:

@@ -29,16 +29,30 @@ from mock_remd.soap.builders import attachment, register_envelope
 SLOW = 200
 
 
-@pytest.fixture
-def served(tmp_path, sink):
-    config = write_config(tmp_path, sink.url)
-    log = tmp_path / "serve.log"
-    proc, url = start_serve(f"sqlite:///{tmp_path / 'remd.db'}", config, log, workers=2, processors=1)
+@contextlib.contextmanager
+def _serving(folder: Path, callback_url: str):
+    config = write_config(folder, callback_url)
+    log = folder / "serve.log"
+    proc, url = start_serve(f"sqlite:///{folder / 'remd.db'}", config, log, workers=2, processors=1)
     try:
         wait_ready(proc, url, log)
         yield proc, url, log
     finally:
         stop(proc)
+
+
+@pytest.fixture
+def served(tmp_path, sink):
+    """A server of the test's own (slow connections it holds must not linger into other tests)."""
+    with _serving(tmp_path, sink.url) as s:
+        yield s
+
+
+@pytest.fixture(scope="module")
+def shared_served(tmp_path_factory):
+    """One server for the tests that send a single refused request each and keep no state."""
+    with _serving(tmp_path_factory.mktemp("refused"), "http://127.0.0.1:9/never-called") as s:
+        yield s
 
 
 def _port(url: str) -> int:
@@ -121,8 +135,8 @@ def _raw(port: int, data: bytes) -> bytes:
         (b"\x16\x03\x01 garbage\r\n\r\n", b"400"),
     ],
 )
-def test_soap_endpoint_answers_soap_faults_not_gunicorn_html(served, request_bytes, status):
-    _proc, url, _log = served
+def test_soap_endpoint_answers_soap_faults_not_gunicorn_html(shared_served, request_bytes, status):
+    _proc, url, _log = shared_served
     answer = _raw(_port(url), request_bytes)
     head, _, body = answer.partition(b"\r\n\r\n")
     assert head.split(b" ")[1] == status, answer[:300]
@@ -130,8 +144,8 @@ def test_soap_endpoint_answers_soap_faults_not_gunicorn_html(served, request_byt
     assert b"Fault" in body and b"Envelope" in body, body[:300]
 
 
-def test_admin_paths_answer_json_errors(served):
-    _proc, url, _log = served
+def test_admin_paths_answer_json_errors(shared_served):
+    _proc, url, _log = shared_served
     answer = _raw(_port(url), b"GET /_admin/systems HTTP/1.1\r\nHost: x\r\nX-Big: " + b"b" * 9000 + b"\r\n\r\n")
     head, _, body = answer.partition(b"\r\n\r\n")
     assert head.split(b" ")[1] == b"431" and body.startswith(b"{\"error\"")
