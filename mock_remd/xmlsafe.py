@@ -109,4 +109,9 @@ def local_name(el: etree._Element) -> str:
 
 def text_of(el: etree._Element | None) -> str:
     """The element's whole text content, stripped ("" for None)."""
-    return "" if el is None else "".join(el.itertext()).strip()
+    if el is None:
+        return ""
+    if not len(el):  # no children (comments and PIs count as children): its text is all of it
+        text = el.text
+        return text.strip() if text else ""
+    return "".join(el.itertext()).strip()
