@@ -273,3 +273,17 @@ def test_the_dashboard_rebuilds_a_stored_request_from_the_declaration():
     # a part the request left out stays left out
     sparse = RegisterRequest(local_uid="u", kind="119")
     assert M.register_request_from_plain(sparse.as_plain()) == sparse
+
+
+def test_text_of_is_the_whole_text_content():
+    """text_of reads a childless element's text directly; the result is the stripped itertext join for
+    text, CDATA, character references, comments and processing instructions alike."""
+    from lxml import etree
+
+    from mock_remd.xmlsafe import text_of
+
+    for xml in ["<a> x </a>", "<a/>", "<a>x<!--c-->y</a>", "<a><b>1</b> 2 </a>", "<a><![CDATA[ q ]]></a>",
+                "<a>&#32;z&#10;</a>", "<a><?pi x?>t</a>", "<a>\u00a0ж\u00a0</a>"]:
+        el = etree.fromstring(xml)
+        assert text_of(el) == "".join(el.itertext()).strip(), xml
+    assert text_of(None) == ""
