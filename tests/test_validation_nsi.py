@@ -267,3 +267,18 @@ def test_raw_exports_directory_is_usable_as_is(valid_119_bytes: bytes, nsi_expor
     layer = nsi_report(bad, nsi_export_dir)
     assert layer.ran
     assert "INVALID_ELEMENT_VALUE_CODE" in [f.code for f in layer.findings]
+
+
+def test_sorted_versions_follow_added_dictionaries() -> None:
+    """Versions are sorted once per OID and re-sorted when a version is added."""
+    from mock_remd.validation.nsi.model import Dictionary
+    from mock_remd.validation.nsi.store import DictionarySet
+
+    ds = DictionarySet()
+    for v in ("1.10", "1.2"):
+        ds.add(Dictionary("1.2.3", v))
+    assert ds.versions("1.2.3") == ["1.2", "1.10"] and ds.loaded_labels() == ["1.2.3 v1.2", "1.2.3 v1.10"]
+    ds.versions("1.2.3").append("junk")  # a caller's list is its own
+    ds.add(Dictionary("1.2.3", "1.9"))
+    assert ds.versions("1.2.3") == ["1.2", "1.9", "1.10"] and ds.latest("1.2.3").version == "1.10"
+    assert ds.loaded_labels()[1] == "1.2.3 v1.9" and ds.versions("9.9") == []

@@ -72,7 +72,7 @@ class NsiLayer:
             return report
         result = NsiChecker(dictionaries, self.check_options).check(ctx.root, document_kind(ctx))
         details = result.details()
-        details["loaded"] = [f"{d.oid} v{d.version}" for d in dictionaries.all()]
+        details["loaded"] = dictionaries.loaded_labels()
         details["strict_unknown"] = self.check_options.strict_unknown
         if dictionaries.errors:
             details["load_errors"] = dict(dictionaries.errors)

@@ -77,13 +77,13 @@ def _in_cda_namespace(el: etree._Element) -> bool:
     return isinstance(tag, str) and (tag.startswith(_CDA_TAG) or tag.startswith(_RU_TAG))
 
 
-#: the candidates, found by libxml2 in document order (``root`` included)
-_CODED = "descendant-or-self::*[@codeSystem and @code]"
+#: the candidates, found by libxml2 in document order (``root`` included); compiled once
+_CODED = etree.XPath("descendant-or-self::*[@codeSystem and @code]")
 
 
 def coded_elements(root: etree._Element) -> Iterator[etree._Element]:
     """Elements of the CDA namespaces that carry both ``@codeSystem`` and ``@code``."""
-    for el in root.xpath(_CODED):
+    for el in _CODED(root):
         if _in_cda_namespace(el):
             yield el
 
@@ -193,6 +193,7 @@ class NsiChecker:
             and display is not None
             and expected
             and not d.options.get("skip_display_name")
+            and display != expected  # the usual case, spared two normalisations
             and normalize_name(display) != normalize_name(expected)
         ):
             msg = _message(
@@ -205,6 +206,7 @@ class NsiChecker:
             self.options.check_code_system_name
             and system_name is not None
             and full_name
+            and system_name != full_name
             and normalize_name(system_name) != normalize_name(full_name)
         ):
             msg = (

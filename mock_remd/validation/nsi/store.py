@@ -81,20 +81,30 @@ class DictionarySet:
     #: files that could not be read, with the reason
     errors: dict[str, str] = field(default_factory=dict)
     overrides: dict[str, dict[str, Any]] = field(default_factory=dict)
+    #: OID -> its versions sorted (read for every coded element of every document); cleared by add()
+    _sorted: dict[str, list[str]] = field(default_factory=dict, repr=False, compare=False)
+    _loaded_labels: list[str] | None = field(default=None, repr=False, compare=False)
 
     def add(self, dictionary: Dictionary, *, replace: bool = True) -> None:
         """Add a dictionary version (an existing OID+version is kept unless ``replace``)."""
         versions = self.by_oid.setdefault(dictionary.oid, {})
         if replace or dictionary.version not in versions:
             versions[dictionary.version] = dictionary
+            self._sorted.pop(dictionary.oid, None)
+            self._loaded_labels = None
 
     def get(self, oid: str, version: str) -> Dictionary | None:
         """One version of one dictionary, or None."""
         return self.by_oid.get(oid, {}).get(version)
 
     def versions(self, oid: str) -> list[str]:
-        """Loaded versions of ``oid``, oldest first."""
-        return sorted(self.by_oid.get(oid, {}), key=_version_key)
+        """Loaded versions of ``oid``, oldest first (a new list; the caller may keep it)."""
+        found = self._sorted.get(oid)
+        if found is None:
+            found = sorted(self.by_oid.get(oid, {}), key=_version_key)
+            if oid in self.by_oid:
+                self._sorted[oid] = found
+        return list(found)
 
     def latest(self, oid: str) -> Dictionary | None:
         """The highest loaded version of ``oid``."""
@@ -104,6 +114,12 @@ class DictionarySet:
     def all(self) -> list[Dictionary]:
         """Every loaded dictionary version, by OID then version."""
         return [self.by_oid[oid][v] for oid in sorted(self.by_oid) for v in self.versions(oid)]
+
+    def loaded_labels(self) -> list[str]:
+        """``"<oid> v<version>"`` of every loaded dictionary, in :meth:`all`'s order (a new list)."""
+        if self._loaded_labels is None:
+            self._loaded_labels = [f"{d.oid} v{d.version}" for d in self.all()]
+        return list(self._loaded_labels)
 
     @property
     def empty(self) -> bool:

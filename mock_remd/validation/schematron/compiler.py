@@ -45,7 +45,7 @@ REC = "\ue000"
 SEP = "\ue001"
 
 #: Bump when the generated XSLT changes, so disk caches are invalidated.
-COMPILER_VERSION = "6"
+COMPILER_VERSION = "7"
 
 
 @dataclass
@@ -224,10 +224,12 @@ def compile_optimised(schema: Schema, tolerant: bool = False) -> CompiledSchemat
                 select = f"${matched} except ({' | '.join('$' + e for e in earlier)})"
             etree.SubElement(body, _X + "variable", name=effective, select=select)
             earlier.append(matched)
-            fired = etree.SubElement(body, _X + "if", test=f"exists(${effective})")
-            _text(fired, f"{REC}C{SEP}{rule_index}{SEP}")
-            etree.SubElement(fired, _X + "value-of", select=f"count(${effective})")
-            each = etree.SubElement(fired, _X + "for-each", select=f"${effective}")
+            each = etree.SubElement(body, _X + "for-each", select=f"${effective}")
+            # the count written from inside the loop: exists() and count() on the variable made Saxon
+            # build the node sequence in memory before the loop (8 % of the 186 pack's run)
+            first = etree.SubElement(each, _X + "if", test="position() = 1")
+            _text(first, f"{REC}C{SEP}{rule_index}{SEP}")
+            etree.SubElement(first, _X + "value-of", select="last()")
             _lets(each, rule.lets)
             for check in rule.checks:
                 _emit_check(each, check, check_index, java_regex=True, tolerant=tolerant)
