@@ -11,6 +11,7 @@ import pytest
 import requests
 from conftest import start_server
 from exception_text import assert_clean
+from pg_database import database_url
 from remd_requests import (
     DEMO_CLIENT,
     DEMO_ORG,
@@ -21,18 +22,35 @@ from remd_requests import (
     sync_messages,
     sync_status,
 )
-from test_store_backends import db_url  # noqa: F401 - the sqlite/postgres fixture
 
+from mock_remd.client.sink import CallbackSink
 from mock_remd.config import Settings
 
 
+@pytest.fixture(scope="module", params=["sqlite", "postgres"])
+def served(request, tmp_path_factory):
+    """One server and its callback sink per backend for the module: each test leaves it healthy (and
+    checks so), so a fresh server per test only cost set-up time."""
+    with database_url(request.param, tmp_path_factory.mktemp("poison")) as url:
+        sink = CallbackSink().start()
+        systems = [{"mnemonic": "demo", "client_entity_id": DEMO_CLIENT, "callback_url": sink.url,
+                    "document_url": sink.document_url, "organizations": [DEMO_ORG]}]
+        srv = start_server(systems, db_url=url, callback_backoff="0.05")
+        try:
+            yield srv, sink
+        finally:
+            srv.stop()
+            sink.stop()
+
+
 @pytest.fixture
-def server(db_url, sink):  # noqa: F811
-    systems = [{"mnemonic": "demo", "client_entity_id": DEMO_CLIENT, "callback_url": sink.url,
-                "document_url": sink.document_url, "organizations": [DEMO_ORG]}]
-    srv = start_server(systems, db_url=db_url, callback_backoff="0.05")
-    yield srv
-    srv.stop()
+def server(served):
+    return served[0]
+
+
+@pytest.fixture
+def sink(served):
+    return served[1]
 
 
 def _healthy(srv, sink) -> None:

@@ -14,6 +14,7 @@ scenarios and the same counters:
 
 from __future__ import annotations
 
+import functools
 import logging
 import random
 import threading
@@ -51,6 +52,17 @@ def _counter_prefix(scope: str, scenario: str) -> str:
     return f"nth|{scope}|{scenario}|"
 
 
+@functools.lru_cache(maxsize=256)
+def _library_verdict(text: str, filename: str, content_type: str) -> tuple[str | None, tuple[Issue, ...]]:
+    """The name of the scenario one library file holds, or its issues (:func:`compile_text`).
+
+    Remembered by content: every server a process starts (test runs, the pytest plugin) loads the
+    same library, and compiling its files was most of a server's start-up.
+    """
+    scenario, issues = compile_text(text, filename=filename, content_type=content_type)
+    return (None if scenario is None else scenario.name), tuple(issues)
+
+
 class ScenarioEngine:
     """Implements :class:`~mock_remd.domain.behaviour.BehaviourSource` and the admin operations."""
 
@@ -86,17 +98,16 @@ class ScenarioEngine:
                 reason = safe_text(exc, um.text("lint.not_readable"))  # type: ignore[arg-type]
                 self.load_errors.append(Issue(um.text("lint.unreadable", reason=reason), file=str(f)))
                 continue
-            scenario, issues = compile_text(text, filename=str(f),
-                                            content_type="application/json" if f.suffix == ".json" else "")
-            if scenario is None:
+            name, issues = _library_verdict(text, str(f), "application/json" if f.suffix == ".json" else "")
+            if name is None:
                 self.load_errors.extend(issues)
                 continue
-            loaded.add(scenario.name)
-            old = existing.get(scenario.name)
+            loaded.add(name)
+            old = existing.get(name)
             if old is not None and (old.origin != "dir" or old.source == text):
                 continue
             try:
-                self.store.scenarios.put(scenario.name, text, origin="dir")
+                self.store.scenarios.put(name, text, origin="dir")
             except Exception as exc:
                 if not is_conflict(exc):
                     raise

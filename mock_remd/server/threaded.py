@@ -55,7 +55,10 @@ class ThreadedServer:
         self._server.daemon_threads = True
         if self.background:
             self.runtime.start_background()
-        self._thread = threading.Thread(target=self._server.serve_forever, name="mock-remd-http", daemon=True)
+        # serve_forever notices stop() only at its next poll: socketserver's 0.5 s made every stop take
+        # half a second (hundreds of servers in a test run); an idle select 20 times a second costs nothing
+        self._thread = threading.Thread(target=self._server.serve_forever, kwargs={"poll_interval": 0.05},
+                                        name="mock-remd-http", daemon=True)
         self._thread.start()
         return self
 
