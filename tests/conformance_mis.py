@@ -154,7 +154,7 @@ class Mis:
     def run(self) -> int:
         server = ThreadingHTTPServer(("127.0.0.1", 0), self.handler())
         server.daemon_threads = True
-        threading.Thread(target=server.serve_forever, daemon=True).start()
+        threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True).start()
         callback_url = f"http://127.0.0.1:{server.server_port}/emdr/callback"
         system = {"client_entity_id": self.client_id, "callback_url": callback_url, "organizations": [ORG]}
         self.http.put(f"{self.url}/_admin/systems/{self.args.system}", json=system, timeout=10).raise_for_status()

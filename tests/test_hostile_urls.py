@@ -66,7 +66,7 @@ class _Counter:
         self.url = f"http://127.0.0.1:{self.redirect.server_address[1]}/emdr/callback"
         for srv in (self.target, self.redirect):
             srv.daemon_threads = True
-            threading.Thread(target=srv.serve_forever, daemon=True).start()
+            threading.Thread(target=srv.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True).start()
 
     def stop(self) -> None:
         for srv in (self.target, self.redirect):

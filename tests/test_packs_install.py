@@ -183,7 +183,7 @@ def zip_server(tmp_path, published):
         return _Quiet(*args, directory=str(web), **kwargs)
 
     srv = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
-    threading.Thread(target=srv.serve_forever, daemon=True).start()
+    threading.Thread(target=srv.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True).start()
     yield f"http://127.0.0.1:{srv.server_address[1]}/master.zip"
     srv.shutdown()
     srv.server_close()
