@@ -69,6 +69,7 @@ class Runtime:
             pull_timeout=settings.pull_timeout,
             max_document_bytes=settings.max_request_bytes,
             on_enqueued=self.sender.wake,
+            hand_off=self.sender,
             poll_interval=poll_interval,
         )
         self.scenarios = ScenarioEngine(self.store, scenarios_dir=settings.scenarios_dir)

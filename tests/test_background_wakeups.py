@@ -115,3 +115,50 @@ def test_a_missed_sign_costs_latency_not_work():
     loop.start()
     assert event.wait(5)
     loop.stop()
+
+
+def _status(store: Store, delivery_id: int) -> tuple[str, str | None]:
+    row = store.outbox.get(delivery_id)
+    assert row is not None
+    return row.status, row.owner
+
+
+def test_callbacks_handed_to_the_sender_are_sent_once_without_a_claim(db_url, sink):
+    store = Store(db_url)
+    sender = CallbackSender(store, poll_interval=0.02)
+    sender.loop.idle_poll = 30.0
+    sender.start()
+    try:
+        handed = store.outbox.add_all([_delivery(sink.url) for _ in range(5)], hand_to=sender.owner)
+        assert len(handed) == 5 and {_status(store, d.id) for d in handed} == {("sending", sender.owner)}
+        # due later: queued as usual, not handed over
+        assert store.outbox.add_all([_delivery(sink.url, delay_s=3600)], hand_to=sender.owner) == []
+        sender.take(handed)
+        _wait(lambda: sink.requests_seen == 5, 10)
+        _wait(lambda: {_status(store, d.id)[0] for d in handed} == {"delivered"}, 10)
+        time.sleep(0.3)
+        assert sink.requests_seen == 5
+    finally:
+        sender.stop()
+        store.close()
+
+
+def test_handed_callbacks_survive_a_sender_that_stops_or_dies(db_url, sink):
+    store = Store(db_url)
+    stopped = CallbackSender(store)  # never started: gives back what it is handed
+    given_back = store.outbox.add_all([_delivery(sink.url)], hand_to=stopped.owner)
+    stopped.take(given_back)
+    assert _status(store, given_back[0].id) == ("pending", None)
+    # handed to a process that died before sending: taken over when its lease lapses
+    orphan = store.outbox.add_all([_delivery(sink.url)], hand_to="sender:gone:1:x", lease_seconds=0.3)
+    assert _status(store, orphan[0].id) == ("sending", "sender:gone:1:x")
+    other = CallbackSender(store, poll_interval=0.02)
+    other.start()
+    try:
+        _wait(lambda: sink.requests_seen == 2, 10)
+        _wait(lambda: {_status(store, d.id)[0] for d in given_back + orphan} == {"delivered"}, 10)
+        time.sleep(0.3)
+        assert sink.requests_seen == 2
+    finally:
+        other.stop()
+        store.close()

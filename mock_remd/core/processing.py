@@ -10,7 +10,7 @@ import uuid
 from collections.abc import Callable
 from concurrent import futures
 from dataclasses import dataclass, field, replace
-from typing import Any
+from typing import Any, Protocol
 
 from mock_remd.background import BatchWorker, owner_id
 from mock_remd.catalog import errors as E
@@ -28,7 +28,7 @@ from mock_remd.domain.model import RegisterRequest, normalize_message_id
 from mock_remd.store.clock import MSK, utcnow
 from mock_remd.store.documents import Document, DocumentOutcome
 from mock_remd.store.faults import is_server_fault
-from mock_remd.store.outbox import NewDelivery
+from mock_remd.store.outbox import Delivery, NewDelivery
 from mock_remd.store.repository import Aggregates, Store
 from mock_remd.store.systems import System
 from mock_remd.store.versions import NewLink
@@ -74,6 +74,19 @@ class Outcome:
         return not self.failed and not self.errors
 
 
+class CallbackHand(Protocol):
+    """The callback sender of this process, as the processor hands callbacks to it."""
+
+    owner: str
+
+    @property
+    def accepting(self) -> bool:
+        """True while it sends what it is handed."""
+
+    def take(self, rows: list[Delivery]) -> None:
+        """Send these deliveries (written claimed by ``owner``)."""
+
+
 @dataclass
 class LinkRecheck:
     """What the link rules need to run again: the request, the document's version facts, the caller."""
@@ -97,6 +110,7 @@ class Processor(BatchWorker):
         max_document_bytes: int = 64 * 1024 * 1024,
         threads: int = 2,
         on_enqueued: Callable[[], None] | None = None,
+        hand_off: CallbackHand | None = None,
         poll_interval: float = 0.2,
         commit_interval: float = COMMIT_INTERVAL,
     ) -> None:
@@ -106,6 +120,8 @@ class Processor(BatchWorker):
         self.pull_timeout = pull_timeout
         self.max_document_bytes = max_document_bytes
         self.on_enqueued = on_enqueued or (lambda: None)
+        #: the sender of this process: callbacks due now are written claimed for it and handed over
+        self.hand_off = hand_off
         self.owner = owner_id("processor")
         super().__init__("mock-remd-processor", threads=threads, poll_interval=poll_interval,
                          token=lambda: store.changes.token("documents"))
@@ -291,6 +307,8 @@ class Processor(BatchWorker):
         the jobs this owner still holds are written (a job whose lease lapsed and that another process
         took over is left to it: one outcome, one callback)."""
         written = []
+        hand = self.hand_off if self.hand_off is not None and self.hand_off.accepting else None
+        handed: list[Delivery] = []
         with self.store.transaction() as tx:
             held = tx.documents.hold([o.doc.id for o in outcomes], owner) if owner is not None else None
             for o in outcomes:
@@ -303,8 +321,10 @@ class Processor(BatchWorker):
                 tx.documents.finish(o.doc.id, outcome, content=o.content)
                 if seq is not None:
                     tx.versions.add(o.doc.id, o.links)
-                tx.outbox.add_all(deliveries)
+                handed.extend(tx.outbox.add_all(deliveries, hand_to=hand.owner if hand is not None else None))
                 written.append(o)
+        if hand is not None:  # committed: they are the sender's now
+            hand.take(handed)
         return written
 
     def _checked_again(self, tx: Aggregates, o: Outcome) -> Outcome:

@@ -8,7 +8,9 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
+import threading
 import time
+from collections import deque
 from typing import Any
 
 import requests
@@ -26,6 +28,8 @@ log = logging.getLogger(__name__)
 RESPONSE_SNIPPET = 2000
 #: prepared requests kept (one per callback address and SOAP version; forgotten all at once beyond this)
 TEMPLATES = 256
+#: while callbacks are handed over by the processor, the outbox is still claimed from this often, seconds
+CLAIM_EVERY = 0.2
 
 
 class CallbackSender(BatchWorker):
@@ -46,16 +50,67 @@ class CallbackSender(BatchWorker):
         self._session.mount("https://", adapter)
         #: (url, SOAP version, action) -> the request prepared once: a callback copies it and sets the body
         self._templates: dict[tuple[str, str, str], requests.PreparedRequest] = {}
+        #: deliveries the processor of this process wrote already claimed for this sender (see :meth:`take`)
+        self._handed: deque[Delivery] = deque()
+        self._handing = threading.Lock()
+        self._accepting = False
+        self._claimed_at = 0.0
         self.sent = 0
 
     def start(self) -> None:
         """Start the loop, woken by the store when another process queues a callback."""
         self.store.changes.subscribe("outbox", self.wake)
         super().start()
+        self._accepting = True
+
+    def stop(self) -> None:
+        """Stop after the batch in hand; deliveries handed over but not sent go back to the queue."""
+        with self._handing:
+            self._accepting = False
+        super().stop()
+        self._release(list(self._handed))
+        self._handed.clear()
+
+    @property
+    def accepting(self) -> bool:
+        """True while :meth:`take` will send what it is given."""
+        return self._accepting and self.loop.running
+
+    def take(self, rows: list[Delivery]) -> None:
+        """Send these deliveries, written already claimed by this sender (``Outbox.add_all(hand_to=)``)."""
+        if not rows:
+            return
+        with self._handing:
+            if self._accepting:
+                self._handed.extend(rows)
+                rows = []
+        if rows:  # stopped meanwhile: back to the queue for whoever sends next
+            self._release(rows)
+        self.wake()
+
+    def _release(self, rows: list[Delivery]) -> None:
+        try:
+            self.store.outbox.release([r.id for r in rows], self.owner)
+        except Exception:  # the database is away: the leases lapse and another sender takes them
+            record_incident("giving back callbacks at stop")
+
+    def _renew(self) -> int:
+        if self._busy.is_set() or self._handed:
+            self.renew()
+        return 0
 
     def step(self) -> int:
-        """Claim due deliveries and send them; returns how many were taken."""
-        rows = self.store.outbox.claim(self.owner, limit=self.threads * 2)
+        """Send the deliveries handed over, or claim due ones and send them; returns how many were taken."""
+        limit = self.threads * 2
+        rows = []
+        while self._handed and len(rows) < limit:
+            rows.append(self._handed.popleft())
+        # due work of others (retries, other processes' callbacks) is claimed when nothing was handed
+        # over, or at the latest every CLAIM_EVERY seconds while callbacks keep being handed over
+        now = time.monotonic()
+        if len(rows) < limit and (not rows or now - self._claimed_at >= CLAIM_EVERY):
+            self._claimed_at = now
+            rows += self.store.outbox.claim(self.owner, limit=limit - len(rows))
         if not rows:
             return 0
         results = self.map(self.attempt, rows)

@@ -18,6 +18,7 @@ from mock_remd.store.session import Session
 _INSERT_DELIVERY = insert(t.outbox)
 # statements run for every callback, built once (the sender claims and logs many times a second)
 _ADD_DELIVERY = PreparedInsert(t.outbox)
+_HAND_DELIVERY = PreparedInsert(t.outbox, returning="id")
 _CLAIM = Claim(t.outbox, state="status", free="pending", taken="sending", due_at="due_at", lease_until="lease_until",
                values=("status", "owner", "lease_until"))
 _ATTEMPTS_OF = select(t.outbox.c.attempts, t.outbox.c.attempt_count, t.outbox.c.owner).where(
@@ -97,13 +98,33 @@ class Outbox:
         with self.s.write() as c:
             return int(c.execute(_INSERT_DELIVERY.returning(t.outbox.c.id), _row(delivery, utcnow())).scalar_one())
 
-    def add_all(self, deliveries: list[NewDelivery]) -> None:
-        """Queue several callbacks."""
+    def add_all(self, deliveries: list[NewDelivery], *, hand_to: str | None = None,
+                lease_seconds: float = LEASE_SECONDS) -> list[Delivery]:
+        """Queue several callbacks. With ``hand_to`` (a sender's owner id) those due now are written
+        already claimed by that sender, and returned for it to send at once (no claim to wait for); the
+        lease keeps them durable: should that sender never send them, another takes them when it lapses."""
+        handed: list[Delivery] = []
         if deliveries:
             now = utcnow()
+            lease = now + dt.timedelta(seconds=lease_seconds)
             with self.s.write() as c:
                 for d in deliveries:
-                    _ADD_DELIVERY.insert(c, _row(d, now))
+                    row = _row(d, now)
+                    if hand_to is None or row["due_at"] > now:
+                        _ADD_DELIVERY.insert(c, row)
+                        continue
+                    row.update(status="sending", owner=hand_to, lease_until=lease)
+                    handed.append(Delivery(id=int(_HAND_DELIVERY.insert(c, row)), **row))
+        return handed
+
+    def release(self, delivery_ids: list[int], owner: str) -> int:
+        """Give back deliveries ``owner`` holds but will not send (it stops): pending again, due as they were."""
+        if not delivery_ids:
+            return 0
+        o = t.outbox.c
+        with self.s.write() as c:
+            return int(c.execute(update(t.outbox).where(o.id.in_(delivery_ids), o.owner == owner, o.status == "sending")
+                                 .values(status="pending", owner=None, lease_until=None)).rowcount)
 
     def claim(self, owner: str, *, limit: int = 16, lease_seconds: float = LEASE_SECONDS) -> list[Delivery]:
         """Atomically take due deliveries (pending and due, or sending with an expired lease)."""
