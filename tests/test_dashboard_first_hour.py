@@ -187,6 +187,22 @@ def test_scenarios_page_with_twenty_scenarios(setup):
         requests.delete(srv.url + "/_admin/scenarios/active", timeout=10)
 
 
+def test_scenario_file_input_speaks_the_page_language(setup, tmp_path):
+    """The scenarios page's YAML upload has the validate page's own button, not the browser's "Choose File"."""
+    srv, _docs, driver = setup
+    driver.get(srv.url + "/scenarios")
+    picker = by_css(driver, 'label.file-pick[for="scn-file"]')[0]
+    assert not by_css(driver, "#scn-file")[0].is_displayed()
+    assert picker.find_element("css selector", ".file-button").text == "Выбрать файл…"
+    assert picker.find_element("css selector", ".file-name").text == "файл не выбран"
+    path = tmp_path / "mine.yaml"
+    path.write_text("name: mine\nrules: []\n", encoding="utf-8")
+    by_css(driver, "#scn-file")[0].send_keys(str(path))
+    assert picker.find_element("css selector", ".file-name").text == "mine.yaml"
+    english = requests.get(srv.url + "/scenarios", cookies={"mock_remd_lang": "en"}, timeout=10).text
+    assert 'for="scn-file"' in english and "Choose a file…" in english and "no file chosen" in english
+
+
 def test_test_callback_failure_is_one_sentence(setup):
     srv, _docs, driver = setup
     driver.get(srv.url + "/systems")
