@@ -1,4 +1,4 @@
-"""The buffering worker frames a Content-Length body by counting it (h11 reads only the head):
+"""The buffering worker frames a Content-Length body by counting it (httptools reads only the head):
 bodies that arrive in pieces, two requests in one send (pipelined) and a chunked body are all
 answered, over a raw socket to ``mock-remd serve``; a plain SOAP POST (the fast path) is answered
 as gunicorn answers the others."""
