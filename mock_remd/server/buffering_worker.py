@@ -235,6 +235,10 @@ class BufferingWorker(ThreadWorker):
         super().__init__(*args, **kwargs)
         self.reading: dict[BufferedConn, _Pending] = {}
         self.by_client: dict[str, collections.OrderedDict[BufferedConn, None]] = {}
+        #: gunicorn's settings the fast path reads on every request (each Config look-up costs µs)
+        self.limits = FastLimits.of(self.cfg)
+        #: (second, Date header value) of the last fast-path answer: formatted once a second
+        self._date: tuple[int, str] = (0, "")
 
     def init_process(self) -> None:
         _return_large_blocks_to_the_os()
@@ -311,7 +315,7 @@ class BufferingWorker(ThreadWorker):
             return
         conn.sock.setblocking(True)
         conn.target = pending.target
-        conn.fast = fast_request(pending, self.cfg) if state == "complete" else None
+        conn.fast = fast_request(pending, self.limits) if state == "complete" else None
         conn.serve_from(pending.spool)
         self.enqueue_req(conn)
 
@@ -374,9 +378,9 @@ class BufferingWorker(ThreadWorker):
         raw = conn.replay.spool.read(fast.end) if conn.replay is not None else b""
         if len(raw) < fast.end:
             return False
-        environ = fast.environ(conn, raw, self.cfg)
+        environ = fast.environ(conn, raw, self.limits)
         self.nr += 1
-        close = (self.nr >= self.max_requests or not self.cfg.keepalive
+        close = (self.nr >= self.max_requests or not self.limits.keepalive
                  or len(self.keepalived_conns) >= self.max_keepalived)
         if self.nr >= self.max_requests and self.alive:
             self.log.info("Autorestarting worker after current request.")
@@ -398,7 +402,10 @@ class BufferingWorker(ThreadWorker):
             names = {k.lower(): v for k, v in headers}
             if "content-length" not in names or names.get("connection", "").lower() == "close":
                 close = True
-            head = "".join([f"HTTP/1.1 {status}\r\nServer: {SERVER}\r\nDate: {http_date()}\r\n"
+            now = int(time.time())
+            if self._date[0] != now:
+                self._date = (now, http_date(now))
+            head = "".join([f"HTTP/1.1 {status}\r\nServer: {SERVER}\r\nDate: {self._date[1]}\r\n"
                             f"Connection: {'close' if close else 'keep-alive'}\r\n",
                             *(f"{k}: {v}\r\n" for k, v in headers if k.lower() != "connection"), "\r\n"])
             conn.sock.sendall(head.encode("latin-1") + body)
@@ -426,6 +433,24 @@ class BufferingWorker(ThreadWorker):
 
 
 @dataclasses.dataclass(frozen=True)
+class FastLimits:
+    """gunicorn's settings the fast path obeys, read once."""
+
+    request_line: int
+    request_fields: int
+    request_field_size: int
+    keepalive: int
+    multiprocess: bool
+
+    @classmethod
+    def of(cls, cfg: Any) -> FastLimits:
+        """From gunicorn's configuration."""
+        return cls(request_line=cfg.limit_request_line, request_fields=cfg.limit_request_fields,
+                   request_field_size=cfg.limit_request_field_size, keepalive=cfg.keepalive,
+                   multiprocess=cfg.workers > 1)
+
+
+@dataclasses.dataclass(frozen=True)
 class FastRequest:
     """A request the fast path serves: a POST to the SOAP endpoint framed by Content-Length alone."""
 
@@ -436,7 +461,7 @@ class FastRequest:
     #: where the request ends in the buffered bytes (a pipelined next one may follow)
     end: int
 
-    def environ(self, conn: BufferedConn, raw: bytes, cfg: Any) -> dict[str, Any]:
+    def environ(self, conn: BufferedConn, raw: bytes, limits: FastLimits) -> dict[str, Any]:
         """The WSGI environ gunicorn would make for this request (its body in ``raw`` after the head)."""
         server = conn.server if isinstance(conn.server, tuple) else ("", "")
         client = conn.client if isinstance(conn.client, tuple) else (str(conn.client), "")
@@ -446,7 +471,7 @@ class FastRequest:
             "SERVER_NAME": str(server[0]), "SERVER_PORT": str(server[1]), "REMOTE_ADDR": str(client[0]),
             "REMOTE_PORT": str(client[1]), "SERVER_SOFTWARE": SERVER_SOFTWARE,
             "wsgi.version": (1, 0), "wsgi.url_scheme": "http", "wsgi.input": io.BytesIO(raw[self.head_bytes:]),
-            "wsgi.errors": sys.stderr, "wsgi.multithread": True, "wsgi.multiprocess": cfg.workers > 1,
+            "wsgi.errors": sys.stderr, "wsgi.multithread": True, "wsgi.multiprocess": limits.multiprocess,
             "wsgi.run_once": False, "wsgi.input_terminated": True, "gunicorn.socket": conn.sock,
         }
         for name, value in self.headers:
@@ -460,7 +485,7 @@ class FastRequest:
         return env
 
 
-def fast_request(pending: _Pending, cfg: Any) -> FastRequest | None:
+def fast_request(pending: _Pending, limits: FastLimits) -> FastRequest | None:
     """The request as :class:`FastRequest` when nothing in it needs gunicorn's own handling, else None.
 
     Only a POST to the SOAP endpoint over HTTP/1.1 with Content-Length framing, a plain path, header
@@ -472,9 +497,9 @@ def fast_request(pending: _Pending, cfg: Any) -> FastRequest | None:
         return None
     target = pending.url.decode("latin-1")
     path, _, query = target.partition("?")
-    if "%" in path or not _SOAP_PATH.match(path) or len(target) + 16 > cfg.limit_request_line:
+    if "%" in path or not _SOAP_PATH.match(path) or len(target) + 16 > limits.request_line:
         return None
-    if len(pending.headers) > cfg.limit_request_fields:
+    if len(pending.headers) > limits.request_fields:
         return None
     length = 0
     for name, value in pending.headers:
@@ -482,7 +507,7 @@ def fast_request(pending: _Pending, cfg: Any) -> FastRequest | None:
             continue
         if name in _NOT_FAST or name.startswith(b"x-forwarded") or b"_" in name:
             return None
-        if len(name) + len(value) + 4 > cfg.limit_request_field_size:
+        if len(name) + len(value) + 4 > limits.request_field_size:
             return None
         if name == b"content-length":
             length = int(value)
