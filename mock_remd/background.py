@@ -93,6 +93,18 @@ class BackgroundLoop:
                 continue
             self._idle(before)
 
+    def read_token(self) -> Any:
+        """The change token now (None: no sign to be had)."""
+        return self._read_token()
+
+    def take_wake(self) -> bool:
+        """True (once) when this process woke the loop since the last look; a step that looks for
+        work itself takes it, so the loop does not look once more for the same wake-up."""
+        if self._wake.is_set():
+            self._wake.clear()
+            return True
+        return False
+
     def _read_token(self) -> Any:
         if self._token is None:
             return None

@@ -134,6 +134,9 @@ class Processor(BatchWorker):
         self.commit_interval = commit_interval
         #: when the oldest finished, not yet written document finished (monotonic), or None
         self._first_done_at: float | None = None
+        #: (token, monotonic time) of the last claim that found fewer jobs than it asked for, or None
+        self._drained: tuple[Any, float] | None = None
+        self._token: Any = None
 
     def _system(self, mnemonic: str) -> System | None:
         """The system's settings, read once per batch (admin changes apply from the next batch)."""
@@ -180,8 +183,11 @@ class Processor(BatchWorker):
         running = sum(1 for f in self._inflight if not f.done())
         room = self.threads * IN_FLIGHT_PER_THREAD - running - len(again)
         # claims are batched: one when a thread's worth of room is free (or nothing is in hand)
-        claim = room >= self.threads or (room > 0 and not running)
-        jobs = again + (self.store.documents.claim_jobs(self.owner, limit=room) if claim else [])
+        claim = (room >= self.threads or (room > 0 and not running)) and self._worth_claiming()
+        claimed = self.store.documents.claim_jobs(self.owner, limit=room) if claim else []
+        if claim:  # the queue drained at this token: the next claim waits for a sign of new work
+            self._drained = (self._token, time.monotonic()) if len(claimed) < room else None
+        jobs = again + claimed
         if jobs:
             self._systems = {}
         for i, job in enumerate(jobs):
@@ -197,6 +203,18 @@ class Processor(BatchWorker):
                 self._inflight[pool.submit(self.prepare, job)] = job
         written = self._write_ready()
         return len(jobs) + written or (1 if self._inflight else 0)
+
+    def _worth_claiming(self) -> bool:
+        """Whether a claim may find work: not when the last claim emptied the queue and, since then,
+        the store gave no sign (token), this process did not wake the loop, and the fallback interval
+        has not passed. While documents are in flight the loop turns with every one that finishes:
+        this spares a query per turn."""
+        self._token = self.loop.read_token()
+        woken = self.loop.take_wake()
+        if self._drained is None or self._token is None or woken:
+            return True
+        token, at = self._drained
+        return self._token != token or time.monotonic() - at >= self.loop.idle_poll
 
     def _write_ready(self) -> int:
         """Wait for in-flight documents (at most until the first finished one has waited
