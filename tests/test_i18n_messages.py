@@ -243,3 +243,40 @@ def test_every_message_takes_the_same_values_in_both_languages() -> None:
     assert again.render("ru") == \
         "МИС не отправляет документ повторно; вызывает searchRegistryItem или getRegistryItem в течение 6 с."
     assert Text.from_dict({"key": "judge.gone", "values": {}}) is None  # a key this version lacks: caller falls back
+
+
+# ---- nsi import: why an export is unusable, in the language of the run --------------------------------
+@pytest.mark.parametrize(("name", "text", "ru", "en"), [
+    ("codes.tsv", "ID\tNAME\n1\tone\n", "не удалось определить OID справочника", "cannot tell the dictionary OID"),
+    ("1.2.643.5.1.13.13.99.2.1.tsv", "ID\tNAME\n1\tone\n", "не удалось определить версию справочника",
+     "cannot tell the dictionary version"),
+    ("1.2.643.5.1.13.13.99.2.1_v1.0.tsv", "# only a comment\n", "нет строки заголовка", "no header row"),
+    ("1.2.643.5.1.13.13.99.2.1_v1.0.json", "{oops", "не является корректным JSON", "not valid JSON"),
+    ("1.2.643.5.1.13.13.99.2.1_v1.0.json", '{"list": []}', "в выгрузке JSON нет записей",
+     "no records in the JSON export"),
+    ("1.2.643.5.1.13.13.99.2.1_v1.0.json", '{"list": [1, 2]}', "запись выгрузки JSON — ни объект",
+     "a record of the JSON export is neither"),
+    ("1.2.643.5.1.13.13.99.2.1_v1.0.tsv", "ID\tNAME\n\tone\n", "в столбце ID нет кодов", "no codes in column ID"),
+])
+def test_nsi_import_refusal_in_the_language_of_the_run(capsys, tmp_path, name, text, ru, en) -> None:
+    export = tmp_path / name
+    export.write_text(text, encoding="utf-8")
+    target = str(tmp_path / "nsi")
+    assert main(["nsi", "import", "--dir", target, str(export)]) == 1
+    err = capsys.readouterr().err.strip()
+    assert err.startswith(f"mock-remd nsi import: {export}: {ru}"), err
+    assert err.count(name) == 1 and not any(w in err for w in (" the ", " no ", " or ", "cannot", "data rows")), err
+    assert main(["nsi", "import", "--dir", target, str(export), "--lang", "en"]) == 1
+    err = capsys.readouterr().err.strip()
+    assert err.startswith(f"mock-remd nsi import: {export}: {en}") and not cyrillic(err), err
+
+
+def test_nsi_import_names_the_column_option_in_both_languages(capsys, tmp_path) -> None:
+    export = tmp_path / "1.2.643.5.1.13.13.99.2.1_v1.0.tsv"
+    export.write_text("ID\tNAME\n1\tone\n", encoding="utf-8")
+    assert main(["nsi", "import", "--dir", str(tmp_path / "nsi"), "--code-column", "CODE", str(export)]) == 1
+    err = capsys.readouterr().err.strip()
+    assert err == f"mock-remd nsi import: {export}: нет столбца кода CODE (столбцы: ID, NAME)", err
+    assert main(["nsi", "import", "--dir", str(tmp_path / "nsi"), "--code-column", "CODE", str(export),
+                 "--lang", "en"]) == 1
+    assert capsys.readouterr().err.strip() == f"mock-remd nsi import: {export}: no code column CODE (columns: ID, NAME)"

@@ -121,7 +121,7 @@ def test_export_without_oid_is_refused(tmp_path: Path) -> None:
 def test_export_without_codes_is_refused(tmp_path: Path) -> None:
     path = tmp_path / f"{GENDER}_v2.1.tsv"
     path.write_text("ID\tNAME\n", encoding="utf-8")
-    with pytest.raises(ExportError, match="no codes"):
+    with pytest.raises(ExportError, match="нет кодов"):
         import_file(path, tmp_path / "nsi")
 
 

@@ -121,7 +121,7 @@ def cmd_import(args: argparse.Namespace) -> int:
             )
         except (ExportError, OSError, UnicodeDecodeError) as exc:
             failed += 1
-            reason = safe_text(exc, say(lang, "nsi.not_readable"))
+            reason = exc.text(lang) if isinstance(exc, ExportError) else safe_text(exc, say(lang, "nsi.not_readable"))
             print(f"mock-remd nsi import: {say(lang, 'nsi.unusable', path=path, reason=reason)}", file=sys.stderr)
             continue
         print(_describe(result, lang))

@@ -17,6 +17,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from mock_remd.catalog.user_messages import say
 from mock_remd.validation.nsi.model import KINDS_OID, Dictionary
 
 _OID_RE = re.compile(r"(?<![\d.])(\d+(?:\.\d+){3,})")
@@ -32,7 +33,18 @@ _NOT_NAME = {"ID", "PID", "PARENT", "PARENT_ID", "ID_PARENT", "SORT", "ORDER", "
 
 
 class ExportError(ValueError):
-    """The file is not a usable FNSI export (the message says why)."""
+    """The file is not a usable FNSI export: a catalogue message (``nsi.export.*``) saying why.
+
+    The caller names the file; ``str()`` is the Russian sentence, :meth:`text` the one in a language.
+    """
+
+    def __init__(self, key: str, /, **values: object) -> None:
+        self.key, self.values = key, values
+        super().__init__(self.text("ru"))
+
+    def text(self, lang: str) -> str:
+        """The sentence in ``lang``."""
+        return say(lang, f"nsi.export.{self.key}", **self.values)
 
 
 @dataclass
@@ -101,20 +113,20 @@ def detect_columns(columns: list[str], rows: list[list[str]]) -> tuple[str, str]
     return code, name
 
 
-def _pick(columns: list[str], wanted: str, what: str, source: str) -> str:
+def _pick(columns: list[str], wanted: str, what: str) -> str:
     if wanted in columns:
         return wanted
     by_upper = {c.upper(): c for c in columns}
     if wanted.upper() in by_upper:
         return by_upper[wanted.upper()]
-    raise ExportError(f"{source}: no {what} column {wanted!r} (columns: {', '.join(columns)})")
+    raise ExportError(f"no_{what}_column", wanted=wanted, columns=", ".join(columns))
 
 
 #: the columns that make an export recognisable as NSI 1520 whatever its file name
 KIND_COLUMNS = ("ID", "TYPE", "NAME", "PATIENT_INFO", "MO_SIGN", "FORMAT", "GIT_LINK")
 
 
-def _text_table(text: str, source: str) -> tuple[dict[str, str], list[str], list[list[str]]]:
+def _text_table(text: str) -> tuple[dict[str, str], list[str], list[list[str]]]:
     """TSV/CSV with a header row and optional ``#`` comment lines (metadata ``key=value``)."""
     meta: dict[str, str] = {}
     body: list[str] = []
@@ -124,19 +136,19 @@ def _text_table(text: str, source: str) -> tuple[dict[str, str], list[str], list
         elif line.strip():
             body.append(line)
     if not body:
-        raise ExportError(f"{source}: no header row")
+        raise ExportError("no_header")
     table = list(csv.reader(io.StringIO("\n".join(body)), delimiter=_delimiter(body[0])))
     return meta, [c.strip() for c in table[0]], table[1:]
 
 
-def _json_table(text: str, source: str) -> tuple[dict[str, str], list[str], list[list[str]]]:
+def _json_table(text: str) -> tuple[dict[str, str], list[str], list[list[str]]]:
     """An FNSI JSON export: the REST answer ``{"list": [[{"column", "value"}, …], …]}`` or records as
     objects (``{"records"|"data"|"rows"|"list": [{column: value}, …]}`` or a bare list of them).
     Top-level (or ``passport``) ``oid``, ``version``, ``fullName``, ``publishDate`` are metadata."""
     try:
         doc = json.loads(text)
     except ValueError as exc:
-        raise ExportError(f"{source}: not valid JSON (line {getattr(exc, 'lineno', '?')})") from exc
+        raise ExportError("bad_json", line=getattr(exc, "lineno", "?")) from exc
     meta: dict[str, str] = {}
     records: object = doc
     if isinstance(doc, dict):
@@ -147,7 +159,7 @@ def _json_table(text: str, source: str) -> tuple[dict[str, str], list[str], list
                         meta[key] = str(holder[key])
         records = next((doc[k] for k in ("list", "records", "data", "rows") if isinstance(doc.get(k), list)), None)
     if not isinstance(records, list) or not records:
-        raise ExportError(f"{source}: no records in the JSON export (expected a list under list/records/data/rows)")
+        raise ExportError("no_records")
     rows: list[dict[str, str]] = []
     for rec in records:
         if isinstance(rec, list):  # REST form: one list of {"column", "value"} per row
@@ -157,7 +169,7 @@ def _json_table(text: str, source: str) -> tuple[dict[str, str], list[str], list
             flat = rec.get("data") if isinstance(rec.get("data"), dict) else rec
             rows.append({str(k): "" if v is None else str(v) for k, v in flat.items()})
         else:
-            raise ExportError(f"{source}: a record of the JSON export is neither an object nor a column list")
+            raise ExportError("bad_record")
     columns = list(dict.fromkeys(c for row in rows for c in row))
     return meta, columns, [[row.get(c, "") for c in columns] for row in rows]
 
@@ -175,9 +187,9 @@ def read_export(
     source = path.name
     text = _decode(path.read_bytes())
     if text.lstrip().startswith(("{", "[")):
-        meta, columns, data = _json_table(text, source)
+        meta, columns, data = _json_table(text)
     else:
-        meta, columns, data = _text_table(text, source)
+        meta, columns, data = _text_table(text)
     if not (oid or meta.get("oid") or _FILE_RE.search(path.name)) and set(KIND_COLUMNS) <= {c.upper() for c in columns}:
         oid = KINDS_OID  # an NSI 1520 export saved under another name: its columns tell
     file_match = _FILE_RE.search(path.name)
@@ -186,15 +198,15 @@ def read_export(
         found = _OID_RE.search(meta.get("SOURCE", "")) or _OID_RE.search(path.name)
         oid = found.group(1) if found else ""
     if not oid:
-        raise ExportError(f"{source}: cannot tell the dictionary OID: name the file <OID>_v<version>.tsv or give --oid")
+        raise ExportError("no_oid")
     version = version or meta.get("version") or (file_match.group("version") if file_match else "")
     if not version:
-        raise ExportError(f"{source}: cannot tell the dictionary version: name the file <OID>_v<version>.tsv or give --version")
+        raise ExportError("no_version")
     entry = (overrides or {}).get(oid, {})
     guessed_code, guessed_name = detect_columns(columns, data)
-    code_col = _pick(columns, code_column or entry.get("code") or guessed_code, "code", source)
+    code_col = _pick(columns, code_column or entry.get("code") or guessed_code, "code")
     wanted_name = name_column or entry.get("name") or guessed_name
-    name_col = _pick(columns, wanted_name, "name", source) if wanted_name else ""
+    name_col = _pick(columns, wanted_name, "name") if wanted_name else ""
     ci, ni = columns.index(code_col), (columns.index(name_col) if name_col else -1)
     entries: dict[str, str] = {}
     result = ParsedExport(Dictionary(oid=oid, version=version))
@@ -209,7 +221,7 @@ def read_export(
             continue
         entries[code] = name
     if not entries:
-        raise ExportError(f"{source}: no codes in column {code_col!r} ({len(data)} data rows)")
+        raise ExportError("no_codes", column=code_col, rows=len(data))
     result.rows = len(data)
     result.dictionary = Dictionary(
         oid=oid,
