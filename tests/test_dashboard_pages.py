@@ -147,6 +147,21 @@ def test_cda_rendering_and_xml_lines():
     assert lines[1].notes == "CODE: bad"
 
 
+@pytest.mark.parametrize(("value", "shown"), [
+    ("202403151130+0300", "15.03.2024 11:30 UTC+3"),  # the official example: minutes and the zone
+    ("20240315113005+0300", "15.03.2024 11:30:05 UTC+3"),
+    ("202403151130+0530", "15.03.2024 11:30 UTC+5:30"),
+    ("202403151130-0100", "15.03.2024 11:30 UTC-1"),
+    ("20240315", "15.03.2024"),
+])
+def test_cda_document_date_says_its_zone(examples_dir, value, shown):
+    """The readable document's date carries the zone like every other time on the page (issue 13)."""
+    content = (examples_dir / "consultation-119-valid.xml").read_bytes().replace(
+        b'<effectiveTime value="202403151130+0300"/>', f'<effectiveTime value="{value}"/>'.encode(), 1)
+    dates = re.findall("<dt>Дата документа</dt>\\s*<dd>(.*?)</dd>", str(render_cda(content)))
+    assert dates == [shown]
+
+
 def test_validate_page_counts_a_defect_two_layers_found_once(make_app, packs_dir):
     """The header rules and the official Schematron both report the missing informationRecipient: the
     Validate page's verdict counts it as the command line does (report.merged_errors)."""

@@ -24,12 +24,27 @@
     </div>
   </xsl:template>
 
+  <!-- an HL7 TS (YYYYMMDD[HHMM[SS]][+|-ZZZZ]) as the dashboard shows times: dd.mm.yyyy HH:MM[:SS] UTC+3,
+       the zone being the document's own -->
   <xsl:template name="when">
     <xsl:param name="v"/>
-    <xsl:if test="string-length($v) &gt;= 8">
-      <xsl:value-of select="concat(substring($v, 7, 2), '.', substring($v, 5, 2), '.', substring($v, 1, 4))"/>
-      <xsl:if test="string-length($v) &gt;= 12">
-        <xsl:value-of select="concat(' ', substring($v, 9, 2), ':', substring($v, 11, 2))"/>
+    <xsl:variable name="sign" select="substring(translate($v, '0123456789.', ''), 1, 1)"/>
+    <xsl:variable name="d">
+      <xsl:choose>
+        <xsl:when test="$sign"><xsl:value-of select="substring-before($v, $sign)"/></xsl:when>
+        <xsl:otherwise><xsl:value-of select="$v"/></xsl:otherwise>
+      </xsl:choose>
+    </xsl:variable>
+    <xsl:if test="string-length($d) &gt;= 8">
+      <xsl:value-of select="concat(substring($d, 7, 2), '.', substring($d, 5, 2), '.', substring($d, 1, 4))"/>
+      <xsl:if test="string-length($d) &gt;= 12">
+        <xsl:value-of select="concat(' ', substring($d, 9, 2), ':', substring($d, 11, 2))"/>
+        <xsl:if test="string-length($d) &gt;= 14"><xsl:value-of select="concat(':', substring($d, 13, 2))"/></xsl:if>
+        <xsl:variable name="zone" select="substring-after($v, $sign)"/>
+        <xsl:if test="$sign = '+' or $sign = '-'">
+          <xsl:value-of select="concat(' UTC', $sign, number(substring($zone, 1, 2)))"/>
+          <xsl:if test="substring($zone, 3, 2) != '00'"><xsl:value-of select="concat(':', substring($zone, 3, 2))"/></xsl:if>
+        </xsl:if>
       </xsl:if>
     </xsl:if>
   </xsl:template>
