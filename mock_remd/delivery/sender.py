@@ -165,4 +165,5 @@ class CallbackSender(BatchWorker):
             done = int(row.attempt_count or 0) + 1
             if done <= len(backoff):
                 next_due = utcnow() + dt.timedelta(seconds=float(backoff[done - 1]))
-        return AttemptResult(row.id, attempt, ok, next_due)
+        return AttemptResult(row.id, attempt, ok, next_due, attempts_before=list(row.attempts or []),
+                             count_before=int(row.attempt_count or 0))

@@ -27,6 +27,7 @@ _NEXT_DUE = select(func.min(t.outbox.c.due_at)).where(t.outbox.c.status == "pend
 _LOGGED = ("attempts", "attempt_count", "status", "due_at", "lease_until", "owner", "delivered_at")
 _LOG_ATTEMPT = update(t.outbox).where(t.outbox.c.id == bindparam("delivery_id")).values(
     {k: bindparam(f"set_{k}", type_=t.outbox.c[k].type) for k in _LOGGED})
+_LOG_HELD_ATTEMPT = _LOG_ATTEMPT.where(t.outbox.c.owner == bindparam("owner"))
 
 
 @dataclass
@@ -79,6 +80,10 @@ class AttemptResult:
     attempt: dict[str, Any]
     delivered: bool
     next_due: dt.datetime | None
+    #: the attempt log and count as claimed (a sender that holds the delivery knows them: with them
+    #: and the holder, the attempt is logged without reading the row first)
+    attempts_before: list[dict[str, Any]] | None = None
+    count_before: int = 0
 
 
 def _row(d: NewDelivery, now: dt.datetime) -> dict[str, Any]:
@@ -148,15 +153,21 @@ class Outbox:
         statuses = []
         with self.s.write() as c:
             for r in results:
+                status = "delivered" if r.delivered else ("dead" if r.next_due is None else "pending")
+                values = {"delivery_id": r.delivery_id, "set_status": status, "set_due_at": r.next_due or now,
+                          "set_lease_until": None, "set_owner": None, "set_delivered_at": now if r.delivered else None}
+                if owner is not None and r.attempts_before is not None:
+                    # the holder knows the log as it claimed it: one UPDATE, held rows only
+                    values.update(owner=owner, set_attempts=list(r.attempts_before) + [r.attempt],
+                                  set_attempt_count=r.count_before + 1)
+                    statuses.append(status if c.execute(_LOG_HELD_ATTEMPT, values).rowcount else "gone")
+                    continue
                 row = c.execute(_ATTEMPTS_OF, {"delivery_id": r.delivery_id}).first()
                 if row is None or (owner is not None and row.owner != owner):
                     statuses.append("gone")
                     continue
-                status = "delivered" if r.delivered else ("dead" if r.next_due is None else "pending")
-                c.execute(_LOG_ATTEMPT, {
-                    "delivery_id": r.delivery_id, "set_attempts": list(row.attempts or []) + [r.attempt],
-                    "set_attempt_count": row.attempt_count + 1, "set_status": status, "set_due_at": r.next_due or now,
-                    "set_lease_until": None, "set_owner": None, "set_delivered_at": now if r.delivered else None})
+                values.update(set_attempts=list(row.attempts or []) + [r.attempt], set_attempt_count=row.attempt_count + 1)
+                c.execute(_LOG_ATTEMPT, values)
                 statuses.append(status)
         return statuses
 
