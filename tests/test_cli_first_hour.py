@@ -152,6 +152,15 @@ def test_help_is_complete(capsys) -> None:
     assert "(--kind KIND | --list-invalid" in _help(capsys, "generate")  # shown required, not optional
 
 
+def test_user_documents_do_not_send_users_to_the_contract() -> None:
+    """README and docs/ are what users have; the project's CONTRACT.md is not shipped (issue 13: help and
+    documents pointed to "CONTRACT §7")."""
+    docs = [ROOT / "README.md", *sorted((ROOT / "docs").glob("*.md"))]
+    found = [f"{p.relative_to(ROOT)}:{n}" for p in docs if p.name != "architecture.md"
+             for n, line in enumerate(p.read_text(encoding="utf-8").splitlines(), 1) if "CONTRACT" in line]
+    assert found == []
+
+
 def test_version() -> None:
     proc = subprocess.run([sys.executable, "-m", "mock_remd", "--version"], capture_output=True, text=True, timeout=60)
     assert proc.returncode == 0 and proc.stdout.startswith("mock-remd ")
