@@ -45,7 +45,7 @@ REC = "\ue000"
 SEP = "\ue001"
 
 #: Bump when the generated XSLT changes, so disk caches are invalidated.
-COMPILER_VERSION = "7"
+COMPILER_VERSION = "8"
 
 
 @dataclass
@@ -215,7 +215,7 @@ def compile_optimised(schema: Schema, tolerant: bool = False) -> CompiledSchemat
                 elif isinstance(b, str):
                     parts.append(f"({b})")
                 else:
-                    parts.append(prefixes.expr(tuple(b[:-1])) + "/" + b[-1] if len(b) > 1 else b[0])
+                    parts.append(prefixes.expr(tuple(b)))  # a variable when the whole path is shared
             matched = f"_sx_m{rule_index}"
             etree.SubElement(body, _X + "variable", name=matched, select=" | ".join(parts))
             effective = f"_sx_r{rule_index}"
