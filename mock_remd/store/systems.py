@@ -27,6 +27,7 @@ SYSTEM_FIELDS = (
 )
 
 _BY_CLIENT = select(t.systems).where(func.lower(t.systems.c.client_entity_id) == bindparam("key"))
+_BY_MNEMONIC = select(t.systems).where(t.systems.c.mnemonic == bindparam("mnemonic"))
 
 
 @dataclass
@@ -65,9 +66,9 @@ class Systems:
             return System.of(c.execute(select(t.systems).where(t.systems.c.mnemonic == values["mnemonic"])).first())  # type: ignore[return-value]
 
     def get(self, mnemonic: str) -> System | None:
-        """The system ``mnemonic``."""
-        with self.s.read() as c:
-            return System.of(c.execute(select(t.systems).where(t.systems.c.mnemonic == mnemonic)).first())
+        """The system ``mnemonic`` (read once per processed batch: one statement, built once)."""
+        rows = self.s.rows(_BY_MNEMONIC, {"mnemonic": mnemonic})
+        return System.of(rows[0]) if rows else None
 
     def by_client_id(self, client_entity_id: str) -> System | None:
         """The system with this clientEntityId (case-insensitive)."""
