@@ -130,6 +130,23 @@ def test_wait_zero_reports_acceptance_only(server, doc_file, capsys):
     assert out.startswith("принят: localUid") and "принят к обработке" in out
 
 
+@pytest.mark.parametrize("how", ["garbage", "reset", "close"])
+def test_dropped_connection_is_one_sentence(server, doc_file, capsys, how):
+    """A connection the server drops gives our sentence, never the HTTP library's ('Connection aborted.',
+    BadStatusLine(…)) (issue 13)."""
+    path, _ = doc_file(120)
+    code, out, err = send(capsys, str(path), "--url", server.url, "--system", "demo",
+                          "--document-number", f"MOCK:DROP:{how}")
+    where = server.url.removeprefix("http://")
+    assert code == 2 and out.startswith("ответа нет: localUid"), out + err
+    assert f"(сервер {where} разорвал соединение, не ответив)" in out
+    code, out, err = send(capsys, str(path), "--url", server.url, "--system", "demo", "--lang", "en",
+                          "--document-number", f"MOCK:DROP:{how}")
+    assert code == 2 and f"(the server at {where} closed the connection without an answer)" in out, out + err
+    for words in ("Connection aborted", "BadStatusLine", "RemoteDisconnected", "ProtocolError", "Errno"):
+        assert words not in out + err
+
+
 def test_own_key_whose_certificate_names_another_doctor_is_rejected(server, doc_file, capsys, tmp_path):
     path, _ = doc_file(110)
     ident = test_doctor()

@@ -6,6 +6,9 @@ import pytest
 from conftest import unbound_app
 from werkzeug.test import Client
 
+from mock_remd.generator import generate
+from mock_remd.soap.builders import content_type
+
 
 @pytest.fixture(scope="module")
 def app():
@@ -40,3 +43,15 @@ def test_deeply_nested_body_is_one_sentence(app):
     assert resp.status_code == 400
     assert "слишком глубокая вложенность элементов (строка 1, столбец" in resp.text
     assert "XML_PARSE_HUGE" not in resp.text and "Excessive depth" not in resp.text
+
+
+@pytest.mark.parametrize(("number", "status"), [("MOCK:FAULT", 500), ("MOCK:HTTP:503", 503), ("MOCK:HTTP:42", 400)])
+def test_journal_says_the_http_status_of_the_answer(app, number, status):
+    """The journal (admin API, dashboard) records the status the client got: 500 for a SOAP Fault, 400 for a
+    refused magic value, not 200."""
+    doc = generate("119", seed=600 + status)
+    doc.request.document_number = number
+    resp = Client(app).post("/port/emdr", data=doc.envelope(), headers={"Content-Type": content_type("1.2")})
+    assert resp.status_code == status
+    (entry,) = app.admin.test_client().get(f"/_admin/requests?local_uid={doc.local_uid}").json["items"]
+    assert entry["http_status"] == status, entry

@@ -257,7 +257,7 @@ class RegistryService:
             kind=req.kind,
             sync_status=self._sync_label(result),
             errors=[e.as_dict() for e in result.errors],
-            http_status=(b.sync.http_status if b and b.sync.http_status else 200),
+            http_status=b.sync.answer_status if b else 200,
             soap_version=soap_version,
             scenario=b.source if b else None,
             duration_ms=(time.perf_counter() - started) * 1000,
@@ -307,8 +307,7 @@ class RegistryService:
 
     @staticmethod
     def _http_status(result: SyncResult) -> int:
-        b = result.behaviour
-        return b.sync.http_status if b and b.sync.http_status else 200
+        return result.behaviour.sync.answer_status if result.behaviour else 200
 
     def search(self, client_entity_id: str, criteria: dict[str, str], *, message_id: str = "",
                soap_version: str = "") -> SyncResult:

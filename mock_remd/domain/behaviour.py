@@ -43,6 +43,21 @@ class SyncBehaviour:
     def replaces_answer(self) -> bool:
         return bool(self.errors or self.fault or self.http_status or self.drop)
 
+    @property
+    def fault_is_client(self) -> bool:
+        """Whether the fault blames the client (``Client.*``/``Sender``: HTTP 400) rather than the server (500)."""
+        code = str((self.fault or {}).get("code") or "Receiver")
+        return code.lower() in ("sender", "client") or code.startswith("Client")
+
+    @property
+    def answer_status(self) -> int:
+        """The HTTP status of the synchronous answer: the scenario's, a fault's (400 or 500), else 200."""
+        if self.http_status:
+            return int(self.http_status)
+        if self.fault:
+            return 400 if self.fault_is_client else 500
+        return 200
+
 
 @dataclass
 class CallbackBehaviour:

@@ -170,10 +170,9 @@ class SoapApp:
             return drop_connection(environ, start_response, b.sync.drop)
         if b.sync.fault:
             code = str(b.sync.fault.get("code") or "Receiver")
-            client = code.lower() in ("sender", "client") or code.startswith("Client")
-            fault_code = code if code.startswith(("Client", "Server")) else ("Client" if client else "Server")
+            fault_code = code if code.startswith(("Client", "Server")) else ("Client" if b.sync.fault_is_client else "Server")
             return self._fault(start_response, SoapFault(fault_code, str(b.sync.fault.get("reason") or "Внутренняя ошибка"),
-                                                         http_status=b.sync.http_status), version)
+                                                         http_status=b.sync.answer_status), version)
         if b.sync.http_status:
             status = int(b.sync.http_status)
             text = f"HTTP {status}".encode()
