@@ -180,8 +180,10 @@ class BatchWorker:
         return 0
 
     def map(self, fn: Callable[[Any], Any], items: list[Any]) -> list[Any]:
-        """``fn`` over ``items`` on the pool (inline when not started), results in order."""
-        if self._pool is None:
+        """``fn`` over ``items`` on the pool (inline when not started, or for one item: the caller
+        waits for it either way, and a hand-over to a pool thread costs two thread switches), results
+        in order."""
+        if self._pool is None or len(items) == 1:
             return [fn(i) for i in items]
         return [f.result() for f in [self._pool.submit(fn, i) for i in items]]
 
