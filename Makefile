@@ -3,7 +3,7 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-$(shell cat pyproject.toml | cksum | cut -d' ' -f1)
 
-.PHONY: run test bench bench-full bench-peer lint install clean fuzz soak
+.PHONY: run test bench bench-full bench-peer lint install clean fuzz soak slow
 
 $(BIN)/python:
 	$(PY) -m venv $(VENV)
@@ -26,6 +26,12 @@ test: $(STAMP)
 FUZZ_EXAMPLES ?= 300
 fuzz: $(STAMP)
 	MOCK_REMD_FUZZ_EXAMPLES=$(FUZZ_EXAMPLES) $(BIN)/pytest -q tests/test_property_answers.py tests/test_hostile_fuzz.py $(PYTEST_ARGS)
+
+# every test marked slow: the long versions of samples make test takes (every published pack generated, the
+# day's rotating generic kind, the whole Java-regex product, ten start-together trials, three kill -9 trials, ...);
+# PostgreSQL parts need MOCK_REMD_TEST_PG_URL
+slow: $(STAMP)
+	MOCK_REMD_RUN_SLOW=1 $(BIN)/pytest -q -m slow $(PYTEST_ARGS)
 
 # memory soak: SOAK_REQUESTS signed 51 KB registrations from wrk on loopback (needs wrk); RSS of all
 # processes < 400 MiB and < 10 % growth after warm-up, journal within MOCK_REMD_JOURNAL_SIZE
