@@ -147,13 +147,13 @@ def openssl_pki(tmp_path_factory):
 # ---- slow tests (soak, the full trials of a probe) ---------------------------------------------
 def pytest_addoption(parser):
     parser.addoption("--run-slow", action="store_true", default=False,
-                     help="also run the tests marked slow (make soak; MOCK_REMD_RUN_SLOW=1 does the same)")
+                     help="also run the tests marked slow (make slow, make soak; MOCK_REMD_RUN_SLOW=1 does the same)")
 
 
 def pytest_collection_modifyitems(config, items):
     if config.getoption("--run-slow") or os.environ.get("MOCK_REMD_RUN_SLOW") == "1":
         return
-    skip = pytest.mark.skip(reason="slow: run with --run-slow (make soak)")
+    skip = pytest.mark.skip(reason="slow: run with --run-slow (make slow, make soak)")
     for item in items:
         if "slow" in item.keywords:
             item.add_marker(skip)

@@ -46,7 +46,8 @@ LAYER_CODES = {
 }
 # shrinking re-runs GOST arithmetic in pure Python for minutes: report the failing example as drawn
 _PHASES = [Phase.explicit, Phase.reuse, Phase.generate]
-FAST = settings(max_examples=15, deadline=None, phases=_PHASES, suppress_health_check=list(HealthCheck))
+#: the default run's sample (make test); the slow long runs (make slow) draw LONG examples of the same properties
+FAST = settings(max_examples=8, deadline=None, phases=_PHASES, suppress_health_check=list(HealthCheck))
 CRYPTO = settings(max_examples=8, deadline=None, phases=_PHASES, suppress_health_check=list(HealthCheck))
 LONG = settings(max_examples=150, deadline=None, phases=_PHASES, suppress_health_check=list(HealthCheck))
 
@@ -320,6 +321,13 @@ def test_generated_organisation_signatures_pass_or_get_registry_codes(data):
     _assert_clean(report)
     if good:
         assert report.passed, report.findings
+
+
+@pytest.mark.slow
+@LONG
+@given(data=containers(org=True))
+def test_generated_organisation_signatures_long_run(data):
+    test_generated_organisation_signatures_pass_or_get_registry_codes.hypothesis.inner_test(data)
 
 
 @cache
