@@ -189,6 +189,17 @@ def test_users_pytest_run_shows_no_dependency_deprecation(tmp_path: Path) -> Non
     assert "cgi" not in proc.stdout and "DeprecationWarning" not in proc.stdout
 
 
+def test_users_strict_warnings_do_not_fail_on_our_dependencies(tmp_path: Path) -> None:
+    """A project whose pytest turns every warning into an error (``filterwarnings = error``) still runs
+    the mock: spyne's import probes (six's ImportWarning) and its cgi import are ours to hide."""
+    (tmp_path / "pytest.ini").write_text("[pytest]\nfilterwarnings =\n    error\n", encoding="utf-8")
+    (tmp_path / "test_user.py").write_text(
+        "def test_uses_the_mock(remd_server):\n    assert remd_server.url.startswith('http')\n", encoding="utf-8")
+    proc = subprocess.run([sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", str(tmp_path)],
+                          capture_output=True, text=True, timeout=120, cwd=tmp_path)
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+
+
 def test_output_piped_into_a_reader_that_stops_is_not_an_incident(tmp_path: Path) -> None:
     """``mock-remd generate --list-invalid | head -5``: the reader closes the pipe; the command stops
     quietly (exit 141, as cat does) instead of reporting an internal error with an incident id."""

@@ -57,6 +57,7 @@ def pytest_configure(config: pytest.Config) -> None:
     # spyne (under mock-remd's SOAP layer) imports the stdlib cgi module; its deprecation warning is
     # about our dependency, not the user's code, and must not show in the user's test runs
     config.addinivalue_line("filterwarnings", "ignore:'cgi' is deprecated:DeprecationWarning")
+    config.addinivalue_line("filterwarnings", "ignore:_SixMetaPathImporter:ImportWarning")
 
 
 def _option(config: pytest.Config, name: str, env: str) -> Any:
