@@ -280,3 +280,24 @@ def test_nsi_import_names_the_column_option_in_both_languages(capsys, tmp_path) 
     assert main(["nsi", "import", "--dir", str(tmp_path / "nsi"), "--code-column", "CODE", str(export),
                  "--lang", "en"]) == 1
     assert capsys.readouterr().err.strip() == f"mock-remd nsi import: {export}: no code column CODE (columns: ID, NAME)"
+
+
+# ---- the xml layer: the registry's Russian sentence, no library words -----------------------------------
+@pytest.mark.parametrize(("content", "options", "rule", "sentence"), [
+    (b'<?xml version="1.0" encoding="UTF-8"?><ClinicalDocument>\xe9t\xe9</ClinicalDocument>', {}, "xml-encoding",
+     "Ошибка валидации СЭМД: документ не в кодировке UTF-8 (байт 56)"),
+    (b"<ClinicalDocument>" + b" " * 200 + b"</ClinicalDocument>", {"max_document_bytes": 100}, "xml-unsafe",
+     "Ошибка валидации СЭМД: XML размером 237 байт больше допустимых 100 байт"),
+    (b'<!DOCTYPE x [<!ENTITY e "x">]><ClinicalDocument>&e;</ClinicalDocument>', {}, "xml-unsafe",
+     "Ошибка валидации СЭМД: объявления DOCTYPE не допускаются"),
+])
+def test_xml_layer_findings_are_one_language(content, options, rule, sentence) -> None:
+    from mock_remd.validation.caches import ValidationCaches
+    from mock_remd.validation.context import DocumentContext, ValidationSettings
+    from mock_remd.validation.layers.xml_layer import XmlLayer
+
+    settings = ValidationSettings(options=options)
+    report = XmlLayer(settings).run(DocumentContext(content=content, settings=settings,
+                                                   caches=ValidationCaches()))
+    (finding,) = report.findings
+    assert (finding.rule, finding.message) == (rule, sentence)

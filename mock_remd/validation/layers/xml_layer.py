@@ -38,7 +38,7 @@ class XmlLayer:
             findings.append(
                 Finding(
                     "INVALID_CONTENT",
-                    f"Ошибка валидации СЭМД: документ не в кодировке UTF-8 (байт {exc.start}: {exc.reason})",
+                    f"Ошибка валидации СЭМД: документ не в кодировке UTF-8 (байт {exc.start})",  # not Python's reason
                     rule="xml-encoding",
                 )
             )
