@@ -305,7 +305,7 @@ def test_refusals_are_single_sentences(server, tmp_path):
     assert broken.status_code == 400 and broken.json()["detail"][0]["key"] == "steps[1].expect[1].nope"
     assert requests.get(f"{url}/nope", timeout=10).status_code == 404
     cli = _cli("conformance", "run", "--url", "http://127.0.0.1:9", "--system", "x")
-    assert cli.returncode == 2 and "mock по адресу http://127.0.0.1:9 недоступен" in cli.stderr
+    assert cli.returncode == 2 and "mock-remd по адресу http://127.0.0.1:9 недоступен" in cli.stderr
     assert "Traceback" not in cli.stderr
     spec = requests.get(f"{server.url}/_admin/openapi.json", timeout=10).json()
     assert {"/_admin/conformance/runs", "/_admin/conformance/runs/{id}", "/_admin/conformance/runs/{id}/junit"} <= set(spec["paths"])
