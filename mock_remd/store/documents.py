@@ -43,6 +43,12 @@ _ACCEPT_PAYLOAD = PreparedInsert(t.payloads)
 _CONTENT_IN_PLACE = SqliteBlob(t.payloads, "content", "document_id")
 _CLAIM_JOBS = Claim(t.documents, state="job_state", free="queued", taken="claimed", due_at="job_due_at",
                     lease_until="job_lease_until", values=("job_state", "job_owner", "job_lease_until"))
+# built once: the processor holds its jobs at every write of outcomes (a few times a second)
+_HOLD = (update(t.documents)
+         .where(t.documents.c.id.in_(bindparam("ids", expanding=True)), t.documents.c.job_owner == bindparam("owner"),
+                t.documents.c.job_state == "claimed")
+         .values(job_lease_until=bindparam("lease", type_=t.documents.c.job_lease_until.type))
+         .returning(t.documents.c.id))
 _PAYLOADS_OF = select(t.payloads).where(t.payloads.c.document_id.in_(bindparam("ids", expanding=True)))
 # the outcome of a processed document, one statement per shape (registered, or not), built once
 _OUTCOME_FIELDS = ("status", "errors", "layers")
@@ -323,11 +329,9 @@ class Documents:
         and that another process took over is left to it: one outcome, one callback)."""
         if not doc_ids:
             return set()
-        d = t.documents.c
+        lease = utcnow() + dt.timedelta(seconds=LEASE_SECONDS)
         with self.s.write() as c:
-            return {r[0] for r in c.execute(
-                update(t.documents).where(d.id.in_(doc_ids), d.job_owner == owner, d.job_state == "claimed")
-                .values(job_lease_until=utcnow() + dt.timedelta(seconds=LEASE_SECONDS)).returning(d.id))}
+            return {r[0] for r in c.execute(_HOLD, {"ids": list(doc_ids), "owner": owner, "lease": lease})}
 
     def finish(self, doc_id: int, outcome: DocumentOutcome, *, content: bytes | None = None) -> None:
         """Record a document's outcome; its job is done. ``content`` replaces the stored file (a
