@@ -79,7 +79,10 @@ def test_drops_on_the_wire_then_keeps_serving(mock, mode):
     resp, _ = mock.send(document_number="normal")
     assert sync_status(resp) == "success"
     items = mock.api("GET", "/requests?limit=5").json()["items"]
-    assert any(i["sync_status"] == f"drop:{mode}" for i in items)
+    dropped = [i for i in items if i["sync_status"] == f"drop:{mode}"]
+    # no HTTP answer was sent (or, for close, never completed): the journal does not claim one
+    assert len(dropped) == 1 and dropped[0]["http_status"] is None
+    assert [i["http_status"] for i in items if i["sync_status"] == "success"] == [200]
 
 
 def test_requests_client_sees_each_drop_as_a_connection_error(mock):

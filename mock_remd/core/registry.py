@@ -257,7 +257,7 @@ class RegistryService:
             kind=req.kind,
             sync_status=self._sync_label(result),
             errors=[e.as_dict() for e in result.errors],
-            http_status=b.sync.answer_status if b else 200,
+            http_status=self._http_status(result),
             soap_version=soap_version,
             scenario=b.source if b else None,
             duration_ms=(time.perf_counter() - started) * 1000,
@@ -278,7 +278,8 @@ class RegistryService:
         return result.status
 
     def journal_other(self, *, operation: str, message_id: str, client_entity_id: str, sync_status: str,
-                      errors: list[dict[str, str]] | None = None, http_status: int = 200, soap_version: str = "",
+                      errors: list[dict[str, str]] | None = None, http_status: int | None = 200,
+                      soap_version: str = "",
                       detail: dict[str, Any] | None = None, system: str = "",
                       behaviour: Behaviour | None = None) -> None:
         """Journal a request answered without the register path (search, get, faults)."""
@@ -306,8 +307,12 @@ class RegistryService:
         return result
 
     @staticmethod
-    def _http_status(result: SyncResult) -> int:
-        return result.behaviour.sync.answer_status if result.behaviour else 200
+    def _http_status(result: SyncResult) -> int | None:
+        """The HTTP status answered, for the journal; None when a scenario dropped the connection instead."""
+        b = result.behaviour
+        if b is None:
+            return 200
+        return None if b.sync.drop else b.sync.answer_status
 
     def search(self, client_entity_id: str, criteria: dict[str, str], *, message_id: str = "",
                soap_version: str = "") -> SyncResult:

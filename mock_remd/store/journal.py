@@ -17,6 +17,8 @@ from mock_remd.store.record import Record
 from mock_remd.store.session import Session
 
 # the journal insert of every request runs on the DBAPI cursor (store/prepared.py)
+#: ``requests.http_status`` (NOT NULL) of a request that got no HTTP answer (the connection was dropped)
+NO_ANSWER = 0
 _JOURNAL_REQUEST = PreparedInsert(t.requests, returning="id")
 #: column lengths of the journal (values cut to fit)
 _REQUEST_LENGTHS = {c.name: c.type.length for c in t.requests.c if getattr(c.type, "length", None)}
@@ -49,7 +51,8 @@ class NewJournalEntry:
     kind: str = ""
     sync_status: str = ""
     errors: list[dict[str, Any]] = field(default_factory=list)
-    http_status: int = 200
+    #: None: no HTTP answer was sent (a scenario dropped the connection)
+    http_status: int | None = 200
     soap_version: str = ""
     scenario: Any = None
     duration_ms: float = 0.0
@@ -71,11 +74,16 @@ class JournalEntry(Record):
     kind: str = ""
     sync_status: str = ""
     errors: list[dict[str, Any]] = field(default_factory=list)
-    http_status: int = 200
+    #: None: no HTTP answer was sent (stored as NO_ANSWER)
+    http_status: int | None = 200
     soap_version: str = ""
     scenario: Any = None
     duration_ms: float = 0.0
     detail: dict[str, Any] | None = None
+
+    def __post_init__(self) -> None:
+        if self.http_status == NO_ANSWER:
+            self.http_status = None
 
 
 class Journal:
@@ -97,6 +105,8 @@ class Journal:
     def insert(self, c: Connection, entry: NewJournalEntry) -> int:
         """Append ``entry`` on ``c``; prunes the oldest beyond ``size`` now and then. Returns its id."""
         row = vars(entry)  # not changed: the insert completes a copy
+        if entry.http_status is None:
+            row = {**row, "http_status": NO_ANSWER}
         # the journal keeps what a client sent, however long (cut to the columns)
         if any(isinstance(v, str) and len(v) > _REQUEST_LENGTHS.get(k, len(v)) for k, v in row.items()) or any(
                 isinstance(v, int) and not isinstance(v, bool) and not -(2**31) <= v < 2**31 for v in row.values()):
