@@ -32,6 +32,13 @@ def test_bad_query_parameter_is_a_400_naming_it(app, path, param, value):
     assert "invalid literal" not in resp.text
 
 
+@pytest.mark.parametrize("query", ["system=a%00b", "local_uid=%00", "a%00b=1"])
+def test_nul_in_query_parameter_is_a_400_naming_it(app, query):
+    resp = app.admin.test_client().get(f"/_admin/requests?{query}")
+    assert resp.status_code == 400 and resp.json["error"].startswith("параметр")
+    assert resp.json["detail"] == {"parameter": query.split("=")[0].replace("%00", "\x00")}
+
+
 def test_parameter_error_in_english_on_accept_language(app):
     resp = app.admin.test_client().get("/_admin/requests?limit=abc", headers={"Accept-Language": "en-GB,en;q=0.8"})
     assert resp.json["error"] == "parameter limit=abc: expected an integer"
