@@ -161,10 +161,10 @@ def test_scenarios_page_with_twenty_scenarios(setup):
     driver.get(srv.url + "/scenarios")
     rows = by_css(driver, "tr.scn-row")
     assert len(rows) >= 20
-    assert all(r.find_elements("css selector", "button.activate-one") for r in rows)  # next to each one
+    assert all(r.find_elements("css selector", "button.activate-one, button.deactivate-one") for r in rows)
     assert not re.search(r"\bdir\b", by_css(driver, "#activate-form")[0].text)
     desc = by_css(driver, 'tr.scn-row[data-name="callback-lost"] td.scn-desc')[0].text
-    assert "Ответный вызов с результатом не приходит никогда" in desc, desc
+    assert "Обратный вызов с результатом не приходит никогда" in desc, desc
     assert "английском" not in by_css(driver, "#activate-form")[0].text  # every built-in one is translated
     driver.get(srv.url + "/lang/en?next=/scenarios")
     try:

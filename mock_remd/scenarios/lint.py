@@ -379,8 +379,10 @@ class _Checker:
         rules = self.elements(root, "rules", um.text("lint.needs_rules"), um.text("lint.what.rules"), self.rule)
         if self.issues or name is None:
             return None
-        return Scenario(name=name, rules=rules, description=self.text(it, "description"),
-                        description_ru=self.text(it, "description_ru"), seed=seed, source=source, file=self.file)
+        # folded YAML (``>``) ends a text with a newline: shown and answered without it
+        return Scenario(name=name, rules=rules, description=self.text(it, "description").strip(),
+                        description_ru=self.text(it, "description_ru").strip(), seed=seed, source=source,
+                        file=self.file)
 
 
 def compile_document(text: str, checker: _Checker, build: Callable[[Node], T | None], *,

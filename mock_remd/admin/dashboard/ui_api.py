@@ -103,7 +103,12 @@ def register(app: Flask, rt: Runtime) -> None:
         names = request.form.getlist("names")
         system = (request.form.get("system") or "").strip()
         only = (request.form.get("only") or "").strip()
-        if only:  # the button next to one scenario: add it to what is active for that scope
+        off = (request.form.get("off") or "").strip()
+        if off:  # the button next to a scenario active for all systems: take it out of that set
+            system = ""
+            active = rt.scenarios.describe().get("active") or {}
+            names = [n for n in (active.get("*") or active.get("") or []) if n != off]
+        elif only:  # the button next to one scenario: add it to what is active for that scope
             active = rt.scenarios.describe().get("active") or {}
             current = list(active.get(system or "*") or active.get(system) or [])
             names = current + ([only] if only not in current else [])
