@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import pytest
@@ -280,6 +281,50 @@ def test_nsi_import_names_the_column_option_in_both_languages(capsys, tmp_path) 
     assert main(["nsi", "import", "--dir", str(tmp_path / "nsi"), "--code-column", "CODE", str(export),
                  "--lang", "en"]) == 1
     assert capsys.readouterr().err.strip() == f"mock-remd nsi import: {export}: no code column CODE (columns: ID, NAME)"
+
+
+def _broken_nsi_dir(tmp_path: Path, overrides: str) -> Path:
+    nsi = tmp_path / "nsi"
+    nsi.mkdir()
+    (nsi / "overrides.json").write_text(overrides, encoding="utf-8")
+    (nsi / "1.2.643.5.1.13.13.99.2.1_v1.0.json").write_text('{"format": "mock-remd-nsi/1"}', encoding="utf-8")
+    (nsi / "1.2.643.5.1.13.13.99.2.2_v1.0.json").write_text("{oops", encoding="utf-8")
+    (nsi / "1.2.643.5.1.13.13.99.2.3_v1.0.tsv").write_text("# only a comment\n", encoding="utf-8")
+    return nsi
+
+
+@pytest.mark.parametrize(("overrides", "ru", "en"), [
+    ("[1]", "переопределения НСИ должны сопоставлять каждому OID объект", "NSI overrides must map each OID to an object"),
+    ("{oops", "не является корректным JSON (строка 1, позиция 2)", "not valid JSON (line 1, column 2)"),
+], ids=["overrides-shape", "overrides-json"])
+def test_nsi_list_unreadable_files_in_the_language_of_the_run(capsys, tmp_path, overrides, ru, en) -> None:
+    nsi = str(_broken_nsi_dir(tmp_path, overrides))
+    assert main(["nsi", "list", "--dir", nsi]) == 0
+    err = capsys.readouterr().err
+    for line in ("не читается: 1.2.643.5.1.13.13.99.2.1_v1.0.json: файл словаря повреждён",
+                 "не читается: 1.2.643.5.1.13.13.99.2.2_v1.0.json: не является корректным JSON (строка 1, позиция 2)",
+                 "не читается: 1.2.643.5.1.13.13.99.2.3_v1.0.tsv: нет строки заголовка"):
+        assert line in err, err
+    assert "не читается: overrides.json: " in err and ru in err, err
+    assert main(["nsi", "list", "--dir", nsi, "--lang", "en"]) == 0
+    err = capsys.readouterr().err
+    assert not cyrillic(err), err
+    for line in ("unreadable: 1.2.643.5.1.13.13.99.2.1_v1.0.json: the dictionary file is damaged",
+                 "unreadable: 1.2.643.5.1.13.13.99.2.3_v1.0.tsv: no header row"):
+        assert line in err, err
+    assert "unreadable: overrides.json: " in err and en in err, err
+    assert main(["nsi", "list", "--dir", nsi, "--lang", "en", "--format", "json"]) == 0
+    errors = json.loads(capsys.readouterr().out)["errors"]
+    assert errors["1.2.643.5.1.13.13.99.2.3_v1.0.tsv"] == "no header row" and not cyrillic(json.dumps(errors))
+
+
+def test_nsi_import_with_broken_overrides_says_why(capsys, tmp_path) -> None:
+    nsi = _broken_nsi_dir(tmp_path, "[1]")
+    export = tmp_path / "1.2.643.5.1.13.13.99.2.1_v1.0.tsv"
+    export.write_text("ID\tNAME\n1\tone\n", encoding="utf-8")
+    assert main(["nsi", "import", "--dir", str(nsi), str(export), "--lang", "en"]) == 1
+    assert capsys.readouterr().err.strip() == \
+        f"mock-remd nsi import: {export}: NSI overrides must map each OID to an object"
 
 
 # ---- the xml layer: the registry's Russian sentence, no library words -----------------------------------

@@ -8,12 +8,11 @@ import sys
 from pathlib import Path
 
 from mock_remd.catalog.incidents import safe_text
-from mock_remd.catalog.user_messages import count, say
+from mock_remd.catalog.user_messages import count, render, say
 from mock_remd.cli.common import lang_of
 from mock_remd.config import default_nsi_dir
-from mock_remd.validation.nsi.exports import ExportError
 from mock_remd.validation.nsi.kinds import kinds_tsv
-from mock_remd.validation.nsi.model import KINDS_OID
+from mock_remd.validation.nsi.model import KINDS_OID, NsiFileError
 from mock_remd.validation.nsi.store import (
     EXPORT_SUFFIXES,
     ImportResult,
@@ -119,9 +118,9 @@ def cmd_import(args: argparse.Namespace) -> int:
                 code_column=args.code_column,
                 name_column=args.name_column,
             )
-        except (ExportError, OSError, UnicodeDecodeError) as exc:
+        except (NsiFileError, OSError, UnicodeDecodeError) as exc:
             failed += 1
-            reason = exc.text(lang) if isinstance(exc, ExportError) else safe_text(exc, say(lang, "nsi.not_readable"))
+            reason = exc.text(lang) if isinstance(exc, NsiFileError) else safe_text(exc, say(lang, "nsi.not_readable"))
             print(f"mock-remd nsi import: {say(lang, 'nsi.unusable', path=path, reason=reason)}", file=sys.stderr)
             continue
         print(_describe(result, lang))
@@ -148,7 +147,7 @@ def cmd_list(args: argparse.Namespace) -> int:
         for d in dictionaries.all()
     ]
     if args.format == "json":
-        print(json.dumps({"dir": str(nsi_dir), "items": items, "errors": dictionaries.errors}, ensure_ascii=False))
+        print(json.dumps({"dir": str(nsi_dir), "items": items, "errors": render(lang, dictionaries.errors)}, ensure_ascii=False))
         return 0
     if not items:
         print(say(lang, "nsi.none", dir=nsi_dir), file=sys.stderr)
@@ -156,5 +155,5 @@ def cmd_list(args: argparse.Namespace) -> int:
         print(f"{it['oid']}\tv{it['version']}\t{count(lang, 'code', it['codes'])}\t"
               f"{it['code_column']}/{it['name_column'] or '—'}\t{it['full_name']}")
     for name, err in dictionaries.errors.items():
-        print(say(lang, "nsi.unreadable", name=name, error=err), file=sys.stderr)
+        print(say(lang, "nsi.unreadable", name=name, error=render(lang, err)), file=sys.stderr)
     return 0

@@ -68,13 +68,13 @@ class NsiLayer:
                 self.name, self._not_ran_reason() if dictionaries.empty else "документ не разобран как XML"
             )
             if dictionaries.errors:
-                report.details["load_errors"] = dict(dictionaries.errors)
+                report.details["load_errors"] = {k: str(v) for k, v in dictionaries.errors.items()}
             return report
         result = NsiChecker(dictionaries, self.check_options).check(ctx.root, document_kind(ctx))
         details = result.details()
         details["loaded"] = dictionaries.loaded_labels()
         details["strict_unknown"] = self.check_options.strict_unknown
         if dictionaries.errors:
-            details["load_errors"] = dict(dictionaries.errors)
+            details["load_errors"] = {k: str(v) for k, v in dictionaries.errors.items()}
         failed = any(f.severity == "error" for f in result.findings)
         return LayerReport(self.name, True, not failed, result.findings, details=details)

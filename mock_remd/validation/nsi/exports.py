@@ -17,8 +17,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from mock_remd.catalog.user_messages import say
-from mock_remd.validation.nsi.model import KINDS_OID, Dictionary
+from mock_remd.validation.nsi.model import KINDS_OID, Dictionary, NsiFileError
 
 _OID_RE = re.compile(r"(?<![\d.])(\d+(?:\.\d+){3,})")
 _FILE_RE = re.compile(r"(?P<oid>\d+(?:\.\d+){3,})[_ -]+v?(?P<version>\d+(?:\.\d+)*)")
@@ -32,19 +31,13 @@ NAME_COLUMNS = ("NAME", "S_NAME", "FULL_NAME", "FULLNAME", "NAME_FULL", "MKB_NAM
 _NOT_NAME = {"ID", "PID", "PARENT", "PARENT_ID", "ID_PARENT", "SORT", "ORDER", "ACTUAL", "OID", "RECID", "CODE"}
 
 
-class ExportError(ValueError):
+class ExportError(NsiFileError):
     """The file is not a usable FNSI export: a catalogue message (``nsi.export.*``) saying why.
 
     The caller names the file; ``str()`` is the Russian sentence, :meth:`text` the one in a language.
     """
 
-    def __init__(self, key: str, /, **values: object) -> None:
-        self.key, self.values = key, values
-        super().__init__(self.text("ru"))
-
-    def text(self, lang: str) -> str:
-        """The sentence in ``lang``."""
-        return say(lang, f"nsi.export.{self.key}", **self.values)
+    prefix = "nsi.export."
 
 
 @dataclass

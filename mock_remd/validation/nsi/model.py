@@ -5,10 +5,35 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
+from mock_remd.catalog.user_messages import Text, say, text
+
 #: the OID of NSI 1520 "Электронные медицинские документы" (the kinds)
 KINDS_OID = "1.2.643.5.1.13.13.11.1520"
 #: store format marker written into every JSON file
 STORE_FORMAT = "mock-remd-nsi/1"
+
+
+class NsiFileError(ValueError):
+    """A file of the NSI directory that cannot be used: a catalogue message (``nsi.<key>``) saying why.
+
+    The caller names the file; ``str()`` is the Russian sentence, :meth:`text` the one in a language,
+    :attr:`message` the catalogue message to render later.
+    """
+
+    prefix = "nsi."
+
+    def __init__(self, key: str, /, **values: object) -> None:
+        self.key, self.values = key, values
+        super().__init__(self.text("ru"))
+
+    @property
+    def message(self) -> Text:
+        """The reason as a catalogue message, rendered where the reader's language is known."""
+        return text(self.prefix + self.key, **self.values)
+
+    def text(self, lang: str) -> str:
+        """The sentence in ``lang``."""
+        return say(lang, self.prefix + self.key, **self.values)
 
 
 def normalize_name(text: str) -> str:
@@ -66,7 +91,7 @@ class Dictionary:
     def from_dict(cls, data: dict[str, Any]) -> Dictionary:
         """Inverse of :meth:`as_dict`; raises ``ValueError`` for a file that is not our store format."""
         if data.get("format") != STORE_FORMAT:
-            raise ValueError(f"not a mock-remd NSI store file (format {data.get('format')!r})")
+            raise NsiFileError("store.format", format=repr(data.get("format")))
         return cls(
             oid=str(data["oid"]),
             version=str(data["version"]),

@@ -18,6 +18,8 @@ import json
 from pathlib import Path
 from typing import Any
 
+from mock_remd.validation.nsi.model import NsiFileError
+
 #: OID -> override entry. Column names are those of the FNSI exports (case as exported).
 OVERRIDES: dict[str, dict[str, Any]] = {
     "1.2.643.5.1.13.13.11.1002": {"code": "ID", "name": "NAME"},
@@ -51,7 +53,7 @@ def load_overrides(nsi_dir: Path | None = None, extra: dict[str, dict[str, Any]]
     """The effective override table: built-in, then ``nsi_dir/overrides.json``, then ``extra``.
 
     Entries merge key by key, so a user file may add ``skip_display_name`` without repeating columns.
-    Raises ``ValueError`` when the user file is not a JSON object of objects.
+    Raises :class:`NsiFileError` (a ``ValueError``) when the user file is not a JSON object of objects.
     """
     table = {oid: dict(entry) for oid, entry in OVERRIDES.items()}
     layers: list[dict[str, Any]] = []
@@ -60,12 +62,12 @@ def load_overrides(nsi_dir: Path | None = None, extra: dict[str, dict[str, Any]]
         try:
             layers.append(json.loads(path.read_text(encoding="utf-8")))
         except json.JSONDecodeError as exc:
-            raise ValueError(f"{path}: not valid JSON (line {exc.lineno}, column {exc.colno})") from exc
+            raise NsiFileError("overrides.bad_json", path=path, line=exc.lineno, column=exc.colno) from exc
     if extra:
         layers.append(extra)
     for layer in layers:
         if not isinstance(layer, dict) or not all(isinstance(v, dict) for v in layer.values()):
-            raise ValueError(f"NSI overrides must map an OID to an object, got {type(layer).__name__}")
+            raise NsiFileError("overrides.shape")
         for oid, entry in layer.items():
             table.setdefault(str(oid), {}).update(entry)
     return table

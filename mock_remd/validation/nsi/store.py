@@ -14,9 +14,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from mock_remd.catalog.incidents import safe_text
+from mock_remd.catalog.user_messages import Text, text
 from mock_remd.validation.nsi.exports import ExportError, ParsedExport, read_export
-from mock_remd.validation.nsi.model import STORE_FORMAT, Dictionary
+from mock_remd.validation.nsi.model import STORE_FORMAT, Dictionary, NsiFileError
 from mock_remd.validation.nsi.overrides import OVERRIDES_FILE, load_overrides
 
 #: where ``nsi import`` writes when neither ``--dir`` nor ``MOCK_REMD_NSI_DIR`` says
@@ -78,8 +78,8 @@ class DictionarySet:
     """Every loaded dictionary version, by OID then version."""
 
     by_oid: dict[str, dict[str, Dictionary]] = field(default_factory=dict)
-    #: files that could not be read, with the reason
-    errors: dict[str, str] = field(default_factory=dict)
+    #: files that could not be read, with the reason (rendered in the reader's language where shown)
+    errors: dict[str, Text] = field(default_factory=dict)
     overrides: dict[str, dict[str, Any]] = field(default_factory=dict)
     #: OID -> its versions sorted (read for every coded element of every document); cleared by add()
     _sorted: dict[str, list[str]] = field(default_factory=dict, repr=False, compare=False)
@@ -130,6 +130,19 @@ def _version_key(version: str) -> tuple:
     return tuple(int(p) if p.isdigit() else 0 for p in version.split("."))
 
 
+def _why(exc: BaseException, fallback: str) -> Text:
+    """Why a file of the directory was not loaded, as a catalogue message (never a library's text)."""
+    if isinstance(exc, NsiFileError):
+        return exc.message
+    if isinstance(exc, UnicodeDecodeError):
+        return text("nsi.load.not_utf8", byte=exc.start)
+    if isinstance(exc, json.JSONDecodeError):
+        return text("nsi.load.bad_json", line=exc.lineno, column=exc.colno)
+    if isinstance(exc, OSError) and exc.strerror:
+        return text("nsi.load.os", reason=exc.strerror)
+    return text(fallback)
+
+
 def load_dir(nsi_dir: Path, extra_overrides: dict[str, dict[str, Any]] | None = None) -> DictionarySet:
     """Load every dictionary in ``nsi_dir``: imported JSON first, then raw exports not imported yet.
 
@@ -139,7 +152,7 @@ def load_dir(nsi_dir: Path, extra_overrides: dict[str, dict[str, Any]] | None = 
     try:
         result.overrides = load_overrides(nsi_dir, extra_overrides)
     except ValueError as exc:
-        result.errors[OVERRIDES_FILE] = safe_text(exc, "файл не прочитан")
+        result.errors[OVERRIDES_FILE] = _why(exc, "nsi.load.unreadable")
         result.overrides = load_overrides(None, extra_overrides)
     if not nsi_dir.is_dir():
         return result
@@ -152,14 +165,14 @@ def load_dir(nsi_dir: Path, extra_overrides: dict[str, dict[str, Any]] | None = 
             if isinstance(data, dict) and data.get("format") == STORE_FORMAT:
                 result.add(Dictionary.from_dict(data))
         except (OSError, ValueError, KeyError) as exc:
-            result.errors[path.name] = safe_text(exc, "файл словаря повреждён")
+            result.errors[path.name] = _why(exc, "nsi.load.damaged")
     for path in files:
         if path.suffix.lower() not in EXPORT_SUFFIXES:
             continue
         try:
             result.add(read_export(path, overrides=result.overrides).dictionary, replace=False)
         except (OSError, ExportError, UnicodeDecodeError) as exc:
-            result.errors[path.name] = safe_text(exc, "файл выгрузки не прочитан")
+            result.errors[path.name] = _why(exc, "nsi.load.export_unreadable")
     for d in result.all():
         d.options = dict(result.overrides.get(d.oid, {}))
     return result
