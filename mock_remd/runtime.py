@@ -113,6 +113,7 @@ class Runtime:
                 self.processor.stop()
                 self.sender.stop()
                 self.judge.stop()
+                self.store.stop_watching()
             if self._heartbeat is not None:
                 self._heartbeat.stop()
                 self.store.heartbeats.forget(self.processor.owner)

@@ -111,9 +111,8 @@ class PostgresWatch(ChangeWatch):
                 self._thread.start()
 
     def close(self) -> None:
+        # not joined: the thread sees the flag within WAIT_SECONDS and closes its connection itself
         self._stop.set()
-        if self._thread is not None:
-            self._thread.join(self.WAIT_SECONDS * 3)
 
     def _run(self) -> None:
         while not self._stop.is_set():

@@ -109,11 +109,15 @@ class Store(Aggregates):
         self.db.dispose()
         self._changes = None  # a watch's thread does not survive a fork
 
-    def close(self) -> None:
-        """Close every pooled connection."""
+    def stop_watching(self) -> None:
+        """Stop the change watch (its LISTEN connection on PostgreSQL); made again on next use."""
         if self._changes is not None:
             self._changes.close()
             self._changes = None
+
+    def close(self) -> None:
+        """Close every pooled connection."""
+        self.stop_watching()
         self.db.engine.dispose()
 
     def ping(self) -> bool:
