@@ -78,3 +78,15 @@ def test_option_errors_in_the_language_of_the_run(capsys) -> None:
     assert main(["send", "x.xml", "--lang", "en"]) == 2
     err = capsys.readouterr().err
     assert "error: the following arguments are required: --url, --system" in err and not CYRILLIC.search(err)
+
+
+@pytest.mark.parametrize(("argv", "usage", "error"), [
+    (["wait", "--url", "x"], "использование: mock-remd wait ", "mock-remd wait: ошибка: неизвестные аргументы: --url"),
+    (["nsi", "list", "--bogus", "--lang", "en"], "usage: mock-remd nsi list ",
+     "mock-remd nsi list: error: unrecognized arguments: --bogus"),
+    (["--bogus"], "использование: mock-remd [", "mock-remd: ошибка: неизвестные аргументы: --bogus"),
+], ids=["wait", "nsi-list-en", "top"])
+def test_unknown_option_gets_the_usage_of_its_subcommand(capsys, argv, usage, error) -> None:
+    assert main(argv) == 2
+    err = capsys.readouterr().err
+    assert err.startswith(usage) and err.strip().endswith(error), err

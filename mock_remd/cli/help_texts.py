@@ -325,6 +325,23 @@ class CliParser(argparse.ArgumentParser):
 
     lang = DEFAULT_LANG
 
+    def parse_args(self, args=None, namespace=None):  # type: ignore[no-untyped-def,override]
+        """As argparse's, but an unknown option is refused by the (sub)command it was given to, with that
+        command's usage line rather than the top-level one."""
+        parsed, extras = self.parse_known_args(args, namespace)
+        if extras:
+            self._chosen(parsed).error(f"unrecognized arguments: {' '.join(extras)}")
+        return parsed
+
+    def _chosen(self, parsed: argparse.Namespace) -> argparse.ArgumentParser:
+        """The deepest subcommand parser ``parsed`` went through (``self`` when none)."""
+        for action in self._actions:
+            if isinstance(action, argparse._SubParsersAction) and action.dest != argparse.SUPPRESS:
+                child = action.choices.get(getattr(parsed, action.dest, None) or "")
+                if child is not None:
+                    return child._chosen(parsed) if isinstance(child, CliParser) else child
+        return self
+
     def error(self, message: str) -> NoReturn:  # argparse's sentence, translated; exit status 2 as argparse's
         self.print_usage(sys.stderr)
         word = "ошибка" if self.lang == "ru" else "error"
