@@ -27,6 +27,9 @@ log = logging.getLogger(__name__)
 #: with a token, an idle loop asks the store at least this often (leases of killed processes lapse,
 #: a sign may be missed): the bound on how long work written elsewhere can wait unseen, seconds
 IDLE_POLL_SECONDS = 1.0
+#: an idle loop asks when time-based work falls due after this much quiet, seconds (later than that
+#: by at most this much)
+DUE_CHECK_AFTER = 0.05
 
 
 def owner_id(prefix: str) -> str:
@@ -116,30 +119,40 @@ class BackgroundLoop:
 
     def _idle(self, before: Any) -> None:
         """Wait until woken, the token moves, time-based work falls due or ``idle_poll`` passes
-        (without a token: one tick)."""
+        (without a token: one tick). The due time is asked only after ``DUE_CHECK_AFTER`` of quiet:
+        a busy loop is woken again sooner, and would ask for nothing."""
         if before is None:
             self._wake.wait(self.poll_interval)
             self._wake.clear()
             return
-        limit = self.idle_poll
-        if self._next_due is not None:
-            try:
-                due = self._next_due()
-            except Exception:  # the store is away: look again soon
-                log.debug("%s: reading the next due time failed", self.name, exc_info=True)
-                due = self.poll_interval
-            if due is not None:
-                limit = min(limit, max(0.0, due))
-        deadline = time.monotonic() + limit
+        start = time.monotonic()
+        deadline = start + self.idle_poll
+        due_checked = self._next_due is None
         while not self._stop.is_set():
-            remaining = deadline - time.monotonic()
+            now = time.monotonic()
+            if not due_checked and now - start >= DUE_CHECK_AFTER:
+                due_checked = True
+                deadline = min(deadline, now + self._seconds_to_due())
+            remaining = deadline - now
             if remaining <= 0:
                 return
-            if self._wake.wait(min(self.poll_interval, remaining)):
+            wait = min(self.poll_interval, remaining)
+            if not due_checked:
+                wait = min(wait, max(0.0, start + DUE_CHECK_AFTER - now))
+            if self._wake.wait(wait):
                 self._wake.clear()
                 return
             if self._read_token() != before:
                 return
+
+    def _seconds_to_due(self) -> float:
+        assert self._next_due is not None
+        try:
+            due = self._next_due()
+        except Exception:  # the store is away: look again soon
+            log.debug("%s: reading the next due time failed", self.name, exc_info=True)
+            return self.poll_interval
+        return self.idle_poll if due is None else max(0.0, due)
 
 
 class BatchWorker:
