@@ -33,13 +33,20 @@ _NOTIFYING = (("documents", "NEW.job_state = 'queued'"), ("outbox", "NEW.status 
 
 
 def create_notify_triggers(conn: Connection) -> None:
-    """The PostgreSQL triggers behind :class:`PostgresWatch` (run under the schema's advisory lock)."""
+    """The PostgreSQL triggers behind :class:`PostgresWatch` (run under the schema's advisory lock); every
+    process of a server opens the store, and a trigger's DDL locks its table: made only when missing."""
+    names = [f"mock_remd_notify_{table}" for table, _ in _NOTIFYING]
+    present = conn.execute(text("SELECT count(*) FROM pg_trigger WHERE tgname = ANY(:names) AND NOT tgisinternal"),
+                           {"names": names}).scalar()
+    if present == len(names):
+        return
     conn.execute(text(
         "CREATE OR REPLACE FUNCTION mock_remd_notify_work() RETURNS trigger LANGUAGE plpgsql AS "
         f"$$ BEGIN PERFORM pg_notify('{CHANNEL}', TG_TABLE_NAME); RETURN NULL; END $$"))
-    for table, condition in _NOTIFYING:
+    for table, condition in _NOTIFYING:  # dropped and made again: CREATE OR REPLACE TRIGGER needs PostgreSQL 14
+        conn.execute(text(f"DROP TRIGGER IF EXISTS mock_remd_notify_{table} ON {table}"))
         conn.execute(text(
-            f"CREATE OR REPLACE TRIGGER mock_remd_notify_{table} AFTER INSERT OR UPDATE ON {table} "
+            f"CREATE TRIGGER mock_remd_notify_{table} AFTER INSERT OR UPDATE ON {table} "
             f"FOR EACH ROW WHEN ({condition}) EXECUTE FUNCTION mock_remd_notify_work()"))
 
 
