@@ -38,26 +38,32 @@ def _request(body: bytes, *, chunked: bool = False) -> bytes:
     return head + b"Content-Length: %d\r\n\r\n" % len(body) + body
 
 
+def _read_answers(s: socket.socket, count: int) -> tuple[list[tuple[bytes, bytes]], bytes]:
+    """Read ``count`` whole answers (head, body) from ``s``; also what came after them so far."""
+    data, answers = b"", []
+    while len(answers) < count:
+        chunk = s.recv(65536)
+        assert chunk, f"connection closed after {len(answers)} answers"
+        data += chunk
+        while b"\r\n\r\n" in data:
+            head, rest = data.split(b"\r\n\r\n", 1)
+            length = int(next(line.split(b":")[1] for line in head.split(b"\r\n")
+                              if line.lower().startswith(b"content-length:")))
+            if len(rest) < length:
+                break
+            answers.append((head, rest[:length]))
+            data = rest[length:]
+    return answers, data
+
+
 def _answers(port: int, pieces: list[bytes], count: int) -> list[bytes]:
-    """Send ``pieces`` with a pause between them; read ``count`` whole answers."""
+    """Send ``pieces`` with a pause between them; read ``count`` whole answers (status line + body)."""
     with socket.create_connection(("127.0.0.1", port), timeout=20) as s:
         for piece in pieces:
             s.sendall(piece)
             time.sleep(0.05)  # the server's event loop sees each piece as a separate read
-        data, answers = b"", []
-        while len(answers) < count:
-            chunk = s.recv(65536)
-            assert chunk, f"connection closed after {len(answers)} answers"
-            data += chunk
-            while b"\r\n\r\n" in data:
-                head, rest = data.split(b"\r\n\r\n", 1)
-                length = int(next(line.split(b":")[1] for line in head.split(b"\r\n")
-                                  if line.lower().startswith(b"content-length:")))
-                if len(rest) < length:
-                    break
-                answers.append(head.split(b"\r\n", 1)[0] + b" " + rest[:length])
-                data = rest[length:]
-    return answers
+        answers, _ = _read_answers(s, count)
+    return [head.split(b"\r\n", 1)[0] + b" " + body for head, body in answers]
 
 
 def _ok(answer: bytes) -> bool:
@@ -87,20 +93,8 @@ def _heads(port: int, raw: bytes, count: int) -> tuple[list[bytes], bytes]:
     (or 2 s of silence)."""
     with socket.create_connection(("127.0.0.1", port), timeout=20) as s:
         s.sendall(raw)
-        data, heads = b"", []
-        while len(heads) < count:
-            chunk = s.recv(65536)
-            assert chunk, f"connection closed after {len(heads)} answers"
-            data += chunk
-            while b"\r\n\r\n" in data:
-                head, rest = data.split(b"\r\n\r\n", 1)
-                length = int(next(line.split(b":")[1] for line in head.split(b"\r\n")
-                                  if line.lower().startswith(b"content-length:")))
-                if len(rest) < length:
-                    break
-                assert b">success<" in rest[:length]
-                heads.append(head)
-                data = rest[length:]
+        answers, data = _read_answers(s, count)
+        assert all(b">success<" in body for _, body in answers)
         s.settimeout(2)
         try:
             while chunk := s.recv(65536):
@@ -108,7 +102,7 @@ def _heads(port: int, raw: bytes, count: int) -> tuple[list[bytes], bytes]:
             data += b"<closed>"
         except TimeoutError:
             pass
-    return heads, data
+    return [head for head, _ in answers], data
 
 
 def _header_names(head: bytes) -> list[bytes]:
