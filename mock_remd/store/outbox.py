@@ -11,7 +11,7 @@ from sqlalchemy import and_, bindparam, func, insert, select, update
 from mock_remd.store import schema as t
 from mock_remd.store.claims import LEASE_SECONDS, Claim
 from mock_remd.store.clock import utcnow
-from mock_remd.store.prepared import PreparedInsert
+from mock_remd.store.prepared import Prepared, PreparedInsert
 from mock_remd.store.record import Record
 from mock_remd.store.session import Session
 
@@ -28,6 +28,9 @@ _LOGGED = ("attempts", "attempt_count", "status", "due_at", "lease_until", "owne
 _LOG_ATTEMPT = update(t.outbox).where(t.outbox.c.id == bindparam("delivery_id")).values(
     {k: bindparam(f"set_{k}", type_=t.outbox.c[k].type) for k in _LOGGED})
 _LOG_HELD_ATTEMPT = _LOG_ATTEMPT.where(t.outbox.c.owner == bindparam("owner"))
+#: the attempt of a held delivery, rendered once: the sender logs one per callback (through
+#: Connection.execute the statement cache and parameter set-up cost more than the UPDATE itself)
+_LOG_HELD = Prepared(_LOG_HELD_ATTEMPT, ["delivery_id", "owner", *(f"set_{k}" for k in _LOGGED)])
 
 
 @dataclass
@@ -160,7 +163,12 @@ class Outbox:
                     # the holder knows the log as it claimed it: one UPDATE, held rows only
                     values.update(owner=owner, set_attempts=list(r.attempts_before) + [r.attempt],
                                   set_attempt_count=r.count_before + 1)
-                    statuses.append(status if c.execute(_LOG_HELD_ATTEMPT, values).rowcount else "gone")
+                    cursor = _LOG_HELD.execute(c, values)
+                    try:
+                        held = cursor.rowcount
+                    finally:
+                        cursor.close()
+                    statuses.append(status if held else "gone")
                     continue
                 row = c.execute(_ATTEMPTS_OF, {"delivery_id": r.delivery_id}).first()
                 if row is None or (owner is not None and row.owner != owner):
