@@ -37,6 +37,15 @@ def test_nul_in_query_parameter_is_a_400_naming_it(app, query):
     resp = app.admin.test_client().get(f"/_admin/requests?{query}")
     assert resp.status_code == 400 and resp.json["error"].startswith("параметр")
     assert resp.json["detail"] == {"parameter": query.split("=")[0].replace("%00", "\x00")}
+    where = "в имени" if query.startswith("a%00") else "в значении"
+    assert resp.json["error"].endswith(where)
+
+
+def test_nul_in_json_key_names_the_key_not_a_value(app):
+    resp = app.admin.test_client().post("/_admin/scenarios/activate", json={"na\x00me": "x"},
+                                        headers={"Accept-Language": "en"})
+    assert resp.status_code == 400
+    assert resp.json["error"] == "JSON body: the NUL character (\\u0000) is not allowed in a name"
 
 
 def test_parameter_error_in_english_on_accept_language(app):

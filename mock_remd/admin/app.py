@@ -33,15 +33,16 @@ MAX_LIMIT = 1000
 MAX_ID = 2**63 - 1
 
 
-def _nul_free(value: Any, where: Text, detail: dict[str, str] | None = None) -> None:
-    """ApiError 400 naming the parameter when a value holds a NUL character (no database keeps one);
-    ``detail`` is the answer's ``detail`` (``{"parameter": name}`` for a query parameter, like its other 400s)."""
+def _nul_free(value: Any, where: Text, detail: dict[str, str] | None = None, *, name: bool = False) -> None:
+    """ApiError 400 naming the parameter when a value (or, with ``name``, a name) holds a NUL character
+    (no database keeps one); ``detail`` is the answer's ``detail`` (``{"parameter": name}`` for a query
+    parameter, like its other 400s)."""
     if isinstance(value, str):
         if "\x00" in value:
-            raise ApiError(400, text("admin.nul", where=where), detail)
+            raise ApiError(400, text("admin.nul_name" if name else "admin.nul", where=where), detail)
     elif isinstance(value, dict):
         for k, v in value.items():
-            _nul_free(str(k), where)
+            _nul_free(str(k), where, name=True)
             _nul_free(v, text("admin.where.field", name=f"{where}.{k}"))
     elif isinstance(value, list):
         for i, v in enumerate(value):
@@ -141,7 +142,7 @@ def create_admin_app(rt: Runtime) -> Flask:
     @app.before_request
     def _values_storable():
         for key, value in request.args.items(multi=True):
-            _nul_free(key, text("admin.where.param"), {"parameter": key})
+            _nul_free(key, text("admin.where.param"), {"parameter": key}, name=True)
             _nul_free(value, text("admin.where.param_of", name=key), {"parameter": key})
         if request.is_json:
             _nul_free(request.get_json(silent=True), text("admin.where.json"))

@@ -509,6 +509,8 @@ MESSAGES: dict[str, tuple[str, str]] = {
     # ---- admin API (answers follow Accept-Language) -------------------------------------------------
     "admin.nul": ("{where}: недопустимый символ NUL (\\u0000) в значении",
                   "{where}: the NUL character (\\u0000) is not allowed in a value"),
+    "admin.nul_name": ("{where}: недопустимый символ NUL (\\u0000) в имени",
+                       "{where}: the NUL character (\\u0000) is not allowed in a name"),
     "admin.where.param": ("параметр", "parameter"),
     "admin.where.param_of": ("параметр {name}", "parameter {name}"),
     "admin.where.json": ("тело JSON", "JSON body"),
