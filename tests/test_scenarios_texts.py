@@ -48,3 +48,24 @@ def test_active_scenario_offers_deactivate_not_activate(client):
         assert ">Включить<" in _button(client.get("/scenarios").text, "callback-late")
     finally:
         client.delete("/_admin/scenarios/active")
+
+
+def test_scenario_active_for_one_system_offers_deactivate_and_leaves_other_sets(client):
+    """Active for one system only (and another one for all systems): its row offers «Выключить», which
+    takes it out of that system's set and leaves the set for all systems alone."""
+    assert client.put("/_admin/scenarios/active", json={"names": ["callback-late", "callback-lost"],
+                                                        "system": "demo"}).status_code == 200
+    assert client.put("/_admin/scenarios/active", json={"names": ["callback-lost"]}).status_code == 200
+    try:
+        assert re.search(r'class="[^"]*deactivate-one"[^>]*>Выключить<',
+                         _button(client.get("/scenarios").text, "callback-late"))
+        resp = client.post("/_admin/ui/scenarios/activate", data={"off": "callback-late"})
+        assert resp.status_code == 303
+        assert client.get("/_admin/scenarios").json["active"] == {"*": ["callback-lost"], "demo": ["callback-lost"]}
+        # taken out of the last set it was in: that system's set goes away, the row offers «Включить»
+        client.post("/_admin/ui/scenarios/activate", data={"off": "callback-lost"})
+        assert client.get("/_admin/scenarios").json["active"] == {}
+        assert ">Включить<" in _button(client.get("/scenarios").text, "callback-lost")
+    finally:
+        client.delete("/_admin/scenarios/active")
+        client.delete("/_admin/scenarios/active?system=demo")

@@ -104,11 +104,9 @@ def register(app: Flask, rt: Runtime) -> None:
         system = (request.form.get("system") or "").strip()
         only = (request.form.get("only") or "").strip()
         off = (request.form.get("off") or "").strip()
-        if off:  # the button next to a scenario active for all systems: take it out of that set
-            system = ""
-            active = rt.scenarios.describe().get("active") or {}
-            names = [n for n in (active.get("*") or active.get("") or []) if n != off]
-        elif only:  # the button next to one scenario: add it to what is active for that scope
+        if off:  # the button next to an active scenario: take it out of every set it is in
+            return _take_out(off)
+        if only:  # the button next to one scenario: add it to what is active for that scope
             active = rt.scenarios.describe().get("active") or {}
             current = list(active.get(system or "*") or active.get(system) or [])
             names = current + ([only] if only not in current else [])
@@ -117,6 +115,23 @@ def register(app: Flask, rt: Runtime) -> None:
                 rt.scenarios.activate(names, system=system)
             else:
                 rt.scenarios.deactivate(system=system)
+        except ScenarioError as exc:
+            return render_scenarios(rt, lint=error_text(exc, i18n.pick_lang(request.cookies.get(i18n.LANG_COOKIE))),
+                                    status=400)
+        return redirect("/scenarios?" + urlencode({"msg": "scn.done"}), 303)
+
+    def _take_out(name: str):
+        active = rt.scenarios.describe().get("active") or {}
+        try:
+            for scope, current in active.items():
+                if name not in current:
+                    continue
+                system = "" if scope in ("*", "") else scope
+                rest = [n for n in current if n != name]
+                if rest:
+                    rt.scenarios.activate(rest, system=system)
+                else:
+                    rt.scenarios.deactivate(system=system)
         except ScenarioError as exc:
             return render_scenarios(rt, lint=error_text(exc, i18n.pick_lang(request.cookies.get(i18n.LANG_COOKIE))),
                                     status=400)
