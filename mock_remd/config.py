@@ -154,9 +154,13 @@ class Settings:
     registry_prefix: str = "1"
     #: how many journal entries are kept (oldest pruned)
     journal_size: int = 10000
-    #: asynchronous work due (queued documents, due callbacks) above which registerDocument answers
-    #: later, so the callbacks never fall behind for good under a load faster than processing; 0 = off
-    backlog_limit: int = 500
+    #: how far, in seconds of background work, the answers may run ahead of the processing: work due
+    #: (queued documents, due callbacks) above this many seconds at the rate documents were processed
+    #: lately makes registerDocument answer later, so the callbacks never fall behind for good; 0 = no
+    #: limit in seconds (core/backpressure.py)
+    backlog_seconds: float = 10.0
+    #: a cap in items on that backlog (documents and callbacks due); -1 = none, 0 = backpressure off
+    backlog_limit: int = -1
     #: largest accepted request body, bytes (documents of 30 MB exist: base64 makes them 40 MB)
     max_request_bytes: int = 64 * 1024 * 1024
     #: delays between callback attempts, seconds; after the last one the delivery is dead
@@ -312,6 +316,9 @@ class Settings:
         if self.association_checks not in ("callback", "sync"):
             raise ConfigError("config.one_of", self.label("association_checks"), self.association_checks,
                               allowed="callback, sync")
+        if not 0 <= self.backlog_seconds <= 3600:
+            raise ConfigError("config.range", self.label("backlog_seconds"), f"{self.backlog_seconds:g}", low=0,
+                              high=3600)
         if not self.callback_backoff:
             raise ConfigError("config.no_delays", self.label("callback_backoff"))
         if any(not 0 <= d <= 86400 for d in self.callback_backoff):

@@ -59,6 +59,7 @@ class Runtime:
             callback_delay_ms=settings.callback_delay_ms,
             callback_backoff=tuple(settings.callback_backoff),
             lifecycle=settings.lifecycle_options(),
+            backlog_seconds=settings.backlog_seconds,
             backlog_limit=settings.backlog_limit,
         )
         self.sender = CallbackSender(self.store, timeout=settings.callback_timeout, poll_interval=poll_interval)

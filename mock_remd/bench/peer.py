@@ -15,6 +15,7 @@ The send time of each request travels inside its MessageID, so the callback lag 
 from __future__ import annotations
 
 import argparse
+import contextlib
 import dataclasses
 import json
 import os
@@ -33,6 +34,7 @@ import requests
 import yaml
 
 from mock_remd.bench.__main__ import _default_packs
+from mock_remd.bench.backlog_watch import BacklogWatch, wait_caught_up
 from mock_remd.bench.load import percentile
 from mock_remd.bench.procs import cpu_ms, duration_ms, free_port, rss_mb
 from mock_remd.bench.sink_process import read_arrivals, start_sink
@@ -111,6 +113,9 @@ class Round:
     lag_p99_ms: float = float("nan")
     rss_mb: float = 0.0
     load: str = ""
+    backlog_peak: int = 0  # work due (documents, callbacks) at most while loaded (mock-remd only)
+    backlog_end: int = 0  # … when the load stopped
+    processed_per_s: float = 0.0  # documents processed per second while loaded
 
 
 # ---- processes ---------------------------------------------------------------------------------------
@@ -280,11 +285,15 @@ def callbacks_of(log: Path, round_no: int) -> tuple[Counter, dict[str, float]]:
 
 
 def measure(side: str, proc: subprocess.Popen, url: str, body: Path, work: Path, log: Path, *, round_no: int,
-            ctype: str, connections: int, duration: float, drain: float) -> Round:
+            ctype: str, connections: int, duration: float, drain: float, db_url: str = "") -> Round:
     r = Round(side=side, load=_load())
     cpu0 = cpu_ms(proc.pid)
-    w = run_wrk(url, body, work, round_no=round_no, ctype=ctype, connections=connections, duration=duration)
+    with BacklogWatch(db_url) if db_url else contextlib.nullcontext() as watch:
+        w = run_wrk(url, body, work, round_no=round_no, ctype=ctype, connections=connections, duration=duration)
     cpu1 = cpu_ms(proc.pid)
+    if watch is not None:
+        r.backlog_peak, r.backlog_end = watch.figures.peak, watch.figures.last
+        r.processed_per_s = watch.figures.processed_per_s
     r.rss_mb = rss_mb(proc.pid)
     stopped = time.monotonic()
     r.requests, r.ok, r.bad, r.rate, r.p50_ms, r.p99_ms = w["requests"], w["ok"], w["bad"], w["rate"], w["p50"], w["p99"]
@@ -379,9 +388,10 @@ def paced_full_validation(work: Path, signed, *, rate: float, seconds: float, pa
 def _row(r: Round) -> str:
     # requests in flight when wrk stops are answered unseen: their callbacks count too
     once = "yes" if r.callbacks >= r.ok and not r.duplicates else f"no ({r.callbacks}/{r.ok}, {r.duplicates} dup)"
+    backlog = f"{r.processed_per_s:4.0f}/s {r.backlog_peak:5d} {r.backlog_end:5d}" if r.side == "mock-remd" else ""
     return (f"{r.side:<10} {r.rate:7.0f} {r.ok:6d}/{r.requests:<6d} {r.p50_ms:7.1f} {r.p99_ms:7.1f} "
             f"{r.cpu_ms_sync:6.2f} {r.cpu_ms_load:6.2f} {r.cpu_ms_total:6.2f} {r.lag_p50_ms:8.0f} {r.lag_p99_ms:8.0f} "
-            f"{r.drain_s:6.1f} {once:<8} {r.rss_mb:6.0f}  {r.load}")
+            f"{r.drain_s:6.1f} {once:<8} {r.rss_mb:6.0f}  {r.load:<16} {backlog}")
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -427,6 +437,8 @@ def main(argv: list[str] | None = None) -> int:
         sides = list(procs)
         for _proc, url in procs.values():  # warm-up: JIT, connection pools, first-request costs
             run_wrk(url, body, work, round_no=0, ctype=ctype, connections=4, duration=args.warm_up)
+        if "mock-remd" in procs:  # a round starts with nothing left over from the warm-up
+            wait_caught_up(f"sqlite:///{work / 'remd.db'}", timeout=args.drain)
         time.sleep(3 if procs else 0)
         round_no = 1
         for i in range(args.rounds):
@@ -434,7 +446,8 @@ def main(argv: list[str] | None = None) -> int:
             for name in order:
                 proc, url = procs[name]
                 results.append(measure(name, proc, url, body, work, log, round_no=round_no, ctype=ctype,
-                                       connections=args.connections, duration=args.duration, drain=args.drain))
+                                       connections=args.connections, duration=args.duration, drain=args.drain,
+                                       db_url=f"sqlite:///{work / 'remd.db'}" if name == "mock-remd" else ""))
                 print(_row(results[-1]), file=sys.stderr)
                 round_no += 1
     finally:
@@ -456,7 +469,8 @@ def main(argv: list[str] | None = None) -> int:
     print("mock-remd: serve with its defaults (SQLite file, journal, durable outbox); "
           f"WireMock {WIREMOCK_VERSION} (npm), --no-request-journal, static answer + templated webhook\n")
     print(f"{'side':<10} {'ans/s':>7} {'success':>13} {'p50 ms':>7} {'p99 ms':>7} {'CPU/rq':>6} {'+bg':>6} {'+cb':>6} "
-          f"{'cb p50':>8} {'cb p99':>8} {'drain':>6} {'once':<8} {'RSS MB':>6}  load")
+          f"{'cb p50':>8} {'cb p99':>8} {'drain':>6} {'once':<8} {'RSS MB':>6}  {'load':<16} "
+          "processed backlog peak/end")
     for r in results:
         print(_row(r))
     by_side = {s: [r for r in results if r.side == s] for s in procs}
@@ -472,7 +486,9 @@ def main(argv: list[str] | None = None) -> int:
         print(paced)
     print("CPU ms per request (utime+stime from /proc): CPU/rq = the processes answering HTTP (for mock-remd: gunicorn "
           "master and workers), +bg = every process of the side while wrk ran, +cb = every process until the callbacks "
-          "were in; cb p50/p99 = request → callback; drain = s from the end of the load to the last callback")
+          "were in; cb p50/p99 = request → callback; drain = s from the end of the load to the last callback; "
+          "processed = documents processed per second while loaded; backlog = work due (documents and callbacks) "
+          "at most while loaded and when the load stopped")
     shutil.rmtree(work, ignore_errors=True)
     good = all(r.bad == 0 and r.callbacks >= r.ok and not r.duplicates for r in results)
     return 0 if good else 1

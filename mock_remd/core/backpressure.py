@@ -1,46 +1,137 @@
-"""Backpressure: while the asynchronous leg is behind, registerDocument answers a little later.
+"""Backpressure: while the asynchronous leg is far behind, registerDocument answers a little later.
 
 On two cores a document's validation and callback cost several times its synchronous answer. Under
 a load that sends as fast as it is answered, the answers would take the CPU and the callbacks fall
-further behind for as long as the load lasts. Here a registration waits, before it is worked on,
-in proportion to how far the work due (queued jobs, due callbacks) is above ``limit``: a client
-that sends faster than documents are processed is slowed to the processing rate, and the backlog
-stays near ``limit`` (seconds of work, not minutes) instead of growing without bound. Below the
-limit nothing waits.
+further behind for as long as the load lasts. Here the synchronous leg may run ahead of the
+background processes by a bounded amount of *work measured in seconds*: the work due (queued jobs,
+due callbacks) is compared with ``seconds`` × the rate the background processes finished documents
+at lately (:class:`DrainRate`, measured from the store while they had work). Below that limit nothing
+waits; above it a registration waits, before it is worked on, in proportion to the excess, so a
+client that sends faster than documents are processed is slowed to the processing rate and the
+backlog stays near the limit (seconds of work, not minutes) instead of growing without bound. When
+the load stops, the backlog is gone in about ``seconds`` (less: the background processes get the CPU
+the answers had). An optional cap in items (``MOCK_REMD_BACKLOG_LIMIT``) bounds it further.
 """
 
 from __future__ import annotations
 
 import threading
 import time
+from collections import deque
 from collections.abc import Callable
+from dataclasses import dataclass
 
-#: how often one request thread of a process counts the backlog again, seconds
+from mock_remd.store.repository import LegProgress
+
+#: how often one request thread of a process reads the asynchronous leg's progress again, seconds
 REFRESH_SECONDS = 0.2
 #: longest wait of one registration, seconds
 MAX_WAIT_SECONDS = 1.0
+#: the drain rate is measured over at most this many seconds of busy background work …
+RATE_WINDOW_SECONDS = 5.0
+#: … and over at least this many (a shorter span keeps the rate measured before)
+RATE_MIN_SPAN_SECONDS = 1.0
+#: the limit in items never falls below this: before a rate is known (the first load after start) or
+#: while the background leg stands still, a few hundred due items are let through
+MIN_ITEMS = 200
+
+
+def items_for(seconds: float, rate: float, *, floor: int = MIN_ITEMS, cap: int = -1) -> int:
+    """The backlog limit in items: ``seconds`` of work at ``rate`` items per second, at least ``floor``,
+    and at most ``cap`` when ``cap`` > 0."""
+    items = max(floor, int(seconds * max(rate, 0.0)))
+    return min(items, cap) if cap > 0 else items
+
+
+@dataclass(frozen=True)
+class _Sample:
+    at: float
+    finished: int
+
+
+class DrainRate:
+    """Documents the background processes finish per second, from :class:`LegProgress` read now and then.
+
+    Only busy time counts: a reading with no job open starts the window anew (time spent idle says
+    nothing of how fast work is done). Over at most ``window`` seconds, and only once the busy span
+    is ``min_span`` long; meanwhile (and while idle) the rate measured before stands. A reset of the
+    store (fewer documents than before) starts over too.
+    """
+
+    def __init__(self, *, window: float = RATE_WINDOW_SECONDS, min_span: float = RATE_MIN_SPAN_SECONDS) -> None:
+        self.window = window
+        self.min_span = min_span
+        #: documents per second; 0.0 until first measured
+        self.rate = 0.0
+        self._samples: deque[_Sample] = deque()
+
+    def add(self, at: float, progress: LegProgress) -> float:
+        """Take the reading ``progress`` made at ``at`` (monotonic seconds); the rate now."""
+        sample = _Sample(at, progress.jobs_finished)
+        if self._samples and sample.finished < self._samples[-1].finished:
+            self._samples.clear()  # the store was reset
+        if progress.jobs_open == 0:
+            self._samples.clear()  # idle: the next busy span starts here
+        self._samples.append(sample)
+        while len(self._samples) > 2 and at - self._samples[1].at >= self.window:
+            self._samples.popleft()
+        first = self._samples[0]
+        if at - first.at >= self.min_span:
+            self.rate = (sample.finished - first.finished) / (at - first.at)
+        return self.rate
 
 
 class Backpressure:
-    """Decides how long a registration waits; ``count`` gives the work due now (a store read)."""
+    """Decides how long a registration waits; ``read`` gives the asynchronous leg's progress (a store read).
 
-    def __init__(self, count: Callable[[], int], *, limit: int) -> None:
-        self.count = count
+    ``seconds``: the backlog allowed, in seconds of work at the measured drain rate (0: no such limit);
+    ``limit``: a cap in items (> 0), none (< 0), or backpressure off altogether (0); ``floor``: the
+    limit in items never falls below it (see :data:`MIN_ITEMS`); ``clock``: monotonic seconds.
+    """
+
+    def __init__(self, read: Callable[[], LegProgress], *, seconds: float = 0.0, limit: int = -1,
+                 floor: int = MIN_ITEMS, clock: Callable[[], float] = time.monotonic) -> None:
+        self.read = read
+        self.seconds = seconds
         self.limit = limit
+        self.floor = floor
+        self.drain = DrainRate()
+        self._clock = clock
         self._backlog = 0
         self._counted = float("-inf")
         self._refreshing = threading.Lock()
 
+    @property
+    def enabled(self) -> bool:
+        return self.limit != 0 and (self.seconds > 0 or self.limit > 0)
+
+    def refresh(self) -> None:
+        """Read the progress now (whatever the time since the last reading)."""
+        with self._refreshing:
+            self._take()
+
+    def _take(self) -> None:
+        progress = self.read()
+        self._counted = self._clock()
+        self._backlog = progress.due
+        self.drain.add(self._counted, progress)
+
     def backlog(self) -> int:
-        """The work due, as last counted (counted again by one thread when older than REFRESH_SECONDS)."""
-        now = time.monotonic()
-        if now - self._counted > REFRESH_SECONDS and self._refreshing.acquire(blocking=False):
+        """The work due, as last read (read again by one thread when older than REFRESH_SECONDS)."""
+        if self._clock() - self._counted > REFRESH_SECONDS and self._refreshing.acquire(blocking=False):
             try:
-                self._backlog = self.count()
-                self._counted = time.monotonic()
+                self._take()
             finally:
                 self._refreshing.release()
         return self._backlog
+
+    def limit_items(self) -> int | None:
+        """The backlog allowed now, in items (None: no limit)."""
+        if not self.enabled:
+            return None
+        if self.seconds <= 0:
+            return self.limit
+        return items_for(self.seconds, self.drain.rate, floor=self.floor, cap=self.limit)
 
     def delay(self) -> float:
         """Seconds to wait before this registration is worked on (0 when the leg keeps up or it is off).
@@ -49,9 +140,11 @@ class Backpressure:
         most :data:`MAX_WAIT_SECONDS`. Sixteen clients then settle where the answers come about as
         fast as documents are processed, a little above the limit.
         """
-        if self.limit <= 0:
+        if not self.enabled:
             return 0.0
-        over = self.backlog() / self.limit - 1.0
+        backlog = self.backlog()
+        limit = self.limit_items() or 1
+        over = backlog / limit - 1.0
         if over < 0:
             return 0.0
         return min(MAX_WAIT_SECONDS, 0.05 + over * 0.5)

@@ -55,7 +55,9 @@ class RegistryOptions:
     callback_delay_ms: int = 0
     callback_backoff: tuple[float, ...] = (1.0, 2.0, 5.0, 10.0, 30.0)
     lifecycle: LifecycleOptions = field(default_factory=LifecycleOptions)
-    #: asynchronous work due above which registerDocument answers later (core/backpressure.py); 0 = off
+    #: backlog allowed before registerDocument answers later, in seconds of background work (core/backpressure.py)
+    backlog_seconds: float = 0.0
+    #: … and as a cap in items (-1: none); 0 = backpressure off
     backlog_limit: int = 0
 
 
@@ -78,7 +80,8 @@ class RegistryService:
         self.on_accepted = on_accepted or (lambda: None)
         self._seed_lock = threading.Lock()
         self._systems_cache: dict[str, tuple[float, System | None]] = {}
-        self.backpressure = Backpressure(store.count_due_work, limit=options.backlog_limit)
+        self.backpressure = Backpressure(store.leg_progress, seconds=options.backlog_seconds,
+                                         limit=options.backlog_limit)
 
     # ---- systems -------------------------------------------------------------------------------
     def seed_systems(self, configured: list[dict[str, Any]]) -> None:

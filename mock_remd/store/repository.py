@@ -38,6 +38,12 @@ _DUE_JOBS = select(func.count()).select_from(t.documents).where(
     t.documents.c.job_state.in_(("queued", "claimed")), t.documents.c.job_due_at <= bindparam("now", type_=DateTime()))
 _DUE_DELIVERIES = select(func.count()).select_from(t.outbox).where(
     t.outbox.c.status.in_(("pending", "sending")), t.outbox.c.due_at <= bindparam("now", type_=DateTime()))
+#: one statement, index reads only: work due, jobs open (due or not) and the newest document's id
+_PROGRESS = select(
+    _DUE_JOBS.scalar_subquery(), _DUE_DELIVERIES.scalar_subquery(),
+    select(func.count()).select_from(t.documents).where(t.documents.c.job_state.in_(("queued", "claimed")))
+    .scalar_subquery(),
+    select(func.coalesce(func.max(t.documents.c.id), 0)).scalar_subquery())
 
 
 @dataclass(frozen=True)
@@ -46,6 +52,23 @@ class PendingWork:
 
     jobs: int
     deliveries: int
+
+
+@dataclass(frozen=True)
+class LegProgress:
+    """The asynchronous leg at one moment, as the backpressure reads it (:meth:`Store.leg_progress`)."""
+
+    #: work due now: queued or claimed jobs plus callbacks due
+    due: int
+    #: jobs queued or claimed, due or not
+    jobs_open: int
+    #: the newest document's id: documents accepted so far (ids only grow; a reset may lower it)
+    jobs_made: int
+
+    @property
+    def jobs_finished(self) -> int:
+        """Documents accepted whose processing is over (or that never had any to do)."""
+        return self.jobs_made - self.jobs_open
 
 
 class Aggregates:
@@ -132,6 +155,13 @@ class Store(Aggregates):
         with self.db.transaction(write=False) as c:
             return int(c.execute(_DUE_JOBS, {"now": now}).scalar_one()) + int(
                 c.execute(_DUE_DELIVERIES, {"now": now}).scalar_one())
+
+    def leg_progress(self) -> LegProgress:
+        """Work due, open jobs and documents accepted so far, in one read (asked a few times a second
+        by each HTTP worker for the backpressure: index range counts and a max over the primary key)."""
+        with self.db.transaction(write=False) as c:
+            due_jobs, due_deliveries, jobs_open, made = c.execute(_PROGRESS, {"now": utcnow()}).one()
+        return LegProgress(due=int(due_jobs) + int(due_deliveries), jobs_open=int(jobs_open), jobs_made=int(made))
 
     def count_pending_work(self) -> PendingWork:
         """How much asynchronous work is waiting (processing jobs and callbacks, queued or in hand)."""
