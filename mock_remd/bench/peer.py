@@ -338,10 +338,38 @@ def _wait_arrivals(log: str, sent: dict[str, float], timeout: float) -> dict[str
     return arrivals
 
 
+@dataclasses.dataclass
+class Paced:
+    """The paced full-validation phase's figures."""
+
+    rate: float
+    seconds: float
+    ok: int = 0
+    errors: int = 0
+    sync_p50_ms: float = float("nan")
+    sync_p99_ms: float = float("nan")
+    lag_p50_ms: float = float("nan")
+    lag_p99_ms: float = float("nan")
+    called_back: int = 0
+    registered: int = 0
+    cpu_ms: float = 0.0
+    cpu_ms_bg: float = 0.0
+    load: str = ""
+
+    def line(self) -> str:
+        return (f"paced {self.rate:g}/s for {self.seconds:g} s, full validation (packs, NSI, cross-checks, signatures "
+                f"at digest): {self.ok} ok, {self.errors} errors; sync p50 {self.sync_p50_ms:.1f} ms, "
+                f"p99 {self.sync_p99_ms:.1f} ms; request → callback p50 {self.lag_p50_ms:.0f} ms, "
+                f"p99 {self.lag_p99_ms:.0f} ms; {self.called_back}/{self.ok} called back, {self.registered} registered; "
+                f"CPU per request, every process {self.cpu_ms:.1f} ms (background {self.cpu_ms_bg:.1f} ms) = at most "
+                f"{1000 * (os.cpu_count() or 1) / max(self.cpu_ms, 0.001):.0f} requests/s on {os.cpu_count()} free "
+                f"cores; load {self.load}")
+
+
 def paced_full_validation(work: Path, signed, *, rate: float, seconds: float, packs: str,  # noqa: ANN001
-                          nsi: str, soap: str) -> str:
+                          nsi: str, soap: str) -> Paced:
     """mock-remd with every layer (packs, NSI, cross-checks, signatures at digest) at a paced ``rate``:
-    sync p50/p99 and request → callback p50/p99, as one line."""
+    sync p50/p99 and request → callback p50/p99."""
     from mock_remd.bench.load import run_load
     from mock_remd.validation.precompile import precompile
 
@@ -355,6 +383,7 @@ def paced_full_validation(work: Path, signed, *, rate: float, seconds: float, pa
                                  "MOCK_REMD_SIGNATURES": "digest"})
     ctype = content_type(soap)
     pool = paced_bodies(signed, int(rate * seconds) + 100, soap)
+    out = Paced(rate=rate, seconds=seconds)
     try:
         host, port = "127.0.0.1", int(url.rsplit(":", 1)[1])
         warm = run_load(host, port, "/port/emdr", pool[:50], content_type=ctype, concurrency=2,
@@ -370,19 +399,68 @@ def paced_full_validation(work: Path, signed, *, rate: float, seconds: float, pa
         cpu1 = cpu_ms(proc.pid)  # every process of the server, until the callbacks were in
         lag = [(arrivals[m] - t) * 1000 for m, t in res.sent_at.items() if m in arrivals]
         statuses = requests.get(url + "/_admin/documents", params={"status": "registered", "limit": 1}, timeout=30).json()
-        registered = statuses.get("total", 0)
+        out.registered = statuses.get("total", 0)
     finally:
         _stop(proc)
         sink.terminate()
-    per_request = (cpu1[0] - cpu0[0]) / max(1, res.ok)
-    per_request_bg = (cpu1[1] - cpu0[1]) / max(1, res.ok)
-    return (f"paced {rate:g}/s for {seconds:g} s, full validation (packs, NSI, cross-checks, signatures at digest): "
-            f"{res.ok} ok, {res.errors} errors; sync p50 {percentile(res.latencies_ms, 50):.1f} ms, "
-            f"p99 {percentile(res.latencies_ms, 99):.1f} ms; request → callback p50 {percentile(lag, 50):.0f} ms, "
-            f"p99 {percentile(lag, 99):.0f} ms; {len(lag)}/{res.ok} called back, {registered} registered; "
-            f"CPU per request, every process {per_request:.1f} ms (background {per_request_bg:.1f} ms) = at most "
-            f"{1000 * (os.cpu_count() or 1) / max(per_request, 0.001):.0f} requests/s on {os.cpu_count()} free cores; "
-            f"load {_load()}")
+    out.ok, out.errors, out.called_back, out.load = res.ok, res.errors, len(lag), _load()
+    out.sync_p50_ms, out.sync_p99_ms = percentile(res.latencies_ms, 50), percentile(res.latencies_ms, 99)
+    out.lag_p50_ms, out.lag_p99_ms = percentile(lag, 50), percentile(lag, 99)
+    out.cpu_ms = (cpu1[0] - cpu0[0]) / max(1, res.ok)
+    out.cpu_ms_bg = (cpu1[1] - cpu0[1]) / max(1, res.ok)
+    return out
+
+
+#: the goals of issue 16 that one run of bench-peer judges
+GOAL_RATIO = 1.5  # 2: mock-remd's answers/s at least this many times WireMock's
+GOAL_SYNC_CPU_MS = 2.0  # 3: CPU per synchronous answer
+GOAL_DRAIN_S = 15.0  # 4: every callback within this many seconds after the full-speed load stops …
+GOAL_PACED_P99_MS = 1000.0  # … and request → callback p99 at 100/s paced with full validation
+
+
+def _mean(values: list[float]) -> float:
+    return sum(values) / len(values) if values else float("nan")
+
+
+def verdicts(results: list[Round], paced: Paced | None) -> list[str]:
+    """One line per goal (2, 3, 4): met or not in this run, with the figures that decide it."""
+    def say(ok: bool) -> str:
+        return "MET    " if ok else "NOT MET"
+
+    mine = [r for r in results if r.side == "mock-remd"]
+    theirs = [r for r in results if r.side == "WireMock"]
+    lines = []
+    if mine and theirs:
+        m, w = _mean([r.rate for r in mine]), _mean([r.rate for r in theirs])
+        clean = all(r.bad == 0 and r.callbacks >= r.ok and not r.duplicates for r in mine)
+        lines.append(f"goal 2 {say(m >= GOAL_RATIO * w and clean)} answers/s ≥ {GOAL_RATIO:g}× WireMock's: "
+                     f"×{m / max(w, 1e-9):.2f} ({m:.0f}/s against {w:.0f}/s); every answer success and every "
+                     f"callback exactly once: {'yes' if clean else 'no'}")
+    else:
+        lines.append("goal 2 —       answers/s ≥ 1.5× WireMock's: not judged (both sides did not run)")
+    if mine:
+        cs = _mean([r.cpu_ms_sync for r in mine])
+        lines.append(f"goal 3 {say(cs <= GOAL_SYNC_CPU_MS)} CPU per synchronous answer ≤ {GOAL_SYNC_CPU_MS:g} ms: "
+                     f"{cs:.2f} ms")
+    if mine or paced is not None:
+        parts, ok = [], True
+        if mine:
+            drained = all(r.within_15s for r in mine)
+            ok = drained
+            parts.append(f"last callback {max(r.drain_s for r in mine):.1f} s after the full-speed load "
+                         f"({'all in time' if drained else 'NOT all in time'})")
+        else:
+            parts.append("full-speed load not run")
+        if paced is not None:
+            ok = ok and paced.called_back >= paced.ok > 0 and paced.lag_p99_ms <= GOAL_PACED_P99_MS
+            parts.append(f"paced request → callback p99 {paced.lag_p99_ms:.0f} ms, "
+                         f"{paced.called_back}/{paced.ok} called back")
+        else:
+            parts.append("paced phase not run")
+        status = say(ok) if ok is False or (mine and paced is not None) else "part ok"
+        lines.append(f"goal 4 {status:<7} callbacks ≤ {GOAL_DRAIN_S:g} s after the load, paced p99 ≤ "
+                     f"{GOAL_PACED_P99_MS / 1000:g} s: " + "; ".join(parts))
+    return lines
 
 
 def _row(r: Round) -> str:
@@ -454,13 +532,15 @@ def main(argv: list[str] | None = None) -> int:
         for proc, _url in procs.values():
             _stop(proc)
         sink.terminate()
-    paced = ""
+    paced: Paced | None = None
+    paced_note = ""
     if args.paced and args.only != "wiremock":
         if args.packs and Path(args.packs).is_dir() and Path(args.nsi).is_dir():
             paced = paced_full_validation(work, signed, rate=args.paced, seconds=args.paced_seconds, packs=args.packs,
                                           nsi=args.nsi, soap=args.soap)
+            paced_note = paced.line()
         else:
-            paced = "paced full-validation phase skipped: no packs (--packs) or NSI (--nsi) directory"
+            paced_note = "paced full-validation phase skipped: no packs (--packs) or NSI (--nsi) directory"
 
     size = body.stat().st_size / 1024
     print(f"\nbench-peer {time.strftime('%Y-%m-%d %H:%M')} — {os.cpu_count()} cores ({platform.machine()}), "
@@ -482,13 +562,16 @@ def main(argv: list[str] | None = None) -> int:
         cs = sum(r.cpu_ms_sync for r in by_side["mock-remd"]) / len(by_side["mock-remd"])
         print(f"\nmock-remd / WireMock: answers/s × {m / max(w, 1e-9):.2f}; CPU per synchronous answer "
               f"× {cs / max(cw, 1e-9):.2f}; CPU per request, all processes while loaded × {cm / max(cw, 1e-9):.2f}")
-    if paced:
-        print(paced)
+    if paced_note:
+        print(paced_note)
     print("CPU ms per request (utime+stime from /proc): CPU/rq = the processes answering HTTP (for mock-remd: gunicorn "
           "master and workers), +bg = every process of the side while wrk ran, +cb = every process until the callbacks "
           "were in; cb p50/p99 = request → callback; drain = s from the end of the load to the last callback; "
           "processed = documents processed per second while loaded; backlog = work due (documents and callbacks) "
           "at most while loaded and when the load stopped")
+    print()
+    for line in verdicts(results, paced):
+        print(line)
     shutil.rmtree(work, ignore_errors=True)
     good = all(r.bad == 0 and r.callbacks >= r.ok and not r.duplicates for r in results)
     return 0 if good else 1
