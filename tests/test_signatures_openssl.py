@@ -162,3 +162,40 @@ def test_tampered_document_fails_digest_and_crypto(openssl_pki, doc_path, org_si
     personal = _sign(openssl_pki, doc_path, "doctor512")
     for level in ("digest", "crypto"):
         assert "DIGEST_MISMATCH" in codes(_check(openssl_pki, personal, org_sig, level, content=tampered))
+
+
+def _upper_elements(der: bytes, start: int = 0, depth: int = 0) -> list[tuple[int, int]]:
+    """(offset of the length octets, number of them) of every element down to the depth the structure
+    check walks (the CMS frame, each certificate and SignerInfo, and their parts)."""
+    from asn1crypto import parser
+
+    found: list[tuple[int, int]] = []
+    pointer = start
+    while pointer < len(der) and (depth or pointer == start):
+        _cls, method, _tag, header, contents, trailer = parser.parse(der[pointer:])
+        long_form = header[1] & 0x80
+        found.append((pointer + 1, 1 + (header[1] & 0x7F if long_form else 0)))
+        if method == 1 and depth < 5:
+            found += _upper_elements(der[: pointer + len(header) + len(contents)], pointer + len(header), depth + 1)
+        pointer += len(header) + len(contents) + len(trailer)
+    return found
+
+
+@pytest.mark.parametrize("depth", [0, 2])
+def test_a_length_one_too_long_anywhere_in_the_frame_is_a_decoding_error(openssl_pki, doc_path, org_sig, depth):
+    """Every element of the upper levels of an OpenSSL container (definite, or BER indefinite around
+    it) that claims one byte more than is there: SIGNATURE_DECODING_ERROR, never an internal error."""
+    der = _sign(openssl_pki, doc_path, "doctor256", "-cades")
+    der = ber_indefinite(der, depth) if depth else der
+    checked = 0
+    for offset, size in _upper_elements(der):
+        if der[offset] == 0x80 or (size == 1 and der[offset] >= 0x7F):
+            continue  # an indefinite length, or one whose next value needs another length octet
+        length = int.from_bytes(der[offset + (size > 1): offset + size], "big") + 1
+        if length >= 1 << (8 * max(size - 1, 1)):
+            continue
+        damaged = der[:offset + (size > 1)] + length.to_bytes(max(size - 1, 1), "big") + der[offset + size:]
+        report = _check(openssl_pki, damaged, org_sig, level="structure")
+        assert report.ran and codes(report) == ["SIGNATURE_DECODING_ERROR"], (offset, report.findings)
+        checked += 1
+    assert checked >= 20

@@ -97,7 +97,44 @@ def _algorithm_oid(algorithm_der: bytes) -> str:
     return str(oids.AlgorithmIdentifier.load(algorithm_der)["algorithm"].dotted)
 
 
-def _load_der(der: bytes) -> core.Asn1Value:
+class _Tree:
+    """The TLV elements of one signature split once: the structure check walks the upper levels and
+    the readers below take the same children from here instead of splitting them again."""
+
+    def __init__(self) -> None:
+        self._children: dict[bytes, list[bytes]] = {}
+
+    def children(self, element: bytes) -> list[bytes]:
+        """:func:`~mock_remd.gost.tlv.children` of ``element``, split at most once."""
+        found = self._children.get(element)
+        if found is None:
+            found = self._children[element] = tlv.children(element)
+        return found
+
+    def check(self, der: bytes) -> None:
+        """Walk the upper levels of the tag-length-value tree (the CMS frame down to each certificate
+        and SignerInfo) so a broken length there is a decoding error; deeper faults surface on access.
+        Bytes after the first element are refused."""
+        if not der:
+            return
+        _cls, method, _tag, header, contents, trailer = parser.parse(der)
+        end = len(header) + len(contents) + len(trailer)
+        if method == 1:
+            self._descend(der[:end], contents, 1)
+        if end != len(der):
+            raise SignatureProblem(
+                "SIGNATURE_DECODING_ERROR", f"после структуры ASN.1 остались лишние данные ({len(der) - end} байт)"
+            )
+
+    def _descend(self, element: bytes, contents: bytes, depth: int) -> None:
+        kids = self._children[element] = tlv.split(contents)
+        if depth < _TLV_DEPTH:
+            for kid in kids:
+                if kid[0] & 0x20:  # constructed
+                    self._descend(kid, tlv.contents(kid), depth + 1)
+
+
+def _load_der(der: bytes, tree: _Tree) -> core.Asn1Value:
     if der.lstrip().startswith(b"-----BEGIN"):
         raise SignatureProblem(
             "SIGNATURE_DECODING_ERROR", "передан PEM-текст вместо DER: в signature/data ожидается base64 от DER"
@@ -107,7 +144,7 @@ def _load_der(der: bytes) -> core.Asn1Value:
             "SIGNATURE_DECODING_ERROR", "после декодирования base64 получен снова текст base64 (подпись закодирована дважды)"
         )
     try:
-        _check_tlv(der, strict=True)
+        tree.check(der)
         return core.load(der, strict=True)
     except SignatureProblem:
         raise
@@ -116,21 +153,6 @@ def _load_der(der: bytes) -> core.Asn1Value:
             "SIGNATURE_DECODING_ERROR",
             "данные подписи не являются корректной структурой ASN.1 (BER/DER): тег или длина элемента повреждены",
         ) from exc
-
-
-def _check_tlv(data: bytes, strict: bool = False, depth: int = 0) -> None:
-    """Walk the upper levels of the tag-length-value tree (the CMS frame down to each certificate and
-    SignerInfo) so a broken length there is a decoding error; deeper faults surface on access."""
-    pointer = 0
-    while pointer < len(data):
-        _cls, method, _tag, header, contents, trailer = parser.parse(data[pointer:])
-        if method == 1 and depth < _TLV_DEPTH:
-            _check_tlv(contents, depth=depth + 1)
-        pointer += len(header) + len(contents) + len(trailer)
-        if strict and pointer != len(data):
-            raise SignatureProblem(
-                "SIGNATURE_DECODING_ERROR", f"после структуры ASN.1 остались лишние данные ({len(data) - pointer} байт)"
-            )
 
 
 def _read(what: str, read: Callable[[], _T]) -> _T:
@@ -154,20 +176,20 @@ class _SignedDataParts:
     signer_infos: list[bytes]
 
 
-def _signed_data(der: bytes) -> _SignedDataParts:
-    content_info = tlv.children(der)
+def _signed_data(der: bytes, tree: _Tree) -> _SignedDataParts:
+    content_info = tree.children(der)
     if len(content_info) < 2 or tlv.identifier(content_info[1]) != 0xA0:
         raise ValueError("ContentInfo without content")
-    signed = tlv.children(tlv.children(content_info[1])[0])
+    signed = tree.children(tree.children(content_info[1])[0])
     if len(signed) < 4 or tlv.identifier(signed[-1]) != 0x31:
         raise ValueError("SignedData is incomplete")
-    encap = tlv.children(signed[2])
-    attached = len(encap) > 1 and bool(core.OctetString.load(tlv.children(encap[1])[0]).native)
+    encap = tree.children(signed[2])
+    attached = len(encap) > 1 and bool(core.OctetString.load(tree.children(encap[1])[0]).native)
     certificates: list[bytes] = []
     for part in signed[3:-1]:
         if tlv.identifier(part) == 0xA0:  # [0] certificates; [1] would be CRLs
-            certificates = tlv.children(part)
-    return _SignedDataParts(attached, certificates, tlv.children(signed[-1]))
+            certificates = tree.children(part)
+    return _SignedDataParts(attached, certificates, tree.children(signed[-1]))
 
 
 def _certificates(raw: list[bytes]) -> tuple[list[certs.CertInfo], list[tuple[int, str]]]:
@@ -193,19 +215,26 @@ class _SignerParts:
     signature: bytes
 
 
-def _signer_parts(raw: bytes) -> _SignerParts:
-    parts = tlv.children(raw)
+def _signer_parts(raw: bytes, tree: _Tree) -> _SignerParts:
+    parts = tree.children(raw)
     at = 4 if len(parts) > 3 and tlv.identifier(parts[3]) == 0xA0 else 3
     if len(parts) < at + 2:
         raise ValueError("SignerInfo is incomplete")
     return _SignerParts(parts[1], parts[2], parts[3] if at == 4 else None, parts[at], parts[at + 1])
 
 
+@lru_cache(maxsize=2048)
+def _serial(serial_der: bytes) -> int:
+    """An encoded serial number as an int (signers repeat: a MIS signs with the same few certificates);
+    a fault raises (and is not remembered)."""
+    return int(core.Integer.load(serial_der).native)
+
+
 def _signer_certificate(sid: bytes, found: list[certs.CertInfo]) -> certs.CertInfo | None:
     if tlv.identifier(sid) == 0x30:  # issuerAndSerialNumber
         issuer_der, serial_der = tlv.children(sid)[:2]
         issuer = names.read_name(issuer_der)
-        serial = int(core.Integer.load(serial_der).native)
+        serial = _serial(serial_der)
         same_serial = [c for c in found if c.serial == serial]
         for cert in same_serial:  # byte-equal names first: the usual case, and cheap
             if cert.issuer.der == issuer.der:
@@ -240,10 +269,16 @@ def _message_digest(value: bytes | None) -> bytes | None:
     return digest
 
 
+#: the time types a signingTime holds (RFC 5652 §11.3), by identifier octet: read as themselves,
+#: not through the CHOICE (cms.Time builds the alternative a second time); anything else goes
+#: through cms.Time, which names the fault
+_TIME_TYPES: dict[int, type[core.AbstractTime]] = {0x17: core.UTCTime, 0x18: core.GeneralizedTime}
+
+
 def _signing_time(value: bytes | None) -> dt.datetime | None:
     if value is None:
         return None
-    moment = cms.Time.load(value).native
+    moment = (_TIME_TYPES.get(value[0], cms.Time) if value else cms.Time).load(value).native
     if not isinstance(moment, dt.datetime):
         raise ValueError("signingTime is not a date")
     return moment if moment.tzinfo else moment.replace(tzinfo=dt.UTC)
@@ -261,20 +296,21 @@ def _canonical_attrs(received: bytes) -> bytes | None:
 def inspect_signature(data_b64: str | bytes) -> InspectedSignature:
     """Decode and take apart one signature; raises :class:`SignatureProblem` on a structural fault."""
     der = decode_base64(data_b64)
-    value = _load_der(der)
+    tree = _Tree()
+    value = _load_der(der, tree)
     if not isinstance(value, core.Sequence) or len(value) < 1:
         raise SignatureProblem("WRONG_SIGNATURE_FORMAT", "подпись не является контейнером CMS (ContentInfo)")
     try:
-        content_type = _dotted(tlv.children(der)[0])
+        content_type = _dotted(tree.children(der)[0])
     except (*certs.PARSE_ERRORS, IndexError) as exc:
         raise SignatureProblem("WRONG_SIGNATURE_FORMAT", "подпись не является контейнером CMS (ContentInfo)") from exc
     if content_type != oids.SIGNED_DATA:
         raise SignatureProblem("WRONG_SIGNATURE_FORMAT", f"тип содержимого CMS [{content_type}] не является SignedData")
-    return _take_apart(der)
+    return _take_apart(der, tree)
 
 
-def _take_apart(der: bytes) -> InspectedSignature:
-    parts = _read("контейнер SignedData", lambda: _signed_data(der))
+def _take_apart(der: bytes, tree: _Tree) -> InspectedSignature:
+    parts = _read("контейнер SignedData", lambda: _signed_data(der, tree))
     if parts.attached:
         raise SignatureProblem(
             "WRONG_SIGNATURE_FORMAT",
@@ -289,7 +325,7 @@ def _take_apart(der: bytes) -> InspectedSignature:
     found, broken = _certificates(parts.certificates)
     if not found and not broken:
         raise SignatureProblem("NO_END_ENTITY_CERTIFICATE", "в контейнере ЭП нет ни одного сертификата")
-    signer = _read("блок подписанта (SignerInfo)", lambda: _signer_parts(parts.signer_infos[0]))
+    signer = _read("блок подписанта (SignerInfo)", lambda: _signer_parts(parts.signer_infos[0], tree))
     cert = _read("идентификатор подписанта (sid)", lambda: _signer_certificate(signer.sid, found))
     if cert is None:
         if broken:
