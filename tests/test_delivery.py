@@ -123,3 +123,100 @@ def test_accepted_document_processed_after_restart(tmp_path, sink):
         assert sink.wait_for(req.message_id).status == "success"
     finally:
         second.stop()
+
+
+class _Silent:
+    """A TCP server on loopback that reads each request and then either never answers or hangs up
+    (``reset``), or speaks TLS with ``context`` (a certificate the callback's CAs do not know)."""
+
+    def __init__(self, *, reset: bool = False, context=None) -> None:
+        import socket
+        import threading
+
+        self.sock = socket.create_server(("127.0.0.1", 0))
+        self.port = self.sock.getsockname()[1]
+        self.reset, self.context, self.held = reset, context, []
+        threading.Thread(target=self._serve, daemon=True).start()
+
+    def _serve(self) -> None:
+        import socket
+        import struct
+
+        while True:
+            try:
+                conn, _ = self.sock.accept()
+            except OSError:
+                return
+            try:
+                if self.context is not None:
+                    conn = self.context.wrap_socket(conn, server_side=True)
+                else:
+                    conn.recv(65536)
+                    if self.reset:  # RST instead of an answer
+                        conn.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+                        conn.close()
+                        continue
+            except OSError:
+                conn.close()
+                continue
+            self.held.append(conn)
+
+    def close(self) -> None:
+        self.sock.close()
+        for c in self.held:
+            c.close()
+
+
+def _server_to(make_server, url, **settings):
+    return make_server(systems=[{"mnemonic": "demo", "client_entity_id": DEMO_CLIENT, "callback_url": url,
+                                 "organizations": [DEMO_ORG]}], callback_backoff="0.02", **settings)
+
+
+def test_silent_address_times_out_with_the_timeout_named(make_server):
+    silent = _Silent()
+    try:
+        srv = _server_to(make_server, f"http://127.0.0.1:{silent.port}/cb", callback_timeout=0.3)
+        _, req = register(srv)
+        d = _wait_delivery(srv, req, "dead")
+        assert [a["error"] for a in d["attempts"]] == [f"сервер по адресу 127.0.0.1:{silent.port} не ответил за 0.3 с"] * 2
+        assert all(a["http_status"] is None for a in d["attempts"])
+    finally:
+        silent.close()
+
+
+def test_address_that_hangs_up_is_named(make_server):
+    silent = _Silent(reset=True)
+    try:
+        srv = _server_to(make_server, f"http://127.0.0.1:{silent.port}/cb")
+        _, req = register(srv)
+        d = _wait_delivery(srv, req, "dead")
+        assert d["attempts"][0]["error"] == f"сервер по адресу 127.0.0.1:{silent.port} разорвал соединение"
+    finally:
+        silent.close()
+
+
+def test_https_address_with_an_unknown_certificate_is_refused(make_server, tmp_path):
+    """A TLS callback address is verified against the CA bundle (certificate made by the OpenSSL CLI)."""
+    import shutil
+    import ssl
+    import subprocess
+
+    import pytest
+
+    if not shutil.which("openssl"):
+        pytest.skip("openssl CLI not installed")
+    key, cert = tmp_path / "key.pem", tmp_path / "cert.pem"
+    subprocess.run(["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-keyout", str(key), "-out", str(cert),
+                    "-days", "2", "-subj", "/CN=127.0.0.1", "-addext", "subjectAltName=IP:127.0.0.1"],
+                   check=True, capture_output=True)
+    context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    context.load_cert_chain(cert, key)
+    tls = _Silent(context=context)
+    try:
+        srv = _server_to(make_server, f"https://127.0.0.1:{tls.port}/cb")
+        _, req = register(srv)
+        d = _wait_delivery(srv, req, "dead")
+        assert d["attempts"][0]["error"] == \
+            f"не удалось установить защищённое соединение с сервером по адресу 127.0.0.1:{tls.port}"
+    finally:
+        tls.close()

@@ -18,6 +18,7 @@ import requests
 from mock_remd.background import BatchWorker, owner_id
 from mock_remd.catalog.incidents import network_failure, record_incident
 from mock_remd.delivery.callback_xml import content_type
+from mock_remd.delivery.http_post import CallbackPoster
 from mock_remd.store.clock import iso, utcnow
 from mock_remd.store.outbox import AttemptResult, Delivery
 from mock_remd.store.repository import Store
@@ -26,8 +27,6 @@ log = logging.getLogger(__name__)
 
 #: how much of the MIS's answer is kept in the attempt log
 RESPONSE_SNIPPET = 2000
-#: prepared requests kept (one per callback address and SOAP version; forgotten all at once beyond this)
-TEMPLATES = 256
 #: while callbacks are handed over by the processor, the outbox is still claimed from this often, seconds
 CLAIM_EVERY = 0.2
 
@@ -41,15 +40,7 @@ class CallbackSender(BatchWorker):
         self.owner = owner_id("sender")
         super().__init__("mock-remd-sender", threads=threads, poll_interval=poll_interval,
                          token=lambda: store.changes.token("outbox"), next_due=store.outbox.seconds_to_next_due)
-        self._session = requests.Session()
-        # callbacks go straight to the MIS: no proxy discovery from the environment on every POST
-        # (it walked os.environ per request: a quarter of the sender's CPU)
-        self._session.trust_env = False
-        adapter = requests.adapters.HTTPAdapter(pool_connections=16, pool_maxsize=32, max_retries=0)
-        self._session.mount("http://", adapter)
-        self._session.mount("https://", adapter)
-        #: (url, SOAP version, action) -> the request prepared once: a callback copies it and sets the body
-        self._templates: dict[tuple[str, str, str], requests.PreparedRequest] = {}
+        self._poster = CallbackPoster(timeout)
         #: deliveries the processor of this process wrote already claimed for this sender (see :meth:`take`)
         self._handed: deque[Delivery] = deque()
         self._handing = threading.Lock()
@@ -122,21 +113,6 @@ class CallbackSender(BatchWorker):
         """Keep the leases of the deliveries in hand (called while a batch is being sent)."""
         self.store.outbox.renew_leases(self.owner)
 
-    def _request(self, row: Delivery) -> requests.PreparedRequest:
-        """The POST of ``row``: a copy of the request prepared once per address, with the body."""
-        key = (row.url, row.soap_version, row.action)
-        template = self._templates.get(key)
-        if template is None:
-            if len(self._templates) >= TEMPLATES:
-                self._templates.clear()
-            headers = {"Content-Type": content_type(row.soap_version), "SOAPAction": f'"{row.action}"'}
-            template = self._templates[key] = self._session.prepare_request(
-                requests.Request("POST", row.url, headers=headers))
-        request = template.copy()
-        request.body = row.body
-        request.headers["Content-Length"] = str(len(row.body))
-        return request
-
     def attempt(self, row: Delivery) -> AttemptResult:
         """POST one claimed delivery; returns the attempt log entry, whether it was delivered, and when
         to try again (None: no more)."""
@@ -144,15 +120,13 @@ class CallbackSender(BatchWorker):
         attempt: dict[str, Any] = {"at": iso(utcnow()), "http_status": None, "error": None}
         ok = False
         try:
-            request = self._request(row)
-            # straight to the adapter: no redirects, cookies, hooks or settings to merge for a callback
-            # (Session.request cost more CPU than the POST itself)
-            resp = self._session.get_adapter(request.url or row.url).send(request, timeout=self.timeout)
-            attempt["http_status"] = resp.status_code
-            attempt["response"] = resp.text[:RESPONSE_SNIPPET]
-            ok = 200 <= resp.status_code < 300
+            answer = self._poster.post(row.url, row.body, content_type=content_type(row.soap_version),
+                                       action=row.action)
+            attempt["http_status"] = answer.status
+            attempt["response"] = answer.text[:RESPONSE_SNIPPET]
+            ok = 200 <= answer.status < 300
             if not ok:
-                attempt["error"] = f"HTTP {resp.status_code}"
+                attempt["error"] = f"HTTP {answer.status}"
         except requests.RequestException as exc:  # one sentence naming the address, never the library's text
             attempt["error"] = network_failure(row.url, exc, timeout=self.timeout)
         except Exception:  # a bug of ours (or a URL no library can use): this delivery only, never the batch
