@@ -294,3 +294,25 @@ def test_document_without_cda_namespace_is_left_to_the_xml_layer(valid_119_bytes
     assert not report.valid
     assert {f.layer for f in report.errors} == {"xml"}
     assert not report.layer("header").ran and "urn:hl7-org:v3" in report.layer("header").reason
+
+
+def test_text_of_every_element_of_the_examples_and_of_mixed_content(examples_dir):
+    """The header rules read an element's text as all its text with whitespace collapsed (a leaf's own
+    text, or every text chunk of its descendants); ``has_text`` says whether that is not empty. Checked
+    on every element of the shared example documents and on mixed content, comments, CDATA and
+    non-ASCII whitespace."""
+    from mock_remd.validation.cda.access import has_text, text
+
+    def reference(el):
+        return " ".join("".join(el.itertext()).split())
+
+    extra = etree.fromstring(
+        "<r><a> x </a><b>\u00a0\u2003</b><c><!-- n --></c><d><![CDATA[ y ]]></d><e>\n<f/> z </e><g/><h>\u3000<i/></h></r>"
+    )
+    elements = [el for path in sorted(examples_dir.glob("*.xml")) for el in parse(path.read_bytes()).iter()]
+    elements = [el for el in [*elements, *extra.iter()] if isinstance(el.tag, str)]  # elements, not comments
+    assert len(elements) > 100
+    for el in elements:
+        assert text(el) == reference(el), el.tag
+        assert has_text(el) == bool(reference(el)), el.tag
+    assert text(None) == "" and not has_text(None)

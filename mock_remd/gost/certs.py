@@ -14,7 +14,7 @@ import datetime as dt
 import re
 from collections.abc import Callable
 from dataclasses import dataclass
-from functools import lru_cache
+from functools import cached_property, lru_cache
 from pathlib import Path
 from typing import TypeVar
 
@@ -110,8 +110,9 @@ class CertInfo:
     tbs_der: bytes
     signature_value: bytes
 
-    @property
+    @cached_property
     def subject_info(self) -> SubjectInfo:
+        """The subject's identity fields, read once per certificate (every signature asks)."""
         return subject_of(self.subject)
 
     @property

@@ -71,7 +71,20 @@ def text(el: etree._Element | None) -> str:
     """All text inside ``el`` with whitespace collapsed; empty for None."""
     if el is None:
         return ""
+    if not len(el):  # no children (comments and PIs count): its own text is all of it
+        own = el.text
+        return " ".join(own.split()) if own else ""
     return " ".join("".join(el.itertext()).split())
+
+
+def has_text(el: etree._Element | None) -> bool:
+    """True when :func:`text` of ``el`` is not empty (some text inside is not whitespace)."""
+    if el is None:
+        return False
+    if not len(el):
+        own = el.text
+        return bool(own) and not own.isspace()
+    return any(not chunk.isspace() for chunk in el.itertext() if chunk)
 
 
 def has_null_flavor(el: etree._Element | None) -> bool:

@@ -12,7 +12,7 @@ from collections.abc import Sequence
 
 from lxml import etree
 
-from mock_remd.validation.cda.access import attr, children, has_null_flavor, node_path, text
+from mock_remd.validation.cda.access import attr, children, has_text, node_path
 from mock_remd.validation.report import Finding
 
 PREFIX = "Ошибка валидации СЭМД: "
@@ -78,7 +78,7 @@ class RuleChecker:
     ) -> list[etree._Element]:
         """Check how many ``name`` children ``parent`` has; returns them."""
         found = children(parent, name)
-        if not _count_ok(len(found), allowed):
+        if not (len(found) == allowed if type(allowed) is int else _count_ok(len(found), allowed)):
             self.fail(
                 rule, parent, f"Элемент {label} должен иметь {_count_phrase(allowed)} {display or name}"
             )
@@ -86,8 +86,11 @@ class RuleChecker:
 
     def one(self, rule: str, parent: etree._Element, label: str, name: str) -> etree._Element | None:
         """Exactly one ``name`` child; returns it (or None when the count is wrong)."""
-        found = self.count(rule, parent, label, name, 1)
-        return found[0] if len(found) == 1 else None
+        found = children(parent, name)
+        if len(found) == 1:
+            return found[0]
+        self.fail(rule, parent, f"Элемент {label} должен иметь {_count_phrase(1)} {name}")
+        return None
 
     def optional(self, rule: str, parent: etree._Element, label: str, name: str) -> etree._Element | None:
         """At most one ``name`` child; returns it when present."""
@@ -96,7 +99,7 @@ class RuleChecker:
 
     def no_null_flavor(self, rule: str, el: etree._Element, label: str) -> bool:
         """``el`` must not carry ``@nullFlavor``."""
-        if has_null_flavor(el):
+        if el is not None and el.get("nullFlavor") is not None:
             self.fail(rule, el, f"Элемент {label} не должен иметь атрибут @nullFlavor")
             return False
         return True
@@ -149,7 +152,7 @@ class RuleChecker:
 
     def text_nonempty(self, rule: str, el: etree._Element, label: str) -> bool:
         """The element must have non-blank text."""
-        if not text(el):
+        if not has_text(el):
             self.fail(rule, el, f"Элемент {label} должен иметь не пустое значение")
             return False
         return True
