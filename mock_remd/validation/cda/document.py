@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import cached_property
 
 from lxml import etree
 
@@ -77,7 +78,10 @@ def _staff_id(el: etree._Element | None) -> str:
 
 
 class CdaHeader:
-    """Read-only view of the header of a parsed ``ClinicalDocument`` (namespaced, as received)."""
+    """Read-only view of the header of a parsed ``ClinicalDocument`` (namespaced, as received).
+
+    Made for one reading of a tree nobody changes meanwhile: the patient's elements are found once.
+    """
 
     def __init__(self, root: etree._Element) -> None:
         self.root = root
@@ -118,10 +122,14 @@ class CdaHeader:
         return parse_ts(self.effective_time_raw)
 
     # -- patient -----------------------------------------------------------------------------
-    @property
+    @cached_property
     def patient_role(self) -> etree._Element | None:
         """``recordTarget/patientRole``."""
         return child(self.root, "recordTarget", "patientRole")
+
+    @cached_property
+    def _patient(self) -> etree._Element | None:
+        return child(self.patient_role, "patient")
 
     @property
     def patient_snils(self) -> str:
@@ -131,17 +139,17 @@ class CdaHeader:
     @property
     def patient_name(self) -> PersonName:
         """The patient's name parts."""
-        return person_name(child(self.patient_role, "patient", "name"))
+        return person_name(child(self._patient, "name"))
 
     @property
     def birth_time_raw(self) -> str:
         """``patient/birthTime/@value`` as written."""
-        return attr(child(self.patient_role, "patient", "birthTime"), "value")
+        return attr(child(self._patient, "birthTime"), "value")
 
     @property
     def gender_code(self) -> str:
         """``patient/administrativeGenderCode/@code`` (NSI 1040: 1 male, 2 female)."""
-        return attr(child(self.patient_role, "patient", "administrativeGenderCode"), "code")
+        return attr(child(self._patient, "administrativeGenderCode"), "code")
 
     # -- organisation ------------------------------------------------------------------------
     @property

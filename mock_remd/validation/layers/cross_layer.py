@@ -317,7 +317,7 @@ class CrossLayer:
         signer_snils: set[str] = set()
         for sign in req.personal_signs:
             out += self._doctor(sign.doctor, by_snils, signer_snils)
-        legal = doc.legal_authenticator
+        legal = next((p for p in people if p.role == "legalAuthenticator"), None)  # doc.legal_authenticator
         if legal is not None and legal.snils and snils_digits(legal.snils) not in signer_snils:
             out.append(
                 Finding(
@@ -357,7 +357,10 @@ class CrossLayer:
                 )
             ]
         found = matches[0]
-        where = {"path": node_path(found.element), "line": found.element.sourceline}
+
+        def where() -> dict:  # found only when there is something to report
+            return {"path": node_path(found.element), "line": found.element.sourceline}
+
         out: list[Finding] = []
         for code, req_value, doc_value in (
             ("INVALID_DOCTOR_FAMILY", person.surname, found.name.family),
@@ -366,11 +369,11 @@ class CrossLayer:
         ):
             if req_value.strip() and not same_name(req_value, doc_value):
                 text = errors.message(code, request=req_value.strip(), document=doc_value, snils=digits)
-                out.append(Finding(code, text, rule="C-doctor", **where))
+                out.append(Finding(code, text, rule="C-doctor", **where()))
         local_ids = {p.local_id for p in matches if p.local_id}
         if person.local_id.strip() and local_ids and person.local_id.strip() not in local_ids:
             text = errors.message(
                 "INVALID_DOCTOR_ID", request=person.local_id.strip(), document=found.local_id, snils=digits
             )
-            out.append(Finding("INVALID_DOCTOR_ID", text, rule="C-doctor", **where))
+            out.append(Finding("INVALID_DOCTOR_ID", text, rule="C-doctor", **where()))
         return out
