@@ -49,3 +49,26 @@ def test_a_slow_document_holds_up_no_other(server, sink):
 
     sink.release.set()
     assert sink.wait_for(slow.message_id, timeout=20).status == "success"
+
+
+def test_a_system_changed_by_another_process_applies_to_the_next_document(server, sink, tmp_path):
+    """The processor keeps the systems it read until a system is written (the store's change stamp):
+    a change made through another connection to the file (another process) applies at once."""
+    from mock_remd.store.repository import Store
+
+    first = register(server)[1]
+    assert sink.wait_for(first.message_id, timeout=20).status == "success"
+    other = Store(f"sqlite:///{tmp_path / 'flow.db'}")
+    system = other.systems.get("demo")
+    system.send_to_fremd = True  # two-phase callbacks from now on
+    other.systems.upsert(system)
+    second = register(server)[1]
+    assert sink.wait_for(second.message_id, timeout=20).status == "success"
+    for _ in range(100):  # bounded: 10 s for both phases to be queued
+        notes = sorted(d.note for d in other.outbox.list(local_uid=second.local_uid)[0])
+        if len(notes) == 2:
+            break
+        time.sleep(0.1)  # polling the store until the processor has written the document's callbacks
+    assert notes == ["federal", "regional"]
+    assert [d.note for d in other.outbox.list(local_uid=first.local_uid)[0]] == [""]
+    other.close()

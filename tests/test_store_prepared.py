@@ -78,3 +78,51 @@ def test_large_content_is_written_in_place_and_reads_back(tmp_path):
     doc = store.documents.get(new.local_uid)
     assert doc.content == content and doc.request == {"local_uid": "x"}
     assert accept(new, NewJournalEntry("registerDocument", message_id="m2"), store.journal).id == doc.id
+
+
+def test_claimed_jobs_and_finished_outcomes_match_sqlalchemy(db):
+    """The processor's claim (rows and payloads read on the cursor), its batch write (numbers drawn
+    together, outcomes by executemany, leases held by a list) give what ``execute`` gives."""
+    from mock_remd.store.documents import Document, DocumentOutcome, NewDocument
+    from mock_remd.store.journal import NewJournalEntry
+    from mock_remd.store.repository import Store
+
+    store = Store(db.url)
+    content = "<ClinicalDocument>Ю</ClinicalDocument>".encode()
+    for n in range(5):
+        new = NewDocument(local_uid=f"Ю-{n}", message_id=f"m{n}", system="demo", kind="119",
+                          request={"local_uid": f"Ю-{n}", "signs": [1, 2]}, content=content,
+                          behaviour={"callback": {"delay_ms": n}} if n % 2 else None)
+        assert store.documents.accept_unless_duplicate(new, NewJournalEntry("registerDocument"), store.journal) is None
+    jobs = store.documents.claim_jobs("me", limit=4, probe=False)
+    assert [j.local_uid for j in jobs] == [f"Ю-{n}" for n in range(4)]  # oldest due first
+    with db.transaction(write=False) as c:
+        theirs = {r.id: Document.of(r) for r in c.execute(select(t.documents).where(t.documents.c.id.in_(
+            [j.id for j in jobs])))}
+    for job in jobs:
+        assert {**vars(job), "request": None, "content": None} == vars(theirs[job.id])
+        assert job.request == {"local_uid": job.local_uid, "signs": [1, 2]} and job.content == content
+        assert job.job_state == "claimed" and job.job_owner == "me"
+
+    assert store.documents.hold([j.id for j in jobs] + [999], "someone else") == set()
+    with store.transaction() as tx:
+        assert tx.documents.hold([j.id for j in jobs] + [999], "me") == {j.id for j in jobs}
+        assert tx.sequences.take("emdr", 3) == [1, 2, 3]
+        tx.documents.finish_all([
+            (jobs[0].id, DocumentOutcome("registered", layers=[{"name": "xml"}], emdr_id="E-1",
+                                         registration_date_time="2026-12-06T18:00:00+03:00",
+                                         store_till_date="2076-12-06"), None),
+            (jobs[1].id, DocumentOutcome("rejected", errors=[{"code": "X", "message": "Ошибка"}]), b"pulled"),
+            (jobs[2].id, DocumentOutcome("failed", emdr_id="never alone"), None),  # a shape of its own
+        ])
+    assert store.sequences.next("emdr") == 4
+    first, second, third = (store.documents.by_id(j.id) for j in jobs[:3])
+    assert (first.status, first.emdr_id, first.layers, first.job_state, first.job_lease_until) == (
+        "registered", "E-1", [{"name": "xml"}], "done", None)
+    assert first.store_till_date == "2076-12-06" and first.content == content
+    assert (second.status, second.errors, second.emdr_id, second.content) == (
+        "rejected", [{"code": "X", "message": "Ошибка"}], None, b"pulled")
+    assert (third.status, third.emdr_id, third.job_state) == ("failed", "never alone", "done")
+    [last] = store.documents.claim_jobs("other", limit=10)  # the fourth is still held by "me"
+    assert last.local_uid == "Ю-4" and last.behaviour is None
+    store.close()

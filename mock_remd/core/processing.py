@@ -38,9 +38,11 @@ from mock_remd.validation.report import ValidationReport
 
 log = logging.getLogger(__name__)
 
-#: documents claimed per processing thread: one being prepared, one waiting, so a thread never idles
-#: between documents while claims stay small (a claim is a promise this process keeps soon)
-IN_FLIGHT_PER_THREAD = 2
+#: documents in flight per processing thread (being prepared or waiting for a thread): a claim tops
+#: the window up once half of it is free, so a thread never idles between documents and a claim, each a
+#: write transaction, takes several documents at once (a claim is a promise this process keeps soon:
+#: the window is well under a second of work)
+IN_FLIGHT_PER_THREAD = 6
 #: finished documents wait at most this long to be written together with others, seconds: every
 #: write takes the store's write lock the synchronous answers also need, so they are batched
 COMMIT_INTERVAL = 0.1
@@ -126,6 +128,10 @@ class Processor(BatchWorker):
         super().__init__("mock-remd-processor", threads=threads, poll_interval=poll_interval,
                          token=lambda: store.changes.token("documents"))
         self._systems: dict[str, System | None] = {}
+        #: the systems' change stamp the cached systems were read at (None: read again every claim)
+        self._systems_stamp: Any = None
+        #: the last claim took all it asked for: the next one skips the look for due work
+        self._backlog = False
         #: documents being prepared on the pool -> their job rows (only the loop thread changes it)
         self._inflight: dict[futures.Future[Outcome], Document] = {}
         #: jobs of this process to prepare again (their turn met a database fault)
@@ -139,10 +145,18 @@ class Processor(BatchWorker):
         self._token: Any = None
 
     def _system(self, mnemonic: str) -> System | None:
-        """The system's settings, read once per batch (admin changes apply from the next batch)."""
+        """The system's settings, read once per batch, or kept until a system is written (where the
+        store has a change stamp); admin changes apply from the next batch."""
         if mnemonic not in self._systems:
             self._systems[mnemonic] = self.store.systems.get(mnemonic)
         return self._systems[mnemonic]
+
+    def _fresh_systems(self) -> None:
+        """Forget the cached systems when they may have changed (a new batch begins)."""
+        stamp = self.store.systems.stamp()
+        if stamp is None or stamp != self._systems_stamp:
+            self._systems = {}
+        self._systems_stamp = stamp
 
     def step(self) -> int:
         """Claim due jobs and process them; returns how many were taken or written (0 = idle).
@@ -158,7 +172,7 @@ class Processor(BatchWorker):
         jobs = self.store.documents.claim_jobs(self.owner, limit=self.threads * 4)
         if not jobs:
             return 0
-        self._systems = {}
+        self._fresh_systems()
         # a document with links is checked against the registry as the documents before it left it:
         # those are prepared and written one at a time, after the rest of the batch
         linked = [j for j in jobs if (j.request or {}).get("associations")]
@@ -181,15 +195,17 @@ class Processor(BatchWorker):
         assert pool is not None
         again, self._again = self._again, []
         running = sum(1 for f in self._inflight if not f.done())
-        room = self.threads * IN_FLIGHT_PER_THREAD - running - len(again)
-        # claims are batched: one when a thread's worth of room is free (or nothing is in hand)
-        claim = (room >= self.threads or (room > 0 and not running)) and self._worth_claiming()
-        claimed = self.store.documents.claim_jobs(self.owner, limit=room) if claim else []
+        window = self.threads * IN_FLIGHT_PER_THREAD
+        room = window - running - len(again)
+        # claims are batched: one when half the window is free (or nothing is in hand)
+        claim = (room >= window // 2 or (room > 0 and not running)) and self._worth_claiming()
+        claimed = self.store.documents.claim_jobs(self.owner, limit=room, probe=not self._backlog) if claim else []
         if claim:  # the queue drained at this token: the next claim waits for a sign of new work
             self._drained = (self._token, time.monotonic()) if len(claimed) < room else None
+            self._backlog = len(claimed) == room
         jobs = again + claimed
         if jobs:
-            self._systems = {}
+            self._fresh_systems()
         for i, job in enumerate(jobs):
             if (job.request or {}).get("associations"):
                 # checked against the registry as every document before it left it: wait for those
@@ -324,23 +340,29 @@ class Processor(BatchWorker):
         """Write outcomes in one unit of work; returns those written, as written. With ``owner`` only
         the jobs this owner still holds are written (a job whose lease lapsed and that another process
         took over is left to it: one outcome, one callback)."""
-        written = []
         hand = self.hand_off if self.hand_off is not None and self.hand_off.accepting else None
-        handed: list[Delivery] = []
         with self.store.transaction() as tx:
             held = tx.documents.hold([o.doc.id for o in outcomes], owner) if owner is not None else None
+            written = []
             for o in outcomes:
                 if held is not None and o.doc.id not in held:
                     continue
                 if o.checker is not None and o.registers:
                     o = self._checked_again(tx, o)
-                seq = tx.sequences.next("emdr") if o.registers else None
-                outcome, deliveries = self._result(o, seq)
-                tx.documents.finish(o.doc.id, outcome, content=o.content)
+                written.append(o)
+            # one statement each for the batch: its numbers, its outcomes, its callbacks
+            numbers = iter(tx.sequences.take("emdr", sum(1 for o in written if o.registers)))
+            finished: list[tuple[int, DocumentOutcome, bytes | None]] = []
+            deliveries: list[NewDelivery] = []
+            for o in written:
+                seq = next(numbers) if o.registers else None
+                outcome, callbacks = self._result(o, seq)
+                finished.append((o.doc.id, outcome, o.content))
                 if seq is not None:
                     tx.versions.add(o.doc.id, o.links)
-                handed.extend(tx.outbox.add_all(deliveries, hand_to=hand.owner if hand is not None else None))
-                written.append(o)
+                deliveries.extend(callbacks)
+            tx.documents.finish_all(finished)
+            handed = tx.outbox.add_all(deliveries, hand_to=hand.owner if hand is not None else None)
         if hand is not None:  # committed: they are the sender's now
             hand.take(handed)
         return written

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from sqlalchemy import DateTime, Integer, Table, and_, bindparam, or_, select, update
+from sqlalchemy.engine import Connection
 
 from mock_remd.store.clock import utcnow
 from mock_remd.store.prepared import Prepared
@@ -41,13 +42,26 @@ class Claim:
                                                   .scalar_subquery())).values(sets).returning(*c)
             for locking in (False, True)
         }
+        #: the same claims run on the DBAPI cursor (the processor claims a batch a few times a second)
+        self._prepared = {locking: Prepared(stmt, ["now", "limit", *(f"set_{k}" for k in values)])
+                          for locking, stmt in self._update.items()}
+
+    def due(self, s: Session, now: Any) -> bool:
+        """Whether any row is due at ``now`` (a cheap read: idle polls take no write lock)."""
+        with s.read() as c:
+            return self._probe.scalar(c, {"now": now}) is not None
+
+    def take(self, c: Connection, *, locking: bool, now: Any, limit: int, values: dict[str, Any]) -> list[dict[str, Any]]:
+        """Claim up to ``limit`` due rows on ``c`` (a write transaction); the claimed rows as dicts.
+        ``locking``: ``SKIP LOCKED`` (PostgreSQL; SQLite write transactions are exclusive)."""
+        params = {"now": now, "limit": limit, **{f"set_{k}": v for k, v in values.items()}}
+        return self._prepared[locking].all(c, params)
 
     def statement(self, s: Session, *, limit: int, values: dict[str, Any]) -> tuple[Any, dict[str, Any]] | None:
         """The claim and its parameters; None when nothing is due (checked with a cheap read, so idle
         polls take no write lock)."""
         now = utcnow()
-        with s.read() as c:
-            if self._probe.scalar(c, {"now": now}) is None:
-                return None
+        if not self.due(s, now):
+            return None
         params = {"now": now, "limit": limit, **{f"set_{k}": v for k, v in values.items()}}
         return self._update[not s.db.is_sqlite], params

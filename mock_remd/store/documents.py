@@ -19,7 +19,7 @@ from mock_remd.store.claims import LEASE_SECONDS, Claim
 from mock_remd.store.clock import utcnow
 from mock_remd.store.group_commit import GroupCommitter
 from mock_remd.store.journal import Journal, NewJournalEntry, fit_columns
-from mock_remd.store.prepared import LARGE_BLOB_BYTES, Prepared, PreparedInsert, SqliteBlob
+from mock_remd.store.prepared import LARGE_BLOB_BYTES, Prepared, PreparedIn, PreparedInsert, SqliteBlob
 from mock_remd.store.record import Record
 from mock_remd.store.session import Session
 
@@ -43,13 +43,19 @@ _ACCEPT_PAYLOAD = PreparedInsert(t.payloads)
 _CONTENT_IN_PLACE = SqliteBlob(t.payloads, "content", "document_id")
 _CLAIM_JOBS = Claim(t.documents, state="job_state", free="queued", taken="claimed", due_at="job_due_at",
                     lease_until="job_lease_until", values=("job_state", "job_owner", "job_lease_until"))
-# built once: the processor holds its jobs at every write of outcomes (a few times a second)
-_HOLD = (update(t.documents)
-         .where(t.documents.c.id.in_(bindparam("ids", expanding=True)), t.documents.c.job_owner == bindparam("owner"),
-                t.documents.c.job_state == "claimed")
-         .values(job_lease_until=bindparam("lease", type_=t.documents.c.job_lease_until.type))
-         .returning(t.documents.c.id))
-_PAYLOADS_OF = select(t.payloads).where(t.payloads.c.document_id.in_(bindparam("ids", expanding=True)))
+# built once: the processor holds its jobs at every write of outcomes (a few times a second), and reads
+# the payloads of the jobs it claims (run on the DBAPI cursor, one statement per batch size)
+_HOLD = PreparedIn(
+    lambda ids: update(t.documents)
+    .where(t.documents.c.id.in_(ids), t.documents.c.job_owner == bindparam("owner"),
+           t.documents.c.job_state == "claimed")
+    .values(job_lease_until=bindparam("lease", type_=t.documents.c.job_lease_until.type))
+    .returning(t.documents.c.id),
+    ["owner", "lease"], type_=t.documents.c.id.type)
+_PAYLOADS_OF = PreparedIn(
+    lambda ids: select(t.payloads.c.document_id, t.payloads.c.request, t.payloads.c.content)
+    .where(t.payloads.c.document_id.in_(ids)),
+    [], type_=t.payloads.c.document_id.type)
 # the outcome of a processed document, one statement per shape (registered, or not), built once
 _OUTCOME_FIELDS = ("status", "errors", "layers")
 _REGISTERED_FIELDS = ("emdr_id", "registration_date_time", "store_till_date")
@@ -307,22 +313,27 @@ class Documents:
         return docs
 
     # ---- the processing job --------------------------------------------------------------------
-    def claim_jobs(self, owner: str, *, limit: int = 4, lease_seconds: float = LEASE_SECONDS) -> list[Document]:
-        """Atomically take due processing jobs (queued, or claimed with an expired lease), with payloads."""
-        lease = utcnow() + dt.timedelta(seconds=lease_seconds)
-        claim = _CLAIM_JOBS.statement(self.s, limit=limit, values={"job_state": "claimed", "job_owner": owner,
-                                                                    "job_lease_until": lease})
-        if claim is None:
+    def claim_jobs(self, owner: str, *, limit: int = 4, lease_seconds: float = LEASE_SECONDS,
+                   probe: bool = True) -> list[Document]:
+        """Atomically take due processing jobs (queued, or claimed with an expired lease), with payloads,
+        oldest due first. ``probe``: look with a cheap read first and take no write lock when nothing
+        is due (False when the caller knows there is a backlog)."""
+        now = utcnow()
+        if probe and not _CLAIM_JOBS.due(self.s, now):
             return []
+        values = {"job_state": "claimed", "job_owner": owner,
+                  "job_lease_until": now + dt.timedelta(seconds=lease_seconds)}
         with self.s.write() as c:
-            docs = Document.all(c.execute(*claim))
-            if docs:  # the job needs its payload: read it in the same transaction
-                payloads = {p.document_id: p for p in c.execute(_PAYLOADS_OF, {"ids": [x.id for x in docs]})}
-                for doc in docs:
-                    p = payloads.get(doc.id)
-                    if p is not None:
-                        doc.request, doc.content = p.request, p.content
-            return docs
+            docs = [Document(**r) for r in _CLAIM_JOBS.take(c, locking=not self.s.db.is_sqlite, now=now, limit=limit,
+                                                             values=values)]
+            # the job needs its payload: read in the same transaction
+            payloads = {p["document_id"]: p for p in _PAYLOADS_OF.all(c, [d.id for d in docs], {})}
+        for doc in docs:
+            p = payloads.get(doc.id)
+            if p is not None:
+                doc.request, doc.content = p["request"], p["content"]
+        docs.sort(key=lambda d: (d.job_due_at or now, d.id))
+        return docs
 
     def hold(self, doc_ids: list[int], owner: str) -> set[int]:
         """Of ``doc_ids``, the jobs ``owner`` still holds, their leases renewed (a job whose lease lapsed
@@ -331,23 +342,35 @@ class Documents:
             return set()
         lease = utcnow() + dt.timedelta(seconds=LEASE_SECONDS)
         with self.s.write() as c:
-            return {r[0] for r in c.execute(_HOLD, {"ids": list(doc_ids), "owner": owner, "lease": lease})}
+            return {r["id"] for r in _HOLD.all(c, list(doc_ids), {"owner": owner, "lease": lease})}
 
     def finish(self, doc_id: int, outcome: DocumentOutcome, *, content: bytes | None = None) -> None:
         """Record a document's outcome; its job is done. ``content`` replaces the stored file (a
         document pulled from the system)."""
-        values = {k: v for k, v in vars(outcome).items() if v is not None}
-        registered = all(k in values for k in _REGISTERED_FIELDS)
+        self.finish_all([(doc_id, outcome, content)])
+
+    def finish_all(self, finished: list[tuple[int, DocumentOutcome, bytes | None]]) -> None:
+        """Record the outcomes of several documents (id, outcome, pulled file or None) as :meth:`finish`
+        does each: one ``executemany`` per shape of outcome (registered or not)."""
+        if not finished:
+            return
+        now = utcnow()
+        shaped: dict[bool, list[dict[str, Any]]] = {False: [], True: []}
         with self.s.write() as c:
-            if content is not None:
-                c.execute(update(t.payloads).where(t.payloads.c.document_id == doc_id).values(content=content))
-            if set(values) == set(_OUTCOME_FIELDS + (_REGISTERED_FIELDS if registered else ())):
-                params = {"doc_id": doc_id, **{f"set_{k}": v for k, v in values.items()},
-                          "set_job_state": "done", "set_job_lease_until": None, "set_updated_at": utcnow()}
-                _FINISH[registered].execute(c, params).close()  # the statement built once (this runs per document)
-            else:
-                c.execute(update(t.documents).where(t.documents.c.id == doc_id)
-                          .values(**values, job_state="done", job_lease_until=None, updated_at=utcnow()))
+            for doc_id, outcome, content in finished:
+                if content is not None:
+                    c.execute(update(t.payloads).where(t.payloads.c.document_id == doc_id).values(content=content))
+                values = {k: v for k, v in vars(outcome).items() if v is not None}
+                registered = all(k in values for k in _REGISTERED_FIELDS)
+                if set(values) == set(_OUTCOME_FIELDS + (_REGISTERED_FIELDS if registered else ())):
+                    shaped[registered].append({"doc_id": doc_id, **{f"set_{k}": v for k, v in values.items()},
+                                               "set_job_state": "done", "set_job_lease_until": None,
+                                               "set_updated_at": now})
+                else:
+                    c.execute(update(t.documents).where(t.documents.c.id == doc_id)
+                              .values(**values, job_state="done", job_lease_until=None, updated_at=now))
+            for registered, rows in shaped.items():
+                _FINISH[registered].execute_many(c, rows)  # the statements built once (this runs per batch)
 
     def renew_leases(self, owner: str) -> int:
         """Extend the leases of the jobs ``owner`` holds: its work still runs."""

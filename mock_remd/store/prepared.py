@@ -24,7 +24,7 @@ from sqlalchemy.sql import ClauseElement
 class _Compiled:
     """One statement rendered for one dialect."""
 
-    __slots__ = ("sql", "positional", "order", "constants", "processors")
+    __slots__ = ("sql", "positional", "order", "constants", "processors", "columns", "results")
 
     def __init__(self, statement: ClauseElement, dialect: Dialect, variables: Sequence[str]) -> None:
         compiled = statement.compile(dialect=dialect)
@@ -41,6 +41,12 @@ class _Compiled:
             proc = bind.type.dialect_impl(dialect).bind_processor(dialect)
             if proc is not None:
                 self.processors[name] = proc
+        #: the result columns (a SELECT or a RETURNING) and the conversions of their values
+        entries = list(getattr(compiled, "_result_columns", None) or [])
+        self.columns: tuple[str, ...] = tuple(e.keyname for e in entries)
+        self.results: tuple[tuple[int, Callable[[Any], Any]], ...] = tuple(
+            (i, proc) for i, e in enumerate(entries)
+            if (proc := e.type.dialect_impl(dialect).result_processor(dialect, None)) is not None)
 
     def parameters(self, values: dict[str, Any]) -> Any:
         params = {**self.constants, **values} if self.constants else values
@@ -81,6 +87,41 @@ class Prepared:
                                       dialect=c.dialect) from exc
         return cursor
 
+    def execute_many(self, c: Connection, rows: Sequence[dict[str, Any]]) -> int:
+        """Run once per row of ``rows`` (each with every variable) as one ``executemany`` on ``c``'s
+        transaction; the number of rows changed."""
+        if not rows:
+            return 0
+        compiled = self._for(c.dialect)
+        params = [compiled.parameters(values) for values in rows]
+        cursor = c.connection.dbapi_connection.cursor()  # type: ignore[union-attr]
+        try:
+            cursor.executemany(compiled.sql, params)
+            return cursor.rowcount
+        except c.dialect.loaded_dbapi.Error as exc:
+            raise DBAPIError.instance(compiled.sql, None, exc, c.dialect.loaded_dbapi.Error, hide_parameters=True,
+                                      dialect=c.dialect) from exc
+        finally:
+            cursor.close()
+
+    def all(self, c: Connection, values: dict[str, Any]) -> list[dict[str, Any]]:
+        """Every row as a dict of column names, the values converted as ``execute`` converts them."""
+        compiled = self._for(c.dialect)
+        cursor = self.execute(c, values)
+        try:
+            rows = cursor.fetchall()
+        finally:
+            cursor.close()
+        columns, results = compiled.columns, compiled.results
+        out = []
+        for row in rows:
+            if results:
+                row = list(row)
+                for i, proc in results:
+                    row[i] = proc(row[i])
+            out.append(dict(zip(columns, row, strict=True)))
+        return out
+
     def first(self, c: Connection, values: dict[str, Any]) -> dict[str, Any] | None:
         """The first row as a dict of column names (None when there is none)."""
         cursor = self.execute(c, values)
@@ -98,6 +139,37 @@ class Prepared:
             return None if row is None else row[0]
         finally:
             cursor.close()
+
+
+class PreparedIn:
+    """A statement with a list of values (``column IN (…)``): ``build`` makes it from the list of bind
+    parameters; one :class:`Prepared` is rendered per length of the list (claims and batches are a few
+    sizes), so a list costs no expanding parameter set-up on each call."""
+
+    def __init__(self, build: Callable[[list[Any]], ClauseElement], variables: Sequence[str], *,
+                 type_: Any = None) -> None:
+        self._build = build
+        self.variables = tuple(variables)
+        self._type = type_
+        self._sized: dict[int, Prepared] = {}
+
+    def _of(self, n: int) -> Prepared:
+        found = self._sized.get(n)
+        if found is None:
+            names = [f"in_{i}" for i in range(n)]
+            found = Prepared(self._build([bindparam(k, type_=self._type) for k in names]), [*self.variables, *names])
+            self._sized[n] = found
+        return found
+
+    @staticmethod
+    def _values(items: Sequence[Any], values: dict[str, Any]) -> dict[str, Any]:
+        return {**values, **{f"in_{i}": v for i, v in enumerate(items)}}
+
+    def all(self, c: Connection, items: Sequence[Any], values: dict[str, Any]) -> list[dict[str, Any]]:
+        """:meth:`Prepared.all` with ``items`` as the list (none: no rows, nothing run)."""
+        if not items:
+            return []
+        return self._of(len(items)).all(c, self._values(items, values))
 
 
 class PreparedInsert(Prepared):

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass, field
+from typing import Any
 
 from sqlalchemy import bindparam, delete, func, insert, select
 
@@ -63,7 +64,9 @@ class Systems:
             c.execute(delete(t.systems).where(t.systems.c.mnemonic == values["mnemonic"]))
             c.execute(delete(t.systems).where(t.systems.c.client_entity_id == values["client_entity_id"]))
             c.execute(insert(t.systems).values(**values))
-            return System.of(c.execute(select(t.systems).where(t.systems.c.mnemonic == values["mnemonic"])).first())  # type: ignore[return-value]
+            row = System.of(c.execute(select(t.systems).where(t.systems.c.mnemonic == values["mnemonic"])).first())
+        self.s.settings_changed()
+        return row  # type: ignore[return-value]
 
     def get(self, mnemonic: str) -> System | None:
         """The system ``mnemonic`` (read once per processed batch: one statement, built once)."""
@@ -88,4 +91,11 @@ class Systems:
     def delete(self, mnemonic: str) -> bool:
         """Delete a system; False when there was none."""
         with self.s.write() as c:
-            return c.execute(delete(t.systems).where(t.systems.c.mnemonic == mnemonic)).rowcount > 0
+            deleted = c.execute(delete(t.systems).where(t.systems.c.mnemonic == mnemonic)).rowcount > 0
+        self.s.settings_changed()
+        return deleted
+
+    def stamp(self) -> Any:
+        """A value that changes whenever a system is written in any process of this store, so that
+        reads of systems can be kept until it changes; None when no such value can be had (read again)."""
+        return self.s.settings_stamp()
