@@ -126,3 +126,23 @@ def test_claimed_jobs_and_finished_outcomes_match_sqlalchemy(db):
     [last] = store.documents.claim_jobs("other", limit=10)  # the fourth is still held by "me"
     assert last.local_uid == "Ю-4" and last.behaviour is None
     store.close()
+
+
+def test_json_columns_keep_what_orjson_refuses_and_read_older_text(db):
+    """JSON columns are written by orjson; a value it refuses (an integer over 64 bits, a lone surrogate)
+    is written by the standard library as before, and text only the standard library reads (NaN, which
+    PostgreSQL refuses and SQLite keeps) still reads."""
+    from sqlalchemy import text
+
+    odd = {"big": 2**70, "surrogate": "\ud800", "ru": "Значение «x»"}
+    with db.transaction() as c:
+        rid = PreparedInsert(t.requests, returning="id").insert(
+            c, {"message_id": "m-odd", "operation": "registerDocument", "received_at": dt.datetime(2026, 12, 6),
+                "detail": odd})
+        if db.is_sqlite:
+            c.execute(text("UPDATE requests SET scenario = :s WHERE id = :id"), {"s": '{"ms": NaN}', "id": rid})
+    with db.transaction(write=False) as c:
+        row = c.execute(select(t.requests.c.detail, t.requests.c.scenario).where(t.requests.c.id == rid)).one()
+    assert row.detail == odd
+    if db.is_sqlite:
+        assert str(row.scenario["ms"]) == "nan"

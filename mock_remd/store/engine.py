@@ -18,6 +18,7 @@ from sqlalchemy import create_engine, event, text
 from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.pool import StaticPool
 
+from mock_remd.store import json_text
 from mock_remd.store.changes import ChangeWatch, PostgresWatch, SqliteFileWatch, create_notify_triggers
 from mock_remd.store.schema import metadata
 
@@ -114,7 +115,8 @@ class Database:
 
     def _make_engine(self) -> Engine:
         if self.is_sqlite:
-            kwargs: dict = {"connect_args": {"check_same_thread": False, "timeout": 30}, "isolation_level": "AUTOCOMMIT"}
+            kwargs: dict = {"connect_args": {"check_same_thread": False, "timeout": 30}, "isolation_level": "AUTOCOMMIT",
+                            "json_serializer": json_text.dumps, "json_deserializer": json_text.loads}
             if self.is_memory:
                 kwargs["poolclass"] = StaticPool
             else:
@@ -139,6 +141,8 @@ class Database:
             pool_size=10,
             max_overflow=20,
             connect_args={"options": "-c timezone=utc"},
+            json_serializer=json_text.dumps,
+            json_deserializer=json_text.loads,
         )
 
     @contextmanager
