@@ -7,7 +7,7 @@ from typing import Any
 
 from lxml import etree
 
-from mock_remd.domain.messages import GET_ITEM_REQUEST, REGISTER_REQUEST, SEARCH_REQUEST, Message
+from mock_remd.domain.messages import GET_ITEM_REQUEST, REGISTER_REQUEST, SEARCH_REQUEST, Element, Message
 from mock_remd.domain.model import RegisterRequest
 from mock_remd.xmlsafe import local_name
 from mock_remd.xmlsafe import text_of as _text
@@ -18,22 +18,36 @@ GET_ITEM = "getRegistryItemRequest"
 OPERATIONS = {REGISTER: "registerDocument", SEARCH: "searchRegistryItem", GET_ITEM: "getRegistryItem"}
 
 
-def _children(el: etree._Element | None) -> list[etree._Element]:
-    return [] if el is None else [c for c in el if isinstance(c.tag, str)]
+#: local names of the tags met (the same few dozen in every request; bounded against odd clients)
+_LOCAL_NAMES: dict[str, str] = {}
+
+
+def _local(tag: str) -> str:
+    name = _LOCAL_NAMES.get(tag)
+    if name is None:
+        name = tag.rsplit("}", 1)[-1]
+        if len(_LOCAL_NAMES) < 1024:
+            _LOCAL_NAMES[tag] = name
+    return name
 
 
 def _child_map(el: etree._Element | None) -> dict[str, etree._Element]:
     out: dict[str, etree._Element] = {}
-    for c in _children(el):
-        out.setdefault(local_name(c), c)
+    if el is not None:
+        for c in el.iterchildren(etree.Element):
+            out.setdefault(_local(c.tag), c)
     return out
 
 
-def _first(m: dict[str, etree._Element], *names: str) -> etree._Element | None:
-    for n in names:
-        if n in m:
-            return m[n]
-    return None
+#: each message's elements with the local names that fill them (by id: hashing a frozen Message walks it whole)
+_NAMES: dict[int, tuple[tuple[Element, tuple[str, ...]], ...]] = {}
+
+
+def _named(message: Message) -> tuple[tuple[Element, tuple[str, ...]], ...]:
+    found = _NAMES.get(id(message))
+    if found is None:
+        found = _NAMES[id(message)] = tuple((e, (e.name, *e.aliases)) for e in message.elements)
+    return found
 
 
 def _read(message: Message, el: etree._Element) -> Any:
@@ -41,14 +55,18 @@ def _read(message: Message, el: etree._Element) -> Any:
     (or alias); a part or list left out keeps the dataclass's default."""
     m = _child_map(el)
     values: dict[str, Any] = {}
-    for e in message.elements:
-        child = _first(m, e.name, *e.aliases)
+    for e, names in _named(message):
+        child = None
+        for n in names:
+            child = m.get(n)
+            if child is not None:
+                break
         if e.type is None:
             values[e.attr] = _text(child)
         elif child is None:
             continue
         elif e.item:
-            values[e.attr] = [_read(e.type, c) for c in _children(child)]
+            values[e.attr] = [_read(e.type, c) for c in child.iterchildren(etree.Element)]
         else:
             values[e.attr] = _read(e.type, child)
     if message.model is None:
@@ -64,8 +82,8 @@ def parse_register(op: etree._Element, *, message_id: str = "", client_entity_id
     """``registerDocumentRequest`` → :class:`RegisterRequest` (missing elements stay empty; a text
     element given twice keeps the last, a list given twice keeps the members of both)."""
     req = RegisterRequest(message_id=message_id, client_entity_id=client_entity_id)
-    for el in _children(op):
-        name = local_name(el)
+    for el in op.iterchildren(etree.Element):
+        name = _local(el.tag)
         req.present.add(name)
         e = _REGISTER_ELEMENTS.get(name)
         if e is None:
@@ -73,7 +91,7 @@ def parse_register(op: etree._Element, *, message_id: str = "", client_entity_id
         if e.type is None:
             setattr(req, e.attr, _text(el))
         elif e.item:
-            getattr(req, e.attr).extend(_read(e.type, c) for c in _children(el))
+            getattr(req, e.attr).extend(_read(e.type, c) for c in el.iterchildren(etree.Element))
         else:
             setattr(req, e.attr, _read(e.type, el))
     return req
