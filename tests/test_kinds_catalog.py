@@ -52,23 +52,3 @@ def test_error_catalogue_codes_and_messages():
     assert E.message("INVALID_ELEMENT_VALUE_CODE", oid="1.2", version="3", code="X") == (
         "Справочник OID [1.2], версия [3]. Элемент с кодом [X] отсутствует")
     assert E.message("ORDER_NOT_FOUND") == E.describe("ORDER_NOT_FOUND") != ""
-
-
-def test_a_running_catalog_looks_at_the_nsi_directory_at_most_once_per_recheck_interval(nsi_export_dir, tmp_path):
-    """An FNSI export of NSI 1520 dropped into the followed directory: a catalog that looked a moment ago
-    keeps its kinds until its recheck interval is over (validation asks it several times per document);
-    one whose interval is over overlays the export at its next lookup."""
-    import shutil
-
-    from mock_remd.validation.nsi.kinds import NsiKindSource
-
-    nsi = tmp_path / "nsi"
-    nsi.mkdir()
-    patient = KindRegistry().attach(NsiKindSource(nsi), recheck_seconds=3600)
-    eager = KindRegistry().attach(NsiKindSource(nsi), recheck_seconds=0)
-    built_in = patient.version
-    assert patient.get("119") is not None and eager.get("119") is not None
-    shutil.copy(nsi_export_dir / "1.2.643.5.1.13.13.11.1520_v12.85.csv", nsi / "1.2.643.5.1.13.13.11.1520_v99.1.csv")
-    assert patient.get("119") is not None and patient.version == built_in
-    assert eager.get("119") is not None and eager.version == "99.1"
-    assert "1.2.643.5.1.13.13.11.1520_v99.1.csv" in eager.source

@@ -16,7 +16,6 @@ import io
 import json
 import re
 import threading
-import time
 from collections.abc import Iterable
 from dataclasses import dataclass, field, replace
 from pathlib import Path
@@ -271,18 +270,12 @@ def _version_key(version: str) -> tuple[int, ...]:
     return tuple(int(p) if p.isdigit() else 0 for p in str(version).split("."))
 
 
-#: how long a lookup trusts the last look at the attached source: a validation asks the catalog
-#: several times per document, and a ``stat`` each time cost more than the lookup itself
-RECHECK_SECONDS = 1.0
-
-
 class KindRegistry:
     """Thread-safe lookup of kinds by NSI 1520 id and by templateId root.
 
     ``version`` is the NSI 1520 version the catalog reflects. With a :class:`CatalogSource`
-    attached, a lookup first checks whether the source changed (at most once per
-    :data:`RECHECK_SECONDS`), and if so overlays its newest export when that is at least as new as
-    the catalog: kinds added, facts replaced.
+    attached, every lookup first checks (cheaply) whether the source changed, and if so overlays
+    its newest export when that is at least as new as the catalog: kinds added, facts replaced.
     """
 
     def __init__(self, kinds: Iterable[Kind] = SEED, *, version: str = BUILTIN_VERSION,
@@ -295,34 +288,24 @@ class KindRegistry:
         self._base: tuple[dict[str, Kind], str, str] | None = None
         self._watch: CatalogSource | None = None
         self._seen: object = None
-        #: time.monotonic() before which the attached source is not looked at again
-        self._next_look = 0.0
-        self._recheck = RECHECK_SECONDS
         self.reload_error = ""
         self.update(kinds)
 
     # ---- live catalog --------------------------------------------------------------------------
-    def attach(self, source: CatalogSource, *, recheck_seconds: float = RECHECK_SECONDS) -> KindRegistry:
-        """Follow ``source`` from now on, looking at it at most once per ``recheck_seconds`` (returns self)."""
+    def attach(self, source: CatalogSource) -> KindRegistry:
+        """Follow ``source`` from now on (returns self)."""
         with self._lock:
             self._base = (dict(self._kinds), self.version, self.source)
             self._watch = source
             self._seen = object()  # force the first look
-            self._next_look = 0.0
-            self._recheck = recheck_seconds
         self.refresh()
         return self
 
     def refresh(self) -> bool:
-        """Re-read the attached source if it changed (looked at no more than once per the
-        ``recheck_seconds`` of :meth:`attach`); True when the catalog changed."""
+        """Re-read the attached source if it changed; True when the catalog changed."""
         watch = self._watch
         if watch is None:
             return False
-        now = time.monotonic()
-        if now < self._next_look:
-            return False
-        self._next_look = now + self._recheck
         try:
             sig = watch.signature()
         except OSError:

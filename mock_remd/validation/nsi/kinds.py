@@ -2,9 +2,8 @@
 
 :class:`NsiKindSource` lets a running server follow the directory: ``mock-remd nsi import`` writes
 ``<OID>_v<version>.json`` there (atomically, so the directory's modification time changes) and every
-process of the server overlays the newest NSI 1520 on its built-in catalog at its next lookup (within
-a second: :data:`~mock_remd.catalog.kinds.RECHECK_SECONDS`) — no restart. Raw exports dropped into the
-directory are read as well.
+process of the server overlays the newest NSI 1520 on its built-in catalog at its next lookup — no
+restart. Raw exports dropped into the directory are read as well.
 """
 
 from __future__ import annotations
