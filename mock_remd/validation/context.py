@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING, Any
 
 from mock_remd.catalog.kinds import Kind, KindRegistry, default_registry
 from mock_remd.domain.model import RegisterRequest
+from mock_remd.validation.cda.document import CdaHeader
 from mock_remd.validation.pack_index import InstalledPack, PackIndex, document_template_roots
 from mock_remd.validation.packs import Pack
 from mock_remd.validation.report import LAYER_ORDER
@@ -75,6 +76,14 @@ class DocumentContext:
         held = self.scratch.get("pack_index")
         if held is None:
             held = self.scratch["pack_index"] = self.caches.pack_index(self.settings.packs_dir)
+        return held
+
+    def header(self) -> CdaHeader:
+        """The header view of the parsed document, one per document (the kind, header and cross
+        layers read the same facts: each is read once)."""
+        held = self.scratch.get("header")
+        if held is None or held.root is not self.root:
+            held = self.scratch["header"] = CdaHeader(self.root)
         return held
 
     def template_roots(self) -> tuple[str, ...]:

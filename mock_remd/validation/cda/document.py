@@ -80,25 +80,26 @@ def _staff_id(el: etree._Element | None) -> str:
 class CdaHeader:
     """Read-only view of the header of a parsed ``ClinicalDocument`` (namespaced, as received).
 
-    Made for one reading of a tree nobody changes meanwhile: the patient's elements are found once.
+    Made for one reading of a tree nobody changes meanwhile: each fact is read once (the layers of one
+    document share one view, :meth:`~mock_remd.validation.context.DocumentContext.header`).
     """
 
     def __init__(self, root: etree._Element) -> None:
         self.root = root
 
     # -- document identity -------------------------------------------------------------------
-    @property
+    @cached_property
     def template_roots(self) -> list[str]:
         """Every ``templateId/@root`` (a valid document has exactly one)."""
         return [attr(t, "root") for t in children(self.root, "templateId") if attr(t, "root")]
 
-    @property
+    @cached_property
     def code(self) -> CodeValue | None:
         """``ClinicalDocument/code``."""
         el = child(self.root, "code")
         return CodeValue(attr(el, "code"), attr(el, "codeSystem")) if el is not None else None
 
-    @property
+    @cached_property
     def translations(self) -> list[CodeValue]:
         """``ClinicalDocument/code/translation`` values."""
         return [
@@ -106,17 +107,17 @@ class CdaHeader:
             for t in children(child(self.root, "code"), "translation")
         ]
 
-    @property
+    @cached_property
     def id_extension(self) -> str:
         """``ClinicalDocument/id/@extension`` — the MIS's unique id of this version (``localUid``)."""
         return attr(child(self.root, "id"), "extension")
 
-    @property
+    @cached_property
     def effective_time_raw(self) -> str:
         """``ClinicalDocument/effectiveTime/@value`` as written."""
         return attr(child(self.root, "effectiveTime"), "value")
 
-    @property
+    @cached_property
     def effective_time(self) -> Timestamp | None:
         """The document's creation time, parsed; None when absent or malformed."""
         return parse_ts(self.effective_time_raw)
@@ -161,6 +162,10 @@ class CdaHeader:
     # -- medical workers ---------------------------------------------------------------------
     def people(self) -> list[DocPerson]:
         """The author(s), the legal authenticator and authenticators, in document order."""
+        return list(self._people)
+
+    @cached_property
+    def _people(self) -> tuple[DocPerson, ...]:
         out: list[DocPerson] = []
         for role, path in (
             ("author", ("assignedAuthor",)),
@@ -180,9 +185,9 @@ class CdaHeader:
                         name=person_name(child(entity, "assignedPerson", "name")),
                     )
                 )
-        return out
+        return tuple(out)
 
     @property
     def legal_authenticator(self) -> DocPerson | None:
         """The person who gave the document legal force, if present."""
-        return next((p for p in self.people() if p.role == "legalAuthenticator"), None)
+        return next((p for p in self._people if p.role == "legalAuthenticator"), None)

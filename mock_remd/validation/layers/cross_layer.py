@@ -120,7 +120,7 @@ class CrossLayer:
         if not is_cda_root(ctx.root):
             return LayerReport.skipped(self.name, NOT_CDA_REASON)
         req = ctx.request
-        doc = CdaHeader(ctx.root)
+        doc = ctx.header()
         kind = ctx.kind or ctx.settings.kinds.get(req.kind)
         findings: list[Finding] = []
         findings += self._document_id(ctx, doc, req)

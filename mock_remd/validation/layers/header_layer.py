@@ -15,7 +15,6 @@ by our copy of its rules. The rules left to the pack are named in the details.
 from __future__ import annotations
 
 from mock_remd.validation.cda.access import NOT_CDA_REASON, is_cda_root
-from mock_remd.validation.cda.document import CdaHeader
 from mock_remd.validation.cda.header_rules import check_header
 from mock_remd.validation.cda.pack_requirements import requirements_for
 from mock_remd.validation.context import DocumentContext, ValidationSettings
@@ -51,7 +50,7 @@ class HeaderLayer:
             return LayerReport.skipped(self.name, NOT_CDA_REASON)
         kind = kind_of(ctx)
         if not kind:
-            declared = identify_kind(CdaHeader(ctx.root), ctx.settings.kinds, by_type=False).kind
+            declared = identify_kind(ctx.header(), ctx.settings.kinds, by_type=False).kind
             kind = declared.id if declared is not None else ""
         requires = requirements_for(kind, ctx.settings.packs_dir, ctx.template_roots(), ctx.caches.installed_requirements)
         findings = check_header(ctx.root, requires)

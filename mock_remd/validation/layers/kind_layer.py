@@ -114,7 +114,7 @@ class KindLayer:
         if not is_cda_root(ctx.root):
             return LayerReport.skipped(self.name, NOT_CDA_REASON)
         registry = ctx.settings.kinds
-        header = CdaHeader(ctx.root)
+        header = ctx.header()
         requested_id = (ctx.requested_kind or "").strip()
         with_packs = frozenset(ctx.pack_index().kinds())
         evidence = identify_kind(
