@@ -82,37 +82,67 @@ def host_port(url: str) -> str:
     return f"{host}:{port}" if port else host
 
 
+#: what went wrong in a failed HTTP call, as far as the user's sentence goes (:func:`failure_sentence`)
+FAILURE_KINDS = ("connect_timeout", "read_timeout", "tls", "dns", "refused", "hung_up", "invalid_url", "redirects",
+                 "no_answer")
+
+
+def failure_sentence(kind: str, url: str, *, timeout: float | None = None) -> str:
+    """The sentence for a failed HTTP call to ``url`` of ``kind`` (one of :data:`FAILURE_KINDS`)."""
+    where = host_port(url)
+    if kind == "connect_timeout":
+        return f"сервер по адресу {where} не принял соединение за {timeout:g} с" if timeout else \
+            f"сервер по адресу {where} не принял соединение вовремя"
+    if kind == "read_timeout":
+        return f"сервер по адресу {where} не ответил за {timeout:g} с" if timeout else \
+            f"сервер по адресу {where} не ответил вовремя"
+    if kind == "tls":
+        return f"не удалось установить защищённое соединение с сервером по адресу {where}"
+    if kind == "dns":
+        return f"имя сервера {where} не найдено (DNS)"
+    if kind == "refused":
+        return f"сервер по адресу {where} не ответил: соединение отклонено"
+    if kind == "hung_up":
+        return f"сервер по адресу {where} разорвал соединение"
+    if kind == "invalid_url":
+        return f"адрес {url!r} не является корректным адресом http(s)"
+    if kind == "redirects":
+        return f"сервер по адресу {where} перенаправляет запрос слишком много раз"
+    return f"сервер по адресу {where} не ответил"
+
+
 def network_failure(url: str, exc: BaseException, *, timeout: float | None = None) -> str:
     """One sentence for a failed HTTP call to ``url``, from the kind of failure only (no library text).
 
     Works on ``requests`` exceptions and on the OS errors under them; the sentence names the address.
     """
+    return failure_sentence(_kind(exc), url, timeout=timeout)
+
+
+def _kind(exc: BaseException) -> str:
     import requests  # local: the catalogue is imported by code that never makes HTTP calls
 
-    where = host_port(url)
     if isinstance(exc, requests.exceptions.ConnectTimeout):
-        return f"сервер по адресу {where} не принял соединение за {timeout:g} с" if timeout else \
-            f"сервер по адресу {where} не принял соединение вовремя"
+        return "connect_timeout"
     if isinstance(exc, (requests.exceptions.ReadTimeout, TimeoutError)):
-        return f"сервер по адресу {where} не ответил за {timeout:g} с" if timeout else \
-            f"сервер по адресу {where} не ответил вовремя"
+        return "read_timeout"
     if isinstance(exc, requests.exceptions.SSLError):
-        return f"не удалось установить защищённое соединение с сервером по адресу {where}"
+        return "tls"
     if isinstance(exc, requests.exceptions.ConnectionError):
         text = str(exc)
         if "Name or service not known" in text or "getaddrinfo" in text or "NameResolution" in text:
-            return f"имя сервера {where} не найдено (DNS)"
+            return "dns"
         if "refused" in text.lower():
-            return f"сервер по адресу {where} не ответил: соединение отклонено"
+            return "refused"
         if "reset" in text.lower() or "aborted" in text.lower() or "RemoteDisconnected" in text:
-            return f"сервер по адресу {where} разорвал соединение"
-        return f"сервер по адресу {where} не ответил"
+            return "hung_up"
+        return "no_answer"
     if isinstance(exc, (requests.exceptions.InvalidURL, requests.exceptions.MissingSchema,
                         requests.exceptions.InvalidSchema, requests.exceptions.URLRequired)):
-        return f"адрес {url!r} не является корректным адресом http(s)"
+        return "invalid_url"
     if isinstance(exc, requests.exceptions.TooManyRedirects):
-        return f"сервер по адресу {where} перенаправляет запрос слишком много раз"
-    return f"сервер по адресу {where} не ответил"
+        return "redirects"
+    return "no_answer"
 
 
 class ServerFault(Exception):

@@ -16,9 +16,9 @@ from typing import Any
 import requests
 
 from mock_remd.background import BatchWorker, owner_id
-from mock_remd.catalog.incidents import network_failure, record_incident
+from mock_remd.catalog.incidents import failure_sentence, network_failure, record_incident
 from mock_remd.delivery.callback_xml import content_type
-from mock_remd.delivery.http_post import CallbackPoster
+from mock_remd.delivery.http_post import CallbackPoster, PostFailed
 from mock_remd.store.clock import iso, utcnow
 from mock_remd.store.outbox import AttemptResult, Delivery
 from mock_remd.store.repository import Store
@@ -127,7 +127,9 @@ class CallbackSender(BatchWorker):
             ok = 200 <= answer.status < 300
             if not ok:
                 attempt["error"] = f"HTTP {answer.status}"
-        except requests.RequestException as exc:  # one sentence naming the address, never the library's text
+        except PostFailed as exc:  # one sentence naming the address, never the library's text
+            attempt["error"] = failure_sentence(exc.kind, row.url, timeout=self.timeout)
+        except requests.RequestException as exc:  # an address requests refuses to prepare
             attempt["error"] = network_failure(row.url, exc, timeout=self.timeout)
         except Exception:  # a bug of ours (or a URL no library can use): this delivery only, never the batch
             incident = record_incident("callback attempt", delivery_id=row.id, url=row.url)
