@@ -220,3 +220,61 @@ def test_https_address_with_an_unknown_certificate_is_refused(make_server, tmp_p
             f"не удалось установить защищённое соединение с сервером по адресу 127.0.0.1:{tls.port}"
     finally:
         tls.close()
+
+
+def test_proxy_in_the_environment_is_not_used_for_callbacks(make_server, sink, monkeypatch):
+    """Callbacks go straight to the MIS: a proxy variable (pointing nowhere) set while one waits changes nothing."""
+    srv = make_server(callback_delay_ms=700)
+    _, req = register(srv)
+    for name in ("http_proxy", "HTTP_PROXY", "https_proxy", "HTTPS_PROXY", "all_proxy", "ALL_PROXY"):
+        monkeypatch.setenv(name, "http://127.0.0.1:9")
+    for name in ("no_proxy", "NO_PROXY"):
+        monkeypatch.delenv(name, raising=False)
+    assert sink.wait_for(req.message_id).status == "success"
+    admin = requests.Session()
+    admin.trust_env = False  # the test's own reads go straight too
+    deadline = time.monotonic() + 10
+    while (d := admin.get(f"{srv.url}/_admin/callbacks", params={"relates_to": req.message_id}).json()["items"][0])[
+            "status"] != "delivered" and time.monotonic() < deadline:
+        time.sleep(0.02)
+    assert [a["http_status"] for a in d["attempts"]] == [200]
+
+
+def test_gzip_answer_of_the_mis_is_logged_decoded(make_server):
+    """A MIS (a stdlib server) that gzips its answer: the attempt log keeps the text, as requests decoded it."""
+    import gzip
+    import threading
+    from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+    seen = []
+
+    class Handler(BaseHTTPRequestHandler):
+        protocol_version = "HTTP/1.1"
+
+        def log_message(self, *args):
+            pass
+
+        def do_POST(self):  # noqa: N802
+            seen.append((dict(self.headers), self.rfile.read(int(self.headers["Content-Length"]))))
+            reply = gzip.compress("<ответ>принято</ответ>".encode())
+            self.send_response(202)
+            self.send_header("Content-Type", "text/xml; charset=utf-8")
+            self.send_header("Content-Encoding", "gzip")
+            self.send_header("Content-Length", str(len(reply)))
+            self.end_headers()
+            self.wfile.write(reply)
+
+    mis = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    threading.Thread(target=mis.serve_forever, daemon=True).start()
+    try:
+        srv = _server_to(make_server, f"http://127.0.0.1:{mis.server_address[1]}/cb?system=demo")
+        _, req = register(srv)
+        d = _wait_delivery(srv, req, "delivered")
+        assert d["attempts"][0]["http_status"] == 202 and d["attempts"][0]["response"] == "<ответ>принято</ответ>"
+        headers, body = seen[0]
+        assert headers["Content-Type"] == "text/xml; charset=utf-8"
+        assert headers["SOAPAction"] == '"sendRegisterDocumentResult"'
+        assert "gzip" in headers["Accept-Encoding"] and "Expect" not in headers
+        assert body.startswith(b"<?xml") and b"registerDocumentResult" in body
+    finally:
+        mis.shutdown()
