@@ -52,3 +52,25 @@ def test_error_catalogue_codes_and_messages():
     assert E.message("INVALID_ELEMENT_VALUE_CODE", oid="1.2", version="3", code="X") == (
         "Справочник OID [1.2], версия [3]. Элемент с кодом [X] отсутствует")
     assert E.message("ORDER_NOT_FOUND") == E.describe("ORDER_NOT_FOUND") != ""
+
+
+def test_one_document_sees_one_catalog_and_the_next_document_sees_an_import(nsi_export_dir, tmp_path):
+    """The layers of one document share one look at the followed NSI directory; an FNSI export of NSI
+    1520 dropped into it between two documents is seen by the second."""
+    import shutil
+
+    from mock_remd.validation.context import DocumentContext, ValidationSettings
+    from mock_remd.validation.nsi.kinds import kind_catalog
+    from mock_remd.validation.pipeline import ValidationCaches
+
+    nsi = tmp_path / "nsi"
+    nsi.mkdir()
+    settings = ValidationSettings(kinds=kind_catalog(nsi))
+    first = DocumentContext(content=b"", settings=settings, caches=ValidationCaches())
+    built_in = first.kinds().version
+    assert first.kinds() is first.kinds() and first.kinds().get("119") is not None
+    shutil.copy(nsi_export_dir / "1.2.643.5.1.13.13.11.1520_v12.85.csv", nsi / "1.2.643.5.1.13.13.11.1520_v99.1.csv")
+    assert first.kinds().version == built_in != "99.1"
+    second = DocumentContext(content=b"", settings=settings, caches=ValidationCaches())
+    assert second.kinds().version == "99.1" and second.kinds().by_template("1.2.643.5.1.13.13.14.7.9.5").id == "186"
+    assert "1520_v99.1.csv" in second.kinds().source and settings.kinds.version == "99.1"

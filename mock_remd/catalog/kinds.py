@@ -370,12 +370,43 @@ class KindRegistry:
         self.refresh()
         return len(self._kinds)
 
+    def snapshot(self) -> KindSnapshot:
+        """The catalog as it is now, after one look at the attached source: lookups on it do not look
+        again (one document's validation asks several times; each look is a ``stat``)."""
+        self.refresh()
+        with self._lock:
+            return KindSnapshot(self._kinds, self._by_template, self.version, self.source)
+
     def with_overrides(self, **changes: dict) -> KindRegistry:
         """A copy with fields of some kinds changed: ``with_overrides(**{"119": {"mo_sign": False}})``."""
         kinds = []
         for k in self.all():
             kinds.append(replace(k, **changes[k.id]) if k.id in changes else k)
         return KindRegistry(kinds, version=self.version, source=self.source)
+
+
+class KindSnapshot:
+    """The lookups of a :class:`KindRegistry` as it was at one moment (see :meth:`KindRegistry.snapshot`)."""
+
+    def __init__(self, kinds: dict[str, Kind], by_template: dict[str, str], version: str, source: str) -> None:
+        self._kinds = kinds
+        self._by_template = by_template
+        #: the NSI 1520 version and where it came from, as in the registry then
+        self.version = version
+        self.source = source
+
+    def get(self, kind_id: str) -> Kind | None:
+        """The kind with NSI 1520 id ``kind_id``."""
+        return self._kinds.get(str(kind_id).strip())
+
+    def by_template(self, root: str) -> Kind | None:
+        """The kind whose ``templateId/@root`` is ``root``."""
+        kid = self._by_template.get(root.strip())
+        return self._kinds.get(kid) if kid else None
+
+    def all(self) -> list[Kind]:
+        """Every kind, by id."""
+        return sorted(self._kinds.values(), key=lambda k: _num(k.id))
 
 
 def _num(kind_id: str) -> int:

@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from mock_remd.catalog.kinds import Kind, KindRegistry, default_registry
+from mock_remd.catalog.kinds import Kind, KindRegistry, KindSnapshot, default_registry
 from mock_remd.domain.model import RegisterRequest
 from mock_remd.validation.cda.document import CdaHeader
 from mock_remd.validation.pack_index import InstalledPack, PackIndex, document_template_roots
@@ -76,6 +76,14 @@ class DocumentContext:
         held = self.scratch.get("pack_index")
         if held is None:
             held = self.scratch["pack_index"] = self.caches.pack_index(self.settings.packs_dir)
+        return held
+
+    def kinds(self) -> KindSnapshot:
+        """The kind catalog for this document: looked up once (an import of NSI 1520 is seen by the
+        next document), so every layer sees the same catalog."""
+        held = self.scratch.get("kinds")
+        if held is None:
+            held = self.scratch["kinds"] = self.settings.kinds.snapshot()
         return held
 
     def header(self) -> CdaHeader:

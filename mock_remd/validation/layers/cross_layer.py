@@ -121,7 +121,7 @@ class CrossLayer:
             return LayerReport.skipped(self.name, NOT_CDA_REASON)
         req = ctx.request
         doc = ctx.header()
-        kind = ctx.kind or ctx.settings.kinds.get(req.kind)
+        kind = ctx.kind or ctx.kinds().get(req.kind)
         findings: list[Finding] = []
         findings += self._document_id(ctx, doc, req)
         findings += self._patient(ctx, doc, req)

@@ -50,7 +50,7 @@ class HeaderLayer:
             return LayerReport.skipped(self.name, NOT_CDA_REASON)
         kind = kind_of(ctx)
         if not kind:
-            declared = identify_kind(ctx.header(), ctx.settings.kinds, by_type=False).kind
+            declared = identify_kind(ctx.header(), ctx.kinds(), by_type=False).kind
             kind = declared.id if declared is not None else ""
         requires = requirements_for(kind, ctx.settings.packs_dir, ctx.template_roots(), ctx.caches.installed_requirements)
         findings = check_header(ctx.root, requires)

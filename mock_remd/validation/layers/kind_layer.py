@@ -13,7 +13,7 @@ import datetime as dt
 from dataclasses import dataclass
 
 from mock_remd.catalog import errors
-from mock_remd.catalog.kinds import Kind, KindRegistry
+from mock_remd.catalog.kinds import Kind, KindRegistry, KindSnapshot
 from mock_remd.validation.cda.access import NOT_CDA_REASON, child, children, is_cda_root, node_path
 from mock_remd.validation.cda.document import NSI_DOC_TYPES, NSI_KINDS, CdaHeader
 from mock_remd.validation.cda.timestamps import parse_xs_datetime
@@ -31,7 +31,7 @@ class KindEvidence:
 
 
 def current_edition(
-    registry: KindRegistry,
+    registry: KindRegistry | KindSnapshot,
     type_1522: str,
     today: dt.date | None = None,
     prefer: frozenset[str] = frozenset(),
@@ -52,7 +52,7 @@ def current_edition(
 
 def identify_kind(
     header: CdaHeader,
-    registry: KindRegistry,
+    registry: KindRegistry | KindSnapshot,
     *,
     by_type: bool = True,
     prefer: frozenset[str] = frozenset(),
@@ -113,7 +113,7 @@ class KindLayer:
             return LayerReport.skipped(self.name, "документ не разобран как XML")
         if not is_cda_root(ctx.root):
             return LayerReport.skipped(self.name, NOT_CDA_REASON)
-        registry = ctx.settings.kinds
+        registry = ctx.kinds()
         header = ctx.header()
         requested_id = (ctx.requested_kind or "").strip()
         with_packs = frozenset(ctx.pack_index().kinds())

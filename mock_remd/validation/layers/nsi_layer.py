@@ -24,7 +24,7 @@ def document_kind(ctx: DocumentContext) -> str:
     root = ctx.root
     if root is not None:
         for el in root.findall("{urn:hl7-org:v3}templateId"):
-            kind = ctx.settings.kinds.by_template(el.get("root") or "")
+            kind = ctx.kinds().by_template(el.get("root") or "")
             if kind is not None:
                 return kind.id
     return ""

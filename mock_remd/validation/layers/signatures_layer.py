@@ -145,7 +145,7 @@ class _Checker:
 
     # --- per request ---------------------------------------------------------------------------
     def _org_occurrence(self, entries: list[_Entry]) -> None:
-        kind = self.ctx.kind or self.ctx.settings.kinds.get(self.request.kind)
+        kind = self.ctx.kind or self.ctx.kinds().get(self.request.kind)
         if kind is None:
             return
         has_org = any(e.person is None for e in entries)

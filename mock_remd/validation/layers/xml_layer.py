@@ -29,7 +29,7 @@ class XmlLayer:
     def run(self, ctx: DocumentContext) -> LayerReport:
         data = strip_bom(ctx.content)
         findings: list[Finding] = []
-        if not data.strip():
+        if not data or data.isspace():  # nothing but ASCII whitespace (data.strip() would copy it all)
             findings.append(Finding("INVALID_CONTENT", "Ошибка валидации СЭМД: файл документа пуст", rule="xml-empty"))
             return LayerReport(self.name, True, False, findings)
         try:
