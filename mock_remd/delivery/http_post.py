@@ -14,6 +14,7 @@ the connect and each read: the same on a network where connecting takes no time)
 from __future__ import annotations
 
 import errno
+import functools
 import threading
 from dataclasses import dataclass
 from io import BytesIO
@@ -127,11 +128,17 @@ def _kind(curl: pycurl.Curl, code: int) -> str:
     return "no_answer"
 
 
+@functools.lru_cache(maxsize=64)
+def _encoding(content_type: str | None) -> str | None:
+    """The charset ``requests`` reads from a Content-Type (the same few values on every answer of a MIS)."""
+    return get_encoding_from_headers({"content-type": content_type} if content_type else {})  # type: ignore[arg-type]
+
+
 def _text(data: bytes, content_type: str | None) -> str:
     """The body as ``requests``'s ``Response.text`` decodes it (charset of the Content-Type, else guessed)."""
     if not data:
         return ""
-    encoding = get_encoding_from_headers({"content-type": content_type} if content_type else {})  # type: ignore[arg-type]
+    encoding = _encoding(content_type)
     if encoding is None:
         encoding = requests.compat.chardet.detect(data)["encoding"]
     try:
