@@ -146,3 +146,29 @@ def test_json_columns_keep_what_orjson_refuses_and_read_older_text(db):
     assert row.detail == odd
     if db.is_sqlite:
         assert str(row.scenario["ms"]) == "nan"
+
+
+def test_transaction_control_fails_with_sqlalchemys_exception(tmp_path):
+    """BEGIN/COMMIT/ROLLBACK of a SQLite transaction run on the DBAPI connection; a COMMIT that fails
+    (a deferred foreign key broken) raises SQLAlchemy's IntegrityError, as exec_driver_sql did."""
+    from sqlalchemy.exc import IntegrityError
+
+    db = Database(f"sqlite:///{tmp_path / 'fk.db'}")
+    with db.transaction() as c:
+        c.exec_driver_sql("CREATE TABLE parent (id INTEGER PRIMARY KEY)")
+        c.exec_driver_sql("CREATE TABLE child (id INTEGER PRIMARY KEY, parent_id INTEGER "
+                          "REFERENCES parent(id) DEFERRABLE INITIALLY DEFERRED)")
+    with db.engine.connect() as c:  # the pool hands this connection out again below
+        c.exec_driver_sql("PRAGMA foreign_keys=ON")
+    with pytest.raises(IntegrityError), db.transaction() as c:
+        c.exec_driver_sql("INSERT INTO child (parent_id) VALUES (7)")
+    with pytest.raises(RuntimeError), db.transaction() as c:
+        c.exec_driver_sql("INSERT INTO parent (id) VALUES (1)")
+        raise RuntimeError("rolled back")
+    with db.transaction() as c:
+        c.exec_driver_sql("INSERT INTO parent (id) VALUES (7)")
+        c.exec_driver_sql("INSERT INTO child (parent_id) VALUES (7)")
+    with db.transaction(write=False) as c:
+        assert [r[0] for r in c.exec_driver_sql("SELECT id FROM parent")] == [7]
+        assert [r[0] for r in c.exec_driver_sql("SELECT parent_id FROM child")] == [7]
+    db.engine.dispose()

@@ -16,6 +16,7 @@ from typing import Any
 
 from sqlalchemy import create_engine, event, text
 from sqlalchemy.engine import Connection, Engine
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.pool import StaticPool
 
 from mock_remd.store import json_text
@@ -166,13 +167,13 @@ class Database:
                 raise
         try:
             with self.engine.connect() as conn:
-                conn.exec_driver_sql("BEGIN IMMEDIATE" if write else "BEGIN")
+                _control(conn, "BEGIN IMMEDIATE" if write else "BEGIN")
                 try:
                     yield conn
                 except BaseException:
-                    conn.exec_driver_sql("ROLLBACK")
+                    _control(conn, "ROLLBACK")
                     raise
-                conn.exec_driver_sql("COMMIT")
+                _control(conn, "COMMIT")
         finally:
             if flocked:
                 fcntl.flock(self._lock_fd, fcntl.LOCK_UN)  # type: ignore[arg-type]
@@ -237,6 +238,18 @@ class Database:
     def drop_all(self) -> None:
         """Drop every table (tests against a shared PostgreSQL)."""
         metadata.drop_all(self.engine)
+
+
+def _control(conn: Connection, sql: str) -> None:
+    """BEGIN, COMMIT or ROLLBACK of a SQLite transaction on the DBAPI connection, failing with
+    SQLAlchemy's exception as ``exec_driver_sql`` would (which costs ~25 µs more per statement:
+    two of them in every transaction of every process)."""
+    dialect = conn.dialect
+    try:
+        conn.connection.dbapi_connection.execute(sql)  # type: ignore[union-attr]
+    except dialect.loaded_dbapi.Error as exc:
+        raise DBAPIError.instance(sql, None, exc, dialect.loaded_dbapi.Error, hide_parameters=True,
+                                  dialect=dialect) from exc
 
 
 class BadStoreUrl(ValueError):
