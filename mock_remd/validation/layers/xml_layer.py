@@ -33,22 +33,15 @@ class XmlLayer:
             findings.append(Finding("INVALID_CONTENT", "Ошибка валидации СЭМД: файл документа пуст", rule="xml-empty"))
             return LayerReport(self.name, True, False, findings)
         try:
-            data.decode("utf-8")
-        except UnicodeDecodeError as exc:
-            findings.append(
-                Finding(
-                    "INVALID_CONTENT",
-                    f"Ошибка валидации СЭМД: документ не в кодировке UTF-8 (байт {exc.start})",  # not Python's reason
-                    rule="xml-encoding",
-                )
-            )
-            return LayerReport(self.name, True, False, findings)
-        try:
             root = parse_bytes(data, max_bytes=self.max_bytes)
         except (UnsafeXmlError, XmlTooLargeError) as exc:
-            findings.append(Finding("INVALID_CONTENT", f"Ошибка валидации СЭМД: {exc}", rule="xml-unsafe"))
+            findings.append(_not_utf8(data) or Finding("INVALID_CONTENT", f"Ошибка валидации СЭМД: {exc}",
+                                                       rule="xml-unsafe"))
             return LayerReport(self.name, True, False, findings)
         except etree.XMLSyntaxError as exc:
+            encoding = _not_utf8(data)
+            if encoding is not None:
+                return LayerReport(self.name, True, False, [encoding])
             line = exc.lineno if getattr(exc, "lineno", None) else None
             findings.append(
                 Finding(
@@ -59,6 +52,14 @@ class XmlLayer:
                 )
             )
             return LayerReport(self.name, True, False, findings)
+        # libxml2 refuses every byte sequence that is not UTF-8 in a document it reads as UTF-8: one that
+        # starts with "<" and an 8-bit character and declares UTF-8 or nothing. Any other (UTF-16, a
+        # declared single-byte encoding) is decoded here, to say where it is not UTF-8.
+        read_as_utf8 = data[:1] == b"<" and data[1:2] not in (b"\x00", b"") and (
+            (root.getroottree().docinfo.encoding or "").lower() == "utf-8")
+        encoding = None if read_as_utf8 else _not_utf8(data)
+        if encoding is not None:
+            return LayerReport(self.name, True, False, [encoding])
         if local_name(root) != "ClinicalDocument":
             findings.append(
                 Finding(
@@ -81,3 +82,16 @@ class XmlLayer:
             )
         ctx.root = root
         return LayerReport(self.name, True, not findings, findings)
+
+
+def _not_utf8(data: bytes) -> Finding | None:
+    """The finding for bytes that are not UTF-8 (naming the first bad byte), None for UTF-8."""
+    try:
+        data.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        return Finding(
+            "INVALID_CONTENT",
+            f"Ошибка валидации СЭМД: документ не в кодировке UTF-8 (байт {exc.start})",  # not Python's reason
+            rule="xml-encoding",
+        )
+    return None
