@@ -13,9 +13,9 @@ def _mine(**kw) -> Round:
 
 def test_every_goal_met():
     paced = Paced(rate=100, seconds=10, ok=1000, called_back=1000, lag_p99_ms=334)
-    lines = verdicts([_mine(), Round(side="WireMock", rate=400)], paced)
+    lines = verdicts([_mine(load="2.10 1.90 1.80"), Round(side="WireMock", rate=400, load="3.40 2.00 1.90")], paced)
     assert [line[:14] for line in lines] == ["goal 2 MET    ", "goal 3 MET    ", "goal 4 MET    "]
-    assert "×1.50 (600/s against 400/s)" in lines[0]
+    assert "×1.50 (600/s against 400/s)" in lines[0] and "load average 2.1–3.4" in lines[0]
 
 
 def test_what_misses_is_named():

@@ -433,9 +433,11 @@ def verdicts(results: list[Round], paced: Paced | None) -> list[str]:
     if mine and theirs:
         m, w = _mean([r.rate for r in mine]), _mean([r.rate for r in theirs])
         clean = all(r.bad == 0 and r.callbacks >= r.ok and not r.duplicates for r in mine)
+        loads = [float(r.load.split()[0]) for r in results if r.load]
+        busy = f"; load average {min(loads):.1f}–{max(loads):.1f} as the rounds began" if loads else ""
         lines.append(f"goal 2 {say(m >= GOAL_RATIO * w and clean)} answers/s ≥ {GOAL_RATIO:g}× WireMock's: "
                      f"×{m / max(w, 1e-9):.2f} ({m:.0f}/s against {w:.0f}/s); every answer success and every "
-                     f"callback exactly once: {'yes' if clean else 'no'}")
+                     f"callback exactly once: {'yes' if clean else 'no'}{busy}")
     else:
         lines.append("goal 2 —       answers/s ≥ 1.5× WireMock's: not judged (both sides did not run)")
     if mine:
