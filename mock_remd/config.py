@@ -155,9 +155,9 @@ class Settings:
     #: how many journal entries are kept (oldest pruned)
     journal_size: int = 10000
     #: how far, in seconds of background work, the answers may run ahead of the processing: work due
-    #: (queued documents, due callbacks) above this many seconds at the rate documents were processed
-    #: lately makes registerDocument answer later, so the callbacks never fall behind for good; 0 = no
-    #: limit in seconds (core/backpressure.py)
+    #: (queued documents, due callbacks) above this many seconds at the rate the background processes
+    #: drain a backlog makes registerDocument answer later, so the callbacks never fall behind for good
+    #: and are out about this long after a load stops; 0 = no limit in seconds (core/backpressure.py)
     backlog_seconds: float = 10.0
     #: a cap in items on that backlog (documents and callbacks due); -1 = none, 0 = backpressure off
     backlog_limit: int = -1

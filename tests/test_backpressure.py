@@ -45,10 +45,32 @@ def test_drain_rate_counts_busy_time_only():
     assert rate.add(8.0, progress(1900, 1100)) == pytest.approx(100.0)  # the window slides: (800-200)/6
     rate.add(9.0, progress(1900, 0))  # caught up: idle from here, the rate measured stands
     assert rate.add(20.0, progress(1900, 0)) == pytest.approx(100.0)
-    rate.add(20.2, progress(2100, 150))  # a new busy span starts at the last idle reading
-    assert rate.add(21.2, progress(2400, 150)) == pytest.approx((2250 - 1900) / 1.2)
+    rate.add(20.2, progress(2100, 150))  # a new busy span starts at its first busy reading
+    assert rate.add(21.2, progress(2400, 150)) == pytest.approx(300.0)
     rate.add(22.0, progress(10, 10))  # the store was reset: start over, keep the last rate meanwhile
     assert rate.add(23.0, progress(60, 10)) == 50.0
+
+
+def test_the_catch_up_after_a_load_counts_up_to_twice_the_loaded_rate():
+    rate = DrainRate(window=5.0, min_span=1.0)
+
+    def progress(made: int, open_: int) -> LegProgress:
+        return LegProgress(due=open_, jobs_open=open_, jobs_made=made)
+
+    for i in range(11):  # loaded: 100 documents arrive and 50 are finished every second
+        rate.add(float(i), progress(1000 + 100 * i, 100 + 50 * i))
+    assert rate.rate == pytest.approx(50.0) and rate.catch_up_rate == 0.0  # documents kept arriving
+    assert rate.drain_rate == pytest.approx(50.0)
+    rate.add(10.5, progress(2000, 550))  # the load stopped at 10 s: 600 open, 80 finished each second
+    rate.add(11.0, progress(2000, 520))
+    rate.add(12.0, progress(2000, 440))
+    assert rate.catch_up_rate == pytest.approx(80.0)
+    assert rate.drain_rate == pytest.approx(80.0)
+    rate.add(17.6, progress(2000, 0))  # caught up between two readings: the idle part counts (slower)
+    assert rate.catch_up_rate == pytest.approx(600 / 7.6)
+    rate.add(30.0, progress(2010, 10))  # a new load, long after: its own rate is measured, idle time apart
+    assert rate.add(31.0, progress(2110, 100)) == pytest.approx(10.0)  # the leg is slow under this load …
+    assert rate.drain_rate == pytest.approx(20.0)  # … and the faster catch-up counts for twice that at most
 
 
 def test_the_limit_follows_the_rate_of_a_real_store(make_server, sink, tmp_path):
@@ -56,7 +78,7 @@ def test_the_limit_follows_the_rate_of_a_real_store(make_server, sink, tmp_path)
     srv: ThreadedServer = make_server(db_url=f"sqlite:///{tmp_path / 'remd.db'}")
     srv.runtime.stop()
     now = [0.0]
-    bp = Backpressure(srv.runtime.store.leg_progress, seconds=2.0, floor=1, clock=lambda: now[0])
+    bp = Backpressure(srv.runtime.store.leg_progress, seconds=2.0, floor=1, clock=lambda: now[0], follow=False)
     first = [register(srv) for _ in range(12)]
     bp.refresh()
     assert bp.backlog() == 12 and bp.limit_items() == 1  # no rate yet and the leg stands still: the floor
