@@ -157,8 +157,10 @@ class Settings:
     #: how far, in seconds of background work, the answers may run ahead of the processing: work due
     #: (queued documents, due callbacks) above this many seconds at the rate the background processes
     #: drain a backlog makes registerDocument answer later, so the callbacks never fall behind for good
-    #: and are out about this long after a load stops; 0 = no limit in seconds (core/backpressure.py)
-    backlog_seconds: float = 10.0
+    #: and are out about this long after a load stops; 0 = no limit in seconds (core/backpressure.py).
+    #: Measured under bench-peer: the last callback came about this + 1 s after the load stopped (10 s:
+    #: 9.1-10.8 s at load 11-15); 8 leaves room for a machine that gets busier meanwhile (goal: 15 s)
+    backlog_seconds: float = 8.0
     #: a cap in items on that backlog (documents and callbacks due); -1 = none, 0 = backpressure off
     backlog_limit: int = -1
     #: largest accepted request body, bytes (documents of 30 MB exist: base64 makes them 40 MB)
