@@ -25,19 +25,24 @@ def normalize_message_id(value: str | None) -> str:
 
 
 _FIELD_NAMES: dict[type, tuple[str, ...]] = {}
+#: types returned as they are without a look at their fields (most values of a request are str)
+_SCALARS = (str, int, float, bool, type(None))
 
 
 def _plain(value: Any) -> Any:
     """Dataclasses → dicts, lists → lists, everything else as is (our model holds only str/int/None)."""
     cls = type(value)
-    if is_dataclass(cls):
-        names = _FIELD_NAMES.get(cls)
-        if names is None:
-            names = _FIELD_NAMES[cls] = tuple(f.name for f in fields(cls))
-        return {n: _plain(getattr(value, n)) for n in names}
-    if cls is list:
-        return [_plain(v) for v in value]
-    return value
+    if cls in _SCALARS:
+        return value
+    names = _FIELD_NAMES.get(cls)
+    if names is None:
+        if cls is list:
+            return [_plain(v) for v in value]
+        if not is_dataclass(cls):
+            return value
+        names = _FIELD_NAMES[cls] = tuple(f.name for f in fields(cls))
+    attrs = value.__dict__  # the fields' values, read without a getattr each
+    return {n: _plain(attrs[n]) for n in names}
 
 
 @dataclass
