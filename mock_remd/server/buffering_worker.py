@@ -61,7 +61,11 @@ SPOOL_BYTES = 4 * 1024 * 1024
 MAX_HEAD_BYTES = 64 * 1024
 #: bytes read per readiness event (fairness between connections)
 READ_CHUNK = 256 * 1024
+#: seconds between the loop's liveness notes to the arbiter (and its looks at its parent)
+BOOKKEEPING_SECONDS = 1.0
 
+#: environ key: the connection's socket has TCP_NODELAY already (set once when it was accepted)
+NODELAY_SET = "mock_remd.nodelay_set"
 #: the request a thread serves (for answering gunicorn's refusals at the right endpoint)
 _serving = threading.local()
 _SOAP_PATH = re.compile(r"^/(port/emdr|[0-9a-f]{13})/?$")
@@ -244,6 +248,27 @@ class BufferingWorker(ThreadWorker):
         _return_large_blocks_to_the_os()
         super().init_process()
 
+    # ---- the loop's bookkeeping, at most once a second ------------------------------------------
+    # gthread tells the arbiter it is alive (a utime of its temporary file) and asks for its parent
+    # (getppid) at every turn of the loop, that is for nearly every request under load: two system
+    # calls, each a chance for a request thread to take the GIL from the loop. The arbiter's timeout is
+    # 120 s, and a parent gone is seen within a second all the same.
+    _notified = float("-inf")
+    _parent_checked = float("-inf")
+
+    def notify(self) -> None:
+        now = time.monotonic()
+        if now - self._notified >= BOOKKEEPING_SECONDS:
+            self._notified = now
+            super().notify()
+
+    def is_parent_alive(self) -> bool:
+        now = time.monotonic()
+        if now - self._parent_checked < BOOKKEEPING_SECONDS:
+            return True
+        self._parent_checked = now
+        return super().is_parent_alive()
+
     # ---- accepting and reading -------------------------------------------------------------------
     def accept(self, listener: socket.socket) -> None:
         try:
@@ -253,6 +278,8 @@ class BufferingWorker(ThreadWorker):
                 raise
             return
         self.nr_conns += 1
+        with contextlib.suppress(OSError):  # once per connection (the app would set it at every request)
+            client_sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
         conn = BufferedConn(self.cfg, client_sock, client_addr, listener.getsockname())
         self._read_request(conn, b"")
 
@@ -473,6 +500,7 @@ class FastRequest:
             "wsgi.version": (1, 0), "wsgi.url_scheme": "http", "wsgi.input": io.BytesIO(raw[self.head_bytes:]),
             "wsgi.errors": sys.stderr, "wsgi.multithread": True, "wsgi.multiprocess": limits.multiprocess,
             "wsgi.run_once": False, "wsgi.input_terminated": True, "gunicorn.socket": conn.sock,
+            NODELAY_SET: True,
         }
         for name, value in self.headers:
             key = name.decode("latin-1").upper().replace("-", "_")

@@ -9,6 +9,7 @@ from typing import Any
 
 from mock_remd.admin.app import create_admin_app
 from mock_remd.runtime import Runtime
+from mock_remd.server.buffering_worker import NODELAY_SET
 from mock_remd.soap.app import SoapApp
 
 #: the REMD path and IPS-style opaque paths (one 13-hex segment) are the SOAP endpoint
@@ -36,7 +37,7 @@ class MockRemdApp:
 
     def __call__(self, environ: dict[str, Any], start_response: Any) -> Iterable[bytes]:
         sock = environ.get("gunicorn.socket")
-        if sock is not None:
+        if sock is not None and not environ.get(NODELAY_SET):
             # gunicorn writes the headers and the body in two sends: without TCP_NODELAY, Nagle's
             # algorithm and the client's delayed ACK add ~40 ms to every keep-alive answer
             try:
