@@ -161,6 +161,9 @@ class Settings:
     #: Measured under bench-peer: the last callback came about this + 1 s after the load stopped (10 s:
     #: 9.1-10.8 s at load 11-15); 8 leaves room for a machine that gets busier meanwhile (goal: 15 s)
     backlog_seconds: float = 8.0
+    #: niceness of the background processes of ``serve`` (0-19): above 0 the HTTP workers' answers come
+    #: first when the CPU is short (server/background_process.py)
+    background_nice: int = 12
     #: a cap in items on that backlog (documents and callbacks due); -1 = none, 0 = backpressure off
     backlog_limit: int = -1
     #: largest accepted request body, bytes (documents of 30 MB exist: base64 makes them 40 MB)
@@ -318,6 +321,8 @@ class Settings:
         if self.association_checks not in ("callback", "sync"):
             raise ConfigError("config.one_of", self.label("association_checks"), self.association_checks,
                               allowed="callback, sync")
+        if not 0 <= self.background_nice <= 19:
+            raise ConfigError("config.range", self.label("background_nice"), self.background_nice, low=0, high=19)
         if not 0 <= self.backlog_seconds <= 3600:
             raise ConfigError("config.range", self.label("backlog_seconds"), f"{self.backlog_seconds:g}", low=0,
                               high=3600)

@@ -28,20 +28,21 @@ log = logging.getLogger(__name__)
 #: or a counter of PostgreSQL notifications; the database is asked only when it moved)
 POLL_SECONDS = 0.02
 
-#: background processes run at this lower priority: when the CPU is short, the synchronous answers
-#: come first and the asynchronous leg catches up when the load lets it (the backpressure bounds how
-#: far it falls behind). Under bench-peer's full-speed load (load average 11-15) 12 gave ~15 % more
-#: answers than 5 with every callback in within 10 s; 19 starved the leg (fewer answers: the limit
-#: follows its rate); SCHED_BATCH on top made no difference beyond the noise
-NICENESS = 12
-
 
 def run(settings: Settings) -> None:
-    """Run processor and sender until SIGTERM/SIGINT."""
+    """Run processor and sender until SIGTERM/SIGINT.
+
+    The process runs at the lower priority ``settings.background_nice``: when the CPU is short, the
+    synchronous answers come first and the asynchronous leg catches up when the load lets it (the
+    backpressure bounds how far it falls behind). Under bench-peer's full-speed load (load average
+    11-15) 12 gave ~15 % more answers than 5, every callback in within 10 s; 19 starved the leg (fewer
+    answers: the backpressure's limit follows its rate); SCHED_BATCH on top made no difference beyond
+    the noise.
+    """
     from mock_remd.runtime import Runtime
 
     try:
-        os.nice(NICENESS)
+        os.nice(settings.background_nice)
     except OSError:  # not permitted here: run at the normal priority
         pass
     stop = threading.Event()
