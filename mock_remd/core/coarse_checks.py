@@ -9,7 +9,6 @@ from __future__ import annotations
 import binascii
 import datetime as dt
 import re
-import uuid
 import zlib
 from dataclasses import dataclass, field
 
@@ -40,19 +39,20 @@ def _ve(text: str) -> ErrorItem:
     return E.validation_error(text)
 
 
+#: the hyphenated UUID form (every text it matches is one uuid.UUID reads)
+_UUID_RE = re.compile(r"[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}")
+_SNILS_TEXT = re.compile(r"[\d\s-]+")
+
+
 def _is_uuid(value: str) -> bool:
-    try:
-        uuid.UUID(value)
-    except ValueError:
-        return False
-    return bool(re.fullmatch(r"[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}", value))
+    return _UUID_RE.fullmatch(value) is not None
 
 
 def _check_snils(value: str, where: str, out: list[ErrorItem]) -> None:
     if not value:
         return
     digits = snils_digits(value)
-    if not re.fullmatch(r"[\d\s-]+", value) or len(digits) != 11:
+    if not _SNILS_TEXT.fullmatch(value) or len(digits) != 11:
         out.append(_ve(f"Значение элемента {where} [{value}] не является СНИЛС: ожидается 11 цифр"))
     elif not snils_rules.checksum_ok(digits):
         out.append(_ve(f"СНИЛС [{value}] в элементе {where} имеет неверное контрольное число"))

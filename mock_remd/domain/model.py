@@ -10,10 +10,12 @@ import re
 from dataclasses import asdict, dataclass, field, fields, is_dataclass
 from typing import Any
 
+_NOT_DIGIT = re.compile(r"\D")
+
 
 def snils_digits(value: str | None) -> str:
     """The 11 digits of a SNILS (``123-456-789 01`` → ``12345678901``); empty for None."""
-    return re.sub(r"\D", "", value or "")
+    return _NOT_DIGIT.sub("", value or "")
 
 
 def normalize_message_id(value: str | None) -> str:
