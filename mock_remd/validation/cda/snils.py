@@ -18,9 +18,12 @@ except ImportError:  # pragma: no cover - depends on the installed release
 SNILS_SHAPE = re.compile(r"^([0-9]{3}[-\s]?){3}[0-9]{2}$")
 
 
+_NOT_DIGIT = re.compile(r"\D")
+
+
 def digits(value: str | None) -> str:
     """The digits of a SNILS (``112-233-445 95`` → ``11223344595``); empty for None."""
-    return re.sub(r"\D", "", value or "")
+    return _NOT_DIGIT.sub("", value or "")
 
 
 def shape_ok(value: str | None) -> bool:

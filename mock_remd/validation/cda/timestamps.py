@@ -16,6 +16,8 @@ _ZONE = r"\+[0-2][0-9][0-5]0"
 #: What the shared date/time rules accept for a document date: a day, or minutes/seconds with a zone.
 REGISTRY_TS = re.compile(rf"^(?:{_DAY}|{_DAY}[0-2][0-9][0-5][0-9](?:[0-5][0-9])?{_ZONE})$")
 
+_XS_DATE = re.compile(r"^(\d{4}-\d{2}-\d{2})(?:Z|[+-]\d{2}:\d{2})?$")
+
 PRECISIONS = ("year", "month", "day", "hour", "minute", "second")
 
 
@@ -89,7 +91,7 @@ def is_registry_ts(value: str | None) -> bool:
 def parse_xs_date(value: str | None) -> dt.date | None:
     """An ``xs:date`` (``1987-03-22``, optionally with a zone) as a date; None when malformed."""
     v = (value or "").strip()
-    m = re.match(r"^(\d{4}-\d{2}-\d{2})(?:Z|[+-]\d{2}:\d{2})?$", v)
+    m = _XS_DATE.match(v)
     if not m:
         return None
     try:

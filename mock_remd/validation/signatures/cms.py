@@ -25,6 +25,7 @@ _T = TypeVar("_T")
 #: what may separate base64 lines: the ASCII whitespace of ``\s`` in a bytes pattern
 _WS_BYTES = b" \t\n\r\x0b\x0c"
 _NOT_BASE64 = re.compile(rb"[^A-Za-z0-9+/=]")
+_BASE64_TEXT = re.compile(rb"[A-Za-z0-9+/=\s]{16,}")
 _TLV_DEPTH = 5
 
 
@@ -139,7 +140,7 @@ def _load_der(der: bytes, tree: _Tree) -> core.Asn1Value:
         raise SignatureProblem(
             "SIGNATURE_DECODING_ERROR", "передан PEM-текст вместо DER: в signature/data ожидается base64 от DER"
         )
-    if re.fullmatch(rb"[A-Za-z0-9+/=\s]{16,}", der):
+    if _BASE64_TEXT.fullmatch(der):
         raise SignatureProblem(
             "SIGNATURE_DECODING_ERROR", "после декодирования base64 получен снова текст base64 (подпись закодирована дважды)"
         )
