@@ -10,6 +10,10 @@ by the generator, a unique MessageID and localUid per request), side by side, al
 Per side it prints answers/s, latency p50/p99, CPU ms per request (utime+stime from ``/proc`` of
 every process of the side), request → callback p50/p99, callbacks received exactly once and RSS.
 The send time of each request travels inside its MessageID, so the callback lag is exact per request.
+For mock-remd it also reads the store while loaded (documents processed per second, the backlog's peak
+and end: what the backpressure reads). It ends with one verdict line per goal of issue 16 (2: answers/s
+against WireMock's in this run; 3: CPU per synchronous answer; 4: callbacks after the load and the
+paced phase's request → callback p99), with the load average: a busy machine turns the ratio either way.
 """
 
 from __future__ import annotations
