@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
+import threading
 import time
 import uuid
 from collections.abc import Callable
@@ -26,7 +27,7 @@ from mock_remd.domain.behaviour import Behaviour
 from mock_remd.domain.messages import register_request_from_plain
 from mock_remd.domain.model import RegisterRequest, normalize_message_id
 from mock_remd.store.clock import MSK, utcnow
-from mock_remd.store.documents import Document, DocumentOutcome
+from mock_remd.store.documents import DocumentOutcome, Job
 from mock_remd.store.faults import is_server_fault
 from mock_remd.store.outbox import Delivery, NewDelivery
 from mock_remd.store.repository import Aggregates, Store
@@ -42,7 +43,7 @@ log = logging.getLogger(__name__)
 #: the window up once half of it is free, so a thread never idles between documents and a claim, each a
 #: write transaction, takes several documents at once (a claim is a promise this process keeps soon:
 #: the window is well under a second of work)
-IN_FLIGHT_PER_THREAD = 6
+IN_FLIGHT_PER_THREAD = 12
 #: finished documents wait at most this long to be written together with others, seconds: every
 #: write takes the store's write lock the synchronous answers also need, so they are batched
 COMMIT_INTERVAL = 0.1
@@ -52,7 +53,7 @@ COMMIT_INTERVAL = 0.1
 class Outcome:
     """A processed document waiting to be written: what was found, and what it decides."""
 
-    doc: Document
+    doc: Job
     behaviour: Behaviour
     #: the calling system's settings as they were when the document was prepared (callbacks go there)
     system: System | None = None
@@ -133,13 +134,20 @@ class Processor(BatchWorker):
         #: the last claim took all it asked for: the next one skips the look for due work
         self._backlog = False
         #: documents being prepared on the pool -> their job rows (only the loop thread changes it)
-        self._inflight: dict[futures.Future[Outcome], Document] = {}
+        self._inflight: dict[futures.Future[Outcome], Job] = {}
         #: jobs of this process to prepare again (their turn met a database fault)
-        self._again: list[Document] = []
+        self._again: list[Job] = []
         #: how long finished documents may wait to be written together (fewer, larger transactions)
         self.commit_interval = commit_interval
         #: when the oldest finished, not yet written document finished (monotonic), or None
         self._first_done_at: float | None = None
+        #: documents on the pool not yet done; the pool threads wake the loop (``_settled``) when it
+        #: has something to do: the first done since it looked, or at most ``_wake_at`` still running
+        self._count_lock = threading.Lock()
+        self._running = 0
+        self._seen_done = False
+        self._wake_at = 0
+        self._settled = threading.Event()
         #: (token, monotonic time) of the last claim that found fewer jobs than it asked for, or None
         self._drained: tuple[Any, float] | None = None
         self._token: Any = None
@@ -194,7 +202,7 @@ class Processor(BatchWorker):
         pool = self._pool
         assert pool is not None
         again, self._again = self._again, []
-        running = sum(1 for f in self._inflight if not f.done())
+        running = self._running
         window = self.threads * IN_FLIGHT_PER_THREAD
         room = window - running - len(again)
         # claims are batched: one when half the window is free (or nothing is in hand)
@@ -216,7 +224,11 @@ class Processor(BatchWorker):
                     self._again.extend(jobs[i:])
                     raise
             else:
-                self._inflight[pool.submit(self.prepare, job)] = job
+                with self._count_lock:
+                    self._running += 1
+                future = pool.submit(self.prepare, job)
+                self._inflight[future] = job
+                future.add_done_callback(self._on_done)
         written = self._write_ready()
         return len(jobs) + written or (1 if self._inflight else 0)
 
@@ -232,20 +244,37 @@ class Processor(BatchWorker):
         token, at = self._drained
         return self._token != token or time.monotonic() - at >= self.loop.idle_poll
 
+    def _on_done(self, _future: futures.Future[Outcome]) -> None:
+        """A document is prepared (on its pool thread): wake the loop when it has something to do."""
+        with self._count_lock:
+            self._running = max(0, self._running - 1)
+            wake = not self._seen_done or self._running <= self._wake_at
+            self._seen_done = True
+        if wake:
+            self._settled.set()
+
     def _write_ready(self) -> int:
         """Wait for in-flight documents (at most until the first finished one has waited
         ``commit_interval``) and write the finished ones: all together, when nothing else is running
-        or when the first of them has waited that long (fewer, larger write transactions)."""
+        or when the first of them has waited that long (fewer, larger write transactions).
+
+        The loop sleeps until it has something to do (not at every document done): the first one
+        done (the write's clock starts), half the window free (a claim), all done, or the write due.
+        """
         if not self._inflight:
             return 0
-        running = [f for f in self._inflight if not f.done()]
-        if self._first_done_at is None and len(running) < len(self._inflight):
-            self._first_done_at = time.monotonic()
+        self._settled.clear()
+        with self._count_lock:
+            running = self._running
+            if self._first_done_at is None and running < len(self._inflight):
+                self._first_done_at = time.monotonic()
+            self._seen_done = self._first_done_at is not None
+            window = self.threads * IN_FLIGHT_PER_THREAD
+            self._wake_at = window - window // 2 - len(self._again)
         if running:
             waited = 0.0 if self._first_done_at is None else time.monotonic() - self._first_done_at
-            done, _ = futures.wait(running, timeout=max(0.0, self.commit_interval - waited),
-                                   return_when=futures.FIRST_COMPLETED)
-            if done and self._first_done_at is None:
+            self._settled.wait(max(0.0, self.commit_interval - waited))
+            if self._first_done_at is None and self._running < len(self._inflight):
                 self._first_done_at = time.monotonic()
         ready = [f for f in self._inflight if f.done()]
         if not ready or self._first_done_at is None:
@@ -293,12 +322,15 @@ class Processor(BatchWorker):
 
     def stop(self) -> None:
         """Stop taking work; the documents in flight are finished and written first."""
+        self._settled.set()
         self.loop.stop()
         try:
             self._drain()
         except Exception:  # the database is gone: their leases lapse and another process takes them
             record_incident("writing the documents in flight at stop")
         self._inflight, self._again, self._first_done_at = {}, [], None
+        with self._count_lock:
+            self._running = 0
         super().stop()
 
     def _renew(self) -> int:
@@ -385,7 +417,7 @@ class Processor(BatchWorker):
         return bool((o.failed or not o.behaviour.callback.skip) and system and system.callback_url)
 
     # ---- one document --------------------------------------------------------------------------
-    def prepare(self, doc: Document) -> Outcome:
+    def prepare(self, doc: Job) -> Outcome:
         """Work out one document's outcome (pull, validate); never raises.
 
         A failure inside is a bug of ours: the document is tried once more, then set aside as
@@ -403,13 +435,13 @@ class Processor(BatchWorker):
                 incident = record_incident("processing a document", local_uid=doc.local_uid, document_id=doc.id)
         return self._set_aside(doc, incident)
 
-    def _set_aside(self, doc: Document, incident: Incident) -> Outcome:
+    def _set_aside(self, doc: Job, incident: Incident) -> Outcome:
         """The outcome of a document we could not process: ``failed``, the incident id, a plain error callback."""
         item = incident.validator_error()
         return Outcome(doc, Behaviour(), system=self._system(doc.system), failed=True,
                        errors=[{**item.as_dict(), "incident": incident.id}], callback_errors=[item.as_dict()])
 
-    def _process(self, doc: Document) -> Outcome:
+    def _process(self, doc: Job) -> Outcome:
         behaviour = Behaviour.from_dict(doc.behaviour)
         if doc.request is None:  # claimed documents carry their payload; others are read here
             doc.request, doc.content = self.store.documents.payload(doc.id)
@@ -447,7 +479,7 @@ class Processor(BatchWorker):
         return self._finish(doc, behaviour, system, errors=errors, report=report, content=pulled, links=links,
                             recheck=recheck)
 
-    def _finish(self, doc: Document, behaviour: Behaviour, system: System | None, *, errors: list[ErrorItem],
+    def _finish(self, doc: Job, behaviour: Behaviour, system: System | None, *, errors: list[ErrorItem],
                 report: ValidationReport | None, content: bytes | None,
                 links: list[NewLink] | None = None, recheck: LinkRecheck | None = None) -> Outcome:
         cb = behaviour.callback

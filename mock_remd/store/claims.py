@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import DateTime, Integer, Table, and_, bindparam, or_, select, update
+from sqlalchemy import DateTime, Integer, Table, and_, bindparam, or_, select, union_all, update
 from sqlalchemy.engine import Connection
 
 from mock_remd.store.clock import utcnow
@@ -29,19 +29,28 @@ class Claim:
     """
 
     def __init__(self, table: Table, *, state: str, free: str, taken: str, due_at: str, lease_until: str,
-                 values: tuple[str, ...]) -> None:
+                 values: tuple[str, ...], returning: tuple[str, ...] | None = None) -> None:
         c = table.c
         now = bindparam("now", type_=DateTime())
         due = or_(and_(c[state] == free, c[due_at] <= now), and_(c[state] == taken, c[lease_until] < now))
         # run on the DBAPI cursor: idle background processes probe many times a second
         self._probe = Prepared(select(c.id).where(due).limit(1), ["now"])
-        sub = select(c.id).where(due).order_by(c[due_at]).limit(bindparam("limit", type_=Integer()))
+        limit = bindparam("limit", type_=Integer())
+        # the rows of a lapsed lease first (they waited longest), then the free ones, oldest due first:
+        # each part walks the (state, due) index in order and stops at the limit. One condition with
+        # OR sorted every due row for each claim (1.4 ms with a backlog of 1,500 on SQLite).
+        parts = [select(c.id).where(c[state] == taken, c[lease_until] < now).order_by(c[due_at]).limit(limit),
+                 select(c.id).where(c[state] == free, c[due_at] <= now).order_by(c[due_at]).limit(limit)]
         sets = {name: bindparam(f"set_{name}", type_=c[name].type) for name in values}
-        self._update = {
-            locking: update(table).where(c.id.in_((sub.with_for_update(skip_locked=True) if locking else sub)
-                                                  .scalar_subquery())).values(sets).returning(*c)
-            for locking in (False, True)
-        }
+        self._update = {}
+        for locking in (False, True):
+            # PostgreSQL: FOR UPDATE is not allowed beside UNION, but is in a CTE
+            taken_ids = ([p.with_for_update(skip_locked=True).cte(f"claim_{i}") for i, p in enumerate(parts)]
+                         if locking else [p.subquery() for p in parts])
+            ids = union_all(*(select(sub.c.id) for sub in taken_ids)).limit(limit)
+            # only the columns the claimer reads: SQLite's RETURNING costs ~0.4 µs a value
+            self._update[locking] = (update(table).where(c.id.in_(ids.scalar_subquery())).values(sets)
+                                     .returning(*(c[k] for k in returning) if returning else c))
         #: the same claims run on the DBAPI cursor (the processor claims a batch a few times a second)
         self._prepared = {locking: Prepared(stmt, ["now", "limit", *(f"set_{k}" for k in values)])
                           for locking, stmt in self._update.items()}

@@ -41,8 +41,10 @@ _ACCEPT_DUPLICATE = Prepared(_ACTIVE_BY_KEY, ["key"])
 _ACCEPT_DOCUMENT = PreparedInsert(t.documents, returning="id")
 _ACCEPT_PAYLOAD = PreparedInsert(t.payloads)
 _CONTENT_IN_PLACE = SqliteBlob(t.payloads, "content", "document_id")
+_JOB_FIELDS = ("id", "local_uid", "message_id", "system", "organization", "kind", "creation_date_time", "behaviour")
 _CLAIM_JOBS = Claim(t.documents, state="job_state", free="queued", taken="claimed", due_at="job_due_at",
-                    lease_until="job_lease_until", values=("job_state", "job_owner", "job_lease_until"))
+                    lease_until="job_lease_until", values=("job_state", "job_owner", "job_lease_until"),
+                    returning=_JOB_FIELDS)
 # built once: the processor holds its jobs at every write of outcomes (a few times a second), and reads
 # the payloads of the jobs it claims (run on the DBAPI cursor, one statement per batch size)
 _HOLD = PreparedIn(
@@ -120,6 +122,23 @@ class Document(Record):
     job_owner: str | None = None
     behaviour: dict[str, Any] | None = None
     #: the payload (request metadata and CDA bytes) where the read asked for it
+    request: dict[str, Any] | None = None
+    content: bytes | None = None
+
+
+@dataclass
+class Job:
+    """A claimed processing job: what processing reads of its document, and the payload."""
+
+    id: int
+    local_uid: str
+    message_id: str = ""
+    system: str = ""
+    organization: str = ""
+    kind: str = ""
+    creation_date_time: str = ""
+    behaviour: dict[str, Any] | None = None
+    #: the request metadata and CDA bytes (None when the claim did not read them)
     request: dict[str, Any] | None = None
     content: bytes | None = None
 
@@ -314,26 +333,26 @@ class Documents:
 
     # ---- the processing job --------------------------------------------------------------------
     def claim_jobs(self, owner: str, *, limit: int = 4, lease_seconds: float = LEASE_SECONDS,
-                   probe: bool = True) -> list[Document]:
+                   probe: bool = True) -> list[Job]:
         """Atomically take due processing jobs (queued, or claimed with an expired lease), with payloads,
-        oldest due first. ``probe``: look with a cheap read first and take no write lock when nothing
-        is due (False when the caller knows there is a backlog)."""
+        in the order they were accepted. ``probe``: look with a cheap read first and take no write lock
+        when nothing is due (False when the caller knows there is a backlog)."""
         now = utcnow()
         if probe and not _CLAIM_JOBS.due(self.s, now):
             return []
         values = {"job_state": "claimed", "job_owner": owner,
                   "job_lease_until": now + dt.timedelta(seconds=lease_seconds)}
         with self.s.write() as c:
-            docs = [Document(**r) for r in _CLAIM_JOBS.take(c, locking=not self.s.db.is_sqlite, now=now, limit=limit,
-                                                             values=values)]
+            jobs = [Job(**r) for r in _CLAIM_JOBS.take(c, locking=not self.s.db.is_sqlite, now=now, limit=limit,
+                                                       values=values)]
             # the job needs its payload: read in the same transaction
-            payloads = {p["document_id"]: p for p in _PAYLOADS_OF.all(c, [d.id for d in docs], {})}
-        for doc in docs:
-            p = payloads.get(doc.id)
+            payloads = {p["document_id"]: p for p in _PAYLOADS_OF.all(c, [j.id for j in jobs], {})}
+        for job in jobs:
+            p = payloads.get(job.id)
             if p is not None:
-                doc.request, doc.content = p["request"], p["content"]
-        docs.sort(key=lambda d: (d.job_due_at or now, d.id))
-        return docs
+                job.request, job.content = p["request"], p["content"]
+        jobs.sort(key=lambda j: j.id)
+        return jobs
 
     def hold(self, doc_ids: list[int], owner: str) -> set[int]:
         """Of ``doc_ids``, the jobs ``owner`` still holds, their leases renewed (a job whose lease lapsed
