@@ -103,7 +103,8 @@ class _Pending:
         self.started = now
         self.deadline = now + HEADER_TIMEOUT
         self.parser = httptools.HttpRequestParser(self)
-        self.spool = tempfile.SpooledTemporaryFile(max_size=SPOOL_BYTES)  # noqa: SIM115 - closed by _Replay
+        #: the bytes read: in memory, in a temporary file once past SPOOL_BYTES (see feed); closed by _Replay
+        self.spool: Any = io.BytesIO()
         self.size = 0
         self.head_done = False
         self.message_done = False
@@ -141,6 +142,8 @@ class _Pending:
         """Take bytes from the socket; ``more``, ``complete`` or ``broken``."""
         self.spool.write(data)
         self.size += len(data)
+        if self.size > SPOOL_BYTES and type(self.spool) is io.BytesIO:
+            self.spool = _to_file(self.spool)
         if self.remaining is not None:
             # a Content-Length body is only counted once the head is read
             self.remaining -= len(data)
@@ -185,6 +188,16 @@ class _Pending:
 
     def eof(self) -> None:
         """The client closed its side (nothing more can complete the request)."""
+
+
+def _to_file(memory: io.BytesIO) -> Any:
+    """``memory``'s bytes moved to a temporary file, at the same position (tempfile.SpooledTemporaryFile
+    did this, at the cost of a Python call around every write, read and seek of every request)."""
+    f = tempfile.TemporaryFile()  # noqa: SIM115 - closed by _Replay (or when the request is dropped)
+    f.write(memory.getbuffer())
+    f.seek(memory.tell())
+    memory.close()
+    return f
 
 
 def _content_length(headers: list[tuple[bytes, bytes]]) -> int | None:
