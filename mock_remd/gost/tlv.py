@@ -11,9 +11,17 @@ from __future__ import annotations
 
 from asn1crypto import core, parser
 
+
+def _element_end_by_copy(data: bytes, size: int, pointer: int, lengths_only: bool) -> tuple[int, int]:
+    """(end of header, end of element) of the element at ``pointer``, through the public parser (a copy)."""
+    _cls, _method, _tag, header, body, trailer = parser.parse(data[pointer:size])
+    return pointer + len(header), pointer + len(header) + len(body) + len(trailer)
+
+
 #: asn1crypto's tag-length parser from a position: (end of header, end of element) with
-#: ``lengths_only``; the same checks and ValueErrors as :func:`asn1crypto.parser.parse`
-_element_end = parser._parse
+#: ``lengths_only``; the same checks and ValueErrors as :func:`asn1crypto.parser.parse`. It is private:
+#: should a release drop it, the public parser on a copy gives the same answer (slower)
+_element_end = getattr(parser, "_parse", None) or _element_end_by_copy
 
 
 def split(data: bytes) -> list[bytes]:
