@@ -1,0 +1,102 @@
+"""CPU the processor spends per registration outside validation (``python -m mock_remd.bench.processing_cost``).
+
+The signed 51 KB laboratory report (kind 186) is accepted N times with fresh localUids into a SQLite
+file (the store ``serve`` uses by default), then one processor with its default threads claims,
+validates, writes and hands over the callbacks of all of them. The process CPU (utime+stime) spent
+meanwhile is split into validation (CPU of the threads inside ``Validator.validate``) and the rest:
+claims, payload reads, outcome writes, emdrIds, outbox rows and hand-over, the loop's turns. The
+callbacks are handed to a collector that sends nothing (the sender is measured on its own).
+Compare two checkouts by running it from each, alternating (the machine is shared: say the load).
+"""
+
+from __future__ import annotations
+
+import argparse
+import dataclasses
+import os
+import tempfile
+import threading
+import time
+import uuid
+from pathlib import Path
+from typing import Any
+
+
+class _Collector:
+    """Stands in for the sender of the process: takes the handed callbacks and counts them."""
+
+    owner = "sender:processing-cost"
+    accepting = True
+
+    def __init__(self) -> None:
+        self.count = 0
+
+    def take(self, rows: list[Any]) -> None:
+        self.count += len(rows)
+
+
+def measure(count: int, workdir: Path) -> dict[str, float]:
+    """Accept ``count`` registrations, process them all; CPU ms per registration by part."""
+    from mock_remd.config import Settings
+    from mock_remd.core.processing import Processor
+    from mock_remd.generator import generate
+    from mock_remd.runtime import Runtime
+    from mock_remd.soap.builders import attachment
+
+    signed = generate("186", seed=1)
+    systems = [{"mnemonic": "demo", "client_entity_id": signed.request.client_entity_id,
+                "callback_url": "http://127.0.0.1:9/cb", "organizations": [signed.request.organization]}]
+    settings = Settings.load({"db_url": f"sqlite:///{workdir / 'cost.db'}", "port": 0, "systems": systems,
+                              "backlog_limit": 0}, environ={})
+    rt = Runtime(settings, role="all")
+    for _ in range(count):
+        req = dataclasses.replace(signed.request, local_uid=str(uuid.uuid4()), message_id=f"urn:uuid:{uuid.uuid4()}")
+        req.document = attachment(signed.content)
+        if rt.service.register(req).status != "success":
+            raise SystemExit("a registration was not accepted")
+    for _ in range(3):  # the validator's caches are warm before the clock starts
+        rt.validator.validate(signed.content, signed.request)
+    validating = [0.0]
+    lock = threading.Lock()
+    validate = rt.validator.validate
+
+    def timed_validate(*args: Any, **kwargs: Any) -> Any:
+        start = time.thread_time()
+        try:
+            return validate(*args, **kwargs)
+        finally:
+            with lock:
+                validating[0] += time.thread_time() - start
+
+    rt.validator.validate = timed_validate  # type: ignore[method-assign]
+    collector = _Collector()
+    processor = Processor(rt.store, rt.validator, rt.options, hand_off=collector, poll_interval=0.02)
+    cpu0, wall0 = time.process_time(), time.monotonic()
+    processor.start()
+    while collector.count < count and time.monotonic() - wall0 < 600:
+        time.sleep(0.05)  # the processor's threads do the work; this thread only watches the count
+    cpu, wall = time.process_time() - cpu0, time.monotonic() - wall0
+    processor.stop()
+    rt.store.close()
+    if collector.count < count:
+        raise SystemExit(f"only {collector.count} of {count} callbacks were handed over in 600 s")
+    total = cpu * 1000 / count
+    validation = validating[0] * 1000 / count
+    return {"total": total, "validation": validation, "outside": total - validation, "seconds": wall}
+
+
+def main(argv: list[str] | None = None) -> int:
+    ap = argparse.ArgumentParser(prog="python -m mock_remd.bench.processing_cost", description=__doc__.split("\n\n")[0])
+    ap.add_argument("-n", "--count", type=int, default=1500, help="registrations to process")
+    args = ap.parse_args(argv)
+    load = os.getloadavg()[0]
+    with tempfile.TemporaryDirectory(prefix="mock-remd-processing-cost-") as tmp:
+        figures = measure(args.count, Path(tmp))
+    print(f"{args.count} registrations in {figures['seconds']:.1f} s, load {load:.1f}/{os.getloadavg()[0]:.1f}: "
+          f"CPU per registration {figures['total']:.3f} ms = validation {figures['validation']:.3f} ms "
+          f"+ outside validation {figures['outside']:.3f} ms")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
