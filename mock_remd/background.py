@@ -155,6 +155,18 @@ class BackgroundLoop:
         return self.idle_poll if due is None else max(0.0, due)
 
 
+def lower_priority(nice: int) -> None:
+    """Run the calling thread ``nice`` steps below its process (Linux schedules threads one by one;
+    raising a thread's niceness needs no privilege). Elsewhere, or when refused, nothing changes."""
+    if nice <= 0 or not hasattr(os, "setpriority"):
+        return
+    try:
+        tid = threading.get_native_id()
+        os.setpriority(os.PRIO_PROCESS, tid, min(19, os.getpriority(os.PRIO_PROCESS, tid) + nice))
+    except OSError:
+        pass
+
+
 class BatchWorker:
     """A background loop whose steps fan a claimed batch out to a small thread pool.
 
@@ -165,8 +177,10 @@ class BatchWorker:
     """
 
     def __init__(self, name: str, *, threads: int, poll_interval: float, renew_interval: float = 2.0,
-                 token: Callable[[], Any] | None = None, next_due: Callable[[], float | None] | None = None) -> None:
+                 token: Callable[[], Any] | None = None, next_due: Callable[[], float | None] | None = None,
+                 pool_nice: int = 0) -> None:
         self.threads = threads
+        self.pool_nice = pool_nice
         self._name = name
         self._pool: ThreadPoolExecutor | None = None
         self.loop = BackgroundLoop(name, self._step, poll_interval=poll_interval, token=token, next_due=next_due)
@@ -201,7 +215,8 @@ class BatchWorker:
         return [f.result() for f in [self._pool.submit(fn, i) for i in items]]
 
     def start(self) -> None:
-        self._pool = ThreadPoolExecutor(self.threads, thread_name_prefix=self._name)
+        self._pool = ThreadPoolExecutor(self.threads, thread_name_prefix=self._name, initializer=lower_priority,
+                                        initargs=(self.pool_nice,))
         self._renewer = BackgroundLoop(self._name + "-leases", self._renew, poll_interval=self.renew_interval)
         self._renewer.start()
         self.loop.start()

@@ -161,8 +161,8 @@ class Settings:
     #: Measured under bench-peer: the last callback came about this + 1 s after the load stopped (10 s:
     #: 9.1-10.8 s at load 11-15); 8 leaves room for a machine that gets busier meanwhile (goal: 15 s)
     backlog_seconds: float = 8.0
-    #: niceness of the background processes of ``serve`` (0-19): above 0 the HTTP workers' answers come
-    #: first when the CPU is short (server/background_process.py)
+    #: niceness of the validation threads of ``serve``'s background processes (0-19): above 0 the HTTP
+    #: workers' answers come first when the CPU is short (server/background_process.py)
     background_nice: int = 12
     #: a cap in items on that backlog (documents and callbacks due); -1 = none, 0 = backpressure off
     backlog_limit: int = -1

@@ -72,6 +72,7 @@ class Runtime:
             on_enqueued=self.sender.wake,
             hand_off=self.sender,
             poll_interval=poll_interval,
+            validation_nice=settings.background_nice if role == "background" else 0,
         )
         self.scenarios = ScenarioEngine(self.store, scenarios_dir=settings.scenarios_dir)
         # a conformance run decides before the scenarios for the system it tests

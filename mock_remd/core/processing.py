@@ -116,6 +116,7 @@ class Processor(BatchWorker):
         hand_off: CallbackHand | None = None,
         poll_interval: float = 0.2,
         commit_interval: float = COMMIT_INTERVAL,
+        validation_nice: int = 0,
     ) -> None:
         self.store = store
         self.validator = validator
@@ -127,7 +128,7 @@ class Processor(BatchWorker):
         self.hand_off = hand_off
         self.owner = owner_id("processor")
         super().__init__("mock-remd-processor", threads=threads, poll_interval=poll_interval,
-                         token=lambda: store.changes.token("documents"))
+                         token=lambda: store.changes.token("documents"), pool_nice=validation_nice)
         self._systems: dict[str, System | None] = {}
         #: the systems' change stamp the cached systems were read at (None: read again every claim)
         self._systems_stamp: Any = None

@@ -12,7 +12,6 @@ from __future__ import annotations
 import dataclasses
 import json
 import logging
-import os
 import signal
 import subprocess
 import sys
@@ -32,19 +31,17 @@ POLL_SECONDS = 0.02
 def run(settings: Settings) -> None:
     """Run processor and sender until SIGTERM/SIGINT.
 
-    The process runs at the lower priority ``settings.background_nice``: when the CPU is short, the
-    synchronous answers come first and the asynchronous leg catches up when the load lets it (the
-    backpressure bounds how far it falls behind). Under bench-peer's full-speed load (load average
-    11-15) 12 gave ~15 % more answers than 5, every callback in within 10 s; 19 starved the leg (fewer
-    answers: the backpressure's limit follows its rate); SCHED_BATCH on top made no difference beyond
-    the noise.
+    Its validation threads run at the lower priority ``settings.background_nice`` (the processor's
+    pool, see :func:`mock_remd.background.lower_priority`): when the CPU is short, the synchronous
+    answers come first and the asynchronous leg catches up when the load lets it (the backpressure
+    bounds how far it falls behind). The threads that claim, write and send stay at the normal
+    priority: they hold the store's write lock, which the answers wait for (the whole process at nice
+    12 gave ~14 % fewer answers under bench-peer's load than the validation threads alone, three
+    alternating pairs at load 5-6). Whole process, at load 11-15: 12 gave ~15 % more answers than 5;
+    19 starved the leg; SCHED_BATCH made no difference beyond the noise.
     """
     from mock_remd.runtime import Runtime
 
-    try:
-        os.nice(settings.background_nice)
-    except OSError:  # not permitted here: run at the normal priority
-        pass
     stop = threading.Event()
     signal.signal(signal.SIGTERM, lambda *_: stop.set())
     signal.signal(signal.SIGINT, lambda *_: stop.set())
