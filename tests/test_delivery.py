@@ -278,3 +278,24 @@ def test_gzip_answer_of_the_mis_is_logged_decoded(make_server):
         assert body.startswith(b"<?xml") and b"registerDocumentResult" in body
     finally:
         mis.shutdown()
+
+
+def test_libcurl_is_loaded_only_where_callbacks_are_sent(tmp_path):
+    """An HTTP worker's runtime and app (role ``http``) never load pycurl and its own OpenSSL (tens of MB of
+    RSS in every worker); the background role loads it at its first callback, not before."""
+    import subprocess
+    import sys
+
+    code = (
+        "import sys\n"
+        "from mock_remd.config import Settings\n"
+        "from mock_remd.runtime import Runtime\n"
+        "from mock_remd.server.wsgi import make_app\n"
+        f"rt = Runtime(Settings.load({{'db_url': 'sqlite:///{tmp_path / 'remd.db'}'}}, environ={{}}), role='http')\n"
+        "make_app(rt)\n"
+        "print('pycurl' in sys.modules)\n"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
+    assert out.returncode == 0, out.stderr[-2000:]
+    assert out.stdout.strip().splitlines()[-1] == "False"
+

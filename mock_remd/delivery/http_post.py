@@ -23,6 +23,8 @@ import pycurl
 import requests
 from requests.utils import DEFAULT_CA_BUNDLE_PATH, get_encoding_from_headers
 
+from mock_remd.delivery.failures import PostFailed
+
 #: addresses whose headers are remembered; beyond this all are forgotten at once
 ADDRESSES = 256
 #: curl's failures that are the TLS handshake or the certificate
@@ -42,14 +44,6 @@ class Answer:
 
     status: int
     text: str
-
-
-class PostFailed(Exception):
-    """The POST got no answer; ``kind`` is one of :data:`mock_remd.catalog.incidents.FAILURE_KINDS`."""
-
-    def __init__(self, kind: str) -> None:
-        super().__init__(kind)
-        self.kind = kind
 
 
 class CallbackPoster:

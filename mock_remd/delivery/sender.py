@@ -18,7 +18,7 @@ import requests
 from mock_remd.background import BatchWorker, owner_id
 from mock_remd.catalog.incidents import failure_sentence, network_failure, record_incident
 from mock_remd.delivery.callback_xml import content_type
-from mock_remd.delivery.http_post import CallbackPoster, PostFailed
+from mock_remd.delivery.failures import PostFailed
 from mock_remd.store.clock import iso, utcnow
 from mock_remd.store.outbox import AttemptResult, Delivery
 from mock_remd.store.repository import Store
@@ -40,7 +40,9 @@ class CallbackSender(BatchWorker):
         self.owner = owner_id("sender")
         super().__init__("mock-remd-sender", threads=threads, poll_interval=poll_interval,
                          token=lambda: store.changes.token("outbox"), next_due=store.outbox.seconds_to_next_due)
-        self._poster = CallbackPoster(timeout)
+        #: made at the first callback (libcurl is loaded only in the processes that send)
+        self._poster: Any = None
+        self._poster_made = threading.Lock()
         #: deliveries the processor of this process wrote already claimed for this sender (see :meth:`take`)
         self._handed: deque[Delivery] = deque()
         self._handing = threading.Lock()
@@ -115,6 +117,17 @@ class CallbackSender(BatchWorker):
         """Keep the leases of the deliveries in hand (called while a batch is being sent)."""
         self.store.outbox.renew_leases(self.owner)
 
+    def _post_with(self) -> Any:
+        poster = self._poster
+        if poster is None:
+            with self._poster_made:
+                if self._poster is None:
+                    from mock_remd.delivery.http_post import CallbackPoster
+
+                    self._poster = CallbackPoster(self.timeout)
+                poster = self._poster
+        return poster
+
     def attempt(self, row: Delivery) -> AttemptResult:
         """POST one claimed delivery; returns the attempt log entry, whether it was delivered, and when
         to try again (None: no more)."""
@@ -122,7 +135,7 @@ class CallbackSender(BatchWorker):
         attempt: dict[str, Any] = {"at": iso(utcnow()), "http_status": None, "error": None}
         ok = False
         try:
-            answer = self._poster.post(row.url, row.body, content_type=content_type(row.soap_version),
+            answer = self._post_with().post(row.url, row.body, content_type=content_type(row.soap_version),
                                        action=row.action)
             attempt["http_status"] = answer.status
             attempt["response"] = answer.text[:RESPONSE_SNIPPET]
