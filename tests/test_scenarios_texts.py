@@ -69,3 +69,10 @@ def test_scenario_active_for_one_system_offers_deactivate_and_leaves_other_sets(
     finally:
         client.delete("/_admin/scenarios/active")
         client.delete("/_admin/scenarios/active?system=demo")
+
+
+def test_unknown_scenario_from_the_page_is_refused_on_the_page(client):
+    resp = client.post("/_admin/ui/scenarios/activate", data={"only": "no-such-scenario"})
+    assert resp.status_code == 400
+    assert 'id="scn-lint"' in resp.text and "no-such-scenario" in resp.text
+    assert client.get("/_admin/scenarios").json["active"] == {}

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 from urllib.parse import urlencode
 
@@ -105,37 +106,34 @@ def register(app: Flask, rt: Runtime) -> None:
         only = (request.form.get("only") or "").strip()
         off = (request.form.get("off") or "").strip()
         if off:  # the button next to an active scenario: take it out of every set it is in
-            return _take_out(off)
+            return _changed(lambda: _take_out(off))
         if only:  # the button next to one scenario: add it to what is active for that scope
             active = rt.scenarios.describe().get("active") or {}
             current = list(active.get(system or "*") or active.get(system) or [])
             names = current + ([only] if only not in current else [])
+        if names:
+            return _changed(lambda: rt.scenarios.activate(names, system=system))
+        return _changed(lambda: rt.scenarios.deactivate(system=system))
+
+    def _changed(change: Callable[[], Any]) -> Any:
+        """Apply a change of the active sets: back to the page, or the page with the refusal (400)."""
         try:
-            if names:
-                rt.scenarios.activate(names, system=system)
-            else:
-                rt.scenarios.deactivate(system=system)
+            change()
         except ScenarioError as exc:
             return render_scenarios(rt, lint=error_text(exc, i18n.pick_lang(request.cookies.get(i18n.LANG_COOKIE))),
                                     status=400)
         return redirect("/scenarios?" + urlencode({"msg": "scn.done"}), 303)
 
-    def _take_out(name: str):
-        active = rt.scenarios.describe().get("active") or {}
-        try:
-            for scope, current in active.items():
-                if name not in current:
-                    continue
-                system = "" if scope in ("*", "") else scope
-                rest = [n for n in current if n != name]
-                if rest:
-                    rt.scenarios.activate(rest, system=system)
-                else:
-                    rt.scenarios.deactivate(system=system)
-        except ScenarioError as exc:
-            return render_scenarios(rt, lint=error_text(exc, i18n.pick_lang(request.cookies.get(i18n.LANG_COOKIE))),
-                                    status=400)
-        return redirect("/scenarios?" + urlencode({"msg": "scn.done"}), 303)
+    def _take_out(name: str) -> None:
+        for scope, current in (rt.scenarios.describe().get("active") or {}).items():
+            if name not in current:
+                continue
+            system = "" if scope in ("*", "") else scope
+            rest = [n for n in current if n != name]
+            if rest:
+                rt.scenarios.activate(rest, system=system)
+            else:
+                rt.scenarios.deactivate(system=system)
 
     @app.post("/_admin/ui/scenarios/deactivate")
     def ui_scenarios_deactivate():
