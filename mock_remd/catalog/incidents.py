@@ -87,28 +87,25 @@ FAILURE_KINDS = ("connect_timeout", "read_timeout", "tls", "dns", "refused", "hu
                  "no_answer")
 
 
+#: the sentence of each kind of failed HTTP call: (with the timeout known, without it); {where} is
+#: host:port, {url} the whole address
+_FAILURE_SENTENCES: dict[str, tuple[str, str]] = {
+    "connect_timeout": ("сервер по адресу {where} не принял соединение за {timeout:g} с",
+                        "сервер по адресу {where} не принял соединение вовремя"),
+    "read_timeout": ("сервер по адресу {where} не ответил за {timeout:g} с", "сервер по адресу {where} не ответил вовремя"),
+    "tls": ("не удалось установить защищённое соединение с сервером по адресу {where}",) * 2,
+    "dns": ("имя сервера {where} не найдено (DNS)",) * 2,
+    "refused": ("сервер по адресу {where} не ответил: соединение отклонено",) * 2,
+    "hung_up": ("сервер по адресу {where} разорвал соединение",) * 2,
+    "invalid_url": ("адрес {url!r} не является корректным адресом http(s)",) * 2,
+    "redirects": ("сервер по адресу {where} перенаправляет запрос слишком много раз",) * 2,
+}
+
+
 def failure_sentence(kind: str, url: str, *, timeout: float | None = None) -> str:
     """The sentence for a failed HTTP call to ``url`` of ``kind`` (one of :data:`FAILURE_KINDS`)."""
-    where = host_port(url)
-    if kind == "connect_timeout":
-        return f"сервер по адресу {where} не принял соединение за {timeout:g} с" if timeout else \
-            f"сервер по адресу {where} не принял соединение вовремя"
-    if kind == "read_timeout":
-        return f"сервер по адресу {where} не ответил за {timeout:g} с" if timeout else \
-            f"сервер по адресу {where} не ответил вовремя"
-    if kind == "tls":
-        return f"не удалось установить защищённое соединение с сервером по адресу {where}"
-    if kind == "dns":
-        return f"имя сервера {where} не найдено (DNS)"
-    if kind == "refused":
-        return f"сервер по адресу {where} не ответил: соединение отклонено"
-    if kind == "hung_up":
-        return f"сервер по адресу {where} разорвал соединение"
-    if kind == "invalid_url":
-        return f"адрес {url!r} не является корректным адресом http(s)"
-    if kind == "redirects":
-        return f"сервер по адресу {where} перенаправляет запрос слишком много раз"
-    return f"сервер по адресу {where} не ответил"
+    with_timeout, without = _FAILURE_SENTENCES.get(kind, ("сервер по адресу {where} не ответил",) * 2)
+    return (with_timeout if timeout else without).format(where=host_port(url), url=url, timeout=timeout or 0)
 
 
 def network_failure(url: str, exc: BaseException, *, timeout: float | None = None) -> str:
