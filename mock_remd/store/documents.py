@@ -126,26 +126,9 @@ class Document(Record):
     content: bytes | None = None
 
 
-@dataclass
-class Job:
-    """A claimed processing job: what processing reads of its document, and the payload."""
-
-    id: int
-    local_uid: str
-    message_id: str = ""
-    system: str = ""
-    organization: str = ""
-    kind: str = ""
-    creation_date_time: str = ""
-    behaviour: dict[str, Any] | None = None
-    #: the request metadata and CDA bytes (None when the claim did not read them)
-    request: dict[str, Any] | None = None
-    content: bytes | None = None
-
-
-@dataclass
-class NewDocument:
-    """An accepted registerDocument: the document to process, its request metadata and file."""
+@dataclass(kw_only=True)
+class DocumentFacts:
+    """What the request said of a document that processing reads, and its payload."""
 
     local_uid: str
     message_id: str = ""
@@ -153,13 +136,26 @@ class NewDocument:
     organization: str = ""
     kind: str = ""
     creation_date_time: str = ""
-    patient_snils: str = ""
-    document_number: str = ""
-    #: the request as plain values (signatures included), and the CDA bytes (None: pulled later)
-    request: dict[str, Any] | None = None
-    content: bytes | None = None
     #: what the scenarios decided for the callback leg
     behaviour: dict[str, Any] | None = None
+    #: the request as plain values (signatures included), and the CDA bytes (None: not read, or pulled later)
+    request: dict[str, Any] | None = None
+    content: bytes | None = None
+
+
+@dataclass(kw_only=True)
+class Job(DocumentFacts):
+    """A claimed processing job: its row id and what processing reads of its document."""
+
+    id: int
+
+
+@dataclass(kw_only=True)
+class NewDocument(DocumentFacts):
+    """An accepted registerDocument: the document to process, its request metadata and file."""
+
+    patient_snils: str = ""
+    document_number: str = ""
 
 
 @dataclass
