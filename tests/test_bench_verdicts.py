@@ -2,7 +2,12 @@
 
 from __future__ import annotations
 
-from mock_remd.bench.peer import Paced, Round, verdicts
+import dataclasses
+
+import pytest
+from conftest import SHARED
+
+from mock_remd.bench.peer import FullValidation, Paced, Round, full_validation, signed_document, verdicts
 
 
 def _mine(**kw) -> Round:
@@ -31,3 +36,24 @@ def test_a_partial_run_judges_only_what_ran():
     assert lines[2].startswith("goal 4 part ok") and "paced phase not run" in lines[2]
     late = verdicts([_mine(drain_s=21.0, within_15s=False)], None)
     assert late[2].startswith("goal 4 NOT MET") and "NOT all in time" in late[2]
+
+
+def test_goal_5_from_the_full_validation_phase():
+    full = FullValidation(per_second=190, cpu_ms_per_document=10.3, crypto_ms_per_signature=0.5, not_passing=[],
+                          load="0.4")
+    assert verdicts([], None, full)[-1].startswith("goal 5 MET")
+    slow = dataclasses.replace(full, per_second=120)
+    assert verdicts([], None, slow)[-1].startswith("goal 5 NOT MET")
+    broken = dataclasses.replace(full, not_passing=["xsd: not run"])
+    assert verdicts([], None, broken)[-1].startswith("goal 5 NOT MET")
+    assert "190 documents/s" in full.line() and "0.50 CPU ms per signature" in full.line()
+
+
+def test_goal_5_measured_on_the_official_pack_and_a_signed_document():
+    """The phase itself, briefly: the official pack of kind 186 and the FNSI exports from ../shared."""
+    packs, nsi = SHARED / "packs", SHARED / "data" / "nsi"
+    if not (packs / "186").is_dir() or not nsi.is_dir():
+        pytest.skip("../shared/packs/186 or ../shared/data/nsi is absent")
+    full = full_validation(signed_document(), packs=str(packs), nsi=str(nsi), seconds=0.5)
+    assert full.per_second > 0 and full.crypto_ms_per_signature > 0
+    assert full.not_passing == []

@@ -420,14 +420,48 @@ GOAL_RATIO = 1.5  # 2: mock-remd's answers/s at least this many times WireMock's
 GOAL_SYNC_CPU_MS = 2.0  # 3: CPU per synchronous answer
 GOAL_DRAIN_S = 15.0  # 4: every callback within this many seconds after the full-speed load stops …
 GOAL_PACED_P99_MS = 1000.0  # … and request → callback p99 at 100/s paced with full validation
+GOAL_VALIDATION_RATE = 150.0  # 5: documents/s of full validation on the machine's cores …
+GOAL_CRYPTO_MS = 3.0  # … and CPU ms per signature with signatures at crypto
+
+
+@dataclasses.dataclass
+class FullValidation:
+    """Goal 5's figures: full validation in one process per core, and one signature at ``crypto``."""
+
+    per_second: float
+    cpu_ms_per_document: float
+    crypto_ms_per_signature: float
+    not_passing: list[str]
+    load: str
+
+    def line(self) -> str:
+        """The figures as one line of the report."""
+        extra = f"; layers not passing: {'; '.join(self.not_passing)}" if self.not_passing else ""
+        return (f"full validation (kind 186, every layer with the packs and NSI, signatures at digest), one process "
+                f"per core: {self.per_second:.0f} documents/s, {self.cpu_ms_per_document:.1f} CPU ms per document "
+                f"(= {1000 * (os.cpu_count() or 1) / self.cpu_ms_per_document:.0f}/s on free cores; load average "
+                f"{self.load} as it began); "
+                f"signatures at crypto: {self.crypto_ms_per_signature:.2f} CPU ms per signature{extra}")
+
+
+def full_validation(signed, *, packs: str, nsi: str, seconds: float) -> FullValidation:  # noqa: ANN001
+    """Measure goal 5 on the bench's signed laboratory document."""
+    from mock_remd.bench.signatures import cpu_ms_per_signature
+    from mock_remd.bench.validation_rate import measure as measure_rate
+
+    load = Path("/proc/loadavg").read_text().split()[0]
+    rate = measure_rate(packs, nsi, seconds=seconds)
+    return FullValidation(per_second=rate.per_second, cpu_ms_per_document=rate.cpu_ms_per_document,
+                          crypto_ms_per_signature=cpu_ms_per_signature(signed.content, signed.request, level="crypto"),
+                          not_passing=rate.not_passing, load=load)
 
 
 def _mean(values: list[float]) -> float:
     return sum(values) / len(values) if values else float("nan")
 
 
-def verdicts(results: list[Round], paced: Paced | None) -> list[str]:
-    """One line per goal (2, 3, 4): met or not in this run, with the figures that decide it."""
+def verdicts(results: list[Round], paced: Paced | None, full: FullValidation | None = None) -> list[str]:
+    """One line per goal (2, 3, 4, 5): met or not in this run, with the figures that decide it."""
     def say(ok: bool) -> str:
         return "MET    " if ok else "NOT MET"
 
@@ -466,6 +500,12 @@ def verdicts(results: list[Round], paced: Paced | None) -> list[str]:
         status = say(ok) if ok is False or (mine and paced is not None) else "part ok"
         lines.append(f"goal 4 {status:<7} callbacks ≤ {GOAL_DRAIN_S:g} s after the load, paced p99 ≤ "
                      f"{GOAL_PACED_P99_MS / 1000:g} s: " + "; ".join(parts))
+    if full is not None:
+        ok = (full.per_second >= GOAL_VALIDATION_RATE and full.crypto_ms_per_signature <= GOAL_CRYPTO_MS
+              and not full.not_passing)
+        lines.append(f"goal 5 {say(ok)} full validation ≥ {GOAL_VALIDATION_RATE:g} documents/s, crypto ≤ "
+                     f"{GOAL_CRYPTO_MS:g} ms per signature: {full.per_second:.0f} documents/s, "
+                     f"{full.crypto_ms_per_signature:.2f} ms per signature")
     return lines
 
 
@@ -487,13 +527,16 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--cache", default=str(Path(".mock-remd") / "bench" / "wiremock"),
                     help="where npm installs WireMock (kept between runs)")
     ap.add_argument("--drain", type=float, default=60.0, help="longest wait for callbacks after each run, s")
-    ap.add_argument("--only", choices=["both", "mock-remd", "wiremock", "paced"], default="both",
-                    help="sides of the wrk rounds; paced: only the paced full-validation phase")
+    ap.add_argument("--only", choices=["both", "mock-remd", "wiremock", "paced", "validation"],
+                    default="both", help="sides of the wrk rounds; paced: only the paced full-validation phase; "
+                    "validation: only the full-validation rate phase (goal 5)")
     ap.add_argument("--webhook-template", choices=["xpath", "regex"], default="xpath",
                     help="how WireMock's webhook reads MessageID/localUid from the request")
     ap.add_argument("--warm-up", type=float, default=10.0, help="seconds of load per side before measuring (JIT)")
     ap.add_argument("--paced", type=float, default=100.0, help="paced full-validation phase, requests/s (0: skip)")
     ap.add_argument("--paced-seconds", type=float, default=10.0)
+    ap.add_argument("--validation-seconds", type=float, default=8.0,
+                    help="seconds of the full-validation phase (goal 5), one process per core (0: skip)")
     ap.add_argument("--packs", default=_default_packs(), help="official packs for the paced phase")
     ap.add_argument("--nsi", default=str(Path(__file__).resolve().parents[3] / "shared" / "data" / "nsi"),
                     help="NSI exports for the paced phase")
@@ -540,13 +583,21 @@ def main(argv: list[str] | None = None) -> int:
         sink.terminate()
     paced: Paced | None = None
     paced_note = ""
-    if args.paced and args.only != "wiremock":
+    if args.paced and args.only not in ("wiremock", "validation"):
         if args.packs and Path(args.packs).is_dir() and Path(args.nsi).is_dir():
             paced = paced_full_validation(work, signed, rate=args.paced, seconds=args.paced_seconds, packs=args.packs,
                                           nsi=args.nsi, soap=args.soap)
             paced_note = paced.line()
         else:
             paced_note = "paced full-validation phase skipped: no packs (--packs) or NSI (--nsi) directory"
+    full: FullValidation | None = None
+    full_note = ""
+    if args.validation_seconds and args.only not in ("wiremock", "paced"):
+        if args.packs and Path(args.packs).is_dir() and Path(args.nsi).is_dir():
+            full = full_validation(signed, packs=args.packs, nsi=args.nsi, seconds=args.validation_seconds)
+            full_note = full.line()
+        else:
+            full_note = "full-validation phase skipped: no packs (--packs) or NSI (--nsi) directory"
 
     size = body.stat().st_size / 1024
     print(f"\nbench-peer {time.strftime('%Y-%m-%d %H:%M')} — {os.cpu_count()} cores ({platform.machine()}), "
@@ -568,15 +619,16 @@ def main(argv: list[str] | None = None) -> int:
         cs = sum(r.cpu_ms_sync for r in by_side["mock-remd"]) / len(by_side["mock-remd"])
         print(f"\nmock-remd / WireMock: answers/s × {m / max(w, 1e-9):.2f}; CPU per synchronous answer "
               f"× {cs / max(cw, 1e-9):.2f}; CPU per request, all processes while loaded × {cm / max(cw, 1e-9):.2f}")
-    if paced_note:
-        print(paced_note)
+    for note in (paced_note, full_note):
+        if note:
+            print(note)
     print("CPU ms per request (utime+stime from /proc): CPU/rq = the processes answering HTTP (for mock-remd: gunicorn "
           "master and workers), +bg = every process of the side while wrk ran, +cb = every process until the callbacks "
           "were in; cb p50/p99 = request → callback; drain = s from the end of the load to the last callback; "
           "processed = documents processed per second while loaded; backlog = work due (documents and callbacks) "
           "at most while loaded and when the load stopped")
     print()
-    for line in verdicts(results, paced):
+    for line in verdicts(results, paced, full):
         print(line)
     shutil.rmtree(work, ignore_errors=True)
     good = all(r.bad == 0 and r.callbacks >= r.ok and not r.duplicates for r in results)

@@ -4,6 +4,7 @@ packs, signatures at ``digest``, in one process per core (``python -m mock_remd.
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import multiprocessing
 import os
 import shutil
@@ -49,6 +50,42 @@ def _worker(args: tuple[str, str, str, float]) -> tuple[int, float, dict[str, fl
         "cpu:" + k: v for k, v in cpu_per_layer(validator, doc.content, doc.request, 50).items()}}, failed
 
 
+@dataclasses.dataclass
+class Rate:
+    """One full-validation rate measurement (``processes`` processes for ``seconds`` each)."""
+
+    documents: int
+    seconds: float
+    processes: int
+    cpu_ms_per_document: float
+    best_ms: float
+    per_layer: dict[str, float]
+    not_passing: list[str]
+
+    @property
+    def per_second(self) -> float:
+        """Documents validated per second of wall time, all processes together."""
+        return self.documents / self.seconds
+
+
+def measure(packs: str, nsi: str, *, seconds: float = 10.0, processes: int = 0) -> Rate:
+    """Validate the laboratory request in ``processes`` processes (one per core by default) for ``seconds``."""
+    from mock_remd.validation.precompile import precompile
+
+    processes = processes or os.cpu_count() or 2
+    cache = tempfile.mkdtemp(prefix="mock-remd-vrate-")
+    try:
+        precompile(Path(packs), cache_dir=Path(cache))
+        with multiprocessing.get_context("spawn").Pool(processes) as pool:
+            results = pool.map(_worker, [(packs, nsi, cache, seconds)] * processes)
+    finally:
+        shutil.rmtree(cache, ignore_errors=True)
+    total = sum(n for n, _, _, _ in results)
+    cpu = sum(c for _, c, _, _ in results)
+    return Rate(documents=total, seconds=seconds, processes=processes, cpu_ms_per_document=cpu * 1000 / max(total, 1),
+                best_ms=min(r[2]["best"] for r in results), per_layer=results[0][2], not_passing=results[0][3])
+
+
 def main(argv: list[str] | None = None) -> int:
     from mock_remd.bench.__main__ import _default_packs
 
@@ -62,30 +99,21 @@ def main(argv: list[str] | None = None) -> int:
     if not args.packs:
         print("needs packs: --packs DIR or MOCK_REMD_PACKS_DIR")
         return 2
-    from mock_remd.validation.precompile import precompile
-
-    cache = tempfile.mkdtemp(prefix="mock-remd-vrate-")
-    precompile(Path(args.packs), cache_dir=Path(cache))
-    with multiprocessing.get_context("spawn").Pool(args.processes) as pool:
-        results = pool.map(_worker, [(args.packs, args.nsi, cache, args.seconds)] * args.processes)
-    shutil.rmtree(cache, ignore_errors=True)
-    total = sum(n for n, _, _, _ in results)
-    cpu = sum(c for _, c, _, _ in results)
-    per_doc = cpu * 1000 / max(total, 1)
+    rate = measure(args.packs, args.nsi, seconds=args.seconds, processes=args.processes)
+    cores = os.cpu_count() or 1
     print(f"full validation of the 51 KB laboratory request (kind 186, all layers, signatures at digest), "
-          f"{args.processes} processes: {total / args.seconds:.0f} documents/s measured; {per_doc:.1f} CPU ms per document "
-          f"= {1000 * (os.cpu_count() or 1) / per_doc:.0f} documents/s on {os.cpu_count()} free cores; "
+          f"{rate.processes} processes: {rate.per_second:.0f} documents/s measured; {rate.cpu_ms_per_document:.1f} "
+          f"CPU ms per document = {1000 * cores / rate.cpu_ms_per_document:.0f} documents/s on {cores} free cores; "
           f"load {' '.join(open('/proc/loadavg').read().split()[:3])}")
-    best = min(r[2]["best"] for r in results)
-    print(f"cheapest batch of {_BATCH}: {best:.1f} CPU ms per document = {1000 * (os.cpu_count() or 1) / best:.0f} "
+    print(f"cheapest batch of {_BATCH}: {rate.best_ms:.1f} CPU ms per document = {1000 * cores / rate.best_ms:.0f} "
           "documents/s on free cores (the mean above includes what the neighbours cost these processes)")
-    per = results[0][2]
+    per = rate.per_layer
     print("per layer (CPU ms, process 1): "
           + ", ".join(f"{k[4:]} {v:.2f}" for k, v in per.items() if k.startswith("cpu:")))
     print("per layer (wall ms, process 1): "
           + ", ".join(f"{k} {v:.2f}" for k, v in per.items() if v and k != "best" and not k.startswith("cpu:")))
-    if results[0][3]:
-        print("layers not passing on the document: " + "; ".join(results[0][3]))
+    if rate.not_passing:
+        print("layers not passing on the document: " + "; ".join(rate.not_passing))
     return 0
 
 
