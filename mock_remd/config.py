@@ -18,15 +18,14 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from mock_remd import yamlsafe
-from mock_remd.catalog.incidents import ON_INTERNAL_ERROR
-from mock_remd.catalog.user_messages import text
-from mock_remd.core.systems import SystemError_, normalize_system
-from mock_remd.gost import openssl_gost, streebog
-from mock_remd.validation.context import SIGNATURE_LEVELS, ValidationSettings
-from mock_remd.validation.nsi.store import DEFAULT_DIR as DEFAULT_NSI_DIR
 
+# What the settings are checked against and turned into (the store's systems, the validation layers,
+# the GOST backends) is imported where it is used: ``serve``'s gunicorn master reads its settings here
+# and must not carry the store, validation and crypto modules it never runs (goal 6 of issue 16; the
+# checks themselves run in a short-lived child, see cli/cmd_serve.py).
 if TYPE_CHECKING:
     from mock_remd.core.lifecycle import LifecycleOptions
+    from mock_remd.validation.context import ValidationSettings
 
 #: where ``mock-remd packs import|download`` install when MOCK_REMD_PACKS_DIR is unset (and where the
 #: server and ``validate`` look then, when it exists)
@@ -60,7 +59,13 @@ def default_nsi_dir(environ: dict[str, str] | None = None) -> Path:
     """Where ``nsi import`` writes and ``nsi list`` reads without ``--dir``: ``MOCK_REMD_NSI_DIR`` when set,
     else ``.mock-remd/nsi`` (relative to the working directory)."""
     value = environment_value("MOCK_REMD_NSI_DIR", environ)
-    return Path(value) if value else DEFAULT_NSI_DIR
+    return Path(value) if value else _default_nsi_dir()
+
+
+def _default_nsi_dir() -> Path:
+    from mock_remd.validation.nsi.store import DEFAULT_DIR
+
+    return DEFAULT_DIR
 
 
 #: the GOST backend settings (``streebog``, ``gost_verify``): ``auto`` picks OpenSSL's GOST engine when
@@ -79,6 +84,8 @@ def register_gost_backends(settings: Settings | None = None) -> None:
     Process-wide by nature, like the one saxonche processor: OpenSSL's GOST provider and engine live
     in libcrypto's one default context, so two servers in one process share this choice.
     """
+    from mock_remd.gost import openssl_gost, streebog
+
     if settings is None:
         chosen = (environment_value("MOCK_REMD_STREEBOG") or "auto", environment_value("MOCK_REMD_GOST_VERIFY") or "auto")
     else:
@@ -244,16 +251,18 @@ class Settings:
         ``mock-remd nsi import`` writes) when it exists, as ``validate`` does."""
         if self.nsi_dir:
             return Path(self.nsi_dir)
-        return DEFAULT_NSI_DIR if DEFAULT_NSI_DIR.is_dir() else None
+        default = _default_nsi_dir()
+        return default if default.is_dir() else None
 
     @property
     def kinds_nsi_dir(self) -> Path:
         """Where the kind catalog looks for newer NSI 1520 exports: the NSI directory, else the
         directory ``mock-remd nsi import`` writes to by default (``.mock-remd/nsi``)."""
-        return Path(self.nsi_dir) if self.nsi_dir else DEFAULT_NSI_DIR
+        return Path(self.nsi_dir) if self.nsi_dir else _default_nsi_dir()
 
     def validation_settings(self) -> ValidationSettings:
         """The document-validation part of the settings (with the live kind catalog of this NSI dir)."""
+        from mock_remd.validation.context import ValidationSettings
         from mock_remd.validation.nsi.kinds import kind_catalog
 
         return ValidationSettings(
@@ -290,6 +299,11 @@ class Settings:
 
     def check(self) -> None:
         """Raise :class:`ConfigError` for values that cannot work."""
+        from mock_remd.catalog.incidents import ON_INTERNAL_ERROR
+        from mock_remd.catalog.user_messages import text
+        from mock_remd.core.systems import SystemError_, normalize_system
+        from mock_remd.validation.context import SIGNATURE_LEVELS, ValidationSettings
+
         if self.signatures not in SIGNATURE_LEVELS:
             raise ConfigError("config.one_of", self.label("signatures"), self.signatures,
                               allowed=", ".join(SIGNATURE_LEVELS))

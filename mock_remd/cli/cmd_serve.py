@@ -39,7 +39,7 @@ def run(args: argparse.Namespace) -> int:
     from mock_remd.server.gunicorn_app import ServeError, serve
 
     try:
-        return serve(settings)
+        serve(settings, verbose=bool(getattr(args, "verbose", False)))  # on success this process becomes gunicorn
     except ServeError as exc:
         values = dict(exc.values)
         cause = values.pop("exc", None) or exc.__cause__

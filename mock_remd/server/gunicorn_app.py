@@ -13,6 +13,7 @@ split requests between two independent servers). The workers of one server share
 
 from __future__ import annotations
 
+import encodings.idna  # noqa: F401 - see below
 import errno
 import logging
 import os
@@ -21,7 +22,7 @@ import sys
 import threading
 import time
 import urllib.request
-from typing import Any
+from typing import Any, NoReturn
 
 from gunicorn.app.base import BaseApplication
 
@@ -29,6 +30,11 @@ from mock_remd.config import Settings
 from mock_remd.server.background_process import BackgroundProcesses
 
 log = logging.getLogger(__name__)
+
+# The master forks workers while its threads (the ready announcer, the background watcher) run: a
+# module one of them imports for the first time at that moment stays locked forever in the forked
+# worker, which then hangs on its own import of it. The master imports little (server/master.py), so
+# what those threads use is imported here, up front: urllib's first connection imports the IDNA codec.
 
 
 def ready_line(settings: Settings) -> str:
@@ -156,17 +162,24 @@ def _is_memory(url: str) -> bool:
     return url in ("sqlite://", "sqlite:///:memory:") or "mode=memory" in url
 
 
-def serve(settings: Settings) -> int:
-    """Open the port, prepare the store, then run gunicorn until stopped; :class:`ServeError` if it cannot start."""
+def serve(settings: Settings, *, verbose: bool = False) -> NoReturn:
+    """Open the port, prepare the store, then become gunicorn's master (:mod:`mock_remd.server.master`,
+    the same process) until stopped; :class:`ServeError` if it cannot start."""
+    from mock_remd.server.master import become_master
+
     listener = open_listener(settings.host, settings.port)
     try:
         check_database(settings)
     except ServeError:
         listener.close()
         raise
+    become_master(settings, listener, verbose=verbose)
+
+
+def run_gunicorn(settings: Settings, listener: socket.socket) -> None:
+    """Run gunicorn's master on ``listener`` until stopped."""
     sys.argv = sys.argv[:1]  # gunicorn must not parse our options
     GunicornServer(settings, listener).run()
-    return 0
 
 
 def _check_sqlite_folder(url: str) -> None:
