@@ -299,3 +299,50 @@ def test_libcurl_is_loaded_only_where_callbacks_are_sent(tmp_path):
     assert out.returncode == 0, out.stderr[-2000:]
     assert out.stdout.strip().splitlines()[-1] == "False"
 
+
+
+def test_a_batch_of_posts_gives_each_delivery_what_a_single_post_gives(tmp_path, sink):
+    """The sender POSTs a batch at once (libcurl's multi interface): a stdlib MIS that answers 200 or 500,
+    a refused port, one that hangs up and one that stays silent, mixed in one batch, get in order the
+    attempt entries a POST of each alone gets, and the good MIS every callback exactly once."""
+    import datetime as dt
+    import socket
+
+    from mock_remd.catalog.incidents import failure_sentence
+    from mock_remd.delivery.sender import CallbackSender
+    from mock_remd.store.outbox import Delivery
+    from mock_remd.store.repository import Store
+
+    closed = socket.create_server(("127.0.0.1", 0))
+    refused = closed.getsockname()[1]
+    closed.close()
+    silent, hangs_up = _Silent(), _Silent(reset=True)
+    sink.responses[:] = [500]  # the first POST the MIS sees is answered 500, the rest 200
+    store = Store(f"sqlite:///{tmp_path / 'remd.db'}")
+    sender = CallbackSender(store, timeout=0.5)
+    now = dt.datetime.now(dt.UTC)
+    urls = [f"http://127.0.0.1:{refused}/cb", f"http://127.0.0.1:{silent.port}/cb", sink.url,
+            f"http://127.0.0.1:{hangs_up.port}/cb", "http://127.0.0.1:99999/cb"]
+    rows = [Delivery(id=i, url=url, body=f"<callback n='{i}'/>".encode(), status="sending", due_at=now,
+                     created_at=now, backoff=[1.0], relates_to=f"urn:uuid:00000000-0000-0000-0000-00000000000{i}")
+            for i, url in enumerate(urls)]
+    try:
+        batch = sender.attempt_all(rows[:2] + rows[3:])
+        alone = [sender.attempt(r) for r in rows[:2] + rows[3:]]
+        with_mis = sender.attempt_all(rows[2:3] * 3)
+    finally:
+        silent.close()
+        hangs_up.close()
+        store.close()
+
+    def entry(result):
+        return {k: v for k, v in result.attempt.items() if k not in ("at", "duration_ms")}, result.delivered
+
+    assert [entry(r) for r in batch] == [entry(r) for r in alone]
+    kinds = ["refused", "read_timeout", "hung_up"]
+    assert [r.attempt["error"] for r in batch[:3]] == [
+        failure_sentence(kind, row.url, timeout=0.5) for kind, row in zip(kinds, rows[:2] + rows[3:4], strict=True)]
+    assert batch[3].attempt["error"] and batch[3].attempt["http_status"] is None  # a port no socket can have
+    assert sorted(r.attempt["http_status"] for r in with_mis) == [200, 200, 500]
+    assert all(r.next_due is not None for r in batch) and [r.delivered for r in with_mis].count(True) == 2
+    assert sink.requests_seen == 3

@@ -55,8 +55,9 @@ class Incident:
         return {"error": INTERNAL_ERROR_TEXT, "incident": self.id}
 
 
-def record_incident(where: str, *, exc_info: bool = True, **context: object) -> Incident:
-    """Log the exception being handled (traceback included) under a new incident id and return it.
+def record_incident(where: str, *, exc_info: bool | BaseException = True, **context: object) -> Incident:
+    """Log the exception being handled (or the one given as ``exc_info``; traceback included) under a
+    new incident id and return it.
 
     ``where`` says what failed ("validation layer xsd", "admin API GET /_admin/documents"); ``context``
     adds identifiers (local_uid, document id), never document content. Every incident goes to the

@@ -59,14 +59,18 @@ class CallbackPoster:
     def _curl(self) -> pycurl.Curl:
         curl = getattr(self._local, "curl", None)
         if curl is None:
-            curl = self._local.curl = pycurl.Curl()
-            ms = max(1, round(self.timeout * 1000))
-            for option, value in ((pycurl.NOSIGNAL, 1), (pycurl.PROXY, ""), (pycurl.POST, 1),
-                                  (pycurl.HTTP_VERSION, pycurl.CURL_HTTP_VERSION_1_1), (pycurl.FOLLOWLOCATION, 0),
-                                  (pycurl.PROTOCOLS, pycurl.PROTO_HTTP | pycurl.PROTO_HTTPS),
-                                  (pycurl.CONNECTTIMEOUT_MS, ms), (pycurl.TIMEOUT_MS, ms),
-                                  (pycurl.CAINFO, DEFAULT_CA_BUNDLE_PATH), (pycurl.CAPATH, None)):
-                curl.setopt(option, value)
+            curl = self._local.curl = self._new_handle()
+        return curl
+
+    def _new_handle(self) -> pycurl.Curl:
+        curl = pycurl.Curl()
+        ms = max(1, round(self.timeout * 1000))
+        for option, value in ((pycurl.NOSIGNAL, 1), (pycurl.PROXY, ""), (pycurl.POST, 1),
+                              (pycurl.HTTP_VERSION, pycurl.CURL_HTTP_VERSION_1_1), (pycurl.FOLLOWLOCATION, 0),
+                              (pycurl.PROTOCOLS, pycurl.PROTO_HTTP | pycurl.PROTO_HTTPS),
+                              (pycurl.CONNECTTIMEOUT_MS, ms), (pycurl.TIMEOUT_MS, ms),
+                              (pycurl.CAINFO, DEFAULT_CA_BUNDLE_PATH), (pycurl.CAPATH, None)):
+            curl.setopt(option, value)
         return curl
 
     def _request_headers(self, url: str, content_type: str, action: str) -> tuple[list[str], str]:
@@ -92,18 +96,85 @@ class CallbackPoster:
         headers, encodings = self._request_headers(url, content_type, action)
         curl = self._curl()
         sink = BytesIO()
-        curl.setopt(pycurl.URL, url)
-        curl.setopt(pycurl.HTTPHEADER, headers)
-        curl.setopt(pycurl.ACCEPT_ENCODING, encodings or None)
-        curl.setopt(pycurl.POSTFIELDSIZE, len(body))
-        curl.setopt(pycurl.POSTFIELDS, body)
-        curl.setopt(pycurl.WRITEDATA, sink)
+        _prepare(curl, url, body, headers, encodings, sink)
         try:
             curl.perform()
         except pycurl.error as exc:
             raise PostFailed(_kind(curl, exc.args[0] if exc.args else 0)) from None
-        status = int(curl.getinfo(pycurl.RESPONSE_CODE))
-        return Answer(status, _text(sink.getvalue(), curl.getinfo(pycurl.CONTENT_TYPE)))
+        return _answer(curl, sink)
+
+    def post_all(self, posts: list[Post]) -> list[Answer | Exception]:
+        """Every POST of ``posts`` at once, driven by this thread through one curl multi handle (its
+        connections kept alive between calls): for each, in order, the answer, or the exception
+        :meth:`post` would raise for it. A slow MIS holds up the others' results, never their POSTs."""
+        multi = getattr(self._local, "multi", None)
+        if multi is None:
+            multi = self._local.multi = pycurl.CurlMulti()
+            self._local.spare = []
+        spare: list[pycurl.Curl] = self._local.spare
+        results: list[Answer | Exception] = [PostFailed("no_answer")] * len(posts)
+        running: dict[pycurl.Curl, tuple[int, BytesIO]] = {}
+        try:
+            for i, p in enumerate(posts):
+                try:
+                    headers, encodings = self._request_headers(p.url, p.content_type, p.action)
+                except Exception as exc:  # an address requests refuses to prepare: this POST only
+                    results[i] = exc
+                    continue
+                curl = spare.pop() if spare else self._new_handle()
+                sink = BytesIO()
+                _prepare(curl, p.url, p.body, headers, encodings, sink)
+                running[curl] = (i, sink)
+                multi.add_handle(curl)
+            active = _perform(multi)
+            while active:
+                multi.select(1.0)
+                active = _perform(multi)
+            while True:
+                queued, done, failed = multi.info_read()
+                for curl in done:
+                    i, sink = running[curl]
+                    results[i] = _answer(curl, sink)
+                for curl, code, _message in failed:
+                    results[running[curl][0]] = PostFailed(_kind(curl, code))
+                if not queued:
+                    break
+        finally:
+            for curl in running:
+                multi.remove_handle(curl)
+                spare.append(curl)
+        return results
+
+
+@dataclass(frozen=True)
+class Post:
+    """One callback POST for :meth:`CallbackPoster.post_all`."""
+
+    url: str
+    body: bytes
+    content_type: str
+    action: str
+
+
+def _prepare(curl: pycurl.Curl, url: str, body: bytes, headers: list[str], encodings: str, sink: BytesIO) -> None:
+    curl.setopt(pycurl.URL, url)
+    curl.setopt(pycurl.HTTPHEADER, headers)
+    curl.setopt(pycurl.ACCEPT_ENCODING, encodings or None)
+    curl.setopt(pycurl.POSTFIELDSIZE, len(body))
+    curl.setopt(pycurl.POSTFIELDS, body)
+    curl.setopt(pycurl.WRITEDATA, sink)
+
+
+def _perform(multi: pycurl.CurlMulti) -> int:
+    """Let curl do what it can now; how many transfers are still running."""
+    while True:
+        ret, active = multi.perform()
+        if ret != pycurl.E_CALL_MULTI_PERFORM:
+            return active
+
+
+def _answer(curl: pycurl.Curl, sink: BytesIO) -> Answer:
+    return Answer(int(curl.getinfo(pycurl.RESPONSE_CODE)), _text(sink.getvalue(), curl.getinfo(pycurl.CONTENT_TYPE)))
 
 
 def _kind(curl: pycurl.Curl, code: int) -> str:
