@@ -6,23 +6,29 @@
 
 from __future__ import annotations
 
+import functools
 import logging
 import threading
 import time
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from mock_remd.background import BackgroundLoop
 from mock_remd.catalog.incidents import Incident, record_incident
 from mock_remd.catalog.user_messages import Text, text
 from mock_remd.config import Settings, register_gost_backends
 from mock_remd.conformance.engine import ConformanceEngine
-from mock_remd.core.processing import Processor
 from mock_remd.core.registry import RegistryOptions, RegistryService
-from mock_remd.delivery.sender import CallbackSender
 from mock_remd.domain.behaviour import FirstOf
 from mock_remd.scenarios.engine import ScenarioEngine
 from mock_remd.store.repository import Store
-from mock_remd.validation.pipeline import Validator
+
+# The processor, the callback sender and the validator (with what they import: the validation
+# layers, requests, libcurl) are built on first use: an HTTP worker of ``serve`` ("http" role) never
+# processes nor sends, and carrying them cost each worker several MiB (issue 16, goal 6).
+if TYPE_CHECKING:
+    from mock_remd.core.processing import Processor
+    from mock_remd.delivery.sender import CallbackSender
+    from mock_remd.validation.pipeline import Validator
 
 log = logging.getLogger(__name__)
 
@@ -46,10 +52,11 @@ class Runtime:
         self.settings = settings
         register_gost_backends(settings)
         self.store = Store(settings.db_url, journal_size=settings.journal_size)
-        validation = settings.validation_settings()
+        #: what documents are validated with (the validator itself is built on first use)
+        self.validation = settings.validation_settings()
         #: the kind catalog: built in, following newer NSI 1520 exports imported while running
-        self.kinds = validation.kinds
-        self.validator = Validator(validation)
+        self.kinds = self.validation.kinds
+        self._poll_interval = poll_interval
         self.options = RegistryOptions(
             region=settings.region,
             registry_prefix=settings.registry_prefix,
@@ -62,24 +69,12 @@ class Runtime:
             backlog_seconds=settings.backlog_seconds,
             backlog_limit=settings.backlog_limit,
         )
-        self.sender = CallbackSender(self.store, timeout=settings.callback_timeout, poll_interval=poll_interval)
-        self.processor = Processor(
-            self.store,
-            self.validator,
-            self.options,
-            pull_timeout=settings.pull_timeout,
-            max_document_bytes=settings.max_request_bytes,
-            on_enqueued=self.sender.wake,
-            hand_off=self.sender,
-            poll_interval=poll_interval,
-            validation_nice=settings.background_nice if role == "background" else 0,
-        )
         self.scenarios = ScenarioEngine(self.store, scenarios_dir=settings.scenarios_dir)
         # a conformance run decides before the scenarios for the system it tests
         self.conformance = ConformanceEngine(self.store, scenarios_dir=settings.scenarios_dir)
         self.service = RegistryService(
             self.store, self.kinds, self.options, behaviours=FirstOf(self.conformance, self.scenarios),
-            on_accepted=self.processor.wake
+            on_accepted=None if role == "http" else self.processor.wake
         )
         self.judge = BackgroundLoop("mock-remd-conformance", self._judge, poll_interval=max(poll_interval, 0.1))
         if seed_systems:
@@ -89,6 +84,41 @@ class Runtime:
         self._lock = threading.Lock()
         self._store_incident: Incident | None = None
         self.started_at = time.time()
+
+    @functools.cached_property
+    def validator(self) -> Validator:
+        """The document validator (of the processor; the dashboard's tools and /ready read it too)."""
+        from mock_remd.validation.pipeline import Validator
+
+        return Validator(self.validation)
+
+    def _built_validator(self) -> Validator | None:
+        """The validator when this process has built it (an HTTP worker of ``serve`` builds none for /ready)."""
+        return self.__dict__.get("validator")
+
+    @functools.cached_property
+    def sender(self) -> CallbackSender:
+        """The callback sender (runs in the roles that process)."""
+        from mock_remd.delivery.sender import CallbackSender
+
+        return CallbackSender(self.store, timeout=self.settings.callback_timeout, poll_interval=self._poll_interval)
+
+    @functools.cached_property
+    def processor(self) -> Processor:
+        """The document processor (runs in the roles that process)."""
+        from mock_remd.core.processing import Processor
+
+        return Processor(
+            self.store,
+            self.validator,
+            self.options,
+            pull_timeout=self.settings.pull_timeout,
+            max_document_bytes=self.settings.max_request_bytes,
+            on_enqueued=self.sender.wake,
+            hand_off=self.sender,
+            poll_interval=self._poll_interval,
+            validation_nice=self.settings.background_nice if self.role == "background" else 0,
+        )
 
     # ---- lifecycle -----------------------------------------------------------------------------
     def start_background(self) -> None:
@@ -123,9 +153,11 @@ class Runtime:
 
     def server_faults(self) -> list[str | Text]:
         """Faults of the server (not of any document) that validation met or that the settings point at now."""
-        faults = [f"{layer}: {text}" for layer, text in sorted(self.validator.server_faults.items())]
+        validator = self._built_validator()
+        met = validator.server_faults if validator is not None else {}
+        faults = [f"{layer}: {text}" for layer, text in sorted(met.items())]
         ca = self.settings.trusted_ca
-        if ca and "signatures" in self.validator.settings.layers:
+        if ca and "signatures" in self.validation.layers:
             try:
                 with open(ca, "rb") as fh:
                     fh.read(1)
@@ -142,18 +174,24 @@ class Runtime:
         return 0
 
     def wake(self) -> None:
-        self.processor.wake()
-        self.sender.wake()
+        """Look for work now (in an HTTP worker nothing: the background processes see the store move)."""
+        if self.role != "http":
+            self.processor.wake()
+            self.sender.wake()
 
     def material(self) -> dict[str, Any]:
         """The kind catalog's version, installed packs and the layers that lack material (for /ready)."""
         from mock_remd.validation.material import missing_material
+        from mock_remd.validation.pack_index import installed_packs
 
-        vs = self.validator.settings
-        gaps = missing_material(vs, self.validator.caches)
+        vs = self.validation
+        validator = self._built_validator()
+        caches = validator.caches if validator is not None else None
+        gaps = missing_material(vs, caches)
+        index = caches.pack_index(vs.packs_dir) if caches is not None else installed_packs(vs.packs_dir)
         out: dict[str, Any] = {
             "kinds": {"version": self.kinds.version, "count": len(self.kinds), "source": self.kinds.source},
-            "packs": {"installed": len(self.validator.caches.pack_index(vs.packs_dir).packs),
+            "packs": {"installed": len(index.packs),
                       "dir": str(vs.packs_dir) if vs.packs_dir else None},
             "layers_without_material": [g.as_dict() for g in gaps],
         }
@@ -183,7 +221,7 @@ class Runtime:
         else:
             details["processor"] = "running" if self.processor.loop.running else "stopped"
             details["sender"] = "running" if self.sender.loop.running else "stopped"
-        details["validation_layers"] = sorted(self.validator.settings.layers)
+        details["validation_layers"] = sorted(self.validation.layers)
         details["signatures"] = self.settings.signatures
         from mock_remd.gost import openssl_gost, streebog
 
@@ -196,7 +234,7 @@ class Runtime:
             if why:
                 details["warnings"].append(text("ready.crypto_slow", why=text(why)))
         details.update(self.material())
-        for loop in (self.processor.loop, self.sender.loop):
+        for loop in () if self.role == "http" else (self.processor.loop, self.sender.loop):
             if loop.last_error:
                 details["warnings"].append(f"{loop.name}: {loop.last_error}")
         faults = self.server_faults()

@@ -317,7 +317,7 @@ def create_admin_app(rt: Runtime) -> Flask:
 
     @app.post(f"/_admin/callbacks/<int(max={MAX_ID}):delivery_id>/redeliver")
     def callbacks_redeliver(delivery_id: int):
-        row = redeliver(rt.store.outbox, rt.sender, delivery_id)
+        row = redeliver(rt.store.outbox, rt, delivery_id)
         if row is None:
             raise ApiError(404, text("admin.delivery_missing", id=delivery_id))
         return jsonify(serialize.delivery(row))

@@ -24,7 +24,7 @@ def register_catalog_routes(app: Flask, rt: Runtime) -> None:
     """``GET /_admin/kinds``, ``GET /_admin/kinds/{code}``, ``GET /_admin/packs``."""
 
     def settings():
-        return rt.validator.settings
+        return rt.validation
 
     @app.get("/_admin/kinds")
     def kinds_list():

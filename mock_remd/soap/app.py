@@ -20,7 +20,6 @@ from mock_remd.soap import responses
 from mock_remd.soap.drops import drop_connection
 from mock_remd.soap.envelope import parse_envelope, version_from_content_type
 from mock_remd.soap.faults import SoapFault, render_fault
-from mock_remd.soap.wsdl import wsdl_for
 
 log = logging.getLogger(__name__)
 
@@ -56,6 +55,8 @@ class SoapApp:
     def __call__(self, environ: dict[str, Any], start_response: StartResponse) -> Iterable[bytes]:
         method = environ.get("REQUEST_METHOD", "GET")
         if method == "GET" and "wsdl" in environ.get("QUERY_STRING", "").lower():
+            from mock_remd.soap.wsdl import wsdl_for  # spyne, loaded when a WSDL is first asked for
+
             return self._reply(start_response, 200, "text/xml; charset=utf-8", wsdl_for(request_address(environ)))
         version = version_from_content_type(environ.get("CONTENT_TYPE")) or "1.2"
         if method != "POST":

@@ -5,11 +5,14 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from mock_remd.catalog.user_messages import Text, text
-from mock_remd.validation.caches import ValidationCaches
-from mock_remd.validation.context import ValidationSettings
 from mock_remd.validation.pack_index import PackIndex, installed_packs
+
+if TYPE_CHECKING:  # for hints only: /ready of an HTTP worker reads the packs without building the caches
+    from mock_remd.validation.caches import ValidationCaches
+    from mock_remd.validation.context import ValidationSettings
 
 PACKS_FIX = "mock-remd packs download"
 NSI_FIX = "mock-remd nsi import FILE…"

@@ -78,7 +78,7 @@ def _active_scenarios(rt: Runtime) -> dict[str, list[str]]:
 
 def _missing_validation(rt: Runtime) -> list[str]:
     """Which deciding validation material is not installed: ``packs`` and/or ``nsi``."""
-    vs = rt.validator.settings
+    vs = rt.validation
     missing = []
     if {"xsd", "schematron"} & set(vs.layers) and not (vs.packs_dir and vs.packs_dir.is_dir()
                                                           and any(vs.packs_dir.iterdir())):

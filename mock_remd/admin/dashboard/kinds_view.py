@@ -13,7 +13,7 @@ def register(bp: Blueprint, rt: Runtime) -> None:
 
     @bp.get("/kinds")
     def kinds():
-        settings = rt.validator.settings
+        settings = rt.validation
         editions = pack_editions(settings, rt.validator.caches)
         show = request.args.get("show", "cda")
         q = (request.args.get("q") or "").strip().lower()

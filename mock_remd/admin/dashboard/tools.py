@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 import threading
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from flask import Blueprint, render_template, request
 from lxml import etree
@@ -17,21 +17,25 @@ from mock_remd.catalog.incidents import record_incident
 from mock_remd.domain.model import RegisterRequest
 from mock_remd.runtime import Runtime
 from mock_remd.soap.operations import find_register_request, parse_register
-from mock_remd.validation.pipeline import Validator
 from mock_remd.validation.report import LAYER_ORDER, ValidationReport
 from mock_remd.xmlsafe import UnsafeXmlError, XmlTooLargeError, parse_bytes
+
+if TYPE_CHECKING:  # built on the first upload: the HTTP workers of serve do not carry the layers otherwise
+    from mock_remd.validation.pipeline import Validator
 
 _lock = threading.Lock()
 
 
 def full_validator(rt: Runtime) -> Validator:
     """A validator running every layer (as the CLI does), sharing the server's when it already does."""
-    if rt.validator.settings.layers >= frozenset(LAYER_ORDER):
+    from mock_remd.validation.pipeline import Validator
+
+    if rt.validation.layers >= frozenset(LAYER_ORDER):
         return rt.validator
     with _lock:
         v = getattr(rt, "_dashboard_validator", None)
         if v is None:
-            v = Validator(dataclasses.replace(rt.validator.settings, layers=frozenset(LAYER_ORDER)))
+            v = Validator(dataclasses.replace(rt.validation, layers=frozenset(LAYER_ORDER)))
             rt._dashboard_validator = v  # type: ignore[attr-defined]
     return v
 

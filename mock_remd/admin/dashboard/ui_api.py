@@ -6,7 +6,6 @@ from collections.abc import Callable
 from typing import Any
 from urllib.parse import urlencode
 
-import requests
 from flask import Flask, jsonify, redirect, render_template, request
 
 from mock_remd.admin.dashboard import i18n
@@ -43,6 +42,8 @@ def sample_outcome(system: System) -> dict[str, Any]:
 
 def send_test_callback(system: System, lang: str = "ru") -> dict[str, Any]:
     """POST a sample ``registerDocumentResult`` to the system's callback URL; the MIS's status and body."""
+    import requests  # here: the HTTP workers load it only when someone presses the button
+
     url = system.callback_url or ""
     if not url:
         return {"ok": False, "error": "no callback_url"}
@@ -86,7 +87,7 @@ def register(app: Flask, rt: Runtime) -> None:
 
     @app.post("/_admin/ui/callbacks/<int(max=9223372036854775807):delivery_id>/redeliver")
     def ui_redeliver(delivery_id: int):
-        row = redeliver(rt.store.outbox, rt.sender, delivery_id)
+        row = redeliver(rt.store.outbox, rt, delivery_id)
         if row is None:
             raise ApiError(404, text("admin.delivery_missing", id=delivery_id))
         return redirect(safe_next(request.form.get("next"), f"/documents/{row.local_uid}") + "#callbacks", 303)
