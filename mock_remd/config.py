@@ -48,6 +48,21 @@ def child_environment(**settings: str) -> dict[str, str]:
     return {**os.environ, **settings}
 
 
+#: glibc's malloc arenas for the processes of ``serve`` (``MALLOC_ARENA_MAX``, unless already set): by
+#: default each thread that allocates gets an arena of its own (up to 8 per core), whose freed pages
+#: stay resident, and the workers and background processes run 8-17 threads each. A 20,000-request
+#: soak (load 16-18) grew 336 -> 352 MiB summed RSS without the limit, 333 -> 338 MiB with it.
+SERVE_MALLOC_ARENAS = "2"
+
+
+def serve_environment(environ: dict[str, str] | None = None) -> dict[str, str]:
+    """The environment the processes of ``serve`` run with: this process's, with ``MALLOC_ARENA_MAX``
+    at :data:`SERVE_MALLOC_ARENAS` unless the user set it."""
+    env = dict(os.environ if environ is None else environ)
+    env.setdefault("MALLOC_ARENA_MAX", SERVE_MALLOC_ARENAS)
+    return env
+
+
 def default_cache_dir(environ: dict[str, str] | None = None) -> Path:
     """Where compiled Schematron packs are kept when ``MOCK_REMD_CACHE_DIR`` is unset:
     ``$XDG_CACHE_HOME/mock-remd``, else ``~/.cache/mock-remd``."""

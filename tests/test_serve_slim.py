@@ -5,13 +5,15 @@ the default validation and calls them back; a ``sitecustomize`` on the servers' 
 writes each process's ``sys.modules`` when it exits. The master supervises: no store, no web layers,
 no validation. The HTTP workers answer: no validation layers, processor, callback sender, libcurl,
 requests, SOAP toolkit for the WSDL, generator or Saxon. The background process is the one that
-validates and calls back (which shows the probe sees what a process really loaded).
+validates and calls back (which shows the probe sees what a process really loaded). The processes
+run with glibc's malloc arenas limited.
 """
 
 from __future__ import annotations
 
 import json
 import os
+from pathlib import Path
 
 import requests
 from instances import start_serve, stop, wait_ready, write_config
@@ -59,6 +61,9 @@ def test_master_and_http_workers_do_not_load_what_they_never_run(tmp_path, sink)
                                                "MOCK_REMD_VALIDATION": "all", "MOCK_REMD_SIGNATURES": "digest"})
     try:
         wait_ready(proc, url, log)
+        # glibc's arenas are limited in serve's processes (config.serve_environment) unless the user set them
+        environ = Path(f"/proc/{proc.pid}/environ").read_bytes().split(b"\0")
+        assert f"MALLOC_ARENA_MAX={os.environ.get('MALLOC_ARENA_MAX', '2')}".encode() in environ
         for _ in range(6):  # keep-alive off: the two workers share the connections
             req = register_request()
             r = requests.post(url + "/port/emdr", data=register_envelope(req), timeout=30,

@@ -6,9 +6,10 @@ itself (``exec``, the same process id, so signals and the ready line work as bef
 module, which imports only what supervising needs: the settings, gunicorn and the worker class.
 The HTTP workers it forks import the web layers and the store themselves, the background processes
 their own. The listening socket and the settings (as JSON in an unlinked temporary file, so that
-no secret shows in the process list) are handed over as inherited file descriptors.
+no secret shows in the process list) are handed over as inherited file descriptors; the environment
+limits glibc's malloc arenas (:func:`mock_remd.config.serve_environment`).
 
-A master that kept what the command imported held ~66 MiB; this one ~25 MiB (issue 16, goal 6).
+A master that kept what the command imported held ~66 MiB of RSS; this one ~30 MiB (issue 16, goal 6).
 """
 
 from __future__ import annotations
@@ -22,7 +23,7 @@ import sys
 import tempfile
 from typing import NoReturn
 
-from mock_remd.config import Settings
+from mock_remd.config import Settings, serve_environment
 
 
 def become_master(settings: Settings, listener: socket.socket, *, verbose: bool = False) -> NoReturn:
@@ -37,7 +38,9 @@ def become_master(settings: Settings, listener: socket.socket, *, verbose: bool 
         args.append("--verbose")
     sys.stdout.flush()
     sys.stderr.flush()
-    os.execv(sys.executable, args)
+    # glibc reads MALLOC_ARENA_MAX when the process starts: the master's setting holds in the workers it
+    # forks, and the background processes it starts inherit the variable
+    os.execve(sys.executable, args, serve_environment())
 
 
 def main(argv: list[str]) -> None:
