@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import functools
 import logging
+import os
 import threading
 import time
 from typing import TYPE_CHECKING, Any
@@ -118,6 +119,7 @@ class Runtime:
             hand_off=self.sender,
             poll_interval=self._poll_interval,
             validation_nice=self.settings.background_nice if self.role == "background" else 0,
+            validations=_validations_per_process(self.settings) if self.role == "background" else 0,
         )
 
     # ---- lifecycle -----------------------------------------------------------------------------
@@ -243,6 +245,13 @@ class Runtime:
             details["warnings"].extend(faults)
         ready = details["store"] == "ok" and details["processor"] == "running" and details["sender"] == "running"
         return ready, details
+
+
+def _validations_per_process(settings: Settings) -> int:
+    """How many documents each of ``serve``'s background processes validates at once: together as
+    many as there are cores (the processes validate side by side without sharing a GIL)."""
+    cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1)
+    return max(1, cores // max(1, settings.processors or settings.workers))
 
 
 def prepare_store(settings: Settings) -> None:

@@ -66,3 +66,27 @@ def test_background_nice_is_checked():
     with pytest.raises(ConfigError) as err:
         Settings.load({}, environ={"MOCK_REMD_BACKGROUND_NICE": "20"}).check()
     assert "MOCK_REMD_BACKGROUND_NICE" in str(err.value)
+
+
+@pytest.mark.parametrize("processors", [1, 2, 4])
+def test_background_processes_together_validate_as_many_documents_at_once_as_there_are_cores(tmp_path, processors):
+    """Each background process of ``serve`` validates cores // processes documents at once (at least one);
+    its threads beyond that pull and prepare. A process that serves too keeps one per thread."""
+    from mock_remd.runtime import Runtime
+
+    settings = Settings.load({"db_url": f"sqlite:///{tmp_path / 'remd.db'}", "validation": "none",
+                              "processors": processors}, environ={})
+    cores = len(os.sched_getaffinity(0))
+    at_once = max(1, cores // processors)
+    background = Runtime(settings, role="background", seed_systems=False)
+    serving = Runtime(settings, role="all")
+    try:
+        semaphore = background.processor.validating
+        threads = background.processor.threads
+        assert (semaphore is None) == (at_once >= threads)
+        if semaphore is not None:
+            assert [semaphore.acquire(blocking=False) for _ in range(threads)].count(True) == at_once
+        assert serving.processor.validating is None
+    finally:
+        background.store.close()
+        serving.store.close()

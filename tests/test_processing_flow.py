@@ -3,6 +3,7 @@ up no other document of its process; each is registered and called back when it 
 
 from __future__ import annotations
 
+import threading
 import time
 
 import pytest
@@ -32,7 +33,12 @@ def _pull_started(sink, local_uid: str) -> bool:
     return False
 
 
-def test_a_slow_document_holds_up_no_other(server, sink):
+@pytest.mark.parametrize("validations", [0, 1], ids=["one per thread", "one at a time"])
+def test_a_slow_document_holds_up_no_other(server, sink, validations):
+    """Also where the process validates one document at a time (serve's background processes on a
+    machine with as many cores as processes): the pull happens outside that turn."""
+    if validations:
+        server.runtime.processor.validating = threading.Semaphore(validations)
     slow = register_request()
     sink.documents[slow.local_uid] = cda(slow.local_uid)
     sink.held_documents.add(slow.local_uid)
