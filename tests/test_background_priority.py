@@ -81,11 +81,11 @@ def test_background_processes_together_validate_as_many_documents_at_once_as_the
     background = Runtime(settings, role="background", seed_systems=False)
     serving = Runtime(settings, role="all")
     try:
-        semaphore = background.processor.validating
+        turn = background.processor.validating  # a lock for one at a time, else a semaphore
         threads = background.processor.threads
-        assert (semaphore is None) == (at_once >= threads)
-        if semaphore is not None:
-            assert [semaphore.acquire(blocking=False) for _ in range(threads)].count(True) == at_once
+        assert (turn is None) == (at_once >= threads)
+        if turn is not None:
+            assert [turn.acquire(blocking=False) for _ in range(threads)].count(True) == at_once
         assert serving.processor.validating is None
     finally:
         background.store.close()

@@ -38,7 +38,7 @@ def test_a_slow_document_holds_up_no_other(server, sink, validations):
     """Also where the process validates one document at a time (serve's background processes on a
     machine with as many cores as processes): the pull happens outside that turn."""
     if validations:
-        server.runtime.processor.validating = threading.Semaphore(validations)
+        server.runtime.processor.validating = threading.Lock()
     slow = register_request()
     sink.documents[slow.local_uid] = cda(slow.local_uid)
     sink.held_documents.add(slow.local_uid)

@@ -10,6 +10,7 @@ import time
 import uuid
 from collections.abc import Callable
 from concurrent import futures
+from contextlib import AbstractContextManager
 from dataclasses import dataclass, field, replace
 from typing import Any, Protocol
 
@@ -134,7 +135,9 @@ class Processor(BatchWorker):
         #: prepare side by side; where other processes validate too, one validation at a time per process
         #: keeps two validating threads from trading the GIL at each of libxml2's and OpenSSL's calls
         #: (processing_cost at load 8-12: ~0.3 ms more CPU per document with two at once)
-        self.validating = threading.Semaphore(validations) if 0 < validations < threads else None
+        self.validating: AbstractContextManager[Any] | None = None
+        if 0 < validations < threads:  # one at a time: a lock (C), not a semaphore (Python, over a Condition)
+            self.validating = threading.Lock() if validations == 1 else threading.Semaphore(validations)
         self._systems: dict[str, System | None] = {}
         #: the systems' change stamp the cached systems were read at (None: read again every claim)
         self._systems_stamp: Any = None
