@@ -346,3 +346,55 @@ def test_a_batch_of_posts_gives_each_delivery_what_a_single_post_gives(tmp_path,
     assert sorted(r.attempt["http_status"] for r in with_mis) == [200, 200, 500]
     assert all(r.next_due is not None for r in batch) and [r.delivered for r in with_mis].count(True) == 2
     assert sink.requests_seen == 3
+
+
+def test_a_batch_keeps_at_most_as_many_posts_under_way_as_a_pool_of_that_many_threads(tmp_path):
+    """Eight callbacks to a MIS that reads and never answers, four at a time: the MIS never holds more than
+    four connections, and each POST times out after its own start (none of them waits out its timeout
+    queued behind the others)."""
+    import datetime as dt
+    import socket
+    import threading
+
+    from mock_remd.catalog.incidents import failure_sentence
+    from mock_remd.delivery.sender import CallbackSender
+    from mock_remd.store.outbox import Delivery
+    from mock_remd.store.repository import Store
+
+    server = socket.create_server(("127.0.0.1", 0))
+    port = server.getsockname()[1]
+    lock, open_now, peak, accepted = threading.Lock(), [0], [0], [0]
+
+    def hold(conn):
+        with conn:
+            while conn.recv(65536):  # until the client gives up and closes
+                pass
+        with lock:
+            open_now[0] -= 1
+
+    def serve():
+        while True:
+            try:
+                conn, _ = server.accept()
+            except OSError:
+                return
+            with lock:
+                open_now[0] += 1
+                accepted[0] += 1
+                peak[0] = max(peak[0], open_now[0])
+            threading.Thread(target=hold, args=(conn,), daemon=True).start()
+
+    threading.Thread(target=serve, daemon=True).start()
+    store = Store(f"sqlite:///{tmp_path / 'remd.db'}")
+    sender = CallbackSender(store, timeout=0.3, threads=4)
+    now = dt.datetime.now(dt.UTC)
+    url = f"http://127.0.0.1:{port}/cb"
+    rows = [Delivery(id=i, url=url, body=b"<callback/>", status="sending", due_at=now, created_at=now, backoff=[])
+            for i in range(8)]
+    try:
+        results = sender.attempt_all(rows)
+    finally:
+        server.close()
+        store.close()
+    assert [r.attempt["error"] for r in results] == [failure_sentence("read_timeout", url, timeout=0.3)] * 8
+    assert accepted[0] == 8 and 1 <= peak[0] <= 4

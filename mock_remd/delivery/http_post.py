@@ -16,6 +16,7 @@ from __future__ import annotations
 import errno
 import functools
 import threading
+from collections import deque
 from dataclasses import dataclass
 from io import BytesIO
 
@@ -103,44 +104,55 @@ class CallbackPoster:
             raise PostFailed(_kind(curl, exc.args[0] if exc.args else 0)) from None
         return _answer(curl, sink)
 
-    def post_all(self, posts: list[Post]) -> list[Answer | Exception]:
-        """Every POST of ``posts`` at once, driven by this thread through one curl multi handle (its
-        connections kept alive between calls): for each, in order, the answer, or the exception
-        :meth:`post` would raise for it. A slow MIS holds up the others' results, never their POSTs."""
+    def post_all(self, posts: list[Post], *, at_once: int = 8) -> list[Answer | Exception]:
+        """Every POST of ``posts``, at most ``at_once`` of them under way at a time (each on its own
+        connection, as many as a pool of that many threads would have), driven by this thread through
+        one curl multi handle whose connections are kept alive between calls: for each, in order, the
+        answer, or the exception :meth:`post` would raise for it. A POST starts when one before it ends
+        (its timeout counts from its start), so a slow MIS holds up only the POSTs it answers slowly."""
         multi = getattr(self._local, "multi", None)
         if multi is None:
             multi = self._local.multi = pycurl.CurlMulti()
             self._local.spare = []
         spare: list[pycurl.Curl] = self._local.spare
         results: list[Answer | Exception] = [PostFailed("no_answer")] * len(posts)
+        waiting = deque(enumerate(posts))
         running: dict[pycurl.Curl, tuple[int, BytesIO]] = {}
         try:
-            for i, p in enumerate(posts):
-                try:
-                    headers, encodings = self._request_headers(p.url, p.content_type, p.action)
-                except Exception as exc:  # an address requests refuses to prepare: this POST only
-                    results[i] = exc
-                    continue
-                curl = spare.pop() if spare else self._new_handle()
-                sink = BytesIO()
-                _prepare(curl, p.url, p.body, headers, encodings, sink)
-                running[curl] = (i, sink)
-                multi.add_handle(curl)
-            active = _perform(multi)
-            while active:
-                multi.select(1.0)
-                active = _perform(multi)
-            while True:
-                queued, done, failed = multi.info_read()
-                for curl in done:
-                    i, sink = running[curl]
-                    results[i] = _answer(curl, sink)
-                for curl, code, _message in failed:
-                    results[running[curl][0]] = PostFailed(_kind(curl, code))
-                if not queued:
+            while waiting or running:
+                while waiting and len(running) < max(1, at_once):
+                    i, p = waiting.popleft()
+                    try:
+                        headers, encodings = self._request_headers(p.url, p.content_type, p.action)
+                    except Exception as exc:  # an address requests refuses to prepare: this POST only
+                        results[i] = exc
+                        continue
+                    curl = spare.pop() if spare else self._new_handle()
+                    sink = BytesIO()
+                    _prepare(curl, p.url, p.body, headers, encodings, sink)
+                    running[curl] = (i, sink)
+                    multi.add_handle(curl)
+                if not running:
                     break
+                if _perform(multi) == len(running):
+                    multi.select(1.0)
+                    continue
+                while True:
+                    queued, done, failed = multi.info_read()
+                    for curl in done:
+                        i, sink = running.pop(curl)
+                        results[i] = _answer(curl, sink)
+                        multi.remove_handle(curl)
+                        spare.append(curl)
+                    for curl, code, _message in failed:
+                        i, _sink = running.pop(curl)
+                        results[i] = PostFailed(_kind(curl, code))
+                        multi.remove_handle(curl)
+                        spare.append(curl)
+                    if not queued:
+                        break
         finally:
-            for curl in running:
+            for curl in running:  # only after a fault of ours: those POSTs are given up
                 multi.remove_handle(curl)
                 spare.append(curl)
         return results

@@ -140,14 +140,14 @@ class CallbackSender(BatchWorker):
         return self._result(row, at, answer, (time.perf_counter() - started) * 1000)
 
     def attempt_all(self, rows: list[Delivery]) -> list[AttemptResult]:
-        """:meth:`attempt` for each row, the POSTs all at once from this thread (libcurl's multi
-        interface: no hand-over to a thread per POST); results in order."""
+        """:meth:`attempt` for each row, ``threads`` POSTs under way at a time, all driven by this thread
+        (libcurl's multi interface: no hand-over to a thread per POST); results in order."""
         from mock_remd.delivery.http_post import Post
 
         at, started = iso(utcnow()), time.perf_counter()
         try:
             answers: list[Any] = self._post_with().post_all(
-                [Post(r.url, r.body, content_type(r.soap_version), r.action) for r in rows])
+                [Post(r.url, r.body, content_type(r.soap_version), r.action) for r in rows], at_once=self.threads)
         except Exception as exc:  # a bug of ours below the POSTs: each delivery gets its incident
             answers = [exc] * len(rows)
         duration = (time.perf_counter() - started) * 1000
