@@ -130,6 +130,7 @@ class Runtime:
                 return
             self.store.after_fork()
             if self.role != "http":
+                self.store.start_checkpoints()  # the HTTP workers' writes never wait for one
                 self.processor.start()
                 self.sender.start()
                 self.judge.start()
@@ -148,6 +149,7 @@ class Runtime:
                 self.sender.stop()
                 self.judge.stop()
                 self.store.stop_watching()
+                self.store.stop_checkpoints()
             if self._heartbeat is not None:
                 self._heartbeat.stop()
                 self.store.heartbeats.forget(self.processor.owner)

@@ -48,11 +48,13 @@ def test_every_write_committed_and_answered_a_failing_one_alone(db):
         t.join(30)
     assert not any(t.is_alive() for t in threads)
     failed = {n for n, r in results.items() if isinstance(r, Exception)}
-    assert failed == {205}
+    # thread 0's second write and thread 2's sixth both write 1: the later one fails (which one is
+    # later is up to the scheduler)
+    assert failed in ({205}, {1})
     with db.transaction(write=False) as c:
         stored = {r[0] for r in c.execute(text("SELECT n FROM t"))}
     assert stored == {n for n in results if n != 205}
-    assert all(results[n] == n for n in results if n != 205)
+    assert all(results[n] == (1 if n == 205 else n) for n in results if n not in failed)
 
 
 def test_a_write_queued_as_the_leader_finishes_is_applied_without_the_guard(db, monkeypatch):

@@ -9,9 +9,11 @@ the commit, so nothing answered as accepted can be lost.
 
 from __future__ import annotations
 
+import os
 import queue
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from typing import Any
 
 from sqlalchemy.engine import Connection
@@ -46,6 +48,12 @@ class GroupCommitter:
         self.db = db
         self._queue: queue.SimpleQueue[_Slot] = queue.SimpleQueue()
         self._leader = threading.Lock()
+        #: SQLite file: the leaders' connection, kept between transactions (made in this process)
+        self._keeps = db.is_sqlite and not db.is_memory
+        self._conn: Connection | None = None
+        self._conn_pid = 0
+        #: connections a forked child inherited: never used, never closed (they are the parent's)
+        self._inherited: list[Connection] = []
 
     def submit(self, apply: Callable[[Connection], Any]) -> Any:
         """Run ``apply(connection)`` in a transaction shared with other threads' writes; returns its
@@ -92,9 +100,42 @@ class GroupCommitter:
                 return
             self._apply(batch)
 
+    def close(self) -> None:
+        """Close the kept connection (the store closes)."""
+        with self._leader:
+            conn, self._conn = self._conn, None
+        if conn is not None and self._conn_pid == os.getpid():
+            conn.close()
+
+    @contextmanager
+    def _transaction(self) -> Iterator[Connection]:
+        """A write transaction for a batch (only the leader calls it): on SQLite files on the kept
+        connection, made anew after a failure and in a forked child."""
+        if not self._keeps:
+            with self.db.transaction() as c:
+                yield c
+            return
+        conn = self._conn
+        if conn is not None and self._conn_pid != os.getpid():
+            self._inherited.append(conn)
+            conn = self._conn = None
+        if conn is None:
+            conn = self._conn = self.db.engine.connect()
+            self._conn_pid = os.getpid()
+        try:
+            with self.db.transaction_on(conn) as c:
+                yield c
+        except BaseException:
+            self._conn = None  # whatever state the failure left it in, the next batch starts afresh
+            try:
+                conn.close()
+            except Exception:  # noqa: BLE001 - closing a broken connection; the write's error is what counts
+                pass
+            raise
+
     def _apply(self, batch: list[_Slot]) -> None:
         try:
-            with self.db.transaction() as c:
+            with self._transaction() as c:
                 for slot in batch:
                     slot.result = slot.apply(c)
         except BaseException as exc:  # one write failed: the batch rolled back; redo each on its own

@@ -19,9 +19,10 @@ from sqlalchemy import DateTime, bindparam, delete, func, select, text
 from mock_remd.store import schema as t
 from mock_remd.store.bulk import Bulk
 from mock_remd.store.changes import ChangeWatch
+from mock_remd.store.checkpoints import Checkpointer
 from mock_remd.store.clock import utcnow
 from mock_remd.store.documents import Documents
-from mock_remd.store.engine import Database
+from mock_remd.store.engine import Database, sqlite_file
 from mock_remd.store.group_commit import GroupCommitter
 from mock_remd.store.heartbeats import Heartbeats
 from mock_remd.store.journal import Journal
@@ -95,8 +96,10 @@ class Store(Aggregates):
     def __init__(self, url: str, *, journal_size: int = 10000) -> None:
         self.db = Database(url)
         self.journal_size = journal_size
-        super().__init__(Autonomous(self.db), journal_size=journal_size, group=GroupCommitter(self.db))
+        self.group = GroupCommitter(self.db)
+        super().__init__(Autonomous(self.db), journal_size=journal_size, group=self.group)
         self._changes: ChangeWatch | None = None
+        self._checkpointer: Checkpointer | None = None
 
     @property
     def changes(self) -> ChangeWatch:
@@ -132,6 +135,19 @@ class Store(Aggregates):
         self.db.dispose()
         self._changes = None  # a watch's thread does not survive a fork
 
+    def start_checkpoints(self) -> None:
+        """Copy a SQLite file's write-ahead log back into it from a thread of this process, so that no
+        writer does it while holding the write lock (:mod:`.checkpoints`); nothing for other stores."""
+        if self._checkpointer is None and self.db.is_sqlite and sqlite_file(self.db.url) is not None:
+            self._checkpointer = Checkpointer(self.db)
+            self._checkpointer.start()
+
+    def stop_checkpoints(self) -> None:
+        """Stop the thread of :meth:`start_checkpoints`."""
+        if self._checkpointer is not None:
+            self._checkpointer.stop()
+            self._checkpointer = None
+
     def stop_watching(self) -> None:
         """Stop the change watch (its LISTEN connection on PostgreSQL); made again on next use."""
         if self._changes is not None:
@@ -141,6 +157,8 @@ class Store(Aggregates):
     def close(self) -> None:
         """Close every pooled connection."""
         self.stop_watching()
+        self.stop_checkpoints()
+        self.group.close()
         self.db.engine.dispose()
 
     def ping(self) -> bool:
