@@ -341,7 +341,12 @@ class Documents:
         with self.s.write() as c:
             jobs = [Job(**r) for r in _CLAIM_JOBS.take(c, locking=not self.s.db.is_sqlite, now=now, limit=limit,
                                                        values=values)]
-            # the job needs its payload: read in the same transaction
+        if not jobs:
+            return []
+        # the jobs need their payloads: read after the claim's commit, so that the write lock every
+        # registration waits for is not held while ~40 KB a job are read and decoded (a payload
+        # changes only with the outcome its job's holder writes: the claim holds it now)
+        with self.s.read() as c:
             payloads = {p["document_id"]: p for p in _PAYLOADS_OF.all(c, [j.id for j in jobs], {})}
         for job in jobs:
             p = payloads.get(job.id)
