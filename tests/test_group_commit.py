@@ -80,3 +80,31 @@ def test_a_write_queued_as_the_leader_finishes_is_applied_without_the_guard(db, 
     assert late_done.wait(20), "the write queued after the leader's last look was left waiting"
     with db.transaction(write=False) as c:
         assert sorted(r[0] for r in c.execute(text("SELECT n FROM t"))) == [1, 2]
+
+
+def test_writes_queued_while_the_leader_waits_for_the_lock_join_its_transaction(db):
+    """Another writer holds the write lock: the leader waits for it, the writes queued meanwhile are
+    committed in the leader's transaction, not in one more after it."""
+    transactions = []
+
+    class Counting(GroupCommitter):
+        def _transaction(self):
+            transactions.append(1)
+            return super()._transaction()
+
+    group = Counting(db)
+    threads = [threading.Thread(target=group.submit, args=(_insert(n),)) for n in range(6)]
+    with db.write_lock():  # another process's writer, as far as the group can tell
+        threads[0].start()
+        while not group._leader.locked():  # noqa: SLF001 - until the first thread leads (and waits)
+            threads[0].join(0.001)
+        for t in threads[1:]:
+            t.start()
+        while group._queue.qsize() < 5:  # noqa: SLF001 - until the others are queued behind it
+            threads[0].join(0.001)
+    for t in threads:
+        t.join(20)
+    assert not any(t.is_alive() for t in threads)
+    assert len(transactions) == 1
+    with db.transaction(write=False) as c:
+        assert sorted(r[0] for r in c.execute(text("SELECT n FROM t"))) == list(range(6))

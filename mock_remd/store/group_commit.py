@@ -89,16 +89,46 @@ class GroupCommitter:
 
     def _lead(self) -> None:
         q = self._queue
-        while True:
+        while not q.empty():  # only a leader takes from the queue: it is not empty below either
             batch: list[_Slot] = []
-            while len(batch) < MAX_BATCH:
-                try:
-                    batch.append(q.get_nowait())
-                except queue.Empty:
-                    break
-            if not batch:
+            try:
+                with self._transaction() as c:
+                    # the writes are taken once the write lock is held, and as long as they come while
+                    # the batch is applied: those queued while the leader waited for the lock (behind
+                    # the other processes' writers) join this transaction instead of waiting for the
+                    # lock once more in the next one
+                    while len(batch) < MAX_BATCH:
+                        try:
+                            slot = q.get_nowait()
+                        except queue.Empty:
+                            break
+                        batch.append(slot)
+                        slot.result = slot.apply(c)
+            except BaseException as exc:  # one write failed: the batch rolled back; redo each on its own
+                self._redo(batch, exc)
+                continue
+            for slot in batch:
+                slot.done.set()
+
+    def _redo(self, batch: list[_Slot], exc: BaseException) -> None:
+        """After a failed batch: each write on its own, so that only a failing one fails (none taken
+        yet, the transaction itself failed: the first queued write gets the error)."""
+        if not batch:
+            try:
+                batch = [self._queue.get_nowait()]
+            except queue.Empty:
                 return
-            self._apply(batch)
+        if len(batch) == 1:
+            batch[0].error = exc
+            batch[0].done.set()
+            return
+        for slot in batch:
+            try:
+                with self._transaction() as c:
+                    slot.result = slot.apply(c)
+            except BaseException as alone:  # noqa: BLE001 - handed to the slot's thread, raised there
+                slot.error = alone
+            slot.done.set()
 
     def close(self) -> None:
         """Close the kept connection (the store closes)."""
@@ -132,19 +162,3 @@ class GroupCommitter:
             except Exception:  # noqa: BLE001 - closing a broken connection; the write's error is what counts
                 pass
             raise
-
-    def _apply(self, batch: list[_Slot]) -> None:
-        try:
-            with self._transaction() as c:
-                for slot in batch:
-                    slot.result = slot.apply(c)
-        except BaseException as exc:  # one write failed: the batch rolled back; redo each on its own
-            if len(batch) == 1:
-                batch[0].error = exc
-                batch[0].done.set()
-            else:
-                for slot in batch:
-                    self._apply([slot])
-            return
-        for slot in batch:
-            slot.done.set()
