@@ -154,3 +154,18 @@ def test_version_chain_on_each_backend(db_url, sink):
         assert requests.get(f"{srv.url}/_admin/documents/{emdr1}").status_code == 404
     finally:
         srv.stop()
+
+
+def test_an_index_no_query_uses_is_dropped_from_an_older_store(db_url):
+    """``requests.local_uid`` is looked up case-insensitively: its old plain index only cost every
+    registration one more page write. A store made by an older version loses it on opening."""
+    from sqlalchemy import inspect, text
+
+    first = Store(db_url)
+    with first.db.transaction() as c:
+        c.execute(text("CREATE INDEX ix_requests_local_uid ON requests (local_uid)"))
+    first.close()
+    again = Store(db_url)
+    names = {ix["name"] for ix in inspect(again.db.engine).get_indexes("requests")}
+    assert "ix_requests_message_id" in names and "ix_requests_local_uid" not in names
+    again.close()

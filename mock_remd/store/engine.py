@@ -21,7 +21,7 @@ from sqlalchemy.pool import StaticPool
 
 from mock_remd.store import json_text
 from mock_remd.store.changes import ChangeWatch, PostgresWatch, SqliteFileWatch, create_notify_triggers
-from mock_remd.store.schema import metadata
+from mock_remd.store.schema import RETIRED_INDEXES, metadata
 
 #: advisory lock keys (PostgreSQL) of the operations several instances may run at the same moment
 SCHEMA_LOCK_KEY = 0x6D6F636B0001
@@ -80,6 +80,7 @@ class Database:
             with self.engine.begin() as conn:
                 conn.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": SCHEMA_LOCK_KEY})
                 metadata.create_all(conn)
+                _drop_retired(conn)
                 create_notify_triggers(conn)
             return
         if self._lock_path is None:
@@ -87,6 +88,8 @@ class Database:
             return
         with self.write_lock():
             metadata.create_all(self.engine)
+            with self.engine.connect() as conn:
+                _drop_retired(conn)
 
     @contextmanager
     def write_lock(self) -> Iterator[None]:
@@ -267,6 +270,11 @@ class Database:
     def drop_all(self) -> None:
         """Drop every table (tests against a shared PostgreSQL)."""
         metadata.drop_all(self.engine)
+
+
+def _drop_retired(conn: Connection) -> None:
+    for name in RETIRED_INDEXES:
+        conn.execute(text(f"DROP INDEX IF EXISTS {name}"))
 
 
 def _control(conn: Connection, sql: str) -> None:

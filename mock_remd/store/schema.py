@@ -59,8 +59,10 @@ requests = Table(
     Column("duration_ms", Float, nullable=False, default=0.0),
     Column("detail", JSON, nullable=True),
     Index("ix_requests_message_id", "message_id"),
-    Index("ix_requests_local_uid", "local_uid"),
 )
+#: indexes older versions made that no query uses (``Database`` drops them): each cost every
+#: registration a write of one more page (``requests.local_uid`` is looked up case-insensitively)
+RETIRED_INDEXES = ("ix_requests_local_uid",)
 
 documents = Table(
     "documents",
