@@ -6,6 +6,7 @@ as gunicorn answers the others."""
 from __future__ import annotations
 
 import socket
+import threading
 import time
 
 import pytest
@@ -126,3 +127,30 @@ def test_connection_close_is_honoured(served):
     raw = _request(register_envelope(register_request(), version="1.2"))
     heads, after = _heads(served, raw.replace(b"Host: x\r\n", b"Host: x\r\nConnection: close\r\n", 1), 1)
     assert b"connection: close" in heads[0].lower() and after == b"<closed>"
+
+
+def test_kept_alive_connections_are_served_in_turn(served):
+    """A request thread puts a kept-alive connection back on the event loop itself: four connections,
+    each sending its next request only after its answer (the fast path, then gunicorn's own parser,
+    alternately), get every answer on the connection they opened."""
+    plain = [_request(register_envelope(register_request(), version="1.2")) for _ in range(40)]
+    sent = [raw.replace(b"Host: x\r\n", b"Host: x\r\nX-Forwarded-Proto: http\r\n", 1) if i % 2 else raw
+            for i, raw in enumerate(plain)]
+    answered: list[bool] = []
+    lock = threading.Lock()
+
+    def client(requests: list[bytes]) -> None:
+        with socket.create_connection(("127.0.0.1", served), timeout=20) as s:
+            for raw in requests:
+                s.sendall(raw)
+                (head, body), = _read_answers(s, 1)[0]
+                with lock:
+                    answered.append(_ok(head.split(b"\r\n", 1)[0] + b" " + body)
+                                    and b"connection: keep-alive" in head.lower())
+
+    threads = [threading.Thread(target=client, args=(sent[i::4],)) for i in range(4)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(60)
+    assert len(answered) == 40 and all(answered)

@@ -91,6 +91,21 @@ class _Replay:
         return data
 
 
+class _Done:
+    """A finished request's outcome in the shape gthread's ``finish_request`` reads (a done future's)."""
+
+    __slots__ = ("keep",)
+
+    def __init__(self, keep: Any) -> None:
+        self.keep = keep
+
+    def cancelled(self) -> bool:
+        return False
+
+    def result(self) -> Any:
+        return self.keep
+
+
 class _Pending:
     """One request being read by the event loop (framed by httptools, llhttp's bindings)."""
 
@@ -221,6 +236,8 @@ class BufferedConn(TConn):
     target: str = ""
     #: the request when the fast path serves it (see :func:`fast_request`), else None
     fast: FastRequest | None = None
+    #: bytes read beyond the request just served, taken by its thread (framed again by the loop)
+    pipelined: bytes = b""
 
     def serve_from(self, spool: Any) -> None:
         spool.seek(0)
@@ -256,6 +273,8 @@ class BufferingWorker(ThreadWorker):
         self.limits = FastLimits.of(self.cfg)
         #: (second, Date header value) of the last fast-path answer: formatted once a second
         self._date: tuple[int, str] = (0, "")
+        #: request threads put kept-alive connections back (see _serve) while the loop may be stopping
+        self._keepalive_lock = threading.Lock()
 
     def init_process(self) -> None:
         _return_large_blocks_to_the_os()
@@ -394,9 +413,46 @@ class BufferingWorker(ThreadWorker):
             self._drop(pending)
 
     # ---- after a request -------------------------------------------------------------------------
+    def enqueue_req(self, conn: BufferedConn) -> None:
+        """To a request thread, which also puts a kept-alive connection back on the poller itself."""
+        self.tpool.submit(self._serve, conn)
+
+    def _serve(self, conn: BufferedConn) -> None:
+        """A request thread: serve ``conn``'s request, then hand the connection back.
+
+        The common case, a connection kept alive with nothing read beyond its request, goes back on
+        the poller from here: gthread's way (a future's callback queues ``finish_request`` for the
+        loop and wakes it through a pipe) cost the loop a wake-up, a pipe write and read and a thread
+        switch for every request. Anything else (closing, a pipelined next request, a stopping
+        worker) is left to the loop's :meth:`finish_request` as before.
+        """
+        try:
+            keep = self.handle(conn)
+        except BaseException:  # handle() answers its own errors: only the connection is closed here
+            self.method_queue.defer(self.finish_request, conn, _Done(False))
+            raise
+        if keep is True and self.alive:
+            rest = conn.unread()
+            if not rest and conn.parser is not None:
+                with self._keepalive_lock:
+                    if self.alive:
+                        conn.sock.setblocking(False)
+                        conn.set_timeout()
+                        self.keepalived_conns.append(conn)  # before the poller can report it readable
+                        self.poller.register(conn.sock, selectors.EVENT_READ,
+                                             partial(self.on_client_socket_readable, conn))
+                        return
+            conn.pipelined = rest
+        self.method_queue.defer(self.finish_request, conn, _Done(keep))
+
+    def _cap_keepalive(self, deadline: float) -> None:
+        with self._keepalive_lock:  # request threads add to the kept-alive connections
+            super()._cap_keepalive(deadline)
+
     def finish_request(self, conn: BufferedConn, fs: Any) -> None:
         # a pipelined next request read along with this one is framed again before it is served
-        rest = conn.unread()
+        rest = conn.pipelined + conn.unread()
+        conn.pipelined = b""
         if rest and not fs.cancelled() and fs.result() and self.alive:
             self._read_request(conn, rest)
             return
