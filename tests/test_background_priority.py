@@ -90,3 +90,42 @@ def test_background_processes_together_validate_as_many_documents_at_once_as_the
     finally:
         background.store.close()
         serving.store.close()
+
+
+@pytest.mark.skipif(not Path("/proc/self/task").is_dir(), reason="thread names are read from /proc (Linux)")
+def test_background_threads_carry_their_names_in_the_system():
+    """``ps -L``, ``top -H`` and bench-peer tell the loops and pool threads apart by their system names."""
+    import time
+
+    from mock_remd.background import BackgroundLoop
+
+    seen: dict[str, str] = {}
+
+    def step() -> int:
+        seen["loop"] = Path(f"/proc/self/task/{threading.get_native_id()}/comm").read_text().strip()
+        return 0
+
+    loop = BackgroundLoop("mock-remd-naming-check", step, poll_interval=0.01)
+    loop.start()
+    for _ in range(200):  # bounded: 2 s
+        if "loop" in seen:
+            break
+        time.sleep(0.01)  # the loop's first step runs in its own thread
+    loop.stop()
+
+    class Worker(BatchWorker):
+        def step(self) -> int:
+            return 0
+
+        def renew(self) -> None:
+            pass
+
+    worker = Worker("mock-remd-naming", threads=1, poll_interval=0.01)
+    worker.start()
+    try:
+        pool_name = worker.map(lambda _: Path(f"/proc/self/task/{threading.get_native_id()}/comm").read_text().strip(),
+                               [1, 2])[0]
+    finally:
+        worker.stop()
+    assert seen["loop"] == "naming-check"
+    assert pool_name == "naming-pool"

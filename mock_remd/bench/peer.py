@@ -40,7 +40,14 @@ import yaml
 from mock_remd.bench.__main__ import _default_packs
 from mock_remd.bench.backlog_watch import BacklogWatch, wait_caught_up
 from mock_remd.bench.load import percentile
-from mock_remd.bench.procs import cpu_ms, duration_ms, free_port, rss_mb
+from mock_remd.bench.procs import (
+    background_threads_ms,
+    by_thread_name,
+    cpu_ms,
+    duration_ms,
+    free_port,
+    rss_mb,
+)
 from mock_remd.bench.sink_process import read_arrivals, start_sink
 from mock_remd.cli.cmd_wait import wait_ready
 from mock_remd.config import child_environment
@@ -120,6 +127,8 @@ class Round:
     backlog_peak: int = 0  # work due (documents, callbacks) at most while loaded (mock-remd only)
     backlog_end: int = 0  # … when the load stopped
     processed_per_s: float = 0.0  # documents processed per second while loaded
+    #: CPU ms per request of the background processes' threads, by thread name, until the callbacks were in
+    background_threads: dict[str, float] = dataclasses.field(default_factory=dict)
 
 
 # ---- processes ---------------------------------------------------------------------------------------
@@ -292,6 +301,7 @@ def measure(side: str, proc: subprocess.Popen, url: str, body: Path, work: Path,
             ctype: str, connections: int, duration: float, drain: float, db_url: str = "") -> Round:
     r = Round(side=side, load=_load())
     cpu0 = cpu_ms(proc.pid)
+    threads0 = background_threads_ms(proc.pid)
     with BacklogWatch(db_url) if db_url else contextlib.nullcontext() as watch:
         w = run_wrk(url, body, work, round_no=round_no, ctype=ctype, connections=connections, duration=duration)
     cpu1 = cpu_ms(proc.pid)
@@ -311,6 +321,7 @@ def measure(side: str, proc: subprocess.Popen, url: str, body: Path, work: Path,
     r.within_15s = len(seen) >= r.ok and r.drain_s <= 15
     time.sleep(1.0)  # late duplicates would show up here
     cpu2 = cpu_ms(proc.pid)
+    threads2 = background_threads_ms(proc.pid)
     seen, lag = callbacks_of(log, round_no)
     r.callbacks = len(seen)
     r.duplicates = sum(n - 1 for n in seen.values())
@@ -320,6 +331,7 @@ def measure(side: str, proc: subprocess.Popen, url: str, body: Path, work: Path,
     r.cpu_ms_load = (cpu1[0] - cpu0[0]) / n
     r.cpu_ms_sync = ((cpu1[0] - cpu1[1]) - (cpu0[0] - cpu0[1])) / n
     r.cpu_ms_total = (cpu2[0] - cpu0[0]) / n
+    r.background_threads = {k: v / n for k, v in by_thread_name(threads0, threads2).items()}
     return r
 
 
@@ -610,6 +622,10 @@ def main(argv: list[str] | None = None) -> int:
           "processed backlog peak/end")
     for r in results:
         print(_row(r))
+    for i, r in enumerate(results, 1):
+        if r.background_threads:
+            print(f"  run {i}, {r.side} background processes by thread, CPU ms per request until the callbacks were in: "
+                  + ", ".join(f"{k} {v:.2f}" for k, v in r.background_threads.items() if v >= 0.005))
     by_side = {s: [r for r in results if r.side == s] for s in procs}
     if len(by_side) == 2 and all(by_side.values()):
         m = sum(r.rate for r in by_side["mock-remd"]) / len(by_side["mock-remd"])

@@ -55,6 +55,41 @@ def cpu_ms(root: int) -> tuple[float, float]:
     return total * 1000 / _TICK, background * 1000 / _TICK
 
 
+def background_threads_ms(root: int) -> dict[tuple[int, int], tuple[str, float]]:
+    """utime+stime of every thread of mock-remd's background processes under ``root``, ms, by
+    (pid, thread id): (the thread's name in the system, e.g. ``processor-pool``, ms)."""
+    out: dict[tuple[int, int], tuple[str, float]] = {}
+    for p in tree(root):
+        try:
+            if b"mock_remd.server.background_process" not in Path(f"/proc/{p}/cmdline").read_bytes():
+                continue
+            tids = os.listdir(f"/proc/{p}/task")
+        except OSError:
+            continue
+        for tid in tids:
+            try:
+                stat = Path(f"/proc/{p}/task/{tid}/stat").read_text()
+                name = Path(f"/proc/{p}/task/{tid}/comm").read_text().strip()
+            except OSError:
+                continue
+            fields = stat[stat.rindex(")") + 2:].split()
+            out[(p, int(tid))] = (name, (int(fields[11]) + int(fields[12])) * 1000 / _TICK)
+    return out
+
+
+def by_thread_name(before: dict[tuple[int, int], tuple[str, float]],
+                   after: dict[tuple[int, int], tuple[str, float]]) -> dict[str, float]:
+    """CPU ms spent between two :func:`background_threads_ms` readings, summed by thread name (a
+    process's first thread counts as ``main``, threads that kept the process's name as ``other``),
+    largest first."""
+    sums: dict[str, float] = {}
+    for key, (name, ms) in after.items():
+        process_name = after.get((key[0], key[0]), ("", 0.0))[0]
+        label = "main" if key[0] == key[1] else ("other" if name == process_name else name)
+        sums[label] = sums.get(label, 0.0) + ms - before.get(key, (name, 0.0))[1]
+    return dict(sorted(sums.items(), key=lambda kv: -kv[1]))
+
+
 def rss_mb(root: int) -> float:
     """Resident memory of ``root`` and its descendants, MiB."""
     total = 0
