@@ -31,6 +31,7 @@ import errno
 import gc
 import io
 import json
+import queue
 import re
 import selectors
 import socket
@@ -90,6 +91,42 @@ class _Replay:
         data = self.spool.read()
         self.spool.close()
         return data
+
+
+class RequestThreads:
+    """The request threads of a worker: ``count`` threads taking calls from one queue.
+
+    In place of gthread's ``ThreadPoolExecutor``, whose futures (a condition, a work item and a
+    semaphore each) nothing reads here: :meth:`BufferingWorker._serve` hands the connection back itself.
+    """
+
+    def __init__(self, count: int, log: Any) -> None:
+        self.log = log
+        self._calls: queue.SimpleQueue[tuple[Any, tuple[Any, ...]] | None] = queue.SimpleQueue()
+        self._threads = [threading.Thread(target=self._run, name=f"mock-remd-request-{i}", daemon=True)
+                         for i in range(max(1, count))]
+        for t in self._threads:
+            t.start()
+
+    def submit(self, fn: Any, *args: Any) -> None:
+        """Call ``fn(*args)`` in the first free thread."""
+        self._calls.put((fn, args))
+
+    def shutdown(self, wait: bool = True) -> None:
+        """Let each thread end after the calls queued before this."""
+        for _ in self._threads:
+            self._calls.put(None)
+        if wait:
+            for t in self._threads:
+                t.join()
+
+    def _run(self) -> None:
+        while (call := self._calls.get()) is not None:
+            fn, args = call
+            try:
+                fn(*args)
+            except BaseException:  # the thread keeps serving (as a pool's worker does)
+                self.log.exception("error in a request thread")
 
 
 class _Done:
@@ -426,6 +463,9 @@ class BufferingWorker(ThreadWorker):
             self._drop(pending)
 
     # ---- after a request -------------------------------------------------------------------------
+    def get_thread_pool(self) -> RequestThreads:
+        return RequestThreads(self.cfg.threads, self.log)
+
     def enqueue_req(self, conn: BufferedConn) -> None:
         """To a request thread, which also puts a kept-alive connection back on the poller itself."""
         self.tpool.submit(self._serve, conn)
