@@ -524,10 +524,14 @@ class BufferingWorker(ThreadWorker):
         made from it and the answer goes out in one send (gunicorn would parse the head again and
         send the headers and the body apart: a fifth of a registration's CPU). Keep-alive as gunicorn."""
         conn.init()  # gunicorn's keep-alive bookkeeping reads the connection's parser
-        raw = conn.replay.spool.read(fast.end) if conn.replay is not None else b""
-        if len(raw) < fast.end:
+        if conn.replay is None:
             return False
-        environ = fast.environ(conn, raw, self.limits)
+        spool = conn.replay.spool
+        head = spool.read(fast.head_bytes)  # read apart: the body is copied once, not twice (a 51 KB memcpy)
+        body = spool.read(fast.end - fast.head_bytes)
+        if len(head) + len(body) < fast.end:
+            return False
+        environ = fast.environ(conn, body, self.limits)
         self.nr += 1
         close = (self.nr >= self.max_requests or not self.limits.keepalive
                  or len(self.keepalived_conns) >= self.max_keepalived)
@@ -610,8 +614,8 @@ class FastRequest:
     #: where the request ends in the buffered bytes (a pipelined next one may follow)
     end: int
 
-    def environ(self, conn: BufferedConn, raw: bytes, limits: FastLimits) -> dict[str, Any]:
-        """The WSGI environ gunicorn would make for this request (its body in ``raw`` after the head)."""
+    def environ(self, conn: BufferedConn, body: bytes, limits: FastLimits) -> dict[str, Any]:
+        """The WSGI environ gunicorn would make for this request (with ``body``)."""
         server = conn.server if isinstance(conn.server, tuple) else ("", "")
         client = conn.client if isinstance(conn.client, tuple) else (str(conn.client), "")
         env: dict[str, Any] = {
@@ -619,7 +623,7 @@ class FastRequest:
             "RAW_URI": self.path + ("?" + self.query if self.query else ""), "SERVER_PROTOCOL": "HTTP/1.1",
             "SERVER_NAME": str(server[0]), "SERVER_PORT": str(server[1]), "REMOTE_ADDR": str(client[0]),
             "REMOTE_PORT": str(client[1]), "SERVER_SOFTWARE": SERVER_SOFTWARE,
-            "wsgi.version": (1, 0), "wsgi.url_scheme": "http", "wsgi.input": io.BytesIO(raw[self.head_bytes:]),
+            "wsgi.version": (1, 0), "wsgi.url_scheme": "http", "wsgi.input": io.BytesIO(body),
             "wsgi.errors": sys.stderr, "wsgi.multithread": True, "wsgi.multiprocess": limits.multiprocess,
             "wsgi.run_once": False, "wsgi.input_terminated": True, "gunicorn.socket": conn.sock,
             NODELAY_SET: True,
