@@ -156,6 +156,9 @@ class Processor(BatchWorker):
         self._count_lock = threading.Lock()
         self._running = 0
         self._seen_done = False
+        #: in-flight documents done, in the order they finished (appended by the pool threads), so a
+        #: turn of the loop does not ask every future in flight whether it is done
+        self._done: list[futures.Future[Outcome]] = []
         self._wake_at = 0
         self._settled = threading.Event()
         #: (token, monotonic time) of the last claim that found fewer jobs than it asked for, or None
@@ -254,9 +257,10 @@ class Processor(BatchWorker):
         token, at = self._drained
         return self._token != token or time.monotonic() - at >= self.loop.idle_poll
 
-    def _on_done(self, _future: futures.Future[Outcome]) -> None:
+    def _on_done(self, future: futures.Future[Outcome]) -> None:
         """A document is prepared (on its pool thread): wake the loop when it has something to do."""
         with self._count_lock:
+            self._done.append(future)
             self._running = max(0, self._running - 1)
             wake = not self._seen_done or self._running <= self._wake_at
             self._seen_done = True
@@ -286,7 +290,10 @@ class Processor(BatchWorker):
             self._settled.wait(max(0.0, self.commit_interval - waited))
             if self._first_done_at is None and self._running < len(self._inflight):
                 self._first_done_at = time.monotonic()
-        ready = [f for f in self._inflight if f.done()]
+        with self._count_lock:  # a future written already (by _drain) is dropped
+            self._done = [f for f in self._done if f in self._inflight]
+            done = set(self._done)
+        ready = [f for f in self._inflight if f in done]  # in the order they were claimed, as before
         if not ready or self._first_done_at is None:
             return 0
         if len(ready) < len(self._inflight) and time.monotonic() - self._first_done_at < self.commit_interval:
@@ -301,6 +308,8 @@ class Processor(BatchWorker):
             futures.wait(self._inflight)
             self._first_done_at = None
             self._write(list(self._inflight))
+            with self._count_lock:
+                self._done = [f for f in self._done if f in self._inflight]
 
     def _write(self, done: list[futures.Future[Outcome]]) -> None:
         """Write the outcomes of finished futures in one batch. A job whose preparing or writing met a
@@ -340,6 +349,7 @@ class Processor(BatchWorker):
             record_incident("writing the documents in flight at stop")
         self._inflight, self._again, self._first_done_at = {}, [], None
         with self._count_lock:
+            self._done = []
             self._running = 0
         super().stop()
 
