@@ -13,6 +13,7 @@ from __future__ import annotations
 import argparse
 import collections
 import os
+import shutil
 import tempfile
 import threading
 import time
@@ -97,6 +98,8 @@ def main() -> None:
     print(f"{done}/{n} delivered ({len(read_arrivals(sink_log))} arrived incl. warm-up); CPU ms per callback: "
           f"outbox {1000 * (c1 - c0) / n:.3f}, send {1000 * (c2 - c1) / n:.3f} ({split}); "
           f"{n / (w2 - w1):.0f} callbacks/s; load {' '.join(f'{x:.2f}' for x in os.getloadavg())}")
+    store.close()
+    shutil.rmtree(tmp, ignore_errors=True)  # the store and the sink's log (MBs per run)
 
 
 if __name__ == "__main__":
