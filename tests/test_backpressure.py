@@ -5,6 +5,7 @@ on the decisions (the limit, the delay) with the clock handed in, never on elaps
 
 from __future__ import annotations
 
+import threading
 import time
 
 import pytest
@@ -132,3 +133,29 @@ def test_backlog_seconds_from_the_environment_and_checked():
     with pytest.raises(ConfigError) as err:
         Settings.load({}, environ={"MOCK_REMD_BACKLOG_SECONDS": "-1"}).check()
     assert "MOCK_REMD_BACKLOG_SECONDS" in str(err.value)
+
+
+def test_while_a_thread_follows_the_progress_registrations_do_not_read_it(make_server, tmp_path):
+    """Jobs open: the following thread reads the store's progress every REFRESH_SECONDS; a registration's
+    thread finding the reading old leaves it to that thread (each read counts the open jobs)."""
+    srv: ThreadedServer = make_server(db_url=f"sqlite:///{tmp_path / 'remd.db'}")
+    srv.runtime.stop()  # the asynchronous leg stands still: the jobs stay open
+    [register(srv) for _ in range(3)]
+    reads: list[str] = []
+    store = srv.runtime.store
+
+    def read() -> LegProgress:
+        reads.append(threading.current_thread().name)
+        return store.leg_progress()
+
+    now = [0.0]
+    bp = Backpressure(read, seconds=2.0, limit=-1, clock=lambda: now[0])
+    try:
+        bp.refresh()  # jobs are open: a thread starts following
+        assert bp.backlog() == 3 and bp._following
+        now[0] = 10.0  # the reading is old, as this thread's clock says
+        mine = threading.current_thread().name
+        before = reads.count(mine)
+        assert bp.backlog() == 3 and reads.count(mine) == before
+    finally:
+        bp._open = 0  # the following thread ends after its next read

@@ -158,8 +158,11 @@ class Backpressure:
         self.drain.add(self._counted, progress)
 
     def backlog(self) -> int:
-        """The work due, as last read (read again by one thread when older than REFRESH_SECONDS)."""
-        if self._clock() - self._counted > REFRESH_SECONDS and self._refreshing.acquire(blocking=False):
+        """The work due, as last read (read again by one thread when older than REFRESH_SECONDS; while
+        the following thread reads it every REFRESH_SECONDS, not also by a registration's thread: a
+        read counts the open jobs, 0.7 ms of CPU with 3,000 of them)."""
+        if (not self._following and self._clock() - self._counted > REFRESH_SECONDS
+                and self._refreshing.acquire(blocking=False)):
             try:
                 self._take()
             finally:
