@@ -44,7 +44,13 @@ def _plain(value: Any) -> Any:
             return value
         names = _FIELD_NAMES[cls] = tuple(f.name for f in fields(cls))
     attrs = value.__dict__  # the fields' values, read without a getattr each
-    return {n: _plain(attrs[n]) for n in names}
+    if len(attrs) != len(names):  # an attribute beside the fields: only the fields
+        return {n: _plain(attrs[n]) for n in names}
+    out = attrs.copy()  # the fields in their order, copied at once; only the few non-text values looked into
+    for n, v in out.items():
+        if type(v) not in _SCALARS:
+            out[n] = _plain(v)
+    return out
 
 
 @dataclass
