@@ -253,7 +253,7 @@ def _validations_per_process(settings: Settings) -> int:
     """How many documents each of ``serve``'s background processes validates at once: together as
     many as there are cores (the processes validate side by side without sharing a GIL)."""
     cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1)
-    return max(1, cores // max(1, settings.processors or settings.workers))
+    return max(1, cores // settings.background_processes())
 
 
 def prepare_store(settings: Settings) -> None:

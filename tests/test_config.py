@@ -18,7 +18,7 @@ def test_precedence_cli_env_file_default(tmp_path):
     assert s.port == 7200  # command line
     assert s.region == "50"  # environment over file
     assert s.journal_size == 5 and s.callback_backoff == (1.0, 3.0)  # file
-    assert s.workers == 2 and s.signatures == "digest"  # defaults
+    assert s.workers == 1 and s.background_processes() == 2 and s.signatures == "digest"  # defaults
 
 
 @pytest.mark.parametrize(

@@ -96,7 +96,7 @@ def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(prog="python -m mock_remd.bench", description=__doc__.split("\n\n")[0])
     ap.add_argument("--full-validation", action="store_true", help="run the document layers with official packs")
     ap.add_argument("--packs", default=_default_packs(), help="packs dir for --full-validation")
-    ap.add_argument("--workers", type=int, default=2)
+    ap.add_argument("--workers", type=int, default=1)
     ap.add_argument("--rate", type=float, default=100.0, help="bounded phase, requests per second")
     ap.add_argument("--duration", type=float, default=8.0, help="seconds per phase")
     ap.add_argument("--concurrency", type=int, default=16, help="connections in the full-speed phase")

@@ -18,7 +18,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--scenarios", dest="scenarios_dir", help="scenario directory (MOCK_REMD_SCENARIOS_DIR)")
     p.add_argument("--packs", dest="packs_dir", help="official validation packs (MOCK_REMD_PACKS_DIR, else .mock-remd/packs when present)")
     p.add_argument("--nsi", dest="nsi_dir", help="imported dictionaries (MOCK_REMD_NSI_DIR, else .mock-remd/nsi when present)")
-    p.add_argument("--workers", type=int, help="HTTP worker processes sharing the port (MOCK_REMD_WORKERS, default 2)")
+    p.add_argument("--workers", type=int, help="HTTP worker processes sharing the port (MOCK_REMD_WORKERS, default 1)")
     p.set_defaults(func=run)
 
 

@@ -120,7 +120,7 @@ class GunicornServer(BaseApplication):
 
     def _when_ready(self, server: Any) -> None:
         if not self.single_process:
-            count = self.settings.processors or self.settings.workers
+            count = self.settings.background_processes()
             self.background = BackgroundProcesses(self.settings, count)
             self.background.start()
         # The workers boot (and the background processes start) after the master is ready:
