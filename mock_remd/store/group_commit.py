@@ -93,16 +93,13 @@ class GroupCommitter:
             batch: list[_Slot] = []
             try:
                 with self._transaction() as c:
-                    # the writes are taken once the write lock is held, and as long as they come while
-                    # the batch is applied: those queued while the leader waited for the lock (behind
-                    # the other processes' writers) join this transaction instead of waiting for the
-                    # lock once more in the next one
-                    while len(batch) < MAX_BATCH:
-                        try:
-                            slot = q.get_nowait()
-                        except queue.Empty:
-                            break
-                        batch.append(slot)
+                    # the writes are taken once the write lock is held: those queued while the leader
+                    # waited for it (behind the other processes' writers) join this transaction instead
+                    # of waiting for the lock once more in the next one. Writes queued while the batch
+                    # is applied wait for the next: the lock is not held longer than the batch needs.
+                    for _ in range(min(q.qsize(), MAX_BATCH)):
+                        batch.append(q.get_nowait())
+                    for slot in batch:
                         slot.result = slot.apply(c)
             except BaseException as exc:  # one write failed: the batch rolled back; redo each on its own
                 self._redo(batch, exc)
