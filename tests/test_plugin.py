@@ -7,11 +7,17 @@ import socket
 from pathlib import Path
 
 import pytest
+import requests  # noqa: F401 - see below
 
 from mock_remd.server.threaded import ThreadedServer
 from mock_remd.testing.guard import RealHostGuard, RealRegistryAccessError, is_real_registry_host
 
 pytest_plugins = ["pytester"]
+
+# pytester's in-process runs forget the modules first imported during them. requests is loaded here,
+# before them, as a user's test session has it loaded (the server no longer imports it on start: its
+# HTTP role never sends): a copy imported inside one inner run and forgotten after it left the next
+# runs with two http.cookiejar classes ("You can only merge into CookieJar").
 
 FIXTURES_AND_RESET = '''
 import requests
