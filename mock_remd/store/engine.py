@@ -183,14 +183,8 @@ class Database:
                 self._write_lock.release()
                 raise
         try:
-            with self.engine.connect() as conn:
-                _control(conn, "BEGIN IMMEDIATE" if write else "BEGIN")
-                try:
-                    yield conn
-                except BaseException:
-                    _control(conn, "ROLLBACK")
-                    raise
-                _control(conn, "COMMIT")
+            with self.engine.connect() as conn, _begun(conn, "BEGIN IMMEDIATE" if write else "BEGIN"):
+                yield conn
         finally:
             if flocked:
                 fcntl.flock(self._lock_fd, fcntl.LOCK_UN)  # type: ignore[arg-type]
@@ -204,14 +198,8 @@ class Database:
         transactions and uses from one thread at a time (the group commit's: a pool checkout, its
         checkin and reset cost ~60 µs a transaction); committed on success, rolled back on error.
         SQLite file only: other stores go through :meth:`transaction`."""
-        with self.write_lock():
-            _control(conn, "BEGIN IMMEDIATE")
-            try:
-                yield conn
-            except BaseException:
-                _control(conn, "ROLLBACK")
-                raise
-            _control(conn, "COMMIT")
+        with self.write_lock(), _begun(conn, "BEGIN IMMEDIATE"):
+            yield conn
 
     # ---- change stamp of the rarely written settings read on every request --------------------
     def settings_stamp(self) -> Any:
@@ -275,6 +263,19 @@ class Database:
 def _drop_retired(conn: Connection) -> None:
     for name in RETIRED_INDEXES:
         conn.execute(text(f"DROP INDEX IF EXISTS {name}"))
+
+
+@contextmanager
+def _begun(conn: Connection, begin: str) -> Iterator[None]:
+    """A SQLite transaction on ``conn`` opened by ``begin``: committed when the block ends, rolled
+    back when it raises."""
+    _control(conn, begin)
+    try:
+        yield
+    except BaseException:
+        _control(conn, "ROLLBACK")
+        raise
+    _control(conn, "COMMIT")
 
 
 def _control(conn: Connection, sql: str) -> None:
