@@ -59,8 +59,8 @@ RU: dict[str, str] = {
         "официальные пакеты проверки (MOCK_REMD_PACKS_DIR, иначе .mock-remd/packs, если есть)",
     "imported dictionaries (MOCK_REMD_NSI_DIR, else .mock-remd/nsi when present)":
         "загруженные справочники (MOCK_REMD_NSI_DIR, иначе .mock-remd/nsi, если есть)",
-    "HTTP worker processes sharing the port (MOCK_REMD_WORKERS, default 2)":
-        "число HTTP-процессов на одном порту (MOCK_REMD_WORKERS, по умолчанию 2)",
+    "HTTP worker processes sharing the port (MOCK_REMD_WORKERS, default 1)":
+        "число HTTP-процессов на одном порту (MOCK_REMD_WORKERS, по умолчанию 1)",
     # ---- validate ------------------------------------------------------------------------------------
     "Validate a SEMD the way the registry does: the layers xml, kind, header, xsd, schematron, nsi, cross and "
     "signatures.":
