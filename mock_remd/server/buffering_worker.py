@@ -464,6 +464,7 @@ class BufferingWorker(ThreadWorker):
 
     # ---- after a request -------------------------------------------------------------------------
     def get_thread_pool(self) -> RequestThreads:
+        """gunicorn's hook for the request threads: ours, without a future per request."""
         return RequestThreads(self.cfg.threads, self.log)
 
     def enqueue_req(self, conn: BufferedConn) -> None:
