@@ -43,7 +43,12 @@ def signature_value_ok(cert: certs.CertInfo, digest: bytes, signature: bytes) ->
     verdict = openssl_gost.verify(cert.spki_der, digest, signature)
     if verdict is not None:
         return verdict
-    return cert.public_key is not None and cert.public_key.verify(digest, signature)
+    if cert.public_key is None:
+        return False
+    try:
+        return cert.public_key.verify(digest, signature)
+    except GostKeyError:  # a parameter set neither OpenSSL nor gostcrypto knows: nothing verifies with it
+        return False
 
 
 def _digest(name: str, bits: int, data: bytes) -> bytes | None:
