@@ -28,9 +28,9 @@ from mock_remd.domain.behaviour import Behaviour
 from mock_remd.domain.messages import register_request_from_plain
 from mock_remd.domain.model import RegisterRequest, normalize_message_id
 from mock_remd.store.clock import MSK, utcnow
-from mock_remd.store.documents import DocumentOutcome, Job
+from mock_remd.store.documents import BoundOutcome, DocumentOutcome, Job
 from mock_remd.store.faults import is_server_fault
-from mock_remd.store.outbox import Delivery, NewDelivery
+from mock_remd.store.outbox import BoundDelivery, Delivery, NewDelivery
 from mock_remd.store.repository import Aggregates, Store
 from mock_remd.store.systems import System
 from mock_remd.store.versions import NewLink
@@ -391,33 +391,48 @@ class Processor(BatchWorker):
     def _store_outcomes(self, outcomes: list[Outcome], *, owner: str | None) -> list[Outcome]:
         """Write outcomes in one unit of work; returns those written, as written. With ``owner`` only
         the jobs this owner still holds are written (a job whose lease lapsed and that another process
-        took over is left to it: one outcome, one callback)."""
+        took over is left to it: one outcome, one callback).
+
+        Everything a write needs is made before it (:meth:`_draft`: rows, callback bodies, their
+        JSON and dates): the synchronous answers wait for the same write lock. Inside, the statements
+        run, and each registered document gets its number and emdrId."""
         hand = self.hand_off if self.hand_off is not None and self.hand_off.accepting else None
+        hand_to = hand.owner if hand is not None else None
+        drafts = [self._draft(o, hand_to) for o in outcomes]
         with self.store.transaction() as tx:
             held = tx.documents.hold([o.doc.id for o in outcomes], owner) if owner is not None else None
-            written = []
-            for o in outcomes:
+            written: list[_Draft] = []
+            for d in drafts:
+                o = d.outcome
                 if held is not None and o.doc.id not in held:
                     continue
                 if o.checker is not None and o.registers:
-                    o = self._checked_again(tx, o)
-                written.append(o)
+                    checked = self._checked_again(tx, o)
+                    if checked is not o:  # refused after all: made again (rare: a rival version won)
+                        d = self._draft(checked, hand_to)
+                written.append(d)
             # one statement each for the batch: its numbers, its outcomes, its callbacks
-            numbers = iter(tx.sequences.take("emdr", sum(1 for o in written if o.registers)))
-            finished: list[tuple[int, DocumentOutcome, bytes | None]] = []
-            deliveries: list[NewDelivery] = []
-            for o in written:
-                seq = next(numbers) if o.registers else None
-                outcome, callbacks = self._result(o, seq)
-                finished.append((o.doc.id, outcome, o.content))
-                if seq is not None:
-                    tx.versions.add(o.doc.id, o.links)
-                deliveries.extend(callbacks)
-            tx.documents.finish_all(finished)
-            handed = tx.outbox.add_all(deliveries, hand_to=hand.owner if hand is not None else None)
+            numbers = iter(tx.sequences.take("emdr", sum(1 for d in written if d.outcome.registers)))
+            for d in written:
+                if d.outcome.registers:
+                    d.number(format_emdr_id(self.options.registry_prefix, self.options.region, d.moscow,
+                                            next(numbers)))
+                    tx.versions.add(d.outcome.doc.id, d.outcome.links)
+            tx.documents.finish_bound([d.row for d in written])
+            ids = tx.outbox.add_bound([b for d in written for b in d.deliveries])
         if hand is not None:  # committed: they are the sender's now
-            hand.take(handed)
-        return written
+            handed = [b for d in written for b in d.deliveries if b.handed]
+            hand.take([b.delivery(i) for b, i in zip(handed, ids, strict=True)])
+        return [d.outcome for d in written]
+
+    def _draft(self, o: Outcome, hand_to: str | None) -> _Draft:
+        """The outcome's row and callbacks, bound for the store's driver; a registered one carries a
+        stand-in for its emdrId (:meth:`_Draft.number` puts the real one in, inside the write)."""
+        now = dt.datetime.now(dt.UTC)
+        outcome, callbacks = self._result(o, _EMDR_STAND_IN if o.registers else None, now)
+        store = self.store
+        return _Draft(o, store.documents.bind_outcome(o.doc.id, outcome, content=o.content),
+                      store.outbox.bind_all(callbacks, hand_to=hand_to), now.astimezone(MSK))
 
     def _checked_again(self, tx: Aggregates, o: Outcome) -> Outcome:
         """The link rules once more, inside the write, with the linked documents held: of two versions
@@ -524,20 +539,19 @@ class Processor(BatchWorker):
                        layers=[lr.as_dict() for lr in report.layers] if report else [], content=content,
                        links=links or [], checker=None if forced else recheck)
 
-    def _result(self, o: Outcome, seq: int | None) -> tuple[DocumentOutcome, list[NewDelivery]]:
-        """The document's outcome and its callbacks: registered with the emdrId of number ``seq``,
-        rejected (``seq`` None), or set aside as failed."""
+    def _result(self, o: Outcome, emdr_id: str | None,
+                now: dt.datetime) -> tuple[DocumentOutcome, list[NewDelivery]]:
+        """The document's outcome and its callbacks: registered at ``now`` with the emdrId ``emdr_id``,
+        rejected (``emdr_id`` None), or set aside as failed."""
         doc = o.doc
         common = {"local_uid": doc.local_uid, "kind": doc.kind, "organization": doc.organization}
         if o.failed:
             outcome = {"status": "error", "errors": o.callback_errors, **common}
             return DocumentOutcome("failed", errors=o.errors), self._deliveries(o, outcome)
-        if seq is None:
+        if emdr_id is None:
             outcome = {"status": "error", "errors": o.errors, **common}
             return (DocumentOutcome("rejected", errors=o.errors, layers=o.layers),
                     self._deliveries(o, outcome))
-        now = dt.datetime.now(dt.UTC)
-        emdr_id = format_emdr_id(self.options.registry_prefix, self.options.region, now.astimezone(MSK), seq)
         created = parse_datetime(doc.creation_date_time or "")
         if created is None:
             created = now
@@ -553,7 +567,7 @@ class Processor(BatchWorker):
         return registered, self._deliveries(o, outcome)
 
     def _deliveries(self, o: Outcome, outcome: dict[str, Any]) -> list[NewDelivery]:
-        """The callbacks of the outcome ``outcome`` (made inside the write: they read nothing from the store)."""
+        """The callbacks of the outcome ``outcome`` (they read nothing from the store)."""
         doc, behaviour, system = o.doc, o.behaviour, o.system
         cb = behaviour.callback
         if cb.skip:
@@ -590,6 +604,32 @@ class Processor(BatchWorker):
                 when = phase_due + dt.timedelta(milliseconds=i * (cb.repeat_interval_ms or 0))
                 out.append(delivery(body, relates_to, when, note, list(self.options.callback_backoff)))
         return out
+
+
+#: what a registered outcome's row and callbacks carry in place of its emdrId until its number is
+#: drawn inside the write (random: no value of a request can hold it; XML escaping leaves it as is)
+_EMDR_STAND_IN = f"emdr-{uuid.uuid4().hex}"
+_EMDR_STAND_IN_BYTES = _EMDR_STAND_IN.encode()
+
+
+@dataclass
+class _Draft:
+    """An outcome made ready before its write: the document's row and its callbacks, bound."""
+
+    outcome: Outcome
+    row: BoundOutcome
+    deliveries: list[BoundDelivery]
+    #: when it registers (Moscow time): the month of its emdrId
+    moscow: dt.datetime
+
+    def number(self, emdr_id: str) -> None:
+        """Put the emdrId drawn inside the write in place of the stand-in."""
+        self.row.set_emdr_id(emdr_id)
+        value = emdr_id.encode()
+        for d in self.deliveries:
+            body = d.row["body"]
+            if _EMDR_STAND_IN_BYTES in body:
+                d.set_body(body.replace(_EMDR_STAND_IN_BYTES, value))
 
 
 #: pause between a foreign callback and the right one, unless ``repeat_interval_ms`` says otherwise

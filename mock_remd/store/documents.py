@@ -19,7 +19,15 @@ from mock_remd.store.claims import LEASE_SECONDS, Claim
 from mock_remd.store.clock import utcnow
 from mock_remd.store.group_commit import GroupCommitter
 from mock_remd.store.journal import Journal, NewJournalEntry, fit_columns
-from mock_remd.store.prepared import LARGE_BLOB_BYTES, Prepared, PreparedIn, PreparedInsert, SqliteBlob
+from mock_remd.store.prepared import (
+    LARGE_BLOB_BYTES,
+    BoundRow,
+    Prepared,
+    PreparedIn,
+    PreparedInsert,
+    SqliteBlob,
+    run_many,
+)
 from mock_remd.store.record import Record
 from mock_remd.store.session import Session
 
@@ -71,6 +79,7 @@ def _finish_statement(fields: tuple[str, ...]) -> Prepared:
 
 
 _FINISH = {False: _finish_statement(_OUTCOME_FIELDS), True: _finish_statement(_OUTCOME_FIELDS + _REGISTERED_FIELDS)}
+_DONE_FIELDS = ("job_state", "job_lease_until", "updated_at")
 
 #: a registered document that a newer version replaced (searches return current versions only)
 _SUPERSEDED = (
@@ -168,6 +177,25 @@ class DocumentOutcome:
     emdr_id: str | None = None
     registration_date_time: str | None = None
     store_till_date: str | None = None
+
+
+@dataclass
+class BoundOutcome:
+    """A document's outcome with its statement's parameters made before the write transaction
+    (:meth:`Documents.bind_outcome`): the JSON of its errors and layers, its dates."""
+
+    doc_id: int
+    #: the bound parameters of the outcome's statement (None: a shape without one, written by ``values``)
+    row: BoundRow | None
+    values: dict[str, Any]
+    #: the CDA bytes pulled from the system, stored with the outcome (None: none pulled)
+    content: bytes | None = None
+
+    def set_emdr_id(self, emdr_id: str) -> None:
+        """The emdrId of a registered outcome (its number is drawn inside the write)."""
+        self.values["emdr_id"] = emdr_id
+        if self.row is not None:
+            self.row.set("set_emdr_id", emdr_id)
 
 
 @dataclass
@@ -372,25 +400,36 @@ class Documents:
     def finish_all(self, finished: list[tuple[int, DocumentOutcome, bytes | None]]) -> None:
         """Record the outcomes of several documents (id, outcome, pulled file or None) as :meth:`finish`
         does each: one ``executemany`` per shape of outcome (registered or not)."""
-        if not finished:
+        self.finish_bound([self.bind_outcome(doc_id, outcome, content=content) for doc_id, outcome, content in finished])
+
+    def bind_outcome(self, doc_id: int, outcome: DocumentOutcome, *, content: bytes | None = None,
+                     now: dt.datetime | None = None) -> BoundOutcome:
+        """The outcome's statement parameters, made ready (JSON, dates) before the write that
+        :meth:`finish_bound` runs; reads nothing, takes no lock."""
+        values = {k: v for k, v in vars(outcome).items() if v is not None}
+        values.update(job_state="done", job_lease_until=None, updated_at=now or utcnow())
+        registered = all(k in values for k in _REGISTERED_FIELDS)
+        row = None
+        if set(values) == set(_OUTCOME_FIELDS + (_REGISTERED_FIELDS if registered else ()) + _DONE_FIELDS):
+            row = _FINISH[registered].bind(self.s.db.engine.dialect,
+                                           {"doc_id": doc_id, **{f"set_{k}": v for k, v in values.items()}})
+        return BoundOutcome(doc_id, row, values, content)
+
+    def finish_bound(self, outcomes: list[BoundOutcome]) -> None:
+        """Record outcomes made ready by :meth:`bind_outcome`: one ``executemany`` per shape of outcome."""
+        if not outcomes:
             return
-        now = utcnow()
-        shaped: dict[bool, list[dict[str, Any]]] = {False: [], True: []}
+        shaped: dict[Any, list[BoundRow]] = {}
         with self.s.write() as c:
-            for doc_id, outcome, content in finished:
-                if content is not None:
-                    c.execute(update(t.payloads).where(t.payloads.c.document_id == doc_id).values(content=content))
-                values = {k: v for k, v in vars(outcome).items() if v is not None}
-                registered = all(k in values for k in _REGISTERED_FIELDS)
-                if set(values) == set(_OUTCOME_FIELDS + (_REGISTERED_FIELDS if registered else ())):
-                    shaped[registered].append({"doc_id": doc_id, **{f"set_{k}": v for k, v in values.items()},
-                                               "set_job_state": "done", "set_job_lease_until": None,
-                                               "set_updated_at": now})
+            for o in outcomes:
+                if o.content is not None:
+                    c.execute(update(t.payloads).where(t.payloads.c.document_id == o.doc_id).values(content=o.content))
+                if o.row is None:
+                    c.execute(update(t.documents).where(t.documents.c.id == o.doc_id).values(**o.values))
                 else:
-                    c.execute(update(t.documents).where(t.documents.c.id == doc_id)
-                              .values(**values, job_state="done", job_lease_until=None, updated_at=now))
-            for registered, rows in shaped.items():
-                _FINISH[registered].execute_many(c, rows)  # the statements built once (this runs per batch)
+                    shaped.setdefault(o.row.compiled, []).append(o.row)
+            for rows in shaped.values():
+                run_many(c, rows)  # one per shape, of the statements built once (this runs per batch)
 
     def renew_leases(self, owner: str) -> int:
         """Extend the leases of the jobs ``owner`` holds: its work still runs."""

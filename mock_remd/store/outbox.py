@@ -11,7 +11,7 @@ from sqlalchemy import and_, bindparam, func, insert, select, update
 from mock_remd.store import schema as t
 from mock_remd.store.claims import LEASE_SECONDS, Claim
 from mock_remd.store.clock import utcnow
-from mock_remd.store.prepared import Prepared, PreparedInsert
+from mock_remd.store.prepared import BoundRow, Prepared, PreparedInsert, run_bound, run_many
 from mock_remd.store.record import Record
 from mock_remd.store.session import Session
 
@@ -89,6 +89,26 @@ class AttemptResult:
     count_before: int = 0
 
 
+@dataclass
+class BoundDelivery:
+    """A callback to queue with its insert's parameters made before the write (:meth:`Outbox.bind_all`)."""
+
+    #: the row's values (the :class:`Delivery` it becomes, less its id)
+    row: dict[str, Any]
+    bound: BoundRow
+    #: written already claimed by a sender (its id is returned: that sender sends it at once)
+    handed: bool
+
+    def set_body(self, body: bytes) -> None:
+        """Another body (one completed inside the write)."""
+        self.row["body"] = body
+        self.bound.set("body", body)
+
+    def delivery(self, delivery_id: int) -> Delivery:
+        """The queued callback, once written with the id ``delivery_id``."""
+        return Delivery(id=delivery_id, **self.row)
+
+
 def _row(d: NewDelivery, now: dt.datetime) -> dict[str, Any]:
     values = vars(d).copy()
     values["due_at"] = d.due_at or now
@@ -111,19 +131,51 @@ class Outbox:
         """Queue several callbacks. With ``hand_to`` (a sender's owner id) those due now are written
         already claimed by that sender, and returned for it to send at once (no claim to wait for); the
         lease keeps them durable: should that sender never send them, another takes them when it lapses."""
-        handed: list[Delivery] = []
-        if deliveries:
-            now = utcnow()
-            lease = now + dt.timedelta(seconds=lease_seconds)
-            with self.s.write() as c:
-                for d in deliveries:
-                    row = _row(d, now)
-                    if hand_to is None or row["due_at"] > now:
-                        _ADD_DELIVERY.insert(c, row)
-                        continue
-                    row.update(status="sending", owner=hand_to, lease_until=lease)
-                    handed.append(Delivery(id=int(_HAND_DELIVERY.insert(c, row)), **row))
-        return handed
+        bound = self.bind_all(deliveries, hand_to=hand_to, lease_seconds=lease_seconds)
+        ids = self.add_bound(bound)
+        return [b.delivery(i) for b, i in zip([b for b in bound if b.handed], ids, strict=True)]
+
+    def bind_all(self, deliveries: list[NewDelivery], *, hand_to: str | None = None,
+                 lease_seconds: float = LEASE_SECONDS) -> list[BoundDelivery]:
+        """The rows :meth:`add_all` writes, their parameters made ready (JSON, dates) for
+        :meth:`add_bound`, before the write; reads nothing, takes no lock."""
+        if not deliveries:
+            return []
+        now = utcnow()
+        lease = now + dt.timedelta(seconds=lease_seconds)
+        dialect = self.s.db.engine.dialect
+        out = []
+        for d in deliveries:
+            row = _row(d, now)
+            handed = hand_to is not None and row["due_at"] <= now
+            if handed:
+                row.update(status="sending", owner=hand_to, lease_until=lease)
+            statement = _HAND_DELIVERY if handed else _ADD_DELIVERY
+            row = statement.row(row)
+            out.append(BoundDelivery(row, statement.bind(dialect, row), handed))
+        return out
+
+    def add_bound(self, deliveries: list[BoundDelivery]) -> list[int]:
+        """Write callbacks made ready by :meth:`bind_all`, in their order; the ids of those handed to a
+        sender, in order (the others go in one ``executemany`` per run between them)."""
+        ids: list[int] = []
+        if not deliveries:
+            return ids
+        with self.s.write() as c:
+            queued: list[BoundRow] = []
+            for d in deliveries:
+                if not d.handed:
+                    queued.append(d.bound)
+                    continue
+                run_many(c, queued)
+                queued = []
+                cursor = run_bound(c, d.bound)
+                try:
+                    ids.append(int(cursor.fetchone()[0]))
+                finally:
+                    cursor.close()
+            run_many(c, queued)
+        return ids
 
     def release(self, delivery_ids: list[int], owner: str) -> int:
         """Give back deliveries ``owner`` holds but will not send (it stops): pending again, due as they were."""

@@ -24,7 +24,7 @@ from sqlalchemy.sql import ClauseElement
 class _Compiled:
     """One statement rendered for one dialect."""
 
-    __slots__ = ("sql", "positional", "order", "constants", "processors", "columns", "results")
+    __slots__ = ("sql", "positional", "order", "index", "constants", "processors", "columns", "results")
 
     def __init__(self, statement: ClauseElement, dialect: Dialect, variables: Sequence[str]) -> None:
         compiled = statement.compile(dialect=dialect)
@@ -33,6 +33,8 @@ class _Compiled:
         #: bind names (in the order of a positional paramstyle)
         self.order: tuple[str, ...] = tuple(compiled.positiontup if compiled.positional
                                             else dict.fromkeys(compiled.bind_names.values()))
+        #: where each bind is among the positional parameters
+        self.index = {k: i for i, k in enumerate(self.order)}
         #: values of the binds the statement fixes itself (LIMIT 1 …)
         self.constants = {k: v for k, v in compiled.construct_params({v: None for v in variables}).items()
                           if k not in variables}
@@ -56,6 +58,63 @@ class _Compiled:
         return {k: (procs[k](params[k]) if k in procs else params[k]) for k in self.order}
 
 
+class BoundRow:
+    """One row of a statement's parameters, converted for the driver ahead of its transaction
+    (:meth:`Prepared.bind`): the JSON, dates and the like are made before the write lock is taken,
+    so that inside it only the statement runs. :meth:`set` changes a value afterwards (one known
+    only inside the transaction, like a number drawn there)."""
+
+    __slots__ = ("compiled", "params")
+
+    def __init__(self, compiled: _Compiled, params: Any) -> None:
+        self.compiled = compiled
+        self.params = params
+
+    def set(self, name: str, value: Any) -> None:
+        """Give the variable ``name`` the value ``value`` (converted as :meth:`Prepared.bind` converts)."""
+        compiled = self.compiled
+        proc = compiled.processors.get(name)
+        if proc is not None:
+            value = proc(value)
+        if compiled.positional:
+            self.params[compiled.index[name]] = value
+        else:
+            self.params[name] = value
+
+
+def run_bound(c: Connection, row: BoundRow) -> Any:
+    """Run the statement of ``row`` (bound for ``c``'s dialect) on ``c``'s transaction; the DBAPI cursor."""
+    return _run(c, row.compiled.sql, row.params)
+
+
+def run_many(c: Connection, rows: Sequence[BoundRow]) -> int:
+    """Run the statement of ``rows`` (all bound by one :class:`Prepared` for ``c``'s dialect) once per
+    row as one ``executemany``; the number of rows changed."""
+    if not rows:
+        return 0
+    cursor = _run(c, rows[0].compiled.sql, [r.params for r in rows], many=True)
+    try:
+        return cursor.rowcount
+    finally:
+        cursor.close()
+
+
+def _run(c: Connection, sql: str, params: Any, *, many: bool = False) -> Any:
+    """``sql`` with ``params`` on the DBAPI cursor of ``c``'s transaction (``executemany`` when ``many``),
+    a database error raised as SQLAlchemy's exception with the parameters hidden; the cursor."""
+    cursor = c.connection.dbapi_connection.cursor()  # type: ignore[union-attr]
+    try:
+        if many:
+            cursor.executemany(sql, params)
+        else:
+            cursor.execute(sql, params)
+    except c.dialect.loaded_dbapi.Error as exc:
+        cursor.close()
+        raise DBAPIError.instance(sql, None, exc, c.dialect.loaded_dbapi.Error, hide_parameters=True,
+                                  dialect=c.dialect) from exc
+    return cursor
+
+
 class Prepared:
     """A statement with named variables (``bindparam``), run on the DBAPI cursor of a connection."""
 
@@ -77,15 +136,7 @@ class Prepared:
     def execute(self, c: Connection, values: dict[str, Any]) -> Any:
         """Run with ``values`` (every variable) on ``c``'s transaction; the DBAPI cursor."""
         compiled = self._for(c.dialect)
-        params = compiled.parameters(values)
-        cursor = c.connection.dbapi_connection.cursor()  # type: ignore[union-attr]
-        try:
-            cursor.execute(compiled.sql, params)
-        except c.dialect.loaded_dbapi.Error as exc:
-            cursor.close()
-            raise DBAPIError.instance(compiled.sql, None, exc, c.dialect.loaded_dbapi.Error, hide_parameters=True,
-                                      dialect=c.dialect) from exc
-        return cursor
+        return _run(c, compiled.sql, compiled.parameters(values))
 
     def execute_many(self, c: Connection, rows: Sequence[dict[str, Any]]) -> int:
         """Run once per row of ``rows`` (each with every variable) as one ``executemany`` on ``c``'s
@@ -93,16 +144,18 @@ class Prepared:
         if not rows:
             return 0
         compiled = self._for(c.dialect)
-        params = [compiled.parameters(values) for values in rows]
-        cursor = c.connection.dbapi_connection.cursor()  # type: ignore[union-attr]
+        cursor = _run(c, compiled.sql, [compiled.parameters(values) for values in rows], many=True)
         try:
-            cursor.executemany(compiled.sql, params)
             return cursor.rowcount
-        except c.dialect.loaded_dbapi.Error as exc:
-            raise DBAPIError.instance(compiled.sql, None, exc, c.dialect.loaded_dbapi.Error, hide_parameters=True,
-                                      dialect=c.dialect) from exc
         finally:
             cursor.close()
+
+    def bind(self, dialect: Dialect, values: dict[str, Any]) -> BoundRow:
+        """``values`` (every variable) converted for ``dialect``'s driver, to run later on a connection
+        of that dialect (:func:`run_many`, :func:`run_bound`)."""
+        compiled = self._for(dialect)
+        params = compiled.parameters(values)
+        return BoundRow(compiled, list(params) if compiled.positional else params)
 
     def all(self, c: Connection, values: dict[str, Any]) -> list[dict[str, Any]]:
         """Every row as a dict of column names, the values converted as ``execute`` converts them."""
