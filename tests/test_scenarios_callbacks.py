@@ -11,6 +11,7 @@ from scenario_harness import running_mock, systems_for, wait_until
 
 from mock_remd.client.sink import CallbackSink
 from mock_remd.config import Settings
+from mock_remd.core.emdr_id import EMDR_ID_RE
 from mock_remd.server.threaded import ThreadedServer
 
 HOUR = "name: hour\nrules:\n  - match: {operation: registerDocument}\n    callback: {delay_ms: 3600000}\n"
@@ -194,3 +195,15 @@ def test_callback_magic_values(mock, number, check):
     resp, req = mock.send(document_number=number)
     assert sync_status(resp) == "success"
     assert check(mock, req)
+
+
+def test_every_callback_of_a_registered_document_carries_its_stored_emdr_id(mock):
+    # the callbacks are made before the write and the number is drawn inside it: each must get it
+    mock.use("name: many\nrules:\n  - callback: {repeat: 2, foreign_first: true, fremd: {delay_ms: 0}}\n")
+    _, req = mock.send()
+    doc = mock.processed(req.local_uid)
+    mock.flush()
+    results = mock.sink.wait_count(5)
+    assert EMDR_ID_RE.match(doc["emdr_id"])
+    assert {r.emdr_id for r in results} == {doc["emdr_id"]}
+    assert sum(r.local_uid == req.local_uid for r in results) == 4
