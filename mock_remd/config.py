@@ -182,9 +182,11 @@ class Settings:
     #: (queued documents, due callbacks) above this many seconds at the rate the background processes
     #: drain a backlog makes registerDocument answer later, so the callbacks never fall behind for good
     #: and are out about this long after a load stops; 0 = no limit in seconds (core/backpressure.py).
-    #: Measured under bench-peer: the last callback came about this + 1 s after the load stopped (10 s:
-    #: 9.1-10.8 s at load 11-15); 8 leaves room for a machine that gets busier meanwhile (goal: 15 s)
-    backlog_seconds: float = 8.0
+    #: Measured under bench-peer (the goal: the last callback within 15 s of the load's end): with 8 the
+    #: last callback came 6.9-10.6 s after the load on a quiet machine, and a burst's answers were held
+    #: back sooner; alternating 10 and 8 at load 5-8: 332 and 397 against 310 and 314 answers/s, the last
+    #: callback 10.8 and 12.7 against 7.8 and 5.8 s after the load
+    backlog_seconds: float = 10.0
     #: niceness of the validation threads of ``serve``'s background processes (0-19): above 0 the HTTP
     #: workers' answers come first when the CPU is short (server/background_process.py)
     background_nice: int = 12

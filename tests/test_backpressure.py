@@ -118,9 +118,9 @@ def test_registrations_wait_while_the_backlog_is_above_the_item_cap(make_server,
 
 def test_defaults_and_off(make_server):
     settings = Settings.load({}, environ={})
-    assert settings.backlog_seconds == 8.0 and settings.backlog_limit == -1
+    assert settings.backlog_seconds == 10.0 and settings.backlog_limit == -1
     on = make_server().runtime.service.backpressure
-    assert on.enabled and on.seconds == 8.0 and on.limit_items() == MIN_ITEMS  # nothing measured yet
+    assert on.enabled and on.seconds == 10.0 and on.limit_items() == MIN_ITEMS  # nothing measured yet
     assert not make_server(backlog_limit=0).runtime.service.backpressure.enabled  # 0 turns it off, as before
     assert not make_server(backlog_seconds=0).runtime.service.backpressure.enabled  # no seconds and no cap
     capped = make_server(backlog_seconds=0, backlog_limit=300).runtime.service.backpressure
