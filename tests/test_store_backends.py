@@ -18,9 +18,10 @@ from remd_requests import DEMO_CLIENT, DEMO_ORG, register
 from mock_remd.config import Settings
 from mock_remd.delivery.callback_xml import result_envelope
 from mock_remd.server.threaded import ThreadedServer
+from mock_remd.store.clock import utcnow
 from mock_remd.store.documents import NewDocument
 from mock_remd.store.journal import NewJournalEntry
-from mock_remd.store.outbox import NewDelivery
+from mock_remd.store.outbox import AttemptResult, NewDelivery
 from mock_remd.store.repository import Store
 
 
@@ -57,6 +58,26 @@ def test_expired_lease_is_claimed_again(db_url):
     [row] = s.outbox.claim("crashed", lease_seconds=-1)  # a sender that died mid-send
     again = s.outbox.claim("next")
     assert [r.id for r in again] == [row.id]
+
+
+def test_a_sender_whose_lease_lapsed_logs_only_what_it_still_holds(db_url):
+    # a batch's attempts are written together: the deliveries another sender took over meanwhile are
+    # left to it ("gone"), the others get their attempt logged, retried or done
+    s = Store(db_url)
+    s.outbox.add_all([_delivery("http://127.0.0.1:9/x", n) for n in range(3)])
+    rows = s.outbox.claim("slow", limit=3, lease_seconds=-1)
+    [taken] = s.outbox.claim("next", limit=1)  # the lapsed lease of the oldest: taken over
+    results = [AttemptResult(r.id, {"at": "t", "http_status": 200 if i else 500}, bool(i), None if i else utcnow(),
+                             attempts_before=list(r.attempts), count_before=r.attempt_count)
+               for i, r in enumerate(rows)]
+    statuses = s.outbox.record_attempts(results, owner="slow")
+    expected = ["gone" if r.id == taken.id else "delivered" if i else "pending" for i, r in enumerate(rows)]
+    assert statuses == expected
+    assert s.outbox.get(taken.id).owner == "next" and s.outbox.get(taken.id).attempts == []
+    for r, status in zip(rows, expected, strict=True):
+        if status != "gone":
+            d = s.outbox.get(r.id)
+            assert (d.status, d.owner, d.attempt_count, len(d.attempts)) == (status, None, 1, 1)
 
 
 def test_jobs_claimed_once_and_sequence_unique(db_url):

@@ -11,7 +11,7 @@ from sqlalchemy import and_, bindparam, func, insert, select, update
 from mock_remd.store import schema as t
 from mock_remd.store.claims import LEASE_SECONDS, Claim
 from mock_remd.store.clock import utcnow
-from mock_remd.store.prepared import BoundRow, Prepared, PreparedInsert, run_bound, run_many
+from mock_remd.store.prepared import BoundRow, Prepared, PreparedIn, PreparedInsert, run_bound, run_many
 from mock_remd.store.record import Record
 from mock_remd.store.session import Session
 
@@ -31,6 +31,9 @@ _LOG_HELD_ATTEMPT = _LOG_ATTEMPT.where(t.outbox.c.owner == bindparam("owner"))
 #: the attempt of a held delivery, rendered once: the sender logs one per callback (through
 #: Connection.execute the statement cache and parameter set-up cost more than the UPDATE itself)
 _LOG_HELD = Prepared(_LOG_HELD_ATTEMPT, ["delivery_id", "owner", *(f"set_{k}" for k in _LOGGED)])
+#: which of a batch's deliveries a sender still holds (their rows locked on PostgreSQL until the log is written)
+_HELD = PreparedIn(lambda ids: select(t.outbox.c.id).where(t.outbox.c.id.in_(ids), t.outbox.c.owner == bindparam("owner"))
+                   .with_for_update(), ["owner"], type_=t.outbox.c.id.type)
 
 
 @dataclass
@@ -205,31 +208,42 @@ class Outbox:
         retry, ``dead``, or ``gone`` if reset meanwhile, or, with ``owner``, taken over by another
         sender after this one's lease lapsed)."""
         now = utcnow()
-        statuses = []
+        statuses: list[str] = []
+        # the holder knows each log as it claimed it: the rows are bound before the write (JSON, dates)
+        # and written by one executemany, those it still holds only
+        bound: dict[int, BoundRow] = {}
+        dialect = self.s.db.engine.dialect
+        for i, r in enumerate(results):
+            status = "delivered" if r.delivered else ("dead" if r.next_due is None else "pending")
+            statuses.append(status)
+            if owner is not None and r.attempts_before is not None:
+                bound[i] = _LOG_HELD.bind(dialect, {**self._logged(r, status, now), "owner": owner,
+                                                    "set_attempts": [*r.attempts_before, r.attempt],
+                                                    "set_attempt_count": r.count_before + 1})
         with self.s.write() as c:
-            for r in results:
-                status = "delivered" if r.delivered else ("dead" if r.next_due is None else "pending")
-                values = {"delivery_id": r.delivery_id, "set_status": status, "set_due_at": r.next_due or now,
-                          "set_lease_until": None, "set_owner": None, "set_delivered_at": now if r.delivered else None}
-                if owner is not None and r.attempts_before is not None:
-                    # the holder knows the log as it claimed it: one UPDATE, held rows only
-                    values.update(owner=owner, set_attempts=list(r.attempts_before) + [r.attempt],
-                                  set_attempt_count=r.count_before + 1)
-                    cursor = _LOG_HELD.execute(c, values)
-                    try:
-                        held = cursor.rowcount
-                    finally:
-                        cursor.close()
-                    statuses.append(status if held else "gone")
+            if bound:
+                held = {row["id"] for row in _HELD.all(c, [results[i].delivery_id for i in bound], {"owner": owner})}
+                run_many(c, [b for i, b in bound.items() if results[i].delivery_id in held])
+                for i in bound:
+                    if results[i].delivery_id not in held:
+                        statuses[i] = "gone"
+            for i, r in enumerate(results):
+                if i in bound:
                     continue
                 row = c.execute(_ATTEMPTS_OF, {"delivery_id": r.delivery_id}).first()
                 if row is None or (owner is not None and row.owner != owner):
-                    statuses.append("gone")
+                    statuses[i] = "gone"
                     continue
-                values.update(set_attempts=list(row.attempts or []) + [r.attempt], set_attempt_count=row.attempt_count + 1)
-                c.execute(_LOG_ATTEMPT, values)
-                statuses.append(status)
+                c.execute(_LOG_ATTEMPT, {**self._logged(r, statuses[i], now),
+                                         "set_attempts": list(row.attempts or []) + [r.attempt],
+                                         "set_attempt_count": row.attempt_count + 1})
         return statuses
+
+    @staticmethod
+    def _logged(r: AttemptResult, status: str, now: dt.datetime) -> dict[str, Any]:
+        """The values an attempt sets, but its log and count."""
+        return {"delivery_id": r.delivery_id, "set_status": status, "set_due_at": r.next_due or now,
+                "set_lease_until": None, "set_owner": None, "set_delivered_at": now if r.delivered else None}
 
     def renew_leases(self, owner: str) -> int:
         """Extend the leases of the deliveries ``owner`` is sending."""
