@@ -22,7 +22,7 @@ from dataclasses import dataclass
 from lxml import etree
 
 from mock_remd.validation.cda import snils
-from mock_remd.validation.cda.access import SNILS_ROOT, attr, children, has_null_flavor
+from mock_remd.validation.cda.access import SNILS_ROOT, attr, has_null_flavor
 from mock_remd.validation.cda.checker import RuleChecker
 from mock_remd.validation.cda.document import NSI_DOC_TYPES, NSI_KINDS, NSI_SEMD_TYPES
 from mock_remd.validation.cda.pack_requirements import CDA_R2_REQUIRED, PackRequirements
@@ -206,7 +206,7 @@ def _addr(c: RuleChecker, addr: etree._Element, label: str) -> None:
     rule = "H-addr"
     if has_null_flavor(addr):
         return
-    for addr_type in children(addr, "address:Type"):
+    for addr_type in c.children(addr, "address:Type"):
         c.coded(rule, addr_type, f"{label}/address:Type", ADDRESS_TYPE_SYSTEMS)
     street = c.one(rule, addr, label, "streetAddressLine")
     if street is not None and c.no_null_flavor(rule, street, f"{label}/streetAddressLine"):
@@ -482,14 +482,14 @@ def _custodian(c: RuleChecker, root: etree._Element, req: PackRequirements) -> N
 
 def _information_recipient(c: RuleChecker, root: etree._Element, req: PackRequirements) -> None:
     rule = "H-informationRecipient"
-    recipients = children(root, "informationRecipient")
+    recipients = c.children(root, "informationRecipient")
     to_minzdrav = [
         r
         for r in recipients
         if any(
             attr(i, "root") == MINZDRAV_OID
-            for org in children(_first(r, "intendedRecipient"), "receivedOrganization")
-            for i in children(org, "id")
+            for org in c.children(_first(c, r, "intendedRecipient"), "receivedOrganization")
+            for i in c.children(org, "id")
         )
     ]
     if req.ministry_recipient and len(to_minzdrav) != 1:
@@ -533,6 +533,6 @@ def _legal_authenticator(c: RuleChecker, root: etree._Element, req: PackRequirem
         _staff(c, rule, entity, f"{label}/assignedEntity")
 
 
-def _first(el: etree._Element | None, name: str) -> etree._Element | None:
-    found = children(el, name)
+def _first(c: RuleChecker, el: etree._Element | None, name: str) -> etree._Element | None:
+    found = c.children(el, name)
     return found[0] if found else None
