@@ -7,6 +7,7 @@ without a reachable server they skip with the reason.
 from __future__ import annotations
 
 import collections
+import datetime as dt
 import multiprocessing
 import time
 import uuid
@@ -190,3 +191,23 @@ def test_an_index_no_query_uses_is_dropped_from_an_older_store(db_url):
     names = {ix["name"] for ix in inspect(again.db.engine).get_indexes("requests")}
     assert "ix_requests_message_id" in names and "ix_requests_local_uid" not in names
     again.close()
+
+
+def test_callbacks_written_together_get_the_ids_of_their_own_rows(db_url):
+    # on SQLite a batch of callbacks is one multi-row INSERT and the ids are worked out from its last
+    # rowid: each handed delivery must name its own row (a reset in between must not shift them)
+    s = Store(db_url)
+    s.outbox.add_all([_delivery("http://127.0.0.1:9/x", n) for n in range(3)])
+    s.reset()
+    later = utcnow() + dt.timedelta(hours=1)
+    batch = [_delivery("http://127.0.0.1:9/y", n) for n in range(300)]
+    for d in batch[::7]:
+        d.due_at = later  # not due: written pending, not handed
+    handed = s.outbox.add_all(batch, hand_to="sender:me")
+    assert len(handed) == 300 - len(batch[::7])
+    for d in handed:
+        row = s.outbox.get(d.id)
+        assert (row.body, row.local_uid, row.status, row.owner) == (d.body, d.local_uid, "sending", "sender:me")
+    assert len({d.id for d in handed}) == len(handed)
+    pending = s.outbox.list(status="pending", limit=1000)[0]
+    assert sorted(r.local_uid for r in pending) == sorted(d.local_uid for d in batch[::7])

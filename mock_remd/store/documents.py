@@ -27,6 +27,7 @@ from mock_remd.store.prepared import (
     PreparedInsert,
     SqliteBlob,
     run_many,
+    update_rows,
 )
 from mock_remd.store.record import Record
 from mock_remd.store.session import Session
@@ -56,12 +57,11 @@ _CLAIM_JOBS = Claim(t.documents, state="job_state", free="queued", taken="claime
 # built once: the processor holds its jobs at every write of outcomes (a few times a second), and reads
 # the payloads of the jobs it claims (run on the DBAPI cursor, one statement per batch size)
 _HOLD = PreparedIn(
-    lambda ids: update(t.documents)
+    lambda ids: select(t.documents.c.id)
     .where(t.documents.c.id.in_(ids), t.documents.c.job_owner == bindparam("owner"),
            t.documents.c.job_state == "claimed")
-    .values(job_lease_until=bindparam("lease", type_=t.documents.c.job_lease_until.type))
-    .returning(t.documents.c.id),
-    ["owner", "lease"], type_=t.documents.c.id.type)
+    .with_for_update(),
+    ["owner"], type_=t.documents.c.id.type)
 _PAYLOADS_OF = PreparedIn(
     lambda ids: select(t.payloads.c.document_id, t.payloads.c.request, t.payloads.c.content)
     .where(t.payloads.c.document_id.in_(ids)),
@@ -384,13 +384,14 @@ class Documents:
         return jobs
 
     def hold(self, doc_ids: list[int], owner: str) -> set[int]:
-        """Of ``doc_ids``, the jobs ``owner`` still holds, their leases renewed (a job whose lease lapsed
-        and that another process took over is left to it: one outcome, one callback)."""
+        """Of ``doc_ids``, the jobs ``owner`` still holds, their rows held until the unit of work ends
+        (``FOR UPDATE`` on PostgreSQL; a SQLite write transaction is exclusive): a job whose lease
+        lapsed and that another process took over is left to it (one outcome, one callback). A read:
+        the outcome written in the same unit of work ends the lease anyway."""
         if not doc_ids:
             return set()
-        lease = utcnow() + dt.timedelta(seconds=LEASE_SECONDS)
         with self.s.write() as c:
-            return {r["id"] for r in _HOLD.all(c, list(doc_ids), {"owner": owner, "lease": lease})}
+            return {r["id"] for r in _HOLD.all(c, list(doc_ids), {"owner": owner})}
 
     def finish(self, doc_id: int, outcome: DocumentOutcome, *, content: bytes | None = None) -> None:
         """Record a document's outcome; its job is done. ``content`` replaces the stored file (a
@@ -428,8 +429,11 @@ class Documents:
                     c.execute(update(t.documents).where(t.documents.c.id == o.doc_id).values(**o.values))
                 else:
                     shaped.setdefault(o.row.compiled, []).append(o.row)
-            for rows in shaped.values():
-                run_many(c, rows)  # one per shape, of the statements built once (this runs per batch)
+            for rows in shaped.values():  # one per shape, of the statements built once (this runs per batch)
+                if self.s.db.is_sqlite:
+                    update_rows(c, rows, table=t.documents.name, key="id", key_bind="doc_id")
+                else:
+                    run_many(c, rows)
 
     def renew_leases(self, owner: str) -> int:
         """Extend the leases of the jobs ``owner`` holds: its work still runs."""

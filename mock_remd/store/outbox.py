@@ -11,7 +11,15 @@ from sqlalchemy import and_, bindparam, func, insert, select, update
 from mock_remd.store import schema as t
 from mock_remd.store.claims import LEASE_SECONDS, Claim
 from mock_remd.store.clock import utcnow
-from mock_remd.store.prepared import BoundRow, Prepared, PreparedIn, PreparedInsert, run_bound, run_many
+from mock_remd.store.prepared import (
+    BoundRow,
+    Prepared,
+    PreparedIn,
+    PreparedInsert,
+    insert_rows,
+    run_bound,
+    run_many,
+)
 from mock_remd.store.record import Record
 from mock_remd.store.session import Session
 
@@ -147,13 +155,14 @@ class Outbox:
         now = utcnow()
         lease = now + dt.timedelta(seconds=lease_seconds)
         dialect = self.s.db.engine.dialect
+        sqlite = self.s.db.is_sqlite  # there all rows go in one INSERT, the ids from its last rowid
         out = []
         for d in deliveries:
             row = _row(d, now)
             handed = hand_to is not None and row["due_at"] <= now
             if handed:
                 row.update(status="sending", owner=hand_to, lease_until=lease)
-            statement = _HAND_DELIVERY if handed else _ADD_DELIVERY
+            statement = _HAND_DELIVERY if handed and not sqlite else _ADD_DELIVERY
             row = statement.row(row)
             out.append(BoundDelivery(row, statement.bind(dialect, row), handed))
         return out
@@ -165,6 +174,9 @@ class Outbox:
         if not deliveries:
             return ids
         with self.s.write() as c:
+            if self.s.db.is_sqlite:
+                every = insert_rows(c, [d.bound for d in deliveries])
+                return [i for d, i in zip(deliveries, every, strict=True) if d.handed]
             queued: list[BoundRow] = []
             for d in deliveries:
                 if not d.handed:
