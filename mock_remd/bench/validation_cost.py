@@ -30,8 +30,6 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-_UNDER_CALLGRIND = "MOCK_REMD_VALIDATION_COST_CALLGRIND"
-
 
 def _setup(workdir: Path) -> tuple[Callable[[], Any], Callable[[], Any]]:
     """The two measured calls: one pool-thread prepare of the claimed job, one validation alone."""
@@ -76,25 +74,27 @@ def _setup(workdir: Path) -> tuple[Callable[[], Any], Callable[[], Any]]:
 
 
 def _callgrind_mark(action: str) -> None:
-    """Zero (``-z``) or dump (``-d``) this process's callgrind counters; nothing outside callgrind."""
-    if os.environ.get(_UNDER_CALLGRIND):
-        subprocess.run(["callgrind_control", action, str(os.getpid())], check=True, capture_output=True)
+    """Zero (``-z``) or dump (``-d``) the callgrind counters of this process (run under callgrind)."""
+    subprocess.run(["callgrind_control", action, str(os.getpid())], check=True, capture_output=True)
 
 
-def run(count: int, warm: int = 5) -> dict[str, float]:
-    """Prepare and validate ``count`` times each (after ``warm`` runs); CPU ms per document of each."""
+def run(count: int, warm: int = 5, *, marks: bool = False) -> dict[str, float]:
+    """Prepare and validate ``count`` times each (after ``warm`` runs); CPU ms per document of each.
+    ``marks``: zero and dump callgrind's counters around each loop."""
     with tempfile.TemporaryDirectory(prefix="mock-remd-validation-cost-") as tmp:
         prepare, validate = _setup(Path(tmp))
         figures = {}
         for name, call in (("prepare", prepare), ("validate", validate)):
             for _ in range(warm):
                 call()
-            _callgrind_mark("-z")
+            if marks:
+                _callgrind_mark("-z")
             start = time.thread_time()
             for _ in range(count):
                 call()
             figures[name] = (time.thread_time() - start) * 1000 / count
-            _callgrind_mark("-d")
+            if marks:
+                _callgrind_mark("-d")
         os.chdir("/")
     return figures
 
@@ -111,10 +111,9 @@ def under_callgrind(count: int, keep: Path | None) -> dict[str, float]:
     """Run this module under callgrind; instructions per document of prepare and validate."""
     with tempfile.TemporaryDirectory(prefix="mock-remd-validation-cost-cg-") as tmp:
         out = Path(tmp) / "callgrind.out"
-        env = {**os.environ, _UNDER_CALLGRIND: "1"}
         subprocess.run(["valgrind", "--tool=callgrind", f"--callgrind-out-file={out}", "--dump-instr=no",
-                        sys.executable, "-m", "mock_remd.bench.validation_cost", "-n", str(count), "--quiet"],
-                       check=True, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, timeout=3600)
+                        sys.executable, "-m", "mock_remd.bench.validation_cost", "-n", str(count), "--marks"],
+                       check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, timeout=3600)
         dumps = sorted(Path(tmp).glob("callgrind.out.*"), key=lambda p: int(p.name.rsplit(".", 1)[1]))
         if len(dumps) < 2:
             raise SystemExit(f"expected two dumps from callgrind, found {[p.name for p in dumps]}")
@@ -130,7 +129,7 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("-n", "--count", type=int, default=300, help="documents per figure (callgrind: 20 is plenty)")
     ap.add_argument("--callgrind", action="store_true", help="count instructions under valgrind's callgrind")
     ap.add_argument("--profile", type=Path, help="with --callgrind: keep the dumps in this folder")
-    ap.add_argument("--quiet", action="store_true", help=argparse.SUPPRESS)
+    ap.add_argument("--marks", action="store_true", help=argparse.SUPPRESS)  # the run under callgrind
     args = ap.parse_args(argv)
     load = os.getloadavg()[0]
     if args.callgrind:
@@ -139,8 +138,8 @@ def main(argv: list[str] | None = None) -> int:
               f"document: pool-thread prepare {figures['prepare'] / 1e6:.2f} M, "
               f"validation alone {figures['validate'] / 1e6:.2f} M")
         return 0
-    figures = run(args.count)
-    if not args.quiet:
+    figures = run(args.count, marks=args.marks)
+    if not args.marks:
         print(f"{args.count} documents, load {load:.1f}/{os.getloadavg()[0]:.1f}: CPU per document: pool-thread "
               f"prepare {figures['prepare']:.3f} ms, validation alone {figures['validate']:.3f} ms")
     return 0
