@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING, Any
 
 from mock_remd.catalog.kinds import Kind, KindRegistry, KindSnapshot, default_registry
 from mock_remd.domain.model import RegisterRequest
+from mock_remd.validation.cda.access import ChildIndex
 from mock_remd.validation.cda.document import CdaHeader
 from mock_remd.validation.pack_index import InstalledPack, PackIndex, document_template_roots
 from mock_remd.validation.packs import Pack
@@ -91,8 +92,16 @@ class DocumentContext:
         layers read the same facts: each is read once)."""
         held = self.scratch.get("header")
         if held is None or held.root is not self.root:
-            held = self.scratch["header"] = CdaHeader(self.root)
+            held = self.scratch["header"] = CdaHeader(self.root, self.child_index())
         return held
+
+    def child_index(self) -> ChildIndex:
+        """The children of the parsed document's elements by tag, each parent's read once and shared
+        by the layers (the kind, header and cross layers ask the same parents again and again)."""
+        held = self.scratch.get("child_index")
+        if held is None or held[0] is not self.root:
+            held = self.scratch["child_index"] = (self.root, ChildIndex())
+        return held[1]
 
     def template_roots(self) -> tuple[str, ...]:
         """``ClinicalDocument/templateId/@root`` values of the parsed document (read once)."""

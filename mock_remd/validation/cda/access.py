@@ -67,6 +67,44 @@ def attr(el: etree._Element | None, name: str) -> str:
     return (el.get(name) or "").strip()
 
 
+class ChildIndex:
+    """The element children of the parents asked about, by Clark tag, read once per parent.
+
+    :func:`children` and :func:`child` answer each question with a tag-filtered lxml iteration, whose
+    tag matcher is built anew every time (~7k instructions a call); the checks of one document ask the
+    same parents (the root above all) dozens of times. Made for one reading of a tree nobody changes
+    meanwhile; it keeps the elements it has handed out alive while it lives.
+    """
+
+    def __init__(self) -> None:
+        self._by_parent: dict[etree._Element, dict[object, list[etree._Element]]] = {}
+
+    def children(self, el: etree._Element | None, name: str) -> list[etree._Element]:
+        """What :func:`children` gives (document order); the list is shared: do not change it."""
+        if el is None:
+            return []
+        by_tag = self._by_parent.get(el)
+        if by_tag is None:
+            by_tag = self._by_parent[el] = {}
+            for kid in el:  # comments and PIs too: their tag is a function, never a name asked for
+                found = by_tag.get(kid.tag)
+                if found is None:
+                    by_tag[kid.tag] = [kid]
+                else:
+                    found.append(kid)
+        return by_tag.get(qname(name)) or []
+
+    def child(self, el: etree._Element | None, *names: str) -> etree._Element | None:
+        """What :func:`child` gives: the first child of each name in turn, or None."""
+        cur = el
+        for name in names:
+            if cur is None:
+                return None
+            found = self.children(cur, name)
+            cur = found[0] if found else None
+        return cur
+
+
 def text(el: etree._Element | None) -> str:
     """All text inside ``el`` with whitespace collapsed; empty for None."""
     if el is None:

@@ -12,7 +12,7 @@ from collections.abc import Sequence
 
 from lxml import etree
 
-from mock_remd.validation.cda.access import attr, has_text, node_path, qname
+from mock_remd.validation.cda.access import ChildIndex, attr, has_text, node_path
 from mock_remd.validation.report import Finding
 
 PREFIX = "Ошибка валидации СЭМД: "
@@ -47,29 +47,15 @@ def _quoted(values: Sequence[str]) -> str:
 class RuleChecker:
     """Collects findings; every helper returns True when its condition holds."""
 
-    def __init__(self, code: str = "VALIDATION_ERROR") -> None:
+    def __init__(self, code: str = "VALIDATION_ERROR", index: ChildIndex | None = None) -> None:
         self.code = code
         self.findings: list[Finding] = []
-        #: parent -> its element children by Clark tag, each parent's children read once: the rules ask
-        #: one parent for several names, and a tag-filtered lxml iteration costs ~7k instructions a call
-        #: (its tag matcher is built anew each time), a plain pass over the children ~0.6k per child
-        self._children: dict[etree._Element, dict[object, list[etree._Element]]] = {}
+        #: each parent's children read once (shared with the document's other readers when given)
+        self.index = index if index is not None else ChildIndex()
 
     def children(self, parent: etree._Element | None, name: str) -> list[etree._Element]:
-        """Direct children of ``parent`` called ``name``, as :func:`~mock_remd.validation.cda.access.children`
-        gives them (document order; the list is shared: do not change it)."""
-        if parent is None:
-            return []
-        by_tag = self._children.get(parent)
-        if by_tag is None:
-            by_tag = self._children[parent] = {}
-            for kid in parent:  # comments and PIs too: their tag is a function, never a name asked for
-                found = by_tag.get(kid.tag)
-                if found is None:
-                    by_tag[kid.tag] = [kid]
-                else:
-                    found.append(kid)
-        return by_tag.get(qname(name)) or []
+        """Direct children of ``parent`` called ``name`` (document order; the list is shared: do not change it)."""
+        return self.index.children(parent, name)
 
     # -- reporting ---------------------------------------------------------------------------
     def fail(self, rule: str, at: etree._Element, sentence: str) -> None:
@@ -97,7 +83,7 @@ class RuleChecker:
         display: str | None = None,
     ) -> list[etree._Element]:
         """Check how many ``name`` children ``parent`` has; returns them."""
-        found = self.children(parent, name)
+        found = self.index.children(parent, name)
         if not (len(found) == allowed if type(allowed) is int else _count_ok(len(found), allowed)):
             self.fail(
                 rule, parent, f"Элемент {label} должен иметь {_count_phrase(allowed)} {display or name}"
@@ -106,7 +92,7 @@ class RuleChecker:
 
     def one(self, rule: str, parent: etree._Element, label: str, name: str) -> etree._Element | None:
         """Exactly one ``name`` child; returns it (or None when the count is wrong)."""
-        found = self.children(parent, name)
+        found = self.index.children(parent, name)
         if len(found) == 1:
             return found[0]
         self.fail(rule, parent, f"Элемент {label} должен иметь {_count_phrase(1)} {name}")

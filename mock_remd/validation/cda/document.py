@@ -7,7 +7,15 @@ from functools import cached_property
 
 from lxml import etree
 
-from mock_remd.validation.cda.access import SNILS_ROOT, attr, child, children, has_null_flavor, text
+from mock_remd.validation.cda.access import (
+    SNILS_ROOT,
+    ChildIndex,
+    attr,
+    child,
+    children,
+    has_null_flavor,
+    text,
+)
 from mock_remd.validation.cda.timestamps import Timestamp, parse_ts
 
 #: NSI 1520 "Электронные медицинские документы" (kind + edition)
@@ -51,27 +59,28 @@ class CodeValue:
     code_system: str
 
 
-def person_name(name_el: etree._Element | None) -> PersonName:
+def person_name(name_el: etree._Element | None, index: ChildIndex | None = None) -> PersonName:
     """The parts of a CDA ``name`` (``family``, ``given``, ``identity:Patronymic``)."""
     if name_el is None:
         return PersonName()
+    first = index.child if index is not None else child
     return PersonName(
-        family=text(child(name_el, "family")),
-        given=text(child(name_el, "given")),
-        patronymic=text(child(name_el, "identity:Patronymic")),
+        family=text(first(name_el, "family")),
+        given=text(first(name_el, "given")),
+        patronymic=text(first(name_el, "identity:Patronymic")),
     )
 
 
-def snils_of(el: etree._Element | None) -> str:
+def snils_of(el: etree._Element | None, index: ChildIndex | None = None) -> str:
     """``@extension`` of the first ``id`` of ``el`` rooted at the SNILS OID (empty when none or nullFlavor)."""
-    for id_el in children(el, "id"):
+    for id_el in (index.children if index is not None else children)(el, "id"):
         if attr(id_el, "root") == SNILS_ROOT and not has_null_flavor(id_el):
             return attr(id_el, "extension")
     return ""
 
 
-def _staff_id(el: etree._Element | None) -> str:
-    for id_el in children(el, "id"):
+def _staff_id(el: etree._Element | None, index: ChildIndex) -> str:
+    for id_el in index.children(el, "id"):
         if attr(id_el, "root") != SNILS_ROOT and not has_null_flavor(id_el):
             return attr(id_el, "extension")
     return ""
@@ -84,19 +93,21 @@ class CdaHeader:
     document share one view, :meth:`~mock_remd.validation.context.DocumentContext.header`).
     """
 
-    def __init__(self, root: etree._Element) -> None:
+    def __init__(self, root: etree._Element, index: ChildIndex | None = None) -> None:
         self.root = root
+        #: the children of the elements read, each parent's once (shared with the document's other readers)
+        self.index = index if index is not None else ChildIndex()
 
     # -- document identity -------------------------------------------------------------------
     @cached_property
     def template_roots(self) -> list[str]:
         """Every ``templateId/@root`` (a valid document has exactly one)."""
-        return [attr(t, "root") for t in children(self.root, "templateId") if attr(t, "root")]
+        return [attr(t, "root") for t in self.index.children(self.root, "templateId") if attr(t, "root")]
 
     @cached_property
     def code(self) -> CodeValue | None:
         """``ClinicalDocument/code``."""
-        el = child(self.root, "code")
+        el = self.index.child(self.root, "code")
         return CodeValue(attr(el, "code"), attr(el, "codeSystem")) if el is not None else None
 
     @cached_property
@@ -104,18 +115,18 @@ class CdaHeader:
         """``ClinicalDocument/code/translation`` values."""
         return [
             CodeValue(attr(t, "code"), attr(t, "codeSystem"))
-            for t in children(child(self.root, "code"), "translation")
+            for t in self.index.children(self.index.child(self.root, "code"), "translation")
         ]
 
     @cached_property
     def id_extension(self) -> str:
         """``ClinicalDocument/id/@extension`` — the MIS's unique id of this version (``localUid``)."""
-        return attr(child(self.root, "id"), "extension")
+        return attr(self.index.child(self.root, "id"), "extension")
 
     @cached_property
     def effective_time_raw(self) -> str:
         """``ClinicalDocument/effectiveTime/@value`` as written."""
-        return attr(child(self.root, "effectiveTime"), "value")
+        return attr(self.index.child(self.root, "effectiveTime"), "value")
 
     @cached_property
     def effective_time(self) -> Timestamp | None:
@@ -126,38 +137,38 @@ class CdaHeader:
     @cached_property
     def patient_role(self) -> etree._Element | None:
         """``recordTarget/patientRole``."""
-        return child(self.root, "recordTarget", "patientRole")
+        return self.index.child(self.root, "recordTarget", "patientRole")
 
     @cached_property
     def _patient(self) -> etree._Element | None:
-        return child(self.patient_role, "patient")
+        return self.index.child(self.patient_role, "patient")
 
     @property
     def patient_snils(self) -> str:
         """The patient's SNILS as written (empty when absent or nullFlavor)."""
-        return snils_of(self.patient_role)
+        return snils_of(self.patient_role, self.index)
 
     @property
     def patient_name(self) -> PersonName:
         """The patient's name parts."""
-        return person_name(child(self._patient, "name"))
+        return person_name(self.index.child(self._patient, "name"), self.index)
 
     @property
     def birth_time_raw(self) -> str:
         """``patient/birthTime/@value`` as written."""
-        return attr(child(self._patient, "birthTime"), "value")
+        return attr(self.index.child(self._patient, "birthTime"), "value")
 
     @property
     def gender_code(self) -> str:
         """``patient/administrativeGenderCode/@code`` (NSI 1040: 1 male, 2 female)."""
-        return attr(child(self._patient, "administrativeGenderCode"), "code")
+        return attr(self.index.child(self._patient, "administrativeGenderCode"), "code")
 
     # -- organisation ------------------------------------------------------------------------
     @property
     def custodian_oid(self) -> str:
         """The organisation keeping the document: ``custodian/.../representedCustodianOrganization/id/@root``."""
-        org = child(self.root, "custodian", "assignedCustodian", "representedCustodianOrganization")
-        return attr(child(org, "id"), "root")
+        org = self.index.child(self.root, "custodian", "assignedCustodian", "representedCustodianOrganization")
+        return attr(self.index.child(org, "id"), "root")
 
     # -- medical workers ---------------------------------------------------------------------
     def people(self) -> list[DocPerson]:
@@ -172,17 +183,17 @@ class CdaHeader:
             ("legalAuthenticator", ("assignedEntity",)),
             ("authenticator", ("assignedEntity",)),
         ):
-            for holder in children(self.root, role):
-                entity = child(holder, *path)
+            for holder in self.index.children(self.root, role):
+                entity = self.index.child(holder, *path)
                 if entity is None:
                     continue
                 out.append(
                     DocPerson(
                         role=role,
                         element=entity,
-                        local_id=_staff_id(entity),
-                        snils=snils_of(entity),
-                        name=person_name(child(entity, "assignedPerson", "name")),
+                        local_id=_staff_id(entity, self.index),
+                        snils=snils_of(entity, self.index),
+                        name=person_name(self.index.child(entity, "assignedPerson", "name"), self.index),
                     )
                 )
         return tuple(out)

@@ -22,7 +22,7 @@ from dataclasses import dataclass
 from lxml import etree
 
 from mock_remd.validation.cda import snils
-from mock_remd.validation.cda.access import SNILS_ROOT, attr, has_null_flavor
+from mock_remd.validation.cda.access import SNILS_ROOT, ChildIndex, attr, has_null_flavor
 from mock_remd.validation.cda.checker import RuleChecker
 from mock_remd.validation.cda.document import NSI_DOC_TYPES, NSI_KINDS, NSI_SEMD_TYPES
 from mock_remd.validation.cda.pack_requirements import CDA_R2_REQUIRED, PackRequirements
@@ -132,13 +132,16 @@ RULES_BY_ID = {rule.id: rule for rule in HEADER_RULES}
 CDA_R2_ONLY = PackRequirements(CDA_R2_REQUIRED, False, "HL7 CDA R2")
 
 
-def check_header(root: etree._Element, requires: PackRequirements | None = None) -> list[Finding]:
+def check_header(
+    root: etree._Element, requires: PackRequirements | None = None, index: ChildIndex | None = None
+) -> list[Finding]:
     """Run every header rule on a parsed ``ClinicalDocument``; returns the failures.
 
-    ``requires`` says which parts the kind's official pack requires (default: only what CDA R2 does).
+    ``requires`` says which parts the kind's official pack requires (default: only what CDA R2 does);
+    ``index``, the document's children as its other readers have read them.
     """
     req = requires or CDA_R2_ONLY
-    c = RuleChecker()
+    c = RuleChecker(index=index)
     _document(c, root, req)
     _record_target(c, root, req)
     _author(c, root, req)

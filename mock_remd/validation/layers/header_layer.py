@@ -53,7 +53,7 @@ class HeaderLayer:
             declared = identify_kind(ctx.header(), ctx.kinds(), by_type=False).kind
             kind = declared.id if declared is not None else ""
         requires = requirements_for(kind, ctx.settings.packs_dir, ctx.template_roots(), ctx.caches.installed_requirements)
-        findings = check_header(ctx.root, requires)
+        findings = check_header(ctx.root, requires, ctx.child_index())
         details = {
             "kind": kind,
             "required_by": requires.source,

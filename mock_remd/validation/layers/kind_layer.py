@@ -14,7 +14,7 @@ from dataclasses import dataclass
 
 from mock_remd.catalog import errors
 from mock_remd.catalog.kinds import Kind, KindRegistry, KindSnapshot
-from mock_remd.validation.cda.access import NOT_CDA_REASON, child, children, is_cda_root, node_path
+from mock_remd.validation.cda.access import NOT_CDA_REASON, child, is_cda_root, node_path
 from mock_remd.validation.cda.document import NSI_DOC_TYPES, NSI_KINDS, CdaHeader
 from mock_remd.validation.cda.timestamps import parse_xs_datetime
 from mock_remd.validation.context import DocumentContext, ValidationSettings
@@ -255,7 +255,8 @@ class KindLayer:
     @staticmethod
     def _code_consistency(ctx: DocumentContext, header: CdaHeader, kind: Kind) -> list[Finding]:
         """``ClinicalDocument/code`` (NSI 1522 type, or a 1520 translation) must name ``kind``."""
-        code_el = child(ctx.root, "code")
+        index = ctx.child_index()
+        code_el = index.child(ctx.root, "code")
         if code_el is None:
             return []
         out: list[Finding] = []
@@ -276,7 +277,7 @@ class KindLayer:
                     line=code_el.sourceline,
                 )
             )
-        for tr in children(code_el, "translation"):
+        for tr in index.children(code_el, "translation"):
             if tr.get("codeSystem") == NSI_KINDS and (tr.get("code") or "").strip() != kind.id:
                 out.append(
                     Finding(
