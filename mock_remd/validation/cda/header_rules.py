@@ -29,7 +29,7 @@ from mock_remd.validation.cda.pack_requirements import CDA_R2_REQUIRED, PackRequ
 from mock_remd.validation.cda.timestamps import is_registry_ts
 from mock_remd.validation.report import Finding
 
-_OID = r"[0-2](\.([1-9][0-9]*|0))+"
+_OID = r"[0-2](?:\.(?:[1-9][0-9]*|0))+"  # non-capturing: sre keeps no marks per component
 
 
 def _mis_id_root(suffix: str) -> re.Pattern[str]:

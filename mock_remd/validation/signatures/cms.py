@@ -43,9 +43,9 @@ class InspectedSignature:
     """The parts of a detached CMS the checks need."""
 
     der: bytes
-    signer: cms.SignerInfo
-    #: the signer's certificate (asn1crypto, for callers that want it) and what was read from it
-    certificate: x509.Certificate
+    #: the SignerInfo as received (parsed by asn1crypto only when :attr:`signer` is read)
+    signer_der: bytes
+    #: what was read from the signer's certificate (:attr:`certificate` parses it with asn1crypto)
     cert: certs.CertInfo
     #: every readable certificate of the container (the signer's, its chain, unrelated extras)
     certificates: list[certs.CertInfo]
@@ -56,6 +56,16 @@ class InspectedSignature:
     #: signed attributes re-tagged as a universal SET (what the signature covers); None without attributes
     signed_attrs_der: bytes | None
     signature: bytes
+
+    @cached_property
+    def signer(self) -> cms.SignerInfo:
+        """The SignerInfo parsed by asn1crypto (for callers that want it; the checks read the bytes)."""
+        return cms.SignerInfo.load(self.signer_der)
+
+    @cached_property
+    def certificate(self) -> x509.Certificate:
+        """The signer's certificate parsed by asn1crypto (for callers that want it)."""
+        return x509.Certificate.load(self.cert.der)
 
     @cached_property
     def signed_attrs_der_canonical(self) -> bytes | None:
@@ -342,10 +352,13 @@ def _take_apart(der: bytes, tree: _Tree) -> InspectedSignature:
         attrs = _read("набор подписанных атрибутов (signedAttrs)", lambda: _attribute_values(attrs_der))
         md = _read("подписанный атрибут messageDigest", lambda: _message_digest(attrs.get(oids.MESSAGE_DIGEST)))
         signing_time = _read("подписанный атрибут signingTime", lambda: _signing_time(attrs.get(oids.SIGNING_TIME)))
+    if tlv.identifier(parts.signer_infos[0]) != 0x30:
+        # what asn1crypto's SignerInfo.load refuses of a whole TLV element: any tag but a universal
+        # constructed SEQUENCE (the certificate is one: _certificates keeps nothing else)
+        raise SignatureProblem("SIGNATURE_DECODING_ERROR", "не прочитан блок подписанта (SignerInfo)")
     return InspectedSignature(
         der=der,
-        signer=_read("блок подписанта (SignerInfo)", lambda: cms.SignerInfo.load(parts.signer_infos[0])),
-        certificate=_read("сертификат подписанта", lambda: x509.Certificate.load(cert.der)),
+        signer_der=parts.signer_infos[0],
         cert=cert,
         certificates=found,
         digest_oid=_read("алгоритм хеширования подписанта",
