@@ -194,8 +194,8 @@ def test_an_index_no_query_uses_is_dropped_from_an_older_store(db_url):
 
 
 def test_callbacks_written_together_get_the_ids_of_their_own_rows(db_url):
-    # on SQLite a batch of callbacks is one multi-row INSERT and the ids are worked out from its last
-    # rowid: each handed delivery must name its own row (a reset in between must not shift them)
+    # a batch of callbacks is bound before its write and written in runs: each handed delivery must
+    # name its own row (a reset in between must not shift them)
     s = Store(db_url)
     s.outbox.add_all([_delivery("http://127.0.0.1:9/x", n) for n in range(3)])
     s.reset()

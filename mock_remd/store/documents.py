@@ -27,7 +27,6 @@ from mock_remd.store.prepared import (
     PreparedInsert,
     SqliteBlob,
     run_many,
-    update_rows,
 )
 from mock_remd.store.record import Record
 from mock_remd.store.session import Session
@@ -429,11 +428,8 @@ class Documents:
                     c.execute(update(t.documents).where(t.documents.c.id == o.doc_id).values(**o.values))
                 else:
                     shaped.setdefault(o.row.compiled, []).append(o.row)
-            for rows in shaped.values():  # one per shape, of the statements built once (this runs per batch)
-                if self.s.db.is_sqlite:
-                    update_rows(c, rows, table=t.documents.name, key="id", key_bind="doc_id")
-                else:
-                    run_many(c, rows)
+            for rows in shaped.values():
+                run_many(c, rows)  # one per shape, of the statements built once (this runs per batch)
 
     def renew_leases(self, owner: str) -> int:
         """Extend the leases of the jobs ``owner`` holds: its work still runs."""

@@ -16,7 +16,6 @@ from mock_remd.store.prepared import (
     Prepared,
     PreparedIn,
     PreparedInsert,
-    insert_rows,
     run_bound,
     run_many,
 )
@@ -155,14 +154,13 @@ class Outbox:
         now = utcnow()
         lease = now + dt.timedelta(seconds=lease_seconds)
         dialect = self.s.db.engine.dialect
-        sqlite = self.s.db.is_sqlite  # there all rows go in one INSERT, the ids from its last rowid
         out = []
         for d in deliveries:
             row = _row(d, now)
             handed = hand_to is not None and row["due_at"] <= now
             if handed:
                 row.update(status="sending", owner=hand_to, lease_until=lease)
-            statement = _HAND_DELIVERY if handed and not sqlite else _ADD_DELIVERY
+            statement = _HAND_DELIVERY if handed else _ADD_DELIVERY
             row = statement.row(row)
             out.append(BoundDelivery(row, statement.bind(dialect, row), handed))
         return out
@@ -174,9 +172,6 @@ class Outbox:
         if not deliveries:
             return ids
         with self.s.write() as c:
-            if self.s.db.is_sqlite:
-                every = insert_rows(c, [d.bound for d in deliveries])
-                return [i for d, i in zip(deliveries, every, strict=True) if d.handed]
             queued: list[BoundRow] = []
             for d in deliveries:
                 if not d.handed:

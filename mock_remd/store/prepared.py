@@ -99,50 +99,6 @@ def run_many(c: Connection, rows: Sequence[BoundRow]) -> int:
         cursor.close()
 
 
-#: rows written by one multi-row statement at most (SQLite allows 32,766 variables since 3.32)
-MULTI_ROWS = 256
-
-
-def insert_rows(c: Connection, rows: Sequence[BoundRow]) -> list[int]:
-    """SQLite: rows bound by one :class:`PreparedInsert` without ``returning``, written by multi-row
-    ``INSERT … VALUES (…), (…)`` statements; the rowids they got, in order.
-
-    sqlite3 releases the GIL at every step of a statement, and ``executemany`` steps once per row:
-    where other threads of the process compute (validation), each release can cost the writer a
-    switch interval (5 ms) under the write lock. One statement is one step. Within one exclusive write
-    transaction SQLite gives each new row of a rowid table the largest rowid plus one, so the rows of a
-    statement get consecutive ids ending at ``lastrowid``."""
-    ids: list[int] = []
-    if not rows:
-        return ids
-    head, group = rows[0].compiled.sql.rsplit(" VALUES ", 1)
-    for start in range(0, len(rows), MULTI_ROWS):
-        chunk = rows[start:start + MULTI_ROWS]
-        cursor = _run(c, f"{head} VALUES {', '.join([group] * len(chunk))}", [p for r in chunk for p in r.params])
-        try:
-            last = int(cursor.lastrowid)
-        finally:
-            cursor.close()
-        ids.extend(range(last - len(chunk) + 1, last + 1))
-    return ids
-
-
-def update_rows(c: Connection, rows: Sequence[BoundRow], *, table: str, key: str, key_bind: str) -> None:
-    """SQLite: rows bound by one ``UPDATE table SET col = :set_col … WHERE key = :key_bind`` statement,
-    written by multi-row ``UPDATE … FROM (VALUES (…), (…))`` statements (one step each, see
-    :func:`insert_rows`)."""
-    if not rows:
-        return
-    order = rows[0].compiled.order
-    sets = ", ".join(f"{name.removeprefix('set_')} = v.column{i}" for i, name in enumerate(order, 1) if name != key_bind)
-    where = f"{table}.{key} = v.column{order.index(key_bind) + 1}"
-    group = "(" + ", ".join("?" * len(order)) + ")"
-    for start in range(0, len(rows), MULTI_ROWS):
-        chunk = rows[start:start + MULTI_ROWS]
-        sql = f"UPDATE {table} SET {sets} FROM (VALUES {', '.join([group] * len(chunk))}) AS v WHERE {where}"
-        _run(c, sql, [p for r in chunk for p in r.params]).close()
-
-
 def _run(c: Connection, sql: str, params: Any, *, many: bool = False) -> Any:
     """``sql`` with ``params`` on the DBAPI cursor of ``c``'s transaction (``executemany`` when ``many``),
     a database error raised as SQLAlchemy's exception with the parameters hidden; the cursor."""
