@@ -45,3 +45,31 @@ def test_fallback_refuses_what_the_private_parser_refuses(containers, cut):
     for end in (tlv._element_end, tlv._element_end_by_copy):
         with pytest.raises(ValueError):
             end(data, len(data), 0, True)
+
+
+@pytest.mark.parametrize("form", ["der", "ber"])
+def test_split_parts_gives_each_element_with_its_contents(containers, form):
+    """split_parts (one parse per element) = split, then contents of each; the fallback the same."""
+    for buf, _pointer in _walk(containers[form]):
+        try:
+            elements = tlv.split(buf)
+        except ValueError:
+            continue
+        expected = [(e, tlv.contents(e)) for e in elements]
+        assert tlv.split_parts(buf) == expected
+        found = []
+        pointer = 0
+        while pointer < len(buf):
+            info, end = tlv._element_info_by_copy(buf, len(buf), pointer)
+            found.append((buf[pointer:end], info[4]))
+            pointer = end
+        assert found == expected
+
+
+@pytest.mark.parametrize("cut", [1, 2, 7, 100])
+def test_split_parts_refuses_what_split_refuses(containers, cut):
+    data = containers["ber"][:-cut]
+    with pytest.raises(ValueError):
+        tlv.split(data)
+    with pytest.raises(ValueError):
+        tlv.split_parts(data)

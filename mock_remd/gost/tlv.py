@@ -41,6 +41,31 @@ def split(data: bytes) -> list[bytes]:
     return out
 
 
+def _element_info_by_copy(data: bytes, size: int, pointer: int) -> tuple[tuple, int]:
+    """(parse info, end of element) of the element at ``pointer``, through the public parser (a copy)."""
+    info = parser.parse(data[pointer:size])
+    return info, pointer + len(info[3]) + len(info[4]) + len(info[5])
+
+
+#: asn1crypto's full parse from a position: ((class, method, tag, header, contents, trailer), end);
+#: private like ``_element_end`` above, with the same public fallback
+_element_info = (lambda data, size, pointer: parser._parse(data, size, pointer)) if hasattr(parser, "_parse") \
+    else _element_info_by_copy
+
+
+def split_parts(data: bytes) -> list[tuple[bytes, bytes]]:
+    """(element, its contents octets) of each element :func:`split` gives, each element parsed once
+    (``split`` and then :func:`contents` of each parse every element twice). The same ValueErrors."""
+    out: list[tuple[bytes, bytes]] = []
+    pointer = 0
+    size = len(data)
+    while pointer < size:
+        info, end = _element_info(data, size, pointer)
+        out.append((data[pointer:end], info[4]))
+        pointer = end
+    return out
+
+
 def contents(element: bytes) -> bytes:
     """The contents octets of one TLV element (without an indefinite length's end-of-contents)."""
     return parser.parse(element)[4]

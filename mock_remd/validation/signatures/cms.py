@@ -138,11 +138,14 @@ class _Tree:
             )
 
     def _descend(self, element: bytes, contents: bytes, depth: int) -> None:
-        kids = self._children[element] = tlv.split(contents)
-        if depth < _TLV_DEPTH:
-            for kid in kids:
-                if kid[0] & 0x20:  # constructed
-                    self._descend(kid, tlv.contents(kid), depth + 1)
+        if depth >= _TLV_DEPTH:
+            self._children[element] = tlv.split(contents)
+            return
+        parts = tlv.split_parts(contents)  # each kid parsed once: its contents come with it
+        self._children[element] = [kid for kid, _ in parts]
+        for kid, kid_contents in parts:
+            if kid[0] & 0x20:  # constructed
+                self._descend(kid, kid_contents, depth + 1)
 
 
 def _load_der(der: bytes, tree: _Tree) -> core.Asn1Value:
@@ -264,9 +267,9 @@ def _attribute_values(attrs_der: bytes) -> dict[str, bytes | None]:
     """The first value (TLV) of each signed attribute by dotted type; values are parsed only when read,
     so an attribute nobody here reads (whatever its content) never stands in the way."""
     found: dict[str, bytes | None] = {}
-    for attribute in tlv.children(attrs_der):
-        attr_type, values = tlv.children(attribute)[:2]
-        first = tlv.children(values)[:1]
+    for _attribute, attribute_contents in tlv.split_parts(tlv.contents(attrs_der)):
+        (attr_type, _), (_values, values_contents) = tlv.split_parts(attribute_contents)[:2]
+        first = tlv.split(values_contents)[:1]
         found.setdefault(_dotted(attr_type), first[0] if first else None)
     return found
 
