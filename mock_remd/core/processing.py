@@ -37,6 +37,7 @@ from mock_remd.store.versions import NewLink
 from mock_remd.validation.cda.versions import DocumentIdentity, identity_of_bytes
 from mock_remd.validation.pipeline import Validator
 from mock_remd.validation.report import ValidationReport
+from mock_remd.xmlsafe import strip_bom
 
 log = logging.getLogger(__name__)
 
@@ -503,7 +504,7 @@ class Processor(BatchWorker):
         recheck = None
         lifecycle = self.options.lifecycle
         if req.associations or lifecycle.strict:
-            identity = identity_of_bytes(content, max_bytes=self.max_document_bytes)
+            identity = _identity(content, report, self.max_document_bytes)
             organizations = list(system.organizations if system else [])
             checker = LinkChecker(self.store, lifecycle)
             plan = checker.check(req, identity, organizations)
@@ -658,6 +659,15 @@ def two_phase(outcome: dict[str, Any], due: dt.datetime, fremd: dict[str, Any]) 
     later = due + dt.timedelta(milliseconds=FREMD_DELAY_MS if delay is None else int(delay))
     phases.append((federal, later, "federal"))
     return phases
+
+
+def _identity(content: bytes | None, report: ValidationReport | None, max_bytes: int) -> DocumentIdentity | None:
+    """The document's version facts: those the validation read from its parsed tree (the same bytes,
+    the same safe parse), else :func:`identity_of_bytes` (which parses the document again)."""
+    if (report is not None and report.identity is not None and content is not None
+            and len(strip_bom(content)) <= max_bytes):  # what identity_of_bytes would have refused
+        return report.identity
+    return identity_of_bytes(content, max_bytes=max_bytes)
 
 
 def _dedupe(items: list[ErrorItem]) -> list[ErrorItem]:

@@ -102,6 +102,7 @@ class Validator:
             report.layers.append(result)
         if ctx.kind is not None:
             report.kind = ctx.kind.id
+        report.identity = ctx.scratch.get("identity")
         return report
 
     def _internal_error(self, name: str, ctx: DocumentContext, fault: ServerFault | None = None) -> LayerReport:

@@ -110,6 +110,9 @@ class ValidationReport:
 
     kind: str = ""
     layers: list[LayerReport] = field(default_factory=list)
+    #: the version facts (a DocumentIdentity) the cross layer read from the parsed document, None when
+    #: it read none; not part of the report's dict (the processor reuses it instead of parsing again)
+    identity: Any = field(default=None, repr=False, compare=False)
 
     @property
     def valid(self) -> bool:
