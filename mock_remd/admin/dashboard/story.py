@@ -86,6 +86,10 @@ def inspect_request_signatures(request: dict[str, Any], lang: str = "ru") -> lis
             continue
         try:
             sig = inspect_signature(data)
+            # asn1crypto parses the certificate when it is first read (InspectedSignature.certificate):
+            # here, inside the guard, like the rest of the inspection
+            facts = certs.cert_facts(sig.certificate)
+            serial = f"{sig.certificate.serial_number:x}"
         except SignatureProblem as exc:
             out.append({"label": label, "error": getattr(exc, "code", "SIGNATURE_DECODING_ERROR")})
             continue
@@ -93,13 +97,12 @@ def inspect_request_signatures(request: dict[str, Any], lang: str = "ru") -> lis
             incident = record_incident("dashboard signature summary")
             out.append({"label": label, "error": t("err.incident", id=incident.id)})
             continue
-        facts = certs.cert_facts(sig.certificate)
         out.append({
             "label": label,
             "subject": facts.subject.full_name or facts.subject.common_name,
             "snils": facts.subject.snils,
             "ogrn": facts.subject.ogrn,
-            "serial": f"{sig.certificate.serial_number:x}",
+            "serial": serial,
             "not_before": facts.not_before.isoformat(),
             "not_after": facts.not_after.isoformat(),
         })
