@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import pytest
 from _cda_testing import NS, OTHER_SNILS, context, one, parse, remove, resolve_path
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from lxml import etree
 
 from mock_remd.validation.context import ValidationSettings
@@ -316,3 +318,53 @@ def test_text_of_every_element_of_the_examples_and_of_mixed_content(examples_dir
         assert text(el) == reference(el), el.tag
         assert has_text(el) == bool(reference(el)), el.tag
     assert text(None) == "" and not has_text(None)
+
+
+_MIS_ID_CASES = [
+    "1.2.643.5.1.13.13.12.2.50.99999.100.1.1.51", "1.2.51", "1.51", "3.2.51", "01.2.51", "1.02.51", "1.0.51",
+    "1.0.0.51", "1.00.51", "1..2.51", "1.2..51", ".1.2.51", "1.2.51\n", "1.2.51\n\n", "1.2.51 ", " 1.2.51",
+    "1.2.3.510", "1.2.3.5", "", ".51", "1.2.٣.51", "1.2.3a.51", "1.2.3.51.51", "2.0.51", "0.0.51", "1.20.51",
+    "1.2.3.051", "1.2.3.\n51", "1.2.3.51\r", "1.2.+3.51",
+]
+
+
+@pytest.mark.parametrize("value", _MIS_ID_CASES)
+def test_mis_id_root_answers_as_its_regex(value):
+    from mock_remd.validation.cda.header_rules import DOC_ID_ROOT
+
+    assert DOC_ID_ROOT.match(value) is (DOC_ID_ROOT.pattern.match(value) is not None)
+
+
+@settings(max_examples=60, deadline=None, database=None, derandomize=True)
+@given(st.text(alphabet="0123.\n5 a٣", max_size=14).map(lambda s: s + ".51"), st.sampled_from(["", "\n"]))
+def test_mis_id_root_answers_as_its_regex_generated(body, end):
+    from mock_remd.validation.cda.header_rules import DOC_ID_ROOT
+
+    value = body + end
+    assert DOC_ID_ROOT.match(value) is (DOC_ID_ROOT.pattern.match(value) is not None)
+
+
+@pytest.mark.parametrize("value", ["22176474057", "112-233-445 95", "11223344596", "٢٢١٧٦٤٧٤٠٥٧", "001-001-998 00",
+                                   "001001999 00", "00100199800", "1122334459", "", None, "abc", "²2176474057",
+                                   " 22176474057\n", "221764740571", "221-764-740 57\n", "221-764-74057"])
+def test_snils_check_digit_as_published(value):
+    _snils_as_published(value)
+
+
+@settings(max_examples=60, deadline=None, database=None, derandomize=True)
+@given(st.text(alphabet="0123456789 -٣\n", min_size=9, max_size=15))
+def test_snils_check_digit_as_published_generated(value):
+    _snils_as_published(value)
+
+
+def _snils_as_published(value):
+    import re
+
+    from mock_remd.validation.cda import snils
+
+    d = re.sub(r"\D", "", value or "")  # the published algorithm, written out
+    expected = len(d) == 11 and (int(d[:9]) <= 1001998
+                                 or sum(int(x) * (9 - i) for i, x in enumerate(d[:9])) % 101 % 100 == int(d[9:]))
+    assert snils.digits(value) == d
+    assert snils.checksum_ok(value) is expected
+    assert snils.shape_ok(value) is bool(snils.SNILS_SHAPE.match((value or "").strip()))

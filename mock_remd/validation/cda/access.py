@@ -43,6 +43,18 @@ def qname(name: str) -> str:
     return f"{{{HL7}}}{name}"
 
 
+#: name -> Clark tag for the names :class:`ChildIndex` was asked (a plain dict: cheaper than qname's lru_cache)
+_CLARK: dict[str, str] = {}
+
+
+def _clark(name: str) -> str:
+    """:func:`qname` of ``name``, kept in :data:`_CLARK` (bounded as qname's cache is)."""
+    tag = qname(name)
+    if len(_CLARK) < 1024:
+        _CLARK[name] = tag
+    return tag
+
+
 def children(el: etree._Element | None, name: str) -> list[etree._Element]:
     """Direct children of ``el`` called ``name`` (CDA namespace unless prefixed)."""
     if el is None:
@@ -92,7 +104,10 @@ class ChildIndex:
                     by_tag[kid.tag] = [kid]
                 else:
                     found.append(kid)
-        return by_tag.get(qname(name)) or []
+        tag = _CLARK.get(name)
+        if tag is None:
+            tag = _clark(name)
+        return by_tag.get(tag) or []
 
     def child(self, el: etree._Element | None, *names: str) -> etree._Element | None:
         """What :func:`child` gives: the first child of each name in turn, or None."""

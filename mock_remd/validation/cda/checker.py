@@ -7,8 +7,8 @@ The registry reports a failed document rule as
 
 from __future__ import annotations
 
-import re
 from collections.abc import Sequence
+from typing import Protocol
 
 from lxml import etree
 
@@ -16,6 +16,12 @@ from mock_remd.validation.cda.access import ChildIndex, attr, has_text, node_pat
 from mock_remd.validation.report import Finding
 
 PREFIX = "Ошибка валидации СЭМД: "
+
+
+class Matcher(Protocol):
+    """What :meth:`RuleChecker.attr_matches` checks a value with (a compiled regex, or a faster equivalent)."""
+
+    def match(self, value: str, /) -> object: ...
 
 
 def _count_phrase(allowed: int | tuple[int, ...] | str) -> str:
@@ -144,7 +150,7 @@ class RuleChecker:
         return True
 
     def attr_matches(
-        self, rule: str, el: etree._Element, label: str, name: str, pattern: re.Pattern[str], meaning: str
+        self, rule: str, el: etree._Element, label: str, name: str, pattern: Matcher, meaning: str
     ) -> bool:
         """``@name`` must match ``pattern``; ``meaning`` says in words what a correct value is."""
         if not pattern.match(el.get(name) or ""):

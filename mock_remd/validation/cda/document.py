@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from functools import cached_property
+from typing import Any
 
 from lxml import etree
 
@@ -29,6 +29,25 @@ NSI_DOC_TYPES = (
 )
 #: NSI 99.2.1079 "Виды СЭМД" used by 2023+ kinds, with a translation to 1520
 NSI_SEMD_TYPES = "1.2.643.5.1.13.13.99.2.1079"
+
+
+class cached_property:  # noqa: N801 - used as functools.cached_property is
+    """functools.cached_property without its lock (Python 3.11 takes an RLock on every first read):
+    a view is read by one thread, and a value computed twice would be the same value."""
+
+    def __init__(self, func: Any) -> None:
+        self.func = func
+        self.name = func.__name__
+        self.__doc__ = func.__doc__
+
+    def __set_name__(self, owner: type, name: str) -> None:
+        self.name = name
+
+    def __get__(self, instance: Any, owner: type | None = None) -> Any:
+        if instance is None:
+            return self
+        value = instance.__dict__[self.name] = self.func(instance)
+        return value
 
 
 @dataclass(frozen=True)

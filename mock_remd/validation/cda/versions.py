@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 
 from lxml import etree
 
-from mock_remd.validation.cda.access import attr, child, children, has_null_flavor, is_cda_root
+from mock_remd.validation.cda.access import ChildIndex, attr, child, children, has_null_flavor, is_cda_root
 from mock_remd.xmlsafe import UnsafeXmlError, XmlTooLargeError, parse_bytes, strip_bom
 
 #: ``id/@root`` of a reference by REMD registration number (emdrId)
@@ -71,29 +71,32 @@ def _set_id(el: etree._Element | None) -> str:
     return f"{attr(el, 'root')}|{attr(el, 'extension')}"
 
 
-def read_identity(root: etree._Element | None) -> DocumentIdentity | None:
-    """The version facts of a parsed ``ClinicalDocument``; None when ``root`` is not a CDA document."""
+def read_identity(root: etree._Element | None, index: ChildIndex | None = None) -> DocumentIdentity | None:
+    """The version facts of a parsed ``ClinicalDocument``; None when ``root`` is not a CDA document.
+
+    ``index``: the document's children as its other readers have read them (each parent read once)."""
     if not is_cda_root(root):
         return None
-    set_el = child(root, "setId")
+    first, every = (index.child, index.children) if index is not None else (child, children)
+    set_el = first(root, "setId")
     parents = []
-    for rel in children(root, "relatedDocument"):
-        parent = child(rel, "parentDocument")
+    for rel in every(root, "relatedDocument"):
+        parent = first(rel, "parentDocument")
         if parent is None:
             continue
-        ids = [i for i in children(parent, "id") if not has_null_flavor(i) and attr(i, "extension")]
+        ids = [i for i in every(parent, "id") if not has_null_flavor(i) and attr(i, "extension")]
         parents.append(ParentDocument(
             type_code=attr(rel, "typeCode").upper(),
             local_ids=tuple(attr(i, "extension") for i in ids if attr(i, "root") != REMD_NUMBER_ROOT),
             emdr_ids=tuple(attr(i, "extension") for i in ids if attr(i, "root") == REMD_NUMBER_ROOT),
-            set_id=_set_id(child(parent, "setId")),
-            version_number=_positive(attr(child(parent, "versionNumber"), "value")),
+            set_id=_set_id(first(parent, "setId")),
+            version_number=_positive(attr(first(parent, "versionNumber"), "value")),
         ))
     return DocumentIdentity(
-        local_uid=attr(child(root, "id"), "extension"),
+        local_uid=attr(first(root, "id"), "extension"),
         set_root="" if set_el is None else attr(set_el, "root"),
         set_extension="" if set_el is None else attr(set_el, "extension"),
-        version_raw=attr(child(root, "versionNumber"), "value"),
+        version_raw=attr(first(root, "versionNumber"), "value"),
         parents=tuple(parents),
     )
 

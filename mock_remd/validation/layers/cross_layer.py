@@ -258,7 +258,7 @@ class CrossLayer:
         below the document's, a parent other than the request's previous version); a link on one
         side only is reported in strict mode (``versions_strict``), the federal rule being unknown.
         """
-        identity = ctx.scratch["identity"] = read_identity(ctx.root)
+        identity = ctx.scratch["identity"] = read_identity(ctx.root, ctx.child_index())
         if identity is None:
             return [], {}
         options = ctx.settings.options.get("lifecycle") or {}
