@@ -1,0 +1,167 @@
+"""The short paths of the signature inspection give what the general ones give: strict base64 against
+``b64decode(validate=True)`` after removing whitespace, the SEQUENCE check against asn1crypto's
+``core.load``, primitive OCTET STRINGs against asn1crypto's reading; on containers OpenSSL's GOST engine
+made (DER, BER with indefinite lengths, base64 with line breaks) and on arbitrary bytes."""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import subprocess
+
+import pytest
+from _openssl_pki import ber_indefinite
+from asn1crypto import core
+from hypothesis import example, given, settings
+from hypothesis import strategies as st
+
+from mock_remd.validation.signatures import cms
+from mock_remd.validation.signatures.cms import SignatureProblem, decode_base64, inspect_signature
+
+
+def _reference_base64(text: str | bytes) -> bytes | None:
+    """The reading before the strict one-pass path: whitespace removed, then ``validate=True``."""
+    raw = text.encode("ascii", "replace") if isinstance(text, str) else text
+    raw = raw.translate(None, b" \t\n\r\x0b\x0c")
+    if not raw:
+        return None
+    try:
+        return base64.b64decode(raw, validate=True)
+    except (binascii.Error, ValueError):
+        return None
+
+
+def _decoded(text: str | bytes) -> bytes | None:
+    try:
+        return decode_base64(text)
+    except SignatureProblem:
+        return None
+
+
+@pytest.fixture(scope="module")
+def containers(openssl_pki, tmp_path_factory):
+    doc = tmp_path_factory.mktemp("paths") / "doc.xml"
+    doc.write_bytes(b"<ClinicalDocument/>")
+    der = openssl_pki.sign(doc, "doctor256", doc.with_suffix(".p7s"), "-md", "md_gost12_256", "-cades")
+    return {"der": der, "ber": ber_indefinite(der, 4)}
+
+
+def test_openssl_base64_with_line_breaks(containers, tmp_path):
+    """``openssl base64`` wraps at 64 columns: the general path reads it, to the same bytes."""
+    src = tmp_path / "sig.der"
+    src.write_bytes(containers["der"])
+    wrapped = subprocess.run(["openssl", "base64", "-in", str(src)], check=True, capture_output=True).stdout
+    assert b"\n" in wrapped.strip()
+    assert decode_base64(wrapped) == decode_base64(wrapped.decode()) == containers["der"]
+    assert decode_base64(base64.b64encode(containers["der"])) == containers["der"]
+
+
+_B64_TEXT = st.text(alphabet="ABCQUJDRAz09+/=\n\r \t\x0b\x0c-_?é", max_size=24)
+
+
+@settings(max_examples=300, deadline=None)
+@given(_B64_TEXT)
+@example("QUJD=")
+@example("QQ===")
+@example("QQ==QQ==")
+@example("=QUJD")
+@example("QU=JD")
+@example("Q===")
+@example("QUJ=")
+@example("")
+@example("QUJ\nD")
+def test_strict_base64_reads_as_the_general_path(text):
+    assert _decoded(text) == _reference_base64(text)
+    assert _decoded(text.encode("utf-8")) == _reference_base64(text.encode("utf-8"))
+
+
+def _reference_is_sequence(der: bytes) -> bool | None:
+    """asn1crypto's reading (None: it refuses the bytes; False: not a SEQUENCE with members, which
+    includes a SET whose members asn1crypto cannot count)."""
+    try:
+        value = core.load(der, strict=True)
+    except (ValueError, TypeError, OverflowError):
+        return None
+    try:
+        return isinstance(value, core.Sequence) and len(value) >= 1
+    except ValueError:
+        return False
+
+
+def test_a_set_instead_of_content_info_is_the_wrong_format():
+    """Counting the members of a SET raised out of the inspection (an incident) before."""
+    with pytest.raises(SignatureProblem) as problem:
+        inspect_signature(base64.b64encode(b"\x31\x03\x06\x01\x00"))
+    assert problem.value.code == "WRONG_SIGNATURE_FORMAT"
+
+
+def _is_sequence(der: bytes) -> bool | None:
+    try:
+        return cms._is_sequence(der, cms._Tree())
+    except SignatureProblem:
+        return None
+
+
+@pytest.mark.parametrize("form", ["der", "ber"])
+def test_sequence_check_agrees_with_asn1crypto(containers, form):
+    """Every first octet of an OpenSSL container, a SEQUENCE holding nothing, and truncations: the
+    same answer as asn1crypto whenever its structure walk accepts the bytes."""
+    der = containers[form]
+    cases = [bytes([first]) + der[1:] for first in range(256)]
+    cases += [b"\x30\x00", b"\x30\x80\x00\x00", der[:-1], der + b"\x00"]
+    for data in cases:
+        mine = _is_sequence(data)
+        if mine is not None:
+            assert mine == _reference_is_sequence(data), data[:4].hex()
+    assert _is_sequence(der) is True
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.binary(max_size=40))
+@example(b"\x30\x03\x02\x01\x01")
+@example(b"\x30\x80\x02\x01\x01\x00\x00")
+def test_sequence_check_agrees_with_asn1crypto_on_any_bytes(data):
+    mine = _is_sequence(data)
+    if mine is not None:
+        assert mine == _reference_is_sequence(data)
+
+
+def _reference_octets(element: bytes) -> bytes | None:
+    try:
+        value = core.OctetString.load(element).native
+    except (ValueError, TypeError, KeyError, IndexError, OverflowError):
+        return None
+    return value if isinstance(value, bytes) else None
+
+
+def _octets(element: bytes) -> bytes | None:
+    try:
+        return cms._octets(element)
+    except (ValueError, TypeError, KeyError, IndexError, OverflowError):
+        return None
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.binary(max_size=12).flatmap(lambda value: st.sampled_from([
+    b"\x04" + bytes([len(value)]) + value,
+    b"\x24\x80\x04" + bytes([len(value)]) + value + b"\x00\x00",
+    b"\x24" + bytes([len(value) + 2, 0x04, len(value)]) + value,
+    b"\x03" + bytes([len(value)]) + value,
+    b"\x04\x81" + bytes([len(value)]) + value,
+    b"\x04" + bytes([len(value) + 1]) + value,
+])))
+def test_octets_read_as_asn1crypto_reads_them(element):
+    assert _octets(element) == _reference_octets(element)
+
+
+@pytest.mark.parametrize("form", ["der", "ber"])
+def test_openssl_container_values(containers, form):
+    """messageDigest and the signature value as asn1crypto reads them from the parsed CMS."""
+    from asn1crypto import cms as asn1_cms
+
+    sig = inspect_signature(base64.b64encode(containers[form]))
+    signer = asn1_cms.ContentInfo.load(containers["der"])["content"]["signer_infos"][0]
+    assert sig.signature == signer["signature"].native
+    assert sig.message_digest == next(
+        a["values"][0].native for a in signer["signed_attrs"] if a["type"].native == "message_digest"
+    )
