@@ -18,7 +18,7 @@ from typing import TypeVar
 
 from asn1crypto import cms, core, parser, x509
 
-from mock_remd.gost import certs, names, oids, tlv
+from mock_remd.gost import certs, memo, names, oids, tlv
 
 _T = TypeVar("_T")
 
@@ -27,6 +27,8 @@ _WS_BYTES = b" \t\n\r\x0b\x0c"
 _NOT_BASE64 = re.compile(rb"[^A-Za-z0-9+/=]")
 _BASE64_TEXT = re.compile(rb"[A-Za-z0-9+/=\s]{16,}")
 _TLV_DEPTH = 5
+#: the walk's depth of SignedData (ContentInfo 1, its [0] 2): its [0] child is the certificates field
+_SIGNED_DATA_DEPTH = 3
 
 
 class SignatureProblem(Exception):
@@ -152,8 +154,23 @@ class _Tree:
         parts = tlv.split_parts(contents)  # each kid parsed once: its contents come with it
         self._children[element] = [kid for kid, _ in parts]
         for kid, kid_contents in parts:
-            if kid[0] & 0x20:  # constructed
+            if not kid[0] & 0x20:  # primitive
+                continue
+            if depth == _SIGNED_DATA_DEPTH and kid[0] == 0xA0:  # SignedData's [0] certificates
+                self._children.update(_certificates_walk(kid))
+            else:
                 self._descend(kid, kid_contents, depth + 1)
+
+
+@lru_cache(maxsize=256)
+def _certificates_walk(element: bytes) -> dict[bytes, list[bytes]]:
+    """The structure walk of a SignedData's certificates field (the [0] element, by its bytes): what
+    :meth:`_Tree._descend` finds there. A MIS signs every document with the same few certificates, so
+    each set is split once; a fault raises every time (nothing is remembered of it). Callers only read
+    the lists."""
+    tree = _Tree()
+    tree._descend(element, tlv.contents(element), _SIGNED_DATA_DEPTH + 1)
+    return tree._children
 
 
 def _is_sequence(der: bytes, tree: _Tree) -> bool:
@@ -264,11 +281,31 @@ def _serial(serial_der: bytes) -> int:
     return int(core.Integer.load(serial_der).native)
 
 
-def _signer_certificate(sid: bytes, found: list[certs.CertInfo]) -> certs.CertInfo | None:
+@dataclass(frozen=True)
+class _SignerId:
+    """What a SignerIdentifier names: the issuer and serial number, or the subjectKeyIdentifier."""
+
+    issuer: names.NameInfo | None = None
+    serial: int = 0
+    key_id: bytes | None = None
+
+
+@lru_cache(maxsize=2048)
+def _signer_id(sid: bytes) -> _SignerId:
+    """The SignerIdentifier read from its encoding (the same for every signature by one certificate);
+    a fault raises (and is not remembered)."""
     if tlv.identifier(sid) == 0x30:  # issuerAndSerialNumber
         issuer_der, serial_der = tlv.children(sid)[:2]
-        issuer = names.read_name(issuer_der)
-        serial = _serial(serial_der)
+        return _SignerId(issuer=names.read_name(issuer_der), serial=_serial(serial_der))
+    if tlv.identifier(sid) in (0x80, 0xA0):  # [0] subjectKeyIdentifier (primitive, or BER constructed)
+        return _SignerId(key_id=core.OctetString.load(bytes([0x04 | (sid[0] & 0x20)]) + sid[1:]).native)
+    raise ValueError("unknown SignerIdentifier")
+
+
+def _signer_certificate(sid: bytes, found: list[certs.CertInfo]) -> certs.CertInfo | None:
+    signer = _signer_id(sid)
+    if signer.issuer is not None:
+        issuer, serial = signer.issuer, signer.serial
         same_serial = [c for c in found if c.serial == serial]
         for cert in same_serial:  # byte-equal names first: the usual case, and cheap
             if cert.issuer.der == issuer.der:
@@ -277,10 +314,15 @@ def _signer_certificate(sid: bytes, found: list[certs.CertInfo]) -> certs.CertIn
             if cert.issuer.same_as(issuer):
                 return cert
         return None
-    if tlv.identifier(sid) in (0x80, 0xA0):  # [0] subjectKeyIdentifier (primitive, or BER constructed)
-        key_id = core.OctetString.load(bytes([0x04 | (sid[0] & 0x20)]) + sid[1:]).native
-        return next((c for c in found if c.key_id is not None and c.key_id == key_id), None)
-    raise ValueError("unknown SignerIdentifier")
+    key_id = signer.key_id
+    return next((c for c in found if c.key_id is not None and c.key_id == key_id), None)
+
+
+#: the signed attributes whose values the checks read (they differ from document to document)
+_READ_ATTRIBUTES = frozenset({oids.MESSAGE_DIGEST, oids.SIGNING_TIME})
+#: signed attributes of other types already split without a fault, by their bytes: contentType is the
+#: same in every signature, signingCertificateV2 in every one by a certificate
+_UNREAD_ATTRIBUTES = memo.BoundedSet(1024)
 
 
 def _attribute_values(attrs_der: bytes) -> dict[str, tuple[bytes, bytes] | None]:
@@ -288,10 +330,15 @@ def _attribute_values(attrs_der: bytes) -> dict[str, tuple[bytes, bytes] | None]
     parsed only when read, so an attribute nobody here reads (whatever its content) never stands in
     the way."""
     found: dict[str, tuple[bytes, bytes] | None] = {}
-    for _attribute, attribute_contents in tlv.split_parts(tlv.contents(attrs_der)):
+    for attribute, attribute_contents in tlv.split_parts(tlv.contents(attrs_der)):
+        if attribute in _UNREAD_ATTRIBUTES:
+            continue  # read whole before: its type is none of _READ_ATTRIBUTES, and it splits
         (attr_type, _), (_values, values_contents) = tlv.split_parts(attribute_contents)[:2]
         first = tlv.split_parts(values_contents)[:1]
-        found.setdefault(_dotted(attr_type), first[0] if first else None)
+        dotted = _dotted(attr_type)
+        found.setdefault(dotted, first[0] if first else None)
+        if dotted not in _READ_ATTRIBUTES:
+            _UNREAD_ATTRIBUTES.add(attribute)
     return found
 
 
