@@ -174,3 +174,25 @@ def test_transaction_control_fails_with_sqlalchemys_exception(tmp_path):
         assert [r[0] for r in c.exec_driver_sql("SELECT id FROM parent")] == [7]
         assert [r[0] for r in c.exec_driver_sql("SELECT parent_id FROM child")] == [7]
     db.engine.dispose()
+
+
+@pytest.mark.parametrize("when", [dt.datetime(2026, 12, 7, 2, 30, 0, 0), dt.datetime(2026, 12, 7, 2, 30, 15, 7),
+                                  dt.datetime(2026, 12, 7, 2, 30, 15, 7, tzinfo=dt.UTC)])
+def test_sqlite_stores_the_same_text_as_sqlalchemy(tmp_path, when):
+    """The faster conversions of datetimes and JSON values (SQLite) store the very text SQLAlchemy stores."""
+    db = Database(f"sqlite:///{tmp_path / 'text.db'}")
+    try:
+        prepared = PreparedInsert(t.requests, returning="id")
+        for entry in ({"message_id": "m", "operation": "op", "received_at": when, "errors": [], "scenario": None,
+                       "detail": None},
+                      {"message_id": "m", "operation": "op", "received_at": when, "scenario": "s",
+                       "errors": [{"code": "X", "message": "Значение «x»"}], "detail": {"a": [1, 2.5, True, None]}}):
+            with db.transaction() as c:
+                mine = prepared.insert(c, entry)
+                theirs = c.execute(insert(t.requests).returning(t.requests.c.id), entry).scalar_one()
+            with db.transaction(write=False) as c:
+                raw = c.exec_driver_sql("SELECT received_at, errors, scenario, detail FROM requests WHERE id IN (?, ?) "
+                                        "ORDER BY id", (mine, theirs)).all()
+            assert raw[0] == raw[1]
+    finally:
+        db.engine.dispose()
