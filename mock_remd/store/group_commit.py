@@ -27,13 +27,24 @@ _GUARD_SECONDS = 0.5
 
 
 class _Slot:
-    __slots__ = ("apply", "done", "error", "result")
+    __slots__ = ("apply", "finished", "gate", "error", "result")
 
     def __init__(self, apply: Callable[[Connection], Any]) -> None:
         self.apply = apply
-        self.done = threading.Event()
+        self.finished = False
+        #: held until the write is finished; its thread waits to take it. One lock released by the
+        #: leader is the one wake-up: a threading.Event's Condition took a lock of its own for each
+        #: wait and each set (in Python, with the GIL held), and the woken thread then waited for the
+        #: Condition's lock the leader still held
+        self.gate = threading.Lock()
+        self.gate.acquire()
         self.result: Any = None
         self.error: BaseException | None = None
+
+    def finish(self) -> None:
+        """The write is applied (or failed): its thread may go on."""
+        self.finished = True
+        self.gate.release()
 
 
 class GroupCommitter:
@@ -60,14 +71,14 @@ class GroupCommitter:
         result (or raises its exception) after the commit."""
         slot = _Slot(apply)
         self._queue.put(slot)
-        while not slot.done.is_set():
+        while not slot.finished:
             if self._leader.acquire(blocking=False):
                 self._lead_and_release()
                 continue
             # another thread leads: it applies this slot, or sees it queued after its release
             # (_lead_and_release); the timeout is only a guard, never the way a slot is picked up
             # (a 5 ms poll woke every waiting thread 200 times a second: GIL hand-offs for nothing)
-            slot.done.wait(_GUARD_SECONDS)
+            slot.gate.acquire(timeout=_GUARD_SECONDS)
         if slot.error is not None:
             raise slot.error
         return slot.result
@@ -105,7 +116,7 @@ class GroupCommitter:
                 self._redo(batch, exc)
                 continue
             for slot in batch:
-                slot.done.set()
+                slot.finish()
 
     def _redo(self, batch: list[_Slot], exc: BaseException) -> None:
         """After a failed batch: each write on its own, so that only a failing one fails (none taken
@@ -117,7 +128,7 @@ class GroupCommitter:
                 return
         if len(batch) == 1:
             batch[0].error = exc
-            batch[0].done.set()
+            batch[0].finish()
             return
         for slot in batch:
             try:
@@ -125,7 +136,7 @@ class GroupCommitter:
                     slot.result = slot.apply(c)
             except BaseException as alone:  # noqa: BLE001 - handed to the slot's thread, raised there
                 slot.error = alone
-            slot.done.set()
+            slot.finish()
 
     def close(self) -> None:
         """Close the kept connection (the store closes)."""
