@@ -56,15 +56,17 @@ def parse_envelope(data: bytes, content_type: str | None = None, *, max_bytes: i
         raise SoapFault("Client.UnsafeXml", f"Недопустимый XML: {exc}") from exc
     except etree.XMLSyntaxError as exc:
         raise SoapFault("Client.MalformedXml", f"Запрос не является корректным XML: {describe_syntax_error(exc)}") from exc
-    ns = etree.QName(root).namespace
+    tag = root.tag  # "{namespace}local" (etree.QName made the same split for more)
+    ns = tag[1:tag.index("}")] if tag[:1] == "{" else None
     if local_name(root) != "Envelope" or ns not in (SOAP11, SOAP12):
         raise SoapFault(
             "Client.NotSoapEnvelope",
             f"Корневой элемент {{{ns or ''}}}{local_name(root)} не является SOAP-конвертом (Envelope 1.1 или 1.2)",
         )
     version = "1.1" if ns == SOAP11 else "1.2"  # the envelope decides, whatever the Content-Type said
-    header = root.find(f"{{{ns}}}Header")
-    body_el = root.find(f"{{{ns}}}Body")
+    # the first child of each name (as find() would give, without its path machinery)
+    header = next(root.iterchildren(f"{{{ns}}}Header"), None)
+    body_el = next(root.iterchildren(f"{{{ns}}}Body"), None)
     if body_el is None:
         raise SoapFault("Client.NoBody", "В SOAP-конверте нет элемента Body")
     children = [c for c in body_el if isinstance(c.tag, str)]
