@@ -107,7 +107,7 @@ class DocumentContext:
         """``ClinicalDocument/templateId/@root`` values of the parsed document (read once)."""
         held = self.scratch.get("template_roots")
         if held is None:
-            held = self.scratch["template_roots"] = document_template_roots(self.root)
+            held = self.scratch["template_roots"] = document_template_roots(self.root, self.child_index())
         return held
 
     def selected_pack(self, kind: str) -> tuple[Pack, InstalledPack] | None:

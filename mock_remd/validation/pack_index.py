@@ -18,6 +18,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from mock_remd.validation.cda.access import ChildIndex
 from mock_remd.validation.pack_facts import schematron_template_ids, xsd_template_ids
 from mock_remd.validation.packs import Pack, find_root_xsd, find_schematron
 
@@ -188,11 +189,15 @@ def installed_packs(packs_dir: Path | None) -> PackIndex:
     return read_index(Path(packs_dir))
 
 
-def document_template_roots(root: Any) -> tuple[str, ...]:
-    """``ClinicalDocument/templateId/@root`` values of a parsed document (namespaced or not)."""
+def document_template_roots(root: Any, index: ChildIndex | None = None) -> tuple[str, ...]:
+    """``ClinicalDocument/templateId/@root`` values of a parsed document (namespaced or not);
+    ``index``: the document's children as its other readers have read them."""
     if root is None:
         return ()
-    found = root.findall("{urn:hl7-org:v3}templateId") or root.findall("templateId")
+    if index is not None:
+        found = index.tagged(root, "{urn:hl7-org:v3}templateId") or index.tagged(root, "templateId")
+    else:
+        found = root.findall("{urn:hl7-org:v3}templateId") or root.findall("templateId")
     return tuple(t.get("root") or "" for t in found if t.get("root"))
 
 

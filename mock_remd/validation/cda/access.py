@@ -97,17 +97,33 @@ class ChildIndex:
             return []
         by_tag = self._by_parent.get(el)
         if by_tag is None:
-            by_tag = self._by_parent[el] = {}
-            for kid in el:  # comments and PIs too: their tag is a function, never a name asked for
-                found = by_tag.get(kid.tag)
-                if found is None:
-                    by_tag[kid.tag] = [kid]
-                else:
-                    found.append(kid)
+            by_tag = self._read(el)
         tag = _CLARK.get(name)
         if tag is None:
             tag = _clark(name)
         return by_tag.get(tag) or []
+
+    def tagged(self, el: etree._Element | None, tag: str) -> list[etree._Element]:
+        """The element children of ``el`` whose tag is ``tag`` (Clark notation, or a name without a
+        namespace), in document order; the list is shared: do not change it."""
+        if el is None:
+            return []
+        by_tag = self._by_parent.get(el)
+        if by_tag is None:
+            by_tag = self._read(el)
+        return by_tag.get(tag) or []
+
+    def _read(self, el: etree._Element) -> dict[object, list[etree._Element]]:
+        by_tag: dict[object, list[etree._Element]] = {}
+        for kid in el:  # comments and PIs too: their tag is a function, never a name asked for
+            tag = kid.tag  # a new string each time lxml is asked
+            found = by_tag.get(tag)
+            if found is None:
+                by_tag[tag] = [kid]
+            else:
+                found.append(kid)
+        self._by_parent[el] = by_tag
+        return by_tag
 
     def child(self, el: etree._Element | None, *names: str) -> etree._Element | None:
         """What :func:`child` gives: the first child of each name in turn, or None."""

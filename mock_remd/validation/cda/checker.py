@@ -12,7 +12,7 @@ from typing import Protocol
 
 from lxml import etree
 
-from mock_remd.validation.cda.access import ChildIndex, attr, has_text, node_path
+from mock_remd.validation.cda.access import ChildIndex, has_text, node_path
 from mock_remd.validation.report import Finding
 
 PREFIX = "Ошибка валидации СЭМД: "
@@ -63,6 +63,10 @@ class RuleChecker:
         """Direct children of ``parent`` called ``name`` (document order; the list is shared: do not change it)."""
         return self.index.children(parent, name)
 
+    # Every check takes the label of the element it names (``label``) and, optionally, ``sub``: the
+    # label is then ``label/sub``, written only when the check fails (most checks pass; the words
+    # are for the finding).
+
     # -- reporting ---------------------------------------------------------------------------
     def fail(self, rule: str, at: etree._Element, sentence: str) -> None:
         """Record a failure of ``rule`` located at element ``at``."""
@@ -87,90 +91,113 @@ class RuleChecker:
         allowed: int | tuple[int, ...] | str = 1,
         *,
         display: str | None = None,
+        sub: str = "",
     ) -> list[etree._Element]:
         """Check how many ``name`` children ``parent`` has; returns them."""
         found = self.index.children(parent, name)
         if not (len(found) == allowed if type(allowed) is int else _count_ok(len(found), allowed)):
             self.fail(
-                rule, parent, f"Элемент {label} должен иметь {_count_phrase(allowed)} {display or name}"
+                rule, parent, f"Элемент {_label(label, sub)} должен иметь {_count_phrase(allowed)} {display or name}"
             )
         return found
 
-    def one(self, rule: str, parent: etree._Element, label: str, name: str) -> etree._Element | None:
+    def one(self, rule: str, parent: etree._Element, label: str, name: str, sub: str = "") -> etree._Element | None:
         """Exactly one ``name`` child; returns it (or None when the count is wrong)."""
         found = self.index.children(parent, name)
         if len(found) == 1:
             return found[0]
-        self.fail(rule, parent, f"Элемент {label} должен иметь {_count_phrase(1)} {name}")
+        self.fail(rule, parent, f"Элемент {_label(label, sub)} должен иметь {_count_phrase(1)} {name}")
         return None
 
-    def optional(self, rule: str, parent: etree._Element, label: str, name: str) -> etree._Element | None:
+    def optional(
+        self, rule: str, parent: etree._Element, label: str, name: str, sub: str = ""
+    ) -> etree._Element | None:
         """At most one ``name`` child; returns it when present."""
-        found = self.count(rule, parent, label, name, "<=1")
+        found = self.index.children(parent, name)
+        if len(found) > 1:
+            self.fail(rule, parent, f"Элемент {_label(label, sub)} должен иметь {_count_phrase('<=1')} {name}")
         return found[0] if len(found) == 1 else None
 
-    def no_null_flavor(self, rule: str, el: etree._Element, label: str) -> bool:
+    def no_null_flavor(self, rule: str, el: etree._Element, label: str, sub: str = "") -> bool:
         """``el`` must not carry ``@nullFlavor``."""
         if el is not None and el.get("nullFlavor") is not None:
-            self.fail(rule, el, f"Элемент {label} не должен иметь атрибут @nullFlavor")
+            self.fail(rule, el, f"Элемент {_label(label, sub)} не должен иметь атрибут @nullFlavor")
             return False
         return True
 
     # -- attributes and text -----------------------------------------------------------------
-    def attr_equals(self, rule: str, el: etree._Element, label: str, name: str, expected: str) -> bool:
+    def attr_equals(
+        self, rule: str, el: etree._Element, label: str, name: str, expected: str, sub: str = ""
+    ) -> bool:
         """``@name`` must equal ``expected``."""
         if el.get(name) != expected:
-            self.fail(rule, el, f"Элемент {label} должен иметь значение атрибута @{name} равное '{expected}'")
+            self.fail(rule, el, f"Элемент {_label(label, sub)} должен иметь значение атрибута @{name} равное "
+                                f"'{expected}'")
             return False
         return True
 
-    def attr_in(self, rule: str, el: etree._Element, label: str, name: str, allowed: Sequence[str]) -> bool:
+    def attr_in(
+        self, rule: str, el: etree._Element, label: str, name: str, allowed: Sequence[str], sub: str = ""
+    ) -> bool:
         """``@name`` must be one of ``allowed``."""
         if el.get(name) not in allowed:
             self.fail(
-                rule, el, f"Элемент {label} должен иметь значение атрибута @{name} равное {_quoted(allowed)}"
+                rule, el,
+                f"Элемент {_label(label, sub)} должен иметь значение атрибута @{name} равное {_quoted(allowed)}",
             )
             return False
         return True
 
-    def attr_nonempty(self, rule: str, el: etree._Element, label: str, *names: str) -> bool:
+    def attr_nonempty(self, rule: str, el: etree._Element, label: str, *names: str, sub: str = "") -> bool:
         """Each of ``@names`` must be present and not blank."""
         ok = True
         for name in names:
-            if not attr(el, name):
-                self.fail(rule, el, f"Элемент {label} должен иметь не пустое значение атрибута @{name}")
+            value = el.get(name)
+            if not value or value.isspace():  # as attr(): empty once stripped
+                self.fail(rule, el, f"Элемент {_label(label, sub)} должен иметь не пустое значение атрибута @{name}")
                 ok = False
         return ok
 
-    def attr_present(self, rule: str, el: etree._Element, label: str, name: str) -> bool:
+    def attr_present(self, rule: str, el: etree._Element, label: str, name: str, sub: str = "") -> bool:
         """``@name`` must be present."""
         if el.get(name) is None:
-            self.fail(rule, el, f"Элемент {label} должен иметь атрибут @{name}")
+            self.fail(rule, el, f"Элемент {_label(label, sub)} должен иметь атрибут @{name}")
             return False
         return True
 
     def attr_matches(
-        self, rule: str, el: etree._Element, label: str, name: str, pattern: Matcher, meaning: str
+        self, rule: str, el: etree._Element, label: str, name: str, pattern: Matcher, meaning: str, sub: str = ""
     ) -> bool:
         """``@name`` must match ``pattern``; ``meaning`` says in words what a correct value is."""
         if not pattern.match(el.get(name) or ""):
             self.fail(
                 rule,
                 el,
-                f"Элемент {label} должен иметь синтаксически корректное значение атрибута @{name}, {meaning}",
+                f"Элемент {_label(label, sub)} должен иметь синтаксически корректное значение атрибута @{name}, "
+                f"{meaning}",
             )
             return False
         return True
 
-    def text_nonempty(self, rule: str, el: etree._Element, label: str) -> bool:
+    def text_nonempty(self, rule: str, el: etree._Element, label: str, sub: str = "") -> bool:
         """The element must have non-blank text."""
         if not has_text(el):
-            self.fail(rule, el, f"Элемент {label} должен иметь не пустое значение")
+            self.fail(rule, el, f"Элемент {_label(label, sub)} должен иметь не пустое значение")
             return False
         return True
 
-    def coded(self, rule: str, el: etree._Element, label: str, systems: Sequence[str] | None = None) -> bool:
+    def coded(
+        self, rule: str, el: etree._Element, label: str, systems: Sequence[str] | None = None, sub: str = ""
+    ) -> bool:
         """A coded value: ``@codeSystem`` from ``systems`` (when given) and the other four attributes filled."""
+        get = el.get
+        if (
+            (get("codeSystem") in systems if systems else _filled(get("codeSystem")))
+            and _filled(get("code")) and _filled(get("codeSystemName")) and _filled(get("codeSystemVersion"))
+            and _filled(get("displayName")) and get("nullFlavor") is None
+        ):
+            return True  # the usual case; otherwise each check in turn, to report each failure
+        label = _label(label, sub)
         if systems:
             ok = self.attr_in(rule, el, label, "codeSystem", systems)
         else:
@@ -180,3 +207,13 @@ class RuleChecker:
             and ok
         )
         return self.no_null_flavor(rule, el, label) and ok
+
+
+def _label(label: str, sub: str) -> str:
+    """``label/sub`` (``label`` when there is no ``sub``)."""
+    return f"{label}/{sub}" if sub else label
+
+
+def _filled(value: str | None) -> bool:
+    """What :func:`~mock_remd.validation.cda.access.attr` reads as not empty."""
+    return bool(value) and not value.isspace()  # type: ignore[union-attr]

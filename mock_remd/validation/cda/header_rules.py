@@ -177,7 +177,7 @@ def _part(c: RuleChecker, rule: str, root: etree._Element, req: PackRequirements
     """The ``ClinicalDocument`` child the rule is about: exactly one where the kind's pack requires it,
     at most one elsewhere."""
     element = RULES_BY_ID[rule].element
-    if req.requires(element):
+    if element in req.required:  # req.requires(element), without the call
         return c.one(rule, root, CD, element)
     return c.optional(rule, root, CD, element)
 
@@ -222,8 +222,8 @@ def _name(c: RuleChecker, rule: str, name: etree._Element, label: str) -> None:
         if el is not None and c.no_null_flavor(rule, el, f"{label}/{part}"):
             c.text_nonempty(rule, el, f"{label}/{part}")
     patronymic = c.optional(rule, name, label, "identity:Patronymic")
-    if patronymic is not None and c.no_null_flavor(rule, patronymic, f"{label}/identity:Patronymic"):
-        c.text_nonempty(rule, patronymic, f"{label}/identity:Patronymic")
+    if patronymic is not None and c.no_null_flavor(rule, patronymic, label, sub="identity:Patronymic"):
+        c.text_nonempty(rule, patronymic, label, sub="identity:Patronymic")
 
 
 def _addr(c: RuleChecker, addr: etree._Element, label: str) -> None:
@@ -232,18 +232,18 @@ def _addr(c: RuleChecker, addr: etree._Element, label: str) -> None:
     if has_null_flavor(addr):
         return
     for addr_type in c.children(addr, "address:Type"):
-        c.coded(rule, addr_type, f"{label}/address:Type", ADDRESS_TYPE_SYSTEMS)
+        c.coded(rule, addr_type, label, ADDRESS_TYPE_SYSTEMS, sub="address:Type")
     street = c.one(rule, addr, label, "streetAddressLine")
-    if street is not None and c.no_null_flavor(rule, street, f"{label}/streetAddressLine"):
-        c.text_nonempty(rule, street, f"{label}/streetAddressLine")
+    if street is not None and c.no_null_flavor(rule, street, label, sub="streetAddressLine"):
+        c.text_nonempty(rule, street, label, sub="streetAddressLine")
     state = c.one(rule, addr, label, "address:stateCode")
     if state is not None:
-        c.coded(rule, state, f"{label}/address:stateCode", REGION_SYSTEMS)
+        c.coded(rule, state, label, REGION_SYSTEMS, sub="address:stateCode")
     postal = c.one(rule, addr, label, "postalCode")
     if (
         postal is not None
         and not has_null_flavor(postal)
-        and c.text_nonempty(rule, postal, f"{label}/postalCode")
+        and c.text_nonempty(rule, postal, label, sub="postalCode")
     ):
         if not POSTAL_CODE.match(postal.text.strip() if postal.text else ""):
             c.fail(
@@ -252,12 +252,12 @@ def _addr(c: RuleChecker, addr: etree._Element, label: str) -> None:
     fias = c.one(rule, addr, label, "fias:Address")
     if fias is None or has_null_flavor(fias):
         return
-    aoguid = c.one(rule, fias, f"{label}/fias:Address", "fias:AOGUID")
-    if aoguid is not None and c.no_null_flavor(rule, aoguid, f"{label}/fias:Address/fias:AOGUID"):
-        c.text_nonempty(rule, aoguid, f"{label}/fias:Address/fias:AOGUID")
-    houseguid = c.one(rule, fias, f"{label}/fias:Address", "fias:HOUSEGUID")
+    aoguid = c.one(rule, fias, label, "fias:AOGUID", sub="fias:Address")
+    if aoguid is not None and c.no_null_flavor(rule, aoguid, label, sub="fias:Address/fias:AOGUID"):
+        c.text_nonempty(rule, aoguid, label, sub="fias:Address/fias:AOGUID")
+    houseguid = c.one(rule, fias, label, "fias:HOUSEGUID", sub="fias:Address")
     if houseguid is not None and not has_null_flavor(houseguid):
-        c.text_nonempty(rule, houseguid, f"{label}/fias:Address/fias:HOUSEGUID")
+        c.text_nonempty(rule, houseguid, label, sub="fias:Address/fias:HOUSEGUID")
 
 
 def _organization(
@@ -269,10 +269,10 @@ def _organization(
     c.attr_equals(rule, org, label, "classCode", "ORG")
     org_id = c.one(rule, org, label, "id")
     if org_id is not None:
-        c.no_null_flavor(rule, org_id, f"{label}/id")
+        c.no_null_flavor(rule, org_id, label, sub="id")
     c.one(rule, org, label, "name")
     for addr in c.count(rule, org, label, "addr", addr_count):
-        if c.no_null_flavor(rule, addr, f"{label}/addr"):
+        if c.no_null_flavor(rule, addr, label, sub="addr"):
             _addr(c, addr, f"{label}/addr")
 
 
@@ -283,20 +283,20 @@ def _staff(c: RuleChecker, rule: str, entity: etree._Element, label: str) -> Non
     ids = c.count(rule, entity, label, "id", 2)
     if ids:
         first = ids[0]
-        if c.no_null_flavor(rule, first, f"{label}/id[1]"):
-            c.attr_matches(rule, first, f"{label}/id[1]", "root", STAFF_ID_ROOT, _STAFF_ID_WORDS)
-            c.attr_nonempty(rule, first, f"{label}/id[1]", "extension")
-    if len(ids) >= 2 and c.no_null_flavor(rule, ids[1], f"{label}/id[2]"):
+        if c.no_null_flavor(rule, first, label, sub="id[1]"):
+            c.attr_matches(rule, first, label, "root", STAFF_ID_ROOT, _STAFF_ID_WORDS, sub="id[1]")
+            c.attr_nonempty(rule, first, label, "extension", sub="id[1]")
+    if len(ids) >= 2 and c.no_null_flavor(rule, ids[1], label, sub="id[2]"):
         _snils(c, rule, ids[1], f"{label}/id[2]")
     code = c.one(rule, entity, label, "code")
-    if code is not None and c.no_null_flavor(rule, code, f"{label}/code"):
-        c.attr_in(rule, code, f"{label}/code", "codeSystem", POSITION_SYSTEMS)
+    if code is not None and c.no_null_flavor(rule, code, label, sub="code"):
+        c.attr_in(rule, code, label, "codeSystem", POSITION_SYSTEMS, sub="code")
     addr = c.optional(rule, entity, label, "addr")
-    if addr is not None and c.no_null_flavor(rule, addr, f"{label}/addr"):
+    if addr is not None and c.no_null_flavor(rule, addr, label, sub="addr"):
         _addr(c, addr, f"{label}/addr")
     person = c.one(rule, entity, label, "assignedPerson")
-    if person is not None and c.no_null_flavor(rule, person, f"{label}/assignedPerson"):
-        name = c.one(rule, person, f"{label}/assignedPerson", "name")
+    if person is not None and c.no_null_flavor(rule, person, label, sub="assignedPerson"):
+        name = c.one(rule, person, label, "name", sub="assignedPerson")
         if name is not None:
             _name(c, rule, name, f"{label}/assignedPerson/name")
     org = c.optional(rule, entity, label, "representedOrganization")
@@ -309,51 +309,51 @@ def _document(c: RuleChecker, root: etree._Element, req: PackRequirements) -> No
     c.no_null_flavor("H-document", root, CD)
 
     realm = _part(c, "H-realmCode", root, req)
-    if realm is not None and c.no_null_flavor("H-realmCode", realm, f"{CD}/realmCode"):
-        c.attr_equals("H-realmCode", realm, f"{CD}/realmCode", "code", "RU")
+    if realm is not None and c.no_null_flavor("H-realmCode", realm, "ClinicalDocument/realmCode"):
+        c.attr_equals("H-realmCode", realm, "ClinicalDocument/realmCode", "code", "RU")
 
     type_id = _part(c, "H-typeId", root, req)
-    if type_id is not None and c.no_null_flavor("H-typeId", type_id, f"{CD}/typeId"):
-        c.attr_equals("H-typeId", type_id, f"{CD}/typeId", "root", TYPE_ID_ROOT)
-        c.attr_equals("H-typeId", type_id, f"{CD}/typeId", "extension", TYPE_ID_EXTENSION)
+    if type_id is not None and c.no_null_flavor("H-typeId", type_id, "ClinicalDocument/typeId"):
+        c.attr_equals("H-typeId", type_id, "ClinicalDocument/typeId", "root", TYPE_ID_ROOT)
+        c.attr_equals("H-typeId", type_id, "ClinicalDocument/typeId", "extension", TYPE_ID_EXTENSION)
 
     templates = c.count("H-templateId", root, CD, "templateId", 1 if req.requires("templateId") else "<=1")
     for template in templates:
-        if c.no_null_flavor("H-templateId", template, f"{CD}/templateId"):
-            c.attr_nonempty("H-templateId", template, f"{CD}/templateId", "root")
+        if c.no_null_flavor("H-templateId", template, "ClinicalDocument/templateId"):
+            c.attr_nonempty("H-templateId", template, "ClinicalDocument/templateId", "root")
 
     doc_id = _part(c, "H-id", root, req)
-    if doc_id is not None and c.no_null_flavor("H-id", doc_id, f"{CD}/id"):
-        c.attr_matches("H-id", doc_id, f"{CD}/id", "root", DOC_ID_ROOT, _DOC_ID_WORDS)
-        c.attr_nonempty("H-id", doc_id, f"{CD}/id", "extension")
+    if doc_id is not None and c.no_null_flavor("H-id", doc_id, "ClinicalDocument/id"):
+        c.attr_matches("H-id", doc_id, "ClinicalDocument/id", "root", DOC_ID_ROOT, _DOC_ID_WORDS)
+        c.attr_nonempty("H-id", doc_id, "ClinicalDocument/id", "extension")
 
     code = _part(c, "H-code", root, req)
     if code is not None:
-        c.coded("H-code", code, f"{CD}/code", DOC_CODE_SYSTEMS)
+        c.coded("H-code", code, "ClinicalDocument/code", DOC_CODE_SYSTEMS)
 
     title = _part(c, "H-title", root, req)
-    if title is not None and c.no_null_flavor("H-title", title, f"{CD}/title"):
-        c.text_nonempty("H-title", title, f"{CD}/title")
+    if title is not None and c.no_null_flavor("H-title", title, "ClinicalDocument/title"):
+        c.text_nonempty("H-title", title, "ClinicalDocument/title")
 
     eff = _part(c, "H-effectiveTime", root, req)
     if eff is not None:
         if has_null_flavor(eff):
-            c.attr_equals("H-effectiveTime", eff, f"{CD}/effectiveTime", "nullFlavor", "NA")
+            c.attr_equals("H-effectiveTime", eff, "ClinicalDocument/effectiveTime", "nullFlavor", "NA")
         else:
-            _timestamp(c, "H-effectiveTime", eff, f"{CD}/effectiveTime")
+            _timestamp(c, "H-effectiveTime", eff, "ClinicalDocument/effectiveTime")
 
     conf = _part(c, "H-confidentialityCode", root, req)
     if conf is not None:
-        c.coded("H-confidentialityCode", conf, f"{CD}/confidentialityCode", CONFIDENTIALITY_SYSTEMS)
+        c.coded("H-confidentialityCode", conf, "ClinicalDocument/confidentialityCode", CONFIDENTIALITY_SYSTEMS)
 
     lang = _part(c, "H-languageCode", root, req)
-    if lang is not None and c.no_null_flavor("H-languageCode", lang, f"{CD}/languageCode"):
-        c.attr_equals("H-languageCode", lang, f"{CD}/languageCode", "code", "ru-RU")
+    if lang is not None and c.no_null_flavor("H-languageCode", lang, "ClinicalDocument/languageCode"):
+        c.attr_equals("H-languageCode", lang, "ClinicalDocument/languageCode", "code", "ru-RU")
 
     set_id = _part(c, "H-setId", root, req)
-    if set_id is not None and c.no_null_flavor("H-setId", set_id, f"{CD}/setId"):
-        c.attr_matches("H-setId", set_id, f"{CD}/setId", "root", SET_ID_ROOT, _SET_ID_WORDS)
-        c.attr_nonempty("H-setId", set_id, f"{CD}/setId", "extension")
+    if set_id is not None and c.no_null_flavor("H-setId", set_id, "ClinicalDocument/setId"):
+        c.attr_matches("H-setId", set_id, "ClinicalDocument/setId", "root", SET_ID_ROOT, _SET_ID_WORDS)
+        c.attr_nonempty("H-setId", set_id, "ClinicalDocument/setId", "extension")
         if doc_id is not None and attr(doc_id, "root") and attr(doc_id, "root") == attr(set_id, "root"):
             c.fail(
                 "H-setId",
@@ -362,58 +362,58 @@ def _document(c: RuleChecker, root: etree._Element, req: PackRequirements) -> No
             )
 
     version = _part(c, "H-versionNumber", root, req)
-    if version is not None and c.no_null_flavor("H-versionNumber", version, f"{CD}/versionNumber"):
-        c.attr_nonempty("H-versionNumber", version, f"{CD}/versionNumber", "value")
+    if version is not None and c.no_null_flavor("H-versionNumber", version, "ClinicalDocument/versionNumber"):
+        c.attr_nonempty("H-versionNumber", version, "ClinicalDocument/versionNumber", "value")
 
     component = _part(c, "H-structuredBody", root, req)
-    if component is not None and c.no_null_flavor("H-structuredBody", component, f"{CD}/component"):
-        body = c.one("H-structuredBody", component, f"{CD}/component", "structuredBody")
+    if component is not None and c.no_null_flavor("H-structuredBody", component, "ClinicalDocument/component"):
+        body = c.one("H-structuredBody", component, "ClinicalDocument/component", "structuredBody")
         if body is not None:
-            c.no_null_flavor("H-structuredBody", body, f"{CD}/component/structuredBody")
+            c.no_null_flavor("H-structuredBody", body, "ClinicalDocument/component/structuredBody")
 
 
 # -- recordTarget --------------------------------------------------------------------------------
 def _record_target(c: RuleChecker, root: etree._Element, req: PackRequirements) -> None:
     rule = "H-recordTarget"
     target = _part(c, rule, root, req)
-    if target is None or not c.no_null_flavor(rule, target, f"{CD}/recordTarget"):
+    if target is None or not c.no_null_flavor(rule, target, "ClinicalDocument/recordTarget"):
         return
-    role = c.one(rule, target, f"{CD}/recordTarget", "patientRole")
+    role = c.one(rule, target, "ClinicalDocument/recordTarget", "patientRole")
     if role is None or not c.no_null_flavor(rule, role, PR):
         return
 
     ids = c.count(rule, role, PR, "id", 2)
-    if ids and c.no_null_flavor(rule, ids[0], f"{PR}/id[1]"):
-        c.attr_matches(rule, ids[0], f"{PR}/id[1]", "root", PATIENT_ID_ROOT, _PATIENT_ID_WORDS)
-        c.attr_nonempty(rule, ids[0], f"{PR}/id[1]", "extension")
+    if ids and c.no_null_flavor(rule, ids[0], "ClinicalDocument/recordTarget/patientRole/id[1]"):
+        c.attr_matches(rule, ids[0], "ClinicalDocument/recordTarget/patientRole/id[1]", "root", PATIENT_ID_ROOT, _PATIENT_ID_WORDS)
+        c.attr_nonempty(rule, ids[0], "ClinicalDocument/recordTarget/patientRole/id[1]", "extension")
     if len(ids) >= 2 and not has_null_flavor(ids[1]):
-        _snils(c, "H-patient-snils", ids[1], f"{PR}/id[2]")
+        _snils(c, "H-patient-snils", ids[1], "ClinicalDocument/recordTarget/patientRole/id[2]")
 
     doc = c.one("H-identityDoc", role, PR, "identity:IdentityDoc")
     if doc is not None and not has_null_flavor(doc):
-        _identity_doc(c, doc, f"{PR}/identity:IdentityDoc")
+        _identity_doc(c, doc, "ClinicalDocument/recordTarget/patientRole/identity:IdentityDoc")
 
     policy = c.one("H-insurancePolicy", role, PR, "identity:InsurancePolicy")
     if policy is not None and not has_null_flavor(policy):
-        _insurance_policy(c, policy, f"{PR}/identity:InsurancePolicy")
+        _insurance_policy(c, policy, "ClinicalDocument/recordTarget/patientRole/identity:InsurancePolicy")
 
     for addr in c.count("H-addr", role, PR, "addr", (1, 2)):
-        _addr(c, addr, f"{PR}/addr")
+        _addr(c, addr, "ClinicalDocument/recordTarget/patientRole/addr")
 
     patient = c.one("H-patient", role, PR, "patient")
     if patient is not None:
-        _patient(c, patient, f"{PR}/patient")
+        _patient(c, patient, "ClinicalDocument/recordTarget/patientRole/patient")
 
     provider = c.one("H-providerOrganization", role, PR, "providerOrganization")
     if provider is not None:
-        _provider_organization(c, provider, f"{PR}/providerOrganization")
+        _provider_organization(c, provider, "ClinicalDocument/recordTarget/patientRole/providerOrganization")
 
 
 def _identity_doc(c: RuleChecker, doc: etree._Element, label: str) -> None:
     rule = "H-identityDoc"
     card_type = c.one(rule, doc, label, "identity:IdentityCardType")
     if card_type is not None:
-        c.coded(rule, card_type, f"{label}/identity:IdentityCardType", IDENTITY_CARD_SYSTEMS)
+        c.coded(rule, card_type, label, IDENTITY_CARD_SYSTEMS, sub="identity:IdentityCardType")
     for part, null_allowed in (
         ("identity:Series", True),
         ("identity:Number", False),
@@ -426,7 +426,7 @@ def _identity_doc(c: RuleChecker, doc: etree._Element, label: str) -> None:
         if c.no_null_flavor(rule, el, f"{label}/{part}"):
             c.text_nonempty(rule, el, f"{label}/{part}")
     issued = c.one(rule, doc, label, "identity:IssueDate")
-    if issued is not None and c.no_null_flavor(rule, issued, f"{label}/identity:IssueDate"):
+    if issued is not None and c.no_null_flavor(rule, issued, label, sub="identity:IssueDate"):
         _timestamp(c, rule, issued, f"{label}/identity:IssueDate")
 
 
@@ -434,13 +434,13 @@ def _insurance_policy(c: RuleChecker, policy: etree._Element, label: str) -> Non
     rule = "H-insurancePolicy"
     policy_type = c.one(rule, policy, label, "identity:InsurancePolicyType")
     if policy_type is not None:
-        c.coded(rule, policy_type, f"{label}/identity:InsurancePolicyType", POLICY_TYPE_SYSTEMS)
+        c.coded(rule, policy_type, label, POLICY_TYPE_SYSTEMS, sub="identity:InsurancePolicyType")
     series = c.optional(rule, policy, label, "identity:Series")
-    if series is not None and c.no_null_flavor(rule, series, f"{label}/identity:Series"):
-        c.text_nonempty(rule, series, f"{label}/identity:Series")
+    if series is not None and c.no_null_flavor(rule, series, label, sub="identity:Series"):
+        c.text_nonempty(rule, series, label, sub="identity:Series")
     number = c.one(rule, policy, label, "identity:Number")
-    if number is not None and c.no_null_flavor(rule, number, f"{label}/identity:Number"):
-        c.text_nonempty(rule, number, f"{label}/identity:Number")
+    if number is not None and c.no_null_flavor(rule, number, label, sub="identity:Number"):
+        c.text_nonempty(rule, number, label, sub="identity:Number")
 
 
 def _patient(c: RuleChecker, patient: etree._Element, label: str) -> None:
@@ -452,7 +452,7 @@ def _patient(c: RuleChecker, patient: etree._Element, label: str) -> None:
         _name(c, rule, name, f"{label}/name")
     gender = c.one(rule, patient, label, "administrativeGenderCode")
     if gender is not None and not has_null_flavor(gender):
-        c.coded(rule, gender, f"{label}/administrativeGenderCode", GENDER_SYSTEMS)
+        c.coded(rule, gender, label, GENDER_SYSTEMS, sub="administrativeGenderCode")
     birth = c.one(rule, patient, label, "birthTime")
     if birth is not None:
         _timestamp(c, rule, birth, f"{label}/birthTime")
@@ -467,12 +467,12 @@ def _provider_organization(c: RuleChecker, org: etree._Element, label: str) -> N
     for i, org_id in enumerate(ids, start=1):
         c.no_null_flavor(rule, org_id, f"{label}/id[{i}]")
     if len(ids) == 2 and not has_null_flavor(ids[1]):
-        c.attr_equals(rule, ids[1], f"{label}/id[2]", "root", LICENSE_ROOT)
-        c.attr_nonempty(rule, ids[1], f"{label}/id[2]", "extension", "assigningAuthorityName")
+        c.attr_equals(rule, ids[1], label, "root", LICENSE_ROOT, sub="id[2]")
+        c.attr_nonempty(rule, ids[1], label, "extension", "assigningAuthorityName", sub="id[2]")
     c.one(rule, org, label, "identity:Props")
     c.one(rule, org, label, "name")
     addr = c.optional(rule, org, label, "addr")
-    if addr is not None and c.no_null_flavor(rule, addr, f"{label}/addr"):
+    if addr is not None and c.no_null_flavor(rule, addr, label, sub="addr"):
         _addr(c, addr, f"{label}/addr")
 
 
@@ -480,28 +480,28 @@ def _provider_organization(c: RuleChecker, org: etree._Element, label: str) -> N
 def _author(c: RuleChecker, root: etree._Element, req: PackRequirements) -> None:
     rule = "H-author"
     author = _part(c, rule, root, req)
-    if author is None or not c.no_null_flavor(rule, author, f"{CD}/author"):
+    if author is None or not c.no_null_flavor(rule, author, "ClinicalDocument/author"):
         return
-    time = c.one(rule, author, f"{CD}/author", "time")
+    time = c.one(rule, author, "ClinicalDocument/author", "time")
     if time is not None and "author" in req.time_ni:
-        c.attr_equals(rule, time, f"{CD}/author/time", "nullFlavor", "NI")
-    entity = c.one(rule, author, f"{CD}/author", "assignedAuthor")
+        c.attr_equals(rule, time, "ClinicalDocument/author/time", "nullFlavor", "NI")
+    entity = c.one(rule, author, "ClinicalDocument/author", "assignedAuthor")
     if entity is not None:
-        _staff(c, rule, entity, f"{CD}/author/assignedAuthor")
+        _staff(c, rule, entity, "ClinicalDocument/author/assignedAuthor")
 
 
 def _custodian(c: RuleChecker, root: etree._Element, req: PackRequirements) -> None:
     rule = "H-custodian"
     custodian = _part(c, rule, root, req)
-    if custodian is None or not c.no_null_flavor(rule, custodian, f"{CD}/custodian"):
+    if custodian is None or not c.no_null_flavor(rule, custodian, "ClinicalDocument/custodian"):
         return
-    assigned = c.one(rule, custodian, f"{CD}/custodian", "assignedCustodian")
-    label = f"{CD}/custodian/assignedCustodian"
+    assigned = c.one(rule, custodian, "ClinicalDocument/custodian", "assignedCustodian")
+    label = "ClinicalDocument/custodian/assignedCustodian"
     if assigned is None or not c.no_null_flavor(rule, assigned, label):
         return
     org = c.one(rule, assigned, label, "representedCustodianOrganization")
     if org is not None:
-        c.optional(rule, org, f"{label}/representedCustodianOrganization", "telecom")
+        c.optional(rule, org, label, "telecom", sub="representedCustodianOrganization")
         _organization(c, rule, org, f"{label}/representedCustodianOrganization", addr_count=1)
 
 
@@ -526,14 +526,14 @@ def _information_recipient(c: RuleChecker, root: etree._Element, req: PackRequir
         )
     if not req.ministry_recipient and req.requires("informationRecipient"):
         c.count(rule, root, CD, "informationRecipient", ">=1")
-    label = f"{CD}/informationRecipient"
+    label = "ClinicalDocument/informationRecipient"
     for recipient in recipients:
         if not c.no_null_flavor(rule, recipient, label):
             continue
         intended = c.one(rule, recipient, label, "intendedRecipient")
-        if intended is None or not c.no_null_flavor(rule, intended, f"{label}/intendedRecipient"):
+        if intended is None or not c.no_null_flavor(rule, intended, label, sub="intendedRecipient"):
             continue
-        org = c.one(rule, intended, f"{label}/intendedRecipient", "receivedOrganization")
+        org = c.one(rule, intended, label, "receivedOrganization", sub="intendedRecipient")
         org_label = f"{label}/intendedRecipient/receivedOrganization"
         if org is None or not c.no_null_flavor(rule, org, org_label):
             continue
@@ -543,16 +543,16 @@ def _information_recipient(c: RuleChecker, root: etree._Element, req: PackRequir
 
 def _legal_authenticator(c: RuleChecker, root: etree._Element, req: PackRequirements) -> None:
     rule = "H-legalAuthenticator"
-    label = f"{CD}/legalAuthenticator"
+    label = "ClinicalDocument/legalAuthenticator"
     la = _part(c, rule, root, req)
     if la is None or not c.no_null_flavor(rule, la, label):
         return
     time = c.one(rule, la, label, "time")
     if time is not None and "legalAuthenticator" in req.time_ni:
-        c.attr_equals(rule, time, f"{label}/time", "nullFlavor", "NI")
+        c.attr_equals(rule, time, label, "nullFlavor", "NI", sub="time")
     signature = c.one(rule, la, label, "signatureCode")
     if signature is not None:
-        c.attr_equals(rule, signature, f"{label}/signatureCode", "nullFlavor", "NI")
+        c.attr_equals(rule, signature, label, "nullFlavor", "NI", sub="signatureCode")
     entity = c.one(rule, la, label, "assignedEntity")
     if entity is not None:
         _staff(c, rule, entity, f"{label}/assignedEntity")
