@@ -93,6 +93,31 @@ def test_jobs_claimed_once_and_sequence_unique(db_url):
     assert sorted(seqs) == list(range(1, 31))
 
 
+def test_accept_refuses_an_active_local_uid_and_changes_nothing(db_url):
+    """A registered or pending document with the localUid (any case) is returned and nothing is written;
+    a rejected one does not count; one transaction, whichever way the check is made (SQLite: in the insert)."""
+    from mock_remd.store.documents import DocumentOutcome
+
+    s = Store(db_url)
+
+    def accept(uid: str):
+        return s.documents.accept_unless_duplicate(NewDocument(local_uid=uid, kind="119", request={"n": 1}, content=b"x"),
+                                                   NewJournalEntry("registerDocument", local_uid=uid), s.journal)
+
+    assert accept("Dup-1") is None
+    first = s.documents.get("dup-1")
+    journaled = s.journal.list()[1]
+    again = accept("DUP-1")
+    assert again is not None and (again.id, again.status, again.local_uid) == (first.id, "pending", "Dup-1")
+    assert len(s.documents.history("dup-1")) == 1 and s.journal.list()[1] == journaled
+    s.documents.finish(first.id, DocumentOutcome(status="rejected"))
+    assert accept("dup-1") is None  # a rejected attempt does not block a new one
+    newest = s.documents.get("dup-1")
+    assert newest.id != first.id and newest.status == "pending" and newest.content == b"x"
+    assert s.documents.payload(newest.id) == ({"n": 1}, b"x") and s.journal.list()[1] == journaled + 1
+    assert accept("dup-1").id == newest.id
+
+
 def _sender_process(db_url: str, deadline: float) -> None:
     from mock_remd.delivery.sender import CallbackSender
     from mock_remd.store.repository import Store as _Store

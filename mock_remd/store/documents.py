@@ -46,7 +46,11 @@ _ACTIVE_BY_KEY = (
 # … and those of every accepted registration run on the DBAPI cursor (store/prepared.py): the
 # duplicate read and the inserts cost 0.1 ms of CPU less each than through execute()
 _ACCEPT_DUPLICATE = Prepared(_ACTIVE_BY_KEY, ["key"])
-_ACCEPT_DOCUMENT = PreparedInsert(t.documents, returning="id")
+_ACCEPT_DOCUMENT = PreparedInsert(
+    t.documents, returning="id",
+    # SQLite: the duplicate check and the insert in one statement (the read only when it finds one)
+    unless=lambda table, row: and_(table.c.local_uid_key == row["local_uid_key"],
+                                   table.c.status.in_([literal_column("'registered'"), literal_column("'pending'")])))
 _ACCEPT_PAYLOAD = PreparedInsert(t.payloads)
 _CONTENT_IN_PLACE = SqliteBlob(t.payloads, "content", "document_id")
 _JOB_FIELDS = ("id", "local_uid", "message_id", "system", "organization", "kind", "creation_date_time", "behaviour")
@@ -234,13 +238,20 @@ class Documents:
                **vars(doc), "local_uid_key": doc.local_uid.lower()}
         payload = {k: row.pop(k) for k in _PAYLOAD_FIELDS}
 
+        sqlite = self.s.db.is_sqlite
+
         def write(c: Any) -> ActiveDocument | None:
-            existing = _ACCEPT_DUPLICATE.first(c, {"key": row["local_uid_key"]})
-            if existing is not None:
-                return ActiveDocument(**existing)
-            doc_id = _ACCEPT_DOCUMENT.insert(c, row)
+            if sqlite:  # one statement: inserted unless a registered or pending document has the localUid
+                doc_id = _ACCEPT_DOCUMENT.insert_unless(c, row)
+                if doc_id is None:
+                    return ActiveDocument(**_ACCEPT_DUPLICATE.first(c, {"key": row["local_uid_key"]}))
+            else:
+                existing = _ACCEPT_DUPLICATE.first(c, {"key": row["local_uid_key"]})
+                if existing is not None:
+                    return ActiveDocument(**existing)
+                doc_id = _ACCEPT_DOCUMENT.insert(c, row)
             content = payload["content"]
-            if content is not None and len(content) > LARGE_BLOB_BYTES and self.s.db.is_sqlite:
+            if content is not None and len(content) > LARGE_BLOB_BYTES and sqlite:
                 _ACCEPT_PAYLOAD.insert(c, {"document_id": doc_id, "request": payload["request"], "content": None})
                 _CONTENT_IN_PLACE.write(c, doc_id, content)
             else:

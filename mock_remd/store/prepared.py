@@ -16,7 +16,7 @@ import threading
 from collections.abc import Callable, Sequence
 from typing import Any
 
-from sqlalchemy import JSON, DateTime, Table, bindparam, func, insert, literal_column, update
+from sqlalchemy import JSON, DateTime, Table, bindparam, exists, func, insert, literal_column, select, update
 from sqlalchemy.engine import Connection, Dialect
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.sql import ClauseElement
@@ -268,15 +268,36 @@ class PreparedIn:
 
 class PreparedInsert(Prepared):
     """``INSERT`` of one row into ``table``: every column but the autoincrement key, the columns'
-    own defaults for the values not given (as SQLAlchemy fills them), ``returning`` a column."""
+    own defaults for the values not given (as SQLAlchemy fills them), ``returning`` a column.
 
-    def __init__(self, table: Table, *, returning: str | None = None) -> None:
+    ``unless``: a condition on the rows already in ``table`` (made from ``table`` and the row's bind
+    parameters by name) under which nothing is inserted (:meth:`insert_unless`, SQLite only: one
+    ``INSERT … SELECT … WHERE NOT EXISTS`` where a read and an insert took two statements).
+
+    On SQLite, when ``returning`` is the table's integer key (the rowid), the insert runs without
+    ``RETURNING`` and the key is the cursor's ``lastrowid``: one ``sqlite3_step`` instead of two (each
+    lets the GIL go, and under load each is a thread hand-off for the writer)."""
+
+    def __init__(self, table: Table, *, returning: str | None = None,
+                 unless: Callable[[Table, dict[str, Any]], Any] | None = None) -> None:
         self.table = table
         self.columns = [c for c in table.c if not (c.primary_key and c.autoincrement is True)]
-        statement = insert(table).values({c.name: bindparam(c.name, type_=c.type) for c in self.columns})
-        if returning is not None:
-            statement = statement.returning(table.c[returning])
-        super().__init__(statement, [c.name for c in self.columns])
+        binds = {c.name: bindparam(c.name, type_=c.type) for c in self.columns}
+        names = [c.name for c in self.columns]
+        statement = insert(table).values(binds)
+        key = table.c[returning] if returning is not None else None
+        #: the insert without RETURNING, its key read from lastrowid (SQLite; None: not the rowid)
+        self._rowid: Prepared | None = None
+        if key is not None and key.primary_key and key.autoincrement is True and len(table.primary_key.columns) == 1:
+            self._rowid = Prepared(statement, names)
+        #: the insert unless a row satisfies ``unless`` (SQLite)
+        self._unless: Prepared | None = None
+        if unless is not None:
+            self._unless = Prepared(insert(table).from_select(
+                names, select(*binds.values()).where(~exists().where(unless(table, binds)))), names)
+        if key is not None:
+            statement = statement.returning(key)
+        super().__init__(statement, names)
         self._defaults: dict[str, Any] = {}
         self._callables: dict[str, Callable[[Any], Any]] = {}
         for col in self.columns:
@@ -300,12 +321,29 @@ class PreparedInsert(Prepared):
 
     def insert(self, c: Connection, values: dict[str, Any]) -> Any:
         """Insert one row; the ``returning`` column's value (None without one)."""
+        if self._rowid is not None and c.dialect.name == "sqlite":
+            cursor = self._rowid.execute(c, self.row(values))
+            try:
+                return cursor.lastrowid
+            finally:
+                cursor.close()
         cursor = self.execute(c, self.row(values))
         try:
             if cursor.description is None:
                 return None
             row = cursor.fetchone()
             return None if row is None else row[0]
+        finally:
+            cursor.close()
+
+    def insert_unless(self, c: Connection, values: dict[str, Any]) -> int | None:
+        """SQLite: insert one row unless a row already there satisfies the ``unless`` condition; the new
+        row's key (its rowid), None when nothing was inserted."""
+        if self._unless is None or c.dialect.name != "sqlite":
+            raise TypeError("insert_unless needs an ``unless`` condition and SQLite")
+        cursor = self._unless.execute(c, self.row(values))
+        try:
+            return cursor.lastrowid if cursor.rowcount == 1 else None
         finally:
             cursor.close()
 
