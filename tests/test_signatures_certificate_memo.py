@@ -25,7 +25,7 @@ SHAPES = [
 
 
 def _forget() -> None:
-    cms._certificates_walk.cache_clear()
+    cms._shared_part_walk.cache_clear()
     cms._signer_id.cache_clear()
     cms._UNREAD_ATTRIBUTES.clear()
 
@@ -60,7 +60,7 @@ def test_remembered_reading_equals_a_fresh_one(containers, form):
     for _ in range(2):
         for key, der in shaped.items():
             assert _fields(der) == fresh[key], key
-    assert cms._certificates_walk.cache_info().hits > 0
+    assert cms._shared_part_walk.cache_info().hits > 0
     assert cms._signer_id.cache_info().hits > 0
     assert len(cms._UNREAD_ATTRIBUTES) > 0
 
@@ -73,17 +73,17 @@ def test_distinct_certificates_never_share_an_entry(containers):
         signers.setdefault(signer, set()).add(sig.cert.der)
     assert all(len(ders) == 1 for ders in signers.values())
     assert len({next(iter(d)) for d in signers.values()}) == len(signers)  # one certificate per signer, all distinct
-    walks = cms._certificates_walk.cache_info()
+    walks = cms._shared_part_walk.cache_info()
     assert walks.currsize == walks.misses  # each certificates field walked once, under its own bytes
     for der in containers.values():
         field = _certificates_field(der)
-        walk = cms._certificates_walk(field)
+        walk = cms._shared_part_walk(field)
         assert walk[field] == tlv.children(field)
         assert set(walk) == {field, *tlv.children(field)}
 
 
 def test_memories_are_bounded():
-    assert cms._certificates_walk.cache_info().maxsize == 256
+    assert cms._shared_part_walk.cache_info().maxsize == 256
     assert cms._signer_id.cache_info().maxsize == 2048
     assert cms._UNREAD_ATTRIBUTES.size == 1024
     kept = memo.BoundedSet(3)
@@ -117,13 +117,19 @@ def test_a_fault_is_not_remembered(containers):
     # the certificate's signatureValue claims one octet more than the certificate holds
     value = tlv.children(certificate)[-1]
     assert value[0] == 0x03 and value[1] < 0x7F
-    broken = _replace_once(der, value, value[:1] + bytes([value[1] + 1]) + value[2:])
+    broken_value = value[:1] + bytes([value[1] + 1]) + value[2:]
+    broken = _replace_once(der, value, broken_value)
     _forget()
-    for _ in range(2):
+    for attempt in range(2):
         with pytest.raises(SignatureProblem) as problem:
             inspect_signature(base64.b64encode(broken))
         assert problem.value.code == "SIGNATURE_DECODING_ERROR"
-    assert cms._certificates_walk.cache_info().currsize == 0
+        walks = cms._shared_part_walk.cache_info()
+        # digestAlgorithms and encapContentInfo are remembered; the broken certificates field never is
+        assert (walks.currsize, walks.misses, walks.hits) == (2, 3 + attempt, 2 * attempt)
+    broken_field = _replace_once(field, value, broken_value)
+    with pytest.raises(ValueError):
+        cms._shared_part_walk(broken_field)
     assert inspect_signature(base64.b64encode(der)).cert.subject_info.snils
 
 

@@ -49,8 +49,7 @@ def _element_info_by_copy(data: bytes, size: int, pointer: int) -> tuple[tuple, 
 
 #: asn1crypto's full parse from a position: ((class, method, tag, header, contents, trailer), end);
 #: private like ``_element_end`` above, with the same public fallback
-_element_info = (lambda data, size, pointer: parser._parse(data, size, pointer)) if hasattr(parser, "_parse") \
-    else _element_info_by_copy
+_element_info = getattr(parser, "_parse", None) or _element_info_by_copy
 
 
 def split_parts(data: bytes) -> list[tuple[bytes, bytes]]:

@@ -29,6 +29,8 @@ _BASE64_TEXT = re.compile(rb"[A-Za-z0-9+/=\s]{16,}")
 _TLV_DEPTH = 5
 #: the walk's depth of SignedData (ContentInfo 1, its [0] 2): its [0] child is the certificates field
 _SIGNED_DATA_DEPTH = 3
+#: a SignedData part larger than this (an attached document) is walked each time, never remembered
+_SHARED_PART_MAX = 32 * 1024
 
 
 class SignatureProblem(Exception):
@@ -153,21 +155,24 @@ class _Tree:
             return
         parts = tlv.split_parts(contents)  # each kid parsed once: its contents come with it
         self._children[element] = [kid for kid, _ in parts]
-        for kid, kid_contents in parts:
+        # SignedData's parts but the last (signerInfos): what every signature by one signer repeats
+        shared = len(parts) - 1 if depth == _SIGNED_DATA_DEPTH else 0
+        for index, (kid, kid_contents) in enumerate(parts):
             if not kid[0] & 0x20:  # primitive
                 continue
-            if depth == _SIGNED_DATA_DEPTH and kid[0] == 0xA0:  # SignedData's [0] certificates
-                self._children.update(_certificates_walk(kid))
+            if index < shared and len(kid) <= _SHARED_PART_MAX:
+                self._children.update(_shared_part_walk(kid))
             else:
                 self._descend(kid, kid_contents, depth + 1)
 
 
 @lru_cache(maxsize=256)
-def _certificates_walk(element: bytes) -> dict[bytes, list[bytes]]:
-    """The structure walk of a SignedData's certificates field (the [0] element, by its bytes): what
-    :meth:`_Tree._descend` finds there. A MIS signs every document with the same few certificates, so
-    each set is split once; a fault raises every time (nothing is remembered of it). Callers only read
-    the lists."""
+def _shared_part_walk(element: bytes) -> dict[bytes, list[bytes]]:
+    """The structure walk of one SignedData part that every signature by the same signer repeats
+    (digestAlgorithms, a detached encapContentInfo, the certificates and CRLs), by the part's bytes:
+    what :meth:`_Tree._descend` finds there. A MIS signs every document with the same few
+    certificates, so each is split once; a fault raises every time (nothing is remembered of it).
+    Callers only read the lists."""
     tree = _Tree()
     tree._descend(element, tlv.contents(element), _SIGNED_DATA_DEPTH + 1)
     return tree._children
