@@ -163,3 +163,44 @@ def test_a_broken_unread_attribute_fails_every_time(containers):
         with pytest.raises(SignatureProblem) as problem:
             inspect_signature(base64.b64encode(broken))
         assert problem.value.code == "SIGNATURE_DECODING_ERROR"
+
+
+def test_facts_formatted_once_per_certificate_equal_a_fresh_formatting(containers):
+    """CertInfo.summary_facts and SubjectInfo.holder_name(_key), kept on the (remembered) certificate,
+    equal what the layer formatted per signature before, for doctors (SN, G) and organisations (CN)."""
+    from mock_remd.gost import certs
+
+    for der in containers.values():
+        cert = inspect_signature(base64.b64encode(der)).cert
+        subject = cert.subject_info
+        assert cert.summary_facts == {
+            "subject": subject.full_name or subject.common_name, "snils": subject.snils, "ogrn": subject.ogrn,
+            "serial": f"{cert.serial:x}", "not_before": cert.not_before.isoformat(),
+            "not_after": cert.not_after.isoformat(),
+        }
+        if subject.surname or subject.given_name:
+            expected = (subject.surname, subject.given_name)
+        else:
+            expected = tuple((subject.common_name.split(maxsplit=1) + ["", ""])[:2])
+        assert subject.holder_name == expected
+        assert subject.holder_name_key == tuple(certs.normalize_name(n) for n in expected)
+    for common_name in ("", "Иванов", "Иванов  Иван Иванович"):
+        subject = certs.SubjectInfo(common_name=common_name)
+        assert subject.holder_name == tuple((common_name.split(maxsplit=1) + ["", ""])[:2])
+
+
+def test_the_layer_summary_is_a_copy(containers):
+    """A report's signature summary can be changed without touching the certificate's facts."""
+    from _signatures_testing import request, run
+
+    from mock_remd.domain.model import Person
+
+    der = containers[("doctor256", ("-cades",))]
+    cert = inspect_signature(base64.b64encode(der)).cert
+    before = dict(cert.summary_facts)
+    report = run(b"<ClinicalDocument/>", request([(Person(snils="00000000000"), base64.b64encode(der).decode())], None),
+                 "structure")
+    summary = report.details["signatures"][0]
+    assert summary["serial"] == before["serial"]
+    summary["serial"] = "changed"
+    assert cert.summary_facts == before

@@ -67,6 +67,20 @@ class SubjectInfo:
             return f"{self.surname} {self.given_name}".strip()
         return self.common_name
 
+    @cached_property
+    def holder_name(self) -> tuple[str, str]:
+        """(surname, given name and patronymic) of the holder: SN and G, else CN split at its first space."""
+        if self.surname or self.given_name:
+            return self.surname, self.given_name
+        parts = self.common_name.split(maxsplit=1)
+        return (parts[0] if parts else ""), (parts[1] if len(parts) > 1 else "")
+
+    @cached_property
+    def holder_name_key(self) -> tuple[str, str]:
+        """:attr:`holder_name` as names compare (:func:`normalize_name`), once per certificate."""
+        surname, given = self.holder_name
+        return normalize_name(surname), normalize_name(given)
+
 
 def subject_of(name: names.NameInfo) -> SubjectInfo:
     """SN, G, CN, SNILS, INN, OGRN, INNLE and O of a name (digits only for the numeric identifiers)."""
@@ -114,6 +128,20 @@ class CertInfo:
     def subject_info(self) -> SubjectInfo:
         """The subject's identity fields, read once per certificate (every signature asks)."""
         return subject_of(self.subject)
+
+    @cached_property
+    def summary_facts(self) -> dict[str, str]:
+        """Who holds the certificate and when it is valid, as a report prints them (subject, snils,
+        ogrn, serial in hex, not_before, not_after), formatted once per certificate; callers copy it."""
+        subject = self.subject_info
+        return {
+            "subject": subject.full_name or subject.common_name,
+            "snils": subject.snils,
+            "ogrn": subject.ogrn,
+            "serial": f"{self.serial:x}",
+            "not_before": self.not_before.isoformat(),
+            "not_after": self.not_after.isoformat(),
+        }
 
     @property
     def key_usage_problem(self) -> str | None:

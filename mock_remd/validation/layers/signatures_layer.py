@@ -240,12 +240,7 @@ class _Checker:
             {
                 "label": entry.label,
                 "path": entry.path,
-                "subject": subject.full_name or subject.common_name,
-                "snils": subject.snils,
-                "ogrn": subject.ogrn,
-                "serial": f"{cert.serial:x}",
-                "not_before": not_before.isoformat(),
-                "not_after": not_after.isoformat(),
+                **cert.summary_facts,
                 "digest_algorithm": sig.digest_oid,
                 "signature_algorithm": sig.signature_oid,
             }
@@ -264,9 +259,9 @@ class _Checker:
     def _dates(self, entry: _Entry, not_before: dt.datetime, not_after: dt.datetime) -> None:
         if self.created is None:
             return
-        created = self.created.isoformat()
         whose = "МО" if entry.person is None else "сотрудника"
         if self.created < not_before:
+            created = self.created.isoformat()
             self.add(
                 entry,
                 "DOC_DATE_MISMATCH_CERT_NOT_BEFORE",
@@ -275,6 +270,7 @@ class _Checker:
                 "sig-not-before",
             )
         elif self.created > not_after:
+            created = self.created.isoformat()
             self.add(
                 entry,
                 "DOC_DATE_MISMATCH_CERT_NOT_AFTER",
@@ -300,15 +296,12 @@ class _Checker:
         if subject.snils != snils:
             self.add(entry, code, f"{prefix} СНИЛС [{snils}] в метаданных и [{subject.snils or 'отсутствует'}] в сертификате", "sig-snils")
             return
-        if subject.surname or subject.given_name:
-            cert_surname, cert_given = subject.surname, subject.given_name
-        else:
-            parts = subject.common_name.split(maxsplit=1)
-            cert_surname, cert_given = (parts + ["", ""])[:2]
+        cert_surname, cert_given = subject.holder_name
+        key_surname, key_given = subject.holder_name_key
         req_given = " ".join(p for p in (person.name, person.patronymic) if p)
-        if person.surname and certs.normalize_name(person.surname) != certs.normalize_name(cert_surname):
+        if person.surname and certs.normalize_name(person.surname) != key_surname:
             self.add(entry, code, f"{prefix} Фамилия [{person.surname}] в метаданных и [{cert_surname}] в сертификате. СНИЛС [{snils}]", "sig-surname")
-        if req_given and certs.normalize_name(req_given) != certs.normalize_name(cert_given):
+        if req_given and certs.normalize_name(req_given) != key_given:
             self.add(entry, code, f"{prefix} Имя и отчество [{req_given}] в метаданных и [{cert_given}] в сертификате. СНИЛС [{snils}]", "sig-name")
 
     def _chain(self, entry: _Entry) -> None:
