@@ -287,3 +287,34 @@ def test_text_of_is_the_whole_text_content():
         el = etree.fromstring(xml)
         assert text_of(el) == "".join(el.itertext()).strip(), xml
     assert text_of(None) == ""
+
+
+def _ids_in_child(queue) -> None:  # noqa: ANN001 - a multiprocessing queue
+    from mock_remd.soap.responses import message_uuid
+
+    queue.put([message_uuid() for _ in range(50)])
+
+
+def test_answer_message_ids_are_random_v4_uuids_and_differ_in_forked_workers():
+    """Answers' wsa:MessageID come from the random module (no system call per answer): valid version 4
+    UUIDs, unique, and a forked worker (gunicorn's) does not repeat its parent's sequence."""
+    import multiprocessing
+    import uuid
+
+    from mock_remd.soap.responses import message_uuid, register_response
+
+    ids = [message_uuid() for _ in range(2000)]
+    assert len(set(ids)) == len(ids)
+    assert all(str(u := uuid.UUID(i)) == i and u.version == 4 and u.variant == uuid.RFC_4122 for i in ids)
+    _, body = register_response("1.2", "success", [], "urn:uuid:x")
+    assert uuid.UUID(body.split(b"<wsa:MessageID>urn:uuid:")[1][:36].decode()).version == 4
+    ctx = multiprocessing.get_context("fork")
+    queue = ctx.Queue()
+    workers = [ctx.Process(target=_ids_in_child, args=(queue,)) for _ in range(2)]
+    for w in workers:
+        w.start()
+    children = [queue.get(timeout=30) for _ in workers]
+    for w in workers:
+        w.join(30)
+    mine = [message_uuid() for _ in range(50)]
+    assert not set(children[0]) & set(children[1]) and not set(mine) & (set(children[0]) | set(children[1]))
