@@ -374,7 +374,8 @@ class BufferingWorker(ThreadWorker):
         if state == "more":
             state = self._drain(pending)
         if state == "more":
-            conn.sock.setblocking(False)
+            if conn.sock.getblocking():  # (getblocking asks Python's socket object, not the kernel)
+                conn.sock.setblocking(False)
             self.poller.register(conn.sock, selectors.EVENT_READ, partial(self._on_readable, pending))
             return
         self._settle(pending, state, registered=False)
@@ -420,9 +421,12 @@ class BufferingWorker(ThreadWorker):
             self.nr_conns -= 1
             conn.close()
             return
-        conn.sock.setblocking(True)
         conn.target = pending.target
         conn.fast = fast_request(pending, self.limits) if state == "complete" else None
+        if conn.fast is None:
+            conn.sock.setblocking(True)  # gunicorn's handling writes with sendall on a blocking socket
+        # the fast path keeps it non-blocking (see _send): each setblocking is an ioctl that lets the
+        # GIL go, and a kept-alive connection's socket went blocking and back for every request
         pending.parser = None
         conn.serve_from(pending.spool)
         self.enqueue_req(conn)
@@ -490,7 +494,8 @@ class BufferingWorker(ThreadWorker):
             if not rest and conn.parser is not None:
                 with self._keepalive_lock:
                     if self.alive:
-                        conn.sock.setblocking(False)
+                        if conn.sock.getblocking():
+                            conn.sock.setblocking(False)
                         conn.set_timeout()
                         self.keepalived_conns.append(conn)  # before the poller can report it readable
                         self.poller.register(conn.sock, selectors.EVENT_READ,
@@ -562,7 +567,7 @@ class BufferingWorker(ThreadWorker):
             head = "".join([f"HTTP/1.1 {status}\r\nServer: {SERVER}\r\nDate: {self._date[1]}\r\n"
                             f"Connection: {'close' if close else 'keep-alive'}\r\n",
                             *(f"{k}: {v}\r\n" for k, v in headers if k.lower() != "connection"), "\r\n"])
-            conn.sock.sendall(head.encode("latin-1") + body)
+            _send(conn.sock, head.encode("latin-1") + body)
         except OSError as exc:  # the client went away (or a scenario dropped the connection)
             if exc.errno not in (errno.EPIPE, errno.ECONNRESET, errno.ENOTCONN, errno.EBADF):
                 self.log.exception("Socket error processing request.")
@@ -673,6 +678,21 @@ def fast_request(pending: _Pending, limits: FastLimits) -> FastRequest | None:
 #: headers that need gunicorn's handling (connection management, forwarding, body framing)
 _NOT_FAST = frozenset({b"connection", b"expect", b"upgrade", b"transfer-encoding", b"forwarded", b"http2-settings",
                        b"proxy-connection", b"te", b"trailer", b"keep-alive"})
+
+
+def _send(sock: socket.socket, data: bytes) -> None:
+    """All of ``data`` on ``sock``, which may be non-blocking (the fast path leaves it so): one send
+    normally takes an answer whole; what the socket's buffer cannot take yet is sent blocking."""
+    sent = 0
+    if not sock.getblocking():
+        try:
+            sent = sock.send(data)
+        except BlockingIOError:
+            sent = 0
+        if sent >= len(data):
+            return
+        sock.setblocking(True)
+    sock.sendall(memoryview(data)[sent:] if sent else data)
 
 
 def refusal(status: int, path: str | None) -> bytes:
