@@ -368,3 +368,14 @@ def _snils_as_published(value):
     assert snils.digits(value) == d
     assert snils.checksum_ok(value) is expected
     assert snils.shape_ok(value) is bool(snils.SNILS_SHAPE.match((value or "").strip()))
+
+
+def test_finding_as_dict_is_dataclasses_asdict():
+    import dataclasses
+
+    from mock_remd.validation.report import Finding
+
+    for f in (Finding("VALIDATION_ERROR", "Ошибка", layer="header", rule="H-id", path="/ClinicalDocument[1]", line=3),
+              Finding("X", "y")):
+        assert f.as_dict() == dataclasses.asdict(f)
+        assert list(f.as_dict()) == [fl.name for fl in dataclasses.fields(Finding)]

@@ -15,6 +15,8 @@ _NOT_DIGIT = re.compile(r"\D")
 
 def snils_digits(value: str | None) -> str:
     """The 11 digits of a SNILS (``123-456-789 01`` → ``12345678901``); empty for None."""
+    if value and value.isdecimal():  # only digits already (``\d`` is Unicode category Nd, as isdecimal)
+        return value
     return _NOT_DIGIT.sub("", value or "")
 
 

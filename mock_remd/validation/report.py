@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
 from typing import Any
 
 #: The validation layers in the order they run (CONTRACT §8): name -> "module:Class" implementing it.
@@ -52,7 +52,9 @@ class Finding:
     severity: str = "error"  # error | warning
 
     def as_dict(self) -> dict[str, Any]:
-        return asdict(self)
+        """What ``dataclasses.asdict`` gives (every field is a str, an int or None), without its deep copy."""
+        return {"code": self.code, "message": self.message, "layer": self.layer, "rule": self.rule,
+                "path": self.path, "line": self.line, "severity": self.severity}
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> Finding:

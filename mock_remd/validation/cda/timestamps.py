@@ -63,7 +63,7 @@ def parse_ts(value: str | None) -> Timestamp | None:
     m = _TS.match((value or "").strip())
     if not m:
         return None
-    parts = [m.group(g) for g in ("y", "mo", "d", "h", "mi", "s")]
+    parts = m.group("y", "mo", "d", "h", "mi", "s")
     present = [p for p in parts if p is not None]
     precision = PRECISIONS[len(present) - 1]
     nums = [int(p) for p in present]
