@@ -67,20 +67,35 @@ def from_plain(message: Message, d: dict[str, Any]) -> Any:
     """A plain dict (``dataclasses.asdict`` / :meth:`~mock_remd.domain.model.RegisterRequest.as_plain` of a
     request part, as the store keeps it) back into ``message.model``, element by element as ``message``
     declares them; a part or list left out or ``None`` keeps the dataclass's default."""
-    if message.model is None:
-        raise TypeError(f"{message.name} is not read into the domain model")
+    model, plan = _plan(message)
     values: dict[str, Any] = {}
-    for e in message.elements:
-        value = d.get(e.attr) if e.attr else None
+    for attr, part, many in plan:
+        value = d.get(attr)
         if value is None:
             continue
-        if e.type is None:
-            values[e.attr] = value
-        elif e.item:
-            values[e.attr] = [from_plain(e.type, v) for v in value if v is not None]
+        if part is None:
+            values[attr] = value
+        elif many:
+            values[attr] = [from_plain(part, v) for v in value if v is not None]
         else:
-            values[e.attr] = from_plain(e.type, value)
-    return message.model(**values)
+            values[attr] = from_plain(part, value)
+    return model(**values)
+
+
+#: id of a message -> (the message, its model, (attribute, part or None, a list) per element with an attribute)
+_PLANS: dict[int, tuple[Message, Any, tuple[tuple[str, Message | None, bool], ...]]] = {}
+
+
+def _plan(message: Message) -> tuple[Any, tuple[tuple[str, Message | None, bool], ...]]:
+    """What :func:`from_plain` reads of ``message``, worked out once per message (the processor reads
+    every claimed request back: walking the declaration each time cost more than the reading)."""
+    found = _PLANS.get(id(message))
+    if found is None or found[0] is not message:
+        if message.model is None:
+            raise TypeError(f"{message.name} is not read into the domain model")
+        plan = tuple((e.attr, e.type, bool(e.item)) for e in message.elements if e.attr)
+        found = _PLANS[id(message)] = (message, message.model, plan)
+    return found[1], found[2]
 
 
 def register_request_from_plain(d: dict[str, Any]) -> m.RegisterRequest:
