@@ -95,3 +95,13 @@ def test_any_outcome_gives_the_reference_bytes(fields, status, errors):
     got = result_envelope(outcome, relates_to="urn:uuid:R", to="http://mis/cb", message_id="urn:uuid:M")
     assert got == _reference_envelope(outcome, relates_to="urn:uuid:R", to="http://mis/cb", version="1.1",
                                       message_id="urn:uuid:M")
+
+
+def test_emdr_id_year_and_month_are_those_strftime_gives():
+    import datetime as dt
+
+    from mock_remd.core.emdr_id import EMDR_ID_RE, format_emdr_id
+
+    for when in (dt.datetime(2026, 12, 7, 3), dt.datetime(2000, 1, 31), dt.datetime(1999, 10, 1), dt.datetime(2105, 5, 5)):
+        got = format_emdr_id("1", "50", when, 42)
+        assert got == f"1.50.{when:%y}.{when:%m}.000000042" and EMDR_ID_RE.match(got)

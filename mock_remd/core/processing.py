@@ -430,10 +430,11 @@ class Processor(BatchWorker):
         """The outcome's row and callbacks, bound for the store's driver; a registered one carries a
         stand-in for its emdrId (:meth:`_Draft.number` puts the real one in, inside the write)."""
         now = dt.datetime.now(dt.UTC)
-        outcome, callbacks = self._result(o, _EMDR_STAND_IN if o.registers else None, now)
+        stored = now.replace(tzinfo=None)  # one instant for the row's and the callbacks' times (naive UTC)
+        outcome, callbacks = self._result(o, _EMDR_STAND_IN if o.registers else None, now, stored=stored)
         store = self.store
-        return _Draft(o, store.documents.bind_outcome(o.doc.id, outcome, content=o.content),
-                      store.outbox.bind_all(callbacks, hand_to=hand_to), now.astimezone(MSK))
+        return _Draft(o, store.documents.bind_outcome(o.doc.id, outcome, content=o.content, now=stored),
+                      store.outbox.bind_all(callbacks, hand_to=hand_to, now=stored), now.astimezone(MSK))
 
     def _checked_again(self, tx: Aggregates, o: Outcome) -> Outcome:
         """The link rules once more, inside the write, with the linked documents held: of two versions
@@ -540,19 +541,20 @@ class Processor(BatchWorker):
                        layers=[lr.as_dict() for lr in report.layers] if report else [], content=content,
                        links=links or [], checker=None if forced else recheck)
 
-    def _result(self, o: Outcome, emdr_id: str | None,
-                now: dt.datetime) -> tuple[DocumentOutcome, list[NewDelivery]]:
+    def _result(self, o: Outcome, emdr_id: str | None, now: dt.datetime, *,
+                stored: dt.datetime | None = None) -> tuple[DocumentOutcome, list[NewDelivery]]:
         """The document's outcome and its callbacks: registered at ``now`` with the emdrId ``emdr_id``,
-        rejected (``emdr_id`` None), or set aside as failed."""
+        rejected (``emdr_id`` None), or set aside as failed; the callbacks due from ``stored`` (naive
+        UTC, the store's time: now when None)."""
         doc = o.doc
         common = {"local_uid": doc.local_uid, "kind": doc.kind, "organization": doc.organization}
         if o.failed:
             outcome = {"status": "error", "errors": o.callback_errors, **common}
-            return DocumentOutcome("failed", errors=o.errors), self._deliveries(o, outcome)
+            return DocumentOutcome("failed", errors=o.errors), self._deliveries(o, outcome, stored)
         if emdr_id is None:
             outcome = {"status": "error", "errors": o.errors, **common}
             return (DocumentOutcome("rejected", errors=o.errors, layers=o.layers),
-                    self._deliveries(o, outcome))
+                    self._deliveries(o, outcome, stored))
         created = parse_datetime(doc.creation_date_time or "")
         if created is None:
             created = now
@@ -565,10 +567,11 @@ class Processor(BatchWorker):
         )
         outcome = {"status": "success", "emdr_id": emdr_id, "registration_date_time": registered.registration_date_time,
                    "store_till_date": registered.store_till_date, **common}
-        return registered, self._deliveries(o, outcome)
+        return registered, self._deliveries(o, outcome, stored)
 
-    def _deliveries(self, o: Outcome, outcome: dict[str, Any]) -> list[NewDelivery]:
-        """The callbacks of the outcome ``outcome`` (they read nothing from the store)."""
+    def _deliveries(self, o: Outcome, outcome: dict[str, Any], now: dt.datetime | None = None) -> list[NewDelivery]:
+        """The callbacks of the outcome ``outcome``, due from ``now`` (naive UTC; None: now); they read
+        nothing from the store."""
         doc, behaviour, system = o.doc, o.behaviour, o.system
         cb = behaviour.callback
         if cb.skip:
@@ -580,7 +583,9 @@ class Processor(BatchWorker):
         raw_mid = (doc.request or {}).get("message_id") or doc.message_id or ""
         relates_to = cb.relates_to or raw_mid
         delay_ms = cb.delay_ms if cb.delay_ms is not None else self.options.callback_delay_ms
-        due = utcnow() + dt.timedelta(milliseconds=delay_ms or 0)
+        due = now or utcnow()
+        if delay_ms:
+            due += dt.timedelta(milliseconds=delay_ms)
         out = []
 
         def delivery(body: bytes, relates: str, when: dt.datetime, note: str, backoff: list[float]) -> NewDelivery:

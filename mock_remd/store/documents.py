@@ -83,6 +83,11 @@ def _finish_statement(fields: tuple[str, ...]) -> Prepared:
 
 _FINISH = {False: _finish_statement(_OUTCOME_FIELDS), True: _finish_statement(_OUTCOME_FIELDS + _REGISTERED_FIELDS)}
 _DONE_FIELDS = ("job_state", "job_lease_until", "updated_at")
+#: registered or not -> the fields an outcome of that shape sets (one written by ``_FINISH``)
+_SHAPES = {registered: frozenset(_OUTCOME_FIELDS + (_REGISTERED_FIELDS if registered else ()) + _DONE_FIELDS)
+           for registered in (False, True)}
+#: field -> its bind parameter in ``_FINISH`` (names made once: an outcome is bound per document)
+_SET_NAMES = {k: f"set_{k}" for k in _SHAPES[True]}
 
 #: a registered document that a newer version replaced (searches return current versions only)
 _SUPERSEDED = (
@@ -421,9 +426,10 @@ class Documents:
         values.update(job_state="done", job_lease_until=None, updated_at=now or utcnow())
         registered = all(k in values for k in _REGISTERED_FIELDS)
         row = None
-        if set(values) == set(_OUTCOME_FIELDS + (_REGISTERED_FIELDS if registered else ()) + _DONE_FIELDS):
-            row = _FINISH[registered].bind(self.s.db.engine.dialect,
-                                           {"doc_id": doc_id, **{f"set_{k}": v for k, v in values.items()}})
+        if values.keys() == _SHAPES[registered]:
+            params = {_SET_NAMES[k]: v for k, v in values.items()}
+            params["doc_id"] = doc_id
+            row = _FINISH[registered].bind(self.s.db.engine.dialect, params)
         return BoundOutcome(doc_id, row, values, content)
 
     def finish_bound(self, outcomes: list[BoundOutcome]) -> None:

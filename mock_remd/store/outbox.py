@@ -146,12 +146,13 @@ class Outbox:
         return [b.delivery(i) for b, i in zip([b for b in bound if b.handed], ids, strict=True)]
 
     def bind_all(self, deliveries: list[NewDelivery], *, hand_to: str | None = None,
-                 lease_seconds: float = LEASE_SECONDS) -> list[BoundDelivery]:
+                 lease_seconds: float = LEASE_SECONDS, now: dt.datetime | None = None) -> list[BoundDelivery]:
         """The rows :meth:`add_all` writes, their parameters made ready (JSON, dates) for
-        :meth:`add_bound`, before the write; reads nothing, takes no lock."""
+        :meth:`add_bound`, before the write; reads nothing, takes no lock. ``now``: their creation time
+        (naive UTC; None: now)."""
         if not deliveries:
             return []
-        now = utcnow()
+        now = now or utcnow()
         lease = now + dt.timedelta(seconds=lease_seconds)
         dialect = self.s.db.engine.dialect
         out = []
