@@ -55,25 +55,33 @@ def child_environment(**settings: str) -> dict[str, str]:
 SERVE_MALLOC_ARENAS = "2"
 
 
-#: glibc's per-thread cache of freed small chunks for the processes of ``serve`` (``tcache_count`` in
-#: ``GLIBC_TUNABLES``, unless the user set it): by default 7 chunks a size. Freeing a parsed document's
+#: glibc's per-thread cache of freed small chunks in ``serve``'s background processes (``tcache_count``
+#: in ``GLIBC_TUNABLES``, unless the user set it): by default 7 chunks a size. Freeing a parsed document's
 #: tree (thousands of libxml2 nodes) overflows that into the shared bins; the next parse's first large
 #: buffer then makes glibc consolidate them and every node after is allocated the slow way. With 2,000
 #: a thread reuses the last tree's chunks: the bench document's validation 9.47 -> 8.87 M instructions
-#: (callgrind, 8,000 gave the same), the libxml2 parse 2.94 -> 2.41 M; the chunks a thread keeps are
-#: at most about one document's tree.
-SERVE_TCACHE_COUNT = "2000"
+#: (callgrind, 8,000 gave the same), the libxml2 parse 2.94 -> 2.41 M. The chunks a thread keeps cost
+#: resident memory (after 10 s of bench-peer's load: +22 MiB per background process, +39 MiB in the
+#: HTTP worker, whose envelope parse gains little), so only the background processes get it.
+BACKGROUND_TCACHE_COUNT = "2000"
 
 
 def serve_environment(environ: dict[str, str] | None = None) -> dict[str, str]:
     """The environment the processes of ``serve`` run with: this process's, with ``MALLOC_ARENA_MAX``
-    at :data:`SERVE_MALLOC_ARENAS` and glibc's ``tcache_count`` tunable at :data:`SERVE_TCACHE_COUNT`
-    unless the user set them (other ``GLIBC_TUNABLES`` are kept)."""
+    at :data:`SERVE_MALLOC_ARENAS` unless the user set it."""
     env = dict(os.environ if environ is None else environ)
     env.setdefault("MALLOC_ARENA_MAX", SERVE_MALLOC_ARENAS)
+    return env
+
+
+def background_environment(environ: dict[str, str] | None = None) -> dict[str, str]:
+    """The environment of ``serve``'s background processes: :func:`serve_environment`'s, with glibc's
+    ``tcache_count`` tunable at :data:`BACKGROUND_TCACHE_COUNT` unless the user set it (other
+    ``GLIBC_TUNABLES`` are kept)."""
+    env = serve_environment(environ)
     tunables = [t for t in env.get("GLIBC_TUNABLES", "").split(":") if t]
     if not any(t.partition("=")[0] == "glibc.malloc.tcache_count" for t in tunables):
-        env["GLIBC_TUNABLES"] = ":".join([*tunables, f"glibc.malloc.tcache_count={SERVE_TCACHE_COUNT}"])
+        env["GLIBC_TUNABLES"] = ":".join([*tunables, f"glibc.malloc.tcache_count={BACKGROUND_TCACHE_COUNT}"])
     return env
 
 

@@ -117,15 +117,16 @@ def test_defaults_from_the_environment_are_read_here_once(tmp_path):
     assert Settings().cache_dir == ""  # built by hand: compiled Schematrons stay in memory
 
 
-def test_serve_environment_sets_glibc_tuning_unless_the_user_did():
-    from mock_remd.config import SERVE_TCACHE_COUNT, serve_environment
+def test_background_environment_sets_glibc_tuning_unless_the_user_did():
+    from mock_remd.config import BACKGROUND_TCACHE_COUNT, background_environment, serve_environment
 
-    env = serve_environment({"PATH": "/bin"})
+    assert "GLIBC_TUNABLES" not in serve_environment({"PATH": "/bin"})
+    env = background_environment({"PATH": "/bin"})
     assert env["MALLOC_ARENA_MAX"] == "2"
-    assert env["GLIBC_TUNABLES"] == f"glibc.malloc.tcache_count={SERVE_TCACHE_COUNT}"
+    assert env["GLIBC_TUNABLES"] == f"glibc.malloc.tcache_count={BACKGROUND_TCACHE_COUNT}"
     # other tunables of the user are kept, their own tcache_count and arenas win
-    env = serve_environment({"GLIBC_TUNABLES": "glibc.malloc.mxfast=0", "MALLOC_ARENA_MAX": "4"})
-    assert env["GLIBC_TUNABLES"] == f"glibc.malloc.mxfast=0:glibc.malloc.tcache_count={SERVE_TCACHE_COUNT}"
+    env = background_environment({"GLIBC_TUNABLES": "glibc.malloc.mxfast=0", "MALLOC_ARENA_MAX": "4"})
+    assert env["GLIBC_TUNABLES"] == f"glibc.malloc.mxfast=0:glibc.malloc.tcache_count={BACKGROUND_TCACHE_COUNT}"
     assert env["MALLOC_ARENA_MAX"] == "4"
     mine = "glibc.malloc.tcache_count=16:glibc.malloc.mxfast=0"
-    assert serve_environment({"GLIBC_TUNABLES": mine})["GLIBC_TUNABLES"] == mine
+    assert background_environment({"GLIBC_TUNABLES": mine})["GLIBC_TUNABLES"] == mine

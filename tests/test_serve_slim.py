@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import json
 import os
+import subprocess
 from pathlib import Path
 
 import requests
@@ -64,8 +65,14 @@ def test_master_and_http_workers_do_not_load_what_they_never_run(tmp_path, sink)
         # glibc's arenas are limited in serve's processes (config.serve_environment) unless the user set them
         environ = Path(f"/proc/{proc.pid}/environ").read_bytes().split(b"\0")
         assert f"MALLOC_ARENA_MAX={os.environ.get('MALLOC_ARENA_MAX', '2')}".encode() in environ
-        tunables = next(v for v in environ if v.startswith(b"GLIBC_TUNABLES=")).split(b"=", 1)[1].split(b":")
-        assert any(t.startswith(b"glibc.malloc.tcache_count=") for t in tunables)
+        # ... and the background processes keep more freed chunks per thread (config.background_environment)
+        background = subprocess.run(["pgrep", "-P", str(proc.pid), "-f", "background_process"], capture_output=True,
+                                    text=True).stdout.split()
+        assert background
+        for pid in background:
+            environ = Path(f"/proc/{pid}/environ").read_bytes().split(b"\0")
+            tunables = next(v for v in environ if v.startswith(b"GLIBC_TUNABLES=")).split(b"=", 1)[1].split(b":")
+            assert any(t.startswith(b"glibc.malloc.tcache_count=") for t in tunables)
         for _ in range(6):  # keep-alive off: the two workers share the connections
             req = register_request()
             r = requests.post(url + "/port/emdr", data=register_envelope(req), timeout=30,

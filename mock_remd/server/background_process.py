@@ -19,7 +19,7 @@ import threading
 from pathlib import Path
 from typing import Any
 
-from mock_remd.config import Settings
+from mock_remd.config import Settings, background_environment
 
 log = logging.getLogger(__name__)
 
@@ -113,7 +113,8 @@ class BackgroundProcesses:
         self._watcher.start()
 
     def _spawn(self) -> subprocess.Popen:
-        proc = subprocess.Popen([sys.executable, "-m", "mock_remd.server.background_process"], stdin=subprocess.PIPE)
+        proc = subprocess.Popen([sys.executable, "-m", "mock_remd.server.background_process"], stdin=subprocess.PIPE,
+                                env=background_environment())
         assert proc.stdin is not None
         proc.stdin.write(json.dumps(dataclasses.asdict(self.settings)).encode())
         proc.stdin.close()
