@@ -296,8 +296,8 @@ def _ids_in_child(queue) -> None:  # noqa: ANN001 - a multiprocessing queue
 
 
 def test_answer_message_ids_are_random_v4_uuids_and_differ_in_forked_workers():
-    """Answers' wsa:MessageID come from the random module (no system call per answer): valid version 4
-    UUIDs, unique, and a forked worker (gunicorn's) does not repeat its parent's sequence."""
+    """Answers' wsa:MessageID come from a generator seeded once (no system call per answer): valid version
+    4 UUIDs, unique, and a forked worker (gunicorn's) does not repeat its parent's sequence."""
     import multiprocessing
     import uuid
 
@@ -318,3 +318,18 @@ def test_answer_message_ids_are_random_v4_uuids_and_differ_in_forked_workers():
         w.join(30)
     mine = [message_uuid() for _ in range(50)]
     assert not set(children[0]) & set(children[1]) and not set(mine) & (set(children[0]) | set(children[1]))
+
+
+def test_message_ids_do_not_follow_the_random_modules_seed():
+    """A test suite that seeds the random module (the pytest plugin serves in its process) does not make
+    answers or callbacks repeat a MessageID."""
+    import random
+
+    from mock_remd.delivery.callback_xml import message_uuid as callback_id
+    from mock_remd.soap.responses import message_uuid as answer_id
+
+    seen = set()
+    for make in (answer_id, callback_id, answer_id, callback_id):
+        random.seed(1)
+        seen.add(make())
+    assert len(seen) == 4

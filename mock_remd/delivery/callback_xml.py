@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-import random
 from dataclasses import dataclass
 from typing import Any
 
+from mock_remd.domain.ids import message_uuid
 from mock_remd.domain.messages import REGISTER_RESULT
 from mock_remd.namespaces import CALLBACK, ENVELOPE_NS, WSA
 
@@ -21,22 +21,6 @@ def _escape(text: str) -> str:
     if ">" in text:
         text = text.replace(">", "&gt;")
     return text
-
-
-def message_uuid() -> str:
-    """A random (version 4) UUID, as text, for a callback's wsa:MessageID.
-
-    From the random module's generator, not uuid.uuid4() (as the SOAP answers' ids,
-    ``soap.responses.message_uuid``, which this layer may not import): os.urandom is a system call that
-    lets the GIL go, once per processed document; the id needs to be unique, not secret. The random
-    module reseeds its generator from the system in every forked process."""
-    h = f"{random.getrandbits(128) & _V4_MASK | _V4_BITS:032x}"
-    return f"{h[:8]}-{h[8:12]}-{h[12:16]}-{h[16:20]}-{h[20:]}"
-
-
-#: the version (4) and variant (RFC 4122) bits of a random UUID
-_V4_MASK = ~((0xF000 << 64) | (0xC000 << 48))
-_V4_BITS = (0x4000 << 64) | (0x8000 << 48)
 
 
 def strip_urn(message_id: str) -> str:

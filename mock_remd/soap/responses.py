@@ -3,11 +3,11 @@
 
 from __future__ import annotations
 
-import random
 from typing import Any
 from xml.sax.saxutils import escape
 
 from mock_remd.catalog.errors import ErrorItem
+from mock_remd.domain.ids import message_uuid
 from mock_remd.domain.messages import REGISTRY_ITEM
 from mock_remd.namespaces import CONTENT_TYPES, ENVELOPE_NS, SERVICE, WSA
 
@@ -27,21 +27,6 @@ def _errors(errors: list[ErrorItem]) -> str:
 
 def _item(fields: dict[str, Any]) -> str:
     return "<ns3:item>" + "".join(_el(k, fields.get(k)) for k in REGISTRY_ITEM.names) + "</ns3:item>"
-
-
-def message_uuid() -> str:
-    """A random (version 4) UUID, as text, for an answer's wsa:MessageID.
-
-    From the random module's generator, not uuid.uuid4(): os.urandom is a system call that lets the
-    GIL go (under load, a thread hand-off in every answer), and an answer's id needs to be unique,
-    not secret. The random module reseeds its generator from the system in every forked worker."""
-    h = f"{random.getrandbits(128) & _V4_MASK | _V4_BITS:032x}"
-    return f"{h[:8]}-{h[8:12]}-{h[12:16]}-{h[16:20]}-{h[20:]}"
-
-
-#: the version (4) and variant (RFC 4122) bits of a random UUID
-_V4_MASK = ~((0xF000 << 64) | (0xC000 << 48))
-_V4_BITS = (0x4000 << 64) | (0x8000 << 48)
 
 
 def _envelope(version: str, body: str, relates_to: str, action: str) -> tuple[str, bytes]:
