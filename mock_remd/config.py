@@ -62,7 +62,7 @@ SERVE_MALLOC_ARENAS = "2"
 #: a thread reuses the last tree's chunks: the bench document's validation 9.47 -> 8.87 M instructions
 #: (callgrind, 8,000 gave the same), the libxml2 parse 2.94 -> 2.41 M. The chunks a thread keeps cost
 #: resident memory (after 10 s of bench-peer's load: +22 MiB per background process, +39 MiB in the
-#: HTTP worker, whose envelope parse gains little), so only the background processes get it.
+#: HTTP worker, where the gain was not measured), so only the background processes get it.
 BACKGROUND_TCACHE_COUNT = "2000"
 
 
