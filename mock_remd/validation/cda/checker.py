@@ -152,8 +152,7 @@ class RuleChecker:
         """Each of ``@names`` must be present and not blank."""
         ok = True
         for name in names:
-            value = el.get(name)
-            if not value or value.isspace():  # as attr(): empty once stripped
+            if not _filled(el.get(name)):
                 self.fail(rule, el, f"Элемент {_label(label, sub)} должен иметь не пустое значение атрибута @{name}")
                 ok = False
         return ok
