@@ -114,6 +114,8 @@ def item(code: str, text: str | None = None, /, **values: object) -> ErrorItem:
 
 #: one sentence for a value of a request we cannot take: the field, the value, what is expected
 BAD_VALUE = "Недопустимое значение [{value}] поля {field}: {expected}"
+#: what a number in a request must be (the ``expected`` part of :data:`BAD_VALUE`)
+EXPECTED_WHOLE_NUMBER = "{what}: ожидается целое число от {low} до {high}{unit}"
 
 
 def bad_value(field: str, value: object, expected: str) -> ErrorItem:

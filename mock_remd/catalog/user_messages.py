@@ -97,6 +97,13 @@ MESSAGES: dict[str, tuple[str, str]] = {
                     "the database server did not accept the user or password"),
     "net.db_missing": ("такой базы данных на сервере нет", "no such database on the server"),
     "net.db_other": ("сервер базы данных не отвечает", "the database server does not answer"),
+    # ---- requests the HTTP front refuses before a view reads them (server/buffering_worker.py) -------
+    "http.http_malformed": ("запрос не разобран: нарушен протокол HTTP", "the request is not valid HTTP"),
+    "http.http_front_failed": ("внутренняя ошибка", "internal error"),
+    "http.http_line_too_long": ("строка запроса HTTP слишком длинная", "the HTTP request line is too long"),
+    "http.http_headers_too_large": ("заголовки запроса HTTP слишком велики", "the HTTP request headers are too large"),
+    "http.http_transfer_coding": ("кодирование Transfer-Encoding не поддерживается",
+                                  "the Transfer-Encoding is not supported"),
     # ---- admin API query parameters ---------------------------------------------------------------
     "query.not_int": ("параметр {name}={value}: ожидалось целое число", "parameter {name}={value}: expected an integer"),
     "query.range": ("параметр {name}={value}: допустимо от {low} до {high}",

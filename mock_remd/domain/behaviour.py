@@ -12,6 +12,7 @@ from dataclasses import asdict, dataclass, field
 from typing import Any, Protocol
 
 from mock_remd.catalog import errors as E
+from mock_remd.catalog.faults import fault_text
 from mock_remd.domain.model import RegisterRequest
 
 DROP_MODES = ("reset", "empty", "garbage", "close")
@@ -28,7 +29,12 @@ MIN_HTTP_STATUS, MAX_HTTP_STATUS = 200, 599
 
 
 class BadMagicValue(ValueError):
-    """A magic value whose number is not a whole number in its range; the message names both."""
+    """A magic value whose number is not a whole number in its range; :attr:`expected` is the catalogue
+    sentence saying what is expected (:data:`mock_remd.catalog.errors.EXPECTED_WHOLE_NUMBER`)."""
+
+    def __init__(self, expected: str) -> None:
+        super().__init__(expected)
+        self.expected = expected
 
 
 @dataclass
@@ -127,7 +133,7 @@ _MAGIC = re.compile(r"^MOCK:(?P<rest>.+)$", re.IGNORECASE)
 def _number(text: str, what: str, low: int, high: int, unit: str = "") -> int:
     """``text`` as a whole number in ``low..high``, else :class:`BadMagicValue` saying so."""
     text = text.strip()
-    expected = f"{what}: ожидается целое число от {low} до {high}{unit}"
+    expected = E.EXPECTED_WHOLE_NUMBER.format(what=what, low=low, high=high, unit=unit)
     if not text or len(text) > len(str(high)) + 1 or not text.lstrip("+-").isdigit():
         raise BadMagicValue(expected)
     value = int(text)
@@ -146,8 +152,9 @@ def magic_behaviour(document_number: str) -> Behaviour | None:
     try:
         return _magic(document_number)
     except BadMagicValue as exc:
-        item = E.bad_value("documentNumber", document_number.strip(), str(exc))
-        fault = {"code": "Client.InvalidMagicValue", "reason": f"{item.code}: {item.message}"}
+        item = E.bad_value("documentNumber", document_number.strip(), exc.expected)
+        found = fault_text("invalid_magic_value", code=item.code, message=item.message)
+        fault = {"code": found.code, "reason": found.reason}
         return Behaviour(sync=SyncBehaviour(fault=fault), source={"magic": document_number.strip()[:256]})
 
 

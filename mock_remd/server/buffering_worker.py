@@ -47,6 +47,7 @@ from gunicorn import SERVER, SERVER_SOFTWARE
 from gunicorn.util import http_date
 from gunicorn.workers.gthread import TConn, ThreadWorker
 
+from mock_remd.catalog.user_messages import DEFAULT_LANG, say
 from mock_remd.soap.faults import SoapFault, render_fault
 
 #: seconds for the request line and headers, from the first byte (or from accept)
@@ -698,14 +699,12 @@ def _send(sock: socket.socket, data: bytes) -> None:
 def refusal(status: int, path: str | None) -> bytes:
     """A whole HTTP answer refusing a request: a SOAP 1.1 Fault on the SOAP endpoint (or when the path
     is unknown), a JSON error elsewhere; the connection closes after it."""
+    refused = _REFUSALS.get(status, _REFUSALS[400])
     if path is None or _SOAP_PATH.match(path):
-        text = _SOAP_REASONS.get(status, _SOAP_REASONS[400])
-        code = "Client.BadHttpRequest" if status < 500 else "Server.InternalError"
-        _, ctype, body = render_fault(SoapFault(code, text, http_status=status), "1.1")
+        _, ctype, body = render_fault(SoapFault.of(refused), "1.1")
     else:
         ctype = "application/json; charset=utf-8"
-        body = json.dumps({"error": _JSON_REASONS.get(status, _JSON_REASONS[400]), "detail": None},
-                          ensure_ascii=False).encode()
+        body = json.dumps({"error": say(DEFAULT_LANG, f"http.{refused}"), "detail": None}, ensure_ascii=False).encode()
     head = (f"HTTP/1.1 {status} {_REASONS.get(status, 'Bad Request')}\r\nConnection: close\r\n"
             f"Content-Type: {ctype}\r\nContent-Length: {len(body)}\r\n\r\n")
     return head.encode("latin-1") + body
@@ -713,20 +712,10 @@ def refusal(status: int, path: str | None) -> bytes:
 
 _REASONS = {400: "Bad Request", 414: "URI Too Long", 431: "Request Header Fields Too Large",
             500: "Internal Server Error", 501: "Not Implemented"}
-_SOAP_REASONS = {
-    400: "Запрос не разобран: нарушен протокол HTTP",
-    500: "Внутренняя ошибка",
-    414: "Строка запроса HTTP слишком длинная",
-    431: "Заголовки запроса HTTP слишком велики",
-    501: "Кодирование Transfer-Encoding не поддерживается",
-}
-_JSON_REASONS = {
-    400: "запрос не разобран: нарушен протокол HTTP",
-    500: "внутренняя ошибка",
-    414: "строка запроса HTTP слишком длинная",
-    431: "заголовки запроса HTTP слишком велики",
-    501: "кодирование Transfer-Encoding не поддерживается",
-}
+#: HTTP status -> the refusal's key: a Fault of catalog/faults.py and, with ``http.``, an admin sentence of
+#: catalog/user_messages.py (the request was not read, so its Accept-Language is not known: Russian)
+_REFUSALS = {400: "http_malformed", 500: "http_front_failed", 414: "http_line_too_long",
+             431: "http_headers_too_large", 501: "http_transfer_coding"}
 
 
 def _status_of(exc: BaseException) -> int:

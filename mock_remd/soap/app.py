@@ -12,6 +12,7 @@ import time
 from collections.abc import Callable, Iterable
 from typing import Any
 
+from mock_remd.catalog import errors as E
 from mock_remd.catalog.incidents import record_incident
 from mock_remd.core.registry import RegistryService
 from mock_remd.domain.behaviour import Behaviour
@@ -60,8 +61,7 @@ class SoapApp:
             return self._reply(start_response, 200, "text/xml; charset=utf-8", wsdl_for(request_address(environ)))
         version = version_from_content_type(environ.get("CONTENT_TYPE")) or "1.2"
         if method != "POST":
-            fault = SoapFault("Client.MethodNotAllowed", f"Метод HTTP {method} не поддерживается: ожидается POST (или GET ?wsdl)",
-                              http_status=405)
+            fault = SoapFault.of("method_not_allowed", method=method)
             return self._fault(start_response, fault, version, extra=[("Allow", "GET, POST")])
         try:
             body = self._read_body(environ)
@@ -73,7 +73,7 @@ class SoapApp:
             return self._fault(start_response, fault, version)
         except Exception:  # a bug must still answer as SOAP, and the server keeps serving
             incident = record_incident("SOAP endpoint")
-            fault = SoapFault("Server.InternalError", f"Внутренняя ошибка (инцидент {incident.id})")
+            fault = SoapFault.of("internal", incident=incident.id)
             return self._fault(start_response, fault, version)
 
     # ---- plumbing ------------------------------------------------------------------------------
@@ -82,12 +82,11 @@ class SoapApp:
         if length_text.isdigit():
             length = int(length_text)
             if length > self.max_request_bytes:
-                raise SoapFault("Client.RequestTooLarge",
-                                f"Запрос размером {length} байт превышает предел {self.max_request_bytes} байт", http_status=413)
+                raise SoapFault.of("request_length_too_large", size=length, limit=self.max_request_bytes)
             return self._read(environ, length)
         data = self._read(environ, self.max_request_bytes + 1)
         if len(data) > self.max_request_bytes:
-            raise SoapFault("Client.RequestTooLarge", f"Запрос превышает предел {self.max_request_bytes} байт", http_status=413)
+            raise SoapFault.of("request_too_large", limit=self.max_request_bytes)
         return data
 
     @staticmethod
@@ -96,8 +95,7 @@ class SoapApp:
             return environ["wsgi.input"].read(size)
         except Exception as exc:  # a bad chunk size, a body cut short (each server has its own exception): the client's
             log.info("request body not read: %s", type(exc).__name__)
-            raise SoapFault("Client.BadRequestBody", "Тело запроса не прочитано: нарушено кодирование "
-                                                     "Transfer-Encoding: chunked или соединение прервано") from None
+            raise SoapFault.of("bad_request_body") from None
 
     @staticmethod
     def _reply(start_response: StartResponse, status: int, content_type: str, body: bytes,
@@ -123,17 +121,15 @@ class SoapApp:
     # ---- operations ----------------------------------------------------------------------------
     def _dispatch(self, environ: dict[str, Any], start_response: StartResponse, env) -> Iterable[bytes]:
         if env.operation not in ops.OPERATIONS:
-            raise SoapFault("Client.UnknownOperation",
-                            f"Неизвестная операция {env.operation}: ожидается одна из {', '.join(ops.OPERATIONS)}")
+            raise SoapFault.of("unknown_operation", operation=env.operation, expected=", ".join(ops.OPERATIONS))
         if not env.message_id and self.require_message_id:
-            raise SoapFault("Client.MissingMessageID", "Не указан обязательный заголовок wsa:MessageID")
+            raise SoapFault.of("missing_message_id")
         if len(env.message_id) > MAX_MESSAGE_ID:
-            raise SoapFault("Client.InvalidMessageID", f"Заголовок wsa:MessageID [{env.message_id[:64]}…] длиннее "
-                                                        f"{MAX_MESSAGE_ID} символов")
+            raise SoapFault.of("message_id_too_long", start=env.message_id[:64], limit=MAX_MESSAGE_ID)
         if self.wsse_check is not None:
             problems = self.wsse_check(env.root)
             if problems:
-                raise SoapFault("Client.SecurityError", "Ошибка проверки подписи сообщения (wsse:Security): " + "; ".join(problems))
+                raise SoapFault.of("wsse", problems="; ".join(problems))
         if env.operation == ops.REGISTER:
             req = ops.parse_register(env.body, message_id=env.message_id, client_entity_id=env.client_entity_id)
             result = self.service.register(req, soap_version=env.version)
@@ -172,8 +168,8 @@ class SoapApp:
         if b.sync.fault:
             code = str(b.sync.fault.get("code") or "Receiver")
             fault_code = code if code.startswith(("Client", "Server")) else ("Client" if b.sync.fault_is_client else "Server")
-            return self._fault(start_response, SoapFault(fault_code, str(b.sync.fault.get("reason") or "Внутренняя ошибка"),
-                                                         http_status=b.sync.answer_status), version)
+            reason = str(b.sync.fault.get("reason") or E.message("INTERNAL_ERROR"))
+            return self._fault(start_response, SoapFault.configured(fault_code, reason, b.sync.answer_status), version)
         if b.sync.http_status:
             status = int(b.sync.http_status)
             text = f"HTTP {status}".encode()

@@ -1,13 +1,16 @@
 """SOAP Faults: the exception the protocol layer raises and its rendering in SOAP 1.1 and 1.2.
 
 Client errors are ``Client.*`` (1.1 ``soap:Client``; 1.2 ``soap:Sender`` with HTTP 400), server errors
-``Server.*`` (1.1 ``soap:Server``; 1.2 ``soap:Receiver`` with HTTP 500).
+``Server.*`` (1.1 ``soap:Server``; 1.2 ``soap:Receiver`` with HTTP 500). Every reason comes from the Fault
+catalogue (:mod:`mock_remd.catalog.faults`, :meth:`SoapFault.of`) or, for a Fault a scenario asks for, from
+the scenario (:meth:`SoapFault.configured`).
 """
 
 from __future__ import annotations
 
 from xml.sax.saxutils import escape
 
+from mock_remd.catalog.faults import fault_text
 from mock_remd.namespaces import CONTENT_TYPES, SOAP11, SOAP12
 
 
@@ -20,7 +23,22 @@ class SoapFault(Exception):
         super().__init__(reason)
         self.code = code
         self.reason = reason
+        #: the catalogue key the reason came from ("" for a Fault a scenario configured)
+        self.key = ""
         self.http_status = http_status or (400 if code.startswith("Client") else 500)
+
+    @classmethod
+    def of(cls, key: str, /, **values: object) -> SoapFault:
+        """The catalogue Fault ``key`` (:data:`mock_remd.catalog.faults.FAULTS`) with ``values`` filled in."""
+        found = fault_text(key, **values)
+        fault = cls(found.code, found.reason, found.http_status)
+        fault.key = key
+        return fault
+
+    @classmethod
+    def configured(cls, code: str, reason: str, http_status: int | None = None) -> SoapFault:
+        """A Fault whose code and reason a scenario or a magic value chose (CONTRACT §7)."""
+        return cls(code, reason, http_status)
 
     @property
     def is_client(self) -> bool:
