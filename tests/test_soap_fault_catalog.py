@@ -247,3 +247,22 @@ def test_a_bad_magic_value_is_the_catalogue_fault_zeep_reads(make_server):
     # the same request by hand, SOAP 1.1: the standard library reads the same catalogue Fault
     status, answer = _exchange(srv.soap_url, "POST", register_envelope(req, version="1.1"), SOAP11_CT)
     assert (status, _fault_of(answer)) == (400, ("Client.InvalidMagicValue", expected))
+
+
+@pytest.mark.parametrize(("status", "reason", "error"), [
+    (400, "Запрос не разобран: нарушен протокол HTTP", "запрос не разобран: нарушен протокол HTTP"),
+    (414, "Строка запроса HTTP слишком длинная", "строка запроса HTTP слишком длинная"),
+    (431, "Заголовки запроса HTTP слишком велики", "заголовки запроса HTTP слишком велики"),
+    (500, "Внутренняя ошибка", "внутренняя ошибка"),
+    (501, "Кодирование Transfer-Encoding не поддерживается", "кодирование Transfer-Encoding не поддерживается"),
+])
+def test_the_http_fronts_refusals_are_catalogue_texts(status, reason, error):
+    import json
+
+    from mock_remd.server.buffering_worker import refusal
+
+    head, _, body = refusal(status, "/port/emdr").partition(b"\r\n\r\n")
+    assert head.startswith(f"HTTP/1.1 {status} ".encode())
+    assert _fault_of(body) == ("Client.BadHttpRequest" if status < 500 else "Server.InternalError", reason)
+    head, _, body = refusal(status, "/_admin/documents").partition(b"\r\n\r\n")
+    assert json.loads(body) == {"error": error, "detail": None}
