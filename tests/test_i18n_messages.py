@@ -127,7 +127,8 @@ def test_signer_options_error_is_ours_for_safe_text() -> None:
 
     with pytest.raises(SignerOptionsError) as info:
         SignerSet(org_key_pem=b"x")
-    assert safe_text(info.value, "fallback") == "--org-key and --org-cert go together"
+    assert safe_text(info.value, "fallback", lang="en") == "--org-key and --org-cert go together"
+    assert safe_text(info.value, "fallback") == "--org-key и --org-cert указываются вместе"
     assert safe_text(ValueError("Insufficient data - 117 bytes requested"), "fallback") == "fallback"
 
 

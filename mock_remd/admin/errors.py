@@ -18,7 +18,7 @@ class ApiError(Exception):
     catalogue :class:`Text`, rendered in the client's language when the answer is made."""
 
     def __init__(self, status: int, error: Text | str, detail: Any = None) -> None:
-        super().__init__(str(error))
+        super().__init__(render(DEFAULT_LANG, error))  # the log's text; the answer renders ``error`` itself
         self.status = status
         self.error = error
         self.detail = detail

@@ -155,17 +155,23 @@ class ServerFault(Exception):
         self.message = message
 
 
-def safe_text(exc: BaseException, fallback: str) -> str:
-    """A sentence for ``exc`` that is safe to show: the message of our own exception classes, the
-    operating system's words for a file error, a position for a text or JSON error, else ``fallback``.
+def safe_text(exc: BaseException, fallback: str, lang: str = "ru") -> str:
+    """A sentence for ``exc`` that is safe to show: the catalogue sentence an exception class of ours
+    carries (``text(lang)`` or ``message``), the operating system's words for a file error, a position
+    for a text or JSON error, else ``fallback``.
 
     Library exception texts (parsers, HTTP, database) are never returned: their wording, class names
-    and internals are not for users.
+    and internals are not for users; neither is the text of an exception of ours that carries no
+    sentence (it may wrap a library's words).
     """
     import json
 
     if type(exc).__module__.startswith("mock_remd."):
-        return str(exc)
+        render_text = getattr(exc, "text", None)
+        if callable(render_text):
+            return str(render_text(lang))
+        message = getattr(exc, "message", None)
+        return message if isinstance(message, str) and message else fallback
     if isinstance(exc, UnicodeDecodeError):
         return f"текст не в кодировке UTF-8 (байт {exc.start})"
     if isinstance(exc, json.JSONDecodeError):

@@ -56,6 +56,7 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "file.is_dir": ("{path} — это каталог, а нужен файл документа", "{path} is a directory, not a document file"),
     "file.missing": ("нет такого файла: {path}", "no such file: {path}"),
     "file.unreadable": ("файл {path} не читается: {reason}", "cannot read {path}: {reason}"),
+    "file.io_error": ("ошибка ввода-вывода", "an input/output error"),
     "file.unwritable": ("файл {path} не записывается: {reason}", "cannot write {path}: {reason}"),
     "sign.done": ("{path}: отсоединённая подпись CMS ({form}), {size} байт DER",
                   "{path}: {form} detached CMS, {size} bytes of DER"),
@@ -907,6 +908,12 @@ def xml_refusal(lang: str, exc: BaseException) -> str:
     if hasattr(exc, "size") and hasattr(exc, "limit"):
         return say(lang, "xml.too_large", size=exc.size, limit=exc.limit)
     return say(lang, "xml.doctype")
+
+
+def os_reason(lang: str, exc: OSError) -> str:
+    """Why a file operation failed: the operating system's words (``strerror``), else a catalogue sentence
+    (never the exception's class name or text)."""
+    return exc.strerror or say(lang, "file.io_error")
 
 
 def where_of(url: str) -> str:

@@ -15,7 +15,7 @@ from typing import Any
 
 import requests
 
-from mock_remd.catalog.user_messages import say
+from mock_remd.catalog.user_messages import os_reason, say
 from mock_remd.cli.common import fail, lang_of
 from mock_remd.client.admin_client import AdminClient, AdminError
 from mock_remd.config import environment_value
@@ -170,8 +170,8 @@ def _write_reports(args: argparse.Namespace, admin: AdminClient, run: dict[str, 
             if resp.status_code != 200:
                 return say(lang, "conformance.cli.junit_http", status=resp.status_code)
             Path(args.junit).write_bytes(resp.content)
-    except OSError as exc:
-        return say(lang, "file.unwritable", path=exc.filename, reason=exc.strerror or type(exc).__name__)
-    except requests.RequestException:
+    except requests.RequestException:  # before OSError: requests' exceptions are OSErrors too
         return say(lang, "conformance.cli.junit_unreachable", url=args.url)
+    except OSError as exc:
+        return say(lang, "file.unwritable", path=exc.filename, reason=os_reason(lang, exc))
     return ""

@@ -120,7 +120,7 @@ def cmd_import(args: argparse.Namespace) -> int:
             )
         except (NsiFileError, OSError, UnicodeDecodeError) as exc:
             failed += 1
-            reason = exc.text(lang) if isinstance(exc, NsiFileError) else safe_text(exc, say(lang, "nsi.not_readable"))
+            reason = exc.text(lang) if isinstance(exc, NsiFileError) else safe_text(exc, say(lang, "nsi.not_readable"), lang)
             print(f"mock-remd nsi import: {say(lang, 'nsi.unusable', path=path, reason=reason)}", file=sys.stderr)
             continue
         print(_describe(result, lang))

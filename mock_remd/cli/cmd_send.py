@@ -23,7 +23,7 @@ import uuid
 from pathlib import Path
 from typing import Any
 
-from mock_remd.catalog.user_messages import network_failure, say
+from mock_remd.catalog.user_messages import network_failure, os_reason, say
 from mock_remd.cli.common import fail, lang_of
 from mock_remd.config import environment_value
 
@@ -156,7 +156,7 @@ def run(args: argparse.Namespace) -> int:
         content = args.file.read_bytes()
     except OSError as exc:
         key = "file.missing" if isinstance(exc, FileNotFoundError) else "file.unreadable"
-        return _fail(args, say(lang, key, path=args.file, reason=exc.strerror or type(exc).__name__))
+        return _fail(args, say(lang, key, path=args.file, reason=os_reason(lang, exc)))
     changed = [o for o in REQUEST_OPTIONS if getattr(args, o, None)]
 
     given = _as_envelope(content)
@@ -200,7 +200,7 @@ def run(args: argparse.Namespace) -> int:
         facts = read_facts(content)
     except OSError as exc:
         return _fail(args, say(lang, "file.unreadable", path=exc.filename or args.file,
-                               reason=exc.strerror or type(exc).__name__), exc)
+                               reason=os_reason(lang, exc)), exc)
     except DocumentError as exc:
         return _fail(args, f"{args.file}: {exc.text(lang)}")
     except SignerOptionsError as exc:  # a catalogue sentence naming the option (--key and --cert go together)

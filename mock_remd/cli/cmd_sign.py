@@ -12,7 +12,7 @@ import base64
 import sys
 from pathlib import Path
 
-from mock_remd.catalog.user_messages import say
+from mock_remd.catalog.user_messages import os_reason, say
 from mock_remd.cli.common import fail, lang_of
 from mock_remd.client.signers import SignerOptionsError, check_pair
 
@@ -54,7 +54,7 @@ def run(args: argparse.Namespace) -> int:
     except OSError as exc:
         key = "file.missing" if isinstance(exc, FileNotFoundError) else "file.unreadable"
         return fail(args, "sign", say(lang, key, path=exc.filename or args.file,
-                                      reason=exc.strerror or type(exc).__name__), exc)
+                                      reason=os_reason(lang, exc)), exc)
     except SignerOptionsError as exc:
         return fail(args, "sign", exc.text(lang), exc)
     try:
@@ -70,6 +70,6 @@ def run(args: argparse.Namespace) -> int:
     try:
         out.write_bytes(data)
     except OSError as exc:
-        return fail(args, "sign", say(lang, "file.unwritable", path=out, reason=exc.strerror or type(exc).__name__), exc)
+        return fail(args, "sign", say(lang, "file.unwritable", path=out, reason=os_reason(lang, exc)), exc)
     print(say(lang, "sign.done", path=out, form="DER" if args.der else "base64", size=len(der)), file=sys.stderr)
     return 0

@@ -16,7 +16,7 @@ from typing import Any
 
 from lxml import etree
 
-from mock_remd.catalog.user_messages import say, xml_refusal
+from mock_remd.catalog.user_messages import os_reason, say, xml_refusal
 from mock_remd.cli.common import fail, lang_of
 from mock_remd.cli.report_format import FORMATS, not_run_text, render
 from mock_remd.config import ConfigError, Settings
@@ -35,7 +35,11 @@ OPTIONS = {"config": "--config", "packs_dir": "--packs", "nsi_dir": "--nsi", "si
 
 
 class UsageError(Exception):
-    """Input we cannot use (exit status 2); the message is printed as is."""
+    """Input we cannot use (exit status 2); :attr:`message` is the catalogue sentence printed as is."""
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message)
+        self.message = message
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -105,7 +109,7 @@ def _read_document(name: str, lang: str = "ru") -> bytes:
     try:
         return path.read_bytes()
     except OSError as exc:
-        raise UsageError(say(lang, "file.unreadable", path=name, reason=exc.strerror or type(exc).__name__)) from exc
+        raise UsageError(say(lang, "file.unreadable", path=name, reason=os_reason(lang, exc))) from exc
 
 
 def read_request(path: Path, lang: str = "ru") -> RegisterRequest:
@@ -122,7 +126,7 @@ def read_request(path: Path, lang: str = "ru") -> RegisterRequest:
     except (UnsafeXmlError, XmlTooLargeError) as exc:
         raise UsageError(say(lang, "file.unsafe_xml", what=what, path=path, reason=xml_refusal(lang, exc))) from exc
     except OSError as exc:
-        raise UsageError(say(lang, "file.unreadable", path=path, reason=exc.strerror or type(exc).__name__)) from exc
+        raise UsageError(say(lang, "file.unreadable", path=path, reason=os_reason(lang, exc))) from exc
     op = find_register_request(root)
     if op is None:
         raise UsageError(say(lang, "file.no_request", path=path))
@@ -139,7 +143,7 @@ def run(args: argparse.Namespace) -> int:
         request = read_request(args.request, lang) if args.request else None
         content = _read_document(args.file, lang)
     except UsageError as exc:
-        return fail(args, "validate", str(exc), exc=exc.__cause__)
+        return fail(args, "validate", exc.message, exc=exc.__cause__)
     report = Validator(settings).validate(content, request=request, kind=args.kind.strip())
     source = "-" if args.file == "-" else args.file
     sys.stdout.write(render(report, args.format, source, lang) + "\n")

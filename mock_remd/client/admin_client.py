@@ -31,9 +31,11 @@ class AdminError(RuntimeError):
         self.error = error
         self.detail = detail
         self.url = url
-        text = f"HTTP {status} from {url}: {error}" if url else f"HTTP {status}: {error}"
+        text = f"HTTP {status} from {url}: {self.error}" if url else f"HTTP {status}: {self.error}"
         if detail not in (None, ""):
             text += f" ({detail})"
+        #: one sentence: the status, the address and the server's own error sentence (and its detail)
+        self.sentence = text
         super().__init__(text)
 
 
@@ -74,10 +76,10 @@ class AdminClient:
         if resp.status_code >= 400:
             try:
                 body = resp.json()
-                error, detail = body.get("error", resp.reason), body.get("detail")
+                said, detail = body.get("error", resp.reason), body.get("detail")
             except (ValueError, AttributeError):
-                error, detail = resp.reason or "error", resp.text[:500]
-            raise AdminError(resp.status_code, str(error), detail, url)
+                said, detail = resp.reason or "error", resp.text[:500]
+            raise AdminError(resp.status_code, str(said), detail, url)  # the server's own error sentence
         if not resp.content:
             return None
         ctype = resp.headers.get("Content-Type", "")

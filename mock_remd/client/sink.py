@@ -24,6 +24,14 @@ from mock_remd.domain.model import normalize_message_id
 from mock_remd.xmlsafe import local_name, parse_bytes
 
 
+class CallbackTimeout(TimeoutError):
+    """No (or too few) callbacks arrived in time; :attr:`sentence` says what was awaited and what came."""
+
+    def __init__(self, sentence: str) -> None:
+        super().__init__(sentence)
+        self.sentence = sentence
+
+
 @dataclass
 class CallbackResult:
     """A parsed ``registerDocumentResult``."""
@@ -237,7 +245,7 @@ class CallbackSink:
                         return r
                 left = deadline - time.monotonic()
                 if left <= 0:
-                    raise TimeoutError(f"no {what} within {timeout:g} s ({len(self.results)} received)")
+                    raise CallbackTimeout(f"no {what} within {timeout:g} s ({len(self.results)} received)")
                 self._cond.wait(left)
 
     def wait_count(self, n: int, timeout: float = 10.0, *, accepted_only: bool = True) -> list[CallbackResult]:
@@ -247,6 +255,6 @@ class CallbackSink:
             while (len(self.results) if accepted_only else self.requests_seen) < n:
                 left = deadline - time.monotonic()
                 if left <= 0:
-                    raise TimeoutError(f"{len(self.results)} of {n} callbacks within {timeout:g} s")
+                    raise CallbackTimeout(f"{len(self.results)} of {n} callbacks within {timeout:g} s")
                 self._cond.wait(left)
             return list(self.results)

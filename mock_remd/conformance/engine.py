@@ -54,7 +54,7 @@ class ConformanceError(Exception):
     """A refused admin call: ``status``, ``error`` (one sentence) and ``detail``."""
 
     def __init__(self, status: int, error: Text, detail: Any = None) -> None:
-        super().__init__(str(error))
+        super().__init__(error.render(DEFAULT_LANG))  # the log's text; answers render ``error`` themselves
         self.status, self.error, self.detail = status, error, detail
 
 

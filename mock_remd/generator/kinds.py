@@ -24,7 +24,11 @@ SUPPORTED_KINDS: tuple[str, ...] = tuple(_MODULES)
 
 
 class UnsupportedKindError(ValueError):
-    """The generator has no builder for this kind."""
+    """The generator has no builder for this kind; :attr:`sentence` says which kinds it has."""
+
+    def __init__(self, sentence: str) -> None:
+        super().__init__(sentence)
+        self.sentence = sentence
 
 
 @dataclass(frozen=True)

@@ -19,6 +19,7 @@ from pathlib import Path
 
 from lxml import etree
 
+from mock_remd.catalog.incidents import record_incident
 from mock_remd.generator.kinds import SUPPORTED_KINDS
 from mock_remd.validation.context import ValidationSettings
 from mock_remd.validation.pack_index import InstalledPack, document_template_roots, installed_packs
@@ -90,11 +91,11 @@ def survey(packs_dir: Path, kinds: Iterable[str] | None = None, seed: int = 1,
                 made[pack.kind] = generate(pack.kind, seed, signer=None, packs_dir=packs_dir).content
             content = made[pack.kind]
         except UnsupportedKindError as exc:
-            row.error = str(exc)
+            row.error = exc.sentence
             rows.append(row)
             continue
-        except Exception as exc:  # a generator bug: shown in the table, the survey goes on
-            row.error = f"generator failed: {type(exc).__name__}: {exc}"
+        except Exception:  # a generator bug: its incident id in the table (the log has the traceback), the survey goes on
+            row.error = "generator failed: " + record_incident(f"survey: generate kind {pack.kind}").reason
             rows.append(row)
             continue
         chosen = index.select(pack.kind, document_template_roots(etree.fromstring(content)))

@@ -321,7 +321,7 @@ def _check_xsd(root_xsd: Path) -> Warning_ | None:
     try:
         schema = load_schema(root_xsd)
     except PackSchemaError as exc:
-        raise PackError("pack.xsd_no_load", detail=str(exc), xsd=_show(root_xsd)) from exc
+        raise PackError("pack.xsd_no_load", detail=exc.detail, xsd=_show(root_xsd)) from exc
     if not schema.refused:
         return None
     return Warning_(text("pack.xsd_refused", xsd=_show(root_xsd), engine=schema.engine), detail=schema.refused)
@@ -339,7 +339,7 @@ def _check_schematron(sch: Path, cache_dir: Path | None) -> None:
     try:
         get_validator(sch, "optimised", cache_dir)
     except SchematronError as exc:
-        raise PackError("pack.sch_no_compile", detail=str(exc), sch=_show(sch)) from exc
+        raise PackError("pack.sch_no_compile", detail=exc.detail, sch=_show(sch)) from exc
 
 
 def _content_hash(files: Iterable[tuple[str, Path]]) -> str:

@@ -42,7 +42,7 @@ class ScenarioError(Exception):
     rendered in the client's language, ``detail`` for the client)."""
 
     def __init__(self, status: int, error: Text, detail: Any = None) -> None:
-        super().__init__(str(error))
+        super().__init__(error.render(um.DEFAULT_LANG))  # the log's text; answers render ``error`` themselves
         self.status = status
         self.error = error
         self.detail = detail

@@ -9,9 +9,10 @@ from typing import Any
 
 import requests
 
+from mock_remd.catalog.user_messages import network_failure
 from mock_remd.client.admin_client import AdminClient, AdminError
 from mock_remd.client.answers import SyncAnswer, post_envelope
-from mock_remd.client.sink import CallbackResult, CallbackSink
+from mock_remd.client.sink import CallbackResult, CallbackSink, CallbackTimeout
 from mock_remd.domain.model import RegisterRequest, normalize_message_id
 from mock_remd.soap.builders import register_envelope
 
@@ -55,8 +56,8 @@ class CallbackInbox:
         tried when none arrived within ``timeout`` seconds."""
         try:
             return self.sink.wait_for(message_id, timeout)
-        except TimeoutError as exc:
-            raise TimeoutError(f"{exc}. {self._delivery_hint(message_id)}") from None
+        except CallbackTimeout as exc:
+            raise TimeoutError(f"{exc.sentence}. {self._delivery_hint(message_id)}") from None
 
     def wait_count(self, n: int, timeout: float = 10.0) -> list[CallbackResult]:
         """Wait until ``n`` callbacks arrived; returns them all."""
@@ -68,8 +69,10 @@ class CallbackInbox:
         try:
             deliveries = self.admin.callbacks(relates_to=normalize_message_id(message_id))
             journal = self.admin.requests(message_id=normalize_message_id(message_id))
-        except (requests.RequestException, AdminError) as exc:
-            return f"(admin API not reachable to explain: {exc})"
+        except requests.RequestException as exc:  # one sentence naming the address, never the library's words
+            return f"(admin API not reachable to explain: {network_failure('en', exc, self.admin.base_url)})"
+        except AdminError as exc:
+            return f"(admin API refused to explain: {exc.sentence})"
         if not journal:
             return "The mock has no request with this MessageID in its journal."
         entry = journal[0]

@@ -161,7 +161,7 @@ def remd_server(request: pytest.FixtureRequest, remd_sink: Any) -> Iterator[Any]
             settings.systems = [{**DEMO_SYSTEM, "callback_url": remd_sink.url, "document_url": remd_sink.document_url}]
         settings.check()
     except ConfigError as exc:
-        raise pytest.UsageError(f"mock-remd: {exc}") from exc
+        raise pytest.UsageError(f"mock-remd: {exc.text('en')}") from exc
     server = ThreadedServer(settings).start()
     server.internal = True
     yield server

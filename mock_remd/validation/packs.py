@@ -192,7 +192,12 @@ class BackslashResolver(etree.Resolver):
 
 
 class PackSchemaError(Exception):
-    """No validator could load a pack's XSD (the message says what each one answered)."""
+    """No validator could load a pack's XSD; :attr:`detail` is what each engine answered (their own words:
+    for ``--verbose`` and the log only)."""
+
+    def __init__(self, detail: str) -> None:
+        super().__init__(detail)
+        self.detail = detail
 
 
 @dataclass(frozen=True)

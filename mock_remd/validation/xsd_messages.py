@@ -28,6 +28,17 @@ def _xerces_qname(name: str | None) -> str:
     return f'"{m.group(1)}":{m.group(2)}' if m else (name or "")
 
 
+def _particle_name(particle: Any) -> str:
+    """An expected particle as Xerces names it: the element's qualified name, a wildcard as ``WC[##any]``
+    (never the schema object's repr)."""
+    name = getattr(particle, "name", None)
+    if name:
+        return _xerces_qname(name)
+    namespaces = getattr(particle, "namespace", None) or ["##any"]
+    names = [namespaces] if isinstance(namespaces, str) else sorted(str(n) for n in namespaces)
+    return "WC[" + ",".join(names) + "]"
+
+
 def finding(code: str, text: str, line: int | None, path: str = "") -> Finding:
     """A ``VALIDATION_ERROR`` finding for one Xerces-style message (the line is appended)."""
     where = f" (строка {line})" if line else ""
@@ -57,6 +68,10 @@ def _type_name(validator: Any) -> str:
     return "anonymous"
 
 
+#: the reason of an xmlschema error that gives none (xmlschema always does for validation errors)
+_NO_REASON = "The value is not valid."
+
+
 def from_xmlschema(error: Any) -> list[Finding]:
     """Findings for one ``xmlschema`` validation error, worded like Xerces."""
     cls = type(error).__name__
@@ -64,9 +79,9 @@ def from_xmlschema(error: Any) -> list[Finding]:
     line = getattr(elem, "sourceline", None)
     path = _element_path(elem) if elem is not None else ""
     elem_name = _local(getattr(elem, "tag", ""))
-    reason = error.reason or str(error)
+    reason = error.reason or _NO_REASON  # never the error's str(): xmlschema's whole multi-line dump
     if cls == "XMLSchemaChildrenValidationError":
-        expected = [_xerces_qname(getattr(e, "name", None) or str(e)) for e in (error.expected or [])]
+        expected = [_particle_name(particle) for particle in (error.expected or [])]
         one_of = f" One of '{{{', '.join(expected)}}}' is expected." if expected else ""
         if error.invalid_tag is not None:
             index = getattr(error, "index", None)

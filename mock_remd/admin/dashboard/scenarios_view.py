@@ -7,6 +7,7 @@ from typing import Any
 
 from mock_remd.admin.errors import ApiError
 from mock_remd.catalog.user_messages import Text, render
+from mock_remd.scenarios.engine import ScenarioError
 
 
 @dataclass
@@ -49,19 +50,17 @@ def describe(engine: Any) -> ScenarioView:
     return ScenarioView(_library(d), {})
 
 
-def error_text(exc: Exception, lang: str) -> tuple[str, list[str]]:
-    """A headline and the lint messages of a failed engine call, catalogue messages in ``lang``."""
-    if isinstance(exc, ApiError):
-        detail = exc.detail
-    else:
-        detail = getattr(exc, "detail", None) or getattr(exc, "errors", None)
+def error_text(exc: ApiError | ScenarioError, lang: str) -> tuple[str, list[str]]:
+    """A headline and the lint messages of a refused engine call: its catalogue sentence (``error``) and
+    the messages of its ``detail``, in ``lang``."""
+    detail = exc.detail
     if isinstance(detail, list):
         items = [_one(x) for x in detail]
     elif detail:
         items = [_one(detail)]
     else:
         items = []
-    headline = render(lang, getattr(exc, "error", "")) or str(exc)
+    headline = render(lang, exc.error)
     return headline, [render(lang, item) for item in items]
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from lxml import etree
 
+from mock_remd.catalog.user_messages import xml_refusal
 from mock_remd.validation.context import DocumentContext, ValidationSettings
 from mock_remd.validation.report import Finding, LayerReport
 from mock_remd.xmlsafe import (
@@ -35,7 +36,7 @@ class XmlLayer:
         try:
             root = parse_bytes(data, max_bytes=self.max_bytes)
         except (UnsafeXmlError, XmlTooLargeError) as exc:
-            findings.append(_not_utf8(data) or Finding("INVALID_CONTENT", f"Ошибка валидации СЭМД: {exc}",
+            findings.append(_not_utf8(data) or Finding("INVALID_CONTENT", f"Ошибка валидации СЭМД: {xml_refusal('ru', exc)}",
                                                        rule="xml-unsafe"))
             return LayerReport(self.name, True, False, findings)
         except etree.XMLSyntaxError as exc:

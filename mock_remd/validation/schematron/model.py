@@ -35,7 +35,13 @@ MessagePart = str | tuple[str, str]
 
 
 class SchematronError(ValueError):
-    """The schema uses something this compiler does not support, or is malformed."""
+    """The schema uses something this compiler does not support, or is malformed; :attr:`detail` is the
+    compiler's description (English, for ``--verbose`` and the log)."""
+
+    @property
+    def detail(self) -> str:
+        """What the compiler found, as raised."""
+        return str(self.args[0]) if self.args else ""
 
 
 @dataclass

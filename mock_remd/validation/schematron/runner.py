@@ -107,8 +107,8 @@ class SchematronValidator:
             try:
                 node = saxon.processor().parse_xml(xml_text=text)
                 out = exe.transform_to_string(xdm_node=node)
-            except Exception as exc:  # PySaxonApiError and friends
-                raise SchematronRunError(str(exc)) from exc
+            except Exception as exc:  # PySaxonApiError and friends: Saxon's words stay in the chained cause (the log)
+                raise SchematronRunError(f"Saxon could not run the schematron {self.label}") from exc
         return out or ""
 
     def failures(self, content: bytes) -> list[tuple[int, str]]:
