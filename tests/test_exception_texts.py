@@ -218,3 +218,13 @@ def test_xmlschema_errors_become_xerces_sentences_without_schema_objects(tmp_pat
         assert "Xsd" not in f.message and "XMLSchema" not in f.message and "\n" not in f.message, f.message
         assert_shows_nothing_inside(f.message, "an XSD finding")
     assert any("WC[##other]" in f.message for f in findings), [f.message for f in findings]
+
+
+def test_libxml2s_complaint_about_a_published_pack_names_the_file_within_the_pack(published_packs_dir):
+    from mock_remd.validation.packs import load_schema
+
+    schema = load_schema(published_packs_dir / "106" / "CDA.xsd")
+    # the line is in an included file: the complaint says which, relative to the pack
+    assert schema.refused == ("complex type 'PQR': The content model is not determinist. "
+                              "(coreschemas/datatypes-base.xsd, line 1668)")
+    assert str(published_packs_dir) not in str(schema.describe())

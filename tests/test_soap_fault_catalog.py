@@ -266,3 +266,14 @@ def test_the_http_fronts_refusals_are_catalogue_texts(status, reason, error):
     assert _fault_of(body) == ("Client.BadHttpRequest" if status < 500 else "Server.InternalError", reason)
     head, _, body = refusal(status, "/_admin/documents").partition(b"\r\n\r\n")
     assert json.loads(body) == {"error": error, "detail": None}
+
+
+def test_a_fault_asked_for_by_a_magic_value_or_a_scenario_default_is_the_catalogue_sentence(make_server):
+    from mock_remd.catalog.errors import message
+    from mock_remd.domain.actions import DEFAULT_FAULT
+
+    srv = make_server()
+    req = register_request(document_number="MOCK:FAULT")
+    status, answer = _exchange(srv.soap_url, "POST", register_envelope(req, version="1.2"), SOAP12_CT)
+    assert (status, _fault_of(answer)) == (500, ("Server", message("INTERNAL_ERROR")))
+    assert DEFAULT_FAULT["reason"] == message("INTERNAL_ERROR") == "Внутренняя ошибка"

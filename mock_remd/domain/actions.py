@@ -18,6 +18,7 @@ import re
 from dataclasses import dataclass
 from typing import Any
 
+from mock_remd.catalog import errors as E
 from mock_remd.domain.behaviour import (
     DROP_MODES,
     MAX_CALLBACK_DELAY_MS,
@@ -36,8 +37,8 @@ KINDS = ("integer", "boolean", "text", "choice", "errors", "fault", "block")
 
 #: a fault code a scenario may give: SOAP 1.2 Sender/Receiver, SOAP 1.1 Client/Server, with a detail
 FAULT_CODE_RE = re.compile(r"^(Sender|Receiver|Client|Server)(\.[A-Za-z0-9_.-]+)?$")
-#: the fault a scenario gets for the keys it leaves out
-DEFAULT_FAULT = {"code": "Receiver", "reason": "Внутренняя ошибка"}
+#: the fault a scenario gets for the keys it leaves out (the reason: the registry's INTERNAL_ERROR sentence)
+DEFAULT_FAULT = {"code": "Receiver", "reason": E.message("INTERNAL_ERROR")}
 CALLBACK_STATUSES = ("success", "error")
 SOAP_VERSIONS = ("1.1", "1.2")
 

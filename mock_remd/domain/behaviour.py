@@ -168,7 +168,7 @@ def _magic(document_number: str) -> Behaviour | None:
     if head == "SYNC" and len(parts) >= 2:
         b.sync.errors = [{"code": parts[1].upper()}]
     elif head == "FAULT":
-        b.sync.fault = {"code": "Receiver", "reason": "Внутренняя ошибка"}
+        b.sync.fault = {"code": "Receiver", "reason": E.message("INTERNAL_ERROR")}
     elif head == "HTTP" and len(parts) >= 2:
         b.sync.http_status = _number(parts[1], "статус HTTP", MIN_HTTP_STATUS, MAX_HTTP_STATUS)
     elif head == "DELAY" and len(parts) >= 2:

@@ -246,11 +246,24 @@ def _xmlschema_schema(path: Path) -> Any:
         return xmlschema.XMLSchema(str(path), allow="local", defuse="always", validation="lax")
 
 
+def _complaint(exc: etree.LxmlError, pack_dir: Path) -> str:
+    """libxml2's own words about a pack's schema (its last error-log entry: a description of the published
+    XSD, kept as the pack's diagnosis), naming the file within the pack, never an absolute path."""
+    entry = exc.error_log.last_error
+    if entry is None:
+        return "libxml2 refused the schema"
+    try:
+        where = Path(entry.filename).resolve().relative_to(pack_dir.resolve()).as_posix()
+    except (TypeError, ValueError, OSError):
+        where = Path(entry.filename or "").name
+    return f"{entry.message} ({where}, line {entry.line})" if where else f"{entry.message} (line {entry.line})"
+
+
 def _load(path: Path) -> PackSchema:
     try:
         return PackSchema(path, "lxml", lxml=compile_lxml(path, normalise=False)[0])
     except (etree.XMLSchemaParseError, etree.XMLSyntaxError) as exc:
-        refused = str(exc)
+        refused = _complaint(exc, path.parent)
     try:
         schema, dropped = compile_lxml(path, normalise=True)
         if dropped:
