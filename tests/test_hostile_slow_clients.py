@@ -142,6 +142,11 @@ def test_soap_endpoint_answers_soap_faults_not_gunicorn_html(shared_served, requ
     assert head.split(b" ")[1] == status, answer[:300]
     assert b"<html" not in body.lower()
     assert b"Fault" in body and b"Envelope" in body, body[:300]
+    from mock_remd.catalog.faults import FAULTS
+    from mock_remd.server.buffering_worker import _REFUSALS
+
+    reason = FAULTS[_REFUSALS[int(status)]].template  # the catalogue's refusal, as gunicorn's worker sent it
+    assert f"<faultstring>{reason}</faultstring>".encode() in body, body[:300]
 
 
 def test_admin_paths_answer_json_errors(shared_served):
