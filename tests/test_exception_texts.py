@@ -8,6 +8,7 @@ Xerces-style findings. Each answer is checked with tests/exception_text.py and f
 
 from __future__ import annotations
 
+import re
 import socket
 import sys
 from pathlib import Path
@@ -228,3 +229,28 @@ def test_libxml2s_complaint_about_a_published_pack_names_the_file_within_the_pac
     assert schema.refused == ("complex type 'PQR': The content model is not determinist. "
                               "(coreschemas/datatypes-base.xsd, line 1668)")
     assert str(published_packs_dir) not in str(schema.describe())
+
+
+#: the before-stop hook's pattern: a message built from an exception's text
+_FROM_EXCEPTION = re.compile(r'(f"[^"]*\{(exc|e|err|error|ex)(!r|!s)?\}|str\((exc|e|err|error|ex)\))')
+_LOGGED = re.compile(r"log(ger)?\.(debug|info|warning|error|exception)")
+#: the places that may use an exception's text, and why none of it reaches a user
+_ALLOWED = {
+    # a failure's kind read from its text (and class names), never shown: the sentence comes from the kind
+    ("mock_remd/catalog/user_messages.py", 'text = " ".join(str(e) for e in chain).lower()'),
+    ("mock_remd/catalog/user_messages.py", 'text = " ".join(str(e) for e in _chain(exc)).lower()'),
+    ("mock_remd/catalog/incidents.py", "text = str(exc)"),
+    # printed with --verbose only
+    ("mock_remd/cli/common.py", 'print(f"  {type(exc).__name__}: {exc}", file=sys.stderr)'),
+    ("mock_remd/cli/cmd_send.py", 'print(f"  {type(exc).__name__}: {exc}", file=sys.stderr)'),
+}
+
+
+def test_no_message_is_built_from_an_exceptions_text():
+    found = set()
+    for path in sorted(Path(REPO, "mock_remd").rglob("*.py")):
+        for line in path.read_text(encoding="utf-8").splitlines():
+            if _FROM_EXCEPTION.search(line) and not _LOGGED.search(line):
+                found.add((path.relative_to(REPO).as_posix(), line.strip()))
+    assert found <= _ALLOWED, f"messages built from an exception's text: {sorted(found - _ALLOWED)}"
+    assert found == _ALLOWED, f"no longer there (take them off the list): {sorted(_ALLOWED - found)}"
