@@ -27,8 +27,14 @@ log = logging.getLogger(__name__)
 
 #: a log of at least this many pages is finished under the write lock (so that it starts over)
 RESTART_PAGES = 2048
-#: how often the log is looked at, seconds (a ``stat``; a checkpoint only when it grew)
-INTERVAL = 0.05
+#: how often the log is looked at, seconds (a ``stat``; a checkpoint only when it grew). Each checkpoint
+#: pays for its two fsyncs and for copying the pages written since the last one, once each however
+#: often they were written meanwhile (the busy pages of the tables' ends and indexes): every 0.25 s
+#: instead of 0.05 s cut the checkpoint thread's CPU under bench-peer's load from 0.16 to 0.09-0.10 ms
+#: per request (two alternating pairs). What a commit guarantees does not change: it is in the log when
+#: it returns (``synchronous=NORMAL``: the log reaches the disk at the next checkpoint, as before, now
+#: at most a quarter second later on a power cut; a process that dies loses nothing)
+INTERVAL = 0.25
 
 
 class Checkpointer:
