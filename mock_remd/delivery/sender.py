@@ -48,6 +48,8 @@ class CallbackSender(BatchWorker):
         self._handing = threading.Lock()
         self._accepting = False
         self._claimed_at = 0.0
+        #: when callbacks were last handed over (monotonic)
+        self._handed_at = float("-inf")
         self.sent = 0
 
     def start(self) -> None:
@@ -101,9 +103,16 @@ class CallbackSender(BatchWorker):
         while self._handed and len(rows) < limit:
             rows.append(self._handed.popleft())
         # due work of others (retries, other processes' callbacks) is claimed when nothing was handed
-        # over, or at the latest every CLAIM_EVERY seconds while callbacks keep being handed over
+        # over, or at the latest every CLAIM_EVERY seconds while callbacks keep being handed over. While
+        # they are (the last hand-over less than CLAIM_EVERY ago), a step with nothing handed does not
+        # claim either before CLAIM_EVERY has passed: under load every commit of any process moves the
+        # store's change token, and each move cost a look for due callbacks (a read transaction, ~50 a
+        # second); due work waits at most CLAIM_EVERY longer, as it does beside handed callbacks
         now = time.monotonic()
-        if len(rows) < limit and (not rows or now - self._claimed_at >= CLAIM_EVERY):
+        if rows:
+            self._handed_at = now
+        lately = now - self._handed_at < CLAIM_EVERY
+        if len(rows) < limit and (not (rows or lately) or now - self._claimed_at >= CLAIM_EVERY):
             self._claimed_at = now
             rows += self.store.outbox.claim(self.owner, limit=limit - len(rows))
         if not rows:
