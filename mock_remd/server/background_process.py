@@ -10,6 +10,7 @@ in hand.
 from __future__ import annotations
 
 import dataclasses
+import gc
 import json
 import logging
 import signal
@@ -47,6 +48,11 @@ def run(settings: Settings) -> None:
     signal.signal(signal.SIGINT, lambda *_: stop.set())
     runtime = Runtime(settings, poll_interval=POLL_SECONDS, seed_systems=False, role="background")
     later = warm_up(runtime)
+    # The validator and its caches are built: their objects live as long as the process. Out of the
+    # collector's sight, a full collection no longer walks them all (processing_cost, validation on:
+    # one full collection in 1,000 documents took 56 ms, 0.056 ms per document; 1.9 ms frozen)
+    gc.collect()
+    gc.freeze()
     runtime.start_background()
     if later is not None:
         later.start()
