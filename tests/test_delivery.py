@@ -404,3 +404,57 @@ def test_a_batch_keeps_at_most_as_many_posts_under_way_as_a_pool_of_that_many_th
         store.close()
     assert [r.attempt["error"] for r in results] == [failure_sentence("read_timeout", url, timeout=0.3)] * 8
     assert accepted[0] == 8 and 1 <= peak[0] <= 4
+
+
+def test_a_callback_of_another_process_is_sent_soon_while_callbacks_are_handed_over(tmp_path, sink):
+    """While its processor keeps handing callbacks over, the sender looks for due callbacks of others
+    (written pending: another process, a redelivery) at most every CLAIM_EVERY seconds, not at every
+    commit: one written meanwhile still goes out within about that time, and every callback exactly once."""
+    import threading
+    import uuid
+
+    from mock_remd.delivery.callback_xml import ACTION, result_envelope
+    from mock_remd.delivery.sender import CLAIM_EVERY, CallbackSender
+    from mock_remd.store.outbox import NewDelivery
+    from mock_remd.store.repository import Store
+
+    def delivery() -> NewDelivery:
+        mid = f"urn:uuid:{uuid.uuid4()}"
+        outcome = {"status": "success", "emdr_id": "50.99.000000000001", "local_uid": str(uuid.uuid4()),
+                   "registration_date_time": "2026-12-07T05:00:00.000+03:00", "store_till_date": "2051-12-07+03:00",
+                   "kind": "186", "organization": DEMO_ORG}
+        return NewDelivery(url=sink.url, body=result_envelope(outcome, relates_to=mid, to=sink.url), relates_to=mid,
+                           local_uid=outcome["local_uid"], system="demo", action=ACTION, backoff=[0.05])
+
+    store = Store(f"sqlite:///{tmp_path / 'remd.db'}")
+    sender = CallbackSender(store, timeout=5.0, poll_interval=0.02)
+    stop = threading.Event()
+    handed = []
+
+    def hand_over() -> None:  # the processor of this process: a batch every 50 ms
+        while not stop.wait(0.05):
+            rows = store.outbox.add_all([delivery(), delivery()], hand_to=sender.owner)
+            handed.extend(rows)
+            sender.take(rows)
+
+    sender.start()
+    feeder = threading.Thread(target=hand_over)
+    feeder.start()
+    try:
+        time.sleep(0.3)  # handing over in full swing
+        other = store.outbox.add(delivery())  # pending, due now: what another process leaves to any sender
+        written = time.monotonic()
+        while store.outbox.get(other).status != "delivered":
+            assert time.monotonic() - written < CLAIM_EVERY + 2.0, "the other process's callback waited too long"
+            time.sleep(0.01)
+    finally:
+        stop.set()
+        feeder.join()
+    try:
+        sink.wait_count(len(handed) + 1, timeout=10)
+        time.sleep(0.2)  # a second POST of any of them would come now
+        assert sink.requests_seen == len(handed) + 1
+        assert len({r.relates_to for r in sink.results}) == len(handed) + 1
+    finally:
+        sender.stop()
+        store.close()
