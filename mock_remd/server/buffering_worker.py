@@ -33,6 +33,7 @@ import io
 import json
 import queue
 import re
+import select
 import selectors
 import socket
 import sys
@@ -303,6 +304,68 @@ class BufferedConn(TConn):
             self.parser.unreader.sock = self.replay
 
 
+if hasattr(select, "epoll"):
+    #: one read event, then the kernel disarms the descriptor until it is armed again
+    _READ_ONCE = select.EPOLLIN | select.EPOLLONESHOT
+
+    class Poller(selectors.EpollSelector):
+        """gthread's selector (epoll), where a client connection is watched for one read event at a time.
+
+        gthread registers a kept-alive connection, and unregisters it when its next request arrives
+        (two ``epoll_ctl`` per request, each a system call that lets the GIL go). :meth:`watch` arms it
+        with ``EPOLLONESHOT`` instead: the event disarms it in the kernel and it stays in the map, so
+        arming it again for the next request is one ``epoll_ctl`` (a modify). Listeners and gthread's own
+        registrations stay level-triggered as before.
+        """
+
+        def __init__(self) -> None:
+            super().__init__()
+            #: descriptors watched one event at a time (armed or disarmed; a closed one until unregistered)
+            self._once: set[int] = set()
+
+        def watch(self, sock: socket.socket, callback: Any) -> None:
+            """Call ``callback(sock)`` once ``sock`` is readable, then not again until watched again."""
+            fd = sock.fileno()
+            self._fd_to_key[fd] = selectors.SelectorKey(sock, fd, selectors.EVENT_READ, callback)
+            ctl = self._selector
+            first, second = (ctl.modify, ctl.register) if fd in self._once else (ctl.register, ctl.modify)
+            self._once.add(fd)
+            try:
+                first(fd, _READ_ONCE)
+            except (FileNotFoundError, FileExistsError):  # closed and its number reused / registered by gthread
+                second(fd, _READ_ONCE)
+
+        def once(self, sock: socket.socket) -> bool:
+            """Whether ``sock`` was reported through :meth:`watch` (disarmed now: nothing to unregister)."""
+            return sock.fileno() in self._once
+
+        def register(self, fileobj: Any, events: int, data: Any = None) -> selectors.SelectorKey:
+            fd = self._fileobj_lookup(fileobj)
+            if fd in self._once:  # gthread registers a connection :meth:`watch` had: that watch gives way
+                with contextlib.suppress(KeyError):
+                    self.unregister(self._fd_to_key[fd].fileobj)
+            return super().register(fileobj, events, data)
+
+        def unregister(self, fileobj: Any) -> selectors.SelectorKey:
+            key = super().unregister(fileobj)
+            self._once.discard(key.fd)
+            return key
+else:  # no epoll: level-triggered as gthread's own (a readable connection is unregistered, see on_client_socket_readable)
+    class Poller(selectors.DefaultSelector):  # type: ignore[no-redef]
+        """gthread's selector; :meth:`watch` registers (or re-registers) for one read event's callback."""
+
+        def watch(self, sock: socket.socket, callback: Any) -> None:
+            """Call ``callback(sock)`` once ``sock`` is readable (registered until unregistered)."""
+            try:
+                self.register(sock, selectors.EVENT_READ, callback)
+            except KeyError:
+                self.modify(sock, selectors.EVENT_READ, callback)
+
+        def once(self, sock: socket.socket) -> bool:
+            """Never: every registration here is level-triggered."""
+            return False
+
+
 class BufferingWorker(ThreadWorker):
     """gthread with requests read whole by the event loop (see the module docstring)."""
 
@@ -326,6 +389,10 @@ class BufferingWorker(ThreadWorker):
         # as long as the process. Out of the collector's sight, a full collection no longer walks them
         # all (50 ms, once in a while, in the middle of some answer).
         gc.freeze()
+        # gthread made a DefaultSelector in init_process; nothing is registered with it before run()
+        if not self.poller.get_map():
+            self.poller.close()
+            self.poller = Poller()
         super().run()
 
     # ---- the loop's bookkeeping, at most once a second ------------------------------------------
@@ -364,7 +431,8 @@ class BufferingWorker(ThreadWorker):
         self._read_request(conn, b"")
 
     def on_client_socket_readable(self, conn: BufferedConn, client: socket.socket) -> None:
-        self.poller.unregister(client)
+        if not self.poller.once(client):  # (a watched one was disarmed by its event: it stays in the map)
+            self.poller.unregister(client)
         self.keepalived_conns.remove(conn)
         self._read_request(conn, b"")
 
@@ -377,14 +445,28 @@ class BufferingWorker(ThreadWorker):
         if state == "more":
             if conn.sock.getblocking():  # (getblocking asks Python's socket object, not the kernel)
                 conn.sock.setblocking(False)
-            self.poller.register(conn.sock, selectors.EVENT_READ, partial(self._on_readable, pending))
+            self.poller.watch(conn.sock, partial(self._on_readable, pending))
             return
-        self._settle(pending, state, registered=False)
+        self._settle(pending, state)
 
-    def _on_readable(self, pending: _Pending, _sock: Any) -> None:
+    def _on_readable(self, pending: _Pending, sock: Any) -> None:
         state = self._drain(pending)
-        if state != "more":
-            self._settle(pending, state, registered=True)
+        once = self.poller.once(sock)
+        if state == "more":
+            if once:  # disarmed by this event: armed again for the rest
+                self.poller.watch(sock, partial(self._on_readable, pending))
+            return
+        if not once:  # level-triggered (no epoll): registered until now
+            with contextlib.suppress(KeyError, ValueError, OSError):
+                self.poller.unregister(sock)
+        self._settle(pending, state)
+
+    def _close(self, conn: BufferedConn) -> None:
+        """Close a connection of this loop (its watch, armed or not, goes first)."""
+        with contextlib.suppress(KeyError, ValueError, OSError):
+            self.poller.unregister(conn.sock)
+        self.nr_conns -= 1
+        conn.close()
 
     def _drain(self, pending: _Pending) -> str:
         """Read what the socket has (non-blocking); the request's state afterwards."""
@@ -408,9 +490,9 @@ class BufferingWorker(ThreadWorker):
                     sock.send(b"HTTP/1.1 100 Continue\r\n\r\n")
         return "more"
 
-    def _settle(self, pending: _Pending, state: str, *, registered: bool) -> None:
+    def _settle(self, pending: _Pending, state: str) -> None:
         """The request is complete (or broken): to a request thread; or the client is gone: close."""
-        self._forget(pending, registered=registered)
+        self._forget(pending)
         conn = pending.conn
         if state == "gone" or (state == "broken" and pending.head_done):
             if state == "broken":  # the body's framing is broken (a bad chunk size): the client's error
@@ -419,8 +501,7 @@ class BufferingWorker(ThreadWorker):
                     conn.sock.sendall(refusal(400, pending.target))
             pending.spool.close()
             pending.parser = None
-            self.nr_conns -= 1
-            conn.close()
+            self._close(conn)
             return
         conn.target = pending.target
         conn.fast = fast_request(pending, self.limits) if state == "complete" else None
@@ -442,24 +523,20 @@ class BufferingWorker(ThreadWorker):
         while len(self.reading) > PENDING_LIMIT:
             self._drop(next(iter(self.reading.values())))
 
-    def _forget(self, pending: _Pending, *, registered: bool) -> None:
+    def _forget(self, pending: _Pending) -> None:
         self.reading.pop(pending.conn, None)
         mine = self.by_client.get(pending.client)
         if mine is not None:
             mine.pop(pending.conn, None)
             if not mine:
                 del self.by_client[pending.client]
-        if registered:
-            with contextlib.suppress(KeyError, ValueError, OSError):
-                self.poller.unregister(pending.conn.sock)
 
     def _drop(self, pending: _Pending) -> None:
         """Close an incomplete request (too slow, or pushed out by newer ones)."""
-        self._forget(pending, registered=True)
+        self._forget(pending)
         pending.spool.close()
         pending.parser = None
-        self.nr_conns -= 1
-        pending.conn.close()
+        self._close(pending.conn)
 
     def murder_pending(self) -> None:
         super().murder_pending()
@@ -499,8 +576,7 @@ class BufferingWorker(ThreadWorker):
                             conn.sock.setblocking(False)
                         conn.set_timeout()
                         self.keepalived_conns.append(conn)  # before the poller can report it readable
-                        self.poller.register(conn.sock, selectors.EVENT_READ,
-                                             partial(self.on_client_socket_readable, conn))
+                        self.poller.watch(conn.sock, partial(self.on_client_socket_readable, conn))
                         return
             conn.pipelined = rest
         self.method_queue.defer(self.finish_request, conn, _Done(keep))
@@ -513,9 +589,13 @@ class BufferingWorker(ThreadWorker):
         # a pipelined next request read along with this one is framed again before it is served
         rest = conn.pipelined + conn.unread()
         conn.pipelined = b""
-        if rest and not fs.cancelled() and fs.result() and self.alive:
+        keep = not fs.cancelled() and fs.result()
+        if rest and keep and self.alive:
             self._read_request(conn, rest)
             return
+        if not keep:  # gthread closes it: a watch it still has (disarmed) goes first
+            with contextlib.suppress(KeyError, ValueError, OSError):
+                self.poller.unregister(conn.sock)
         super().finish_request(conn, fs)
 
     # ---- errors gunicorn answers itself ----------------------------------------------------------
