@@ -5,6 +5,7 @@ of every other process (two gunicorn workers here, and two stores on one SQLite 
 from __future__ import annotations
 
 import datetime as dt
+import os
 
 import requests
 from instances import start_serve, stop, wait_ready, write_config
@@ -57,3 +58,25 @@ def test_two_stores_on_one_file_see_each_others_changes(tmp_path):
     assert a.scenarios.active() == {"": ["chaos"], "demo": ["chaos"]}
     b.reset(everything=True)
     assert a.scenarios.active() == {}
+
+
+def test_one_request_reads_the_stamp_once_and_sees_its_own_changes(tmp_path, monkeypatch):
+    url = f"sqlite:///{tmp_path / 'remd.db'}"
+    a, b = Store(url), Store(url)
+    stats = []
+    real_stat = os.stat
+    monkeypatch.setattr(os, "stat", lambda path, *args, **kw: (stats.append(str(path)), real_stat(path, *args, **kw))[1])
+    a.db.hold_settings_stamp()
+    try:
+        first = a.db.settings_stamp()
+        assert a.scenarios.active() == {} and a.runs.active_id("demo") is None
+        assert len([p for p in stats if p.endswith(".settings-stamp")]) == 1  # one stat for both reads
+        b.scenarios.set_active("", ["chaos"])  # another process's change meanwhile: this request's moment stands
+        assert a.db.settings_stamp() == first
+        a.scenarios.set_active("demo", ["chaos"])  # this thread's own change is read again at once
+        assert a.db.settings_stamp() != first
+        assert a.scenarios.active() == {"": ["chaos"], "demo": ["chaos"]}
+    finally:
+        a.db.release_settings_stamp()
+    b.scenarios.set_active("", [])
+    assert a.scenarios.active() == {"demo": ["chaos"]}  # released: every read looks again

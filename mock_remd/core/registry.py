@@ -120,7 +120,14 @@ class RegistryService:
     # ---- behaviour -----------------------------------------------------------------------------
     def decide(self, facts: RequestFacts) -> Behaviour | None:
         """Scenario rules first, then the magic values of documentNumber."""
-        b = self.behaviours.decide(facts) if self.behaviours else None
+        b = None
+        if self.behaviours:
+            db = self.store.db
+            db.hold_settings_stamp()  # the scenarios and the conformance runs read it: one stat for both
+            try:
+                b = self.behaviours.decide(facts)
+            finally:
+                db.release_settings_stamp()
         if b is None and self.options.magic_values and facts.document_number:
             b = magic_behaviour(facts.document_number)
         return b

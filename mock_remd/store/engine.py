@@ -50,6 +50,10 @@ def sqlite_file(url: str) -> Path | None:
     return Path(path) if path else None
 
 
+#: a held settings stamp not read yet (see Database.hold_settings_stamp)
+_TAKE = object()
+
+
 class Database:
     """An engine plus the transaction discipline of its backend."""
 
@@ -67,6 +71,8 @@ class Database:
         self._lock_pid = 0
         self._stamp_path = (self._lock_path[: -len(".writelock")] + ".settings-stamp") if self._lock_path else None
         self._memory_changes = 0
+        #: a thread's stamp while it holds one (see hold_settings_stamp)
+        self._held = threading.local()
         self.engine = self._make_engine()
         self._create_schema()
 
@@ -212,6 +218,10 @@ class Database:
         ``stat``, about 1 µs, against two reads of 75 µs on every registration). In memory: a
         counter of this engine, the only one that can open the store.
         """
+        held = self._held
+        stamp = getattr(held, "stamp", None)
+        if stamp is not None and stamp is not _TAKE:
+            return stamp
         if self.url in ("sqlite://", "sqlite:///:memory:"):
             return self._memory_changes
         if self._stamp_path is None:  # PostgreSQL, or a named memory database other engines may share
@@ -219,11 +229,27 @@ class Database:
         try:
             st = os.stat(self._stamp_path)
         except FileNotFoundError:
-            return (0, 0, 0)
-        return (st.st_ino, st.st_size, st.st_mtime_ns)
+            value: Any = (0, 0, 0)
+        else:
+            value = (st.st_ino, st.st_size, st.st_mtime_ns)
+        if stamp is _TAKE:
+            held.stamp = value
+        return value
+
+    def hold_settings_stamp(self) -> None:
+        """Until :meth:`release_settings_stamp`, this thread's :meth:`settings_stamp` is read once and then
+        repeated: the reads of the settings one request makes (active scenarios, conformance runs) see
+        one moment, for one ``stat``. A change noted meanwhile by this thread is read again."""
+        self._held.stamp = _TAKE
+
+    def release_settings_stamp(self) -> None:
+        """End :meth:`hold_settings_stamp`."""
+        self._held.stamp = None
 
     def note_settings_change(self) -> None:
         """Call after committing a change of active scenarios or conformance runs."""
+        if getattr(self._held, "stamp", None) is not None:
+            self._held.stamp = _TAKE  # this thread's next read sees its own change
         self._memory_changes += 1
         if self._stamp_path is None:
             return

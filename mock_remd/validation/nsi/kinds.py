@@ -81,6 +81,8 @@ class NsiKindSource:
 
     def signature(self) -> object:
         """The directory's modification time (None while it does not exist)."""
+        if not os.access(self._path, os.F_OK):  # absent (serve's default): no exception made per request
+            return None
         try:
             return os.stat(self._path).st_mtime_ns
         except FileNotFoundError:
