@@ -78,7 +78,7 @@ def _decode(att: Attachment, where: str, out: list[ErrorItem], check_checksum: b
     if not att.data_b64:
         out.append(_ve(f"Не указан обязательный элемент {where}/data в запросе на регистрацию сведений"))
         return None
-    data = _b64(att.data_b64)
+    data = att.decoded if att.decoded is not None else _b64(att.data_b64)
     if data is None:
         out.append(_ve(f"Значение элемента {where}/data не является корректной строкой base64"))
         return None

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import asdict, dataclass, field, fields, is_dataclass
-from typing import Any
+from typing import Any, ClassVar
 
 _NOT_DIGIT = re.compile(r"\D")
 
@@ -84,6 +84,9 @@ class Attachment:
 
     data_b64: str = ""
     checksum: str = ""
+    #: not a field: the bytes of ``data_b64`` when the protocol layer decoded them already (strict
+    #: base64, as the coarse checks decode; see soap/envelope.py's SetAside)
+    decoded: ClassVar[bytes | None] = None
 
 
 @dataclass

@@ -19,7 +19,7 @@ from mock_remd.domain.behaviour import Behaviour
 from mock_remd.soap import operations as ops
 from mock_remd.soap import responses
 from mock_remd.soap.drops import drop_connection
-from mock_remd.soap.envelope import parse_envelope, version_from_content_type
+from mock_remd.soap.envelope import Envelope, parse_envelope, version_from_content_type
 from mock_remd.soap.faults import SoapFault, render_fault
 
 log = logging.getLogger(__name__)
@@ -65,8 +65,10 @@ class SoapApp:
             return self._fault(start_response, fault, version, extra=[("Allow", "GET, POST")])
         try:
             body = self._read_body(environ)
-            env = parse_envelope(body, environ.get("CONTENT_TYPE"), max_bytes=self.max_request_bytes)
+            env = parse_envelope(body, environ.get("CONTENT_TYPE"), max_bytes=self.max_request_bytes, set_aside=True)
             version = env.version
+            if env.set_aside is not None:
+                env = self._put_back(env, body, environ.get("CONTENT_TYPE"))
             return self._dispatch(environ, start_response, env)
         except SoapFault as fault:
             self._journal_fault(fault, version)
@@ -118,6 +120,18 @@ class SoapApp:
         except Exception:  # the journal must never turn a client error into a server error
             record_incident("journal of a fault")
 
+    def _put_back(self, env: Envelope, body: bytes, content_type: str | None) -> Envelope:
+        """``env`` with its registerDocument request read and the document's text set aside put back; the
+        envelope parsed whole when the placeholder is not the request's ``document/data`` (then it may be
+        anywhere: in a comment, another element, the MessageID …) or the operation is another."""
+        aside = env.set_aside
+        if aside is not None and env.operation == ops.REGISTER:
+            req = ops.parse_register(env.body, message_id=env.message_id, client_entity_id=env.client_entity_id)
+            if aside.put_back(req):  # the placeholder occurs once: no other value of the envelope held it
+                env.request = req
+                return env
+        return parse_envelope(body, content_type, max_bytes=self.max_request_bytes)
+
     # ---- operations ----------------------------------------------------------------------------
     def _dispatch(self, environ: dict[str, Any], start_response: StartResponse, env) -> Iterable[bytes]:
         if env.operation not in ops.OPERATIONS:
@@ -131,7 +145,8 @@ class SoapApp:
             if problems:
                 raise SoapFault.of("wsse", problems="; ".join(problems))
         if env.operation == ops.REGISTER:
-            req = ops.parse_register(env.body, message_id=env.message_id, client_entity_id=env.client_entity_id)
+            req = env.request or ops.parse_register(env.body, message_id=env.message_id,
+                                                    client_entity_id=env.client_entity_id)
             result = self.service.register(req, soap_version=env.version)
             replaced = self._apply_behaviour(environ, start_response, result.behaviour, env.version)
             if replaced is not None:
