@@ -20,6 +20,7 @@ import time
 import uuid
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
+from contextlib import AbstractContextManager, nullcontext
 from typing import Any
 
 from mock_remd.catalog.incidents import record_incident
@@ -44,8 +45,11 @@ class BackgroundLoop:
 
     def __init__(self, name: str, step: Callable[[], int], *, poll_interval: float = 0.2,
                  token: Callable[[], Any] | None = None, next_due: Callable[[], float | None] | None = None,
-                 idle_poll: float = IDLE_POLL_SECONDS) -> None:
+                 idle_poll: float = IDLE_POLL_SECONDS,
+                 scope: Callable[[], AbstractContextManager[Any]] | None = None) -> None:
         self.name = name
+        #: entered by the loop's thread around all its steps (e.g. the store connection it keeps)
+        self._scope = scope or nullcontext
         self._step = step
         self.poll_interval = poll_interval
         #: a value that changes when work may have appeared (None: unknown, look on every tick)
@@ -85,6 +89,10 @@ class BackgroundLoop:
 
     def _run(self) -> None:
         name_thread(self.name)
+        with self._scope():
+            self._loop()
+
+    def _loop(self) -> None:
         while not self._stop.is_set():
             before = self._read_token()  # taken before the look: a change during it is seen after
             try:
@@ -204,12 +212,13 @@ class BatchWorker:
 
     def __init__(self, name: str, *, threads: int, poll_interval: float, renew_interval: float = 2.0,
                  token: Callable[[], Any] | None = None, next_due: Callable[[], float | None] | None = None,
-                 pool_nice: int = 0) -> None:
+                 pool_nice: int = 0, scope: Callable[[], AbstractContextManager[Any]] | None = None) -> None:
         self.threads = threads
         self.pool_nice = pool_nice
         self._name = name
         self._pool: ThreadPoolExecutor | None = None
-        self.loop = BackgroundLoop(name, self._step, poll_interval=poll_interval, token=token, next_due=next_due)
+        self.loop = BackgroundLoop(name, self._step, poll_interval=poll_interval, token=token, next_due=next_due,
+                                   scope=scope)
         self.renew_interval = renew_interval
         self._busy = threading.Event()
         self._renewer: BackgroundLoop | None = None

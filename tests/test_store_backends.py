@@ -236,3 +236,38 @@ def test_callbacks_written_together_get_the_ids_of_their_own_rows(db_url):
     assert len({d.id for d in handed}) == len(handed)
     pending = s.outbox.list(status="pending", limit=1000)[0]
     assert sorted(r.local_uid for r in pending) == sorted(d.local_uid for d in batch[::7])
+
+
+def test_a_thread_that_keeps_its_connection_runs_its_transactions_on_it(db_url):
+    """A background loop's thread keeps one connection between its transactions (SQLite file; on
+    PostgreSQL nothing changes): what it writes is committed for other connections, a transaction
+    that raises is rolled back and the next one gets a fresh connection, a read inside a write runs
+    on another connection (it sees only what is committed), and the connection is closed at the end."""
+    from sqlalchemy import text
+
+    store, other = Store(db_url), Store(db_url)
+    try:
+        with store.db.kept_connection():
+            for _ in range(3):  # each its own transaction, on the kept connection
+                store.outbox.add(NewDelivery(url="http://127.0.0.1:9/cb", body=b"<x/>", relates_to="kept"))
+            with store.db.transaction() as c:
+                first = c
+            assert other.outbox.list(relates_to="kept")[1] == 3
+            with pytest.raises(KeyError), store.db.transaction() as c:
+                c.execute(text("DELETE FROM outbox"))
+                raise KeyError("a failure of the unit of work")
+            assert other.outbox.list(relates_to="kept")[1] == 3  # rolled back
+            with store.db.transaction() as c:
+                again = c
+                with store.db.transaction(write=False) as r:
+                    assert r is not c
+                    c.execute(text("DELETE FROM outbox WHERE id = (SELECT min(id) FROM outbox)"))
+                    assert r.execute(text("SELECT count(*) FROM outbox")).scalar() == 3  # not yet committed
+            assert other.outbox.list(relates_to="kept")[1] == 2
+            with store.db.transaction() as c:
+                kept = c
+        if store.db.is_sqlite:
+            assert again is not first and kept is again and kept.closed
+    finally:
+        store.close()
+        other.close()

@@ -131,7 +131,8 @@ class Processor(BatchWorker):
         self.hand_off = hand_off
         self.owner = owner_id("processor")
         super().__init__("mock-remd-processor", threads=threads, poll_interval=poll_interval,
-                         token=lambda: store.changes.token("documents"), pool_nice=validation_nice)
+                         token=lambda: store.changes.token("documents"), pool_nice=validation_nice,
+                         scope=store.db.kept_connection)
         #: documents validated at once by this process (0: one per thread). The threads still pull and
         #: prepare side by side; where other processes validate too, one validation at a time per process
         #: keeps two validating threads from trading the GIL at each of libxml2's and OpenSSL's calls

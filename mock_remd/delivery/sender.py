@@ -39,7 +39,8 @@ class CallbackSender(BatchWorker):
         self.timeout = timeout
         self.owner = owner_id("sender")
         super().__init__("mock-remd-sender", threads=threads, poll_interval=poll_interval,
-                         token=lambda: store.changes.token("outbox"), next_due=store.outbox.seconds_to_next_due)
+                         token=lambda: store.changes.token("outbox"), next_due=store.outbox.seconds_to_next_due,
+                         scope=store.db.kept_connection)
         #: made at the first callback (libcurl is loaded only in the processes that send)
         self._poster: Any = None
         self._poster_made = threading.Lock()
