@@ -197,7 +197,13 @@ class _Pending:
     # ---- framing ---------------------------------------------------------------------------------------
     def feed(self, data: bytes) -> str:
         """Take bytes from the socket; ``more``, ``complete`` or ``broken``."""
-        self.spool.write(data)
+        if self.size == 0 and data:
+            # the first bytes read (normally the whole request) are kept as they are, not copied: a
+            # BytesIO made from them shares them until more is written
+            self.spool = io.BytesIO(data)
+            self.spool.seek(0, io.SEEK_END)
+        else:
+            self.spool.write(data)
         self.size += len(data)
         if self.size > SPOOL_BYTES and type(self.spool) is io.BytesIO:
             self.spool = _to_file(self.spool)
