@@ -196,3 +196,22 @@ def test_sqlite_stores_the_same_text_as_sqlalchemy(tmp_path, when):
             assert raw[0] == raw[1]
     finally:
         db.engine.dispose()
+
+
+def test_sqlite_datetimes_of_one_row_and_the_next_keep_their_own_text(tmp_path):
+    """The last datetime's text is reused for an equal one only: alternating, equal-but-new and aware values."""
+    db = Database(f"sqlite:///{tmp_path / 'text.db'}")
+    try:
+        prepared = PreparedInsert(t.requests, returning="id")
+        a, b = dt.datetime(2026, 12, 7, 5, 0, 0, 1), dt.datetime(2026, 12, 7, 5, 0, 0, 2)
+        values = [a, a, b, a, dt.datetime(2026, 12, 7, 5, 0, 0, 1), dt.datetime(2026, 12, 7, 5, 0, 0, 1, tzinfo=dt.UTC), b]
+        with db.transaction() as c:
+            ids = [prepared.insert(c, {"message_id": "m", "operation": "op", "received_at": v}) for v in values]
+            theirs = [c.execute(insert(t.requests).returning(t.requests.c.id),
+                                {"message_id": "m", "operation": "op", "received_at": v}).scalar_one() for v in values]
+        with db.transaction(write=False) as c:
+            def text(i: int) -> str:
+                return c.exec_driver_sql("SELECT received_at FROM requests WHERE id = ?", (i,)).scalar_one()
+            assert [text(i) for i in ids] == [text(i) for i in theirs]
+    finally:
+        db.engine.dispose()
