@@ -4,7 +4,7 @@ WireMock 3.13.2 is installed the way a user would (npm package ``wiremock`` into
 by Java from the system) and started with ``--no-request-journal``: a static
 ``registerDocumentResponse`` and a webhook templated from the request (its MessageID) to the same
 callback sink as mock-remd's callbacks. mock-remd runs ``serve`` with its defaults (SQLite file,
-journal, durable outbox). Both get the same ``wrk`` load (one signed 51 KB SOAP 1.2 request made
+journal, durable outbox). Both get the same ``wrk`` load (one 55 KB SOAP 1.2 request with a wsse:Security header made
 by the generator, a unique MessageID and localUid per request), side by side, alternating.
 
 Per side it prints answers/s, latency p50/p99, CPU ms per request (utime+stime from ``/proc`` of
@@ -244,21 +244,29 @@ def start_mock_remd(work: Path, sink_url: str, env_extra: dict[str, str]) -> tup
 
 # ---- load and measurement --------------------------------------------------------------------------------
 def signed_document():  # noqa: ANN201 - a GeneratedDocument (imported lazily: the generator is heavy)
-    """The signed 51 KB laboratory report (kind 186) every load is made of."""
+    """The signed laboratory report (kind 186, a 34 KB document) every load is made of."""
     from mock_remd.generator import generate
 
     return generate("186", seed=1)
 
 
 def template(version: str, signed=None) -> bytes:  # noqa: ANN001 - a GeneratedDocument
-    """One signed 51 KB request (a laboratory report, kind 186) with @@LOCALUID@@ / @@MESSAGEID@@ placeholders.
+    """One signed 55 KB request (a laboratory report, kind 186) with @@LOCALUID@@ / @@MESSAGEID@@ placeholders.
 
-    Its document keeps its own localUid: good for the synchronous leg (coarse checks), refused by full
-    validation's cross-checks (see :func:`paced_bodies` for documents that register)."""
+    Like a real MIS's request it carries a ``wsse:Security`` header (the test organisation's GOST XMLDSig
+    over Body, Timestamp and the addressing headers, as IPS clients lay it out). The signature is made once,
+    over the placeholders, so each request's is stale: neither side checks it (mock-remd's
+    ``MOCK_REMD_CHECK_WSSE`` is off by default). Its document keeps its own localUid: good for the
+    synchronous leg (coarse checks), refused by full validation's cross-checks (see :func:`paced_bodies`
+    for documents that register)."""
+    from mock_remd.signing import test_organisation
+    from mock_remd.signing.wsse import sign_envelope
+
     signed = signed if signed is not None else signed_document()
     req = dataclasses.replace(signed.request, local_uid="@@LOCALUID@@", message_id="urn:uuid:@@MESSAGEID@@")
     req.document = attachment(signed.content)
-    return register_envelope(req, version=version)
+    org = test_organisation()
+    return sign_envelope(register_envelope(req, version=version), org.key_pem, org.cert_pem)
 
 
 def run_wrk(url: str, body: Path, work: Path, *, round_no: int, ctype: str, connections: int, duration: float,
