@@ -65,7 +65,9 @@ class SoapApp:
             return self._fault(start_response, fault, version, extra=[("Allow", "GET, POST")])
         try:
             body = self._read_body(environ)
-            env = parse_envelope(body, environ.get("CONTENT_TYPE"), max_bytes=self.max_request_bytes, set_aside=True)
+            # a wsse:Security check digests the Body as sent: then the envelope is parsed whole
+            env = parse_envelope(body, environ.get("CONTENT_TYPE"), max_bytes=self.max_request_bytes,
+                                 set_aside=self.wsse_check is None)
             version = env.version
             if env.set_aside is not None:
                 env = self._put_back(env, body, environ.get("CONTENT_TYPE"))

@@ -15,7 +15,7 @@ import pybase64
 from lxml import etree
 
 from mock_remd.domain.model import RegisterRequest
-from mock_remd.namespaces import SOAP11, SOAP12, WSSE
+from mock_remd.namespaces import SOAP11, SOAP12
 from mock_remd.soap.faults import SoapFault
 from mock_remd.xmlsafe import UnsafeXmlError, XmlTooLargeError, describe_syntax_error, local_name, parse_bytes
 from mock_remd.xmlsafe import text_of as _text
@@ -129,8 +129,8 @@ def parse_envelope(data: bytes, content_type: str | None = None, *, max_bytes: i
                                                          max_bytes=max_bytes))
         except (SoapFault, ValueError, etree.XMLSyntaxError):  # every refusal is made from the envelope whole
             env = None
-        if env is not None and (env.header is None or env.header.find(f"{{{WSSE}}}Security") is None):
-            env.set_aside = aside  # (a wsse:Security signature digests the Body: that one is parsed whole)
+        if env is not None:
+            env.set_aside = aside
             return env
     try:
         root = parse_bytes(data, max_bytes=max_bytes)
