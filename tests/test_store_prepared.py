@@ -215,3 +215,23 @@ def test_sqlite_datetimes_of_one_row_and_the_next_keep_their_own_text(tmp_path):
             assert [text(i) for i in ids] == [text(i) for i in theirs]
     finally:
         db.engine.dispose()
+
+
+def test_sqlite_json_is_stored_as_text_whether_ascii_or_not(tmp_path):
+    """A JSON column bound as UTF-8 (Utf8Json) is TEXT in SQLite, SQLite's JSON functions read it, and it
+    reads back through SQLAlchemy as the value written."""
+    db = Database(f"sqlite:///{tmp_path / 'json.db'}")
+    try:
+        prepared = PreparedInsert(t.requests, returning="id")
+        values = [{"code": "X", "message": "Значение «x» \\ \"q\""}, {"a": [1, 2.5, True, None]}, None, "ё"]
+        with db.transaction() as c:
+            ids = [prepared.insert(c, {"message_id": "m", "operation": "op", "received_at": dt.datetime(2026, 12, 7),
+                                       "detail": v}) for v in values]
+        with db.transaction(write=False) as c:
+            for i, v in zip(ids, values, strict=True):
+                kind, valid = c.exec_driver_sql("SELECT typeof(detail), json_valid(detail) FROM requests WHERE id = ?",
+                                                (i,)).one()
+                assert (kind, valid) == ("text", 1)
+                assert c.execute(select(t.requests.c.detail).where(t.requests.c.id == i)).scalar_one() == v
+    finally:
+        db.engine.dispose()

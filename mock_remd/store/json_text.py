@@ -24,6 +24,14 @@ def dumps(value: Any) -> str:
         return json.dumps(value)
 
 
+def dumps_utf8(value: Any) -> bytes:
+    """``value`` as JSON text in UTF-8 (the bytes :func:`dumps`'s text encodes to)."""
+    try:
+        return orjson.dumps(value, option=_OPTIONS)
+    except TypeError:  # orjson.JSONEncodeError is one
+        return json.dumps(value).encode()
+
+
 def loads(text: str | bytes) -> Any:
     """The value of JSON ``text``."""
     try:
