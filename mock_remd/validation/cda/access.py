@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import functools
+from collections.abc import Sequence
 
 from lxml import etree
 
@@ -43,16 +44,23 @@ def qname(name: str) -> str:
     return f"{{{HL7}}}{name}"
 
 
-#: name -> Clark tag for the names :class:`ChildIndex` was asked (a plain dict: cheaper than qname's lru_cache)
-_CLARK: dict[str, str] = {}
+class _ClarkTags(dict[str, str]):
+    """name -> Clark tag (:func:`qname`), kept for the names asked (bounded as qname's cache is): a
+    lookup is a plain dict read, cheaper than qname's lru_cache."""
+
+    def __missing__(self, name: str) -> str:
+        tag = qname(name)
+        if len(self) < 1024:
+            self[name] = tag
+        return tag
 
 
-def _clark(name: str) -> str:
-    """:func:`qname` of ``name``, kept in :data:`_CLARK` (bounded as qname's cache is)."""
-    tag = qname(name)
-    if len(_CLARK) < 1024:
-        _CLARK[name] = tag
-    return tag
+#: name -> Clark tag, for :class:`ChildIndex` lookups: ``CLARK["identity:Series"]``
+CLARK = _ClarkTags()
+#: what :class:`ChildIndex` gives for no children (immutable: it is shared)
+NO_CHILDREN: tuple[etree._Element, ...] = ()
+#: the tag map of ``None`` (no parent, no children); never filled
+_NO_PARENT: dict[object, list[etree._Element]] = {}
 
 
 def children(el: etree._Element | None, name: str) -> list[etree._Element]:
@@ -79,41 +87,22 @@ def attr(el: etree._Element | None, name: str) -> str:
     return (el.get(name) or "").strip()
 
 
-class ChildIndex:
+class ChildIndex(dict):
     """The element children of the parents asked about, by Clark tag, read once per parent.
 
     :func:`children` and :func:`child` answer each question with a tag-filtered lxml iteration, whose
     tag matcher is built anew every time (~7k instructions a call); the checks of one document ask the
     same parents (the root above all) dozens of times. Made for one reading of a tree nobody changes
     meanwhile; it keeps the elements it has handed out alive while it lives.
+
+    The index is a dict ``parent -> {Clark tag: [children]}`` that reads a parent on its first lookup,
+    so the hottest readers ask it without a Python call: ``index[parent].get(CLARK[name], NO_CHILDREN)``
+    is :meth:`children`. The lists are shared: do not change them.
     """
 
-    def __init__(self) -> None:
-        self._by_parent: dict[etree._Element, dict[object, list[etree._Element]]] = {}
-
-    def children(self, el: etree._Element | None, name: str) -> list[etree._Element]:
-        """What :func:`children` gives (document order); the list is shared: do not change it."""
+    def __missing__(self, el: etree._Element | None) -> dict[object, list[etree._Element]]:
         if el is None:
-            return []
-        by_tag = self._by_parent.get(el)
-        if by_tag is None:
-            by_tag = self._read(el)
-        tag = _CLARK.get(name)
-        if tag is None:
-            tag = _clark(name)
-        return by_tag.get(tag) or []
-
-    def tagged(self, el: etree._Element | None, tag: str) -> list[etree._Element]:
-        """The element children of ``el`` whose tag is ``tag`` (Clark notation, or a name without a
-        namespace), in document order; the list is shared: do not change it."""
-        if el is None:
-            return []
-        by_tag = self._by_parent.get(el)
-        if by_tag is None:
-            by_tag = self._read(el)
-        return by_tag.get(tag) or []
-
-    def _read(self, el: etree._Element) -> dict[object, list[etree._Element]]:
+            return _NO_PARENT
         by_tag: dict[object, list[etree._Element]] = {}
         for kid in el:  # comments and PIs too: their tag is a function, never a name asked for
             tag = kid.tag  # a new string each time lxml is asked
@@ -122,8 +111,17 @@ class ChildIndex:
                 by_tag[tag] = [kid]
             else:
                 found.append(kid)
-        self._by_parent[el] = by_tag
+        self[el] = by_tag
         return by_tag
+
+    def children(self, el: etree._Element | None, name: str) -> Sequence[etree._Element]:
+        """What :func:`children` gives (document order); shared: do not change it."""
+        return self[el].get(CLARK[name], NO_CHILDREN)
+
+    def tagged(self, el: etree._Element | None, tag: str) -> Sequence[etree._Element]:
+        """The element children of ``el`` whose tag is ``tag`` (Clark notation, or a name without a
+        namespace), in document order; shared: do not change it."""
+        return self[el].get(tag, NO_CHILDREN)
 
     def child(self, el: etree._Element | None, *names: str) -> etree._Element | None:
         """What :func:`child` gives: the first child of each name in turn, or None."""
@@ -131,7 +129,7 @@ class ChildIndex:
         for name in names:
             if cur is None:
                 return None
-            found = self.children(cur, name)
+            found = self[cur].get(CLARK[name])
             cur = found[0] if found else None
         return cur
 

@@ -12,7 +12,7 @@ from typing import Protocol
 
 from lxml import etree
 
-from mock_remd.validation.cda.access import ChildIndex, has_text, node_path
+from mock_remd.validation.cda.access import CLARK, NO_CHILDREN, ChildIndex, has_text, node_path
 from mock_remd.validation.report import Finding
 
 PREFIX = "Ошибка валидации СЭМД: "
@@ -59,9 +59,9 @@ class RuleChecker:
         #: each parent's children read once (shared with the document's other readers when given)
         self.index = index if index is not None else ChildIndex()
 
-    def children(self, parent: etree._Element | None, name: str) -> list[etree._Element]:
-        """Direct children of ``parent`` called ``name`` (document order; the list is shared: do not change it)."""
-        return self.index.children(parent, name)
+    def children(self, parent: etree._Element | None, name: str) -> Sequence[etree._Element]:
+        """Direct children of ``parent`` called ``name`` (document order; shared: do not change it)."""
+        return self.index[parent].get(CLARK[name], NO_CHILDREN)
 
     # Every check takes the label of the element it names (``label``) and, optionally, ``sub``: the
     # label is then ``label/sub``, written only when the check fails (most checks pass; the words
@@ -92,9 +92,9 @@ class RuleChecker:
         *,
         display: str | None = None,
         sub: str = "",
-    ) -> list[etree._Element]:
+    ) -> Sequence[etree._Element]:
         """Check how many ``name`` children ``parent`` has; returns them."""
-        found = self.index.children(parent, name)
+        found = self.index[parent].get(CLARK[name], NO_CHILDREN)  # index.children(parent, name), without the call
         if not (len(found) == allowed if type(allowed) is int else _count_ok(len(found), allowed)):
             self.fail(
                 rule, parent, f"Элемент {_label(label, sub)} должен иметь {_count_phrase(allowed)} {display or name}"
@@ -103,7 +103,7 @@ class RuleChecker:
 
     def one(self, rule: str, parent: etree._Element, label: str, name: str, sub: str = "") -> etree._Element | None:
         """Exactly one ``name`` child; returns it (or None when the count is wrong)."""
-        found = self.index.children(parent, name)
+        found = self.index[parent].get(CLARK[name], NO_CHILDREN)
         if len(found) == 1:
             return found[0]
         self.fail(rule, parent, f"Элемент {_label(label, sub)} должен иметь {_count_phrase(1)} {name}")
@@ -113,7 +113,7 @@ class RuleChecker:
         self, rule: str, parent: etree._Element, label: str, name: str, sub: str = ""
     ) -> etree._Element | None:
         """At most one ``name`` child; returns it when present."""
-        found = self.index.children(parent, name)
+        found = self.index[parent].get(CLARK[name], NO_CHILDREN)
         if len(found) > 1:
             self.fail(rule, parent, f"Элемент {_label(label, sub)} должен иметь {_count_phrase('<=1')} {name}")
         return found[0] if len(found) == 1 else None
@@ -180,10 +180,14 @@ class RuleChecker:
 
     def text_nonempty(self, rule: str, el: etree._Element, label: str, sub: str = "") -> bool:
         """The element must have non-blank text."""
-        if not has_text(el):
-            self.fail(rule, el, f"Элемент {_label(label, sub)} должен иметь не пустое значение")
-            return False
-        return True
+        if not len(el):  # the usual leaf: its own text is all of it (has_text, without the call)
+            own = el.text
+            if own and not own.isspace():
+                return True
+        elif has_text(el):
+            return True
+        self.fail(rule, el, f"Элемент {_label(label, sub)} должен иметь не пустое значение")
+        return False
 
     def coded(
         self, rule: str, el: etree._Element, label: str, systems: Sequence[str] | None = None, sub: str = ""

@@ -117,9 +117,8 @@ class KindLayer:
         header = ctx.header()
         requested_id = (ctx.requested_kind or "").strip()
         with_packs = frozenset(ctx.pack_index().kinds())
-        evidence = identify_kind(
-            header, registry, by_type=not requested_id, prefer=with_packs, created=_creation_date(header, ctx)
-        )
+        created = _creation_date(header, ctx)
+        evidence = identify_kind(header, registry, by_type=not requested_id, prefer=with_packs, created=created)
         requested = registry.get(requested_id) if requested_id else None
         if (
             requested is not None
@@ -186,7 +185,6 @@ class KindLayer:
                         rule="K-format",
                     )
                 )
-            created = _creation_date(header, ctx)
             if created is not None and not kind.valid_on(created):
                 findings.append(
                     Finding(
