@@ -16,7 +16,7 @@ from lxml import etree
 
 from mock_remd.validation.cda.access import HL7, NS, ChildIndex, child, children, has_text, qname
 from mock_remd.validation.cda.checker import RuleChecker
-from mock_remd.validation.cda.timestamps import parse_ts
+from mock_remd.validation.cda.timestamps import parse_ts, same_creation_time
 
 
 @pytest.fixture(scope="module")
@@ -99,3 +99,30 @@ def test_zone_offsets_as_hours_and_minutes(sign):
                 assert ts is None, raw
             else:
                 assert ts is not None and ts.offset == expected, raw
+
+
+def _same_creation_time_reference(document, request: dt.datetime) -> bool:
+    """The comparison as it was written with ``replace`` (the reference of the cheaper one)."""
+    doc_instant = document.instant
+    if doc_instant is not None and request.tzinfo is not None:
+        req = request.astimezone(doc_instant.tzinfo).replace(microsecond=0)
+        if document.precision == "minute":
+            req = req.replace(second=0)
+        return req == doc_instant
+    return document.date == request.date()
+
+
+def test_same_creation_time_as_with_replace():
+    documents = [parse_ts(v) for v in ("202403151130+0300", "20240315113045+0300", "202403151130-0530", "20240315",
+                                       "2024031511", "20240315000000+1400", "202403152359-1200")]
+    base = dt.datetime(2024, 3, 15, 11, 30)
+    moments = [base + dt.timedelta(seconds=s, microseconds=us) for s in (-86400, -61, -60, -1, 0, 1, 45, 59, 60, 3600)
+               for us in (0, 1, 999_999)]
+    zones = [None, dt.UTC, dt.timezone(dt.timedelta(hours=3)), dt.timezone(dt.timedelta(hours=-5, minutes=-30)),
+             dt.timezone(dt.timedelta(hours=3, seconds=30))]
+    for document in documents:
+        for moment in moments:
+            for zone in zones:
+                request = moment.replace(tzinfo=zone)
+                assert same_creation_time(document, request) is _same_creation_time_reference(document, request), (
+                    document.raw, request)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -188,6 +189,7 @@ def also_sources(also: list[Finding]) -> str:
     return ", ".join(sorted({a.layer + (f" ({a.rule})" if a.rule else "") for a in also}))
 
 
+@functools.lru_cache(maxsize=256)  # the layers' own few reasons: each is looked up once
 def skip_cause(reason: str) -> str:
     """The cause code of a skipped layer's ``reason`` (empty when not recognised)."""
     return next((cause for needle, cause in _CAUSES if needle in (reason or "")), "")

@@ -194,10 +194,12 @@ class RuleChecker:
     ) -> bool:
         """A coded value: ``@codeSystem`` from ``systems`` (when given) and the other four attributes filled."""
         get = el.get
+        code, name, version, display = get("code"), get("codeSystemName"), get("codeSystemVersion"), get("displayName")
         if (
             (get("codeSystem") in systems if systems else _filled(get("codeSystem")))
-            and _filled(get("code")) and _filled(get("codeSystemName")) and _filled(get("codeSystemVersion"))
-            and _filled(get("displayName")) and get("nullFlavor") is None
+            and code and name and version and display  # each _filled, without the calls
+            and not (code.isspace() or name.isspace() or version.isspace() or display.isspace())
+            and get("nullFlavor") is None
         ):
             return True  # the usual case; otherwise each check in turn, to report each failure
         label = _label(label, sub)

@@ -14,6 +14,7 @@ or a bare path ``X[…]`` requires the element X.
 
 from __future__ import annotations
 
+import functools
 import re
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -178,6 +179,12 @@ def requirements_for(kind: str, packs_dir: Path | None, template_roots: tuple[st
             installed=True,
             time_ni=found.time_ni,
         )
+    return _published_requirements(kind)
+
+
+@functools.lru_cache(maxsize=1024)  # a static table: one (immutable) answer per kind
+def _published_requirements(kind: str) -> PackRequirements:
+    """:func:`requirements_for` without an installed pack: the published table, else CDA R2."""
     published = PUBLISHED.get(kind)
     if published is not None:
         elements, ministry, time_ni = published

@@ -19,6 +19,8 @@ REGISTRY_TS = re.compile(rf"^(?:{_DAY}|{_DAY}[0-2][0-9][0-5][0-9](?:[0-5][0-9])?
 _XS_DATE = re.compile(r"^(\d{4}-\d{2}-\d{2})(?:Z|[+-]\d{2}:\d{2})?$")
 
 PRECISIONS = ("year", "month", "day", "hour", "minute", "second")
+#: precision -> its place in :data:`PRECISIONS` (PRECISIONS.index, as a dict read)
+_RANK = {name: i for i, name in enumerate(PRECISIONS)}
 #: a zone offset must be shorter than a day (made once: timedelta's keyword arguments cost ~4k instructions each)
 _ONE_DAY = dt.timedelta(hours=24)
 
@@ -40,14 +42,14 @@ class Timestamp:
     @property
     def date(self) -> dt.date | None:
         """The calendar day (in the document's own zone); None when coarser than a day."""
-        if PRECISIONS.index(self.precision) < PRECISIONS.index("day"):
+        if _RANK[self.precision] < _RANK["day"]:
             return None
         return dt.date(self.year, self.month, self.day)
 
     @property
     def instant(self) -> dt.datetime | None:
         """An aware datetime when the value has at least minutes and a zone; else None."""
-        if self.offset is None or PRECISIONS.index(self.precision) < PRECISIONS.index("minute"):
+        if self.offset is None or _RANK[self.precision] < _RANK["minute"]:
             return None
         return dt.datetime(
             self.year,
@@ -122,8 +124,8 @@ def same_creation_time(document: Timestamp, request: dt.datetime) -> bool:
     """
     doc_instant = document.instant
     if doc_instant is not None and request.tzinfo is not None:
-        req = request.astimezone(doc_instant.tzinfo).replace(microsecond=0)
-        if document.precision == "minute":
-            req = req.replace(second=0)
-        return req == doc_instant
+        req = request.astimezone(doc_instant.tzinfo)
+        # cut to the document's precision: replace(second=0, microsecond=0), without keyword arguments
+        drop = req.second if document.precision == "minute" else 0
+        return req - dt.timedelta(0, drop, req.microsecond) == doc_instant
     return document.date == request.date()
