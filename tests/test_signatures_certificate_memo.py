@@ -77,9 +77,12 @@ def test_distinct_certificates_never_share_an_entry(containers):
     assert walks.currsize == walks.misses  # each certificates field walked once, under its own bytes
     for der in containers.values():
         field = _certificates_field(der)
-        walk = cms._shared_part_walk(field)
-        assert walk[field] == tlv.children(field)
-        assert set(walk) == {field, *tlv.children(field)}
+        remembered, walk = cms._shared_part_walk(field)
+        assert remembered == field
+        by_bytes = {element: kids for element, kids in walk.values()}
+        assert all(id(element) == key for key, (element, _kids) in walk.items())
+        assert by_bytes[field] == tlv.children(field)
+        assert set(by_bytes) == {field, *tlv.children(field)}
 
 
 def test_memories_are_bounded():

@@ -1,6 +1,6 @@
-"""The short paths of the signature inspection give what the general ones give: strict base64 against
-``b64decode(validate=True)`` after removing whitespace, the SEQUENCE check against asn1crypto's
-``core.load``, primitive OCTET STRINGs against asn1crypto's reading; on containers OpenSSL's GOST engine
+"""The short paths of the signature inspection give what the general ones give: pybase64's validating
+decoder against ``b64decode(validate=True)`` after removing whitespace, the SEQUENCE check against asn1crypto's
+``core.load``, primitive OCTET STRINGs and the usual UTCTime signingTime against asn1crypto's reading; on containers OpenSSL's GOST engine
 made (DER, BER with indefinite lengths, base64 with line breaks) and on arbitrary bytes."""
 
 from __future__ import annotations
@@ -70,6 +70,10 @@ _B64_TEXT = st.text(alphabet="ABCQUJDRAz09+/=\n\r \t\x0b\x0c-_?é", max_size=24)
 @example("QUJ=")
 @example("")
 @example("QUJ\nD")
+@example("QUI=")
+@example("QUJDRA==QUJD")
+@example("QUJDRA" * 40)
+@example("QUJDRA" * 40 + "==")
 def test_strict_base64_reads_as_the_general_path(text):
     assert _decoded(text) == _reference_base64(text)
     assert _decoded(text.encode("utf-8")) == _reference_base64(text.encode("utf-8"))
@@ -165,3 +169,55 @@ def test_openssl_container_values(containers, form):
     assert sig.message_digest == next(
         a["values"][0].native for a in signer["signed_attrs"] if a["type"].native == "message_digest"
     )
+
+
+def _reference_signing_time(value: bytes):
+    """asn1crypto's reading of a signingTime value (the CHOICE), or None when it refuses it."""
+    from asn1crypto import cms as asn1_cms
+
+    try:
+        moment = asn1_cms.Time.load(value).native
+    except (ValueError, TypeError, KeyError, IndexError, OverflowError):
+        return None
+    if not isinstance(moment, cms.dt.datetime):
+        return None
+    return moment if moment.tzinfo else moment.replace(tzinfo=cms.dt.UTC)
+
+
+def _signing_time(value: bytes):
+    try:
+        return cms._signing_time((value, b""))
+    except (ValueError, TypeError, KeyError, IndexError, OverflowError):
+        return None
+
+
+_TIME_TEXT = st.text(alphabet="0123456789Z+-.,٣ ", min_size=11, max_size=17).map(lambda t: t.encode("utf-8"))
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.one_of(
+    st.builds(lambda d: d, st.datetimes(min_value=cms.dt.datetime(1950, 1, 1), max_value=cms.dt.datetime(2049, 12, 31))
+              .map(lambda m: m.strftime("%y%m%d%H%M%SZ").encode())),
+    _TIME_TEXT,
+    st.binary(min_size=13, max_size=13),
+).flatmap(lambda text: st.sampled_from([
+    b"\x17" + bytes([len(text)]) + text,
+    b"\x18" + bytes([len(text)]) + text,
+    b"\x17\x81" + bytes([len(text)]) + text,
+    b"\x37\x80\x04" + bytes([len(text)]) + text + b"\x00\x00",
+])))
+@example(b"\x17\x0d" + b"491231235959Z")
+@example(b"\x17\x0d" + b"500101000000Z")
+@example(b"\x17\x0d" + b"241302000000Z")
+@example(b"\x17\x0d" + b"240230000000Z")
+@example(b"\x17\x0d" + b"240101000060Z")
+@example(b"\x17\x0d" + "24010100000٣Z".encode()[:13])
+@example(b"\x17\x0d" + b"2401010000001")
+@example(b"\x17\x0d" + b"24010100000+Z")
+@example(b"\x17\x0d" + b"240101000000z")
+def test_signing_time_read_as_asn1crypto_reads_it(value):
+    """The usual UTCTime (YYMMDDhhmmssZ) is read without asn1crypto; any value reads as its CHOICE does."""
+    mine = _signing_time(value)
+    assert mine == _reference_signing_time(value)
+    if mine is not None:
+        assert mine.utcoffset() == _reference_signing_time(value).utcoffset()

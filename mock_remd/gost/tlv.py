@@ -27,14 +27,33 @@ _element_end = getattr(parser, "_parse", None) or _element_end_by_copy
 def split(data: bytes) -> list[bytes]:
     """The complete TLV encodings (header, contents, end-of-contents) concatenated in ``data``.
 
-    Faults raise the ValueError :func:`asn1crypto.parser.parse` raises. The parser's positional form
-    is used (``parse`` itself only reads from the start, so each element would cost a copy of the
-    rest of ``data``: half the time of splitting a SignedData).
+    Faults raise the ValueError :func:`asn1crypto.parser.parse` raises. The usual header (a low tag
+    number, a definite length in at most two length octets, the element inside ``data``) is read in
+    place, as asn1crypto's parser reads it (tests compare); any other goes through the parser's
+    positional form (``parse`` itself only reads from the start, so each element would cost a copy
+    of the rest of ``data``).
     """
     out: list[bytes] = []
     pointer = 0
     size = len(data)
     while pointer < size:
+        start = pointer + 2
+        if start <= size and data[pointer] & 0x1F != 0x1F:
+            length = data[start - 1]
+            if length & 0x80:
+                if length == 0x81 and start < size:
+                    length = data[start]
+                    start += 1
+                elif length == 0x82 and start + 1 < size:
+                    length = data[start] << 8 | data[start + 1]
+                    start += 2
+                else:  # indefinite, longer or cut-off length octets: the parser's reading
+                    length = size
+            end = start + length
+            if end <= size:
+                out.append(data[pointer:end])
+                pointer = end
+                continue
         _header_end, end = _element_end(data, size, pointer, True)
         out.append(data[pointer:end])
         pointer = end
@@ -59,15 +78,55 @@ def split_parts(data: bytes) -> list[tuple[bytes, bytes]]:
     pointer = 0
     size = len(data)
     while pointer < size:
+        start = pointer + 2  # the usual header in place, as in split()
+        if start <= size and data[pointer] & 0x1F != 0x1F:
+            length = data[start - 1]
+            if length & 0x80:
+                if length == 0x81 and start < size:
+                    length = data[start]
+                    start += 1
+                elif length == 0x82 and start + 1 < size:
+                    length = data[start] << 8 | data[start + 1]
+                    start += 2
+                else:
+                    length = size
+            end = start + length
+            if end <= size:
+                out.append((data[pointer:end], data[start:end]))
+                pointer = end
+                continue
         info, end = _element_info(data, size, pointer)
         out.append((data[pointer:end], info[4]))
         pointer = end
     return out
 
 
+def first(data: bytes) -> tuple[bytes, int]:
+    """(contents octets, end) of the element at the start of ``data``; bytes after it are ignored,
+    as :func:`asn1crypto.parser.parse` ignores them, and its faults raise the same ValueErrors."""
+    size = len(data)
+    if size >= 2 and data[0] & 0x1F != 0x1F:  # the usual header in place, as in split()
+        length = data[1]
+        start = 2
+        if length & 0x80:
+            if length == 0x81 and size > 2:
+                length = data[2]
+                start = 3
+            elif length == 0x82 and size > 3:
+                length = data[2] << 8 | data[3]
+                start = 4
+            else:
+                length = size
+        end = start + length
+        if end <= size:
+            return data[start:end], end
+    info, end = _element_info(data, size, 0)
+    return info[4], end
+
+
 def contents(element: bytes) -> bytes:
     """The contents octets of one TLV element (without an indefinite length's end-of-contents)."""
-    return parser.parse(element)[4]
+    return first(element)[0]
 
 
 def children(element: bytes) -> list[bytes]:
