@@ -77,6 +77,12 @@ class _Compiled:
         return {k: (params[k] if proc is None else proc(params[k])) for k, proc in self.plan}
 
 
+#: the last naive datetime a statement bound and its text, shared by every datetime column's conversion:
+#: a row binds the same instant to several columns (received, updated, due), and isoformat costs ~7,000
+#: instructions. One (value, text) pair, replaced whole (a thread reads either pair, never a mix).
+_LAST_DATETIME: list[tuple[Any, str]] = [(None, "")]
+
+
 def _faster(type_: Any, dialect: Dialect, proc: Callable[[Any], Any]) -> Callable[[Any], Any]:
     """``proc``, SQLAlchemy's conversion of a bound value, or on SQLite one that gives the same value
     for less CPU where the request path binds many (each accepted registration binds five datetimes
@@ -89,9 +95,7 @@ def _faster(type_: Any, dialect: Dialect, proc: Callable[[Any], Any]) -> Callabl
     samples: tuple[Any, ...] = ()
     if isinstance(type_, DateTime):
         datetime = dt.datetime
-        #: the last naive datetime formatted and its text: a row binds the same instant to several
-        #: columns (received, updated, due), and isoformat costs ~7,000 instructions
-        last: list[tuple[Any, str]] = [(None, "")]
+        last = _LAST_DATETIME
 
         def naive_datetime(value: Any) -> Any:
             if type(value) is datetime and value.tzinfo is None:
