@@ -5,7 +5,7 @@ with the application ``serve`` loads (:class:`~mock_remd.server.gunicorn_app.Gun
 settings: threads, keep-alive, role ``http``), run in a process of its own (without gunicorn's
 arbiter) on a loopback port, on a SQLite file with the journal on. This process is the client:
 ``--connections`` kept-alive connections send the request ``make bench-peer`` sends (the signed
-51 KB laboratory report, SOAP 1.2, :func:`mock_remd.bench.peer.template`), each with its own
+laboratory report, SOAP 1.2 with a wsse:Security header, :func:`mock_remd.bench.peer.template`), each with its own
 localUid and MessageID, and check every answer is ``success``. It prints the server process's CPU
 (utime+stime from ``/proc``, every thread: event loop, request threads, group commit) per answer.
 
