@@ -94,7 +94,7 @@ class LayerReport:
             "findings": [f.as_dict() for f in self.findings],
             "reason": self.reason,
             "details": self.details,
-            "duration_ms": round(self.duration_ms, 3),
+            "duration_ms": round(self.duration_ms, 3) if self.duration_ms else 0.0,  # a layer that did not run: 0.0 without round()
             "cause": self.cause,
         }
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import re
-from dataclasses import dataclass
+from typing import NamedTuple
 
 _TS = re.compile(
     r"^(?P<y>\d{4})(?P<mo>\d{2})?(?P<d>\d{2})?(?P<h>\d{2})?(?P<mi>\d{2})?(?P<s>\d{2})?"
@@ -25,8 +25,7 @@ _RANK = {name: i for i, name in enumerate(PRECISIONS)}
 _ONE_DAY = dt.timedelta(hours=24)
 
 
-@dataclass(frozen=True)
-class Timestamp:
+class Timestamp(NamedTuple):  # a NamedTuple: made per document, ~3x cheaper than a frozen dataclass
     """A parsed HL7 ``TS``: the fields present, their precision and the zone offset if written."""
 
     raw: str

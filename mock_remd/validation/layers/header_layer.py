@@ -14,6 +14,8 @@ by our copy of its rules. The rules left to the pack are named in the details.
 
 from __future__ import annotations
 
+import functools
+
 from mock_remd.validation.cda.access import NOT_CDA_REASON, is_cda_root
 from mock_remd.validation.cda.header_rules import check_header
 from mock_remd.validation.cda.pack_requirements import requirements_for
@@ -32,6 +34,11 @@ def own_source(finding: Finding) -> bool:
     """A finding that stands even where the kind's pack runs: a required part missing (read from the
     pack itself) or a SNILS check digit (the registry's own refusal)."""
     return finding.path == _DOCUMENT_PATH or _CHECKSUM_WORDS in finding.message
+
+
+@functools.lru_cache(maxsize=256)  # a few requirement sets (one per kind and pack edition)
+def _sorted_parts(required: frozenset[str]) -> tuple[str, ...]:
+    return tuple(sorted(required))
 
 
 class HeaderLayer:
@@ -57,7 +64,7 @@ class HeaderLayer:
         details = {
             "kind": kind,
             "required_by": requires.source,
-            "required": sorted(requires.required),
+            "required": list(_sorted_parts(requires.required)),
             "ministry_recipient": requires.ministry_recipient,
         }
         if requires.installed and "schematron" in ctx.settings.layers:
