@@ -17,6 +17,7 @@ from mock_remd.xmlsafe import (
 )
 
 CDA_NS = "urn:hl7-org:v3"
+_CDA_ROOT = f"{{{CDA_NS}}}ClinicalDocument"
 
 
 class XmlLayer:
@@ -71,7 +72,7 @@ class XmlLayer:
                 )
             )
             return LayerReport(self.name, True, False, findings)
-        if etree.QName(root).namespace != CDA_NS:
+        if root.tag != _CDA_ROOT:  # the local name is ClinicalDocument: the namespace is not CDA's
             findings.append(
                 Finding(
                     "VALIDATION_ERROR",
