@@ -142,7 +142,7 @@ def test_attributes_that_are_read_are_never_remembered(containers):
         sig = inspect_signature(base64.b64encode(der))
         inspect_signature(base64.b64encode(der))
         assert sig.message_digest is not None and sig.signing_time is not None
-    remembered = list(cms._UNREAD_ATTRIBUTES._keys)
+    remembered = list(cms._UNREAD_ATTRIBUTES)
     assert remembered
     read_types = {oids.MESSAGE_DIGEST, oids.SIGNING_TIME}
     for attribute in remembered:

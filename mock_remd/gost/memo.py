@@ -10,32 +10,29 @@ import threading
 from collections.abc import Hashable
 
 
-class BoundedSet:
-    """A set of at most ``size`` keys; adding to a full one forgets the oldest addition."""
+class BoundedSet(dict):
+    """A set of at most ``size`` keys; adding to a full one forgets the oldest addition.
+
+    A dict underneath (keys -> None) so that ``key in memory`` is the dict's own C lookup, no Python
+    call; change it only through :meth:`add` and :meth:`clear`."""
 
     def __init__(self, size: int) -> None:
         if size < 1:
             raise ValueError("a bounded set holds at least one key")
+        super().__init__()
         self.size = size
-        self._keys: dict[Hashable, None] = {}
         self._lock = threading.Lock()
-
-    def __contains__(self, key: Hashable) -> bool:
-        return key in self._keys
-
-    def __len__(self) -> int:
-        return len(self._keys)
 
     def add(self, key: Hashable) -> None:
         """Remember ``key`` (first in line to be forgotten once ``size`` later keys came)."""
         with self._lock:
-            if key in self._keys:
+            if key in self:
                 return
-            while len(self._keys) >= self.size:
-                del self._keys[next(iter(self._keys))]
-            self._keys[key] = None
+            while len(self) >= self.size:
+                del self[next(iter(self))]
+            self[key] = None
 
     def clear(self) -> None:
         """Forget every key."""
         with self._lock:
-            self._keys.clear()
+            super().clear()
