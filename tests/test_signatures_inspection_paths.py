@@ -221,3 +221,23 @@ def test_signing_time_read_as_asn1crypto_reads_it(value):
     assert mine == _reference_signing_time(value)
     if mine is not None:
         assert mine.utcoffset() == _reference_signing_time(value).utcoffset()
+
+
+def test_a_name_value_of_a_type_asn1crypto_cannot_read_is_a_decoding_error(containers):
+    """An INSTANCE OF (universal 8) as a name's value: asn1crypto parses it to an object without
+    .native, whose AttributeError escaped the inspection (an incident) before; now the certificate
+    is unreadable like any other broken name."""
+    from mock_remd.gost import names, tlv
+
+    atv = tlv.encode(0x30, bytes.fromhex("0603550403") + tlv.encode(0x08, b"ab"))
+    with pytest.raises(names.NameUnreadable):
+        names.read_name(tlv.encode(0x30, tlv.encode(0x31, atv)))
+    der = containers["der"]
+    common_name = bytes.fromhex("0603550403")
+    at = der.index(common_name) + len(common_name)  # the issuer's CN in the signer's certificate
+    assert der[at] in (0x0C, 0x13)
+    broken = der[:at] + b"\x08" + der[at + 1:]
+    with pytest.raises(SignatureProblem) as problem:
+        inspect_signature(base64.b64encode(broken))
+    assert problem.value.code == "SIGNATURE_DECODING_ERROR"
+    assert problem.value.detail == "не прочитан сертификат №1 из контейнера ЭП: имя издателя (issuer)"

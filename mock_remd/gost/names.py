@@ -106,6 +106,8 @@ def read_name(der: bytes) -> NameInfo:
     try:
         sequence = _RDNSequence.load(der)
         rdns = tuple(tuple((atv["type"].dotted, value_text(atv["value"])) for atv in rdn) for rdn in sequence)
-    except (ValueError, TypeError, KeyError, IndexError, OverflowError, UnicodeError) as exc:
+    except (ValueError, TypeError, KeyError, IndexError, OverflowError, UnicodeError, AttributeError) as exc:
+        # AttributeError: a value of a universal type asn1crypto has no reading for (tag 8, INSTANCE
+        # OF, parses to an object without .native)
         raise NameUnreadable("name") from exc
     return NameInfo(der, rdns)
