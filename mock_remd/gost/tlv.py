@@ -24,6 +24,27 @@ def _element_end_by_copy(data: bytes, size: int, pointer: int, lengths_only: boo
 _element_end = getattr(parser, "_parse", None) or _element_end_by_copy
 
 
+def _in_place(data: bytes, size: int, pointer: int) -> tuple[int, int] | None:
+    """(start, end) of the contents of the element at ``pointer`` when its header is the usual one (a low
+    tag number, a definite length in at most two length octets) and the element lies inside ``data``,
+    read as asn1crypto's parser reads it (tests compare); None: the parser must read it."""
+    start = pointer + 2
+    if start > size or data[pointer] & 0x1F == 0x1F:
+        return None
+    length = data[start - 1]
+    if length & 0x80:
+        if length == 0x81 and start < size:
+            length = data[start]
+            start += 1
+        elif length == 0x82 and start + 1 < size:
+            length = data[start] << 8 | data[start + 1]
+            start += 2
+        else:  # indefinite, longer or cut-off length octets
+            return None
+    end = start + length
+    return (start, end) if end <= size else None
+
+
 def split(data: bytes) -> list[bytes]:
     """The complete TLV encodings (header, contents, end-of-contents) concatenated in ``data``.
 
@@ -37,24 +58,8 @@ def split(data: bytes) -> list[bytes]:
     pointer = 0
     size = len(data)
     while pointer < size:
-        start = pointer + 2
-        if start <= size and data[pointer] & 0x1F != 0x1F:
-            length = data[start - 1]
-            if length & 0x80:
-                if length == 0x81 and start < size:
-                    length = data[start]
-                    start += 1
-                elif length == 0x82 and start + 1 < size:
-                    length = data[start] << 8 | data[start + 1]
-                    start += 2
-                else:  # indefinite, longer or cut-off length octets: the parser's reading
-                    length = size
-            end = start + length
-            if end <= size:
-                out.append(data[pointer:end])
-                pointer = end
-                continue
-        _header_end, end = _element_end(data, size, pointer, True)
+        span = _in_place(data, size, pointer)
+        end = span[1] if span is not None else _element_end(data, size, pointer, True)[1]
         out.append(data[pointer:end])
         pointer = end
     return out
@@ -78,25 +83,13 @@ def split_parts(data: bytes) -> list[tuple[bytes, bytes]]:
     pointer = 0
     size = len(data)
     while pointer < size:
-        start = pointer + 2  # the usual header in place, as in split()
-        if start <= size and data[pointer] & 0x1F != 0x1F:
-            length = data[start - 1]
-            if length & 0x80:
-                if length == 0x81 and start < size:
-                    length = data[start]
-                    start += 1
-                elif length == 0x82 and start + 1 < size:
-                    length = data[start] << 8 | data[start + 1]
-                    start += 2
-                else:
-                    length = size
-            end = start + length
-            if end <= size:
-                out.append((data[pointer:end], data[start:end]))
-                pointer = end
-                continue
-        info, end = _element_info(data, size, pointer)
-        out.append((data[pointer:end], info[4]))
+        span = _in_place(data, size, pointer)
+        if span is not None:
+            start, end = span
+            out.append((data[pointer:end], data[start:end]))
+        else:
+            info, end = _element_info(data, size, pointer)
+            out.append((data[pointer:end], info[4]))
         pointer = end
     return out
 
@@ -105,21 +98,9 @@ def first(data: bytes) -> tuple[bytes, int]:
     """(contents octets, end) of the element at the start of ``data``; bytes after it are ignored,
     as :func:`asn1crypto.parser.parse` ignores them, and its faults raise the same ValueErrors."""
     size = len(data)
-    if size >= 2 and data[0] & 0x1F != 0x1F:  # the usual header in place, as in split()
-        length = data[1]
-        start = 2
-        if length & 0x80:
-            if length == 0x81 and size > 2:
-                length = data[2]
-                start = 3
-            elif length == 0x82 and size > 3:
-                length = data[2] << 8 | data[3]
-                start = 4
-            else:
-                length = size
-        end = start + length
-        if end <= size:
-            return data[start:end], end
+    span = _in_place(data, size, 0)
+    if span is not None:
+        return data[span[0]:span[1]], span[1]
     info, end = _element_info(data, size, 0)
     return info[4], end
 
