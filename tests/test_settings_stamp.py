@@ -66,8 +66,7 @@ def test_one_request_reads_the_stamp_once_and_sees_its_own_changes(tmp_path, mon
     stats = []
     real_stat = os.stat
     monkeypatch.setattr(os, "stat", lambda path, *args, **kw: (stats.append(str(path)), real_stat(path, *args, **kw))[1])
-    a.db.hold_settings_stamp()
-    try:
+    with a.db.one_settings_stamp():
         first = a.db.settings_stamp()
         assert a.scenarios.active() == {} and a.runs.active_id("demo") is None
         assert len([p for p in stats if p.endswith(".settings-stamp")]) == 1  # one stat for both reads
@@ -76,7 +75,5 @@ def test_one_request_reads_the_stamp_once_and_sees_its_own_changes(tmp_path, mon
         a.scenarios.set_active("demo", ["chaos"])  # this thread's own change is read again at once
         assert a.db.settings_stamp() != first
         assert a.scenarios.active() == {"": ["chaos"], "demo": ["chaos"]}
-    finally:
-        a.db.release_settings_stamp()
     b.scenarios.set_active("", [])
     assert a.scenarios.active() == {"demo": ["chaos"]}  # released: every read looks again

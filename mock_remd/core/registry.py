@@ -122,12 +122,8 @@ class RegistryService:
         """Scenario rules first, then the magic values of documentNumber."""
         b = None
         if self.behaviours:
-            db = self.store.db
-            db.hold_settings_stamp()  # the scenarios and the conformance runs read it: one stat for both
-            try:
+            with self.store.db.one_settings_stamp():  # the scenarios and the conformance runs read it: one stat
                 b = self.behaviours.decide(facts)
-            finally:
-                db.release_settings_stamp()
         if b is None and self.options.magic_values and facts.document_number:
             b = magic_behaviour(facts.document_number)
         return b

@@ -51,7 +51,7 @@ def sqlite_file(url: str) -> Path | None:
     return Path(path) if path else None
 
 
-#: a held settings stamp not read yet (see Database.hold_settings_stamp)
+#: a held settings stamp not read yet (see Database.one_settings_stamp)
 _TAKE = object()
 
 
@@ -74,7 +74,7 @@ class Database:
         self._lock_pid = 0
         self._stamp_path = (self._lock_path[: -len(".writelock")] + ".settings-stamp") if self._lock_path else None
         self._memory_changes = 0
-        #: a thread's stamp while it holds one (see hold_settings_stamp)
+        #: a thread's stamp while it holds one (see one_settings_stamp)
         self._held = threading.local()
         self.engine = self._make_engine()
         self._create_schema()
@@ -284,15 +284,16 @@ class Database:
             held.stamp = value
         return value
 
-    def hold_settings_stamp(self) -> None:
-        """Until :meth:`release_settings_stamp`, this thread's :meth:`settings_stamp` is read once and then
-        repeated: the reads of the settings one request makes (active scenarios, conformance runs) see
-        one moment, for one ``stat``. A change noted meanwhile by this thread is read again."""
+    @contextmanager
+    def one_settings_stamp(self) -> Iterator[None]:
+        """Inside the block, this thread's :meth:`settings_stamp` is read once and then repeated: the
+        reads of the settings one request makes (active scenarios, conformance runs) see one moment, for
+        one ``stat``. A change noted meanwhile by this thread is read again."""
         self._held.stamp = _TAKE
-
-    def release_settings_stamp(self) -> None:
-        """End :meth:`hold_settings_stamp`."""
-        self._held.stamp = None
+        try:
+            yield
+        finally:
+            self._held.stamp = None
 
     def note_settings_change(self) -> None:
         """Call after committing a change of active scenarios or conformance runs."""
