@@ -18,9 +18,13 @@ install: $(STAMP)
 run: $(STAMP)
 	$(BIN)/mock-remd serve
 
+# two pytest-xdist workers (CI has 2 cores; half the suite's time is waiting on servers, subprocesses and
+# callbacks); --dist loadfile keeps each module on one worker, so module-scoped servers start once.
+# make test TEST_WORKERS=0 runs it in one process.
+TEST_WORKERS ?= 2
 test: $(STAMP)
 	$(BIN)/hadolint --failure-threshold warning Dockerfile
-	$(BIN)/pytest -q --durations=30 $(PYTEST_ARGS)
+	$(BIN)/pytest -q -n $(TEST_WORKERS) --dist loadfile --durations=30 $(PYTEST_ARGS)
 
 # property tests with many random examples (make test runs a small derandomized sample of the same)
 FUZZ_EXAMPLES ?= 300
