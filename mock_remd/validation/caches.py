@@ -20,6 +20,7 @@ import warnings
 from pathlib import Path
 from typing import Any
 
+from mock_remd.catalog.findings import text as finding_text
 from mock_remd.gost.certs import CertInfo, read_bundle
 from mock_remd.validation.cda.pack_requirements import PackRequirements, parse_requirements
 from mock_remd.validation.pack_index import InstalledPack, PackIndex, index_version, read_index
@@ -85,7 +86,7 @@ class ValidationCaches:
             _schematron, version=_sch_version)
         #: (.sch, kind) -> the header elements it requires
         self.requirements: Prepared[tuple[Path, str], PackRequirements] = Prepared(
-            lambda key: parse_requirements(key[0], f"официальный пакет вида {key[1]}: {key[0].name}"),
+            lambda key: parse_requirements(key[0], finding_text("source.pack_of_kind", kind=key[1], name=key[0].name)),
             version=lambda key: file_version(key[0]))
         #: PEM bundle -> its certificates (MOCK_REMD_TRUSTED_CA)
         self.ca_bundles: Prepared[Path, list[CertInfo]] = Prepared(read_bundle, version=file_version)

@@ -14,6 +14,7 @@ import threading
 import time
 from typing import Protocol
 
+from mock_remd.catalog.findings import text as finding_text
 from mock_remd.catalog.incidents import ServerFault, record_incident
 from mock_remd.domain.model import RegisterRequest
 from mock_remd.validation.caches import ValidationCaches
@@ -81,7 +82,7 @@ class Validator:
         report = ValidationReport(kind=ctx.requested_kind)
         for name in LAYER_ORDER:
             if name not in self.settings.layers:
-                report.layers.append(LayerReport.skipped(name, "слой отключён настройкой MOCK_REMD_VALIDATION",
+                report.layers.append(LayerReport.skipped(name, finding_text("skip.disabled"),
                                                         cause="disabled"))
                 continue
             if name != "xml" and ctx.root is None and name != "signatures":
@@ -112,7 +113,7 @@ class Validator:
         incident = record_incident(f"validation layer {name}",
                                    local_uid=request.local_uid if request else "", kind=ctx.requested_kind)
         if fault is not None:
-            self.server_faults[name] = f"{fault.message} (инцидент {incident.id})"
+            self.server_faults[name] = finding_text("pipeline.server_fault", message=fault.message, incident=incident.id)
         result = LayerReport.skipped(name, incident.reason)
         result.details = {"incident": incident.id}
         if self.settings.on_internal_error == "reject":
@@ -126,5 +127,5 @@ def _unread_reason(report: ValidationReport) -> tuple[str, str]:
     """Why the layers after ``xml`` cannot run: the document is not XML, or XML whose root is not a
     ClinicalDocument (reason, cause)."""
     if any(f.rule == "xml-root" for layer in report.layers for f in layer.findings):
-        return "корневой элемент не ClinicalDocument (urn:hl7-org:v3)", "not_cda"
-    return "документ не разобран как XML", "not_xml"
+        return finding_text("skip.after_not_cda"), "not_cda"
+    return finding_text("skip.not_xml"), "not_xml"

@@ -11,9 +11,9 @@ from __future__ import annotations
 import re
 from typing import Any
 
+from mock_remd.catalog.findings import text as finding_text
 from mock_remd.validation.report import Finding
 
-XSD_PREFIX = "Ошибка валидации СЭМД: "
 _CLARK = re.compile(r"\{[^}]*\}")
 _ATTR_IN_REASON = re.compile(r"attribute ([\w:.\-{}]+)=")
 
@@ -41,8 +41,9 @@ def _particle_name(particle: Any) -> str:
 
 def finding(code: str, text: str, line: int | None, path: str = "") -> Finding:
     """A ``VALIDATION_ERROR`` finding for one Xerces-style message (the line is appended)."""
-    where = f" (строка {line})" if line else ""
-    return Finding("VALIDATION_ERROR", f"{XSD_PREFIX}{code}: {text}{where}", rule=code, path=path, line=line)
+    where = finding_text("xsd.line", line=line) if line else ""
+    message = finding_text("xsd.finding", code=code, text=text, where=where)
+    return Finding("VALIDATION_ERROR", message, rule=code, path=path, line=line)
 
 
 def _element_path(elem: Any) -> str:

@@ -7,6 +7,8 @@ from collections.abc import Sequence
 
 from lxml import etree
 
+from mock_remd.catalog.findings import text as finding_text
+
 HL7 = "urn:hl7-org:v3"
 XSI = "http://www.w3.org/2001/XMLSchema-instance"
 
@@ -32,7 +34,7 @@ def is_cda_root(root: etree._Element | None) -> bool:
     return root is not None and root.tag == f"{{{HL7}}}ClinicalDocument"
 
 
-NOT_CDA_REASON = "корневой элемент не ClinicalDocument в пространстве имён urn:hl7-org:v3"
+NOT_CDA_REASON = finding_text("skip.not_cda")
 
 
 @functools.lru_cache(maxsize=1024)

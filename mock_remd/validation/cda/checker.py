@@ -12,10 +12,14 @@ from typing import Protocol
 
 from lxml import etree
 
+from mock_remd.catalog.findings import FINDINGS
+from mock_remd.catalog.findings import text as finding_text
 from mock_remd.validation.cda.access import CLARK, NO_CHILDREN, ChildIndex, has_text, node_path
 from mock_remd.validation.report import Finding
 
-PREFIX = "Ошибка валидации СЭМД: "
+_FINDING = FINDINGS["cda.finding"].format
+_COUNT = FINDINGS["cda.count"].format
+_OR = FINDINGS["cda.or"]
 
 
 class Matcher(Protocol):
@@ -27,12 +31,12 @@ class Matcher(Protocol):
 def _count_phrase(allowed: int | tuple[int, ...] | str) -> str:
     """``1 элемент`` / ``2 элемента`` / ``1 или 2 элемента`` / ``не более 1 элемента``."""
     if allowed == "<=1":
-        return "не более 1 элемента"
+        return finding_text("cda.count.at_most_one")
     if allowed == ">=1":
-        return "не менее 1 элемента"
+        return finding_text("cda.count.at_least_one")
     if isinstance(allowed, tuple):
-        return " или ".join(str(n) for n in allowed) + " элемента"
-    return f"{allowed} элемент" if allowed == 1 else f"{allowed} элемента"
+        return finding_text("cda.count.many", n=_OR.join(str(n) for n in allowed))
+    return finding_text("cda.count.one", n=allowed) if allowed == 1 else finding_text("cda.count.many", n=allowed)
 
 
 def _count_ok(n: int, allowed: int | tuple[int, ...] | str) -> bool:
@@ -47,7 +51,7 @@ def _count_ok(n: int, allowed: int | tuple[int, ...] | str) -> bool:
 
 def _quoted(values: Sequence[str]) -> str:
     q = [f"'{v}'" for v in values]
-    return q[0] if len(q) == 1 else ", ".join(q[:-1]) + " или " + q[-1]
+    return q[0] if len(q) == 1 else ", ".join(q[:-1]) + _OR + q[-1]
 
 
 class RuleChecker:
@@ -74,7 +78,7 @@ class RuleChecker:
         self.findings.append(
             Finding(
                 self.code,
-                f"{PREFIX}{sentence}. Путь: {path}",
+                _FINDING(sentence=sentence, path=path),
                 rule=rule,
                 path=path,
                 line=at.sourceline,
@@ -97,7 +101,7 @@ class RuleChecker:
         found = self.index[parent].get(CLARK[name], NO_CHILDREN)  # index.children(parent, name), without the call
         if not (len(found) == allowed if type(allowed) is int else _count_ok(len(found), allowed)):
             self.fail(
-                rule, parent, f"Элемент {_label(label, sub)} должен иметь {_count_phrase(allowed)} {display or name}"
+                rule, parent, _COUNT(label=_label(label, sub), count=_count_phrase(allowed), name=display or name)
             )
         return found
 
@@ -106,7 +110,7 @@ class RuleChecker:
         found = self.index[parent].get(CLARK[name], NO_CHILDREN)
         if len(found) == 1:
             return found[0]
-        self.fail(rule, parent, f"Элемент {_label(label, sub)} должен иметь {_count_phrase(1)} {name}")
+        self.fail(rule, parent, _COUNT(label=_label(label, sub), count=_count_phrase(1), name=name))
         return None
 
     def optional(
@@ -115,13 +119,13 @@ class RuleChecker:
         """At most one ``name`` child; returns it when present."""
         found = self.index[parent].get(CLARK[name], NO_CHILDREN)
         if len(found) > 1:
-            self.fail(rule, parent, f"Элемент {_label(label, sub)} должен иметь {_count_phrase('<=1')} {name}")
+            self.fail(rule, parent, _COUNT(label=_label(label, sub), count=_count_phrase("<=1"), name=name))
         return found[0] if len(found) == 1 else None
 
     def no_null_flavor(self, rule: str, el: etree._Element, label: str, sub: str = "") -> bool:
         """``el`` must not carry ``@nullFlavor``."""
         if el is not None and el.get("nullFlavor") is not None:
-            self.fail(rule, el, f"Элемент {_label(label, sub)} не должен иметь атрибут @nullFlavor")
+            self.fail(rule, el, finding_text("cda.no_null_flavor", label=_label(label, sub)))
             return False
         return True
 
@@ -131,8 +135,7 @@ class RuleChecker:
     ) -> bool:
         """``@name`` must equal ``expected``."""
         if el.get(name) != expected:
-            self.fail(rule, el, f"Элемент {_label(label, sub)} должен иметь значение атрибута @{name} равное "
-                                f"'{expected}'")
+            self.fail(rule, el, finding_text("cda.attr_equals", label=_label(label, sub), name=name, expected=expected))
             return False
         return True
 
@@ -143,7 +146,7 @@ class RuleChecker:
         if el.get(name) not in allowed:
             self.fail(
                 rule, el,
-                f"Элемент {_label(label, sub)} должен иметь значение атрибута @{name} равное {_quoted(allowed)}",
+                finding_text("cda.attr_in", label=_label(label, sub), name=name, allowed=_quoted(allowed)),
             )
             return False
         return True
@@ -153,14 +156,14 @@ class RuleChecker:
         ok = True
         for name in names:
             if not _filled(el.get(name)):
-                self.fail(rule, el, f"Элемент {_label(label, sub)} должен иметь не пустое значение атрибута @{name}")
+                self.fail(rule, el, finding_text("cda.attr_nonempty", label=_label(label, sub), name=name))
                 ok = False
         return ok
 
     def attr_present(self, rule: str, el: etree._Element, label: str, name: str, sub: str = "") -> bool:
         """``@name`` must be present."""
         if el.get(name) is None:
-            self.fail(rule, el, f"Элемент {_label(label, sub)} должен иметь атрибут @{name}")
+            self.fail(rule, el, finding_text("cda.attr_present", label=_label(label, sub), name=name))
             return False
         return True
 
@@ -172,8 +175,7 @@ class RuleChecker:
             self.fail(
                 rule,
                 el,
-                f"Элемент {_label(label, sub)} должен иметь синтаксически корректное значение атрибута @{name}, "
-                f"{meaning}",
+                finding_text("cda.attr_matches", label=_label(label, sub), name=name, meaning=meaning),
             )
             return False
         return True
@@ -186,7 +188,7 @@ class RuleChecker:
                 return True
         elif has_text(el):
             return True
-        self.fail(rule, el, f"Элемент {_label(label, sub)} должен иметь не пустое значение")
+        self.fail(rule, el, finding_text("cda.text_nonempty", label=_label(label, sub)))
         return False
 
     def coded(

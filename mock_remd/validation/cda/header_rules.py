@@ -21,6 +21,7 @@ from dataclasses import dataclass
 
 from lxml import etree
 
+from mock_remd.catalog.findings import text as finding_text
 from mock_remd.validation.cda import snils
 from mock_remd.validation.cda.access import SNILS_ROOT, ChildIndex, attr, has_null_flavor
 from mock_remd.validation.cda.checker import RuleChecker
@@ -95,9 +96,9 @@ POSITION_SYSTEMS = ("1.2.643.5.1.13.13.11.1002", "1.2.643.5.1.13.2.1.1.733")
 CD = "ClinicalDocument"
 PR = "ClinicalDocument/recordTarget/patientRole"
 
-_MIS_ID_WORDS = 'оканчивающееся на ".{0}" ("OID_медицинской_организации.100.НомерМИС.НомерЭкзМИС.{0}")'
-_DOC_ID_WORDS, _SET_ID_WORDS, _PATIENT_ID_WORDS, _STAFF_ID_WORDS = (_MIS_ID_WORDS.format(n) for n in (51, 50, 10, 70))
-_TS_WORDS = "в формате YYYYMMDD, YYYYMMDDHHmm+ZZZZ или YYYYMMDDHHmmSS+ZZZZ"
+_DOC_ID_WORDS, _SET_ID_WORDS, _PATIENT_ID_WORDS, _STAFF_ID_WORDS = (
+    finding_text("cda.words.mis_id", suffix=n) for n in (51, 50, 10, 70)
+)
 
 
 _PACK = "пакет вида СЭМД (правило {module} общих модулей Минздрава; наличие элемента — где пакет вида его требует)"
@@ -188,7 +189,7 @@ def _timestamp(c: RuleChecker, rule: str, el: etree._Element, label: str) -> Non
     if has_null_flavor(el):
         return
     if c.attr_present(rule, el, label, "value") and not is_registry_ts(el.get("value")):
-        c.fail(rule, el, f"Элемент {label} должен иметь значение атрибута @value {_TS_WORDS}")
+        c.fail(rule, el, finding_text("cda.timestamp", label=label))
 
 
 def _snils(c: RuleChecker, rule: str, id_el: etree._Element, label: str) -> None:
@@ -202,14 +203,13 @@ def _snils(c: RuleChecker, rule: str, id_el: etree._Element, label: str) -> None
         c.fail(
             rule,
             id_el,
-            f"Элемент {label} должен иметь синтаксически корректное значение атрибута @extension, "
-            "соответствующее СНИЛС: 11 цифр, допускается группировка 3+3+3+2 через пробел или тире",
+            finding_text("cda.snils_shape", label=label),
         )
     elif not snils.checksum_ok(value):
         c.fail(
             rule,
             id_el,
-            f"Элемент {label} должен иметь значение атрибута @extension с верным контрольным числом СНИЛС [{value}]",
+            finding_text("cda.snils_checksum", label=label, value=value),
         )
 
 
@@ -247,7 +247,7 @@ def _addr(c: RuleChecker, addr: etree._Element, label: str) -> None:
     ):
         if not POSTAL_CODE.match(postal.text.strip() if postal.text else ""):
             c.fail(
-                rule, postal, f"Элемент {label}/postalCode должен иметь значение из 6 цифр без разделителей"
+                rule, postal, finding_text("cda.postal_code", label=label)
             )
     fias = c.one(rule, addr, label, "fias:Address")
     if fias is None or has_null_flavor(fias):
@@ -358,7 +358,7 @@ def _document(c: RuleChecker, root: etree._Element, req: PackRequirements) -> No
             c.fail(
                 "H-setId",
                 set_id,
-                f"Значения атрибута @root элементов {CD}/id и {CD}/setId должны различаться",
+                finding_text("cda.same_root", document=CD),
             )
 
     version = _part(c, "H-versionNumber", root, req)
@@ -521,8 +521,7 @@ def _information_recipient(c: RuleChecker, root: etree._Element, req: PackRequir
         c.fail(
             rule,
             root,
-            f"Элемент {CD} должен иметь 1 элемент informationRecipient, получатель которого — "
-            f"Минздрав России (receivedOrganization/id/@root='{MINZDRAV_OID}')",
+            finding_text("cda.ministry_recipient", document=CD, oid=MINZDRAV_OID),
         )
     if not req.ministry_recipient and req.requires("informationRecipient"):
         c.count(rule, root, CD, "informationRecipient", ">=1")

@@ -22,6 +22,7 @@ from pathlib import Path
 
 from lxml import etree
 
+from mock_remd.catalog.findings import text as finding_text
 from mock_remd.validation.cda.published_requirements import PUBLISHED, PUBLISHED_SOURCE
 from mock_remd.validation.pack_index import select_pack
 from mock_remd.validation.schematron.xpath import split_operands
@@ -142,7 +143,7 @@ def parse_requirements(sch: Path, source: str = "") -> PackRequirements:
                 ):
                     ministry = True
     return PackRequirements(
-        frozenset(required), ministry, source or f"официальный пакет: {sch}", time_ni=frozenset(time_ni)
+        frozenset(required), ministry, source or finding_text("source.pack", schematron=sch), time_ni=frozenset(time_ni)
     )
 
 
@@ -156,7 +157,7 @@ def installed_requirements(
     if selected is None or selected[0].schematron is None:
         return None
     path = selected[0].schematron.resolve()
-    return parse_requirements(path, f"официальный пакет вида {kind}: {path.name}")
+    return parse_requirements(path, finding_text("source.pack_of_kind", kind=kind, name=path.name))
 
 
 #: how :func:`requirements_for` finds an installed pack's requirements: (packs dir, kind, template roots)
@@ -191,7 +192,7 @@ def _published_requirements(kind: str) -> PackRequirements:
         return PackRequirements(
             frozenset(elements) | CDA_R2_REQUIRED,
             ministry,
-            f"{PUBLISHED_SOURCE}, вид {kind}",
+            finding_text("source.published", source=PUBLISHED_SOURCE, kind=kind),
             time_ni=frozenset(time_ni),
         )
     return PackRequirements(CDA_R2_REQUIRED, False, CDA_R2_SOURCE)

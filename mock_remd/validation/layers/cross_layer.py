@@ -13,6 +13,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from mock_remd.catalog import errors
+from mock_remd.catalog.findings import text as finding_text
 from mock_remd.catalog.kinds import Kind
 from mock_remd.domain.model import Doctor, RegisterRequest, snils_digits
 from mock_remd.validation.cda.access import NOT_CDA_REASON, child, is_cda_root, node_path
@@ -84,10 +85,6 @@ CROSS_RULES: tuple[CrossRule, ...] = (
 )
 
 
-IN_DOC = "в ЭМД"
-IN_REQUEST = "в запросе на регистрацию сведений"
-
-
 def same_name(a: str, b: str) -> bool:
     """Names compare without regard to case, surrounding/double spaces and ``ё``/``е``."""
 
@@ -95,12 +92,6 @@ def same_name(a: str, b: str) -> bool:
         return " ".join(s.split()).casefold().replace("ё", "е")
 
     return norm(a) == norm(b)
-
-
-def _mismatch(what: str, doc_value: str, req_value: str) -> str:
-    """``<what> в ЭМД [doc] отличается от <what> в запросе на регистрацию сведений [req]``."""
-    subject, genitive = what.split("|")
-    return f"{subject} {IN_DOC} [{doc_value}] отличается от {genitive} {IN_REQUEST} [{req_value}]"
 
 
 class CrossLayer:
@@ -114,9 +105,9 @@ class CrossLayer:
     def run(self, ctx: DocumentContext) -> LayerReport:
         """Run every request↔document check; skipped when there is no request."""
         if ctx.request is None:
-            return LayerReport.skipped(self.name, "нет запроса registerDocument для сверки")
+            return LayerReport.skipped(self.name, finding_text("skip.no_request"))
         if ctx.root is None:
-            return LayerReport.skipped(self.name, "документ не разобран как XML")
+            return LayerReport.skipped(self.name, finding_text("skip.not_xml"))
         if not is_cda_root(ctx.root):
             return LayerReport.skipped(self.name, NOT_CDA_REASON)
         req = ctx.request
@@ -156,10 +147,7 @@ class CrossLayer:
         doc_uid, req_uid = doc.id_extension, req.local_uid.strip()
         if not req_uid or doc_uid.casefold() == req_uid.casefold():
             return []
-        text = (
-            f"Уникальный идентификатор документа {IN_DOC} [{doc_uid}] отличается от уникального "
-            f"идентификатора документа {IN_REQUEST} [{req_uid}]"
-        )
+        text = finding_text("cross.local_uid", document=doc_uid, request=req_uid)
         return [self._finding(ctx, "C-localUid", text, "id")]
 
     def _patient(self, ctx: DocumentContext, doc: CdaHeader, req: RegisterRequest) -> list[Finding]:
@@ -167,27 +155,21 @@ class CrossLayer:
         req_snils = req.effective_patient_snils
         doc_snils = snils_digits(doc.patient_snils)
         if req_snils and doc_snils != req_snils:
-            text = _mismatch("СНИЛС пациента|СНИЛС пациента", doc_snils, req_snils)
+            text = finding_text("cross.patient_snils", document=doc_snils, request=req_snils)
             out.append(self._finding(ctx, "C-patient-snils", text, "recordTarget", "patientRole"))
         patient = req.patient
         if patient is None:
             return out
         where = ("recordTarget", "patientRole", "patient")
         name = doc.patient_name
-        for rule, label, doc_value, req_value in (
-            ("C-patient-family", "Фамилия пациента|фамилии пациента", name.family, patient.surname),
-            ("C-patient-given", "Имя пациента|имени пациента", name.given, patient.name),
-            (
-                "C-patient-patronymic",
-                "Отчество пациента|отчества пациента",
-                name.patronymic,
-                patient.patronymic,
-            ),
+        for rule, key, doc_value, req_value in (
+            ("C-patient-family", "cross.patient_family", name.family, patient.surname),
+            ("C-patient-given", "cross.patient_given", name.given, patient.name),
+            ("C-patient-patronymic", "cross.patient_patronymic", name.patronymic, patient.patronymic),
         ):
             if req_value.strip() and not same_name(doc_value, req_value):
-                out.append(
-                    self._finding(ctx, rule, _mismatch(label, doc_value, req_value.strip()), *where, "name")
-                )
+                text = finding_text(key, document=doc_value, request=req_value.strip())
+                out.append(self._finding(ctx, rule, text, *where, "name"))
         if patient.birth_date.strip():
             doc_birth = parse_ts(doc.birth_time_raw)
             req_birth = parse_xs_date(patient.birth_date)
@@ -197,14 +179,12 @@ class CrossLayer:
                 or req_birth is None
                 or doc_birth.date != req_birth
             ):
-                text = _mismatch(
-                    "Дата рождения пациента|даты рождения пациента",
-                    doc.birth_time_raw,
-                    patient.birth_date.strip(),
+                text = finding_text(
+                    "cross.patient_birth_date", document=doc.birth_time_raw, request=patient.birth_date.strip()
                 )
                 out.append(self._finding(ctx, "C-patient-birthDate", text, *where, "birthTime"))
         if patient.gender.strip() and doc.gender_code != patient.gender.strip():
-            text = _mismatch("Пол пациента|пола пациента", doc.gender_code, patient.gender.strip())
+            text = finding_text("cross.patient_gender", document=doc.gender_code, request=patient.gender.strip())
             out.append(self._finding(ctx, "C-patient-gender", text, *where, "administrativeGenderCode"))
         return out
 
@@ -232,11 +212,11 @@ class CrossLayer:
         custodian = doc.custodian_oid
         where = ("custodian", "assignedCustodian", "representedCustodianOrganization", "id")
         if org and custodian != org:
-            text = _mismatch("Организация|организации", custodian, org)
+            text = finding_text("cross.organization", document=custodian, request=org)
             out.append(self._finding(ctx, "C-organization", text, *where))
         department = req.department.strip()
         if department and org and not department.startswith(org + "."):
-            text = f"Подразделение [{department}] {IN_REQUEST} не относится к организации [{org}]"
+            text = finding_text("cross.department", department=department, organization=org)
             out.append(self._finding(ctx, "C-department", text))
         return out
 
@@ -248,7 +228,7 @@ class CrossLayer:
         document = doc.effective_time
         if document is not None and same_creation_time(document, requested):
             return []
-        text = _mismatch("Дата создания документа|даты создания документа", doc.effective_time_raw, req_raw)
+        text = finding_text("cross.creation_date", document=doc.effective_time_raw, request=req_raw)
         return [self._finding(ctx, "C-creationDateTime", text, "effectiveTime")]
 
     def _versions(self, ctx: DocumentContext, req: RegisterRequest) -> tuple[list[Finding], dict]:
@@ -275,36 +255,33 @@ class CrossLayer:
             if parent.set_id and identity.set_id and parent.set_id != identity.set_id:
                 out.append(self._finding(
                     ctx, "C-version-setId",
-                    f"Идентификатор набора версий (setId) предыдущей версии {IN_DOC} [{parent.set_id}] отличается "
-                    f"от идентификатора набора версий документа [{identity.set_id}]",
+                    finding_text("cross.version_set_id", parent=parent.set_id, document=identity.set_id),
                     "relatedDocument", "parentDocument", "setId"))
             if parent.version_number is not None and number is not None and parent.version_number >= number:
                 out.append(self._finding(
                     ctx, "C-version-number",
-                    f"Номер версии документа {IN_DOC} [{number}] должен быть больше номера предыдущей версии "
-                    f"[{parent.version_number}] (relatedDocument)", "versionNumber"))
+                    finding_text("cross.version_number", number=number, parent=parent.version_number),
+                    "versionNumber"))
         declared = [a for a in req.associations if a.type.strip().upper() in version_types and a.target.strip()]
         if replaced and declared and not any(p.names(a.target) for p in replaced for a in declared):
             parent_ids = ", ".join(i for p in replaced for i in (*p.local_ids, *p.emdr_ids))
             targets = ", ".join(a.target.strip() for a in declared)
-            out.append(self._finding(ctx, "C-version-parent", _mismatch(
-                "Идентификатор предыдущей версии документа|идентификатора предыдущей версии документа",
-                parent_ids, targets), "relatedDocument", "parentDocument"))
+            out.append(self._finding(
+                ctx, "C-version-parent", finding_text("cross.version_parent", document=parent_ids, request=targets),
+                "relatedDocument", "parentDocument"))
         if strict:
             if replaced and not req.associations:
                 out.append(self._finding(
                     ctx, "C-version-association",
-                    f"Связь с предыдущей версией документа {IN_DOC} (relatedDocument) не указана "
-                    f"{IN_REQUEST} (associations)", "relatedDocument"))
+                    finding_text("cross.version_association"), "relatedDocument"))
             if declared and not replaced:
                 out.append(self._finding(
                     ctx, "C-version-related",
-                    f"Связь с предыдущей версией документа {IN_REQUEST} [{declared[0].target.strip()}] не указана "
-                    f"{IN_DOC} (relatedDocument)"))
+                    finding_text("cross.version_related", target=declared[0].target.strip())))
             if declared and number == 1:
                 out.append(self._finding(
                     ctx, "C-version-first",
-                    f"Номер версии документа {IN_DOC} [1] не может быть номером новой версии", "versionNumber"))
+                    finding_text("cross.version_first"), "versionNumber"))
         return out, details
 
     def _doctors(self, doc: CdaHeader, req: RegisterRequest) -> list[Finding]:

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import functools
 
+from mock_remd.catalog.findings import text as finding_text
 from mock_remd.validation.cda.access import NOT_CDA_REASON, is_cda_root
 from mock_remd.validation.cda.header_rules import check_header
 from mock_remd.validation.cda.pack_requirements import requirements_for
@@ -52,7 +53,7 @@ class HeaderLayer:
     def run(self, ctx: DocumentContext) -> LayerReport:
         """Validate ``ctx.root``'s header."""
         if ctx.root is None:
-            return LayerReport.skipped(self.name, "документ не разобран как XML")
+            return LayerReport.skipped(self.name, finding_text("skip.not_xml"))
         if not is_cda_root(ctx.root):
             return LayerReport.skipped(self.name, NOT_CDA_REASON)
         kind = kind_of(ctx)

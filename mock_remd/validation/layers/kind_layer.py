@@ -13,6 +13,7 @@ import datetime as dt
 from dataclasses import dataclass
 
 from mock_remd.catalog import errors
+from mock_remd.catalog.findings import text as finding_text
 from mock_remd.catalog.kinds import Kind, KindRegistry, KindSnapshot
 from mock_remd.validation.cda.access import NOT_CDA_REASON, child, is_cda_root, node_path
 from mock_remd.validation.cda.document import NSI_DOC_TYPES, NSI_KINDS, CdaHeader
@@ -110,7 +111,7 @@ class KindLayer:
     def run(self, ctx: DocumentContext) -> LayerReport:
         """Set ``ctx.kind`` and report kind mismatches, kinds out of date and non-CDA kinds."""
         if ctx.root is None:
-            return LayerReport.skipped(self.name, "документ не разобран как XML")
+            return LayerReport.skipped(self.name, finding_text("skip.not_xml"))
         if not is_cda_root(ctx.root):
             return LayerReport.skipped(self.name, NOT_CDA_REASON)
         registry = ctx.kinds()
@@ -135,7 +136,7 @@ class KindLayer:
             findings.append(
                 Finding(
                     "VALIDATION_ERROR",
-                    f"Вид документов [{requested_id}] отсутствует в справочнике {NSI_KINDS}",
+                    finding_text("kind.unknown", kind=requested_id, dictionary=NSI_KINDS),
                     rule="K-unknown-kind",
                 )
             )
@@ -156,8 +157,9 @@ class KindLayer:
             findings.append(
                 Finding(
                     "VALIDATION_ERROR",
-                    "Вид документа не определён: templateId "
-                    f"[{', '.join(header.template_roots)}] не найден в справочнике {NSI_KINDS}",
+                    finding_text(
+                        "kind.undetermined", template_ids=", ".join(header.template_roots), dictionary=NSI_KINDS
+                    ),
                     rule="K-undetermined",
                     path=self._template_path(ctx),
                     severity="warning",
@@ -168,8 +170,8 @@ class KindLayer:
                 findings.append(
                     Finding(
                         "VALIDATION_ERROR",
-                        f"templateId [{', '.join(header.template_roots)}] не относится к действующей редакции; "
-                        f"по типу документа [{kind.type_1522}] (НСИ 1522) проверен как вид [{kind.id}] ({kind.name})",
+                        finding_text("kind.edition", template_ids=", ".join(header.template_roots),
+                                     type_1522=kind.type_1522, kind=kind.id, name=kind.name),
                         rule="K-edition",
                         path=self._template_path(ctx),
                         severity="warning",
@@ -230,8 +232,7 @@ class KindLayer:
             return [
                 Finding(
                     "VALIDATION_ERROR",
-                    f"Вид документа в ЭМД [{evidence.kind.id}] отличается от вида документа в запросе "
-                    f"на регистрацию сведений [{requested.id}]",
+                    finding_text("kind.mismatch", document=evidence.kind.id, request=requested.id),
                     rule="K-mismatch",
                     path=self._template_path(ctx),
                 )
@@ -242,8 +243,7 @@ class KindLayer:
             return [
                 Finding(
                     "VALIDATION_ERROR",
-                    f"Вид документа в ЭМД (templateId [{roots[0]}]) отличается от вида документа в запросе "
-                    f"на регистрацию сведений [{requested.id}]",
+                    finding_text("kind.template_mismatch", template_id=roots[0], request=requested.id),
                     rule="K-mismatch",
                     path=self._template_path(ctx),
                 )
@@ -268,8 +268,11 @@ class KindLayer:
             out.append(
                 Finding(
                     "VALIDATION_ERROR",
-                    f"Ошибка валидации СЭМД: Элемент ClinicalDocument/code должен иметь значение атрибута @code "
-                    f"равное '{kind.type_1522}' для вида документов [{kind.id}]. Путь: {node_path(code_el)}",
+                    finding_text(
+                        "cda.finding",
+                        sentence=finding_text("kind.code", expected=kind.type_1522, kind=kind.id),
+                        path=node_path(code_el),
+                    ),
                     rule="K-code",
                     path=node_path(code_el),
                     line=code_el.sourceline,
@@ -280,8 +283,14 @@ class KindLayer:
                 out.append(
                     Finding(
                         "VALIDATION_ERROR",
-                        "Ошибка валидации СЭМД: Элемент ClinicalDocument/code/translation должен иметь значение "
-                        f"атрибута @code равное '{kind.id}'. Путь: {node_path(tr)}",
+                        finding_text(
+                            "cda.finding",
+                            sentence=finding_text(
+                                "cda.attr_equals", label="ClinicalDocument/code/translation", name="code",
+                                expected=kind.id,
+                            ),
+                            path=node_path(tr),
+                        ),
                         rule="K-code",
                         path=node_path(tr),
                         line=tr.sourceline,

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import threading
 
+from mock_remd.catalog.findings import text as finding_text
 from mock_remd.validation.context import DocumentContext, ValidationSettings
 from mock_remd.validation.nsi.check import CheckOptions, NsiChecker
 from mock_remd.validation.nsi.store import DictionarySet, load_dir
@@ -56,16 +57,16 @@ class NsiLayer:
     def _not_ran_reason(self) -> str:
         nsi_dir = self.settings.nsi_dir
         if nsi_dir is None:
-            return "справочники НСИ не загружены: каталог не задан (MOCK_REMD_NSI_DIR, --nsi)"
+            return finding_text("skip.no_nsi_dir")
         if not nsi_dir.is_dir():
-            return f"справочники НСИ не загружены: нет каталога {nsi_dir}"
-        return f"справочники НСИ не загружены: в каталоге {nsi_dir} нет справочников (mock-remd nsi import FILE…)"
+            return finding_text("skip.nsi_dir_missing", nsi_dir=nsi_dir)
+        return finding_text("skip.nsi_dir_empty", nsi_dir=nsi_dir)
 
     def run(self, ctx: DocumentContext) -> LayerReport:
         dictionaries = self.dictionaries
         if dictionaries.empty or ctx.root is None:
             report = LayerReport.skipped(
-                self.name, self._not_ran_reason() if dictionaries.empty else "документ не разобран как XML"
+                self.name, self._not_ran_reason() if dictionaries.empty else finding_text("skip.not_xml")
             )
             if dictionaries.errors:
                 report.details["load_errors"] = {k: str(v) for k, v in dictionaries.errors.items()}

@@ -11,6 +11,7 @@ from __future__ import annotations
 import logging
 from pathlib import Path
 
+from mock_remd.catalog.findings import text as finding_text
 from mock_remd.catalog.incidents import record_incident
 from mock_remd.validation.caches import ValidationCaches
 from mock_remd.validation.context import DocumentContext, ValidationSettings
@@ -27,7 +28,7 @@ from mock_remd.validation.schematron.runner import (
 
 log = logging.getLogger(__name__)
 
-TRANSFORM_ERROR = "Ошибка при трансформации СЭМД для проверки (Schematron)"
+TRANSFORM_ERROR = finding_text("schematron.transform_error")
 
 
 class SchematronLayer:
@@ -61,22 +62,20 @@ class SchematronLayer:
         kind = kind_of(ctx)
         packs_dir = ctx.settings.packs_dir
         if packs_dir is None:
-            return LayerReport.skipped(
-                self.name, "каталог официальных пакетов не задан (--packs / MOCK_REMD_PACKS_DIR)"
-            )
+            return LayerReport.skipped(self.name, finding_text("skip.no_packs"))
         if not kind:
-            return LayerReport.skipped(self.name, "вид СЭМД не определён: нечем выбрать схематрон")
+            return LayerReport.skipped(self.name, finding_text("skip.no_kind_for_schematron"))
         selected = ctx.selected_pack(kind)
         try:
             pack, validator = self.prepare(ctx.caches, packs_dir, kind, selected=selected)
         except SchematronError:  # the pack, not the document: logged with an incident id, never shown
             incident = record_incident(f"schematron pack of kind {kind}")
             finding = Finding(
-                "SCHEMA_PROCESSING_ERROR", f"Схематрон вида СЭМД {kind} не поддерживается (инцидент {incident.id})"
+                "SCHEMA_PROCESSING_ERROR", finding_text("schematron.unsupported", kind=kind, incident=incident.id)
             )
             return LayerReport(self.name, True, False, [finding], details={"incident": incident.id})
         if pack is None or pack.schematron is None or validator is None:
-            return LayerReport.skipped(self.name, f"нет схематрона (.sch) для вида СЭМД {kind} в {packs_dir}")
+            return LayerReport.skipped(self.name, finding_text("skip.no_schematron", kind=kind, packs_dir=packs_dir))
         details = {
             "pack": str(pack.schematron),
             "edition": selected[1].edition if selected is not None else "",

@@ -13,6 +13,7 @@ import datetime as dt
 from dataclasses import dataclass
 
 from mock_remd.catalog import errors
+from mock_remd.catalog.findings import text as finding_text
 from mock_remd.catalog.incidents import ServerFault
 from mock_remd.domain.model import Person, RegisterRequest, snils_digits
 from mock_remd.gost import certs, oids, streebog
@@ -59,17 +60,19 @@ def _entries(request: RegisterRequest) -> tuple[list[_Entry], list[Finding]]:
     for i, sign in enumerate(request.personal_signs, 1):
         person = sign.doctor.person
         snils = snils_digits(person.snils)
-        label = f"ЭП сотрудника (СНИЛС {snils})" if snils else f"ЭП сотрудника №{i}"
+        label = (finding_text("sig.label_person", snils=snils) if snils
+                 else finding_text("sig.label_person_number", number=i))
         path = f"personalSigns/personalSign[{i}]/signature/data"
         if sign.signature is None or not sign.signature.data_b64.strip():
             if len(request.personal_signs) > 1:
-                findings.append(Finding("NO_SIGNATURE", f"{label}: подпись отсутствует", rule="sig-missing", path=path))
+                text = finding_text("sig.of_entry", label=label, detail=finding_text("sig.missing"))
+                findings.append(Finding("NO_SIGNATURE", text, rule="sig-missing", path=path))
             continue
         entries.append(_Entry(label, path, sign.signature.data_b64, person))
     if not entries and not findings:
         findings.append(Finding("NO_SIGNATURE", errors.message("NO_SIGNATURE"), rule="sig-none", path="personalSigns"))
     if request.org_signature is not None and request.org_signature.data_b64.strip():
-        entries.append(_Entry("ЭП МО", "orgSignature/data", request.org_signature.data_b64, None))
+        entries.append(_Entry(finding_text("sig.label_org"), "orgSignature/data", request.org_signature.data_b64, None))
     return entries, findings
 
 
@@ -89,14 +92,12 @@ class SignaturesLayer:
         if level == "crypto":
             details["crypto_backend"] = verify.backend_name()
         if level == "off":
-            report = LayerReport.skipped(self.name, "проверка подписей отключена (MOCK_REMD_SIGNATURES=off)")
+            report = LayerReport.skipped(self.name, finding_text("skip.signatures_off"))
             report.details = details
             return report
         request = ctx.request
         if request is None:
-            report = LayerReport.skipped(
-                self.name, "подписи передаются в запросе на регистрацию: без запроса (--request) они не проверяются"
-            )
+            report = LayerReport.skipped(self.name, finding_text("skip.signatures_no_request"))
             report.details = details
             return report
         check = _Checker(ctx, request, level)
@@ -125,7 +126,7 @@ class _Checker:
         self.unchecked_links: list[str] = []
 
     def add(self, entry: _Entry | None, code: str, detail: str, rule: str) -> None:
-        text = f"{entry.label}: {detail}" if entry is not None else detail
+        text = finding_text("sig.of_entry", label=entry.label, detail=detail) if entry is not None else detail
         self.findings.append(Finding(code, text, rule=rule, path=entry.path if entry else ""))
 
     def run(self) -> list[Finding]:
@@ -150,12 +151,14 @@ class _Checker:
             return
         has_org = any(e.person is None for e in entries)
         if kind.mo_sign and not has_org:
-            detail = "подпись МО (orgSignature) обязательна, но отсутствует"
+            detail = finding_text("sig.org_required")
         elif has_org and not kind.mo_sign:
-            detail = "подпись МО (orgSignature) передана, но вид документов её не предусматривает"
+            detail = finding_text("sig.org_unexpected")
         else:
             return
-        text = f"{errors.message('ORG_SIGNATURE_OCCURRENCE_MISMATCH', kind=kind.id)}: {detail}"
+        text = finding_text(
+            "sig.org_occurrence", message=errors.message("ORG_SIGNATURE_OCCURRENCE_MISMATCH", kind=kind.id), detail=detail
+        )
         self.findings.append(Finding("ORG_SIGNATURE_OCCURRENCE_MISMATCH", text, rule="sig-org", path="orgSignature"))
 
     def _duplicates(self, entries: list[_Entry]) -> None:
@@ -164,7 +167,8 @@ class _Checker:
             key = entry.inspected.signature
             first = seen.get(key)
             if first is not None:
-                self.add(entry, "SIGNATURE_DUPLICATION", f"подпись совпадает с подписью «{first.label}» ({first.path})", "sig-dup")
+                detail = finding_text("sig.duplicate", label=first.label, path=first.path)
+                self.add(entry, "SIGNATURE_DUPLICATION", detail, "sig-dup")
             else:
                 seen[key] = entry
 
@@ -182,7 +186,9 @@ class _Checker:
                 self.findings.append(
                     Finding(
                         "INCONSISTENT_DIGESTS",
-                        f"{errors.describe('INCONSISTENT_DIGESTS')} [{parts}]",
+                        finding_text(
+                            "sig.inconsistent_digests", description=errors.describe("INCONSISTENT_DIGESTS"), parts=parts
+                        ),
                         rule="sig-digests",
                         path="personalSigns",
                     )
@@ -198,7 +204,9 @@ class _Checker:
                 self._doc_digests[bits] = streebog.digest(self.ctx.content, bits)
             actual = self._doc_digests[bits]
             if sig.message_digest != actual:
-                detail = f"в ЭП {sig.message_digest.hex()}, у документа {actual.hex()} (ГОСТ Р 34.11-2012, {bits} бит)"
+                detail = finding_text(
+                    "sig.digest_detail", signature=sig.message_digest.hex(), document=actual.hex(), bits=bits
+                )
                 self.add(entry, "DIGEST_MISMATCH", errors.message("DIGEST_MISMATCH", detail=detail), "sig-digest")
 
     def _signature_values(self, entries: list[_Entry]) -> None:
@@ -212,7 +220,7 @@ class _Checker:
                 self.add(
                     entry,
                     "SIGNATURE_VERIFICATION_ERROR",
-                    f"подпись не верна: Validation failed for the target: serial {sig.cert.serial:x}, subject {who}",
+                    finding_text("sig.crypto_failed", serial=sig.cert.serial, who=who),
                     "sig-crypto",
                 )
 
@@ -228,7 +236,7 @@ class _Checker:
             self.add(
                 entry,
                 "WRONG_SIGNATURE_FORMAT",
-                "в подписи отсутствуют подписанные атрибуты с хеш-суммой документа (messageDigest): требуется CAdES-BES",
+                finding_text("sig.no_signed_attrs"),
                 "sig-attrs",
             )
             self.summary.append({"label": entry.label, "path": entry.path, "error": "WRONG_SIGNATURE_FORMAT"})
@@ -246,10 +254,11 @@ class _Checker:
             }
         )
         if sig.signing_time is None:
-            self.add(entry, "WRONG_SIGNATURE_FORMAT", "В подписи отсутствует атрибут «Дата и время создания»", "sig-time")
+            self.add(entry, "WRONG_SIGNATURE_FORMAT", finding_text("sig.no_signing_time"), "sig-time")
         problem = algorithm_problem(sig)
         if problem:
-            self.add(entry, "UNKNOWN_ALGORITHM", f"{errors.describe('UNKNOWN_ALGORITHM')}: {problem}", "sig-alg")
+            detail = finding_text("sig.unknown_algorithm", description=errors.describe("UNKNOWN_ALGORITHM"), problem=problem)
+            self.add(entry, "UNKNOWN_ALGORITHM", detail, "sig-alg")
         self._dates(entry, not_before, not_after)
         if cert.key_usage_problem:
             self.add(entry, "INVALID_CERT_KEY_USAGE", cert.key_usage_problem, "sig-key-usage")
@@ -259,14 +268,13 @@ class _Checker:
     def _dates(self, entry: _Entry, not_before: dt.datetime, not_after: dt.datetime) -> None:
         if self.created is None:
             return
-        whose = "МО" if entry.person is None else "сотрудника"
+        whose = finding_text("sig.whose_org") if entry.person is None else finding_text("sig.whose_person")
         if self.created < not_before:
             created = self.created.isoformat()
             self.add(
                 entry,
                 "DOC_DATE_MISMATCH_CERT_NOT_BEFORE",
-                f"Сертификат {whose} недействителен на дату создания документа {created}: "
-                f"срок действия начинается {not_before.isoformat()}",
+                finding_text("sig.cert_not_yet_valid", whose=whose, created=created, not_before=not_before.isoformat()),
                 "sig-not-before",
             )
         elif self.created > not_after:
@@ -274,35 +282,35 @@ class _Checker:
             self.add(
                 entry,
                 "DOC_DATE_MISMATCH_CERT_NOT_AFTER",
-                f"Сертификат {whose} недействителен на дату создания документа {created}: "
-                f"срок действия истёк {not_after.isoformat()}",
+                finding_text("sig.cert_expired", whose=whose, created=created, not_after=not_after.isoformat()),
                 "sig-not-after",
             )
 
     def _metadata(self, entry: _Entry, subject: certs.SubjectInfo) -> None:
         code = "VALUE_MISMATCH_METADATA_AND_CERTIFICATE"
-        prefix = "Несоответствие данных подписанта в запросе и в сертификате."
         person = entry.person
         if person is None:
             if not subject.ogrn and not subject.inn_le:
                 self.add(
                     entry, code,
-                    f"{prefix} Сертификат подписи МО выдан не юридическому лицу: в нём нет ОГРН и ИНН ЮЛ "
-                    f"(владелец [{subject.full_name or subject.common_name}])",
+                    finding_text("sig.org_cert_not_legal_entity", owner=subject.full_name or subject.common_name),
                     "sig-org-cert",
                 )
             return
         snils = snils_digits(person.snils)
         if subject.snils != snils:
-            self.add(entry, code, f"{prefix} СНИЛС [{snils}] в метаданных и [{subject.snils or 'отсутствует'}] в сертификате", "sig-snils")
+            certificate = subject.snils or finding_text("sig.absent")
+            self.add(entry, code, finding_text("sig.snils_mismatch", request=snils, certificate=certificate), "sig-snils")
             return
         cert_surname, cert_given = subject.holder_name
         key_surname, key_given = subject.holder_name_key
         req_given = " ".join(p for p in (person.name, person.patronymic) if p)
         if person.surname and certs.normalize_name(person.surname) != key_surname:
-            self.add(entry, code, f"{prefix} Фамилия [{person.surname}] в метаданных и [{cert_surname}] в сертификате. СНИЛС [{snils}]", "sig-surname")
+            detail = finding_text("sig.surname_mismatch", request=person.surname, certificate=cert_surname, snils=snils)
+            self.add(entry, code, detail, "sig-surname")
         if req_given and certs.normalize_name(req_given) != key_given:
-            self.add(entry, code, f"{prefix} Имя и отчество [{req_given}] в метаданных и [{cert_given}] в сертификате. СНИЛС [{snils}]", "sig-name")
+            detail = finding_text("sig.given_mismatch", request=req_given, certificate=cert_given, snils=snils)
+            self.add(entry, code, detail, "sig-name")
 
     def _chain(self, entry: _Entry) -> None:
         bundle_path = self.ctx.settings.trusted_ca
@@ -317,11 +325,12 @@ class _Checker:
         chain = certs.build_chain(sig.cert, sig.certificates, trusted)
         if chain is None:
             issuer = sig.cert.issuer.human_friendly
-            self.add(entry, code, f"{errors.describe(code)}. Издатель сертификата: [{issuer}]", "sig-chain")
+            self.add(entry, code, finding_text("sig.no_chain", description=errors.describe(code), issuer=issuer), "sig-chain")
             return
         for cert in chain[1:]:
             if self.created is not None and not (cert.not_before <= self.created <= cert.not_after):
-                self.add(entry, code, f"сертификат УЦ [{cert.subject.human_friendly}] недействителен на дату создания документа", "sig-chain")
+                detail = finding_text("sig.ca_not_valid", ca=cert.subject.human_friendly)
+                self.add(entry, code, detail, "sig-chain")
                 return
         if _RANK[self.level] >= _RANK["crypto"]:
             for child, parent in zip(chain, chain[1:], strict=False):
@@ -331,7 +340,9 @@ class _Checker:
                 elif not verdict:
                     self.add(
                         entry, code,
-                        f"подпись сертификата [{child.subject.human_friendly}] не проверяется ключом УЦ [{parent.subject.human_friendly}]",
+                        finding_text(
+                            "sig.chain_link", child=child.subject.human_friendly, parent=parent.subject.human_friendly
+                        ),
                         "sig-chain",
                     )
                     return

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from lxml import etree
 
+from mock_remd.catalog.findings import text as finding_text
 from mock_remd.catalog.user_messages import xml_refusal
 from mock_remd.validation.context import DocumentContext, ValidationSettings
 from mock_remd.validation.report import Finding, LayerReport
@@ -32,12 +33,12 @@ class XmlLayer:
         data = strip_bom(ctx.content)
         findings: list[Finding] = []
         if not data or data.isspace():  # nothing but ASCII whitespace (data.strip() would copy it all)
-            findings.append(Finding("INVALID_CONTENT", "Ошибка валидации СЭМД: файл документа пуст", rule="xml-empty"))
+            findings.append(Finding("INVALID_CONTENT", finding_text("xml.empty"), rule="xml-empty"))
             return LayerReport(self.name, True, False, findings)
         try:
             root = parse_bytes(data, max_bytes=self.max_bytes)
         except (UnsafeXmlError, XmlTooLargeError) as exc:
-            findings.append(_not_utf8(data) or Finding("INVALID_CONTENT", f"Ошибка валидации СЭМД: {xml_refusal('ru', exc)}",
+            findings.append(_not_utf8(data) or Finding("INVALID_CONTENT", finding_text("xml.refused", reason=xml_refusal("ru", exc)),
                                                        rule="xml-unsafe"))
             return LayerReport(self.name, True, False, findings)
         except etree.XMLSyntaxError as exc:
@@ -48,7 +49,7 @@ class XmlLayer:
             findings.append(
                 Finding(
                     "INVALID_CONTENT",
-                    f"Ошибка валидации СЭМД: Переданный файл не является валидным XML файлом: {describe_syntax_error(exc)}",
+                    finding_text("xml.not_well_formed", problem=describe_syntax_error(exc)),
                     rule="xml-wellformed",
                     line=line,
                 )
@@ -66,7 +67,7 @@ class XmlLayer:
             findings.append(
                 Finding(
                     "INVALID_CONTENT",
-                    f"Ошибка валидации СЭМД: корневой элемент [{local_name(root)}] не является ClinicalDocument",
+                    finding_text("xml.not_cda_root", name=local_name(root)),
                     rule="xml-root",
                     path=f"/{local_name(root)}",
                 )
@@ -76,8 +77,7 @@ class XmlLayer:
             findings.append(
                 Finding(
                     "VALIDATION_ERROR",
-                    f"Ошибка валидации СЭМД: пространство имён корневого элемента [{etree.QName(root).namespace or ''}] "
-                    f"должно быть {CDA_NS}",
+                    finding_text("xml.namespace", namespace=etree.QName(root).namespace or "", expected=CDA_NS),
                     rule="xml-namespace",
                     path="/ClinicalDocument",
                 )
@@ -93,7 +93,7 @@ def _not_utf8(data: bytes) -> Finding | None:
     except UnicodeDecodeError as exc:
         return Finding(
             "INVALID_CONTENT",
-            f"Ошибка валидации СЭМД: документ не в кодировке UTF-8 (байт {exc.start})",  # not Python's reason
+            finding_text("xml.not_utf8", position=exc.start),  # not Python's reason
             rule="xml-encoding",
         )
     return None

@@ -14,6 +14,7 @@ import logging
 from pathlib import Path
 from typing import Any
 
+from mock_remd.catalog.findings import text as finding_text
 from mock_remd.catalog.incidents import ServerFault
 from mock_remd.validation.caches import ValidationCaches
 from mock_remd.validation.context import DocumentContext, ValidationSettings
@@ -62,11 +63,9 @@ class XsdLayer:
         kind = kind_of(ctx)
         packs_dir = ctx.settings.packs_dir
         if packs_dir is None:
-            return LayerReport.skipped(
-                self.name, "каталог официальных пакетов не задан (--packs / MOCK_REMD_PACKS_DIR)"
-            )
+            return LayerReport.skipped(self.name, finding_text("skip.no_packs"))
         if not kind:
-            return LayerReport.skipped(self.name, "вид СЭМД не определён: нечем выбрать XSD-схему")
+            return LayerReport.skipped(self.name, finding_text("skip.no_kind_for_xsd"))
         selected = ctx.selected_pack(kind)
         try:
             key, schema = self.prepare(ctx.caches, packs_dir, kind, selected=selected)
@@ -75,7 +74,7 @@ class XsdLayer:
                 f"XSD-схема вида СЭМД {kind} в каталоге пакетов не загружается ни libxml2, ни xmlschema"
             ) from exc
         if key is None or schema is None:
-            return LayerReport.skipped(self.name, f"нет XSD-схемы для вида СЭМД {kind} в {packs_dir}")
+            return LayerReport.skipped(self.name, finding_text("skip.no_xsd", kind=kind, packs_dir=packs_dir))
         details: dict[str, Any] = {"pack": str(key), **schema.describe()}
         if selected is not None:  # which installed edition was used
             details["edition"] = selected[1].edition

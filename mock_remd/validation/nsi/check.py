@@ -15,6 +15,7 @@ from typing import Any
 from lxml import etree
 
 from mock_remd.catalog import errors
+from mock_remd.catalog.findings import text as finding_text
 from mock_remd.validation.nsi.model import Dictionary, normalize_name
 from mock_remd.validation.nsi.store import DictionarySet
 from mock_remd.validation.report import Finding
@@ -152,7 +153,7 @@ class NsiChecker:
         code = (el.get("code") or "").strip()
         override = self.dictionaries.overrides.get(oid, {})
         if override.get("skip"):
-            result.skipped[oid] = "пропущен настройкой (overrides: skip)"
+            result.skipped[oid] = finding_text("nsi.skipped_by_override")
             return
         versions = self.dictionaries.versions(oid)
         if not versions:
@@ -162,7 +163,7 @@ class NsiChecker:
                     msg = _message("INVALID_DICTIONARY_OID", oid=oid)
                     result.findings.append(self._finding("INVALID_DICTIONARY_OID", msg, "nsi-dictionary-oid", el))
             else:
-                reason = "справочник НСИ не загружен" if looks_like_nsi(oid) else "не справочник ФНСИ"
+                reason = finding_text("nsi.not_loaded") if looks_like_nsi(oid) else finding_text("nsi.not_fnsi")
                 result.skipped.setdefault(oid, reason)
             return
         stats = result.checked.setdefault(oid, {})
@@ -176,7 +177,7 @@ class NsiChecker:
             if ("version", oid, version) not in reported:
                 reported.add(("version", oid, version))
                 msg = _message("INVALID_DICTIONARY_VERSION", oid=oid, version=version, kind=kind)
-                msg += f". Требуется: [{', '.join(versions)}]"
+                msg = finding_text("nsi.required_versions", message=msg, versions=", ".join(versions))
                 result.findings.append(self._finding("INVALID_DICTIONARY_VERSION", msg, "nsi-version", el))
             return
         self._check_value(el, dictionary, code, result)
@@ -209,8 +210,7 @@ class NsiChecker:
             and system_name != full_name
             and normalize_name(system_name) != normalize_name(full_name)
         ):
-            msg = (
-                f"Ошибка валидации значения: Справочник OID [{d.oid}], версия [{d.version}]. "
-                f"Наименование справочника (codeSystemName) [{system_name}] не соответствует наименованию в НСИ [{full_name}]"
+            msg = finding_text(
+                "nsi.code_system_name", oid=d.oid, version=d.version, name=system_name, expected=full_name
             )
             result.findings.append(self._finding("VALIDATION_ERROR", msg, "nsi-code-system-name", el))

@@ -9,6 +9,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from mock_remd.catalog.findings import text as finding_text
 from mock_remd.validation.report import Finding
 from mock_remd.validation.schematron import saxon
 from mock_remd.validation.schematron.cache import compiled_for
@@ -24,7 +25,6 @@ _QNAME = re.compile(r"Q\{([^}]*)\}")
 #: "У1-15. …", "Main05-1. …", "(Требование: У1-3) …", "У1-4.1.1.1: …"
 _RULE_ID = re.compile(r"^\s*\(?\s*(?:Требование:\s*)?([A-Za-zА-Яа-яЁё]+[0-9]+(?:[-.][0-9]+)*)(?=[\s.:)]|$)")
 
-SCHEMATRON_PREFIX = "Ошибка валидации Schematron: "
 
 
 class SchematronRunError(RuntimeError):
@@ -142,7 +142,7 @@ class SchematronValidator:
             result.findings.append(
                 Finding(
                     code="VALIDATION_ERROR",
-                    message=f"{SCHEMATRON_PREFIX}{body} Путь: {path}",
+                    message=finding_text("schematron.finding", text=body, path=path),
                     rule=str(check_id or rule_id(text) or ("schematron-" + str(kind))),
                     path=path,
                 )

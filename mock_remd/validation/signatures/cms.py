@@ -17,6 +17,8 @@ from functools import cached_property, lru_cache
 import pybase64
 from asn1crypto import cms, core, x509
 
+from mock_remd.catalog.findings import FINDINGS
+from mock_remd.catalog.findings import text as finding_text
 from mock_remd.gost import certs, memo, names, oids, tlv
 
 #: what may separate base64 lines: the ASCII whitespace of ``\s`` in a bytes pattern
@@ -28,6 +30,18 @@ _TLV_DEPTH = 5
 _SIGNED_DATA_DEPTH = 3
 #: a SignedData part larger than this (an attached document) is walked each time, never remembered
 _SHARED_PART_MAX = 32 * 1024
+
+
+# the parts a reading fault names, bound once: the readers set one per step on every signature
+_PART_SIGNED_DATA = FINDINGS["cms.part.signed_data"]
+_PART_SIGNER_INFO = FINDINGS["cms.part.signer_info"]
+_PART_SID = FINDINGS["cms.part.sid"]
+_PART_SIGNED_ATTRS = FINDINGS["cms.part.signed_attrs"]
+_PART_MESSAGE_DIGEST = FINDINGS["cms.part.message_digest"]
+_PART_SIGNING_TIME = FINDINGS["cms.part.signing_time"]
+_PART_DIGEST_ALGORITHM = FINDINGS["cms.part.digest_algorithm"]
+_PART_SIGNATURE_ALGORITHM = FINDINGS["cms.part.signature_algorithm"]
+_PART_SIGNATURE = FINDINGS["cms.part.signature"]
 
 
 class SignatureProblem(Exception):
@@ -92,16 +106,16 @@ def decode_base64(text: str | bytes) -> bytes:
             pass
     raw = raw.translate(None, _WS_BYTES)  # a C loop (a regex substitution cost 35 us per signature)
     if not raw:
-        raise SignatureProblem("SIGNATURE_DECODING_ERROR", "данные подписи пусты")
+        raise SignatureProblem("SIGNATURE_DECODING_ERROR", finding_text("cms.empty"))
     try:
         return base64.b64decode(raw, validate=True)
     except (binascii.Error, ValueError) as exc:
         bad = _NOT_BASE64.search(raw)
         why = (
-            f"недопустимый символ «{bad.group().decode('latin-1')}» в позиции {bad.start() + 1}"
-            if bad else "неверная длина или дополнение «=»"
+            finding_text("cms.bad_char", char=bad.group().decode("latin-1"), position=bad.start() + 1)
+            if bad else finding_text("cms.bad_padding")
         )
-        raise SignatureProblem("SIGNATURE_DECODING_ERROR", f"данные подписи не являются корректной строкой base64 ({why})") from exc
+        raise SignatureProblem("SIGNATURE_DECODING_ERROR", finding_text("cms.not_base64", why=why)) from exc
 
 
 @lru_cache(maxsize=512)
@@ -149,7 +163,7 @@ class _Tree:
             self._descend(der[:end], contents, 1)
         if end != len(der):
             raise SignatureProblem(
-                "SIGNATURE_DECODING_ERROR", f"после структуры ASN.1 остались лишние данные ({len(der) - end} байт)"
+                "SIGNATURE_DECODING_ERROR", finding_text("cms.trailing_bytes", count=len(der) - end)
             )
 
     def _descend(self, element: bytes, contents: bytes, depth: int) -> None:
@@ -189,11 +203,11 @@ def _is_sequence(der: bytes, tree: _Tree) -> bool:
     SIGNATURE_DECODING_ERROR when it is not ASN.1 at all."""
     if der.lstrip().startswith(b"-----BEGIN"):
         raise SignatureProblem(
-            "SIGNATURE_DECODING_ERROR", "передан PEM-текст вместо DER: в signature/data ожидается base64 от DER"
+            "SIGNATURE_DECODING_ERROR", finding_text("cms.pem")
         )
     if _BASE64_TEXT.fullmatch(der):
         raise SignatureProblem(
-            "SIGNATURE_DECODING_ERROR", "после декодирования base64 получен снова текст base64 (подпись закодирована дважды)"
+            "SIGNATURE_DECODING_ERROR", finding_text("cms.double_base64")
         )
     try:
         tree.check(der)
@@ -207,7 +221,7 @@ def _is_sequence(der: bytes, tree: _Tree) -> bool:
     except (ValueError, TypeError, OverflowError) as exc:
         raise SignatureProblem(
             "SIGNATURE_DECODING_ERROR",
-            "данные подписи не являются корректной структурой ASN.1 (BER/DER): тег или длина элемента повреждены",
+            finding_text("cms.not_asn1"),
         ) from exc
     if not isinstance(value, core.Sequence):
         return False
@@ -223,8 +237,8 @@ def _unread(what: str, exc: Exception) -> SignatureProblem:
     they read (a try block costs nothing until it raises; a wrapper and a lambda a read cost ~2.5 k
     instructions each)."""
     if isinstance(exc, certs.CertificateUnreadable):
-        return SignatureProblem("SIGNATURE_DECODING_ERROR", f"не прочитан {what}: {exc.what}")
-    return SignatureProblem("SIGNATURE_DECODING_ERROR", f"не прочитан {what}")
+        return SignatureProblem("SIGNATURE_DECODING_ERROR", finding_text("cms.unread_because", what=what, reason=exc.what))
+    return SignatureProblem("SIGNATURE_DECODING_ERROR", finding_text("cms.unread", what=what))
 
 
 @dataclass
@@ -406,13 +420,13 @@ def inspect_signature(data_b64: str | bytes) -> InspectedSignature:
     der = decode_base64(data_b64)
     tree = _Tree()
     if not _is_sequence(der, tree):
-        raise SignatureProblem("WRONG_SIGNATURE_FORMAT", "подпись не является контейнером CMS (ContentInfo)")
+        raise SignatureProblem("WRONG_SIGNATURE_FORMAT", finding_text("cms.not_content_info"))
     try:
         content_type = _dotted(tree.children(der)[0])
     except (*certs.PARSE_ERRORS, IndexError) as exc:
-        raise SignatureProblem("WRONG_SIGNATURE_FORMAT", "подпись не является контейнером CMS (ContentInfo)") from exc
+        raise SignatureProblem("WRONG_SIGNATURE_FORMAT", finding_text("cms.not_content_info")) from exc
     if content_type != oids.SIGNED_DATA:
-        raise SignatureProblem("WRONG_SIGNATURE_FORMAT", f"тип содержимого CMS [{content_type}] не является SignedData")
+        raise SignatureProblem("WRONG_SIGNATURE_FORMAT", finding_text("cms.not_signed_data", content_type=content_type))
     return _take_apart(der, tree)
 
 
@@ -420,25 +434,25 @@ def _take_apart(der: bytes, tree: _Tree) -> InspectedSignature:
     try:
         parts = _signed_data(der, tree)
     except certs.PARSE_ERRORS as exc:
-        raise _unread("контейнер SignedData", exc) from exc
+        raise _unread(_PART_SIGNED_DATA, exc) from exc
     if parts.attached:
         raise SignatureProblem(
             "WRONG_SIGNATURE_FORMAT",
-            "подпись присоединённая (документ вложен в CMS), требуется открепленная подпись CAdES-BES",
+            finding_text("cms.attached"),
         )
     if not parts.signer_infos:
-        raise SignatureProblem("WRONG_SIGNATURE_FORMAT", "в контейнере CMS нет ни одного подписанта (SignerInfo)")
+        raise SignatureProblem("WRONG_SIGNATURE_FORMAT", finding_text("cms.no_signer"))
     if len(parts.signer_infos) > 1:
         raise SignatureProblem(
-            "MULTIPLE_SIGNERS", f"в контейнере ЭП указано {len(parts.signer_infos)} подписанта, допускается один"
+            "MULTIPLE_SIGNERS", finding_text("cms.many_signers", count=len(parts.signer_infos))
         )
     found, broken = _certificates(parts.certificates)
     if not found and not broken:
-        raise SignatureProblem("NO_END_ENTITY_CERTIFICATE", "в контейнере ЭП нет ни одного сертификата")
-    what = "блок подписанта (SignerInfo)"
+        raise SignatureProblem("NO_END_ENTITY_CERTIFICATE", finding_text("cms.no_certificate"))
+    what = _PART_SIGNER_INFO
     try:
         signer = _signer_parts(parts.signer_infos[0], tree)
-        what = "идентификатор подписанта (sid)"
+        what = _PART_SID
         cert = _signer_certificate(signer.sid, found)
     except certs.PARSE_ERRORS as exc:
         raise _unread(what, exc) from exc
@@ -446,34 +460,34 @@ def _take_apart(der: bytes, tree: _Tree) -> InspectedSignature:
         if broken:
             number, broken_part = broken[0]
             raise SignatureProblem(
-                "SIGNATURE_DECODING_ERROR", f"не прочитан сертификат №{number} из контейнера ЭП: {broken_part}"
+                "SIGNATURE_DECODING_ERROR", finding_text("cms.certificate_unread", number=number, part=broken_part)
             )
         raise SignatureProblem(
-            "NO_END_ENTITY_CERTIFICATE", "сертификат подписанта (по SignerIdentifier) не найден среди сертификатов контейнера"
+            "NO_END_ENTITY_CERTIFICATE", finding_text("cms.signer_certificate_missing")
         )
     attrs_der = None
     md = signing_time = None
     if signer.signed_attrs is not None:
         attrs_der = b"\x31" + signer.signed_attrs[1:]  # [0] IMPLICIT → universal SET OF, bytes as received
-        what = "набор подписанных атрибутов (signedAttrs)"
+        what = _PART_SIGNED_ATTRS
         try:
             attrs = _attribute_values(attrs_der)
-            what = "подписанный атрибут messageDigest"
+            what = _PART_MESSAGE_DIGEST
             md = _message_digest(attrs.get(oids.MESSAGE_DIGEST))
-            what = "подписанный атрибут signingTime"
+            what = _PART_SIGNING_TIME
             signing_time = _signing_time(attrs.get(oids.SIGNING_TIME))
         except certs.PARSE_ERRORS as exc:
             raise _unread(what, exc) from exc
     if tlv.identifier(parts.signer_infos[0]) != 0x30:
         # what asn1crypto's SignerInfo.load refuses of a whole TLV element: any tag but a universal
         # constructed SEQUENCE (the certificate is one: _certificates keeps nothing else)
-        raise SignatureProblem("SIGNATURE_DECODING_ERROR", "не прочитан блок подписанта (SignerInfo)")
-    what = "алгоритм хеширования подписанта"
+        raise SignatureProblem("SIGNATURE_DECODING_ERROR", finding_text("cms.unread", what=_PART_SIGNER_INFO))
+    what = _PART_DIGEST_ALGORITHM
     try:
         digest_oid = _algorithm_oid(signer.digest_algorithm)
-        what = "алгоритм подписи подписанта"
+        what = _PART_SIGNATURE_ALGORITHM
         signature_oid = _algorithm_oid(signer.signature_algorithm)
-        what = "значение подписи (signature)"
+        what = _PART_SIGNATURE
         signature = bytes(_octets(signer.signature))
     except certs.PARSE_ERRORS as exc:
         raise _unread(what, exc) from exc
@@ -495,16 +509,14 @@ def algorithm_problem(sig: InspectedSignature) -> str | None:
     """Why the algorithms are not GOST R 34.10/34.11-2012 (or do not fit together); None when they are."""
     digest_bits = oids.DIGEST_BITS.get(sig.digest_oid)
     if digest_bits is None:
-        return f"алгоритм хеширования [{sig.digest_oid}] не является ГОСТ Р 34.11-2012"
+        return finding_text("cms.digest_not_gost", oid=sig.digest_oid)
     sig_bits = oids.SIGNATURE_BITS.get(sig.signature_oid)
     if sig_bits is None:
-        return f"алгоритм подписи [{sig.signature_oid}] не является ГОСТ Р 34.10-2012"
+        return finding_text("cms.signature_not_gost", oid=sig.signature_oid)
     key_oid = sig.cert.key_algorithm
     key_bits = oids.SIGNATURE_BITS.get(key_oid) if key_oid in oids.KEY_NAMES else None
     if key_bits is None:
-        return f"алгоритм ключа сертификата [{key_oid}] не является ГОСТ Р 34.10-2012"
+        return finding_text("cms.key_not_gost", oid=key_oid)
     if not digest_bits == sig_bits == key_bits:
-        return (
-            f"длины алгоритмов не согласованы: хеш {digest_bits} бит, подпись {sig_bits} бит, ключ {key_bits} бит"
-        )
+        return finding_text("cms.lengths_differ", digest=digest_bits, signature=sig_bits, key=key_bits)
     return None

@@ -17,6 +17,7 @@ from typing import Any
 from asn1crypto import x509
 from lxml import etree
 
+from mock_remd.catalog.findings import text as finding_text
 from mock_remd.gost import openssl_gost, streebog, tlv
 from mock_remd.gost.keys import GostKeyError, GostPublicKey
 from mock_remd.namespaces import DS as DS_NS
@@ -47,7 +48,7 @@ def wsse_enabled(options: dict[str, Any]) -> bool:
 
 
 def _f(code: str, message: str, path: str = "/Envelope/Header/Security") -> Finding:
-    return Finding(code, f"Подпись сообщения (wsse:Security): {message}", layer=LAYER, rule="wsse", path=path)
+    return Finding(code, finding_text("wsse.finding", detail=message), layer=LAYER, rule="wsse", path=path)
 
 
 def _find_by_id(root: etree._Element, ref_id: str) -> etree._Element | None:
@@ -92,15 +93,15 @@ def _reference_digest(root: etree._Element, ref: etree._Element) -> bytes:
     """Streebog of the transformed element a ``ds:Reference`` points at."""
     uri = ref.get("URI") or ""
     if not uri.startswith("#"):
-        raise _RefProblem("WRONG_SIGNATURE_FORMAT", f"ссылка [{uri}] не является ссылкой на элемент сообщения (#id)")
+        raise _RefProblem("WRONG_SIGNATURE_FORMAT", finding_text("wsse.not_local_reference", uri=uri))
     target = _find_by_id(root, uri[1:])
     if target is None:
-        raise _RefProblem("WRONG_SIGNATURE_FORMAT", f"элемент [{uri}] не найден в сообщении")
+        raise _RefProblem("WRONG_SIGNATURE_FORMAT", finding_text("wsse.element_missing", uri=uri))
     method = ref.find(f"{{{DS_NS}}}DigestMethod")
     algo = method.get("Algorithm") if method is not None else ""
     bits = DIGEST_URIS.get(algo or "")
     if bits is None:
-        raise _RefProblem("UNKNOWN_ALGORITHM", f"алгоритм хеширования [{algo}] не является ГОСТ Р 34.11-2012")
+        raise _RefProblem("UNKNOWN_ALGORITHM", finding_text("wsse.digest_not_gost", algorithm=algo))
     prefixes: list[str] = []
     for transform in ref.findall(f"{{{DS_NS}}}Transforms/{{{DS_NS}}}Transform"):
         algo = transform.get("Algorithm")
@@ -113,7 +114,7 @@ def _reference_digest(root: etree._Element, ref: etree._Element) -> bytes:
             if inc is not None:
                 prefixes = (inc.get("PrefixList") or "").split()
         else:
-            raise _RefProblem("WRONG_SIGNATURE_FORMAT", f"преобразование [{algo}] не поддерживается")
+            raise _RefProblem("WRONG_SIGNATURE_FORMAT", finding_text("wsse.transform", algorithm=algo))
     return streebog.digest(_c14n(target, prefixes), bits)
 
 
@@ -132,22 +133,22 @@ def check_wsse(envelope_root: etree._Element | None, *, verify_signature: bool =
         return []
     signature = security.find(f"{{{DS_NS}}}Signature")
     if signature is None:
-        return [_f("WRONG_SIGNATURE_FORMAT", "в заголовке wsse:Security нет элемента ds:Signature")]
+        return [_f("WRONG_SIGNATURE_FORMAT", finding_text("wsse.no_signature"))]
     signed_info = signature.find(f"{{{DS_NS}}}SignedInfo")
     if signed_info is None:
-        return [_f("WRONG_SIGNATURE_FORMAT", "в ds:Signature нет ds:SignedInfo")]
+        return [_f("WRONG_SIGNATURE_FORMAT", finding_text("wsse.no_signed_info"))]
     findings: list[Finding] = []
     c14n = signed_info.find(f"{{{DS_NS}}}CanonicalizationMethod")
     if c14n is None or c14n.get("Algorithm") != EXC_C14N:
-        findings.append(_f("WRONG_SIGNATURE_FORMAT", f"метод канонизации должен быть {EXC_C14N}"))
+        findings.append(_f("WRONG_SIGNATURE_FORMAT", finding_text("wsse.c14n", algorithm=EXC_C14N)))
     sig_method = signed_info.find(f"{{{DS_NS}}}SignatureMethod")
     sig_uri = sig_method.get("Algorithm") if sig_method is not None else ""
     key_bits = SIGNATURE_URIS.get(sig_uri)
     if key_bits is None:
-        findings.append(_f("UNKNOWN_ALGORITHM", f"алгоритм подписи [{sig_uri}] не является ГОСТ Р 34.10-2012"))
+        findings.append(_f("UNKNOWN_ALGORITHM", finding_text("wsse.signature_not_gost", algorithm=sig_uri)))
     refs = signed_info.findall(f"{{{DS_NS}}}Reference")
     if not refs:
-        findings.append(_f("WRONG_SIGNATURE_FORMAT", "ds:SignedInfo не содержит ни одной ds:Reference"))
+        findings.append(_f("WRONG_SIGNATURE_FORMAT", finding_text("wsse.no_reference")))
     for ref in refs:
         uri = ref.get("URI") or ""
         try:
@@ -160,7 +161,7 @@ def check_wsse(envelope_root: etree._Element | None, *, verify_signature: bool =
         except (binascii.Error, ValueError):
             declared = b""
         if declared != actual:
-            findings.append(_f("SIGNATURE_VERIFICATION_ERROR", f"хеш-сумма элемента [{uri}] не совпадает с DigestValue"))
+            findings.append(_f("SIGNATURE_VERIFICATION_ERROR", finding_text("wsse.digest_differs", uri=uri)))
     if findings or not verify_signature:
         return findings
     try:
@@ -168,18 +169,16 @@ def check_wsse(envelope_root: etree._Element | None, *, verify_signature: bool =
     except (ValueError, binascii.Error):
         cert = None
     if cert is None:
-        return [_f("NO_END_ENTITY_CERTIFICATE", "сертификат подписи (wsse:BinarySecurityToken) не найден или повреждён")]
+        return [_f("NO_END_ENTITY_CERTIFICATE", finding_text("wsse.no_certificate"))]
     try:
         spki = tlv.encoded(cert.public_key)
         key = GostPublicKey.from_spki_der(spki)
         value = _b64(signature.findtext(f"{{{DS_NS}}}SignatureValue"))
     except GostKeyError:
-        return [_f("SIGNATURE_VERIFICATION_ERROR", "подпись не проверяется: открытый ключ сертификата не является "
-                                                   "ключом ГОСТ Р 34.10-2012 или не читается")]
+        return [_f("SIGNATURE_VERIFICATION_ERROR", finding_text("wsse.bad_key"))]
     except (ValueError, binascii.Error):
-        return [_f("SIGNATURE_VERIFICATION_ERROR", "подпись не проверяется: ds:SignatureValue не является "
-                                                   "корректной строкой base64")]
+        return [_f("SIGNATURE_VERIFICATION_ERROR", finding_text("wsse.bad_value"))]
     digest = streebog.digest(_c14n(signed_info), key.bits)
     if not (_value_ok(key, spki, digest, value) or _value_ok(key, spki, digest, value[::-1])):
-        findings.append(_f("SIGNATURE_VERIFICATION_ERROR", "значение подписи SignatureValue не верно"))
+        findings.append(_f("SIGNATURE_VERIFICATION_ERROR", finding_text("wsse.wrong_value")))
     return findings
