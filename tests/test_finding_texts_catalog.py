@@ -50,6 +50,10 @@ CONVERTED: dict[str, tuple[frozenset[str], frozenset[str]]] = {
     "validation/caches.py": (frozenset(), frozenset()),
     # _CAUSES: words of skip reasons stored by older versions, recognised to give them a cause
     "validation/report.py": (frozenset({"_CAUSES"}), frozenset()),
+    "core/lifecycle.py": (frozenset(), frozenset()),
+    "core/processing.py": (frozenset(), frozenset()),
+    "delivery/pull.py": (frozenset(), frozenset()),
+    "delivery/sender.py": (frozenset(), frozenset()),
 }
 
 

@@ -274,6 +274,54 @@ FINDINGS: dict[str, str] = {
     "source.pack": "официальный пакет: {schematron}",
     "source.pack_of_kind": "официальный пакет вида {kind}: {name}",
     "source.published": "{source}, вид {kind}",
+    # ---- a document's life: the reasons of CANT_REG_VERSION and CAN_NOT_ASSOCIATE (core/lifecycle.py)
+    "link.self": "документ не может быть связан сам с собой",
+    "link.unknown_type": "тип связи [{type}] не найден в справочнике типов связей (1.2.643.5.1.13.13.99.2.122)",
+    "link.not_registered": "документ [{target}] не зарегистрирован в РЭМД",
+    "link.other_organization": "документ [{target}] зарегистрирован другой организацией [{organization}]",
+    "link.other_patient": "документ [{target}] относится к другому пациенту",
+    "version.not_found": "предыдущая версия документа [{target}] не найдена в РЭМД",
+    "version.no_link": "для версии [{number}] документа не указана связь с предыдущей версией",
+    "version.several_parents": "в запросе указано более одной предыдущей версии документа",
+    "version.other_organization": "предыдущая версия документа [{target}] зарегистрирована другой организацией [{organization}]",
+    "version.other_kind": "вид документа [{kind}] отличается от вида предыдущей версии [{previous}]",
+    "version.other_patient": "СНИЛС пациента [{patient}] отличается от СНИЛС пациента предыдущей версии [{previous}]",
+    "version.other_set_id": (
+        "идентификатор набора версий документа (setId) [{set_id}] отличается от setId предыдущей версии [{previous}]"
+    ),
+    "version.not_current": "документ [{target}] не является актуальной версией, актуальная версия [{current}]",
+    "version.no_number": "не указан номер версии документа (versionNumber)",
+    "version.number_not_greater": "номер версии документа [{number}] должен быть больше номера актуальной версии [{current}]",
+    "version.number_not_next": (
+        "номер версии документа [{number}] должен быть следующим за номером актуальной версии [{current}]"
+    ),
+    # ---- getDocumentFile: the MIS's answer the registry cannot use (delivery/pull.py) ---------------
+    "pull.http_status": "Ошибка ответа от сервиса системы в getDocumentFileResponse: HTTP {status}",
+    "pull.too_large": (
+        "Ошибка ответа от сервиса системы в getDocumentFileResponse: ответ сервера МИС по адресу {address} больше "
+        "предела {limit} байт"
+    ),
+    "pull.unsafe": (
+        "Ошибка ответа от сервиса системы в getDocumentFileResponse: ответ сервера МИС по адресу {address} содержит "
+        "объявления DOCTYPE/ENTITY"
+    ),
+    "pull.not_xml": (
+        "Ошибка ответа от сервиса системы в getDocumentFileResponse: ответ сервера МИС по адресу {address} не является XML"
+    ),
+    "pull.fault": "Ошибка ответа от сервиса системы в getDocumentFileResponse: {reason}",
+    "pull.bad_base64": "элемент data не является корректной строкой base64",
+    "pull.checksum": "контрольная сумма полученного файла [{actual}] не совпадает с заявленной [{declared}]",
+    # ---- callbacks and the processor ----------------------------------------------------------------
+    #: a delivery attempt that met a fault of ours (delivery/sender.py): the incident id only
+    "delivery.internal": "внутренняя ошибка (инцидент {incident})",
+    "processing.no_file": (
+        "ИС не передала файл ЭМД: в запросе нет элемента document, а для РМИС [{system}] не задан адрес "
+        "getDocumentFile (document_url)"
+    ),
+    #: a scenario's forced error without its own items
+    "processing.forced_error": "Ошибка валидации значения",
+    #: a scenario's federal (ФРЭМД) refusal without its own items
+    "processing.fremd_refused": "Документ не принят ФРЭМД",
 }
 
 

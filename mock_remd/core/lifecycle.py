@@ -26,6 +26,7 @@ from dataclasses import dataclass, field
 from mock_remd.catalog import errors as E
 from mock_remd.catalog.associations import type_name
 from mock_remd.catalog.errors import ErrorItem
+from mock_remd.catalog.findings import text as finding_text
 from mock_remd.domain.model import Association, RegisterRequest
 from mock_remd.store.documents import Document
 from mock_remd.store.repository import Aggregates
@@ -129,17 +130,17 @@ class LinkChecker:
                 continue
             seen.add(key)
             if target.casefold() == req.local_uid.strip().casefold():
-                plan.errors.append(_cannot_link("документ не может быть связан сам с собой"))
+                plan.errors.append(_cannot_link(finding_text("link.self")))
                 continue
             if self.options.strict and not self._known_type(typ):
                 plan.errors.append(_cannot_link(
-                    f"тип связи [{typ}] не найден в справочнике типов связей (1.2.643.5.1.13.13.99.2.122)"))
+                    finding_text("link.unknown_type", type=typ)))
                 continue
             declared = self._declared_version(a, identity)
             row = self.store.documents.registered_by_target(target)
             if row is None:
-                plan.errors.append(_cant(f"предыдущая версия документа [{target}] не найдена в РЭМД") if declared
-                                   else _cannot_link(f"документ [{target}] не зарегистрирован в РЭМД"))
+                plan.errors.append(_cant(finding_text("version.not_found", target=target)) if declared
+                                   else _cannot_link(finding_text("link.not_registered", target=target)))
                 continue
             target_identity = self.identity_of(row) if (identity and identity.set_id) else None
             same_set = bool(identity and identity.set_id and target_identity
@@ -156,7 +157,7 @@ class LinkChecker:
         if self.options.strict and identity is not None and not req.associations:
             number = identity.version_number
             if number is not None and number > 1:
-                plan.errors.append(_cant(f"для версии [{number}] документа не указана связь с предыдущей версией"))
+                plan.errors.append(_cant(finding_text("version.no_link", number=number)))
         return plan
 
     def _known_type(self, typ: str) -> bool:
@@ -172,48 +173,43 @@ class LinkChecker:
         if req.kind.strip() in self.options.forbidden_kinds:
             return [E.item("RESTRICT_NEW_VERSION", kind=req.kind.strip())]
         if nth > 1:
-            return [_cant("в запросе указано более одной предыдущей версии документа")]
+            return [_cant(finding_text("version.several_parents"))]
         if row.organization != req.organization.strip():
-            return [_cant(f"предыдущая версия документа [{target}] зарегистрирована другой организацией "
-                          f"[{row.organization}]")]
+            return [_cant(finding_text("version.other_organization", target=target, organization=row.organization))]
         if row.kind != req.kind.strip():
-            return [_cant(f"вид документа [{req.kind.strip()}] отличается от вида предыдущей версии [{row.kind}]")]
+            return [_cant(finding_text("version.other_kind", kind=req.kind.strip(), previous=row.kind))]
         patient = req.effective_patient_snils
         if patient and row.patient_snils and row.patient_snils != patient:
-            return [_cant(f"СНИЛС пациента [{patient}] отличается от СНИЛС пациента предыдущей версии "
-                          f"[{row.patient_snils}]")]
+            return [_cant(finding_text("version.other_patient", patient=patient, previous=row.patient_snils))]
         if identity and identity.set_id:
             previous = self.identity_of(row)
             if previous and previous.set_id and previous.set_id != identity.set_id:
-                return [_cant(f"идентификатор набора версий документа (setId) [{identity.set_id}] отличается от "
-                              f"setId предыдущей версии [{previous.set_id}]")]
+                return [_cant(finding_text("version.other_set_id", set_id=identity.set_id, previous=previous.set_id))]
         replaced_by = [lk for lk in self.store.versions.links_to(row.id) if lk.is_version]
         if replaced_by:
             if any(lk.type.casefold() == typ.casefold() for lk in replaced_by):
                 return [E.item("NOT_UNIQUE_ASSOCIATION", target=target, type=typ)]
             newest = self.store.versions.chain(row.id)[-1].document
-            return [_cant(f"документ [{target}] не является актуальной версией, актуальная версия "
-                          f"[{newest.emdr_id or newest.local_uid}]")]
+            return [_cant(finding_text("version.not_current", target=target,
+                                       current=newest.emdr_id or newest.local_uid))]
         number = identity.version_number if identity else None
         current = self._number_of(row)  # not replaced: the target is the current version
         if number is None:
-            return [_cant("не указан номер версии документа (versionNumber)")] if self.options.strict and identity else []
+            return [_cant(finding_text("version.no_number"))] if self.options.strict and identity else []
         if current is not None and number <= current:
-            return [_cant(f"номер версии документа [{number}] должен быть больше номера актуальной версии "
-                          f"[{current}]")]
+            return [_cant(finding_text("version.number_not_greater", number=number, current=current))]
         if self.options.strict and current is not None and number != current + 1:
-            return [_cant(f"номер версии документа [{number}] должен быть следующим за номером актуальной "
-                          f"версии [{current}]")]
+            return [_cant(finding_text("version.number_not_next", number=number, current=current))]
         return []
 
     def _link_errors(self, req: RegisterRequest, identity: DocumentIdentity | None, target: str, typ: str,
                      row: Document, organizations: list[str] | None) -> list[ErrorItem]:
         if (not self.options.other_organizations and organizations is not None
                 and row.organization not in organizations):
-            return [_cannot_link(f"документ [{target}] зарегистрирован другой организацией [{row.organization}]")]
+            return [_cannot_link(finding_text("link.other_organization", target=target, organization=row.organization))]
         patient = req.effective_patient_snils
         if patient and row.patient_snils and row.patient_snils != patient:
-            return [_cannot_link(f"документ [{target}] относится к другому пациенту")]
+            return [_cannot_link(finding_text("link.other_patient", target=target))]
         if identity and self.store.versions.links_of_set_to(identity.set_id, row.id, typ):
             return [E.item("NOT_UNIQUE_ASSOCIATION", target=target, type=typ)]
         return []

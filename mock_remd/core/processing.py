@@ -17,6 +17,7 @@ from typing import Any, Protocol
 from mock_remd.background import BatchWorker, owner_id
 from mock_remd.catalog import errors as E
 from mock_remd.catalog.errors import ErrorItem
+from mock_remd.catalog.findings import text as finding_text
 from mock_remd.catalog.incidents import Incident, record_incident
 from mock_remd.core.dates import add_years, parse_datetime, registry_date, registry_datetime
 from mock_remd.core.emdr_id import format_emdr_id
@@ -492,8 +493,7 @@ class Processor(BatchWorker):
         if content is None:
             url = system.document_url if system else ""
             if not url:
-                errors.append(E.item("FILE_WAS_NOT_SENT", "ИС не передала файл ЭМД: в запросе нет элемента document, "
-                                     f"а для РМИС [{doc.system}] не задан адрес getDocumentFile (document_url)"))
+                errors.append(E.item("FILE_WAS_NOT_SENT", finding_text("processing.no_file", system=doc.system)))
             else:
                 result = pull_document(url, doc.local_uid, timeout=self.pull_timeout, max_bytes=self.max_document_bytes)
                 errors.extend(result.errors)
@@ -533,7 +533,7 @@ class Processor(BatchWorker):
             facts = {"kind": doc.kind or "", "local_uid": doc.local_uid or "",
                      "organization": doc.organization or "", "system": doc.system or ""}
             items = [E.item(e["code"], e.get("message"), **facts) for e in (cb.errors or [])]
-            errors = items or errors or [E.item("VALIDATION_ERROR", "Ошибка валидации значения")]
+            errors = items or errors or [E.item("VALIDATION_ERROR", finding_text("processing.forced_error"))]
             forced = True
         elif cb.status == "success":
             errors = []
@@ -657,7 +657,7 @@ def two_phase(outcome: dict[str, Any], due: dt.datetime, fremd: dict[str, Any]) 
     federal = {**outcome, "stage": "federal"}
     if fremd.get("status") == "error" or fremd.get("errors"):
         items = [E.item(e["code"], e.get("message")) for e in (fremd.get("errors") or [])]
-        items = items or [E.item("VALIDATION_ERROR", "Документ не принят ФРЭМД")]
+        items = items or [E.item("VALIDATION_ERROR", finding_text("processing.fremd_refused"))]
         federal.update(status="error", errors=[i.as_dict() for i in items])
         for key in ("emdr_id", "registration_date_time", "store_till_date"):
             federal.pop(key, None)

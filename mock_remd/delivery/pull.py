@@ -15,14 +15,13 @@ from lxml import etree
 
 from mock_remd.catalog import errors as E
 from mock_remd.catalog.errors import ErrorItem
+from mock_remd.catalog.findings import text as finding_text
 from mock_remd.catalog.incidents import host_port, network_failure
 from mock_remd.namespaces import CALLBACK, SOAP11, WSA
 from mock_remd.xmlsafe import UnsafeXmlError, XmlTooLargeError, local_name, parse_bytes, text_of
 
 log = logging.getLogger(__name__)
 
-#: the registry's words for a getDocumentFile answer it cannot use
-_ANSWER_ERROR = "Ошибка ответа от сервиса системы в getDocumentFileResponse"
 
 
 @dataclass
@@ -66,32 +65,30 @@ def pull_document(url: str, local_uid: str, *, timeout: float, max_bytes: int,
     except requests.RequestException as exc:
         return PullResult(None, [E.item("MIS_NOT_AVAILABLE", detail=network_failure(url, exc, timeout=timeout))])
     if resp.status_code >= 300:
-        return PullResult(None, [E.item("RMIS_ERROR", f"{_ANSWER_ERROR}: HTTP {resp.status_code}")])
+        return PullResult(None, [E.item("RMIS_ERROR", finding_text("pull.http_status", status=resp.status_code))])
     try:
         root = parse_bytes(resp.content, max_bytes=max_bytes)
     except XmlTooLargeError:
-        return PullResult(None, [E.item("RMIS_ERROR", f"{_ANSWER_ERROR}: ответ сервера МИС по адресу {host_port(url)} "
-                                                      f"больше предела {max_bytes} байт")])
+        text = finding_text("pull.too_large", address=host_port(url), limit=max_bytes)
+        return PullResult(None, [E.item("RMIS_ERROR", text)])
     except UnsafeXmlError:
-        return PullResult(None, [E.item("RMIS_ERROR", f"{_ANSWER_ERROR}: ответ сервера МИС по адресу {host_port(url)} "
-                                                      "содержит объявления DOCTYPE/ENTITY")])
+        return PullResult(None, [E.item("RMIS_ERROR", finding_text("pull.unsafe", address=host_port(url)))])
     except Exception:  # not XML: the MIS's error, said in one sentence (the parser's text stays in the log)
         log.info("getDocumentFile answer from %s is not XML", host_port(url), exc_info=True)
-        return PullResult(None, [E.item("RMIS_ERROR", f"{_ANSWER_ERROR}: ответ сервера МИС по адресу {host_port(url)} "
-                                                      "не является XML")])
+        return PullResult(None, [E.item("RMIS_ERROR", finding_text("pull.not_xml", address=host_port(url)))])
     if _find(root, "Fault") is not None:
         reason = _find(root, "Text")
         if reason is None:
             reason = _find(root, "faultstring")
         text = text_of(reason) or "SOAP Fault"
-        return PullResult(None, [E.item("RMIS_ERROR", f"{_ANSWER_ERROR}: {text[:500]}")])
+        return PullResult(None, [E.item("RMIS_ERROR", finding_text("pull.fault", reason=text[:500]))])
     data_el = _find(root, "data")
     if not text_of(data_el):
         return PullResult(None, [E.item("FILE_WAS_NOT_SENT")])
     try:
         content = base64.b64decode("".join(text_of(data_el).split()), validate=True)
     except (binascii.Error, ValueError):
-        return PullResult(None, [E.item("GET_DOCUMENT_FILE_ERROR", detail="элемент data не является корректной строкой base64")])
+        return PullResult(None, [E.item("GET_DOCUMENT_FILE_ERROR", detail=finding_text("pull.bad_base64"))])
     checksum_el = _find(root, "checksum")
     declared = text_of(checksum_el)
     if declared:
@@ -100,6 +97,6 @@ def pull_document(url: str, local_uid: str, *, timeout: float, max_bytes: int,
             return PullResult(
                 None,
                 [E.item("GET_DOCUMENT_FILE_ERROR",
-                        detail=f"контрольная сумма полученного файла [{actual}] не совпадает с заявленной [{declared}]")],
+                        detail=finding_text("pull.checksum", actual=actual, declared=declared))],
             )
     return PullResult(content, [])

@@ -16,6 +16,7 @@ from typing import Any
 import requests
 
 from mock_remd.background import BatchWorker, owner_id
+from mock_remd.catalog.findings import text as finding_text
 from mock_remd.catalog.incidents import failure_sentence, network_failure, record_incident
 from mock_remd.delivery.callback_xml import content_type
 from mock_remd.delivery.failures import PostFailed
@@ -173,7 +174,7 @@ class CallbackSender(BatchWorker):
             attempt["error"] = network_failure(row.url, answer, timeout=self.timeout)
         elif isinstance(answer, Exception):  # a bug of ours (or a URL no library can use): this delivery only
             incident = record_incident("callback attempt", exc_info=answer, delivery_id=row.id, url=row.url)
-            attempt["error"] = f"внутренняя ошибка (инцидент {incident.id})"
+            attempt["error"] = finding_text("delivery.internal", incident=incident.id)
         else:
             attempt["http_status"] = answer.status
             attempt["response"] = answer.text[:RESPONSE_SNIPPET]
