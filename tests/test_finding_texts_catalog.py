@@ -54,6 +54,7 @@ CONVERTED: dict[str, tuple[frozenset[str], frozenset[str]]] = {
     "core/processing.py": (frozenset(), frozenset()),
     "delivery/pull.py": (frozenset(), frozenset()),
     "delivery/sender.py": (frozenset(), frozenset()),
+    "gost/certs.py": (frozenset(), frozenset({"ё", "е"})),
 }
 
 

@@ -322,6 +322,28 @@ FINDINGS: dict[str, str] = {
     "processing.forced_error": "Ошибка валидации значения",
     #: a scenario's federal (ФРЭМД) refusal without its own items
     "processing.fremd_refused": "Документ не принят ФРЭМД",
+    # ---- a certificate read (gost/certs.py): why its key may not sign, which part is unreadable -------
+    "cert.no_key_usage": "в сертификате отсутствует расширение «Использование ключа» (keyUsage)",
+    "cert.key_usage_empty": "пусто",
+    "cert.key_usage": (
+        "использование ключа [{listed}] не включает цифровую подпись (digitalSignature) и неотрекаемость (nonRepudiation)"
+    ),
+    "cert.part.gost_key": "открытый ключ ГОСТ Р 34.10 (параметры или значение ключа)",
+    "cert.part.structure": "структура сертификата",
+    "cert.part.serial": "серийный номер",
+    "cert.part.issuer": "имя издателя (issuer)",
+    "cert.part.validity": "срок действия",
+    "cert.part.not_before": "срок действия (notBefore)",
+    "cert.part.not_after": "срок действия (notAfter)",
+    "cert.part.subject": "имя владельца (subject)",
+    "cert.part.key_algorithm": "алгоритм открытого ключа",
+    "cert.part.public_key": "открытый ключ ГОСТ Р 34.10",
+    "cert.part.extensions": "список расширений",
+    "cert.part.key_usage": "расширение «Использование ключа» (keyUsage)",
+    "cert.part.subject_key_id": "расширение subjectKeyIdentifier",
+    "cert.part.authority_key_id": "расширение authorityKeyIdentifier",
+    "cert.part.signature_algorithm": "алгоритм подписи сертификата",
+    "cert.part.signature": "значение подписи сертификата",
 }
 
 

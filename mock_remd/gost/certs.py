@@ -20,6 +20,8 @@ from typing import TypeVar
 
 from asn1crypto import core, pem, x509
 
+from mock_remd.catalog.findings import FINDINGS
+from mock_remd.catalog.findings import text as finding_text
 from mock_remd.gost import names, oids, tlv
 from mock_remd.gost.keys import KEY_BITS, GostKeyError, GostPublicKey
 
@@ -147,13 +149,10 @@ class CertInfo:
     def key_usage_problem(self) -> str | None:
         """Why the key may not sign documents (needs digitalSignature or nonRepudiation); None when fine."""
         if self.key_usage is None:
-            return "в сертификате отсутствует расширение «Использование ключа» (keyUsage)"
+            return finding_text("cert.no_key_usage")
         if not self.key_usage & {"digital_signature", "non_repudiation"}:
-            listed = ", ".join(sorted(self.key_usage)) or "пусто"
-            return (
-                f"использование ключа [{listed}] не включает цифровую подпись (digitalSignature) "
-                "и неотрекаемость (nonRepudiation)"
-            )
+            listed = ", ".join(sorted(self.key_usage)) or finding_text("cert.key_usage_empty")
+            return finding_text("cert.key_usage", listed=listed)
         return None
 
 
@@ -196,7 +195,7 @@ def _key(spki_der: bytes, algorithm: str) -> GostPublicKey | None:
     try:
         return GostPublicKey.from_spki_der(spki_der)
     except GostKeyError as exc:
-        raise CertificateUnreadable("открытый ключ ГОСТ Р 34.10 (параметры или значение ключа)") from exc
+        raise CertificateUnreadable(finding_text("cert.part.gost_key")) from exc
 
 
 @dataclass(frozen=True)
@@ -221,41 +220,41 @@ def _split(der: bytes) -> _Parts:
 @lru_cache(maxsize=2048)
 def read_certificate(der: bytes) -> CertInfo:
     """Read one DER certificate; raises :class:`CertificateUnreadable` naming the part that is broken."""
-    parts = _part("структура сертификата", lambda: _split(der))
+    parts = _part(FINDINGS["cert.part.structure"], lambda: _split(der))
     field = parts.tbs_parts[parts.base :]
-    serial = _part("серийный номер", lambda: int(core.Integer.load(field[0]).native))
-    issuer = _part("имя издателя (issuer)", lambda: names.read_name(field[2]))
-    validity = _part("срок действия", lambda: x509.Validity.load(field[3]))
-    not_before = _part("срок действия (notBefore)", lambda: _time(validity["not_before"]))
-    not_after = _part("срок действия (notAfter)", lambda: _time(validity["not_after"]))
-    subject = _part("имя владельца (subject)", lambda: names.read_name(field[4]))
+    serial = _part(FINDINGS["cert.part.serial"], lambda: int(core.Integer.load(field[0]).native))
+    issuer = _part(FINDINGS["cert.part.issuer"], lambda: names.read_name(field[2]))
+    validity = _part(FINDINGS["cert.part.validity"], lambda: x509.Validity.load(field[3]))
+    not_before = _part(FINDINGS["cert.part.not_before"], lambda: _time(validity["not_before"]))
+    not_after = _part(FINDINGS["cert.part.not_after"], lambda: _time(validity["not_after"]))
+    subject = _part(FINDINGS["cert.part.subject"], lambda: names.read_name(field[4]))
     spki = field[5]
     key_algorithm = _part(
-        "алгоритм открытого ключа", lambda: oids.SubjectPublicKeyInfo.load(spki)["algorithm"]["algorithm"].dotted
+        FINDINGS["cert.part.key_algorithm"], lambda: oids.SubjectPublicKeyInfo.load(spki)["algorithm"]["algorithm"].dotted
     )
-    public_key = _part("открытый ключ ГОСТ Р 34.10", lambda: _key(spki, key_algorithm))
-    extensions = _part("список расширений", lambda: _extensions(parts.tbs_parts))
+    public_key = _part(FINDINGS["cert.part.public_key"], lambda: _key(spki, key_algorithm))
+    extensions = _part(FINDINGS["cert.part.extensions"], lambda: _extensions(parts.tbs_parts))
     key_usage = None
     if _KEY_USAGE in extensions:
         key_usage = _part(
-            "расширение «Использование ключа» (keyUsage)",
+            FINDINGS["cert.part.key_usage"],
             lambda: frozenset(x509.KeyUsage.load(extensions[_KEY_USAGE]).native),
         )
     key_id = None
     if _SUBJECT_KEY_ID in extensions:
         key_id = _part(
-            "расширение subjectKeyIdentifier", lambda: core.OctetString.load(extensions[_SUBJECT_KEY_ID]).native
+            FINDINGS["cert.part.subject_key_id"], lambda: core.OctetString.load(extensions[_SUBJECT_KEY_ID]).native
         )
     authority_key_id = None
     if _AUTHORITY_KEY_ID in extensions:
         authority_key_id = _part(
-            "расширение authorityKeyIdentifier",
+            FINDINGS["cert.part.authority_key_id"],
             lambda: x509.AuthorityKeyIdentifier.load(extensions[_AUTHORITY_KEY_ID])["key_identifier"].native,
         )
     signature_algorithm = _part(
-        "алгоритм подписи сертификата", lambda: oids.AlgorithmIdentifier.load(parts.signature_algorithm)["algorithm"].dotted
+        FINDINGS["cert.part.signature_algorithm"], lambda: oids.AlgorithmIdentifier.load(parts.signature_algorithm)["algorithm"].dotted
     )
-    signature_value = _part("значение подписи сертификата", lambda: core.OctetBitString.load(parts.signature_value).native)
+    signature_value = _part(FINDINGS["cert.part.signature"], lambda: core.OctetBitString.load(parts.signature_value).native)
     return CertInfo(
         der=der, serial=serial, subject=subject, issuer=issuer, not_before=not_before, not_after=not_after,
         key_algorithm=key_algorithm, public_key=public_key, spki_der=spki, key_usage=key_usage, key_id=key_id,

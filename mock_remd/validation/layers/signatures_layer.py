@@ -13,6 +13,7 @@ import datetime as dt
 from dataclasses import dataclass
 
 from mock_remd.catalog import errors
+from mock_remd.catalog.findings import FINDINGS
 from mock_remd.catalog.findings import text as finding_text
 from mock_remd.catalog.incidents import ServerFault
 from mock_remd.domain.model import Person, RegisterRequest, snils_digits
@@ -28,6 +29,9 @@ from mock_remd.validation.signatures.cms import (
 )
 
 _RANK = {name: i for i, name in enumerate(SIGNATURE_LEVELS)}
+#: whose signature it is: made for every signature, bound once
+_LABEL_PERSON = FINDINGS["sig.label_person"].format
+_LABEL_ORG = FINDINGS["sig.label_org"]
 
 
 @dataclass
@@ -60,8 +64,7 @@ def _entries(request: RegisterRequest) -> tuple[list[_Entry], list[Finding]]:
     for i, sign in enumerate(request.personal_signs, 1):
         person = sign.doctor.person
         snils = snils_digits(person.snils)
-        label = (finding_text("sig.label_person", snils=snils) if snils
-                 else finding_text("sig.label_person_number", number=i))
+        label = _LABEL_PERSON(snils=snils) if snils else finding_text("sig.label_person_number", number=i)
         path = f"personalSigns/personalSign[{i}]/signature/data"
         if sign.signature is None or not sign.signature.data_b64.strip():
             if len(request.personal_signs) > 1:
@@ -72,7 +75,7 @@ def _entries(request: RegisterRequest) -> tuple[list[_Entry], list[Finding]]:
     if not entries and not findings:
         findings.append(Finding("NO_SIGNATURE", errors.message("NO_SIGNATURE"), rule="sig-none", path="personalSigns"))
     if request.org_signature is not None and request.org_signature.data_b64.strip():
-        entries.append(_Entry(finding_text("sig.label_org"), "orgSignature/data", request.org_signature.data_b64, None))
+        entries.append(_Entry(_LABEL_ORG, "orgSignature/data", request.org_signature.data_b64, None))
     return entries, findings
 
 
