@@ -1,7 +1,8 @@
 """Finding texts come from the catalogue (mock_remd/catalog/findings.py), not from the modules that find.
 
 Two source scans, no documents: (1) the converted modules hold no Cyrillic string literal outside their
-docstrings and an explicit allow-list of data that is not a message (rule provenance, name folding);
+docstrings, texts for the log (ServerFault, log.*) and an explicit allow-list of data that is not a
+message (rule provenance, words recognised in stored texts, name folding);
 (2) every call that fills a catalogue template (``finding_text``/``findings.text``, a template bound with
 ``FINDINGS[key].format``, ``errors.message``) passes exactly the names the template needs.
 """
@@ -10,6 +11,7 @@ from __future__ import annotations
 
 import ast
 import re
+import string
 from pathlib import Path
 
 import pytest
@@ -187,7 +189,7 @@ def _template_fields(key: str) -> frozenset[str]:
     if catalogue == "findings":
         return fields(name)
     template = errors.TEMPLATES.get(name, "")
-    return frozenset(f for _t, f, _s, _c in __import__("string").Formatter().parse(template) if f)
+    return frozenset(f for _t, f, _s, _c in string.Formatter().parse(template) if f)
 
 
 def test_every_call_site_fills_its_template_exactly() -> None:
