@@ -29,9 +29,11 @@ from mock_remd.validation.signatures.cms import (
 )
 
 _RANK = {name: i for i, name in enumerate(SIGNATURE_LEVELS)}
-#: whose signature it is: made for every signature, bound once
+#: whose signature it is: said for every signature, bound once
 _LABEL_PERSON = FINDINGS["sig.label_person"].format
 _LABEL_ORG = FINDINGS["sig.label_org"]
+_WHOSE_ORG = FINDINGS["sig.whose_org"]
+_WHOSE_PERSON = FINDINGS["sig.whose_person"]
 
 
 @dataclass
@@ -271,7 +273,7 @@ class _Checker:
     def _dates(self, entry: _Entry, not_before: dt.datetime, not_after: dt.datetime) -> None:
         if self.created is None:
             return
-        whose = finding_text("sig.whose_org") if entry.person is None else finding_text("sig.whose_person")
+        whose = _WHOSE_ORG if entry.person is None else _WHOSE_PERSON
         if self.created < not_before:
             created = self.created.isoformat()
             self.add(

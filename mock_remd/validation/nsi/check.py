@@ -15,6 +15,7 @@ from typing import Any
 from lxml import etree
 
 from mock_remd.catalog import errors
+from mock_remd.catalog.findings import FINDINGS
 from mock_remd.catalog.findings import text as finding_text
 from mock_remd.validation.nsi.model import Dictionary, normalize_name
 from mock_remd.validation.nsi.store import DictionarySet
@@ -23,6 +24,12 @@ from mock_remd.validation.report import Finding
 #: OID prefixes of FNSI dictionaries (ФНСИ Минздрава): only these can be "missing" in strict mode
 NSI_OID_PREFIXES = ("1.2.643.5.1.13.13.11.", "1.2.643.5.1.13.13.99.2.")
 HL7_NS = "urn:hl7-org:v3"
+
+#: why an OID was not checked: said for every coded element of such an OID, so bound once
+_SKIPPED_BY_OVERRIDE = FINDINGS["nsi.skipped_by_override"]
+_NOT_LOADED = FINDINGS["nsi.not_loaded"]
+_NOT_FNSI = FINDINGS["nsi.not_fnsi"]
+
 RU_NS_PREFIX = "urn:hl7-ru:"
 
 
@@ -153,7 +160,7 @@ class NsiChecker:
         code = (el.get("code") or "").strip()
         override = self.dictionaries.overrides.get(oid, {})
         if override.get("skip"):
-            result.skipped[oid] = finding_text("nsi.skipped_by_override")
+            result.skipped[oid] = _SKIPPED_BY_OVERRIDE
             return
         versions = self.dictionaries.versions(oid)
         if not versions:
@@ -163,7 +170,7 @@ class NsiChecker:
                     msg = _message("INVALID_DICTIONARY_OID", oid=oid)
                     result.findings.append(self._finding("INVALID_DICTIONARY_OID", msg, "nsi-dictionary-oid", el))
             else:
-                reason = finding_text("nsi.not_loaded") if looks_like_nsi(oid) else finding_text("nsi.not_fnsi")
+                reason = _NOT_LOADED if looks_like_nsi(oid) else _NOT_FNSI
                 result.skipped.setdefault(oid, reason)
             return
         stats = result.checked.setdefault(oid, {})

@@ -9,7 +9,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from mock_remd.catalog.findings import text as finding_text
+from mock_remd.catalog.findings import FINDINGS
 from mock_remd.validation.report import Finding
 from mock_remd.validation.schematron import saxon
 from mock_remd.validation.schematron.cache import compiled_for
@@ -24,6 +24,8 @@ _DEFAULT_NS = re.compile(rb"""xmlns\s*=\s*(["'])urn:hl7-org:v3\1""")
 _QNAME = re.compile(r"Q\{([^}]*)\}")
 #: "У1-15. …", "Main05-1. …", "(Требование: У1-3) …", "У1-4.1.1.1: …"
 _RULE_ID = re.compile(r"^\s*\(?\s*(?:Требование:\s*)?([A-Za-zА-Яа-яЁё]+[0-9]+(?:[-.][0-9]+)*)(?=[\s.:)]|$)")
+#: one failed assert or report (catalog/findings.py), bound once
+_FINDING = FINDINGS["schematron.finding"].format
 
 
 
@@ -142,7 +144,7 @@ class SchematronValidator:
             result.findings.append(
                 Finding(
                     code="VALIDATION_ERROR",
-                    message=finding_text("schematron.finding", text=body, path=path),
+                    message=_FINDING(text=body, path=path),
                     rule=str(check_id or rule_id(text) or ("schematron-" + str(kind))),
                     path=path,
                 )
