@@ -271,3 +271,41 @@ def test_a_thread_that_keeps_its_connection_runs_its_transactions_on_it(db_url):
     finally:
         store.close()
         other.close()
+
+
+def test_a_status_index_from_an_older_store_is_dropped(db_url):
+    """``documents.status`` has no index any more (the searches by status scan anyway; it cost every
+    accepted registration and every outcome one more index page): an older store loses it on opening."""
+    from sqlalchemy import inspect, text
+
+    first = Store(db_url)
+    with first.db.transaction() as c:
+        c.execute(text("CREATE INDEX ix_documents_status ON documents (status)"))
+    first.close()
+    again = Store(db_url)
+    names = {ix["name"] for ix in inspect(again.db.engine).get_indexes("documents")}
+    assert "ix_documents_local_uid" in names and "ix_documents_status" not in names
+    again.close()
+
+
+def test_an_emdr_id_names_one_document_and_pending_ones_have_none(db_url):
+    """The emdrId index is unique over the documents that have one; any number have none yet."""
+    from mock_remd.store.documents import SeededDocument
+    from mock_remd.store.faults import is_conflict
+
+    s = Store(db_url)
+    for _ in range(3):
+        doc = NewDocument(local_uid=f"{uuid.uuid4()}", system="demo", organization=DEMO_ORG, kind="186", request={},
+                          content=b"<ClinicalDocument/>")
+        assert s.documents.accept_unless_duplicate(doc, NewJournalEntry(operation="registerDocument"), s.journal) is None
+
+    def seeded(local_uid: str) -> SeededDocument:
+        return SeededDocument(local_uid=local_uid, kind="186", organization=DEMO_ORG, registration_date_time="",
+                              store_till_date="", emdr_id="1.50.26.11.000000001")
+
+    s.documents.seed(seeded(f"{uuid.uuid4()}"))
+    with pytest.raises(Exception) as refused:
+        s.documents.seed(seeded(f"{uuid.uuid4()}"))
+    assert is_conflict(refused.value)
+    assert s.documents.registered_by_emdr_id("1.50.26.11.000000001") is not None
+    s.close()

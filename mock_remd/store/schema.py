@@ -62,7 +62,7 @@ requests = Table(
 )
 #: indexes older versions made that no query uses (``Database`` drops them): each cost every
 #: registration a write of one more page (``requests.local_uid`` is looked up case-insensitively)
-RETIRED_INDEXES = ("ix_requests_local_uid",)
+RETIRED_INDEXES = ("ix_requests_local_uid", "ix_documents_status")
 
 documents = Table(
     "documents",
@@ -76,7 +76,7 @@ documents = Table(
     Column("organization", String(128), nullable=False, default=""),
     Column("kind", String(16), nullable=False, default=""),
     Column("status", String(16), nullable=False),  # pending | registered | rejected
-    Column("emdr_id", String(64), nullable=True, unique=True),
+    Column("emdr_id", String(64), nullable=True),
     Column("received_at", DateTime(), nullable=False),
     Column("registration_date_time", String(40), nullable=True),
     Column("store_till_date", String(40), nullable=True),
@@ -95,15 +95,19 @@ documents = Table(
     Column("updated_at", DateTime(), nullable=False),
     Index("ix_documents_local_uid", "local_uid_key"),
     Index("ix_documents_job", "job_state", "job_due_at"),
-    Index("ix_documents_status", "status"),
 )
+
+#: an emdrId names one document; a document without one (pending, rejected) has no entry in the index:
+#: the insert of every accepted registration does not touch it (a NULL entry was one more page write)
+Index("ux_documents_emdr_id", documents.c.emdr_id, unique=True,
+      sqlite_where=documents.c.emdr_id.isnot(None), postgresql_where=documents.c.emdr_id.isnot(None))
 
 #: the large parts of a document (request metadata with signatures, the CDA bytes) live apart from
 #: the row that processing updates several times: SQLite rewrites a whole row on every UPDATE
 payloads = Table(
     "payloads",
     metadata,
-    Column("document_id", BigInteger, primary_key=True, autoincrement=False),
+    Column("document_id", _PK, primary_key=True, autoincrement=False),
     Column("request", JSON, nullable=True),
     Column("content", LargeBinary, nullable=True),
 )
