@@ -57,6 +57,8 @@ CONVERTED: dict[str, tuple[frozenset[str], frozenset[str]]] = {
     "delivery/pull.py": (frozenset(), frozenset()),
     "delivery/sender.py": (frozenset(), frozenset()),
     "gost/certs.py": (frozenset(), frozenset({"ё", "е"})),
+    "core/coarse_checks.py": (frozenset(), frozenset()),
+    "core/registry.py": (frozenset(), frozenset()),
 }
 
 

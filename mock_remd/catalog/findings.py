@@ -344,6 +344,34 @@ FINDINGS: dict[str, str] = {
     "cert.part.authority_key_id": "расширение authorityKeyIdentifier",
     "cert.part.signature_algorithm": "алгоритм подписи сертификата",
     "cert.part.signature": "значение подписи сертификата",
+    # ---- the synchronous answer: what the registry refuses at once (core/coarse_checks.py, registry.py)
+    "sync.not_snils": "Значение элемента {where} [{value}] не является СНИЛС: ожидается 11 цифр",
+    "sync.snils_checksum": "СНИЛС [{value}] в элементе {where} имеет неверное контрольное число",
+    "sync.missing_data": "Не указан обязательный элемент {where}/data в запросе на регистрацию сведений",
+    "sync.data_not_base64": "Значение элемента {where}/data не является корректной строкой base64",
+    "sync.checksum_not_number": "Значение элемента {where}/checksum [{checksum}] должно быть целым числом (CRC32)",
+    "sync.checksum_differs": (
+        "Контрольная сумма {where}/checksum [{checksum}] не совпадает с контрольной суммой переданных данных [{actual}]"
+    ),
+    "sync.missing": "Не указан обязательный элемент {name} в запросе на регистрацию сведений",
+    "sync.not_uuid": "Значение элемента localUid [{value}] не соответствует формату UUID",
+    "sync.not_oid": "Значение элемента {name} [{value}] не является OID",
+    "sync.not_datetime": "Значение элемента creationDateTime [{value}] не соответствует формату xs:dateTime",
+    "sync.no_offset": "Значение элемента creationDateTime [{value}] должно содержать часовой пояс",
+    "sync.unknown_kind": "Вид документа [{kind}] отсутствует в справочнике 1.2.643.5.1.13.13.11.1520 (элемент kind)",
+    "sync.not_date": "Значение элемента patient/birthDate [{value}] не соответствует формату xs:date",
+    "sync.unknown_gender": "Значение элемента patient/gender [{value}] отсутствует в справочнике 1.2.643.5.1.13.13.11.1040",
+    "sync.no_target": "Не указан элемент associations/association[{number}]/target",
+    #: the ``expected`` part of catalog/errors.BAD_VALUE for a value longer than the store keeps
+    "sync.too_long": "длина {length} символов больше допустимой {limit}",
+    "sync.duplicate_elsewhere": "Документ с идентификатором '{local_uid}' уже зарегистрирован",
+    "sync.duplicate_in_progress": "Документ с идентификатором '{local_uid}' уже принят на регистрацию и находится в обработке",
+    "sync.missing_system": "Не указан обязательный элемент system в запросе на регистрацию сведений",
+    "sync.other_system": (
+        "Мнемоника РМИС [{request}] в элементе system не соответствует РМИС [{system}], от имени которой выполнен запрос"
+    ),
+    "sync.not_datetime_of": "Значение элемента {name} не соответствует формату xs:dateTime",
+    "sync.missing_emdr_id": "Не указан обязательный элемент emdrId",
 }
 
 

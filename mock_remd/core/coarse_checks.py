@@ -16,6 +16,7 @@ from zlib_ng.zlib_ng import crc32  # zlib.crc32's checksum by carry-less multipl
 
 from mock_remd.catalog import errors as E
 from mock_remd.catalog.errors import ErrorItem
+from mock_remd.catalog.findings import FINDINGS
 from mock_remd.catalog.kinds import KindRegistry
 from mock_remd.core.dates import has_offset, parse_date, parse_datetime
 from mock_remd.domain.model import Attachment, RegisterRequest, snils_digits
@@ -33,6 +34,25 @@ class CoarseResult:
 
     errors: list[ErrorItem] = field(default_factory=list)
     document: bytes | None = None
+
+
+# the texts of the refusals, bound once (catalog/findings.py)
+_NOT_SNILS = FINDINGS["sync.not_snils"].format
+_SNILS_CHECKSUM = FINDINGS["sync.snils_checksum"].format
+_MISSING_DATA = FINDINGS["sync.missing_data"].format
+_DATA_NOT_BASE64 = FINDINGS["sync.data_not_base64"].format
+_CHECKSUM_NOT_NUMBER = FINDINGS["sync.checksum_not_number"].format
+_CHECKSUM_DIFFERS = FINDINGS["sync.checksum_differs"].format
+_MISSING = FINDINGS["sync.missing"].format
+_NOT_UUID = FINDINGS["sync.not_uuid"].format
+_NOT_OID = FINDINGS["sync.not_oid"].format
+_NOT_DATETIME = FINDINGS["sync.not_datetime"].format
+_NO_OFFSET = FINDINGS["sync.no_offset"].format
+_UNKNOWN_KIND = FINDINGS["sync.unknown_kind"].format
+_NOT_DATE = FINDINGS["sync.not_date"].format
+_UNKNOWN_GENDER = FINDINGS["sync.unknown_gender"].format
+_NO_TARGET = FINDINGS["sync.no_target"].format
+_TOO_LONG = FINDINGS["sync.too_long"].format
 
 
 def _ve(text: str) -> ErrorItem:
@@ -53,9 +73,9 @@ def _check_snils(value: str, where: str, out: list[ErrorItem]) -> None:
         return
     digits = snils_digits(value)
     if not _SNILS_TEXT.fullmatch(value) or len(digits) != 11:
-        out.append(_ve(f"Значение элемента {where} [{value}] не является СНИЛС: ожидается 11 цифр"))
+        out.append(_ve(_NOT_SNILS(where=where, value=value)))
     elif not snils_rules.checksum_ok(digits):
-        out.append(_ve(f"СНИЛС [{value}] в элементе {where} имеет неверное контрольное число"))
+        out.append(_ve(_SNILS_CHECKSUM(value=value, where=where)))
 
 
 def _b64(text: str) -> bytes | None:
@@ -76,26 +96,21 @@ def _b64(text: str) -> bytes | None:
 
 def _decode(att: Attachment, where: str, out: list[ErrorItem], check_checksum: bool) -> bytes | None:
     if not att.data_b64:
-        out.append(_ve(f"Не указан обязательный элемент {where}/data в запросе на регистрацию сведений"))
+        out.append(_ve(_MISSING_DATA(where=where)))
         return None
     data = att.decoded if att.decoded is not None else _b64(att.data_b64)
     if data is None:
-        out.append(_ve(f"Значение элемента {where}/data не является корректной строкой base64"))
+        out.append(_ve(_DATA_NOT_BASE64(where=where)))
         return None
     if check_checksum and att.checksum:
         if not att.checksum.isdigit():
-            out.append(_ve(f"Значение элемента {where}/checksum [{att.checksum}] должно быть целым числом (CRC32)"))
+            out.append(_ve(_CHECKSUM_NOT_NUMBER(where=where, checksum=att.checksum)))
         else:
             # zlib-ng: 0.6 against 24 µs for the benchmark's 34 KB document with the system zlib (whose
             # CRC was 41 % of these checks' instructions)
             actual = crc32(data) & 0xFFFFFFFF
             if int(att.checksum) != actual:
-                out.append(
-                    _ve(
-                        f"Контрольная сумма {where}/checksum [{att.checksum}] не совпадает с контрольной суммой "
-                        f"переданных данных [{actual}]"
-                    )
-                )
+                out.append(_ve(_CHECKSUM_DIFFERS(where=where, checksum=att.checksum, actual=actual)))
     return data
 
 
@@ -117,49 +132,38 @@ def run_coarse_checks(
     }
     for name in REQUIRED:
         if not values[name]:
-            out.append(_ve(f"Не указан обязательный элемент {name} в запросе на регистрацию сведений"))
+            out.append(_ve(_MISSING(name=name)))
     too_long = _too_long({**values, "documentNumber": req.document_number})
     out.extend(too_long)
     if too_long:  # values the registry cannot even store: the other checks would only repeat them
         return res
     if req.local_uid and not _is_uuid(req.local_uid):
-        out.append(_ve(f"Значение элемента localUid [{req.local_uid}] не соответствует формату UUID"))
+        out.append(_ve(_NOT_UUID(value=req.local_uid)))
     for name, value in (("organization", req.organization), ("department", req.department)):
         if value and not OID_RE.match(value):
-            out.append(_ve(f"Значение элемента {name} [{value}] не является OID"))
+            out.append(_ve(_NOT_OID(name=name, value=value)))
     created: dt.datetime | None = None
     if req.creation_date_time:
         created = parse_datetime(req.creation_date_time)
         if created is None:
-            out.append(
-                _ve(f"Значение элемента creationDateTime [{req.creation_date_time}] не соответствует формату xs:dateTime")
-            )
+            out.append(_ve(_NOT_DATETIME(value=req.creation_date_time)))
         elif not has_offset(req.creation_date_time):
-            out.append(
-                _ve(f"Значение элемента creationDateTime [{req.creation_date_time}] должно содержать часовой пояс")
-            )
+            out.append(_ve(_NO_OFFSET(value=req.creation_date_time)))
             created = None
         elif created > now + FUTURE_TOLERANCE:
             out.append(E.item("WRONG_CREATION_DATE"))
     if req.kind:
         kind = kinds.get(req.kind)
         if kind is None:
-            out.append(
-                _ve(f"Вид документа [{req.kind}] отсутствует в справочнике 1.2.643.5.1.13.13.11.1520 (элемент kind)")
-            )
+            out.append(_ve(_UNKNOWN_KIND(kind=req.kind)))
         elif created is not None and not kind.valid_on(created.date()):
             out.append(E.item("NO_DOCUMENT_KIND_ON_DATE", kind=req.kind))
     if req.patient:
         _check_snils(req.patient.snils, "patient/snils", out)
         if req.patient.birth_date and parse_date(req.patient.birth_date) is None:
-            out.append(_ve(f"Значение элемента patient/birthDate [{req.patient.birth_date}] не соответствует формату xs:date"))
+            out.append(_ve(_NOT_DATE(value=req.patient.birth_date)))
         if req.patient.gender and req.patient.gender not in ("1", "2", "3"):
-            out.append(
-                _ve(
-                    f"Значение элемента patient/gender [{req.patient.gender}] отсутствует в справочнике "
-                    "1.2.643.5.1.13.13.11.1040"
-                )
-            )
+            out.append(_ve(_UNKNOWN_GENDER(value=req.patient.gender)))
     _check_snils(req.patient_snils, "patientSnils", out)
     signatures = [ps.signature for ps in req.personal_signs if ps.signature and ps.signature.data_b64]
     if not signatures:
@@ -174,7 +178,7 @@ def run_coarse_checks(
         res.document = _decode(req.document, "document", out, check_checksums)
     for i, a in enumerate(req.associations, 1):
         if not a.target:
-            out.append(_ve(f"Не указан элемент associations/association[{i}]/target"))
+            out.append(_ve(_NO_TARGET(number=i)))
     return res
 
 
@@ -184,7 +188,7 @@ MAX_LENGTHS = {"localUid": 128, "kind": 16, "creationDateTime": 40, "organizatio
 
 def _too_long(values: dict[str, str]) -> list[ErrorItem]:
     """VALIDATION_ERROR for each value longer than the registry keeps, naming the element and its start."""
-    return [E.bad_value(name, value, f"длина {len(value)} символов больше допустимой {MAX_LENGTHS[name]}")
+    return [E.bad_value(name, value, _TOO_LONG(length=len(value), limit=MAX_LENGTHS[name]))
             for name, value in values.items() if name in MAX_LENGTHS and value and len(value) > MAX_LENGTHS[name]]
 
 
@@ -195,10 +199,8 @@ def _decode_signature_checksum(att: Attachment, where: str, out: list[ErrorItem]
     if data is None:
         return
     if not att.checksum.isdigit():
-        out.append(_ve(f"Значение элемента {where}/checksum [{att.checksum}] должно быть целым числом (CRC32)"))
+        out.append(_ve(_CHECKSUM_NOT_NUMBER(where=where, checksum=att.checksum)))
         return
     actual = crc32(data) & 0xFFFFFFFF
     if int(att.checksum) != actual:
-        out.append(
-            _ve(f"Контрольная сумма {where}/checksum [{att.checksum}] не совпадает с контрольной суммой переданных данных [{actual}]")
-        )
+        out.append(_ve(_CHECKSUM_DIFFERS(where=where, checksum=att.checksum, actual=actual)))

@@ -15,6 +15,7 @@ from typing import Any
 
 from mock_remd.catalog import errors as E
 from mock_remd.catalog.errors import ErrorItem
+from mock_remd.catalog.findings import text as finding_text
 from mock_remd.catalog.kinds import KindRegistry
 from mock_remd.core.backpressure import Backpressure
 from mock_remd.core.coarse_checks import run_coarse_checks
@@ -187,11 +188,8 @@ class RegistryService:
             owner = existing.system or ""
             if owner == caller.mnemonic or (not owner and existing.organization in (caller.organizations or [])):
                 return E.item("NOT_UNIQUE_PROVIDED_ID", local_uid=req.local_uid, emdr_id=existing.emdr_id)
-            return E.item("NOT_UNIQUE_PROVIDED_ID", f"Документ с идентификатором '{req.local_uid}' уже зарегистрирован")
-        return E.item(
-            "NOT_UNIQUE_PROVIDED_ID",
-            f"Документ с идентификатором '{req.local_uid}' уже принят на регистрацию и находится в обработке",
-        )
+            return E.item("NOT_UNIQUE_PROVIDED_ID", finding_text("sync.duplicate_elsewhere", local_uid=req.local_uid))
+        return E.item("NOT_UNIQUE_PROVIDED_ID", finding_text("sync.duplicate_in_progress", local_uid=req.local_uid))
 
     def _accept(self, req: RegisterRequest, system: System, content: bytes | None, behaviour: Behaviour | None,
                 result: SyncResult, soap_version: str, started: float) -> ActiveDocument | None:
@@ -227,13 +225,10 @@ class RegistryService:
         assert system is not None
         errors: list[ErrorItem] = []
         if system.require_system and not req.system:
-            errors.append(E.validation_error("Не указан обязательный элемент system в запросе на регистрацию сведений"))
+            errors.append(E.validation_error(finding_text("sync.missing_system")))
         if req.system and req.system != system.mnemonic:
             errors.append(
-                E.validation_error(
-                    f"Мнемоника РМИС [{req.system}] в элементе system не соответствует РМИС [{system.mnemonic}], "
-                    f"от имени которой выполнен запрос"
-                )
+                E.validation_error(finding_text("sync.other_system", request=req.system, system=system.mnemonic))
             )
         coarse = run_coarse_checks(req, kinds=self.kinds, now=now, check_checksums=self.options.check_checksums)
         errors.extend(coarse.errors)
@@ -340,7 +335,7 @@ class RegistryService:
                                      ("registerDateEnd", criteria.get("register_date_end"), end)) if v and p is None]
             if bad:
                 result.status = "error"
-                result.errors = [E.validation_error(f"Значение элемента {n} не соответствует формату xs:dateTime") for n in bad]
+                result.errors = [E.validation_error(finding_text("sync.not_datetime_of", name=n)) for n in bad]
             else:
                 rows = self.store.documents.search_registered(
                     organizations=list(system.organizations or []),
@@ -368,7 +363,7 @@ class RegistryService:
         elif (refused := self._caller_error(system)) is not None:
             result.status, result.errors = "error", refused
         elif not emdr_id:
-            result.status, result.errors = "error", [E.validation_error("Не указан обязательный элемент emdrId")]
+            result.status, result.errors = "error", [E.validation_error(finding_text("sync.missing_emdr_id"))]
         else:
             row = self.store.documents.registered_by_emdr_id(emdr_id)
             if row is None or row.organization not in (system.organizations or []):
