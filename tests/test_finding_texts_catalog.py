@@ -1,7 +1,7 @@
 """Finding texts come from the catalogue (mock_remd/catalog/findings.py), not from the modules that find.
 
 Two source scans, no documents: (1) the converted modules hold no Cyrillic string literal outside their
-docstrings, texts for the log (ServerFault, log.*) and an explicit allow-list of data that is not a
+docstrings, texts for the log (log.*) and an explicit allow-list of data that is not a
 message (rule provenance, words recognised in stored texts, name folding);
 (2) every call that fills a catalogue template (``finding_text``/``findings.text``, a template bound with
 ``FINDINGS[key].format``, ``errors.message``) passes exactly the names the template needs.
@@ -87,8 +87,8 @@ def _data_nodes(tree: ast.Module, names: frozenset[str]) -> set[int]:
     return ids
 
 
-#: calls whose text is ours, for the log (an incident), never shown to a user
-LOGGED = frozenset({"ServerFault", "log.debug", "log.info", "log.warning", "log.error", "log.exception"})
+#: calls whose text is for the log only (a ServerFault's message is shown on /ready: not among them)
+LOGGED = frozenset({"log.debug", "log.info", "log.warning", "log.error", "log.exception"})
 
 
 def _logged_nodes(tree: ast.Module) -> set[int]:

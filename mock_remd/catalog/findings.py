@@ -372,6 +372,9 @@ FINDINGS: dict[str, str] = {
     ),
     "sync.not_datetime_of": "Значение элемента {name} не соответствует формату xs:dateTime",
     "sync.missing_emdr_id": "Не указан обязательный элемент emdrId",
+    # ---- faults of the server a layer meets (ServerFault.message: shown on /ready with an incident id)
+    "fault.xsd_unloadable": "XSD-схема вида СЭМД {kind} в каталоге пакетов не загружается ни libxml2, ни xmlschema",
+    "fault.ca_unreadable": "список доверенных УЦ MOCK_REMD_TRUSTED_CA [{path}] не прочитан",
 }
 
 

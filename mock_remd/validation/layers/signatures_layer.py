@@ -326,7 +326,7 @@ class _Checker:
         try:
             trusted = self.ctx.caches.ca_bundles.get(bundle_path)
         except (OSError, *certs.PARSE_ERRORS) as exc:  # the server's file, not the document: no defect of the document
-            raise ServerFault(f"список доверенных УЦ MOCK_REMD_TRUSTED_CA [{bundle_path}] не прочитан") from exc
+            raise ServerFault(finding_text("fault.ca_unreadable", path=bundle_path)) from exc
         chain = certs.build_chain(sig.cert, sig.certificates, trusted)
         if chain is None:
             issuer = sig.cert.issuer.human_friendly

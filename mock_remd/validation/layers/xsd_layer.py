@@ -70,9 +70,7 @@ class XsdLayer:
         try:
             key, schema = self.prepare(ctx.caches, packs_dir, kind, selected=selected)
         except PackSchemaError as exc:  # the server's pack, not the document: /ready and the log show it
-            raise ServerFault(
-                f"XSD-схема вида СЭМД {kind} в каталоге пакетов не загружается ни libxml2, ни xmlschema"
-            ) from exc
+            raise ServerFault(finding_text("fault.xsd_unloadable", kind=kind)) from exc
         if key is None or schema is None:
             return LayerReport.skipped(self.name, finding_text("skip.no_xsd", kind=kind, packs_dir=packs_dir))
         details: dict[str, Any] = {"pack": str(key), **schema.describe()}
