@@ -125,8 +125,9 @@ def parse_envelope(data: bytes, content_type: str | None = None, *, max_bytes: i
     aside = _set_aside(data) if set_aside and len(data) <= max_bytes else None
     if aside is not None:
         try:
-            env: Envelope | None = _envelope(parse_bytes(data[:aside.start] + _PLACEHOLDER_BYTES + data[aside.end:],
-                                                         max_bytes=max_bytes))
+            view = memoryview(data)  # the envelope around the text copied once (slices and + copied it three times)
+            rest = b"".join((view[:aside.start], _PLACEHOLDER_BYTES, view[aside.end:]))
+            env: Envelope | None = _envelope(parse_bytes(rest, max_bytes=max_bytes))
         except (SoapFault, ValueError, etree.XMLSyntaxError):  # every refusal is made from the envelope whole
             env = None
         if env is not None:
@@ -149,26 +150,35 @@ def _envelope(root: etree._Element) -> Envelope:
     if local_name(root) != "Envelope" or ns not in (SOAP11, SOAP12):
         raise SoapFault.of("not_envelope", namespace=ns or "", name=local_name(root))
     version = "1.1" if ns == SOAP11 else "1.2"  # the envelope decides, whatever the Content-Type said
-    # the first child of each name (as find() would give, without its path machinery)
-    header = next(root.iterchildren(f"{{{ns}}}Header"), None)
-    body_el = next(root.iterchildren(f"{{{ns}}}Body"), None)
+    # the first child of each name (as find() would give), in one pass over the few children: a tag
+    # filter (iterchildren(tag)) builds a matcher per call
+    header_tag, body_tag = _HEADER_BODY[ns]
+    header = body_el = None
+    for child in root.iterchildren(etree.Element):
+        child_tag = child.tag
+        if child_tag == header_tag:
+            if header is None:
+                header = child
+        elif child_tag == body_tag and body_el is None:
+            body_el = child
     if body_el is None:
         raise SoapFault.of("no_body")
-    children = [c for c in body_el if isinstance(c.tag, str)]
-    if not children:
+    op_el = next(body_el.iterchildren(etree.Element), None)
+    if op_el is None:
         raise SoapFault.of("empty_body")
-    op_el = children[0]
     env = Envelope(version=version, root=root, header=header, body=op_el, operation=local_name(op_el))
     if header is not None:
-        for h in header:
-            if not isinstance(h.tag, str):
-                continue
+        for h in header.iterchildren(etree.Element):
             name = local_name(h)
             if name in _WSA_FIELDS:
                 setattr(env, _WSA_FIELDS[name], _text(h))
             elif name == "transportHeader":
-                for el in h.iter():
-                    if isinstance(el.tag, str) and local_name(el) == "clientEntityId":
+                for el in h.iter(etree.Element):
+                    if local_name(el) == "clientEntityId":
                         env.client_entity_id = _text(el)
                         break
     return env
+
+
+#: the SOAP version's namespace → its Header and Body tags
+_HEADER_BODY = {ns: (f"{{{ns}}}Header", f"{{{ns}}}Body") for ns in (SOAP11, SOAP12)}
