@@ -21,7 +21,20 @@ from mock_remd.store.session import Session
 NO_ANSWER = 0
 _JOURNAL_REQUEST = PreparedInsert(t.requests, returning="id")
 #: column lengths of the journal (values cut to fit)
-_REQUEST_LENGTHS = {c.name: c.type.length for c in t.requests.c if getattr(c.type, "length", None)}
+_REQUEST_LENGTHS = {str(c.name): c.type.length for c in t.requests.c if getattr(c.type, "length", None)}
+
+
+def _fits(row: dict[str, Any]) -> bool:
+    """True when :func:`fit_columns` would change nothing in the journal row ``row`` (one pass, every request)."""
+    lengths = _REQUEST_LENGTHS
+    for k, v in row.items():
+        if isinstance(v, str):
+            limit = lengths.get(k)
+            if limit and len(v) > limit:
+                return False
+        elif isinstance(v, int) and not isinstance(v, bool) and not -(2**31) <= v < 2**31:
+            return False
+    return True
 
 
 def fit_columns(table: Any, values: dict[str, Any]) -> dict[str, Any]:
@@ -108,8 +121,7 @@ class Journal:
         if entry.http_status is None:
             row = {**row, "http_status": NO_ANSWER}
         # the journal keeps what a client sent, however long (cut to the columns)
-        if any(isinstance(v, str) and len(v) > _REQUEST_LENGTHS.get(k, len(v)) for k, v in row.items()) or any(
-                isinstance(v, int) and not isinstance(v, bool) and not -(2**31) <= v < 2**31 for v in row.values()):
+        if not _fits(row):
             row = fit_columns(t.requests, row)
         rid = int(_JOURNAL_REQUEST.insert(c, row))
         self._inserts += 1

@@ -12,12 +12,14 @@ cursor of the connection's own transaction. A database error is raised as SQLAlc
 from __future__ import annotations
 
 import datetime as dt
+import operator
 import threading
 from collections.abc import Callable, Sequence
 from typing import Any
 
 from sqlalchemy import (
     JSON,
+    Boolean,
     DateTime,
     Table,
     Text,
@@ -41,7 +43,8 @@ from mock_remd.store import json_text
 class _Compiled:
     """One statement rendered for one dialect."""
 
-    __slots__ = ("sql", "positional", "order", "index", "constants", "processors", "plan", "columns", "results")
+    __slots__ = ("sql", "positional", "order", "index", "constants", "processors", "plan", "columns", "results",
+                 "_take", "_convert")
 
     def __init__(self, statement: ClauseElement, dialect: Dialect, variables: Sequence[str]) -> None:
         compiled = statement.compile(dialect=dialect)
@@ -63,6 +66,10 @@ class _Compiled:
         #: (bind name, its conversion or None) in the order of :attr:`order`
         self.plan: tuple[tuple[str, Callable[[Any], Any] | None], ...] = tuple(
             (k, self.processors.get(k)) for k in self.order)
+        #: the positional values in :attr:`order` at once (in C), then the few conversions by position: a
+        #: registration's insert binds 23 values of which 8 are converted
+        self._take: Callable[[dict[str, Any]], tuple[Any, ...]] = _taker(self.order)
+        self._convert = tuple((i, proc) for i, (_, proc) in enumerate(self.plan) if proc is not None)
         #: the result columns (a SELECT or a RETURNING) and the conversions of their values
         entries = list(getattr(compiled, "_result_columns", None) or [])
         self.columns: tuple[str, ...] = tuple(e.keyname for e in entries)
@@ -73,8 +80,21 @@ class _Compiled:
     def parameters(self, values: dict[str, Any]) -> Any:
         params = {**self.constants, **values} if self.constants else values
         if self.positional:
-            return [params[k] if proc is None else proc(params[k]) for k, proc in self.plan]
+            out = list(self._take(params))
+            for i, proc in self._convert:
+                out[i] = proc(out[i])
+            return out
         return {k: (params[k] if proc is None else proc(params[k])) for k, proc in self.plan}
+
+
+def _taker(names: tuple[str, ...]) -> Callable[[dict[str, Any]], tuple[Any, ...]]:
+    """A function giving the values of ``names`` in a dict as a tuple (KeyError for a missing one)."""
+    if len(names) > 1:
+        return operator.itemgetter(*names)
+    if names:
+        name = names[0]
+        return lambda params: (params[name],)
+    return lambda params: ()
 
 
 #: the last naive datetime a statement bound and its text, shared by every datetime column's conversion:
@@ -98,6 +118,8 @@ def _faster(type_: Any, dialect: Dialect, proc: Callable[[Any], Any]) -> Callabl
         last = _LAST_DATETIME
 
         def naive_datetime(value: Any) -> Any:
+            if value is None:
+                return None
             if type(value) is datetime and value.tzinfo is None:
                 seen, text = last[0]
                 if seen is value or (seen is not None and seen == value):  # equal naive datetimes: equal text
@@ -108,7 +130,8 @@ def _faster(type_: Any, dialect: Dialect, proc: Callable[[Any], Any]) -> Callabl
             return proc(value)
 
         fast = naive_datetime
-        samples = (dt.datetime(2026, 12, 7, 1, 2, 3, 456789), dt.datetime(2026, 1, 1), dt.datetime(999, 9, 9, 9, 9, 9, 9))
+        samples = (dt.datetime(2026, 12, 7, 1, 2, 3, 456789), dt.datetime(2026, 1, 1), dt.datetime(999, 9, 9, 9, 9, 9, 9),
+                   None)
     elif isinstance(type_, JSON) and not type_.none_as_null and dialect._json_serializer is not None:  # type: ignore[attr-defined]
         serializer = dialect._json_serializer  # type: ignore[attr-defined]
         plain = (dict, list, str, int, float, bool, type(None))
@@ -118,6 +141,13 @@ def _faster(type_: Any, dialect: Dialect, proc: Callable[[Any], Any]) -> Callabl
 
         fast = json_value
         samples = (None, [], {"a": [1, "б", None]}, "x", 1, 1.5, True)
+    elif isinstance(type_, Boolean):
+
+        def boolean(value: Any) -> Any:
+            return int(value) if type(value) is bool else proc(value)
+
+        fast = boolean
+        samples = (True, False, None)
     if fast is None:
         return proc
     try:
@@ -130,8 +160,10 @@ def _faster(type_: Any, dialect: Dialect, proc: Callable[[Any], Any]) -> Callabl
 def _utf8_json(value: Any) -> Any:
     """A JSON value's text for ``CAST(? AS TEXT)`` (:class:`Utf8Json`): a str when it is ASCII (its UTF-8 is
     itself), else the UTF-8 bytes orjson made (the cast makes them the same TEXT the str would be)."""
-    if value is JSON.NULL:
-        value = None
+    if value is None or value is JSON.NULL:
+        return "null"
+    if type(value) is list and not value:  # errors, layers: most rows bind these two
+        return "[]"
     data = json_text.dumps_utf8(value)
     return data.decode("ascii") if data.isascii() else data
 
@@ -360,16 +392,18 @@ class PreparedInsert(Prepared):
         if key is not None:
             statement = statement.returning(key)
         super().__init__(statement, names)
+        # keyed by plain str: a column's name is SQLAlchemy's quoted_name (a str subclass), and one such key
+        # makes every row completed with these defaults a dict whose lookups go the slow, general way
         self._defaults: dict[str, Any] = {}
         self._callables: dict[str, Callable[[Any], Any]] = {}
         for col in self.columns:
-            default = col.default
+            default, name = col.default, str(col.name)
             if default is None:
-                self._defaults[col.name] = None
+                self._defaults[name] = None
             elif default.is_callable:
-                self._callables[col.name] = default.arg  # type: ignore[union-attr]  # wrapped to take a context
+                self._callables[name] = default.arg  # type: ignore[union-attr]  # wrapped to take a context
             elif default.is_scalar:
-                self._defaults[col.name] = default.arg  # type: ignore[union-attr]
+                self._defaults[name] = default.arg  # type: ignore[union-attr]
             else:
                 raise ValueError(f"column {col.name}: only scalar or callable defaults are supported")
 
