@@ -18,7 +18,7 @@ from mock_remd.catalog import errors as E
 from mock_remd.catalog.errors import ErrorItem
 from mock_remd.catalog.findings import FINDINGS
 from mock_remd.catalog.kinds import KindRegistry
-from mock_remd.core.dates import has_offset, parse_date, parse_datetime
+from mock_remd.core.dates import parse_date, parse_datetime
 from mock_remd.domain.model import Attachment, RegisterRequest, snils_digits
 from mock_remd.validation.cda import snils as snils_rules
 
@@ -72,7 +72,7 @@ def _check_snils(value: str, where: str, out: list[ErrorItem]) -> None:
     if not value:
         return
     digits = snils_digits(value)
-    if not _SNILS_TEXT.fullmatch(value) or len(digits) != 11:
+    if len(digits) != 11 or not (value.isdecimal() or _SNILS_TEXT.fullmatch(value)):  # digits only: no pattern to try
         out.append(_ve(_NOT_SNILS(where=where, value=value)))
     elif not snils_rules.checksum_ok(digits):
         out.append(_ve(_SNILS_CHECKSUM(value=value, where=where)))
@@ -133,7 +133,7 @@ def run_coarse_checks(
     for name in REQUIRED:
         if not values[name]:
             out.append(_ve(_MISSING(name=name)))
-    too_long = _too_long({**values, "documentNumber": req.document_number})
+    too_long = _too_long({**values, "documentNumber": req.document_number}) if _any_too_long(req) else []
     out.extend(too_long)
     if too_long:  # values the registry cannot even store: the other checks would only repeat them
         return res
@@ -147,7 +147,7 @@ def run_coarse_checks(
         created = parse_datetime(req.creation_date_time)
         if created is None:
             out.append(_ve(_NOT_DATETIME(value=req.creation_date_time)))
-        elif not has_offset(req.creation_date_time):
+        elif created.tzinfo is None:  # parse_datetime gives an aware value exactly when an offset is written
             out.append(_ve(_NO_OFFSET(value=req.creation_date_time)))
             created = None
         elif created > now + FUTURE_TOLERANCE:
@@ -184,6 +184,14 @@ def run_coarse_checks(
 
 #: longest values the registry stores (the store's column sizes)
 MAX_LENGTHS = {"localUid": 128, "kind": 16, "creationDateTime": 40, "organization": 128, "documentNumber": 256}
+
+
+def _any_too_long(req: RegisterRequest) -> bool:
+    """Whether one of the values :data:`MAX_LENGTHS` bounds is longer (the usual answer, no, without a dict)."""
+    m = MAX_LENGTHS
+    return (len(req.local_uid) > m["localUid"] or len(req.kind) > m["kind"]
+            or len(req.creation_date_time) > m["creationDateTime"] or len(req.organization) > m["organization"]
+            or len(req.document_number) > m["documentNumber"])
 
 
 def _too_long(values: dict[str, str]) -> list[ErrorItem]:
