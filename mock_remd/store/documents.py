@@ -237,8 +237,10 @@ class Documents:
     def accept_unless_duplicate(self, doc: NewDocument, journal_entry: NewJournalEntry,
                                 journal: Journal) -> ActiveDocument | None:
         """In one transaction: if a registered or pending document has this localUid, return it and
-        change nothing; else accept the document (job queued) and journal the request."""
-        now = utcnow()
+        change nothing; else accept the document (job queued) and journal the request. The document is
+        received when its request is (``journal_entry.received_at``): one reading of the clock, and one
+        text of it bound to both rows."""
+        now = journal_entry.received_at
         row = {"status": "pending", "received_at": now, "updated_at": now, "job_state": "queued", "job_due_at": now,
                **vars(doc), "local_uid_key": doc.local_uid.lower()}
         payload = {k: row.pop(k) for k in _PAYLOAD_FIELDS}
