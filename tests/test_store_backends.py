@@ -203,18 +203,26 @@ def test_version_chain_on_each_backend(db_url, sink):
         srv.stop()
 
 
-def test_an_index_no_query_uses_is_dropped_from_an_older_store(db_url):
-    """``requests.local_uid`` is looked up case-insensitively: its old plain index only cost every
-    registration one more page write. A store made by an older version loses it on opening."""
+@pytest.mark.parametrize(("table", "old_index", "kept_index"), [
+    # requests.local_uid is looked up case-insensitively: its old plain index only cost every
+    # registration one more page write
+    ("requests", "ix_requests_local_uid", "ix_requests_message_id"),
+    # documents.status: the searches by status scan anyway; it cost every accepted registration and
+    # every outcome one more index page
+    ("documents", "ix_documents_status", "ix_documents_local_uid"),
+])
+def test_an_index_no_query_uses_is_dropped_from_an_older_store(db_url, table, old_index, kept_index):
+    """A store made by an older version loses an index no query uses when it is opened."""
     from sqlalchemy import inspect, text
 
     first = Store(db_url)
+    column = old_index.removeprefix(f"ix_{table}_")
     with first.db.transaction() as c:
-        c.execute(text("CREATE INDEX ix_requests_local_uid ON requests (local_uid)"))
+        c.execute(text(f"CREATE INDEX {old_index} ON {table} ({column})"))
     first.close()
     again = Store(db_url)
-    names = {ix["name"] for ix in inspect(again.db.engine).get_indexes("requests")}
-    assert "ix_requests_message_id" in names and "ix_requests_local_uid" not in names
+    names = {ix["name"] for ix in inspect(again.db.engine).get_indexes(table)}
+    assert kept_index in names and old_index not in names
     again.close()
 
 
@@ -271,21 +279,6 @@ def test_a_thread_that_keeps_its_connection_runs_its_transactions_on_it(db_url):
     finally:
         store.close()
         other.close()
-
-
-def test_a_status_index_from_an_older_store_is_dropped(db_url):
-    """``documents.status`` has no index any more (the searches by status scan anyway; it cost every
-    accepted registration and every outcome one more index page): an older store loses it on opening."""
-    from sqlalchemy import inspect, text
-
-    first = Store(db_url)
-    with first.db.transaction() as c:
-        c.execute(text("CREATE INDEX ix_documents_status ON documents (status)"))
-    first.close()
-    again = Store(db_url)
-    names = {ix["name"] for ix in inspect(again.db.engine).get_indexes("documents")}
-    assert "ix_documents_local_uid" in names and "ix_documents_status" not in names
-    again.close()
 
 
 def test_an_emdr_id_names_one_document_and_pending_ones_have_none(db_url):
