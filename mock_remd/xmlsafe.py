@@ -11,6 +11,8 @@ import threading
 
 from lxml import etree
 
+from mock_remd.catalog.user_messages import say
+
 #: Default upper bound for a request body / a document (bytes).
 DEFAULT_MAX_BYTES = 64 * 1024 * 1024
 
@@ -51,47 +53,41 @@ def parse_bytes(data: bytes, *, max_bytes: int = DEFAULT_MAX_BYTES) -> etree._El
     Raises :class:`XmlTooLargeError`, :class:`UnsafeXmlError` or ``lxml.etree.XMLSyntaxError``.
     """
     if len(data) > max_bytes:
-        raise XmlTooLargeError(f"XML размером {len(data)} байт больше допустимых {max_bytes} байт",
+        raise XmlTooLargeError(say("ru", "xml.too_large", size=len(data), limit=max_bytes),
                                size=len(data), limit=max_bytes)
     root = etree.fromstring(data, _parser())
     tree = root.getroottree()
     if tree.docinfo.doctype or (tree.docinfo.internalDTD is not None):
-        raise UnsafeXmlError("объявления DOCTYPE не допускаются")
+        raise UnsafeXmlError(say("ru", "xml.doctype"))
     return root
 
 
-#: libxml2's wording -> ours, (Russian, English) (a user never sees libxml2's English or its parser options)
-_SYNTAX_PROBLEMS: tuple[tuple[str, str, str], ...] = (
-    ("Excessive depth", "слишком глубокая вложенность элементов", "the elements are nested too deep"),
-    ("Opening and ending tag mismatch", "закрывающий тег не совпадает с открывающим",
-     "a closing tag does not match its opening tag"),
-    ("Premature end of data", "документ оборван", "the document is cut short"),
-    ("EndTag: '</' not found", "документ оборван", "the document is cut short"),
-    ("Document is empty", "документ пуст", "the document is empty"),
-    ("Start tag expected", "документ не начинается с элемента", "the document does not start with an element"),
-    ("Extra content at the end", "после корневого элемента есть лишнее содержимое",
-     "there is more content after the root element"),
-    ("Input is not proper UTF-8", "текст не в кодировке UTF-8", "the text is not UTF-8"),
-    ("not defined", "не объявлен префикс пространства имён", "a namespace prefix is not declared"),
-    ("xmlParseEntityRef", "символ & не экранирован", "an & character is not escaped"),
-    ("AttValue", "значение атрибута не в кавычках", "an attribute value is not in quotes"),
-    ("Attribute", "ошибка в атрибутах", "a mistake in the attributes"),
+#: libxml2's wording -> the catalogue's sentence for it (a user never sees libxml2's English or its parser options)
+_SYNTAX_PROBLEMS: tuple[tuple[str, str], ...] = (
+    ("Excessive depth", "xml.syntax.depth"),
+    ("Opening and ending tag mismatch", "xml.syntax.tag_mismatch"),
+    ("Premature end of data", "xml.syntax.cut_short"),
+    ("EndTag: '</' not found", "xml.syntax.cut_short"),
+    ("Document is empty", "xml.syntax.empty"),
+    ("Start tag expected", "xml.syntax.no_start_tag"),
+    ("Extra content at the end", "xml.syntax.extra_content"),
+    ("Input is not proper UTF-8", "xml.syntax.not_utf8"),
+    ("not defined", "xml.syntax.prefix"),
+    ("xmlParseEntityRef", "xml.syntax.ampersand"),
+    ("AttValue", "xml.syntax.unquoted"),
+    ("Attribute", "xml.syntax.attributes"),
 )
-#: (Russian, English) for a problem the table does not know
-_SYNTAX_OTHER = ("синтаксическая ошибка XML", "an XML syntax error")
 
 
 def describe_syntax_error(exc: etree.XMLSyntaxError, lang: str = "ru") -> str:
     """One sentence (Russian, or English for ``lang="en"``) for a not-well-formed input: what is wrong
     and where (no libxml2 text)."""
     msg = str(getattr(exc, "msg", "") or exc)
-    en = lang == "en"
-    what = next((pair[2 if en else 1] for pair in _SYNTAX_PROBLEMS if pair[0] in msg), _SYNTAX_OTHER[en])
+    what = say(lang, next((key for pattern, key in _SYNTAX_PROBLEMS if pattern in msg), "xml.syntax.other"))
     line, column = getattr(exc, "lineno", None), getattr(exc, "offset", None)
-    words = ("line", "column") if en else ("строка", "столбец")
-    where = (f" ({words[0]} {line}, {words[1]} {column})" if line and column
-             else (f" ({words[0]} {line})" if line else ""))
-    return what + where
+    if line and column:
+        return say(lang, "xml.syntax.at_line_column", what=what, line=line, column=column)
+    return say(lang, "xml.syntax.at_line", what=what, line=line) if line else what
 
 
 def strip_bom(data: bytes) -> bytes:
