@@ -11,8 +11,6 @@ import threading
 
 from lxml import etree
 
-from mock_remd.catalog.user_messages import say
-
 #: Default upper bound for a request body / a document (bytes).
 DEFAULT_MAX_BYTES = 64 * 1024 * 1024
 
@@ -53,41 +51,13 @@ def parse_bytes(data: bytes, *, max_bytes: int = DEFAULT_MAX_BYTES) -> etree._El
     Raises :class:`XmlTooLargeError`, :class:`UnsafeXmlError` or ``lxml.etree.XMLSyntaxError``.
     """
     if len(data) > max_bytes:
-        raise XmlTooLargeError(say("ru", "xml.too_large", size=len(data), limit=max_bytes),
+        raise XmlTooLargeError(f"XML размером {len(data)} байт больше допустимых {max_bytes} байт",
                                size=len(data), limit=max_bytes)
     root = etree.fromstring(data, _parser())
     tree = root.getroottree()
     if tree.docinfo.doctype or (tree.docinfo.internalDTD is not None):
-        raise UnsafeXmlError(say("ru", "xml.doctype"))
+        raise UnsafeXmlError("объявления DOCTYPE не допускаются")
     return root
-
-
-#: libxml2's wording -> the catalogue's sentence for it (a user never sees libxml2's English or its parser options)
-_SYNTAX_PROBLEMS: tuple[tuple[str, str], ...] = (
-    ("Excessive depth", "xml.syntax.depth"),
-    ("Opening and ending tag mismatch", "xml.syntax.tag_mismatch"),
-    ("Premature end of data", "xml.syntax.cut_short"),
-    ("EndTag: '</' not found", "xml.syntax.cut_short"),
-    ("Document is empty", "xml.syntax.empty"),
-    ("Start tag expected", "xml.syntax.no_start_tag"),
-    ("Extra content at the end", "xml.syntax.extra_content"),
-    ("Input is not proper UTF-8", "xml.syntax.not_utf8"),
-    ("not defined", "xml.syntax.prefix"),
-    ("xmlParseEntityRef", "xml.syntax.ampersand"),
-    ("AttValue", "xml.syntax.unquoted"),
-    ("Attribute", "xml.syntax.attributes"),
-)
-
-
-def describe_syntax_error(exc: etree.XMLSyntaxError, lang: str = "ru") -> str:
-    """One sentence (Russian, or English for ``lang="en"``) for a not-well-formed input: what is wrong
-    and where (no libxml2 text)."""
-    msg = str(getattr(exc, "msg", "") or exc)
-    what = say(lang, next((key for pattern, key in _SYNTAX_PROBLEMS if pattern in msg), "xml.syntax.other"))
-    line, column = getattr(exc, "lineno", None), getattr(exc, "offset", None)
-    if line and column:
-        return say(lang, "xml.syntax.at_line_column", what=what, line=line, column=column)
-    return say(lang, "xml.syntax.at_line", what=what, line=line) if line else what
 
 
 def strip_bom(data: bytes) -> bytes:

@@ -59,7 +59,6 @@ CONVERTED: dict[str, tuple[frozenset[str], frozenset[str]]] = {
     "gost/certs.py": (frozenset(), frozenset({"ё", "е"})),
     "core/coarse_checks.py": (frozenset(), frozenset()),
     "core/registry.py": (frozenset(), frozenset()),
-    "xmlsafe.py": (frozenset(), frozenset()),
 }
 
 

@@ -198,7 +198,7 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "xml.too_large": ("XML размером {size} байт больше допустимых {limit} байт",
                       "XML of {size} bytes is over the limit of {limit} bytes"),
     "xml.doctype": ("объявления DOCTYPE не допускаются", "DOCTYPE declarations are not allowed"),
-    # not well-formed XML: what is wrong (xmlsafe.describe_syntax_error picks one by libxml2's wording) and where
+    # not well-formed XML: what is wrong (xml_syntax picks one by libxml2's wording) and where
     "xml.syntax.depth": ("слишком глубокая вложенность элементов", "the elements are nested too deep"),
     "xml.syntax.tag_mismatch": ("закрывающий тег не совпадает с открывающим",
                                 "a closing tag does not match its opening tag"),
@@ -925,6 +925,34 @@ def xml_refusal(lang: str, exc: BaseException) -> str:
     if hasattr(exc, "size") and hasattr(exc, "limit"):
         return say(lang, "xml.too_large", size=exc.size, limit=exc.limit)
     return say(lang, "xml.doctype")
+
+
+#: libxml2's wording -> the catalogue's sentence for it (a user never sees libxml2's English or its parser options)
+_XML_SYNTAX_PROBLEMS: tuple[tuple[str, str], ...] = (
+    ("Excessive depth", "xml.syntax.depth"),
+    ("Opening and ending tag mismatch", "xml.syntax.tag_mismatch"),
+    ("Premature end of data", "xml.syntax.cut_short"),
+    ("EndTag: '</' not found", "xml.syntax.cut_short"),
+    ("Document is empty", "xml.syntax.empty"),
+    ("Start tag expected", "xml.syntax.no_start_tag"),
+    ("Extra content at the end", "xml.syntax.extra_content"),
+    ("Input is not proper UTF-8", "xml.syntax.not_utf8"),
+    ("not defined", "xml.syntax.prefix"),
+    ("xmlParseEntityRef", "xml.syntax.ampersand"),
+    ("AttValue", "xml.syntax.unquoted"),
+    ("Attribute", "xml.syntax.attributes"),
+)
+
+
+def xml_syntax(lang: str, exc: BaseException | None) -> str:
+    """One sentence for a not-well-formed input (``lxml.etree.XMLSyntaxError``, or None when unknown):
+    what is wrong and where, never libxml2's own text."""
+    msg = str(getattr(exc, "msg", "") or exc)
+    what = say(lang, next((key for pattern, key in _XML_SYNTAX_PROBLEMS if pattern in msg), "xml.syntax.other"))
+    line, column = getattr(exc, "lineno", None), getattr(exc, "offset", None)
+    if line and column:
+        return say(lang, "xml.syntax.at_line_column", what=what, line=line, column=column)
+    return say(lang, "xml.syntax.at_line", what=what, line=line) if line else what
 
 
 def os_reason(lang: str, exc: OSError) -> str:

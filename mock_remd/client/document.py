@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from lxml import etree
 
 from mock_remd.catalog.kinds import KindRegistry, default_registry
-from mock_remd.catalog.user_messages import say, xml_refusal
+from mock_remd.catalog.user_messages import say, xml_refusal, xml_syntax
 from mock_remd.client.signers import SignerSet
 from mock_remd.domain.model import Doctor, Patient, Person, PersonalSign, RegisterRequest, snils_digits
 from mock_remd.soap.builders import attachment
@@ -30,7 +30,7 @@ from mock_remd.validation.cda.access import (
 )
 from mock_remd.validation.cda.document import CdaHeader
 from mock_remd.validation.cda.timestamps import Timestamp, parse_ts
-from mock_remd.xmlsafe import UnsafeXmlError, XmlTooLargeError, describe_syntax_error, parse_bytes
+from mock_remd.xmlsafe import UnsafeXmlError, XmlTooLargeError, parse_bytes
 
 
 class DocumentError(ValueError):
@@ -52,10 +52,10 @@ class DocumentError(ValueError):
 def unreadable_xml(exc: Exception) -> DocumentError:
     """The :class:`DocumentError` for content that ``parse_bytes`` refused (syntax, size, DTD)."""
     if isinstance(exc, etree.XMLSyntaxError):
-        return DocumentError("doc.not_xml", why=functools.partial(describe_syntax_error, exc))
+        return DocumentError("doc.not_xml", why=functools.partial(xml_syntax, exc=exc))
     if isinstance(exc, (XmlTooLargeError, UnsafeXmlError)):
         return DocumentError("doc.refused", why=lambda lang: xml_refusal(lang, exc))
-    return DocumentError("doc.not_xml", why=lambda lang: describe_syntax_error(None, lang))  # type: ignore[arg-type]
+    return DocumentError("doc.not_xml", why=functools.partial(xml_syntax, exc=None))
 
 
 @dataclass(frozen=True)

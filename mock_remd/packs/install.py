@@ -37,7 +37,7 @@ from pathlib import Path
 from lxml import etree
 
 from mock_remd.catalog.kinds import KindRegistry
-from mock_remd.catalog.user_messages import Text, say, text, xml_refusal
+from mock_remd.catalog.user_messages import Text, say, text, xml_refusal, xml_syntax
 from mock_remd.validation.pack_facts import schematron_template_ids, xsd_template_ids
 from mock_remd.validation.pack_index import (
     INDEX_FILE,
@@ -47,7 +47,7 @@ from mock_remd.validation.pack_index import (
     read_index,
 )
 from mock_remd.validation.packs import normalise_location
-from mock_remd.xmlsafe import UnsafeXmlError, XmlTooLargeError, describe_syntax_error, parse_bytes
+from mock_remd.xmlsafe import UnsafeXmlError, XmlTooLargeError, parse_bytes
 
 log = logging.getLogger(__name__)
 
@@ -310,7 +310,7 @@ def _check_xml(path: Path) -> None:
 
 
 def _syntax_in(exc: etree.XMLSyntaxError, lang: str) -> str:
-    return describe_syntax_error(exc, lang)
+    return xml_syntax(lang, exc)
 
 
 def _check_xsd(root_xsd: Path) -> Warning_ | None:

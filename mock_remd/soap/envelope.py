@@ -14,10 +14,11 @@ from dataclasses import dataclass
 import pybase64
 from lxml import etree
 
+from mock_remd.catalog.user_messages import xml_syntax
 from mock_remd.domain.model import RegisterRequest
 from mock_remd.namespaces import SOAP11, SOAP12
 from mock_remd.soap.faults import SoapFault
-from mock_remd.xmlsafe import UnsafeXmlError, XmlTooLargeError, describe_syntax_error, local_name, parse_bytes
+from mock_remd.xmlsafe import UnsafeXmlError, XmlTooLargeError, local_name, parse_bytes
 from mock_remd.xmlsafe import text_of as _text
 
 #: a text at least this long after a ``data`` opening tag is set aside before libxml2 parses (see SetAside)
@@ -140,7 +141,7 @@ def parse_envelope(data: bytes, content_type: str | None = None, *, max_bytes: i
     except UnsafeXmlError as exc:  # a DTD or entities: the one thing xmlsafe refuses
         raise SoapFault.of("unsafe_xml") from exc
     except etree.XMLSyntaxError as exc:
-        raise SoapFault.of("malformed_xml", problem=describe_syntax_error(exc)) from exc
+        raise SoapFault.of("malformed_xml", problem=xml_syntax("ru", exc)) from exc
     return _envelope(root)
 
 

@@ -5,13 +5,12 @@ from __future__ import annotations
 from lxml import etree
 
 from mock_remd.catalog.findings import text as finding_text
-from mock_remd.catalog.user_messages import xml_refusal
+from mock_remd.catalog.user_messages import xml_refusal, xml_syntax
 from mock_remd.validation.context import DocumentContext, ValidationSettings
 from mock_remd.validation.report import Finding, LayerReport
 from mock_remd.xmlsafe import (
     UnsafeXmlError,
     XmlTooLargeError,
-    describe_syntax_error,
     local_name,
     parse_bytes,
     strip_bom,
@@ -49,7 +48,7 @@ class XmlLayer:
             findings.append(
                 Finding(
                     "INVALID_CONTENT",
-                    finding_text("xml.not_well_formed", problem=describe_syntax_error(exc)),
+                    finding_text("xml.not_well_formed", problem=xml_syntax("ru", exc)),
                     rule="xml-wellformed",
                     line=line,
                 )
