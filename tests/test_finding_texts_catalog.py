@@ -59,6 +59,9 @@ CONVERTED: dict[str, tuple[frozenset[str], frozenset[str]]] = {
     "gost/certs.py": (frozenset(), frozenset({"ё", "е"})),
     "core/coarse_checks.py": (frozenset(), frozenset()),
     "core/registry.py": (frozenset(), frozenset()),
+    "domain/behaviour.py": (frozenset(), frozenset()),
+    # LABELS: the attribute types' names of Приказ ФСБ № 795 (СНИЛС, ОГРН …), data shown as in certificates
+    "gost/names.py": (frozenset({"LABELS"}), frozenset()),
 }
 
 

@@ -330,6 +330,7 @@ FINDINGS: dict[str, str] = {
     ),
     "cert.part.gost_key": "открытый ключ ГОСТ Р 34.10 (параметры или значение ключа)",
     "cert.part.structure": "структура сертификата",
+    "cert.empty_name": "пустое имя",
     "cert.part.serial": "серийный номер",
     "cert.part.issuer": "имя издателя (issuer)",
     "cert.part.validity": "срок действия",
@@ -372,6 +373,11 @@ FINDINGS: dict[str, str] = {
     ),
     "sync.not_datetime_of": "Значение элемента {name} не соответствует формату xs:dateTime",
     "sync.missing_emdr_id": "Не указан обязательный элемент emdrId",
+    # ---- what a number in a magic value (CONTRACT §7, MOCK:…) is, for errors.EXPECTED_WHOLE_NUMBER ----------
+    "magic.http_status": "статус HTTP",
+    "magic.sync_delay": "задержка ответа",
+    "magic.callback_delay": "задержка обратного вызова",
+    "magic.unit_ms": " мс",
     # ---- faults of the server a layer meets (ServerFault.message: shown on /ready with an incident id)
     "fault.xsd_unloadable": "XSD-схема вида СЭМД {kind} в каталоге пакетов не загружается ни libxml2, ни xmlschema",
     "fault.ca_unreadable": "список доверенных УЦ MOCK_REMD_TRUSTED_CA [{path}] не прочитан",

@@ -13,6 +13,7 @@ from typing import Any, Protocol
 
 from mock_remd.catalog import errors as E
 from mock_remd.catalog.faults import fault_text
+from mock_remd.catalog.findings import text as finding_text
 from mock_remd.domain.model import RegisterRequest
 
 DROP_MODES = ("reset", "empty", "garbage", "close")
@@ -170,9 +171,10 @@ def _magic(document_number: str) -> Behaviour | None:
     elif head == "FAULT":
         b.sync.fault = {"code": "Receiver", "reason": E.message("INTERNAL_ERROR")}
     elif head == "HTTP" and len(parts) >= 2:
-        b.sync.http_status = _number(parts[1], "статус HTTP", MIN_HTTP_STATUS, MAX_HTTP_STATUS)
+        b.sync.http_status = _number(parts[1], finding_text("magic.http_status"), MIN_HTTP_STATUS, MAX_HTTP_STATUS)
     elif head == "DELAY" and len(parts) >= 2:
-        b.sync.delay_ms = _number(parts[1], "задержка ответа", 0, MAX_SYNC_DELAY_MS, " мс")
+        b.sync.delay_ms = _number(parts[1], finding_text("magic.sync_delay"), 0, MAX_SYNC_DELAY_MS,
+                                  finding_text("magic.unit_ms"))
     elif head == "DROP" and len(parts) >= 2 and parts[1].lower() in DROP_MODES:
         b.sync.drop = parts[1].lower()
     elif head == "FREMD" and len(parts) >= 2:
@@ -190,7 +192,8 @@ def _magic(document_number: str) -> Behaviour | None:
         elif what == "NEVER":
             b.callback.skip = True
         elif what == "DELAY" and len(parts) >= 3:
-            b.callback.delay_ms = _number(parts[2], "задержка обратного вызова", 0, MAX_CALLBACK_DELAY_MS, " мс")
+            b.callback.delay_ms = _number(parts[2], finding_text("magic.callback_delay"), 0,
+                                              MAX_CALLBACK_DELAY_MS, finding_text("magic.unit_ms"))
         elif what == "MALFORMED":
             b.callback.malformed = True
         elif what == "WRONG_RELATES_TO":

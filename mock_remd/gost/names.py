@@ -15,6 +15,8 @@ from functools import lru_cache
 
 from asn1crypto import core
 
+from mock_remd.catalog.findings import text as finding_text
+
 # --- attribute types (X.520 and Приказ ФСБ России № 795) ------------------------------------------
 COMMON_NAME = "2.5.4.3"
 SURNAME = "2.5.4.4"
@@ -75,7 +77,7 @@ class NameInfo:
         parts = []
         for rdn in self.rdns:
             parts.append(" + ".join(f"{LABELS.get(oid, oid)}={text}" for oid, text in rdn))
-        return ", ".join(parts) or "пустое имя"
+        return ", ".join(parts) or finding_text("cert.empty_name")
 
     @property
     def comparison_key(self) -> tuple:
