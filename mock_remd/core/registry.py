@@ -11,6 +11,7 @@ import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from functools import partial
 from typing import Any
 
 from mock_remd.catalog import errors as E
@@ -44,6 +45,20 @@ class SyncResult:
     behaviour: Behaviour | None = None
     items: list[dict[str, Any]] = field(default_factory=list)
     item: dict[str, Any] | None = None
+
+
+@dataclass
+class _Accepting:
+    """A registerDocument that passed its checks, on its way to the store."""
+
+    req: RegisterRequest
+    system: System
+    #: the decoded inline file (None in pull mode)
+    content: bytes | None
+    behaviour: Behaviour | None
+    result: SyncResult
+    soap_version: str
+    started: float
 
 
 @dataclass
@@ -134,6 +149,59 @@ class RegistryService:
         """Answer registerDocument: coarse checks; on success the document is accepted for processing.
         While the asynchronous leg is far behind, the answer waits first (:mod:`~mock_remd.core.backpressure`)."""
         started = time.perf_counter()
+        answered, accepting = self._register_checked(req, soap_version, started)
+        if answered is not None:
+            return answered
+        assert accepting is not None
+        return self._accepted(accepting, self._accept(accepting))
+
+    def register_then(self, req: RegisterRequest, then: Callable[[SyncResult | None, BaseException | None], None],
+                      *, elsewhere: Callable[[Callable[[], None]], None], soap_version: str = "1.2") -> SyncResult | None:
+        """:meth:`register` without waiting for the store's commit where nothing but the store decides the
+        answer: None when the document went to be stored, and ``then(result, None)`` (or ``then(None,
+        error)`` when the write failed, as :meth:`register` would raise it) is called after the commit by
+        the thread that committed it, which must not wait: a duplicate's answer, which journals first,
+        is made by a call handed to ``elsewhere`` (a thread that may wait). Else (a scenario's or magic
+        value's behaviour, an error found before the write, no group commit) the result, as :meth:`register`."""
+        started = time.perf_counter()
+        answered, accepting = self._register_checked(req, soap_version, started)
+        if answered is not None:
+            return answered
+        assert accepting is not None
+        if accepting.result.behaviour is not None:  # a behaviour may change the answer or its timing: as ever
+            return self._accepted(accepting, self._accept(accepting))
+
+        def stored(existing: ActiveDocument | None, error: BaseException | None) -> None:
+            if error is not None:
+                then(None, error)
+            elif existing is None:
+                try:
+                    self.on_accepted()
+                except Exception as exc:  # (as register would raise it)
+                    then(None, exc)
+                    return
+                then(accepting.result, None)
+            else:
+                elsewhere(partial(self._answer_duplicate, accepting, existing, then))
+
+        doc, entry = self._accepting_rows(accepting)
+        if self.store.documents.accept_unless_duplicate_then(doc, entry, self.store.journal, stored):
+            return None
+        return self._accepted(accepting, self._accept(accepting))
+
+    def _answer_duplicate(self, accepting: _Accepting, existing: ActiveDocument,
+                          then: Callable[[SyncResult | None, BaseException | None], None]) -> None:
+        try:
+            result = self._accepted(accepting, existing)
+        except Exception as exc:  # (as register would raise it)
+            then(None, exc)
+            return
+        then(result, None)
+
+    def _register_checked(self, req: RegisterRequest, soap_version: str,
+                          started: float) -> tuple[SyncResult | None, _Accepting | None]:
+        """registerDocument up to the store's write: the result when it is answered without one, else
+        what the write needs."""
         self.backpressure.wait()
         now = dt.datetime.now(dt.UTC)
         system = self.identify(req.client_entity_id)
@@ -156,20 +224,24 @@ class RegistryService:
                           "system": facts.system}
                 result.errors = [E.item(e["code"], e.get("message"), **values) for e in behaviour.sync.errors]
             self._journal(req, system, result, soap_version, started)
-            return result
+            return result, None
         errors, content = self._check(req, system, now)
         if errors:
             result.status, result.errors = "error", errors
             self._journal(req, system, result, soap_version, started)
-            return result
+            return result, None
         assert system is not None
-        existing = self._accept(req, system, content, behaviour, result, soap_version, started)
+        return None, _Accepting(req, system, content, behaviour, result, soap_version, started)
+
+    def _accepted(self, accepting: _Accepting, existing: ActiveDocument | None) -> SyncResult:
+        """The answer once the write is done: success, or the duplicate's error (journaled)."""
+        a = accepting
         if existing is not None:
-            result.status, result.errors = "error", [self._duplicate_error(req, existing, system)]
-            self._journal(req, system, result, soap_version, started)
-            return result
+            a.result.status, a.result.errors = "error", [self._duplicate_error(a.req, existing, a.system)]
+            self._journal(a.req, a.system, a.result, a.soap_version, a.started)
+            return a.result
         self.on_accepted()
-        return result
+        return a.result
 
     @staticmethod
     def _caller_error(system: System | None) -> list[ErrorItem] | None:
@@ -191,29 +263,32 @@ class RegistryService:
             return E.item("NOT_UNIQUE_PROVIDED_ID", finding_text("sync.duplicate_elsewhere", local_uid=req.local_uid))
         return E.item("NOT_UNIQUE_PROVIDED_ID", finding_text("sync.duplicate_in_progress", local_uid=req.local_uid))
 
-    def _accept(self, req: RegisterRequest, system: System, content: bytes | None, behaviour: Behaviour | None,
-                result: SyncResult, soap_version: str, started: float) -> ActiveDocument | None:
-        """Store the accepted document (``content`` = the decoded inline file, None in pull mode) with its
-        journal entry; returns the existing one on a duplicate."""
+    def _accept(self, a: _Accepting) -> ActiveDocument | None:
+        """Store the accepted document with its journal entry; returns the existing one on a duplicate."""
+        doc, entry = self._accepting_rows(a)
+        return self.store.documents.accept_unless_duplicate(doc, entry, self.store.journal)
+
+    def _accepting_rows(self, a: _Accepting) -> tuple[NewDocument, NewJournalEntry]:
+        """The accepted document (``content`` = the decoded inline file, None in pull mode) and its journal entry."""
+        req = a.req
         request_json = req.as_plain()
         if req.document is not None:
             request_json["document"]["data_b64"] = ""  # the bytes are stored once, as content
-        return self.store.documents.accept_unless_duplicate(
+        return (
             NewDocument(
                 local_uid=req.local_uid,
                 message_id=normalize_message_id(req.message_id),
-                system=system.mnemonic,
+                system=a.system.mnemonic,
                 organization=req.organization,
                 kind=req.kind,
                 creation_date_time=req.creation_date_time,
                 patient_snils=req.effective_patient_snils,
                 document_number=req.document_number,
                 request=request_json,
-                content=content,
-                behaviour=behaviour.as_dict() if behaviour else None,
+                content=a.content,
+                behaviour=a.behaviour.as_dict() if a.behaviour else None,
             ),
-            self._journal_entry(req, system, result, soap_version, started),
-            self.store.journal,
+            self._journal_entry(req, a.system, a.result, a.soap_version, a.started),
         )
 
     def _check(self, req: RegisterRequest, system: System | None,

@@ -49,6 +49,7 @@ from gunicorn.util import http_date
 from gunicorn.workers.gthread import TConn, ThreadWorker
 
 from mock_remd.catalog.user_messages import DEFAULT_LANG, say
+from mock_remd.soap.app import ANSWER_LATER
 from mock_remd.soap.faults import SoapFault, render_fault
 
 #: seconds for the request line and headers, from the first byte (or from accept)
@@ -573,6 +574,13 @@ class BufferingWorker(ThreadWorker):
         except BaseException:  # handle() answers its own errors: only the connection is closed here
             self.method_queue.defer(self.finish_request, conn, _Done(False))
             raise
+        if keep is _LATER:  # the thread that commits the request's write answers and hands it back
+            return
+        self._hand_back(conn, keep)
+
+    def _hand_back(self, conn: BufferedConn, keep: Any) -> None:
+        """After the answer: a kept-alive connection with nothing more read back on the poller; else
+        to the loop's :meth:`finish_request`."""
         if keep is True and self.alive:
             rest = conn.unread()
             if not rest and conn.parser is not None:
@@ -612,7 +620,7 @@ class BufferingWorker(ThreadWorker):
             return self._handle_fast(conn, fast)
         return super().handle(conn)
 
-    def _handle_fast(self, conn: BufferedConn, fast: FastRequest) -> bool:
+    def _handle_fast(self, conn: BufferedConn, fast: FastRequest) -> Any:
         """Serve a plain SOAP POST from the head the event loop already read: the WSGI environ is
         made from it and the answer goes out in one send (gunicorn would parse the head again and
         send the headers and the body apart: a fifth of a registration's CPU). Keep-alive as gunicorn."""
@@ -637,24 +645,20 @@ class BufferingWorker(ThreadWorker):
             started[:] = [status, headers]
             return None
 
+        later = _Later(self, conn, fast.path, close)
+        environ[ANSWER_LATER] = later
         try:
             result = self.wsgi(environ, start_response)
+            if later.taken:  # answered by the thread that commits the request's write (maybe already):
+                return _LATER  # the connection is not this thread's any more
             try:
                 body = b"".join(result)
             finally:
                 if hasattr(result, "close"):
                     result.close()
             status, headers = started
-            names = {k.lower(): v for k, v in headers}
-            if "content-length" not in names or names.get("connection", "").lower() == "close":
-                close = True
-            now = int(time.time())
-            if self._date[0] != now:
-                self._date = (now, http_date(now))
-            head = "".join([f"HTTP/1.1 {status}\r\nServer: {SERVER}\r\nDate: {self._date[1]}\r\n"
-                            f"Connection: {'close' if close else 'keep-alive'}\r\n",
-                            *(f"{k}: {v}\r\n" for k, v in headers if k.lower() != "connection"), "\r\n"])
-            _send(conn.sock, head.encode("latin-1") + body)
+            data, close = self._response(status, headers, body, close)
+            _send(conn.sock, data)
         except OSError as exc:  # the client went away (or a scenario dropped the connection)
             if exc.errno not in (errno.EPIPE, errno.ECONNRESET, errno.ENOTCONN, errno.EBADF):
                 self.log.exception("Socket error processing request.")
@@ -666,6 +670,58 @@ class BufferingWorker(ThreadWorker):
             return False
         return not close
 
+    def _response(self, status: str, headers: list[tuple[str, str]], body: bytes, close: bool) -> tuple[bytes, bool]:
+        """The whole HTTP answer, and whether the connection closes after it."""
+        names = {k.lower(): v for k, v in headers}
+        if "content-length" not in names or names.get("connection", "").lower() == "close":
+            close = True
+        now = int(time.time())
+        if self._date[0] != now:
+            self._date = (now, http_date(now))
+        head = "".join([f"HTTP/1.1 {status}\r\nServer: {SERVER}\r\nDate: {self._date[1]}\r\n"
+                        f"Connection: {'close' if close else 'keep-alive'}\r\n",
+                        *(f"{k}: {v}\r\n" for k, v in headers if k.lower() != "connection"), "\r\n"])
+        return head.encode("latin-1") + body, close
+
+    def answer_later(self, later: _Later, status: str, headers: list[tuple[str, str]], body: bytes) -> None:
+        """Send an answer the application gave after its call returned (in the thread that committed
+        the request's write, which must not wait): as :meth:`_handle_fast` would have, then hand the
+        connection back as :meth:`_serve` does. What the socket cannot take at once is sent by a request thread."""
+        conn = later.conn
+        try:
+            data, close = self._response(status, headers, body, later.close)
+            sock = conn.sock
+            if sock.getblocking():
+                sock.setblocking(False)
+            try:
+                sent = sock.send(data)
+            except BlockingIOError:
+                sent = 0
+            if sent < len(data):
+                self.tpool.submit(self._send_rest, conn, later.path, memoryview(data)[sent:], not close)
+                return
+            keep = not close
+        except OSError as exc:  # the client went away
+            if exc.errno not in (errno.EPIPE, errno.ECONNRESET, errno.ENOTCONN, errno.EBADF):
+                self.log.exception("Socket error processing request.")
+            keep = False
+        except Exception:
+            self.log.exception("error handling a request")
+            with contextlib.suppress(OSError):
+                conn.sock.sendall(refusal(500, later.path))
+            keep = False
+        self._hand_back(conn, keep)
+
+    def _send_rest(self, conn: BufferedConn, path: str, rest: memoryview, keep: bool) -> None:
+        """A request thread: the rest of an answer :meth:`answer_later` could not send at once."""
+        try:
+            _send(conn.sock, bytes(rest))
+        except OSError as exc:
+            if exc.errno not in (errno.EPIPE, errno.ECONNRESET, errno.ENOTCONN, errno.EBADF):
+                self.log.exception("Socket error processing request.")
+            keep = False
+        self._hand_back(conn, keep)
+
     def handle_error(self, req: Any, client: Any, addr: Any, exc: BaseException) -> None:
         """gunicorn's parser refused the request: answer as the endpoint would (SOAP Fault or JSON)."""
         status = _status_of(exc)
@@ -676,6 +732,32 @@ class BufferingWorker(ThreadWorker):
         with contextlib.suppress(OSError):
             path = getattr(req, "path", None) if req is not None else None
             client.sendall(refusal(status, path or getattr(_serving, "target", "") or None))
+
+
+#: what :meth:`BufferingWorker._handle_fast` returns when the answer is left to the thread that commits
+_LATER = object()
+
+
+class _Later:
+    """The worker's :class:`~mock_remd.soap.app.LaterAnswer` for one fast-path request."""
+
+    __slots__ = ("worker", "conn", "path", "close", "taken")
+
+    def __init__(self, worker: BufferingWorker, conn: BufferedConn, path: str, close: bool) -> None:
+        self.worker = worker
+        self.conn = conn
+        self.path = path
+        #: the connection closes after the answer (decided when the request was taken)
+        self.close = close
+        self.taken = False
+
+    def answer(self, status: str, headers: list[tuple[str, str]], body: bytes) -> None:
+        """Send the answer and hand the connection back (see :meth:`BufferingWorker.answer_later`)."""
+        self.worker.answer_later(self, status, headers, body)
+
+    def elsewhere(self, call: Any) -> None:
+        """Run ``call()`` in a request thread."""
+        self.worker.tpool.submit(call)
 
 
 @dataclasses.dataclass(frozen=True)

@@ -10,7 +10,8 @@ from __future__ import annotations
 import logging
 import time
 from collections.abc import Callable, Iterable
-from typing import Any
+from functools import partial
+from typing import Any, Protocol
 
 from mock_remd.catalog import errors as E
 from mock_remd.catalog.incidents import record_incident
@@ -28,6 +29,25 @@ StartResponse = Callable[..., Any]
 
 #: longest wsa:MessageID kept (the store's column size; a urn:uuid: id has 45 characters)
 MAX_MESSAGE_ID = 128
+
+#: environ key: a :class:`LaterAnswer` of the HTTP server, when it can take an answer after the call returns
+ANSWER_LATER = "mock_remd.answer_later"
+
+
+class LaterAnswer(Protocol):
+    """What an HTTP server offers for answering a request after the WSGI call has returned.
+
+    The application sets :attr:`taken` before returning when it will answer through :meth:`answer`
+    (the server then leaves the connection alone: :meth:`answer` may even have run already).
+    """
+
+    taken: bool
+
+    def answer(self, status: str, headers: list[tuple[str, str]], body: bytes) -> None:
+        """Send the answer (as ``start_response`` and the body would) and go on with the connection."""
+
+    def elsewhere(self, call: Callable[[], None]) -> None:
+        """Run ``call()`` in a thread of the server that may wait (for a lock, a write)."""
 
 
 def request_address(environ: dict[str, Any]) -> str:
@@ -149,7 +169,18 @@ class SoapApp:
         if env.operation == ops.REGISTER:
             req = env.request or ops.parse_register(env.body, message_id=env.message_id,
                                                     client_entity_id=env.client_entity_id)
-            result = self.service.register(req, soap_version=env.version)
+            later: LaterAnswer | None = environ.get(ANSWER_LATER)
+            if later is not None:
+                # answered by the thread that commits the document (the request's thread goes on),
+                # unless something else than the store decides the answer
+                done = self.service.register_then(req, partial(self._answer_later, later, env.version, env.message_id),
+                                                  elsewhere=later.elsewhere, soap_version=env.version)
+                if done is None:
+                    later.taken = True
+                    return []
+                result = done
+            else:
+                result = self.service.register(req, soap_version=env.version)
             replaced = self._apply_behaviour(environ, start_response, result.behaviour, env.version)
             if replaced is not None:
                 return replaced
@@ -172,6 +203,24 @@ class SoapApp:
             ctype, body = responses.get_item_response(env.version, result.status, result.item, result.errors,
                                                       env.message_id)
         return self._reply(start_response, 200, ctype, body)
+
+    def _answer_later(self, later: LaterAnswer, version: str, message_id: str, result: Any,
+                      error: BaseException | None) -> None:
+        """The answer of a registerDocument stored after its call returned (see :meth:`RegistryService.register_then`):
+        the one :meth:`__call__` gives for the same result or failure."""
+        status, ctype = 200, ""
+        body = b""
+        if error is None:
+            try:
+                ctype, body = responses.register_response(version, result.status, result.errors, message_id)
+            except Exception as exc:  # a bug: answered as below
+                error = exc
+        if error is not None:
+            incident = record_incident("SOAP endpoint", exc_info=error)
+            status, ctype, body = render_fault(SoapFault.of("internal", incident=incident.id), version)
+        reply: list[Any] = []
+        self._reply(lambda s, h: reply.extend((s, h)), status, ctype, body)
+        later.answer(reply[0], reply[1], body)
 
     def _apply_behaviour(self, environ: dict[str, Any], start_response: StartResponse, b: Behaviour | None,
                          version: str) -> Iterable[bytes] | None:

@@ -8,7 +8,7 @@ Claims are one ``UPDATE … RETURNING`` (``FOR UPDATE SKIP LOCKED`` on PostgreSQ
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -240,6 +240,25 @@ class Documents:
         change nothing; else accept the document (job queued) and journal the request. The document is
         received when its request is (``journal_entry.received_at``): one reading of the clock, and one
         text of it bound to both rows."""
+        write = self._accept_write(doc, journal_entry, journal)
+        if self.group is None:
+            with self.s.write() as c:
+                return write(c)
+        return self.group.submit(write)
+
+    def accept_unless_duplicate_then(self, doc: NewDocument, journal_entry: NewJournalEntry, journal: Journal,
+                                     then: Callable[[ActiveDocument | None, BaseException | None], None]) -> bool:
+        """:meth:`accept_unless_duplicate` without waiting for the commit: ``then(existing, None)`` (None:
+        accepted) or ``then(None, error)`` is called after it by the thread that commits (see
+        :meth:`GroupCommitter.submit_then`). False, and nothing done, without a group committer."""
+        if self.group is None:
+            return False
+        self.group.submit_then(self._accept_write(doc, journal_entry, journal), then)
+        return True
+
+    def _accept_write(self, doc: NewDocument, journal_entry: NewJournalEntry,
+                      journal: Journal) -> Callable[[Any], ActiveDocument | None]:
+        """The write of :meth:`accept_unless_duplicate` (run in a transaction)."""
         now = journal_entry.received_at
         row = {"status": "pending", "received_at": now, "updated_at": now, "job_state": "queued", "job_due_at": now,
                **vars(doc), "local_uid_key": doc.local_uid.lower()}
@@ -266,10 +285,7 @@ class Documents:
             journal.insert(c, journal_entry)
             return None
 
-        if self.group is None:
-            with self.s.write() as c:
-                return write(c)
-        return self.group.submit(write)
+        return write
 
     # ---- reads ---------------------------------------------------------------------------------
     def payload(self, doc_id: int) -> tuple[dict[str, Any] | None, bytes | None]:

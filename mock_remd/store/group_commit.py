@@ -5,10 +5,15 @@ queue for the database's single write lock, and the lock, BEGIN and COMMIT cost 
 statements. Here a request thread queues its write; the thread that finds no transaction under way
 applies everything queued in one transaction while the others wait. The caller returns only after
 the commit, so nothing answered as accepted can be lost.
+
+:meth:`GroupCommitter.submit_then` is the same write without the wait: its thread queues the write
+and goes on (leading the batch itself when no transaction is under way); the thread that commits the
+batch calls the write's continuation with its result or error, after the commit.
 """
 
 from __future__ import annotations
 
+import logging
 import os
 import queue
 import threading
@@ -19,6 +24,11 @@ from typing import Any
 from sqlalchemy.engine import Connection
 
 from mock_remd.store.engine import Database
+
+log = logging.getLogger(__name__)
+
+#: a continuation of :meth:`GroupCommitter.submit_then`: called with (result, None) or (None, error)
+Then = Callable[[Any, BaseException | None], None]
 
 #: most writes applied in one transaction
 MAX_BATCH = 64
@@ -32,19 +42,40 @@ class _Slot:
     def __init__(self, apply: Callable[[Connection], Any]) -> None:
         self.apply = apply
         self.finished = False
+        self.result: Any = None
+        self.error: BaseException | None = None
         #: held until the write is finished; its thread waits to take it. One lock released by the
         #: leader is the one wake-up: a threading.Event's Condition took a lock of its own for each
         #: wait and each set (in Python, with the GIL held), and the woken thread then waited for the
         #: Condition's lock the leader still held
         self.gate = threading.Lock()
         self.gate.acquire()
-        self.result: Any = None
-        self.error: BaseException | None = None
 
     def finish(self) -> None:
         """The write is applied (or failed): its thread may go on."""
         self.finished = True
         self.gate.release()
+
+
+class _Continued(_Slot):
+    """A write whose thread did not wait: the committing thread calls ``then`` after the commit."""
+
+    __slots__ = ("then",)
+
+    def __init__(self, apply: Callable[[Connection], Any], then: Then) -> None:  # noqa: D107
+        self.apply = apply
+        self.finished = False
+        self.result = None
+        self.error = None
+        self.then = then
+
+    def finish(self) -> None:
+        """The write is applied (or failed): its continuation runs here, in the committing thread."""
+        self.finished = True
+        try:
+            self.then(self.result, self.error)
+        except BaseException:  # the continuation answers its own errors: this only keeps the batch going
+            log.exception("a write's continuation failed")
 
 
 class GroupCommitter:
@@ -82,6 +113,16 @@ class GroupCommitter:
         if slot.error is not None:
             raise slot.error
         return slot.result
+
+    def submit_then(self, apply: Callable[[Connection], Any], then: Then) -> None:
+        """Queue ``apply(connection)`` for a shared transaction and return at once (after leading the
+        batch when no transaction is under way): ``then(result, None)`` or ``then(None, error)`` is
+        called after the commit (or the failure) by the thread that committed it. ``then`` must not
+        submit writes itself (it runs while its thread leads)."""
+        self._queue.put(_Continued(apply, then))
+        if self._leader.acquire(blocking=False):
+            self._lead_and_release()
+        # else another thread leads: it applies this write, or sees it queued after its release
 
     def _lead_and_release(self) -> None:
         """Apply what is queued, release the leadership; again while writes are left queued.
