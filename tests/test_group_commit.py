@@ -108,3 +108,64 @@ def test_writes_queued_while_the_leader_waits_for_the_lock_join_its_transaction(
     assert len(transactions) == 1
     with db.transaction(write=False) as c:
         assert sorted(r[0] for r in c.execute(text("SELECT n FROM t"))) == list(range(6))
+
+
+def test_a_continued_write_is_answered_after_its_commit_a_failing_one_alone(db):
+    """submit_then: the threads do not wait; each continuation runs once, after its write's commit
+    (another connection sees the row already), with the error of a failing write only."""
+    group = GroupCommitter(db)
+    outcomes: dict[int, tuple[object, object, bool]] = {}
+    seen = Database(db.url)
+
+    def then_of(n: int):
+        def then(result, error) -> None:
+            with seen.transaction(write=False) as c:
+                written = 1 if n == 305 else n
+                visible = c.execute(text("SELECT count(*) FROM t WHERE n = :n"), {"n": written}).scalar_one() == 1
+            assert n not in outcomes
+            outcomes[n] = (result, error, visible)
+        return then
+
+    def worker(k: int) -> None:
+        for n in range(k * 100, k * 100 + 25):
+            group.submit_then(_insert(n if n != 305 else 1), then_of(n))  # 1 is written by thread 0 too
+
+    with db.write_lock():  # the first writes queue up behind another process's writer: batches of several
+        threads = [threading.Thread(target=worker, args=(k,)) for k in range(4)]
+        for t in threads:
+            t.start()
+        while group._queue.qsize() < 4:  # noqa: SLF001 - until writes are queued behind the lock
+            threads[0].join(0.001)
+    for t in threads:
+        t.join(30)
+    assert not any(t.is_alive() for t in threads)
+    assert len(outcomes) == 100
+    failed = {n for n, (_, error, _) in outcomes.items() if error is not None}
+    assert failed in ({305}, {1})
+    assert all(result == (1 if n == 305 else n) and visible for n, (result, error, visible) in outcomes.items()
+               if n not in failed)
+    seen.engine.dispose()
+
+
+def test_continued_and_waiting_writes_share_batches(db):
+    group = GroupCommitter(db)
+    done = threading.Event()
+    answered: list[int] = []
+
+    def continued() -> None:
+        for n in range(50):
+            group.submit_then(_insert(1000 + n), lambda result, error: answered.append(result))
+        done.set()
+
+    def waiting() -> None:
+        for n in range(50):
+            assert group.submit(_insert(2000 + n)) == 2000 + n
+
+    threads = [threading.Thread(target=continued), threading.Thread(target=waiting)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(30)
+    assert done.is_set() and sorted(answered) == [1000 + n for n in range(50)]
+    with db.transaction(write=False) as c:
+        assert c.execute(text("SELECT count(*) FROM t")).scalar_one() == 100

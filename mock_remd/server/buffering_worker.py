@@ -755,6 +755,13 @@ class _Later:
         """Send the answer and hand the connection back (see :meth:`BufferingWorker.answer_later`)."""
         self.worker.answer_later(self, status, headers, body)
 
+    def fail(self) -> None:
+        """The application could not answer: a 500 refusal, the connection closes (as in :meth:`BufferingWorker._handle_fast`)."""
+        self.worker.log.exception("error handling a request")
+        with contextlib.suppress(OSError):
+            self.conn.sock.sendall(refusal(500, self.path))
+        self.worker._hand_back(self.conn, False)  # noqa: SLF001 - the worker's own helper
+
     def elsewhere(self, call: Any) -> None:
         """Run ``call()`` in a request thread."""
         self.worker.tpool.submit(call)

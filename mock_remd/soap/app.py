@@ -46,6 +46,9 @@ class LaterAnswer(Protocol):
     def answer(self, status: str, headers: list[tuple[str, str]], body: bytes) -> None:
         """Send the answer (as ``start_response`` and the body would) and go on with the connection."""
 
+    def fail(self) -> None:
+        """No answer could be made: the server answers its own error, as when the call raises."""
+
     def elsewhere(self, call: Callable[[], None]) -> None:
         """Run ``call()`` in a thread of the server that may wait (for a lock, a write)."""
 
@@ -208,18 +211,21 @@ class SoapApp:
                       error: BaseException | None) -> None:
         """The answer of a registerDocument stored after its call returned (see :meth:`RegistryService.register_then`):
         the one :meth:`__call__` gives for the same result or failure."""
-        status, ctype = 200, ""
-        body = b""
-        if error is None:
-            try:
-                ctype, body = responses.register_response(version, result.status, result.errors, message_id)
-            except Exception as exc:  # a bug: answered as below
-                error = exc
-        if error is not None:
-            incident = record_incident("SOAP endpoint", exc_info=error)
-            status, ctype, body = render_fault(SoapFault.of("internal", incident=incident.id), version)
-        reply: list[Any] = []
-        self._reply(lambda s, h: reply.extend((s, h)), status, ctype, body)
+        try:
+            status, ctype, body = 200, "", b""
+            if error is None:
+                try:
+                    ctype, body = responses.register_response(version, result.status, result.errors, message_id)
+                except Exception as exc:  # a bug: answered as below
+                    error = exc
+            if error is not None:
+                incident = record_incident("SOAP endpoint", exc_info=error)
+                status, ctype, body = render_fault(SoapFault.of("internal", incident=incident.id), version)
+            reply: list[Any] = []
+            self._reply(lambda s, h: reply.extend((s, h)), status, ctype, body)
+        except Exception:  # as an exception out of __call__: the server answers its own error
+            later.fail()
+            return
         later.answer(reply[0], reply[1], body)
 
     def _apply_behaviour(self, environ: dict[str, Any], start_response: StartResponse, b: Behaviour | None,
