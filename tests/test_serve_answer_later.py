@@ -11,7 +11,9 @@ import re
 import socket
 import struct
 import threading
+import time
 import uuid
+from pathlib import Path
 
 import pytest
 from instances import start_serve, stop, wait_ready, write_config
@@ -53,6 +55,19 @@ class Served:
         with self.engine.connect() as c, c.begin():
             c.execute(text("LOCK TABLE documents IN EXCLUSIVE MODE"))
             yield
+
+    def wait_for_a_waiting_writer(self) -> None:
+        """Until the server's writer waits for what :meth:`writers_held` holds (it has read its request)."""
+        for _ in range(3000):
+            if self.backend == "sqlite":  # a blocked flock is shown with "->" in /proc/locks
+                if any("->" in line and "FLOCK" in line for line in Path("/proc/locks").read_text().splitlines()):
+                    return
+            else:
+                with self.engine.connect() as c:
+                    if c.execute(text("SELECT count(*) FROM pg_locks WHERE NOT granted")).scalar_one():
+                        return
+            time.sleep(0.01)  # another process's state: nothing to block on
+        raise AssertionError("the server's writer never waited")
 
     def stored(self, local_uid: str) -> list[str]:
         """The statuses of the documents stored with ``local_uid``."""
@@ -227,6 +242,7 @@ def test_a_client_gone_before_its_answer(served):
     s = _connect(served)
     with served.writers_held():
         s.sendall(_raw(uid)[0])
+        served.wait_for_a_waiting_writer()  # the request was read: its write waits
         s.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
         s.close()  # a reset: the answer finds no one
     with _connect(served) as other:  # the server goes on; the gone client's document was accepted

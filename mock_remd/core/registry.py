@@ -184,10 +184,11 @@ class RegistryService:
             else:
                 elsewhere(partial(self._answer_duplicate, accepting, existing, then))
 
+        if not self.store.documents.accepts_later:
+            return self._accepted(accepting, self._accept(accepting))
         doc, entry = self._accepting_rows(accepting)
-        if self.store.documents.accept_unless_duplicate_then(doc, entry, self.store.journal, stored):
-            return None
-        return self._accepted(accepting, self._accept(accepting))
+        self.store.documents.accept_unless_duplicate(doc, entry, self.store.journal, then=stored)
+        return None
 
     def _answer_duplicate(self, accepting: _Accepting, existing: ActiveDocument,
                           then: Callable[[SyncResult | None, BaseException | None], None]) -> None:

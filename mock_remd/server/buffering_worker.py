@@ -17,7 +17,11 @@ complete (or broken: gunicorn's own parser then answers the error). So:
   (``/health``, a registration) always gets in;
 * a body over :data:`SPOOL_BYTES` is spooled to a temporary file, not kept in worker memory;
 * gunicorn's own error pages (400, 414, 431 …) are replaced by a SOAP Fault on the SOAP endpoint
-  and a JSON error elsewhere.
+  and a JSON error elsewhere;
+* an answer the application gives after its call returned (a plain registration, answered once its
+  write is committed: :data:`~mock_remd.soap.later.ANSWER_LATER`) is sent by the thread that committed
+  it, which hands the connection back: the request thread does not wait for the commit (up to eight
+  threads parked on commits all woke at once after each: GIL hand-offs, not work).
 """
 
 from __future__ import annotations
@@ -49,8 +53,8 @@ from gunicorn.util import http_date
 from gunicorn.workers.gthread import TConn, ThreadWorker
 
 from mock_remd.catalog.user_messages import DEFAULT_LANG, say
-from mock_remd.soap.app import ANSWER_LATER
 from mock_remd.soap.faults import SoapFault, render_fault
+from mock_remd.soap.later import ANSWER_LATER
 
 #: seconds for the request line and headers, from the first byte (or from accept)
 HEADER_TIMEOUT = 10.0
@@ -623,7 +627,9 @@ class BufferingWorker(ThreadWorker):
     def _handle_fast(self, conn: BufferedConn, fast: FastRequest) -> Any:
         """Serve a plain SOAP POST from the head the event loop already read: the WSGI environ is
         made from it and the answer goes out in one send (gunicorn would parse the head again and
-        send the headers and the body apart: a fifth of a registration's CPU). Keep-alive as gunicorn."""
+        send the headers and the body apart: a fifth of a registration's CPU). Keep-alive as gunicorn.
+        Whether the connection is kept alive, or :data:`_LATER` when the application answers later
+        (:meth:`answer_later`)."""
         conn.init()  # gunicorn's keep-alive bookkeeping reads the connection's parser
         if conn.replay is None:
             return False
@@ -739,7 +745,7 @@ _LATER = object()
 
 
 class _Later:
-    """The worker's :class:`~mock_remd.soap.app.LaterAnswer` for one fast-path request."""
+    """The worker's :class:`~mock_remd.soap.later.LaterAnswer` for one fast-path request."""
 
     __slots__ = ("worker", "conn", "path", "close", "taken")
 

@@ -11,7 +11,7 @@ import logging
 import time
 from collections.abc import Callable, Iterable
 from functools import partial
-from typing import Any, Protocol
+from typing import Any
 
 from mock_remd.catalog import errors as E
 from mock_remd.catalog.incidents import record_incident
@@ -22,6 +22,7 @@ from mock_remd.soap import responses
 from mock_remd.soap.drops import drop_connection
 from mock_remd.soap.envelope import Envelope, parse_envelope, version_from_content_type
 from mock_remd.soap.faults import SoapFault, render_fault
+from mock_remd.soap.later import ANSWER_LATER, LaterAnswer
 
 log = logging.getLogger(__name__)
 
@@ -29,28 +30,6 @@ StartResponse = Callable[..., Any]
 
 #: longest wsa:MessageID kept (the store's column size; a urn:uuid: id has 45 characters)
 MAX_MESSAGE_ID = 128
-
-#: environ key: a :class:`LaterAnswer` of the HTTP server, when it can take an answer after the call returns
-ANSWER_LATER = "mock_remd.answer_later"
-
-
-class LaterAnswer(Protocol):
-    """What an HTTP server offers for answering a request after the WSGI call has returned.
-
-    The application sets :attr:`taken` before returning when it will answer through :meth:`answer`
-    (the server then leaves the connection alone: :meth:`answer` may even have run already).
-    """
-
-    taken: bool
-
-    def answer(self, status: str, headers: list[tuple[str, str]], body: bytes) -> None:
-        """Send the answer (as ``start_response`` and the body would) and go on with the connection."""
-
-    def fail(self) -> None:
-        """No answer could be made: the server answers its own error, as when the call raises."""
-
-    def elsewhere(self, call: Callable[[], None]) -> None:
-        """Run ``call()`` in a thread of the server that may wait (for a lock, a write)."""
 
 
 def request_address(environ: dict[str, Any]) -> str:

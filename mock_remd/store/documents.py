@@ -8,7 +8,7 @@ Claims are one ``UPDATE … RETURNING`` (``FOR UPDATE SKIP LOCKED`` on PostgreSQ
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Callable, Iterable
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -17,7 +17,7 @@ from sqlalchemy import and_, bindparam, func, insert, literal_column, select, up
 from mock_remd.store import schema as t
 from mock_remd.store.claims import LEASE_SECONDS, Claim
 from mock_remd.store.clock import utcnow
-from mock_remd.store.group_commit import GroupCommitter
+from mock_remd.store.group_commit import GroupCommitter, Then
 from mock_remd.store.journal import Journal, NewJournalEntry, fit_columns
 from mock_remd.store.prepared import (
     LARGE_BLOB_BYTES,
@@ -234,31 +234,21 @@ class Documents:
         rows = self.s.rows(_ACTIVE_BY_KEY, {"key": local_uid.lower()})
         return ActiveDocument.of(rows[0]) if rows else None
 
-    def accept_unless_duplicate(self, doc: NewDocument, journal_entry: NewJournalEntry,
-                                journal: Journal) -> ActiveDocument | None:
+    @property
+    def accepts_later(self) -> bool:
+        """Whether :meth:`accept_unless_duplicate` takes ``then`` (writes are group-committed here)."""
+        return self.group is not None
+
+    def accept_unless_duplicate(self, doc: NewDocument, journal_entry: NewJournalEntry, journal: Journal, *,
+                                then: Then | None = None) -> ActiveDocument | None:
         """In one transaction: if a registered or pending document has this localUid, return it and
         change nothing; else accept the document (job queued) and journal the request. The document is
         received when its request is (``journal_entry.received_at``): one reading of the clock, and one
-        text of it bound to both rows."""
-        write = self._accept_write(doc, journal_entry, journal)
-        if self.group is None:
-            with self.s.write() as c:
-                return write(c)
-        return self.group.submit(write)
+        text of it bound to both rows.
 
-    def accept_unless_duplicate_then(self, doc: NewDocument, journal_entry: NewJournalEntry, journal: Journal,
-                                     then: Callable[[ActiveDocument | None, BaseException | None], None]) -> bool:
-        """:meth:`accept_unless_duplicate` without waiting for the commit: ``then(existing, None)`` (None:
-        accepted) or ``then(None, error)`` is called after it by the thread that commits (see
-        :meth:`GroupCommitter.submit_then`). False, and nothing done, without a group committer."""
-        if self.group is None:
-            return False
-        self.group.submit_then(self._accept_write(doc, journal_entry, journal), then)
-        return True
-
-    def _accept_write(self, doc: NewDocument, journal_entry: NewJournalEntry,
-                      journal: Journal) -> Callable[[Any], ActiveDocument | None]:
-        """The write of :meth:`accept_unless_duplicate` (run in a transaction)."""
+        With ``then`` (only where :attr:`accepts_later`) nothing is returned and the call does not
+        wait for the commit: ``then(existing, None)`` (None: accepted) or ``then(None, error)`` is called
+        after it by the thread that commits (see :meth:`GroupCommitter.submit_then`)."""
         now = journal_entry.received_at
         row = {"status": "pending", "received_at": now, "updated_at": now, "job_state": "queued", "job_due_at": now,
                **vars(doc), "local_uid_key": doc.local_uid.lower()}
@@ -285,7 +275,13 @@ class Documents:
             journal.insert(c, journal_entry)
             return None
 
-        return write
+        if self.group is None:
+            with self.s.write() as c:
+                return write(c)
+        if then is not None:
+            self.group.submit_then(write, then)
+            return None
+        return self.group.submit(write)
 
     # ---- reads ---------------------------------------------------------------------------------
     def payload(self, doc_id: int) -> tuple[dict[str, Any] | None, bytes | None]:
