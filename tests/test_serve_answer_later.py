@@ -16,6 +16,7 @@ import uuid
 from pathlib import Path
 
 import pytest
+import requests
 from instances import start_serve, stop, wait_ready, write_config
 from pg_database import database_url
 from remd_requests import register_request
@@ -252,6 +253,17 @@ def test_a_client_gone_before_its_answer(served):
         assert head.startswith(b"HTTP/1.1 200") and _status(body) == "success"
     assert served.stored(uid) != []
     assert served.journaled(uid) == ["success"]
+
+
+def test_a_requests_session_keeps_its_connection(served):
+    with requests.Session() as session:
+        for _ in range(4):
+            req = register_request()
+            r = session.post(f"http://127.0.0.1:{served.port}/port/emdr", data=register_envelope(req, version="1.2"),
+                             headers={"Content-Type": "application/soap+xml; charset=utf-8"}, timeout=30)
+            assert r.status_code == 200 and _status(r.content) == "success"
+            assert r.headers["Connection"] == "keep-alive" and _relates_to(r.content) == req.message_id
+            assert served.stored(req.local_uid) != []
 
 
 def test_many_connections_each_answered_once(served):
