@@ -13,7 +13,6 @@ batch calls the write's continuation with its result or error, after the commit.
 
 from __future__ import annotations
 
-import logging
 import os
 import queue
 import threading
@@ -23,9 +22,8 @@ from typing import Any
 
 from sqlalchemy.engine import Connection
 
+from mock_remd.catalog.incidents import record_incident
 from mock_remd.store.engine import Database
-
-log = logging.getLogger(__name__)
 
 #: a continuation of :meth:`GroupCommitter.submit_then`: called with (result, None) or (None, error)
 Then = Callable[[Any, BaseException | None], None]
@@ -42,14 +40,14 @@ class _Slot:
     def __init__(self, apply: Callable[[Connection], Any]) -> None:
         self.apply = apply
         self.finished = False
-        self.result: Any = None
-        self.error: BaseException | None = None
         #: held until the write is finished; its thread waits to take it. One lock released by the
         #: leader is the one wake-up: a threading.Event's Condition took a lock of its own for each
         #: wait and each set (in Python, with the GIL held), and the woken thread then waited for the
         #: Condition's lock the leader still held
         self.gate = threading.Lock()
         self.gate.acquire()
+        self.result: Any = None
+        self.error: BaseException | None = None
 
     def finish(self) -> None:
         """The write is applied (or failed): its thread may go on."""
@@ -75,7 +73,7 @@ class _Continued(_Slot):
         try:
             self.then(self.result, self.error)
         except BaseException:  # the continuation answers its own errors: this only keeps the batch going
-            log.exception("a write's continuation failed")
+            record_incident("continuation of a group-committed write")
 
 
 class GroupCommitter:
