@@ -235,3 +235,30 @@ def test_sqlite_json_is_stored_as_text_whether_ascii_or_not(tmp_path):
                 assert c.execute(select(t.requests.c.detail).where(t.requests.c.id == i)).scalar_one() == v
     finally:
         db.engine.dispose()
+
+
+def test_transaction_control_out_of_place_fails_as_execute_did(tmp_path):
+    """COMMIT and ROLLBACK run by the connection's own methods and BEGIN as a script (the GIL let go once,
+    not five times) still fail where no transaction is open, and a BEGIN inside one commits nothing."""
+    from sqlalchemy.exc import OperationalError
+
+    from mock_remd.store.engine import _control
+
+    db = Database(f"sqlite:///{tmp_path / 'control.db'}")
+    try:
+        with db.engine.connect() as conn:
+            for sql in ("COMMIT", "ROLLBACK"):
+                with pytest.raises(OperationalError):
+                    _control(conn, sql)
+            _control(conn, "BEGIN IMMEDIATE")
+            conn.exec_driver_sql("CREATE TABLE t (n INTEGER)")
+            with pytest.raises(OperationalError):
+                _control(conn, "BEGIN IMMEDIATE")
+            assert conn.connection.dbapi_connection.in_transaction
+            _control(conn, "ROLLBACK")
+            _control(conn, "BEGIN")
+            assert conn.exec_driver_sql("SELECT count(*) FROM sqlite_master WHERE name = 't'").scalar() == 0
+            _control(conn, "COMMIT")
+            assert not conn.connection.dbapi_connection.in_transaction
+    finally:
+        db.engine.dispose()
