@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import sqlite3
 
 import pytest
 from pg_database import database_url
@@ -52,6 +53,50 @@ def test_insert_without_returning_and_binary(db):
     with db.transaction(write=False) as c:
         row = c.execute(select(t.payloads).where(t.payloads.c.document_id == 7)).one()
     assert row.content == content and row.request == {"local_uid": "x"}
+
+
+def test_insert_many_writes_what_insert_writes_in_row_order(db):
+    """One multi-row insert stores the rows :meth:`insert` stores one by one (defaults, JSON, dates), and
+    gives their keys in the order of the rows (SQLite: from the rowid; PostgreSQL: matched by a column)."""
+    when = dt.datetime(2026, 12, 7, 9, 0, 0, 5)
+    entries = [{"message_id": f"m-{n}", "operation": "registerDocument", "received_at": when + dt.timedelta(seconds=n),
+                "local_uid": f"Ю-{n}", "errors": [{"code": "X", "message": "Значение"}] if n % 2 else [],
+                "detail": {"n": n} if n % 3 else None, "http_status": 500 + n} for n in range(7)]
+    prepared = PreparedInsert(t.requests, returning="id")
+    with db.transaction() as c:
+        one_by_one = [prepared.insert(c, e) for e in entries]
+        together = prepared.insert_many(c, entries, match="message_id")
+        assert PreparedInsert(t.payloads).insert_many(c, [{"document_id": n, "content": b"x"} for n in (1, 2)]) == []
+    assert len(set(together)) == 7 and min(together) > max(one_by_one)
+    assert _rows(db, t.requests, one_by_one) == _rows(db, t.requests, together)
+    assert [r["message_id"] for r in _rows(db, t.requests, together)] == [e["message_id"] for e in entries]
+    if db.is_sqlite:
+        assert together == list(range(together[0], together[0] + 7))
+
+
+def test_insert_many_keeps_within_sqlites_variable_limit(tmp_path):
+    """Rows binding more values than the connection takes in one statement go in several statements."""
+    db = Database(f"sqlite:///{tmp_path / 'limit.db'}")
+    statements: list[str] = []
+    columns = len(t.requests.c) - 1  # every column but the key
+    try:
+        with db.transaction() as c:
+            raw = c.connection.dbapi_connection
+            before = raw.setlimit(sqlite3.SQLITE_LIMIT_VARIABLE_NUMBER, 2 * columns + 1)  # two rows a statement
+            raw.set_trace_callback(statements.append)
+            try:
+                ids = PreparedInsert(t.requests, returning="id").insert_many(
+                    c, [{"message_id": f"m-{n}", "operation": "op", "received_at": dt.datetime(2026, 12, 7)}
+                        for n in range(5)])
+            finally:
+                raw.set_trace_callback(None)
+                raw.setlimit(sqlite3.SQLITE_LIMIT_VARIABLE_NUMBER, before)
+        assert ids == [1, 2, 3, 4, 5] and sum(s.startswith("INSERT") for s in statements) == 3
+        with db.transaction(write=False) as c:
+            assert [r[0] for r in c.execute(select(t.requests.c.message_id).order_by(t.requests.c.id))] == [
+                f"m-{n}" for n in range(5)]
+    finally:
+        db.engine.dispose()
 
 
 def test_database_errors_are_sqlalchemy_errors(db):

@@ -76,6 +76,25 @@ class _Continued(_Slot):
             record_incident("continuation of a group-committed write")
 
 
+def _apply(c: Connection, batch: list[_Slot]) -> None:
+    """The writes of ``batch`` on ``c``. Writes that offer ``apply_many`` (a function taking the
+    connection and several such writes, giving their results in order: the statements of many in one
+    go) are applied together with the others that offer the same function, the rest one by one."""
+    together: dict[Callable[..., list[Any]], list[_Slot]] = {}
+    for slot in batch:
+        many = getattr(slot.apply, "apply_many", None)
+        if many is None:
+            slot.result = slot.apply(c)
+        else:
+            together.setdefault(many, []).append(slot)
+    for many, slots in together.items():
+        if len(slots) == 1:
+            slots[0].result = slots[0].apply(c)
+            continue
+        for slot, result in zip(slots, many(c, [s.apply for s in slots]), strict=True):
+            slot.result = result
+
+
 class GroupCommitter:
     """Applies submitted write functions in shared transactions.
 
@@ -97,7 +116,9 @@ class GroupCommitter:
 
     def submit(self, apply: Callable[[Connection], Any]) -> Any:
         """Run ``apply(connection)`` in a transaction shared with other threads' writes; returns its
-        result (or raises its exception) after the commit."""
+        result (or raises its exception) after the commit. ``apply`` may offer ``apply_many`` to be
+        applied with the batch's other writes of its kind (:func:`_apply`); when the batch fails, each
+        write is redone alone by ``apply(connection)``."""
         slot = _Slot(apply)
         self._queue.put(slot)
         while not slot.finished:
@@ -149,8 +170,7 @@ class GroupCommitter:
                     # is applied wait for the next: the lock is not held longer than the batch needs.
                     for _ in range(min(q.qsize(), MAX_BATCH)):
                         batch.append(q.get_nowait())
-                    for slot in batch:
-                        slot.result = slot.apply(c)
+                    _apply(c, batch)
             except BaseException as exc:  # one write failed: the batch rolled back; redo each on its own
                 self._redo(batch, exc)
                 continue

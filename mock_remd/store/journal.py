@@ -99,6 +99,42 @@ class JournalEntry(Record):
             self.http_status = None
 
 
+def _row(entry: NewJournalEntry) -> dict[str, Any]:
+    """The journal row of ``entry`` (its fields; not a copy unless something changes)."""
+    row = vars(entry)  # not changed: the insert completes a copy
+    if entry.http_status is None:
+        row = {**row, "http_status": NO_ANSWER}
+    # the journal keeps what a client sent, however long (cut to the columns)
+    if not _fits(row):
+        row = fit_columns(t.requests, row)
+    return row
+
+
+class _Append:
+    """The group commit's write of one journal entry: alone, or with the batch's others (:meth:`apply_many`)."""
+
+    __slots__ = ("journal", "entry")
+
+    def __init__(self, journal: Journal, entry: NewJournalEntry) -> None:
+        self.journal = journal
+        self.entry = entry
+
+    def __call__(self, c: Connection) -> int:
+        return self.journal.insert(c, self.entry)
+
+    @staticmethod
+    def apply_many(c: Connection, writes: list[_Append]) -> list[int]:
+        """The entries of ``writes`` in one multi-row insert per journal; their ids."""
+        ids: dict[int, int] = {}
+        journals: dict[int, tuple[Journal, list[_Append]]] = {}
+        for w in writes:
+            journals.setdefault(id(w.journal), (w.journal, []))[1].append(w)
+        for journal, mine in journals.values():
+            for w, rid in zip(mine, journal.insert_many(c, [w.entry for w in mine]), strict=True):
+                ids[id(w)] = rid
+        return [ids[id(w)] for w in writes]
+
+
 class Journal:
     """Appends to and reads of ``requests``."""
 
@@ -113,23 +149,33 @@ class Journal:
         if self.group is None:
             with self.s.write() as c:
                 return self.insert(c, entry)
-        return self.group.submit(lambda c: self.insert(c, entry))
+        return self.group.submit(_Append(self, entry))
 
     def insert(self, c: Connection, entry: NewJournalEntry) -> int:
         """Append ``entry`` on ``c``; prunes the oldest beyond ``size`` now and then. Returns its id."""
-        row = vars(entry)  # not changed: the insert completes a copy
-        if entry.http_status is None:
-            row = {**row, "http_status": NO_ANSWER}
-        # the journal keeps what a client sent, however long (cut to the columns)
-        if not _fits(row):
-            row = fit_columns(t.requests, row)
-        rid = int(_JOURNAL_REQUEST.insert(c, row))
+        rid = int(_JOURNAL_REQUEST.insert(c, _row(entry)))
         self._inserts += 1
         if self._inserts % 100 == 0 or rid % 100 == 0:
-            cutoff = rid - self.size
-            if cutoff > 0:
-                c.execute(delete(t.requests).where(t.requests.c.id <= cutoff))
+            self._prune(c, rid)
         return rid
+
+    def insert_many(self, c: Connection, entries: list[NewJournalEntry]) -> list[int]:
+        """Append ``entries`` on ``c`` in one multi-row insert (a group commit's batch); prunes as
+        :meth:`insert` of each would. Their ids (in their order on SQLite; on PostgreSQL in the order
+        the database gives them)."""
+        if not entries:
+            return []
+        rids = _JOURNAL_REQUEST.insert_many(c, [_row(e) for e in entries])
+        before = self._inserts
+        self._inserts += len(entries)
+        if self._inserts // 100 != before // 100 or any(rid % 100 == 0 for rid in rids):
+            self._prune(c, max(rids))
+        return rids
+
+    def _prune(self, c: Connection, rid: int) -> None:
+        cutoff = rid - self.size
+        if cutoff > 0:
+            c.execute(delete(t.requests).where(t.requests.c.id <= cutoff))
 
     def list(self, *, message_id: str = "", local_uid: str = "", system: str = "", limit: int = 100,
              offset: int = 0) -> tuple[list[JournalEntry], int]:
