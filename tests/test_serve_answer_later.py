@@ -2,7 +2,8 @@
 socket, SQLite file and PostgreSQL): the answer leaves only after the commit; a write failing in a
 batch fails alone with the internal-error Fault; duplicates, keep-alive and pipelined requests are
 answered as ever; a client gone before its answer leaves its document accepted and the server serving;
-a request whose answer a behaviour decides (magic values, scenarios) is answered by its own thread."""
+a request whose answer (or its timing) a behaviour decides (magic values, scenarios) is answered by
+its own thread."""
 
 from __future__ import annotations
 
@@ -24,6 +25,7 @@ from sqlalchemy import create_engine, text
 
 from mock_remd.client.sink import CallbackSink
 from mock_remd.core.registry import RegistryOptions, RegistryService
+from mock_remd.domain.model import normalize_message_id
 from mock_remd.soap.builders import register_envelope
 from mock_remd.store.engine import Database
 from mock_remd.store.repository import Store
@@ -34,8 +36,9 @@ BACKENDS = ["sqlite", "postgres"]
 class Served:
     """A ``mock-remd serve`` (one HTTP worker) on ``url``, and a way to hold its store's writers."""
 
-    def __init__(self, backend: str, db_url: str, port: int, log) -> None:
+    def __init__(self, backend: str, db_url: str, port: int, log, sink: CallbackSink) -> None:
         self.backend = backend
+        self.sink = sink
         self.db_url = db_url
         self.port = port
         self.log = log
@@ -104,7 +107,7 @@ def served(request, tmp_path_factory):
         proc, url = start_serve(db_url, write_config(tmp, sink.url), log, workers=1, processors=1)
         try:
             wait_ready(proc, url, log)
-            s = Served(request.param, db_url, int(url.rsplit(":", 1)[1]), log)
+            s = Served(request.param, db_url, int(url.rsplit(":", 1)[1]), log, sink)
             yield s
             s.engine.dispose()
         finally:
@@ -266,6 +269,18 @@ def test_a_requests_session_keeps_its_connection(served):
             assert served.stored(req.local_uid) != []
 
 
+def test_a_behaviour_for_the_callback_only_is_kept(served):
+    """MOCK:CALLBACK:DUPLICATE changes only the callback leg: answered after the write, called back twice."""
+    raw, mid = _raw(document_number="MOCK:CALLBACK:DUPLICATE")
+    with _connect(served) as s:
+        s.sendall(raw)
+        [(head, body)] = _read_answers(s, 1)
+    assert head.startswith(b"HTTP/1.1 200") and _status(body) == "success"
+    want = normalize_message_id(mid)
+    served.sink.wait_until(lambda _: sum(normalize_message_id(r.relates_to) == want for r in served.sink.results) >= 2,
+                           timeout=60, what="two callbacks")
+
+
 def test_many_connections_each_answered_once(served):
     """Sixteen connections, each sending in turn: every answer is its request's, nothing lost."""
     failures: list[str] = []
@@ -314,6 +329,16 @@ def _register_then(svc: RegistryService, req):
 def test_a_behaviour_keeps_the_answer_synchronous(service, number):
     done, results = _register_then(service, register_request(document_number=number))
     assert done is not None and results == []
+
+
+@pytest.mark.parametrize("number", ["MOCK:CALLBACK:NEVER", "MOCK:CALLBACK:DELAY:5000", "MOCK:DELAY:0"])
+def test_a_behaviour_for_the_callback_only_is_answered_after_the_write(service, number):
+    req = register_request(document_number=number)
+    done, results = _register_then(service, req)
+    assert done is None
+    [(result, error)] = results
+    assert error is None and result.status == "success" and result.behaviour is not None
+    assert service.store.documents.get(req.local_uid).behaviour == result.behaviour.as_dict()
 
 
 def test_plain_registration_is_answered_after_the_write(service):

@@ -162,13 +162,15 @@ class RegistryService:
         error)`` when the write failed, as :meth:`register` would raise it) is called after the commit by
         the thread that committed it, which must not wait: a duplicate's answer, which journals first,
         is made by a call handed to ``elsewhere`` (a thread that may wait). Else (a scenario's or magic
-        value's behaviour, an error found before the write, no group commit) the result, as :meth:`register`."""
+        value's behaviour for the synchronous answer, an error found before the write, no group commit)
+        the result, as :meth:`register`."""
         started = time.perf_counter()
         answered, accepting = self._register_checked(req, soap_version, started)
         if answered is not None:
             return answered
         assert accepting is not None
-        if accepting.result.behaviour is not None:  # a behaviour may change the answer or its timing: as ever
+        behaviour = accepting.result.behaviour
+        if behaviour is not None and behaviour.sync.changes_answer:  # answered by this thread, as ever
             return self._accepted(accepting, self._accept(accepting))
 
         def stored(existing: ActiveDocument | None, error: BaseException | None) -> None:

@@ -51,6 +51,11 @@ class SyncBehaviour:
         return bool(self.errors or self.fault or self.http_status or self.drop)
 
     @property
+    def changes_answer(self) -> bool:
+        """Whether the synchronous answer is other than the registry's own, or later (a delay)."""
+        return bool(self.delay_ms) or self.replaces_answer
+
+    @property
     def fault_is_client(self) -> bool:
         """Whether the fault blames the client (``Client.*``/``Sender``: HTTP 400) rather than the server (500)."""
         code = str((self.fault or {}).get("code") or "Receiver")
