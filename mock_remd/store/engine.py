@@ -23,6 +23,7 @@ from sqlalchemy.pool import StaticPool
 from mock_remd.store import json_text
 from mock_remd.store.changes import ChangeWatch, PostgresWatch, SqliteFileWatch, create_notify_triggers
 from mock_remd.store.schema import RETIRED_INDEXES, metadata
+from mock_remd.store.shared_stamp import SharedStamp
 
 #: advisory lock keys (PostgreSQL) of the operations several instances may run at the same moment
 SCHEMA_LOCK_KEY = 0x6D6F636B0001
@@ -72,7 +73,7 @@ class Database:
         self._lock_path = self._sidecar_lock_path()
         self._lock_fd: int | None = None
         self._lock_pid = 0
-        self._stamp_path = (self._lock_path[: -len(".writelock")] + ".settings-stamp") if self._lock_path else None
+        self._stamp = SharedStamp(self._lock_path[: -len(".writelock")] + ".settings-stamp") if self._lock_path else None
         self._memory_changes = 0
         #: a thread's stamp while it holds one (see one_settings_stamp)
         self._held = threading.local()
@@ -262,9 +263,9 @@ class Database:
         None when no such stamp can be had (PostgreSQL, whose instances may be on several hosts:
         read every time).
 
-        SQLite file: the size and time of a sidecar file that each change appends a byte to (one
-        ``stat``, about 1 µs, against two reads of 75 µs on every registration). In memory: a
-        counter of this engine, the only one that can open the store.
+        SQLite file: a sidecar file's bytes, which each change overwrites, read from shared memory (no
+        system call: :mod:`.shared_stamp`), against two reads of 75 µs on every registration. In
+        memory: a counter of this engine, the only one that can open the store.
         """
         held = self._held
         stamp = getattr(held, "stamp", None)
@@ -272,14 +273,12 @@ class Database:
             return stamp
         if self.url in ("sqlite://", "sqlite:///:memory:"):
             return self._memory_changes
-        if self._stamp_path is None:  # PostgreSQL, or a named memory database other engines may share
+        if self._stamp is None:  # PostgreSQL, or a named memory database other engines may share
             return None
         try:
-            st = os.stat(self._stamp_path)
-        except FileNotFoundError:
-            value: Any = (0, 0, 0)
-        else:
-            value = (st.st_ino, st.st_size, st.st_mtime_ns)
+            value: Any = self._stamp.read()
+        except OSError:  # the sidecar cannot be made (a folder this process may not write): its status then
+            value = _file_status(self._stamp.path)
         if stamp is _TAKE:
             held.stamp = value
         return value
@@ -287,8 +286,8 @@ class Database:
     @contextmanager
     def one_settings_stamp(self) -> Iterator[None]:
         """Inside the block, this thread's :meth:`settings_stamp` is read once and then repeated: the
-        reads of the settings one request makes (active scenarios, conformance runs) see one moment, for
-        one ``stat``. A change noted meanwhile by this thread is read again."""
+        reads of the settings one request makes (active scenarios, conformance runs) see one moment. A
+        change noted meanwhile by this thread is read again."""
         self._held.stamp = _TAKE
         try:
             yield
@@ -300,15 +299,8 @@ class Database:
         if getattr(self._held, "stamp", None) is not None:
             self._held.stamp = _TAKE  # this thread's next read sees its own change
         self._memory_changes += 1
-        if self._stamp_path is None:
-            return
-        fd = os.open(self._stamp_path, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o644)
-        try:
-            if os.fstat(fd).st_size >= 4096:
-                os.ftruncate(fd, 0)  # the size and the time change all the same
-            os.write(fd, b".")
-        finally:
-            os.close(fd)
+        if self._stamp is not None:
+            self._stamp.bump()
 
     def read_rows(self, statement: Any, params: dict[str, Any] | None = None) -> list[Any]:
         """Rows of one read-only statement. A single statement is atomic on its own, so SQLite runs it
@@ -340,6 +332,15 @@ class Database:
     def drop_all(self) -> None:
         """Drop every table (tests against a shared PostgreSQL)."""
         metadata.drop_all(self.engine)
+
+
+def _file_status(path: str) -> tuple[int, int, int]:
+    """The inode, size and modification time of ``path`` (zeros while it does not exist)."""
+    try:
+        st = os.stat(path)
+    except FileNotFoundError:
+        return (0, 0, 0)
+    return (st.st_ino, st.st_size, st.st_mtime_ns)
 
 
 def _drop_retired(conn: Connection) -> None:
