@@ -74,3 +74,33 @@ def test_one_document_sees_one_catalog_and_the_next_document_sees_an_import(nsi_
     second = DocumentContext(content=b"", settings=settings, caches=ValidationCaches())
     assert second.kinds().version == "99.1" and second.kinds().by_template("1.2.643.5.1.13.13.14.7.9.5").id == "186"
     assert "1520_v99.1.csv" in second.kinds().source and settings.kinds.version == "99.1"
+
+
+def test_an_absent_nsi_directory_is_looked_for_once_a_second(nsi_export_dir, tmp_path, monkeypatch):
+    """Lookups while the followed NSI directory does not exist look for it once per second (each look
+    is a system call), and find it, with the import in it, after that."""
+    import os
+    import shutil
+    import types
+
+    from mock_remd.validation.nsi import kinds as nsi_kinds
+
+    clock = [100.0]
+    monkeypatch.setattr(nsi_kinds, "time", types.SimpleNamespace(monotonic=lambda: clock[0]))
+    nsi = tmp_path / "nsi"
+    looks = []
+    real_stat = os.stat
+    monkeypatch.setattr(os, "stat", lambda path, *a, **kw: (looks.append(path) if str(path) == str(nsi) else None,
+                                                            real_stat(path, *a, **kw))[1])
+    registry = nsi_kinds.kind_catalog(nsi)
+    built_in = registry.version
+    looks.clear()
+    assert all(registry.get("119") is not None for _ in range(50)) and looks == []
+    nsi.mkdir()
+    shutil.copy(nsi_export_dir / "1.2.643.5.1.13.13.11.1520_v12.85.csv", nsi / "1.2.643.5.1.13.13.11.1520_v99.1.csv")
+    clock[0] += nsi_kinds.ABSENT_RECHECK_SECONDS - 0.01
+    assert registry.get("119") is not None and registry.version == built_in and looks == []
+    clock[0] += 0.01
+    assert registry.get("186") is not None and registry.version == "99.1" and looks
+    seen = len(looks)
+    assert registry.get("119") is not None and len(looks) == seen + 1  # an existing directory: looked at every time

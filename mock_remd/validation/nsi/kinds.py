@@ -3,13 +3,15 @@
 :class:`NsiKindSource` lets a running server follow the directory: ``mock-remd nsi import`` writes
 ``<OID>_v<version>.json`` there (atomically, so the directory's modification time changes) and every
 process of the server overlays the newest NSI 1520 on its built-in catalog at its next lookup — no
-restart. Raw exports dropped into the directory are read as well.
+restart. Raw exports dropped into the directory are read as well. A server started before the
+directory existed finds it within a second of its making (:data:`ABSENT_RECHECK_SECONDS`).
 """
 
 from __future__ import annotations
 
 import json
 import os
+import time
 from pathlib import Path
 
 from mock_remd.catalog.kinds import Kind, KindRegistry, import_nsi_1520
@@ -72,20 +74,34 @@ def newest_kinds_dictionary(nsi_dir: Path) -> Dictionary | None:
     return found[max(found, key=_version_key)]
 
 
+#: how long a directory found absent is taken to be absent, seconds (see :meth:`NsiKindSource.signature`)
+ABSENT_RECHECK_SECONDS = 1.0
+
+
 class NsiKindSource:
     """The NSI directory as a :class:`~mock_remd.catalog.kinds.CatalogSource`."""
 
     def __init__(self, nsi_dir: Path) -> None:
         self.nsi_dir = Path(nsi_dir)
         self._path = str(self.nsi_dir)  # asked on every registration: os.stat on a str is the cheap way
+        #: time.monotonic() until which the directory is taken to be absent
+        self._absent_until = 0.0
 
     def signature(self) -> object:
-        """The directory's modification time (None while it does not exist)."""
-        if not os.access(self._path, os.F_OK):  # absent (serve's default): no exception made per request
+        """The directory's modification time (None while it does not exist).
+
+        A directory that exists is looked at on every call (a file dropped into it is seen by the next
+        lookup). One found absent (serve's default, until ``mock-remd nsi import`` makes it) is looked
+        for again after :data:`ABSENT_RECHECK_SECONDS`: the look was a system call on every
+        registration, and Python lets the GIL go around each (under load, a thread hand-off per
+        answer); the first import into a server started without the directory counts within a second."""
+        now = time.monotonic()
+        if now < self._absent_until:
             return None
         try:
-            return os.stat(self._path).st_mtime_ns
+            return os.stat(self._path).st_mtime_ns  # one system call (the exception: once a second at most)
         except FileNotFoundError:
+            self._absent_until = now + ABSENT_RECHECK_SECONDS
             return None
 
     def load(self) -> tuple[str, str, list[Kind]] | None:
