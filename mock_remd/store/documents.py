@@ -266,8 +266,8 @@ class _Accept:
     @staticmethod
     def apply_many(c: Connection, writes: list[_Accept]) -> list[ActiveDocument | None]:
         """Several registrations' writes as each alone would do them, one after the other, in a few
-        statements for them all: one read of the active documents with their localUids, one multi-row
-        insert each into documents, payloads and the journal, where each write alone ran three
+        statements for them all: one multi-row insert each into documents (with the read of the active
+        documents with their localUids), payloads and the journal, where each write alone ran three
         statements (Python 3.11's sqlite3 lets the GIL go five times per statement: under load, thread
         hand-offs of the group commit's leader). A localUid written twice waits for the next round,
         which sees the first one's document (and is its duplicate, as it would be alone)."""
@@ -288,15 +288,25 @@ class _Accept:
 
 
 def _accept_distinct(c: Connection, writes: list[_Accept]) -> list[ActiveDocument | None]:
-    """:meth:`_Accept.apply_many` of writes with distinct localUids."""
+    """:meth:`_Accept.apply_many` of writes with distinct localUids. SQLite: the documents inserted
+    unless refused, in one statement (the active documents read only when one was); elsewhere the
+    active documents read, then the others inserted."""
+    if writes[0].sqlite:
+        got = _ACCEPT_DOCUMENT.insert_many_unless(c, [w.row for w in writes], match="local_uid_key")
+        refused = [w.row["local_uid_key"] for w, doc_id in zip(writes, got, strict=True) if doc_id is None]
+    else:
+        got, refused = [None] * len(writes), [w.row["local_uid_key"] for w in writes]
     active: dict[str, dict[str, Any]] = {}
-    for r in _ACTIVE_OF.all(c, [w.row["local_uid_key"] for w in writes], {}):  # newest first
+    for r in _ACTIVE_OF.all(c, refused, {}):  # newest first
         active.setdefault(r.pop("local_uid_key"), r)
     results = [None if (a := active.get(w.row["local_uid_key"])) is None else ActiveDocument(**a) for w in writes]
     fresh = [w for w, found in zip(writes, results, strict=True) if found is None]
     if not fresh:
         return results
-    ids = _ACCEPT_DOCUMENT.insert_many(c, [w.row for w in fresh], match="local_uid_key")
+    if writes[0].sqlite:
+        ids = [doc_id for doc_id in got if doc_id is not None]
+    else:
+        ids = _ACCEPT_DOCUMENT.insert_many(c, [w.row for w in fresh], match="local_uid_key")
     payloads = []
     in_place = []
     for w, doc_id in zip(fresh, ids, strict=True):

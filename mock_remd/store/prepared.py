@@ -32,6 +32,7 @@ from sqlalchemy import (
     insert,
     literal_column,
     select,
+    union_all,
     update,
 )
 from sqlalchemy.engine import Connection, Dialect
@@ -387,6 +388,7 @@ class PreparedInsert(Prepared):
             self._rowid = Prepared(statement, names)
         #: the insert unless a row satisfies ``unless`` (SQLite)
         self._unless: Prepared | None = None
+        self._unless_condition = unless
         if unless is not None:
             self._unless = Prepared(insert(table).from_select(
                 names, select(*binds.values()).where(~exists().where(unless(table, binds)))), names)
@@ -394,8 +396,8 @@ class PreparedInsert(Prepared):
             statement = statement.returning(key)
         super().__init__(statement, names)
         self._key = key
-        #: (rows, column told apart by, run for its rowid) -> the insert of that many rows in one statement
-        self._many: dict[tuple[int, str | None, bool], Prepared] = {}
+        #: (form, rows, …) -> the insert of that many rows in one statement
+        self._many: dict[tuple[Any, ...], Prepared] = {}
         self._many_lock = threading.Lock()
         #: multi-row statements whose positional binds were checked to be the rows' one after another
         self._checked: set[str] = set()
@@ -442,30 +444,81 @@ class PreparedInsert(Prepared):
     def insert_many(self, c: Connection, rows: Sequence[dict[str, Any]], *, match: str | None = None) -> list[Any]:
         """Insert ``rows`` with one multi-row ``INSERT … VALUES (…), (…)`` (several when they bind more
         values than the database takes in one statement); the ``returning`` column's values (none
-        without one). One statement is one ``sqlite3_step`` for the lot, where :meth:`insert` per row
-        was one each (each lets the GIL go: under load a thread hand-off for the group commit's leader).
+        without one). One statement for the lot, where :meth:`insert` ran one per row (Python 3.11's
+        sqlite3 lets the GIL go five times per statement: under load, thread hand-offs).
 
         On SQLite, when ``returning`` is the rowid, the keys are the ``lastrowid`` and the ones before
         it: the rows of one statement get consecutive rowids, the largest plus one each (the write
         transaction is exclusive, and no key is given). Elsewhere the keys come back by ``RETURNING``;
         ``match``, a column whose values tell the rows apart, puts them in the order of ``rows``
         (without it they come in the database's order)."""
+        by_rowid = c.dialect.name == "sqlite" and self._rowid is not None
+        keys: list[Any] = []
+        for chunk, cursor in self._each_chunk(c, rows, lambda n: self._many_of(
+                n, None if by_rowid or self._key is None else match, rowid=by_rowid)):
+            n = len(chunk)
+            if by_rowid:
+                if cursor.rowcount != n:
+                    raise RuntimeError(f"{n} rows inserted in one statement, {cursor.rowcount} counted")
+                last = cursor.lastrowid
+                keys.extend(range(last - n + 1, last + 1))
+            elif self._key is not None:
+                returned = cursor.fetchall()
+                if match is None:
+                    keys.extend(r[0] for r in returned)
+                else:
+                    found = {r[1]: r[0] for r in returned}
+                    keys.extend(found[row[match]] for row in chunk)
+        return keys
+
+    def insert_many_unless(self, c: Connection, rows: Sequence[dict[str, Any]], *, match: str) -> list[int | None]:
+        """SQLite: :meth:`insert_unless` of each of ``rows`` in one statement (``INSERT … SELECT`` of the
+        rows, in their order, that no row already there refuses); each row's new key (rowid), None for
+        one refused. ``match``: a column whose values tell the rows apart (none refuses another: the
+        statement's reads see the table as it was before it). All inserted: the keys are the
+        ``lastrowid`` and the ones before it (see :meth:`insert_many`); some refused: one read of the
+        rows with the new keys (every new rowid is above every older one) tells which."""
+        if self._unless is None or self._rowid is None or c.dialect.name != "sqlite":
+            raise TypeError("insert_many_unless needs an ``unless`` condition, a rowid key and SQLite")
+        keys: list[int | None] = []
+        for chunk, cursor in self._each_chunk(c, rows, self._many_unless_of, most=_SQLITE_COMPOUND_ROWS):
+            n, inserted = len(chunk), cursor.rowcount
+            last = cursor.lastrowid
+            if inserted == n:
+                keys.extend(range(last - n + 1, last + 1))
+            elif inserted == 0:
+                keys.extend([None] * n)
+            else:
+                new = dict(_run(c, self._new_rows_sql(match), (last - inserted,)).fetchall())
+                by_value = {value: key for key, value in new.items()}
+                keys.extend(by_value.get(row[match]) for row in chunk)
+        return keys
+
+    def _new_rows_sql(self, match: str) -> str:
+        key = self._key.name  # type: ignore[union-attr]
+        return f"SELECT {key}, {match} FROM {self.table.name} WHERE {key} > ?"
+
+    def _each_chunk(self, c: Connection, rows: Sequence[dict[str, Any]], statement_of: Callable[[int], Prepared], *,
+                    most: int = 0) -> Any:
+        """For each chunk of ``rows`` (each binding no more values than the database takes in one
+        statement; at most ``most`` rows when given): (the chunk completed with defaults, the cursor of
+        ``statement_of(rows in it)`` run with them); the cursor is closed when the next is asked for."""
         if not rows:
-            return []
+            return
         dialect = c.dialect
-        sqlite = dialect.name == "sqlite"
-        by_rowid = sqlite and self._rowid is not None
-        if sqlite:
+        if dialect.name == "sqlite":
             limit = c.connection.dbapi_connection.getlimit(sqlite3.SQLITE_LIMIT_VARIABLE_NUMBER)  # type: ignore[union-attr]
+            single = (self._rowid or self)._for(dialect)
         else:
             limit = _POSTGRESQL_BIND_LIMIT
+            single = self._for(dialect)
         per = max(1, limit // len(self.columns))
-        single = (self._rowid if by_rowid else self)._for(dialect)  # type: ignore[union-attr]
-        keys: list[Any] = []
+        if most:
+            per = min(per, most)
         for start in range(0, len(rows), per):
             chunk = [self.row(values) for values in rows[start:start + per]]
             n = len(chunk)
-            many = self._many_of(n, None if by_rowid or self._key is None else match, rowid=by_rowid)._for(dialect)
+            many = statement_of(n)._for(dialect)
             if many.positional and many.sql not in self._checked:
                 if many.order != tuple(f"{k}__m{i}" for i in range(n) for k in single.order):
                     raise RuntimeError(f"the {n}-row insert into {self.table.name} binds in another order")
@@ -480,37 +533,44 @@ class PreparedInsert(Prepared):
                     params.update({f"{k}__m{i}": v for k, v in single.parameters(row).items()})
             cursor = _run(c, many.sql, params)
             try:
-                if by_rowid:
-                    if cursor.rowcount != n:
-                        raise RuntimeError(f"{n} rows inserted in one statement, {cursor.rowcount} counted")
-                    last = cursor.lastrowid
-                    keys.extend(range(last - n + 1, last + 1))
-                elif self._key is not None:
-                    returned = cursor.fetchall()
-                    if match is None:
-                        keys.extend(r[0] for r in returned)
-                    else:
-                        found = {r[1]: r[0] for r in returned}
-                        keys.extend(found[row[match]] for row in chunk)
+                yield chunk, cursor
             finally:
                 cursor.close()
-        return keys
 
     def _many_of(self, n: int, match: str | None, *, rowid: bool) -> Prepared:
         """The insert of ``n`` rows (binds named ``<column>__m<row>``), built once per shape."""
-        shape = (n, match, rowid)
+        return self._built(("values", n, match, rowid), lambda: self._values_statement(n, match, rowid))
+
+    def _values_statement(self, n: int, match: str | None, rowid: bool) -> Any:
+        statement = insert(self.table).values(
+            [{col.name: bindparam(f"{col.name}__m{i}", type_=_bind_type(col)) for col in self.columns}
+             for i in range(n)])
+        if self._key is not None and not rowid:
+            statement = statement.returning(self._key, *([self.table.c[match]] if match else []))
+        return statement
+
+    def _many_unless_of(self, n: int) -> Prepared:
+        """The insert of those of ``n`` rows that ``unless`` does not refuse, in their order."""
+        return self._built(("unless", n), lambda: self._unless_statement(n))
+
+    def _unless_statement(self, n: int) -> Any:
+        assert self._unless_condition is not None
+        terms = [select(*[bindparam(f"{col.name}__m{i}", type_=_bind_type(col)).label(col.name) for col in self.columns],
+                        literal_column(str(i)).label("row__")) for i in range(n)]
+        rows = (union_all(*terms) if n > 1 else terms[0]).subquery("v")
+        names = [col.name for col in self.columns]
+        return insert(self.table).from_select(
+            names, select(*[rows.c[name] for name in names]).where(~exists().where(self._unless_condition(self.table, rows.c)))
+            .order_by(rows.c.row__))
+
+    def _built(self, shape: tuple[Any, ...], build: Callable[[], Any]) -> Prepared:
         found = self._many.get(shape)
         if found is None:
             with self._many_lock:
                 found = self._many.get(shape)
                 if found is None:
-                    names = [f"{col.name}__m{i}" for i in range(n) for col in self.columns]
-                    statement = insert(self.table).values(
-                        [{col.name: bindparam(f"{col.name}__m{i}", type_=_bind_type(col)) for col in self.columns}
-                         for i in range(n)])
-                    if self._key is not None and not rowid:
-                        statement = statement.returning(self._key, *([self.table.c[match]] if match else []))
-                    found = Prepared(statement, names)
+                    n = shape[1]
+                    found = Prepared(build(), [f"{col.name}__m{i}" for i in range(n) for col in self.columns])
                     self._many[shape] = found
         return found
 
@@ -526,6 +586,8 @@ class PreparedInsert(Prepared):
             cursor.close()
 
 
+#: most rows in one compound SELECT of SQLite's (its SQLITE_MAX_COMPOUND_SELECT is 500 by default)
+_SQLITE_COMPOUND_ROWS = 250
 #: most values one PostgreSQL statement binds (the protocol counts them in 16 bits)
 _POSTGRESQL_BIND_LIMIT = 65535
 
