@@ -14,8 +14,10 @@ No background process runs, so nothing drains the accepted documents: the backpr
 
 The machine's speed drifts, so compare checkouts by instructions: ``--callgrind`` runs the server
 under valgrind's callgrind (this client outside it), zeroes its counters after the warm-up and dumps
-them after the measured answers (``callgrind_control``), and prints instructions per answer. Pass
-``--profile`` to keep the dump for ``callgrind_annotate``.
+them after the measured answers (``callgrind_control``), and prints instructions per answer and GIL
+releases per answer (calls of ``PyEval_SaveThread``: under load each is a possible thread hand-off;
+callgrind runs one thread at a time, so group-commit batches are smaller than under real load).
+Pass ``--profile`` to keep the dump for ``callgrind_annotate``.
 """
 
 from __future__ import annotations
@@ -176,6 +178,29 @@ def _totals(path: Path) -> int:
     return int(m.group(1))
 
 
+#: the C function through which CPython lets the GIL go around a blocking or long call
+GIL_RELEASE = "PyEval_SaveThread"
+
+
+def _calls(path: Path, function: str) -> int:
+    """Calls of ``function`` in a callgrind dump: the ``calls=`` lines under its ``cfn=`` entries (names
+    are compressed: ``(id) name`` the first time, ``(id)`` after)."""
+    names: dict[str, str] = {}
+    total = 0
+    callee = ""
+    for line in path.read_text(errors="replace").splitlines():
+        if line.startswith(("cfn=", "fn=")):
+            m = re.match(r"c?fn=\((\d+)\)(?: (.*))?", line)
+            if m:
+                if m.group(2):
+                    names[m.group(1)] = m.group(2)
+                callee = names.get(m.group(1), "") if line.startswith("cfn=") else ""
+        elif line.startswith("calls=") and callee == function:
+            total += int(line[6:].split()[0])
+            callee = ""
+    return total
+
+
 def run(count: int, *, connections: int = 4, warm: int = 50, callgrind: bool = False,
         profile: Path | None = None, threads: int = 0) -> dict[str, float]:
     """Start the server, send ``warm`` then ``count`` requests; the figures of the measured ones:
@@ -215,6 +240,7 @@ def run(count: int, *, connections: int = 4, warm: int = 50, callgrind: bool = F
             if not dumps:
                 raise SystemExit("callgrind wrote no dump")
             figures["instructions"] = _totals(dumps[0]) / count
+            figures["gil_releases"] = _calls(dumps[0], GIL_RELEASE) / count
             if profile is not None:
                 profile.mkdir(parents=True, exist_ok=True)
                 shutil.copy(dumps[0], profile / "callgrind.sync")
@@ -269,7 +295,8 @@ def main(argv: list[str] | None = None) -> int:
     figures = (f"CPU per answer {f['cpu_ms']:.3f} ms, {f['switches']:.1f} context switches per answer "
                f"({f['rate']:.0f} answers/s)")
     if args.callgrind:
-        figures = f"instructions per answer {f['instructions'] / 1e6:.3f} M (under callgrind)"
+        figures = (f"instructions per answer {f['instructions'] / 1e6:.3f} M, GIL releases per answer "
+                   f"{f['gil_releases']:.2f} (calls of {GIL_RELEASE}; under callgrind)")
     print(f"{args.count} answers on {args.connections} connections, load {load:.1f}/{os.getloadavg()[0]:.1f}: "
           f"HTTP worker {figures}")
     return 0
