@@ -28,9 +28,11 @@ def normalize_message_id(value: str | None) -> str:
     return v.lower()
 
 
-_FIELD_NAMES: dict[type, tuple[str, ...]] = {}
+#: each dataclass's field names; None for a type returned as it is (not a dataclass, not a list)
+_FIELD_NAMES: dict[type, tuple[str, ...] | None] = {}
 #: types returned as they are without a look at their fields (most values of a request are str)
 _SCALARS = (str, int, float, bool, type(None))
+_UNMET: Any = object()
 
 
 def _plain(value: Any) -> Any:
@@ -38,13 +40,13 @@ def _plain(value: Any) -> Any:
     cls = type(value)
     if cls in _SCALARS:
         return value
-    names = _FIELD_NAMES.get(cls)
+    if cls is list:
+        return [_plain(v) for v in value] if value else []
+    names = _FIELD_NAMES.get(cls, _UNMET)
+    if names is _UNMET:  # a type met first: a dataclass's fields, or None (a set …: returned as it is)
+        names = _FIELD_NAMES[cls] = tuple(f.name for f in fields(cls)) if is_dataclass(cls) else None
     if names is None:
-        if cls is list:
-            return [_plain(v) for v in value]
-        if not is_dataclass(cls):
-            return value
-        names = _FIELD_NAMES[cls] = tuple(f.name for f in fields(cls))
+        return value
     attrs = value.__dict__  # the fields' values, read without a getattr each
     if len(attrs) != len(names):  # an attribute beside the fields: only the fields
         return {n: _plain(attrs[n]) for n in names}

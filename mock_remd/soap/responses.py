@@ -41,8 +41,30 @@ def _envelope(version: str, body: str, relates_to: str, action: str) -> tuple[st
     return CONTENT_TYPES.get(version, CONTENT_TYPES["1.2"]), xml.encode("utf-8")
 
 
+def _success_parts(version: str) -> tuple[str, str, str, str]:
+    """The success answer of :func:`register_response` cut around its variable parts: the content type, the
+    text before the answer's MessageID, between it and the RelatesTo header, and after."""
+    ctype, whole = _envelope(version, _SUCCESS_BODY, _MARK_RELATES, "registerDocumentResponse")
+    text = whole.decode("utf-8")
+    start = text.index("<wsa:MessageID>urn:uuid:") + len("<wsa:MessageID>urn:uuid:")
+    mid = text.index("</wsa:MessageID>")
+    relates = text.index(f"<wsa:RelatesTo>{_MARK_RELATES}</wsa:RelatesTo>")
+    after = relates + len(f"<wsa:RelatesTo>{_MARK_RELATES}</wsa:RelatesTo>")
+    return ctype, text[:start], text[mid:relates], text[after:]
+
+
+_SUCCESS_BODY = f'<ns3:registerDocumentResponse xmlns:ns3="{SERVICE}"><ns3:status>success</ns3:status></ns3:registerDocumentResponse>'
+_MARK_RELATES = "relates-to"
+#: the success answer per SOAP version, made once (every accepted registration answers it)
+_SUCCESS = {v: _success_parts(v) for v in ENVELOPE_NS}
+
+
 def register_response(version: str, status: str, errors: list[ErrorItem], relates_to: str) -> tuple[str, bytes]:
     """``ns3:registerDocumentResponse``."""
+    if status == "success" and not errors:  # the answer of every accepted registration: its parts filled in
+        ctype, head, middle, tail = _SUCCESS.get(version) or _SUCCESS["1.2"]
+        relates = f"<wsa:RelatesTo>{escape(relates_to)}</wsa:RelatesTo>" if relates_to else ""
+        return ctype, f"{head}{message_uuid()}{middle}{relates}{tail}".encode()
     body = f'<ns3:registerDocumentResponse xmlns:ns3="{SERVICE}">{_el("status", status)}{_errors(errors)}</ns3:registerDocumentResponse>'
     return _envelope(version, body, relates_to, "registerDocumentResponse")
 
