@@ -54,8 +54,8 @@ def parse_bytes(data: bytes, *, max_bytes: int = DEFAULT_MAX_BYTES) -> etree._El
         raise XmlTooLargeError(f"XML размером {len(data)} байт больше допустимых {max_bytes} байт",
                                size=len(data), limit=max_bytes)
     root = etree.fromstring(data, _parser())
-    tree = root.getroottree()
-    if tree.docinfo.doctype or (tree.docinfo.internalDTD is not None):
+    info = root.getroottree().docinfo  # (a new DocInfo on every read of the property)
+    if info.doctype or (info.internalDTD is not None):
         raise UnsafeXmlError("объявления DOCTYPE не допускаются")
     return root
 

@@ -170,15 +170,28 @@ def _envelope(root: etree._Element) -> Envelope:
     env = Envelope(version=version, root=root, header=header, body=op_el, operation=local_name(op_el))
     if header is not None:
         for h in header.iterchildren(etree.Element):
-            name = local_name(h)
+            tag = h.tag
+            name = _HEADER_NAMES.get(tag) or _header_name(tag)
             if name in _WSA_FIELDS:
                 setattr(env, _WSA_FIELDS[name], _text(h))
             elif name == "transportHeader":
                 for el in h.iter(etree.Element):
-                    if local_name(el) == "clientEntityId":
+                    tag = el.tag
+                    if (_HEADER_NAMES.get(tag) or _header_name(tag)) == "clientEntityId":
                         env.client_entity_id = _text(el)
                         break
     return env
+
+
+#: local names of the header tags met (the same few in every request; bounded against odd clients)
+_HEADER_NAMES: dict[str, str] = {}
+
+
+def _header_name(tag: str) -> str:
+    name = tag.rsplit("}", 1)[-1]
+    if len(_HEADER_NAMES) < 256:
+        _HEADER_NAMES[tag] = name
+    return name
 
 
 #: the SOAP version's namespace → its Header and Body tags
