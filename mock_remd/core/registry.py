@@ -277,21 +277,23 @@ class RegistryService:
         request_json = req.as_plain()
         if req.document is not None:
             request_json["document"]["data_b64"] = ""  # the bytes are stored once, as content
+        message_id, patient_snils = normalize_message_id(req.message_id), req.effective_patient_snils
         return (
             NewDocument(
                 local_uid=req.local_uid,
-                message_id=normalize_message_id(req.message_id),
+                message_id=message_id,
                 system=a.system.mnemonic,
                 organization=req.organization,
                 kind=req.kind,
                 creation_date_time=req.creation_date_time,
-                patient_snils=req.effective_patient_snils,
+                patient_snils=patient_snils,
                 document_number=req.document_number,
                 request=request_json,
                 content=a.content,
                 behaviour=a.behaviour.as_dict() if a.behaviour else None,
             ),
-            self._journal_entry(req, a.system, a.result, a.soap_version, a.started),
+            self._journal_entry(req, a.system, a.result, a.soap_version, a.started,
+                                message_id=message_id, patient_snils=patient_snils),
         )
 
     def _check(self, req: RegisterRequest, system: System | None,
@@ -325,23 +327,28 @@ class RegistryService:
         self.store.journal.add(self._journal_entry(req, system, result, soap_version, started))
 
     def _journal_entry(self, req: RegisterRequest, system: System | None, result: SyncResult,
-                       soap_version: str, started: float) -> NewJournalEntry:
+                       soap_version: str, started: float, *, message_id: str | None = None,
+                       patient_snils: str | None = None) -> NewJournalEntry:
+        """The request's journal entry (``message_id`` and ``patient_snils``: the request's, normalised
+        already by the caller, else worked out here)."""
         b = result.behaviour
+        if patient_snils is None:
+            patient_snils = req.effective_patient_snils
         return NewJournalEntry(
-            message_id=normalize_message_id(req.message_id),
+            message_id=normalize_message_id(req.message_id) if message_id is None else message_id,
             operation="registerDocument",
             system=system.mnemonic if system else req.system,
             client_entity_id=req.client_entity_id,
             local_uid=req.local_uid,
             kind=req.kind,
             sync_status=self._sync_label(result),
-            errors=[e.as_dict() for e in result.errors],
+            errors=[e.as_dict() for e in result.errors] if result.errors else [],
             http_status=self._http_status(result),
             soap_version=soap_version,
             scenario=b.source if b else None,
             duration_ms=(time.perf_counter() - started) * 1000,
             # what scenario rules match on beyond the columns above (for ?explain=true)
-            detail={"facts": {"organization": req.organization, "patient_snils": req.effective_patient_snils,
+            detail={"facts": {"organization": req.organization, "patient_snils": patient_snils,
                               "document_number": req.document_number}},
         )
 
