@@ -28,6 +28,11 @@ from mock_remd.store.shared_stamp import SharedStamp
 #: advisory lock keys (PostgreSQL) of the operations several instances may run at the same moment
 SCHEMA_LOCK_KEY = 0x6D6F636B0001
 SYSTEMS_LOCK_KEY = 0x6D6F636B0002
+#: prepared statements each SQLite connection keeps (Python's default is 128): the group commit's
+#: connection runs three multi-row inserts per batch size, up to 64 rows (store/group_commit.py), and
+#: one evicted is prepared again (compiled, the GIL let go) on its next use. A connection keeps only
+#: the statements it ran: the others hold what they did before
+SQLITE_CACHED_STATEMENTS = 512
 #: the writers' own WAL checkpoint threshold, pages (see :mod:`.checkpoints`: normally never reached)
 WAL_FALLBACK_PAGES = 8192
 #: the WAL file is cut back to this size, bytes, when it starts over after a long log
@@ -139,7 +144,9 @@ class Database:
 
     def _make_engine(self) -> Engine:
         if self.is_sqlite:
-            kwargs: dict = {"connect_args": {"check_same_thread": False, "timeout": 30}, "isolation_level": "AUTOCOMMIT",
+            kwargs: dict = {"connect_args": {"check_same_thread": False, "timeout": 30,
+                                             "cached_statements": SQLITE_CACHED_STATEMENTS},
+                            "isolation_level": "AUTOCOMMIT",
                             "json_serializer": json_text.dumps, "json_deserializer": json_text.loads}
             if self.is_memory:
                 kwargs["poolclass"] = StaticPool
