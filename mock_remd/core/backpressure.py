@@ -215,6 +215,14 @@ class Backpressure:
             return 0.0
         return min(MAX_WAIT_SECONDS, 0.05 + over * 0.5)
 
+    def would_wait(self) -> bool:
+        """Whether :meth:`wait` could wait or read the store now (without reading it)."""
+        if not self.enabled:
+            return False
+        if not self._following and self._clock() - self._counted > REFRESH_SECONDS:
+            return True
+        return self._backlog >= (self.limit_items() or 1)
+
     def wait(self) -> None:
         """Wait as :meth:`delay` says (the thread sleeps: no CPU is taken from the background work)."""
         seconds = self.delay()

@@ -36,6 +36,11 @@ from mock_remd.store.systems import System
 SYSTEMS_CACHE_SECONDS = 1.0
 
 
+class WouldWait(Exception):  # noqa: N818 - a signal, not an error
+    """registerDocument could not be answered without waiting (a caller that must not wait asked, see
+    :meth:`RegistryService.register_then`): nothing was done, the caller asks again where it may wait."""
+
+
 @dataclass
 class SyncResult:
     """The synchronous answer: ``status`` with ``errors``, or a behaviour that replaces the answer."""
@@ -129,6 +134,16 @@ class RegistryService:
         self._systems_cache[key] = (now + SYSTEMS_CACHE_SECONDS, row)
         return row
 
+    def _identified(self, client_entity_id: str) -> System | None:
+        """:meth:`identify` from the cache only (:class:`WouldWait` when it would read the store)."""
+        key = client_entity_id.strip().lower()
+        if not key:
+            return None
+        hit = self._systems_cache.get(key)
+        if hit is None or hit[0] <= time.monotonic():
+            raise WouldWait
+        return hit[1]
+
     def forget_systems(self) -> None:
         """Drop cached system lookups (after an admin change)."""
         self._systems_cache.clear()
@@ -156,21 +171,31 @@ class RegistryService:
         return self._accepted(accepting, self._accept(accepting))
 
     def register_then(self, req: RegisterRequest, then: Callable[[SyncResult | None, BaseException | None], None],
-                      *, elsewhere: Callable[[Callable[[], None]], None], soap_version: str = "1.2") -> SyncResult | None:
+                      *, elsewhere: Callable[[Callable[[], None]], None], soap_version: str = "1.2",
+                      may_wait: bool = True) -> SyncResult | None:
         """:meth:`register` without waiting for the store's commit where nothing but the store decides the
         answer: None when the document went to be stored, and ``then(result, None)`` (or ``then(None,
         error)`` when the write failed, as :meth:`register` would raise it) is called after the commit by
         the thread that committed it, which must not wait: a duplicate's answer, which journals first,
         is made by a call handed to ``elsewhere`` (a thread that may wait). Else (a scenario's or magic
         value's behaviour for the synchronous answer, an error found before the write, no group commit)
-        the result, as :meth:`register`."""
+        the result, as :meth:`register`.
+
+        ``may_wait`` False (a server's event loop, which must not block): :class:`WouldWait` is raised,
+        before anything is journaled or stored, wherever this call could wait (backpressure, a store
+        read, a journal write, a behaviour, an answer made now) or lead a write that is not a short
+        local one (only a SQLite store's batch is led here)."""
+        if not may_wait and not self._may_go_inline(req):
+            raise WouldWait
         started = time.perf_counter()
-        answered, accepting = self._register_checked(req, soap_version, started)
+        answered, accepting = self._register_checked(req, soap_version, started, may_wait=may_wait)
         if answered is not None:
             return answered
         assert accepting is not None
         behaviour = accepting.result.behaviour
         if behaviour is not None and behaviour.sync.changes_answer:  # answered by this thread, as ever
+            if not may_wait:
+                raise WouldWait
             return self._accepted(accepting, self._accept(accepting))
 
         def stored(existing: ActiveDocument | None, error: BaseException | None) -> None:
@@ -192,6 +217,12 @@ class RegistryService:
         self.store.documents.accept_unless_duplicate(doc, entry, self.store.journal, then=stored)
         return None
 
+    def _may_go_inline(self, req: RegisterRequest) -> bool:
+        """Cheap conditions for :meth:`register_then` without waiting: writes group-committed on SQLite
+        (a short local transaction), no link checks that read the store."""
+        return (self.store.documents.accepts_later and self.store.db.is_sqlite
+                and not (self.options.lifecycle.association_checks == "sync" and req.associations))
+
     def _answer_duplicate(self, accepting: _Accepting, existing: ActiveDocument,
                           then: Callable[[SyncResult | None, BaseException | None], None]) -> None:
         try:
@@ -201,13 +232,16 @@ class RegistryService:
             return
         then(result, None)
 
-    def _register_checked(self, req: RegisterRequest, soap_version: str,
-                          started: float) -> tuple[SyncResult | None, _Accepting | None]:
+    def _register_checked(self, req: RegisterRequest, soap_version: str, started: float,
+                          may_wait: bool = True) -> tuple[SyncResult | None, _Accepting | None]:
         """registerDocument up to the store's write: the result when it is answered without one, else
-        what the write needs."""
-        self.backpressure.wait()
+        what the write needs (``may_wait`` False: :class:`WouldWait` instead of any wait or answer)."""
+        if may_wait:
+            self.backpressure.wait()
+        elif self.backpressure.would_wait():
+            raise WouldWait
         now = dt.datetime.now(dt.UTC)
-        system = self.identify(req.client_entity_id)
+        system = self.identify(req.client_entity_id) if may_wait else self._identified(req.client_entity_id)
         facts = RequestFacts(
             operation="registerDocument",
             system=(system.mnemonic if system else ""),
@@ -220,6 +254,8 @@ class RegistryService:
         )
         behaviour = self.decide(facts)
         result = SyncResult(behaviour=behaviour)
+        if not may_wait and behaviour and behaviour.sync.changes_answer:
+            raise WouldWait
         if behaviour and behaviour.sync.replaces_answer:
             if behaviour.sync.errors:
                 result.status = "error"
@@ -228,7 +264,7 @@ class RegistryService:
                 result.errors = [E.item(e["code"], e.get("message"), **values) for e in behaviour.sync.errors]
             self._journal(req, system, result, soap_version, started)
             return result, None
-        errors, content = self._check(req, system, now)
+        errors, content = self._check(req, system, now, may_wait)
         if errors:
             result.status, result.errors = "error", errors
             self._journal(req, system, result, soap_version, started)
@@ -296,11 +332,14 @@ class RegistryService:
                                 message_id=message_id, patient_snils=patient_snils),
         )
 
-    def _check(self, req: RegisterRequest, system: System | None,
-               now: dt.datetime) -> tuple[list[ErrorItem], bytes | None]:
-        """All synchronous errors, and the inline document decoded on the way."""
+    def _check(self, req: RegisterRequest, system: System | None, now: dt.datetime,
+               may_wait: bool = True) -> tuple[list[ErrorItem], bytes | None]:
+        """All synchronous errors, and the inline document decoded on the way (``may_wait`` False:
+        :class:`WouldWait` at the first error, whose answer is journaled)."""
         refused = self._caller_error(system)
         if refused is not None:
+            if not may_wait:
+                raise WouldWait
             return refused, None
         assert system is not None
         errors: list[ErrorItem] = []
@@ -316,6 +355,8 @@ class RegistryService:
             errors.append(E.item("VALIDATION_ERROR", E.message("ORG_NOT_BOUND", organization=req.organization,
                                                                 system=system.mnemonic)))
         errors.extend(sync_link_errors(self.store, self.options.lifecycle, req, list(system.organizations or [])))
+        if errors and not may_wait:
+            raise WouldWait
         if req.local_uid and errors:  # with other errors, report a duplicate too (one read)
             existing = self.store.documents.find_active(req.local_uid)
             if existing is not None:
@@ -486,4 +527,4 @@ def registry_item(row: Document) -> dict[str, Any]:
     }
 
 
-__all__ = ["RegistryService", "RegistryOptions", "SyncResult", "registry_item", "utcnow"]
+__all__ = ["RegistryService", "RegistryOptions", "SyncResult", "WouldWait", "registry_item", "utcnow"]

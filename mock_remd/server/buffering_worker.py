@@ -54,7 +54,7 @@ from gunicorn.workers.gthread import TConn, ThreadWorker
 
 from mock_remd.catalog.user_messages import DEFAULT_LANG, say
 from mock_remd.soap.faults import SoapFault, render_fault
-from mock_remd.soap.later import ANSWER_LATER
+from mock_remd.soap.later import ANSWER_LATER, NeedsThread
 
 #: seconds for the request line and headers, from the first byte (or from accept)
 HEADER_TIMEOUT = 10.0
@@ -70,6 +70,8 @@ SPOOL_BYTES = 4 * 1024 * 1024
 MAX_HEAD_BYTES = 64 * 1024
 #: bytes read per readiness event (fairness between connections)
 READ_CHUNK = 256 * 1024
+#: largest request the event loop serves itself (see BufferingWorker._serve_inline); larger ones go to a thread
+INLINE_BYTES = 1024 * 1024
 #: seconds between the loop's liveness notes to the arbiter (and its looks at its parent)
 BOOKKEEPING_SECONDS = 1.0
 
@@ -522,7 +524,29 @@ class BufferingWorker(ThreadWorker):
         # GIL go, and a kept-alive connection's socket went blocking and back for every request
         pending.parser = None
         conn.serve_from(pending.spool)
+        if conn.fast is not None and pending.size <= INLINE_BYTES and self._serve_inline(conn):
+            return
         self.enqueue_req(conn)
+
+    def _serve_inline(self, conn: BufferedConn) -> bool:
+        """Serve a fast-path request in the event loop itself when the application can take its answer
+        for later without waiting (a plain registration: the write is queued, or its batch committed
+        here, and the answer leaves by :meth:`answer_later`): no request thread is woken for it. False
+        when the application says the request needs a thread (it raised :class:`NeedsThread` before
+        doing anything): the request is as it was, for :meth:`enqueue_req`."""
+        fast = conn.fast
+        assert fast is not None and conn.replay is not None
+        if self.nr + 1 >= self.max_requests or not self.alive:
+            return False
+        keep = self._handle_fast(conn, fast, inline=True)
+        if keep is _AGAIN:
+            self.nr -= 1
+            conn.replay.spool.seek(0)
+            return False
+        conn.fast = None
+        if keep is not _LATER:  # answered now (an error answered by the worker, a client gone)
+            self._hand_back(conn, keep)
+        return True
 
     # ---- limits ----------------------------------------------------------------------------------
     def _admit(self, pending: _Pending) -> None:
@@ -624,12 +648,13 @@ class BufferingWorker(ThreadWorker):
             return self._handle_fast(conn, fast)
         return super().handle(conn)
 
-    def _handle_fast(self, conn: BufferedConn, fast: FastRequest) -> Any:
+    def _handle_fast(self, conn: BufferedConn, fast: FastRequest, inline: bool = False) -> Any:
         """Serve a plain SOAP POST from the head the event loop already read: the WSGI environ is
         made from it and the answer goes out in one send (gunicorn would parse the head again and
         send the headers and the body apart: a fifth of a registration's CPU). Keep-alive as gunicorn.
         Whether the connection is kept alive, or :data:`_LATER` when the application answers later
-        (:meth:`answer_later`)."""
+        (:meth:`answer_later`); ``inline``: called by the event loop (:meth:`_serve_inline`), :data:`_AGAIN`
+        when the application needs a thread for the request."""
         conn.init()  # gunicorn's keep-alive bookkeeping reads the connection's parser
         if conn.replay is None:
             return False
@@ -652,9 +677,15 @@ class BufferingWorker(ThreadWorker):
             return None
 
         later = _Later(self, conn, fast.path, close)
+        later.inline = inline
         environ[ANSWER_LATER] = later
         try:
-            result = self.wsgi(environ, start_response)
+            try:
+                result = self.wsgi(environ, start_response)
+            except NeedsThread:
+                if inline:
+                    return _AGAIN
+                raise
             if later.taken:  # answered by the thread that commits the request's write (maybe already):
                 return _LATER  # the connection is not this thread's any more
             try:
@@ -742,12 +773,14 @@ class BufferingWorker(ThreadWorker):
 
 #: what :meth:`BufferingWorker._handle_fast` returns when the answer is left to the thread that commits
 _LATER = object()
+#: … and when, called by the event loop, the application needs a thread for the request
+_AGAIN = object()
 
 
 class _Later:
     """The worker's :class:`~mock_remd.soap.later.LaterAnswer` for one fast-path request."""
 
-    __slots__ = ("worker", "conn", "path", "close", "taken")
+    __slots__ = ("worker", "conn", "path", "close", "taken", "inline")
 
     def __init__(self, worker: BufferingWorker, conn: BufferedConn, path: str, close: bool) -> None:
         self.worker = worker
@@ -756,6 +789,8 @@ class _Later:
         #: the connection closes after the answer (decided when the request was taken)
         self.close = close
         self.taken = False
+        #: called by the event loop (see :meth:`BufferingWorker._serve_inline`)
+        self.inline = False
 
     def answer(self, status: str, headers: list[tuple[str, str]], body: bytes) -> None:
         """Send the answer and hand the connection back (see :meth:`BufferingWorker.answer_later`)."""

@@ -15,14 +15,14 @@ from typing import Any
 
 from mock_remd.catalog import errors as E
 from mock_remd.catalog.incidents import record_incident
-from mock_remd.core.registry import RegistryService
+from mock_remd.core.registry import RegistryService, WouldWait
 from mock_remd.domain.behaviour import Behaviour
 from mock_remd.soap import operations as ops
 from mock_remd.soap import responses
 from mock_remd.soap.drops import drop_connection
 from mock_remd.soap.envelope import Envelope, parse_envelope, version_from_content_type
 from mock_remd.soap.faults import SoapFault, render_fault
-from mock_remd.soap.later import ANSWER_LATER, LaterAnswer
+from mock_remd.soap.later import ANSWER_LATER, LaterAnswer, NeedsThread
 
 log = logging.getLogger(__name__)
 
@@ -62,6 +62,10 @@ class SoapApp:
 
             return self._reply(start_response, 200, "text/xml; charset=utf-8", wsdl_for(request_address(environ)))
         version = version_from_content_type(environ.get("CONTENT_TYPE")) or "1.2"
+        later: LaterAnswer | None = environ.get(ANSWER_LATER)
+        inline = later is not None and later.inline
+        if inline and (method != "POST" or self.wsse_check is not None):  # (a signature check takes long)
+            raise NeedsThread
         if method != "POST":
             fault = SoapFault.of("method_not_allowed", method=method)
             return self._fault(start_response, fault, version, extra=[("Allow", "GET, POST")])
@@ -74,7 +78,11 @@ class SoapApp:
             if env.set_aside is not None:
                 env = self._put_back(env, body, environ.get("CONTENT_TYPE"))
             return self._dispatch(environ, start_response, env)
+        except NeedsThread:
+            raise
         except SoapFault as fault:
+            if inline:  # its answer is journaled first
+                raise NeedsThread from None
             self._journal_fault(fault, version)
             return self._fault(start_response, fault, version)
         except Exception:  # a bug must still answer as SOAP, and the server keeps serving
@@ -140,6 +148,9 @@ class SoapApp:
     def _dispatch(self, environ: dict[str, Any], start_response: StartResponse, env) -> Iterable[bytes]:
         if env.operation not in ops.OPERATIONS:
             raise SoapFault.of("unknown_operation", operation=env.operation, expected=", ".join(ops.OPERATIONS))
+        later: LaterAnswer | None = environ.get(ANSWER_LATER)
+        if later is not None and later.inline and env.operation != ops.REGISTER:  # they read and journal now
+            raise NeedsThread
         if not env.message_id and self.require_message_id:
             raise SoapFault.of("missing_message_id")
         if len(env.message_id) > MAX_MESSAGE_ID:
@@ -151,12 +162,16 @@ class SoapApp:
         if env.operation == ops.REGISTER:
             req = env.request or ops.parse_register(env.body, message_id=env.message_id,
                                                     client_entity_id=env.client_entity_id)
-            later: LaterAnswer | None = environ.get(ANSWER_LATER)
             if later is not None:
                 # answered by the thread that commits the document (the request's thread goes on),
                 # unless something else than the store decides the answer
-                done = self.service.register_then(req, partial(self._answer_later, later, env.version, env.message_id),
-                                                  elsewhere=later.elsewhere, soap_version=env.version)
+                try:
+                    done = self.service.register_then(req, partial(self._answer_later, later, env.version,
+                                                                   env.message_id),
+                                                      elsewhere=later.elsewhere, soap_version=env.version,
+                                                      may_wait=not later.inline)
+                except WouldWait:
+                    raise NeedsThread from None
                 if done is None:
                     later.taken = True
                     return []

@@ -13,6 +13,12 @@ from typing import Protocol
 ANSWER_LATER = "mock_remd.answer_later"
 
 
+class NeedsThread(Exception):  # noqa: N818 - a signal, not an error
+    """Raised out of the WSGI call made with :attr:`LaterAnswer.inline`, before the application did
+    anything: the request could wait (or answer now), so the server calls the application again for it
+    in a thread that may wait."""
+
+
 class LaterAnswer(Protocol):
     """What an HTTP server offers for answering a request after the WSGI call has returned.
 
@@ -21,6 +27,9 @@ class LaterAnswer(Protocol):
     """
 
     taken: bool
+    #: the call is made by the server's event loop, which must not wait: the application either takes
+    #: the answer for later without waiting, or raises :class:`NeedsThread` before doing anything
+    inline: bool
 
     def answer(self, status: str, headers: list[tuple[str, str]], body: bytes) -> None:
         """Send the answer (as ``start_response`` and the body would) and go on with the connection."""
