@@ -172,7 +172,8 @@ class RegistryService:
 
     def register_then(self, req: RegisterRequest, then: Callable[[SyncResult | None, BaseException | None], None],
                       *, elsewhere: Callable[[Callable[[], None]], None], soap_version: str = "1.2",
-                      may_wait: bool = True) -> SyncResult | None:
+                      may_wait: bool = True,
+                      lead: Callable[[Callable[[], None]], None] | None = None) -> SyncResult | None:
         """:meth:`register` without waiting for the store's commit where nothing but the store decides the
         answer: None when the document went to be stored, and ``then(result, None)`` (or ``then(None,
         error)`` when the write failed, as :meth:`register` would raise it) is called after the commit by
@@ -184,7 +185,8 @@ class RegistryService:
         ``may_wait`` False (a server's event loop, which must not block): :class:`WouldWait` is raised,
         before anything is journaled or stored, wherever this call could wait (backpressure, a store
         read, a journal write, a behaviour, an answer made now) or lead a write that is not a short
-        local one (only a SQLite store's batch is led here)."""
+        local one (only a SQLite store's batch is led here). ``lead``: the write's batch is led by the
+        call handed to it, not now (see :meth:`~mock_remd.store.group_commit.GroupCommitter.submit_then`)."""
         if not may_wait and not self._may_go_inline(req):
             raise WouldWait
         started = time.perf_counter()
@@ -214,7 +216,7 @@ class RegistryService:
         if not self.store.documents.accepts_later:
             return self._accepted(accepting, self._accept(accepting))
         doc, entry = self._accepting_rows(accepting)
-        self.store.documents.accept_unless_duplicate(doc, entry, self.store.journal, then=stored)
+        self.store.documents.accept_unless_duplicate(doc, entry, self.store.journal, then=stored, lead=lead)
         return None
 
     def _may_go_inline(self, req: RegisterRequest) -> bool:

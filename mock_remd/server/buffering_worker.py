@@ -392,6 +392,8 @@ class BufferingWorker(ThreadWorker):
         self._date: tuple[int, str] = (0, "")
         #: request threads put kept-alive connections back (see _serve) while the loop may be stopping
         self._keepalive_lock = threading.Lock()
+        #: calls the loop makes after the events of one wait (see run_soon)
+        self._soon: list[Any] = []
 
     def init_process(self) -> None:
         _return_large_blocks_to_the_os()
@@ -407,6 +409,24 @@ class BufferingWorker(ThreadWorker):
             self.poller.close()
             self.poller = Poller()
         super().run()
+
+    def wait_for_and_dispatch_events(self, timeout: float) -> None:
+        try:
+            super().wait_for_and_dispatch_events(timeout)
+        finally:
+            while self._soon:
+                calls, self._soon = self._soon, []
+                for call in calls:
+                    try:
+                        call()
+                    except Exception:
+                        self.log.exception("error in a call of the event loop")
+
+    def run_soon(self, call: Any) -> None:
+        """The event loop: call ``call()`` once the events of this wait are handled (the writes of all the
+        requests read at once are committed together, then answered); once however often it is handed over."""
+        if call not in self._soon:
+            self._soon.append(call)
 
     # ---- the loop's bookkeeping, at most once a second ------------------------------------------
     # gthread tells the arbiter it is alive (a utime of its temporary file) and asks for its parent
@@ -802,6 +822,10 @@ class _Later:
         with contextlib.suppress(OSError):
             self.conn.sock.sendall(refusal(500, self.path))
         self.worker._hand_back(self.conn, False)  # noqa: SLF001 - the worker's own helper
+
+    def soon(self, call: Any) -> None:
+        """Run ``call()`` in the event loop after the events it handles now (see :meth:`BufferingWorker.run_soon`)."""
+        self.worker.run_soon(call)
 
     def elsewhere(self, call: Any) -> None:
         """Run ``call()`` in a request thread."""

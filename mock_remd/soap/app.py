@@ -169,7 +169,8 @@ class SoapApp:
                     done = self.service.register_then(req, partial(self._answer_later, later, env.version,
                                                                    env.message_id),
                                                       elsewhere=later.elsewhere, soap_version=env.version,
-                                                      may_wait=not later.inline)
+                                                      may_wait=not later.inline,
+                                                      lead=later.soon if later.inline else None)
                 except WouldWait:
                     raise NeedsThread from None
                 if done is None:

@@ -37,5 +37,9 @@ class LaterAnswer(Protocol):
     def fail(self) -> None:
         """No answer could be made: the server answers its own error, as when the call raises."""
 
+    def soon(self, call: Callable[[], None]) -> None:
+        """With :attr:`inline`: run ``call()`` in the event loop once it has handled the requests it read
+        at once (before it waits again; a call handed over several times runs once)."""
+
     def elsewhere(self, call: Callable[[], None]) -> None:
         """Run ``call()`` in a thread of the server that may wait (for a lock, a write)."""

@@ -8,7 +8,7 @@ Claims are one ``UPDATE … RETURNING`` (``FOR UPDATE SKIP LOCKED`` on PostgreSQ
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -346,7 +346,8 @@ class Documents:
         return self.group is not None
 
     def accept_unless_duplicate(self, doc: NewDocument, journal_entry: NewJournalEntry, journal: Journal, *,
-                                then: Then | None = None) -> ActiveDocument | None:
+                                then: Then | None = None,
+                                lead: Callable[[Callable[[], None]], None] | None = None) -> ActiveDocument | None:
         """In one transaction: if a registered or pending document has this localUid, return it and
         change nothing; else accept the document (job queued) and journal the request. The document is
         received when its request is (``journal_entry.received_at``): one reading of the clock, and one
@@ -354,7 +355,7 @@ class Documents:
 
         With ``then`` (only where :attr:`accepts_later`) nothing is returned and the call does not
         wait for the commit: ``then(existing, None)`` (None: accepted) or ``then(None, error)`` is called
-        after it by the thread that commits (see :meth:`GroupCommitter.submit_then`)."""
+        after it by the thread that commits (see :meth:`GroupCommitter.submit_then`, also for ``lead``)."""
         now = journal_entry.received_at
         row = {"status": "pending", "received_at": now, "updated_at": now, "job_state": "queued", "job_due_at": now,
                **vars(doc), "local_uid_key": doc.local_uid.lower()}
@@ -364,7 +365,7 @@ class Documents:
             with self.s.write() as c:
                 return write(c)
         if then is not None:
-            self.group.submit_then(write, then)
+            self.group.submit_then(write, then, lead)
             return None
         return self.group.submit(write)
 

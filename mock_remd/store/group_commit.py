@@ -133,15 +133,25 @@ class GroupCommitter:
             raise slot.error
         return slot.result
 
-    def submit_then(self, apply: Callable[[Connection], Any], then: Then) -> None:
+    def submit_then(self, apply: Callable[[Connection], Any], then: Then,
+                    lead: Callable[[Callable[[], None]], None] | None = None) -> None:
         """Queue ``apply(connection)`` for a shared transaction and return at once (after leading the
         batch when no transaction is under way): ``then(result, None)`` or ``then(None, error)`` is
         called after the commit (or the failure) by the thread that committed it. ``then`` must not
-        submit writes itself (it runs while its thread leads)."""
+        submit writes itself (it runs while its thread leads). ``lead``: the batch is not led now but
+        by the call handed to it (:meth:`lead_queued`: an event loop queues the writes of all the
+        requests it read at once, then commits them together)."""
         self._queue.put(_Continued(apply, then))
-        if self._leader.acquire(blocking=False):
+        if lead is not None:
+            lead(self.lead_queued)
+        elif self._leader.acquire(blocking=False):
             self._lead_and_release()
         # else another thread leads: it applies this write, or sees it queued after its release
+
+    def lead_queued(self) -> None:
+        """Apply the writes queued unless another thread leads (which then applies them)."""
+        if self._leader.acquire(blocking=False):
+            self._lead_and_release()
 
     def _lead_and_release(self) -> None:
         """Apply what is queued, release the leadership; again while writes are left queued.
