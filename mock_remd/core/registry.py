@@ -216,7 +216,8 @@ class RegistryService:
         if not self.store.documents.accepts_later:
             return self._accepted(accepting, self._accept(accepting))
         doc, entry = self._accepting_rows(accepting)
-        self.store.documents.accept_unless_duplicate(doc, entry, self.store.journal, then=stored, lead=lead)
+        self.store.documents.accept_unless_duplicate(doc, entry, self.store.journal, then=stored, lead=lead,
+                                                     elsewhere=elsewhere if lead is not None else None)
         return None
 
     def _may_go_inline(self, req: RegisterRequest) -> bool:

@@ -347,7 +347,8 @@ class Documents:
 
     def accept_unless_duplicate(self, doc: NewDocument, journal_entry: NewJournalEntry, journal: Journal, *,
                                 then: Then | None = None,
-                                lead: Callable[[Callable[[], None]], None] | None = None) -> ActiveDocument | None:
+                                lead: Callable[[Callable[[], None]], None] | None = None,
+                                elsewhere: Callable[[Callable[[], None]], None] | None = None) -> ActiveDocument | None:
         """In one transaction: if a registered or pending document has this localUid, return it and
         change nothing; else accept the document (job queued) and journal the request. The document is
         received when its request is (``journal_entry.received_at``): one reading of the clock, and one
@@ -355,7 +356,7 @@ class Documents:
 
         With ``then`` (only where :attr:`accepts_later`) nothing is returned and the call does not
         wait for the commit: ``then(existing, None)`` (None: accepted) or ``then(None, error)`` is called
-        after it by the thread that commits (see :meth:`GroupCommitter.submit_then`, also for ``lead``)."""
+        after it by the thread that commits (see :meth:`GroupCommitter.submit_then`, also for ``lead`` and ``elsewhere``)."""
         now = journal_entry.received_at
         row = {"status": "pending", "received_at": now, "updated_at": now, "job_state": "queued", "job_due_at": now,
                **vars(doc), "local_uid_key": doc.local_uid.lower()}
@@ -365,7 +366,7 @@ class Documents:
             with self.s.write() as c:
                 return write(c)
         if then is not None:
-            self.group.submit_then(write, then, lead)
+            self.group.submit_then(write, then, lead, elsewhere)
             return None
         return self.group.submit(write)
 

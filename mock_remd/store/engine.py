@@ -61,6 +61,10 @@ def sqlite_file(url: str) -> Path | None:
 _TAKE = object()
 
 
+class WriteLockBusy(Exception):  # noqa: N818 - a state, not an error
+    """The writers' lock is held elsewhere (see :meth:`Database.write_lock` without waiting)."""
+
+
 class Database:
     """An engine plus the transaction discipline of its backend."""
 
@@ -107,14 +111,22 @@ class Database:
                 _drop_retired(conn)
 
     @contextmanager
-    def write_lock(self) -> Iterator[None]:
-        """Hold the writers' lock of a SQLite file (every process's writers wait meanwhile)."""
-        with self._write_lock:
-            fcntl.flock(self._flock_fd(), fcntl.LOCK_EX)
+    def write_lock(self, wait: bool = True) -> Iterator[None]:
+        """Hold the writers' lock of a SQLite file (every process's writers wait meanwhile); ``wait``
+        False: :class:`WriteLockBusy` at once when another thread or process holds it."""
+        if not self._write_lock.acquire(blocking=wait):
+            raise WriteLockBusy
+        try:
+            try:
+                fcntl.flock(self._flock_fd(), fcntl.LOCK_EX if wait else fcntl.LOCK_EX | fcntl.LOCK_NB)
+            except BlockingIOError:
+                raise WriteLockBusy from None
             try:
                 yield
             finally:
                 fcntl.flock(self._flock_fd(), fcntl.LOCK_UN)
+        finally:
+            self._write_lock.release()
 
     def change_watch(self) -> ChangeWatch:
         """A new watch telling the background loops when work may have appeared (see :mod:`.changes`)."""
@@ -255,12 +267,12 @@ class Database:
                 conn.close()
 
     @contextmanager
-    def transaction_on(self, conn: Connection) -> Iterator[Connection]:
+    def transaction_on(self, conn: Connection, wait: bool = True) -> Iterator[Connection]:
         """A write transaction on ``conn``, a connection of this engine the caller keeps between
         transactions and uses from one thread at a time (the group commit's: a pool checkout, its
         checkin and reset cost ~60 µs a transaction); committed on success, rolled back on error.
-        SQLite file only: other stores go through :meth:`transaction`."""
-        with self.write_lock(), _begun(conn, "BEGIN IMMEDIATE"):
+        SQLite file only: other stores go through :meth:`transaction`. ``wait``: as :meth:`write_lock`'s."""
+        with self.write_lock(wait), _begun(conn, "BEGIN IMMEDIATE"):
             yield conn
 
     # ---- change stamp of the rarely written settings read on every request --------------------

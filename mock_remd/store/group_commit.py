@@ -23,7 +23,7 @@ from typing import Any
 from sqlalchemy.engine import Connection
 
 from mock_remd.catalog.incidents import record_incident
-from mock_remd.store.engine import Database
+from mock_remd.store.engine import Database, WriteLockBusy
 
 #: a continuation of :meth:`GroupCommitter.submit_then`: called with (result, None) or (None, error)
 Then = Callable[[Any, BaseException | None], None]
@@ -113,6 +113,8 @@ class GroupCommitter:
         self._conn_pid = 0
         #: connections a forked child inherited: never used, never closed (they are the parent's)
         self._inherited: list[Connection] = []
+        #: where a batch led without waiting goes when the writers' lock is busy (see submit_then)
+        self._elsewhere: Callable[[Callable[[], None]], None] | None = None
 
     def submit(self, apply: Callable[[Connection], Any]) -> Any:
         """Run ``apply(connection)`` in a transaction shared with other threads' writes; returns its
@@ -134,16 +136,21 @@ class GroupCommitter:
         return slot.result
 
     def submit_then(self, apply: Callable[[Connection], Any], then: Then,
-                    lead: Callable[[Callable[[], None]], None] | None = None) -> None:
+                    lead: Callable[[Callable[[], None]], None] | None = None,
+                    elsewhere: Callable[[Callable[[], None]], None] | None = None) -> None:
         """Queue ``apply(connection)`` for a shared transaction and return at once (after leading the
         batch when no transaction is under way): ``then(result, None)`` or ``then(None, error)`` is
         called after the commit (or the failure) by the thread that committed it. ``then`` must not
-        submit writes itself (it runs while its thread leads). ``lead``: the batch is not led now but
-        by the call handed to it (:meth:`lead_queued`: an event loop queues the writes of all the
-        requests it read at once, then commits them together)."""
+        submit writes itself (it runs while its thread leads).
+
+        ``lead``: the batch is not led now but by the call handed to ``lead`` (an event loop queues the
+        writes of all the requests it read at once, then commits them together). That call does not
+        wait for the writers' lock held by another process (or thread): the batch is then led by a call
+        handed to ``elsewhere`` (a thread that may wait)."""
         self._queue.put(_Continued(apply, then))
         if lead is not None:
-            lead(self.lead_queued)
+            self._elsewhere = elsewhere
+            lead(self._lead_unless_busy)
         elif self._leader.acquire(blocking=False):
             self._lead_and_release()
         # else another thread leads: it applies this write, or sees it queued after its release
@@ -153,27 +160,40 @@ class GroupCommitter:
         if self._leader.acquire(blocking=False):
             self._lead_and_release()
 
-    def _lead_and_release(self) -> None:
+    def _lead_unless_busy(self) -> None:
+        """:meth:`lead_queued` without waiting for the writers' lock (see :meth:`submit_then`)."""
+        elsewhere = self._elsewhere
+        if self._leader.acquire(blocking=False) and not self._lead_and_release(wait=elsewhere is None):
+            assert elsewhere is not None
+            elsewhere(self.lead_queued)
+
+    def _lead_and_release(self, wait: bool = True) -> bool:
         """Apply what is queued, release the leadership; again while writes are left queued.
 
         A thread that queued its write after the leader's last look, and found the leadership
         taken, waits: the leader looks at the queue once more after releasing, and either leads
         again or another thread has taken the leadership after the write was queued (and applies it).
+        ``wait`` False: False when the writers' lock was held elsewhere (the writes left queued).
         """
         while True:
             try:
-                self._lead()
+                if wait:
+                    self._lead()
+                else:
+                    self._lead(wait=False)
+            except WriteLockBusy:
+                return False
             finally:
                 self._leader.release()
             if self._queue.empty() or not self._leader.acquire(blocking=False):
-                return
+                return True
 
-    def _lead(self) -> None:
+    def _lead(self, wait: bool = True) -> None:
         q = self._queue
         while not q.empty():  # only a leader takes from the queue: it is not empty below either
             batch: list[_Slot] = []
             try:
-                with self._transaction() as c:
+                with self._transaction() if wait else self._transaction(wait=False) as c:
                     # the writes are taken once the write lock is held: those queued while the leader
                     # waited for it (behind the other processes' writers) join this transaction instead
                     # of waiting for the lock once more in the next one. Writes queued while the batch
@@ -181,6 +201,8 @@ class GroupCommitter:
                     for _ in range(min(q.qsize(), MAX_BATCH)):
                         batch.append(q.get_nowait())
                     _apply(c, batch)
+            except WriteLockBusy:  # (raised before any write was taken)
+                raise
             except BaseException as exc:  # one write failed: the batch rolled back; redo each on its own
                 self._redo(batch, exc)
                 continue
@@ -215,9 +237,10 @@ class GroupCommitter:
             conn.close()
 
     @contextmanager
-    def _transaction(self) -> Iterator[Connection]:
+    def _transaction(self, wait: bool = True) -> Iterator[Connection]:
         """A write transaction for a batch (only the leader calls it): on SQLite files on the kept
-        connection, made anew after a failure and in a forked child."""
+        connection, made anew after a failure and in a forked child (``wait`` False: :class:`WriteLockBusy`
+        when the writers' lock is held elsewhere)."""
         if not self._keeps:
             with self.db.transaction() as c:
                 yield c
@@ -230,8 +253,10 @@ class GroupCommitter:
             conn = self._conn = self.db.engine.connect()
             self._conn_pid = os.getpid()
         try:
-            with self.db.transaction_on(conn) as c:
+            with self.db.transaction_on(conn, wait) as c:
                 yield c
+        except WriteLockBusy:  # nothing was begun on the connection
+            raise
         except BaseException:
             self._conn = None  # whatever state the failure left it in, the next batch starts afresh
             try:
