@@ -416,3 +416,25 @@ def test_a_batch_led_without_waiting_goes_elsewhere_while_another_process_writes
     finally:
         db.engine.dispose()
         other.engine.dispose()
+
+
+def test_an_active_scenario_counts_each_request_once(tmp_path):
+    """A rule for the 2nd registration: deciding counts requests (a write), so the loop leaves them
+    all to a request thread while the scenario is active, and each is counted once."""
+    with _serve("sqlite", tmp_path, threads=2) as served:
+        text_ = "name: second\nrules:\n  - match: {operation: registerDocument, nth: 2}\n    sync: {errors: [{code: NO_SIGNATURE}]}\n"
+        r = requests.post(served.url + "/_admin/scenarios", data=text_.encode(), timeout=30,
+                          headers={"Content-Type": "application/yaml"})
+        assert r.status_code == 201
+        assert requests.put(served.url + "/_admin/scenarios/active", json={"names": ["second"]},
+                            timeout=30).status_code == 200
+        statuses = []
+        with _connect(served) as s:
+            for _ in range(3):
+                s.sendall(_register()[0])
+                statuses.append(_status(_answer(s)[1]))
+        assert statuses == ["success", "error", "success"]
+        assert requests.put(served.url + "/_admin/scenarios/active", json={"names": []}, timeout=30).status_code == 200
+        with _connect(served) as s:
+            s.sendall(_register()[0])
+            assert _status(_answer(s)[1]) == "success"

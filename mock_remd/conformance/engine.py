@@ -167,6 +167,11 @@ class ConformanceEngine:
             return new
 
     # ---- the behaviour source ------------------------------------------------------------------
+    def decides_nothing(self, facts: RequestFacts) -> bool:
+        """True when the request's system has no active run (:meth:`decide` would note nothing)."""
+        return (facts.operation != "registerDocument" or not facts.system or not facts.local_uid
+                or self.runs.active_id(facts.system) is None)
+
     def decide(self, facts: RequestFacts) -> Behaviour | None:
         """The step's answer for a registerDocument of a system under test; None otherwise."""
         if facts.operation != "registerDocument" or not facts.system or not facts.local_uid:

@@ -24,7 +24,13 @@ from mock_remd.core.dates import parse_datetime
 from mock_remd.core.emdr_id import format_emdr_id
 from mock_remd.core.lifecycle import LifecycleOptions, sync_link_errors
 from mock_remd.core.systems import DEMO_SYSTEM, normalize_system
-from mock_remd.domain.behaviour import Behaviour, BehaviourSource, RequestFacts, magic_behaviour
+from mock_remd.domain.behaviour import (
+    Behaviour,
+    BehaviourSource,
+    RequestFacts,
+    decides_nothing,
+    magic_behaviour,
+)
 from mock_remd.domain.model import RegisterRequest, normalize_message_id, snils_digits
 from mock_remd.store.clock import MSK, utcnow
 from mock_remd.store.documents import ActiveDocument, Document, NewDocument
@@ -149,12 +155,17 @@ class RegistryService:
         self._systems_cache.clear()
 
     # ---- behaviour -----------------------------------------------------------------------------
-    def decide(self, facts: RequestFacts) -> Behaviour | None:
-        """Scenario rules first, then the magic values of documentNumber."""
+    def decide(self, facts: RequestFacts, may_wait: bool = True) -> Behaviour | None:
+        """Scenario rules first, then the magic values of documentNumber (``may_wait`` False:
+        :class:`WouldWait` when a scenario or a conformance run is active for the request: deciding
+        then writes)."""
         b = None
         if self.behaviours:
             with self.store.db.one_settings_stamp():  # the scenarios and the conformance runs read it: one stat
-                b = self.behaviours.decide(facts)
+                if may_wait:
+                    b = self.behaviours.decide(facts)
+                elif not decides_nothing(self.behaviours, facts):
+                    raise WouldWait
         if b is None and self.options.magic_values and facts.document_number:
             b = magic_behaviour(facts.document_number)
         return b
@@ -255,7 +266,7 @@ class RegistryService:
             document_number=req.document_number,
             request=req,
         )
-        behaviour = self.decide(facts)
+        behaviour = self.decide(facts, may_wait)
         result = SyncResult(behaviour=behaviour)
         if not may_wait and behaviour and behaviour.sync.changes_answer:
             raise WouldWait

@@ -132,6 +132,18 @@ class BehaviourSource(Protocol):
 
     def decide(self, facts: RequestFacts) -> Behaviour | None: ...
 
+    def decides_nothing(self, facts: RequestFacts) -> bool:
+        """True only when :meth:`decide` would return None without writing anything (nothing active
+        for this request: a caller that must not wait then need not ask). A source without this
+        method is asked every time."""
+        ...
+
+
+def decides_nothing(source: BehaviourSource, facts: RequestFacts) -> bool:
+    """``source.decides_nothing(facts)``; False for a source that cannot tell."""
+    ask = getattr(source, "decides_nothing", None)
+    return bool(ask(facts)) if ask is not None else False
+
 
 _MAGIC = re.compile(r"^MOCK:(?P<rest>.+)$", re.IGNORECASE)
 
@@ -223,3 +235,7 @@ class FirstOf:
             if b is not None:
                 return b
         return None
+
+    def decides_nothing(self, facts: RequestFacts) -> bool:
+        """True when none of the sources decides anything for ``facts``."""
+        return all(decides_nothing(source, facts) for source in self.sources)

@@ -145,6 +145,10 @@ class ScenarioEngine:
             return ""
         return None
 
+    def decides_nothing(self, facts: RequestFacts) -> bool:
+        """True when no scenario is active for the request's system (:meth:`decide` would count nothing)."""
+        return self._scope(self.store.scenarios.active(), facts.system) is None
+
     def decide(self, facts: RequestFacts) -> Behaviour | None:
         """The behaviour of the first active rule matching ``facts`` (None = answer normally).
 

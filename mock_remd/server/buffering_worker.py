@@ -21,7 +21,11 @@ complete (or broken: gunicorn's own parser then answers the error). So:
 * an answer the application gives after its call returned (a plain registration, answered once its
   write is committed: :data:`~mock_remd.soap.later.ANSWER_LATER`) is sent by the thread that committed
   it, which hands the connection back: the request thread does not wait for the commit (up to eight
-  threads parked on commits all woke at once after each: GIL hand-offs, not work).
+  threads parked on commits all woke at once after each: GIL hand-offs, not work);
+* such a request is served by the event loop itself when the application can take its answer
+  without waiting (:meth:`BufferingWorker._serve_inline`: no request thread woken, the writes of the
+  requests one wait brought committed together after them); whatever could wait goes to a request
+  thread (the application raises :class:`~mock_remd.soap.later.NeedsThread` before doing anything).
 """
 
 from __future__ import annotations
@@ -558,7 +562,11 @@ class BufferingWorker(ThreadWorker):
         assert fast is not None and conn.replay is not None
         if self.nr + 1 >= self.max_requests or not self.alive:
             return False
-        keep = self._handle_fast(conn, fast, inline=True)
+        try:
+            keep = self._handle_fast(conn, fast, inline=True)
+        except Exception:  # (the loop must go on: the connection closes, as a request thread's would)
+            self.log.exception("error handling a request")
+            keep = False
         if keep is _AGAIN:
             self.nr -= 1
             conn.replay.spool.seek(0)
