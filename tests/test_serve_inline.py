@@ -19,7 +19,7 @@ import requests
 from instances import start_serve, stop, wait_ready, write_config
 from pg_database import database_url
 from remd_requests import register_request
-from sqlalchemy import create_engine, text
+from sqlalchemy import bindparam, create_engine, text
 
 from mock_remd.client.sink import CallbackSink
 from mock_remd.core.backpressure import Backpressure
@@ -60,6 +60,17 @@ class Served:
             time.sleep(0.01)  # another process's state: nothing to block on
         raise AssertionError("the server's writer never waited")
 
+    def wait_delivered(self, *local_uids: str) -> None:
+        """Until the callbacks of ``local_uids`` are delivered."""
+        for _ in range(3000):
+            with self.engine.connect() as c:
+                done = c.execute(text("SELECT count(*) FROM outbox WHERE status = 'delivered' AND local_uid IN :u")
+                                 .bindparams(bindparam("u", expanding=True)), {"u": list(local_uids)}).scalar_one()
+            if done == len(local_uids):
+                return
+            time.sleep(0.01)  # another process's state: nothing to block on
+        raise AssertionError("callbacks not delivered")
+
     def stored(self, local_uid: str) -> int:
         with self.engine.connect() as c:
             return c.execute(text("SELECT count(*) FROM documents WHERE local_uid = :u"), {"u": local_uid}).scalar_one()
@@ -71,7 +82,10 @@ def _serve(backend: str, tmp, threads: int):
     log = tmp / "serve.log"
     with database_url(backend, tmp) as db_url:
         proc, url = start_serve(db_url, write_config(tmp, sink.url), log, workers=1, processors=1,
-                                env={"MOCK_REMD_THREADS": str(threads)})
+                                env={"MOCK_REMD_THREADS": str(threads),
+                                     # backpressure off: its reading, stale once the background leg is
+                                     # idle, would send a request to a thread (tested in the core below)
+                                     "MOCK_REMD_BACKLOG_LIMIT": "0"})
         try:
             wait_ready(proc, url, log)
             served = Served(backend, db_url, url)
@@ -146,13 +160,16 @@ def _nothing_yet(s: socket.socket) -> bool:
 def test_a_plain_registration_is_answered_while_the_only_request_thread_is_busy(one_thread):
     """The request thread sleeps through a MOCK:DELAY answer: a plain registration is answered by the
     loop meanwhile (SQLite); on PostgreSQL the loop leaves it to the thread, after the delayed one."""
-    warm, _ = _register()
-    delayed, delayed_uid = _register(document_number="MOCK:DELAY:4000")
+    warm, warm_uid = _register()
+    delayed, delayed_uid = _register(document_number="MOCK:DELAY:6000")
     plain, plain_uid = _register()
     with _connect(one_thread) as busy, _connect(one_thread) as other:
         other.sendall(warm)  # (the caller's system is cached from here on: the loop needs no store read)
         assert _status(_answer(other)[1]) == "success"
         busy.sendall(delayed)
+        # the background process done with both documents (their callbacks delivered): it holds the
+        # writers' lock no more, which would hand the loop's batch to the (sleeping) thread
+        one_thread.wait_delivered(warm_uid, delayed_uid)
         other.sendall(plain)
         head, body = _answer(other)
         if one_thread.backend == "sqlite":
