@@ -20,6 +20,7 @@ import pytest
 import requests
 from instances import start_serve, stop, wait_ready, write_config
 from pg_database import database_url
+from raw_http import answer_status, connect, read_answers, soap_post
 from remd_requests import register_request
 from sqlalchemy import create_engine, text
 
@@ -118,40 +119,15 @@ def served(request, tmp_path_factory):
 def _raw(local_uid: str | None = None, **overrides) -> tuple[bytes, str]:
     """A registerDocument POST (fast path) and its MessageID."""
     req = register_request(**({"local_uid": local_uid} if local_uid else {}), **overrides)
-    body = register_envelope(req, version="1.2")
-    head = (b"POST /port/emdr HTTP/1.1\r\nHost: x\r\nContent-Type: application/soap+xml; charset=utf-8\r\n"
-            b"Content-Length: %d\r\n\r\n" % len(body))
-    return head + body, req.message_id
+    return soap_post(register_envelope(req, version="1.2")), req.message_id
 
 
 def _connect(served: Served) -> socket.socket:
-    s = socket.create_connection(("127.0.0.1", served.port), timeout=30)
-    s.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
-    return s
+    return connect(served.port)
 
 
-def _read_answers(s: socket.socket, count: int) -> list[tuple[bytes, bytes]]:
-    """``count`` whole answers (head, body) from ``s``."""
-    data, answers = b"", []
-    while len(answers) < count:
-        while b"\r\n\r\n" in data:
-            head, rest = data.split(b"\r\n\r\n", 1)
-            length = int(re.search(rb"(?im)^content-length:\s*(\d+)", head).group(1))
-            if len(rest) < length:
-                break
-            answers.append((head, rest[:length]))
-            data = rest[length:]
-            if len(answers) == count:
-                return answers
-        chunk = s.recv(65536)
-        assert chunk, f"connection closed after {len(answers)} answers"
-        data += chunk
-    return answers
-
-
-def _status(body: bytes) -> str:
-    m = re.search(rb":status>(\w+)<", body)
-    return m.group(1).decode() if m else ""
+_read_answers = read_answers
+_status = answer_status
 
 
 def _relates_to(body: bytes) -> str:

@@ -7,7 +7,6 @@ process's writers' lock."""
 from __future__ import annotations
 
 import contextlib
-import re
 import socket
 import threading
 import time
@@ -18,6 +17,7 @@ import pytest
 import requests
 from instances import start_serve, stop, wait_ready, write_config
 from pg_database import database_url
+from raw_http import answer_status, connect, read_answers, soap_post
 from remd_requests import register_request
 from sqlalchemy import bindparam, create_engine, text
 
@@ -103,48 +103,24 @@ def one_thread(request, tmp_path_factory):
         yield served
 
 
-def _raw(body: bytes) -> bytes:
-    return (b"POST /port/emdr HTTP/1.1\r\nHost: x\r\nContent-Type: application/soap+xml; charset=utf-8\r\n"
-            b"Content-Length: %d\r\n\r\n" % len(body)) + body
-
-
 def _register(**overrides) -> tuple[bytes, str]:
     req = register_request(**overrides)
-    return _raw(register_envelope(req, version="1.2")), req.local_uid
+    return soap_post(register_envelope(req, version="1.2")), req.local_uid
 
 
 def _connect(served: Served) -> socket.socket:
-    s = socket.create_connection(("127.0.0.1", served.port), timeout=60)
-    s.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
-    return s
+    return connect(served.port, timeout=60)
 
 
 def _answers(s: socket.socket, count: int) -> list[tuple[bytes, bytes]]:
-    """``count`` whole answers (head, body) from ``s``."""
-    data, answers = b"", []
-    while True:
-        while b"\r\n\r\n" in data:
-            head, rest = data.split(b"\r\n\r\n", 1)
-            length = int(re.search(rb"(?im)^content-length:\s*(\d+)", head).group(1))
-            if len(rest) < length:
-                break
-            answers.append((head, rest[:length]))
-            data = rest[length:]
-        if len(answers) >= count:
-            assert len(answers) == count and not data
-            return answers
-        chunk = s.recv(65536)
-        assert chunk, "connection closed before the answer"
-        data += chunk
+    return read_answers(s, count, nothing_after=True)
 
 
 def _answer(s: socket.socket) -> tuple[bytes, bytes]:
     return _answers(s, 1)[0]
 
 
-def _status(body: bytes) -> str:
-    m = re.search(rb":status>(\w+)<", body)
-    return m.group(1).decode() if m else ""
+_status = answer_status
 
 
 def _nothing_yet(s: socket.socket) -> bool:
@@ -208,7 +184,7 @@ def test_a_duplicate_a_fault_and_other_operations_on_a_kept_alive_connection(one
         s.sendall(raw)  # the same localUid again
         head, body = _answer(s)
         assert _status(body) == "error" and b"NOT_UNIQUE_PROVIDED_ID" in body
-        s.sendall(_raw(b"<broken"))
+        s.sendall(soap_post(b"<broken"))
         head, body = _answer(s)
         assert head.startswith(b"HTTP/1.1 400") and b"Fault" in body
     r = requests.get(one_thread.url + "/health", timeout=30)
