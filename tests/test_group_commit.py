@@ -66,8 +66,8 @@ def test_a_write_queued_as_the_leader_finishes_is_applied_without_the_guard(db, 
     class Leader(GroupCommitter):
         armed = True
 
-        def _lead(self) -> None:
-            super()._lead()
+        def _lead(self, wait: bool = True) -> None:
+            super()._lead(wait)
             if self.armed:  # the queue was empty at the last look: queue one more, the lock still held
                 self.armed = False
                 late = threading.Thread(target=lambda: (self.submit(_insert(2)), late_done.set()))
@@ -88,9 +88,9 @@ def test_writes_queued_while_the_leader_waits_for_the_lock_join_its_transaction(
     transactions = []
 
     class Counting(GroupCommitter):
-        def _transaction(self):
+        def _transaction(self, wait: bool = True):
             transactions.append(1)
-            return super()._transaction()
+            return super()._transaction(wait)
 
     group = Counting(db)
     threads = [threading.Thread(target=group.submit, args=(_insert(n),)) for n in range(6)]

@@ -36,10 +36,10 @@ class _Held(GroupCommitter):
         self.transactions = 0
 
     @contextlib.contextmanager
-    def _transaction(self):  # noqa: ANN202
+    def _transaction(self, wait: bool = True):  # noqa: ANN202
         self.gate.wait(30)
         self.transactions += 1
-        with super()._transaction() as c:
+        with super()._transaction(wait) as c:
             yield c
 
 

@@ -177,10 +177,7 @@ class GroupCommitter:
         """
         while True:
             try:
-                if wait:
-                    self._lead()
-                else:
-                    self._lead(wait=False)
+                self._lead(wait)
             except WriteLockBusy:
                 return False
             finally:
@@ -193,7 +190,7 @@ class GroupCommitter:
         while not q.empty():  # only a leader takes from the queue: it is not empty below either
             batch: list[_Slot] = []
             try:
-                with self._transaction() if wait else self._transaction(wait=False) as c:
+                with self._transaction(wait) as c:
                     # the writes are taken once the write lock is held: those queued while the leader
                     # waited for it (behind the other processes' writers) join this transaction instead
                     # of waiting for the lock once more in the next one. Writes queued while the batch
