@@ -254,12 +254,10 @@ class _Accept:
             if existing is not None:
                 return ActiveDocument(**existing)
             doc_id = _ACCEPT_DOCUMENT.insert(c, row)
-        content = payload["content"]
-        if content is not None and len(content) > LARGE_BLOB_BYTES and self.sqlite:
-            _ACCEPT_PAYLOAD.insert(c, {"document_id": doc_id, "request": payload["request"], "content": None})
-            _CONTENT_IN_PLACE.write(c, doc_id, content)
-        else:
-            _ACCEPT_PAYLOAD.insert(c, {"document_id": doc_id, **payload})
+        payload_row, in_place = _payload_row(doc_id, payload, self.sqlite)
+        _ACCEPT_PAYLOAD.insert(c, payload_row)
+        if in_place is not None:
+            _CONTENT_IN_PLACE.write(c, doc_id, in_place)
         self.journal.insert(c, self.entry)
         return None
 
@@ -287,6 +285,15 @@ class _Accept:
         return results
 
 
+def _payload_row(doc_id: int, payload: dict[str, Any], sqlite: bool) -> tuple[dict[str, Any], bytes | None]:
+    """The payloads row of an accepted document, and the content to write in place after it (a large
+    file on SQLite, written by its blob handle rather than bound: None otherwise)."""
+    content = payload["content"]
+    if content is not None and len(content) > LARGE_BLOB_BYTES and sqlite:
+        return {"document_id": doc_id, "request": payload["request"], "content": None}, content
+    return {"document_id": doc_id, **payload}, None
+
+
 def _accept_distinct(c: Connection, writes: list[_Accept]) -> list[ActiveDocument | None]:
     """:meth:`_Accept.apply_many` of writes with distinct localUids. SQLite: the documents inserted
     unless refused, in one statement (the active documents read only when one was); elsewhere the
@@ -310,12 +317,10 @@ def _accept_distinct(c: Connection, writes: list[_Accept]) -> list[ActiveDocumen
     payloads = []
     in_place = []
     for w, doc_id in zip(fresh, ids, strict=True):
-        content = w.payload["content"]
-        if content is not None and len(content) > LARGE_BLOB_BYTES and w.sqlite:
-            payloads.append({"document_id": doc_id, "request": w.payload["request"], "content": None})
+        payload_row, content = _payload_row(doc_id, w.payload, w.sqlite)
+        payloads.append(payload_row)
+        if content is not None:
             in_place.append((doc_id, content))
-        else:
-            payloads.append({"document_id": doc_id, **w.payload})
     _ACCEPT_PAYLOAD.insert_many(c, payloads)
     for doc_id, content in in_place:
         _CONTENT_IN_PLACE.write(c, doc_id, content)
